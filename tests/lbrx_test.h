@@ -1,0 +1,69 @@
+/* lbrx_test.h - the tiny test harness shared by tests/test_*.c.
+   Each test file is its own program: it defines test functions, runs them with LT_RUN from
+   main(), and ends with `return lt_finish();`, which prints "LT_RESULT passed failed skipped"
+   for tests/run.sh to add up. A test fails if any LT_CHECK in it fails; it is skipped when it
+   calls LT_SKIP (say why). Shared test data is found through lt_shared_path(). */
+#ifndef LBRX_TEST_H
+#define LBRX_TEST_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#if defined(__GNUC__) || defined(__clang__)
+#define LT_UNUSED __attribute__((unused))
+#else
+#define LT_UNUSED
+#endif
+
+LT_UNUSED static int lt_passed, lt_failed, lt_skipped;
+LT_UNUSED static int lt_cur_failed, lt_cur_skipped;
+static const char *lt_cur_name;
+
+#define LT_CHECK(cond) do { if (!(cond)) { lt_cur_failed++; \
+    fprintf(stderr, "  FAIL %s (%s:%d): %s\n", lt_cur_name, __FILE__, __LINE__, #cond); } } while (0)
+/* LT_CHECKF(cond, fmt, ...): like LT_CHECK with a printf message on failure. */
+#define LT_CHECKF(cond, ...) do { if (!(cond)) { lt_cur_failed++; \
+    fprintf(stderr, "  FAIL %s (%s:%d): %s: ", lt_cur_name, __FILE__, __LINE__, #cond); \
+    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+#define LT_SKIP(why) do { lt_cur_skipped = 1; fprintf(stderr, "  SKIP %s: %s\n", lt_cur_name, why); return; } while (0)
+#define LT_RUN(fn) lt_run_one(#fn, fn)
+
+LT_UNUSED static void lt_run_one(const char *name, void (*fn)(void)) {
+    lt_cur_name = name; lt_cur_failed = 0; lt_cur_skipped = 0;
+    fn();
+    if (lt_cur_failed) { lt_failed++; fprintf(stderr, "FAIL %s\n", name); }
+    else if (lt_cur_skipped) lt_skipped++;
+    else { lt_passed++; if (getenv("LT_VERBOSE")) fprintf(stderr, "ok   %s\n", name); }
+}
+
+LT_UNUSED static int lt_finish(void) {
+    printf("LT_RESULT %d %d %d\n", lt_passed, lt_failed, lt_skipped);
+    return lt_failed ? 1 : 0;
+}
+
+/* Path of a file under the shared test data (../shared/data beside the repository, or
+   $LBRX_SHARED_DATA), or NULL when the data is absent. The result is a static buffer. */
+LT_UNUSED static const char *lt_shared_path(const char *rel) {
+    static char buf[4096];
+    const char *root = getenv("LBRX_SHARED_DATA");
+    FILE *f;
+    if (!root || !*root) root = "../shared/data";
+    snprintf(buf, sizeof buf, "%s/%s", root, rel);
+    f = fopen(buf, "rb");
+    if (!f) return NULL;
+    fclose(f);
+    return buf;
+}
+#define LT_SHARED_OR_SKIP(var, rel) const char *var = lt_shared_path(rel); \
+    if (!var) LT_SKIP("shared test data absent: " rel)
+
+/* A small deterministic generator for test data (xorshift64*). */
+typedef struct lt_rng { unsigned long long s; } lt_rng;
+LT_UNUSED static unsigned long long lt_next(lt_rng *r) {
+    r->s ^= r->s >> 12; r->s ^= r->s << 25; r->s ^= r->s >> 27;
+    return r->s * 2685821657736338717ULL;
+}
+/* uniform in [-1, 1) */
+LT_UNUSED static float lt_uniform(lt_rng *r) { return (float)((double)(lt_next(r) >> 11) / 9007199254740992.0 * 2.0 - 1.0); }
+
+#endif

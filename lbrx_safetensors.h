@@ -861,7 +861,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_entry_parse(lbrx__st_entry *e, const char *na
     if (lbrx_json_type_of(v) != LBRX_JSON_OBJECT)
         return lbrx__errorf(err, LBRX_ERR_BAD_HEADER, lbrx_json_offset(v), "tensor \"%s\": entry is not an object", name);
     for (i = 0; i < lbrx_json_count(v); i++) {
-        const char *k;
+        const char *k = "";
         const lbrx_json_value *m = lbrx_json_member(v, i, &k, &len);
         if (len == 5 && memcmp(k, "dtype", 5) == 0) dt = m;
         else if (len == 5 && memcmp(k, "shape", 5) == 0) shape = m;
@@ -969,8 +969,8 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
     e = (lbrx__st_entry *)lbrx_alloc(allocator, (members ? members : 1) * sizeof *e, 16);
     if (!e) { lbrx_json_free(doc); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for %zu tensors", members); }
     for (i = 0; i < members; i++) {
-        const char *key;
-        size_t klen;
+        const char *key = "";
+        size_t klen = 0;
         const lbrx_json_value *v = lbrx_json_member(root, i, &key, &klen);
         if (klen == 12 && memcmp(key, "__metadata__", 12) == 0) {
             size_t j;
@@ -979,7 +979,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
                 goto fail;
             }
             for (j = 0; j < lbrx_json_count(v); j++) {
-                const char *mk;
+                const char *mk = "";
                 const lbrx_json_value *mv = lbrx_json_member(v, j, &mk, 0);
                 if (lbrx_json_type_of(mv) != LBRX_JSON_STRING) {
                     r = lbrx__errorf(err, LBRX_ERR_BAD_HEADER, lbrx_json_offset(mv), "__metadata__ value of \"%.80s\" is not a string", mk);
@@ -1144,7 +1144,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     if (!files) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory"); goto done; }
     /* the distinct shard file names, each a plain name in the index's directory */
     for (i = 0; i < n_map; i++) {
-        const char *name;
+        const char *name = "";
         size_t len;
         const lbrx_json_value *v = lbrx_json_member(wm, i, &name, 0);
         const char *f = lbrx_json_string(v, &len);
@@ -1203,8 +1203,8 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     if (!seen) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory"); goto done; }
     memset(seen, 0, total ? total : 1);
     for (i = 0; i < n_map; i++) {
-        const char *name, *f, **at;
-        size_t len, idx;
+        const char *name = "", *f, **at;
+        size_t len = 0, idx = 0;
         const lbrx_json_value *v = lbrx_json_member(wm, i, &name, &len);
         f = lbrx_json_string(v, 0);
         at = (const char **)bsearch(&f, files, n_files, sizeof *files, lbrx__st_strcmp);

@@ -56,6 +56,15 @@
 #if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* 64-bit file offsets on 32-bit POSIX systems, so files past 2 GiB are seen (and refused with
+   LBRX_ERR_LIMIT when they do not fit in the address space) rather than failing fstat. */
+#if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && !defined(_WIN32) && !defined(_FILE_OFFSET_BITS)
+#define _FILE_OFFSET_BITS 64
+#endif
+/* MinGW: C99 printf formats (%zu, %lld) in error messages instead of msvcrt's. */
+#if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
+#define __USE_MINGW_ANSI_STDIO 1
+#endif
 
 #define LBRX_VERSION_MAJOR 0
 #define LBRX_VERSION_MINOR 1
@@ -364,7 +373,9 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 
 /* Private helpers shared with lbrx_gguf.h and lbrx_safetensors.h; not part of the API. */
 /* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message; return r. */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 5)))
 #endif
 LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);

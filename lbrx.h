@@ -56,6 +56,15 @@
 #if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* 64-bit file offsets on 32-bit POSIX systems, so files past 2 GiB are seen (and refused with
+   LBRX_ERR_LIMIT when they do not fit in the address space) rather than failing fstat. */
+#if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && !defined(_WIN32) && !defined(_FILE_OFFSET_BITS)
+#define _FILE_OFFSET_BITS 64
+#endif
+/* MinGW: C99 printf formats (%zu, %lld) in error messages instead of msvcrt's. */
+#if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
+#define __USE_MINGW_ANSI_STDIO 1
+#endif
 
 #define LBRX_VERSION_MAJOR 0
 #define LBRX_VERSION_MINOR 1
@@ -485,7 +494,9 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 
 /* Private helpers shared with lbrx_gguf.h and lbrx_safetensors.h; not part of the API. */
 /* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message; return r. */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 5)))
 #endif
 LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
@@ -924,12 +935,13 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
             lbrx_free(allocator, s);
             if (e == ENOENT || e == ENOTDIR)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
+            /* EOVERFLOW: a file past 2 GiB in a 32-bit build without 64-bit offsets */
+            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
         }
         if (fstat(fd, &st) != 0) {
             int e = errno;
             close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", path, strerror(e));
+            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", path, strerror(e));
         }
         if (S_ISDIR(st.st_mode)) {
             close(fd); lbrx_free(allocator, s);

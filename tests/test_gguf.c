@@ -591,13 +591,6 @@ static void test_shared_quantized_and_ollama(void) {
 
 /* ---- writer ---- */
 
-static const char *tmp_path(const char *name) {
-    static char buf[1024];
-    const char *d = getenv("LT_TMP");
-    snprintf(buf, sizeof buf, "%s/%s", d && *d ? d : ".", name);
-    return buf;
-}
-
 static unsigned char *read_all(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     unsigned char *b = 0;
@@ -699,7 +692,9 @@ static void test_writer_round_trip(void) {
     int64_t big_shape[2];
     unsigned char *big;
     size_t big_bytes;
-    const char *path = tmp_path("gguf_round_trip.gguf"), *path2 = tmp_path("gguf_round_trip2.gguf");
+    char path[4096], path2[4096];
+    snprintf(path, sizeof path, "%s", lt_tmp_path("gguf_round_trip.gguf"));
+    snprintf(path2, sizeof path2, "%s", lt_tmp_path("gguf_round_trip2.gguf"));
     LT_CHECK(lbrx_gguf_writer_create(&w, NULL, &e) == LBRX_OK);
     add_all_metadata(w);
     for (id = 0; id < LBRX_GGML_TYPE_COUNT; id++) {
@@ -843,7 +838,7 @@ static void test_stories_rewrite(void) {
         lbrx_gguf_writer *w = 0;
         lbrx_error e;
         int64_t i;
-        const char *out = tmp_path("gguf_stories_rewrite.gguf");
+        const char *out = lt_tmp_path("gguf_stories_rewrite.gguf");
         size_t n1 = 0, n2 = 0;
         unsigned char *b1, *b2;
         LT_CHECK(lbrx_gguf_open(&g, path, NULL, &e) == LBRX_OK);

@@ -524,11 +524,6 @@ static const lbrx_dtype all_dtypes[] = {LBRX_F64, LBRX_F32, LBRX_F16, LBRX_BF16,
                                         LBRX_U64, LBRX_U32, LBRX_U16, LBRX_U8, LBRX_BOOL, LBRX_F8_E4M3, LBRX_F8_E5M2};
 #define N_DTYPES (sizeof all_dtypes / sizeof all_dtypes[0])
 
-static const char *tmp_dir(void) {
-    const char *t = getenv("LT_TMP");
-    return t && *t ? t : "/tmp";
-}
-
 /* The row-major bytes of any tensor, gathered element by element (the test's own walk). */
 static unsigned char *gather(const lbrx_tensor *t, size_t *n) {
     size_t es = lbrx_dtype_block_bytes(t->dtype), k = 0;
@@ -559,7 +554,7 @@ static void test_round_trip(void) {
     lbrx_tensor full, copies[N_DTYPES * PER + 2];
     size_t i, n = 0, j;
     uint64_t hlen = 0;
-    char path[512];
+    char path[4096];
     rng.s = 12345;
     memset(&m1, 0, sizeof m1);
     memset(&m2, 0, sizeof m2);
@@ -624,7 +619,7 @@ static void test_round_trip(void) {
     LT_CHECKF(lbrx_safetensors_write_to(mem_write, &m2, &desc, &e) == LBRX_OK, "%s", e.message);
     LT_CHECK(m1.len == m2.len && memcmp(m1.p, m2.p, m1.len) == 0);
     /* through a file, and in name order */
-    snprintf(path, sizeof path, "%s/st_round_trip.safetensors", tmp_dir());
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_round_trip.safetensors"));
     desc.sort_names = 1;
     LT_CHECKF(lbrx_safetensors_write(path, &desc, &e) == LBRX_OK, "%s", e.message);
     LT_CHECKF(lbrx_safetensors_open(&st2, path, NULL, &e) == LBRX_OK, "%s", e.message);
@@ -705,10 +700,10 @@ static void write_text(const char *path, const char *text) {
 }
 
 static lbrx_result open_index_text(const char *text, lbrx_error *e) {
-    char path[512];
+    char path[4096];
     lbrx_safetensors *st = NULL;
     lbrx_result r;
-    snprintf(path, sizeof path, "%s/st_bad.index.json", tmp_dir());
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_bad.index.json"));
     write_text(path, text);
     r = lbrx_safetensors_open(&st, path, NULL, e);
     if (r != LBRX_OK && st) r = LBRX_RESULT_COUNT;
@@ -720,7 +715,7 @@ static lbrx_result open_index_text(const char *text, lbrx_error *e) {
 static void test_sharded(void) {
     enum { N = 10 };
     lbrx_tensor src[N];
-    char names[N][32], path[512];
+    char names[N][32], path[4096];
     lbrx_safetensors_write_desc d;
     lbrx_safetensors *st;
     lbrx_error e;
@@ -739,8 +734,8 @@ static void test_sharded(void) {
     d.n_tensors = N;
     d.metadata = meta;
     d.n_metadata = 1;
-    LT_CHECKF(lbrx_safetensors_write_sharded(tmp_dir(), "st_shard", &d, 100, &e) == LBRX_OK, "%s", e.message);
-    snprintf(path, sizeof path, "%s/st_shard.safetensors.index.json", tmp_dir());
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "st_shard", &d, 100, &e) == LBRX_OK, "%s", e.message);
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_shard.safetensors.index.json"));
     LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
     if (st) {
         uint64_t total = 0;
@@ -784,12 +779,12 @@ static void test_sharded(void) {
     /* one tensor name in two shards */
     {
         lbrx_safetensors_write_desc one;
-        char p1[512], p2[512];
+        char p1[4096], p2[4096];
         memset(&one, 0, sizeof one);
         one.tensors = src;
         one.n_tensors = 1;
-        snprintf(p1, sizeof p1, "%s/st_dup_a.safetensors", tmp_dir());
-        snprintf(p2, sizeof p2, "%s/st_dup_b.safetensors", tmp_dir());
+        snprintf(p1, sizeof p1, "%s", lt_tmp_path("st_dup_a.safetensors"));
+        snprintf(p2, sizeof p2, "%s", lt_tmp_path("st_dup_b.safetensors"));
         LT_CHECK(lbrx_safetensors_write(p1, &one, &e) == LBRX_OK && lbrx_safetensors_write(p2, &one, &e) == LBRX_OK);
         r = open_index_text("{\"weight_map\":{\"model.layers.9.w\":\"st_dup_a.safetensors\",\"other\":\"st_dup_b.safetensors\"}}", &e);
         LT_CHECKF(r == LBRX_ERR_DUPLICATE, "%s", lbrx_result_str(r));
@@ -797,10 +792,12 @@ static void test_sharded(void) {
         remove(p2);
     }
     for (k = 1; k <= 8; k++) {
-        snprintf(path, sizeof path, "%s/st_shard-%05zu-of-00008.safetensors", tmp_dir(), k);
+        char name[64];
+        snprintf(name, sizeof name, "st_shard-%05zu-of-00008.safetensors", k);
+        snprintf(path, sizeof path, "%s", lt_tmp_path(name));
         LT_CHECKF(remove(path) == 0, "%s", path);
     }
-    snprintf(path, sizeof path, "%s/st_shard.safetensors.index.json", tmp_dir());
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_shard.safetensors.index.json"));
     remove(path);
     for (i = 0; i < N; i++) lbrx_tensor_release(&src[i]);
 }

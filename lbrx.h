@@ -361,6 +361,46 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 
 /* ==== matmul (API) ========================================================================== */
 
+/* y[n, out] = x[n, in] . W[out, in]^T, the Linear-layer product (PyTorch's and GGUF's layout).
+     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0 or Q4_1, used where it lies (a memory map
+        is fine): the data pointer and the row stride (stride[0] > 0, bytes) may have any
+        alignment; elements of a row are contiguous. Quantized rows hold in/32 blocks.
+     x  F32, rank >= 1, last dimension `in`: all leading dimensions flatten into n rows. Any byte
+        strides and alignment, but the last stride must be 4 (contiguous rows).
+     y  F32 with the leading shape of x and last dimension `out`; any strides (last one 4); its
+        rows must not overlap x or w. Every element of y is written (not accumulated).
+   Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
+   scale, and exact integer block dot products; float weights are multiplied in f32 with fused
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN the weights are cache-blocked and packed per
+   call so each weight byte is read from memory once; below it the matrix-vector kernels stream
+   the rows (each weight row is read once and used for all n rows of x).
+   Determinism: the result is bit-identical for every thread count and every split into
+   lbrx_matmul_rows ranges. It depends on n only through the kernel choice above: the tiled
+   kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
+   weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
+   Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
+   n*in*4 bytes (plus 1 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN); no allocation after.
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
+   checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
+   Thread safety: one call at a time per context; w and x are only read. */
+LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                lbrx_tensor *y, lbrx_error *err);
+
+/* lbrx_matmul for the output columns [out_begin, out_end) only (the rows of W in that range);
+   the other columns of y are left untouched. A host with its own thread pool splits one product
+   by giving each of its threads its own context (1 thread) and a disjoint range: the results are
+   bit-identical to one lbrx_matmul call. Each call quantizes (or packs) x for itself, which costs
+   O(n*in) per call. Errors as lbrx_matmul, and LBRX_ERR_INVALID_ARGUMENT for a bad range. */
+LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     lbrx_error *err);
+
+/* 1 if lbrx_matmul takes weights of dtype t. */
+LBRXDEF int lbrx_matmul_supports(lbrx_dtype t);
+
+/* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
+#define LBRX_MATMUL_GEMM_MIN 8
+
 /* ==== end matmul (API) ====================================================================== */
 
 /* ==== ops and attention (API) =============================================================== */
@@ -1683,6 +1723,261 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
 }
 
 /* ==== matmul (implementation) ==== */
+
+/* How the product is organised.
+   - x is prepared once per call in the context's scratch: its row pointers and, for quantized
+     weights, each row in blocks of 32 int8 values q = round-half-even(x * 127/amax) with the
+     scale d = amax/127 (f32), the block sum s = sum(q) and ds = d*s (Q4_1's offset term).
+   - Canonical order, followed by the scalar code and, bit for bit, by the tiled kernels: for
+     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, for each
+     block b in order, acc = fma((float)isum_b, dw_b*dx_b, acc), and for Q4_1 then
+     acc = fma(m_b, ds_b, acc), where isum_b is the exact integer dot product of the block's
+     weight values (Q8_0: q, Q4_0: nibble-8, Q4_1: nibble) with x's int8 values.
+   - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
+     prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
+   - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
+     packs (converts, unpacks) the weights of the panel once into its own buffer and runs
+     register-blocked tiles over all rows of x, whose packed copy is shared.
+   Each output element is computed by exactly one thread in an order that does not depend on the
+   thread count or the range, hence the bit-identical results. */
+
+#define LBRX__MM_CHUNK 32      /* weight rows per matrix-vector work item */
+
+typedef struct lbrx__mm {
+    lbrx_dtype dt;
+    int64_t n, k, nb;           /* rows of x, length of a row (in), blocks of 32 per row */
+    const unsigned char *w;     /* weight row o at w + o * ws */
+    int64_t ws;
+    const float **xr;           /* x rows */
+    float **yr;                 /* y rows */
+    int8_t *xq;                 /* quantized x: row i at xq + i * kq */
+    int64_t kq;
+    float *xd;                  /* block scales of x, row i at xd + i * nb */
+    int32_t *xs;                /* block sums of q */
+    float *xds;                 /* d * s */
+    void *xp;                   /* tiled kernels: x packed in panels of MR rows */
+    unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
+    size_t wbuf_bytes;
+} lbrx__mm;
+
+/* x and y may be unaligned (any strides): scalar code reads and writes them through memcpy. */
+LBRX__PRIVATE float lbrx__mm_ldf(const float *p) {
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+LBRX__PRIVATE float lbrx__mm_f16(const unsigned char *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return lbrx_f16_to_f32(h);
+}
+
+/* Quantize one row of x (k a multiple of 32) as described above. */
+LBRX__PRIVATE void lbrx__mm_quantize_x_scalar(const float *x, int64_t k, int8_t *q, float *d,
+                                              int32_t *s, float *ds) {
+    int64_t b;
+    for (b = 0; b < k / 32; b++) {
+        const float *xb = x + b * 32;
+        float amax = 0.0f, id;
+        int32_t sum = 0;
+        int j;
+        for (j = 0; j < 32; j++) {
+            float a = fabsf(lbrx__mm_ldf(xb + j));
+            if (a > amax) amax = a;
+        }
+        id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        for (j = 0; j < 32; j++) {
+            long v = lrintf(lbrx__mm_ldf(xb + j) * id);
+            q[b * 32 + j] = (int8_t)v;
+            sum += (int32_t)v;
+        }
+        d[b] = amax / 127.0f;
+        s[b] = sum;
+        ds[b] = d[b] * (float)sum;
+    }
+}
+
+/* Weight value j (0..31) of a quantized block, as the integer that multiplies x's q. */
+LBRX__PRIVATE int lbrx__mm_wq(lbrx_dtype dt, const unsigned char *blk, int j) {
+    if (dt == LBRX_Q8_0) return (int)(int8_t)blk[2 + j];
+    {
+        const unsigned char *qs = blk + (dt == LBRX_Q4_1 ? 4 : 2);
+        int v = j < 16 ? (qs[j] & 0x0F) : (qs[j - 16] >> 4);
+        return dt == LBRX_Q4_0 ? v - 8 : v;
+    }
+}
+
+/* One output in canonical order: weight row `wr` against row i of x. */
+LBRX__PRIVATE float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *wr, int64_t i) {
+    float acc = 0.0f;
+    int64_t j, b;
+    switch (m->dt) {
+    case LBRX_F32: {
+        const float *x = m->xr[i];
+        for (j = 0; j < m->k; j++) {
+            float v;
+            memcpy(&v, wr + 4 * j, 4);
+            acc = fmaf(lbrx__mm_ldf(x + j), v, acc);
+        }
+        break;
+    }
+    case LBRX_F16: case LBRX_BF16: {
+        const float *x = m->xr[i];
+        for (j = 0; j < m->k; j++) {
+            uint16_t h;
+            memcpy(&h, wr + 2 * j, 2);
+            acc = fmaf(lbrx__mm_ldf(x + j), m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h), acc);
+        }
+        break;
+    }
+    default: {
+        size_t bb = lbrx_dtype_block_bytes(m->dt);
+        const int8_t *xq = m->xq + i * m->kq;
+        const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+        for (b = 0; b < m->nb; b++) {
+            const unsigned char *blk = wr + (size_t)b * bb;
+            int32_t isum = 0;
+            int t;
+            for (t = 0; t < 32; t++) isum += lbrx__mm_wq(m->dt, blk, t) * xq[b * 32 + t];
+            acc = fmaf((float)isum, lbrx__mm_f16(blk) * xd[b], acc);
+            if (m->dt == LBRX_Q4_1) acc = fmaf(lbrx__mm_f16(blk + 2), xds[b], acc);
+        }
+        break;
+    }
+    }
+    return acc;
+}
+
+/* Weight rows [o0, o1) against all rows of x, in canonical order. */
+LBRX__PRIVATE void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    int64_t o, i;
+    for (o = o0; o < o1; o++)
+        for (i = 0; i < m->n; i++) {
+            float v = lbrx__mm_dot_scalar(m, m->w + o * m->ws, i);
+            memcpy(m->yr[i] + o, &v, 4);
+        }
+}
+
+LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
+    lbrx__mm_quantize_x_scalar(x, k, q, d, s, ds);
+}
+
+LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    lbrx__mm_rows_scalar(m, o0, o1);
+}
+
+LBRXDEF int lbrx_matmul_supports(lbrx_dtype t) {
+    return t == LBRX_F32 || t == LBRX_F16 || t == LBRX_BF16 || t == LBRX_Q8_0 || t == LBRX_Q4_0 || t == LBRX_Q4_1;
+}
+
+/* Bytes rounded up to 64 (scratch sub-buffers stay 64-byte aligned); 0 on overflow. */
+LBRX__PRIVATE int lbrx__mm_take(size_t *total, size_t count, size_t size, size_t *at) {
+    size_t b;
+    if (!lbrx_mul_size(count, size, &b) || !lbrx_add_size(b, 63, &b)) return 0;
+    b &= ~(size_t)63;
+    *at = *total;
+    return lbrx_add_size(*total, b, total);
+}
+
+LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     lbrx_error *err) {
+    lbrx__mm m;
+    int64_t out, n, i, bs;
+    int d, nt;
+    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0;
+    unsigned char *scr;
+    if (!ctx || !w || !x || !y || !w->data || !x->data || !y->data)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    if (!lbrx_matmul_supports(w->dtype))
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul: weight %s has dtype %s (f32, f16, bf16, q8_0, q4_0, q4_1 are supported)",
+                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
+    if (w->ndim != 2 || x->dtype != LBRX_F32 || y->dtype != LBRX_F32 || x->ndim < 1 || y->ndim != x->ndim)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and f32 x, y of equal rank >= 1 (w rank %d, x %s rank %d, y %s rank %d)",
+                            w->ndim, lbrx_dtype_name(x->dtype), x->ndim, lbrx_dtype_name(y->dtype), y->ndim);
+    out = w->shape[0];
+    m.k = w->shape[1];
+    bs = lbrx_dtype_block_size(w->dtype);
+    if (m.k % bs != 0 || x->shape[x->ndim - 1] != m.k || y->shape[y->ndim - 1] != out)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
+                            w->name ? w->name : "", (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
+    for (d = 0; d + 1 < x->ndim; d++)
+        if (x->shape[d] != y->shape[d])
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
+                                d, (long long)x->shape[d], (long long)y->shape[d]);
+    if ((m.k > 1 && x->stride[x->ndim - 1] != 4) || (out > 1 && y->stride[y->ndim - 1] != 4))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: rows of x and y must be contiguous (last stride 4)");
+    if (out > 1 && w->stride[0] <= 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: weight row stride %lld", (long long)w->stride[0]);
+    if (out_begin < 0 || out_end < out_begin || out_end > out)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_rows: range [%lld, %lld) outside [0, %lld)",
+                            (long long)out_begin, (long long)out_end, (long long)out);
+    n = lbrx_tensor_nrows(x);
+    for (d = 0; d + 1 < x->ndim; d++)
+        if (x->shape[d] == 0) n = 0;
+    if (n == 0 || out_begin == out_end) return LBRX_OK;
+    m.dt = w->dtype;
+    m.n = n;
+    m.nb = m.k / 32;
+    m.w = (const unsigned char *)w->data;
+    m.ws = w->stride[0];
+    m.kq = (m.k + 63) & ~(int64_t)63;
+    m.xp = 0;
+    m.wbuf = 0;
+    m.wbuf_bytes = 0;
+    nt = lbrx_context_threads(ctx);
+    if ((uint64_t)n > (uint64_t)(SIZE_MAX / 64) || (uint64_t)m.kq > (uint64_t)(SIZE_MAX / 64) ||
+        !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_xr) || !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_yr))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    if (lbrx_dtype_is_quantized(m.dt) &&
+        (!lbrx__mm_take(&total, (size_t)n, (size_t)m.kq, &at_q) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_d) ||
+         !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_s) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_ds)))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    scr = (unsigned char *)lbrx_context_scratch(ctx, total);
+    if (!scr) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul: out of memory for %zu bytes of scratch", total);
+    m.xr = (const float **)(void *)(scr + at_xr);
+    m.yr = (float **)(void *)(scr + at_yr);
+    for (i = 0; i < n; i++) {
+        m.xr[i] = (const float *)lbrx_tensor_row(x, i);
+        m.yr[i] = (float *)lbrx_tensor_row(y, i);
+    }
+    if (m.k == 0) {
+        for (i = 0; i < n; i++) memset(m.yr[i] + out_begin, 0, (size_t)(out_end - out_begin) * sizeof(float));
+        return LBRX_OK;
+    }
+    if (lbrx_dtype_is_quantized(m.dt)) {
+        m.xq = (int8_t *)(scr + at_q);
+        m.xd = (float *)(void *)(scr + at_d);
+        m.xs = (int32_t *)(void *)(scr + at_s);
+        m.xds = (float *)(void *)(scr + at_ds);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m.k >= 65536)
+#endif
+        for (i = 0; i < n; i++)
+            lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+    } else {
+        m.xq = 0; m.xd = 0; m.xs = 0; m.xds = 0;
+    }
+    {
+        int64_t rows = out_end - out_begin, nch = (rows + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK, c;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && nch > 1)
+#endif
+        for (c = 0; c < nch; c++) {
+            int64_t o0 = out_begin + c * LBRX__MM_CHUNK, o1 = o0 + LBRX__MM_CHUNK;
+            lbrx__mm_gemv(&m, o0, o1 < out_end ? o1 : out_end);
+        }
+    }
+    (void)nt;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                lbrx_tensor *y, lbrx_error *err) {
+    if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    return lbrx_matmul_rows(ctx, w, x, y, 0, w->ndim == 2 ? w->shape[0] : 0, err);
+}
 
 /* ==== end matmul (implementation) ==== */
 

@@ -3000,6 +3000,17 @@ LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool) {
 typedef struct lbrx__host_buffer { unsigned char *data; size_t size; int writable; int wrapped; } lbrx__host_buffer;
 #define LBRX__HOST_HEADER 64  /* keeps the data 64-byte aligned */
 
+/* Fill a new buffer's header and count it as live. */
+LBRX__PRIVATE void lbrx__host_track(lbrx_device_host *h, lbrx__host_buffer *b, unsigned char *data, size_t size,
+                                   int writable, int wrapped, void **buffer) {
+    b->data = data;
+    b->size = size;
+    b->writable = writable;
+    b->wrapped = wrapped;
+    h->live_buffers++;
+    *buffer = b;
+}
+
 LBRX__PRIVATE lbrx_result lbrx__host_alloc(void *user, size_t size, void **buffer, lbrx_error *err) {
     lbrx_device_host *h = (lbrx_device_host *)user;
     lbrx__host_buffer *b;
@@ -3008,13 +3019,8 @@ LBRX__PRIVATE lbrx_result lbrx__host_alloc(void *user, size_t size, void **buffe
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "host device: %zu bytes overflow", size);
     b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, total, 64);
     if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory for %zu bytes", size);
-    b->data = (unsigned char *)b + LBRX__HOST_HEADER;
-    b->size = size;
-    b->writable = 1;
-    b->wrapped = 0;
+    lbrx__host_track(h, b, (unsigned char *)b + LBRX__HOST_HEADER, size, 1, 0, buffer);
     h->allocs++;
-    h->live_buffers++;
-    *buffer = b;
     return LBRX_OK;
 }
 
@@ -3068,13 +3074,8 @@ LBRX__PRIVATE lbrx_result lbrx__host_wrap(void *user, void *base, size_t size, i
         return lbrx__errorf(err, LBRX_ERR_BAD_ALIGNMENT, LBRX__NO_OFFSET, "host device: wrap of [%p, +%zu) is not page-aligned", base, size);
     b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, sizeof *b, 16);
     if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory");
-    b->data = (unsigned char *)base;
-    b->size = size;
-    b->writable = writable;
-    b->wrapped = 1;
+    lbrx__host_track(h, b, (unsigned char *)base, size, writable, 1, buffer);
     h->wraps++;
-    h->live_buffers++;
-    *buffer = b;
     return LBRX_OK;
 }
 

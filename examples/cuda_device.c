@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdarg.h>
 #include <time.h>
 #include <math.h>
 #include <cuda_runtime_api.h>
@@ -43,18 +42,12 @@ typedef struct cudadev {
     int read_only_ok;  /* cudaDevAttrHostRegisterReadOnlySupported */
 } cudadev;
 
-/* Fill err with a message ending in CUDA's own words. */
-static lbrx_result cudadev_fail(lbrx_error *err, lbrx_result r, cudaError_t e, const char *fmt, ...) {
+/* Fill err with "what (bytes): CUDA's own words". */
+static lbrx_result cudadev_fail(lbrx_error *err, lbrx_result r, cudaError_t e, const char *what, size_t bytes) {
     if (err) {
-        va_list ap;
-        size_t n;
         err->result = r;
         err->offset = UINT64_MAX;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        n = strlen(err->message);
-        snprintf(err->message + n, sizeof err->message - n, ": %s", cudaGetErrorString(e));
+        snprintf(err->message, sizeof err->message, "%s (%zu bytes): %s", what, bytes, cudaGetErrorString(e));
     }
     return r;
 }
@@ -62,7 +55,7 @@ static lbrx_result cudadev_fail(lbrx_error *err, lbrx_result r, cudaError_t e, c
 static lbrx_result cudadev_alloc(void *user, size_t size, void **buffer, lbrx_error *err) {
     cudaError_t e = cudaMalloc(buffer, size);
     if (e != cudaSuccess)
-        return cudadev_fail(err, e == cudaErrorMemoryAllocation ? LBRX_ERR_OUT_OF_MEMORY : LBRX_ERR_IO, e, "cudaMalloc(%zu)", size);
+        return cudadev_fail(err, e == cudaErrorMemoryAllocation ? LBRX_ERR_OUT_OF_MEMORY : LBRX_ERR_IO, e, "cudaMalloc", size);
     ((cudadev *)user)->allocs++;
     return LBRX_OK;
 }
@@ -75,7 +68,7 @@ static void cudadev_free(void *user, void *buffer) {
 static lbrx_result cudadev_upload(void *user, void *buffer, size_t offset, const void *src, size_t size, lbrx_error *err) {
     cudadev *c = (cudadev *)user;
     cudaError_t e = cudaMemcpy((char *)buffer + offset, src, size, cudaMemcpyHostToDevice);
-    if (e != cudaSuccess) return cudadev_fail(err, LBRX_ERR_IO, e, "cudaMemcpy to the device (%zu bytes)", size);
+    if (e != cudaSuccess) return cudadev_fail(err, LBRX_ERR_IO, e, "cudaMemcpy to the device", size);
     c->uploads++;
     c->upload_bytes += size;
     return LBRX_OK;
@@ -84,7 +77,7 @@ static lbrx_result cudadev_upload(void *user, void *buffer, size_t offset, const
 static lbrx_result cudadev_download(void *user, void *buffer, size_t offset, void *dst, size_t size, lbrx_error *err) {
     cudadev *c = (cudadev *)user;
     cudaError_t e = cudaMemcpy(dst, (const char *)buffer + offset, size, cudaMemcpyDeviceToHost);
-    if (e != cudaSuccess) return cudadev_fail(err, LBRX_ERR_IO, e, "cudaMemcpy to the host (%zu bytes)", size);
+    if (e != cudaSuccess) return cudadev_fail(err, LBRX_ERR_IO, e, "cudaMemcpy to the host", size);
     c->downloads++;
     c->download_bytes += size;
     return LBRX_OK;
@@ -101,18 +94,18 @@ static lbrx_result cudadev_wrap(void *user, void *base, size_t size, int writabl
     int slot;
     for (slot = 0; slot < CUDADEV_MAX_WRAPS && c->wrapped[slot].host; slot++) {}
     if (slot == CUDADEV_MAX_WRAPS)
-        return cudadev_fail(err, LBRX_ERR_LIMIT, cudaErrorInvalidValue, "more than %d wrapped regions", CUDADEV_MAX_WRAPS);
+        return cudadev_fail(err, LBRX_ERR_LIMIT, cudaErrorInvalidValue, "wrap: every slot of the table in use", size);
     if (!writable) {
         if (!c->read_only_ok)
-            return cudadev_fail(err, LBRX_ERR_UNSUPPORTED, cudaErrorNotSupported, "cudaHostRegisterReadOnly on this device");
+            return cudadev_fail(err, LBRX_ERR_UNSUPPORTED, cudaErrorNotSupported, "cudaHostRegisterReadOnly of a read-only mapping", size);
         flags |= cudaHostRegisterReadOnly;
     }
     e = cudaHostRegister(base, size, flags);
-    if (e != cudaSuccess) return cudadev_fail(err, LBRX_ERR_IO, e, "cudaHostRegister(%p, %zu)", base, size);
+    if (e != cudaSuccess) return cudadev_fail(err, LBRX_ERR_IO, e, "cudaHostRegister", size);
     e = cudaHostGetDevicePointer(&dptr, base, 0);
     if (e != cudaSuccess) {
         cudaHostUnregister(base);
-        return cudadev_fail(err, LBRX_ERR_IO, e, "cudaHostGetDevicePointer(%p)", base);
+        return cudadev_fail(err, LBRX_ERR_IO, e, "cudaHostGetDevicePointer", size);
     }
     c->wrapped[slot].device_ptr = dptr;
     c->wrapped[slot].host = base;

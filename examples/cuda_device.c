@@ -6,8 +6,9 @@
       block weights are first dequantized by the kernels in cuda_device_kernels.cu), and the
       result comes back through lbrx_device_to_host. It is compared with lbrx_matmul on the CPU
       and with a float64 reference. Strided views (column slices) go through the same path.
-   2. A file larger than 1 GiB of Q8_0 weights is written, mapped (lbrx_storage_map_file) and
-      registered with cudaHostRegister through lbrx_device_wrap without copying a byte. The
+   2. A GGUF file larger than 1 GiB of Q8_0 weights is written (lbrx_gguf_writer), opened
+      (lbrx_gguf_open maps it) and registered with cudaHostRegister through lbrx_device_wrap
+      without copying a byte. The
       upload rate of a plain cudaMemcpy from the same mapped bytes is measured before (pageable)
       and after registration, beside a cudaMallocHost buffer; then one weight is multiplied by
       the GPU straight from the registered mapping (lbrx_device_view, zero-copy reads over the
@@ -18,9 +19,9 @@
    which runs
        nvcc -O2 -I. -Xcompiler -fopenmp,-march=native examples/cuda_device.c \
             examples/cuda_device_kernels.cu -o build/cuda_device -lcublas -lgomp
-   Run: ./build/cuda_device [big-file-path [GiB]]   (default /tmp/lbrx_cuda_big.bin, 1.2 GiB) */
-#define LBRX_IMPLEMENTATION
-#include "lbrx.h"
+   Run: ./build/cuda_device [big-file-path [GiB]]   (default /tmp/lbrx_cuda_big.gguf, 1.2 GiB) */
+#define LBRX_IMPL
+#include "lbrx_gguf.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,7 +362,7 @@ static void part_products(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
 
 /* ---- part 2: a mapped file of more than 1 GiB ------------------------------------------------ */
 
-enum { BIG_ROWS = 16384, BIG_IN = 4096, BIG_HEADER = 100 };  /* each weight: Q8_0 [16384, 4096] */
+enum { BIG_ROWS = 16384, BIG_IN = 4096 };  /* each weight: Q8_0 [16384, 4096], 71 MB */
 
 /* Best-of-3 seconds of a host-to-device cudaMemcpy of `size` bytes. */
 static double time_h2d(void *dst, const void *src, size_t size) {
@@ -376,10 +377,30 @@ static double time_h2d(void *dst, const void *src, size_t size) {
     return best;
 }
 
+/* The GGUF writer's row source: Q8_0 blocks of random quants with scales around 0.01. */
+static lbrx_result fill_q8_0(void *user, const char *name, int64_t row_begin, int64_t row_count, void *dst, lbrx_error *err) {
+    uint64_t *seed = (uint64_t *)user;
+    unsigned char *p = (unsigned char *)dst;
+    size_t row, i;
+    (void)name; (void)row_begin; (void)err;
+    lbrx_row_bytes(LBRX_Q8_0, BIG_IN, &row);
+    for (i = 0; i < row * (size_t)row_count; i += 34) {
+        uint16_t d = lbrx_f32_to_f16(0.01f + 0.005f * uniform(seed));
+        int j;
+        memcpy(p + i, &d, 2);
+        for (j = 0; j < 32; j += 8) {
+            uint64_t r = *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            memcpy(p + i + 2 + j, &r, 8);
+        }
+    }
+    return LBRX_OK;
+}
+
 static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c, lbrx_context *ctx, const char *path, double gib) {
     size_t wbytes, fsize, i, page = lbrx_page_size();
     int64_t nweights, k, wshape[2] = {BIG_ROWS, BIG_IN}, fshape[1];
-    unsigned char *block_buf;
+    lbrx_gguf_writer *gw;
+    lbrx_gguf *g;
     lbrx_storage *s;
     lbrx_tensor whole, w;
     lbrx_device_tensor whole_d, w_d, wf_d, x_d, y_d;
@@ -388,45 +409,36 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
     double t, t_page, t_reg, t_pin, t_regis, t_touch, t_dq_host, t_dq_dev;
     void *dbuf, *pinned;
     unsigned long sum = 0;
-    FILE *f;
     lbrx_row_bytes(LBRX_Q8_0, BIG_IN, &wbytes);
     wbytes *= BIG_ROWS;
     nweights = (int64_t)ceil(gib * 1073741824.0 / (double)wbytes);
-    fsize = BIG_HEADER + (size_t)nweights * wbytes;
-    printf("== a %.2f GiB file of %lld Q8_0 weights [%d, %d] at %s (tensor data at offset %d + k*%zu: not page-aligned)\n",
-           (double)fsize / 1073741824.0, (long long)nweights, BIG_ROWS, BIG_IN, path, BIG_HEADER, wbytes);
-    /* write it: random quants, scales around 0.01 */
+    /* write it with the GGUF writer, rows produced on the fly */
     t = now_s();
-    f = fopen(path, "wb");
-    if (!f) { perror(path); exit(1); }
-    block_buf = (unsigned char *)malloc(wbytes);
-    memset(block_buf, 0, BIG_HEADER);
-    fwrite(block_buf, 1, BIG_HEADER, f);
+    LBRX_TRY(lbrx_gguf_writer_create(&gw, NULL, &err), "gguf writer");
+    LBRX_TRY(lbrx_gguf_writer_add_str(gw, "general.name", "lbrx cuda_device example weights", &err), "gguf key");
     for (k = 0; k < nweights; k++) {
-        for (i = 0; i < wbytes; i += 34) {
-            uint16_t d = lbrx_f32_to_f16(0.01f + 0.005f * uniform(&seed));
-            uint64_t r;
-            int j;
-            memcpy(block_buf + i, &d, 2);
-            for (j = 0; j < 32; j += 8) {
-                r = seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-                memcpy(block_buf + i + 2 + j, &r, 8);
-            }
-        }
-        if (fwrite(block_buf, 1, wbytes, f) != wbytes) { perror("write"); exit(1); }
+        char name[64];
+        snprintf(name, sizeof name, "blk.%lld.ffn_up.weight", (long long)k);
+        LBRX_TRY(lbrx_gguf_writer_add_tensor_fill(gw, name, LBRX_Q8_0, 2, wshape, fill_q8_0, &seed, &err), "gguf tensor");
     }
-    fclose(f);
-    free(block_buf);
-    printf("  written in %.2f s\n", now_s() - t);
-    LBRX_TRY(lbrx_storage_map_file(&s, path, NULL, &err), "map");
+    LBRX_TRY(lbrx_gguf_writer_write_path(gw, path, &err), "gguf write");
+    lbrx_gguf_writer_destroy(gw);
+    t = now_s() - t;
+    LBRX_TRY(lbrx_gguf_open(&g, path, NULL, &err), "gguf open");
+    s = lbrx_gguf_storage(g);
+    fsize = lbrx_storage_size(s);
+    printf("== a %.2f GiB GGUF file of %lld Q8_0 weights [%d, %d] (%zu bytes each) at %s: written in %.2f s, opened (%s); "
+           "tensor data from file offset %llu, alignment %u: not page-aligned\n",
+           (double)fsize / 1073741824.0, (long long)nweights, BIG_ROWS, BIG_IN, wbytes, path, t,
+           lbrx_storage_get_kind(s) == LBRX_STORAGE_MMAP ? "memory-mapped" : "read to the heap",
+           (unsigned long long)lbrx_gguf_data_offset(g), lbrx_gguf_alignment(g));
     fshape[0] = (int64_t)fsize;
     LBRX_TRY(lbrx_tensor_init(&whole, LBRX_U8, 1, fshape, s, 0, &err), "whole-file tensor");
     /* fault the mapping in once so that no copy below measures page faults */
     t = now_s();
     for (i = 0; i < fsize; i += page) sum += ((const unsigned char *)whole.data)[i];
     t_touch = now_s() - t;
-    printf("  mapped at %p (%s), pages touched in %.2f s (checksum %lu)\n", whole.data,
-           lbrx_storage_get_kind(s) == LBRX_STORAGE_MMAP ? "mmap" : "heap copy", t_touch, sum);
+    printf("  mapped at %p, pages touched in %.2f s (checksum %lu)\n", whole.data, t_touch, sum);
 
     CUDA_TRY(cudaMalloc(&dbuf, fsize));
     t_page = time_h2d(dbuf, whole.data, fsize);
@@ -442,7 +454,7 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
     }
     t_reg = now_s() - t;
     if (whole_d.kind == LBRX_DEVICE_WRAPPED) {
-        lbrx_tensor_init(&w, LBRX_Q8_0, 2, wshape, s, BIG_HEADER + (uint64_t)(nweights / 2) * wbytes, &err);
+        LBRX_TRY(lbrx_gguf_tensor(g, nweights / 2, &w, &err), "gguf tensor");
         printf("  lbrx_device_wrap: cudaHostRegister of %zu bytes at %p (data offset %zu) in %.3f s; bytes copied by it: %llu (%llu upload calls)\n",
                whole_d.capacity, (void *)((const char *)whole.data - whole_d.offset), whole_d.offset, t_reg,
                (unsigned long long)(c->upload_bytes - before_bytes), (unsigned long long)(c->uploads - before_up));
@@ -461,8 +473,8 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
                                     (float *)dptr(&wf_d), (int64_t)BIG_ROWS * BIG_IN, 0));
         CUDA_TRY(cudaDeviceSynchronize());
         t_dq_dev = now_s() - t;
-        printf("  dequantize weight %lld (%zu bytes): from the registered mapping %.2f ms (%.2f GB/s over the bus), from device memory %.2f ms\n",
-               (long long)(nweights / 2), wbytes, t_dq_host * 1e3, wbytes / t_dq_host / 1e9, t_dq_dev * 1e3);
+        printf("  dequantize %s (%zu bytes at file offset %llu): from the registered mapping %.2f ms (%.2f GB/s over the bus), from device memory %.2f ms\n",
+               w.name, wbytes, (unsigned long long)lbrx_gguf_tensor_info_at(g, nweights / 2)->file_offset, t_dq_host * 1e3, wbytes / t_dq_host / 1e9, t_dq_dev * 1e3);
         {
             lbrx_tensor x, ygpu, ycpu;
             int64_t xshape[2] = {8, BIG_IN}, yshape[2] = {8, BIG_ROWS};
@@ -504,13 +516,13 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
     CUDA_TRY(cudaFree(dbuf));
     lbrx_device_tensor_release(&whole_d);  /* cudaHostUnregister, then the storage reference goes */
     lbrx_tensor_release(&whole);
-    lbrx_storage_release(s);
+    lbrx_gguf_close(g);
     remove(path);
     print_copies("at the end:", c);
 }
 
 int main(int argc, char **argv) {
-    const char *path = argc > 1 ? argv[1] : "/tmp/lbrx_cuda_big.bin";
+    const char *path = argc > 1 ? argv[1] : "/tmp/lbrx_cuda_big.gguf";
     double gib = argc > 2 ? atof(argv[2]) : 1.2;
     struct cudaDeviceProp prop;
     int driver = 0, runtime = 0, can_host_ptr = 0;

@@ -361,13 +361,319 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 
 /* ==== matmul (API) ========================================================================== */
 
+/* y[n, out] = x[n, in] . W[out, in]^T, the Linear-layer product (PyTorch's and GGUF's layout).
+     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0 or Q4_1, used where it lies (a memory map
+        is fine): the data pointer and the row stride (stride[0] > 0, bytes) may have any
+        alignment; elements of a row are contiguous. Quantized rows hold in/32 blocks.
+     x  F32, rank >= 1, last dimension `in`: all leading dimensions flatten into n rows. Any byte
+        strides and alignment, but the last stride must be 4 (contiguous rows).
+     y  F32 with the leading shape of x and last dimension `out`; any strides (last one 4); its
+        rows must not overlap x or w. Every element of y is written (not accumulated).
+   Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
+   scale, and exact integer block dot products; float weights are multiplied in f32 with fused
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN the weights are cache-blocked and packed per
+   call so each weight byte is read from memory once; below it the matrix-vector kernels stream
+   the rows (each weight row is read once and used for all n rows of x).
+   Determinism: the result is bit-identical for every thread count and every split into
+   lbrx_matmul_rows ranges. It depends on n only through the kernel choice above: the tiled
+   kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
+   weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
+   Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
+   n*in*4 bytes (plus 1 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN); no allocation after.
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
+   checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
+   Thread safety: one call at a time per context; w and x are only read. */
+LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                lbrx_tensor *y, lbrx_error *err);
+
+/* lbrx_matmul for the output columns [out_begin, out_end) only (the rows of W in that range);
+   the other columns of y are left untouched. A host with its own thread pool splits one product
+   by giving each of its threads its own context (1 thread) and a disjoint range: the results are
+   bit-identical to one lbrx_matmul call. Each call quantizes (or packs) x for itself, which costs
+   O(n*in) per call. Errors as lbrx_matmul, and LBRX_ERR_INVALID_ARGUMENT for a bad range. */
+LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     lbrx_error *err);
+
+/* 1 if lbrx_matmul takes weights of dtype t. */
+LBRXDEF int lbrx_matmul_supports(lbrx_dtype t);
+
+/* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
+#define LBRX_MATMUL_GEMM_MIN 8
+
 /* ==== end matmul (API) ====================================================================== */
 
 /* ==== ops and attention (API) =============================================================== */
 
+/* The transformer ops. Conventions shared by all of them:
+   - Activations are f32 tensors whose last dimension is contiguous; the other dimensions may
+     have any byte strides (views are fine). "Rows" are all dimensions but the last.
+   - `out` is written, never allocated: it has the shape the op documents (usually the input's)
+     and may be the input itself (every op works in place).
+   - ctx gives the thread count (NULL: one thread) and scratch memory. Results are bit-identical
+     for every thread count. A context is used by one call at a time.
+   - Errors: LBRX_ERR_INVALID_ARGUMENT (NULL pointer, bad parameter), LBRX_ERR_BAD_DTYPE (a dtype
+     the op does not take), LBRX_ERR_BAD_SHAPE (shapes that do not fit), LBRX_ERR_OUT_OF_MEMORY
+     (scratch); the message in *err names the tensor. */
+
+/* RMSNorm over each row: out = x / sqrt(mean(x^2) + eps) * weight. weight: [n] of f32, f16 or
+   bf16, or NULL for none (Gemma's (1 + w) is the caller's business). eps > 0 (e.g. 1e-5). */
+LBRXDEF lbrx_result lbrx_rms_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                  float eps, lbrx_tensor *out, lbrx_error *err);
+/* LayerNorm over each row: out = (x - mean) / sqrt(var + eps) * weight + bias (biased variance,
+   as PyTorch). weight and bias: [n] of f32, f16 or bf16, each may be NULL. */
+LBRXDEF lbrx_result lbrx_layer_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                    const lbrx_tensor *bias, float eps, lbrx_tensor *out, lbrx_error *err);
+
+/* Rotary position embedding (RoPE). Pairs of dimensions (a, b) of each head rotate by the angle
+   theta_i = pos * freq_scale * freq_base^(-2i / n_dims), i = 0 .. n_dims/2 - 1:
+       a' = a cos(theta_i) - b sin(theta_i),   b' = a sin(theta_i) + b cos(theta_i).
+   LBRX_ROPE_INTERLEAVED pairs (2i, 2i+1): GGML's mode 0, what GGUF llama models use (their Q and
+   K weights are permuted for it). LBRX_ROPE_NEOX pairs (i, i + n_dims/2): GGML's NeoX mode, what
+   HF checkpoints (rotate_half) use. Dimensions from n_dims on pass through unchanged. */
+typedef enum lbrx_rope_mode {
+    LBRX_ROPE_INTERLEAVED = 0,
+    LBRX_ROPE_NEOX = 1
+} lbrx_rope_mode;
+
+/* Zeroed fields mean the defaults. */
+typedef struct lbrx_rope_desc {
+    lbrx_rope_mode mode;        /* default LBRX_ROPE_INTERLEAVED */
+    int64_t n_dims;             /* rotated dimensions at the start of each head, even; 0: head_dim */
+    float freq_base;            /* 0: 10000 */
+    float freq_scale;           /* positions are multiplied by it (linear RoPE scaling); 0: 1 */
+    int64_t pos_offset;         /* position of token t is pos_offset + t ... */
+    const int32_t *positions;   /* ... unless this array of n_tokens positions is given */
+} lbrx_rope_desc;
+
+/* Rotate x: [n_tokens, n_head, head_dim] (or [n_tokens, head_dim]) of f32, into out (same shape;
+   may be x). desc may be NULL (defaults). Angles are computed in double precision. */
+LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_rope_desc *desc,
+                              lbrx_tensor *out, lbrx_error *err);
+
+/* Elementwise activations, out = f(x), same shape (may be x). */
+/* SiLU (swish): x / (1 + exp(-x)). */
+LBRXDEF lbrx_result lbrx_silu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+/* GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). GGML's gelu, HF's
+   "gelu_new" / "gelu_pytorch_tanh". */
+LBRXDEF lbrx_result lbrx_gelu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+/* GELU, exact: 0.5 x (1 + erf(x / sqrt(2))). PyTorch's default, HF's "gelu". */
+LBRXDEF lbrx_result lbrx_gelu_erf(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+/* SwiGLU: out = silu(gate) * up; gate, up and out of one shape (out may be either input). */
+LBRXDEF lbrx_result lbrx_swiglu(lbrx_context *ctx, const lbrx_tensor *gate, const lbrx_tensor *up,
+                                lbrx_tensor *out, lbrx_error *err);
+/* Softmax over each row, with the row maximum subtracted first (no overflow for any finite
+   input; -INFINITY entries get 0; a row of only -INFINITY gives zeros). */
+LBRXDEF lbrx_result lbrx_softmax(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+
+/* out = a + b and out = a * b with numpy broadcasting: shapes align at the last dimension, and
+   each dimension of a and b equals out's or is 1 (a missing leading dimension counts as 1). out has
+   the broadcast shape exactly; it may be a or b when that one already has out's shape. */
+LBRXDEF lbrx_result lbrx_add(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err);
+LBRXDEF lbrx_result lbrx_mul(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err);
+
+/* Embedding lookup: out[t, :] = weight[ids[t], :] as f32, for t < n_ids. weight: [vocab, dim] of
+   any dtype lbrx_dequantize_row reads (f32, f16, bf16, Q8_0, Q4_0, K-quants ...); out: [n_ids, dim]
+   f32. An id outside [0, vocab) is LBRX_ERR_INVALID_ARGUMENT naming the id and its index. */
+LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight, const int32_t *ids,
+                                   int64_t n_ids, lbrx_tensor *out, lbrx_error *err);
+
+/* Fused attention: out = softmax(q k^T * scale + mask) v for every query head, in one pass over K
+   and V with online softmax (no n_q x n_kv score matrix; scratch is O(head_dim) per query row of a
+   tile).
+     q:   [n_q, n_head, head_dim] f32
+     k,v: [n_kv, n_kv_head, head_dim] f32 or f16 (the KV cache; both of one dtype). n_head is a
+          multiple of n_kv_head: query head h reads KV head h / (n_head / n_kv_head) (GQA/MQA).
+     out: [n_q, n_head, head_dim] f32 (must not overlap q, k or v).
+   head_dim: any multiple of 8 up to 512 (64, 80, 96, 128, 256 ...). Query i sits at position
+   n_kv - n_q + i (the new tokens are the last n_q of the cache); key j at position j. A query
+   row that sees no key at all (everything masked) gets zeros. Thread safety: ctx is used by one
+   call at a time; results are bit-identical for every thread count. */
+typedef struct lbrx_attention_desc {
+    float scale;                /* multiplies q.k; 0: 1/sqrt(head_dim) */
+    int causal;                 /* nonzero: query at position p sees keys j <= p */
+    int64_t window;             /* > 0: sliding window, query at p sees keys j > p - window only
+                                   (window keys including its own position); 0: no window */
+    const lbrx_tensor *mask;    /* optional additive f32 mask [n_q, n_kv] (or [1 or n_head, n_q,
+                                   n_kv]), added after scaling; -INFINITY hides a key */
+} lbrx_attention_desc;
+
+/* desc may be NULL (all defaults: no causal mask, no window, no mask, scale 1/sqrt(head_dim)). */
+LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
+                                   const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
+                                   lbrx_error *err);
+
+/* A KV cache: two tensors [capacity, n_kv_head, head_dim] of f16 or f32 and the number of
+   positions filled. The views of rows [0, n) are what lbrx_attention takes as k and v. */
+typedef struct lbrx_kv_cache {
+    lbrx_tensor k, v;           /* owned references (lbrx_kv_cache_release drops them) */
+    int64_t n;                  /* positions filled; set it lower to roll back */
+} lbrx_kv_cache;
+
+/* Allocate an empty cache (zeroed memory, n = 0). dtype: LBRX_F16 or LBRX_F32. A caller may
+   instead fill the struct itself with tensors over preallocated memory of that shape. */
+LBRXDEF lbrx_result lbrx_kv_cache_init(lbrx_kv_cache *c, lbrx_dtype dtype, int64_t capacity, int64_t n_kv_head,
+                                       int64_t head_dim, const lbrx_allocator *allocator, lbrx_error *err);
+/* Drop the cache's tensors and clear the struct. NULL or zeroed is ok. */
+LBRXDEF void lbrx_kv_cache_release(lbrx_kv_cache *c);
+/* Append k and v: [n_new, n_kv_head, head_dim] f32 (any row strides) at positions [n, n + n_new),
+   converting to the cache's dtype (f16 rounds to nearest even), then n += n_new. Past the
+   capacity it is LBRX_ERR_LIMIT and nothing is written. */
+LBRXDEF lbrx_result lbrx_kv_cache_append(lbrx_kv_cache *c, const lbrx_tensor *k, const lbrx_tensor *v,
+                                         lbrx_error *err);
+/* Views of rows [0, n) of the cache (each with its own storage reference; release them). */
+LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, lbrx_tensor *v, lbrx_error *err);
+
 /* ==== end ops and attention (API) =========================================================== */
 
 /* ==== device interface (API) ================================================================ */
+
+/* lbrx stays a CPU library; these helpers move tensors to and from an accelerator through a
+   small table of functions that you implement over your GPU API (CUDA, Metal, Vulkan). lbrx
+   never calls a GPU API itself. A device buffer is an opaque handle (`void *`): a CUDA device
+   pointer, an id<MTLBuffer>, a struct of VkBuffer and memory. Each function gets the table's
+   `user` pointer first; on failure it returns a code and may fill `err` (lbrx__errorf style).
+   Thread safety: lbrx keeps no state besides the table; the helpers may be called from several
+   threads where your functions allow it (pools excepted, see below). */
+typedef struct lbrx_device {
+    void *user;
+    /* Required. A new buffer of `size` (> 0) bytes into *buffer. */
+    lbrx_result (*alloc)(void *user, size_t size, void **buffer, lbrx_error *err);
+    /* Required. Free a buffer from alloc. */
+    void (*free)(void *user, void *buffer);
+    /* Required. Copy `size` bytes from host memory `src` to bytes [offset, offset+size) of buffer. */
+    lbrx_result (*upload)(void *user, void *buffer, size_t offset, const void *src, size_t size, lbrx_error *err);
+    /* Required. Copy bytes [offset, offset+size) of buffer to host memory `dst`. */
+    lbrx_result (*download)(void *user, void *buffer, size_t offset, void *dst, size_t size, lbrx_error *err);
+    /* Optional (NULL: no zero-copy). Make host memory [base, base+size), both multiples of the
+       page size, usable as a device buffer without copying it (cudaHostRegister, Metal
+       newBufferWithBytesNoCopy). `writable` is 0 for read-only memory such as a mapped file. */
+    lbrx_result (*wrap_host)(void *user, void *base, size_t size, int writable, void **buffer, lbrx_error *err);
+    /* Optional (with wrap_host). Undo wrap_host; called before the host memory can go away. */
+    void (*unwrap_host)(void *user, void *buffer);
+    /* Host memory for staging non-contiguous tensors, for host tensors made by
+       lbrx_device_to_host and for pool bookkeeping. Zeroed: the default allocator. */
+    lbrx_allocator allocator;
+    /* Bytes of host staging used to pack a non-contiguous tensor; 0: 4 MiB. */
+    size_t staging_bytes;
+} lbrx_device;
+
+typedef struct lbrx_device_pool lbrx_device_pool;
+
+typedef enum lbrx_device_buffer_kind {
+    LBRX_DEVICE_NONE = 0,   /* an empty tensor: no buffer */
+    LBRX_DEVICE_OWNED,      /* from device->alloc; freed on release */
+    LBRX_DEVICE_POOLED,     /* from a pool; given back to it on release */
+    LBRX_DEVICE_WRAPPED,    /* host memory wrapped without copying; unwrapped on release */
+    LBRX_DEVICE_VIEW        /* bytes inside another wrapped tensor's buffer; releases nothing */
+} lbrx_device_buffer_kind;
+
+/* A tensor in device memory: always contiguous (row-major, outermost dimension first), with the
+   metadata a kernel needs to read it. Block formats keep GGML's raw blocks, so a kernel reads
+   row r, block b at buffer + offset + r*row_bytes + b*block_bytes. Release each once. */
+typedef struct lbrx_device_tensor {
+    lbrx_dtype dtype;
+    int ndim;
+    int64_t shape[LBRX_MAX_DIMS];
+    int64_t block_size;        /* elements per block: 1 for plain types, 32 for Q8_0 and Q4_0 */
+    size_t block_bytes;        /* bytes per block (element size for plain types) */
+    size_t row_bytes;          /* bytes of one row of shape[ndim-1] elements */
+    int64_t nrows;             /* product of all dimensions but the last (1 for rank 0 and 1) */
+    size_t nbytes;             /* nrows * row_bytes */
+    void *buffer;              /* the device's handle (NULL for LBRX_DEVICE_NONE) */
+    size_t offset;             /* byte offset of the first element inside buffer */
+    size_t capacity;           /* bytes of the buffer (a pool's size class, a wrapped region) */
+    lbrx_device_buffer_kind kind;
+    const void *host;          /* WRAPPED and VIEW: host address of the first element; else NULL */
+    const char *name;          /* the host tensor's name, not owned */
+    const lbrx_device *device; /* the device it lives on; must outlive the tensor */
+    lbrx_device_pool *pool;    /* POOLED: the pool it goes back to */
+    lbrx_storage *storage;     /* WRAPPED: reference that keeps the host memory alive */
+} lbrx_device_tensor;
+
+/* Copy a host tensor of any dtype and layout into a new device buffer, from `pool` when not
+   NULL (its device must be `dev`), else from dev->alloc. A contiguous tensor goes up in one
+   upload call; a view is packed into contiguous order through host staging of
+   dev->staging_bytes (block rows copied as raw blocks), one upload per staging chunk. An empty
+   tensor gets no buffer. On failure nothing is left allocated and *out is zeroed. */
+LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
+                                       lbrx_device_tensor *out, lbrx_error *err);
+/* Copy a device tensor into an existing host tensor of the same dtype and shape and any
+   strides (a view of a bigger tensor is filled in place). The host storage must be writable.
+   One download when `dst` is contiguous, else one per staging chunk. */
+LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tensor *dst, lbrx_error *err);
+/* Copy a device tensor into a new contiguous heap tensor (dt->device->allocator) with the same
+   dtype, shape and name. Release *out with lbrx_tensor_release. */
+LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tensor *out, lbrx_error *err);
+/* Zero-copy: give the device the page-aligned host region of a contiguous tensor
+   (lbrx_tensor_host_region) through dev->wrap_host, copying nothing. The device tensor holds a
+   reference to t's storage, so the host tensor may be released first. For mapped weights wrap
+   the whole file once (a U8 tensor over the storage) and describe each weight with
+   lbrx_device_view: CUDA refuses to register overlapping page ranges twice.
+   LBRX_ERR_UNSUPPORTED when the device has no wrap_host; LBRX_ERR_INVALID_ARGUMENT for a
+   non-contiguous tensor (upload it instead). */
+LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err);
+/* Describe a contiguous host tensor lying inside the host bytes of `base` (a WRAPPED or VIEW
+   device tensor) as a device tensor in base's buffer: no copy, no new wrapping. Release *out
+   before base. LBRX_ERR_BAD_OFFSET when t's bytes are not inside base's. */
+LBRXDEF lbrx_result lbrx_device_view(const lbrx_device_tensor *base, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err);
+/* Free, give back to the pool, or unwrap (and drop the storage reference), as the kind says;
+   then zero the struct. Safe on a zeroed or released device tensor. */
+LBRXDEF void lbrx_device_tensor_release(lbrx_device_tensor *dt);
+
+/* A pool of device buffers: a released buffer is kept in its size class (256 bytes, else a
+   power of two or 1.25, 1.5 or 1.75 times one: at most 25% over the request) and handed out
+   again for the next request of that class, so repeated activations of one shape never reach
+   dev->alloc. When dev->alloc fails the pool frees its cached buffers and tries once more.
+   Thread safety: a pool is not thread safe; use it from one thread at a time (lock around it,
+   or give each thread its own). `dev` must outlive the pool. */
+typedef struct lbrx_device_pool_stats {
+    uint64_t hits;             /* requests served from the cache */
+    uint64_t misses;           /* requests that called dev->alloc */
+    size_t cached_buffers, cached_bytes;  /* kept for reuse now */
+    size_t live_buffers, live_bytes;      /* handed out and not yet released */
+} lbrx_device_pool_stats;
+
+/* A new pool over `dev`. max_cached_bytes caps the bytes it keeps (0: no cap); a released
+   buffer that would pass the cap is freed instead. */
+LBRXDEF lbrx_result lbrx_device_pool_create(lbrx_device_pool **out, const lbrx_device *dev, size_t max_cached_bytes,
+                                            lbrx_error *err);
+/* The size class that a request of `size` bytes gets (>= size). */
+LBRXDEF size_t lbrx_device_pool_size_class(size_t size);
+/* A buffer of at least `size` bytes; *capacity receives its size class. */
+LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, void **buffer, size_t *capacity,
+                                           lbrx_error *err);
+/* Give back a buffer from lbrx_device_pool_alloc, with the capacity it came with. */
+LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity);
+/* Free every cached buffer (buffers handed out stay valid). */
+LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool);
+/* The pool's counters into *out (zeroed for a NULL pool). */
+LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out);
+/* Free the cached buffers and the pool. Release every tensor and buffer from it first. NULL ok. */
+LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool);
+
+/* A device whose memory is host memory: a reference implementation of the table, a fallback
+   where no GPU exists, and the backend of the tests. It checks every range against the buffer
+   and counts every call and byte, so a test can assert that the zero-copy path copied nothing.
+   wrap_host keeps the host pointer itself. The counters are plain integers: one thread at a time. */
+typedef struct lbrx_device_host {
+    lbrx_allocator allocator;      /* for its buffers */
+    uint64_t allocs, frees;        /* alloc / free calls */
+    uint64_t uploads, upload_bytes, downloads, download_bytes;
+    uint64_t wraps, unwraps;       /* wrap_host / unwrap_host calls */
+    int64_t live_buffers;          /* allocs - frees + wraps - unwraps */
+} lbrx_device_host;
+
+/* Fill *dev with the host backend over *host, which must outlive it; counters zeroed;
+   `allocator` (NULL: default) serves the buffers, the staging and the pool bookkeeping. */
+LBRXDEF void lbrx_device_host_init(lbrx_device *dev, lbrx_device_host *host, const lbrx_allocator *allocator);
+/* Host address of a host-backend device tensor's first element (its buffer's memory plus its
+   offset): run CPU kernels on it. NULL for an empty tensor or one of another backend. */
+LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 
 /* ==== end device interface (API) ============================================================ */
 
@@ -1413,13 +1719,1360 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
 
 /* ==== matmul (implementation) ==== */
 
+/* How the product is organised.
+   - x is prepared once per call in the context's scratch: its row pointers and, for quantized
+     weights, each row in blocks of 32 int8 values q = round-half-even(x * 127/amax) with the
+     scale d = amax/127 (f32), the block sum s = sum(q) and ds = d*s (Q4_1's offset term).
+   - Canonical order, followed by the scalar code and, bit for bit, by the tiled kernels: for
+     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, for each
+     block b in order, acc = fma((float)isum_b, dw_b*dx_b, acc), and for Q4_1 then
+     acc = fma(m_b, ds_b, acc), where isum_b is the exact integer dot product of the block's
+     weight values (Q8_0: q, Q4_0: nibble-8, Q4_1: nibble) with x's int8 values.
+   - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
+     prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
+   - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
+     packs (converts, unpacks) the weights of the panel once into its own buffer and runs
+     register-blocked tiles over all rows of x, whose packed copy is shared.
+   Each output element is computed by exactly one thread in an order that does not depend on the
+   thread count or the range, hence the bit-identical results. */
+
+#define LBRX__MM_CHUNK 32      /* weight rows per matrix-vector work item */
+
+typedef struct lbrx__mm {
+    lbrx_dtype dt;
+    int64_t n, k, nb;           /* rows of x, length of a row (in), blocks of 32 per row */
+    const unsigned char *w;     /* weight row o at w + o * ws */
+    int64_t ws;
+    const float **xr;           /* x rows */
+    float **yr;                 /* y rows */
+    int8_t *xq;                 /* quantized x: row i at xq + i * kq */
+    int64_t kq;
+    float *xd;                  /* block scales of x, row i at xd + i * nb */
+    int32_t *xs;                /* block sums of q */
+    float *xds;                 /* d * s */
+    void *xp;                   /* tiled kernels: x packed in panels of MR rows */
+    unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
+    size_t wbuf_bytes;
+} lbrx__mm;
+
+/* x and y may be unaligned (any strides): scalar code reads and writes them through memcpy. */
+LBRX__PRIVATE float lbrx__mm_ldf(const float *p) {
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+LBRX__PRIVATE float lbrx__mm_f16(const unsigned char *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return lbrx_f16_to_f32(h);
+}
+
+/* Quantize one row of x (k a multiple of 32) as described above. */
+LBRX__PRIVATE void lbrx__mm_quantize_x_scalar(const float *x, int64_t k, int8_t *q, float *d,
+                                              int32_t *s, float *ds) {
+    int64_t b;
+    for (b = 0; b < k / 32; b++) {
+        const float *xb = x + b * 32;
+        float amax = 0.0f, id;
+        int32_t sum = 0;
+        int j;
+        for (j = 0; j < 32; j++) {
+            float a = fabsf(lbrx__mm_ldf(xb + j));
+            if (a > amax) amax = a;
+        }
+        id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        for (j = 0; j < 32; j++) {
+            long v = lrintf(lbrx__mm_ldf(xb + j) * id);
+            q[b * 32 + j] = (int8_t)v;
+            sum += (int32_t)v;
+        }
+        d[b] = amax / 127.0f;
+        s[b] = sum;
+        ds[b] = d[b] * (float)sum;
+    }
+}
+
+/* Weight value j (0..31) of a quantized block, as the integer that multiplies x's q. */
+LBRX__PRIVATE int lbrx__mm_wq(lbrx_dtype dt, const unsigned char *blk, int j) {
+    if (dt == LBRX_Q8_0) return (int)(int8_t)blk[2 + j];
+    {
+        const unsigned char *qs = blk + (dt == LBRX_Q4_1 ? 4 : 2);
+        int v = j < 16 ? (qs[j] & 0x0F) : (qs[j - 16] >> 4);
+        return dt == LBRX_Q4_0 ? v - 8 : v;
+    }
+}
+
+/* One output in canonical order: weight row `wr` against row i of x. */
+LBRX__PRIVATE float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *wr, int64_t i) {
+    float acc = 0.0f;
+    int64_t j, b;
+    switch (m->dt) {
+    case LBRX_F32: {
+        const float *x = m->xr[i];
+        for (j = 0; j < m->k; j++) {
+            float v;
+            memcpy(&v, wr + 4 * j, 4);
+            acc = fmaf(lbrx__mm_ldf(x + j), v, acc);
+        }
+        break;
+    }
+    case LBRX_F16: case LBRX_BF16: {
+        const float *x = m->xr[i];
+        for (j = 0; j < m->k; j++) {
+            uint16_t h;
+            memcpy(&h, wr + 2 * j, 2);
+            acc = fmaf(lbrx__mm_ldf(x + j), m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h), acc);
+        }
+        break;
+    }
+    default: {
+        size_t bb = lbrx_dtype_block_bytes(m->dt);
+        const int8_t *xq = m->xq + i * m->kq;
+        const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+        for (b = 0; b < m->nb; b++) {
+            const unsigned char *blk = wr + (size_t)b * bb;
+            int32_t isum = 0;
+            int t;
+            for (t = 0; t < 32; t++) isum += lbrx__mm_wq(m->dt, blk, t) * xq[b * 32 + t];
+            acc = fmaf((float)isum, lbrx__mm_f16(blk) * xd[b], acc);
+            if (m->dt == LBRX_Q4_1) acc = fmaf(lbrx__mm_f16(blk + 2), xds[b], acc);
+        }
+        break;
+    }
+    }
+    return acc;
+}
+
+/* Weight rows [o0, o1) against all rows of x, in canonical order. */
+LBRX__PRIVATE void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    int64_t o, i;
+    for (o = o0; o < o1; o++)
+        for (i = 0; i < m->n; i++) {
+            float v = lbrx__mm_dot_scalar(m, m->w + o * m->ws, i);
+            memcpy(m->yr[i] + o, &v, 4);
+        }
+}
+
+LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
+    lbrx__mm_quantize_x_scalar(x, k, q, d, s, ds);
+}
+
+LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    lbrx__mm_rows_scalar(m, o0, o1);
+}
+
+LBRXDEF int lbrx_matmul_supports(lbrx_dtype t) {
+    return t == LBRX_F32 || t == LBRX_F16 || t == LBRX_BF16 || t == LBRX_Q8_0 || t == LBRX_Q4_0 || t == LBRX_Q4_1;
+}
+
+/* Bytes rounded up to 64 (scratch sub-buffers stay 64-byte aligned); 0 on overflow. */
+LBRX__PRIVATE int lbrx__mm_take(size_t *total, size_t count, size_t size, size_t *at) {
+    size_t b;
+    if (!lbrx_mul_size(count, size, &b) || !lbrx_add_size(b, 63, &b)) return 0;
+    b &= ~(size_t)63;
+    *at = *total;
+    return lbrx_add_size(*total, b, total);
+}
+
+LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     lbrx_error *err) {
+    lbrx__mm m;
+    int64_t out, n, i, bs;
+    int d, nt;
+    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0;
+    unsigned char *scr;
+    if (!ctx || !w || !x || !y || !w->data || !x->data || !y->data)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    if (!lbrx_matmul_supports(w->dtype))
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul: weight %s has dtype %s (f32, f16, bf16, q8_0, q4_0, q4_1 are supported)",
+                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
+    if (w->ndim != 2 || x->dtype != LBRX_F32 || y->dtype != LBRX_F32 || x->ndim < 1 || y->ndim != x->ndim)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and f32 x, y of equal rank >= 1 (w rank %d, x %s rank %d, y %s rank %d)",
+                            w->ndim, lbrx_dtype_name(x->dtype), x->ndim, lbrx_dtype_name(y->dtype), y->ndim);
+    out = w->shape[0];
+    m.k = w->shape[1];
+    bs = lbrx_dtype_block_size(w->dtype);
+    if (m.k % bs != 0 || x->shape[x->ndim - 1] != m.k || y->shape[y->ndim - 1] != out)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
+                            w->name ? w->name : "", (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
+    for (d = 0; d + 1 < x->ndim; d++)
+        if (x->shape[d] != y->shape[d])
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
+                                d, (long long)x->shape[d], (long long)y->shape[d]);
+    if ((m.k > 1 && x->stride[x->ndim - 1] != 4) || (out > 1 && y->stride[y->ndim - 1] != 4))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: rows of x and y must be contiguous (last stride 4)");
+    if (out > 1 && w->stride[0] <= 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: weight row stride %lld", (long long)w->stride[0]);
+    if (out_begin < 0 || out_end < out_begin || out_end > out)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_rows: range [%lld, %lld) outside [0, %lld)",
+                            (long long)out_begin, (long long)out_end, (long long)out);
+    n = lbrx_tensor_nrows(x);
+    for (d = 0; d + 1 < x->ndim; d++)
+        if (x->shape[d] == 0) n = 0;
+    if (n == 0 || out_begin == out_end) return LBRX_OK;
+    m.dt = w->dtype;
+    m.n = n;
+    m.nb = m.k / 32;
+    m.w = (const unsigned char *)w->data;
+    m.ws = w->stride[0];
+    m.kq = (m.k + 63) & ~(int64_t)63;
+    m.xp = 0;
+    m.wbuf = 0;
+    m.wbuf_bytes = 0;
+    nt = lbrx_context_threads(ctx);
+    if ((uint64_t)n > (uint64_t)(SIZE_MAX / 64) || (uint64_t)m.kq > (uint64_t)(SIZE_MAX / 64) ||
+        !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_xr) || !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_yr))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    if (lbrx_dtype_is_quantized(m.dt) &&
+        (!lbrx__mm_take(&total, (size_t)n, (size_t)m.kq, &at_q) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_d) ||
+         !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_s) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_ds)))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    scr = (unsigned char *)lbrx_context_scratch(ctx, total);
+    if (!scr) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul: out of memory for %zu bytes of scratch", total);
+    m.xr = (const float **)(void *)(scr + at_xr);
+    m.yr = (float **)(void *)(scr + at_yr);
+    for (i = 0; i < n; i++) {
+        m.xr[i] = (const float *)lbrx_tensor_row(x, i);
+        m.yr[i] = (float *)lbrx_tensor_row(y, i);
+    }
+    if (m.k == 0) {
+        for (i = 0; i < n; i++) memset(m.yr[i] + out_begin, 0, (size_t)(out_end - out_begin) * sizeof(float));
+        return LBRX_OK;
+    }
+    if (lbrx_dtype_is_quantized(m.dt)) {
+        m.xq = (int8_t *)(scr + at_q);
+        m.xd = (float *)(void *)(scr + at_d);
+        m.xs = (int32_t *)(void *)(scr + at_s);
+        m.xds = (float *)(void *)(scr + at_ds);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m.k >= 65536)
+#endif
+        for (i = 0; i < n; i++)
+            lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+    } else {
+        m.xq = 0; m.xd = 0; m.xs = 0; m.xds = 0;
+    }
+    {
+        int64_t rows = out_end - out_begin, nch = (rows + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK, c;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && nch > 1)
+#endif
+        for (c = 0; c < nch; c++) {
+            int64_t o0 = out_begin + c * LBRX__MM_CHUNK, o1 = o0 + LBRX__MM_CHUNK;
+            lbrx__mm_gemv(&m, o0, o1 < out_end ? o1 : out_end);
+        }
+    }
+    (void)nt;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                lbrx_tensor *y, lbrx_error *err) {
+    if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    return lbrx_matmul_rows(ctx, w, x, y, 0, w->ndim == 2 ? w->shape[0] : 0, err);
+}
+
 /* ==== end matmul (implementation) ==== */
 
 /* ==== ops and attention (implementation) ==== */
 
+/* ---- shared checks and helpers of the ops ---- */
+
+LBRX__PRIVATE int lbrx__ops_threads(const lbrx_context *ctx, int64_t work) {
+    int n = ctx ? ctx->n_threads : 1;
+    if (work < 16384) n = 1;   /* tiny ops: a parallel region costs more than it saves */
+    return n < 1 ? 1 : n;
+}
+
+/* Scratch of `bytes` from the context, or from the default allocator when ctx is NULL (then
+   *owned is set and the caller frees it with lbrx__ops_scratch_done). */
+LBRX__PRIVATE void *lbrx__ops_scratch(lbrx_context *ctx, size_t bytes, void **owned) {
+    *owned = 0;
+    if (ctx) return lbrx_context_scratch(ctx, bytes);
+    *owned = lbrx_alloc(0, bytes, 64);
+    return *owned;
+}
+LBRX__PRIVATE void lbrx__ops_scratch_done(void *owned) { lbrx_free(0, owned); }
+
+/* An f32 activation tensor with a contiguous last dimension. */
+LBRX__PRIVATE lbrx_result lbrx__ops_check_f32(const lbrx_tensor *t, const char *op, const char *what, lbrx_error *err) {
+    if (!t) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: %s is NULL", op, what);
+    if (t->dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: %s is %s, not f32", op, what, lbrx_dtype_name(t->dtype));
+    if (t->ndim < 1 || t->ndim > LBRX_MAX_DIMS)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s has rank %d", op, what, t->ndim);
+    if (t->shape[t->ndim - 1] > 1 && t->stride[t->ndim - 1] != 4)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: the rows of %s are not contiguous", op, what);
+    if (!t->data && lbrx_tensor_nrows(t) * t->shape[t->ndim - 1] != 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: %s has no data", op, what);
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__ops_check_same_shape(const lbrx_tensor *a, const lbrx_tensor *b, const char *op,
+                                                    const char *what, lbrx_error *err) {
+    int i, same = a->ndim == b->ndim;
+    for (i = 0; same && i < a->ndim; i++) same = a->shape[i] == b->shape[i];
+    if (!same) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s does not have the input's shape", op, what);
+    return LBRX_OK;
+}
+
+/* A parameter vector (norm weight or bias) of n f32, f16 or bf16 as f32 in dst (NULL tensor:
+   returns 0, "absent"). */
+LBRX__PRIVATE lbrx_result lbrx__ops_param(const lbrx_tensor *p, int64_t n, float *dst, const float **out,
+                                         const char *op, const char *what, lbrx_error *err) {
+    int64_t count;
+    *out = 0;
+    if (!p) return LBRX_OK;
+    if (lbrx_tensor_nelements(p, &count) != LBRX_OK || count != n || !p->data || !lbrx_tensor_is_contiguous(p))
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s is not a contiguous vector of %lld", op, what, (long long)n);
+    switch (p->dtype) {
+    case LBRX_F32: memcpy(dst, p->data, (size_t)n * 4); break;
+    case LBRX_F16: lbrx_f16_to_f32_row(p->data, dst, (size_t)n); break;
+    case LBRX_BF16: lbrx_bf16_to_f32_row(p->data, dst, (size_t)n); break;
+    default:
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: %s is %s (f32, f16 or bf16 taken)", op, what, lbrx_dtype_name(p->dtype));
+    }
+    *out = dst;
+    return LBRX_OK;
+}
+
+/* ---- norms ---- */
+
+LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                    const lbrx_tensor *bias, float eps, int layer, lbrx_tensor *out, lbrx_error *err) {
+    const char *op = layer ? "lbrx_layer_norm" : "lbrx_rms_norm";
+    lbrx_result r;
+    int64_t n, rows, i;
+    const float *w = 0, *b = 0;
+    float *params;
+    void *owned;
+    int nt;
+    if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
+    if (!(eps >= 0.0f)) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: eps is negative or NaN", op);
+    n = x->shape[x->ndim - 1];
+    rows = lbrx_tensor_nrows(x);
+    if (n == 0 || rows == 0) return LBRX_OK;
+    params = (float *)lbrx__ops_scratch(ctx, (size_t)n * 8, &owned);
+    if (!params) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+    r = lbrx__ops_param(weight, n, params, &w, op, "weight", err);
+    if (r == LBRX_OK) r = lbrx__ops_param(bias, n, params + n, &b, op, "bias", err);
+    if (r != LBRX_OK) { lbrx__ops_scratch_done(owned); return r; }
+    nt = lbrx__ops_threads(ctx, rows * n);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (i = 0; i < rows; i++) {
+        const float *xr = (const float *)lbrx_tensor_row(x, i);
+        float *yr = (float *)lbrx_tensor_row(out, i);
+        double mean = 0.0, ss = 0.0;
+        float inv, mu;
+        int64_t j;
+        if (layer) {
+            for (j = 0; j < n; j++) mean += xr[j];
+            mean /= (double)n;
+            for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
+        } else {
+            for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
+        }
+        inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+        mu = (float)mean;
+        for (j = 0; j < n; j++) {
+            float y = (xr[j] - mu) * inv;
+            if (w) y *= w[j];
+            if (b) y += b[j];
+            yr[j] = y;
+        }
+    }
+    (void)nt;
+    lbrx__ops_scratch_done(owned);
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_rms_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                  float eps, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__norm(ctx, x, weight, 0, eps, 0, out, err);
+}
+
+LBRXDEF lbrx_result lbrx_layer_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                    const lbrx_tensor *bias, float eps, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__norm(ctx, x, weight, bias, eps, 1, out, err);
+}
+
+/* ---- RoPE ---- */
+
+LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_rope_desc *desc,
+                              lbrx_tensor *out, lbrx_error *err) {
+    static const char *op = "lbrx_rope";
+    lbrx_rope_desc d;
+    lbrx_result r;
+    int64_t n_tok, n_head, hd, t;
+    double base, fscale;
+    float *table;
+    void *owned;
+    int nt;
+    if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
+    if (x->ndim != 2 && x->ndim != 3)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: x has rank %d, not [n_tokens, n_head, head_dim]", op, x->ndim);
+    if (desc) d = *desc; else memset(&d, 0, sizeof d);
+    n_tok = x->shape[0];
+    n_head = x->ndim == 3 ? x->shape[1] : 1;
+    hd = x->shape[x->ndim - 1];
+    if (d.n_dims == 0) d.n_dims = hd;
+    if (d.mode != LBRX_ROPE_INTERLEAVED && d.mode != LBRX_ROPE_NEOX)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: unknown mode %d", op, (int)d.mode);
+    if (d.n_dims < 0 || d.n_dims > hd || d.n_dims % 2)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: n_dims %lld is odd or outside 0..%lld", op, (long long)d.n_dims, (long long)hd);
+    if (d.freq_base < 0.0f || d.freq_scale < 0.0f || d.freq_base != d.freq_base || d.freq_scale != d.freq_scale)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative or NaN freq_base / freq_scale", op);
+    base = d.freq_base == 0.0f ? 10000.0 : (double)d.freq_base;
+    fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
+    if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
+    nt = lbrx__ops_threads(ctx, n_tok * n_head * hd);
+    table = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
+    if (!table) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (t = 0; t < n_tok; t++) {
+        int tid = 0;
+        int64_t half = d.n_dims / 2, h, i;
+        float *cs, *sn;
+        double pos = (double)(d.positions ? (int64_t)d.positions[t] : d.pos_offset + t) * fscale;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        cs = table + (size_t)tid * (size_t)(d.n_dims + 1);
+        sn = cs + half;
+        for (i = 0; i < half; i++) {
+            double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
+            cs[i] = (float)cos(theta);
+            sn[i] = (float)sin(theta);
+        }
+        for (h = 0; h < n_head; h++) {
+            const float *xr = (const float *)lbrx_tensor_row(x, t * n_head + h);
+            float *yr = (float *)lbrx_tensor_row(out, t * n_head + h);
+            /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
+            int64_t step = d.mode == LBRX_ROPE_NEOX ? 1 : 2, off = d.mode == LBRX_ROPE_NEOX ? half : 1;
+            for (i = 0; i < half; i++) {
+                float a = xr[i * step], b = xr[i * step + off];
+                yr[i * step] = a * cs[i] - b * sn[i];
+                yr[i * step + off] = a * sn[i] + b * cs[i];
+            }
+            if (yr != xr)
+                for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
+        }
+    }
+    lbrx__ops_scratch_done(owned);
+    return LBRX_OK;
+}
+
+/* ---- elementwise activations and softmax ---- */
+
+typedef enum lbrx__unary_kind { LBRX__SILU, LBRX__GELU, LBRX__GELU_ERF, LBRX__SOFTMAX } lbrx__unary_kind;
+
+LBRX__PRIVATE void lbrx__unary_row(lbrx__unary_kind kind, const float *x, float *y, int64_t n) {
+    int64_t j;
+    switch (kind) {
+    case LBRX__SILU:
+        for (j = 0; j < n; j++) y[j] = x[j] / (1.0f + expf(-x[j]));
+        break;
+    case LBRX__GELU:
+        for (j = 0; j < n; j++) {
+            float v = x[j];
+            y[j] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+        }
+        break;
+    case LBRX__GELU_ERF:
+        for (j = 0; j < n; j++) y[j] = 0.5f * x[j] * (1.0f + erff(x[j] * 0.7071067811865476f));
+        break;
+    case LBRX__SOFTMAX: {
+        float mx = -INFINITY, inv;
+        double sum = 0.0;
+        for (j = 0; j < n; j++) if (x[j] > mx) mx = x[j];
+        if (mx == -INFINITY) { for (j = 0; j < n; j++) y[j] = 0.0f; break; }
+        for (j = 0; j < n; j++) { float e = expf(x[j] - mx); y[j] = e; sum += e; }
+        inv = (float)(1.0 / sum);
+        for (j = 0; j < n; j++) y[j] *= inv;
+        break;
+    }
+    }
+}
+
+LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx__unary_kind kind,
+                                     const char *op, lbrx_error *err) {
+    lbrx_result r;
+    int64_t n, rows, i;
+    int nt;
+    if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
+    n = x->shape[x->ndim - 1];
+    rows = lbrx_tensor_nrows(x);
+    nt = lbrx__ops_threads(ctx, rows * n);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (i = 0; i < rows; i++)
+        lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
+    (void)nt;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_silu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__SILU, "lbrx_silu", err);
+}
+LBRXDEF lbrx_result lbrx_gelu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__GELU, "lbrx_gelu", err);
+}
+LBRXDEF lbrx_result lbrx_gelu_erf(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__GELU_ERF, "lbrx_gelu_erf", err);
+}
+LBRXDEF lbrx_result lbrx_softmax(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__SOFTMAX, "lbrx_softmax", err);
+}
+
+/* ---- binary ops with broadcasting ---- */
+
+typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__binary_kind;
+
+LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                                      lbrx__binary_kind kind, const char *op, lbrx_error *err) {
+    int64_t sa[LBRX_MAX_DIMS], sb[LBRX_MAX_DIMS];  /* byte strides of a and b over out's dims, 0 = broadcast */
+    int64_t n, rows, i;
+    int nd, k, nt, a_step, b_step;
+    lbrx_result r;
+    if ((r = lbrx__ops_check_f32(a, op, "a", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(b, op, "b", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    nd = out->ndim;
+    if (a->ndim > nd || b->ndim > nd)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out has rank %d, lower than an input's", op, nd);
+    for (k = 0; k < nd; k++) {
+        int ka = k - (nd - a->ndim), kb = k - (nd - b->ndim);
+        int64_t da = ka >= 0 ? a->shape[ka] : 1, db = kb >= 0 ? b->shape[kb] : 1;
+        if ((da != out->shape[k] && da != 1) || (db != out->shape[k] && db != 1) ||
+            (da != out->shape[k] && db != out->shape[k] && out->shape[k] != 1))
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET,
+                                "%s: dimension %d: a has %lld, b has %lld, out has %lld (not broadcastable)", op, k,
+                                (long long)da, (long long)db, (long long)out->shape[k]);
+        sa[k] = (ka >= 0 && da != 1) ? a->stride[ka] : 0;
+        sb[k] = (kb >= 0 && db != 1) ? b->stride[kb] : 0;
+    }
+    n = out->shape[nd - 1];
+    rows = lbrx_tensor_nrows(out);
+    a_step = sa[nd - 1] ? 1 : 0;
+    b_step = sb[nd - 1] ? 1 : 0;
+    nt = lbrx__ops_threads(ctx, rows * n);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (i = 0; i < rows; i++) {
+        const unsigned char *pa = (const unsigned char *)a->data, *pb = (const unsigned char *)b->data;
+        const float *xa, *xb;
+        float *y = (float *)lbrx_tensor_row(out, i);
+        int64_t rem = i, j;
+        int kk;
+        for (kk = nd - 2; kk >= 0; kk--) {
+            int64_t c = rem % out->shape[kk];
+            rem /= out->shape[kk];
+            pa += c * sa[kk];
+            pb += c * sb[kk];
+        }
+        xa = (const float *)pa;
+        xb = (const float *)pb;
+        switch (kind) {
+        case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
+        case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
+        case LBRX__SWIGLU:
+            for (j = 0; j < n; j++) { float g = xa[j * a_step]; y[j] = g / (1.0f + expf(-g)) * xb[j * b_step]; }
+            break;
+        }
+    }
+    (void)nt;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_add(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err) {
+    return lbrx__binary(ctx, a, b, out, LBRX__ADD, "lbrx_add", err);
+}
+LBRXDEF lbrx_result lbrx_mul(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err) {
+    return lbrx__binary(ctx, a, b, out, LBRX__MUL, "lbrx_mul", err);
+}
+LBRXDEF lbrx_result lbrx_swiglu(lbrx_context *ctx, const lbrx_tensor *gate, const lbrx_tensor *up,
+                                lbrx_tensor *out, lbrx_error *err) {
+    lbrx_result r;
+    if ((r = lbrx__ops_check_f32(gate, "lbrx_swiglu", "gate", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(up, "lbrx_swiglu", "up", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, "lbrx_swiglu", "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(gate, up, "lbrx_swiglu", "up", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(gate, out, "lbrx_swiglu", "out", err)) != LBRX_OK) return r;
+    return lbrx__binary(ctx, gate, up, out, LBRX__SWIGLU, "lbrx_swiglu", err);
+}
+
+/* ---- embedding ---- */
+
+LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight, const int32_t *ids,
+                                   int64_t n_ids, lbrx_tensor *out, lbrx_error *err) {
+    static const char *op = "lbrx_embedding";
+    int64_t vocab, dim, t;
+    lbrx_result r;
+    int nt;
+    if (!weight || (!ids && n_ids > 0) || n_ids < 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL weight or ids", op);
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if (weight->ndim != 2 || !weight->data)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: weight %s is not [vocab, dim]", op, weight->name ? weight->name : "");
+    vocab = weight->shape[0];
+    dim = weight->shape[1];
+    if (out->ndim != 2 || out->shape[0] != n_ids || out->shape[1] != dim)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out is not [%lld, %lld]", op, (long long)n_ids, (long long)dim);
+    if (weight->dtype != LBRX_F32 && weight->dtype != LBRX_F16 && weight->dtype != LBRX_BF16)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "%s: weight dtype %s", op, lbrx_dtype_name(weight->dtype));
+    for (t = 0; t < n_ids; t++)
+        if (ids[t] < 0 || ids[t] >= vocab)
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: ids[%lld] = %ld is outside the vocabulary of %lld",
+                                op, (long long)t, (long)ids[t], (long long)vocab);
+    nt = lbrx__ops_threads(ctx, n_ids * dim);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (t = 0; t < n_ids; t++) {
+        const unsigned char *src = (const unsigned char *)weight->data + ids[t] * weight->stride[0];
+        float *dst = (float *)lbrx_tensor_row(out, t);
+        switch (weight->dtype) {
+        case LBRX_F16: lbrx_f16_to_f32_row(src, dst, (size_t)dim); break;
+        case LBRX_BF16: lbrx_bf16_to_f32_row(src, dst, (size_t)dim); break;
+        default: memcpy(dst, src, (size_t)dim * 4); break;
+        }
+    }
+    (void)nt;
+    return LBRX_OK;
+}
+
+/* ---- attention ---- */
+
+/* A validated attention problem. */
+typedef struct lbrx__attn {
+    int64_t n_q, n_kv, n_head, n_kv_head, d, group, window;
+    int causal, f16;
+    float scale;
+    const unsigned char *q, *k, *v, *mask;
+    unsigned char *out;
+    int64_t q_s0, q_s1, k_s0, k_s1, v_s0, v_s1, o_s0, o_s1;  /* byte strides of dims 0 and 1 */
+    int64_t m_sh, m_s0, m_s1;   /* mask: head stride (0: shared), row stride, */
+} lbrx__attn;
+
+LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *what, lbrx_error *err) {
+    size_t es = t ? lbrx_dtype_block_bytes(t->dtype) : 0;
+    if (!t || !t->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_attention: %s is NULL", what);
+    if (t->ndim != 3)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_attention: %s has rank %d, not 3", what, t->ndim);
+    if (t->shape[2] > 1 && t->stride[2] != (int64_t)es)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_attention: the rows of %s are not contiguous", what);
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
+                                   const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
+                                   lbrx_error *err) {
+    static const char *op = "lbrx_attention";
+    lbrx__attn a;
+    lbrx_attention_desc dd;
+    lbrx_result r;
+    int64_t item, n_items;
+    float *scratch;
+    void *owned;
+    int nt;
+    if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+    if ((r = lbrx__attn_check3(q, "q", err)) != LBRX_OK || (r = lbrx__attn_check3(k, "k", err)) != LBRX_OK ||
+        (r = lbrx__attn_check3(v, "v", err)) != LBRX_OK || (r = lbrx__attn_check3(out, "out", err)) != LBRX_OK)
+        return r;
+    if (q->dtype != LBRX_F32 || out->dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: q and out must be f32 (q %s, out %s)", op,
+                            lbrx_dtype_name(q->dtype), lbrx_dtype_name(out->dtype));
+    if ((k->dtype != LBRX_F32 && k->dtype != LBRX_F16) || v->dtype != k->dtype)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: k and v must both be f32 or both f16 (k %s, v %s)", op,
+                            lbrx_dtype_name(k->dtype), lbrx_dtype_name(v->dtype));
+    memset(&a, 0, sizeof a);
+    a.n_q = q->shape[0]; a.n_head = q->shape[1]; a.d = q->shape[2];
+    a.n_kv = k->shape[0]; a.n_kv_head = k->shape[1];
+    if (k->shape[2] != a.d || v->shape[0] != a.n_kv || v->shape[1] != a.n_kv_head || v->shape[2] != a.d)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: k [%lld, %lld, %lld] and v [%lld, %lld, %lld] do not match q's head_dim %lld", op,
+                            (long long)k->shape[0], (long long)k->shape[1], (long long)k->shape[2],
+                            (long long)v->shape[0], (long long)v->shape[1], (long long)v->shape[2], (long long)a.d);
+    if (out->shape[0] != a.n_q || out->shape[1] != a.n_head || out->shape[2] != a.d)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out does not have q's shape", op);
+    if (a.d <= 0 || a.d % 8 || a.d > 512)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: head_dim %lld is not a multiple of 8 in 8..512", op, (long long)a.d);
+    if (a.n_kv_head <= 0 || a.n_head % a.n_kv_head)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: n_head %lld is not a multiple of n_kv_head %lld", op,
+                            (long long)a.n_head, (long long)a.n_kv_head);
+    if (dd.window < 0 || dd.scale != dd.scale)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative window or NaN scale", op);
+    a.group = a.n_head / a.n_kv_head;
+    a.causal = dd.causal != 0;
+    a.window = dd.window;
+    a.f16 = k->dtype == LBRX_F16;
+    a.scale = dd.scale != 0.0f ? dd.scale : (float)(1.0 / sqrt((double)a.d));
+    a.q = (const unsigned char *)q->data; a.q_s0 = q->stride[0]; a.q_s1 = q->stride[1];
+    a.k = (const unsigned char *)k->data; a.k_s0 = k->stride[0]; a.k_s1 = k->stride[1];
+    a.v = (const unsigned char *)v->data; a.v_s0 = v->stride[0]; a.v_s1 = v->stride[1];
+    a.out = (unsigned char *)out->data; a.o_s0 = out->stride[0]; a.o_s1 = out->stride[1];
+    if (dd.mask) {
+        const lbrx_tensor *m = dd.mask;
+        if ((r = lbrx__ops_check_f32(m, op, "mask", err)) != LBRX_OK) return r;
+        if (m->ndim < 2 || m->ndim > 3 || m->shape[m->ndim - 2] != a.n_q || m->shape[m->ndim - 1] != a.n_kv ||
+            (m->ndim == 3 && m->shape[0] != 1 && m->shape[0] != a.n_head))
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: mask is not [n_q=%lld, n_kv=%lld] or [1 or n_head, n_q, n_kv]",
+                                op, (long long)a.n_q, (long long)a.n_kv);
+        a.mask = (const unsigned char *)m->data;
+        a.m_s0 = m->stride[m->ndim - 2];
+        a.m_sh = (m->ndim == 3 && m->shape[0] > 1) ? m->stride[0] : 0;
+    }
+    if (a.n_q == 0 || a.n_head == 0) return LBRX_OK;
+    n_items = a.n_q * a.n_head;
+    nt = lbrx__ops_threads(ctx, n_items * (a.n_kv + 1) * a.d);
+    scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)a.d * 12, &owned);
+    if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (item = 0; item < n_items; item++) {
+        int64_t i = item / a.n_head, h = item % a.n_head, hk = h / a.group, j, e;
+        int64_t pos = a.n_kv - a.n_q + i, j_end = a.n_kv, j_begin = 0;
+        int tid = 0;
+        float *acc, *kr, *vr, mx = -INFINITY;
+        const float *qr = (const float *)(a.q + i * a.q_s0 + h * a.q_s1);
+        const float *mrow = a.mask ? (const float *)(a.mask + h * a.m_sh + i * a.m_s0) : 0;
+        float *orow = (float *)(a.out + i * a.o_s0 + h * a.o_s1);
+        double l = 0.0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        acc = scratch + (size_t)tid * (size_t)a.d * 3;
+        kr = acc + a.d;
+        vr = kr + a.d;
+        for (e = 0; e < a.d; e++) acc[e] = 0.0f;
+        if (a.causal && pos + 1 < j_end) j_end = pos + 1;
+        if (a.window && pos - a.window + 1 > j_begin) j_begin = pos - a.window + 1;
+        for (j = j_begin; j < j_end; j++) {
+            const unsigned char *kp = a.k + j * a.k_s0 + hk * a.k_s1, *vp = a.v + j * a.v_s0 + hk * a.v_s1;
+            float s = 0.0f, p, alpha;
+            if (a.f16) { lbrx_f16_to_f32_row(kp, kr, (size_t)a.d); lbrx_f16_to_f32_row(vp, vr, (size_t)a.d); }
+            else { memcpy(kr, kp, (size_t)a.d * 4); memcpy(vr, vp, (size_t)a.d * 4); }
+            for (e = 0; e < a.d; e++) s += qr[e] * kr[e];
+            s *= a.scale;
+            if (mrow) s += mrow[j];
+            if (s == -INFINITY) continue;
+            if (s > mx) {
+                alpha = expf(mx - s);
+                mx = s;
+                l *= alpha;
+                for (e = 0; e < a.d; e++) acc[e] *= alpha;
+            }
+            p = expf(s - mx);
+            l += p;
+            for (e = 0; e < a.d; e++) acc[e] += p * vr[e];
+        }
+        for (e = 0; e < a.d; e++) orow[e] = l > 0.0 ? (float)(acc[e] / l) : 0.0f;
+    }
+    (void)nt;
+    lbrx__ops_scratch_done(owned);
+    return LBRX_OK;
+}
+
+/* ---- KV cache ---- */
+
+LBRXDEF lbrx_result lbrx_kv_cache_init(lbrx_kv_cache *c, lbrx_dtype dtype, int64_t capacity, int64_t n_kv_head,
+                                       int64_t head_dim, const lbrx_allocator *allocator, lbrx_error *err) {
+    int64_t shape[3];
+    lbrx_result r;
+    if (!c) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_kv_cache_init: c is NULL");
+    memset(c, 0, sizeof *c);
+    if (dtype != LBRX_F16 && dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_kv_cache_init: dtype %s (f16 or f32 taken)", lbrx_dtype_name(dtype));
+    shape[0] = capacity; shape[1] = n_kv_head; shape[2] = head_dim;
+    r = lbrx_tensor_alloc(&c->k, dtype, 3, shape, allocator, err);
+    if (r == LBRX_OK) r = lbrx_tensor_alloc(&c->v, dtype, 3, shape, allocator, err);
+    if (r != LBRX_OK) lbrx_kv_cache_release(c);
+    return r;
+}
+
+LBRXDEF void lbrx_kv_cache_release(lbrx_kv_cache *c) {
+    if (!c) return;
+    lbrx_tensor_release(&c->k);
+    lbrx_tensor_release(&c->v);
+    c->n = 0;
+}
+
+LBRXDEF lbrx_result lbrx_kv_cache_append(lbrx_kv_cache *c, const lbrx_tensor *k, const lbrx_tensor *v,
+                                         lbrx_error *err) {
+    static const char *op = "lbrx_kv_cache_append";
+    const lbrx_tensor *src[2];
+    lbrx_tensor *dst[2];
+    int64_t n_new, t, h;
+    int which;
+    lbrx_result r;
+    if (!c) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: c is NULL", op);
+    if ((r = lbrx__ops_check_f32(k, op, "k", err)) != LBRX_OK || (r = lbrx__ops_check_f32(v, op, "v", err)) != LBRX_OK) return r;
+    src[0] = k; src[1] = v; dst[0] = &c->k; dst[1] = &c->v;
+    for (which = 0; which < 2; which++) {
+        const lbrx_tensor *s = src[which], *d = dst[which];
+        const char *name = which ? "v" : "k";
+        if (d->ndim != 3 || !d->data || (d->dtype != LBRX_F16 && d->dtype != LBRX_F32) ||
+            d->stride[2] != (int64_t)lbrx_dtype_block_bytes(d->dtype))
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: cache.%s is not an f16/f32 [capacity, n_kv_head, head_dim] tensor", op, name);
+        if (d->storage && !lbrx_storage_writable(d->storage))
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: cache.%s is read-only", op, name);
+        if (s->ndim != 3 || s->shape[1] != d->shape[1] || s->shape[2] != d->shape[2] || s->shape[0] != k->shape[0])
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s is not [n_new, %lld, %lld] like the other", op, name,
+                                (long long)d->shape[1], (long long)d->shape[2]);
+    }
+    n_new = k->shape[0];
+    if (c->n < 0 || c->n > c->k.shape[0] || c->k.shape[0] != c->v.shape[0] || n_new > c->k.shape[0] - c->n)
+        return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %lld positions after %lld exceed the capacity %lld", op,
+                            (long long)n_new, (long long)c->n, (long long)c->k.shape[0]);
+    for (which = 0; which < 2; which++) {
+        const lbrx_tensor *s = src[which];
+        lbrx_tensor *d = dst[which];
+        size_t hd = (size_t)d->shape[2];
+        for (t = 0; t < n_new; t++)
+            for (h = 0; h < d->shape[1]; h++) {
+                const float *sr = (const float *)((const unsigned char *)s->data + t * s->stride[0] + h * s->stride[1]);
+                unsigned char *dr = (unsigned char *)d->data + (c->n + t) * d->stride[0] + h * d->stride[1];
+                if (d->dtype == LBRX_F16) lbrx_f32_to_f16_row(sr, dr, hd);
+                else memcpy(dr, sr, hd * 4);
+            }
+    }
+    c->n += n_new;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, lbrx_tensor *v, lbrx_error *err) {
+    lbrx_result r;
+    if (!c || !k || !v) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_kv_cache_view: NULL argument");
+    r = lbrx_tensor_rows(&c->k, 0, c->n, k, err);
+    if (r != LBRX_OK) return r;
+    r = lbrx_tensor_rows(&c->v, 0, c->n, v, err);
+    if (r != LBRX_OK) lbrx_tensor_release(k);
+    return r;
+}
+
 /* ==== end ops and attention (implementation) ==== */
 
 /* ==== device interface (implementation) ==== */
+
+typedef struct lbrx__pool_entry { void *buffer; size_t capacity; } lbrx__pool_entry;
+
+struct lbrx_device_pool {
+    const lbrx_device *device;
+    size_t max_cached_bytes;
+    lbrx__pool_entry *cached;    /* released buffers, most recent last */
+    size_t n_cached, cap_cached;
+    lbrx_device_pool_stats stats;
+};
+
+/* Report a failed backend call: the backend's own message if it wrote one, else the code's. */
+LBRX__PRIVATE lbrx_result lbrx__device_error(lbrx_error *err, lbrx_result r, const lbrx_error *e, const char *what,
+                                            size_t bytes, const char *name) {
+    return lbrx__errorf(err, r, LBRX__NO_OFFSET, "device %s of %zu bytes (tensor %s) failed: %s", what, bytes,
+                        name ? name : "(unnamed)", e->message[0] ? e->message : lbrx_result_str(r));
+}
+
+/* Fill the metadata of a device tensor from a host tensor's dtype and shape (no buffer yet). */
+LBRX__PRIVATE lbrx_result lbrx__device_describe(const lbrx_tensor *t, lbrx_device_tensor *out, lbrx_error *err) {
+    lbrx_device_tensor d;
+    lbrx_result r;
+    int i;
+    memset(&d, 0, sizeof d);
+    r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &d.nbytes, err);
+    if (r != LBRX_OK) return r;
+    d.dtype = t->dtype;
+    d.ndim = t->ndim;
+    for (i = 0; i < t->ndim; i++) d.shape[i] = t->shape[i];
+    d.block_size = lbrx_dtype_block_size(t->dtype);
+    d.block_bytes = lbrx_dtype_block_bytes(t->dtype);
+    d.nrows = lbrx_tensor_nrows(t);
+    if (t->ndim == 0) d.row_bytes = d.block_bytes;
+    else lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &d.row_bytes);  /* checked by the layout */
+    d.name = t->name;
+    *out = d;
+    return LBRX_OK;
+}
+
+/* Copy bytes [pos, pos+n) of the contiguous byte order of tensor t from (gather) or into
+   (scatter) buf. Rows of block dtypes are contiguous blocks; rows of plain dtypes may have an
+   element stride, and then pos and n are multiples of the element size (staging chunks are
+   multiples of 8 bytes and plain elements have 1, 2, 4 or 8). */
+LBRX__PRIVATE void lbrx__device_stream(const lbrx_tensor *t, size_t row_bytes, uint64_t pos, unsigned char *buf,
+                                       size_t n, int scatter) {
+    size_t elem = lbrx_dtype_block_bytes(t->dtype), in = (size_t)(pos % row_bytes);
+    int64_t r = (int64_t)(pos / row_bytes), estride = 0;
+    int gather = 0;
+    if (t->ndim > 0 && lbrx_dtype_block_size(t->dtype) == 1 && t->shape[t->ndim - 1] > 1 &&
+        t->stride[t->ndim - 1] != (int64_t)elem) {
+        gather = 1;
+        estride = t->stride[t->ndim - 1];
+    }
+    while (n > 0) {
+        unsigned char *row = (unsigned char *)lbrx_tensor_row(t, r);
+        size_t take = row_bytes - in < n ? row_bytes - in : n;
+        if (!gather) {
+            if (scatter) memcpy(row + in, buf, take);
+            else memcpy(buf, row + in, take);
+        } else {
+            size_t k, k0 = in / elem, k1 = (in + take) / elem;
+            for (k = k0; k < k1; k++) {
+                unsigned char *e = row + (int64_t)k * estride;
+                if (scatter) memcpy(e, buf + (k - k0) * elem, elem);
+                else memcpy(buf + (k - k0) * elem, e, elem);
+            }
+        }
+        buf += take;
+        n -= take;
+        in = 0;
+        r++;
+    }
+}
+
+/* Host staging for a non-contiguous copy: a multiple of 8 bytes, at most `nbytes`. */
+LBRX__PRIVATE size_t lbrx__device_chunk(const lbrx_device *dev, size_t nbytes) {
+    size_t chunk = dev->staging_bytes ? dev->staging_bytes : ((size_t)4 << 20);
+    chunk &= ~(size_t)7;
+    if (chunk < 64) chunk = 64;
+    return chunk < nbytes ? chunk : nbytes;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__device_check(const lbrx_device *dev, const char *fn, lbrx_error *err) {
+    if (!dev || !dev->alloc || !dev->free || !dev->upload || !dev->download)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET,
+                            "%s: the device is NULL or lacks alloc, free, upload or download", fn);
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
+                                       lbrx_device_tensor *out, lbrx_error *err) {
+    lbrx_device_tensor d;
+    lbrx_error e;
+    lbrx_result r;
+    if (out) memset(out, 0, sizeof *out);
+    r = lbrx__device_check(dev, "lbrx_device_upload", err);
+    if (r != LBRX_OK) return r;
+    if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_upload: NULL tensor");
+    if (pool && pool->device != dev)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_upload: the pool belongs to another device");
+    r = lbrx__device_describe(t, &d, err);
+    if (r != LBRX_OK) return r;
+    d.device = dev;
+    if (d.nbytes == 0) { *out = d; return LBRX_OK; }
+    if (pool) {
+        r = lbrx_device_pool_alloc(pool, d.nbytes, &d.buffer, &d.capacity, err);
+        d.kind = LBRX_DEVICE_POOLED;
+        d.pool = pool;
+    } else {
+        e.message[0] = 0;
+        r = dev->alloc(dev->user, d.nbytes, &d.buffer, &e);
+        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes, t->name);
+        d.kind = LBRX_DEVICE_OWNED;
+        d.capacity = d.nbytes;
+    }
+    if (r != LBRX_OK) return r;
+    e.message[0] = 0;
+    if (lbrx_tensor_is_contiguous(t)) {
+        r = dev->upload(dev->user, d.buffer, 0, t->data, d.nbytes, &e);
+        if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", d.nbytes, t->name);
+    } else {
+        size_t chunk = lbrx__device_chunk(dev, d.nbytes), pos;
+        unsigned char *staging = (unsigned char *)lbrx_alloc(&dev->allocator, chunk, 64);
+        if (!staging) {
+            r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for %zu bytes of staging", chunk);
+        } else {
+            for (pos = 0; pos < d.nbytes && r == LBRX_OK; pos += chunk) {
+                size_t n = d.nbytes - pos < chunk ? d.nbytes - pos : chunk;
+                lbrx__device_stream(t, d.row_bytes, pos, staging, n, 0);
+                r = dev->upload(dev->user, d.buffer, pos, staging, n, &e);
+                if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", n, t->name);
+            }
+            lbrx_free(&dev->allocator, staging);
+        }
+    }
+    if (r != LBRX_OK) {
+        lbrx_device_tensor_release(&d);
+        return r;
+    }
+    *out = d;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tensor *dst, lbrx_error *err) {
+    const lbrx_device *dev;
+    lbrx_error e;
+    lbrx_result r = LBRX_OK;
+    int i;
+    if (!dt || !dst) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_download: NULL argument");
+    dev = dt->device;
+    if (dt->dtype != dst->dtype)
+        return lbrx__errorf(err, LBRX_ERR_TYPE_MISMATCH, LBRX__NO_OFFSET, "download of a %s device tensor into a %s tensor",
+                            lbrx_dtype_name(dt->dtype), lbrx_dtype_name(dst->dtype));
+    if (dt->ndim != dst->ndim)
+        return lbrx__errorf(err, LBRX_ERR_SIZE_MISMATCH, LBRX__NO_OFFSET, "download of a rank-%d device tensor into a rank-%d tensor",
+                            dt->ndim, dst->ndim);
+    for (i = 0; i < dt->ndim; i++)
+        if (dt->shape[i] != dst->shape[i])
+            return lbrx__errorf(err, LBRX_ERR_SIZE_MISMATCH, LBRX__NO_OFFSET, "download: dimension %d is %lld on the device, %lld on the host",
+                                i, (long long)dt->shape[i], (long long)dst->shape[i]);
+    if (dt->nbytes == 0) return LBRX_OK;
+    r = lbrx__device_check(dev, "lbrx_device_download", err);
+    if (r != LBRX_OK) return r;
+    if (dst->storage && !lbrx_storage_writable(dst->storage))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "download into tensor %s: its storage is read-only",
+                            dst->name ? dst->name : "(unnamed)");
+    e.message[0] = 0;
+    if (lbrx_tensor_is_contiguous(dst)) {
+        r = dev->download(dev->user, dt->buffer, dt->offset, dst->data, dt->nbytes, &e);
+        return r == LBRX_OK ? r : lbrx__device_error(err, r, &e, "download", dt->nbytes, dt->name);
+    }
+    {
+        size_t chunk = lbrx__device_chunk(dev, dt->nbytes), pos;
+        unsigned char *staging = (unsigned char *)lbrx_alloc(&dev->allocator, chunk, 64);
+        if (!staging) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for %zu bytes of staging", chunk);
+        for (pos = 0; pos < dt->nbytes && r == LBRX_OK; pos += chunk) {
+            size_t n = dt->nbytes - pos < chunk ? dt->nbytes - pos : chunk;
+            r = dev->download(dev->user, dt->buffer, dt->offset + pos, staging, n, &e);
+            if (r == LBRX_OK) lbrx__device_stream(dst, dt->row_bytes, pos, staging, n, 1);
+            else lbrx__device_error(err, r, &e, "download", n, dt->name);
+        }
+        lbrx_free(&dev->allocator, staging);
+    }
+    return r;
+}
+
+LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tensor *out, lbrx_error *err) {
+    lbrx_result r;
+    if (!dt || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_to_host: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (dt->nbytes > 0 && !dt->device)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_to_host: the device tensor has no device");
+    r = lbrx_tensor_alloc(out, dt->dtype, dt->ndim, dt->shape, dt->device ? &dt->device->allocator : 0, err);
+    if (r != LBRX_OK) return r;
+    out->name = dt->name;
+    r = lbrx_device_download(dt, out, err);
+    if (r != LBRX_OK) lbrx_tensor_release(out);
+    return r;
+}
+
+LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err) {
+    lbrx_device_tensor d;
+    lbrx_error e;
+    void *base;
+    size_t size, offset;
+    lbrx_result r;
+    if (out) memset(out, 0, sizeof *out);
+    r = lbrx__device_check(dev, "lbrx_device_wrap", err);
+    if (r != LBRX_OK) return r;
+    if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_wrap: NULL tensor");
+    if (!dev->wrap_host)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "the device cannot wrap host memory (no wrap_host): upload tensor %s instead",
+                            t->name ? t->name : "(unnamed)");
+    if (!lbrx_tensor_is_contiguous(t))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead of wrapping",
+                            t->name ? t->name : "(unnamed)");
+    r = lbrx__device_describe(t, &d, err);
+    if (r != LBRX_OK) return r;
+    d.device = dev;
+    if (d.nbytes == 0) { *out = d; return LBRX_OK; }
+    r = lbrx_tensor_host_region(t, &base, &size, &offset, err);
+    if (r != LBRX_OK) return r;
+    e.message[0] = 0;
+    r = dev->wrap_host(dev->user, base, size, t->storage ? lbrx_storage_writable(t->storage) : 1, &d.buffer, &e);
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "wrap of host memory", size, t->name);
+    d.kind = LBRX_DEVICE_WRAPPED;
+    d.offset = offset;
+    d.capacity = size;
+    d.host = t->data;
+    d.storage = t->storage;
+    lbrx_storage_retain(t->storage);
+    *out = d;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_view(const lbrx_device_tensor *base, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err) {
+    lbrx_device_tensor d;
+    uintptr_t b, p;
+    lbrx_result r;
+    if (out) memset(out, 0, sizeof *out);
+    if (!base || !t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: NULL argument");
+    if ((base->kind != LBRX_DEVICE_WRAPPED && base->kind != LBRX_DEVICE_VIEW) || !base->host)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: the base is not wrapped host memory");
+    if (!lbrx_tensor_is_contiguous(t))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead",
+                            t->name ? t->name : "(unnamed)");
+    r = lbrx__device_describe(t, &d, err);
+    if (r != LBRX_OK) return r;
+    b = (uintptr_t)base->host;
+    p = (uintptr_t)t->data;
+    if (p < b || p - b > base->nbytes || d.nbytes > base->nbytes - (size_t)(p - b))
+        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, LBRX__NO_OFFSET, "tensor %s (%zu bytes) does not lie inside the %zu wrapped bytes",
+                            t->name ? t->name : "(unnamed)", d.nbytes, base->nbytes);
+    d.kind = LBRX_DEVICE_VIEW;
+    d.device = base->device;
+    d.buffer = base->buffer;
+    d.offset = base->offset + (size_t)(p - b);
+    d.capacity = base->capacity;
+    d.host = t->data;
+    *out = d;
+    return LBRX_OK;
+}
+
+LBRXDEF void lbrx_device_tensor_release(lbrx_device_tensor *dt) {
+    if (!dt) return;
+    switch (dt->kind) {
+    case LBRX_DEVICE_OWNED: dt->device->free(dt->device->user, dt->buffer); break;
+    case LBRX_DEVICE_POOLED: lbrx_device_pool_release(dt->pool, dt->buffer, dt->capacity); break;
+    case LBRX_DEVICE_WRAPPED:
+        if (dt->device->unwrap_host) dt->device->unwrap_host(dt->device->user, dt->buffer);
+        lbrx_storage_release(dt->storage);
+        break;
+    case LBRX_DEVICE_NONE: case LBRX_DEVICE_VIEW: break;
+    }
+    memset(dt, 0, sizeof *dt);
+}
+
+/* ---- buffer pool ---- */
+
+LBRXDEF size_t lbrx_device_pool_size_class(size_t size) {
+    size_t p = 256, q, c;
+    if (size <= 256) return 256;
+    if (size > (SIZE_MAX >> 2)) return size;  /* too big to round up safely: exact */
+    while (p <= size / 2) p <<= 1;             /* largest power of two <= size */
+    q = p / 4;
+    c = p + (size - p + q - 1) / q * q;
+    return c;
+}
+
+LBRXDEF lbrx_result lbrx_device_pool_create(lbrx_device_pool **out, const lbrx_device *dev, size_t max_cached_bytes,
+                                            lbrx_error *err) {
+    lbrx_device_pool *p;
+    lbrx_result r;
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_pool_create: out is NULL");
+    *out = 0;
+    r = lbrx__device_check(dev, "lbrx_device_pool_create", err);
+    if (r != LBRX_OK) return r;
+    p = (lbrx_device_pool *)lbrx_alloc(&dev->allocator, sizeof *p, 16);
+    if (!p) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory");
+    memset(p, 0, sizeof *p);
+    p->device = dev;
+    p->max_cached_bytes = max_cached_bytes;
+    *out = p;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, void **buffer, size_t *capacity,
+                                           lbrx_error *err) {
+    size_t cls, i;
+    const lbrx_device *dev;
+    lbrx_error e;
+    lbrx_result r;
+    if (!pool || !buffer || !capacity) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_pool_alloc: NULL argument");
+    dev = pool->device;
+    cls = lbrx_device_pool_size_class(size);
+    for (i = pool->n_cached; i-- > 0;) {
+        if (pool->cached[i].capacity == cls) {
+            *buffer = pool->cached[i].buffer;
+            pool->cached[i] = pool->cached[--pool->n_cached];
+            pool->stats.cached_buffers--;
+            pool->stats.cached_bytes -= cls;
+            pool->stats.hits++;
+            goto handed_out;
+        }
+    }
+    e.message[0] = 0;
+    r = dev->alloc(dev->user, cls, buffer, &e);
+    if (r != LBRX_OK && pool->n_cached > 0) {
+        lbrx_device_pool_trim(pool);
+        r = dev->alloc(dev->user, cls, buffer, &e);
+    }
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "pool alloc", cls, 0);
+    pool->stats.misses++;
+handed_out:
+    pool->stats.live_buffers++;
+    pool->stats.live_bytes += cls;
+    *capacity = cls;
+    return LBRX_OK;
+}
+
+LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity) {
+    const lbrx_device *dev;
+    if (!pool) return;
+    dev = pool->device;
+    pool->stats.live_buffers--;
+    pool->stats.live_bytes -= capacity;
+    if (pool->max_cached_bytes && (capacity > pool->max_cached_bytes ||
+                                   pool->stats.cached_bytes > pool->max_cached_bytes - capacity)) {
+        dev->free(dev->user, buffer);
+        return;
+    }
+    if (pool->n_cached == pool->cap_cached) {
+        size_t n = pool->cap_cached ? pool->cap_cached * 2 : 16, bytes;
+        lbrx__pool_entry *e = 0;
+        if (lbrx_mul_size(n, sizeof *e, &bytes)) e = (lbrx__pool_entry *)lbrx_alloc(&dev->allocator, bytes, 16);
+        if (!e) { dev->free(dev->user, buffer); return; }  /* no room to remember it: free it */
+        if (pool->n_cached) memcpy(e, pool->cached, pool->n_cached * sizeof *e);
+        lbrx_free(&dev->allocator, pool->cached);
+        pool->cached = e;
+        pool->cap_cached = n;
+    }
+    pool->cached[pool->n_cached].buffer = buffer;
+    pool->cached[pool->n_cached].capacity = capacity;
+    pool->n_cached++;
+    pool->stats.cached_buffers++;
+    pool->stats.cached_bytes += capacity;
+}
+
+LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool) {
+    size_t i;
+    if (!pool) return;
+    for (i = 0; i < pool->n_cached; i++) pool->device->free(pool->device->user, pool->cached[i].buffer);
+    pool->n_cached = 0;
+    pool->stats.cached_buffers = 0;
+    pool->stats.cached_bytes = 0;
+}
+
+LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out) {
+    if (!out) return;
+    if (pool) *out = pool->stats;
+    else memset(out, 0, sizeof *out);
+}
+
+LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool) {
+    const lbrx_device *dev;
+    if (!pool) return;
+    dev = pool->device;
+    lbrx_device_pool_trim(pool);
+    lbrx_free(&dev->allocator, pool->cached);
+    lbrx_free(&dev->allocator, pool);
+}
+
+/* ---- host-memory device ---- */
+
+/* A host-backend buffer: its bytes (after this header for allocated buffers, the caller's for
+   wrapped ones) and what the checks need. */
+typedef struct lbrx__host_buffer { unsigned char *data; size_t size; int writable; int wrapped; } lbrx__host_buffer;
+#define LBRX__HOST_HEADER 64  /* keeps the data 64-byte aligned */
+
+LBRX__PRIVATE lbrx_result lbrx__host_alloc(void *user, size_t size, void **buffer, lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b;
+    size_t total;
+    if (!lbrx_add_size(size, LBRX__HOST_HEADER, &total))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "host device: %zu bytes overflow", size);
+    b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, total, 64);
+    if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory for %zu bytes", size);
+    b->data = (unsigned char *)b + LBRX__HOST_HEADER;
+    b->size = size;
+    b->writable = 1;
+    b->wrapped = 0;
+    h->allocs++;
+    h->live_buffers++;
+    *buffer = b;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__host_free(void *user, void *buffer) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    if (!buffer) return;
+    h->frees++;
+    h->live_buffers--;
+    lbrx_free(&h->allocator, buffer);
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_range(const lbrx__host_buffer *b, size_t offset, size_t size, const char *what,
+                                          lbrx_error *err) {
+    if (!b || offset > b->size || size > b->size - offset)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "host device: %s of [%zu, +%zu) outside a buffer of %zu bytes",
+                            what, offset, size, b ? b->size : 0);
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_upload(void *user, void *buffer, size_t offset, const void *src, size_t size,
+                                           lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b = (lbrx__host_buffer *)buffer;
+    lbrx_result r = lbrx__host_range(b, offset, size, "upload", err);
+    if (r != LBRX_OK) return r;
+    if (!b->writable) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "host device: upload into read-only wrapped memory");
+    if (size) memcpy(b->data + offset, src, size);
+    h->uploads++;
+    h->upload_bytes += size;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_download(void *user, void *buffer, size_t offset, void *dst, size_t size,
+                                             lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b = (lbrx__host_buffer *)buffer;
+    lbrx_result r = lbrx__host_range(b, offset, size, "download", err);
+    if (r != LBRX_OK) return r;
+    if (size) memcpy(dst, b->data + offset, size);
+    h->downloads++;
+    h->download_bytes += size;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_wrap(void *user, void *base, size_t size, int writable, void **buffer,
+                                         lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b;
+    size_t page = lbrx_page_size();
+    if (((uintptr_t)base & (page - 1)) || (size & (page - 1)))
+        return lbrx__errorf(err, LBRX_ERR_BAD_ALIGNMENT, LBRX__NO_OFFSET, "host device: wrap of [%p, +%zu) is not page-aligned", base, size);
+    b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, sizeof *b, 16);
+    if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory");
+    b->data = (unsigned char *)base;
+    b->size = size;
+    b->writable = writable;
+    b->wrapped = 1;
+    h->wraps++;
+    h->live_buffers++;
+    *buffer = b;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__host_unwrap(void *user, void *buffer) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    h->unwraps++;
+    h->live_buffers--;
+    lbrx_free(&h->allocator, buffer);
+}
+
+LBRXDEF void lbrx_device_host_init(lbrx_device *dev, lbrx_device_host *host, const lbrx_allocator *allocator) {
+    memset(host, 0, sizeof *host);
+    if (allocator) host->allocator = *allocator;
+    memset(dev, 0, sizeof *dev);
+    dev->user = host;
+    dev->alloc = lbrx__host_alloc;
+    dev->free = lbrx__host_free;
+    dev->upload = lbrx__host_upload;
+    dev->download = lbrx__host_download;
+    dev->wrap_host = lbrx__host_wrap;
+    dev->unwrap_host = lbrx__host_unwrap;
+    dev->allocator = host->allocator;
+}
+
+LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt) {
+    if (!dt || !dt->buffer || !dt->device || dt->device->alloc != lbrx__host_alloc) return 0;
+    return ((lbrx__host_buffer *)dt->buffer)->data + dt->offset;
+}
 
 /* ==== end device interface (implementation) ==== */
 

@@ -3,7 +3,8 @@
 # clang -fsanitize=fuzzer,address,undefined and runs each for N seconds (default 60), one after
 # another (FUZZ_JOBS=2 runs two at a time; FUZZ_TARGETS="gguf json" picks some).
 #
-# Corpus: build/fuzz/<target>/corpus, kept between runs (so runs add up) and seeded on every run
+# Corpus: build/fuzz/<target>/corpus (under $FUZZ_DIR instead of build/fuzz if set), kept between
+# runs (so runs add up) and seeded on every run
 # with tests/fuzz_regressions/<target>/ (every input that ever crashed), seeds that
 # tests/fuzz_seeds.c writes with lbrx's writers (every dtype), and the real files of
 # ../shared/data (or $LBRX_SHARED_DATA): .gguf files for gguf, .safetensors for safetensors,
@@ -23,17 +24,18 @@ jobs=${FUZZ_JOBS:-1}
 shared=${LBRX_SHARED_DATA:-../shared/data}
 targets=${FUZZ_TARGETS:-$(ls tests/fuzz_*.c | sed -n 's#^tests/fuzz_\(.*\)\.c$#\1#p' | grep -v -x -e main -e seeds)}
 if ! command -v clang >/dev/null; then echo "fuzz: SKIPPED (install clang)"; exit 0; fi
-mkdir -p build/fuzz
+fz=${FUZZ_DIR:-build/fuzz}
+mkdir -p "$fz"
 
 # Largest input libFuzzer makes, per target (seeds up to this size are used whole).
 max_len_of() {
-  case "$1" in gguf) echo 262144 ;; safetensors) echo 65536 ;; json) echo 16384 ;; *) echo 4096 ;; esac
+  case "$1" in gguf|safetensors) echo 65536 ;; json) echo 16384 ;; *) echo 4096 ;; esac
 }
 
 # The seeds the writers make (every dtype), once per run.
-seeds=build/fuzz/seeds
+seeds=$fz/seeds
 rm -rf "$seeds"; mkdir -p "$seeds/gguf" "$seeds/safetensors"
-if ! { cc -O1 -I. tests/fuzz_seeds.c -o build/fuzz/fuzz_seeds -lm && build/fuzz/fuzz_seeds "$seeds"; }; then
+if ! { cc -O1 -I. tests/fuzz_seeds.c -o $fz/fuzz_seeds -lm && $fz/fuzz_seeds "$seeds"; }; then
   echo "fuzz: warning: tests/fuzz_seeds.c failed; fuzzing from the other seeds only" >&2
 fi
 
@@ -41,7 +43,7 @@ fi
 add_seed() { [ -f "$2" ] && cp "$2" "$1/seed-$(cksum < "$2" | tr ' ' '-')"; }
 
 seed() {
-  local t=$1 c=build/fuzz/$1/corpus f n
+  local t=$1 c=$fz/$1/corpus f n
   mkdir -p "$c"
   for f in tests/fuzz_regressions/"$t"/*; do add_seed "$c" "$f"; done
   case "$t" in
@@ -60,7 +62,7 @@ seed() {
 }
 
 run_target() {
-  local t=$1 d=build/fuzz/$1 dict=""
+  local t=$1 d=$fz/$1 dict=""
   [ -f "tests/fuzz_$t.dict" ] && dict="-dict=tests/fuzz_$t.dict"
   "$d/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 \
       -max_len="$(max_len_of "$t")" -artifact_prefix="$d/" $dict "$d/corpus" > "$d/log" 2>&1
@@ -69,18 +71,18 @@ run_target() {
 
 fail=0
 for t in $targets; do
-  mkdir -p "build/fuzz/$t"
-  rm -f build/fuzz/"$t"/{crash,leak,timeout,oom,slow-unit}-*
+  mkdir -p "$fz/$t"
+  rm -f $fz/"$t"/{crash,leak,timeout,oom,slow-unit}-*
   if ! clang -g -O1 -march=native -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-         -I. "tests/fuzz_$t.c" -o "build/fuzz/$t/fuzz_$t" -lm 2> "build/fuzz/$t/build.log"; then
-    cat "build/fuzz/$t/build.log"; echo "fuzz $t: BUILD FAILED"; fail=1; continue
+         -I. "tests/fuzz_$t.c" -o "$fz/$t/fuzz_$t" -lm 2> "$fz/$t/build.log"; then
+    cat "$fz/$t/build.log"; echo "fuzz $t: BUILD FAILED"; fail=1; continue
   fi
   seed "$t"
 done
 
 running=0
 for t in $targets; do
-  [ -x "build/fuzz/$t/fuzz_$t" ] || continue
+  [ -x "$fz/$t/fuzz_$t" ] || continue
   if [ "$running" -ge "$jobs" ]; then wait -n; running=$((running - 1)); fi
   run_target "$t" &
   running=$((running + 1))
@@ -88,7 +90,7 @@ done
 wait
 
 for t in $targets; do
-  d=build/fuzz/$t
+  d=$fz/$t
   [ -f "$d/log" ] && [ -x "$d/fuzz_$t" ] || continue
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/log" | tail -n 1)
   edges=$(grep -o 'cov: [0-9]*' "$d/log" | tail -n 1 | sed 's/cov: //')
@@ -100,5 +102,5 @@ for t in $targets; do
     ls "$d" | grep -E '^(crash|leak|timeout|oom)-' | sed "s#^#   $d/#"
   fi
 done
-[ "$fail" -eq 0 ] && echo "fuzz: no failures" || echo "fuzz: FAILURES (inputs above; see build/fuzz/<target>/log)"
+[ "$fail" -eq 0 ] && echo "fuzz: no failures" || echo "fuzz: FAILURES (inputs above; see $fz/<target>/log)"
 exit $fail

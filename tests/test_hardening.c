@@ -1,9 +1,26 @@
-/* Hardening: storage reference counting when views outlive their owner, concurrent readers of
-   one mapped file, offsets past 4 GiB (refused cleanly on 32-bit builds), UTF-8 paths (the
-   MapViewOfFile path under the mingw/wine configuration). */
-#define LBRX_IMPLEMENTATION
-#include "lbrx.h"
+/* Hardening: storage reference counting when views outlive their owner (storage, GGUF and
+   safetensors readers), concurrent readers of one mapped model, kernels from several host
+   threads, offsets past 4 GiB (refused cleanly on 32-bit builds), UTF-8 paths (the
+   MapViewOfFile path under the mingw/wine configuration), and the replay of every fuzzer
+   regression input (tests/fuzz_regressions/) and of the shared model files through the fuzz
+   harnesses. */
+#define LBRX_IMPL
+#include "lbrx_gguf.h"
+#include "lbrx_safetensors.h"
 #include "lbrx_test.h"
+/* the fuzz harnesses, each under its own name, and the replay driver's directory walker */
+#define LBRX_FUZZ_NO_IMPL
+#define LBRX_FUZZ_NO_MAIN
+#define LBRX_FUZZ_ENTRY lt_fuzz_gguf
+#include "fuzz_gguf.c"
+#undef LBRX_FUZZ_ENTRY
+#define LBRX_FUZZ_ENTRY lt_fuzz_safetensors
+#include "fuzz_safetensors.c"
+#undef LBRX_FUZZ_ENTRY
+#define LBRX_FUZZ_ENTRY lt_fuzz_json
+#include "fuzz_json.c"
+#undef LBRX_FUZZ_ENTRY
+#include "fuzz_main.c"
 #include <pthread.h>
 #if defined(_WIN32)
 #include <windows.h>
@@ -439,6 +456,31 @@ static void test_utf8_path(void) {
 #endif
 }
 
+/* ---- fuzzer regressions and seeds ---- */
+
+static void test_fuzz_regressions(void) {
+    long n = 0;
+    n += lt_fuzz_replay_path("tests/fuzz_regressions/gguf", NULL, lt_fuzz_gguf);
+    n += lt_fuzz_replay_path("tests/fuzz_regressions/safetensors", NULL, lt_fuzz_safetensors);
+    n += lt_fuzz_replay_path("tests/fuzz_regressions/json", NULL, lt_fuzz_json);
+    LT_CHECKF(n > 0, "no regression inputs found under tests/fuzz_regressions");
+}
+
+/* The shared real files through the harnesses: every tensor of every file read and dequantized. */
+static void test_fuzz_harnesses_on_shared_files(void) {
+    char root[4096];
+    char *slash;
+    long n;
+    LT_SHARED_OR_SKIP(marker, "PROVENANCE.md");
+    snprintf(root, sizeof root, "%s", marker);
+    slash = strrchr(root, '/');
+    if (slash) *slash = 0;
+    n = lt_fuzz_replay_path(root, ".gguf", lt_fuzz_gguf);
+    n += lt_fuzz_replay_path(root, ".safetensors", lt_fuzz_safetensors);
+    n += lt_fuzz_replay_path(root, ".json", lt_fuzz_json);
+    LT_CHECKF(n >= 10, "only %ld shared files found", n);
+}
+
 int main(void) {
     LT_RUN(test_views_outlive_owner);
     LT_RUN(test_external_release_once);
@@ -448,5 +490,7 @@ int main(void) {
     LT_RUN(test_big_file_offsets);
     LT_RUN(test_no_32bit_wraparound);
     LT_RUN(test_utf8_path);
+    LT_RUN(test_fuzz_regressions);
+    LT_RUN(test_fuzz_harnesses_on_shared_files);
     return lt_finish();
 }

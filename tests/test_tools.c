@@ -136,9 +136,31 @@ static void test_inspect_shared(void) {
     LT_CHECK(strstr(r.out, "blk.0.ffn_down.weight                    f32     [64, 172]"));
 }
 
+static void test_inspect_safetensors(void) {
+    static run_result r;
+    char path[4096];
+    static const unsigned char bad[16] = {200, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+    LT_SHARED_OR_SKIP(samples, "safetensors-samples/overall.safetensors");
+    run_inspect(samples, &r);
+    LT_CHECKF(r.code == 0 && r.err[0] == 0, "%s", r.err);
+    LT_CHECK(strstr(r.out, "format: safetensors, header of 526 bytes, data at offset 534\n") && strstr(r.out, "test: str = \"a\""));
+    /* the 2022 samples are misaligned: f32 data at file offset 642 */
+    LT_CHECK(strstr(r.out, "f32     [6]  offset 642  NOT aligned to 4\n") && strstr(r.out, "tensors: 9\n"));
+    if (lt_shared_path("SafeTensors.jl/sharded/model.safetensors.index.json")) {
+        run_inspect(lt_shared_path("SafeTensors.jl/sharded/model.safetensors.index.json"), &r);
+        LT_CHECK(r.code == 0 && strstr(r.out, "index of 6 shards") && strstr(r.out, "tensors: 36\n"));
+    }
+    snprintf(path, sizeof path, "%s", lt_tmp_path("tools_bad.safetensors"));
+    LT_CHECK(write_file(path, bad, sizeof bad));
+    run_inspect(path, &r);
+    LT_CHECKF(r.code == 1 && count_lines(r.err) == 1 && strncmp(r.err, "error: ", 7) == 0 && strstr(r.err, "offset"), "%s", r.err);
+    remove(path);
+}
+
 int main(void) {
     LT_RUN(test_inspect_valid);
     LT_RUN(test_inspect_errors);
     LT_RUN(test_inspect_shared);
+    LT_RUN(test_inspect_safetensors);
     return lt_finish();
 }

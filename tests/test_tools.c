@@ -8,6 +8,11 @@
 
 typedef struct run_result { int code; char out[1 << 16]; char err[4096]; } run_result;
 
+/* A scratch file for captured output (tmpfile() fails on Windows without rights to C:\). */
+static FILE *capture_file(const char *name) {
+    return fopen(lt_tmp_path(name), "w+b");
+}
+
 static void slurp(FILE *f, char *buf, size_t cap) {
     size_t n;
     rewind(f);
@@ -24,7 +29,7 @@ static int count_lines(const char *s) {
 
 static void run_inspect(const char *path, run_result *r) {
     char *argv[3];
-    FILE *out = tmpfile(), *err = tmpfile();
+    FILE *out = capture_file("tools_stdout.txt"), *err = capture_file("tools_stderr.txt");
     argv[0] = (char *)"inspect";
     argv[1] = (char *)path;
     argv[2] = 0;
@@ -34,6 +39,8 @@ static void run_inspect(const char *path, run_result *r) {
     r->code = inspect_main(path ? 2 : 1, argv, out, err);
     slurp(out, r->out, sizeof r->out);
     slurp(err, r->err, sizeof r->err);
+    remove(lt_tmp_path("tools_stdout.txt"));
+    remove(lt_tmp_path("tools_stderr.txt"));
 }
 
 static int write_file(const char *path, const void *p, size_t n) {
@@ -165,7 +172,7 @@ static int run_convert(char *errbuf, size_t cap, const char *a0, const char *a1,
                        const char *a4, const char *a5, const char *a6, const char *a7) {
     const char *args[10];
     int argc = 1, code;
-    FILE *out = tmpfile(), *err = tmpfile();
+    FILE *out = capture_file("tools_stdout.txt"), *err = capture_file("tools_stderr.txt");
     char outbuf[4096];
     args[0] = "convert";
     if (a0) args[argc++] = a0;
@@ -181,6 +188,8 @@ static int run_convert(char *errbuf, size_t cap, const char *a0, const char *a1,
     code = convert_main(argc, (char **)args, out, err);
     slurp(out, outbuf, sizeof outbuf);
     slurp(err, errbuf, cap);
+    remove(lt_tmp_path("tools_stdout.txt"));
+    remove(lt_tmp_path("tools_stderr.txt"));
     return code;
 }
 

@@ -125,8 +125,8 @@ static int inspect_safetensors(FILE *out, FILE *errout, const char *path, int in
     meta = lbrx_safetensors_metadata(st);
     fprintf(out, "metadata: %zu keys\n", lbrx_json_count(meta));
     for (i = 0; i < lbrx_json_count(meta); i++) {
-        const char *key;
-        size_t len;
+        const char *key = "";
+        size_t len = 0;
         const char *v = lbrx_json_string(lbrx_json_member(meta, i, &key, 0), &len);
         fprintf(out, "  %s: str = ", key);
         inspect_str(out, v, len);

@@ -2187,7 +2187,7 @@ typedef float32x4_t lbrx__vq;
 #endif
 
 #define LBRX__MM_KC 256        /* float kernels: elements of `in` per packed weight block */
-#define LBRX__MM_NC 128        /* output columns per work item (a multiple of every NR) */
+#define LBRX__MM_NC 256        /* output columns per work item (a multiple of every NR) */
 #define LBRX__MQ_KCB 16        /* quantized kernels: blocks of 32 per packed weight block */
 
 #if defined(LBRX__MM_TILED)
@@ -2242,6 +2242,15 @@ LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64
     int64_t kk;
     for (r = 0; r < LBRX__MF_NR; r++) {
         const unsigned char *src = m->w + (o + r) * m->ws;
+#if defined(LBRX__MM_X86)
+        /* the next block of this row: packing reads short row segments, too short for the
+           hardware prefetcher to start on its own */
+        if (r < nr && k0 + kc < m->k) {
+            const int es = m->dt == LBRX_F32 ? 4 : 2;
+            int64_t q, e = (m->k - k0 - kc < kc ? m->k - k0 - kc : kc) * es;
+            for (q = 0; q < e; q += 64) _mm_prefetch((const char *)(src + (k0 + kc) * es + q), _MM_HINT_T1);
+        }
+#endif
         if (r >= nr) {
             for (kk = 0; kk < kc; kk++) wp[kk * LBRX__MF_NR + r] = 0.0f;
         } else if (m->dt == LBRX_F32) {

@@ -108,14 +108,65 @@ static void read_once(void *p, int rep) {
 #endif
     for (i = 0; i < n; i += 4096) {
         uint32_t s = 0;
-        long long j, e = i + 4096 < n ? i + 4096 : n;
-        for (j = i; j < e; j++) s += a->buf[j];
+        long long j = i, e = i + 4096 < n ? i + 4096 : n;
+#if defined(__AVX512F__)
+        {
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+            for (; j + 64 <= e; j += 64) {
+                s0 = _mm512_add_epi32(s0, _mm512_load_si512((const void *)(a->buf + j)));
+                s1 = _mm512_add_epi32(s1, _mm512_load_si512((const void *)(a->buf + j + 16)));
+                s2 = _mm512_add_epi32(s2, _mm512_load_si512((const void *)(a->buf + j + 32)));
+                s3 = _mm512_add_epi32(s3, _mm512_load_si512((const void *)(a->buf + j + 48)));
+            }
+            s = (uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_add_epi32(s0, s1), _mm512_add_epi32(s2, s3)));
+        }
+#elif defined(__AVX2__)
+        {
+            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+            uint32_t tmp[8];
+            int l;
+            for (; j + 32 <= e; j += 32) {
+                s0 = _mm256_add_epi32(s0, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j)));
+                s1 = _mm256_add_epi32(s1, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j + 8)));
+                s2 = _mm256_add_epi32(s2, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j + 16)));
+                s3 = _mm256_add_epi32(s3, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j + 24)));
+            }
+            _mm256_storeu_si256((__m256i *)(void *)tmp, _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)));
+            for (l = 0; l < 8; l++) s += tmp[l];
+        }
+#endif
+        for (; j < e; j++) s += a->buf[j];
         total += s;
     }
     a->sink = total;
 }
 
 typedef struct fma_arg { int threads; long long iters; volatile float sink; } fma_arg;
+
+/* 12 independent accumulators in named variables (an array can end up in memory) */
+#define FMA12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#if defined(__AVX512F__)
+typedef __m512 fma_vec;
+#define FMA_LANES 16
+#define FMA_SET(v) _mm512_set1_ps(v)
+#define FMA_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define FMA_ADD(a, b) _mm512_add_ps(a, b)
+#define FMA_LANE0(v) _mm512_cvtss_f32(v)
+#elif defined(__AVX2__) && defined(__FMA__)
+typedef __m256 fma_vec;
+#define FMA_LANES 8
+#define FMA_SET(v) _mm256_set1_ps(v)
+#define FMA_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define FMA_ADD(a, b) _mm256_add_ps(a, b)
+#define FMA_LANE0(v) _mm256_cvtss_f32(v)
+#else
+typedef float fma_vec;
+#define FMA_LANES 1
+#define FMA_SET(v) (v)
+#define FMA_FMA(a, b, c) ((a) * (b) + (c))
+#define FMA_ADD(a, b) ((a) + (b))
+#define FMA_LANE0(v) (v)
+#endif
 
 static void fma_once(void *p, int rep) {
     fma_arg *a = (fma_arg *)p;
@@ -126,48 +177,21 @@ static void fma_once(void *p, int rep) {
 #pragma omp parallel for num_threads(a->threads) reduction(+ : total) schedule(static, 1)
 #endif
     for (t = 0; t < a->threads; t++) {
-#if defined(__AVX512F__)
-        __m512 acc[12], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+        const fma_vec m = FMA_SET(0.999999f), c = FMA_SET(1e-7f);
         long long i;
-        int j;
-        for (j = 0; j < 12; j++) acc[j] = _mm512_set1_ps((float)(j + t));
-        for (i = 0; i < a->iters; i++)
-            for (j = 0; j < 12; j++) acc[j] = _mm512_fmadd_ps(acc[j], m, c);
-        for (j = 1; j < 12; j++) acc[0] = _mm512_add_ps(acc[0], acc[j]);
-        total += _mm512_reduce_add_ps(acc[0]);
-#elif defined(__AVX2__) && defined(__FMA__)
-        __m256 acc[12], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-        float tmp[8];
-        long long i;
-        int j;
-        for (j = 0; j < 12; j++) acc[j] = _mm256_set1_ps((float)(j + t));
-        for (i = 0; i < a->iters; i++)
-            for (j = 0; j < 12; j++) acc[j] = _mm256_fmadd_ps(acc[j], m, c);
-        for (j = 1; j < 12; j++) acc[0] = _mm256_add_ps(acc[0], acc[j]);
-        _mm256_storeu_ps(tmp, acc[0]);
-        for (j = 0; j < 8; j++) total += tmp[j];
-#else
-        float acc[32];
-        long long i;
-        int j;
-        for (j = 0; j < 32; j++) acc[j] = (float)(j + t);
-        for (i = 0; i < a->iters; i++)
-            for (j = 0; j < 32; j++) acc[j] = acc[j] * 0.999999f + 1e-7f;
-        for (j = 0; j < 32; j++) total += acc[j];
-#endif
+#define FMA_DECL(j) fma_vec v##j = FMA_SET((float)(j + t));
+#define FMA_STEP(j) v##j = FMA_FMA(v##j, m, c);
+#define FMA_SUM(j) s = FMA_ADD(s, v##j);
+        FMA12(FMA_DECL)
+        fma_vec s = FMA_SET(0.0f);
+        for (i = 0; i < a->iters; i++) { FMA12(FMA_STEP) }
+        FMA12(FMA_SUM)
+        total += FMA_LANE0(s);
     }
     a->sink = total;
 }
 
-static int fma_lanes(void) {
-#if defined(__AVX512F__)
-    return 16 * 12;
-#elif defined(__AVX2__) && defined(__FMA__)
-    return 8 * 12;
-#else
-    return 32;
-#endif
-}
+static int fma_lanes(void) { return FMA_LANES * 12; }
 
 static void measure_ceilings(bench_env *env) {
     size_t bytes = (size_t)1 << 30;
@@ -186,7 +210,7 @@ static void measure_ceilings(bench_env *env) {
         env->read_gbps_all = (double)bytes / ms / 1e6;
         lbrx_free(NULL, buf);
     }
-    fa.iters = 20000000;
+    fa.iters = 10000000;
     fa.threads = 1;
     ms = bench_median_ms(5, fma_once, &fa);
     env->fma_gflops_1 = 2.0 * (double)fma_lanes() * (double)fa.iters / ms / 1e6;

@@ -307,8 +307,10 @@ LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, s
    f16 and bf16
    ============================================================================================ */
 
-/* Exact conversions: subnormals, infinities and NaN kept; f32 -> f16/bf16 rounds to nearest
-   even (NaN stays a quiet NaN). Rows accept unaligned pointers. */
+/* Exact conversions: subnormals and infinities kept; f32 -> f16/bf16 rounds to nearest even.
+   NaN stays NaN with its sign and upper payload bits; f16 -> f32 and f32 -> f16/bf16 make it
+   quiet (as F16C and NEON do), bf16 -> f32 is the plain 16-bit shift. Rows accept unaligned
+   pointers and give the same bits with and without SIMD. Thread safe. */
 LBRXDEF float lbrx_f16_to_f32(uint16_t h);
 LBRXDEF uint16_t lbrx_f32_to_f16(float f);
 LBRXDEF float lbrx_bf16_to_f32(uint16_t h);
@@ -761,6 +763,13 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
 #endif
 #if defined(LBRX__AVX2) || defined(LBRX__F16C)
 #include <immintrin.h>
+#endif
+/* g++ before 13 warns about the AVX-512 intrinsics' own deliberately undefined temporaries
+   (GCC bug 105593); silenced for lbrx's code only, restored at the end of the implementation. */
+#if defined(LBRX__AVX512) && defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#define LBRX__GCC_BUG_105593 1
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #if defined(LBRX__NEON)
 #include <arm_neon.h>
@@ -1537,7 +1546,8 @@ LBRXDEF float lbrx_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ffu, bits;
     float f;
     if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (mant << 13);
+        /* NaN comes out quiet, as the F16C and NEON conversions make it */
+        bits = sign | 0x7f800000u | (mant ? 0x400000u | (mant << 13) : 0);
     } else if (exp != 0) {
         bits = sign | ((exp + 112) << 23) | (mant << 13);
     } else if (mant == 0) {
@@ -1597,52 +1607,111 @@ LBRXDEF uint16_t lbrx_f32_to_bf16(float f) {
 LBRXDEF void lbrx_f16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
+#if defined(LBRX__AVX512)
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
+#endif
 #if defined(LBRX__F16C)
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 2 * i))));
+#elif defined(LBRX__NEON)
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(s + 2 * i))));
 #endif
-    for (; i < n; i++) {
-        uint16_t h;
-        memcpy(&h, s + 2 * i, 2);
-        dst[i] = lbrx_f16_to_f32(h);
-    }
+    for (; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
 }
 
 LBRXDEF void lbrx_f32_to_f16_row(const float *src, void *dst, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     size_t i = 0;
+#if defined(LBRX__AVX512)
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(d + 2 * i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#endif
 #if defined(LBRX__F16C)
     for (; i + 8 <= n; i += 8)
         _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#elif defined(LBRX__NEON)
+    for (; i + 4 <= n; i += 4)
+        vst1_u8(d + 2 * i, vreinterpret_u8_f16(vcvt_f16_f32(vld1q_f32(src + i))));
 #endif
     for (; i < n; i++) {
         uint16_t h = lbrx_f32_to_f16(src[i]);
-        memcpy(d + 2 * i, &h, 2);
+        d[2 * i] = (unsigned char)(h & 0xff);
+        d[2 * i + 1] = (unsigned char)(h >> 8);
     }
 }
 
 LBRXDEF void lbrx_bf16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
+#if defined(LBRX__AVX512)
+    for (; i + 16 <= n; i += 16) {
+        __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s + 2 * i)));
+        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+    }
+#endif
 #if defined(LBRX__AVX2)
     for (; i + 8 <= n; i += 8) {
         __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
         _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
     }
+#elif defined(LBRX__NEON)
+    for (; i + 4 <= n; i += 4)
+        vst1q_f32(dst + i, vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(s + 2 * i)), 16)));
 #endif
-    for (; i < n; i++) {
-        uint16_t h;
-        memcpy(&h, s + 2 * i, 2);
-        dst[i] = lbrx_bf16_to_f32(h);
-    }
+    for (; i < n; i++) dst[i] = lbrx_bf16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
 }
 
+/* The SIMD versions below do lbrx_f32_to_bf16's integer rounding lane by lane: NaN becomes
+   (x >> 16) | 0x40, everything else rounds to nearest even through x + 0x7fff + lsb. */
 LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     unsigned char *d = (unsigned char *)dst;
-    size_t i;
-    for (i = 0; i < n; i++) {
+    size_t i = 0;
+#if defined(LBRX__AVX512)
+    {
+        const __m512i absmask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+        const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff), quiet = _mm512_set1_epi32(0x40);
+        for (; i + 16 <= n; i += 16) {
+            __m512i x = _mm512_castps_si512(_mm512_loadu_ps(src + i)), hi = _mm512_srli_epi32(x, 16);
+            __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, absmask), inf);
+            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(bias, _mm512_and_si512(hi, one))), 16);
+            r = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(hi, quiet));
+            _mm256_storeu_si256((__m256i *)(d + 2 * i), _mm512_cvtepi32_epi16(r));
+        }
+    }
+#endif
+#if defined(LBRX__AVX2)
+    {
+        const __m256i absmask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+        const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
+        for (; i + 8 <= n; i += 8) {
+            __m256i x = _mm256_castps_si256(_mm256_loadu_ps(src + i)), hi = _mm256_srli_epi32(x, 16);
+            __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absmask), inf);
+            __m256i r = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
+            r = _mm256_blendv_epi8(r, _mm256_or_si256(hi, quiet), nan);
+            r = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+            _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_castsi256_si128(r));
+        }
+    }
+#elif defined(LBRX__NEON)
+    {
+        const uint32x4_t absmask = vdupq_n_u32(0x7fffffffu), inf = vdupq_n_u32(0x7f800000u);
+        const uint32x4_t one = vdupq_n_u32(1), bias = vdupq_n_u32(0x7fff), quiet = vdupq_n_u32(0x40);
+        for (; i + 4 <= n; i += 4) {
+            uint32x4_t x = vreinterpretq_u32_f32(vld1q_f32(src + i)), hi = vshrq_n_u32(x, 16);
+            uint32x4_t nan = vcgtq_u32(vandq_u32(x, absmask), inf);
+            uint32x4_t r = vshrq_n_u32(vaddq_u32(x, vaddq_u32(bias, vandq_u32(hi, one))), 16);
+            r = vbslq_u32(nan, vorrq_u32(hi, quiet), r);
+            vst1_u8(d + 2 * i, vreinterpret_u8_u16(vmovn_u32(r)));
+        }
+    }
+#endif
+    for (; i < n; i++) {
         uint16_t h = lbrx_f32_to_bf16(src[i]);
-        memcpy(d + 2 * i, &h, 2);
+        d[2 * i] = (unsigned char)(h & 0xff);
+        d[2 * i + 1] = (unsigned char)(h >> 8);
     }
 }
 
@@ -1651,6 +1720,611 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
    ============================================================================================ */
 
 /* ==== block formats (implementation) ==== */
+
+/* Block headers hold little-endian f16 scales at any alignment. */
+LBRX__PRIVATE float lbrx__load_f16(const unsigned char *p) {
+    return lbrx_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
+}
+LBRX__PRIVATE void lbrx__store_f16(unsigned char *p, float f) {
+    uint16_t h = lbrx_f32_to_f16(f);
+    p[0] = (unsigned char)(h & 0xff);
+    p[1] = (unsigned char)(h >> 8);
+}
+/* (int)v clamped to [lo, hi] (NaN gives lo): the C cast of GGML's quantizers without its
+   undefined behaviour outside the range. */
+LBRX__PRIVATE int lbrx__trunc_clamp(float v, int lo, int hi) {
+    if (!(v >= (float)lo)) return lo;
+    if (v >= (float)hi) return hi;
+    return (int)v;
+}
+
+/* The value of x as rounded to float, hidden from the optimizer: keeps a compiler that fuses
+   a*b + c into one rounding (gcc's default -ffp-contract=fast outside ISO modes) from changing
+   the quantizers' bytes, which follow GGML's two roundings. */
+LBRX__PRIVATE float lbrx__fp_barrier(float x) {
+    volatile float v = x;
+    return v;
+}
+
+/* ---- quantizers (GGML's reference algorithms) ---- */
+
+LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 32 == 0);
+    for (b = 0; b < n / 32; b++, src += 32, y += 34) {
+        float amax = 0.0f, d, id;
+        int j;
+        for (j = 0; j < 32; j++) {
+            float a = fabsf(src[j]);
+            if (a > amax) amax = a;
+        }
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        lbrx__store_f16(y, d);  /* rounding below uses the f32 d, as GGML does */
+        for (j = 0; j < 32; j++)
+            y[2 + j] = (unsigned char)(signed char)lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
+    }
+}
+
+LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 32 == 0);
+    for (b = 0; b < n / 32; b++, src += 32, y += 36) {
+        float amax = 0.0f, d, id;
+        int j, sum = 0;
+        for (j = 0; j < 32; j++) {
+            float a = fabsf(src[j]);
+            if (a > amax) amax = a;
+        }
+        d = amax / 127.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        lbrx__store_f16(y, d);
+        for (j = 0; j < 32; j++) {
+            int q = lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
+            y[4 + j] = (unsigned char)(signed char)q;
+            sum += q;
+        }
+        lbrx__store_f16(y + 2, (float)sum * d);
+    }
+}
+
+LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 32 == 0);
+    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
+        float amax = 0.0f, max = 0.0f, d, id;
+        int j;
+        /* the signed value of largest magnitude (the first one on ties) maps to -8 */
+        for (j = 0; j < 32; j++) {
+            if (fabsf(src[j]) > amax) {
+                amax = fabsf(src[j]);
+                max = src[j];
+            }
+        }
+        d = max / -8.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        lbrx__store_f16(y, d);
+        for (j = 0; j < 16; j++) {
+            float x0 = lbrx__fp_barrier(src[j] * id), x1 = lbrx__fp_barrier(src[16 + j] * id);
+            int q0 = lbrx__trunc_clamp(x0 + 8.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 8.5f, 0, 15);
+            y[2 + j] = (unsigned char)(q0 | (q1 << 4));
+        }
+    }
+}
+
+LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 32 == 0);
+    for (b = 0; b < n / 32; b++, src += 32, y += 20) {
+        float lo = src[0], hi = src[0], d, id;
+        int j;
+        for (j = 1; j < 32; j++) {
+            if (src[j] < lo) lo = src[j];
+            if (src[j] > hi) hi = src[j];
+        }
+        d = (hi - lo) / 15.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        lbrx__store_f16(y, d);
+        lbrx__store_f16(y + 2, lo);
+        for (j = 0; j < 16; j++) {
+            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+            int q0 = lbrx__trunc_clamp(x0 + 0.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 0.5f, 0, 15);
+            y[4 + j] = (unsigned char)(q0 | (q1 << 4));
+        }
+    }
+}
+
+LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n) {
+    int64_t bs = lbrx_dtype_block_size(t);
+    if (bs == 0) return LBRX_ERR_BAD_DTYPE;
+    if (n < 0 || n % bs) return LBRX_ERR_BAD_SHAPE;
+    if (n > 0 && (!src || !dst)) return LBRX_ERR_INVALID_ARGUMENT;
+    switch (t) {
+    case LBRX_F32: if (n) memcpy(dst, src, (size_t)n * 4); return LBRX_OK;
+    case LBRX_F16: lbrx_f32_to_f16_row(src, dst, (size_t)n); return LBRX_OK;
+    case LBRX_BF16: lbrx_f32_to_bf16_row(src, dst, (size_t)n); return LBRX_OK;
+    case LBRX_Q8_0: lbrx_quantize_row_q8_0(src, dst, n); return LBRX_OK;
+    case LBRX_Q8_1: lbrx_quantize_row_q8_1(src, dst, n); return LBRX_OK;
+    case LBRX_Q4_0: lbrx_quantize_row_q4_0(src, dst, n); return LBRX_OK;
+    case LBRX_Q4_1: lbrx_quantize_row_q4_1(src, dst, n); return LBRX_OK;
+    default: return LBRX_ERR_UNSUPPORTED;
+    }
+}
+
+/* ---- dequantizers of the 32-element formats; the _scalar versions are the reference the
+   SIMD versions are tested against ---- */
+
+/* A scalar reference that SIMD builds keep only for the tests to compare with. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__SCALAR_REFERENCE static __attribute__((unused))
+#else
+#define LBRX__SCALAR_REFERENCE static
+#endif
+
+LBRX__SCALAR_REFERENCE void lbrx__dequantize_q8_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        float d = lbrx__load_f16(x);
+        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[2 + j] * d;
+    }
+}
+
+LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        float d = lbrx__load_f16(x);
+        for (j = 0; j < 16; j++) {
+            y[j] = (float)((x[2 + j] & 0x0f) - 8) * d;
+            y[16 + j] = (float)((x[2 + j] >> 4) - 8) * d;
+        }
+    }
+}
+
+LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_1_scalar(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        float d = lbrx__load_f16(x), m = lbrx__load_f16(x + 2);
+        /* q*d is exact (4 x 11 significant bits), so a fused multiply-add gives the same sum */
+        for (j = 0; j < 16; j++) {
+            y[j] = (float)(x[4 + j] & 0x0f) * d + m;
+            y[16 + j] = (float)(x[4 + j] >> 4) * d + m;
+        }
+    }
+}
+
+#if defined(LBRX__AVX512)
+LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        __m512 d = _mm512_set1_ps(lbrx__load_f16(x));
+        __m512i q0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 2)));
+        __m512i q1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 18)));
+        _mm512_storeu_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(q0), d));
+        _mm512_storeu_ps(y + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(q1), d));
+    }
+}
+/* the 16 low nibbles and the 16 high nibbles of a 4-bit block, as 32-bit lanes */
+LBRX__PRIVATE void lbrx__nibbles_avx512(const unsigned char *qs, __m512i *lo, __m512i *hi) {
+    __m128i v = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0f);
+    *lo = _mm512_cvtepu8_epi32(_mm_and_si128(v, m));
+    *hi = _mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(v, 4), m));
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    __m512i eight = _mm512_set1_epi32(8);
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        __m512 d = _mm512_set1_ps(lbrx__load_f16(x));
+        __m512i lo, hi;
+        lbrx__nibbles_avx512(x + 2, &lo, &hi);
+        _mm512_storeu_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo, eight)), d));
+        _mm512_storeu_ps(y + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi, eight)), d));
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        __m512 d = _mm512_set1_ps(lbrx__load_f16(x)), m = _mm512_set1_ps(lbrx__load_f16(x + 2));
+        __m512i lo, hi;
+        lbrx__nibbles_avx512(x + 4, &lo, &hi);
+        _mm512_storeu_ps(y, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d, m));
+        _mm512_storeu_ps(y + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d, m));
+    }
+}
+#elif defined(LBRX__AVX2)
+LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int k;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        __m256 d = _mm256_set1_ps(lbrx__load_f16(x));
+        for (k = 0; k < 4; k++) {
+            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x + 2 + 8 * k)));
+            _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));
+        }
+    }
+}
+/* the 16 low nibbles and the 16 high nibbles of a 4-bit block, 8 per 32-bit vector */
+LBRX__PRIVATE void lbrx__nibbles_avx2(const unsigned char *qs, __m256i q[4]) {
+    __m128i v = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0f);
+    __m128i lo = _mm_and_si128(v, m), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m);
+    q[0] = _mm256_cvtepu8_epi32(lo);
+    q[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8));
+    q[2] = _mm256_cvtepu8_epi32(hi);
+    q[3] = _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8));
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int k;
+    __m256i eight = _mm256_set1_epi32(8);
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        __m256 d = _mm256_set1_ps(lbrx__load_f16(x));
+        __m256i q[4];
+        lbrx__nibbles_avx2(x + 2, q);
+        for (k = 0; k < 4; k++)
+            _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q[k], eight)), d));
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int k;
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        __m256 d = _mm256_set1_ps(lbrx__load_f16(x)), m = _mm256_set1_ps(lbrx__load_f16(x + 2));
+        __m256i q[4];
+        lbrx__nibbles_avx2(x + 4, q);
+        for (k = 0; k < 4; k++)
+            _mm256_storeu_ps(y + 8 * k, _mm256_fmadd_ps(_mm256_cvtepi32_ps(q[k]), d, m));
+    }
+}
+#elif defined(LBRX__NEON)
+/* 16 signed bytes to floats times d, stored at y */
+LBRX__PRIVATE void lbrx__s8x16_mul_neon(int8x16_t q, float32x4_t d, float *y) {
+    int16x8_t a = vmovl_s8(vget_low_s8(q)), b = vmovl_s8(vget_high_s8(q));
+    vst1q_f32(y, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(a))), d));
+    vst1q_f32(y + 4, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(a))), d));
+    vst1q_f32(y + 8, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(b))), d));
+    vst1q_f32(y + 12, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(b))), d));
+}
+LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x));
+        lbrx__s8x16_mul_neon(vreinterpretq_s8_u8(vld1q_u8(x + 2)), d, y);
+        lbrx__s8x16_mul_neon(vreinterpretq_s8_u8(vld1q_u8(x + 18)), d, y + 16);
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    uint8x16_t m = vdupq_n_u8(0x0f);
+    int8x16_t eight = vdupq_n_s8(8);
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x));
+        uint8x16_t v = vld1q_u8(x + 2);
+        lbrx__s8x16_mul_neon(vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v, m)), eight), d, y);
+        lbrx__s8x16_mul_neon(vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v, 4)), eight), d, y + 16);
+    }
+}
+/* 16 unsigned nibbles (one per byte) to q*d + m, stored at y */
+LBRX__PRIVATE void lbrx__u4x16_fma_neon(uint8x16_t q, float32x4_t d, float32x4_t m, float *y) {
+    uint16x8_t a = vmovl_u8(vget_low_u8(q)), b = vmovl_u8(vget_high_u8(q));
+    vst1q_f32(y, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_low_u16(a))), d));
+    vst1q_f32(y + 4, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_high_u16(a))), d));
+    vst1q_f32(y + 8, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_low_u16(b))), d));
+    vst1q_f32(y + 12, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_high_u16(b))), d));
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    uint8x16_t mask = vdupq_n_u8(0x0f);
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x)), m = vdupq_n_f32(lbrx__load_f16(x + 2));
+        uint8x16_t v = vld1q_u8(x + 4);
+        lbrx__u4x16_fma_neon(vandq_u8(v, mask), d, m, y);
+        lbrx__u4x16_fma_neon(vshrq_n_u8(v, 4), d, m, y + 16);
+    }
+}
+#else
+#define lbrx__dequantize_q8_0 lbrx__dequantize_q8_0_scalar
+#define lbrx__dequantize_q4_0 lbrx__dequantize_q4_0_scalar
+#define lbrx__dequantize_q4_1 lbrx__dequantize_q4_1_scalar
+#endif
+
+LBRX__PRIVATE void lbrx__dequantize_q8_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 36, y += 32) {
+        float d = lbrx__load_f16(x);
+        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[4 + j] * d;
+    }
+}
+
+/* Q5_0 and Q5_1: qh (32 bits, little-endian) holds the fifth bit of element j at bit j */
+LBRX__PRIVATE uint32_t lbrx__load_u32le(const unsigned char *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 22, y += 32) {
+        float d = lbrx__load_f16(x);
+        uint32_t qh = lbrx__load_u32le(x + 2);
+        const unsigned char *qs = x + 6;
+        for (j = 0; j < 16; j++) {
+            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
+            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+            y[j] = (float)(lo - 16) * d;
+            y[16 + j] = (float)(hi - 16) * d;
+        }
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 24, y += 32) {
+        float d = lbrx__load_f16(x), m = lbrx__load_f16(x + 2);
+        uint32_t qh = lbrx__load_u32le(x + 4);
+        const unsigned char *qs = x + 8;
+        for (j = 0; j < 16; j++) {
+            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
+            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
+            y[j] = (float)lo * d + m;  /* exact product: fused or not, the same sum */
+            y[16 + j] = (float)hi * d + m;
+        }
+    }
+}
+
+/* ---- K-quants (super-blocks of 256) ---- */
+
+/* Scale and min j (0..7) of Q4_K/Q5_K: 6 bits each, packed in 12 bytes. */
+LBRX__PRIVATE void lbrx__k4_scale_min(const unsigned char *s, int j, int *sc, int *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4);
+        *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* Q2_K (84 B): scales[16] (low nibble scale, high nibble min), qs[64] (2 bits), d, dmin. The 256
+   weights are two halves of 128; in a half, bit pair k of qs[l] (l < 32) is element 32k + l. */
+LBRX__PRIVATE void lbrx__dequantize_q2_k(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int h, k, l;
+    for (b = 0; b < nb; b++, x += 84) {
+        const unsigned char *sc = x, *qs = x + 16;
+        float d = lbrx__load_f16(x + 80), dmin = lbrx__load_f16(x + 82);
+        for (h = 0; h < 2; h++, qs += 32) {
+            for (k = 0; k < 4; k++) {
+                for (l = 0; l < 32; l++) {
+                    int s = sc[h * 8 + k * 2 + l / 16];
+                    float dl = d * (float)(s & 0x0f), ml = dmin * (float)(s >> 4);
+                    *y++ = dl * (float)((qs[l] >> (2 * k)) & 3) - ml;
+                }
+            }
+        }
+    }
+}
+
+/* Q3_K (110 B): hmask[32] (third bit, set = no -4), qs[64] (low 2 bits, as Q2_K), scales[12]
+   (16 six-bit signed scales biased by 32), d. Bit k of hmask[l] belongs to element 32k + l. */
+LBRX__PRIVATE void lbrx__dequantize_q3_k(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int h, k, l, j;
+    for (b = 0; b < nb; b++, x += 110) {
+        const unsigned char *hm = x, *qs = x + 32, *s = x + 96;
+        float d = lbrx__load_f16(x + 108), dl[16];
+        for (j = 0; j < 16; j++) {
+            int lo = j < 8 ? (s[j] & 0x0f) : (s[j - 8] >> 4);
+            int hi2 = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
+            dl[j] = d * (float)((lo | (hi2 << 4)) - 32);
+        }
+        for (h = 0; h < 2; h++, qs += 32) {
+            for (k = 0; k < 4; k++) {
+                for (l = 0; l < 32; l++) {
+                    int q = ((qs[l] >> (2 * k)) & 3) - ((hm[l] >> (4 * h + k)) & 1 ? 0 : 4);
+                    *y++ = dl[h * 8 + k * 2 + l / 16] * (float)q;
+                }
+            }
+        }
+    }
+}
+
+/* Q4_K (144 B): d, dmin, scales[12], qs[128]; 64 weights per 32 bytes of qs (low nibbles first). */
+LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int g, l, sc, mn;
+    for (b = 0; b < nb; b++, x += 144) {
+        float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
+        const unsigned char *q = x + 16;
+        for (g = 0; g < 4; g++, q += 32) {
+            float d1, m1, d2, m2;
+            lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
+            d1 = d * (float)sc; m1 = dmin * (float)mn;
+            lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
+            d2 = d * (float)sc; m2 = dmin * (float)mn;
+            for (l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0x0f) - m1;
+            for (l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
+        }
+    }
+}
+
+/* Q5_K (176 B): as Q4_K plus qh[32] before qs; bit 2g (2g+1) of qh[l] is the fifth bit of the
+   low (high) nibble of group g. */
+LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int g, l, sc, mn;
+    for (b = 0; b < nb; b++, x += 176) {
+        float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
+        const unsigned char *qh = x + 16, *q = x + 48;
+        for (g = 0; g < 4; g++, q += 32) {
+            float d1, m1, d2, m2;
+            lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
+            d1 = d * (float)sc; m1 = dmin * (float)mn;
+            lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
+            d2 = d * (float)sc; m2 = dmin * (float)mn;
+            for (l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0x0f) | (((qh[l] >> (2 * g)) & 1) << 4)) - m1;
+            for (l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (((qh[l] >> (2 * g + 1)) & 1) << 4)) - m2;
+        }
+    }
+}
+
+/* Q6_K (210 B): ql[128], qh[64], scales[16] (int8), d last. */
+LBRX__PRIVATE void lbrx__dequantize_q6_k(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int h, l, k;
+    for (b = 0; b < nb; b++, x += 210) {
+        float d = lbrx__load_f16(x + 208);
+        const unsigned char *ql = x, *qh = x + 128;
+        const signed char *sc = (const signed char *)(x + 192);
+        for (h = 0; h < 2; h++, ql += 64, qh += 32, sc += 8, y += 128) {
+            for (l = 0; l < 32; l++) {
+                /* k = 0..3: elements l, l+32, l+64, l+96 of this half */
+                for (k = 0; k < 4; k++) {
+                    int lo = (k & 1 ? ql[l + 32] : ql[l]) >> (k & 2 ? 4 : 0) & 0x0f;
+                    int q = (lo | (((qh[l] >> (2 * k)) & 3) << 4)) - 32;
+                    y[l + 32 * k] = d * (float)sc[l / 16 + 2 * k] * (float)q;
+                }
+            }
+        }
+    }
+}
+
+/* Q8_K (292 B): f32 d, qs[256] (int8), bsums[16] (int16, not needed here). */
+LBRX__PRIVATE void lbrx__dequantize_q8_k(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 292, y += 256) {
+        float d;
+        memcpy(&d, x, 4);
+        for (j = 0; j < 256; j++) y[j] = d * (float)(signed char)x[4 + j];
+    }
+}
+
+/* ---- plain types ---- */
+
+/* F8_E4M3 ("fn": no infinities, S.1111.111 is NaN, bias 7) */
+LBRX__PRIVATE float lbrx__f8_e4m3_to_f32(unsigned char v) {
+    int e = (v >> 3) & 15, m = v & 7;
+    float f;
+    if (e == 15 && m == 7) {
+        uint32_t bits = ((uint32_t)(v & 0x80) << 24) | 0x7fc00000u;
+        memcpy(&f, &bits, 4);
+        return f;
+    }
+    if (e == 0) f = (float)m * 0.001953125f;  /* subnormal: m * 2^-9 */
+    else {
+        uint32_t bits = ((uint32_t)(e + 120) << 23) | ((uint32_t)m << 20);
+        memcpy(&f, &bits, 4);
+    }
+    return (v & 0x80) ? -f : f;
+}
+
+#define LBRX__CONVERT_PLAIN(ctype, count)                                                  \
+    do {                                                                                   \
+        int64_t i_;                                                                        \
+        for (i_ = 0; i_ < (count); i_++) {                                                 \
+            ctype v_;                                                                      \
+            memcpy(&v_, x + (size_t)i_ * sizeof(ctype), sizeof(ctype));                    \
+            dst[i_] = (float)v_;                                                           \
+        }                                                                                  \
+    } while (0)
+
+LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n) {
+    const unsigned char *x = (const unsigned char *)src;
+    int64_t bs = lbrx_dtype_block_size(t), nb, i;
+    if (bs == 0) return LBRX_ERR_BAD_DTYPE;
+    if (n < 0 || n % bs) return LBRX_ERR_BAD_SHAPE;
+    if (n > 0 && (!src || !dst)) return LBRX_ERR_INVALID_ARGUMENT;
+    nb = n / bs;
+    switch (t) {
+    case LBRX_F32: if (n) memcpy(dst, x, (size_t)n * 4); break;
+    case LBRX_F16: lbrx_f16_to_f32_row(x, dst, (size_t)n); break;
+    case LBRX_BF16: lbrx_bf16_to_f32_row(x, dst, (size_t)n); break;
+    case LBRX_F64: LBRX__CONVERT_PLAIN(double, n); break;
+    case LBRX_I8: LBRX__CONVERT_PLAIN(int8_t, n); break;
+    case LBRX_I16: LBRX__CONVERT_PLAIN(int16_t, n); break;
+    case LBRX_I32: LBRX__CONVERT_PLAIN(int32_t, n); break;
+    case LBRX_I64: LBRX__CONVERT_PLAIN(int64_t, n); break;
+    case LBRX_U8: LBRX__CONVERT_PLAIN(uint8_t, n); break;
+    case LBRX_U16: LBRX__CONVERT_PLAIN(uint16_t, n); break;
+    case LBRX_U32: LBRX__CONVERT_PLAIN(uint32_t, n); break;
+    case LBRX_U64: LBRX__CONVERT_PLAIN(uint64_t, n); break;
+    case LBRX_BOOL: for (i = 0; i < n; i++) dst[i] = x[i] ? 1.0f : 0.0f; break;
+    case LBRX_F8_E4M3: for (i = 0; i < n; i++) dst[i] = lbrx__f8_e4m3_to_f32(x[i]); break;
+    case LBRX_F8_E5M2: /* the upper byte of an f16 */
+        for (i = 0; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(x[i] << 8));
+        break;
+    case LBRX_Q4_0: lbrx__dequantize_q4_0(x, dst, nb); break;
+    case LBRX_Q4_1: lbrx__dequantize_q4_1(x, dst, nb); break;
+    case LBRX_Q5_0: lbrx__dequantize_q5_0(x, dst, nb); break;
+    case LBRX_Q5_1: lbrx__dequantize_q5_1(x, dst, nb); break;
+    case LBRX_Q8_0: lbrx__dequantize_q8_0(x, dst, nb); break;
+    case LBRX_Q8_1: lbrx__dequantize_q8_1(x, dst, nb); break;
+    case LBRX_Q2_K: lbrx__dequantize_q2_k(x, dst, nb); break;
+    case LBRX_Q3_K: lbrx__dequantize_q3_k(x, dst, nb); break;
+    case LBRX_Q4_K: lbrx__dequantize_q4_k(x, dst, nb); break;
+    case LBRX_Q5_K: lbrx__dequantize_q5_k(x, dst, nb); break;
+    case LBRX_Q6_K: lbrx__dequantize_q6_k(x, dst, nb); break;
+    case LBRX_Q8_K: lbrx__dequantize_q8_k(x, dst, nb); break;
+    default: return LBRX_ERR_UNSUPPORTED;
+    }
+    return LBRX_OK;
+}
+
+/* ---- whole tensors ---- */
+
+LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, lbrx_tensor *out,
+                                        const lbrx_allocator *allocator, lbrx_error *err) {
+    enum { CHUNK = 4096 };  /* a multiple of every block size */
+    float buf[CHUNK];
+    lbrx_tensor dst;
+    int64_t rows, r, n, i;
+    size_t in_row, out_row, esize;
+    int plain_gather;
+    lbrx_result res;
+    if (!src || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_convert: NULL tensor");
+    res = lbrx__shape_layout(src->dtype, src->ndim, src->shape, 0, 0, err);
+    if (res != LBRX_OK) return res;
+    n = src->ndim ? src->shape[src->ndim - 1] : 1;
+    if (lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_UNSUPPORTED || lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_BAD_DTYPE)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion to %s is not supported", lbrx_dtype_name(to));
+    if (lbrx_dequantize_row(src->dtype, 0, 0, 0) != LBRX_OK)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion from %s is not supported", lbrx_dtype_name(src->dtype));
+    if (n % lbrx_dtype_block_size(to))
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
+                            (long long)n, lbrx_dtype_name(to), (long long)lbrx_dtype_block_size(to));
+    res = lbrx_tensor_alloc(&dst, to, src->ndim, src->shape, allocator, err);
+    if (res != LBRX_OK) return res;
+    dst.name = src->name;
+    rows = lbrx_tensor_nrows(src);
+    if (lbrx_tensor_nelements(src, &i) == LBRX_OK && i == 0) rows = 0;
+    lbrx_row_bytes(src->dtype, CHUNK, &in_row);
+    lbrx_row_bytes(to, CHUNK, &out_row);
+    esize = lbrx_dtype_block_bytes(src->dtype);
+    /* a plain-typed source whose elements are not adjacent within a row is gathered first */
+    plain_gather = src->ndim > 0 && lbrx_dtype_block_size(src->dtype) == 1 && src->stride[src->ndim - 1] != (int64_t)esize;
+    for (r = 0; r < rows; r++) {
+        const unsigned char *s = (const unsigned char *)lbrx_tensor_row(src, r);
+        unsigned char *d = (unsigned char *)lbrx_tensor_row(&dst, r);
+        for (i = 0; i < n; i += CHUNK) {
+            int64_t m = n - i < (int64_t)CHUNK ? n - i : (int64_t)CHUNK;
+            if (plain_gather) {
+                int64_t k;
+                for (k = 0; k < m; k++) lbrx_dequantize_row(src->dtype, s + (i + k) * src->stride[src->ndim - 1], buf + k, 1);
+            } else {
+                lbrx_dequantize_row(src->dtype, s + (size_t)(i / CHUNK) * in_row, buf, m);
+            }
+            lbrx_quantize_row(to, buf, d + (size_t)(i / CHUNK) * out_row, m);
+        }
+    }
+    *out = dst;
+    return LBRX_OK;
+}
 
 /* ==== end block formats (implementation) ==== */
 
@@ -3761,6 +4435,9 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt) {
 
 /* ==== end device interface (implementation) ==== */
 
+#if defined(LBRX__GCC_BUG_105593)
+#pragma GCC diagnostic pop
+#endif
 #endif /* LBRX_IMPLEMENTATION */
 
 /*

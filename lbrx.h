@@ -2614,6 +2614,15 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q4(const unsigned char *qs, __m256i xv, __m2
 
 #define LBRX__MM_R4(X) X(0) X(1) X(2) X(3)
 
+/* The address `off` bytes into the stream of rows w, w + 4 rows, w + 8 rows, ... (rb bytes
+   each): row r of a group of 4 prefetches on into row r of the next groups, so no group starts
+   cold. Integer arithmetic: the address may lie past the matrix (prefetching it is harmless). */
+LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
+    uintptr_t a = (uintptr_t)w;
+    while (off >= rb) { off -= rb; a += (uintptr_t)(4 * ws); }
+    return (const char *)(a + (uintptr_t)off);
+}
+
 /* Quantized weights, rows [o0, o1) in groups of 4 against all rows of x. Per row: one f32
    accumulator of 8 lanes, acc = fma(isum lanes, dw*dx, acc) per block, then a fixed tree sum. */
 LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1) {
@@ -2637,11 +2646,10 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                 int nc = (int)(m->nb - b < 8 ? m->nb - b : 8), j;
                 if (i == 0) {
                     int p;
-                    for (p = 0; p < 8 * bb; p += 64) {
-#define LBRX__MM_PFR(r) _mm_prefetch((const char *)(w##r + b * bb + LBRX__MM_PF + p), _MM_HINT_T0);
-                        LBRX__MM_R4(LBRX__MM_PFR)
+#define LBRX__MM_PFR(r) { const char *a_ = lbrx__mm_pf_addr(w##r, m->ws, m->nb * bb, b * bb + LBRX__MM_PF); \
+                        for (p = 0; p < 8 * bb; p += 64) _mm_prefetch(a_ + p, _MM_HINT_T0); }
+                    LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
-                    }
                 }
                 if (nc == 8) {
                     __m256 xdv = _mm256_loadu_ps(xd + b), xdsv = _mm256_loadu_ps(xds + b);
@@ -2711,7 +2719,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             for (j = 0; j < k8; j += 8) {
                 __m256 xv = _mm256_loadu_ps(x + j);
                 if (i == 0 && ((j * es) & 63) == 0) {
-#define LBRX__MM_PFR(r) _mm_prefetch((const char *)(w##r + j * es + LBRX__MM_PF), _MM_HINT_T0);
+#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, m->k * es, j * es + LBRX__MM_PF), _MM_HINT_T0);
                     LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
                 }
@@ -2738,8 +2746,112 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 }
 #endif /* LBRX__MM_X86 */
 
+#if defined(LBRX__NEON)
+LBRX__PRIVATE void lbrx__mm_quantize_x_simd(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
+    int64_t b;
+    for (b = 0; b < k / 32; b++) {
+        const unsigned char *xb = (const unsigned char *)(x + b * 32);
+        float32x4_t v[8], mx;
+        int32x4_t iv[8], sum;
+        float amax, id;
+        int t;
+        for (t = 0; t < 8; t++) v[t] = vreinterpretq_f32_u8(vld1q_u8(xb + 16 * t));
+        mx = vabsq_f32(v[0]);
+        for (t = 1; t < 8; t++) mx = vmaxq_f32(mx, vabsq_f32(v[t]));
+        amax = vmaxvq_f32(mx);
+        id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        sum = vdupq_n_s32(0);
+        for (t = 0; t < 8; t++) {
+            iv[t] = vcvtnq_s32_f32(vmulq_n_f32(v[t], id));
+            sum = vaddq_s32(sum, iv[t]);
+        }
+        for (t = 0; t < 4; t++) {
+            int16x8_t h = vcombine_s16(vmovn_s32(iv[2 * t]), vmovn_s32(iv[2 * t + 1]));
+            vst1_s8(q + b * 32 + 8 * t, vmovn_s16(h));
+        }
+        d[b] = amax / 127.0f;
+        s[b] = vaddvq_s32(sum);
+        ds[b] = d[b] * (float)s[b];
+    }
+}
+
+/* Four int32 lanes whose sum is the integer dot product of one weight block with x's block. */
+LBRX__PRIVATE int32x4_t lbrx__mm_bdot_neon(int8x16_t w0, int8x16_t w1, const int8_t *xq) {
+    int8x16_t x0 = vld1q_s8(xq), x1 = vld1q_s8(xq + 16);
+#if defined(LBRX__NEON_DOTPROD)
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
+#else
+    int16x8_t p0 = vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), p1 = vmull_s8(vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p2 = vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), p3 = vmull_s8(vget_high_s8(w1), vget_high_s8(x1));
+    return vpadalq_s16(vpadalq_s16(vpadalq_s16(vpaddlq_s16(p0), p1), p2), p3);
+#endif
+}
+
+/* Quantized weights, one row at a time: acc = fma(isum lanes, dw*dx, acc) per block. */
+LBRX__PRIVATE void lbrx__mm_gemv_q_neon(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const size_t bb = lbrx_dtype_block_bytes(m->dt);
+    int64_t o, i, b;
+    for (o = o0; o < o1; o++) {
+        const unsigned char *wr = m->w + o * m->ws;
+        for (i = 0; i < m->n; i++) {
+            const int8_t *xq = m->xq + i * m->kq;
+            const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+            float32x4_t acc = vdupq_n_f32(0.0f);
+            float tail = 0.0f, res;
+            for (b = 0; b < m->nb; b++) {
+                const unsigned char *blk = wr + (size_t)b * bb;
+                int8x16_t w0, w1;
+                if (m->dt == LBRX_Q8_0) {
+                    w0 = vreinterpretq_s8_u8(vld1q_u8(blk + 2));
+                    w1 = vreinterpretq_s8_u8(vld1q_u8(blk + 18));
+                } else {
+                    uint8x16_t v = vld1q_u8(blk + (m->dt == LBRX_Q4_1 ? 4 : 2));
+                    uint8x16_t lo = vandq_u8(v, vdupq_n_u8(0x0F)), hi = vshrq_n_u8(v, 4);
+                    if (m->dt == LBRX_Q4_0) { lo = vsubq_u8(lo, vdupq_n_u8(8)); hi = vsubq_u8(hi, vdupq_n_u8(8)); }
+                    w0 = vreinterpretq_s8_u8(lo);
+                    w1 = vreinterpretq_s8_u8(hi);
+                }
+                acc = vfmaq_f32(acc, vcvtq_f32_s32(lbrx__mm_bdot_neon(w0, w1, xq + b * 32)), vdupq_n_f32(lbrx__mm_f16(blk) * xd[b]));
+                if (m->dt == LBRX_Q4_1) tail = fmaf(lbrx__mm_f16(blk + 2), xds[b], tail);
+            }
+            res = vaddvq_f32(acc) + tail;
+            memcpy(m->yr[i] + o, &res, 4);
+        }
+    }
+}
+
+/* Float weights, one row at a time: a 4-lane accumulator over the multiple-of-4 part. */
+LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const int64_t k4 = m->k & ~(int64_t)3;
+    int64_t o, i, j;
+    for (o = o0; o < o1; o++) {
+        const unsigned char *wr = m->w + o * m->ws;
+        for (i = 0; i < m->n; i++) {
+            const unsigned char *x = (const unsigned char *)m->xr[i];
+            float32x4_t acc = vdupq_n_f32(0.0f);
+            float tail = 0.0f, res;
+            for (j = 0; j < k4; j += 4) {
+                float32x4_t wv;
+                if (m->dt == LBRX_F32) wv = vreinterpretq_f32_u8(vld1q_u8(wr + 4 * j));
+                else if (m->dt == LBRX_F16) wv = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(wr + 2 * j)));
+                else wv = vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(wr + 2 * j)), 16));
+                acc = vfmaq_f32(acc, vreinterpretq_f32_u8(vld1q_u8(x + 4 * j)), wv);
+            }
+            for (; j < m->k; j++) {
+                float wv;
+                if (m->dt == LBRX_F32) memcpy(&wv, wr + 4 * j, 4);
+                else { uint16_t h; memcpy(&h, wr + 2 * j, 2); wv = m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h); }
+                tail = fmaf(lbrx__mm_ldf(m->xr[i] + j), wv, tail);
+            }
+            res = vaddvq_f32(acc) + tail;
+            memcpy(m->yr[i] + o, &res, 4);
+        }
+    }
+}
+#endif /* LBRX__NEON */
+
 LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
-#if defined(LBRX__MM_X86)
+#if defined(LBRX__MM_X86) || defined(LBRX__NEON)
     lbrx__mm_quantize_x_simd(x, k, q, d, s, ds);
 #else
     lbrx__mm_quantize_x_scalar(x, k, q, d, s, ds);
@@ -2750,6 +2862,9 @@ LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
 #if defined(LBRX__MM_X86)
     if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_x86(m, o0, o1);
     else lbrx__mm_gemv_f_x86(m, o0, o1);
+#elif defined(LBRX__NEON)
+    if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_neon(m, o0, o1);
+    else lbrx__mm_gemv_f_neon(m, o0, o1);
 #else
     lbrx__mm_rows_scalar(m, o0, o1);
 #endif
@@ -3255,6 +3370,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     } else {
         m.xq = 0; m.xd = 0; m.xs = 0; m.xds = 0;
     }
+#if defined(LBRX__MM_TILED)
     if (gemm) {
         int64_t p, ntask = (out_end - out_begin + LBRX__MM_NC - 1) / LBRX__MM_NC;
 #if defined(LBRX__MM_QTILED)
@@ -3306,6 +3422,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         }
         return LBRX_OK;
     }
+#endif
     {
         int64_t rows = out_end - out_begin, nch = (rows + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK, c;
 #ifdef _OPENMP

@@ -6,13 +6,21 @@
 
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
 
-/* 1 when this build has no SIMD kernels for matmul (then every path is the scalar code). */
-static int simd_is_scalar(void) {
-#if defined(LBRX__MM_X86) || defined(LBRX__NEON)
-    return 0;
-#else
+/* 1 when this build computes (dt, n) in canonical order: with the scalar code (no SIMD kernels
+   for matmul) or with the tiled kernels (n >= LBRX_MATMUL_GEMM_MIN where the build has them). */
+static int canonical_order(lbrx_dtype dt, int64_t n) {
+    int tiled = 0;
+    (void)dt; (void)n;
+#if !defined(LBRX__MM_X86) && !defined(LBRX__NEON)
     return 1;
 #endif
+#if defined(LBRX__MM_TILED)
+    if (!lbrx_dtype_is_quantized(dt)) tiled = 1;
+#endif
+#if defined(LBRX__MM_QTILED)
+    if (lbrx_dtype_is_quantized(dt)) tiled = 1;
+#endif
+    return tiled && n >= LBRX_MATMUL_GEMM_MIN;
 }
 
 /* ---- reference weights: made here from random floats, and dequantized here to double ---- */
@@ -173,7 +181,7 @@ static int run_case(const mcase *c, unsigned long long seed) {
         memset(ybuf2, 0xAB, (size_t)(ystride * c->n + 64));
         y.data = ybuf2;
         if (lbrx__matmul_impl(ctx, &w, &x, &y, 0, c->out, 1, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); }
-        else if (c->n >= LBRX_MATMUL_GEMM_MIN || simd_is_scalar()) {
+        else if (canonical_order(c->dt, c->n)) {
             for (i = 0; i < c->n; i++)
                 if (memcmp(ybuf + i * ystride, ybuf2 + i * ystride, (size_t)c->out * 4) != 0) {
                     fails++;

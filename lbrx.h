@@ -595,6 +595,11 @@ typedef struct lbrx_device_tensor {
     lbrx_storage *storage;     /* WRAPPED: reference that keeps the host memory alive */
 } lbrx_device_tensor;
 
+/* A device tensor of `dtype` and `shape` with an uninitialized buffer (for the outputs of device
+   kernels), from `pool` when not NULL (its device must be `dev`), else from dev->alloc. An
+   empty shape gets no buffer (LBRX_DEVICE_NONE). On failure *out is zeroed. */
+LBRXDEF lbrx_result lbrx_device_tensor_alloc(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
+                                             const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err);
 /* Copy a host tensor of any dtype and layout into a new device buffer, from `pool` when not
    NULL (its device must be `dev`), else from dev->alloc. A contiguous tensor goes up in one
    upload call; a view is packed into contiguous order through host staging of
@@ -4134,6 +4139,46 @@ LBRX__PRIVATE lbrx_result lbrx__device_check(const lbrx_device *dev, const char 
     return LBRX_OK;
 }
 
+/* A device tensor shaped like `t` (dtype, shape, name) with a new, unfilled buffer. */
+LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
+                                          lbrx_device_tensor *out, lbrx_error *err) {
+    lbrx_device_tensor d;
+    lbrx_error e;
+    lbrx_result r;
+    if (pool && pool->device != dev)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "the pool belongs to another device");
+    r = lbrx__device_describe(t, &d, err);
+    if (r != LBRX_OK) return r;
+    d.device = dev;
+    if (d.nbytes > 0 && pool) {
+        r = lbrx_device_pool_alloc(pool, d.nbytes, &d.buffer, &d.capacity, err);
+        if (r != LBRX_OK) return r;
+        d.kind = LBRX_DEVICE_POOLED;
+        d.pool = pool;
+    } else if (d.nbytes > 0) {
+        e.message[0] = 0;
+        r = dev->alloc(dev->user, d.nbytes, &d.buffer, &e);
+        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes, t->name);
+        d.kind = LBRX_DEVICE_OWNED;
+        d.capacity = d.nbytes;
+    }
+    *out = d;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_tensor_alloc(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
+                                             const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err) {
+    lbrx_tensor desc;
+    lbrx_result r;
+    if (out) memset(out, 0, sizeof *out);
+    r = lbrx__device_check(dev, "lbrx_device_tensor_alloc", err);
+    if (r != LBRX_OK) return r;
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_tensor_alloc: out is NULL");
+    r = lbrx__tensor_describe(&desc, dtype, ndim, shape, 0, err);
+    if (r != LBRX_OK) return r;
+    return lbrx__device_new(dev, pool, &desc, out, err);
+}
+
 LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
                                        lbrx_device_tensor *out, lbrx_error *err) {
     lbrx_device_tensor d;
@@ -4143,24 +4188,9 @@ LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool 
     r = lbrx__device_check(dev, "lbrx_device_upload", err);
     if (r != LBRX_OK) return r;
     if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_upload: NULL tensor");
-    if (pool && pool->device != dev)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_upload: the pool belongs to another device");
-    r = lbrx__device_describe(t, &d, err);
+    r = lbrx__device_new(dev, pool, t, &d, err);
     if (r != LBRX_OK) return r;
-    d.device = dev;
     if (d.nbytes == 0) { *out = d; return LBRX_OK; }
-    if (pool) {
-        r = lbrx_device_pool_alloc(pool, d.nbytes, &d.buffer, &d.capacity, err);
-        d.kind = LBRX_DEVICE_POOLED;
-        d.pool = pool;
-    } else {
-        e.message[0] = 0;
-        r = dev->alloc(dev->user, d.nbytes, &d.buffer, &e);
-        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes, t->name);
-        d.kind = LBRX_DEVICE_OWNED;
-        d.capacity = d.nbytes;
-    }
-    if (r != LBRX_OK) return r;
     e.message[0] = 0;
     if (lbrx_tensor_is_contiguous(t)) {
         r = dev->upload(dev->user, d.buffer, 0, t->data, d.nbytes, &e);
@@ -4446,6 +4476,17 @@ LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool) {
 typedef struct lbrx__host_buffer { unsigned char *data; size_t size; int writable; int wrapped; } lbrx__host_buffer;
 #define LBRX__HOST_HEADER 64  /* keeps the data 64-byte aligned */
 
+/* Fill a new buffer's header and count it as live. */
+LBRX__PRIVATE void lbrx__host_track(lbrx_device_host *h, lbrx__host_buffer *b, unsigned char *data, size_t size,
+                                   int writable, int wrapped, void **buffer) {
+    b->data = data;
+    b->size = size;
+    b->writable = writable;
+    b->wrapped = wrapped;
+    h->live_buffers++;
+    *buffer = b;
+}
+
 LBRX__PRIVATE lbrx_result lbrx__host_alloc(void *user, size_t size, void **buffer, lbrx_error *err) {
     lbrx_device_host *h = (lbrx_device_host *)user;
     lbrx__host_buffer *b;
@@ -4454,13 +4495,8 @@ LBRX__PRIVATE lbrx_result lbrx__host_alloc(void *user, size_t size, void **buffe
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "host device: %zu bytes overflow", size);
     b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, total, 64);
     if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory for %zu bytes", size);
-    b->data = (unsigned char *)b + LBRX__HOST_HEADER;
-    b->size = size;
-    b->writable = 1;
-    b->wrapped = 0;
+    lbrx__host_track(h, b, (unsigned char *)b + LBRX__HOST_HEADER, size, 1, 0, buffer);
     h->allocs++;
-    h->live_buffers++;
-    *buffer = b;
     return LBRX_OK;
 }
 
@@ -4514,13 +4550,8 @@ LBRX__PRIVATE lbrx_result lbrx__host_wrap(void *user, void *base, size_t size, i
         return lbrx__errorf(err, LBRX_ERR_BAD_ALIGNMENT, LBRX__NO_OFFSET, "host device: wrap of [%p, +%zu) is not page-aligned", base, size);
     b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, sizeof *b, 16);
     if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory");
-    b->data = (unsigned char *)base;
-    b->size = size;
-    b->writable = writable;
-    b->wrapped = 1;
+    lbrx__host_track(h, b, (unsigned char *)base, size, writable, 1, buffer);
     h->wraps++;
-    h->live_buffers++;
-    *buffer = b;
     return LBRX_OK;
 }
 

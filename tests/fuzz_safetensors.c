@@ -1,65 +1,61 @@
-/* Fuzz harness for the safetensors reader and the JSON reader (not part of the test matrix).
+/* fuzz_safetensors.c - libFuzzer harness of the safetensors reader: open the input from memory,
+   walk the __metadata__ strings and every tensor (lookup by name, its first rows dequantized),
+   keep one tensor past the close through its storage reference, then close.
 
-   libFuzzer:  clang -g -O1 -fsanitize=fuzzer,address,undefined -DLBRX_FUZZ_LIBFUZZER -I. \
-                   tests/fuzz_safetensors.c -o build/fuzz_safetensors -lm
-               build/fuzz_safetensors -max_len=4096 CORPUS_DIR   (seed it with *.safetensors)
-   replay:     cc -g -fsanitize=address,undefined -I. tests/fuzz_safetensors.c -o build/fuzz_replay -lm
-               build/fuzz_replay FILE...                         (runs each file once)
-
-   Every accepted file must have in-bounds tensors (the last byte of each is read) that its name
-   finds again. */
+       clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_safetensors.c -o fuzz_safetensors
+       ./fuzz_safetensors -dict=tests/fuzz_safetensors.dict corpus/      (or: make fuzz)
+   Replay without libFuzzer: tests/fuzz_main.c. */
+#ifndef LBRX_FUZZ_NO_IMPL
 #define LBRX_IMPL
-#include "lbrx_safetensors.h"
-#include <stdio.h>
-#include <stdlib.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    lbrx_safetensors *st;
-    lbrx_json *doc;
-    size_t i;
-    if (lbrx_safetensors_open_memory(&st, data, size, NULL, NULL) == LBRX_OK) {
-        volatile unsigned char sink = 0;
-        for (i = 0; i < lbrx_safetensors_count(st); i++) {
-            const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);
-            size_t nb = 0;
-            lbrx_tensor_nbytes(t, &nb);
-            if (nb) sink ^= ((const unsigned char *)t->data)[nb - 1];
-            if (lbrx_safetensors_find(st, t->name, NULL) != t) abort();
-        }
-        (void)sink;
-        lbrx_safetensors_close(st);
-    }
-    if (lbrx_json_parse(&doc, data, size, NULL, NULL, NULL) == LBRX_OK) {
-        const lbrx_json_value *root = lbrx_json_root(doc);
-        uint64_t u;
-        double f;
-        for (i = 0; i < lbrx_json_count(root); i++) {
-            lbrx_json_u64(lbrx_json_at(root, i), &u);
-            lbrx_json_f64(lbrx_json_member(root, i, NULL, NULL), &f);
-        }
-        lbrx_json_free(doc);
-    }
-    return 0;
-}
-
-#ifndef LBRX_FUZZ_LIBFUZZER
-int main(int argc, char **argv) {
-    int a;
-    for (a = 1; a < argc; a++) {
-        FILE *f = fopen(argv[a], "rb");
-        unsigned char *buf;
-        long n;
-        if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0) { fprintf(stderr, "cannot read %s\n", argv[a]); return 1; }
-        rewind(f);
-        buf = (unsigned char *)malloc((size_t)n + 1);
-        if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) { fprintf(stderr, "cannot read %s\n", argv[a]); return 1; }
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, (size_t)n);
-        free(buf);
-    }
-    printf("replayed %d files\n", argc - 1);
-    return 0;
-}
 #endif
+#include "lbrx_safetensors.h"
+#include "lbrx_fuzz.h"
+#include <string.h>
+
+LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
+    lbrx_safetensors *st = NULL;
+    lbrx_error err;
+    const lbrx_json_value *meta;
+    lbrx_tensor kept;
+    size_t i, n, idx;
+    volatile unsigned acc = 0;
+    if (lbrx_safetensors_open_memory(&st, data, size, NULL, &err) != LBRX_OK) {
+        acc += (unsigned)strlen(err.message);  /* the message is always a terminated string */
+        return 0;
+    }
+    meta = lbrx_safetensors_metadata(st);
+    n = lbrx_json_count(meta);
+    for (i = 0; i < n; i++) {
+        const char *key = NULL, *val;
+        size_t key_len = 0, len = 0;
+        const lbrx_json_value *v = lbrx_json_member(meta, i, &key, &key_len);
+        val = lbrx_json_string(v, &len);
+        LT_FUZZ_CHECK(key != NULL && val != NULL);  /* metadata values are strings */
+        acc += (unsigned)key_len + (len ? (unsigned char)val[len - 1] : 0u);
+        if (strlen(key) == key_len) LT_FUZZ_CHECK(lbrx_safetensors_metadata_get(st, key) != NULL);
+    }
+    n = lbrx_safetensors_count(st);
+    LT_FUZZ_CHECK(lbrx_safetensors_shard_count(st) == 1);
+    acc += (unsigned)lbrx_safetensors_data_offset(st, 0);
+    for (i = 0; i < n; i++) {
+        const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);
+        LT_FUZZ_CHECK(t != NULL && t->name != NULL);
+        LT_FUZZ_CHECK(lbrx_safetensors_find(st, t->name, &idx) == t && idx == i);  /* unique names */
+        LT_FUZZ_CHECK(lbrx_safetensors_tensor_offset(st, i) <= size);
+        acc += lt_fuzz_touch_tensor(t);
+    }
+    /* a tensor kept past the close: its own storage reference keeps the bytes */
+    memset(&kept, 0, sizeof kept);
+    if (n > 0) {
+        kept = *lbrx_safetensors_tensor(st, n - 1);
+        lbrx_storage_retain(kept.storage);
+        kept.name = NULL;  /* the name dies with the header */
+    }
+    lbrx_safetensors_close(st);
+    if (n > 0) {
+        acc += lt_fuzz_touch_tensor(&kept);
+        lbrx_tensor_release(&kept);
+    }
+    (void)acc;
+    return 0;
+}

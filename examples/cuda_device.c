@@ -480,6 +480,7 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
             lbrx_tensor x, ygpu, ycpu;
             int64_t xshape[2] = {8, BIG_IN}, yshape[2] = {8, BIG_ROWS};
             const float one = 1.0f, zero = 0.0f;
+            double *ref;
             before_up = c->upload_bytes;
             LBRX_TRY(lbrx_tensor_alloc(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
             for (k = 0; k < 8 * BIG_IN; k++) ((float *)x.data)[k] = uniform(&seed);
@@ -495,9 +496,13 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
             t = now_s();
             LBRX_TRY(lbrx_matmul(ctx, &w, &x, &ycpu, &err), "lbrx_matmul on the mapped weight");
             t = now_s() - t;
-            printf("  y[8, %d] = x . W^T with W read by the GPU from the mapping: max rel err vs lbrx_matmul on the same mapped W %.3e (cpu %.2f ms); bytes uploaded: %llu (x only)\n",
-                   BIG_ROWS, rel_err((float *)ygpu.data, (float *)ycpu.data, (size_t)8 * BIG_ROWS), t * 1e3,
-                   (unsigned long long)(c->upload_bytes - before_up));
+            ref = reference(&w, &x);
+            printf("  y[8, %d] = x . W^T with W read by the GPU from the mapping: max rel err gpu-vs-lbrx_matmul (same mapped W) %.3e, "
+                   "gpu-vs-f64 %.3e, lbrx_matmul-vs-f64 %.3e (cpu %.2f ms); bytes uploaded: %llu (x only)\n",
+                   BIG_ROWS, rel_err((float *)ygpu.data, (float *)ycpu.data, (size_t)8 * BIG_ROWS),
+                   rel_err_ref((float *)ygpu.data, ref, (size_t)8 * BIG_ROWS), rel_err_ref((float *)ycpu.data, ref, (size_t)8 * BIG_ROWS),
+                   t * 1e3, (unsigned long long)(c->upload_bytes - before_up));
+            free(ref);
             lbrx_tensor_release(&ycpu);
             lbrx_tensor_release(&ygpu);
             lbrx_tensor_release(&x);

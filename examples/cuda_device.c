@@ -12,7 +12,10 @@
       upload rate of a plain cudaMemcpy from the same mapped bytes is measured before (pageable)
       and after registration, beside a cudaMallocHost buffer; then one weight is multiplied by
       the GPU straight from the registered mapping (lbrx_device_view, zero-copy reads over the
-      bus) and checked against lbrx_matmul on the same mapped weight.
+      bus) and checked against lbrx_matmul on the same mapped weight. One weight is registered
+      first and the whole file only if that took under a second: on the H100 machine of
+      bench/RESULTS.md, cudaHostRegister of the read-only file mapping never returned, so run
+      `big` under `timeout`.
 
    Build on a machine with the CUDA toolkit (not part of `make test`):
        make cuda

@@ -1948,6 +1948,13 @@ LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *wh
    O = O * alpha + P^T V_blk, all register-blocked. Items are independent and computed the same
    way whatever thread runs them, so results do not depend on the thread count. */
 
+/* g++ 12 flags the deliberately undefined sources inside its own AVX-512 intrinsics as
+   maybe-uninitialized once they are inlined (GCC bug 105593, fixed in GCC 13). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__cplusplus) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define LBRX__ATT_DIAG_POP 1
+#endif
 #if defined(__GNUC__) || defined(__clang__)
 #define LBRX__INLINE static inline __attribute__((always_inline))
 #define LBRX__UNROLL _Pragma("GCC unroll 16")
@@ -2105,7 +2112,7 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
 #define LBRX__ATT_PD 8    /* keys of prefetch distance in small tiles */
 #define LBRX__ATT_RN 6    /* QK: keys per register tile */
 #define LBRX__ATT_RR 6    /* PV: rows per register tile (x LBRX__ATT_CW vectors of head_dim) */
-#define LBRX__ATT_MT 64   /* rows per tile (a multiple of every LBRX__VL) */
+#define LBRX__ATT_MT 128  /* rows per tile (a multiple of every LBRX__VL) */
 #define LBRX__ATT_BK 64   /* keys per K/V block */
 
 /* S[n][c] = sum_e K[n][e] QT[e][c] for rn keys and cw vectors of columns. */
@@ -2250,23 +2257,26 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
     float *o = s + LBRX__ATT_BK * LBRX__ATT_MT, *mx = o + LBRX__ATT_MT * dp, *l = mx + LBRX__ATT_MT, *alpha = l + LBRX__ATT_MT;
     const int64_t i_first = r0 / a->group, i_last = (r0 + m - 1) / a->group, pos0 = a->n_kv - a->n_q;
     const int64_t p_min = pos0 + i_first, p_max = pos0 + i_last;
+    const float *qrow[LBRX__ATT_MT];
     /* K and V are read in place when no padding is needed: always for small tiles (the
        kernels convert f16 on the fly), f32 only for the others (f16 blocks are converted once) */
     const int direct = dp == a->d && (small || !a->f16) && a->k_s0 % 4 == 0 && a->v_s0 % 4 == 0 &&
                        ((uintptr_t)a->k | (uintptr_t)a->v) % 4 == 0;
-    const int64_t row_bytes = a->d * (a->f16 ? 2 : 4);
     int64_t j_lo = 0, j_hi = a->n_kv, j0, c, n, e;
     if (a->causal && p_max + 1 < j_hi) j_hi = p_max + 1;
     if (a->window && p_min - a->window + 1 > j_lo) j_lo = p_min - a->window + 1;
     /* pack the queries, scaled: QT[e][c] (or Q[c][e] for small tiles); padding is zero */
     memset(qt, 0, (size_t)(dp * mp) * sizeof(float));
     for (c = 0; c < m; c++) {
-        int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
-        const float *q = (const float *)(a->q + i * a->q_s0 + h * a->q_s1);
-        for (e = 0; e < a->d; e++) {
-            if (small) qt[c * dp + e] = q[e] * a->scale;
-            else qt[e * mp + c] = q[e] * a->scale;
-        }
+        int64_t row = r0 + c;
+        qrow[c] = (const float *)(a->q + row / a->group * a->q_s0 + (g * a->group + row % a->group) * a->q_s1);
+    }
+    if (small) {
+        for (c = 0; c < m; c++)
+            for (e = 0; e < a->d; e++) qt[c * dp + e] = qrow[c][e] * a->scale;
+    } else {
+        for (e = 0; e < a->d; e++)
+            for (c = 0; c < m; c++) qt[e * mp + c] = qrow[c][e] * a->scale;
     }
     for (c = 0; c < mp; c++) { mx[c] = -3.0e38f; l[c] = 0.0f; }
     memset(o, 0, (size_t)(m * dp) * sizeof(float));
@@ -2283,11 +2293,12 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
         int f16 = a->f16;
         if (!direct) {
             for (n = 0; n < nb; n++) {
-                for (e = 0; e < row_bytes; e += 64) {   /* the same row of the next block */
-                    LBRX__PREFETCH(kp + (n + LBRX__ATT_BK) * a->k_s0 + e);
-                    LBRX__PREFETCH(vp + (n + LBRX__ATT_BK) * a->v_s0 + e);
-                }
-                if (a->f16) {
+                if (a->f16 && dp == a->d) {
+                    for (e = 0; e < dp; e += LBRX__VL) {
+                        lbrx__vst(kb + n * dp + e, lbrx__vld_h(kp + n * a->k_s0 + 2 * e));
+                        lbrx__vst(vb + n * dp + e, lbrx__vld_h(vp + n * a->v_s0 + 2 * e));
+                    }
+                } else if (a->f16) {
                     lbrx_f16_to_f32_row(kp + n * a->k_s0, kb + n * dp, (size_t)a->d);
                     lbrx_f16_to_f32_row(vp + n * a->v_s0, vb + n * dp, (size_t)a->d);
                 } else {
@@ -2419,6 +2430,10 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
+
+#if defined(LBRX__ATT_DIAG_POP)
+#pragma GCC diagnostic pop
+#endif
 
 /* ---- KV cache ---- */
 

@@ -3815,25 +3815,24 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
     dim = weight->shape[1];
     if (out->ndim != 2 || out->shape[0] != n_ids || out->shape[1] != dim)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out is not [%lld, %lld]", op, (long long)n_ids, (long long)dim);
-    if (weight->dtype != LBRX_F32 && weight->dtype != LBRX_F16 && weight->dtype != LBRX_BF16)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "%s: weight dtype %s", op, lbrx_dtype_name(weight->dtype));
+    if (lbrx_dtype_block_size(weight->dtype) < 1 || dim % lbrx_dtype_block_size(weight->dtype))
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: weight dtype %s with rows of %lld", op,
+                            lbrx_dtype_name(weight->dtype), (long long)dim);
     for (t = 0; t < n_ids; t++)
         if (ids[t] < 0 || ids[t] >= vocab)
             return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: ids[%lld] = %ld is outside the vocabulary of %lld",
                                 op, (long long)t, (long)ids[t], (long long)vocab);
+    /* one row first: a dtype without a dequantizer fails here, before anything is threaded */
+    if (n_ids > 0 && (r = lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[0] * weight->stride[0],
+                                              (float *)lbrx_tensor_row(out, 0), dim)) != LBRX_OK)
+        return lbrx__errorf(err, r, LBRX__NO_OFFSET, "%s: rows of %s cannot be dequantized", op, lbrx_dtype_name(weight->dtype));
     nt = lbrx__ops_threads(ctx, n_ids * dim);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-    for (t = 0; t < n_ids; t++) {
-        const unsigned char *src = (const unsigned char *)weight->data + ids[t] * weight->stride[0];
-        float *dst = (float *)lbrx_tensor_row(out, t);
-        switch (weight->dtype) {
-        case LBRX_F16: lbrx_f16_to_f32_row(src, dst, (size_t)dim); break;
-        case LBRX_BF16: lbrx_bf16_to_f32_row(src, dst, (size_t)dim); break;
-        default: memcpy(dst, src, (size_t)dim * 4); break;
-        }
-    }
+    for (t = 1; t < n_ids; t++)
+        lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
+                            (float *)lbrx_tensor_row(out, t), dim);
     (void)nt;
     return LBRX_OK;
 }
@@ -3895,7 +3894,7 @@ LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *wh
     vfma(vfma(vfma(vfma(vfma(vfma(vfma(vset(1.0f / 5040.0f), r, vset(1.0f / 720.0f)), r, vset(1.0f / 120.0f)), r, \
     vset(1.0f / 24.0f)), r, vset(1.0f / 6.0f)), r, vset(0.5f)), r, vset(1.0f)), r, vset(1.0f))
 #if defined(LBRX__AVX512)
-typedef __m512 lbrx__vf;
+typedef __m512 lbrx__vec;
 #define LBRX__VL 16
 #define lbrx__vzero() _mm512_setzero_ps()
 #define lbrx__vld(p) _mm512_loadu_ps(p)
@@ -3929,7 +3928,7 @@ LBRX__INLINE void lbrx__vhsum4(__m512 a, __m512 b, __m512 c, __m512 d, float *ou
 }
 #define LBRX__ATT_CW 4   /* QK: vectors of rows per register tile (x LBRX__ATT_RN keys) */
 #elif defined(LBRX__AVX2)
-typedef __m256 lbrx__vf;
+typedef __m256 lbrx__vec;
 #define LBRX__VL 8
 #define lbrx__vzero() _mm256_setzero_ps()
 #define lbrx__vld(p) _mm256_loadu_ps(p)
@@ -3972,7 +3971,7 @@ LBRX__INLINE void lbrx__vhsum4(__m256 a, __m256 b, __m256 c, __m256 d, float *ou
 }
 #define LBRX__ATT_CW 2
 #elif defined(LBRX__NEON)
-typedef float32x4_t lbrx__vf;
+typedef float32x4_t lbrx__vec;
 #define LBRX__VL 4
 #define lbrx__vzero() vdupq_n_f32(0.0f)
 #define lbrx__vld(p) vld1q_f32(p)
@@ -4002,7 +4001,7 @@ LBRX__INLINE float32x4_t lbrx__vexp(float32x4_t x) {
 #define lbrx__vhsum4(a, b, c, d, out) vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)))
 #define LBRX__ATT_CW 4
 #else
-typedef float lbrx__vf;
+typedef float lbrx__vec;
 #define LBRX__VL 1
 #define lbrx__vzero() 0.0f
 #define lbrx__vld(p) (*(p))
@@ -4039,15 +4038,15 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
 /* S[n][c] = sum_e K[n][e] QT[e][c] for rn keys and cw vectors of columns. */
 LBRX__INLINE void lbrx__att_qk_tile(const float *kb, int64_t ks, int64_t dp, const float *qt, int64_t mp, float *s,
                                    const int rn, const int cw) {
-    lbrx__vf acc[LBRX__ATT_RN][LBRX__ATT_CW];
+    lbrx__vec acc[LBRX__ATT_RN][LBRX__ATT_CW];
     int64_t e;
     int r, w;
     LBRX__UNROLL for (r = 0; r < rn; r++) { LBRX__UNROLL for (w = 0; w < cw; w++) acc[r][w] = lbrx__vzero(); }
     for (e = 0; e < dp; e++) {
-        lbrx__vf b[LBRX__ATT_CW];
+        lbrx__vec b[LBRX__ATT_CW];
         LBRX__UNROLL for (w = 0; w < cw; w++) b[w] = lbrx__vld(qt + e * mp + w * LBRX__VL);
         LBRX__UNROLL for (r = 0; r < rn; r++) {
-            lbrx__vf a = lbrx__vdup(kb[r * ks + e]);
+            lbrx__vec a = lbrx__vdup(kb[r * ks + e]);
             LBRX__UNROLL for (w = 0; w < cw; w++) acc[r][w] = lbrx__vfma(a, b[w], acc[r][w]);
         }
     }
@@ -4058,19 +4057,19 @@ LBRX__INLINE void lbrx__att_qk_tile(const float *kb, int64_t ks, int64_t dp, con
    V rows are `vs` bytes apart, f16 or f32. */
 LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t mp, const unsigned char *vb, int64_t vs, const int f16, int64_t nb,
                                    float *o, int64_t dp, const float *alpha, const int rr, const int dw) {
-    lbrx__vf acc[LBRX__ATT_RR][LBRX__ATT_CW];
+    lbrx__vec acc[LBRX__ATT_RR][LBRX__ATT_CW];
     const int esz = f16 ? 2 : 4;
     int64_t n;
     int r, w;
     LBRX__UNROLL for (r = 0; r < rr; r++) {
-        lbrx__vf a = lbrx__vdup(alpha[r]);
+        lbrx__vec a = lbrx__vdup(alpha[r]);
         LBRX__UNROLL for (w = 0; w < dw; w++) acc[r][w] = lbrx__vmul(lbrx__vld(o + r * dp + w * LBRX__VL), a);
     }
     for (n = 0; n < nb; n++) {
-        lbrx__vf v[LBRX__ATT_CW];
+        lbrx__vec v[LBRX__ATT_CW];
         LBRX__UNROLL for (w = 0; w < dw; w++) v[w] = LBRX__ATT_LD(vb + n * vs + w * LBRX__VL * esz, f16);
         LBRX__UNROLL for (r = 0; r < rr; r++) {
-            lbrx__vf a = lbrx__vdup(p[n * mp + r]);
+            lbrx__vec a = lbrx__vdup(p[n * mp + r]);
             LBRX__UNROLL for (w = 0; w < dw; w++) acc[r][w] = lbrx__vfma(a, v[w], acc[r][w]);
         }
     }
@@ -4085,7 +4084,7 @@ LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const in
     int64_t n, e;
     int c;
     for (n = 0; n < nb; n++) {
-        lbrx__vf acc[8];
+        lbrx__vec acc[8];
         /* the rows of one head are far apart in the cache: prefetch K and V LBRX__ATT_PD keys on */
         for (e = 0; e < dp * esz; e += 64) {
             LBRX__PREFETCH(kb + (n + LBRX__ATT_PD) * ks + e);
@@ -4093,7 +4092,7 @@ LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const in
         }
         LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vzero();
         for (e = 0; e < dp; e += LBRX__VL) {
-            lbrx__vf k = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
+            lbrx__vec k = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
             LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vfma(lbrx__vld(qr + c * dp + e), k, acc[c]);
         }
         LBRX__UNROLL for (c = 0; c + 4 <= rm; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], s + n * mp + c);
@@ -4250,12 +4249,12 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
             }
         /* online softmax, column by column (vectors of rows) */
         for (c = 0; c < mp; c += LBRX__VL) {
-            lbrx__vf mo = lbrx__vld(mx + c), mn = mo, sum = lbrx__vzero();
+            lbrx__vec mo = lbrx__vld(mx + c), mn = mo, sum = lbrx__vzero();
             for (n = 0; n < nb; n++) mn = lbrx__vmax(mn, lbrx__vld(s + n * mp + c));
             lbrx__vst(alpha + c, lbrx__vexp(lbrx__vsub(mo, mn)));
             lbrx__vst(mx + c, mn);
             for (n = 0; n < nb; n++) {
-                lbrx__vf pv = lbrx__vexp(lbrx__vsub(lbrx__vld(s + n * mp + c), mn));
+                lbrx__vec pv = lbrx__vexp(lbrx__vsub(lbrx__vld(s + n * mp + c), mn));
                 lbrx__vst(s + n * mp + c, pv);
                 sum = lbrx__vadd(sum, pv);
             }

@@ -1748,45 +1748,42 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
+/* One block of 32 floats as Q8_0/Q8_1 codes: the f16 scale to dh, the codes to qs; returns
+   the sum of the codes and the f32 scale in *d (the codes are rounded with it, not the f16). */
+LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, unsigned char *qs, float *d) {
+    float amax = 0.0f, id;
+    int j, sum = 0;
+    for (j = 0; j < 32; j++) {
+        float a = fabsf(src[j]);
+        if (a > amax) amax = a;
+    }
+    *d = amax / 127.0f;
+    id = *d != 0.0f ? 1.0f / *d : 0.0f;
+    lbrx__store_f16(dh, *d);
+    for (j = 0; j < 32; j++) {
+        int q = lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
+        qs[j] = (unsigned char)(signed char)q;
+        sum += q;
+    }
+    return sum;
+}
+
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
     unsigned char *y = (unsigned char *)dst;
     int64_t b;
+    float d;
     LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 34) {
-        float amax = 0.0f, d, id;
-        int j;
-        for (j = 0; j < 32; j++) {
-            float a = fabsf(src[j]);
-            if (a > amax) amax = a;
-        }
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);  /* rounding below uses the f32 d, as GGML does */
-        for (j = 0; j < 32; j++)
-            y[2 + j] = (unsigned char)(signed char)lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
-    }
+    for (b = 0; b < n / 32; b++) lbrx__quantize_block_q8(src + 32 * b, y + 34 * b, y + 34 * b + 2, &d);
 }
 
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
     unsigned char *y = (unsigned char *)dst;
     int64_t b;
+    float d;
     LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 36) {
-        float amax = 0.0f, d, id;
-        int j, sum = 0;
-        for (j = 0; j < 32; j++) {
-            float a = fabsf(src[j]);
-            if (a > amax) amax = a;
-        }
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 32; j++) {
-            int q = lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
-            y[4 + j] = (unsigned char)(signed char)q;
-            sum += q;
-        }
-        lbrx__store_f16(y + 2, (float)sum * d);
+    for (b = 0; b < n / 32; b++) {
+        int sum = lbrx__quantize_block_q8(src + 32 * b, y + 36 * b, y + 36 * b + 4, &d);
+        lbrx__store_f16(y + 36 * b + 2, (float)sum * d);
     }
 }
 
@@ -1865,13 +1862,17 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
 #define LBRX__SCALAR_REFERENCE static
 #endif
 
-LBRX__SCALAR_REFERENCE void lbrx__dequantize_q8_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+/* blocks of `bytes` bytes: an f16 scale, then (at qs_at) 32 signed codes: Q8_0 and Q8_1 */
+LBRX__PRIVATE void lbrx__dequantize_q8(const unsigned char *x, float *y, int64_t nb, size_t bytes, size_t qs_at) {
     int64_t b;
     int j;
-    for (b = 0; b < nb; b++, x += 34, y += 32) {
+    for (b = 0; b < nb; b++, x += bytes, y += 32) {
         float d = lbrx__load_f16(x);
-        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[2 + j] * d;
+        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[qs_at + (size_t)j] * d;
     }
+}
+LBRX__SCALAR_REFERENCE void lbrx__dequantize_q8_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+    lbrx__dequantize_q8(x, y, nb, 34, 2);
 }
 
 LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_0_scalar(const unsigned char *x, float *y, int64_t nb) {
@@ -2033,46 +2034,30 @@ LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64
 #define lbrx__dequantize_q4_1 lbrx__dequantize_q4_1_scalar
 #endif
 
-LBRX__PRIVATE void lbrx__dequantize_q8_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int j;
-    for (b = 0; b < nb; b++, x += 36, y += 32) {
-        float d = lbrx__load_f16(x);
-        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[4 + j] * d;
-    }
-}
-
 /* Q5_0 and Q5_1: qh (32 bits, little-endian) holds the fifth bit of element j at bit j */
 LBRX__PRIVATE uint32_t lbrx__load_u32le(const unsigned char *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
-LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) {
+/* Q5_0 (22 B: d, qh, qs; codes - 16) and Q5_1 (24 B: d, m, qh, qs; codes * d + m) */
+LBRX__PRIVATE void lbrx__dequantize_q5(const unsigned char *x, float *y, int64_t nb, int with_min) {
+    const size_t hdr = with_min ? 4 : 2;
+    const int bias = with_min ? 0 : 16;
     int64_t b;
     int j;
-    for (b = 0; b < nb; b++, x += 22, y += 32) {
-        float d = lbrx__load_f16(x);
-        uint32_t qh = lbrx__load_u32le(x + 2);
-        const unsigned char *qs = x + 6;
+    for (b = 0; b < nb; b++, x += hdr + 20, y += 32) {
+        float d = lbrx__load_f16(x), m = with_min ? lbrx__load_f16(x + 2) : 0.0f;
+        uint32_t qh = lbrx__load_u32le(x + hdr);
+        const unsigned char *qs = x + hdr + 4;
         for (j = 0; j < 16; j++) {
-            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
-            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-            y[j] = (float)(lo - 16) * d;
-            y[16 + j] = (float)(hi - 16) * d;
-        }
-    }
-}
-LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int j;
-    for (b = 0; b < nb; b++, x += 24, y += 32) {
-        float d = lbrx__load_f16(x), m = lbrx__load_f16(x + 2);
-        uint32_t qh = lbrx__load_u32le(x + 4);
-        const unsigned char *qs = x + 8;
-        for (j = 0; j < 16; j++) {
-            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
-            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-            y[j] = (float)lo * d + m;  /* exact product: fused or not, the same sum */
-            y[16 + j] = (float)hi * d + m;
+            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4)) - bias;
+            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - bias;
+            if (with_min) {  /* exact product: fused or not, the same sum */
+                y[j] = (float)lo * d + m;
+                y[16 + j] = (float)hi * d + m;
+            } else {
+                y[j] = (float)lo * d;
+                y[16 + j] = (float)hi * d;
+            }
         }
     }
 }
@@ -2134,41 +2119,30 @@ LBRX__PRIVATE void lbrx__dequantize_q3_k(const unsigned char *x, float *y, int64
     }
 }
 
-/* Q4_K (144 B): d, dmin, scales[12], qs[128]; 64 weights per 32 bytes of qs (low nibbles first). */
-LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) {
+/* Q4_K (144 B): d, dmin, scales[12], qs[128]; each 32 bytes of qs hold 64 weights, low nibbles
+   first. Q5_K (176 B) adds qh[32] before qs: bit 2g (2g+1) of qh[l] is the fifth bit of the low
+   (high) nibble of qs[32g + l]. */
+LBRX__PRIVATE void lbrx__dequantize_q45_k(const unsigned char *x, float *y, int64_t nb, int five) {
+    const size_t bytes = five ? 176 : 144;
     int64_t b;
     int g, l, sc, mn;
-    for (b = 0; b < nb; b++, x += 144) {
+    for (b = 0; b < nb; b++, x += bytes) {
         float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
-        const unsigned char *q = x + 16;
+        const unsigned char *qh = x + 16, *q = x + (five ? 48 : 16);
         for (g = 0; g < 4; g++, q += 32) {
             float d1, m1, d2, m2;
             lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
             d1 = d * (float)sc; m1 = dmin * (float)mn;
             lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
             d2 = d * (float)sc; m2 = dmin * (float)mn;
-            for (l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0x0f) - m1;
-            for (l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
-        }
-    }
-}
-
-/* Q5_K (176 B): as Q4_K plus qh[32] before qs; bit 2g (2g+1) of qh[l] is the fifth bit of the
-   low (high) nibble of group g. */
-LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int g, l, sc, mn;
-    for (b = 0; b < nb; b++, x += 176) {
-        float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
-        const unsigned char *qh = x + 16, *q = x + 48;
-        for (g = 0; g < 4; g++, q += 32) {
-            float d1, m1, d2, m2;
-            lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
-            d1 = d * (float)sc; m1 = dmin * (float)mn;
-            lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
-            d2 = d * (float)sc; m2 = dmin * (float)mn;
-            for (l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0x0f) | (((qh[l] >> (2 * g)) & 1) << 4)) - m1;
-            for (l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (((qh[l] >> (2 * g + 1)) & 1) << 4)) - m2;
+            for (l = 0; l < 32; l++) {
+                int h = five ? ((qh[l] >> (2 * g)) & 1) << 4 : 0;
+                *y++ = d1 * (float)((q[l] & 0x0f) | h) - m1;
+            }
+            for (l = 0; l < 32; l++) {
+                int h = five ? ((qh[l] >> (2 * g + 1)) & 1) << 4 : 0;
+                *y++ = d2 * (float)((q[l] >> 4) | h) - m2;
+            }
         }
     }
 }
@@ -2261,14 +2235,14 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
         break;
     case LBRX_Q4_0: lbrx__dequantize_q4_0(x, dst, nb); break;
     case LBRX_Q4_1: lbrx__dequantize_q4_1(x, dst, nb); break;
-    case LBRX_Q5_0: lbrx__dequantize_q5_0(x, dst, nb); break;
-    case LBRX_Q5_1: lbrx__dequantize_q5_1(x, dst, nb); break;
+    case LBRX_Q5_0: lbrx__dequantize_q5(x, dst, nb, 0); break;
+    case LBRX_Q5_1: lbrx__dequantize_q5(x, dst, nb, 1); break;
     case LBRX_Q8_0: lbrx__dequantize_q8_0(x, dst, nb); break;
-    case LBRX_Q8_1: lbrx__dequantize_q8_1(x, dst, nb); break;
+    case LBRX_Q8_1: lbrx__dequantize_q8(x, dst, nb, 36, 4); break;
     case LBRX_Q2_K: lbrx__dequantize_q2_k(x, dst, nb); break;
     case LBRX_Q3_K: lbrx__dequantize_q3_k(x, dst, nb); break;
-    case LBRX_Q4_K: lbrx__dequantize_q4_k(x, dst, nb); break;
-    case LBRX_Q5_K: lbrx__dequantize_q5_k(x, dst, nb); break;
+    case LBRX_Q4_K: lbrx__dequantize_q45_k(x, dst, nb, 0); break;
+    case LBRX_Q5_K: lbrx__dequantize_q45_k(x, dst, nb, 1); break;
     case LBRX_Q6_K: lbrx__dequantize_q6_k(x, dst, nb); break;
     case LBRX_Q8_K: lbrx__dequantize_q8_k(x, dst, nb); break;
     default: return LBRX_ERR_UNSUPPORTED;

@@ -371,7 +371,7 @@ static void test_plain_types(void) {
     }
     {
         double v[3] = {0.1, -1e300, 1.0 / 3.0};
-        LT_CHECK(lbrx_dequantize_row(LBRX_F64, v, out, 3) == LBRX_OK && out[0] == 0.1f && isinf(out[1]) && out[1] < 0 && out[2] == (float)(1.0 / 3.0));
+        LT_CHECK(lbrx_dequantize_row(LBRX_F64, v, out, 3) == LBRX_OK && out[0] == (float)0.1 && isinf(out[1]) && out[1] < 0 && out[2] == (float)(1.0 / 3.0));
     }
     LT_CHECK(lbrx_dequantize_row(LBRX_IQ2_XXS, out, out, 256) == LBRX_ERR_UNSUPPORTED);
     LT_CHECK(lbrx_dequantize_row(LBRX_Q4_0, out, out, 33) == LBRX_ERR_BAD_SHAPE);

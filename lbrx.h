@@ -324,19 +324,29 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n);
    Block formats (GGML's, byte for byte)
    ============================================================================================ */
 
-/* Quantize n floats (n a multiple of the block size) into blocks of Q8_0, Q4_0, Q4_1 or Q8_1,
-   producing the same bytes as GGML's reference quantizers. */
+/* Quantize n floats (n a multiple of 32, checked with LBRX_ASSERT) into n/32 blocks of Q8_0
+   (34 B), Q4_0 (18 B), Q4_1 (20 B) or Q8_1 (36 B): the same bytes as GGML's reference quantizers
+   (quantize_row_*_ref), whatever the compiler's floating-point contraction. dst may have any
+   alignment. NaN or infinite inputs give defined but meaningless blocks. Thread safe. */
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n);
-/* Any float or block type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q8_1) from f32. Unaligned dst ok. */
+/* Quantize n floats into a row of type t: F32 (copy), F16, BF16 (round to nearest even),
+   Q8_0, Q4_0, Q4_1, Q8_1. LBRX_ERR_BAD_DTYPE (unknown t), LBRX_ERR_BAD_SHAPE (n negative or not
+   a multiple of the block size), LBRX_ERR_UNSUPPORTED (other types); n = 0 with NULL pointers
+   is a valid way to ask whether t is supported. Thread safe. */
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n);
-/* Any readable type to f32: F32, F16, BF16, F64, the integer types, Q4_0, Q4_1, Q5_0, Q5_1,
-   Q8_0, Q8_1, Q2_K..Q6_K, Q8_K. Same floats as GGML's dequantizers. Unaligned src ok.
-   LBRX_ERR_UNSUPPORTED for types with no dequantizer (IQ*, TQ*, F8_*). */
+/* n elements of type t (any alignment) to f32: F32, F16, BF16, F64, I8..I64, U8..U64, BOOL
+   (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
+   Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K (bit for bit GGML's
+   dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to the nearest float.
+   LBRX_ERR_UNSUPPORTED for IQ*, TQ*, MXFP4; errors as lbrx_quantize_row. Thread safe. */
 LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n);
-/* Convert a whole tensor (any layout) into a new contiguous tensor of dtype `to` on the heap. */
+/* Convert a whole tensor (any strides) into a new contiguous tensor of dtype `to` on the heap
+   (allocator may be NULL), row by row through f32: `to` is one lbrx_quantize_row writes, the
+   source one lbrx_dequantize_row reads. The same dtype is copied byte for byte (any dtype). The
+   new tensor keeps src's name pointer. Thread safe; no scratch beyond 16 KiB of stack. */
 LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, lbrx_tensor *out,
                                         const lbrx_allocator *allocator, lbrx_error *err);
 
@@ -1123,7 +1133,8 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
     {
         int fd;
         struct stat st;
-        do { fd = open(path, O_RDONLY); } while (fd < 0 && errno == EINTR);
+        /* O_NONBLOCK: a FIFO must not block here (it is refused below as not a regular file) */
+        do { fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
         if (fd < 0) {
             int e = errno;
             lbrx_free(allocator, s);
@@ -2257,17 +2268,20 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
     enum { CHUNK = 4096 };  /* a multiple of every block size */
     float buf[CHUNK];
     lbrx_tensor dst;
-    int64_t rows, r, n, i;
-    size_t in_row, out_row, esize;
-    int plain_gather;
+    int64_t rows, r, n, i, estride;
+    size_t in_row, out_row, esize, row_bytes;
+    int gather, same;
     lbrx_result res;
     if (!src || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_convert: NULL tensor");
     res = lbrx__shape_layout(src->dtype, src->ndim, src->shape, 0, 0, err);
     if (res != LBRX_OK) return res;
     n = src->ndim ? src->shape[src->ndim - 1] : 1;
-    if (lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_UNSUPPORTED || lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_BAD_DTYPE)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion to %s is not supported", lbrx_dtype_name(to));
-    if (lbrx_dequantize_row(src->dtype, 0, 0, 0) != LBRX_OK)
+    same = src->dtype == to;  /* copied byte for byte, whatever the type */
+    res = lbrx_quantize_row(to, 0, 0, 0);
+    if (!same && res != LBRX_OK)
+        return lbrx__errorf(err, res == LBRX_ERR_BAD_DTYPE ? res : LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET,
+                            "conversion to %s (dtype %d) is not supported", lbrx_dtype_name(to), (int)to);
+    if (!same && lbrx_dequantize_row(src->dtype, 0, 0, 0) != LBRX_OK)
         return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion from %s is not supported", lbrx_dtype_name(src->dtype));
     if (n % lbrx_dtype_block_size(to))
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
@@ -2279,20 +2293,25 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
     if (lbrx_tensor_nelements(src, &i) == LBRX_OK && i == 0) rows = 0;
     lbrx_row_bytes(src->dtype, CHUNK, &in_row);
     lbrx_row_bytes(to, CHUNK, &out_row);
+    lbrx_row_bytes(src->dtype, n, &row_bytes);
     esize = lbrx_dtype_block_bytes(src->dtype);
-    /* a plain-typed source whose elements are not adjacent within a row is gathered first */
-    plain_gather = src->ndim > 0 && lbrx_dtype_block_size(src->dtype) == 1 && src->stride[src->ndim - 1] != (int64_t)esize;
+    /* a plain-typed source whose elements are not adjacent within a row is gathered */
+    estride = src->ndim ? src->stride[src->ndim - 1] : (int64_t)esize;
+    gather = lbrx_dtype_block_size(src->dtype) == 1 && estride != (int64_t)esize;
     for (r = 0; r < rows; r++) {
         const unsigned char *s = (const unsigned char *)lbrx_tensor_row(src, r);
         unsigned char *d = (unsigned char *)lbrx_tensor_row(&dst, r);
+        if (same) {
+            if (!gather) memcpy(d, s, row_bytes);
+            else for (i = 0; i < n; i++) memcpy(d + (size_t)i * esize, s + i * estride, esize);
+            continue;
+        }
         for (i = 0; i < n; i += CHUNK) {
-            int64_t m = n - i < (int64_t)CHUNK ? n - i : (int64_t)CHUNK;
-            if (plain_gather) {
-                int64_t k;
-                for (k = 0; k < m; k++) lbrx_dequantize_row(src->dtype, s + (i + k) * src->stride[src->ndim - 1], buf + k, 1);
-            } else {
+            int64_t m = n - i < (int64_t)CHUNK ? n - i : (int64_t)CHUNK, k;
+            if (gather)
+                for (k = 0; k < m; k++) lbrx_dequantize_row(src->dtype, s + (i + k) * estride, buf + k, 1);
+            else
                 lbrx_dequantize_row(src->dtype, s + (size_t)(i / CHUNK) * in_row, buf, m);
-            }
             lbrx_quantize_row(to, buf, d + (size_t)(i / CHUNK) * out_row, m);
         }
     }

@@ -441,6 +441,38 @@ static void test_tensor_convert(void) {
         }
     LT_CHECK(lbrx_tensor_convert(&v, LBRX_Q4_0, &back, NULL, &err) == LBRX_ERR_BAD_SHAPE);
     LT_CHECK(lbrx_tensor_convert(&t, LBRX_Q4_K, &back, NULL, &err) == LBRX_ERR_UNSUPPORTED);
+    LT_CHECK(lbrx_tensor_convert(&t, (lbrx_dtype)5, &back, NULL, &err) == LBRX_ERR_BAD_DTYPE);
+    /* the same dtype is copied byte for byte: a block slice of Q8_0 ... */
+    {
+        lbrx_tensor qs, qc;
+        LT_CHECK(lbrx_tensor_slice(&q, 1, 64, 128, &qs, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_convert(&qs, LBRX_Q8_0, &qc, NULL, &err) == LBRX_OK);
+        for (r = 0; r < 4; r++) LT_CHECK(memcmp(lbrx_tensor_row(&qc, r), lbrx_tensor_row(&qs, r), 2 * 34) == 0);
+        lbrx_tensor_release(&qc);
+        lbrx_tensor_release(&qs);
+    }
+    /* ... and a strided column of a type with no quantizer */
+    {
+        lbrx_tensor it, col, ic;
+        int64_t ishape[2] = {5, 7};
+        int32_t *ip;
+        LT_CHECK(lbrx_tensor_alloc(&it, LBRX_I32, 2, ishape, NULL, NULL) == LBRX_OK);
+        ip = (int32_t *)it.data;
+        for (r = 0; r < 35; r++) ip[r] = (int32_t)(r * 1000003);
+        LT_CHECK(lbrx_tensor_slice(&it, 1, 3, 6, &col, NULL) == LBRX_OK);
+        col.stride[1] = 8;  /* every other element of the row: a hand-made strided view */
+        col.shape[1] = 2;
+        LT_CHECK(lbrx_tensor_convert(&col, LBRX_I32, &ic, NULL, &err) == LBRX_OK);
+        for (r = 0; r < 5; r++)
+            for (c = 0; c < 2; c++) LT_CHECK(((int32_t *)ic.data)[r * 2 + c] == ip[r * 7 + 3 + 2 * c]);
+        lbrx_tensor_release(&ic);
+        LT_CHECK(lbrx_tensor_convert(&col, LBRX_F32, &ic, NULL, &err) == LBRX_OK);
+        LT_CHECK(((float *)ic.data)[9] == (float)ip[4 * 7 + 5]);
+        lbrx_tensor_release(&ic);
+        LT_CHECK(lbrx_tensor_convert(&col, LBRX_I16, &ic, NULL, &err) == LBRX_ERR_UNSUPPORTED);
+        lbrx_tensor_release(&col);
+        lbrx_tensor_release(&it);
+    }
     lbrx_tensor_release(&f16);
     lbrx_tensor_release(&back);
     lbrx_tensor_release(&q);

@@ -171,6 +171,12 @@ static void test_empty_missing_directory(void) {
     LT_CHECK(lbrx_storage_map_file(&s, dir, NULL, &err) == LBRX_ERR_IO && strstr(err.message, "directory"));
     remove_dir(dir);
     LT_CHECK(lbrx_storage_map_file(&s, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
+#if !defined(_WIN32)
+    /* a FIFO with no writer: refused at once, not waited on */
+    LT_CHECK(mkfifo(path, 0600) == 0);
+    LT_CHECK(lbrx_storage_map_file(&s, path, NULL, &err) == LBRX_ERR_IO && strstr(err.message, "not a regular file"));
+    remove(path);
+#endif
     LT_CHECK(lbrx_storage_map_file(&s, missing, NULL, NULL) == LBRX_ERR_NOT_FOUND);  /* err is optional */
 }
 

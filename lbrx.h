@@ -1615,18 +1615,21 @@ LBRXDEF uint16_t lbrx_f32_to_bf16(float f) {
     return (uint16_t)(x >> 16);
 }
 
+/* The vector loops below run to n rounded down to their width (not "i + 8 <= n"), which also
+   lets gcc see that the scalar tail is short (no -Waggressive-loop-optimizations false alarm
+   when n is a constant in the caller). */
 LBRXDEF void lbrx_f16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16)
+    for (; i < (n & ~(size_t)15); i += 16)
         _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
 #endif
 #if defined(LBRX__F16C)
-    for (; i + 8 <= n; i += 8)
+    for (; i < (n & ~(size_t)7); i += 8)
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 2 * i))));
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(s + 2 * i))));
 #endif
     for (; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
@@ -1636,15 +1639,15 @@ LBRXDEF void lbrx_f32_to_f16_row(const float *src, void *dst, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16)
+    for (; i < (n & ~(size_t)15); i += 16)
         _mm256_storeu_si256((__m256i *)(d + 2 * i),
                             _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 #endif
 #if defined(LBRX__F16C)
-    for (; i + 8 <= n; i += 8)
+    for (; i < (n & ~(size_t)7); i += 8)
         _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1_u8(d + 2 * i, vreinterpret_u8_f16(vcvt_f16_f32(vld1q_f32(src + i))));
 #endif
     for (; i < n; i++) {
@@ -1658,18 +1661,18 @@ LBRXDEF void lbrx_bf16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16) {
+    for (; i < (n & ~(size_t)15); i += 16) {
         __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s + 2 * i)));
         _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
     }
 #endif
 #if defined(LBRX__AVX2)
-    for (; i + 8 <= n; i += 8) {
+    for (; i < (n & ~(size_t)7); i += 8) {
         __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
         _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
     }
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1q_f32(dst + i, vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(s + 2 * i)), 16)));
 #endif
     for (; i < n; i++) dst[i] = lbrx_bf16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
@@ -1684,7 +1687,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const __m512i absmask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
         const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff), quiet = _mm512_set1_epi32(0x40);
-        for (; i + 16 <= n; i += 16) {
+        for (; i < (n & ~(size_t)15); i += 16) {
             __m512i x = _mm512_castps_si512(_mm512_loadu_ps(src + i)), hi = _mm512_srli_epi32(x, 16);
             __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, absmask), inf);
             __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(bias, _mm512_and_si512(hi, one))), 16);
@@ -1697,7 +1700,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const __m256i absmask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
         const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
-        for (; i + 8 <= n; i += 8) {
+        for (; i < (n & ~(size_t)7); i += 8) {
             __m256i x = _mm256_castps_si256(_mm256_loadu_ps(src + i)), hi = _mm256_srli_epi32(x, 16);
             __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absmask), inf);
             __m256i r = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
@@ -1710,7 +1713,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const uint32x4_t absmask = vdupq_n_u32(0x7fffffffu), inf = vdupq_n_u32(0x7f800000u);
         const uint32x4_t one = vdupq_n_u32(1), bias = vdupq_n_u32(0x7fff), quiet = vdupq_n_u32(0x40);
-        for (; i + 4 <= n; i += 4) {
+        for (; i < (n & ~(size_t)3); i += 4) {
             uint32x4_t x = vreinterpretq_u32_f32(vld1q_f32(src + i)), hi = vshrq_n_u32(x, 16);
             uint32x4_t nan = vcgtq_u32(vandq_u32(x, absmask), inf);
             uint32x4_t r = vshrq_n_u32(vaddq_u32(x, vaddq_u32(bias, vandq_u32(hi, one))), 16);
@@ -1749,6 +1752,17 @@ LBRX__PRIVATE int lbrx__trunc_clamp(float v, int lo, int hi) {
     return (int)v;
 }
 
+/* roundf(v) (halves away from zero) clamped to [lo, hi], NaN giving lo, without a libm call:
+   v - trunc(v) is exact for |v| < 2^24. */
+LBRX__PRIVATE int lbrx__round_clamp(float v, int lo, int hi) {
+    int t;
+    if (!(v > (float)lo)) return lo;
+    if (!(v < (float)hi)) return hi;
+    t = (int)v;
+    v -= (float)t;
+    return t + (v >= 0.5f) - (v <= -0.5f);
+}
+
 /* The value of x as rounded to float, hidden from the optimizer: keeps a compiler that fuses
    a*b + c into one rounding (gcc's default -ffp-contract=fast outside ISO modes) from changing
    the quantizers' bytes, which follow GGML's two roundings. */
@@ -1772,7 +1786,7 @@ LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, u
     id = *d != 0.0f ? 1.0f / *d : 0.0f;
     lbrx__store_f16(dh, *d);
     for (j = 0; j < 32; j++) {
-        int q = lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
+        int q = lbrx__round_clamp(src[j] * id, -128, 127);
         qs[j] = (unsigned char)(signed char)q;
         sum += q;
     }

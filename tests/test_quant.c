@@ -403,6 +403,29 @@ static void test_float8(void) {
     LT_CHECK(e4[0x7e] == 448.0f && e4[0x01] == 0.001953125f && e5[0x7b] == 57344.0f);
 }
 
+/* the quantizers' rounding helper is C's roundf (then clamped), at every half and its float
+   neighbours in the Q8 range and at random values */
+static void test_round_clamp(void) {
+    lt_rng rng = {23};
+    int k, bad = 0;
+    for (k = -260; k <= 260 && bad < 5; k++) {
+        float h = (float)k * 0.5f, c[3];
+        int j;
+        c[0] = h; c[1] = nextafterf(h, 1000.0f); c[2] = nextafterf(h, -1000.0f);
+        for (j = 0; j < 3; j++) {
+            float r = roundf(c[j]);
+            int want = r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r;
+            if (lbrx__round_clamp(c[j], -128, 127) != want) { bad++; LT_CHECKF(0, "%.9g -> %d, want %d", c[j], lbrx__round_clamp(c[j], -128, 127), want); }
+        }
+    }
+    for (k = 0; k < 100000 && bad < 5; k++) {
+        float v = lt_uniform(&rng) * 140.0f, r = roundf(v);
+        int want = r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r;
+        if (lbrx__round_clamp(v, -128, 127) != want) { bad++; LT_CHECKF(0, "%.9g", v); }
+    }
+    LT_CHECK(lbrx__round_clamp(NAN, -128, 127) == -128 && lbrx__round_clamp(INFINITY, -128, 127) == 127);
+}
+
 /* lbrx_tensor_convert: from a strided view, through every target format, and back */
 static void test_tensor_convert(void) {
     lbrx_tensor t, v, q, back, f16;
@@ -489,6 +512,7 @@ int main(void) {
     LT_RUN(test_round_trip_error);
     LT_RUN(test_plain_types);
     LT_RUN(test_float8);
+    LT_RUN(test_round_clamp);
     LT_RUN(test_tensor_convert);
     return lt_finish();
 }

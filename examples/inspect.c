@@ -1,7 +1,9 @@
-/* inspect - print what a model file holds: format and version, metadata, one line per tensor.
+/* inspect - print what a model file (GGUF, safetensors, sharded safetensors) holds: format and version, metadata, one line per tensor.
 
        cc -O2 examples/inspect.c -o inspect -lm
        ./inspect model.gguf
+       ./inspect model.safetensors
+       ./inspect model.safetensors.index.json
 
    The format is found from the file's content, not its name. A valid file prints to stdout and
    exits 0; an invalid one exits 1 with exactly one line on stderr, starting "error:", that names
@@ -9,6 +11,7 @@
    (tests/test_tools.c includes this file with LBRX_EXAMPLE_NO_MAIN and calls inspect_main.) */
 #define LBRX_IMPL
 #include "lbrx_gguf.h"
+#include "lbrx_safetensors.h"
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
@@ -106,18 +109,55 @@ static int inspect_gguf(FILE *out, FILE *errout, const char *path) {
     return 0;
 }
 
+/* A safetensors file or a sharded checkpoint's index (`index` set). Tensor offsets are file
+   offsets in their shard; "aligned" means aligned to the element size. */
+static int inspect_safetensors(FILE *out, FILE *errout, const char *path, int index) {
+    lbrx_safetensors *st;
+    lbrx_error err;
+    const lbrx_json_value *meta;
+    size_t i, n_shards;
+    lbrx_result r = index ? lbrx_safetensors_open_index(&st, path, NULL, &err) : lbrx_safetensors_open(&st, path, NULL, &err);
+    if (r != LBRX_OK) return inspect_fail(errout, path, err.message);
+    n_shards = lbrx_safetensors_shard_count(st);
+    if (index) fprintf(out, "format: safetensors, sharded checkpoint index of %zu shards\n", n_shards);
+    else fprintf(out, "format: safetensors, header of %llu bytes, data at offset %llu\n",
+                 (unsigned long long)(lbrx_safetensors_data_offset(st, 0) - 8), (unsigned long long)lbrx_safetensors_data_offset(st, 0));
+    meta = lbrx_safetensors_metadata(st);
+    fprintf(out, "metadata: %zu keys\n", lbrx_json_count(meta));
+    for (i = 0; i < lbrx_json_count(meta); i++) {
+        const char *key = "";
+        size_t len = 0;
+        const char *v = lbrx_json_string(lbrx_json_member(meta, i, &key, 0), &len);
+        fprintf(out, "  %s: str = ", key);
+        inspect_str(out, v, len);
+        fputc('\n', out);
+    }
+    fprintf(out, "tensors: %zu\n", lbrx_safetensors_count(st));
+    for (i = 0; i < lbrx_safetensors_count(st); i++) {
+        const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);
+        if (n_shards > 1) fprintf(out, "  [shard %zu]", lbrx_safetensors_tensor_shard(st, i));
+        inspect_tensor_line(out, t->name, t->dtype, t->ndim, t->shape, lbrx_safetensors_tensor_offset(st, i),
+                            lbrx_dtype_block_bytes(t->dtype));
+    }
+    lbrx_safetensors_close(st);
+    return 0;
+}
+
 /* The whole program, printing to out and errout; returns the exit code (0 or 1). */
 static int inspect_main(int argc, char **argv, FILE *out, FILE *errout) {
     FILE *f;
-    unsigned char head[4] = {0, 0, 0, 0};
+    unsigned char head[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
     size_t n;
-    if (argc != 2) return inspect_fail(errout, argc > 0 ? argv[0] : "inspect", "usage: inspect FILE (GGUF)");
+    if (argc != 2) return inspect_fail(errout, argc > 0 ? argv[0] : "inspect", "usage: inspect FILE (GGUF, safetensors or model.safetensors.index.json)");
     f = fopen(argv[1], "rb");
     if (!f) return inspect_fail(errout, argv[1], "cannot open");
-    n = fread(head, 1, 4, f);
+    n = fread(head, 1, sizeof head, f);
     fclose(f);
-    if (n == 4 && (memcmp(head, "GGUF", 4) == 0 || memcmp(head, "FUGG", 4) == 0)) return inspect_gguf(out, errout, argv[1]);
-    return inspect_fail(errout, argv[1], "unknown format (not GGUF)");
+    /* by content: GGUF's magic; a JSON object (a shard index); an 8-byte length then JSON */
+    if (n >= 4 && (memcmp(head, "GGUF", 4) == 0 || memcmp(head, "FUGG", 4) == 0)) return inspect_gguf(out, errout, argv[1]);
+    if (n >= 1 && strchr("{ \t\r\n", head[0]) && head[0]) return inspect_safetensors(out, errout, argv[1], 1);
+    if (n == 9 && strchr("{ \t\r\n", head[8]) && head[8]) return inspect_safetensors(out, errout, argv[1], 0);
+    return inspect_fail(errout, argv[1], "unknown format (neither GGUF nor safetensors)");
 }
 
 #ifndef LBRX_EXAMPLE_NO_MAIN

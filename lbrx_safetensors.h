@@ -142,10 +142,11 @@ LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_s
                                                   const lbrx_allocator *allocator, lbrx_error *err);
 /* Open a sharded checkpoint through its index ({"metadata": {...}, "weight_map": {name: file}}):
    every shard named in weight_map is mapped (file names must be plain names in the index's
-   directory), each is validated as above, and the index must match the shards exactly: every
-   listed tensor is in the shard it names (LBRX_ERR_NOT_FOUND otherwise), no tensor is in two
-   shards (LBRX_ERR_DUPLICATE), no shard holds an unlisted tensor (LBRX_ERR_BAD_VALUE). The
-   result is one name space: shards in file-name order, tensors in file order within each. */
+   directory: no '/', '\\' or ':', else LBRX_ERR_BAD_VALUE), each is validated as above, and
+   the index must match the shards exactly: every listed tensor is in the shard it names
+   (LBRX_ERR_NOT_FOUND otherwise), no tensor is in two shards (LBRX_ERR_DUPLICATE), no shard
+   holds an unlisted tensor (LBRX_ERR_BAD_VALUE). The result is one name space: shards in
+   file-name order, tensors in file order within each. */
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
                                                 const lbrx_allocator *allocator, lbrx_error *err);
 /* Release the mapping(s) (tensors keep the storage alive if the caller retained it). NULL ok. */
@@ -1151,7 +1152,8 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
         const lbrx_json_value *v = lbrx_json_member(wm, i, &name, 0);
         const char *f = lbrx_json_string(v, &len);
         if (!f) { r = lbrx__errorf(err, LBRX_ERR_BAD_HEADER, lbrx_json_offset(v), "%s: weight_map value of \"%.80s\" is not a string", index_path, name); goto done; }
-        if (len == 0 || memchr(f, 0, len) || strchr(f, '/') || strchr(f, '\\') || strcmp(f, ".") == 0 || strcmp(f, "..") == 0) {
+        /* no directories, no drive ("C:x" is relative to another directory on Windows) */
+        if (len == 0 || memchr(f, 0, len) || strpbrk(f, "/\\:") || strcmp(f, ".") == 0 || strcmp(f, "..") == 0) {
             r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, lbrx_json_offset(v), "%s: shard file name \"%.80s\" of \"%.80s\" is not a plain file name",
                              index_path, f, name);
             goto done;

@@ -772,6 +772,10 @@ static void test_sharded(void) {
     LT_CHECKF(r == LBRX_ERR_BAD_VALUE, "%s", lbrx_result_str(r));
     r = open_index_text("{\"weight_map\":{\"x\":\"/etc/passwd\"}}", &e);
     LT_CHECKF(r == LBRX_ERR_BAD_VALUE, "%s", lbrx_result_str(r));
+    r = open_index_text("{\"weight_map\":{\"x\":\"C:st_shard-00001-of-00008.safetensors\"}}", &e);
+    LT_CHECKF(r == LBRX_ERR_BAD_VALUE, "%s", lbrx_result_str(r));
+    r = open_index_text("{\"weight_map\":{\"x\":\"..\"}}", &e);
+    LT_CHECKF(r == LBRX_ERR_BAD_VALUE, "%s", lbrx_result_str(r));
     r = open_index_text("{\"weight_map\":{\"x\":\"missing.safetensors\"}}", &e);
     LT_CHECKF(r == LBRX_ERR_NOT_FOUND, "%s", lbrx_result_str(r));
     r = open_index_text("{\"weight_map\":[]}", &e);

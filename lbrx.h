@@ -56,6 +56,15 @@
 #if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
+/* 64-bit file offsets on 32-bit POSIX systems, so files past 2 GiB are seen (and refused with
+   LBRX_ERR_LIMIT when they do not fit in the address space) rather than failing fstat. */
+#if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && !defined(_WIN32) && !defined(_FILE_OFFSET_BITS)
+#define _FILE_OFFSET_BITS 64
+#endif
+/* MinGW: C99 printf formats (%zu, %lld) in error messages instead of msvcrt's. */
+#if (defined(LBRX_IMPLEMENTATION) || defined(LBRX_IMPL)) && defined(__MINGW32__) && !defined(__USE_MINGW_ANSI_STDIO)
+#define __USE_MINGW_ANSI_STDIO 1
+#endif
 
 #define LBRX_VERSION_MAJOR 0
 #define LBRX_VERSION_MINOR 1
@@ -356,6 +365,127 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 
 /* ==== ops and attention (API) =============================================================== */
 
+/* The transformer ops. Conventions shared by all of them:
+   - Activations are f32 tensors whose last dimension is contiguous; the other dimensions may
+     have any byte strides (views are fine). "Rows" are all dimensions but the last.
+   - `out` is written, never allocated: it has the shape the op documents (usually the input's)
+     and may be the input itself (every op works in place).
+   - ctx gives the thread count (NULL: one thread) and scratch memory. Results are bit-identical
+     for every thread count. A context is used by one call at a time.
+   - Errors: LBRX_ERR_INVALID_ARGUMENT (NULL pointer, bad parameter), LBRX_ERR_BAD_DTYPE (a dtype
+     the op does not take), LBRX_ERR_BAD_SHAPE (shapes that do not fit), LBRX_ERR_OUT_OF_MEMORY
+     (scratch); the message in *err names the tensor. */
+
+/* RMSNorm over each row: out = x / sqrt(mean(x^2) + eps) * weight. weight: [n] of f32, f16 or
+   bf16, or NULL for none (Gemma's (1 + w) is the caller's business). eps > 0 (e.g. 1e-5). */
+LBRXDEF lbrx_result lbrx_rms_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                  float eps, lbrx_tensor *out, lbrx_error *err);
+/* LayerNorm over each row: out = (x - mean) / sqrt(var + eps) * weight + bias (biased variance,
+   as PyTorch). weight and bias: [n] of f32, f16 or bf16, each may be NULL. */
+LBRXDEF lbrx_result lbrx_layer_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                    const lbrx_tensor *bias, float eps, lbrx_tensor *out, lbrx_error *err);
+
+/* Rotary position embedding (RoPE). Pairs of dimensions (a, b) of each head rotate by the angle
+   theta_i = pos * freq_scale * freq_base^(-2i / n_dims), i = 0 .. n_dims/2 - 1:
+       a' = a cos(theta_i) - b sin(theta_i),   b' = a sin(theta_i) + b cos(theta_i).
+   LBRX_ROPE_INTERLEAVED pairs (2i, 2i+1): GGML's mode 0, what GGUF llama models use (their Q and
+   K weights are permuted for it). LBRX_ROPE_NEOX pairs (i, i + n_dims/2): GGML's NeoX mode, what
+   HF checkpoints (rotate_half) use. Dimensions from n_dims on pass through unchanged. */
+typedef enum lbrx_rope_mode {
+    LBRX_ROPE_INTERLEAVED = 0,
+    LBRX_ROPE_NEOX = 1
+} lbrx_rope_mode;
+
+/* Zeroed fields mean the defaults. */
+typedef struct lbrx_rope_desc {
+    lbrx_rope_mode mode;        /* default LBRX_ROPE_INTERLEAVED */
+    int64_t n_dims;             /* rotated dimensions at the start of each head, even; 0: head_dim */
+    float freq_base;            /* 0: 10000 */
+    float freq_scale;           /* positions are multiplied by it (linear RoPE scaling); 0: 1 */
+    int64_t pos_offset;         /* position of token t is pos_offset + t ... */
+    const int32_t *positions;   /* ... unless this array of n_tokens positions is given */
+} lbrx_rope_desc;
+
+/* Rotate x: [n_tokens, n_head, head_dim] (or [n_tokens, head_dim]) of f32, into out (same shape;
+   may be x). desc may be NULL (defaults). Angles are computed in double precision. */
+LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_rope_desc *desc,
+                              lbrx_tensor *out, lbrx_error *err);
+
+/* Elementwise activations, out = f(x), same shape (may be x). */
+/* SiLU (swish): x / (1 + exp(-x)). */
+LBRXDEF lbrx_result lbrx_silu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+/* GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). GGML's gelu, HF's
+   "gelu_new" / "gelu_pytorch_tanh". */
+LBRXDEF lbrx_result lbrx_gelu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+/* GELU, exact: 0.5 x (1 + erf(x / sqrt(2))). PyTorch's default, HF's "gelu". */
+LBRXDEF lbrx_result lbrx_gelu_erf(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+/* SwiGLU: out = silu(gate) * up; gate, up and out of one shape (out may be either input). */
+LBRXDEF lbrx_result lbrx_swiglu(lbrx_context *ctx, const lbrx_tensor *gate, const lbrx_tensor *up,
+                                lbrx_tensor *out, lbrx_error *err);
+/* Softmax over each row, with the row maximum subtracted first (no overflow for any finite
+   input; -INFINITY entries get 0; a row of only -INFINITY gives zeros). */
+LBRXDEF lbrx_result lbrx_softmax(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err);
+
+/* out = a + b and out = a * b with numpy broadcasting: shapes align at the last dimension, and
+   each dimension of a and b equals out's or is 1 (a missing leading dimension counts as 1). out has
+   the broadcast shape exactly; it may be a or b when that one already has out's shape. */
+LBRXDEF lbrx_result lbrx_add(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err);
+LBRXDEF lbrx_result lbrx_mul(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err);
+
+/* Embedding lookup: out[t, :] = weight[ids[t], :] as f32, for t < n_ids. weight: [vocab, dim] of
+   any dtype lbrx_dequantize_row reads (f32, f16, bf16, Q8_0, Q4_0, K-quants ...); out: [n_ids, dim]
+   f32. An id outside [0, vocab) is LBRX_ERR_INVALID_ARGUMENT naming the id and its index. */
+LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight, const int32_t *ids,
+                                   int64_t n_ids, lbrx_tensor *out, lbrx_error *err);
+
+/* Fused attention: out = softmax(q k^T * scale + mask) v for every query head, in one pass over K
+   and V with online softmax (no n_q x n_kv score matrix; scratch is O(head_dim) per query row of a
+   tile).
+     q:   [n_q, n_head, head_dim] f32
+     k,v: [n_kv, n_kv_head, head_dim] f32 or f16 (the KV cache; both of one dtype). n_head is a
+          multiple of n_kv_head: query head h reads KV head h / (n_head / n_kv_head) (GQA/MQA).
+     out: [n_q, n_head, head_dim] f32 (must not overlap q, k or v).
+   head_dim: any multiple of 8 up to 512 (64, 80, 96, 128, 256 ...). Query i sits at position
+   n_kv - n_q + i (the new tokens are the last n_q of the cache); key j at position j. A query
+   row that sees no key at all (everything masked) gets zeros. Thread safety: ctx is used by one
+   call at a time; results are bit-identical for every thread count. */
+typedef struct lbrx_attention_desc {
+    float scale;                /* multiplies q.k; 0: 1/sqrt(head_dim) */
+    int causal;                 /* nonzero: query at position p sees keys j <= p */
+    int64_t window;             /* > 0: sliding window, query at p sees keys j > p - window only
+                                   (window keys including its own position); 0: no window */
+    const lbrx_tensor *mask;    /* optional additive f32 mask [n_q, n_kv] (or [1 or n_head, n_q,
+                                   n_kv]), added after scaling; -INFINITY hides a key */
+} lbrx_attention_desc;
+
+/* desc may be NULL (all defaults: no causal mask, no window, no mask, scale 1/sqrt(head_dim)). */
+LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
+                                   const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
+                                   lbrx_error *err);
+
+/* A KV cache: two tensors [capacity, n_kv_head, head_dim] of f16 or f32 and the number of
+   positions filled. The views of rows [0, n) are what lbrx_attention takes as k and v. */
+typedef struct lbrx_kv_cache {
+    lbrx_tensor k, v;           /* owned references (lbrx_kv_cache_release drops them) */
+    int64_t n;                  /* positions filled; set it lower to roll back */
+} lbrx_kv_cache;
+
+/* Allocate an empty cache (zeroed memory, n = 0). dtype: LBRX_F16 or LBRX_F32. A caller may
+   instead fill the struct itself with tensors over preallocated memory of that shape. */
+LBRXDEF lbrx_result lbrx_kv_cache_init(lbrx_kv_cache *c, lbrx_dtype dtype, int64_t capacity, int64_t n_kv_head,
+                                       int64_t head_dim, const lbrx_allocator *allocator, lbrx_error *err);
+/* Drop the cache's tensors and clear the struct. NULL or zeroed is ok. */
+LBRXDEF void lbrx_kv_cache_release(lbrx_kv_cache *c);
+/* Append k and v: [n_new, n_kv_head, head_dim] f32 (any row strides) at positions [n, n + n_new),
+   converting to the cache's dtype (f16 rounds to nearest even), then n += n_new. Past the
+   capacity it is LBRX_ERR_LIMIT and nothing is written. */
+LBRXDEF lbrx_result lbrx_kv_cache_append(lbrx_kv_cache *c, const lbrx_tensor *k, const lbrx_tensor *v,
+                                         lbrx_error *err);
+/* Views of rows [0, n) of the cache (each with its own storage reference; release them). */
+LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, lbrx_tensor *v, lbrx_error *err);
+
 /* ==== end ops and attention (API) =========================================================== */
 
 /* ==== device interface (API) ================================================================ */
@@ -364,7 +494,9 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 
 /* Private helpers shared with lbrx_gguf.h and lbrx_safetensors.h; not part of the API. */
 /* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message; return r. */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 5)))
 #endif
 LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
@@ -803,12 +935,13 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
             lbrx_free(allocator, s);
             if (e == ENOENT || e == ENOTDIR)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
+            /* EOVERFLOW: a file past 2 GiB in a 32-bit build without 64-bit offsets */
+            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
         }
         if (fstat(fd, &st) != 0) {
             int e = errno;
             close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", path, strerror(e));
+            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", path, strerror(e));
         }
         if (S_ISDIR(st.st_mode)) {
             close(fd); lbrx_free(allocator, s);
@@ -1404,6 +1537,594 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
 /* ==== end matmul (implementation) ==== */
 
 /* ==== ops and attention (implementation) ==== */
+
+/* ---- shared checks and helpers of the ops ---- */
+
+LBRX__PRIVATE int lbrx__ops_threads(const lbrx_context *ctx, int64_t work) {
+    int n = ctx ? ctx->n_threads : 1;
+    if (work < 16384) n = 1;   /* tiny ops: a parallel region costs more than it saves */
+    return n < 1 ? 1 : n;
+}
+
+/* Scratch of `bytes` from the context, or from the default allocator when ctx is NULL (then
+   *owned is set and the caller frees it with lbrx__ops_scratch_done). */
+LBRX__PRIVATE void *lbrx__ops_scratch(lbrx_context *ctx, size_t bytes, void **owned) {
+    *owned = 0;
+    if (ctx) return lbrx_context_scratch(ctx, bytes);
+    *owned = lbrx_alloc(0, bytes, 64);
+    return *owned;
+}
+LBRX__PRIVATE void lbrx__ops_scratch_done(void *owned) { lbrx_free(0, owned); }
+
+/* An f32 activation tensor with a contiguous last dimension. */
+LBRX__PRIVATE lbrx_result lbrx__ops_check_f32(const lbrx_tensor *t, const char *op, const char *what, lbrx_error *err) {
+    if (!t) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: %s is NULL", op, what);
+    if (t->dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: %s is %s, not f32", op, what, lbrx_dtype_name(t->dtype));
+    if (t->ndim < 1 || t->ndim > LBRX_MAX_DIMS)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s has rank %d", op, what, t->ndim);
+    if (t->shape[t->ndim - 1] > 1 && t->stride[t->ndim - 1] != 4)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: the rows of %s are not contiguous", op, what);
+    if (!t->data && lbrx_tensor_nrows(t) * t->shape[t->ndim - 1] != 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: %s has no data", op, what);
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__ops_check_same_shape(const lbrx_tensor *a, const lbrx_tensor *b, const char *op,
+                                                    const char *what, lbrx_error *err) {
+    int i, same = a->ndim == b->ndim;
+    for (i = 0; same && i < a->ndim; i++) same = a->shape[i] == b->shape[i];
+    if (!same) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s does not have the input's shape", op, what);
+    return LBRX_OK;
+}
+
+/* A parameter vector (norm weight or bias) of n f32, f16 or bf16 as f32 in dst (NULL tensor:
+   returns 0, "absent"). */
+LBRX__PRIVATE lbrx_result lbrx__ops_param(const lbrx_tensor *p, int64_t n, float *dst, const float **out,
+                                         const char *op, const char *what, lbrx_error *err) {
+    int64_t count;
+    *out = 0;
+    if (!p) return LBRX_OK;
+    if (lbrx_tensor_nelements(p, &count) != LBRX_OK || count != n || !p->data || !lbrx_tensor_is_contiguous(p))
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s is not a contiguous vector of %lld", op, what, (long long)n);
+    switch (p->dtype) {
+    case LBRX_F32: memcpy(dst, p->data, (size_t)n * 4); break;
+    case LBRX_F16: lbrx_f16_to_f32_row(p->data, dst, (size_t)n); break;
+    case LBRX_BF16: lbrx_bf16_to_f32_row(p->data, dst, (size_t)n); break;
+    default:
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: %s is %s (f32, f16 or bf16 taken)", op, what, lbrx_dtype_name(p->dtype));
+    }
+    *out = dst;
+    return LBRX_OK;
+}
+
+/* ---- norms ---- */
+
+LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                    const lbrx_tensor *bias, float eps, int layer, lbrx_tensor *out, lbrx_error *err) {
+    const char *op = layer ? "lbrx_layer_norm" : "lbrx_rms_norm";
+    lbrx_result r;
+    int64_t n, rows, i;
+    const float *w = 0, *b = 0;
+    float *params;
+    void *owned;
+    int nt;
+    if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
+    if (!(eps >= 0.0f)) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: eps is negative or NaN", op);
+    n = x->shape[x->ndim - 1];
+    rows = lbrx_tensor_nrows(x);
+    if (n == 0 || rows == 0) return LBRX_OK;
+    params = (float *)lbrx__ops_scratch(ctx, (size_t)n * 8, &owned);
+    if (!params) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+    r = lbrx__ops_param(weight, n, params, &w, op, "weight", err);
+    if (r == LBRX_OK) r = lbrx__ops_param(bias, n, params + n, &b, op, "bias", err);
+    if (r != LBRX_OK) { lbrx__ops_scratch_done(owned); return r; }
+    nt = lbrx__ops_threads(ctx, rows * n);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (i = 0; i < rows; i++) {
+        const float *xr = (const float *)lbrx_tensor_row(x, i);
+        float *yr = (float *)lbrx_tensor_row(out, i);
+        double mean = 0.0, ss = 0.0;
+        float inv, mu;
+        int64_t j;
+        if (layer) {
+            for (j = 0; j < n; j++) mean += xr[j];
+            mean /= (double)n;
+            for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
+        } else {
+            for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
+        }
+        inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+        mu = (float)mean;
+        for (j = 0; j < n; j++) {
+            float y = (xr[j] - mu) * inv;
+            if (w) y *= w[j];
+            if (b) y += b[j];
+            yr[j] = y;
+        }
+    }
+    (void)nt;
+    lbrx__ops_scratch_done(owned);
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_rms_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                  float eps, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__norm(ctx, x, weight, 0, eps, 0, out, err);
+}
+
+LBRXDEF lbrx_result lbrx_layer_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
+                                    const lbrx_tensor *bias, float eps, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__norm(ctx, x, weight, bias, eps, 1, out, err);
+}
+
+/* ---- RoPE ---- */
+
+LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_rope_desc *desc,
+                              lbrx_tensor *out, lbrx_error *err) {
+    static const char *op = "lbrx_rope";
+    lbrx_rope_desc d;
+    lbrx_result r;
+    int64_t n_tok, n_head, hd, t;
+    double base, fscale;
+    float *table;
+    void *owned;
+    int nt;
+    if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
+    if (x->ndim != 2 && x->ndim != 3)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: x has rank %d, not [n_tokens, n_head, head_dim]", op, x->ndim);
+    if (desc) d = *desc; else memset(&d, 0, sizeof d);
+    n_tok = x->shape[0];
+    n_head = x->ndim == 3 ? x->shape[1] : 1;
+    hd = x->shape[x->ndim - 1];
+    if (d.n_dims == 0) d.n_dims = hd;
+    if (d.mode != LBRX_ROPE_INTERLEAVED && d.mode != LBRX_ROPE_NEOX)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: unknown mode %d", op, (int)d.mode);
+    if (d.n_dims < 0 || d.n_dims > hd || d.n_dims % 2)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: n_dims %lld is odd or outside 0..%lld", op, (long long)d.n_dims, (long long)hd);
+    if (d.freq_base < 0.0f || d.freq_scale < 0.0f || d.freq_base != d.freq_base || d.freq_scale != d.freq_scale)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative or NaN freq_base / freq_scale", op);
+    base = d.freq_base == 0.0f ? 10000.0 : (double)d.freq_base;
+    fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
+    if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
+    nt = lbrx__ops_threads(ctx, n_tok * n_head * hd);
+    table = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
+    if (!table) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (t = 0; t < n_tok; t++) {
+        int tid = 0;
+        int64_t half = d.n_dims / 2, h, i;
+        float *cs, *sn;
+        double pos = (double)(d.positions ? (int64_t)d.positions[t] : d.pos_offset + t) * fscale;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        cs = table + (size_t)tid * (size_t)(d.n_dims + 1);
+        sn = cs + half;
+        for (i = 0; i < half; i++) {
+            double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
+            cs[i] = (float)cos(theta);
+            sn[i] = (float)sin(theta);
+        }
+        for (h = 0; h < n_head; h++) {
+            const float *xr = (const float *)lbrx_tensor_row(x, t * n_head + h);
+            float *yr = (float *)lbrx_tensor_row(out, t * n_head + h);
+            /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
+            int64_t step = d.mode == LBRX_ROPE_NEOX ? 1 : 2, off = d.mode == LBRX_ROPE_NEOX ? half : 1;
+            for (i = 0; i < half; i++) {
+                float a = xr[i * step], b = xr[i * step + off];
+                yr[i * step] = a * cs[i] - b * sn[i];
+                yr[i * step + off] = a * sn[i] + b * cs[i];
+            }
+            if (yr != xr)
+                for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
+        }
+    }
+    lbrx__ops_scratch_done(owned);
+    return LBRX_OK;
+}
+
+/* ---- elementwise activations and softmax ---- */
+
+typedef enum lbrx__unary_kind { LBRX__SILU, LBRX__GELU, LBRX__GELU_ERF, LBRX__SOFTMAX } lbrx__unary_kind;
+
+LBRX__PRIVATE void lbrx__unary_row(lbrx__unary_kind kind, const float *x, float *y, int64_t n) {
+    int64_t j;
+    switch (kind) {
+    case LBRX__SILU:
+        for (j = 0; j < n; j++) y[j] = x[j] / (1.0f + expf(-x[j]));
+        break;
+    case LBRX__GELU:
+        for (j = 0; j < n; j++) {
+            float v = x[j];
+            y[j] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
+        }
+        break;
+    case LBRX__GELU_ERF:
+        for (j = 0; j < n; j++) y[j] = 0.5f * x[j] * (1.0f + erff(x[j] * 0.7071067811865476f));
+        break;
+    case LBRX__SOFTMAX: {
+        float mx = -INFINITY, inv;
+        double sum = 0.0;
+        for (j = 0; j < n; j++) if (x[j] > mx) mx = x[j];
+        if (mx == -INFINITY) { for (j = 0; j < n; j++) y[j] = 0.0f; break; }
+        for (j = 0; j < n; j++) { float e = expf(x[j] - mx); y[j] = e; sum += e; }
+        inv = (float)(1.0 / sum);
+        for (j = 0; j < n; j++) y[j] *= inv;
+        break;
+    }
+    }
+}
+
+LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx__unary_kind kind,
+                                     const char *op, lbrx_error *err) {
+    lbrx_result r;
+    int64_t n, rows, i;
+    int nt;
+    if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
+    n = x->shape[x->ndim - 1];
+    rows = lbrx_tensor_nrows(x);
+    nt = lbrx__ops_threads(ctx, rows * n);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (i = 0; i < rows; i++)
+        lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
+    (void)nt;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_silu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__SILU, "lbrx_silu", err);
+}
+LBRXDEF lbrx_result lbrx_gelu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__GELU, "lbrx_gelu", err);
+}
+LBRXDEF lbrx_result lbrx_gelu_erf(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__GELU_ERF, "lbrx_gelu_erf", err);
+}
+LBRXDEF lbrx_result lbrx_softmax(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
+    return lbrx__unary(ctx, x, out, LBRX__SOFTMAX, "lbrx_softmax", err);
+}
+
+/* ---- binary ops with broadcasting ---- */
+
+typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__binary_kind;
+
+LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                                      lbrx__binary_kind kind, const char *op, lbrx_error *err) {
+    int64_t sa[LBRX_MAX_DIMS], sb[LBRX_MAX_DIMS];  /* byte strides of a and b over out's dims, 0 = broadcast */
+    int64_t n, rows, i;
+    int nd, k, nt, a_step, b_step;
+    lbrx_result r;
+    if ((r = lbrx__ops_check_f32(a, op, "a", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(b, op, "b", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    nd = out->ndim;
+    if (a->ndim > nd || b->ndim > nd)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out has rank %d, lower than an input's", op, nd);
+    for (k = 0; k < nd; k++) {
+        int ka = k - (nd - a->ndim), kb = k - (nd - b->ndim);
+        int64_t da = ka >= 0 ? a->shape[ka] : 1, db = kb >= 0 ? b->shape[kb] : 1;
+        if ((da != out->shape[k] && da != 1) || (db != out->shape[k] && db != 1) ||
+            (da != out->shape[k] && db != out->shape[k] && out->shape[k] != 1))
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET,
+                                "%s: dimension %d: a has %lld, b has %lld, out has %lld (not broadcastable)", op, k,
+                                (long long)da, (long long)db, (long long)out->shape[k]);
+        sa[k] = (ka >= 0 && da != 1) ? a->stride[ka] : 0;
+        sb[k] = (kb >= 0 && db != 1) ? b->stride[kb] : 0;
+    }
+    n = out->shape[nd - 1];
+    rows = lbrx_tensor_nrows(out);
+    a_step = sa[nd - 1] ? 1 : 0;
+    b_step = sb[nd - 1] ? 1 : 0;
+    nt = lbrx__ops_threads(ctx, rows * n);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (i = 0; i < rows; i++) {
+        const unsigned char *pa = (const unsigned char *)a->data, *pb = (const unsigned char *)b->data;
+        const float *xa, *xb;
+        float *y = (float *)lbrx_tensor_row(out, i);
+        int64_t rem = i, j;
+        int kk;
+        for (kk = nd - 2; kk >= 0; kk--) {
+            int64_t c = rem % out->shape[kk];
+            rem /= out->shape[kk];
+            pa += c * sa[kk];
+            pb += c * sb[kk];
+        }
+        xa = (const float *)pa;
+        xb = (const float *)pb;
+        switch (kind) {
+        case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
+        case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
+        case LBRX__SWIGLU:
+            for (j = 0; j < n; j++) { float g = xa[j * a_step]; y[j] = g / (1.0f + expf(-g)) * xb[j * b_step]; }
+            break;
+        }
+    }
+    (void)nt;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_add(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err) {
+    return lbrx__binary(ctx, a, b, out, LBRX__ADD, "lbrx_add", err);
+}
+LBRXDEF lbrx_result lbrx_mul(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
+                             lbrx_error *err) {
+    return lbrx__binary(ctx, a, b, out, LBRX__MUL, "lbrx_mul", err);
+}
+LBRXDEF lbrx_result lbrx_swiglu(lbrx_context *ctx, const lbrx_tensor *gate, const lbrx_tensor *up,
+                                lbrx_tensor *out, lbrx_error *err) {
+    lbrx_result r;
+    if ((r = lbrx__ops_check_f32(gate, "lbrx_swiglu", "gate", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(up, "lbrx_swiglu", "up", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_f32(out, "lbrx_swiglu", "out", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(gate, up, "lbrx_swiglu", "up", err)) != LBRX_OK) return r;
+    if ((r = lbrx__ops_check_same_shape(gate, out, "lbrx_swiglu", "out", err)) != LBRX_OK) return r;
+    return lbrx__binary(ctx, gate, up, out, LBRX__SWIGLU, "lbrx_swiglu", err);
+}
+
+/* ---- embedding ---- */
+
+LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight, const int32_t *ids,
+                                   int64_t n_ids, lbrx_tensor *out, lbrx_error *err) {
+    static const char *op = "lbrx_embedding";
+    int64_t vocab, dim, t;
+    lbrx_result r;
+    int nt;
+    if (!weight || (!ids && n_ids > 0) || n_ids < 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL weight or ids", op);
+    if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
+    if (weight->ndim != 2 || !weight->data)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: weight %s is not [vocab, dim]", op, weight->name ? weight->name : "");
+    vocab = weight->shape[0];
+    dim = weight->shape[1];
+    if (out->ndim != 2 || out->shape[0] != n_ids || out->shape[1] != dim)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out is not [%lld, %lld]", op, (long long)n_ids, (long long)dim);
+    if (weight->dtype != LBRX_F32 && weight->dtype != LBRX_F16 && weight->dtype != LBRX_BF16)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "%s: weight dtype %s", op, lbrx_dtype_name(weight->dtype));
+    for (t = 0; t < n_ids; t++)
+        if (ids[t] < 0 || ids[t] >= vocab)
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: ids[%lld] = %ld is outside the vocabulary of %lld",
+                                op, (long long)t, (long)ids[t], (long long)vocab);
+    nt = lbrx__ops_threads(ctx, n_ids * dim);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (t = 0; t < n_ids; t++) {
+        const unsigned char *src = (const unsigned char *)weight->data + ids[t] * weight->stride[0];
+        float *dst = (float *)lbrx_tensor_row(out, t);
+        switch (weight->dtype) {
+        case LBRX_F16: lbrx_f16_to_f32_row(src, dst, (size_t)dim); break;
+        case LBRX_BF16: lbrx_bf16_to_f32_row(src, dst, (size_t)dim); break;
+        default: memcpy(dst, src, (size_t)dim * 4); break;
+        }
+    }
+    (void)nt;
+    return LBRX_OK;
+}
+
+/* ---- attention ---- */
+
+/* A validated attention problem. */
+typedef struct lbrx__attn {
+    int64_t n_q, n_kv, n_head, n_kv_head, d, group, window;
+    int causal, f16;
+    float scale;
+    const unsigned char *q, *k, *v, *mask;
+    unsigned char *out;
+    int64_t q_s0, q_s1, k_s0, k_s1, v_s0, v_s1, o_s0, o_s1;  /* byte strides of dims 0 and 1 */
+    int64_t m_sh, m_s0, m_s1;   /* mask: head stride (0: shared), row stride, */
+} lbrx__attn;
+
+LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *what, lbrx_error *err) {
+    size_t es = t ? lbrx_dtype_block_bytes(t->dtype) : 0;
+    if (!t || !t->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_attention: %s is NULL", what);
+    if (t->ndim != 3)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_attention: %s has rank %d, not 3", what, t->ndim);
+    if (t->shape[2] > 1 && t->stride[2] != (int64_t)es)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_attention: the rows of %s are not contiguous", what);
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
+                                   const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
+                                   lbrx_error *err) {
+    static const char *op = "lbrx_attention";
+    lbrx__attn a;
+    lbrx_attention_desc dd;
+    lbrx_result r;
+    int64_t item, n_items;
+    float *scratch;
+    void *owned;
+    int nt;
+    if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
+    if ((r = lbrx__attn_check3(q, "q", err)) != LBRX_OK || (r = lbrx__attn_check3(k, "k", err)) != LBRX_OK ||
+        (r = lbrx__attn_check3(v, "v", err)) != LBRX_OK || (r = lbrx__attn_check3(out, "out", err)) != LBRX_OK)
+        return r;
+    if (q->dtype != LBRX_F32 || out->dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: q and out must be f32 (q %s, out %s)", op,
+                            lbrx_dtype_name(q->dtype), lbrx_dtype_name(out->dtype));
+    if ((k->dtype != LBRX_F32 && k->dtype != LBRX_F16) || v->dtype != k->dtype)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: k and v must both be f32 or both f16 (k %s, v %s)", op,
+                            lbrx_dtype_name(k->dtype), lbrx_dtype_name(v->dtype));
+    memset(&a, 0, sizeof a);
+    a.n_q = q->shape[0]; a.n_head = q->shape[1]; a.d = q->shape[2];
+    a.n_kv = k->shape[0]; a.n_kv_head = k->shape[1];
+    if (k->shape[2] != a.d || v->shape[0] != a.n_kv || v->shape[1] != a.n_kv_head || v->shape[2] != a.d)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: k [%lld, %lld, %lld] and v [%lld, %lld, %lld] do not match q's head_dim %lld", op,
+                            (long long)k->shape[0], (long long)k->shape[1], (long long)k->shape[2],
+                            (long long)v->shape[0], (long long)v->shape[1], (long long)v->shape[2], (long long)a.d);
+    if (out->shape[0] != a.n_q || out->shape[1] != a.n_head || out->shape[2] != a.d)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out does not have q's shape", op);
+    if (a.d <= 0 || a.d % 8 || a.d > 512)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: head_dim %lld is not a multiple of 8 in 8..512", op, (long long)a.d);
+    if (a.n_kv_head <= 0 || a.n_head % a.n_kv_head)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: n_head %lld is not a multiple of n_kv_head %lld", op,
+                            (long long)a.n_head, (long long)a.n_kv_head);
+    if (dd.window < 0 || dd.scale != dd.scale)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative window or NaN scale", op);
+    a.group = a.n_head / a.n_kv_head;
+    a.causal = dd.causal != 0;
+    a.window = dd.window;
+    a.f16 = k->dtype == LBRX_F16;
+    a.scale = dd.scale != 0.0f ? dd.scale : (float)(1.0 / sqrt((double)a.d));
+    a.q = (const unsigned char *)q->data; a.q_s0 = q->stride[0]; a.q_s1 = q->stride[1];
+    a.k = (const unsigned char *)k->data; a.k_s0 = k->stride[0]; a.k_s1 = k->stride[1];
+    a.v = (const unsigned char *)v->data; a.v_s0 = v->stride[0]; a.v_s1 = v->stride[1];
+    a.out = (unsigned char *)out->data; a.o_s0 = out->stride[0]; a.o_s1 = out->stride[1];
+    if (dd.mask) {
+        const lbrx_tensor *m = dd.mask;
+        if ((r = lbrx__ops_check_f32(m, op, "mask", err)) != LBRX_OK) return r;
+        if (m->ndim < 2 || m->ndim > 3 || m->shape[m->ndim - 2] != a.n_q || m->shape[m->ndim - 1] != a.n_kv ||
+            (m->ndim == 3 && m->shape[0] != 1 && m->shape[0] != a.n_head))
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: mask is not [n_q=%lld, n_kv=%lld] or [1 or n_head, n_q, n_kv]",
+                                op, (long long)a.n_q, (long long)a.n_kv);
+        a.mask = (const unsigned char *)m->data;
+        a.m_s0 = m->stride[m->ndim - 2];
+        a.m_sh = (m->ndim == 3 && m->shape[0] > 1) ? m->stride[0] : 0;
+    }
+    if (a.n_q == 0 || a.n_head == 0) return LBRX_OK;
+    n_items = a.n_q * a.n_head;
+    nt = lbrx__ops_threads(ctx, n_items * (a.n_kv + 1) * a.d);
+    scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)a.d * 12, &owned);
+    if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+    for (item = 0; item < n_items; item++) {
+        int64_t i = item / a.n_head, h = item % a.n_head, hk = h / a.group, j, e;
+        int64_t pos = a.n_kv - a.n_q + i, j_end = a.n_kv, j_begin = 0;
+        int tid = 0;
+        float *acc, *kr, *vr, mx = -INFINITY;
+        const float *qr = (const float *)(a.q + i * a.q_s0 + h * a.q_s1);
+        const float *mrow = a.mask ? (const float *)(a.mask + h * a.m_sh + i * a.m_s0) : 0;
+        float *orow = (float *)(a.out + i * a.o_s0 + h * a.o_s1);
+        double l = 0.0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        acc = scratch + (size_t)tid * (size_t)a.d * 3;
+        kr = acc + a.d;
+        vr = kr + a.d;
+        for (e = 0; e < a.d; e++) acc[e] = 0.0f;
+        if (a.causal && pos + 1 < j_end) j_end = pos + 1;
+        if (a.window && pos - a.window + 1 > j_begin) j_begin = pos - a.window + 1;
+        for (j = j_begin; j < j_end; j++) {
+            const unsigned char *kp = a.k + j * a.k_s0 + hk * a.k_s1, *vp = a.v + j * a.v_s0 + hk * a.v_s1;
+            float s = 0.0f, p, alpha;
+            if (a.f16) { lbrx_f16_to_f32_row(kp, kr, (size_t)a.d); lbrx_f16_to_f32_row(vp, vr, (size_t)a.d); }
+            else { memcpy(kr, kp, (size_t)a.d * 4); memcpy(vr, vp, (size_t)a.d * 4); }
+            for (e = 0; e < a.d; e++) s += qr[e] * kr[e];
+            s *= a.scale;
+            if (mrow) s += mrow[j];
+            if (s == -INFINITY) continue;
+            if (s > mx) {
+                alpha = expf(mx - s);
+                mx = s;
+                l *= alpha;
+                for (e = 0; e < a.d; e++) acc[e] *= alpha;
+            }
+            p = expf(s - mx);
+            l += p;
+            for (e = 0; e < a.d; e++) acc[e] += p * vr[e];
+        }
+        for (e = 0; e < a.d; e++) orow[e] = l > 0.0 ? (float)(acc[e] / l) : 0.0f;
+    }
+    (void)nt;
+    lbrx__ops_scratch_done(owned);
+    return LBRX_OK;
+}
+
+/* ---- KV cache ---- */
+
+LBRXDEF lbrx_result lbrx_kv_cache_init(lbrx_kv_cache *c, lbrx_dtype dtype, int64_t capacity, int64_t n_kv_head,
+                                       int64_t head_dim, const lbrx_allocator *allocator, lbrx_error *err) {
+    int64_t shape[3];
+    lbrx_result r;
+    if (!c) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_kv_cache_init: c is NULL");
+    memset(c, 0, sizeof *c);
+    if (dtype != LBRX_F16 && dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_kv_cache_init: dtype %s (f16 or f32 taken)", lbrx_dtype_name(dtype));
+    shape[0] = capacity; shape[1] = n_kv_head; shape[2] = head_dim;
+    r = lbrx_tensor_alloc(&c->k, dtype, 3, shape, allocator, err);
+    if (r == LBRX_OK) r = lbrx_tensor_alloc(&c->v, dtype, 3, shape, allocator, err);
+    if (r != LBRX_OK) lbrx_kv_cache_release(c);
+    return r;
+}
+
+LBRXDEF void lbrx_kv_cache_release(lbrx_kv_cache *c) {
+    if (!c) return;
+    lbrx_tensor_release(&c->k);
+    lbrx_tensor_release(&c->v);
+    c->n = 0;
+}
+
+LBRXDEF lbrx_result lbrx_kv_cache_append(lbrx_kv_cache *c, const lbrx_tensor *k, const lbrx_tensor *v,
+                                         lbrx_error *err) {
+    static const char *op = "lbrx_kv_cache_append";
+    const lbrx_tensor *src[2];
+    lbrx_tensor *dst[2];
+    int64_t n_new, t, h;
+    int which;
+    lbrx_result r;
+    if (!c) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: c is NULL", op);
+    if ((r = lbrx__ops_check_f32(k, op, "k", err)) != LBRX_OK || (r = lbrx__ops_check_f32(v, op, "v", err)) != LBRX_OK) return r;
+    src[0] = k; src[1] = v; dst[0] = &c->k; dst[1] = &c->v;
+    for (which = 0; which < 2; which++) {
+        const lbrx_tensor *s = src[which], *d = dst[which];
+        const char *name = which ? "v" : "k";
+        if (d->ndim != 3 || !d->data || (d->dtype != LBRX_F16 && d->dtype != LBRX_F32) ||
+            d->stride[2] != (int64_t)lbrx_dtype_block_bytes(d->dtype))
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: cache.%s is not an f16/f32 [capacity, n_kv_head, head_dim] tensor", op, name);
+        if (d->storage && !lbrx_storage_writable(d->storage))
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: cache.%s is read-only", op, name);
+        if (s->ndim != 3 || s->shape[1] != d->shape[1] || s->shape[2] != d->shape[2] || s->shape[0] != k->shape[0])
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s is not [n_new, %lld, %lld] like the other", op, name,
+                                (long long)d->shape[1], (long long)d->shape[2]);
+    }
+    n_new = k->shape[0];
+    if (c->n < 0 || c->n > c->k.shape[0] || c->k.shape[0] != c->v.shape[0] || n_new > c->k.shape[0] - c->n)
+        return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %lld positions after %lld exceed the capacity %lld", op,
+                            (long long)n_new, (long long)c->n, (long long)c->k.shape[0]);
+    for (which = 0; which < 2; which++) {
+        const lbrx_tensor *s = src[which];
+        lbrx_tensor *d = dst[which];
+        size_t hd = (size_t)d->shape[2];
+        for (t = 0; t < n_new; t++)
+            for (h = 0; h < d->shape[1]; h++) {
+                const float *sr = (const float *)((const unsigned char *)s->data + t * s->stride[0] + h * s->stride[1]);
+                unsigned char *dr = (unsigned char *)d->data + (c->n + t) * d->stride[0] + h * d->stride[1];
+                if (d->dtype == LBRX_F16) lbrx_f32_to_f16_row(sr, dr, hd);
+                else memcpy(dr, sr, hd * 4);
+            }
+    }
+    c->n += n_new;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, lbrx_tensor *v, lbrx_error *err) {
+    lbrx_result r;
+    if (!c || !k || !v) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_kv_cache_view: NULL argument");
+    r = lbrx_tensor_rows(&c->k, 0, c->n, k, err);
+    if (r != LBRX_OK) return r;
+    r = lbrx_tensor_rows(&c->v, 0, c->n, v, err);
+    if (r != LBRX_OK) lbrx_tensor_release(k);
+    return r;
+}
 
 /* ==== end ops and attention (implementation) ==== */
 

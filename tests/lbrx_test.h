@@ -57,6 +57,15 @@ LT_UNUSED static const char *lt_shared_path(const char *rel) {
 #define LT_SHARED_OR_SKIP(var, rel) const char *var = lt_shared_path(rel); \
     if (!var) LT_SKIP("shared test data absent: " rel)
 
+/* Path of a scratch file `name` in $LT_TMP (set by tests/matrix.sh; "." when unset). Remove the
+   files you create. The result is a static buffer, overwritten by the next call. */
+LT_UNUSED static const char *lt_tmp_path(const char *name) {
+    static char buf[4096];
+    const char *dir = getenv("LT_TMP");
+    snprintf(buf, sizeof buf, "%s/%s", dir && *dir ? dir : ".", name);
+    return buf;
+}
+
 /* A small deterministic generator for test data (xorshift64*). */
 typedef struct lt_rng { unsigned long long s; } lt_rng;
 LT_UNUSED static unsigned long long lt_next(lt_rng *r) {

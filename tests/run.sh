@@ -6,7 +6,7 @@ set -u
 passed=0; failed=0; skipped=0
 for bin in "$@"; do
   out=$(${LT_LAUNCH:-} "$bin" 2>/tmp/lbrx_test_err.$$); rc=$?
-  line=$(printf '%s\n' "$out" | grep '^LT_RESULT' | tail -n 1)
+  line=$(printf '%s\n' "$out" | tr -d '\r' | grep '^LT_RESULT' | tail -n 1)  # \r: Windows text mode
   cat /tmp/lbrx_test_err.$$ >&2
   if [ -z "$line" ]; then
     echo "CRASH $bin (exit $rc, no result line)" >&2; failed=$((failed + 1)); continue

@@ -1,0 +1,333 @@
+/* Hardening: storage reference counting when views outlive their owner, concurrent readers of
+   one mapped file, offsets past 4 GiB (refused cleanly on 32-bit builds), UTF-8 paths (the
+   MapViewOfFile path under the mingw/wine configuration). */
+#define LBRX_IMPLEMENTATION
+#include "lbrx.h"
+#include "lbrx_test.h"
+#include <pthread.h>
+#if defined(_WIN32)
+#include <windows.h>
+#include <io.h>
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+/* fopen with a UTF-8 path on every system (Windows: through the wide-character API). */
+static FILE *open_utf8(const char *path, const char *mode) {
+#if defined(_WIN32)
+    wchar_t wpath[1024], wmode[8];
+    if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wpath, 1024)) return NULL;
+    if (!MultiByteToWideChar(CP_UTF8, 0, mode, -1, wmode, 8)) return NULL;
+    return _wfopen(wpath, wmode);
+#else
+    return fopen(path, mode);
+#endif
+}
+
+static int remove_utf8(const char *path) {
+#if defined(_WIN32)
+    wchar_t wpath[1024];
+    if (!MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wpath, 1024)) return -1;
+    return _wremove(wpath);
+#else
+    return remove(path);
+#endif
+}
+
+/* n little-endian floats value(i) = i * 0.25 - 1000 into `path`; 0 on failure. */
+static float pattern_value(int64_t i) { return (float)i * 0.25f - 1000.0f; }
+static int write_pattern_file(const char *path, int64_t n) {
+    FILE *f = open_utf8(path, "wb");
+    int64_t i;
+    if (!f) return 0;
+    for (i = 0; i < n; i++) {
+        float v = pattern_value(i);
+        if (fwrite(&v, 4, 1, f) != 1) { fclose(f); return 0; }
+    }
+    return fclose(f) == 0;
+}
+
+/* ---- views keep their storage alive ---- */
+
+typedef struct release_count { int calls; void *ptr; size_t size; } release_count;
+static void count_release(void *ptr, size_t size, void *user) {
+    release_count *c = (release_count *)user;
+    c->calls++; c->ptr = ptr; c->size = size;
+}
+
+static void test_views_outlive_owner(void) {
+    const char *path = lt_tmp_path("hardening_views.bin");
+    char keep[4096];
+    lbrx_storage *s = NULL;
+    lbrx_tensor t, rows, col, flat;
+    int64_t shape[2] = {64, 32}, flat_shape[1] = {-1};
+    lbrx_error err;
+    int64_t r, c, bad = 0;
+    snprintf(keep, sizeof keep, "%s", path);
+    LT_CHECK(write_pattern_file(keep, 64 * 32 + 16));
+    LT_CHECKF(lbrx_storage_map_file(&s, keep, NULL, &err) == LBRX_OK, "%s", err.message);
+    if (!s) { remove(keep); return; }
+    /* a tensor after a 64-byte header, then views of it */
+    LT_CHECK(lbrx_tensor_init(&t, LBRX_F32, 2, shape, s, 64, &err) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_rows(&t, 10, 20, &rows, &err) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_slice(&t, 1, 5, 6, &col, &err) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_reshape(&t, 1, flat_shape, &flat, &err) == LBRX_OK);
+    /* the owner lets go first: the file stays mapped for the views */
+    lbrx_storage_release(s);
+    lbrx_tensor_release(&t);
+    for (r = 0; r < 10; r++)
+        for (c = 0; c < 32; c++)
+            if (((const float *)lbrx_tensor_row(&rows, r))[c] != pattern_value(16 + (10 + r) * 32 + c)) bad++;
+    lbrx_tensor_release(&rows);
+    for (r = 0; r < 64; r++)
+        if (*(const float *)lbrx_tensor_row(&col, r) != pattern_value(16 + r * 32 + 5)) bad++;
+    lbrx_tensor_release(&col);
+    LT_CHECK(flat.shape[0] == 64 * 32);
+    for (r = 0; r < 64 * 32; r++)
+        if (((const float *)flat.data)[r] != pattern_value(16 + r)) bad++;
+    lbrx_tensor_release(&flat);  /* the last reference: unmaps */
+    LT_CHECKF(bad == 0, "%lld wrong values read through views", (long long)bad);
+    LT_CHECK(remove(keep) == 0);
+}
+
+static void test_external_release_once(void) {
+    static unsigned char buf[256];
+    release_count rc = {0, NULL, 0};
+    lbrx_storage *s = NULL;
+    lbrx_tensor a, b;
+    int64_t shape[1] = {64};
+    LT_CHECK(lbrx_storage_wrap(&s, buf, sizeof buf, 1, count_release, &rc, NULL, NULL) == LBRX_OK);
+    if (!s) return;
+    LT_CHECK(lbrx_tensor_init(&a, LBRX_F32, 1, shape, s, 0, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_slice(&a, 0, 8, 16, &b, NULL) == LBRX_OK);
+    lbrx_storage_release(s);
+    LT_CHECK(rc.calls == 0);
+    lbrx_tensor_release(&a);
+    LT_CHECK(rc.calls == 0);
+    lbrx_tensor_release(&b);
+    LT_CHECK(rc.calls == 1 && rc.ptr == buf && rc.size == sizeof buf);
+    lbrx_tensor_release(&b);  /* releasing a released tensor is harmless */
+    LT_CHECK(rc.calls == 1);
+}
+
+/* ---- concurrent readers ---- */
+
+#define READERS 8
+typedef struct reader_arg {
+    lbrx_storage *s;   /* a reference owned by the thread, released when it is done */
+    int64_t rows, cols, header_floats;
+    unsigned seed;
+    int iters;
+    long bad;
+} reader_arg;
+
+static void *reader_main(void *p) {
+    reader_arg *a = (reader_arg *)p;
+    lt_rng rng;
+    int it;
+    rng.s = 0x9e3779b97f4a7c15ULL ^ a->seed;
+    for (it = 0; it < a->iters; it++) {
+        lbrx_tensor t, v;
+        int64_t shape[2], r0, r1, r, c;
+        double sum = 0, want = 0;
+        shape[0] = a->rows; shape[1] = a->cols;
+        if (lbrx_tensor_init(&t, LBRX_F32, 2, shape, a->s, (uint64_t)a->header_floats * 4, NULL) != LBRX_OK) { a->bad++; continue; }
+        r0 = (int64_t)(lt_next(&rng) % (uint64_t)a->rows);
+        r1 = r0 + 1 + (int64_t)(lt_next(&rng) % (uint64_t)(a->rows - r0));
+        if (lbrx_tensor_rows(&t, r0, r1, &v, NULL) != LBRX_OK) { a->bad++; lbrx_tensor_release(&t); continue; }
+        if (it & 1) lbrx_tensor_release(&t);  /* the view may outlive the tensor it came from */
+        lbrx_storage_retain(v.storage);
+        for (r = 0; r < r1 - r0; r++) {
+            const float *row = (const float *)lbrx_tensor_row(&v, r);
+            for (c = 0; c < a->cols; c++) {
+                sum += row[c];
+                want += pattern_value(a->header_floats + (r0 + r) * a->cols + c);
+            }
+        }
+        if (sum != want) a->bad++;
+        lbrx_storage_release(v.storage);
+        lbrx_tensor_release(&v);
+        if (!(it & 1)) lbrx_tensor_release(&t);
+    }
+    lbrx_storage_release(a->s);
+    return NULL;
+}
+
+/* Starts READERS threads on `s` (each with its own reference), drops the caller's reference
+   while they run, and joins them. Returns the number of wrong reads. */
+static long run_readers(lbrx_storage *s, int64_t rows, int64_t cols, int64_t header_floats) {
+    pthread_t th[READERS];
+    reader_arg args[READERS];
+    int i, started = 0, iters = getenv("LT_SLOW") ? 60 : 400;
+    long bad = 0;
+    for (i = 0; i < READERS; i++) {
+        args[i].s = s; args[i].rows = rows; args[i].cols = cols; args[i].header_floats = header_floats;
+        args[i].seed = (unsigned)i * 7919u + 1u; args[i].iters = iters; args[i].bad = 0;
+        lbrx_storage_retain(s);
+        if (pthread_create(&th[i], NULL, reader_main, &args[i]) != 0) { lbrx_storage_release(s); break; }
+        started++;
+    }
+    lbrx_storage_release(s);
+    for (i = 0; i < started; i++) { pthread_join(th[i], NULL); bad += args[i].bad; }
+    LT_CHECKF(started == READERS, "only %d threads started", started);
+    return bad;
+}
+
+static void test_concurrent_readers_mapped(void) {
+    const char *path = lt_tmp_path("hardening_readers.bin");
+    char keep[4096];
+    lbrx_storage *s = NULL;
+    lbrx_error err;
+    long bad;
+    snprintf(keep, sizeof keep, "%s", path);
+    LT_CHECK(write_pattern_file(keep, 8 + 256 * 64));
+    LT_CHECKF(lbrx_storage_map_file(&s, keep, NULL, &err) == LBRX_OK, "%s", err.message);
+    if (!s) { remove(keep); return; }
+    bad = run_readers(s, 256, 64, 8);
+    LT_CHECKF(bad == 0, "%ld wrong reads", bad);
+    LT_CHECK(remove(keep) == 0);
+}
+
+static void test_concurrent_readers_release_once(void) {
+    int64_t n = 16 + 128 * 32, i;
+    float *buf = (float *)malloc((size_t)n * sizeof(float));
+    release_count rc = {0, NULL, 0};
+    lbrx_storage *s = NULL;
+    long bad;
+    if (!buf) LT_SKIP("out of memory");
+    for (i = 0; i < n; i++) buf[i] = pattern_value(i);
+    LT_CHECK(lbrx_storage_wrap(&s, buf, (size_t)n * sizeof(float), 0, count_release, &rc, NULL, NULL) == LBRX_OK);
+    if (s) {
+        bad = run_readers(s, 128, 32, 16);
+        LT_CHECKF(bad == 0, "%ld wrong reads", bad);
+        LT_CHECKF(rc.calls == 1 && rc.ptr == buf, "release callback called %d times", rc.calls);
+    }
+    free(buf);
+}
+
+/* ---- offsets past 4 GiB ---- */
+
+/* A sparse file of `size` bytes whose last 8 bytes are `tail`; 0 when the system refuses. */
+static int write_sparse_file(const char *path, uint64_t size, const unsigned char tail[8]) {
+#if defined(_WIN32)
+    HANDLE h = CreateFileA(path, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+    LARGE_INTEGER pos;
+    DWORD done = 0;
+    int ok;
+    if (h == INVALID_HANDLE_VALUE) return 0;
+    pos.QuadPart = (LONGLONG)(size - 8);
+    ok = SetFilePointerEx(h, pos, NULL, FILE_BEGIN) && WriteFile(h, tail, 8, &done, NULL) && done == 8;
+    return CloseHandle(h) && ok;
+#else
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600), ok;
+    if (fd < 0) return 0;
+    ok = sizeof(off_t) == 8 && ftruncate(fd, (off_t)size) == 0 &&
+         pwrite(fd, tail, 8, (off_t)(size - 8)) == 8;
+    return close(fd) == 0 && ok;
+#endif
+}
+
+static void test_big_file_offsets(void) {
+    const uint64_t size = ((uint64_t)1 << 32) + 4096;  /* 4 GiB + 4 KiB */
+    const unsigned char tail[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    const char *path = lt_tmp_path("hardening_big.bin");
+    char keep[4096];
+    lbrx_storage *s = NULL;
+    lbrx_error err;
+    lbrx_result r;
+#if defined(LBRX_NO_MMAP)
+    if (sizeof(size_t) > 4) LT_SKIP("LBRX_NO_MMAP would read 4 GiB into memory");
+#endif
+    snprintf(keep, sizeof keep, "%s", path);
+    if (!write_sparse_file(keep, size, tail)) { remove(keep); LT_SKIP("cannot create a sparse 4 GiB file here"); }
+    memset(&err, 0, sizeof err);
+    r = lbrx_storage_map_file(&s, keep, NULL, &err);
+    if (sizeof(size_t) == 4) {
+        /* 32-bit: refused cleanly, no storage, a message */
+        LT_CHECKF(r == LBRX_ERR_LIMIT, "got %s: %s", lbrx_result_str(r), err.message);
+        LT_CHECK(s == NULL && err.message[0] != 0);
+    } else if (r == LBRX_ERR_LIMIT) {
+        fprintf(stderr, "  note: 4 GiB map refused here: %s\n", err.message);  /* e.g. ulimit -v */
+    } else {
+        lbrx_tensor t;
+        int64_t shape[1] = {8};
+        LT_CHECKF(r == LBRX_OK, "%s", err.message);
+        if (s) {
+            LT_CHECK((uint64_t)lbrx_storage_size(s) == size);
+            LT_CHECK(lbrx_tensor_init(&t, LBRX_U8, 1, shape, s, size - 8, &err) == LBRX_OK);
+            LT_CHECK(t.data && memcmp(t.data, tail, 8) == 0);
+            lbrx_tensor_release(&t);
+            LT_CHECK(lbrx_storage_at(s, size - 8, 9) == NULL);
+            LT_CHECK(lbrx_tensor_init(&t, LBRX_U8, 1, shape, s, size - 7, &err) == LBRX_ERR_BAD_OFFSET);
+            lbrx_storage_release(s);
+        }
+    }
+    LT_CHECK(remove(keep) == 0);
+}
+
+/* Offsets and sizes that exceed 32 bits must not wrap around on 32-bit builds. */
+static void test_no_32bit_wraparound(void) {
+    static unsigned char buf[64];
+    lbrx_storage *s = NULL;
+    lbrx_tensor t;
+    int64_t one[1] = {16}, big[2] = {65536, 65536};
+    size_t rb = 0;
+    lbrx_result r;
+    LT_CHECK(lbrx_storage_wrap(&s, buf, sizeof buf, 0, NULL, NULL, NULL, NULL) == LBRX_OK);
+    if (!s) return;
+    LT_CHECK(lbrx_storage_at(s, ((uint64_t)1 << 32) + 16, 16) == NULL);
+    LT_CHECK(lbrx_storage_at(s, 16, ((uint64_t)1 << 32) + 16) == NULL);
+    LT_CHECK(lbrx_storage_at(s, UINT64_MAX, 2) == NULL);
+    LT_CHECK(lbrx_tensor_init(&t, LBRX_U8, 1, one, s, ((uint64_t)1 << 32) + 16, NULL) == LBRX_ERR_BAD_OFFSET);
+    /* 16 GiB of F32 */
+    r = lbrx_tensor_init(&t, LBRX_F32, 2, big, s, 0, NULL);
+    LT_CHECKF(r == (sizeof(size_t) == 4 ? LBRX_ERR_OVERFLOW : LBRX_ERR_BAD_OFFSET), "%s", lbrx_result_str(r));
+    r = lbrx_row_bytes(LBRX_F32, (int64_t)1 << 31, &rb);
+    LT_CHECK(r == (sizeof(size_t) == 4 ? LBRX_ERR_OVERFLOW : LBRX_OK));
+    lbrx_storage_release(s);
+}
+
+/* ---- UTF-8 paths ---- */
+
+static void test_utf8_path(void) {
+    /* "lbrx_ü_日本_ε.bin" */
+    const char *name = "hardening_\xc3\xbc_\xe6\x97\xa5\xe6\x9c\xac_\xce\xb5.bin";
+    char keep[4096];
+    lbrx_storage *s = NULL;
+    lbrx_error err;
+    lbrx_result r;
+    snprintf(keep, sizeof keep, "%s", lt_tmp_path(name));
+    if (!write_pattern_file(keep, 1000)) LT_SKIP("cannot create a file with a non-ASCII name here");
+    r = lbrx_storage_map_file(&s, keep, NULL, &err);
+    LT_CHECKF(r == LBRX_OK, "%s", err.message);
+    if (s) {
+        const float *f = (const float *)lbrx_storage_at(s, 999 * 4, 4);
+        LT_CHECK(lbrx_storage_size(s) == 4000 && lbrx_storage_get_kind(s) == LBRX_STORAGE_MMAP);
+        LT_CHECK(f && *f == pattern_value(999));
+        lbrx_storage_release(s);
+    }
+    LT_CHECK(remove_utf8(keep) == 0);
+    /* gone now: a clear NOT_FOUND */
+    s = NULL;
+    r = lbrx_storage_map_file(&s, keep, NULL, &err);
+    LT_CHECKF(r == LBRX_ERR_NOT_FOUND && s == NULL, "%s", lbrx_result_str(r));
+    /* not UTF-8 (a lone continuation byte): Windows cannot name it, POSIX finds no such file */
+    r = lbrx_storage_map_file(&s, lt_tmp_path("bad_\x80_name.bin"), NULL, &err);
+#if defined(_WIN32)
+    LT_CHECKF(r == LBRX_ERR_INVALID_ARGUMENT, "%s", lbrx_result_str(r));
+#else
+    LT_CHECKF(r == LBRX_ERR_NOT_FOUND, "%s", lbrx_result_str(r));
+#endif
+}
+
+int main(void) {
+    LT_RUN(test_views_outlive_owner);
+    LT_RUN(test_external_release_once);
+    LT_RUN(test_concurrent_readers_mapped);
+    LT_RUN(test_concurrent_readers_release_once);
+    LT_RUN(test_big_file_offsets);
+    LT_RUN(test_no_32bit_wraparound);
+    LT_RUN(test_utf8_path);
+    return lt_finish();
+}

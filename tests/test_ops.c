@@ -1,0 +1,358 @@
+/* The transformer ops (norms, RoPE, activations, softmax, broadcasting add/mul, embedding),
+   each against a float64 reference written here from the published formulas. */
+#define LBRX_IMPLEMENTATION
+#include "lbrx.h"
+#include "lbrx_test.h"
+
+static lbrx_tensor make(int ndim, const int64_t *shape, unsigned long long seed, float amplitude) {
+    lbrx_tensor t;
+    int64_t i, n = 1;
+    lt_rng rng;
+    rng.s = seed;
+    for (i = 0; i < ndim; i++) n *= shape[i];
+    lbrx_tensor_alloc(&t, LBRX_F32, ndim, shape, NULL, NULL);
+    for (i = 0; i < n; i++) ((float *)t.data)[i] = amplitude * lt_uniform(&rng);
+    return t;
+}
+
+static float at(const lbrx_tensor *t, int64_t i) { return ((const float *)t->data)[i]; }
+
+/* |got - want| <= tol * (1 + |want|) everywhere; reports the first miss. */
+static int close_rel(double got, double want, double tol) { return fabs(got - want) <= tol * (1.0 + fabs(want)); }
+
+static lbrx_context *make_ctx(int threads) {
+    lbrx_context *ctx = NULL;
+    lbrx_context_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.n_threads = threads;
+    lbrx_context_create(&ctx, &cd, NULL);
+    return ctx;
+}
+
+static void test_rms_norm(void) {
+    int64_t shape[2] = {7, 300}, wshape[1] = {300}, r, j;
+    lbrx_tensor x = make(2, shape, 1, 3.0f), w = make(1, wshape, 2, 1.0f), y = make(2, shape, 3, 0.0f), w16;
+    int bad = 0, dt;
+    for (dt = 0; dt < 3; dt++) {
+        const lbrx_tensor *wp = &w;
+        if (dt == 1) {   /* f16 weight: reference uses the rounded values */
+            lbrx_tensor_alloc(&w16, LBRX_F16, 1, wshape, NULL, NULL);
+            lbrx_f32_to_f16_row((const float *)w.data, w16.data, 300);
+            lbrx_f16_to_f32_row(w16.data, (float *)w.data, 300);
+            wp = &w16;
+        }
+        if (dt == 2) wp = NULL;
+        LT_CHECK(lbrx_rms_norm(NULL, &x, wp, 1e-5f, &y, NULL) == LBRX_OK);
+        for (r = 0; r < 7; r++) {
+            double ss = 0.0;
+            for (j = 0; j < 300; j++) ss += (double)at(&x, r * 300 + j) * at(&x, r * 300 + j);
+            ss = 1.0 / sqrt(ss / 300 + 1e-5);
+            for (j = 0; j < 300; j++) {
+                double want = at(&x, r * 300 + j) * ss * (dt == 2 ? 1.0 : at(&w, j));
+                if (!close_rel(at(&y, r * 300 + j), want, 1e-6)) bad++;
+            }
+        }
+        if (dt == 1) lbrx_tensor_release(&w16);
+    }
+    LT_CHECKF(bad == 0, "%d elements off", bad);
+    /* in place */
+    LT_CHECK(lbrx_rms_norm(NULL, &x, &w, 1e-5f, &y, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_rms_norm(NULL, &x, &w, 1e-5f, &x, NULL) == LBRX_OK);
+    LT_CHECK(memcmp(x.data, y.data, 7 * 300 * 4) == 0);
+    lbrx_tensor_release(&x); lbrx_tensor_release(&w); lbrx_tensor_release(&y);
+}
+
+static void test_layer_norm(void) {
+    int64_t shape[3] = {2, 3, 129}, wshape[1] = {129}, r, j;
+    lbrx_tensor x = make(3, shape, 4, 2.0f), w = make(1, wshape, 5, 1.0f), b = make(1, wshape, 6, 1.0f), y = make(3, shape, 7, 0.0f);
+    int bad = 0, pass;
+    for (j = 0; j < 6 * 129; j++) ((float *)x.data)[j] += 10.0f;   /* a large mean */
+    for (pass = 0; pass < 2; pass++) {
+        LT_CHECK(lbrx_layer_norm(NULL, &x, pass ? NULL : &w, pass ? NULL : &b, 1e-5f, &y, NULL) == LBRX_OK);
+        for (r = 0; r < 6; r++) {
+            double mean = 0.0, var = 0.0;
+            for (j = 0; j < 129; j++) mean += at(&x, r * 129 + j);
+            mean /= 129;
+            for (j = 0; j < 129; j++) var += (at(&x, r * 129 + j) - mean) * (at(&x, r * 129 + j) - mean);
+            var /= 129;
+            for (j = 0; j < 129; j++) {
+                double want = (at(&x, r * 129 + j) - mean) / sqrt(var + 1e-5);
+                if (!pass) want = want * at(&w, j) + at(&b, j);
+                if (!close_rel(at(&y, r * 129 + j), want, 2e-6)) bad++;
+            }
+        }
+    }
+    LT_CHECKF(bad == 0, "%d elements off", bad);
+    lbrx_tensor_release(&x); lbrx_tensor_release(&w); lbrx_tensor_release(&b); lbrx_tensor_release(&y);
+}
+
+/* RoPE reference straight from the two published formulas, in float64:
+   GGML mode 0 / GGUF llama: rotate pairs (2i, 2i+1) by theta_i = p * base^(-2i/n_dims).
+   HF (NeoX): q*cos + rotate_half(q)*sin, cos/sin = cat(freqs, freqs), rotate_half(x) = cat(-x2, x1). */
+static double rope_ref(const float *x, int64_t hd, int64_t n_dims, int neox, double pos, double base, int64_t e) {
+    int64_t half = n_dims / 2, i;
+    double theta;
+    if (e >= n_dims) return x[e];
+    if (!neox) {
+        i = e / 2;
+        theta = pos * pow(base, -2.0 * (double)i / (double)n_dims);
+        if (e % 2 == 0) return x[e] * cos(theta) - x[e + 1] * sin(theta);
+        return x[e - 1] * sin(theta) + x[e] * cos(theta);
+    }
+    i = e % half;
+    theta = pos * pow(base, -2.0 * (double)i / (double)n_dims);
+    (void)hd;
+    /* rotate_half(x)[e] = -x[e + half] for e < half, x[e - half] otherwise */
+    return x[e] * cos(theta) + (e < half ? -x[e + half] : x[e - half]) * sin(theta);
+}
+
+static void test_rope_formulas(void) {
+    int64_t shape[3] = {5, 3, 64}, t, h, e;
+    int neox, partial, bad = 0;
+    int32_t positions[5] = {0, 1, 17, 1000, 40000};
+    for (neox = 0; neox < 2; neox++)
+        for (partial = 0; partial < 2; partial++) {
+            lbrx_tensor x = make(3, shape, 10 + neox, 1.0f), y = make(3, shape, 12, 0.0f);
+            lbrx_rope_desc d;
+            memset(&d, 0, sizeof d);
+            d.mode = neox ? LBRX_ROPE_NEOX : LBRX_ROPE_INTERLEAVED;
+            d.n_dims = partial ? 32 : 0;
+            d.freq_base = partial ? 500000.0f : 0.0f;
+            d.freq_scale = partial ? 0.25f : 0.0f;
+            d.positions = partial ? positions : NULL;
+            d.pos_offset = 3;
+            LT_CHECK(lbrx_rope(NULL, &x, &d, &y, NULL) == LBRX_OK);
+            for (t = 0; t < 5; t++)
+                for (h = 0; h < 3; h++)
+                    for (e = 0; e < 64; e++) {
+                        double pos = partial ? positions[t] * 0.25 : (double)(3 + t);
+                        const float *xr = (const float *)x.data + (t * 3 + h) * 64;
+                        double want = rope_ref(xr, 64, partial ? 32 : 64, neox, pos, partial ? 500000.0 : 10000.0, e);
+                        if (fabs(at(&y, (t * 3 + h) * 64 + e) - want) > 1e-6) bad++;
+                    }
+            /* in place gives the same bytes */
+            LT_CHECK(lbrx_rope(NULL, &x, &d, &x, NULL) == LBRX_OK && memcmp(x.data, y.data, 5 * 3 * 64 * 4) == 0);
+            lbrx_tensor_release(&x); lbrx_tensor_release(&y);
+        }
+    LT_CHECKF(bad == 0, "%d elements off", bad);
+}
+
+/* The link between the two conventions that GGUF conversion relies on: permuting each head's
+   dims so that HF's i and i + d/2 land at 2i and 2i+1, interleaved RoPE equals NeoX RoPE. */
+static void test_rope_conventions_agree(void) {
+    int64_t shape[3] = {4, 2, 128}, t, h, i;
+    lbrx_tensor x = make(3, shape, 20, 1.0f), xp = make(3, shape, 21, 0.0f), y = make(3, shape, 22, 0.0f), yp = make(3, shape, 23, 0.0f);
+    lbrx_rope_desc d;
+    int bad = 0;
+    for (t = 0; t < 4; t++)
+        for (h = 0; h < 2; h++)
+            for (i = 0; i < 64; i++) {
+                float *src = (float *)x.data + (t * 2 + h) * 128, *dst = (float *)xp.data + (t * 2 + h) * 128;
+                dst[2 * i] = src[i];
+                dst[2 * i + 1] = src[i + 64];
+            }
+    memset(&d, 0, sizeof d);
+    d.pos_offset = 100;
+    d.mode = LBRX_ROPE_NEOX;
+    LT_CHECK(lbrx_rope(NULL, &x, &d, &y, NULL) == LBRX_OK);
+    d.mode = LBRX_ROPE_INTERLEAVED;
+    LT_CHECK(lbrx_rope(NULL, &xp, &d, &yp, NULL) == LBRX_OK);
+    for (t = 0; t < 8; t++)
+        for (i = 0; i < 64; i++) {
+            if (at(&y, t * 128 + i) != at(&yp, t * 128 + 2 * i)) bad++;
+            if (at(&y, t * 128 + i + 64) != at(&yp, t * 128 + 2 * i + 1)) bad++;
+        }
+    LT_CHECKF(bad == 0, "%d elements differ", bad);
+    lbrx_tensor_release(&x); lbrx_tensor_release(&xp); lbrx_tensor_release(&y); lbrx_tensor_release(&yp);
+}
+
+static void test_activations(void) {
+    int64_t shape[2] = {3, 1000}, i;
+    lbrx_tensor x = make(2, shape, 30, 12.0f), y = make(2, shape, 31, 0.0f), u = make(2, shape, 32, 2.0f);
+    int bad_silu = 0, bad_gelu = 0, bad_erf = 0, bad_swiglu = 0;
+    ((float *)x.data)[0] = -100.0f; ((float *)x.data)[1] = 100.0f; ((float *)x.data)[2] = 0.0f;
+    LT_CHECK(lbrx_silu(NULL, &x, &y, NULL) == LBRX_OK);
+    for (i = 0; i < 3000; i++) { double v = at(&x, i); if (!close_rel(at(&y, i), v / (1.0 + exp(-v)), 2e-6)) bad_silu++; }
+    LT_CHECK(lbrx_gelu(NULL, &x, &y, NULL) == LBRX_OK);
+    for (i = 0; i < 3000; i++) {
+        double v = at(&x, i), want = 0.5 * v * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (v + 0.044715 * v * v * v)));
+        if (!close_rel(at(&y, i), want, 2e-6)) bad_gelu++;
+    }
+    LT_CHECK(lbrx_gelu_erf(NULL, &x, &y, NULL) == LBRX_OK);
+    for (i = 0; i < 3000; i++) { double v = at(&x, i); if (!close_rel(at(&y, i), 0.5 * v * (1.0 + erf(v / sqrt(2.0))), 2e-6)) bad_erf++; }
+    LT_CHECK(lbrx_swiglu(NULL, &x, &u, &y, NULL) == LBRX_OK);
+    for (i = 0; i < 3000; i++) {
+        double v = at(&x, i);
+        if (!close_rel(at(&y, i), v / (1.0 + exp(-v)) * at(&u, i), 2e-6)) bad_swiglu++;
+    }
+    LT_CHECKF(bad_silu + bad_gelu + bad_erf + bad_swiglu == 0, "silu %d gelu %d gelu_erf %d swiglu %d off", bad_silu, bad_gelu, bad_erf, bad_swiglu);
+    /* in place */
+    memcpy(u.data, x.data, 3000 * 4);
+    LT_CHECK(lbrx_silu(NULL, &x, &y, NULL) == LBRX_OK && lbrx_silu(NULL, &u, &u, NULL) == LBRX_OK);
+    LT_CHECK(memcmp(u.data, y.data, 3000 * 4) == 0);
+    lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&u);
+}
+
+static void test_softmax(void) {
+    int64_t shape[2] = {4, 333}, r, j;
+    lbrx_tensor x = make(2, shape, 40, 5.0f), y = make(2, shape, 41, 0.0f);
+    float *xp = (float *)x.data;
+    int bad = 0;
+    for (j = 0; j < 333; j++) xp[333 + j] += 1000.0f;            /* row 1: large, exp would overflow */
+    for (j = 0; j < 333; j += 3) xp[2 * 333 + j] = -INFINITY;     /* row 2: some -inf */
+    for (j = 0; j < 333; j++) xp[3 * 333 + j] = -INFINITY;        /* row 3: all -inf */
+    LT_CHECK(lbrx_softmax(NULL, &x, &y, NULL) == LBRX_OK);
+    for (r = 0; r < 3; r++) {
+        double mx = -INFINITY, sum = 0.0;
+        for (j = 0; j < 333; j++) if (xp[r * 333 + j] > mx) mx = xp[r * 333 + j];
+        for (j = 0; j < 333; j++) sum += exp(xp[r * 333 + j] - mx);
+        for (j = 0; j < 333; j++) if (!close_rel(at(&y, r * 333 + j), exp(xp[r * 333 + j] - mx) / sum, 2e-6)) bad++;
+    }
+    for (j = 0; j < 333; j++) if (at(&y, 3 * 333 + j) != 0.0f) bad++;
+    LT_CHECKF(bad == 0, "%d elements off", bad);
+    lbrx_tensor_release(&x); lbrx_tensor_release(&y);
+}
+
+static void test_broadcast_add_mul(void) {
+    int64_t so[3] = {2, 3, 40}, s1[1] = {40}, s2[2] = {3, 1}, s3[3] = {2, 1, 40}, s4[3] = {1, 3, 1};
+    lbrx_tensor a = make(3, so, 50, 1.0f), out = make(3, so, 51, 0.0f);
+    lbrx_tensor bs[4];
+    int k, op, bad = 0;
+    bs[0] = make(1, s1, 52, 1.0f); bs[1] = make(2, s2, 53, 1.0f); bs[2] = make(3, s3, 54, 1.0f); bs[3] = make(3, s4, 55, 1.0f);
+    for (k = 0; k < 4; k++)
+        for (op = 0; op < 2; op++) {
+            int64_t i, j, e;
+            LT_CHECK((op ? lbrx_mul : lbrx_add)(NULL, &a, &bs[k], &out, NULL) == LBRX_OK);
+            for (i = 0; i < 2; i++)
+                for (j = 0; j < 3; j++)
+                    for (e = 0; e < 40; e++) {
+                        double av = at(&a, (i * 3 + j) * 40 + e), bv;
+                        switch (k) {
+                        case 0: bv = at(&bs[0], e); break;
+                        case 1: bv = at(&bs[1], j); break;
+                        case 2: bv = at(&bs[2], i * 40 + e); break;
+                        default: bv = at(&bs[3], j); break;
+                        }
+                        if (at(&out, (i * 3 + j) * 40 + e) != (float)(op ? av * bv : av + bv)) bad++;
+                    }
+            /* b first: same result (both operands broadcast the same way) */
+            LT_CHECK((op ? lbrx_mul : lbrx_add)(NULL, &bs[k], &a, &out, NULL) == LBRX_OK);
+        }
+    LT_CHECKF(bad == 0, "%d elements off", bad);
+    /* [2,1,40] + [1,3,1] broadcasts both ways into [2,3,40] */
+    LT_CHECK(lbrx_add(NULL, &bs[2], &bs[3], &out, NULL) == LBRX_OK);
+    LT_CHECK(at(&out, (1 * 3 + 2) * 40 + 7) == at(&bs[2], 40 + 7) + at(&bs[3], 2));
+    /* a shape that does not broadcast */
+    {
+        int64_t sbad[1] = {39};
+        lbrx_tensor b = make(1, sbad, 56, 1.0f);
+        lbrx_error err;
+        LT_CHECK(lbrx_add(NULL, &a, &b, &out, &err) == LBRX_ERR_BAD_SHAPE);
+        lbrx_tensor_release(&b);
+    }
+    for (k = 0; k < 4; k++) lbrx_tensor_release(&bs[k]);
+    lbrx_tensor_release(&a); lbrx_tensor_release(&out);
+}
+
+static void test_embedding(void) {
+    int64_t ws[2] = {50, 24}, os[2] = {4, 24}, e;
+    int32_t ids[4] = {0, 49, 7, 7}, bad_ids[2] = {3, 50};
+    lbrx_tensor w = make(2, ws, 60, 3.0f), out = make(2, os, 61, 0.0f), w16, wb16;
+    lbrx_error err;
+    int t, bad = 0;
+    lbrx_tensor_alloc(&w16, LBRX_F16, 2, ws, NULL, NULL);
+    lbrx_tensor_alloc(&wb16, LBRX_BF16, 2, ws, NULL, NULL);
+    for (e = 0; e < 50 * 24; e++) {
+        uint16_t h16 = lbrx_f32_to_f16(at(&w, e)), hb = lbrx_f32_to_bf16(at(&w, e));
+        memcpy((unsigned char *)w16.data + 2 * e, &h16, 2);
+        memcpy((unsigned char *)wb16.data + 2 * e, &hb, 2);
+    }
+    LT_CHECK(lbrx_embedding(NULL, &w, ids, 4, &out, NULL) == LBRX_OK);
+    for (t = 0; t < 4; t++) for (e = 0; e < 24; e++) if (at(&out, t * 24 + e) != at(&w, ids[t] * 24 + e)) bad++;
+    LT_CHECK(lbrx_embedding(NULL, &w16, ids, 4, &out, NULL) == LBRX_OK);
+    for (t = 0; t < 4; t++)
+        for (e = 0; e < 24; e++) {
+            uint16_t h;
+            memcpy(&h, (unsigned char *)w16.data + 2 * (ids[t] * 24 + e), 2);
+            if (at(&out, t * 24 + e) != lbrx_f16_to_f32(h) || fabsf(at(&out, t * 24 + e) - at(&w, ids[t] * 24 + e)) > 2e-3f) bad++;
+        }
+    LT_CHECK(lbrx_embedding(NULL, &wb16, ids, 4, &out, NULL) == LBRX_OK);
+    for (t = 0; t < 4; t++) for (e = 0; e < 24; e++) if (fabsf(at(&out, t * 24 + e) - at(&w, ids[t] * 24 + e)) > 2e-2f) bad++;
+    LT_CHECKF(bad == 0, "%d elements off", bad);
+    memset(&err, 0, sizeof err);
+    os[0] = 2;
+    lbrx_tensor_release(&out);
+    out = make(2, os, 62, 0.0f);
+    LT_CHECK(lbrx_embedding(NULL, &w, bad_ids, 2, &out, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(strstr(err.message, "ids[1]") != NULL);
+    lbrx_tensor_release(&w); lbrx_tensor_release(&w16); lbrx_tensor_release(&wb16); lbrx_tensor_release(&out);
+}
+
+/* Every op with 1, 2 and 3 threads on tensors big enough to be split: the same bytes. */
+static void test_threads_bit_identical(void) {
+    int64_t shape[3] = {64, 8, 128}, ws[1] = {128};
+    lbrx_tensor x = make(3, shape, 70, 2.0f), u = make(3, shape, 71, 1.0f), w = make(1, ws, 72, 1.0f);
+    lbrx_tensor y[3];
+    int t, op, bad = 0;
+    for (t = 0; t < 3; t++) y[t] = make(3, shape, 73, 0.0f);
+    for (op = 0; op < 8; op++) {
+        for (t = 0; t < 3; t++) {
+            lbrx_context *ctx = make_ctx(t + 1);
+            lbrx_rope_desc rd;
+            memset(&rd, 0, sizeof rd);
+            rd.mode = LBRX_ROPE_NEOX;
+            switch (op) {
+            case 0: lbrx_rms_norm(ctx, &x, &w, 1e-6f, &y[t], NULL); break;
+            case 1: lbrx_layer_norm(ctx, &x, &w, &w, 1e-6f, &y[t], NULL); break;
+            case 2: lbrx_rope(ctx, &x, &rd, &y[t], NULL); break;
+            case 3: lbrx_silu(ctx, &x, &y[t], NULL); break;
+            case 4: lbrx_gelu(ctx, &x, &y[t], NULL); break;
+            case 5: lbrx_softmax(ctx, &x, &y[t], NULL); break;
+            case 6: lbrx_swiglu(ctx, &x, &u, &y[t], NULL); break;
+            default: lbrx_mul(ctx, &x, &w, &y[t], NULL); break;
+            }
+            lbrx_context_destroy(ctx);
+        }
+        if (memcmp(y[0].data, y[1].data, 64 * 8 * 128 * 4) || memcmp(y[0].data, y[2].data, 64 * 8 * 128 * 4)) {
+            bad++;
+            fprintf(stderr, "  op %d differs across thread counts\n", op);
+        }
+    }
+    LT_CHECK(bad == 0);
+    for (t = 0; t < 3; t++) lbrx_tensor_release(&y[t]);
+    lbrx_tensor_release(&x); lbrx_tensor_release(&u); lbrx_tensor_release(&w);
+}
+
+static void test_bad_arguments(void) {
+    int64_t s[2] = {3, 8}, s2[2] = {3, 9};
+    lbrx_tensor x = make(2, s, 80, 1.0f), y = make(2, s2, 81, 1.0f), h;
+    lbrx_error err;
+    memset(&err, 0, sizeof err);
+    LT_CHECK(lbrx_silu(NULL, &x, &y, &err) == LBRX_ERR_BAD_SHAPE);
+    LT_CHECK(lbrx_rms_norm(NULL, NULL, NULL, 1e-5f, &x, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_rms_norm(NULL, &x, &y, 1e-5f, &x, &err) == LBRX_ERR_BAD_SHAPE);   /* weight of 27 */
+    lbrx_tensor_alloc(&h, LBRX_F16, 2, s, NULL, NULL);
+    LT_CHECK(lbrx_softmax(NULL, &h, &h, &err) == LBRX_ERR_BAD_DTYPE);
+    LT_CHECK(strstr(err.message, "f16") != NULL);
+    {
+        lbrx_rope_desc d;
+        memset(&d, 0, sizeof d);
+        d.n_dims = 7;
+        LT_CHECK(lbrx_rope(NULL, &x, &d, &x, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    }
+    lbrx_tensor_release(&h); lbrx_tensor_release(&x); lbrx_tensor_release(&y);
+}
+
+int main(void) {
+    LT_RUN(test_rms_norm);
+    LT_RUN(test_layer_norm);
+    LT_RUN(test_rope_formulas);
+    LT_RUN(test_rope_conventions_agree);
+    LT_RUN(test_activations);
+    LT_RUN(test_softmax);
+    LT_RUN(test_broadcast_add_mul);
+    LT_RUN(test_embedding);
+    LT_RUN(test_threads_bit_identical);
+    LT_RUN(test_bad_arguments);
+    return lt_finish();
+}

@@ -265,30 +265,62 @@ LLAMA_FN int llama_lookup(const llama_tokenizer *t, const char *p, size_t len) {
     return -1;
 }
 
+/* A candidate merge of symbols left and right (adjacent when pushed) whose joined piece is `id`. */
+typedef struct llama_bigram { float score; int id; size_t left, right, len; } llama_bigram;
+
+/* Heap order: higher score first, then the leftmost pair. */
+LLAMA_FN int llama_bigram_before(const llama_bigram *a, const llama_bigram *b) {
+    return a->score > b->score || (a->score == b->score && a->left < b->left);
+}
+
+LLAMA_FN void llama_heap_push(llama_bigram *h, size_t *n, llama_bigram e) {
+    size_t i = (*n)++;
+    while (i > 0 && llama_bigram_before(&e, &h[(i - 1) / 2])) { h[i] = h[(i - 1) / 2]; i = (i - 1) / 2; }
+    h[i] = e;
+}
+
+LLAMA_FN llama_bigram llama_heap_pop(llama_bigram *h, size_t *n) {
+    llama_bigram top = h[0], last = h[--(*n)];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && llama_bigram_before(&h[c + 1], &h[c])) c++;
+        if (!llama_bigram_before(&h[c], &last)) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n) h[i] = last;
+    return top;
+}
+
 /* Encode text (NUL-terminated, any bytes) as SentencePiece does: a space in front of non-empty
    text, one symbol per UTF-8 character, then repeatedly merge the adjacent pair whose joined
    piece has the highest score (leftmost on ties), and finally bytes for symbols that are not
-   pieces. With add_bos, the BOS id comes first. *out (malloc'ed, free it) gets *n_out ids. */
+   pieces. A heap of candidate pairs makes it O(n log n) in the text length. With add_bos, the
+   BOS id comes first. *out (malloc'ed, free it) gets *n_out ids. */
 LLAMA_FN lbrx_result llama_encode(const llama_tokenizer *t, const char *text, int add_bos, int **out, int *n_out,
                                   lbrx_error *err) {
-    size_t tlen = strlen(text), blen, cap, nsym = 0, i, k;
+    size_t tlen = strlen(text), blen, nsym = 0, nheap = 0, i, k, cap;
     char *buf = 0;
-    size_t *start = 0, *slen = 0;
-    int *pid = 0, *ids = 0, n = 0;
-    float *pscore = 0;
+    size_t *start = 0, *slen = 0, *next = 0, *prev = 0;
+    llama_bigram *heap = 0;
+    int *ids = 0, n = 0;
     lbrx_result r = LBRX_OK;
+    const size_t none = (size_t)-1;
     *out = 0;
     *n_out = 0;
-    if (tlen > (size_t)INT_MAX / 4 - 8) return llama_errorf(err, LBRX_ERR_LIMIT, "prompt of %zu bytes is too long", tlen);
+    if (tlen > (size_t)INT_MAX / 8 - 8) return llama_errorf(err, LBRX_ERR_LIMIT, "prompt of %zu bytes is too long", tlen);
     blen = tlen ? tlen + 1 : 0;
-    cap = blen * 4 + 2; /* at most one byte token per byte, plus BOS */
-    buf = (char *)malloc(blen + 1);
-    start = (size_t *)malloc((blen + 1) * sizeof(size_t));
-    slen = (size_t *)malloc((blen + 1) * sizeof(size_t));
-    pid = (int *)malloc((blen + 1) * sizeof(int));
-    pscore = (float *)malloc((blen + 1) * sizeof(float));
+    cap = blen + 2; /* ids: at most one per byte, plus BOS; heap: < 3 per symbol */
+    buf = (char *)malloc(cap);
+    start = (size_t *)malloc(cap * sizeof(size_t));
+    slen = (size_t *)malloc(cap * sizeof(size_t));
+    next = (size_t *)malloc(cap * sizeof(size_t));
+    prev = (size_t *)malloc(cap * sizeof(size_t));
+    heap = (llama_bigram *)malloc(3 * cap * sizeof(llama_bigram));
     ids = (int *)malloc(cap * sizeof(int));
-    if (!buf || !start || !slen || !pid || !pscore || !ids) { r = llama_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory encoding the prompt"); goto done; }
+    if (!buf || !start || !slen || !next || !prev || !heap || !ids) { r = llama_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory encoding the prompt"); goto done; }
     if (add_bos) {
         if (t->bos < 0) { r = llama_errorf(err, LBRX_ERR_BAD_VALUE, "tokenizer has no BOS token"); goto done; }
         ids[n++] = t->bos;
@@ -297,53 +329,60 @@ LLAMA_FN lbrx_result llama_encode(const llama_tokenizer *t, const char *text, in
         buf[0] = ' ';
         memcpy(buf + 1, text, tlen);
     }
-    /* one symbol per UTF-8 character (a lead byte and up to 3 continuation bytes) */
+    /* one symbol per UTF-8 character (a lead byte and up to 3 continuation bytes), linked */
     for (i = 0; i < blen;) {
         size_t j = i + 1;
         while (j < blen && j - i < 4 && ((unsigned char)buf[j] & 0xC0) == 0x80) j++;
         start[nsym] = i;
         slen[nsym] = j - i;
+        prev[nsym] = nsym ? nsym - 1 : none;
+        next[nsym] = j < blen ? nsym + 1 : none;
         nsym++;
         i = j;
     }
-    /* score of merging each adjacent pair */
     for (i = 0; i + 1 < nsym; i++) {
-        pid[i] = llama_lookup(t, buf + start[i], slen[i] + slen[i + 1]);
-        pscore[i] = pid[i] >= 0 ? t->score[pid[i]] : 0.0f;
+        llama_bigram e;
+        e.id = llama_lookup(t, buf + start[i], slen[i] + slen[i + 1]);
+        if (e.id < 0) continue;
+        e.score = t->score[e.id]; e.left = i; e.right = i + 1; e.len = slen[i] + slen[i + 1];
+        llama_heap_push(heap, &nheap, e);
     }
-    while (nsym > 1) {
-        size_t best = (size_t)-1;
-        for (i = 0; i + 1 < nsym; i++)
-            if (pid[i] >= 0 && (best == (size_t)-1 || pscore[i] > pscore[best])) best = i;
-        if (best == (size_t)-1) break;
-        slen[best] += slen[best + 1];
-        for (k = best + 1; k + 1 < nsym; k++) {
-            start[k] = start[k + 1];
-            slen[k] = slen[k + 1];
-            pid[k] = pid[k + 1];
-            pscore[k] = pscore[k + 1];
-        }
-        nsym--;
-        for (k = best ? best - 1 : 0; k <= best && k + 1 < nsym; k++) {
-            pid[k] = llama_lookup(t, buf + start[k], slen[k] + slen[k + 1]);
-            pscore[k] = pid[k] >= 0 ? t->score[pid[k]] : 0.0f;
+    while (nheap) {
+        llama_bigram e = llama_heap_pop(heap, &nheap);
+        size_t L = e.left, R = e.right, side;
+        /* stale: a symbol of the pair was merged away or grew since the pair was pushed */
+        if (slen[L] == 0 || slen[R] == 0 || next[L] != R || slen[L] + slen[R] != e.len) continue;
+        slen[L] += slen[R];
+        slen[R] = 0;
+        next[L] = next[R];
+        if (next[R] != none) prev[next[R]] = L;
+        for (side = 0; side < 2; side++) {
+            size_t a = side ? L : prev[L], b = side ? next[L] : L;
+            llama_bigram f;
+            if (a == none || b == none) continue;
+            f.id = llama_lookup(t, buf + start[a], slen[a] + slen[b]);
+            if (f.id < 0) continue;
+            f.score = t->score[f.id]; f.left = a; f.right = b; f.len = slen[a] + slen[b];
+            llama_heap_push(heap, &nheap, f);
         }
     }
-    for (i = 0; i < nsym; i++) {
+    for (i = 0; i < nsym; i = next[i]) {
         int id = llama_lookup(t, buf + start[i], slen[i]);
-        if (id >= 0) { ids[n++] = id; continue; }
-        for (k = 0; k < slen[i]; k++) {
-            int b = t->byte_id[(unsigned char)buf[start[i] + k]];
-            if (b < 0) b = t->unk;
-            if (b < 0) { r = llama_errorf(err, LBRX_ERR_UNSUPPORTED, "prompt byte 0x%02x has no token (no byte fallback, no unknown token)", (unsigned char)buf[start[i] + k]); goto done; }
-            ids[n++] = b;
-        }
+        if (id >= 0) ids[n++] = id;
+        else
+            for (k = 0; k < slen[i]; k++) {
+                int b = t->byte_id[(unsigned char)buf[start[i] + k]];
+                if (b < 0) b = t->unk;
+                if (b < 0) { r = llama_errorf(err, LBRX_ERR_UNSUPPORTED, "prompt byte 0x%02x has no token (no byte fallback, no unknown token)", (unsigned char)buf[start[i] + k]); goto done; }
+                ids[n++] = b;
+            }
+        if (next[i] == none) break;
     }
     *out = ids;
     *n_out = n;
     ids = 0;
 done:
-    free(buf); free(start); free(slen); free(pid); free(pscore); free(ids);
+    free(buf); free(start); free(slen); free(next); free(prev); free(heap); free(ids);
     return r;
 }
 
@@ -358,7 +397,7 @@ LLAMA_FN const char *llama_token_text(const llama_tokenizer *t, int prev, int to
     *len = (size_t)t->len[tok];
     if (t->type[tok] == LLAMA_TOKEN_BYTE) {
         *bytebuf = (char)llama_byte_piece(p, *len);
-        *len = 1;
+        *len = prev == t->bos && *bytebuf == ' ' ? 0 : 1;
         return bytebuf;
     }
     if (prev == t->bos && *len > 0 && p[0] == ' ') { p++; (*len)--; }
@@ -1063,6 +1102,8 @@ LLAMA_FN lbrx_result llama_load_gguf(llama_model *m, const char *path, lbrx_erro
         goto done;
     }
     c->rope_neox = 0; /* GGUF llama: Q and K rows are permuted for interleaved pairs */
+    c->vocab_size = 1; /* checked against the tokenizer and token_embd below */
+    if ((r = llama_check_config(c, err)) != LBRX_OK) goto done;
     if ((r = llama_tokenizer_load_gguf(&m->tok, g, err)) != LBRX_OK) goto done;
     if ((r = llama_alloc_layers(m, err)) != LBRX_OK) goto done;
     if ((r = llama_gguf_tensor(g, "token_embd.weight", &m->embd, 0, err)) != LBRX_OK ||
@@ -1226,6 +1267,7 @@ LLAMA_FN lbrx_result llama_load_hf(llama_model *m, const char *path, lbrx_error 
             goto done;
         }
     }
+    if ((r = llama_check_config(c, err)) != LBRX_OK) goto done;
     if (lbrx_json_get(cfg, "tie_word_embeddings") && lbrx_json_bool(lbrx_json_get(cfg, "tie_word_embeddings"), &tied) != LBRX_OK) {
         r = llama_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: tie_word_embeddings is not a boolean");
         goto done;

@@ -361,6 +361,46 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 
 /* ==== matmul (API) ========================================================================== */
 
+/* y[n, out] = x[n, in] . W[out, in]^T, the Linear-layer product (PyTorch's and GGUF's layout).
+     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0 or Q4_1, used where it lies (a memory map
+        is fine): the data pointer and the row stride (stride[0] > 0, bytes) may have any
+        alignment; elements of a row are contiguous. Quantized rows hold in/32 blocks.
+     x  F32, rank >= 1, last dimension `in`: all leading dimensions flatten into n rows. Any byte
+        strides and alignment, but the last stride must be 4 (contiguous rows).
+     y  F32 with the leading shape of x and last dimension `out`; any strides (last one 4); its
+        rows must not overlap x or w. Every element of y is written (not accumulated).
+   Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
+   scale, and exact integer block dot products; float weights are multiplied in f32 with fused
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN the weights are cache-blocked and packed per
+   call so each weight byte is read from memory once; below it the matrix-vector kernels stream
+   the rows (each weight row is read once and used for all n rows of x).
+   Determinism: the result is bit-identical for every thread count and every split into
+   lbrx_matmul_rows ranges. It depends on n only through the kernel choice above: the tiled
+   kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
+   weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
+   Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
+   n*in*4 bytes (plus 1 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN); no allocation after.
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
+   checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
+   Thread safety: one call at a time per context; w and x are only read. */
+LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                lbrx_tensor *y, lbrx_error *err);
+
+/* lbrx_matmul for the output columns [out_begin, out_end) only (the rows of W in that range);
+   the other columns of y are left untouched. A host with its own thread pool splits one product
+   by giving each of its threads its own context (1 thread) and a disjoint range: the results are
+   bit-identical to one lbrx_matmul call. Each call quantizes (or packs) x for itself, which costs
+   O(n*in) per call. Errors as lbrx_matmul, and LBRX_ERR_INVALID_ARGUMENT for a bad range. */
+LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     lbrx_error *err);
+
+/* 1 if lbrx_matmul takes weights of dtype t. */
+LBRXDEF int lbrx_matmul_supports(lbrx_dtype t);
+
+/* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
+#define LBRX_MATMUL_GEMM_MIN 8
+
 /* ==== end matmul (API) ====================================================================== */
 
 /* ==== ops and attention (API) =============================================================== */
@@ -489,6 +529,151 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 /* ==== end ops and attention (API) =========================================================== */
 
 /* ==== device interface (API) ================================================================ */
+
+/* lbrx stays a CPU library; these helpers move tensors to and from an accelerator through a
+   small table of functions that you implement over your GPU API (CUDA, Metal, Vulkan). lbrx
+   never calls a GPU API itself. A device buffer is an opaque handle (`void *`): a CUDA device
+   pointer, an id<MTLBuffer>, a struct of VkBuffer and memory. Each function gets the table's
+   `user` pointer first; on failure it returns a code and may fill `err` (lbrx__errorf style).
+   Thread safety: lbrx keeps no state besides the table; the helpers may be called from several
+   threads where your functions allow it (pools excepted, see below). */
+typedef struct lbrx_device {
+    void *user;
+    /* Required. A new buffer of `size` (> 0) bytes into *buffer. */
+    lbrx_result (*alloc)(void *user, size_t size, void **buffer, lbrx_error *err);
+    /* Required. Free a buffer from alloc. */
+    void (*free)(void *user, void *buffer);
+    /* Required. Copy `size` bytes from host memory `src` to bytes [offset, offset+size) of buffer. */
+    lbrx_result (*upload)(void *user, void *buffer, size_t offset, const void *src, size_t size, lbrx_error *err);
+    /* Required. Copy bytes [offset, offset+size) of buffer to host memory `dst`. */
+    lbrx_result (*download)(void *user, void *buffer, size_t offset, void *dst, size_t size, lbrx_error *err);
+    /* Optional (NULL: no zero-copy). Make host memory [base, base+size), both multiples of the
+       page size, usable as a device buffer without copying it (cudaHostRegister, Metal
+       newBufferWithBytesNoCopy). `writable` is 0 for read-only memory such as a mapped file. */
+    lbrx_result (*wrap_host)(void *user, void *base, size_t size, int writable, void **buffer, lbrx_error *err);
+    /* Optional (with wrap_host). Undo wrap_host; called before the host memory can go away. */
+    void (*unwrap_host)(void *user, void *buffer);
+    /* Host memory for staging non-contiguous tensors, for host tensors made by
+       lbrx_device_to_host and for pool bookkeeping. Zeroed: the default allocator. */
+    lbrx_allocator allocator;
+    /* Bytes of host staging used to pack a non-contiguous tensor; 0: 4 MiB. */
+    size_t staging_bytes;
+} lbrx_device;
+
+typedef struct lbrx_device_pool lbrx_device_pool;
+
+typedef enum lbrx_device_buffer_kind {
+    LBRX_DEVICE_NONE = 0,   /* an empty tensor: no buffer */
+    LBRX_DEVICE_OWNED,      /* from device->alloc; freed on release */
+    LBRX_DEVICE_POOLED,     /* from a pool; given back to it on release */
+    LBRX_DEVICE_WRAPPED,    /* host memory wrapped without copying; unwrapped on release */
+    LBRX_DEVICE_VIEW        /* bytes inside another wrapped tensor's buffer; releases nothing */
+} lbrx_device_buffer_kind;
+
+/* A tensor in device memory: always contiguous (row-major, outermost dimension first), with the
+   metadata a kernel needs to read it. Block formats keep GGML's raw blocks, so a kernel reads
+   row r, block b at buffer + offset + r*row_bytes + b*block_bytes. Release each once. */
+typedef struct lbrx_device_tensor {
+    lbrx_dtype dtype;
+    int ndim;
+    int64_t shape[LBRX_MAX_DIMS];
+    int64_t block_size;        /* elements per block: 1 for plain types, 32 for Q8_0 and Q4_0 */
+    size_t block_bytes;        /* bytes per block (element size for plain types) */
+    size_t row_bytes;          /* bytes of one row of shape[ndim-1] elements */
+    int64_t nrows;             /* product of all dimensions but the last (1 for rank 0 and 1) */
+    size_t nbytes;             /* nrows * row_bytes */
+    void *buffer;              /* the device's handle (NULL for LBRX_DEVICE_NONE) */
+    size_t offset;             /* byte offset of the first element inside buffer */
+    size_t capacity;           /* bytes of the buffer (a pool's size class, a wrapped region) */
+    lbrx_device_buffer_kind kind;
+    const void *host;          /* WRAPPED and VIEW: host address of the first element; else NULL */
+    const char *name;          /* the host tensor's name, not owned */
+    const lbrx_device *device; /* the device it lives on; must outlive the tensor */
+    lbrx_device_pool *pool;    /* POOLED: the pool it goes back to */
+    lbrx_storage *storage;     /* WRAPPED: reference that keeps the host memory alive */
+} lbrx_device_tensor;
+
+/* Copy a host tensor of any dtype and layout into a new device buffer, from `pool` when not
+   NULL (its device must be `dev`), else from dev->alloc. A contiguous tensor goes up in one
+   upload call; a view is packed into contiguous order through host staging of
+   dev->staging_bytes (block rows copied as raw blocks), one upload per staging chunk. An empty
+   tensor gets no buffer. On failure nothing is left allocated and *out is zeroed. */
+LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
+                                       lbrx_device_tensor *out, lbrx_error *err);
+/* Copy a device tensor into an existing host tensor of the same dtype and shape and any
+   strides (a view of a bigger tensor is filled in place). The host storage must be writable.
+   One download when `dst` is contiguous, else one per staging chunk. */
+LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tensor *dst, lbrx_error *err);
+/* Copy a device tensor into a new contiguous heap tensor (dt->device->allocator) with the same
+   dtype, shape and name. Release *out with lbrx_tensor_release. */
+LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tensor *out, lbrx_error *err);
+/* Zero-copy: give the device the page-aligned host region of a contiguous tensor
+   (lbrx_tensor_host_region) through dev->wrap_host, copying nothing. The device tensor holds a
+   reference to t's storage, so the host tensor may be released first. For mapped weights wrap
+   the whole file once (a U8 tensor over the storage) and describe each weight with
+   lbrx_device_view: CUDA refuses to register overlapping page ranges twice.
+   LBRX_ERR_UNSUPPORTED when the device has no wrap_host; LBRX_ERR_INVALID_ARGUMENT for a
+   non-contiguous tensor (upload it instead). */
+LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err);
+/* Describe a contiguous host tensor lying inside the host bytes of `base` (a WRAPPED or VIEW
+   device tensor) as a device tensor in base's buffer: no copy, no new wrapping. Release *out
+   before base. LBRX_ERR_BAD_OFFSET when t's bytes are not inside base's. */
+LBRXDEF lbrx_result lbrx_device_view(const lbrx_device_tensor *base, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err);
+/* Free, give back to the pool, or unwrap (and drop the storage reference), as the kind says;
+   then zero the struct. Safe on a zeroed or released device tensor. */
+LBRXDEF void lbrx_device_tensor_release(lbrx_device_tensor *dt);
+
+/* A pool of device buffers: a released buffer is kept in its size class (256 bytes, else a
+   power of two or 1.25, 1.5 or 1.75 times one: at most 25% over the request) and handed out
+   again for the next request of that class, so repeated activations of one shape never reach
+   dev->alloc. When dev->alloc fails the pool frees its cached buffers and tries once more.
+   Thread safety: a pool is not thread safe; use it from one thread at a time (lock around it,
+   or give each thread its own). `dev` must outlive the pool. */
+typedef struct lbrx_device_pool_stats {
+    uint64_t hits;             /* requests served from the cache */
+    uint64_t misses;           /* requests that called dev->alloc */
+    size_t cached_buffers, cached_bytes;  /* kept for reuse now */
+    size_t live_buffers, live_bytes;      /* handed out and not yet released */
+} lbrx_device_pool_stats;
+
+/* A new pool over `dev`. max_cached_bytes caps the bytes it keeps (0: no cap); a released
+   buffer that would pass the cap is freed instead. */
+LBRXDEF lbrx_result lbrx_device_pool_create(lbrx_device_pool **out, const lbrx_device *dev, size_t max_cached_bytes,
+                                            lbrx_error *err);
+/* The size class that a request of `size` bytes gets (>= size). */
+LBRXDEF size_t lbrx_device_pool_size_class(size_t size);
+/* A buffer of at least `size` bytes; *capacity receives its size class. */
+LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, void **buffer, size_t *capacity,
+                                           lbrx_error *err);
+/* Give back a buffer from lbrx_device_pool_alloc, with the capacity it came with. */
+LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity);
+/* Free every cached buffer (buffers handed out stay valid). */
+LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool);
+/* The pool's counters into *out (zeroed for a NULL pool). */
+LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out);
+/* Free the cached buffers and the pool. Release every tensor and buffer from it first. NULL ok. */
+LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool);
+
+/* A device whose memory is host memory: a reference implementation of the table, a fallback
+   where no GPU exists, and the backend of the tests. It checks every range against the buffer
+   and counts every call and byte, so a test can assert that the zero-copy path copied nothing.
+   wrap_host keeps the host pointer itself. The counters are plain integers: one thread at a time. */
+typedef struct lbrx_device_host {
+    lbrx_allocator allocator;      /* for its buffers */
+    uint64_t allocs, frees;        /* alloc / free calls */
+    uint64_t uploads, upload_bytes, downloads, download_bytes;
+    uint64_t wraps, unwraps;       /* wrap_host / unwrap_host calls */
+    int64_t live_buffers;          /* allocs - frees + wraps - unwraps */
+} lbrx_device_host;
+
+/* Fill *dev with the host backend over *host, which must outlive it; counters zeroed;
+   `allocator` (NULL: default) serves the buffers, the staging and the pool bookkeeping. */
+LBRXDEF void lbrx_device_host_init(lbrx_device *dev, lbrx_device_host *host, const lbrx_allocator *allocator);
+/* Host address of a host-backend device tensor's first element (its buffer's memory plus its
+   offset): run CPU kernels on it. NULL for an empty tensor or one of another backend. */
+LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 
 /* ==== end device interface (API) ============================================================ */
 
@@ -1534,6 +1719,261 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
 
 /* ==== matmul (implementation) ==== */
 
+/* How the product is organised.
+   - x is prepared once per call in the context's scratch: its row pointers and, for quantized
+     weights, each row in blocks of 32 int8 values q = round-half-even(x * 127/amax) with the
+     scale d = amax/127 (f32), the block sum s = sum(q) and ds = d*s (Q4_1's offset term).
+   - Canonical order, followed by the scalar code and, bit for bit, by the tiled kernels: for
+     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, for each
+     block b in order, acc = fma((float)isum_b, dw_b*dx_b, acc), and for Q4_1 then
+     acc = fma(m_b, ds_b, acc), where isum_b is the exact integer dot product of the block's
+     weight values (Q8_0: q, Q4_0: nibble-8, Q4_1: nibble) with x's int8 values.
+   - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
+     prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
+   - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
+     packs (converts, unpacks) the weights of the panel once into its own buffer and runs
+     register-blocked tiles over all rows of x, whose packed copy is shared.
+   Each output element is computed by exactly one thread in an order that does not depend on the
+   thread count or the range, hence the bit-identical results. */
+
+#define LBRX__MM_CHUNK 32      /* weight rows per matrix-vector work item */
+
+typedef struct lbrx__mm {
+    lbrx_dtype dt;
+    int64_t n, k, nb;           /* rows of x, length of a row (in), blocks of 32 per row */
+    const unsigned char *w;     /* weight row o at w + o * ws */
+    int64_t ws;
+    const float **xr;           /* x rows */
+    float **yr;                 /* y rows */
+    int8_t *xq;                 /* quantized x: row i at xq + i * kq */
+    int64_t kq;
+    float *xd;                  /* block scales of x, row i at xd + i * nb */
+    int32_t *xs;                /* block sums of q */
+    float *xds;                 /* d * s */
+    void *xp;                   /* tiled kernels: x packed in panels of MR rows */
+    unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
+    size_t wbuf_bytes;
+} lbrx__mm;
+
+/* x and y may be unaligned (any strides): scalar code reads and writes them through memcpy. */
+LBRX__PRIVATE float lbrx__mm_ldf(const float *p) {
+    float v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+LBRX__PRIVATE float lbrx__mm_f16(const unsigned char *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return lbrx_f16_to_f32(h);
+}
+
+/* Quantize one row of x (k a multiple of 32) as described above. */
+LBRX__PRIVATE void lbrx__mm_quantize_x_scalar(const float *x, int64_t k, int8_t *q, float *d,
+                                              int32_t *s, float *ds) {
+    int64_t b;
+    for (b = 0; b < k / 32; b++) {
+        const float *xb = x + b * 32;
+        float amax = 0.0f, id;
+        int32_t sum = 0;
+        int j;
+        for (j = 0; j < 32; j++) {
+            float a = fabsf(lbrx__mm_ldf(xb + j));
+            if (a > amax) amax = a;
+        }
+        id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        for (j = 0; j < 32; j++) {
+            long v = lrintf(lbrx__mm_ldf(xb + j) * id);
+            q[b * 32 + j] = (int8_t)v;
+            sum += (int32_t)v;
+        }
+        d[b] = amax / 127.0f;
+        s[b] = sum;
+        ds[b] = d[b] * (float)sum;
+    }
+}
+
+/* Weight value j (0..31) of a quantized block, as the integer that multiplies x's q. */
+LBRX__PRIVATE int lbrx__mm_wq(lbrx_dtype dt, const unsigned char *blk, int j) {
+    if (dt == LBRX_Q8_0) return (int)(int8_t)blk[2 + j];
+    {
+        const unsigned char *qs = blk + (dt == LBRX_Q4_1 ? 4 : 2);
+        int v = j < 16 ? (qs[j] & 0x0F) : (qs[j - 16] >> 4);
+        return dt == LBRX_Q4_0 ? v - 8 : v;
+    }
+}
+
+/* One output in canonical order: weight row `wr` against row i of x. */
+LBRX__PRIVATE float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *wr, int64_t i) {
+    float acc = 0.0f;
+    int64_t j, b;
+    switch (m->dt) {
+    case LBRX_F32: {
+        const float *x = m->xr[i];
+        for (j = 0; j < m->k; j++) {
+            float v;
+            memcpy(&v, wr + 4 * j, 4);
+            acc = fmaf(lbrx__mm_ldf(x + j), v, acc);
+        }
+        break;
+    }
+    case LBRX_F16: case LBRX_BF16: {
+        const float *x = m->xr[i];
+        for (j = 0; j < m->k; j++) {
+            uint16_t h;
+            memcpy(&h, wr + 2 * j, 2);
+            acc = fmaf(lbrx__mm_ldf(x + j), m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h), acc);
+        }
+        break;
+    }
+    default: {
+        size_t bb = lbrx_dtype_block_bytes(m->dt);
+        const int8_t *xq = m->xq + i * m->kq;
+        const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+        for (b = 0; b < m->nb; b++) {
+            const unsigned char *blk = wr + (size_t)b * bb;
+            int32_t isum = 0;
+            int t;
+            for (t = 0; t < 32; t++) isum += lbrx__mm_wq(m->dt, blk, t) * xq[b * 32 + t];
+            acc = fmaf((float)isum, lbrx__mm_f16(blk) * xd[b], acc);
+            if (m->dt == LBRX_Q4_1) acc = fmaf(lbrx__mm_f16(blk + 2), xds[b], acc);
+        }
+        break;
+    }
+    }
+    return acc;
+}
+
+/* Weight rows [o0, o1) against all rows of x, in canonical order. */
+LBRX__PRIVATE void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    int64_t o, i;
+    for (o = o0; o < o1; o++)
+        for (i = 0; i < m->n; i++) {
+            float v = lbrx__mm_dot_scalar(m, m->w + o * m->ws, i);
+            memcpy(m->yr[i] + o, &v, 4);
+        }
+}
+
+LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
+    lbrx__mm_quantize_x_scalar(x, k, q, d, s, ds);
+}
+
+LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    lbrx__mm_rows_scalar(m, o0, o1);
+}
+
+LBRXDEF int lbrx_matmul_supports(lbrx_dtype t) {
+    return t == LBRX_F32 || t == LBRX_F16 || t == LBRX_BF16 || t == LBRX_Q8_0 || t == LBRX_Q4_0 || t == LBRX_Q4_1;
+}
+
+/* Bytes rounded up to 64 (scratch sub-buffers stay 64-byte aligned); 0 on overflow. */
+LBRX__PRIVATE int lbrx__mm_take(size_t *total, size_t count, size_t size, size_t *at) {
+    size_t b;
+    if (!lbrx_mul_size(count, size, &b) || !lbrx_add_size(b, 63, &b)) return 0;
+    b &= ~(size_t)63;
+    *at = *total;
+    return lbrx_add_size(*total, b, total);
+}
+
+LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     lbrx_error *err) {
+    lbrx__mm m;
+    int64_t out, n, i, bs;
+    int d, nt;
+    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0;
+    unsigned char *scr;
+    if (!ctx || !w || !x || !y || !w->data || !x->data || !y->data)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    if (!lbrx_matmul_supports(w->dtype))
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul: weight %s has dtype %s (f32, f16, bf16, q8_0, q4_0, q4_1 are supported)",
+                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
+    if (w->ndim != 2 || x->dtype != LBRX_F32 || y->dtype != LBRX_F32 || x->ndim < 1 || y->ndim != x->ndim)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and f32 x, y of equal rank >= 1 (w rank %d, x %s rank %d, y %s rank %d)",
+                            w->ndim, lbrx_dtype_name(x->dtype), x->ndim, lbrx_dtype_name(y->dtype), y->ndim);
+    out = w->shape[0];
+    m.k = w->shape[1];
+    bs = lbrx_dtype_block_size(w->dtype);
+    if (m.k % bs != 0 || x->shape[x->ndim - 1] != m.k || y->shape[y->ndim - 1] != out)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
+                            w->name ? w->name : "", (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
+    for (d = 0; d + 1 < x->ndim; d++)
+        if (x->shape[d] != y->shape[d])
+            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
+                                d, (long long)x->shape[d], (long long)y->shape[d]);
+    if ((m.k > 1 && x->stride[x->ndim - 1] != 4) || (out > 1 && y->stride[y->ndim - 1] != 4))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: rows of x and y must be contiguous (last stride 4)");
+    if (out > 1 && w->stride[0] <= 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: weight row stride %lld", (long long)w->stride[0]);
+    if (out_begin < 0 || out_end < out_begin || out_end > out)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_rows: range [%lld, %lld) outside [0, %lld)",
+                            (long long)out_begin, (long long)out_end, (long long)out);
+    n = lbrx_tensor_nrows(x);
+    for (d = 0; d + 1 < x->ndim; d++)
+        if (x->shape[d] == 0) n = 0;
+    if (n == 0 || out_begin == out_end) return LBRX_OK;
+    m.dt = w->dtype;
+    m.n = n;
+    m.nb = m.k / 32;
+    m.w = (const unsigned char *)w->data;
+    m.ws = w->stride[0];
+    m.kq = (m.k + 63) & ~(int64_t)63;
+    m.xp = 0;
+    m.wbuf = 0;
+    m.wbuf_bytes = 0;
+    nt = lbrx_context_threads(ctx);
+    if ((uint64_t)n > (uint64_t)(SIZE_MAX / 64) || (uint64_t)m.kq > (uint64_t)(SIZE_MAX / 64) ||
+        !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_xr) || !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_yr))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    if (lbrx_dtype_is_quantized(m.dt) &&
+        (!lbrx__mm_take(&total, (size_t)n, (size_t)m.kq, &at_q) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_d) ||
+         !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_s) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_ds)))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    scr = (unsigned char *)lbrx_context_scratch(ctx, total);
+    if (!scr) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul: out of memory for %zu bytes of scratch", total);
+    m.xr = (const float **)(void *)(scr + at_xr);
+    m.yr = (float **)(void *)(scr + at_yr);
+    for (i = 0; i < n; i++) {
+        m.xr[i] = (const float *)lbrx_tensor_row(x, i);
+        m.yr[i] = (float *)lbrx_tensor_row(y, i);
+    }
+    if (m.k == 0) {
+        for (i = 0; i < n; i++) memset(m.yr[i] + out_begin, 0, (size_t)(out_end - out_begin) * sizeof(float));
+        return LBRX_OK;
+    }
+    if (lbrx_dtype_is_quantized(m.dt)) {
+        m.xq = (int8_t *)(scr + at_q);
+        m.xd = (float *)(void *)(scr + at_d);
+        m.xs = (int32_t *)(void *)(scr + at_s);
+        m.xds = (float *)(void *)(scr + at_ds);
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m.k >= 65536)
+#endif
+        for (i = 0; i < n; i++)
+            lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+    } else {
+        m.xq = 0; m.xd = 0; m.xs = 0; m.xds = 0;
+    }
+    {
+        int64_t rows = out_end - out_begin, nch = (rows + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK, c;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && nch > 1)
+#endif
+        for (c = 0; c < nch; c++) {
+            int64_t o0 = out_begin + c * LBRX__MM_CHUNK, o1 = o0 + LBRX__MM_CHUNK;
+            lbrx__mm_gemv(&m, o0, o1 < out_end ? o1 : out_end);
+        }
+    }
+    (void)nt;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                lbrx_tensor *y, lbrx_error *err) {
+    if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    return lbrx_matmul_rows(ctx, w, x, y, 0, w->ndim == 2 ? w->shape[0] : 0, err);
+}
+
 /* ==== end matmul (implementation) ==== */
 
 /* ==== ops and attention (implementation) ==== */
@@ -2129,6 +2569,510 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 /* ==== end ops and attention (implementation) ==== */
 
 /* ==== device interface (implementation) ==== */
+
+typedef struct lbrx__pool_entry { void *buffer; size_t capacity; } lbrx__pool_entry;
+
+struct lbrx_device_pool {
+    const lbrx_device *device;
+    size_t max_cached_bytes;
+    lbrx__pool_entry *cached;    /* released buffers, most recent last */
+    size_t n_cached, cap_cached;
+    lbrx_device_pool_stats stats;
+};
+
+/* Report a failed backend call: the backend's own message if it wrote one, else the code's. */
+LBRX__PRIVATE lbrx_result lbrx__device_error(lbrx_error *err, lbrx_result r, const lbrx_error *e, const char *what,
+                                            size_t bytes, const char *name) {
+    return lbrx__errorf(err, r, LBRX__NO_OFFSET, "device %s of %zu bytes (tensor %s) failed: %s", what, bytes,
+                        name ? name : "(unnamed)", e->message[0] ? e->message : lbrx_result_str(r));
+}
+
+/* Fill the metadata of a device tensor from a host tensor's dtype and shape (no buffer yet). */
+LBRX__PRIVATE lbrx_result lbrx__device_describe(const lbrx_tensor *t, lbrx_device_tensor *out, lbrx_error *err) {
+    lbrx_device_tensor d;
+    lbrx_result r;
+    int i;
+    memset(&d, 0, sizeof d);
+    r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &d.nbytes, err);
+    if (r != LBRX_OK) return r;
+    d.dtype = t->dtype;
+    d.ndim = t->ndim;
+    for (i = 0; i < t->ndim; i++) d.shape[i] = t->shape[i];
+    d.block_size = lbrx_dtype_block_size(t->dtype);
+    d.block_bytes = lbrx_dtype_block_bytes(t->dtype);
+    d.nrows = lbrx_tensor_nrows(t);
+    if (t->ndim == 0) d.row_bytes = d.block_bytes;
+    else lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &d.row_bytes);  /* checked by the layout */
+    d.name = t->name;
+    *out = d;
+    return LBRX_OK;
+}
+
+/* Copy bytes [pos, pos+n) of the contiguous byte order of tensor t from (gather) or into
+   (scatter) buf. Rows of block dtypes are contiguous blocks; rows of plain dtypes may have an
+   element stride, and then pos and n are multiples of the element size (staging chunks are
+   multiples of 8 bytes and plain elements have 1, 2, 4 or 8). */
+LBRX__PRIVATE void lbrx__device_stream(const lbrx_tensor *t, size_t row_bytes, uint64_t pos, unsigned char *buf,
+                                       size_t n, int scatter) {
+    size_t elem = lbrx_dtype_block_bytes(t->dtype), in = (size_t)(pos % row_bytes);
+    int64_t r = (int64_t)(pos / row_bytes), estride = 0;
+    int gather = 0;
+    if (t->ndim > 0 && lbrx_dtype_block_size(t->dtype) == 1 && t->shape[t->ndim - 1] > 1 &&
+        t->stride[t->ndim - 1] != (int64_t)elem) {
+        gather = 1;
+        estride = t->stride[t->ndim - 1];
+    }
+    while (n > 0) {
+        unsigned char *row = (unsigned char *)lbrx_tensor_row(t, r);
+        size_t take = row_bytes - in < n ? row_bytes - in : n;
+        if (!gather) {
+            if (scatter) memcpy(row + in, buf, take);
+            else memcpy(buf, row + in, take);
+        } else {
+            size_t k, k0 = in / elem, k1 = (in + take) / elem;
+            for (k = k0; k < k1; k++) {
+                unsigned char *e = row + (int64_t)k * estride;
+                if (scatter) memcpy(e, buf + (k - k0) * elem, elem);
+                else memcpy(buf + (k - k0) * elem, e, elem);
+            }
+        }
+        buf += take;
+        n -= take;
+        in = 0;
+        r++;
+    }
+}
+
+/* Host staging for a non-contiguous copy: a multiple of 8 bytes, at most `nbytes`. */
+LBRX__PRIVATE size_t lbrx__device_chunk(const lbrx_device *dev, size_t nbytes) {
+    size_t chunk = dev->staging_bytes ? dev->staging_bytes : ((size_t)4 << 20);
+    chunk &= ~(size_t)7;
+    if (chunk < 64) chunk = 64;
+    return chunk < nbytes ? chunk : nbytes;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__device_check(const lbrx_device *dev, const char *fn, lbrx_error *err) {
+    if (!dev || !dev->alloc || !dev->free || !dev->upload || !dev->download)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET,
+                            "%s: the device is NULL or lacks alloc, free, upload or download", fn);
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
+                                       lbrx_device_tensor *out, lbrx_error *err) {
+    lbrx_device_tensor d;
+    lbrx_error e;
+    lbrx_result r;
+    if (out) memset(out, 0, sizeof *out);
+    r = lbrx__device_check(dev, "lbrx_device_upload", err);
+    if (r != LBRX_OK) return r;
+    if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_upload: NULL tensor");
+    if (pool && pool->device != dev)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_upload: the pool belongs to another device");
+    r = lbrx__device_describe(t, &d, err);
+    if (r != LBRX_OK) return r;
+    d.device = dev;
+    if (d.nbytes == 0) { *out = d; return LBRX_OK; }
+    if (pool) {
+        r = lbrx_device_pool_alloc(pool, d.nbytes, &d.buffer, &d.capacity, err);
+        d.kind = LBRX_DEVICE_POOLED;
+        d.pool = pool;
+    } else {
+        e.message[0] = 0;
+        r = dev->alloc(dev->user, d.nbytes, &d.buffer, &e);
+        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes, t->name);
+        d.kind = LBRX_DEVICE_OWNED;
+        d.capacity = d.nbytes;
+    }
+    if (r != LBRX_OK) return r;
+    e.message[0] = 0;
+    if (lbrx_tensor_is_contiguous(t)) {
+        r = dev->upload(dev->user, d.buffer, 0, t->data, d.nbytes, &e);
+        if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", d.nbytes, t->name);
+    } else {
+        size_t chunk = lbrx__device_chunk(dev, d.nbytes), pos;
+        unsigned char *staging = (unsigned char *)lbrx_alloc(&dev->allocator, chunk, 64);
+        if (!staging) {
+            r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for %zu bytes of staging", chunk);
+        } else {
+            for (pos = 0; pos < d.nbytes && r == LBRX_OK; pos += chunk) {
+                size_t n = d.nbytes - pos < chunk ? d.nbytes - pos : chunk;
+                lbrx__device_stream(t, d.row_bytes, pos, staging, n, 0);
+                r = dev->upload(dev->user, d.buffer, pos, staging, n, &e);
+                if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", n, t->name);
+            }
+            lbrx_free(&dev->allocator, staging);
+        }
+    }
+    if (r != LBRX_OK) {
+        lbrx_device_tensor_release(&d);
+        return r;
+    }
+    *out = d;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tensor *dst, lbrx_error *err) {
+    const lbrx_device *dev;
+    lbrx_error e;
+    lbrx_result r = LBRX_OK;
+    int i;
+    if (!dt || !dst) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_download: NULL argument");
+    dev = dt->device;
+    if (dt->dtype != dst->dtype)
+        return lbrx__errorf(err, LBRX_ERR_TYPE_MISMATCH, LBRX__NO_OFFSET, "download of a %s device tensor into a %s tensor",
+                            lbrx_dtype_name(dt->dtype), lbrx_dtype_name(dst->dtype));
+    if (dt->ndim != dst->ndim)
+        return lbrx__errorf(err, LBRX_ERR_SIZE_MISMATCH, LBRX__NO_OFFSET, "download of a rank-%d device tensor into a rank-%d tensor",
+                            dt->ndim, dst->ndim);
+    for (i = 0; i < dt->ndim; i++)
+        if (dt->shape[i] != dst->shape[i])
+            return lbrx__errorf(err, LBRX_ERR_SIZE_MISMATCH, LBRX__NO_OFFSET, "download: dimension %d is %lld on the device, %lld on the host",
+                                i, (long long)dt->shape[i], (long long)dst->shape[i]);
+    if (dt->nbytes == 0) return LBRX_OK;
+    r = lbrx__device_check(dev, "lbrx_device_download", err);
+    if (r != LBRX_OK) return r;
+    if (dst->storage && !lbrx_storage_writable(dst->storage))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "download into tensor %s: its storage is read-only",
+                            dst->name ? dst->name : "(unnamed)");
+    e.message[0] = 0;
+    if (lbrx_tensor_is_contiguous(dst)) {
+        r = dev->download(dev->user, dt->buffer, dt->offset, dst->data, dt->nbytes, &e);
+        return r == LBRX_OK ? r : lbrx__device_error(err, r, &e, "download", dt->nbytes, dt->name);
+    }
+    {
+        size_t chunk = lbrx__device_chunk(dev, dt->nbytes), pos;
+        unsigned char *staging = (unsigned char *)lbrx_alloc(&dev->allocator, chunk, 64);
+        if (!staging) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for %zu bytes of staging", chunk);
+        for (pos = 0; pos < dt->nbytes && r == LBRX_OK; pos += chunk) {
+            size_t n = dt->nbytes - pos < chunk ? dt->nbytes - pos : chunk;
+            r = dev->download(dev->user, dt->buffer, dt->offset + pos, staging, n, &e);
+            if (r == LBRX_OK) lbrx__device_stream(dst, dt->row_bytes, pos, staging, n, 1);
+            else lbrx__device_error(err, r, &e, "download", n, dt->name);
+        }
+        lbrx_free(&dev->allocator, staging);
+    }
+    return r;
+}
+
+LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tensor *out, lbrx_error *err) {
+    lbrx_result r;
+    if (!dt || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_to_host: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (dt->nbytes > 0 && !dt->device)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_to_host: the device tensor has no device");
+    r = lbrx_tensor_alloc(out, dt->dtype, dt->ndim, dt->shape, dt->device ? &dt->device->allocator : 0, err);
+    if (r != LBRX_OK) return r;
+    out->name = dt->name;
+    r = lbrx_device_download(dt, out, err);
+    if (r != LBRX_OK) lbrx_tensor_release(out);
+    return r;
+}
+
+LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err) {
+    lbrx_device_tensor d;
+    lbrx_error e;
+    void *base;
+    size_t size, offset;
+    lbrx_result r;
+    if (out) memset(out, 0, sizeof *out);
+    r = lbrx__device_check(dev, "lbrx_device_wrap", err);
+    if (r != LBRX_OK) return r;
+    if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_wrap: NULL tensor");
+    if (!dev->wrap_host)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "the device cannot wrap host memory (no wrap_host): upload tensor %s instead",
+                            t->name ? t->name : "(unnamed)");
+    if (!lbrx_tensor_is_contiguous(t))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead of wrapping",
+                            t->name ? t->name : "(unnamed)");
+    r = lbrx__device_describe(t, &d, err);
+    if (r != LBRX_OK) return r;
+    d.device = dev;
+    if (d.nbytes == 0) { *out = d; return LBRX_OK; }
+    r = lbrx_tensor_host_region(t, &base, &size, &offset, err);
+    if (r != LBRX_OK) return r;
+    e.message[0] = 0;
+    r = dev->wrap_host(dev->user, base, size, t->storage ? lbrx_storage_writable(t->storage) : 1, &d.buffer, &e);
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "wrap of host memory", size, t->name);
+    d.kind = LBRX_DEVICE_WRAPPED;
+    d.offset = offset;
+    d.capacity = size;
+    d.host = t->data;
+    d.storage = t->storage;
+    lbrx_storage_retain(t->storage);
+    *out = d;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_view(const lbrx_device_tensor *base, const lbrx_tensor *t, lbrx_device_tensor *out,
+                                     lbrx_error *err) {
+    lbrx_device_tensor d;
+    uintptr_t b, p;
+    lbrx_result r;
+    if (out) memset(out, 0, sizeof *out);
+    if (!base || !t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: NULL argument");
+    if ((base->kind != LBRX_DEVICE_WRAPPED && base->kind != LBRX_DEVICE_VIEW) || !base->host)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: the base is not wrapped host memory");
+    if (!lbrx_tensor_is_contiguous(t))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead",
+                            t->name ? t->name : "(unnamed)");
+    r = lbrx__device_describe(t, &d, err);
+    if (r != LBRX_OK) return r;
+    b = (uintptr_t)base->host;
+    p = (uintptr_t)t->data;
+    if (p < b || p - b > base->nbytes || d.nbytes > base->nbytes - (size_t)(p - b))
+        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, LBRX__NO_OFFSET, "tensor %s (%zu bytes) does not lie inside the %zu wrapped bytes",
+                            t->name ? t->name : "(unnamed)", d.nbytes, base->nbytes);
+    d.kind = LBRX_DEVICE_VIEW;
+    d.device = base->device;
+    d.buffer = base->buffer;
+    d.offset = base->offset + (size_t)(p - b);
+    d.capacity = base->capacity;
+    d.host = t->data;
+    *out = d;
+    return LBRX_OK;
+}
+
+LBRXDEF void lbrx_device_tensor_release(lbrx_device_tensor *dt) {
+    if (!dt) return;
+    switch (dt->kind) {
+    case LBRX_DEVICE_OWNED: dt->device->free(dt->device->user, dt->buffer); break;
+    case LBRX_DEVICE_POOLED: lbrx_device_pool_release(dt->pool, dt->buffer, dt->capacity); break;
+    case LBRX_DEVICE_WRAPPED:
+        if (dt->device->unwrap_host) dt->device->unwrap_host(dt->device->user, dt->buffer);
+        lbrx_storage_release(dt->storage);
+        break;
+    case LBRX_DEVICE_NONE: case LBRX_DEVICE_VIEW: break;
+    }
+    memset(dt, 0, sizeof *dt);
+}
+
+/* ---- buffer pool ---- */
+
+LBRXDEF size_t lbrx_device_pool_size_class(size_t size) {
+    size_t p = 256, q, c;
+    if (size <= 256) return 256;
+    if (size > (SIZE_MAX >> 2)) return size;  /* too big to round up safely: exact */
+    while (p <= size / 2) p <<= 1;             /* largest power of two <= size */
+    q = p / 4;
+    c = p + (size - p + q - 1) / q * q;
+    return c;
+}
+
+LBRXDEF lbrx_result lbrx_device_pool_create(lbrx_device_pool **out, const lbrx_device *dev, size_t max_cached_bytes,
+                                            lbrx_error *err) {
+    lbrx_device_pool *p;
+    lbrx_result r;
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_pool_create: out is NULL");
+    *out = 0;
+    r = lbrx__device_check(dev, "lbrx_device_pool_create", err);
+    if (r != LBRX_OK) return r;
+    p = (lbrx_device_pool *)lbrx_alloc(&dev->allocator, sizeof *p, 16);
+    if (!p) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory");
+    memset(p, 0, sizeof *p);
+    p->device = dev;
+    p->max_cached_bytes = max_cached_bytes;
+    *out = p;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, void **buffer, size_t *capacity,
+                                           lbrx_error *err) {
+    size_t cls, i;
+    const lbrx_device *dev;
+    lbrx_error e;
+    lbrx_result r;
+    if (!pool || !buffer || !capacity) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_pool_alloc: NULL argument");
+    dev = pool->device;
+    cls = lbrx_device_pool_size_class(size);
+    for (i = pool->n_cached; i-- > 0;) {
+        if (pool->cached[i].capacity == cls) {
+            *buffer = pool->cached[i].buffer;
+            pool->cached[i] = pool->cached[--pool->n_cached];
+            pool->stats.cached_buffers--;
+            pool->stats.cached_bytes -= cls;
+            pool->stats.hits++;
+            goto handed_out;
+        }
+    }
+    e.message[0] = 0;
+    r = dev->alloc(dev->user, cls, buffer, &e);
+    if (r != LBRX_OK && pool->n_cached > 0) {
+        lbrx_device_pool_trim(pool);
+        r = dev->alloc(dev->user, cls, buffer, &e);
+    }
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "pool alloc", cls, 0);
+    pool->stats.misses++;
+handed_out:
+    pool->stats.live_buffers++;
+    pool->stats.live_bytes += cls;
+    *capacity = cls;
+    return LBRX_OK;
+}
+
+LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity) {
+    const lbrx_device *dev;
+    if (!pool) return;
+    dev = pool->device;
+    pool->stats.live_buffers--;
+    pool->stats.live_bytes -= capacity;
+    if (pool->max_cached_bytes && (capacity > pool->max_cached_bytes ||
+                                   pool->stats.cached_bytes > pool->max_cached_bytes - capacity)) {
+        dev->free(dev->user, buffer);
+        return;
+    }
+    if (pool->n_cached == pool->cap_cached) {
+        size_t n = pool->cap_cached ? pool->cap_cached * 2 : 16, bytes;
+        lbrx__pool_entry *e = 0;
+        if (lbrx_mul_size(n, sizeof *e, &bytes)) e = (lbrx__pool_entry *)lbrx_alloc(&dev->allocator, bytes, 16);
+        if (!e) { dev->free(dev->user, buffer); return; }  /* no room to remember it: free it */
+        if (pool->n_cached) memcpy(e, pool->cached, pool->n_cached * sizeof *e);
+        lbrx_free(&dev->allocator, pool->cached);
+        pool->cached = e;
+        pool->cap_cached = n;
+    }
+    pool->cached[pool->n_cached].buffer = buffer;
+    pool->cached[pool->n_cached].capacity = capacity;
+    pool->n_cached++;
+    pool->stats.cached_buffers++;
+    pool->stats.cached_bytes += capacity;
+}
+
+LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool) {
+    size_t i;
+    if (!pool) return;
+    for (i = 0; i < pool->n_cached; i++) pool->device->free(pool->device->user, pool->cached[i].buffer);
+    pool->n_cached = 0;
+    pool->stats.cached_buffers = 0;
+    pool->stats.cached_bytes = 0;
+}
+
+LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out) {
+    if (!out) return;
+    if (pool) *out = pool->stats;
+    else memset(out, 0, sizeof *out);
+}
+
+LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool) {
+    const lbrx_device *dev;
+    if (!pool) return;
+    dev = pool->device;
+    lbrx_device_pool_trim(pool);
+    lbrx_free(&dev->allocator, pool->cached);
+    lbrx_free(&dev->allocator, pool);
+}
+
+/* ---- host-memory device ---- */
+
+/* A host-backend buffer: its bytes (after this header for allocated buffers, the caller's for
+   wrapped ones) and what the checks need. */
+typedef struct lbrx__host_buffer { unsigned char *data; size_t size; int writable; int wrapped; } lbrx__host_buffer;
+#define LBRX__HOST_HEADER 64  /* keeps the data 64-byte aligned */
+
+LBRX__PRIVATE lbrx_result lbrx__host_alloc(void *user, size_t size, void **buffer, lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b;
+    size_t total;
+    if (!lbrx_add_size(size, LBRX__HOST_HEADER, &total))
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "host device: %zu bytes overflow", size);
+    b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, total, 64);
+    if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory for %zu bytes", size);
+    b->data = (unsigned char *)b + LBRX__HOST_HEADER;
+    b->size = size;
+    b->writable = 1;
+    b->wrapped = 0;
+    h->allocs++;
+    h->live_buffers++;
+    *buffer = b;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__host_free(void *user, void *buffer) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    if (!buffer) return;
+    h->frees++;
+    h->live_buffers--;
+    lbrx_free(&h->allocator, buffer);
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_range(const lbrx__host_buffer *b, size_t offset, size_t size, const char *what,
+                                          lbrx_error *err) {
+    if (!b || offset > b->size || size > b->size - offset)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "host device: %s of [%zu, +%zu) outside a buffer of %zu bytes",
+                            what, offset, size, b ? b->size : 0);
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_upload(void *user, void *buffer, size_t offset, const void *src, size_t size,
+                                           lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b = (lbrx__host_buffer *)buffer;
+    lbrx_result r = lbrx__host_range(b, offset, size, "upload", err);
+    if (r != LBRX_OK) return r;
+    if (!b->writable) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "host device: upload into read-only wrapped memory");
+    if (size) memcpy(b->data + offset, src, size);
+    h->uploads++;
+    h->upload_bytes += size;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_download(void *user, void *buffer, size_t offset, void *dst, size_t size,
+                                             lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b = (lbrx__host_buffer *)buffer;
+    lbrx_result r = lbrx__host_range(b, offset, size, "download", err);
+    if (r != LBRX_OK) return r;
+    if (size) memcpy(dst, b->data + offset, size);
+    h->downloads++;
+    h->download_bytes += size;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE lbrx_result lbrx__host_wrap(void *user, void *base, size_t size, int writable, void **buffer,
+                                         lbrx_error *err) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    lbrx__host_buffer *b;
+    size_t page = lbrx_page_size();
+    if (((uintptr_t)base & (page - 1)) || (size & (page - 1)))
+        return lbrx__errorf(err, LBRX_ERR_BAD_ALIGNMENT, LBRX__NO_OFFSET, "host device: wrap of [%p, +%zu) is not page-aligned", base, size);
+    b = (lbrx__host_buffer *)lbrx_alloc(&h->allocator, sizeof *b, 16);
+    if (!b) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "host device: out of memory");
+    b->data = (unsigned char *)base;
+    b->size = size;
+    b->writable = writable;
+    b->wrapped = 1;
+    h->wraps++;
+    h->live_buffers++;
+    *buffer = b;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__host_unwrap(void *user, void *buffer) {
+    lbrx_device_host *h = (lbrx_device_host *)user;
+    h->unwraps++;
+    h->live_buffers--;
+    lbrx_free(&h->allocator, buffer);
+}
+
+LBRXDEF void lbrx_device_host_init(lbrx_device *dev, lbrx_device_host *host, const lbrx_allocator *allocator) {
+    memset(host, 0, sizeof *host);
+    if (allocator) host->allocator = *allocator;
+    memset(dev, 0, sizeof *dev);
+    dev->user = host;
+    dev->alloc = lbrx__host_alloc;
+    dev->free = lbrx__host_free;
+    dev->upload = lbrx__host_upload;
+    dev->download = lbrx__host_download;
+    dev->wrap_host = lbrx__host_wrap;
+    dev->unwrap_host = lbrx__host_unwrap;
+    dev->allocator = host->allocator;
+}
+
+LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt) {
+    if (!dt || !dt->buffer || !dt->device || dt->device->alloc != lbrx__host_alloc) return 0;
+    return ((lbrx__host_buffer *)dt->buffer)->data + dt->offset;
+}
 
 /* ==== end device interface (implementation) ==== */
 

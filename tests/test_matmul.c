@@ -1,0 +1,262 @@
+/* Matmul: y[n, out] = x[n, in] . W[out, in]^T against a float64 reference written here, for every
+   weight dtype, odd sizes, unaligned and strided operands, thread counts and output ranges. */
+#define LBRX_IMPLEMENTATION
+#include "lbrx.h"
+#include "lbrx_test.h"
+
+static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
+
+/* ---- reference weights: made here from random floats, and dequantized here to double ---- */
+
+static uint16_t ref_f16(float f) { return lbrx_f32_to_f16(f); }
+
+/* Build the bytes of one weight row of dtype dt from k floats (a simple round-to-nearest
+   quantizer of this test's own; the format is GGML's block layout). */
+static void make_row(lbrx_dtype dt, const float *v, int64_t k, unsigned char *dst) {
+    int64_t j, b;
+    switch (dt) {
+    case LBRX_F32: memcpy(dst, v, (size_t)k * 4); break;
+    case LBRX_F16: for (j = 0; j < k; j++) { uint16_t h = ref_f16(v[j]); memcpy(dst + 2 * j, &h, 2); } break;
+    case LBRX_BF16: for (j = 0; j < k; j++) { uint16_t h = lbrx_f32_to_bf16(v[j]); memcpy(dst + 2 * j, &h, 2); } break;
+    case LBRX_Q8_0:
+        for (b = 0; b < k / 32; b++) {
+            float amax = 0, d; uint16_t h; unsigned char *blk = dst + b * 34;
+            for (j = 0; j < 32; j++) if (fabsf(v[b * 32 + j]) > amax) amax = fabsf(v[b * 32 + j]);
+            d = amax / 127; h = ref_f16(d); memcpy(blk, &h, 2);
+            for (j = 0; j < 32; j++) blk[2 + j] = (unsigned char)(signed char)(d > 0 ? floor(v[b * 32 + j] / d + 0.5) : 0);
+        }
+        break;
+    case LBRX_Q4_0:
+        for (b = 0; b < k / 32; b++) {
+            float amax = 0, d; uint16_t h; unsigned char *blk = dst + b * 18;
+            int q[32];
+            for (j = 0; j < 32; j++) if (fabsf(v[b * 32 + j]) > amax) amax = fabsf(v[b * 32 + j]);
+            d = amax / 7; h = ref_f16(d); memcpy(blk, &h, 2);
+            for (j = 0; j < 32; j++) { int t = d > 0 ? (int)floor(v[b * 32 + j] / d + 0.5) + 8 : 8; q[j] = t < 0 ? 0 : t > 15 ? 15 : t; }
+            for (j = 0; j < 16; j++) blk[2 + j] = (unsigned char)(q[j] | (q[j + 16] << 4));
+        }
+        break;
+    case LBRX_Q4_1:
+        for (b = 0; b < k / 32; b++) {
+            float mn = v[b * 32], mx = v[b * 32], d; uint16_t h; unsigned char *blk = dst + b * 20;
+            int q[32];
+            for (j = 0; j < 32; j++) { if (v[b * 32 + j] < mn) mn = v[b * 32 + j]; if (v[b * 32 + j] > mx) mx = v[b * 32 + j]; }
+            d = (mx - mn) / 15; h = ref_f16(d); memcpy(blk, &h, 2); h = ref_f16(mn); memcpy(blk + 2, &h, 2);
+            for (j = 0; j < 32; j++) { int t = d > 0 ? (int)floor((v[b * 32 + j] - mn) / d + 0.5) : 0; q[j] = t < 0 ? 0 : t > 15 ? 15 : t; }
+            for (j = 0; j < 16; j++) blk[4 + j] = (unsigned char)(q[j] | (q[j + 16] << 4));
+        }
+        break;
+    default: break;
+    }
+}
+
+/* f16 to double, written from the IEEE definition (independent of lbrx_f16_to_f32). */
+static double ref_half(const unsigned char *p) {
+    unsigned h = (unsigned)p[0] | ((unsigned)p[1] << 8);
+    int e = (int)((h >> 10) & 31), f = (int)(h & 1023);
+    double v = e == 0 ? ldexp((double)f, -24) : ldexp((double)(f | 1024), e - 25);
+    return (h & 0x8000u) ? -v : v;
+}
+
+static void deq_row(lbrx_dtype dt, const unsigned char *src, int64_t k, double *out) {
+    int64_t j, b;
+    for (j = 0; j < k; j++) {
+        switch (dt) {
+        case LBRX_F32: { float f; memcpy(&f, src + 4 * j, 4); out[j] = f; break; }
+        case LBRX_F16: out[j] = ref_half(src + 2 * j); break;
+        case LBRX_BF16: { uint32_t u = ((uint32_t)src[2 * j] | ((uint32_t)src[2 * j + 1] << 8)) << 16; float f; memcpy(&f, &u, 4); out[j] = f; break; }
+        default: {
+            int t = (int)(j % 32);
+            b = j / 32;
+            if (dt == LBRX_Q8_0) out[j] = ref_half(src + b * 34) * (signed char)src[b * 34 + 2 + t];
+            else if (dt == LBRX_Q4_0) { int q = t < 16 ? (src[b * 18 + 2 + t] & 15) : (src[b * 18 + 2 + t - 16] >> 4); out[j] = ref_half(src + b * 18) * (q - 8); }
+            else { int q = t < 16 ? (src[b * 20 + 4 + t] & 15) : (src[b * 20 + 4 + t - 16] >> 4); out[j] = ref_half(src + b * 20) * q + ref_half(src + b * 20 + 2); }
+        }
+        }
+    }
+}
+
+/* ---- one case ---- */
+
+typedef struct mcase {
+    lbrx_dtype dt;
+    int64_t out, k, n;
+    int w_misalign, x_misalign;   /* byte offsets that make the pointers unaligned */
+    int64_t w_pad, x_pad, y_pad;  /* extra bytes between rows (strided views) */
+} mcase;
+
+static const lbrx_dtype all_dtypes[6] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1 };
+
+/* Runs the case with thread counts 1..3 and two splits into ranges; checks against the float64
+   reference with a bound derived from the arithmetic, and that all runs are bit-identical.
+   Returns the number of failed checks. */
+static int run_case(const mcase *c, unsigned long long seed) {
+    lt_rng rng; size_t rb = 0;
+    int64_t o, i, j, wstride, xstride, ystride;
+    unsigned char *wbuf, *xbuf, *ybuf, *ybuf2;
+    float *v;
+    double *wd;
+    lbrx_tensor w, x, y;
+    lbrx_context *ctx;
+    int fails = 0, t;
+    int quant = lbrx_dtype_is_quantized(c->dt);
+    rng.s = seed * 2654435761ULL + 12345;
+    lbrx_row_bytes(c->dt, c->k, &rb);
+    wstride = (int64_t)rb + c->w_pad;
+    xstride = c->k * 4 + c->x_pad;
+    ystride = c->out * 4 + c->y_pad;
+    wbuf = (unsigned char *)malloc((size_t)(wstride * c->out + 64));
+    xbuf = (unsigned char *)malloc((size_t)(xstride * c->n + 64));
+    ybuf = (unsigned char *)malloc((size_t)(ystride * c->n + 64));
+    ybuf2 = (unsigned char *)malloc((size_t)(ystride * c->n + 64));
+    v = (float *)malloc((size_t)(c->k + 1) * 4);
+    wd = (double *)malloc((size_t)(c->out * c->k + 1) * 8);
+    for (o = 0; o < c->out; o++) {
+        for (j = 0; j < c->k; j++) v[j] = lt_uniform(&rng) * (1.0f + (float)(o % 3));
+        make_row(c->dt, v, c->k, wbuf + c->w_misalign + o * wstride);
+        deq_row(c->dt, wbuf + c->w_misalign + o * wstride, c->k, wd + o * c->k);
+    }
+    for (i = 0; i < c->n; i++)
+        for (j = 0; j < c->k; j++) { float f = lt_uniform(&rng) * 2.0f; memcpy(xbuf + c->x_misalign + i * xstride + 4 * j, &f, 4); }
+    memset(&w, 0, sizeof w); memset(&x, 0, sizeof x); memset(&y, 0, sizeof y);
+    w.dtype = c->dt; w.ndim = 2; w.shape[0] = c->out; w.shape[1] = c->k; w.stride[0] = wstride; w.stride[1] = quant ? 0 : (int64_t)lbrx_dtype_block_bytes(c->dt);
+    w.data = wbuf + c->w_misalign;
+    /* x as [n/?, ?, k] when n splits, to exercise the flattening of leading dimensions */
+    x.dtype = LBRX_F32; y.dtype = LBRX_F32;
+    if (c->n % 3 == 0 && c->n > 3) {
+        x.ndim = 3; x.shape[0] = c->n / 3; x.shape[1] = 3; x.shape[2] = c->k; x.stride[0] = 3 * xstride; x.stride[1] = xstride; x.stride[2] = 4;
+        y.ndim = 3; y.shape[0] = c->n / 3; y.shape[1] = 3; y.shape[2] = c->out; y.stride[0] = 3 * ystride; y.stride[1] = ystride; y.stride[2] = 4;
+    } else {
+        x.ndim = 2; x.shape[0] = c->n; x.shape[1] = c->k; x.stride[0] = xstride; x.stride[1] = 4;
+        y.ndim = 2; y.shape[0] = c->n; y.shape[1] = c->out; y.stride[0] = ystride; y.stride[1] = 4;
+    }
+    x.data = xbuf + c->x_misalign;
+    y.data = ybuf;
+    if (lbrx_context_create(&ctx, NULL, NULL) != LBRX_OK) { fails++; goto done; }
+    for (t = 1; t <= 3; t++) {
+        lbrx_error err;
+        unsigned char *dst = t == 1 ? ybuf : ybuf2;
+        memset(dst, 0xAB, (size_t)(ystride * c->n + 64));
+        y.data = dst;
+        lbrx_context_set_threads(ctx, t);
+        if (t == 3 && c->out > 2) {
+            /* three ranges of a host-side split */
+            int64_t a = c->out / 3, b2 = 2 * c->out / 3 + 1;
+            if (lbrx_matmul_rows(ctx, &w, &x, &y, 0, a, &err) != LBRX_OK || lbrx_matmul_rows(ctx, &w, &x, &y, a, b2, &err) != LBRX_OK ||
+                lbrx_matmul_rows(ctx, &w, &x, &y, b2, c->out, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
+        } else if (lbrx_matmul(ctx, &w, &x, &y, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
+        if (t > 1) {
+            for (i = 0; i < c->n; i++)
+                if (memcmp(ybuf + i * ystride, ybuf2 + i * ystride, (size_t)c->out * 4) != 0) {
+                    fails++;
+                    fprintf(stderr, "  %s out %lld k %lld n %lld: %d threads differ from 1 thread in row %lld\n", lbrx_dtype_name(c->dt),
+                            (long long)c->out, (long long)c->k, (long long)c->n, t, (long long)i);
+                    break;
+                }
+        }
+    }
+    /* padding between y rows untouched */
+    if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  y padding overwritten\n"); }
+    for (i = 0; i < c->n && fails < 5; i++) {
+        const float *xr = (const float *)(void *)(xbuf + c->x_misalign + i * xstride);
+        for (o = 0; o < c->out; o++) {
+            double ref = 0, mag = 0, qerr = 0, got, tol;
+            float yv;
+            int64_t b;
+            for (j = 0; j < c->k; j++) { float xv; memcpy(&xv, (const unsigned char *)xr + 4 * j, 4); ref += (double)xv * wd[o * c->k + j]; mag += fabs((double)xv * wd[o * c->k + j]); }
+            if (quant) {
+                /* x is quantized to int8 with scale amax/127 per block: each x value moves by at most
+                   half a step, amax/254, and the int8 scale itself is an f32 rounding of amax/127 */
+                for (b = 0; b < c->k / 32; b++) {
+                    double amax = 0, wsum = 0;
+                    for (j = b * 32; j < b * 32 + 32; j++) { float xv; memcpy(&xv, (const unsigned char *)xr + 4 * j, 4); if (fabs(xv) > amax) amax = fabs(xv); wsum += fabs(wd[o * c->k + j]); }
+                    qerr += (amax / 254.0) * (1 + 1e-6) * wsum;
+                }
+            }
+            /* f32 accumulation: at most (k + 4) roundings of relative size 2^-24 on the sum of magnitudes */
+            tol = qerr + ((double)c->k + 4) * ldexp(1.0, -24) * (mag + qerr) + 1e-30;
+            memcpy(&yv, ybuf + i * ystride + 4 * o, 4);
+            got = yv;
+            if (!(fabs(got - ref) <= tol)) {
+                fails++;
+                fprintf(stderr, "  %s out %lld k %lld n %lld: y[%lld][%lld] = %.9g, reference %.9g, tolerance %.3g\n", lbrx_dtype_name(c->dt),
+                        (long long)c->out, (long long)c->k, (long long)c->n, (long long)i, (long long)o, got, ref, tol);
+                break;
+            }
+        }
+    }
+    lbrx_context_destroy(ctx);
+done:
+    free(wbuf); free(xbuf); free(ybuf); free(ybuf2); free(v); free(wd);
+    return fails;
+}
+
+static void test_matmul_sizes(void) {
+    static const int64_t ks_float[] = { 172, 32, 1, 7, 256 }, ks_quant[] = { 32, 96, 256, 512 };
+    static const int64_t ns[] = { 1, 3, 17, 513, 2, 8 };
+    int d, a, b, seed = 1;
+    for (d = 0; d < 6; d++) {
+        lbrx_dtype dt = all_dtypes[d];
+        int quant = lbrx_dtype_is_quantized(dt);
+        for (a = 0; a < (quant ? 4 : 5); a++)
+            for (b = 0; b < 6; b++) {
+                mcase c;
+                memset(&c, 0, sizeof c);
+                c.dt = dt;
+                c.k = quant ? ks_quant[a] : ks_float[a];
+                c.n = ns[b];
+                c.out = (c.n == 513 || slow()) ? 37 : 75;
+                if (c.n == 513 && slow() && c.k > 100) continue;
+                LT_CHECKF(run_case(&c, (unsigned long long)seed++) == 0, "%s k=%lld n=%lld", lbrx_dtype_name(dt), (long long)c.k, (long long)c.n);
+            }
+    }
+}
+
+static void test_matmul_out1_and_layouts(void) {
+    int d, seed = 100;
+    for (d = 0; d < 6; d++) {
+        lbrx_dtype dt = all_dtypes[d];
+        int quant = lbrx_dtype_is_quantized(dt);
+        mcase c;
+        memset(&c, 0, sizeof c);
+        c.dt = dt; c.k = quant ? 64 : 172;
+        c.out = 1; c.n = 1;
+        LT_CHECK(run_case(&c, (unsigned long long)seed++) == 0);
+        c.out = 1; c.n = 17;
+        LT_CHECK(run_case(&c, (unsigned long long)seed++) == 0);
+        /* unaligned weights and x, padded rows (strided views) */
+        c.out = 45; c.n = 3; c.w_misalign = 3; c.x_misalign = 2; c.w_pad = 5; c.x_pad = 12; c.y_pad = 8;
+        LT_CHECK(run_case(&c, (unsigned long long)seed++) == 0);
+        c.n = 21;
+        LT_CHECK(run_case(&c, (unsigned long long)seed++) == 0);
+    }
+}
+
+static void test_matmul_errors(void) {
+    lbrx_context *ctx;
+    lbrx_tensor w, x, y;
+    lbrx_error err;
+    int64_t ks[2] = { 4, 256 }, ws[2] = { 4, 32 }, xs[2] = { 2, 32 }, ys[2] = { 2, 4 }, ybad[2] = { 2, 5 };
+    LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_Q4_K, 2, ks, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_UNSUPPORTED);
+    lbrx_tensor_release(&w);
+    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_Q8_0, 2, ws, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_rows(ctx, &w, &x, &y, 3, 5, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul(NULL, &w, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    lbrx_tensor_release(&y);
+    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT && strstr(err.message, "y rows") != NULL);
+    lbrx_tensor_release(&w); lbrx_tensor_release(&x); lbrx_tensor_release(&y);
+    lbrx_context_destroy(ctx);
+}
+
+int main(void) {
+    LT_RUN(test_matmul_sizes);
+    LT_RUN(test_matmul_out1_and_layouts);
+    LT_RUN(test_matmul_errors);
+    return lt_finish();
+}

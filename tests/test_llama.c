@@ -33,13 +33,6 @@ static const char *published_seeded =
 
 static int lt_slow(void) { return getenv("LT_SLOW") && *getenv("LT_SLOW"); }
 
-/* A scratch file path under $LT_TMP (or the current directory). */
-static const char *tmp_path(char *buf, size_t n, const char *name) {
-    const char *d = getenv("LT_TMP");
-    snprintf(buf, n, "%s/llama_%s", d && *d ? d : ".", name);
-    return buf;
-}
-
 /* The whole contents of a stream (rewound), NUL-terminated, malloc'ed. */
 static char *slurp(FILE *f) {
     long n;
@@ -61,7 +54,7 @@ static int run_llama(char **out_text, char **log_text, const char *a0, ...) {
     int argc = 0, rc;
     va_list ap;
     const char *a;
-    FILE *out = tmpfile(), *log = tmpfile();
+    FILE *out = fopen(lt_tmp_path("llama_stdout.txt"), "w+b"), *log = fopen(lt_tmp_path("llama_stderr.txt"), "w+b");
     argv[argc++] = (char *)"llama";
     va_start(ap, a0);
     for (a = a0; a && argc < 31; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
@@ -73,6 +66,8 @@ static int run_llama(char **out_text, char **log_text, const char *a0, ...) {
     if (log_text) *log_text = slurp(log);
     fclose(out);
     fclose(log);
+    remove(lt_tmp_path("llama_stdout.txt"));
+    remove(lt_tmp_path("llama_stderr.txt"));
     return rc;
 }
 
@@ -240,7 +235,7 @@ static void test_tokenizer_hostile_bin(void) {
     float sc = 0.0f;
     size_t n = 0;
     int i;
-    tmp_path(path, sizeof path, "tok.bin");
+    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_tok.bin"));
     /* a good 3-token tokenizer: max 2, "a" "b" "ab" */
 #define PUT(x) do { memcpy(buf + n, &(x), 4); n += 4; } while (0)
     v = 2; PUT(v);
@@ -346,8 +341,8 @@ static void test_stories_logits(void) {
     snprintf(q8, sizeof q8, "%s", p);
     if (!(p = lt_shared_path(STORIES_Q4))) LT_SKIP("shared test data absent: " STORIES_Q4);
     snprintf(q4, sizeof q4, "%s", p);
-    tmp_path(la, sizeof la, "a.f32"); tmp_path(lb, sizeof lb, "b.f32");
-    tmp_path(lc, sizeof lc, "c.f32"); tmp_path(ld, sizeof ld, "d.f32");
+    snprintf(la, sizeof la, "%s", lt_tmp_path("llama_a.f32")); snprintf(lb, sizeof lb, "%s", lt_tmp_path("llama_b.f32"));
+    snprintf(lc, sizeof lc, "%s", lt_tmp_path("llama_c.f32")); snprintf(ld, sizeof ld, "%s", lt_tmp_path("llama_d.f32"));
     LT_CHECK(run_llama(0, 0, bin_path, "-z", tok_path, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", la, "--threads", "1", (char *)0) == 0);
     LT_CHECK(run_llama(0, 0, f32, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", lb, "--threads", "1", (char *)0) == 0);
     LT_CHECK(run_llama(0, 0, q8, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", lc, "--threads", "1", (char *)0) == 0);
@@ -481,7 +476,7 @@ static void test_oracle_transformers(void) {
         LT_CHECK(llama_state_init(&s, &m, o.n_prompt, o.n_greedy, kv, 0, 0, &err) == LBRX_OK);
         LT_CHECK(llama_sampler_init(&smp, 1000, 0.0f, 0.9f, 1, &err) == LBRX_OK);
         {
-            FILE *out = tmpfile();
+            FILE *out = fopen(lt_tmp_path("llama_greedy.txt"), "w+b");
             char *text, expect[1024];
             size_t el = 0;
             LT_CHECK(llama_generate(&m, &s, &smp, o.greedy, o.n_prompt, o.n_greedy - 1, out, 0, &st, &err) == LBRX_OK);
@@ -490,6 +485,7 @@ static void test_oracle_transformers(void) {
             LT_CHECKF(text && !strcmp(text, expect), "kv %s: got \"%s\", transformers \"%s\"", lbrx_dtype_name(kv), text ? text : "", expect);
             free(text);
             if (out) fclose(out);
+            remove(lt_tmp_path("llama_greedy.txt"));
         }
         llama_sampler_free(&smp);
         llama_state_free(&s, &m);
@@ -506,7 +502,7 @@ static void test_ollama_tiny(void) {
     size_t n, i;
     int finite = 1;
     snprintf(p, sizeof p, "%s", path);
-    tmp_path(lg, sizeof lg, "tiny.f32");
+    snprintf(lg, sizeof lg, "%s", lt_tmp_path("llama_tiny.f32"));
     LT_CHECK(run_llama(&text, 0, p, "-t", "0", "-n", "12", "-i", "Hello world", "--logits", lg, "--threads", "1", (char *)0) == 0);
     LT_CHECKF(text && !strncmp(text, "Hello world", 11) && strlen(text) > 12, "\"%s\"", text ? text : "");
     l = read_floats(lg, &n);
@@ -626,7 +622,7 @@ static void test_hostile_gguf_models(void) {
     llama_model m;
     lbrx_error err;
     size_t i;
-    tmp_path(path, sizeof path, "model.gguf");
+    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_model.gguf"));
     LT_CHECKF(write_model(path, BREAK_NONE, &err) == LBRX_OK, "%s", err.message);
     LT_CHECKF(llama_load(&m, path, 0, &err) == LBRX_OK, "%s", err.message);
     if (m.layers) {
@@ -669,7 +665,7 @@ static void test_hostile_bin_models(void) {
         { 2, 100000, 0, LBRX_ERR_BAD_VALUE }, { -1, 0, 4, LBRX_ERR_SIZE_MISMATCH }, { 5, -50, 0, LBRX_ERR_SIZE_MISMATCH },
         { 6, -1, 0, LBRX_ERR_BAD_VALUE }, { -1, 0, 28 + floats * 4 - 20, LBRX_ERR_TRUNCATED },
     };
-    tmp_path(path, sizeof path, "model.bin");
+    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_model.bin"));
     if (!file) { LT_CHECK(0); return; }
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int32_t hh[7];
@@ -708,12 +704,11 @@ static void test_hostile_hf_config(void) {
     llama_model m;
     lbrx_error err;
     size_t i;
-    tmp_path(dir, sizeof dir, "hf.safetensors");
+    snprintf(dir, sizeof dir, "%s", lt_tmp_path("llama_hf.safetensors"));
     /* the config beside a .safetensors path that is never opened: config.json is read first */
     for (i = 0; i < sizeof configs / sizeof configs[0]; i++) {
         lbrx_result r;
-        const char *d = getenv("LT_TMP");
-        snprintf(path, sizeof path, "%s/config.json", d && *d ? d : ".");
+        snprintf(path, sizeof path, "%s", lt_tmp_path("config.json"));
         write_file(path, configs[i], strlen(configs[i]));
         memset(&err, 0, sizeof err);
         r = llama_load(&m, dir, 0, &err);

@@ -637,17 +637,18 @@ LLAMA_FN lbrx_result llama_check_shape(const lbrx_tensor *t, const char *name, i
     return LBRX_OK;
 }
 
-/* Make a weight usable: norms become F32 heap copies (aligned), matmul weights of other
-   dtypes are converted once (to Q8_0 when rows allow, else F32). Adds the bytes a token reads. */
+/* Make a weight usable as it lies where lbrx's kernels take it (norms in F32, F16 or BF16;
+   matmul weights in lbrx_matmul's dtypes); other dtypes are converted once (matmul weights to
+   Q8_0 when rows allow, else F32). Adds the bytes a token reads. */
 LLAMA_FN lbrx_result llama_prepare(llama_model *m, lbrx_tensor *t, int is_norm, const char *name, lbrx_error *err) {
     lbrx_tensor c;
     lbrx_dtype to;
     size_t nb = 0;
     lbrx_result r;
-    if (is_norm) to = LBRX_F32;
+    if (is_norm) to = t->dtype == LBRX_F16 || t->dtype == LBRX_BF16 ? t->dtype : LBRX_F32;
     else if (lbrx_matmul_supports(t->dtype)) to = t->dtype;
     else to = t->shape[t->ndim - 1] % 32 == 0 ? LBRX_Q8_0 : LBRX_F32;
-    if (to != t->dtype || is_norm) {
+    if (to != t->dtype) {
         r = lbrx_tensor_convert(t, to, &c, 0, err);
         if (r != LBRX_OK) {
             if (err) {

@@ -541,9 +541,9 @@ static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
     r = lbrx_gguf_writer_add_str(w, "general.architecture", mutate == BREAK_ARCH ? "gpt2" : "llama", err);
     if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.embedding_length", mutate == BREAK_EMBD_HEADS ? 15 : D, err);
     if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.feed_forward_length", F, err);
-    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.block_count", mutate == BREAK_LAYERS ? 1000000u : L, err);
-    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.attention.head_count", mutate == BREAK_HEADS0 ? 0u : mutate == BREAK_HEADS_KV ? 4u : H, err);
-    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.attention.head_count_kv", mutate == BREAK_KV0 ? 0u : mutate == BREAK_HEADS_KV ? 3u : KV, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.block_count", mutate == BREAK_LAYERS ? 1000000u : (uint32_t)L, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.attention.head_count", mutate == BREAK_HEADS0 ? 0u : mutate == BREAK_HEADS_KV ? 4u : (uint32_t)H, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.attention.head_count_kv", mutate == BREAK_KV0 ? 0u : mutate == BREAK_HEADS_KV ? 3u : (uint32_t)KV, err);
     if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.context_length", mutate == BREAK_CTX0 ? 0u : 64u, err);
     if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.rope.dimension_count", mutate == BREAK_ROPE_DIM ? 4u : (uint32_t)(D / H), err);
     if (!r) r = lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", mutate == BREAK_EPS ? 0.0f : 1e-5f, err);

@@ -980,7 +980,7 @@ LLAMA_FN lbrx_result llama_forward(const llama_model *m, llama_state *s, const i
 /* An integer hyper-parameter in [lo, hi]; missing keys give def, or an error when def < 0. */
 LLAMA_FN lbrx_result llama_gguf_int(const lbrx_gguf *g, const char *key, int64_t def, int64_t lo, int64_t hi, int *out,
                                     lbrx_error *err) {
-    int64_t v;
+    int64_t v = 0;
     lbrx_result r = lbrx_gguf_get_int(g, key, &v, err);
     if (r == LBRX_ERR_NOT_FOUND && def >= 0) v = def;
     else if (r == LBRX_ERR_NOT_FOUND) return llama_errorf(err, r, "metadata %s is missing", key);

@@ -191,6 +191,9 @@ LBRXDEF lbrx_result lbrx_gguf_get_tensor(const lbrx_gguf *g, const char *name, l
 /* "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "str", "arr", "u64", "i64", "f64";
    "invalid" for other values. */
 LBRXDEF const char *lbrx_gguf_type_name(lbrx_gguf_type t);
+/* Bytes of one value of a fixed-size type (1 for u8, i8 and bool ... 8 for u64, i64, f64); 0 for
+   STRING, ARRAY and invalid values. */
+LBRXDEF size_t lbrx_gguf_type_size(lbrx_gguf_type t);
 
 /* ---- writer ---- */
 
@@ -401,8 +404,7 @@ LBRX__GGUF_PRIVATE int lbrx__gguf_align_up(uint64_t x, uint64_t a, uint64_t *out
     return 1;
 }
 
-/* Encoded bytes of one scalar of a fixed-size type; 0 for STRING and ARRAY. */
-LBRX__GGUF_PRIVATE size_t lbrx__gguf_type_size(lbrx_gguf_type t) {
+LBRXDEF size_t lbrx_gguf_type_size(lbrx_gguf_type t) {
     static const unsigned char size[LBRX_GGUF_TYPE_COUNT] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
     return (unsigned)t < LBRX_GGUF_TYPE_COUNT ? size[t] : 0;
 }
@@ -486,7 +488,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_string(lbrx__gguf_cursor *c, lbrx_gguf
 
 /* Bytes of the smallest encoded element of a type (a string is at least its length field). */
 LBRX__GGUF_PRIVATE uint64_t lbrx__gguf_min_size(const lbrx__gguf_cursor *c, lbrx_gguf_type t) {
-    return t == LBRX_GGUF_STRING ? (c->v1 ? 4u : 8u) : lbrx__gguf_type_size(t);
+    return t == LBRX_GGUF_STRING ? (c->v1 ? 4u : 8u) : lbrx_gguf_type_size(t);
 }
 
 LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_check_bools(lbrx__gguf_cursor *c, uint64_t n) {
@@ -533,15 +535,15 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_value(lbrx__gguf_cursor *c, lbrx_gguf_
             *n_strs += n;  /* cannot overflow: each string took at least 4 bytes of the file */
             return LBRX_OK;
         }
-        bytes = n * lbrx__gguf_type_size(kv->elem_type);  /* <= remaining bytes, checked above */
+        bytes = n * lbrx_gguf_type_size(kv->elem_type);  /* <= remaining bytes, checked above */
         if (kv->elem_type == LBRX_GGUF_BOOL && (r = lbrx__gguf_check_bools(c, n)) != LBRX_OK) return r;
         c->pos += bytes;
         return LBRX_OK;
     }
-    if ((r = lbrx__gguf_need(c, lbrx__gguf_type_size(kv->type), "value")) != LBRX_OK) return r;
+    if ((r = lbrx__gguf_need(c, lbrx_gguf_type_size(kv->type), "value")) != LBRX_OK) return r;
     if (kv->type == LBRX_GGUF_BOOL && (r = lbrx__gguf_check_bools(c, 1)) != LBRX_OK) return r;
     kv->data = c->p + c->pos;
-    c->pos += lbrx__gguf_type_size(kv->type);
+    c->pos += lbrx_gguf_type_size(kv->type);
     return LBRX_OK;
 }
 
@@ -1075,7 +1077,7 @@ LBRX__GGUF_PRIVATE int lbrx__gguf_values_size(lbrx_gguf_type t, const void *valu
     uint64_t i;
     if (t != LBRX_GGUF_STRING) {
         if (count > (uint64_t)SIZE_MAX) return 0;
-        return lbrx_mul_size((size_t)count, lbrx__gguf_type_size(t), out);
+        return lbrx_mul_size((size_t)count, lbrx_gguf_type_size(t), out);
     }
     for (i = 0; i < count; i++) {
         const lbrx_gguf_str *s = (const lbrx_gguf_str *)values + i;

@@ -221,6 +221,40 @@ static void test_rank0_and_empty(void) {
     add_totals(&h);
 }
 
+/* An output tensor: allocated on the device, written by a "kernel" (CPU code on the host
+   backend), read back; no upload. */
+static void test_tensor_alloc(void) {
+    lbrx_device dev;
+    lbrx_device_host h;
+    lbrx_device_pool *pool;
+    lbrx_device_tensor y, q, z;
+    lbrx_tensor back;
+    lbrx_error err;
+    int64_t shape[2] = {3, 7}, qshape[2] = {2, 64}, bad[1] = {33}, zshape[2] = {4, 0};
+    float *p;
+    int i, bad_n = 0;
+    lbrx_device_host_init(&dev, &h, NULL);
+    LT_CHECK(lbrx_device_pool_create(&pool, &dev, 0, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_device_tensor_alloc(&dev, pool, LBRX_F32, 2, shape, &y, NULL) == LBRX_OK);
+    LT_CHECK(y.kind == LBRX_DEVICE_POOLED && y.nbytes == 84 && y.row_bytes == 28 && y.nrows == 3 && y.capacity == 256);
+    p = (float *)lbrx_device_host_data(&y);
+    for (i = 0; i < 21; i++) p[i] = (float)i * 0.5f;
+    LT_CHECK(lbrx_device_to_host(&y, &back, NULL) == LBRX_OK);
+    for (i = 0; i < 21; i++) bad_n += ((float *)back.data)[i] != (float)i * 0.5f;
+    LT_CHECK(bad_n == 0 && back.shape[0] == 3 && back.shape[1] == 7);
+    lbrx_tensor_release(&back);
+    LT_CHECK(lbrx_device_tensor_alloc(&dev, NULL, LBRX_Q4_0, 2, qshape, &q, NULL) == LBRX_OK);
+    LT_CHECK(q.kind == LBRX_DEVICE_OWNED && q.nbytes == 72 && q.row_bytes == 36 && q.block_size == 32 && q.block_bytes == 18);
+    LT_CHECK(lbrx_device_tensor_alloc(&dev, NULL, LBRX_Q8_0, 1, bad, &z, &err) == LBRX_ERR_BAD_SHAPE && strstr(err.message, "block"));
+    LT_CHECK(lbrx_device_tensor_alloc(&dev, NULL, LBRX_F32, 2, zshape, &z, NULL) == LBRX_OK && z.kind == LBRX_DEVICE_NONE);
+    LT_CHECK(h.uploads == 0 && h.allocs == 2);
+    lbrx_device_tensor_release(&q);
+    lbrx_device_tensor_release(&y);
+    lbrx_device_pool_destroy(pool);
+    LT_CHECK(h.live_buffers == 0 && h.allocs == h.frees);
+    add_totals(&h);
+}
+
 /* Write `n` bytes of a pattern to a file in LT_TMP and map it. */
 static lbrx_storage *map_pattern_file(const char *name, size_t n, char *path, size_t path_size) {
     lbrx_storage *s = NULL;
@@ -505,6 +539,7 @@ int main(void) {
     LT_RUN(test_round_trips);
     LT_RUN(test_transposed_view);
     LT_RUN(test_rank0_and_empty);
+    LT_RUN(test_tensor_alloc);
     LT_RUN(test_zero_copy_mapped);
     LT_RUN(test_wrap_refusals);
     LT_RUN(test_pool);

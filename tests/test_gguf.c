@@ -821,10 +821,12 @@ static void test_writer_refusals(void) {
     LT_CHECK(lbrx_gguf_writer_add_u32(w, "general.alignment", 24, &e) == LBRX_ERR_BAD_ALIGNMENT);
     LT_CHECK(lbrx_gguf_writer_add_array(w, "nest", LBRX_GGUF_ARRAY, &u64, 1, &e) == LBRX_ERR_INVALID_ARGUMENT);
     LT_CHECK(lbrx_gguf_writer_add_u32(w, "k", 1, &e) == LBRX_OK && lbrx_gguf_writer_add_u32(w, "k", 2, &e) == LBRX_OK);
-    f = tmpfile();
+    f = fopen(lt_tmp_path("gguf_refused.gguf"), "wb");
+    LT_CHECK(f != NULL);
     if (f) {
         LT_CHECK(lbrx_gguf_writer_write(w, f, &e) == LBRX_ERR_DUPLICATE && strstr(e.message, "'k'"));
         fclose(f);
+        remove(lt_tmp_path("gguf_refused.gguf"));
     }
     lbrx_gguf_writer_destroy(w);
 }

@@ -1,0 +1,599 @@
+/* convert - convert and quantize model files between GGUF and safetensors.
+
+       cc -O2 -march=native examples/convert.c -o convert -lm
+       ./convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]
+
+   IN    a GGUF file, a safetensors file, or a sharded checkpoint's model.safetensors.index.json
+         (the format is found from the content, not the name)
+   OUT   *.gguf (any --type) or *.safetensors (f32, f16, bf16)
+
+   WHICH TENSORS GET --type
+       GGUF output: 2-D float or quantized tensors get --type when their rows fit its block size
+       (32 for q8_0/q4_0/q4_1); the rest of the float tensors (norms and other 1-D tensors, 2-D
+       tensors with odd row lengths, other ranks) are written as f32, as llama.cpp does. Tensors
+       whose name matches a --keep PATTERN (shell-style: * and ?) keep their own float type (f32,
+       f16 or bf16; anything else becomes f32). Integer tensors are copied unchanged.
+       safetensors output: every float tensor gets --type (except --keep matches).
+       Quantizing uses lbrx's GGML-exact reference quantizers: converting GGML's
+       stories260K-f32.gguf to q8_0 gives the same bytes as GGML's own quantizer.
+
+   METADATA
+       GGUF input: every key is copied (in order), then general.file_type (llama_ftype of --type)
+       and, when a tensor is quantized, general.quantization_version = 2 are set.
+       safetensors input with a Hugging Face config.json beside it whose model_type is "llama"
+       (or architectures lists LlamaForCausalLM): the tensors get GGUF llama names and the
+       llama.* hyper-parameters are written:
+           model.embed_tokens.weight                 -> token_embd.weight
+           model.layers.N.input_layernorm.weight     -> blk.N.attn_norm.weight
+           model.layers.N.self_attn.q_proj.weight    -> blk.N.attn_q.weight       (rows permuted, below)
+           model.layers.N.self_attn.k_proj.weight    -> blk.N.attn_k.weight       (rows permuted, below)
+           model.layers.N.self_attn.v_proj.weight    -> blk.N.attn_v.weight
+           model.layers.N.self_attn.o_proj.weight    -> blk.N.attn_output.weight
+           model.layers.N.post_attention_layernorm.weight -> blk.N.ffn_norm.weight
+           model.layers.N.mlp.gate_proj.weight       -> blk.N.ffn_gate.weight
+           model.layers.N.mlp.up_proj.weight         -> blk.N.ffn_up.weight
+           model.layers.N.mlp.down_proj.weight       -> blk.N.ffn_down.weight
+           model.norm.weight                         -> output_norm.weight
+           lm_head.weight                            -> output.weight  (absent when the embeddings
+                                                        are tied: then use token_embd.weight)
+           *.rotary_emb.inv_freq                     (dropped)
+       config.json -> llama.context_length (max_position_embeddings), llama.embedding_length
+       (hidden_size), llama.block_count (num_hidden_layers), llama.feed_forward_length
+       (intermediate_size), llama.attention.head_count (num_attention_heads),
+       llama.attention.head_count_kv (num_key_value_heads, default head_count),
+       llama.rope.dimension_count (head_dim, default hidden_size / heads),
+       llama.attention.layer_norm_rms_epsilon (rms_norm_eps, f32), llama.rope.freq_base
+       (rope_theta, f32, when given), llama.vocab_size (vocab_size); all integers as u32.
+       There is no tokenizer conversion: --vocab VOCAB.gguf copies every tokenizer.* key of a
+       GGUF file (e.g. llama.cpp's ggml-vocab-llama-spm.gguf) into the output.
+
+   ROPE CONVENTION OF THE GGUF OUTPUT (for examples/llama.c and anyone reading these files)
+       The output follows llama.cpp's GGUF llama layout: inside each head of Q and K, RoPE rotates
+       ADJACENT pairs (x[2i], x[2i+1]) by theta_i = pos * freq_base^(-2i/head_dim) -- GGML's
+       "normal" rope mode, the one llama2.c's run.c uses, and what every llama GGUF from
+       llama.cpp (and stories260K) expects. Hugging Face llama checkpoints instead rotate the
+       pairs (x[i], x[i + head_dim/2]) ("rotate_half", NeoX style), so convert permutes the rows
+       of q_proj (per num_attention_heads) and k_proj (per num_key_value_heads) exactly as
+       llama.cpp's convert_hf_to_gguf.py does: with D = head_dim,
+           output row h*D + 2*j + s  =  input row h*D + s*D/2 + j     (s in {0,1}, j < D/2).
+       After this, interleaved-pair RoPE on the GGUF weights equals rotate_half RoPE on the HF
+       weights (up to the same fixed permutation of Q and K components, which the attention
+       scores do not see). GGUF inputs are never permuted.
+
+   Progress goes to stderr for inputs over 64 MiB; a summary line to stdout. Errors: one line on
+   stderr starting "error:", exit 1. (tests/test_tools.c includes this file with
+   LBRX_EXAMPLE_NO_MAIN and calls convert_main.) */
+#define LBRX_IMPL
+#include "lbrx_gguf.h"
+#include "lbrx_safetensors.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+
+#define CV_PROGRESS_BYTES ((uint64_t)64 << 20)
+#define CV_MAX_KEEP 16
+
+typedef struct cv_tensor {
+    char name[256];             /* output name */
+    lbrx_tensor src;            /* the input tensor (own storage reference) */
+    lbrx_dtype out;             /* output dtype */
+    int64_t permute_heads;      /* > 0: Q/K rows permuted per this many heads (HF llama) */
+} cv_tensor;
+
+typedef struct cv_job {
+    const char *in, *out, *vocab, *name;
+    lbrx_dtype type;
+    const char *keep[CV_MAX_KEEP];
+    int n_keep;
+    lbrx_gguf *gguf;            /* input, one of these two */
+    lbrx_safetensors *st;
+    lbrx_json *config;          /* HF config.json when the input is an HF llama checkpoint */
+    cv_tensor *t;
+    size_t n;
+    float *scratch;             /* one row of floats, the longest row */
+    uint64_t total_bytes, done_bytes;
+    size_t n_quantized;
+    FILE *log;                  /* progress */
+    char error[512];
+} cv_job;
+
+/* Shell-style match of * and ? (iterative, backtracking to the last star). */
+static int cv_glob(const char *pat, const char *s) {
+    const char *star = 0, *resume = 0;
+    while (*s) {
+        if (*pat == '*') { star = pat++; resume = s; }
+        else if (*pat == '?' || *pat == *s) { pat++; s++; }
+        else if (star) { pat = star + 1; s = ++resume; }
+        else return 0;
+    }
+    while (*pat == '*') pat++;
+    return *pat == 0;
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int cv_fail(cv_job *job, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(job->error, sizeof job->error, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+/* Fill a library error from a callback (the convert-side failures of a row). */
+static lbrx_result cv_error(lbrx_error *err, lbrx_result r, const char *what, const char *name, const char *dtype) {
+    if (err) {
+        err->result = r;
+        err->offset = UINT64_MAX;
+        snprintf(err->message, sizeof err->message, "tensor '%.100s': %s %s (%s)", name, what, dtype, lbrx_result_str(r));
+    }
+    return r;
+}
+
+static int cv_is_float(lbrx_dtype t) {
+    return t == LBRX_F32 || t == LBRX_F16 || t == LBRX_BF16 || t == LBRX_F64 || t == LBRX_F8_E4M3 || t == LBRX_F8_E5M2 ||
+           lbrx_dtype_is_quantized(t);
+}
+
+static int cv_ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* ---- HF llama checkpoints ---- */
+
+static const char *cv_dir_end(const char *path) {
+    const char *a = strrchr(path, '/'), *b = strrchr(path, '\\');
+    return a > b ? a : b;
+}
+
+/* Read config.json beside the input; NULL (no error) when there is none or it is not llama. */
+static int cv_load_hf_config(cv_job *job) {
+    char path[4096];
+    const char *end = cv_dir_end(job->in);
+    FILE *f;
+    long len;
+    char *text;
+    lbrx_error err;
+    const lbrx_json_value *root, *mt, *arch;
+    size_t i, n;
+    int is_llama = 0;
+    snprintf(path, sizeof path, "%.*sconfig.json", end ? (int)(end - job->in + 1) : 0, job->in);
+    f = fopen(path, "rb");
+    if (!f) return 0;
+    if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 || !(text = (char *)malloc((size_t)len + 1))) {
+        fclose(f);
+        return cv_fail(job, "%s: cannot read", path);
+    }
+    n = fread(text, 1, (size_t)len, f);
+    fclose(f);
+    if (lbrx_json_parse(&job->config, text, n, NULL, NULL, &err) != LBRX_OK) {
+        free(text);
+        return cv_fail(job, "%s: %s", path, err.message);
+    }
+    free(text);
+    root = lbrx_json_root(job->config);
+    mt = lbrx_json_get(root, "model_type");
+    if (mt && lbrx_json_string(mt, 0) && strcmp(lbrx_json_string(mt, 0), "llama") == 0) is_llama = 1;
+    arch = lbrx_json_get(root, "architectures");
+    for (i = 0; i < lbrx_json_count(arch); i++) {
+        const char *s = lbrx_json_string(lbrx_json_at(arch, i), 0);
+        if (s && strcmp(s, "LlamaForCausalLM") == 0) is_llama = 1;
+    }
+    if (!is_llama) { lbrx_json_free(job->config); job->config = 0; }
+    return 0;
+}
+
+/* An integer of config.json, or `def` when absent (def < 0: required). */
+static int cv_config_int(cv_job *job, const char *key, int64_t def, int64_t *out) {
+    const lbrx_json_value *v = lbrx_json_get(lbrx_json_root(job->config), key);
+    if (!v || lbrx_json_type_of(v) == LBRX_JSON_NULL) {
+        if (def < 0) return cv_fail(job, "config.json: '%s' is missing", key);
+        *out = def;
+        return 0;
+    }
+    if (lbrx_json_i64(v, out) != LBRX_OK || *out <= 0 || *out > (int64_t)UINT32_MAX)
+        return cv_fail(job, "config.json: '%s' is not a positive 32-bit integer", key);
+    return 0;
+}
+
+/* The GGUF llama name of an HF tensor (into out), 0 to drop it, -1 when it has none. Sets
+   *heads_kind to 1 for q_proj, 2 for k_proj. */
+static int cv_llama_name(const char *hf, char *out, size_t cap, int *heads_kind) {
+    static const char *const map[9][2] = {
+        {"self_attn.q_proj.weight", "attn_q.weight"}, {"self_attn.k_proj.weight", "attn_k.weight"},
+        {"self_attn.v_proj.weight", "attn_v.weight"}, {"self_attn.o_proj.weight", "attn_output.weight"},
+        {"input_layernorm.weight", "attn_norm.weight"}, {"post_attention_layernorm.weight", "ffn_norm.weight"},
+        {"mlp.gate_proj.weight", "ffn_gate.weight"}, {"mlp.up_proj.weight", "ffn_up.weight"},
+        {"mlp.down_proj.weight", "ffn_down.weight"}};
+    size_t k;
+    *heads_kind = 0;
+    if (cv_ends_with(hf, ".rotary_emb.inv_freq")) return 0;
+    if (strcmp(hf, "model.embed_tokens.weight") == 0) { snprintf(out, cap, "token_embd.weight"); return 1; }
+    if (strcmp(hf, "model.norm.weight") == 0) { snprintf(out, cap, "output_norm.weight"); return 1; }
+    if (strcmp(hf, "lm_head.weight") == 0) { snprintf(out, cap, "output.weight"); return 1; }
+    if (strncmp(hf, "model.layers.", 13) == 0) {
+        char *end;
+        long layer = strtol(hf + 13, &end, 10);
+        if (end > hf + 13 && *end == '.' && layer >= 0 && layer < 100000)
+            for (k = 0; k < 9; k++)
+                if (strcmp(end + 1, map[k][0]) == 0) {
+                    snprintf(out, cap, "blk.%ld.%s", layer, map[k][1]);
+                    *heads_kind = k < 2 ? (int)k + 1 : 0;
+                    return 1;
+                }
+    }
+    return -1;
+}
+
+static int cv_llama_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
+    int64_t ctx, embd, layers, ffn, heads, heads_kv, head_dim, vocab;
+    double eps, theta;
+    const lbrx_json_value *root = lbrx_json_root(job->config), *v;
+    if (cv_config_int(job, "max_position_embeddings", 2048, &ctx) || cv_config_int(job, "hidden_size", -1, &embd) ||
+        cv_config_int(job, "num_hidden_layers", -1, &layers) || cv_config_int(job, "intermediate_size", -1, &ffn) ||
+        cv_config_int(job, "num_attention_heads", -1, &heads) || cv_config_int(job, "num_key_value_heads", heads, &heads_kv) ||
+        cv_config_int(job, "head_dim", embd / heads, &head_dim) || cv_config_int(job, "vocab_size", -1, &vocab))
+        return 1;
+    if (heads % heads_kv != 0) return cv_fail(job, "config.json: num_attention_heads is not a multiple of num_key_value_heads");
+    v = lbrx_json_get(root, "rms_norm_eps");
+    if (!v || lbrx_json_f64(v, &eps) != LBRX_OK) return cv_fail(job, "config.json: 'rms_norm_eps' is missing or not a number");
+    if (lbrx_gguf_writer_add_str(w, "general.architecture", "llama", err) != LBRX_OK ||
+        lbrx_gguf_writer_add_str(w, "general.name", job->name ? job->name : "llama", err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.context_length", (uint32_t)ctx, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.embedding_length", (uint32_t)embd, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.block_count", (uint32_t)layers, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.feed_forward_length", (uint32_t)ffn, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.attention.head_count", (uint32_t)heads, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.attention.head_count_kv", (uint32_t)heads_kv, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.rope.dimension_count", (uint32_t)head_dim, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", (float)eps, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_u32(w, "llama.vocab_size", (uint32_t)vocab, err) != LBRX_OK)
+        return cv_fail(job, "%s", err->message);
+    v = lbrx_json_get(root, "rope_theta");
+    if (v && lbrx_json_f64(v, &theta) == LBRX_OK && lbrx_gguf_writer_add_f32(w, "llama.rope.freq_base", (float)theta, err) != LBRX_OK)
+        return cv_fail(job, "%s", err->message);
+    v = lbrx_json_get(root, "rope_scaling");
+    if (v && lbrx_json_type_of(v) != LBRX_JSON_NULL && job->log)
+        fprintf(job->log, "convert: warning: config.json rope_scaling is not converted\n");
+    return 0;
+}
+
+/* ---- input ---- */
+
+/* Add one input tensor (a new storage reference), mapping its name for HF llama checkpoints. */
+static int cv_add(cv_job *job, const lbrx_tensor *t, const char *name) {
+    cv_tensor *c;
+    int kind = 0;
+    c = &job->t[job->n];
+    if (job->config) {
+        int r = cv_llama_name(name, c->name, sizeof c->name, &kind);
+        if (r == 0) return 0;
+        if (r < 0) return cv_fail(job, "tensor '%s': no GGUF llama name for this Hugging Face tensor", name);
+    } else {
+        if (strlen(name) >= sizeof c->name) return cv_fail(job, "tensor '%.80s...': name too long", name);
+        snprintf(c->name, sizeof c->name, "%s", name);
+    }
+    c->src = *t;
+    c->src.name = 0;
+    lbrx_storage_retain(c->src.storage);
+    c->permute_heads = 0;
+    if (kind) {
+        int64_t heads, heads_kv;
+        if (cv_config_int(job, "num_attention_heads", -1, &heads) || cv_config_int(job, "num_key_value_heads", heads, &heads_kv))
+            return 1;
+        if (kind == 2) heads = heads_kv;
+        if (t->ndim != 2 || t->shape[0] % (2 * heads) != 0)
+            return cv_fail(job, "tensor '%s': rows do not split into heads of even size for the RoPE permutation", c->name);
+        c->permute_heads = heads;
+    }
+    job->n++;
+    return 0;
+}
+
+static int cv_open_input(cv_job *job) {
+    FILE *f = fopen(job->in, "rb");
+    unsigned char head[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    size_t n, i, count;
+    lbrx_error err;
+    lbrx_result r;
+    if (!f) return cv_fail(job, "%s: cannot open", job->in);
+    n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n >= 4 && (memcmp(head, "GGUF", 4) == 0 || memcmp(head, "FUGG", 4) == 0)) {
+        if (lbrx_gguf_open(&job->gguf, job->in, NULL, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+        count = (size_t)lbrx_gguf_tensor_count(job->gguf);
+    } else if ((n >= 1 && head[0] && strchr("{ \t\r\n", head[0])) || (n == 9 && head[8] && strchr("{ \t\r\n", head[8]))) {
+        r = head[0] && strchr("{ \t\r\n", head[0]) ? lbrx_safetensors_open_index(&job->st, job->in, NULL, &err)
+                                                  : lbrx_safetensors_open(&job->st, job->in, NULL, &err);
+        if (r != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+        if (cv_load_hf_config(job)) return 1;
+        count = lbrx_safetensors_count(job->st);
+    } else {
+        return cv_fail(job, "%s: unknown format (neither GGUF nor safetensors)", job->in);
+    }
+    job->t = (cv_tensor *)calloc(count ? count : 1, sizeof *job->t);
+    if (!job->t) return cv_fail(job, "out of memory");
+    for (i = 0; i < count; i++) {
+        if (job->gguf) {
+            lbrx_tensor t;
+            int bad;
+            if (lbrx_gguf_tensor(job->gguf, (int64_t)i, &t, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+            bad = cv_add(job, &t, lbrx_gguf_tensor_info_at(job->gguf, (int64_t)i)->name);
+            lbrx_tensor_release(&t);
+            if (bad) return 1;
+        } else {
+            const lbrx_tensor *t = lbrx_safetensors_tensor(job->st, i);
+            if (cv_add(job, t, t->name)) return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- planning: the output dtype of each tensor ---- */
+
+static int cv_plan(cv_job *job, int to_gguf) {
+    size_t i;
+    int k;
+    int64_t longest = 1;
+    for (i = 0; i < job->n; i++) {
+        cv_tensor *c = &job->t[i];
+        lbrx_dtype s = c->src.dtype;
+        int keep = 0;
+        size_t nb = 0;
+        for (k = 0; k < job->n_keep; k++) keep |= cv_glob(job->keep[k], c->name);
+        if (!cv_is_float(s)) {
+            if (to_gguf ? (int)s >= LBRX_GGML_TYPE_COUNT : lbrx_safetensors_dtype_name(s) == 0)
+                return cv_fail(job, "tensor '%s': %s has no type in the output format", c->name, lbrx_dtype_name(s));
+            c->out = s;
+        } else if (keep) {
+            c->out = (s == LBRX_F32 || s == LBRX_F16 || s == LBRX_BF16) ? s : LBRX_F32;
+        } else if (!to_gguf) {
+            c->out = job->type;
+        } else if (c->src.ndim == 2 && c->src.shape[1] % lbrx_dtype_block_size(job->type) == 0) {
+            c->out = job->type;
+        } else {
+            c->out = LBRX_F32;
+        }
+        job->n_quantized += lbrx_dtype_is_quantized(c->out);
+        if (c->src.ndim > 0 && c->src.shape[c->src.ndim - 1] > longest) longest = c->src.shape[c->src.ndim - 1];
+        lbrx_tensor_nbytes(&c->src, &nb);
+        job->total_bytes += nb;
+    }
+    job->scratch = (float *)malloc((size_t)longest * sizeof(float));
+    return job->scratch ? 0 : cv_fail(job, "out of memory");
+}
+
+/* ---- conversion of rows ---- */
+
+/* Source row of output row r: the HF -> GGML RoPE row permutation (see the top of this file). */
+static int64_t cv_source_row(const cv_tensor *c, int64_t r) {
+    int64_t d, h, within;
+    if (!c->permute_heads) return r;
+    d = c->src.shape[0] / c->permute_heads;
+    h = r / d;
+    within = r % d;
+    return h * d + (within % 2) * (d / 2) + within / 2;
+}
+
+/* Output rows [r0, r0 + n) of tensor c into dst (packed rows of c->out). */
+static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
+    int64_t cols = c->src.ndim ? c->src.shape[c->src.ndim - 1] : 1, r;
+    size_t out_row = 0, src_row = 0;
+    lbrx_result res;
+    if ((res = lbrx_row_bytes(c->out, cols, &out_row)) != LBRX_OK || (res = lbrx_row_bytes(c->src.dtype, cols, &src_row)) != LBRX_OK)
+        return cv_error(err, res, "rows cannot be", c->name, lbrx_dtype_name(c->out));
+    for (r = 0; r < n; r++) {
+        const void *src = lbrx_tensor_row(&c->src, cv_source_row(c, r0 + r));
+        unsigned char *out = (unsigned char *)dst + (size_t)r * out_row;
+        if (c->out == c->src.dtype) {
+            memcpy(out, src, src_row);
+            continue;
+        }
+        if ((res = lbrx_dequantize_row(c->src.dtype, src, job->scratch, cols)) != LBRX_OK)
+            return cv_error(err, res, "cannot convert to float from", c->name, lbrx_dtype_name(c->src.dtype));
+        if ((res = lbrx_quantize_row(c->out, job->scratch, out, cols)) != LBRX_OK)
+            return cv_error(err, res, "cannot convert to", c->name, lbrx_dtype_name(c->out));
+    }
+    return LBRX_OK;
+}
+
+static void cv_progress(cv_job *job, const cv_tensor *c, size_t index) {
+    size_t nb = 0;
+    lbrx_tensor_nbytes(&c->src, &nb);
+    job->done_bytes += nb;
+    if (job->log && job->total_bytes >= CV_PROGRESS_BYTES)
+        fprintf(job->log, "convert: [%zu/%zu] %3d%% %s %s -> %s\n", index + 1, job->n,
+                (int)(100.0 * (double)job->done_bytes / (double)job->total_bytes), c->name, lbrx_dtype_name(c->src.dtype),
+                lbrx_dtype_name(c->out));
+}
+
+typedef struct cv_fill { cv_job *job; size_t index; } cv_fill;
+
+static lbrx_result cv_fill_rows(void *user, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
+    cv_fill *f = (cv_fill *)user;
+    const cv_tensor *c = &f->job->t[f->index];
+    lbrx_result r = cv_rows(f->job, c, r0, n, dst, err);
+    (void)name;
+    if (r == LBRX_OK && r0 + n == lbrx_tensor_nrows(&c->src)) cv_progress(f->job, c, f->index);
+    return r;
+}
+
+/* llama_ftype of the output type. */
+static uint32_t cv_file_type(lbrx_dtype t) {
+    switch (t) {
+    case LBRX_F16: return 1;
+    case LBRX_Q4_0: return 2;
+    case LBRX_Q4_1: return 3;
+    case LBRX_Q8_0: return 7;
+    case LBRX_BF16: return 32;
+    default: return 0;
+    }
+}
+
+/* ---- output ---- */
+
+static int cv_write_gguf(cv_job *job) {
+    lbrx_gguf_writer *w = 0;
+    lbrx_error err;
+    cv_fill *fills = (cv_fill *)calloc(job->n ? job->n : 1, sizeof *fills);
+    size_t i;
+    int bad = 1;
+    if (!fills || lbrx_gguf_writer_create(&w, NULL, &err) != LBRX_OK) { free(fills); return cv_fail(job, "out of memory"); }
+    if (job->gguf) {
+        for (i = 0; i < (size_t)lbrx_gguf_kv_count(job->gguf); i++) {
+            const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(job->gguf, (int64_t)i);
+            if (strcmp(kv->key, "general.file_type") == 0 || strcmp(kv->key, "general.quantization_version") == 0) continue;
+            if (lbrx_gguf_writer_copy_kv(w, kv, &err) != LBRX_OK) { cv_fail(job, "%s", err.message); goto done; }
+        }
+    } else if (job->config && cv_llama_metadata(job, w, &err)) {
+        goto done;
+    }
+    if (job->vocab) {
+        lbrx_gguf *v;
+        int bad_kv = 0;
+        if (lbrx_gguf_open(&v, job->vocab, NULL, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
+        for (i = 0; i < (size_t)lbrx_gguf_kv_count(v) && !bad_kv; i++) {
+            const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(v, (int64_t)i);
+            if (strncmp(kv->key, "tokenizer.", 10) != 0 || (job->gguf && lbrx_gguf_find_key(job->gguf, kv->key) >= 0)) continue;
+            bad_kv = lbrx_gguf_writer_copy_kv(w, kv, &err) != LBRX_OK;
+        }
+        lbrx_gguf_close(v);
+        if (bad_kv) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
+    }
+    if (lbrx_gguf_writer_add_u32(w, "general.file_type", cv_file_type(job->type), &err) != LBRX_OK ||
+        (job->n_quantized && lbrx_gguf_writer_add_u32(w, "general.quantization_version", LBRX_QNT_VERSION, &err) != LBRX_OK)) {
+        cv_fail(job, "%s", err.message);
+        goto done;
+    }
+    for (i = 0; i < job->n; i++) {
+        fills[i].job = job;
+        fills[i].index = i;
+        if (lbrx_gguf_writer_add_tensor_fill(w, job->t[i].name, job->t[i].out, job->t[i].src.ndim, job->t[i].src.shape, cv_fill_rows,
+                                             &fills[i], &err) != LBRX_OK) {
+            cv_fail(job, "%s", err.message);
+            goto done;
+        }
+    }
+    if (lbrx_gguf_writer_write_path(w, job->out, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->out, err.message); goto done; }
+    bad = 0;
+done:
+    lbrx_gguf_writer_destroy(w);
+    free(fills);
+    return bad;
+}
+
+static int cv_write_safetensors(cv_job *job) {
+    lbrx_safetensors_write_desc desc;
+    lbrx_tensor *ts = (lbrx_tensor *)calloc(job->n ? job->n : 1, sizeof *ts);
+    const char **meta = 0;
+    lbrx_error err;
+    size_t i, n_meta = 0;
+    int bad = 1;
+    if (!ts) return cv_fail(job, "out of memory");
+    for (i = 0; i < job->n; i++) {
+        cv_tensor *c = &job->t[i];
+        if (c->out == c->src.dtype && !c->permute_heads) {
+            ts[i] = c->src;  /* borrowed: written straight from the input mapping */
+            ts[i].storage = 0;
+        } else {
+            if (lbrx_tensor_alloc(&ts[i], c->out, c->src.ndim, c->src.shape, NULL, &err) != LBRX_OK) { cv_fail(job, "%s: %s", c->name, err.message); goto done; }
+            if (cv_rows(job, c, 0, lbrx_tensor_nrows(&c->src), ts[i].data, &err) != LBRX_OK) { cv_fail(job, "%s", err.message); goto done; }
+        }
+        ts[i].name = c->name;
+        cv_progress(job, c, i);
+    }
+    if (job->st && lbrx_safetensors_metadata(job->st)) {
+        const lbrx_json_value *m = lbrx_safetensors_metadata(job->st);
+        n_meta = lbrx_json_count(m);
+        meta = (const char **)calloc(2 * n_meta + 1, sizeof *meta);
+        if (!meta) { cv_fail(job, "out of memory"); goto done; }
+        for (i = 0; i < n_meta; i++) meta[2 * i + 1] = lbrx_json_string(lbrx_json_member(m, i, &meta[2 * i], 0), 0);
+    }
+    memset(&desc, 0, sizeof desc);
+    desc.tensors = ts;
+    desc.n_tensors = job->n;
+    desc.metadata = meta;
+    desc.n_metadata = n_meta;
+    if (lbrx_safetensors_write(job->out, &desc, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->out, err.message); goto done; }
+    bad = 0;
+done:
+    for (i = 0; i < job->n; i++) lbrx_tensor_release(&ts[i]);
+    free(ts);
+    free((void *)meta);
+    return bad;
+}
+
+static int cv_parse_args(cv_job *job, int argc, char **argv) {
+    static const char *const names[6] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"};
+    static const lbrx_dtype types[6] = {LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1};
+    int i, k, have_type = 0, pos = 0;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
+            for (k = 0; k < 6 && strcmp(argv[i + 1], names[k]) != 0; k++) {}
+            if (k == 6) return cv_fail(job, "unknown --type '%s' (f32, f16, bf16, q8_0, q4_0 or q4_1)", argv[i + 1]);
+            job->type = types[k];
+            have_type = 1;
+            i++;
+        } else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc) {
+            if (job->n_keep == CV_MAX_KEEP) return cv_fail(job, "more than 16 --keep patterns");
+            job->keep[job->n_keep++] = argv[++i];
+        } else if (strcmp(argv[i], "--vocab") == 0 && i + 1 < argc) {
+            job->vocab = argv[++i];
+        } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+            job->name = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+            return cv_fail(job, "unknown option '%s'", argv[i]);
+        } else if (pos < 2) {
+            if (pos++ == 0) job->in = argv[i]; else job->out = argv[i];
+        } else {
+            return cv_fail(job, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (pos != 2 || !have_type)
+        return cv_fail(job, "usage: convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]");
+    if (strcmp(job->in, job->out) == 0) return cv_fail(job, "%s: output and input are the same file", job->out);
+    if (!cv_ends_with(job->out, ".gguf") && !cv_ends_with(job->out, ".safetensors"))
+        return cv_fail(job, "%s: the output name must end in .gguf or .safetensors", job->out);
+    if (cv_ends_with(job->out, ".safetensors") && lbrx_dtype_is_quantized(job->type))
+        return cv_fail(job, "--type %s cannot be written to safetensors (f32, f16 or bf16)", lbrx_dtype_name(job->type));
+    return 0;
+}
+
+/* The whole program, logging to `log` (progress) and `out` (summary); returns the exit code. */
+static int convert_main(int argc, char **argv, FILE *out, FILE *log) {
+    cv_job job;
+    int bad, to_gguf;
+    size_t i;
+    memset(&job, 0, sizeof job);
+    job.log = log;
+    bad = cv_parse_args(&job, argc, argv);
+    to_gguf = !bad && cv_ends_with(job.out, ".gguf");
+    if (!bad) bad = cv_open_input(&job);
+    if (!bad) bad = cv_plan(&job, to_gguf);
+    if (!bad) bad = to_gguf ? cv_write_gguf(&job) : cv_write_safetensors(&job);
+    if (bad) {
+        const char *p;
+        fprintf(log, "error: ");
+        for (p = job.error; *p; p++) fputc((unsigned char)*p < 0x20 ? '?' : *p, log);
+        fputc('\n', log);
+    } else {
+        fprintf(out, "convert: wrote %s: %zu tensors, %zu of them %s\n", job.out, job.n, job.n_quantized,
+                job.n_quantized ? lbrx_dtype_name(job.type) : "quantized");
+    }
+    for (i = 0; i < job.n; i++) lbrx_tensor_release(&job.t[i].src);
+    free(job.t);
+    free(job.scratch);
+    lbrx_json_free(job.config);
+    lbrx_gguf_close(job.gguf);
+    lbrx_safetensors_close(job.st);
+    return bad ? 1 : 0;
+}
+
+#ifndef LBRX_EXAMPLE_NO_MAIN
+int main(int argc, char **argv) {
+    return convert_main(argc, argv, stdout, stderr);
+}
+#endif

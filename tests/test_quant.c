@@ -1,0 +1,462 @@
+/* Block formats: quantize and dequantize against GGML's own vectors, SIMD against scalar,
+   the plain and float8 types, tensor conversion. */
+/* Let gcc fuse a*b + c as it does outside ISO modes: the quantizers must still give GGML's
+   bytes (they keep GGML's separate roundings by themselves). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+#define LBRX_IMPLEMENTATION
+#include "lbrx.h"
+#include "lbrx_test.h"
+
+/* ---- a minimal GGUF v2/v3 reader, independent of lbrx_gguf.h: enough for the vectors ---- */
+
+typedef struct vec_tensor {
+    char name[64];
+    int type;
+    uint64_t ne[4];
+    uint64_t offset;
+} vec_tensor;
+
+typedef struct vec_file {
+    unsigned char *buf;
+    size_t size, pos, data_start;
+    int n;
+    vec_tensor t[64];
+    int bad;
+} vec_file;
+
+static uint64_t vf_uint(vec_file *f, int bytes) {
+    uint64_t v = 0;
+    int i;
+    if (f->pos + (size_t)bytes > f->size) { f->bad = 1; return 0; }
+    for (i = 0; i < bytes; i++) v |= (uint64_t)f->buf[f->pos + (size_t)i] << (8 * i);
+    f->pos += (size_t)bytes;
+    return v;
+}
+
+/* skips a string, or copies it into out (cap bytes incl. NUL) when out is not NULL */
+static void vf_string(vec_file *f, char *out, size_t cap) {
+    uint64_t len = vf_uint(f, 8);
+    if (f->bad || len > f->size - f->pos) { f->bad = 1; return; }
+    if (out) {
+        size_t k = len < cap - 1 ? (size_t)len : cap - 1;
+        memcpy(out, f->buf + f->pos, k);
+        out[k] = 0;
+    }
+    f->pos += (size_t)len;
+}
+
+static void vf_skip_value(vec_file *f, uint32_t type) {
+    static const int sizes[13] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+    if (type == 8) { vf_string(f, 0, 0); return; }
+    if (type == 9) {
+        uint32_t et = (uint32_t)vf_uint(f, 4);
+        uint64_t count = vf_uint(f, 8), i;
+        if (et == 9 || et > 12) { f->bad = 1; return; }
+        for (i = 0; i < count && !f->bad; i++) vf_skip_value(f, et);
+        return;
+    }
+    if (type > 12) { f->bad = 1; return; }
+    if (f->pos + (size_t)sizes[type] > f->size) f->bad = 1;
+    else f->pos += (size_t)sizes[type];
+}
+
+static int vf_open(vec_file *f, const char *path) {
+    FILE *fp = fopen(path, "rb");
+    uint64_t nt, nkv, i, align = 32;
+    memset(f, 0, sizeof *f);
+    if (!fp) return 0;
+    fseek(fp, 0, SEEK_END);
+    f->size = (size_t)ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    f->buf = (unsigned char *)malloc(f->size);
+    if (!f->buf || fread(f->buf, 1, f->size, fp) != f->size) { fclose(fp); free(f->buf); return 0; }
+    fclose(fp);
+    if (vf_uint(f, 4) != 0x46554747u) return 0;
+    if (vf_uint(f, 4) < 2) return 0;
+    nt = vf_uint(f, 8);
+    nkv = vf_uint(f, 8);
+    for (i = 0; i < nkv && !f->bad; i++) {
+        char key[128];
+        uint32_t type;
+        vf_string(f, key, sizeof key);
+        type = (uint32_t)vf_uint(f, 4);
+        if (strcmp(key, "general.alignment") == 0 && type == 4) align = vf_uint(f, 4);
+        else vf_skip_value(f, type);
+    }
+    if (nt > 64) return 0;
+    for (i = 0; i < nt && !f->bad; i++) {
+        vec_tensor *t = &f->t[i];
+        uint32_t nd, d;
+        vf_string(f, t->name, sizeof t->name);
+        nd = (uint32_t)vf_uint(f, 4);
+        if (nd > 4) return 0;
+        t->ne[0] = t->ne[1] = t->ne[2] = t->ne[3] = 1;
+        for (d = 0; d < nd; d++) t->ne[d] = vf_uint(f, 8);
+        t->type = (int)vf_uint(f, 4);
+        t->offset = vf_uint(f, 8);
+    }
+    f->n = (int)nt;
+    f->data_start = (f->pos + (size_t)align - 1) / (size_t)align * (size_t)align;
+    return !f->bad;
+}
+
+/* the data of tensor `name` (NULL if absent) and its type and element count */
+static const unsigned char *vf_find(const vec_file *f, const char *name, int *type, int64_t *nel) {
+    int i;
+    for (i = 0; i < f->n; i++) {
+        if (strcmp(f->t[i].name, name) == 0) {
+            *type = f->t[i].type;
+            *nel = (int64_t)(f->t[i].ne[0] * f->t[i].ne[1] * f->t[i].ne[2] * f->t[i].ne[3]);
+            return f->buf + f->data_start + f->t[i].offset;
+        }
+    }
+    return 0;
+}
+
+#define VECTORS "derived-llama.cpp-c392e50/ggml-quant-vectors.gguf"
+
+static const unsigned char *vf_src(const vec_file *f, int64_t *n) {
+    int type;
+    const unsigned char *p = vf_find(f, "src", &type, n);
+    return (p && type == 0) ? p : 0;
+}
+
+/* lbrx_quantize_row gives GGML's bytes for every type lbrx quantizes */
+static void test_ggml_quantize_bytes(void) {
+    static const char *names[] = {"f16", "bf16", "q4_0", "q4_1", "q8_0"};
+    static const lbrx_dtype types[] = {LBRX_F16, LBRX_BF16, LBRX_Q4_0, LBRX_Q4_1, LBRX_Q8_0};
+    vec_file f;
+    int64_t n;
+    const float *src;
+    int k;
+    LT_SHARED_OR_SKIP(path, VECTORS);
+    LT_CHECK(vf_open(&f, path));
+    src = (const float *)vf_src(&f, &n);
+    LT_CHECK(src && n == 2048);
+    if (!src) { free(f.buf); return; }
+    for (k = 0; k < 5; k++) {
+        char nm[32];
+        int type;
+        int64_t qn;
+        size_t bytes = 0, i;
+        const unsigned char *want;
+        unsigned char *got;
+        snprintf(nm, sizeof nm, "q.%s", names[k]);
+        want = vf_find(&f, nm, &type, &qn);
+        LT_CHECKF(want && type == (int)types[k] && qn == n, "%s", nm);
+        if (!want) continue;
+        lbrx_row_bytes(types[k], n, &bytes);
+        got = (unsigned char *)malloc(bytes + 1);
+        /* one byte off alignment: the quantizers write bytes, any address works */
+        LT_CHECK(lbrx_quantize_row(types[k], src, got + 1, n) == LBRX_OK);
+        for (i = 0; i < bytes && got[1 + i] == want[i]; i++) {}
+        LT_CHECKF(i == bytes, "%s: byte %zu (block %zu) is 0x%02x, GGML has 0x%02x", nm, i,
+                  i / lbrx_dtype_block_bytes(types[k]), got[1 + i], want[i]);
+        free(got);
+    }
+    free(f.buf);
+}
+
+static int same_float_bits(float a, float b) {
+    return memcmp(&a, &b, 4) == 0 || (a != a && b != b);
+}
+
+/* lbrx_dequantize_row gives GGML's floats, bit for bit, for every type GGML wrote */
+static void test_ggml_dequantize_floats(void) {
+    static const char *names[] = {"f16", "bf16", "q4_0", "q4_1", "q5_0", "q5_1", "q8_0",
+                                  "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"};
+    static const lbrx_dtype types[] = {LBRX_F16, LBRX_BF16, LBRX_Q4_0, LBRX_Q4_1, LBRX_Q5_0, LBRX_Q5_1,
+                                       LBRX_Q8_0, LBRX_Q2_K, LBRX_Q3_K, LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K};
+    static const char *unsupported[] = {"iq4_nl", "iq4_xs", "tq1_0", "tq2_0"};
+    vec_file f;
+    int k;
+    LT_SHARED_OR_SKIP(path, VECTORS);
+    LT_CHECK(vf_open(&f, path));
+    for (k = 0; k < 12; k++) {
+        char qn[32], dn[32];
+        int qt, dt;
+        int64_t nq, nd, i;
+        const unsigned char *q, *dq;
+        float *out;
+        snprintf(qn, sizeof qn, "q.%s", names[k]);
+        snprintf(dn, sizeof dn, "dq.%s", names[k]);
+        q = vf_find(&f, qn, &qt, &nq);
+        dq = vf_find(&f, dn, &dt, &nd);
+        LT_CHECKF(q && dq && qt == (int)types[k] && dt == 0 && nq == nd, "%s", names[k]);
+        if (!q || !dq) continue;
+        out = (float *)malloc((size_t)nq * sizeof(float));
+        LT_CHECKF(lbrx_dequantize_row(types[k], q, out, nq) == LBRX_OK, "%s", names[k]);
+        for (i = 0; i < nq; i++) {
+            float w;
+            memcpy(&w, dq + 4 * i, 4);
+            if (!same_float_bits(out[i], w)) break;
+        }
+        if (i < nq) {
+            float w;
+            memcpy(&w, dq + 4 * i, 4);
+            LT_CHECKF(0, "%s: element %lld is %.9g, GGML has %.9g", names[k], (long long)i, out[i], w);
+        }
+        free(out);
+    }
+    for (k = 0; k < 4; k++) {
+        char qn[32];
+        int qt;
+        int64_t nq;
+        const unsigned char *q;
+        float tmp[256];
+        snprintf(qn, sizeof qn, "q.%s", unsupported[k]);
+        q = vf_find(&f, qn, &qt, &nq);
+        LT_CHECKF(q != 0, "%s", qn);
+        if (q) LT_CHECKF(lbrx_dequantize_row((lbrx_dtype)qt, q, tmp, 256) == LBRX_ERR_UNSUPPORTED, "%s", qn);
+    }
+    free(f.buf);
+}
+
+/* f16 bits as the test's own double (no lbrx code): IEEE binary16 */
+static double ref_f16(uint16_t h) {
+    int e = (h >> 10) & 31, m = h & 1023;
+    double v = e == 0 ? ldexp((double)m, -24) : ldexp((double)(1024 + m), e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+/* Q8_1 (no GGML vectors: it is GGML's activation format): qs and d as Q8_0's, checked above
+   against GGML; s = d * sum(qs) computed here */
+static void test_q8_1(void) {
+    lt_rng rng = {7};
+    float x[128], back[128];
+    unsigned char q81[4 * 36], q80[4 * 34];
+    int b, j;
+    for (j = 0; j < 128; j++) x[j] = lt_uniform(&rng) * (j < 32 ? 0.0f : (float)(j % 7 + 1));
+    lbrx_quantize_row_q8_1(x, q81, 128);
+    lbrx_quantize_row_q8_0(x, q80, 128);
+    for (b = 0; b < 4; b++) {
+        const unsigned char *p = q81 + 36 * b, *r = q80 + 34 * b;
+        int sum = 0;
+        float d, s;
+        uint16_t sh;
+        LT_CHECK(p[0] == r[0] && p[1] == r[1] && memcmp(p + 4, r + 2, 32) == 0);
+        for (j = 0; j < 32; j++) sum += (signed char)p[4 + j];
+        d = (float)ref_f16((uint16_t)(p[0] | (p[1] << 8)));
+        s = (float)ref_f16((uint16_t)(p[2] | (p[3] << 8)));
+        sh = (uint16_t)(p[2] | (p[3] << 8));
+        /* s is stored as f16 of d_f32 * sum; d_f32 is within half an f16 ulp of d, so compare loosely */
+        LT_CHECKF(fabs((double)s - (double)d * sum) <= 0.002 * fabs((double)d * sum) + 1e-7, "block %d: s %g, d*sum %g", b, s, d * sum);
+        LT_CHECK(b != 0 || (sh == 0 && d == 0.0f));
+    }
+    LT_CHECK(lbrx_dequantize_row(LBRX_Q8_1, q81, back, 128) == LBRX_OK);
+    for (b = 0; b < 4; b++)
+        for (j = 0; j < 32; j++) {
+            const unsigned char *p = q81 + 36 * b;
+            float want = (float)((signed char)p[4 + j] * ref_f16((uint16_t)(p[0] | (p[1] << 8))));
+            LT_CHECK(same_float_bits(back[32 * b + j], want));
+        }
+}
+
+/* Q8_K dequantization: an f32 scale times int8, written here by hand */
+static void test_q8_k(void) {
+    unsigned char blk[2 * 292];
+    float out[512], d[2] = {0.03125f, -1.5e-3f};
+    int b, j;
+    memset(blk, 0, sizeof blk);
+    for (b = 0; b < 2; b++) {
+        memcpy(blk + 292 * b, &d[b], 4);
+        for (j = 0; j < 256; j++) blk[292 * b + 4 + j] = (unsigned char)(j * 37 + b);
+    }
+    LT_CHECK(lbrx_dequantize_row(LBRX_Q8_K, blk, out, 512) == LBRX_OK);
+    for (b = 0; b < 2; b++)
+        for (j = 0; j < 256; j++)
+            LT_CHECK(out[256 * b + j] == (float)((double)d[b] * (signed char)(unsigned char)(j * 37 + b)));
+}
+
+/* random blocks: random quants and an f16 scale from all classes (normal, subnormal, zero,
+   inf, NaN) */
+static void random_blocks(lt_rng *rng, unsigned char *p, size_t bytes) {
+    size_t i;
+    for (i = 0; i < bytes; i++) p[i] = (unsigned char)lt_next(rng);
+}
+
+/* the SIMD dequantizers of Q8_0/Q4_0/Q4_1 give the scalar reference's bits, at odd addresses */
+static void test_simd_matches_scalar(void) {
+    static const lbrx_dtype types[3] = {LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1};
+    lt_rng rng = {99};
+    int k, rep;
+    enum { NB = 67 };
+    unsigned char *blocks = (unsigned char *)malloc(NB * 34 + 3);
+    float *a = (float *)malloc((NB * 32 + 1) * sizeof(float)), *b = (float *)malloc(NB * 32 * sizeof(float));
+    for (k = 0; k < 3; k++) {
+        size_t bb = lbrx_dtype_block_bytes(types[k]);
+        for (rep = 0; rep < 20; rep++) {
+            unsigned char *src = blocks + 1 + rep % 3;
+            int64_t i, bad = -1;
+            random_blocks(&rng, src, NB * bb);
+            if (rep == 0) { src[0] = 0x00; src[1] = 0x7c; }      /* inf */
+            if (rep == 1) { src[0] = 0x01; src[1] = 0x7e; }      /* NaN */
+            if (rep == 2) { src[0] = 0x01; src[1] = 0x00; }      /* subnormal */
+            LT_CHECK(lbrx_dequantize_row(types[k], src, a + 1, NB * 32) == LBRX_OK);  /* unaligned dst */
+            if (k == 0) lbrx__dequantize_q8_0_scalar(src, b, NB);
+            else if (k == 1) lbrx__dequantize_q4_0_scalar(src, b, NB);
+            else lbrx__dequantize_q4_1_scalar(src, b, NB);
+            for (i = 0; i < NB * 32 && bad < 0; i++)
+                if (!same_float_bits(a[1 + i], b[i])) bad = i;
+            LT_CHECKF(bad < 0, "%s rep %d element %lld: %g vs scalar %g", lbrx_dtype_name(types[k]), rep,
+                      (long long)bad, bad >= 0 ? a[1 + bad] : 0.0, bad >= 0 ? b[bad] : 0.0);
+        }
+    }
+    free(blocks); free(a); free(b);
+}
+
+/* (a plain function: gcc 12 for aarch64 crashes vectorizing an fmax reduction here) */
+static double max_d(double a, double b) { return a > b ? a : b; }
+
+/* quantize then dequantize: the error stays inside what the format guarantees */
+static void test_round_trip_error(void) {
+    lt_rng rng = {5};
+    enum { N = 4096 };
+    float *x = (float *)malloc(N * sizeof(float)), *y = (float *)malloc(N * sizeof(float));
+    unsigned char *q = (unsigned char *)malloc(N / 32 * 36);
+    int i, b;
+    for (i = 0; i < N; i++) x[i] = lt_uniform(&rng) * (float)(1 + i % 13);
+    LT_CHECK(lbrx_quantize_row(LBRX_Q8_0, x, q, N) == LBRX_OK && lbrx_dequantize_row(LBRX_Q8_0, q, y, N) == LBRX_OK);
+    for (b = 0; b < N / 32; b++) {
+        double amax = 0, worst = 0;
+        for (i = 0; i < 32; i++) amax = max_d(amax, fabs(x[32 * b + i]));
+        for (i = 0; i < 32; i++) worst = max_d(worst, fabs((double)x[32 * b + i] - y[32 * b + i]));
+        /* half a step of amax/127 plus the f16 rounding of the scale (2^-11 relative, times 127) */
+        LT_CHECKF(worst <= amax / 127 * (0.5 + 127.0 / 2048) + 1e-7, "q8_0 block %d error %g", b, worst);
+    }
+    LT_CHECK(lbrx_quantize_row(LBRX_Q4_1, x, q, N) == LBRX_OK && lbrx_dequantize_row(LBRX_Q4_1, q, y, N) == LBRX_OK);
+    for (b = 0; b < N / 32; b++) {
+        double lo = 1e30, hi = -1e30, worst = 0;
+        for (i = 0; i < 32; i++) { lo = -max_d(-lo, -x[32 * b + i]); hi = max_d(hi, x[32 * b + i]); }
+        for (i = 0; i < 32; i++) worst = max_d(worst, fabs((double)x[32 * b + i] - y[32 * b + i]));
+        LT_CHECKF(worst <= (hi - lo) / 15 * (0.5 + 15.0 / 2048) + fabs(lo) / 2048 + 1e-6, "q4_1 block %d error %g", b, worst);
+    }
+    free(x); free(y); free(q);
+}
+
+/* the plain and float8 types, against values written out here */
+static void test_plain_types(void) {
+    float out[16];
+    {
+        int8_t v[4] = {-128, -1, 0, 127};
+        LT_CHECK(lbrx_dequantize_row(LBRX_I8, v, out, 4) == LBRX_OK && out[0] == -128.0f && out[3] == 127.0f);
+    }
+    {
+        uint16_t v[3] = {0, 1, 65535};
+        LT_CHECK(lbrx_dequantize_row(LBRX_U16, v, out, 3) == LBRX_OK && out[2] == 65535.0f);
+    }
+    {
+        unsigned char buf[1 + 3 * 8];
+        int64_t v[3] = {-5, ((int64_t)1 << 40) + 1, INT64_MIN};
+        memcpy(buf + 1, v, sizeof v);  /* unaligned source */
+        LT_CHECK(lbrx_dequantize_row(LBRX_I64, buf + 1, out, 3) == LBRX_OK && out[0] == -5.0f &&
+                 out[1] == 1099511627776.0f && out[2] == -9223372036854775808.0f);
+    }
+    {
+        uint64_t v[2] = {UINT64_MAX, 3};
+        uint32_t w[2] = {4294967295u, 7};
+        int16_t s[2] = {-32768, 300};
+        int32_t i32[2] = {-2147483647 - 1, 16777217};
+        LT_CHECK(lbrx_dequantize_row(LBRX_U64, v, out, 2) == LBRX_OK && out[0] == 18446744073709551616.0f && out[1] == 3.0f);
+        LT_CHECK(lbrx_dequantize_row(LBRX_U32, w, out, 2) == LBRX_OK && out[0] == 4294967296.0f && out[1] == 7.0f);
+        LT_CHECK(lbrx_dequantize_row(LBRX_I16, s, out, 2) == LBRX_OK && out[0] == -32768.0f && out[1] == 300.0f);
+        LT_CHECK(lbrx_dequantize_row(LBRX_I32, i32, out, 2) == LBRX_OK && out[0] == -2147483648.0f && out[1] == 16777216.0f);
+    }
+    {
+        unsigned char v[3] = {0, 1, 7};
+        LT_CHECK(lbrx_dequantize_row(LBRX_BOOL, v, out, 3) == LBRX_OK && out[0] == 0.0f && out[1] == 1.0f && out[2] == 1.0f);
+        LT_CHECK(lbrx_dequantize_row(LBRX_U8, v, out, 3) == LBRX_OK && out[2] == 7.0f);
+    }
+    {
+        double v[3] = {0.1, -1e300, 1.0 / 3.0};
+        LT_CHECK(lbrx_dequantize_row(LBRX_F64, v, out, 3) == LBRX_OK && out[0] == 0.1f && isinf(out[1]) && out[1] < 0 && out[2] == (float)(1.0 / 3.0));
+    }
+    LT_CHECK(lbrx_dequantize_row(LBRX_IQ2_XXS, out, out, 256) == LBRX_ERR_UNSUPPORTED);
+    LT_CHECK(lbrx_dequantize_row(LBRX_Q4_0, out, out, 33) == LBRX_ERR_BAD_SHAPE);
+    LT_CHECK(lbrx_dequantize_row((lbrx_dtype)4, out, out, 32) == LBRX_ERR_BAD_DTYPE);
+    LT_CHECK(lbrx_quantize_row(LBRX_Q4_K, out, out, 256) == LBRX_ERR_UNSUPPORTED);
+    LT_CHECK(lbrx_quantize_row(LBRX_Q8_0, out, out, -32) == LBRX_ERR_BAD_SHAPE);
+}
+
+/* all 256 float8 codes of both kinds against a decoder written from the definitions */
+static void test_float8(void) {
+    unsigned char codes[256];
+    float e4[256], e5[256];
+    int i;
+    for (i = 0; i < 256; i++) codes[i] = (unsigned char)i;
+    LT_CHECK(lbrx_dequantize_row(LBRX_F8_E4M3, codes, e4, 256) == LBRX_OK);
+    LT_CHECK(lbrx_dequantize_row(LBRX_F8_E5M2, codes, e5, 256) == LBRX_OK);
+    for (i = 0; i < 256; i++) {
+        int s = i >> 7, e = (i >> 3) & 15, m = i & 7;
+        double w = e == 0 ? ldexp(m, -9) : ldexp(8 + m, e - 10);  /* E4M3 fn: bias 7 */
+        int e5e = (i >> 2) & 31, e5m = i & 3;
+        double w5 = e5e == 0 ? ldexp(e5m, -16) : ldexp(4 + e5m, e5e - 17);  /* E5M2: bias 15 */
+        if (s) { w = -w; w5 = -w5; }
+        if (e == 15 && m == 7) LT_CHECKF(isnan(e4[i]) && (signbit(e4[i]) != 0) == s, "e4m3 0x%02x", i);
+        else LT_CHECKF((double)e4[i] == w && (signbit(e4[i]) != 0) == s, "e4m3 0x%02x: %g vs %g", i, e4[i], w);
+        if (e5e == 31 && e5m) LT_CHECKF(isnan(e5[i]), "e5m2 0x%02x", i);
+        else if (e5e == 31) LT_CHECKF(isinf(e5[i]) && (signbit(e5[i]) != 0) == s, "e5m2 0x%02x", i);
+        else LT_CHECKF((double)e5[i] == w5 && (signbit(e5[i]) != 0) == s, "e5m2 0x%02x: %g vs %g", i, e5[i], w5);
+    }
+    LT_CHECK(e4[0x7e] == 448.0f && e4[0x01] == 0.001953125f && e5[0x7b] == 57344.0f);
+}
+
+/* lbrx_tensor_convert: from a strided view, through every target format, and back */
+static void test_tensor_convert(void) {
+    lbrx_tensor t, v, q, back, f16;
+    int64_t shape[2] = {6, 320}, r, c;
+    lt_rng rng = {11};
+    float *p;
+    lbrx_error err;
+    LT_CHECK(lbrx_tensor_alloc(&t, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+    p = (float *)t.data;
+    for (r = 0; r < 6 * 320; r++) p[r] = lt_uniform(&rng);
+    LT_CHECK(lbrx_tensor_slice(&t, 0, 1, 5, &v, NULL) == LBRX_OK);  /* rows 1..4 */
+    LT_CHECK(lbrx_tensor_convert(&v, LBRX_Q8_0, &q, NULL, &err) == LBRX_OK);
+    LT_CHECK(q.shape[0] == 4 && q.shape[1] == 320 && q.storage != t.storage);
+    {
+        unsigned char want[10 * 34];
+        lbrx_quantize_row_q8_0(p + 320 * 2, want, 320);
+        LT_CHECK(memcmp(lbrx_tensor_row(&q, 1), want, sizeof want) == 0);
+    }
+    LT_CHECK(lbrx_tensor_convert(&q, LBRX_F32, &back, NULL, &err) == LBRX_OK);
+    for (r = 0; r < 4; r++)
+        for (c = 0; c < 320; c++) {
+            float w;
+            unsigned char *qb = (unsigned char *)lbrx_tensor_row(&q, r) + c / 32 * 34;
+            w = (float)((signed char)qb[2 + c % 32] * ref_f16((uint16_t)(qb[0] | (qb[1] << 8))));
+            if (((float *)back.data)[r * 320 + c] != w) { LT_CHECKF(0, "row %lld col %lld", (long long)r, (long long)c); r = 4; break; }
+        }
+    /* a column slice of an f32 tensor (rows with gaps) to f16 */
+    lbrx_tensor_release(&v);
+    LT_CHECK(lbrx_tensor_slice(&t, 1, 64, 72, &v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_convert(&v, LBRX_F16, &f16, NULL, &err) == LBRX_OK);
+    for (r = 0; r < 6; r++)
+        for (c = 0; c < 8; c++) {
+            uint16_t h;
+            memcpy(&h, (unsigned char *)f16.data + 2 * (r * 8 + c), 2);
+            LT_CHECK(h == lbrx_f32_to_f16(p[r * 320 + 64 + c]));
+        }
+    LT_CHECK(lbrx_tensor_convert(&v, LBRX_Q4_0, &back, NULL, &err) == LBRX_ERR_BAD_SHAPE);
+    LT_CHECK(lbrx_tensor_convert(&t, LBRX_Q4_K, &back, NULL, &err) == LBRX_ERR_UNSUPPORTED);
+    lbrx_tensor_release(&f16);
+    lbrx_tensor_release(&back);
+    lbrx_tensor_release(&q);
+    lbrx_tensor_release(&v);
+    lbrx_tensor_release(&t);
+}
+
+int main(void) {
+    LT_RUN(test_ggml_quantize_bytes);
+    LT_RUN(test_ggml_dequantize_floats);
+    LT_RUN(test_q8_1);
+    LT_RUN(test_q8_k);
+    LT_RUN(test_simd_matches_scalar);
+    LT_RUN(test_round_trip_error);
+    LT_RUN(test_plain_types);
+    LT_RUN(test_float8);
+    LT_RUN(test_tensor_convert);
+    return lt_finish();
+}

@@ -1,0 +1,470 @@
+/* The command-line tools: examples/inspect.c (exit codes, the single "error:" line, the listing)
+   and examples/convert.c. The examples are included with their main() turned off and their
+   *_main functions called with captured output. */
+#define LBRX_EXAMPLE_NO_MAIN
+#include "examples/inspect.c"
+#include "examples/convert.c"
+#include "lbrx_test.h"
+
+typedef struct run_result { int code; char out[1 << 16]; char err[4096]; } run_result;
+
+/* A scratch file for captured output (tmpfile() fails on Windows without rights to C:\). */
+static FILE *capture_file(const char *name) {
+    return fopen(lt_tmp_path(name), "w+b");
+}
+
+static void slurp(FILE *f, char *buf, size_t cap) {
+    size_t n;
+    rewind(f);
+    n = fread(buf, 1, cap - 1, f);
+    buf[n] = 0;
+    fclose(f);
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static void run_inspect(const char *path, run_result *r) {
+    char *argv[3];
+    FILE *out = capture_file("tools_stdout.txt"), *err = capture_file("tools_stderr.txt");
+    argv[0] = (char *)"inspect";
+    argv[1] = (char *)path;
+    argv[2] = 0;
+    r->out[0] = r->err[0] = 0;
+    r->code = -1;
+    if (!out || !err) { LT_CHECK(0); if (out) fclose(out); if (err) fclose(err); return; }
+    r->code = inspect_main(path ? 2 : 1, argv, out, err);
+    slurp(out, r->out, sizeof r->out);
+    slurp(err, r->err, sizeof r->err);
+    remove(lt_tmp_path("tools_stdout.txt"));
+    remove(lt_tmp_path("tools_stderr.txt"));
+}
+
+static int write_file(const char *path, const void *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(p, 1, n, f) == n;
+    if (f) ok = fclose(f) == 0 && ok;
+    return ok;
+}
+
+/* A small valid GGUF written with the library: two KVs (one long array) and two tensors. */
+static void write_small_gguf(const char *path) {
+    lbrx_gguf_writer *w = 0;
+    lbrx_tensor a, b;
+    int64_t sa[2] = {2, 32}, sb[1] = {3};
+    int32_t arr[20];
+    int i;
+    for (i = 0; i < 20; i++) arr[i] = i;
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_str(w, "general.architecture", "test\n\"q\"", NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_array(w, "test.numbers", LBRX_GGUF_INT32, arr, 20, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&a, LBRX_Q8_0, 2, sa, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&b, LBRX_F32, 1, sb, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_tensor(w, "a.weight", &a, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_tensor(w, "b", &b, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_write_path(w, path, NULL) == LBRX_OK);
+    lbrx_gguf_writer_destroy(w);
+    lbrx_tensor_release(&a);
+    lbrx_tensor_release(&b);
+}
+
+static void test_inspect_valid(void) {
+    char path[4096];
+    static run_result r;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("tools_small.gguf"));
+    write_small_gguf(path);
+    run_inspect(path, &r);
+    LT_CHECKF(r.code == 0 && r.err[0] == 0, "code %d, stderr %s", r.code, r.err);
+    LT_CHECK(strstr(r.out, "format: GGUF v3") != NULL);
+    LT_CHECK(strstr(r.out, "general.architecture: str = \"test\\n\\\"q\\\"\"") != NULL);
+    LT_CHECK(strstr(r.out, "test.numbers: arr[i32, 20] = [0, 1, 2, 3, 4, 5, 6, 7, ... 12 more]") != NULL);
+    LT_CHECK(strstr(r.out, "a.weight") && strstr(r.out, "q8_0") && strstr(r.out, "[2, 32]"));
+    LT_CHECK(strstr(r.out, "tensors: 2\n") != NULL);
+    remove(path);
+}
+
+/* Invalid input: exit 1 and exactly one stderr line, "error: PATH: what (file offset N)". */
+static void test_inspect_errors(void) {
+    char path[4096];
+    static run_result r;
+    static const unsigned char bad_version[24] = {'G', 'G', 'U', 'F', 9, 0, 0, 0};
+    unsigned char dup[128];
+    size_t n = 0;
+    uint64_t u64;
+    uint32_t u32;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("tools_bad.gguf"));
+    LT_CHECK(write_file(path, bad_version, sizeof bad_version));
+    run_inspect(path, &r);
+    LT_CHECKF(r.code == 1 && strncmp(r.err, "error: ", 7) == 0 && count_lines(r.err) == 1 && strstr(r.err, "version 9"),
+              "code %d: %s", r.code, r.err);
+    LT_CHECK(r.out[0] == 0 || strstr(r.out, "format") == NULL);
+    /* a duplicate key: named, with its offset */
+    memcpy(dup, "GGUF", 4); n = 4;
+    u32 = 3; memcpy(dup + n, &u32, 4); n += 4;
+    u64 = 0; memcpy(dup + n, &u64, 8); n += 8;
+    u64 = 2; memcpy(dup + n, &u64, 8); n += 8;
+    {
+        int k;
+        for (k = 0; k < 2; k++) {
+            u64 = 3; memcpy(dup + n, &u64, 8); n += 8;
+            memcpy(dup + n, "a.b", 3); n += 3;
+            u32 = 4; memcpy(dup + n, &u32, 4); n += 4;
+            u32 = 7; memcpy(dup + n, &u32, 4); n += 4;
+        }
+    }
+    LT_CHECK(write_file(path, dup, n));
+    run_inspect(path, &r);
+    LT_CHECKF(r.code == 1 && count_lines(r.err) == 1 && strstr(r.err, "'a.b'") && strstr(r.err, "file offset 43"), "%s", r.err);
+    /* truncated: one line, TRUNCATED detail */
+    LT_CHECK(write_file(path, dup, 30));
+    run_inspect(path, &r);
+    LT_CHECKF(r.code == 1 && count_lines(r.err) == 1 && strncmp(r.err, "error: ", 7) == 0, "%s", r.err);
+    /* not a model file, a missing file, no argument */
+    LT_CHECK(write_file(path, "hello, world\n", 13));
+    run_inspect(path, &r);
+    LT_CHECK(r.code == 1 && count_lines(r.err) == 1 && strstr(r.err, "unknown format"));
+    remove(path);
+    run_inspect(path, &r);
+    LT_CHECK(r.code == 1 && count_lines(r.err) == 1 && strncmp(r.err, "error: ", 7) == 0);
+    run_inspect(NULL, &r);
+    LT_CHECK(r.code == 1 && count_lines(r.err) == 1 && strstr(r.err, "usage"));
+}
+
+static void test_inspect_shared(void) {
+    static run_result r;
+    LT_SHARED_OR_SKIP(path, "derived-llama.cpp-c392e50/stories260K-q8_0-f32rest.gguf");
+    run_inspect(path, &r);
+    LT_CHECK(r.code == 0 && r.err[0] == 0);
+    LT_CHECK(strstr(r.out, "tensors: 48\n") && strstr(r.out, "metadata: 21 keys\n"));
+    LT_CHECK(strstr(r.out, "tokenizer.ggml.tokens: arr[str, 512] = [\"<unk>\", \"<s>\", \"</s>\", \"<0x00>\""));
+    LT_CHECK(strstr(r.out, "general.file_type: u32 = 7\n"));
+    LT_CHECK(strstr(r.out, "blk.0.ffn_down.weight                    f32     [64, 172]"));
+}
+
+static void test_inspect_safetensors(void) {
+    static run_result r;
+    char path[4096];
+    static const unsigned char bad[16] = {200, 0, 0, 0, 0, 0, 0, 0, '{', '}'};
+    LT_SHARED_OR_SKIP(samples, "safetensors-samples/overall.safetensors");
+    run_inspect(samples, &r);
+    LT_CHECKF(r.code == 0 && r.err[0] == 0, "%s", r.err);
+    LT_CHECK(strstr(r.out, "format: safetensors, header of 526 bytes, data at offset 534\n") && strstr(r.out, "test: str = \"a\""));
+    /* the 2022 samples are misaligned: f32 data at file offset 642 */
+    LT_CHECK(strstr(r.out, "f32     [6]  offset 642  NOT aligned to 4\n") && strstr(r.out, "tensors: 9\n"));
+    if (lt_shared_path("SafeTensors.jl/sharded/model.safetensors.index.json")) {
+        run_inspect(lt_shared_path("SafeTensors.jl/sharded/model.safetensors.index.json"), &r);
+        LT_CHECK(r.code == 0 && strstr(r.out, "index of 6 shards") && strstr(r.out, "tensors: 36\n"));
+    }
+    snprintf(path, sizeof path, "%s", lt_tmp_path("tools_bad.safetensors"));
+    LT_CHECK(write_file(path, bad, sizeof bad));
+    run_inspect(path, &r);
+    LT_CHECKF(r.code == 1 && count_lines(r.err) == 1 && strncmp(r.err, "error: ", 7) == 0 && strstr(r.err, "offset"), "%s", r.err);
+    remove(path);
+}
+
+/* ---- convert ---- */
+
+/* Run convert with up to 8 arguments (NULL-terminated); returns the exit code, stderr in err. */
+static int run_convert(char *errbuf, size_t cap, const char *a0, const char *a1, const char *a2, const char *a3,
+                       const char *a4, const char *a5, const char *a6, const char *a7) {
+    const char *args[10];
+    int argc = 1, code;
+    FILE *out = capture_file("tools_stdout.txt"), *err = capture_file("tools_stderr.txt");
+    char outbuf[4096];
+    args[0] = "convert";
+    if (a0) args[argc++] = a0;
+    if (a1) args[argc++] = a1;
+    if (a2) args[argc++] = a2;
+    if (a3) args[argc++] = a3;
+    if (a4) args[argc++] = a4;
+    if (a5) args[argc++] = a5;
+    if (a6) args[argc++] = a6;
+    if (a7) args[argc++] = a7;
+    args[argc] = 0;
+    if (!out || !err) { if (out) fclose(out); if (err) fclose(err); return -1; }
+    code = convert_main(argc, (char **)args, out, err);
+    slurp(out, outbuf, sizeof outbuf);
+    slurp(err, errbuf, cap);
+    remove(lt_tmp_path("tools_stdout.txt"));
+    remove(lt_tmp_path("tools_stderr.txt"));
+    return code;
+}
+
+static int files_equal(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb, ca, cb;
+    while (same) {
+        ca = fgetc(fa); cb = fgetc(fb);
+        if (ca != cb) same = 0;
+        if (ca == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
+}
+
+/* GGML's own quantizer made stories260K-q8_0/q4_0-f32rest.gguf from stories260K-f32.gguf: convert
+   gives the same files, byte for byte (KV order, f32 fallback for 172-long rows, layout, blocks). */
+static void test_convert_matches_ggml(void) {
+    static const char *const types[2] = {"q8_0", "q4_0"};
+    char in[4096], ref[4096], out[4096], err[4096];
+    int k;
+    LT_SHARED_OR_SKIP(f32, "derived-llama.cpp-c392e50/stories260K-f32.gguf");
+    snprintf(in, sizeof in, "%s", f32);
+    for (k = 0; k < 2; k++) {
+        char rel[128];
+        snprintf(rel, sizeof rel, "derived-llama.cpp-c392e50/stories260K-%s-f32rest.gguf", types[k]);
+        if (!lt_shared_path(rel)) continue;
+        snprintf(ref, sizeof ref, "%s", lt_shared_path(rel));
+        snprintf(out, sizeof out, "%s", lt_tmp_path("tools_stories.gguf"));
+        LT_CHECKF(run_convert(err, sizeof err, in, out, "--type", types[k], 0, 0, 0, 0) == 0, "%s", err);
+        LT_CHECKF(files_equal(out, ref), "convert --type %s differs from GGML's file", types[k]);
+        remove(out);
+    }
+}
+
+/* GGUF -> safetensors f32 -> GGUF f32 keeps every tensor's bytes; --keep keeps a tensor's type. */
+static void test_convert_round_trip(void) {
+    char in[4096], st[4096], back[4096], err[4096];
+    lbrx_gguf *a = 0, *b = 0;
+    int64_t i;
+    LT_SHARED_OR_SKIP(f32, "derived-llama.cpp-c392e50/stories260K-f32.gguf");
+    snprintf(in, sizeof in, "%s", f32);
+    snprintf(st, sizeof st, "%s", lt_tmp_path("tools_rt.safetensors"));
+    snprintf(back, sizeof back, "%s", lt_tmp_path("tools_rt.gguf"));
+    LT_CHECKF(run_convert(err, sizeof err, in, st, "--type", "f32", 0, 0, 0, 0) == 0, "%s", err);
+    LT_CHECKF(run_convert(err, sizeof err, st, back, "--type", "f32", 0, 0, 0, 0) == 0, "%s", err);
+    LT_CHECK(lbrx_gguf_open(&a, in, NULL, NULL) == LBRX_OK && lbrx_gguf_open(&b, back, NULL, NULL) == LBRX_OK);
+    if (a && b) {
+        LT_CHECK(lbrx_gguf_tensor_count(b) == 48);
+        for (i = 0; i < lbrx_gguf_tensor_count(a); i++) {
+            const lbrx_gguf_tensor_info *ta = lbrx_gguf_tensor_info_at(a, i);
+            int64_t j = lbrx_gguf_find_tensor(b, ta->name);
+            const lbrx_gguf_tensor_info *tb = lbrx_gguf_tensor_info_at(b, j);
+            LT_CHECKF(tb && tb->dtype == LBRX_F32 && tb->nbytes == ta->nbytes &&
+                      memcmp((const unsigned char *)lbrx_storage_data(lbrx_gguf_storage(a)) + ta->file_offset,
+                             (const unsigned char *)lbrx_storage_data(lbrx_gguf_storage(b)) + tb->file_offset, (size_t)ta->nbytes) == 0,
+                      "%s", ta->name);
+        }
+    }
+    lbrx_gguf_close(a);
+    lbrx_gguf_close(b);
+    a = 0;
+    LT_CHECKF(run_convert(err, sizeof err, in, back, "--type", "q4_1", "--keep", "token_embd*", "--keep", "*.attn_?.weight") == 0, "%s", err);
+    if (lbrx_gguf_open(&a, back, NULL, NULL) == LBRX_OK) {
+        uint32_t ft = 0;
+        LT_CHECK(lbrx_gguf_tensor_info_at(a, lbrx_gguf_find_tensor(a, "token_embd.weight"))->dtype == LBRX_F32);
+        LT_CHECK(lbrx_gguf_tensor_info_at(a, lbrx_gguf_find_tensor(a, "blk.3.attn_k.weight"))->dtype == LBRX_F32);
+        LT_CHECK(lbrx_gguf_tensor_info_at(a, lbrx_gguf_find_tensor(a, "blk.3.attn_output.weight"))->dtype == LBRX_Q4_1);
+        LT_CHECK(lbrx_gguf_tensor_info_at(a, lbrx_gguf_find_tensor(a, "output.weight"))->dtype == LBRX_Q4_1);
+        LT_CHECK(lbrx_gguf_get_u32(a, "general.file_type", &ft, NULL) == LBRX_OK && ft == 3);
+        lbrx_gguf_close(a);
+    } else {
+        LT_CHECK(0);
+    }
+    remove(st);
+    remove(back);
+}
+
+/* A tiny Hugging Face llama checkpoint made here: config.json + model.safetensors. */
+#define HF_V 40
+#define HF_E 64
+#define HF_H 4
+#define HF_KV 2
+#define HF_D 16
+#define HF_F 96
+#define HF_L 2
+
+static void hf_fill(lbrx_tensor *t, lt_rng *rng) {
+    int64_t n = 1, i;
+    int d;
+    for (d = 0; d < t->ndim; d++) n *= t->shape[d];
+    for (i = 0; i < n; i++) ((float *)t->data)[i] = lt_uniform(rng);
+}
+
+static int write_hf_llama(const char *model, const char *config, lbrx_tensor *ts, char names[][64], int *n_out) {
+    static const char *const layer_names[9] = {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
+                                               "self_attn.o_proj.weight", "mlp.gate_proj.weight", "mlp.up_proj.weight",
+                                               "mlp.down_proj.weight", "input_layernorm.weight", "post_attention_layernorm.weight"};
+    static const int64_t layer_shapes[9][2] = {{HF_H * HF_D, HF_E}, {HF_KV * HF_D, HF_E}, {HF_KV * HF_D, HF_E}, {HF_E, HF_H * HF_D},
+                                               {HF_F, HF_E}, {HF_F, HF_E}, {HF_E, HF_F}, {HF_E, 0}, {HF_E, 0}};
+    lbrx_safetensors_write_desc desc;
+    lt_rng rng = {777};
+    int n = 0, l, k, ok;
+    int64_t s2[2] = {HF_V, HF_E}, s1[1] = {HF_E}, s8[1] = {8};
+    FILE *f;
+#define HF_ADD(nm, nd, shp) do { snprintf(names[n], 64, "%s", nm); lbrx_tensor_alloc(&ts[n], LBRX_F32, nd, shp, NULL, NULL); \
+                                 hf_fill(&ts[n], &rng); ts[n].name = names[n]; n++; } while (0)
+    HF_ADD("model.embed_tokens.weight", 2, s2);
+    for (l = 0; l < HF_L; l++)
+        for (k = 0; k < 9; k++) {
+            char nm[64];
+            snprintf(nm, sizeof nm, "model.layers.%d.%s", l, layer_names[k]);
+            HF_ADD(nm, layer_shapes[k][1] ? 2 : 1, layer_shapes[k]);
+        }
+    HF_ADD("model.layers.0.self_attn.rotary_emb.inv_freq", 1, s8);
+    HF_ADD("model.norm.weight", 1, s1);
+    HF_ADD("lm_head.weight", 2, s2);
+#undef HF_ADD
+    *n_out = n;
+    memset(&desc, 0, sizeof desc);
+    desc.tensors = ts;
+    desc.n_tensors = (size_t)n;
+    ok = lbrx_safetensors_write(model, &desc, NULL) == LBRX_OK;
+    f = fopen(config, "wb");
+    if (!f) return 0;
+    fprintf(f, "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", \"hidden_size\": %d, \"intermediate_size\": %d,\n"
+               " \"num_hidden_layers\": %d, \"num_attention_heads\": %d, \"num_key_value_heads\": %d, \"rms_norm_eps\": 1e-06,\n"
+               " \"rope_theta\": 500000.0, \"max_position_embeddings\": 256, \"vocab_size\": %d, \"rope_scaling\": null,\n"
+               " \"tie_word_embeddings\": false, \"torch_dtype\": \"float32\"}\n", HF_E, HF_F, HF_L, HF_H, HF_KV, HF_V);
+    return fclose(f) == 0 && ok;
+}
+
+/* y = W x for a row-major [rows, cols] f32 W, in double */
+static void matvec(const float *w, const double *x, double *y, int rows, int cols) {
+    int r, c;
+    for (r = 0; r < rows; r++) {
+        double s = 0;
+        for (c = 0; c < cols; c++) s += (double)w[r * cols + c] * x[c];
+        y[r] = s;
+    }
+}
+
+/* The comment in convert.c says: interleaved-pair RoPE on the converted Q/K equals HF's
+   rotate_half RoPE on the original, component (h, i) <-> (h, 2i) and (h, i + D/2) <-> (h, 2i + 1).
+   Checked here on q and k for one position, in double. */
+static void check_rope_equivalence(const float *hf, const float *gg, int heads) {
+    double x[HF_E], a[HF_H * HF_D], b[HF_H * HF_D], theta_base = 500000.0, pos = 7;
+    lt_rng rng = {99};
+    int h, i;
+    for (i = 0; i < HF_E; i++) x[i] = lt_uniform(&rng);
+    matvec(hf, x, a, heads * HF_D, HF_E);
+    matvec(gg, x, b, heads * HF_D, HF_E);
+    for (h = 0; h < heads; h++)
+        for (i = 0; i < HF_D / 2; i++) {
+            double th = pos * pow(theta_base, -2.0 * i / HF_D), c = cos(th), s = sin(th);
+            double *p = a + h * HF_D, *q = b + h * HF_D;
+            /* rotate_half: (p[i], p[i + D/2]); interleaved: (q[2i], q[2i+1]) */
+            double r0 = p[i] * c - p[i + HF_D / 2] * s, r1 = p[i + HF_D / 2] * c + p[i] * s;
+            double g0 = q[2 * i] * c - q[2 * i + 1] * s, g1 = q[2 * i + 1] * c + q[2 * i] * s;
+            LT_CHECKF(fabs(r0 - g0) < 1e-9 && fabs(r1 - g1) < 1e-9, "head %d pair %d", h, i);
+        }
+}
+
+static void test_convert_hf_llama(void) {
+    char config[4096], in[4096], out[4096], err[4096];
+    static lbrx_tensor ts[32];
+    static char names[32][64];
+    int n = 0, i;
+    lbrx_gguf *g = 0;
+    const char *vocab = lt_shared_path("llama.cpp/v3/ggml-vocab-llama-spm.gguf");
+    char vocab_path[4096];
+    snprintf(vocab_path, sizeof vocab_path, "%s", vocab ? vocab : "");
+    snprintf(config, sizeof config, "%s", lt_tmp_path("config.json"));
+    snprintf(in, sizeof in, "%s", lt_tmp_path("model.safetensors"));
+    LT_CHECK(write_hf_llama(in, config, ts, names, &n));
+    snprintf(out, sizeof out, "%s", lt_tmp_path("tools_hf.gguf"));
+    LT_CHECKF(run_convert(err, sizeof err, in, out, "--type", "f32", vocab ? "--vocab" : 0, vocab ? vocab_path : 0, 0, 0) == 0, "%s", err);
+    if (lbrx_gguf_open(&g, out, NULL, NULL) == LBRX_OK) {
+        uint32_t u = 0;
+        float eps = 0, base = 0;
+        lbrx_gguf_str arch = {0, 0};
+        lbrx_tensor t;
+        LT_CHECK(lbrx_gguf_tensor_count(g) == 3 + 9 * HF_L);
+        LT_CHECK(lbrx_gguf_get_str(g, "general.architecture", &arch, NULL) == LBRX_OK && arch.len == 5 && memcmp(arch.data, "llama", 5) == 0);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.embedding_length", &u, NULL) == LBRX_OK && u == HF_E);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.block_count", &u, NULL) == LBRX_OK && u == HF_L);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.feed_forward_length", &u, NULL) == LBRX_OK && u == HF_F);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.attention.head_count", &u, NULL) == LBRX_OK && u == HF_H);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.attention.head_count_kv", &u, NULL) == LBRX_OK && u == HF_KV);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.rope.dimension_count", &u, NULL) == LBRX_OK && u == HF_D);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.context_length", &u, NULL) == LBRX_OK && u == 256);
+        LT_CHECK(lbrx_gguf_get_u32(g, "llama.vocab_size", &u, NULL) == LBRX_OK && u == HF_V);
+        LT_CHECK(lbrx_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &eps, NULL) == LBRX_OK && eps == 1e-6f);
+        LT_CHECK(lbrx_gguf_get_f32(g, "llama.rope.freq_base", &base, NULL) == LBRX_OK && base == 500000.0f);
+        LT_CHECK(lbrx_gguf_get_u32(g, "general.file_type", &u, NULL) == LBRX_OK && u == 0);
+        if (vocab) LT_CHECK(lbrx_gguf_find_key(g, "tokenizer.ggml.tokens") >= 0 && lbrx_gguf_find_key(g, "tokenizer.ggml.scores") >= 0);
+        /* names and unpermuted tensors: same bytes */
+        LT_CHECK(lbrx_gguf_get_tensor(g, "blk.1.ffn_down.weight", &t, NULL) == LBRX_OK && t.shape[0] == HF_E && t.shape[1] == HF_F &&
+                 memcmp(t.data, ts[1 + 9 + 6].data, sizeof(float) * HF_E * HF_F) == 0);
+        lbrx_tensor_release(&t);
+        LT_CHECK(lbrx_gguf_get_tensor(g, "output.weight", &t, NULL) == LBRX_OK && memcmp(t.data, ts[n - 1].data, sizeof(float) * HF_V * HF_E) == 0);
+        lbrx_tensor_release(&t);
+        LT_CHECK(lbrx_gguf_find_tensor(g, "blk.0.attn_norm.weight") >= 0 && lbrx_gguf_find_tensor(g, "output_norm.weight") >= 0 &&
+                 lbrx_gguf_find_tensor(g, "token_embd.weight") >= 0);
+        /* q and k of layer 1: numpy's reshape(n_head, 2, D/2, E).swapaxes(1, 2) row order, and RoPE equivalence */
+        for (i = 0; i < 2; i++) {
+            int heads = i ? HF_KV : HF_H, h, j, s;
+            const float *hf = (const float *)ts[1 + 9 + i].data;
+            LT_CHECK(lbrx_gguf_get_tensor(g, i ? "blk.1.attn_k.weight" : "blk.1.attn_q.weight", &t, NULL) == LBRX_OK);
+            if (!t.data) continue;
+            for (h = 0; h < heads; h++)
+                for (j = 0; j < HF_D / 2; j++)
+                    for (s = 0; s < 2; s++) {
+                        int out_row = (h * (HF_D / 2) + j) * 2 + s, in_row = (h * 2 + s) * (HF_D / 2) + j;
+                        LT_CHECK(memcmp((const float *)t.data + out_row * HF_E, hf + in_row * HF_E, sizeof(float) * HF_E) == 0);
+                    }
+            check_rope_equivalence(hf, (const float *)t.data, heads);
+            lbrx_tensor_release(&t);
+        }
+        lbrx_gguf_close(g);
+    } else {
+        LT_CHECK(0);
+    }
+    /* q8_0: 2-D weights quantized (rows of 64 and 96 fit), norms f32, values within Q8_0's error */
+    g = 0;
+    LT_CHECKF(run_convert(err, sizeof err, in, out, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+    if (lbrx_gguf_open(&g, out, NULL, NULL) == LBRX_OK) {
+        lbrx_tensor t;
+        float row[HF_F];
+        int r, c;
+        uint32_t u = 0;
+        LT_CHECK(lbrx_gguf_get_u32(g, "general.file_type", &u, NULL) == LBRX_OK && u == 7);
+        LT_CHECK(lbrx_gguf_tensor_info_at(g, lbrx_gguf_find_tensor(g, "blk.0.ffn_norm.weight"))->dtype == LBRX_F32);
+        LT_CHECK(lbrx_gguf_get_tensor(g, "blk.0.ffn_down.weight", &t, NULL) == LBRX_OK && t.dtype == LBRX_Q8_0);
+        for (r = 0; t.data && r < HF_E; r++) {
+            const float *src = (const float *)ts[1 + 6].data + r * HF_F;
+            LT_CHECK(lbrx_dequantize_row(LBRX_Q8_0, lbrx_tensor_row(&t, r), row, HF_F) == LBRX_OK);
+            for (c = 0; c < HF_F; c++) LT_CHECKF(fabs(row[c] - src[c]) <= 1.0 / 127 * 0.5 * 1.01 + 1e-3, "r %d c %d", r, c);
+        }
+        lbrx_tensor_release(&t);
+        lbrx_gguf_close(g);
+    } else {
+        LT_CHECK(0);
+    }
+    for (i = 0; i < n; i++) lbrx_tensor_release(&ts[i]);
+    remove(out);
+    remove(in);
+    remove(config);
+}
+
+static void test_convert_errors(void) {
+    char err[4096], out[4096], in[4096];
+    snprintf(out, sizeof out, "%s", lt_tmp_path("tools_err.gguf"));
+    snprintf(in, sizeof in, "%s", lt_tmp_path("tools_small.gguf"));
+    write_small_gguf(in);
+    LT_CHECK(run_convert(err, sizeof err, in, out, "--type", "q5_k", 0, 0, 0, 0) == 1 && count_lines(err) == 1 && strstr(err, "error: unknown --type"));
+    LT_CHECK(run_convert(err, sizeof err, in, out, 0, 0, 0, 0, 0, 0) == 1 && count_lines(err) == 1 && strstr(err, "usage"));
+    LT_CHECK(run_convert(err, sizeof err, in, "x.safetensors", "--type", "q4_0", 0, 0, 0, 0) == 1 && strstr(err, "safetensors"));
+    LT_CHECK(run_convert(err, sizeof err, in, "x.bin", "--type", "f16", 0, 0, 0, 0) == 1 && strstr(err, ".gguf or .safetensors"));
+    LT_CHECK(run_convert(err, sizeof err, "/nonexistent/x.gguf", out, "--type", "f16", 0, 0, 0, 0) == 1 && count_lines(err) == 1);
+    /* q8_0 on the small file: a.weight [2, 32] is q8_0 already, b [3] becomes f32 */
+    LT_CHECKF(run_convert(err, sizeof err, in, out, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+    remove(out);
+    remove(in);
+}
+
+int main(void) {
+    LT_RUN(test_inspect_valid);
+    LT_RUN(test_inspect_errors);
+    LT_RUN(test_inspect_shared);
+    LT_RUN(test_inspect_safetensors);
+    LT_RUN(test_convert_matches_ggml);
+    LT_RUN(test_convert_round_trip);
+    LT_RUN(test_convert_hf_llama);
+    LT_RUN(test_convert_errors);
+    return lt_finish();
+}

@@ -3815,7 +3815,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
     dim = weight->shape[1];
     if (out->ndim != 2 || out->shape[0] != n_ids || out->shape[1] != dim)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out is not [%lld, %lld]", op, (long long)n_ids, (long long)dim);
-    if (weight->dtype != LBRX_F32 && weight->dtype != LBRX_F16 && weight->dtype != LBRX_BF16)
+    if (lbrx_dequantize_row(weight->dtype, 0, 0, 0) != LBRX_OK || dim % lbrx_dtype_block_size(weight->dtype))
         return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "%s: weight dtype %s", op, lbrx_dtype_name(weight->dtype));
     for (t = 0; t < n_ids; t++)
         if (ids[t] < 0 || ids[t] >= vocab)
@@ -3828,11 +3828,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
     for (t = 0; t < n_ids; t++) {
         const unsigned char *src = (const unsigned char *)weight->data + ids[t] * weight->stride[0];
         float *dst = (float *)lbrx_tensor_row(out, t);
-        switch (weight->dtype) {
-        case LBRX_F16: lbrx_f16_to_f32_row(src, dst, (size_t)dim); break;
-        case LBRX_BF16: lbrx_bf16_to_f32_row(src, dst, (size_t)dim); break;
-        default: memcpy(dst, src, (size_t)dim * 4); break;
-        }
+        lbrx_dequantize_row(weight->dtype, src, dst, dim); /* f32 rows are copied */
     }
     (void)nt;
     return LBRX_OK;

@@ -325,45 +325,88 @@ static void test_stories_published(void) {
 }
 
 /* --logits: the llama2.c checkpoint and the F32 GGUF hold the same floats, so every logit of
-   every position agrees exactly; the Q8_0 and Q4_0 GGUFs stay close. */
+   every position agrees exactly. */
 static void test_stories_logits(void) {
     LT_SHARED_OR_SKIP(bin, STORIES_BIN);
-    char bin_path[4200], tok_path[4200], f32[4200], q8[4200], q4[4200], la[4200], lb[4200], lc[4200], ld[4200];
+    char bin_path[4200], tok_path[4200], f32[4200], la[4200], lb[4200];
     const char *p;
-    float *a, *b, *c, *d;
-    size_t na, nb, nc, nd, i;
-    double dq8 = 0, dq4 = 0;
+    float *a, *b;
+    size_t na, nb;
     snprintf(bin_path, sizeof bin_path, "%s", bin);
     if (!(p = lt_shared_path(STORIES_TOK))) LT_SKIP("shared test data absent: " STORIES_TOK);
     snprintf(tok_path, sizeof tok_path, "%s", p);
     if (!(p = lt_shared_path(STORIES_F32))) LT_SKIP("shared test data absent: " STORIES_F32);
     snprintf(f32, sizeof f32, "%s", p);
-    if (!(p = lt_shared_path(STORIES_Q8))) LT_SKIP("shared test data absent: " STORIES_Q8);
-    snprintf(q8, sizeof q8, "%s", p);
-    if (!(p = lt_shared_path(STORIES_Q4))) LT_SKIP("shared test data absent: " STORIES_Q4);
-    snprintf(q4, sizeof q4, "%s", p);
-    snprintf(la, sizeof la, "%s", lt_tmp_path("llama_a.f32")); snprintf(lb, sizeof lb, "%s", lt_tmp_path("llama_b.f32"));
-    snprintf(lc, sizeof lc, "%s", lt_tmp_path("llama_c.f32")); snprintf(ld, sizeof ld, "%s", lt_tmp_path("llama_d.f32"));
+    snprintf(la, sizeof la, "%s", lt_tmp_path("llama_a.f32"));
+    snprintf(lb, sizeof lb, "%s", lt_tmp_path("llama_b.f32"));
     LT_CHECK(run_llama(0, 0, bin_path, "-z", tok_path, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", la, "--threads", "1", (char *)0) == 0);
     LT_CHECK(run_llama(0, 0, f32, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", lb, "--threads", "1", (char *)0) == 0);
-    LT_CHECK(run_llama(0, 0, q8, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", lc, "--threads", "1", (char *)0) == 0);
-    LT_CHECK(run_llama(0, 0, q4, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", ld, "--threads", "1", (char *)0) == 0);
-    a = read_floats(la, &na); b = read_floats(lb, &nb); c = read_floats(lc, &nc); d = read_floats(ld, &nd);
+    a = read_floats(la, &na);
+    b = read_floats(lb, &nb);
     LT_CHECKF(na == 48 * 512 && nb == na, "%zu and %zu logits", na, nb);
     LT_CHECK(a && b && nb == na && !memcmp(a, b, na * 4));
-    if (a && c && d && nc == na && nd == na) {
-        for (i = 0; i < 5 * 512; i++) { /* the prompt positions: the same tokens in all three */
-            double e = fabs((double)a[i] - c[i]), f = fabs((double)a[i] - d[i]);
-            if (e > dq8) dq8 = e;
-            if (f > dq4) dq4 = f;
+    free(a);
+    free(b);
+    remove(la);
+    remove(lb);
+}
+
+/* Logits of 24 positions (one batch, f32 KV cache) into out[24 * 512]. */
+static int stories_logits(llama_model *m, float *out) {
+    llama_state s;
+    lbrx_error err;
+    int32_t ids[24];
+    int i, ok;
+    for (i = 0; i < 24; i++) ids[i] = (int32_t)((i * 97 + 11) % 512);
+    ids[0] = 1;
+    if (llama_state_init(&s, m, 24, 24, LBRX_F32, 1, 1, &err) != LBRX_OK) return 0;
+    ok = llama_forward(m, &s, ids, 24, 1, &err) == LBRX_OK;
+    if (ok) memcpy(out, s.logits, sizeof(float) * 24 * 512);
+    llama_state_free(&s, m);
+    return ok;
+}
+
+/* The Q8_0 and Q4_0 GGUFs through the quantized kernels, against the same weights dequantized to
+   F32 and run through the float kernels: the difference is the rounding of the activations to
+   Q8 blocks only. Measured (logits reach |17|): 0.22 for Q8_0 and 0.29 for Q4_0; the weights'
+   own quantization moves the logits by 0.29 (Q8_0) and 3.8 (Q4_0) from the F32 model's. */
+static void test_stories_quantized(void) {
+    static const char *files[2] = { STORIES_Q8, STORIES_Q4 };
+    static float native[24 * 512], dequant[24 * 512];
+    int f, l, i;
+    for (f = 0; f < 2; f++) {
+        const char *p = lt_shared_path(files[f]);
+        llama_model m;
+        lbrx_error err;
+        double worst = 0;
+        int quantized = 0;
+        if (!p) LT_SKIP("shared test data absent: stories260K Q8_0/Q4_0 GGUF");
+        LT_CHECKF(llama_load(&m, p, 0, &err) == LBRX_OK, "%s", err.message);
+        if (!m.layers) return;
+        LT_CHECK(stories_logits(&m, native));
+        for (l = 0; l < m.c.n_layers; l++) {
+            lbrx_tensor *w[7];
+            llama_layer *L = &m.layers[l];
+            w[0] = &L->wq; w[1] = &L->wk; w[2] = &L->wv; w[3] = &L->wo; w[4] = &L->w_gate; w[5] = &L->w_up; w[6] = &L->w_down;
+            for (i = 0; i < 7; i++) {
+                lbrx_tensor c;
+                if (w[i]->dtype == LBRX_F32) continue;
+                quantized++;
+                LT_CHECK(lbrx_tensor_convert(w[i], LBRX_F32, &c, 0, &err) == LBRX_OK);
+                lbrx_tensor_release(w[i]);
+                *w[i] = c;
+            }
         }
-        /* logits span about +-15: Q8_0 keeps them within a few hundredths, Q4_0 within a few tenths */
-        LT_CHECKF(dq8 < 0.1 && dq4 < 1.0 && dq8 < dq4, "Q8_0 %.4f, Q4_0 %.4f", dq8, dq4);
-    } else {
-        LT_CHECK(0);
+        LT_CHECKF(quantized == 30, "%d quantized matrices", quantized); /* all but the 5 ffn_down (rows of 172) */
+        LT_CHECK(stories_logits(&m, dequant));
+        for (i = 0; i < 24 * 512; i++) {
+            double e = fabs((double)native[i] - dequant[i]);
+            if (!(e <= worst)) worst = e;
+        }
+        LT_CHECKF(worst < 0.6, "%s: %g", files[f], worst);
+        if (getenv("LT_VERBOSE")) fprintf(stderr, "  %s: quantized kernels vs dequantized weights: %g\n", files[f], worst);
+        llama_model_free(&m);
     }
-    free(a); free(b); free(c); free(d);
-    remove(la); remove(lb); remove(lc); remove(ld);
 }
 
 /* Running a prompt as one batch and running it one position at a time give the same logits
@@ -740,6 +783,7 @@ int main(void) {
     LT_RUN(test_stories_greedy_64);
     LT_RUN(test_stories_published);
     LT_RUN(test_stories_logits);
+    LT_RUN(test_stories_quantized);
     LT_RUN(test_stories_batch_vs_steps);
     LT_RUN(test_oracle_transformers);
     LT_RUN(test_ollama_tiny);

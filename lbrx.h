@@ -324,19 +324,29 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n);
    Block formats (GGML's, byte for byte)
    ============================================================================================ */
 
-/* Quantize n floats (n a multiple of the block size) into blocks of Q8_0, Q4_0, Q4_1 or Q8_1,
-   producing the same bytes as GGML's reference quantizers. */
+/* Quantize n floats (n a multiple of 32, checked with LBRX_ASSERT) into n/32 blocks of Q8_0
+   (34 B), Q4_0 (18 B), Q4_1 (20 B) or Q8_1 (36 B): the same bytes as GGML's reference quantizers
+   (quantize_row_*_ref), whatever the compiler's floating-point contraction. dst may have any
+   alignment. NaN or infinite inputs give defined but meaningless blocks. Thread safe. */
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n);
-/* Any float or block type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q8_1) from f32. Unaligned dst ok. */
+/* Quantize n floats into a row of type t: F32 (copy), F16, BF16 (round to nearest even),
+   Q8_0, Q4_0, Q4_1, Q8_1. LBRX_ERR_BAD_DTYPE (unknown t), LBRX_ERR_BAD_SHAPE (n negative or not
+   a multiple of the block size), LBRX_ERR_UNSUPPORTED (other types); n = 0 with NULL pointers
+   is a valid way to ask whether t is supported. Thread safe. */
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n);
-/* Any readable type to f32: F32, F16, BF16, F64, the integer types, Q4_0, Q4_1, Q5_0, Q5_1,
-   Q8_0, Q8_1, Q2_K..Q6_K, Q8_K. Same floats as GGML's dequantizers. Unaligned src ok.
-   LBRX_ERR_UNSUPPORTED for types with no dequantizer (IQ*, TQ*, F8_*). */
+/* n elements of type t (any alignment) to f32: F32, F16, BF16, F64, I8..I64, U8..U64, BOOL
+   (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
+   Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K (bit for bit GGML's
+   dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to the nearest float.
+   LBRX_ERR_UNSUPPORTED for IQ*, TQ*, MXFP4; errors as lbrx_quantize_row. Thread safe. */
 LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n);
-/* Convert a whole tensor (any layout) into a new contiguous tensor of dtype `to` on the heap. */
+/* Convert a whole tensor (any strides) into a new contiguous tensor of dtype `to` on the heap
+   (allocator may be NULL), row by row through f32: `to` is one lbrx_quantize_row writes, the
+   source one lbrx_dequantize_row reads. The same dtype is copied byte for byte (any dtype). The
+   new tensor keeps src's name pointer. Thread safe; no scratch beyond 16 KiB of stack. */
 LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, lbrx_tensor *out,
                                         const lbrx_allocator *allocator, lbrx_error *err);
 
@@ -1128,7 +1138,8 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
     {
         int fd;
         struct stat st;
-        do { fd = open(path, O_RDONLY); } while (fd < 0 && errno == EINTR);
+        /* O_NONBLOCK: a FIFO must not block here (it is refused below as not a regular file) */
+        do { fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
         if (fd < 0) {
             int e = errno;
             lbrx_free(allocator, s);
@@ -1609,18 +1620,21 @@ LBRXDEF uint16_t lbrx_f32_to_bf16(float f) {
     return (uint16_t)(x >> 16);
 }
 
+/* The vector loops below run to n rounded down to their width (not "i + 8 <= n"), which also
+   lets gcc see that the scalar tail is short (no -Waggressive-loop-optimizations false alarm
+   when n is a constant in the caller). */
 LBRXDEF void lbrx_f16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16)
+    for (; i < (n & ~(size_t)15); i += 16)
         _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
 #endif
 #if defined(LBRX__F16C)
-    for (; i + 8 <= n; i += 8)
+    for (; i < (n & ~(size_t)7); i += 8)
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 2 * i))));
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(s + 2 * i))));
 #endif
     for (; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
@@ -1630,15 +1644,15 @@ LBRXDEF void lbrx_f32_to_f16_row(const float *src, void *dst, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16)
+    for (; i < (n & ~(size_t)15); i += 16)
         _mm256_storeu_si256((__m256i *)(d + 2 * i),
                             _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 #endif
 #if defined(LBRX__F16C)
-    for (; i + 8 <= n; i += 8)
+    for (; i < (n & ~(size_t)7); i += 8)
         _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1_u8(d + 2 * i, vreinterpret_u8_f16(vcvt_f16_f32(vld1q_f32(src + i))));
 #endif
     for (; i < n; i++) {
@@ -1652,18 +1666,18 @@ LBRXDEF void lbrx_bf16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16) {
+    for (; i < (n & ~(size_t)15); i += 16) {
         __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s + 2 * i)));
         _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
     }
 #endif
 #if defined(LBRX__AVX2)
-    for (; i + 8 <= n; i += 8) {
+    for (; i < (n & ~(size_t)7); i += 8) {
         __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
         _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
     }
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1q_f32(dst + i, vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(s + 2 * i)), 16)));
 #endif
     for (; i < n; i++) dst[i] = lbrx_bf16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
@@ -1678,7 +1692,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const __m512i absmask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
         const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff), quiet = _mm512_set1_epi32(0x40);
-        for (; i + 16 <= n; i += 16) {
+        for (; i < (n & ~(size_t)15); i += 16) {
             __m512i x = _mm512_castps_si512(_mm512_loadu_ps(src + i)), hi = _mm512_srli_epi32(x, 16);
             __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, absmask), inf);
             __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(bias, _mm512_and_si512(hi, one))), 16);
@@ -1691,7 +1705,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const __m256i absmask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
         const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
-        for (; i + 8 <= n; i += 8) {
+        for (; i < (n & ~(size_t)7); i += 8) {
             __m256i x = _mm256_castps_si256(_mm256_loadu_ps(src + i)), hi = _mm256_srli_epi32(x, 16);
             __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absmask), inf);
             __m256i r = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
@@ -1704,7 +1718,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const uint32x4_t absmask = vdupq_n_u32(0x7fffffffu), inf = vdupq_n_u32(0x7f800000u);
         const uint32x4_t one = vdupq_n_u32(1), bias = vdupq_n_u32(0x7fff), quiet = vdupq_n_u32(0x40);
-        for (; i + 4 <= n; i += 4) {
+        for (; i < (n & ~(size_t)3); i += 4) {
             uint32x4_t x = vreinterpretq_u32_f32(vld1q_f32(src + i)), hi = vshrq_n_u32(x, 16);
             uint32x4_t nan = vcgtq_u32(vandq_u32(x, absmask), inf);
             uint32x4_t r = vshrq_n_u32(vaddq_u32(x, vaddq_u32(bias, vandq_u32(hi, one))), 16);
@@ -1743,6 +1757,17 @@ LBRX__PRIVATE int lbrx__trunc_clamp(float v, int lo, int hi) {
     return (int)v;
 }
 
+/* roundf(v) (halves away from zero) clamped to [lo, hi], NaN giving lo, without a libm call:
+   v - trunc(v) is exact for |v| < 2^24. */
+LBRX__PRIVATE int lbrx__round_clamp(float v, int lo, int hi) {
+    int t;
+    if (!(v > (float)lo)) return lo;
+    if (!(v < (float)hi)) return hi;
+    t = (int)v;
+    v -= (float)t;
+    return t + (v >= 0.5f) - (v <= -0.5f);
+}
+
 /* The value of x as rounded to float, hidden from the optimizer: keeps a compiler that fuses
    a*b + c into one rounding (gcc's default -ffp-contract=fast outside ISO modes) from changing
    the quantizers' bytes, which follow GGML's two roundings. */
@@ -1753,45 +1778,42 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
+/* One block of 32 floats as Q8_0/Q8_1 codes: the f16 scale to dh, the codes to qs; returns
+   the sum of the codes and the f32 scale in *d (the codes are rounded with it, not the f16). */
+LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, unsigned char *qs, float *d) {
+    float amax = 0.0f, id;
+    int j, sum = 0;
+    for (j = 0; j < 32; j++) {
+        float a = fabsf(src[j]);
+        if (a > amax) amax = a;
+    }
+    *d = amax / 127.0f;
+    id = *d != 0.0f ? 1.0f / *d : 0.0f;
+    lbrx__store_f16(dh, *d);
+    for (j = 0; j < 32; j++) {
+        int q = lbrx__round_clamp(src[j] * id, -128, 127);
+        qs[j] = (unsigned char)(signed char)q;
+        sum += q;
+    }
+    return sum;
+}
+
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
     unsigned char *y = (unsigned char *)dst;
     int64_t b;
+    float d;
     LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 34) {
-        float amax = 0.0f, d, id;
-        int j;
-        for (j = 0; j < 32; j++) {
-            float a = fabsf(src[j]);
-            if (a > amax) amax = a;
-        }
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);  /* rounding below uses the f32 d, as GGML does */
-        for (j = 0; j < 32; j++)
-            y[2 + j] = (unsigned char)(signed char)lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
-    }
+    for (b = 0; b < n / 32; b++) lbrx__quantize_block_q8(src + 32 * b, y + 34 * b, y + 34 * b + 2, &d);
 }
 
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
     unsigned char *y = (unsigned char *)dst;
     int64_t b;
+    float d;
     LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 36) {
-        float amax = 0.0f, d, id;
-        int j, sum = 0;
-        for (j = 0; j < 32; j++) {
-            float a = fabsf(src[j]);
-            if (a > amax) amax = a;
-        }
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 32; j++) {
-            int q = lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
-            y[4 + j] = (unsigned char)(signed char)q;
-            sum += q;
-        }
-        lbrx__store_f16(y + 2, (float)sum * d);
+    for (b = 0; b < n / 32; b++) {
+        int sum = lbrx__quantize_block_q8(src + 32 * b, y + 36 * b, y + 36 * b + 4, &d);
+        lbrx__store_f16(y + 36 * b + 2, (float)sum * d);
     }
 }
 
@@ -1870,13 +1892,17 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
 #define LBRX__SCALAR_REFERENCE static
 #endif
 
-LBRX__SCALAR_REFERENCE void lbrx__dequantize_q8_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+/* blocks of `bytes` bytes: an f16 scale, then (at qs_at) 32 signed codes: Q8_0 and Q8_1 */
+LBRX__PRIVATE void lbrx__dequantize_q8(const unsigned char *x, float *y, int64_t nb, size_t bytes, size_t qs_at) {
     int64_t b;
     int j;
-    for (b = 0; b < nb; b++, x += 34, y += 32) {
+    for (b = 0; b < nb; b++, x += bytes, y += 32) {
         float d = lbrx__load_f16(x);
-        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[2 + j] * d;
+        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[qs_at + (size_t)j] * d;
     }
+}
+LBRX__SCALAR_REFERENCE void lbrx__dequantize_q8_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+    lbrx__dequantize_q8(x, y, nb, 34, 2);
 }
 
 LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_0_scalar(const unsigned char *x, float *y, int64_t nb) {
@@ -2038,46 +2064,30 @@ LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64
 #define lbrx__dequantize_q4_1 lbrx__dequantize_q4_1_scalar
 #endif
 
-LBRX__PRIVATE void lbrx__dequantize_q8_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int j;
-    for (b = 0; b < nb; b++, x += 36, y += 32) {
-        float d = lbrx__load_f16(x);
-        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[4 + j] * d;
-    }
-}
-
 /* Q5_0 and Q5_1: qh (32 bits, little-endian) holds the fifth bit of element j at bit j */
 LBRX__PRIVATE uint32_t lbrx__load_u32le(const unsigned char *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
-LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) {
+/* Q5_0 (22 B: d, qh, qs; codes - 16) and Q5_1 (24 B: d, m, qh, qs; codes * d + m) */
+LBRX__PRIVATE void lbrx__dequantize_q5(const unsigned char *x, float *y, int64_t nb, int with_min) {
+    const size_t hdr = with_min ? 4 : 2;
+    const int bias = with_min ? 0 : 16;
     int64_t b;
     int j;
-    for (b = 0; b < nb; b++, x += 22, y += 32) {
-        float d = lbrx__load_f16(x);
-        uint32_t qh = lbrx__load_u32le(x + 2);
-        const unsigned char *qs = x + 6;
+    for (b = 0; b < nb; b++, x += hdr + 20, y += 32) {
+        float d = lbrx__load_f16(x), m = with_min ? lbrx__load_f16(x + 2) : 0.0f;
+        uint32_t qh = lbrx__load_u32le(x + hdr);
+        const unsigned char *qs = x + hdr + 4;
         for (j = 0; j < 16; j++) {
-            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
-            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-            y[j] = (float)(lo - 16) * d;
-            y[16 + j] = (float)(hi - 16) * d;
-        }
-    }
-}
-LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int j;
-    for (b = 0; b < nb; b++, x += 24, y += 32) {
-        float d = lbrx__load_f16(x), m = lbrx__load_f16(x + 2);
-        uint32_t qh = lbrx__load_u32le(x + 4);
-        const unsigned char *qs = x + 8;
-        for (j = 0; j < 16; j++) {
-            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
-            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-            y[j] = (float)lo * d + m;  /* exact product: fused or not, the same sum */
-            y[16 + j] = (float)hi * d + m;
+            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4)) - bias;
+            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - bias;
+            if (with_min) {  /* exact product: fused or not, the same sum */
+                y[j] = (float)lo * d + m;
+                y[16 + j] = (float)hi * d + m;
+            } else {
+                y[j] = (float)lo * d;
+                y[16 + j] = (float)hi * d;
+            }
         }
     }
 }
@@ -2139,41 +2149,30 @@ LBRX__PRIVATE void lbrx__dequantize_q3_k(const unsigned char *x, float *y, int64
     }
 }
 
-/* Q4_K (144 B): d, dmin, scales[12], qs[128]; 64 weights per 32 bytes of qs (low nibbles first). */
-LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) {
+/* Q4_K (144 B): d, dmin, scales[12], qs[128]; each 32 bytes of qs hold 64 weights, low nibbles
+   first. Q5_K (176 B) adds qh[32] before qs: bit 2g (2g+1) of qh[l] is the fifth bit of the low
+   (high) nibble of qs[32g + l]. */
+LBRX__PRIVATE void lbrx__dequantize_q45_k(const unsigned char *x, float *y, int64_t nb, int five) {
+    const size_t bytes = five ? 176 : 144;
     int64_t b;
     int g, l, sc, mn;
-    for (b = 0; b < nb; b++, x += 144) {
+    for (b = 0; b < nb; b++, x += bytes) {
         float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
-        const unsigned char *q = x + 16;
+        const unsigned char *qh = x + 16, *q = x + (five ? 48 : 16);
         for (g = 0; g < 4; g++, q += 32) {
             float d1, m1, d2, m2;
             lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
             d1 = d * (float)sc; m1 = dmin * (float)mn;
             lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
             d2 = d * (float)sc; m2 = dmin * (float)mn;
-            for (l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0x0f) - m1;
-            for (l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
-        }
-    }
-}
-
-/* Q5_K (176 B): as Q4_K plus qh[32] before qs; bit 2g (2g+1) of qh[l] is the fifth bit of the
-   low (high) nibble of group g. */
-LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int g, l, sc, mn;
-    for (b = 0; b < nb; b++, x += 176) {
-        float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
-        const unsigned char *qh = x + 16, *q = x + 48;
-        for (g = 0; g < 4; g++, q += 32) {
-            float d1, m1, d2, m2;
-            lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
-            d1 = d * (float)sc; m1 = dmin * (float)mn;
-            lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
-            d2 = d * (float)sc; m2 = dmin * (float)mn;
-            for (l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0x0f) | (((qh[l] >> (2 * g)) & 1) << 4)) - m1;
-            for (l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (((qh[l] >> (2 * g + 1)) & 1) << 4)) - m2;
+            for (l = 0; l < 32; l++) {
+                int h = five ? ((qh[l] >> (2 * g)) & 1) << 4 : 0;
+                *y++ = d1 * (float)((q[l] & 0x0f) | h) - m1;
+            }
+            for (l = 0; l < 32; l++) {
+                int h = five ? ((qh[l] >> (2 * g + 1)) & 1) << 4 : 0;
+                *y++ = d2 * (float)((q[l] >> 4) | h) - m2;
+            }
         }
     }
 }
@@ -2266,14 +2265,14 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
         break;
     case LBRX_Q4_0: lbrx__dequantize_q4_0(x, dst, nb); break;
     case LBRX_Q4_1: lbrx__dequantize_q4_1(x, dst, nb); break;
-    case LBRX_Q5_0: lbrx__dequantize_q5_0(x, dst, nb); break;
-    case LBRX_Q5_1: lbrx__dequantize_q5_1(x, dst, nb); break;
+    case LBRX_Q5_0: lbrx__dequantize_q5(x, dst, nb, 0); break;
+    case LBRX_Q5_1: lbrx__dequantize_q5(x, dst, nb, 1); break;
     case LBRX_Q8_0: lbrx__dequantize_q8_0(x, dst, nb); break;
-    case LBRX_Q8_1: lbrx__dequantize_q8_1(x, dst, nb); break;
+    case LBRX_Q8_1: lbrx__dequantize_q8(x, dst, nb, 36, 4); break;
     case LBRX_Q2_K: lbrx__dequantize_q2_k(x, dst, nb); break;
     case LBRX_Q3_K: lbrx__dequantize_q3_k(x, dst, nb); break;
-    case LBRX_Q4_K: lbrx__dequantize_q4_k(x, dst, nb); break;
-    case LBRX_Q5_K: lbrx__dequantize_q5_k(x, dst, nb); break;
+    case LBRX_Q4_K: lbrx__dequantize_q45_k(x, dst, nb, 0); break;
+    case LBRX_Q5_K: lbrx__dequantize_q45_k(x, dst, nb, 1); break;
     case LBRX_Q6_K: lbrx__dequantize_q6_k(x, dst, nb); break;
     case LBRX_Q8_K: lbrx__dequantize_q8_k(x, dst, nb); break;
     default: return LBRX_ERR_UNSUPPORTED;
@@ -2288,17 +2287,20 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
     enum { CHUNK = 4096 };  /* a multiple of every block size */
     float buf[CHUNK];
     lbrx_tensor dst;
-    int64_t rows, r, n, i;
-    size_t in_row, out_row, esize;
-    int plain_gather;
+    int64_t rows, r, n, i, estride;
+    size_t in_row, out_row, esize, row_bytes;
+    int gather, same;
     lbrx_result res;
     if (!src || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_convert: NULL tensor");
     res = lbrx__shape_layout(src->dtype, src->ndim, src->shape, 0, 0, err);
     if (res != LBRX_OK) return res;
     n = src->ndim ? src->shape[src->ndim - 1] : 1;
-    if (lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_UNSUPPORTED || lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_BAD_DTYPE)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion to %s is not supported", lbrx_dtype_name(to));
-    if (lbrx_dequantize_row(src->dtype, 0, 0, 0) != LBRX_OK)
+    same = src->dtype == to;  /* copied byte for byte, whatever the type */
+    res = lbrx_quantize_row(to, 0, 0, 0);
+    if (!same && res != LBRX_OK)
+        return lbrx__errorf(err, res == LBRX_ERR_BAD_DTYPE ? res : LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET,
+                            "conversion to %s (dtype %d) is not supported", lbrx_dtype_name(to), (int)to);
+    if (!same && lbrx_dequantize_row(src->dtype, 0, 0, 0) != LBRX_OK)
         return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion from %s is not supported", lbrx_dtype_name(src->dtype));
     if (n % lbrx_dtype_block_size(to))
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
@@ -2310,20 +2312,25 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
     if (lbrx_tensor_nelements(src, &i) == LBRX_OK && i == 0) rows = 0;
     lbrx_row_bytes(src->dtype, CHUNK, &in_row);
     lbrx_row_bytes(to, CHUNK, &out_row);
+    lbrx_row_bytes(src->dtype, n, &row_bytes);
     esize = lbrx_dtype_block_bytes(src->dtype);
-    /* a plain-typed source whose elements are not adjacent within a row is gathered first */
-    plain_gather = src->ndim > 0 && lbrx_dtype_block_size(src->dtype) == 1 && src->stride[src->ndim - 1] != (int64_t)esize;
+    /* a plain-typed source whose elements are not adjacent within a row is gathered */
+    estride = src->ndim ? src->stride[src->ndim - 1] : (int64_t)esize;
+    gather = lbrx_dtype_block_size(src->dtype) == 1 && estride != (int64_t)esize;
     for (r = 0; r < rows; r++) {
         const unsigned char *s = (const unsigned char *)lbrx_tensor_row(src, r);
         unsigned char *d = (unsigned char *)lbrx_tensor_row(&dst, r);
+        if (same) {
+            if (!gather) memcpy(d, s, row_bytes);
+            else for (i = 0; i < n; i++) memcpy(d + (size_t)i * esize, s + i * estride, esize);
+            continue;
+        }
         for (i = 0; i < n; i += CHUNK) {
-            int64_t m = n - i < (int64_t)CHUNK ? n - i : (int64_t)CHUNK;
-            if (plain_gather) {
-                int64_t k;
-                for (k = 0; k < m; k++) lbrx_dequantize_row(src->dtype, s + (i + k) * src->stride[src->ndim - 1], buf + k, 1);
-            } else {
+            int64_t m = n - i < (int64_t)CHUNK ? n - i : (int64_t)CHUNK, k;
+            if (gather)
+                for (k = 0; k < m; k++) lbrx_dequantize_row(src->dtype, s + (i + k) * estride, buf + k, 1);
+            else
                 lbrx_dequantize_row(src->dtype, s + (size_t)(i / CHUNK) * in_row, buf, m);
-            }
             lbrx_quantize_row(to, buf, d + (size_t)(i / CHUNK) * out_row, m);
         }
     }

@@ -1086,7 +1086,7 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", path);
         }
         fsize = (uint64_t)li.QuadPart;
-        if (fsize > (uint64_t)SIZE_MAX) {
+        if (fsize > (uint64_t)(SIZE_MAX >> 1)) {  /* as on POSIX: half the address space */
             CloseHandle(f); lbrx_free(allocator, s);
             return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
         }

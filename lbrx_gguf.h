@@ -669,7 +669,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_own_names(lbrx_gguf *g, lbrx__gguf_cur
         if (kv->type == LBRX_GGUF_ARRAY && kv->elem_type == LBRX_GGUF_STRING) {
             uint64_t j;
             c->pos = (uint64_t)((const unsigned char *)kv->data - c->p);
-            kv->strs = g->strs + k;
+            kv->strs = g->strs ? g->strs + k : 0;  /* no strings at all: g->strs is NULL */
             for (j = 0; j < kv->count; j++) lbrx__gguf_string(c, &g->strs[k++], "array string");  /* validated */
             kv->data = 0;
         }

@@ -16,7 +16,8 @@
 #                cross compiler, so only gcc-12-multilib is installed and the kernel's asm/
 #                headers are reached through a symlink in build/m32-include.
 #   asan         gcc -fsanitize=address,undefined (leak checking on)
-#   tsan         clang -fsanitize=thread with OpenMP; libomp's Archer tool (when found) tells TSan
+#   tsan         clang -fsanitize=thread,undefined with OpenMP (clang's UBSan checks more than gcc's,
+#                e.g. arithmetic on NULL); libomp's Archer tool (when found) tells TSan
 #                about OpenMP's barriers, and the uninstrumented runtime itself is ignored
 #   valgrind     memcheck (0 errors, 0 bytes definitely lost) of the storage and format tests only
 #                (test_core, test_gguf, test_safetensors, test_hardening): valgrind is ~30x slower
@@ -50,7 +51,7 @@ flags_of() {
     nommap)      echo "$CC -std=c99 -O2 -march=native -fopenmp -DLBRX_NO_MMAP $WARN" ;;
     m32)         echo "$CC -m32 -isystem build/m32-include -std=c99 -O2 -march=native -fopenmp $WARN" ;;
     asan)        echo "$CC -std=c99 -O1 -g -march=native -fopenmp -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $WARN" ;;
-    tsan)        echo "clang -std=c99 -O1 -g -march=native -fopenmp -fsanitize=thread $WARN" ;;
+    tsan)        echo "clang -std=c99 -O1 -g -march=native -fopenmp -fsanitize=thread,undefined -fno-sanitize-recover=undefined $WARN" ;;
     valgrind)    echo "$CC -std=c99 -O1 -g -mavx2 -mfma -mf16c -Wno-unknown-pragmas $WARN" ;;
     mingw)       echo "x86_64-w64-mingw32-gcc -std=c99 -O2 -march=native -fopenmp -static $WARN" ;;
     neon)        echo "aarch64-linux-gnu-gcc -std=c99 -O2 -march=armv8.2-a+dotprod+fp16 -static -fopenmp $WARN" ;;

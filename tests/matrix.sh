@@ -63,7 +63,10 @@ flags_of() {
 missing_tools() {
   local t
   case "$1" in
-    clang-c11|tsan) command -v clang >/dev/null || echo "install clang and libomp-dev" ;;
+    clang-c11) command -v clang >/dev/null || echo "install clang and libomp-dev" ;;
+    tsan) mkdir -p build/probe && printf 'int main(void){return 0;}\n' > build/probe/tsan.c
+          clang -fopenmp -fsanitize=thread,undefined build/probe/tsan.c -o build/probe/tsan 2>/dev/null ||
+              echo "install clang, libomp-dev and libclang-rt-dev (the sanitizer runtimes)" ;;
     clang-cxx17) command -v clang++ >/dev/null || echo "install clang and libomp-dev" ;;
     valgrind) command -v valgrind >/dev/null || echo "install valgrind" ;;
     mingw) { command -v x86_64-w64-mingw32-gcc >/dev/null && command -v wine >/dev/null; } ||

@@ -1306,7 +1306,9 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
             if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
             stride[i] = (int64_t)total;
         }
-        if ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total))
+        /* once a zero dimension made the size 0 it stays 0, on 32-bit systems too (the element
+           count below still checks that the dimensions' product fits) */
+        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total)))
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
     }
     /* a zero dimension makes the tensor empty, but the product of the others must still fit */

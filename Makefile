@@ -3,6 +3,7 @@
 #   make test    the whole test suite over the build matrix (tests/matrix.sh)
 #   make bench   benchmarks (BLAS=1 adds OpenBLAS as the f32 peer)
 #   make cuda    the CUDA device example (examples/cuda_device.c), only where nvcc exists
+#   make fuzz    the GGUF reader under libFuzzer (clang) for FUZZ_SECONDS (60), seeded from ../shared/data
 CC ?= cc
 CFLAGS ?= -O3 -march=native
 OMP ?= -fopenmp
@@ -16,7 +17,10 @@ HEADERS = lbrx.h lbrx_gguf.h lbrx_safetensors.h
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; })
 CUDA_ARCH ?=
 
-.PHONY: all examples demo test bench cuda clean
+FUZZ_SECONDS ?= 60
+FUZZ_SEEDS = $(wildcard ../shared/data/derived-llama.cpp-c392e50/ggml-quant-vectors.gguf ../shared/data/llama.cpp/v1/ggml-vocab-llama.gguf)
+
+.PHONY: all examples demo test bench cuda fuzz clean
 
 all: examples
 examples: $(EXAMPLES)
@@ -46,6 +50,13 @@ test:
 
 bench: build/bench
 	./build/bench $(BENCH_ARGS)
+
+fuzz:
+	@mkdir -p build/fuzz_gguf_corpus build/fuzz_gguf_seeds
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_gguf.c -o build/fuzz_gguf
+	$(if $(FUZZ_SEEDS),cp $(FUZZ_SEEDS) build/fuzz_gguf_seeds/)
+	./build/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=2048 \
+	    -artifact_prefix=build/ build/fuzz_gguf_corpus build/fuzz_gguf_seeds
 
 clean:
 	rm -rf build

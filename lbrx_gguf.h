@@ -583,6 +583,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_tensor_record(lbrx__gguf_cursor *c, si
     lbrx_gguf_str name;
     uint32_t nd, type;
     uint64_t ne[LBRX_GGUF_MAX_DIMS];
+    int64_t stride[LBRX_MAX_DIMS];
     lbrx_result r, code;
     lbrx_error e;
     const char *why;
@@ -616,8 +617,9 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_tensor_record(lbrx__gguf_cursor *c, si
     t->dtype = (lbrx_dtype)type;
     t->ndim = (int)nd;
     for (d = 0; d < (int)nd; d++) t->shape[d] = (int64_t)ne[nd - 1 - d];
-    /* element count and byte size, checked per dimension without dividing by file values (H10, H11) */
-    r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &nbytes, &e);
+    /* element count, strides and byte size, checked per dimension without dividing by file values
+       (H10, H11); the same checks as lbrx_tensor_init, so that every accepted tensor can be made */
+    r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, stride, &nbytes, &e);
     if (r != LBRX_OK) return lbrx__errorf(c->err, r, t->info_offset, "%s: %s", c->what, e.message);
     t->nbytes = nbytes;
     return LBRX_OK;
@@ -1202,6 +1204,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_writer_tensor(lbrx_gguf_writer *w, con
     const char *why;
     uint64_t len;
     size_t nbytes;
+    int64_t stride[LBRX_MAX_DIMS];
     int d;
     if (!w || !name || (ndim > 0 && !shape))
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_add_tensor: NULL argument");
@@ -1211,7 +1214,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_writer_tensor(lbrx_gguf_writer *w, con
         return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__GGUF_NO_OFFSET, "tensor '%s': dtype %d has no GGML type id", name, (int)dtype);
     if (ndim < 0 || ndim > LBRX_GGUF_MAX_DIMS)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__GGUF_NO_OFFSET, "tensor '%s': rank %d is outside 0..%d", name, ndim, LBRX_GGUF_MAX_DIMS);
-    r = lbrx__shape_layout(dtype, ndim, shape, 0, &nbytes, &e);
+    r = lbrx__shape_layout(dtype, ndim, shape, stride, &nbytes, &e);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "tensor '%s': %s", name, e.message);
     if (!lbrx__gguf_reserve(&w->allocator, (void **)&w->tensors, &w->cap_tensors, w->n_tensors + 1, sizeof *w->tensors))
         return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__GGUF_NO_OFFSET, "tensor '%s': out of memory", name);

@@ -254,6 +254,11 @@ static void test_h11_zero_dims(void) {
     gb_free(&g);
     one_tensor(&g, 3, b, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
     one_tensor(&g, 3, c, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
+    /* empty, but a row of 2^63 bytes would not fit a stride (found by tests/fuzz_gguf.c) */
+    {
+        uint64_t d[2] = {(uint64_t)1 << 61, 0};
+        one_tensor(&g, 2, d, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
+    }
 }
 
 /* H12: type ids out of range, removed, negative; rows that are not a block multiple */

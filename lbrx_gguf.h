@@ -295,30 +295,6 @@ LBRX__GGUF_PRIVATE int lbrx__gguf_key_chars_ok(const char *s, uint64_t n) {
     return 1;
 }
 
-/* Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without NUL. */
-LBRX__GGUF_PRIVATE int lbrx__gguf_utf8_ok(const char *str, uint64_t n) {
-    const unsigned char *s = (const unsigned char *)str;
-    uint64_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        uint64_t k, len;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c == 0) return 0;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) len = 2;
-        else if (c >= 0xe0 && c <= 0xef) { len = 3; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
-        else if (c >= 0xf0 && c <= 0xf4) { len = 4; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
-        else return 0;
-        if (n - i < len) return 0;
-        for (k = 1; k < len; k++) {
-            unsigned d = s[i + k];
-            if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xbf)) return 0;
-        }
-        i += len;
-    }
-    return 1;
-}
-
 /* Why a key is invalid (NULL if valid), with the result code in *code. */
 LBRX__GGUF_PRIVATE const char *lbrx__gguf_check_key(const char *key, uint64_t len, lbrx_result *code) {
     *code = LBRX_ERR_BAD_VALUE;
@@ -333,7 +309,7 @@ LBRX__GGUF_PRIVATE const char *lbrx__gguf_check_name(const char *name, uint64_t 
     *code = LBRX_ERR_BAD_VALUE;
     if (len == 0) return "empty tensor name";
     if (len > LBRX_GGUF_MAX_NAME) { *code = LBRX_ERR_LIMIT; return "tensor name longer than LBRX_GGUF_MAX_NAME (63) bytes"; }
-    if (!lbrx__gguf_utf8_ok(name, len)) return "tensor name is not UTF-8 without NUL";
+    if (memchr(name, 0, (size_t)len) || !lbrx__utf8_valid(name, (size_t)len)) return "tensor name is not UTF-8 without NUL";
     return 0;
 }
 

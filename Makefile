@@ -2,8 +2,8 @@
 #   make demo    build the examples and run the demo
 #   make test    the whole test suite over the build matrix (tests/matrix.sh)
 #   make bench   benchmarks (BLAS=1 adds OpenBLAS as the f32 peer)
+#   make fuzz    the libFuzzer harnesses tests/fuzz_*.c, FUZZ_SECONDS each (tests/fuzz.sh)
 #   make cuda    the CUDA device example (examples/cuda_device.c), only where nvcc exists
-#   make fuzz    the GGUF reader under libFuzzer (clang) for FUZZ_SECONDS (60), seeded from ../shared/data
 CC ?= cc
 CFLAGS ?= -O3 -march=native
 OMP ?= -fopenmp
@@ -17,10 +17,7 @@ HEADERS = lbrx.h lbrx_gguf.h lbrx_safetensors.h
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; })
 CUDA_ARCH ?=
 
-FUZZ_SECONDS ?= 60
-FUZZ_SEEDS = $(wildcard ../shared/data/derived-llama.cpp-c392e50/ggml-quant-vectors.gguf ../shared/data/llama.cpp/v1/ggml-vocab-llama.gguf)
-
-.PHONY: all examples demo test bench cuda fuzz clean
+.PHONY: all examples demo test bench fuzz cuda clean
 
 all: examples
 examples: $(EXAMPLES)
@@ -48,15 +45,12 @@ demo: examples
 test:
 	bash tests/matrix.sh $(CONFIGS)
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz.sh
+
 bench: build/bench
 	./build/bench $(BENCH_ARGS)
-
-fuzz:
-	@mkdir -p build/fuzz_gguf_corpus build/fuzz_gguf_seeds
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_gguf.c -o build/fuzz_gguf
-	$(if $(FUZZ_SEEDS),cp $(FUZZ_SEEDS) build/fuzz_gguf_seeds/)
-	./build/fuzz_gguf -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -rss_limit_mb=2048 \
-	    -artifact_prefix=build/ build/fuzz_gguf_corpus build/fuzz_gguf_seeds
 
 clean:
 	rm -rf build

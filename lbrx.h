@@ -2446,6 +2446,14 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
 
 #define LBRX__MM_CHUNK 32      /* weight rows per matrix-vector work item */
 
+/* The scalar kernels are the reference the tests compare SIMD builds with; SIMD builds may not
+   call them. */
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__MM_REF static __attribute__((unused))
+#else
+#define LBRX__MM_REF static
+#endif
+
 typedef struct lbrx__mm {
     lbrx_dtype dt;
     int64_t n, k, nb;           /* rows of x, length of a row (in), blocks of 32 per row */
@@ -2477,7 +2485,7 @@ LBRX__PRIVATE float lbrx__mm_f16(const unsigned char *p) {
 }
 
 /* Quantize one row of x (k a multiple of 32) as described above. */
-LBRX__PRIVATE void lbrx__mm_quantize_x_scalar(const float *x, int64_t k, int8_t *q, float *d,
+LBRX__MM_REF void lbrx__mm_quantize_x_scalar(const float *x, int64_t k, int8_t *q, float *d,
                                               int32_t *s, float *ds) {
     int64_t b;
     for (b = 0; b < k / 32; b++) {
@@ -2502,7 +2510,7 @@ LBRX__PRIVATE void lbrx__mm_quantize_x_scalar(const float *x, int64_t k, int8_t 
 }
 
 /* Weight value j (0..31) of a quantized block, as the integer that multiplies x's q. */
-LBRX__PRIVATE int lbrx__mm_wq(lbrx_dtype dt, const unsigned char *blk, int j) {
+LBRX__MM_REF int lbrx__mm_wq(lbrx_dtype dt, const unsigned char *blk, int j) {
     if (dt == LBRX_Q8_0) return (int)(int8_t)blk[2 + j];
     {
         const unsigned char *qs = blk + (dt == LBRX_Q4_1 ? 4 : 2);
@@ -2512,7 +2520,7 @@ LBRX__PRIVATE int lbrx__mm_wq(lbrx_dtype dt, const unsigned char *blk, int j) {
 }
 
 /* One output in canonical order: weight row `wr` against row i of x. */
-LBRX__PRIVATE float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *wr, int64_t i) {
+LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *wr, int64_t i) {
     float acc = 0.0f;
     int64_t j, b;
     switch (m->dt) {
@@ -2553,7 +2561,7 @@ LBRX__PRIVATE float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *
 }
 
 /* Weight rows [o0, o1) against all rows of x, in canonical order. */
-LBRX__PRIVATE void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1) {
+LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1) {
     int64_t o, i;
     for (o = o0; o < o1; o++)
         for (i = 0; i < m->n; i++) {
@@ -2562,13 +2570,721 @@ LBRX__PRIVATE void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o
         }
 }
 
+/* ---- SIMD: quantizing x and the matrix-vector kernels ---- */
+
+#if defined(LBRX__AVX2) && defined(LBRX__F16C)
+#define LBRX__MM_X86 1
+#if defined(LBRX__AVX512VNNI) && defined(__AVX512VL__)
+#define LBRX__MM_VNNI256 1
+#endif
+#endif
+
+#define LBRX__MM_PF 1536       /* software prefetch distance of the matrix-vector kernels, bytes */
+
+#if defined(LBRX__MM_X86)
+LBRX__PRIVATE float lbrx__mm_hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+LBRX__PRIVATE void lbrx__mm_quantize_x_simd(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    int64_t b;
+    for (b = 0; b < k / 32; b++) {
+        const float *xb = x + b * 32;
+        __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8), v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+        __m256 mx = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, absmask), _mm256_and_ps(v1, absmask)),
+                                  _mm256_max_ps(_mm256_and_ps(v2, absmask), _mm256_and_ps(v3, absmask)));
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        __m256 vid;
+        __m256i i0, i1, i2, i3, t;
+        __m128i t4;
+        float amax, id;
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        amax = _mm_cvtss_f32(m4);
+        id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        vid = _mm256_set1_ps(id);
+        i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, vid));
+        i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, vid));
+        i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, vid));
+        i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, vid));
+        t = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3));
+        t4 = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+        t4 = _mm_add_epi32(t4, _mm_shuffle_epi32(t4, 0x4E));
+        t4 = _mm_add_epi32(t4, _mm_shuffle_epi32(t4, 0xB1));
+        t = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        _mm256_storeu_si256((__m256i *)(void *)(q + b * 32), _mm256_permutevar8x32_epi32(t, perm));
+        d[b] = amax / 127.0f;
+        s[b] = _mm_cvtsi128_si32(t4);
+        ds[b] = d[b] * (float)s[b];
+    }
+}
+
+/* Eight int32 lanes whose sum is the integer dot product of one weight block with x's block. */
+LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv) {
+    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)wq);
+    __m256i aw = _mm256_abs_epi8(w), sx = _mm256_sign_epi8(xv, w);
+#if defined(LBRX__MM_VNNI256)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, sx);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), _mm256_set1_epi16(1));
+#endif
+}
+
+/* The same for 4-bit weights (nibbles 0..15, low nibbles first), plus the lanes of `corr`. */
+LBRX__PRIVATE __m256i lbrx__mm_bdot_q4(const unsigned char *qs, __m256i xv, __m256i corr) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)qs);
+    __m256i w = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), _mm256_set1_epi8(0x0F));
+#if defined(LBRX__MM_VNNI256)
+    return _mm256_dpbusd_epi32(corr, w, xv);
+#else
+    return _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), _mm256_set1_epi16(1)), corr);
+#endif
+}
+
+#define LBRX__MM_R4(X) X(0) X(1) X(2) X(3)
+
+/* The address `off` bytes into the stream of rows w, w + 4 rows, w + 8 rows, ... (rb bytes
+   each): row r of a group of 4 prefetches on into row r of the next groups, so no group starts
+   cold. Integer arithmetic: the address may lie past the matrix (prefetching it is harmless). */
+LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
+    uintptr_t a = (uintptr_t)w;
+    while (off >= rb) { off -= rb; a += (uintptr_t)(4 * ws); }
+    return (const char *)(a + (uintptr_t)off);
+}
+
+/* Quantized weights, rows [o0, o1) in groups of 4 against all rows of x. Per row: one f32
+   accumulator of 8 lanes, acc = fma(isum lanes, dw*dx, acc) per block, then a fixed tree sum. */
+LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const int bb = (int)lbrx_dtype_block_bytes(m->dt), qoff = m->dt == LBRX_Q4_1 ? 4 : 2;
+    const int q41 = m->dt == LBRX_Q4_1, q40 = m->dt == LBRX_Q4_0, q80 = m->dt == LBRX_Q8_0;
+    const __m256i gidx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(bb));
+    const __m256i lo16 = _mm256_set1_epi32(0xFFFF);
+    int64_t o, i, b;
+    for (o = o0; o < o1; o += 4) {
+        int nr = (int)(o1 - o < 4 ? o1 - o : 4);
+        const unsigned char *w0 = m->w + o * m->ws;
+        const unsigned char *w1 = nr > 1 ? w0 + m->ws : w0, *w2 = nr > 2 ? w0 + 2 * m->ws : w0, *w3 = nr > 3 ? w0 + 3 * m->ws : w0;
+        for (i = 0; i < m->n; i++) {
+            const int8_t *xq = m->xq + i * m->kq;
+            const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+            const int32_t *xs = m->xs + i * m->nb;
+            __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0, a0 = f0, a1 = f0, a2 = f0, a3 = f0;
+            float t0 = 0, t1 = 0, t2 = 0, t3 = 0, res[4];
+            for (b = 0; b < m->nb; b += 8) {
+                float sc[4][8];
+                int nc = (int)(m->nb - b < 8 ? m->nb - b : 8), j;
+                if (i == 0) {
+                    int p;
+#define LBRX__MM_PFR(r) { const char *a_ = lbrx__mm_pf_addr(w##r, m->ws, m->nb * bb, b * bb + LBRX__MM_PF); \
+                        for (p = 0; p < 8 * bb; p += 64) _mm_prefetch(a_ + p, _MM_HINT_T0); }
+                    LBRX__MM_R4(LBRX__MM_PFR)
+#undef LBRX__MM_PFR
+                }
+                if (nc == 8) {
+                    __m256 xdv = _mm256_loadu_ps(xd + b), xdsv = _mm256_loadu_ps(xds + b);
+#define LBRX__MM_SC(r) { \
+                        __m256i g = _mm256_i32gather_epi32((const int *)(const void *)(w##r + b * bb), gidx, 1); \
+                        __m256i lo = _mm256_and_si256(g, lo16); \
+                        _mm256_storeu_ps(sc[r], _mm256_mul_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1))), xdv)); \
+                        if (q41) { \
+                            __m256i hi = _mm256_srli_epi32(g, 16); \
+                            a##r = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1))), xdsv, a##r); \
+                        } }
+                    LBRX__MM_R4(LBRX__MM_SC)
+#undef LBRX__MM_SC
+                } else {
+                    for (j = 0; j < nc; j++) {
+#define LBRX__MM_SC(r) sc[r][j] = lbrx__mm_f16(w##r + (b + j) * bb) * xd[b + j]; \
+                        if (q41) t##r = fmaf(lbrx__mm_f16(w##r + (b + j) * bb + 2), xds[b + j], t##r);
+                        LBRX__MM_R4(LBRX__MM_SC)
+#undef LBRX__MM_SC
+                    }
+                }
+                for (j = 0; j < nc; j++) {
+                    int64_t bj = b + j;
+                    const unsigned char *off = (const unsigned char *)0 + bj * bb + qoff;
+                    __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + bj * 32));
+                    if (q80) {
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + (off - (const unsigned char *)0), xv)), _mm256_set1_ps(sc[r][j]), f##r);
+                        LBRX__MM_R4(LBRX__MM_DOT)
+#undef LBRX__MM_DOT
+                    } else {
+                        __m256i corr = q40 ? _mm256_setr_epi32(-8 * xs[bj], 0, 0, 0, 0, 0, 0, 0) : _mm256_setzero_si256();
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + (off - (const unsigned char *)0), xv, corr)), _mm256_set1_ps(sc[r][j]), f##r);
+                        LBRX__MM_R4(LBRX__MM_DOT)
+#undef LBRX__MM_DOT
+                    }
+                }
+            }
+            res[0] = lbrx__mm_hsum8(f0) + (lbrx__mm_hsum8(a0) + t0);
+            res[1] = lbrx__mm_hsum8(f1) + (lbrx__mm_hsum8(a1) + t1);
+            res[2] = lbrx__mm_hsum8(f2) + (lbrx__mm_hsum8(a2) + t2);
+            res[3] = lbrx__mm_hsum8(f3) + (lbrx__mm_hsum8(a3) + t3);
+            memcpy(m->yr[i] + o, res, (size_t)nr * 4);
+        }
+    }
+}
+
+/* Eight weights of a float row as f32. */
+#define LBRX__MM_LDW(dt, p) ((dt) == LBRX_F32 ? _mm256_loadu_ps((const float *)(const void *)(p)) : \
+    (dt) == LBRX_F16 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p))) : \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16)))
+
+/* Float weights, rows [o0, o1) in groups of 4: per row one 8-lane accumulator over the
+   multiple-of-8 part, a scalar one over the rest, then a fixed tree sum. */
+LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const lbrx_dtype dt = m->dt;
+    const int es = dt == LBRX_F32 ? 4 : 2;
+    const int64_t k8 = m->k & ~(int64_t)7;
+    int64_t o, i, j;
+    for (o = o0; o < o1; o += 4) {
+        int nr = (int)(o1 - o < 4 ? o1 - o : 4);
+        const unsigned char *w0 = m->w + o * m->ws;
+        const unsigned char *w1 = nr > 1 ? w0 + m->ws : w0, *w2 = nr > 2 ? w0 + 2 * m->ws : w0, *w3 = nr > 3 ? w0 + 3 * m->ws : w0;
+        for (i = 0; i < m->n; i++) {
+            const float *x = m->xr[i];
+            __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
+            float t0 = 0, t1 = 0, t2 = 0, t3 = 0, res[4];
+            for (j = 0; j < k8; j += 8) {
+                __m256 xv = _mm256_loadu_ps(x + j);
+                if (i == 0 && ((j * es) & 63) == 0) {
+#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, m->k * es, j * es + LBRX__MM_PF), _MM_HINT_T0);
+                    LBRX__MM_R4(LBRX__MM_PFR)
+#undef LBRX__MM_PFR
+                }
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(xv, LBRX__MM_LDW(dt, w##r + j * es), f##r);
+                LBRX__MM_R4(LBRX__MM_DOT)
+#undef LBRX__MM_DOT
+            }
+            for (; j < m->k; j++) {
+                float xv = lbrx__mm_ldf(x + j);
+#define LBRX__MM_DOT(r) { float wv; \
+                    if (dt == LBRX_F32) memcpy(&wv, w##r + 4 * j, 4); \
+                    else { uint16_t h; memcpy(&h, w##r + 2 * j, 2); wv = dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h); } \
+                    t##r = fmaf(xv, wv, t##r); }
+                LBRX__MM_R4(LBRX__MM_DOT)
+#undef LBRX__MM_DOT
+            }
+            res[0] = lbrx__mm_hsum8(f0) + t0;
+            res[1] = lbrx__mm_hsum8(f1) + t1;
+            res[2] = lbrx__mm_hsum8(f2) + t2;
+            res[3] = lbrx__mm_hsum8(f3) + t3;
+            memcpy(m->yr[i] + o, res, (size_t)nr * 4);
+        }
+    }
+}
+#endif /* LBRX__MM_X86 */
+
+#if defined(LBRX__NEON)
+LBRX__PRIVATE void lbrx__mm_quantize_x_simd(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
+    int64_t b;
+    for (b = 0; b < k / 32; b++) {
+        const unsigned char *xb = (const unsigned char *)(x + b * 32);
+        float32x4_t v[8], mx;
+        int32x4_t iv[8], sum;
+        float amax, id;
+        int t;
+        for (t = 0; t < 8; t++) v[t] = vreinterpretq_f32_u8(vld1q_u8(xb + 16 * t));
+        mx = vabsq_f32(v[0]);
+        for (t = 1; t < 8; t++) mx = vmaxq_f32(mx, vabsq_f32(v[t]));
+        amax = vmaxvq_f32(mx);
+        id = amax > 0.0f ? 127.0f / amax : 0.0f;
+        sum = vdupq_n_s32(0);
+        for (t = 0; t < 8; t++) {
+            iv[t] = vcvtnq_s32_f32(vmulq_n_f32(v[t], id));
+            sum = vaddq_s32(sum, iv[t]);
+        }
+        for (t = 0; t < 4; t++) {
+            int16x8_t h = vcombine_s16(vmovn_s32(iv[2 * t]), vmovn_s32(iv[2 * t + 1]));
+            vst1_s8(q + b * 32 + 8 * t, vmovn_s16(h));
+        }
+        d[b] = amax / 127.0f;
+        s[b] = vaddvq_s32(sum);
+        ds[b] = d[b] * (float)s[b];
+    }
+}
+
+/* Four int32 lanes whose sum is the integer dot product of one weight block with x's block. */
+LBRX__PRIVATE int32x4_t lbrx__mm_bdot_neon(int8x16_t w0, int8x16_t w1, const int8_t *xq) {
+    int8x16_t x0 = vld1q_s8(xq), x1 = vld1q_s8(xq + 16);
+#if defined(LBRX__NEON_DOTPROD)
+    return vdotq_s32(vdotq_s32(vdupq_n_s32(0), w0, x0), w1, x1);
+#else
+    int16x8_t p0 = vmull_s8(vget_low_s8(w0), vget_low_s8(x0)), p1 = vmull_s8(vget_high_s8(w0), vget_high_s8(x0));
+    int16x8_t p2 = vmull_s8(vget_low_s8(w1), vget_low_s8(x1)), p3 = vmull_s8(vget_high_s8(w1), vget_high_s8(x1));
+    return vpadalq_s16(vpadalq_s16(vpadalq_s16(vpaddlq_s16(p0), p1), p2), p3);
+#endif
+}
+
+/* Quantized weights, one row at a time: acc = fma(isum lanes, dw*dx, acc) per block. */
+LBRX__PRIVATE void lbrx__mm_gemv_q_neon(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const size_t bb = lbrx_dtype_block_bytes(m->dt);
+    int64_t o, i, b;
+    for (o = o0; o < o1; o++) {
+        const unsigned char *wr = m->w + o * m->ws;
+        for (i = 0; i < m->n; i++) {
+            const int8_t *xq = m->xq + i * m->kq;
+            const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+            float32x4_t acc = vdupq_n_f32(0.0f);
+            float tail = 0.0f, res;
+            for (b = 0; b < m->nb; b++) {
+                const unsigned char *blk = wr + (size_t)b * bb;
+                int8x16_t w0, w1;
+                if (m->dt == LBRX_Q8_0) {
+                    w0 = vreinterpretq_s8_u8(vld1q_u8(blk + 2));
+                    w1 = vreinterpretq_s8_u8(vld1q_u8(blk + 18));
+                } else {
+                    uint8x16_t v = vld1q_u8(blk + (m->dt == LBRX_Q4_1 ? 4 : 2));
+                    uint8x16_t lo = vandq_u8(v, vdupq_n_u8(0x0F)), hi = vshrq_n_u8(v, 4);
+                    if (m->dt == LBRX_Q4_0) { lo = vsubq_u8(lo, vdupq_n_u8(8)); hi = vsubq_u8(hi, vdupq_n_u8(8)); }
+                    w0 = vreinterpretq_s8_u8(lo);
+                    w1 = vreinterpretq_s8_u8(hi);
+                }
+                acc = vfmaq_f32(acc, vcvtq_f32_s32(lbrx__mm_bdot_neon(w0, w1, xq + b * 32)), vdupq_n_f32(lbrx__mm_f16(blk) * xd[b]));
+                if (m->dt == LBRX_Q4_1) tail = fmaf(lbrx__mm_f16(blk + 2), xds[b], tail);
+            }
+            res = vaddvq_f32(acc) + tail;
+            memcpy(m->yr[i] + o, &res, 4);
+        }
+    }
+}
+
+/* Float weights, one row at a time: a 4-lane accumulator over the multiple-of-4 part. */
+LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const int64_t k4 = m->k & ~(int64_t)3;
+    int64_t o, i, j;
+    for (o = o0; o < o1; o++) {
+        const unsigned char *wr = m->w + o * m->ws;
+        for (i = 0; i < m->n; i++) {
+            const unsigned char *x = (const unsigned char *)m->xr[i];
+            float32x4_t acc = vdupq_n_f32(0.0f);
+            float tail = 0.0f, res;
+            for (j = 0; j < k4; j += 4) {
+                float32x4_t wv;
+                if (m->dt == LBRX_F32) wv = vreinterpretq_f32_u8(vld1q_u8(wr + 4 * j));
+                else if (m->dt == LBRX_F16) wv = vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(wr + 2 * j)));
+                else wv = vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(wr + 2 * j)), 16));
+                acc = vfmaq_f32(acc, vreinterpretq_f32_u8(vld1q_u8(x + 4 * j)), wv);
+            }
+            for (; j < m->k; j++) {
+                float wv;
+                if (m->dt == LBRX_F32) memcpy(&wv, wr + 4 * j, 4);
+                else { uint16_t h; memcpy(&h, wr + 2 * j, 2); wv = m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h); }
+                tail = fmaf(lbrx__mm_ldf(m->xr[i] + j), wv, tail);
+            }
+            res = vaddvq_f32(acc) + tail;
+            memcpy(m->yr[i] + o, &res, 4);
+        }
+    }
+}
+#endif /* LBRX__NEON */
+
 LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
+#if defined(LBRX__MM_X86) || defined(LBRX__NEON)
+    lbrx__mm_quantize_x_simd(x, k, q, d, s, ds);
+#else
     lbrx__mm_quantize_x_scalar(x, k, q, d, s, ds);
+#endif
 }
 
 LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
+#if defined(LBRX__MM_X86)
+    if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_x86(m, o0, o1);
+    else lbrx__mm_gemv_f_x86(m, o0, o1);
+#elif defined(LBRX__NEON)
+    if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_neon(m, o0, o1);
+    else lbrx__mm_gemv_f_neon(m, o0, o1);
+#else
     lbrx__mm_rows_scalar(m, o0, o1);
+#endif
 }
+
+/* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN) ---- */
+
+/* Float tiles: MR rows of x times NR = 2 vectors of output columns; the packed x panel holds
+   [k][MR] floats, the packed weights [kc][NR]. Quantized tiles: QR rows times QV vectors of
+   QN columns, on 4-byte groups: x panel [k/4][QR] int32 words, weights [kc/4][QN*QV][4] bytes. */
+#if defined(LBRX__AVX512)
+#define LBRX__MM_TILED 1
+typedef __m512 lbrx__vf;
+#define LBRX__VF_N 16
+#define LBRX__VF_LD(p) _mm512_loadu_ps(p)
+#define LBRX__VF_ST(p, v) _mm512_storeu_ps(p, v)
+#define LBRX__VF_BC(p) _mm512_set1_ps(*(p))
+#define LBRX__VF_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define LBRX__VF_ZERO() _mm512_setzero_ps()
+#define LBRX__MF_MR 12
+#define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#elif defined(LBRX__AVX2)
+#define LBRX__MM_TILED 1
+typedef __m256 lbrx__vf;
+#define LBRX__VF_N 8
+#define LBRX__VF_LD(p) _mm256_loadu_ps(p)
+#define LBRX__VF_ST(p, v) _mm256_storeu_ps(p, v)
+#define LBRX__VF_BC(p) _mm256_set1_ps(*(p))
+#define LBRX__VF_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define LBRX__VF_ZERO() _mm256_setzero_ps()
+#define LBRX__MF_MR 6
+#define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#elif defined(LBRX__NEON)
+#define LBRX__MM_TILED 1
+typedef float32x4_t lbrx__vf;
+#define LBRX__VF_N 4
+#define LBRX__VF_LD(p) vld1q_f32(p)
+#define LBRX__VF_ST(p, v) vst1q_f32(p, v)
+#define LBRX__VF_BC(p) vld1q_dup_f32(p)
+#define LBRX__VF_FMA(a, b, c) vfmaq_f32(c, a, b)
+#define LBRX__VF_ZERO() vdupq_n_f32(0.0f)
+#define LBRX__MF_MR 12
+#define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#endif
+
+#if defined(LBRX__MM_X86) && defined(LBRX__MM_TILED)
+#define LBRX__MM_QTILED 1
+#define LBRX__MQ_N 8
+typedef __m256i lbrx__vi;
+#define LBRX__VI_LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define LBRX__VI_BC(v) _mm256_set1_epi32(v)
+#define LBRX__VI_TOF(v) _mm256_cvtepi32_ps(v)
+#define LBRX__VQ_LD(p) _mm256_loadu_ps(p)
+#define LBRX__VQ_BC(p) _mm256_set1_ps(*(p))
+#define LBRX__VQ_MUL(a, b) _mm256_mul_ps(a, b)
+#define LBRX__VQ_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define LBRX__VQ_ZERO() _mm256_setzero_ps()
+#define LBRX__VQ_ST(p, v) _mm256_storeu_ps(p, v)
+typedef __m256 lbrx__vq;
+#if defined(LBRX__MM_VNNI256)
+/* weights as unsigned bytes (Q8_0 biased by 128), x signed: one vpdpbusd */
+#define LBRX__MQ_DOT_U(acc, w, xb) _mm256_dpbusd_epi32(acc, w, xb)
+#define LBRX__MQ_DOT_S(acc, w, xb) _mm256_dpbusd_epi32(acc, w, xb)
+#define LBRX__MQ_Q8_BIAS 128
+#else
+/* nibbles (0..15) times int8: pair sums fit int16; Q8_0 keeps its sign (|w| times sign(x, w)) */
+#define LBRX__MQ_DOT_U(acc, w, xb) _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, xb), _mm256_set1_epi16(1)))
+#define LBRX__MQ_DOT_S(acc, w, xb) _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(xb, w)), _mm256_set1_epi16(1)))
+#define LBRX__MQ_Q8_BIAS 0
+#endif
+#define LBRX__MQ_Q4_SIGNED 0
+#if defined(LBRX__AVX512)
+#define LBRX__MQ_QR 6
+#define LBRX__MQ_QV 2
+#define LBRX__MQ_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define LBRX__MQ_RV(X) X(0, 0) X(0, 1) X(1, 0) X(1, 1) X(2, 0) X(2, 1) X(3, 0) X(3, 1) X(4, 0) X(4, 1) X(5, 0) X(5, 1)
+#define LBRX__MQ_VECS(X) X(0) X(1)
+#else
+#define LBRX__MQ_QR 4
+#define LBRX__MQ_QV 1
+#define LBRX__MQ_ROWS(X) X(0) X(1) X(2) X(3)
+#define LBRX__MQ_RV(X) X(0, 0) X(1, 0) X(2, 0) X(3, 0)
+#define LBRX__MQ_VECS(X) X(0)
+#endif
+#elif defined(LBRX__NEON_DOTPROD) && defined(LBRX__MM_TILED)
+#define LBRX__MM_QTILED 1
+#define LBRX__MQ_N 4
+typedef int32x4_t lbrx__vi;
+typedef float32x4_t lbrx__vq;
+#define LBRX__VI_LD(p) vld1q_s32((const int32_t *)(const void *)(p))
+#define LBRX__VI_BC(v) vdupq_n_s32(v)
+#define LBRX__VI_TOF(v) vcvtq_f32_s32(v)
+#define LBRX__VQ_LD(p) vld1q_f32(p)
+#define LBRX__VQ_BC(p) vld1q_dup_f32(p)
+#define LBRX__VQ_MUL(a, b) vmulq_f32(a, b)
+#define LBRX__VQ_FMA(a, b, c) vfmaq_f32(c, a, b)
+#define LBRX__VQ_ZERO() vdupq_n_f32(0.0f)
+#define LBRX__VQ_ST(p, v) vst1q_f32(p, v)
+/* signed weights and x: sdot */
+#define LBRX__MQ_DOT_U(acc, w, xb) vdotq_s32(acc, vreinterpretq_s8_s32(w), vreinterpretq_s8_s32(xb))
+#define LBRX__MQ_DOT_S(acc, w, xb) vdotq_s32(acc, vreinterpretq_s8_s32(w), vreinterpretq_s8_s32(xb))
+#define LBRX__MQ_Q8_BIAS 0
+#define LBRX__MQ_Q4_SIGNED 1
+#define LBRX__MQ_QR 6
+#define LBRX__MQ_QV 2
+#define LBRX__MQ_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define LBRX__MQ_RV(X) X(0, 0) X(0, 1) X(1, 0) X(1, 1) X(2, 0) X(2, 1) X(3, 0) X(3, 1) X(4, 0) X(4, 1) X(5, 0) X(5, 1)
+#define LBRX__MQ_VECS(X) X(0) X(1)
+#endif
+
+#define LBRX__MM_KC 256        /* float kernels: elements of `in` per packed weight block */
+#define LBRX__MM_NC 256        /* output columns per work item (a multiple of every NR) */
+#define LBRX__MQ_KCB 16        /* quantized kernels: blocks of 32 per packed weight block */
+
+#if defined(LBRX__MM_TILED)
+#define LBRX__MF_NR (2 * LBRX__VF_N)
+
+/* One float tile: rows c[0..MR) (columns col..col+NR) = (first ? 0 : c) + x panel . w panel over kc. */
+LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, float *const *c, int64_t col, int first) {
+    int64_t kk;
+#define LBRX__MF_DECL(r) lbrx__vf a##r##_0, a##r##_1;
+    LBRX__MF_ROWS(LBRX__MF_DECL)
+#undef LBRX__MF_DECL
+    if (first) {
+#define LBRX__MF_INIT(r) a##r##_0 = LBRX__VF_ZERO(); a##r##_1 = LBRX__VF_ZERO();
+        LBRX__MF_ROWS(LBRX__MF_INIT)
+#undef LBRX__MF_INIT
+    } else {
+#define LBRX__MF_INIT(r) a##r##_0 = LBRX__VF_LD(c[r] + col); a##r##_1 = LBRX__VF_LD(c[r] + col + LBRX__VF_N);
+        LBRX__MF_ROWS(LBRX__MF_INIT)
+#undef LBRX__MF_INIT
+    }
+    for (kk = 0; kk < kc; kk++) {
+        const lbrx__vf w0 = LBRX__VF_LD(wp + kk * LBRX__MF_NR), w1 = LBRX__VF_LD(wp + kk * LBRX__MF_NR + LBRX__VF_N);
+        const float *xk = xp + kk * LBRX__MF_MR;
+#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); a##r##_0 = LBRX__VF_FMA(b_, w0, a##r##_0); a##r##_1 = LBRX__VF_FMA(b_, w1, a##r##_1); }
+        LBRX__MF_ROWS(LBRX__MF_STEP)
+#undef LBRX__MF_STEP
+    }
+#define LBRX__MF_STORE(r) LBRX__VF_ST(c[r] + col, a##r##_0); LBRX__VF_ST(c[r] + col + LBRX__VF_N, a##r##_1);
+    LBRX__MF_ROWS(LBRX__MF_STORE)
+#undef LBRX__MF_STORE
+}
+
+/* Pack x rows into panels of MR rows: xp[(p * k + j) * MR + r] = x[p * MR + r][j], zero past n. */
+LBRX__PRIVATE void lbrx__mm_pack_x_f(const lbrx__mm *m, int64_t p, float *xp) {
+    int64_t j;
+    int r;
+    float *dst = xp + p * m->k * LBRX__MF_MR;
+    for (r = 0; r < LBRX__MF_MR; r++) {
+        int64_t i = p * LBRX__MF_MR + r;
+        if (i < m->n) {
+            const float *x = m->xr[i];
+            for (j = 0; j < m->k; j++) dst[j * LBRX__MF_MR + r] = lbrx__mm_ldf(x + j);
+        } else {
+            for (j = 0; j < m->k; j++) dst[j * LBRX__MF_MR + r] = 0.0f;
+        }
+    }
+}
+
+/* Pack weight rows [o, o + nr) (nr <= NR), elements [k0, k0 + kc), as f32 [kc][NR], zero past nr. */
+LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64_t k0, int64_t kc, float *wp) {
+    int r;
+    int64_t kk;
+    for (r = 0; r < LBRX__MF_NR; r++) {
+        const unsigned char *src = m->w + (o + r) * m->ws;
+#if defined(LBRX__MM_X86)
+        /* the next block of this row: packing reads short row segments, too short for the
+           hardware prefetcher to start on its own */
+        if (r < nr && k0 + kc < m->k) {
+            const int es = m->dt == LBRX_F32 ? 4 : 2;
+            int64_t q, e = (m->k - k0 - kc < kc ? m->k - k0 - kc : kc) * es;
+            for (q = 0; q < e; q += 64) _mm_prefetch((const char *)(src + (k0 + kc) * es + q), _MM_HINT_T1);
+        }
+#endif
+        if (r >= nr) {
+            for (kk = 0; kk < kc; kk++) wp[kk * LBRX__MF_NR + r] = 0.0f;
+        } else if (m->dt == LBRX_F32) {
+            for (kk = 0; kk < kc; kk++) memcpy(wp + kk * LBRX__MF_NR + r, src + 4 * (k0 + kk), 4);
+        } else {
+            float tmp[64];
+            int64_t done, c, t;
+            for (done = 0; done < kc; done += c) {
+                c = kc - done < 64 ? kc - done : 64;
+                if (m->dt == LBRX_F16) lbrx_f16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);
+                else lbrx_bf16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);
+                for (t = 0; t < c; t++) wp[(done + t) * LBRX__MF_NR + r] = tmp[t];
+            }
+        }
+    }
+}
+
+/* Output columns [o0, o1) (o1 - o0 <= NC) of every row of x; wbuf holds NC * KC floats. */
+LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, float *wbuf) {
+    const int64_t np = (m->n + LBRX__MF_MR - 1) / LBRX__MF_MR;
+    const float *xp = (const float *)m->xp;
+    int64_t k0, p, o;
+    for (k0 = 0; k0 < m->k; k0 += LBRX__MM_KC) {
+        int64_t kc = m->k - k0 < LBRX__MM_KC ? m->k - k0 : LBRX__MM_KC;
+        for (o = o0; o < o1; o += LBRX__MF_NR)
+            lbrx__mm_pack_w_f(m, o, (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR), k0, kc, wbuf + (o - o0) * kc);
+        for (p = 0; p < np; p++) {
+            const float *xpk = xp + (p * m->k + k0) * LBRX__MF_MR;
+            int mr = (int)(m->n - p * LBRX__MF_MR < LBRX__MF_MR ? m->n - p * LBRX__MF_MR : LBRX__MF_MR);
+            for (o = o0; o < o1; o += LBRX__MF_NR) {
+                int nr = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
+                if (mr == LBRX__MF_MR && nr == LBRX__MF_NR) {
+                    lbrx__mm_ftile(kc, xpk, wbuf + (o - o0) * kc, m->yr + p * LBRX__MF_MR, o, k0 == 0);
+                } else {
+                    /* edge tile: through a local tile so nothing outside y's range is touched */
+                    float tile[LBRX__MF_MR][LBRX__MF_NR], *rows[LBRX__MF_MR];
+                    int r;
+                    for (r = 0; r < LBRX__MF_MR; r++) {
+                        rows[r] = tile[r];
+                        if (r < mr && k0 > 0) memcpy(tile[r], m->yr[p * LBRX__MF_MR + r] + o, (size_t)nr * 4);
+                    }
+                    lbrx__mm_ftile(kc, xpk, wbuf + (o - o0) * kc, rows, 0, k0 == 0);
+                    for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MF_MR + r] + o, tile[r], (size_t)nr * 4);
+                }
+            }
+        }
+    }
+}
+#endif /* LBRX__MM_TILED */
+
+#if defined(LBRX__MM_QTILED)
+#define LBRX__MQ_NR (LBRX__MQ_N * LBRX__MQ_QV)
+
+/* The quantized x panels: words [p][k/4][QR] (4 int8 values each), and per block [p][nb][QR]
+   the scale d, the integer correction -bias*s and d*s. */
+typedef struct lbrx__mq_x { int32_t *q; float *d; int32_t *corr; float *ds; } lbrx__mq_x;
+
+LBRX__PRIVATE int lbrx__mq_bias(lbrx_dtype dt) {
+    if (dt == LBRX_Q8_0) return LBRX__MQ_Q8_BIAS;
+    return dt == LBRX_Q4_0 && !LBRX__MQ_Q4_SIGNED ? 8 : 0;
+}
+
+LBRX__PRIVATE void lbrx__mm_pack_x_q(const lbrx__mm *m, const lbrx__mq_x *px, int64_t p) {
+    const int64_t k4 = m->k / 4;
+    const int bias = lbrx__mq_bias(m->dt);
+    int64_t j, b;
+    int r;
+    for (r = 0; r < LBRX__MQ_QR; r++) {
+        int64_t i = p * LBRX__MQ_QR + r;
+        int32_t *q = px->q + p * k4 * LBRX__MQ_QR + r;
+        float *d = px->d + p * m->nb * LBRX__MQ_QR + r, *ds = px->ds + p * m->nb * LBRX__MQ_QR + r;
+        int32_t *corr = px->corr + p * m->nb * LBRX__MQ_QR + r;
+        if (i < m->n) {
+            const int8_t *xq = m->xq + i * m->kq;
+            for (j = 0; j < k4; j++) memcpy(q + j * LBRX__MQ_QR, xq + 4 * j, 4);
+            for (b = 0; b < m->nb; b++) {
+                d[b * LBRX__MQ_QR] = m->xd[i * m->nb + b];
+                ds[b * LBRX__MQ_QR] = m->xds[i * m->nb + b];
+                corr[b * LBRX__MQ_QR] = -bias * m->xs[i * m->nb + b];
+            }
+        } else {
+            for (j = 0; j < k4; j++) q[j * LBRX__MQ_QR] = 0;
+            for (b = 0; b < m->nb; b++) { d[b * LBRX__MQ_QR] = 0; ds[b * LBRX__MQ_QR] = 0; corr[b * LBRX__MQ_QR] = 0; }
+        }
+    }
+}
+
+/* Pack blocks [b0, b0 + nbk) of weight rows [o, o + nr): bytes [nbk*8][NR][4] (the kernel's
+   operand: Q8_0 plus the bias, Q4 nibbles, or signed values), scales and mins [nbk][NR]. */
+LBRX__PRIVATE void lbrx__mm_pack_w_q(const lbrx__mm *m, int64_t o, int nr, int64_t b0, int64_t nbk,
+                                     unsigned char *wq, float *wd, float *wm) {
+    const size_t bb = lbrx_dtype_block_bytes(m->dt);
+    const int bias = m->dt == LBRX_Q8_0 ? LBRX__MQ_Q8_BIAS : 0;
+    const int sub = m->dt == LBRX_Q4_0 && LBRX__MQ_Q4_SIGNED ? 8 : 0;
+    int r, t;
+    int64_t b;
+    for (r = 0; r < LBRX__MQ_NR; r++) {
+        const unsigned char *row = m->w + (o + r) * m->ws;
+        for (b = 0; b < nbk; b++) {
+            unsigned char vals[32];
+            const unsigned char *blk = row + (size_t)(b0 + b) * bb;
+            if (r >= nr) {
+                memset(vals, 0, 32);
+                wd[b * LBRX__MQ_NR + r] = 0.0f;
+                wm[b * LBRX__MQ_NR + r] = 0.0f;
+            } else {
+                if (m->dt == LBRX_Q8_0) {
+                    for (t = 0; t < 32; t++) vals[t] = (unsigned char)(blk[2 + t] + bias);
+                } else {
+                    const unsigned char *qs = blk + (m->dt == LBRX_Q4_1 ? 4 : 2);
+                    for (t = 0; t < 16; t++) {
+                        vals[t] = (unsigned char)((qs[t] & 0x0F) - sub);
+                        vals[t + 16] = (unsigned char)((qs[t] >> 4) - sub);
+                    }
+                }
+                wd[b * LBRX__MQ_NR + r] = lbrx__mm_f16(blk);
+                wm[b * LBRX__MQ_NR + r] = m->dt == LBRX_Q4_1 ? lbrx__mm_f16(blk + 2) : 0.0f;
+            }
+            for (t = 0; t < 8; t++) memcpy(wq + (((b * 8 + t) * LBRX__MQ_NR) + r) * 4, vals + 4 * t, 4);
+        }
+    }
+}
+
+/* One quantized tile over nbk blocks: per block the exact integer sums, then
+   acc = fma(float(isum), dw*dx, acc) (and fma(m, d*s, acc) for Q4_1), in canonical order. */
+#define LBRX__MQ_TILE(NAME, DOT) \
+LBRX__PRIVATE void NAME(int64_t nbk, int q41, const int32_t *xq, const float *xd, const int32_t *xc, const float *xds, \
+                        const unsigned char *wq, const float *wd, const float *wm, float *const *c, int64_t col, int first) { \
+    int64_t b; \
+    int t; \
+    LBRX__MQ_RV(LBRX__MQ_DECLF) \
+    if (first) { LBRX__MQ_RV(LBRX__MQ_ZEROF) } else { LBRX__MQ_RV(LBRX__MQ_LOADF) } \
+    for (b = 0; b < nbk; b++) { \
+        LBRX__MQ_RV(LBRX__MQ_DECLI) \
+        for (t = 0; t < 8; t++) { \
+            const int32_t *xw = xq + (b * 8 + t) * LBRX__MQ_QR; \
+            const unsigned char *wt = wq + (b * 8 + t) * LBRX__MQ_NR * 4; \
+            LBRX__MQ_VECS(LBRX__MQ_LDW) \
+            LBRX__MQ_ROWS(LBRX__MQ_DOTROW_##DOT) \
+        } \
+        { LBRX__MQ_VECS(LBRX__MQ_LDD) LBRX__MQ_RV(LBRX__MQ_SCALE) } \
+        if (q41) { LBRX__MQ_VECS(LBRX__MQ_LDM) LBRX__MQ_RV(LBRX__MQ_MIN) } \
+    } \
+    LBRX__MQ_RV(LBRX__MQ_STOREF) \
+}
+#define LBRX__MQ_DECLF(r, v) lbrx__vq f##r##_##v;
+#define LBRX__MQ_ZEROF(r, v) f##r##_##v = LBRX__VQ_ZERO();
+#define LBRX__MQ_LOADF(r, v) f##r##_##v = LBRX__VQ_LD(c[r] + col + v * LBRX__MQ_N);
+#define LBRX__MQ_STOREF(r, v) LBRX__VQ_ST(c[r] + col + v * LBRX__MQ_N, f##r##_##v);
+#define LBRX__MQ_DECLI(r, v) lbrx__vi i##r##_##v = LBRX__VI_BC(xc[b * LBRX__MQ_QR + r]);
+#define LBRX__MQ_LDW(v) const lbrx__vi w##v = LBRX__VI_LD(wt + v * LBRX__MQ_N * 4);
+#define LBRX__MQ_DOTV_U(r, v) i##r##_##v = LBRX__MQ_DOT_U(i##r##_##v, w##v, xb##r);
+#define LBRX__MQ_DOTV_S(r, v) i##r##_##v = LBRX__MQ_DOT_S(i##r##_##v, w##v, xb##r);
+#if LBRX__MQ_QV == 2
+#define LBRX__MQ_DOTROW_U(r) { const lbrx__vi xb##r = LBRX__VI_BC(xw[r]); LBRX__MQ_DOTV_U(r, 0) LBRX__MQ_DOTV_U(r, 1) }
+#define LBRX__MQ_DOTROW_S(r) { const lbrx__vi xb##r = LBRX__VI_BC(xw[r]); LBRX__MQ_DOTV_S(r, 0) LBRX__MQ_DOTV_S(r, 1) }
+#else
+#define LBRX__MQ_DOTROW_U(r) { const lbrx__vi xb##r = LBRX__VI_BC(xw[r]); LBRX__MQ_DOTV_U(r, 0) }
+#define LBRX__MQ_DOTROW_S(r) { const lbrx__vi xb##r = LBRX__VI_BC(xw[r]); LBRX__MQ_DOTV_S(r, 0) }
+#endif
+#define LBRX__MQ_LDD(v) const lbrx__vq d##v = LBRX__VQ_LD(wd + b * LBRX__MQ_NR + v * LBRX__MQ_N);
+#define LBRX__MQ_SCALE(r, v) f##r##_##v = LBRX__VQ_FMA(LBRX__VI_TOF(i##r##_##v), LBRX__VQ_MUL(d##v, LBRX__VQ_BC(xd + b * LBRX__MQ_QR + r)), f##r##_##v);
+#define LBRX__MQ_LDM(v) const lbrx__vq m##v = LBRX__VQ_LD(wm + b * LBRX__MQ_NR + v * LBRX__MQ_N);
+#define LBRX__MQ_MIN(r, v) f##r##_##v = LBRX__VQ_FMA(m##v, LBRX__VQ_BC(xds + b * LBRX__MQ_QR + r), f##r##_##v);
+
+LBRX__MQ_TILE(lbrx__mm_qtile_u, U)
+LBRX__MQ_TILE(lbrx__mm_qtile_s, S)
+
+/* Output columns [o0, o1) of every row of x, quantized weights. */
+LBRX__PRIVATE void lbrx__mm_gemm_q(const lbrx__mm *m, int64_t o0, int64_t o1, unsigned char *wbuf) {
+    const lbrx__mq_x *px = (const lbrx__mq_x *)m->xp;
+    const int64_t np = (m->n + LBRX__MQ_QR - 1) / LBRX__MQ_QR, k4 = m->k / 4;
+    const int q41 = m->dt == LBRX_Q4_1, sgn = m->dt == LBRX_Q8_0 && LBRX__MQ_Q8_BIAS == 0;
+    unsigned char *wq = wbuf;
+    float *wd = (float *)(void *)(wbuf + LBRX__MM_NC * LBRX__MQ_KCB * 32), *wm = wd + LBRX__MM_NC * LBRX__MQ_KCB;
+    int64_t b0, p, o;
+    for (b0 = 0; b0 < m->nb; b0 += LBRX__MQ_KCB) {
+        int64_t nbk = m->nb - b0 < LBRX__MQ_KCB ? m->nb - b0 : LBRX__MQ_KCB;
+        for (o = o0; o < o1; o += LBRX__MQ_NR)
+            lbrx__mm_pack_w_q(m, o, (int)(o1 - o < LBRX__MQ_NR ? o1 - o : LBRX__MQ_NR), b0, nbk,
+                              wq + (o - o0) * nbk * 32, wd + (o - o0) * nbk, wm + (o - o0) * nbk);
+        for (p = 0; p < np; p++) {
+            const int32_t *xq = px->q + (p * k4 + b0 * 8) * LBRX__MQ_QR;
+            const float *xd = px->d + (p * m->nb + b0) * LBRX__MQ_QR, *xds = px->ds + (p * m->nb + b0) * LBRX__MQ_QR;
+            const int32_t *xc = px->corr + (p * m->nb + b0) * LBRX__MQ_QR;
+            int mr = (int)(m->n - p * LBRX__MQ_QR < LBRX__MQ_QR ? m->n - p * LBRX__MQ_QR : LBRX__MQ_QR);
+            for (o = o0; o < o1; o += LBRX__MQ_NR) {
+                int nr = (int)(o1 - o < LBRX__MQ_NR ? o1 - o : LBRX__MQ_NR);
+                const unsigned char *wqo = wq + (o - o0) * nbk * 32;
+                const float *wdo = wd + (o - o0) * nbk, *wmo = wm + (o - o0) * nbk;
+                float tile[LBRX__MQ_QR][LBRX__MQ_NR], *rows[LBRX__MQ_QR];
+                float *const *c = m->yr + p * LBRX__MQ_QR;
+                int64_t col = o;
+                int r, edge = mr < LBRX__MQ_QR || nr < LBRX__MQ_NR;
+                if (edge) {
+                    for (r = 0; r < LBRX__MQ_QR; r++) {
+                        rows[r] = tile[r];
+                        if (r < mr && b0 > 0) memcpy(tile[r], m->yr[p * LBRX__MQ_QR + r] + o, (size_t)nr * 4);
+                    }
+                    c = rows;
+                    col = 0;
+                }
+                if (sgn) lbrx__mm_qtile_s(nbk, q41, xq, xd, xc, xds, wqo, wdo, wmo, c, col, b0 == 0);
+                else lbrx__mm_qtile_u(nbk, q41, xq, xd, xc, xds, wqo, wdo, wmo, c, col, b0 == 0);
+                if (edge)
+                    for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MQ_QR + r] + o, tile[r], (size_t)nr * 4);
+            }
+        }
+    }
+}
+#endif /* LBRX__MM_QTILED */
 
 LBRXDEF int lbrx_matmul_supports(lbrx_dtype t) {
     return t == LBRX_F32 || t == LBRX_F16 || t == LBRX_BF16 || t == LBRX_Q8_0 || t == LBRX_Q4_0 || t == LBRX_Q4_1;
@@ -2583,14 +3299,21 @@ LBRX__PRIVATE int lbrx__mm_take(size_t *total, size_t count, size_t size, size_t
     return lbrx_add_size(*total, b, total);
 }
 
-LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
-                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
-                                     lbrx_error *err) {
+/* lbrx_matmul_rows; `reference` forces the scalar code (canonical order for every n), which the
+   tests compare the SIMD kernels with. */
+LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                           lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                           int reference, lbrx_error *err) {
     lbrx__mm m;
     int64_t out, n, i, bs;
     int d, nt;
-    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0;
+    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
+    size_t np = 0, pr = 1;
+    int gemm = 0, quant;
     unsigned char *scr;
+#if defined(LBRX__MM_QTILED)
+    lbrx__mq_x pxq;
+#endif
     if (!ctx || !w || !x || !y || !w->data || !x->data || !y->data)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
     if (!lbrx_matmul_supports(w->dtype))
@@ -2637,6 +3360,23 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
         (!lbrx__mm_take(&total, (size_t)n, (size_t)m.kq, &at_q) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_d) ||
          !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_s) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_ds)))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    quant = lbrx_dtype_is_quantized(m.dt);
+#if defined(LBRX__MM_TILED)
+    if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
+#endif
+#if defined(LBRX__MM_QTILED)
+    if (n >= LBRX_MATMUL_GEMM_MIN && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 8); }
+#endif
+    if (reference) gemm = 0;
+    if (gemm) {
+        /* x panels (float: np*pr*k floats; quantized: np*pr*k bytes and 3 words per block and row)
+           and one weight buffer per thread */
+        np = ((size_t)n + pr - 1) / pr;
+        if (!lbrx__mm_take(&total, np * pr, (size_t)m.k * (quant ? 1 : 4), &at_p) ||
+            !lbrx__mm_take(&total, np * pr * (size_t)m.nb, quant ? 12 : 0, &at_p2) ||
+            !lbrx__mm_take(&total, (size_t)nt, wsz, &at_w))
+            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    }
     scr = (unsigned char *)lbrx_context_scratch(ctx, total);
     if (!scr) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul: out of memory for %zu bytes of scratch", total);
     m.xr = (const float **)(void *)(scr + at_xr);
@@ -2649,7 +3389,7 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
         for (i = 0; i < n; i++) memset(m.yr[i] + out_begin, 0, (size_t)(out_end - out_begin) * sizeof(float));
         return LBRX_OK;
     }
-    if (lbrx_dtype_is_quantized(m.dt)) {
+    if (quant) {
         m.xq = (int8_t *)(scr + at_q);
         m.xd = (float *)(void *)(scr + at_d);
         m.xs = (int32_t *)(void *)(scr + at_s);
@@ -2657,11 +3397,66 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m.k >= 65536)
 #endif
-        for (i = 0; i < n; i++)
-            lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+        for (i = 0; i < n; i++) {
+            if (reference) lbrx__mm_quantize_x_scalar(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+            else lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+        }
     } else {
         m.xq = 0; m.xd = 0; m.xs = 0; m.xds = 0;
     }
+#if defined(LBRX__MM_TILED)
+    if (gemm) {
+        int64_t p, ntask = (out_end - out_begin + LBRX__MM_NC - 1) / LBRX__MM_NC;
+#if defined(LBRX__MM_QTILED)
+        if (quant) {
+            size_t per = np * pr * (size_t)m.nb;
+            pxq.q = (int32_t *)(void *)(scr + at_p);
+            pxq.d = (float *)(void *)(scr + at_p2);
+            pxq.corr = (int32_t *)(void *)(scr + at_p2 + 4 * per);
+            pxq.ds = (float *)(void *)(scr + at_p2 + 8 * per);
+            m.xp = &pxq;
+        } else
+#endif
+        {
+            m.xp = scr + at_p;
+        }
+        m.wbuf = scr + at_w;
+        m.wbuf_bytes = wsz;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+        {
+            int tid = 0;
+            int64_t c;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#pragma omp for schedule(static)
+#endif
+            for (p = 0; p < (int64_t)np; p++) {
+#if defined(LBRX__MM_QTILED)
+                if (quant) { lbrx__mm_pack_x_q(&m, &pxq, p); continue; }
+#endif
+#if defined(LBRX__MM_TILED)
+                lbrx__mm_pack_x_f(&m, p, (float *)m.xp);
+#endif
+            }
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+            for (c = 0; c < ntask; c++) {
+                int64_t o0 = out_begin + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
+#if defined(LBRX__MM_QTILED)
+                if (quant) { lbrx__mm_gemm_q(&m, o0, o1, m.wbuf + (size_t)tid * m.wbuf_bytes); continue; }
+#endif
+#if defined(LBRX__MM_TILED)
+                lbrx__mm_gemm_f(&m, o0, o1, (float *)(void *)(m.wbuf + (size_t)tid * m.wbuf_bytes));
+#endif
+            }
+            (void)tid;
+        }
+        return LBRX_OK;
+    }
+#endif
     {
         int64_t rows = out_end - out_begin, nch = (rows + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK, c;
 #ifdef _OPENMP
@@ -2669,11 +3464,18 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
 #endif
         for (c = 0; c < nch; c++) {
             int64_t o0 = out_begin + c * LBRX__MM_CHUNK, o1 = o0 + LBRX__MM_CHUNK;
-            lbrx__mm_gemv(&m, o0, o1 < out_end ? o1 : out_end);
+            if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
+            else lbrx__mm_gemv(&m, o0, o1 < out_end ? o1 : out_end);
         }
     }
     (void)nt;
     return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
+                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     lbrx_error *err) {
+    return lbrx__matmul_impl(ctx, w, x, y, out_begin, out_end, 0, err);
 }
 
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,

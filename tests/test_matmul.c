@@ -6,6 +6,23 @@
 
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
 
+/* 1 when this build computes (dt, n) in canonical order: with the scalar code (no SIMD kernels
+   for matmul) or with the tiled kernels (n >= LBRX_MATMUL_GEMM_MIN where the build has them). */
+static int canonical_order(lbrx_dtype dt, int64_t n) {
+    int tiled = 0;
+    (void)dt; (void)n;
+#if !defined(LBRX__MM_X86) && !defined(LBRX__NEON)
+    return 1;
+#endif
+#if defined(LBRX__MM_TILED)
+    if (!lbrx_dtype_is_quantized(dt)) tiled = 1;
+#endif
+#if defined(LBRX__MM_QTILED)
+    if (lbrx_dtype_is_quantized(dt)) tiled = 1;
+#endif
+    return tiled && n >= LBRX_MATMUL_GEMM_MIN;
+}
+
 /* ---- reference weights: made here from random floats, and dequantized here to double ---- */
 
 static uint16_t ref_f16(float f) { return lbrx_f32_to_f16(f); }
@@ -154,6 +171,26 @@ static int run_case(const mcase *c, unsigned long long seed) {
                     break;
                 }
         }
+    }
+    /* the scalar code in canonical order: the tiled kernels (n >= LBRX_MATMUL_GEMM_MIN) and the
+       scalar build match it bit for bit (their per-block integer sums are exact and every float
+       step is the same fused multiply-add); the matrix-vector kernels sum in SIMD lanes and are
+       held to the float64 bound below instead */
+    {
+        lbrx_error err;
+        memset(ybuf2, 0xAB, (size_t)(ystride * c->n + 64));
+        y.data = ybuf2;
+        if (lbrx__matmul_impl(ctx, &w, &x, &y, 0, c->out, 1, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); }
+        else if (canonical_order(c->dt, c->n)) {
+            for (i = 0; i < c->n; i++)
+                if (memcmp(ybuf + i * ystride, ybuf2 + i * ystride, (size_t)c->out * 4) != 0) {
+                    fails++;
+                    fprintf(stderr, "  %s out %lld k %lld n %lld: row %lld differs from the scalar code\n", lbrx_dtype_name(c->dt),
+                            (long long)c->out, (long long)c->k, (long long)c->n, (long long)i);
+                    break;
+                }
+        }
+        y.data = ybuf;
     }
     /* padding between y rows untouched */
     if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  y padding overwritten\n"); }

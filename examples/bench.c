@@ -1,0 +1,373 @@
+/* bench.c - lbrx kernel benchmarks with this machine's ceilings measured in the same run.
+
+   Build: cc -O3 -march=native -fopenmp -I. examples/bench.c -o build/bench -lm
+          (add -DLBRX_BENCH_BLAS -lopenblas for OpenBLAS as the f32 peer; `make bench BLAS=1`)
+   Usage: bench [--threads N] [--csv] [--reps N] [--only WORD]
+     --threads N  threads for lbrx and the peer (default: all cores)
+     --csv        one CSV row per case: op,dtype,m,n,k,threads,dram,median_ms,gflops,gbps,peer,
+                  peer_ms,ratio,frac  (ratio = peer_ms / median_ms; frac = the row's fraction of
+                  the relevant ceiling: read bandwidth for n <= 8, FMA peak otherwise)
+     --reps N     timed repetitions per case (median reported; default 9)
+     --only WORD  run the cases whose op or dtype contains WORD (e.g. q4_0, matmul)
+   Ceilings (streaming read GB/s and FMA GFLOP/s, 1 thread and all threads) come first, as
+   comment lines (#) in CSV mode. "dram" rows rotate through copies of the weights that add up to
+   at least 1 GiB, so the caches hold none of them.
+
+   Adding a benchmark: write a function `static void bench_xxx(const bench_env *env)` that times
+   its cases with bench_median_ms() and prints each with bench_emit(), and call it from main(). */
+#define LBRX_IMPLEMENTATION
+#include "lbrx.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#ifdef LBRX_BENCH_BLAS
+#include <cblas.h>
+void openblas_set_num_threads(int num_threads);
+#endif
+
+typedef struct bench_env {
+    int threads, csv, reps;
+    const char *only;
+    double read_gbps_1, read_gbps_all;   /* streaming read ceilings */
+    double fma_gflops_1, fma_gflops_all; /* FMA peak ceilings */
+    lbrx_context *ctx;
+} bench_env;
+
+typedef struct bench_row {
+    const char *op, *dtype;
+    long long m, n, k;
+    int dram;
+    double median_ms, gflops, gbps;
+    const char *peer;
+    double peer_ms;
+    double frac;
+} bench_row;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median over `reps` timed calls of fn(arg, rep) in milliseconds, after one untimed call. */
+static double bench_median_ms(int reps, void (*fn)(void *, int), void *arg) {
+    double t[256], t0;
+    int r;
+    if (reps > 256) reps = 256;
+    if (reps < 1) reps = 1;
+    fn(arg, -1);
+    for (r = 0; r < reps; r++) {
+        t0 = now_s();
+        fn(arg, r);
+        t[r] = (now_s() - t0) * 1e3;
+    }
+    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+    return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+}
+
+static int bench_selected(const bench_env *env, const char *op, const char *dtype) {
+    return !env->only || strstr(op, env->only) || strstr(dtype, env->only);
+}
+
+static void bench_emit(const bench_env *env, const bench_row *r) {
+    double ratio = r->peer_ms > 0 ? r->peer_ms / r->median_ms : 0;
+    if (env->csv) {
+        printf("%s,%s,%lld,%lld,%lld,%d,%d,%.4f,%.2f,%.2f,%s,%.4f,%.3f,%.3f\n", r->op, r->dtype, r->m, r->n, r->k,
+               env->threads, r->dram, r->median_ms, r->gflops, r->gbps, r->peer ? r->peer : "none",
+               r->peer_ms, ratio, r->frac);
+    } else {
+        printf("%-8s %-5s m=%-6lld n=%-4lld k=%-6lld %-5s %9.3f ms %8.1f GFLOP/s %7.2f GB/s  %5.1f%% of ceiling",
+               r->op, r->dtype, r->m, r->n, r->k, r->dram ? "dram" : "cache", r->median_ms, r->gflops, r->gbps, 100 * r->frac);
+        if (r->peer && r->peer_ms > 0) printf("  | %s %.3f ms, ratio %.2f", r->peer, r->peer_ms, ratio);
+        printf("\n");
+    }
+    fflush(stdout);
+}
+
+/* ---- ceilings ---- */
+
+typedef struct read_arg { const uint32_t *buf; size_t n; int threads; volatile uint32_t sink; } read_arg;
+
+/* Sums the buffer as wrapping 32-bit integers (which compilers vectorize, unlike float sums). */
+static void read_once(void *p, int rep) {
+    read_arg *a = (read_arg *)p;
+    uint32_t total = 0;
+    long long i, n = (long long)a->n;
+    (void)rep;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(a->threads) reduction(+ : total) schedule(static)
+#endif
+    for (i = 0; i < n; i += 4096) {
+        uint32_t s = 0;
+        long long j = i, e = i + 4096 < n ? i + 4096 : n;
+#if defined(__AVX512F__)
+        {
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+            for (; j + 64 <= e; j += 64) {
+                s0 = _mm512_add_epi32(s0, _mm512_load_si512((const void *)(a->buf + j)));
+                s1 = _mm512_add_epi32(s1, _mm512_load_si512((const void *)(a->buf + j + 16)));
+                s2 = _mm512_add_epi32(s2, _mm512_load_si512((const void *)(a->buf + j + 32)));
+                s3 = _mm512_add_epi32(s3, _mm512_load_si512((const void *)(a->buf + j + 48)));
+            }
+            s = (uint32_t)_mm512_reduce_add_epi32(_mm512_add_epi32(_mm512_add_epi32(s0, s1), _mm512_add_epi32(s2, s3)));
+        }
+#elif defined(__AVX2__)
+        {
+            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+            uint32_t tmp[8];
+            int l;
+            for (; j + 32 <= e; j += 32) {
+                s0 = _mm256_add_epi32(s0, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j)));
+                s1 = _mm256_add_epi32(s1, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j + 8)));
+                s2 = _mm256_add_epi32(s2, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j + 16)));
+                s3 = _mm256_add_epi32(s3, _mm256_load_si256((const __m256i *)(const void *)(a->buf + j + 24)));
+            }
+            _mm256_storeu_si256((__m256i *)(void *)tmp, _mm256_add_epi32(_mm256_add_epi32(s0, s1), _mm256_add_epi32(s2, s3)));
+            for (l = 0; l < 8; l++) s += tmp[l];
+        }
+#endif
+        for (; j < e; j++) s += a->buf[j];
+        total += s;
+    }
+    a->sink = total;
+}
+
+typedef struct fma_arg { int threads; long long iters; volatile float sink; } fma_arg;
+
+/* 12 independent accumulators in named variables (an array can end up in memory) */
+#define FMA12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#if defined(__AVX512F__)
+typedef __m512 fma_vec;
+#define FMA_LANES 16
+#define FMA_SET(v) _mm512_set1_ps(v)
+#define FMA_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define FMA_ADD(a, b) _mm512_add_ps(a, b)
+#define FMA_LANE0(v) _mm512_cvtss_f32(v)
+#elif defined(__AVX2__) && defined(__FMA__)
+typedef __m256 fma_vec;
+#define FMA_LANES 8
+#define FMA_SET(v) _mm256_set1_ps(v)
+#define FMA_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define FMA_ADD(a, b) _mm256_add_ps(a, b)
+#define FMA_LANE0(v) _mm256_cvtss_f32(v)
+#else
+typedef float fma_vec;
+#define FMA_LANES 1
+#define FMA_SET(v) (v)
+#define FMA_FMA(a, b, c) ((a) * (b) + (c))
+#define FMA_ADD(a, b) ((a) + (b))
+#define FMA_LANE0(v) (v)
+#endif
+
+static void fma_once(void *p, int rep) {
+    fma_arg *a = (fma_arg *)p;
+    float total = 0;
+    int t;
+    (void)rep;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(a->threads) reduction(+ : total) schedule(static, 1)
+#endif
+    for (t = 0; t < a->threads; t++) {
+        const fma_vec m = FMA_SET(0.999999f), c = FMA_SET(1e-7f);
+        long long i;
+#define FMA_DECL(j) fma_vec v##j = FMA_SET((float)(j + t));
+#define FMA_STEP(j) v##j = FMA_FMA(v##j, m, c);
+#define FMA_SUM(j) s = FMA_ADD(s, v##j);
+        FMA12(FMA_DECL)
+        fma_vec s = FMA_SET(0.0f);
+        for (i = 0; i < a->iters; i++) { FMA12(FMA_STEP) }
+        FMA12(FMA_SUM)
+        total += FMA_LANE0(s);
+    }
+    a->sink = total;
+}
+
+static int fma_lanes(void) { return FMA_LANES * 12; }
+
+static void measure_ceilings(bench_env *env) {
+    size_t bytes = (size_t)1 << 30;
+    read_arg ra;
+    fma_arg fa;
+    uint32_t *buf = (uint32_t *)lbrx_alloc(NULL, bytes, 4096);
+    double ms;
+    if (buf) {
+        memset(buf, 0, bytes);
+        ra.buf = buf; ra.n = bytes / 4;
+        ra.threads = 1;
+        ms = bench_median_ms(5, read_once, &ra);
+        env->read_gbps_1 = (double)bytes / ms / 1e6;
+        ra.threads = env->threads;
+        ms = bench_median_ms(5, read_once, &ra);
+        env->read_gbps_all = (double)bytes / ms / 1e6;
+        lbrx_free(NULL, buf);
+    }
+    fa.iters = 10000000;
+    fa.threads = 1;
+    ms = bench_median_ms(5, fma_once, &fa);
+    env->fma_gflops_1 = 2.0 * (double)fma_lanes() * (double)fa.iters / ms / 1e6;
+    fa.threads = env->threads;
+    ms = bench_median_ms(5, fma_once, &fa);
+    env->fma_gflops_all = 2.0 * (double)fma_lanes() * (double)fa.iters * env->threads / ms / 1e6;
+    printf("%sceilings: streaming read %.1f GB/s (1 thread), %.1f GB/s (%d threads); FMA %.0f GFLOP/s (1 thread), %.0f GFLOP/s (%d threads)\n",
+           env->csv ? "# " : "", env->read_gbps_1, env->read_gbps_all, env->threads, env->fma_gflops_1, env->fma_gflops_all, env->threads);
+}
+
+/* ---- matmul ---- */
+
+typedef struct mm_arg {
+    bench_env *env;
+    lbrx_tensor *w;        /* copies of the weights (1 unless dram), views of one buffer */
+    int copies;
+    lbrx_tensor x, y;
+    const unsigned char *wall;
+    size_t wbytes;         /* bytes of one copy */
+    long long m, n, k;
+} mm_arg;
+
+static void mm_once(void *p, int rep) {
+    mm_arg *a = (mm_arg *)p;
+    lbrx_tensor *w = &a->w[(rep + 1) % a->copies];
+    if (lbrx_matmul(a->env->ctx, w, &a->x, &a->y, NULL) != LBRX_OK) { fprintf(stderr, "lbrx_matmul failed\n"); exit(1); }
+}
+
+#ifdef LBRX_BENCH_BLAS
+static void blas_once(void *p, int rep) {
+    mm_arg *a = (mm_arg *)p;
+    const float *w = (const float *)(const void *)(a->wall + (size_t)((rep + 1) % a->copies) * a->wbytes);
+    if (a->n == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)a->m, (int)a->k, 1.0f, w, (int)a->k, (const float *)a->x.data, 1, 0.0f, (float *)a->y.data, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)a->n, (int)a->m, (int)a->k, 1.0f, (const float *)a->x.data, (int)a->k,
+                    w, (int)a->k, 0.0f, (float *)a->y.data, (int)a->m);
+}
+#endif
+
+/* Weights of dtype dt from random values in [-0.5, 0.5): float types converted, block types with
+   random quant bytes and a scale of 1/64 (the benchmark needs the layout, not the values). */
+static void fill_weights(lbrx_dtype dt, unsigned char *dst, long long m, long long k) {
+    unsigned long long s = 88172645463325252ULL;
+    size_t rb = 0, bytes, i;
+    float *row = (float *)malloc((size_t)k * sizeof(float));
+    long long r, j;
+    lbrx_row_bytes(dt, k, &rb);
+    bytes = rb * (size_t)m;
+    if (!row) { fprintf(stderr, "out of memory\n"); exit(1); }
+    if (lbrx_dtype_is_quantized(dt)) {
+        size_t bb = lbrx_dtype_block_bytes(dt);
+        uint16_t h = lbrx_f32_to_f16(1.0f / 64);
+        for (i = 0; i < bytes; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; dst[i] = (unsigned char)(s >> 32); }
+        for (i = 0; i < bytes; i += bb) {
+            memcpy(dst + i, &h, 2);
+            if (dt == LBRX_Q4_1) memcpy(dst + i + 2, &h, 2);
+        }
+    } else {
+        for (r = 0; r < m; r++) {
+            for (j = 0; j < k; j++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; row[j] = (float)((double)(s >> 11) / 9007199254740992.0 - 0.5); }
+            if (dt == LBRX_F32) memcpy(dst + (size_t)r * rb, row, rb);
+            else if (dt == LBRX_F16) lbrx_f32_to_f16_row(row, dst + (size_t)r * rb, (size_t)k);
+            else lbrx_f32_to_bf16_row(row, dst + (size_t)r * rb, (size_t)k);
+        }
+    }
+    free(row);
+}
+
+static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long long n, long long k, int dram) {
+    mm_arg a;
+    bench_row row;
+    int64_t ws[2], xs[2], ys[2];
+    unsigned char *wall;
+    long long i;
+    int c;
+    if (!bench_selected(env, "matmul", lbrx_dtype_name(dt))) return;
+    memset(&a, 0, sizeof a);
+    a.env = env; a.m = m; a.n = n; a.k = k;
+    ws[0] = m; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = m;
+    lbrx_row_bytes(dt, k, &a.wbytes);
+    a.wbytes *= (size_t)m;
+    a.copies = dram ? (int)(((size_t)1 << 30) / a.wbytes + 1) : 1;
+    if (dram && a.copies < 2) a.copies = 2;
+    a.w = (lbrx_tensor *)calloc((size_t)a.copies, sizeof(lbrx_tensor));
+    wall = (unsigned char *)lbrx_alloc(NULL, a.wbytes * (size_t)a.copies, 4096);
+    if (!a.w || !wall) { fprintf(stderr, "out of memory for %d copies of %zu bytes\n", a.copies, a.wbytes); exit(1); }
+    fill_weights(dt, wall, m, k);
+    for (c = 0; c < a.copies; c++) {
+        if (c > 0) memcpy(wall + (size_t)c * a.wbytes, wall, a.wbytes);
+        lbrx_tensor_from_ptr(&a.w[c], dt, 2, ws, wall + (size_t)c * a.wbytes, NULL);
+    }
+    a.wall = wall;
+    lbrx_tensor_alloc(&a.x, LBRX_F32, 2, xs, NULL, NULL);
+    lbrx_tensor_alloc(&a.y, LBRX_F32, 2, ys, NULL, NULL);
+    for (i = 0; i < n * k; i++) ((float *)a.x.data)[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    memset(&row, 0, sizeof row);
+    row.op = "matmul"; row.dtype = lbrx_dtype_name(dt); row.m = m; row.n = n; row.k = k; row.dram = dram;
+    row.median_ms = bench_median_ms(env->reps, mm_once, &a);
+    row.gflops = 2.0 * (double)m * (double)n * (double)k / row.median_ms / 1e6;
+    row.gbps = (double)a.wbytes / row.median_ms / 1e6;
+    row.frac = n <= 8 ? row.gbps / env->read_gbps_all : row.gflops / env->fma_gflops_all;
+    row.peer = "none";
+#ifdef LBRX_BENCH_BLAS
+    if (dt == LBRX_F32) {
+        openblas_set_num_threads(env->threads);
+        row.peer = "openblas";
+        row.peer_ms = bench_median_ms(env->reps, blas_once, &a);
+    }
+#endif
+    bench_emit(env, &row);
+    for (c = 0; c < a.copies; c++) lbrx_tensor_release(&a.w[c]);
+    lbrx_tensor_release(&a.x);
+    lbrx_tensor_release(&a.y);
+    lbrx_free(NULL, wall);
+    free(a.w);
+}
+
+static void bench_matmul(bench_env *env) {
+    static const lbrx_dtype dts[6] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1 };
+    int d;
+    for (d = 0; d < 6; d++) {
+        bench_matmul_case(env, dts[d], 4096, 1, 4096, 0);
+        bench_matmul_case(env, dts[d], 4096, 1, 4096, 1);
+        bench_matmul_case(env, dts[d], 14336, 1, 4096, 1);
+        bench_matmul_case(env, dts[d], 4096, 1, 14336, 1);
+        bench_matmul_case(env, dts[d], 4096, 512, 4096, 0);
+    }
+}
+
+int main(int argc, char **argv) {
+    bench_env env;
+    int i;
+    memset(&env, 0, sizeof env);
+    env.reps = 9;
+#ifdef _OPENMP
+    env.threads = omp_get_num_procs();
+#else
+    env.threads = 1;
+#endif
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) env.threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--csv")) env.csv = 1;
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) env.reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) env.only = argv[++i];
+        else { fprintf(stderr, "usage: %s [--threads N] [--csv] [--reps N] [--only WORD]\n", argv[0]); return 2; }
+    }
+    if (env.threads < 1) env.threads = 1;
+    {
+        lbrx_context_desc cd;
+        memset(&cd, 0, sizeof cd);
+        cd.n_threads = env.threads;
+        if (lbrx_context_create(&env.ctx, &cd, NULL) != LBRX_OK) return 1;
+    }
+    measure_ceilings(&env);
+    if (env.csv) printf("op,dtype,m,n,k,threads,dram,median_ms,gflops,gbps,peer,peer_ms,ratio,frac\n");
+    bench_matmul(&env);
+    lbrx_context_destroy(env.ctx);
+    return 0;
+}

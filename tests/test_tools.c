@@ -384,7 +384,7 @@ static void test_convert_hf_llama(void) {
         LT_CHECK(lbrx_gguf_get_u32(g, "llama.rope.dimension_count", &u, NULL) == LBRX_OK && u == HF_D);
         LT_CHECK(lbrx_gguf_get_u32(g, "llama.context_length", &u, NULL) == LBRX_OK && u == 256);
         LT_CHECK(lbrx_gguf_get_u32(g, "llama.vocab_size", &u, NULL) == LBRX_OK && u == HF_V);
-        LT_CHECK(lbrx_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &eps, NULL) == LBRX_OK && eps == 1e-6f);
+        LT_CHECK(lbrx_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &eps, NULL) == LBRX_OK && eps == (float)1e-6f);
         LT_CHECK(lbrx_gguf_get_f32(g, "llama.rope.freq_base", &base, NULL) == LBRX_OK && base == 500000.0f);
         LT_CHECK(lbrx_gguf_get_u32(g, "general.file_type", &u, NULL) == LBRX_OK && u == 0);
         if (vocab) LT_CHECK(lbrx_gguf_find_key(g, "tokenizer.ggml.tokens") >= 0 && lbrx_gguf_find_key(g, "tokenizer.ggml.scores") >= 0);

@@ -26,7 +26,28 @@
        NUL-terminated). Tensor shapes are outermost-first (GGUF stores them innermost-first; the
        reader and writer reverse them and nothing else in lbrx sees GGUF order). Values are read
        as little-endian; lbrx assumes a little-endian host. A big-endian file is refused with
-       LBRX_ERR_BIG_ENDIAN.
+       LBRX_ERR_BIG_ENDIAN. Tensor data must be aligned to general.alignment, inside the file and
+       non-overlapping; gaps between tensors and bytes after the last one are accepted (GGML's
+       reader demands the exact contiguous layout, which lbrx's writer produces). Files without
+       tensors may end right after the metadata. The first failed check is reported with its
+       own result code and a message naming the key or tensor and the file offset:
+           LBRX_ERR_BAD_MAGIC      not a GGUF file
+           LBRX_ERR_BAD_VERSION    version 0 or above 3
+           LBRX_ERR_BIG_ENDIAN     a byte-swapped version (or magic "FUGG")
+           LBRX_ERR_TRUNCATED      a field, string, array or count runs past the end (H1-H3, H17)
+           LBRX_ERR_BAD_VALUE      unknown value or element type, empty or non-ASCII key, bool not
+                                   0/1, empty tensor name or one with NUL / invalid UTF-8 (H4, H6, H18)
+           LBRX_ERR_UNSUPPORTED    nested arrays (H8)
+           LBRX_ERR_DUPLICATE      a key or tensor name twice (H5)
+           LBRX_ERR_TYPE_MISMATCH  general.alignment not u32; typed getters of another type (H7)
+           LBRX_ERR_BAD_ALIGNMENT  bad general.alignment, unaligned tensor offset (H13, H15)
+           LBRX_ERR_BAD_SHAPE      n_dims > 4, a dimension above INT64_MAX, a row that is not a
+                                   multiple of the block size (H9, H12)
+           LBRX_ERR_BAD_DTYPE      type id unknown, removed or not GGML's (H12)
+           LBRX_ERR_OVERFLOW       element count, byte size or stride overflows (H10, H11, H14)
+           LBRX_ERR_BAD_OFFSET     tensor data past the end or overlapping another (H13, H14)
+           LBRX_ERR_LIMIT          name over 63 bytes, key over 65535, array over
+                                   LBRX_GGUF_MAX_ARRAY (H18)
 
    LIMITS (documented, checked; a file past them gets LBRX_ERR_LIMIT, an alignment past them
    LBRX_ERR_BAD_ALIGNMENT)

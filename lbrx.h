@@ -2608,11 +2608,16 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv) {
 
 /* The same for 4-bit weights (nibbles 0..15, low nibbles first), plus the lanes of `corr`. */
 LBRX__PRIVATE __m256i lbrx__mm_bdot_q4(const unsigned char *qs, __m256i xv, __m256i corr) {
+#if defined(LBRX__MM_VNNI256)
+    /* the 16 bytes in both halves; the upper half keeps the high nibbles in place (16 times
+       their value, < 256 as vpdpbusd's unsigned operand), and its four sums are multiples of 16
+       that an exact arithmetic shift divides back */
+    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs));
+    __m256i w = _mm256_and_si256(v, _mm256_setr_epi64x(0x0F0F0F0F0F0F0F0FLL, 0x0F0F0F0F0F0F0F0FLL, (long long)0xF0F0F0F0F0F0F0F0ULL, (long long)0xF0F0F0F0F0F0F0F0ULL));
+    return _mm256_srav_epi32(_mm256_dpbusd_epi32(corr, w, xv), _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+#else
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)qs);
     __m256i w = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), _mm256_set1_epi8(0x0F));
-#if defined(LBRX__MM_VNNI256)
-    return _mm256_dpbusd_epi32(corr, w, xv);
-#else
     return _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), _mm256_set1_epi16(1)), corr);
 #endif
 }
@@ -2648,6 +2653,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             float t0 = 0, t1 = 0, t2 = 0, t3 = 0, res[4];
             for (b = 0; b < m->nb; b += 8) {
                 float sc[4][8];
+                __m256 s0, s1, s2, s3;
                 int nc = (int)(m->nb - b < 8 ? m->nb - b : 8), j;
                 if (i == 0) {
                     int p;
@@ -2661,7 +2667,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 #define LBRX__MM_SC(r) { \
                         __m256i g = _mm256_i32gather_epi32((const int *)(const void *)(w##r + b * bb), gidx, 1); \
                         __m256i lo = _mm256_and_si256(g, lo16); \
-                        _mm256_storeu_ps(sc[r], _mm256_mul_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1))), xdv)); \
+                        s##r = _mm256_mul_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1))), xdv); \
                         if (q41) { \
                             __m256i hi = _mm256_srli_epi32(g, 16); \
                             a##r = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1))), xdsv, a##r); \
@@ -2675,18 +2681,19 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                         LBRX__MM_R4(LBRX__MM_SC)
 #undef LBRX__MM_SC
                     }
+                    s0 = _mm256_loadu_ps(sc[0]); s1 = _mm256_loadu_ps(sc[1]); s2 = _mm256_loadu_ps(sc[2]); s3 = _mm256_loadu_ps(sc[3]);
                 }
                 for (j = 0; j < nc; j++) {
                     int64_t bj = b + j;
                     const unsigned char *off = (const unsigned char *)0 + bj * bb + qoff;
-                    __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + bj * 32));
+                    __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + bj * 32)), jv = _mm256_set1_epi32(j);
                     if (q80) {
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + (off - (const unsigned char *)0), xv)), _mm256_set1_ps(sc[r][j]), f##r);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + (off - (const unsigned char *)0), xv)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     } else {
                         __m256i corr = q40 ? _mm256_setr_epi32(-8 * xs[bj], 0, 0, 0, 0, 0, 0, 0) : _mm256_setzero_si256();
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + (off - (const unsigned char *)0), xv, corr)), _mm256_set1_ps(sc[r][j]), f##r);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + (off - (const unsigned char *)0), xv, corr)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     }

@@ -2,6 +2,7 @@
 #   make demo    build the examples and run the demo
 #   make test    the whole test suite over the build matrix (tests/matrix.sh)
 #   make bench   benchmarks (BLAS=1 adds OpenBLAS as the f32 peer)
+#   make fuzz    the libFuzzer harnesses tests/fuzz_*.c, FUZZ_SECONDS each (tests/fuzz.sh)
 #   make cuda    the CUDA device example (examples/cuda_device.c), only where nvcc exists
 CC ?= cc
 CFLAGS ?= -O3 -march=native
@@ -16,7 +17,7 @@ HEADERS = lbrx.h lbrx_gguf.h lbrx_safetensors.h
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; })
 CUDA_ARCH ?=
 
-.PHONY: all examples demo test bench cuda clean
+.PHONY: all examples demo test bench fuzz cuda clean
 
 all: examples
 examples: $(EXAMPLES)
@@ -43,6 +44,10 @@ demo: examples
 
 test:
 	bash tests/matrix.sh $(CONFIGS)
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz.sh
 
 bench: build/bench
 	./build/bench $(BENCH_ARGS)

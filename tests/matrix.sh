@@ -90,14 +90,14 @@ tests_of() {
 # Compiles and runs one configuration; its log goes to build/test-$cfg/matrix.log and its result
 # line ("N passed, N failed[, N skipped]" plus compile failures) to build/test-$cfg/result.
 run_config() {
-  local cfg=$1 cc launch="" slow="" out=build/test-$1 bins="" compile_fail=0 t b res why
+  local cfg=$1 cc launch="" slow="" out=build/test-$1 bins="" compile_fail=0 t b res why start=$SECONDS
   local -a envs=()
   cc=$(flags_of "$cfg")
   mkdir -p "$out"; rm -f "$out/result"
   why=$(missing_tools "$cfg")
   if [ -n "$why" ]; then
     echo "== $cfg: SKIPPED ($why)" > "$out/matrix.log"
-    echo "skipped ($why)" > "$out/result"; return
+    echo "skipped ($why)" > "$out/result"; echo 0 > "$out/seconds"; return
   fi
   case "$cfg" in
     asan) slow=1; envs+=(ASAN_OPTIONS=detect_leaks=1) ;;
@@ -128,6 +128,7 @@ run_config() {
   } > "$out/matrix.log" 2>&1
   [ "$compile_fail" -gt 0 ] && res="$res, $compile_fail compile failures"
   echo "$res" > "$out/result"
+  echo "$((SECONDS - start))" > "$out/seconds"
 }
 
 for cfg in $configs; do flags_of "$cfg" >/dev/null || { echo "unknown config $cfg" >&2; exit 2; }; done
@@ -142,13 +143,13 @@ wait
 total_p=0; total_f=0; total_s=0; summary=""
 for cfg in $configs; do
   res=$(cat "build/test-$cfg/result" 2>/dev/null || echo "0 passed, 1 failed (no result)")
-  summary="$summary\n  $cfg: $res"
+  summary="$summary\n  $cfg: $res  [$(cat "build/test-$cfg/seconds" 2>/dev/null || echo ?) s]"
   case "$res" in skipped*) total_s=$((total_s + 1)); continue ;; esac
   p=$(echo "$res" | sed -n 's/^\([0-9]*\) passed.*/\1/p'); f=$(echo "$res" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
   s=$(echo "$res" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p'); c=$(echo "$res" | sed -n 's/.* \([0-9]*\) compile failures.*/\1/p')
   total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1} + ${c:-0})); total_s=$((total_s + ${s:-0}))
 done
-printf "matrix:$summary\n"
+printf "matrix (configs, results, seconds each; $JOBS at a time, $SECONDS s in all):$summary\n"
 if [ "$total_s" -gt 0 ]; then echo "$total_p passed, $total_f failed, $total_s skipped"
 else echo "$total_p passed, $total_f failed"; fi
 [ "$total_f" -eq 0 ]

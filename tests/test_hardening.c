@@ -1,9 +1,26 @@
-/* Hardening: storage reference counting when views outlive their owner, concurrent readers of
-   one mapped file, offsets past 4 GiB (refused cleanly on 32-bit builds), UTF-8 paths (the
-   MapViewOfFile path under the mingw/wine configuration). */
-#define LBRX_IMPLEMENTATION
-#include "lbrx.h"
+/* Hardening: storage reference counting when views outlive their owner (storage, GGUF and
+   safetensors readers), concurrent readers of one mapped model, kernels from several host
+   threads, offsets past 4 GiB (refused cleanly on 32-bit builds), UTF-8 paths (the
+   MapViewOfFile path under the mingw/wine configuration), and the replay of every fuzzer
+   regression input (tests/fuzz_regressions/) and of the shared model files through the fuzz
+   harnesses. */
+#define LBRX_IMPL
+#include "lbrx_gguf.h"
+#include "lbrx_safetensors.h"
 #include "lbrx_test.h"
+/* the fuzz harnesses, each under its own name, and the replay driver's directory walker */
+#define LBRX_FUZZ_NO_IMPL
+#define LBRX_FUZZ_NO_MAIN
+#define LBRX_FUZZ_ENTRY lt_fuzz_gguf
+#include "fuzz_gguf.c"
+#undef LBRX_FUZZ_ENTRY
+#define LBRX_FUZZ_ENTRY lt_fuzz_safetensors
+#include "fuzz_safetensors.c"
+#undef LBRX_FUZZ_ENTRY
+#define LBRX_FUZZ_ENTRY lt_fuzz_json
+#include "fuzz_json.c"
+#undef LBRX_FUZZ_ENTRY
+#include "fuzz_main.c"
 #include <pthread.h>
 #if defined(_WIN32)
 #include <windows.h>
@@ -206,6 +223,124 @@ static void test_concurrent_readers_release_once(void) {
     free(buf);
 }
 
+/* ---- kernels called from several host threads at once ---- */
+
+/* Shared read-only inputs of the kernels and the single-threaded results to compare with. */
+#define KT_OUT 48
+#define KT_IN 64
+#define KT_N 9       /* >= LBRX_MATMUL_GEMM_MIN: the tiled kernels */
+#define KT_HEADS 4
+#define KT_KV_HEADS 2
+#define KT_HEAD_DIM 16
+#define KT_Q 5
+#define KT_KV 11
+typedef struct kernel_case {
+    lbrx_tensor w, x, q, k, v;     /* inputs, shared by every thread */
+    lbrx_tensor y_ref, att_ref;    /* what one call on the main thread produced */
+    lbrx_tensor y_split;           /* one product, its output columns split over the threads */
+} kernel_case;
+
+typedef struct kernel_arg {
+    kernel_case *kc;
+    int index, iters;
+    long bad;
+} kernel_arg;
+
+static long count_diff(const lbrx_tensor *a, const lbrx_tensor *b) {
+    size_t n = 0, i;
+    long d = 0;
+    if (lbrx_tensor_nbytes(a, &n) != LBRX_OK) return 1;
+    for (i = 0; i < n / 4; i++)
+        if (memcmp((const float *)a->data + i, (const float *)b->data + i, 4) != 0) d++;
+    return d;
+}
+
+static void *kernel_main(void *p) {
+    kernel_arg *a = (kernel_arg *)p;
+    kernel_case *kc = a->kc;
+    lbrx_context_desc cd;
+    lbrx_context *ctx = NULL;
+    lbrx_attention_desc ad;
+    lbrx_tensor y, att;
+    int it;
+    int64_t per = KT_OUT / READERS;
+    memset(&cd, 0, sizeof cd);
+    cd.n_threads = 2;  /* OpenMP teams inside host threads (one thread without OpenMP) */
+    memset(&ad, 0, sizeof ad);
+    ad.causal = 1;
+    if (lbrx_context_create(&ctx, &cd, NULL) != LBRX_OK ||
+        lbrx_tensor_alloc(&y, LBRX_F32, 2, kc->y_ref.shape, NULL, NULL) != LBRX_OK) { a->bad++; lbrx_context_destroy(ctx); return NULL; }
+    if (lbrx_tensor_alloc(&att, LBRX_F32, 3, kc->att_ref.shape, NULL, NULL) != LBRX_OK) { a->bad++; lbrx_tensor_release(&y); lbrx_context_destroy(ctx); return NULL; }
+    for (it = 0; it < a->iters; it++) {
+        if (lbrx_matmul(ctx, &kc->w, &kc->x, &y, NULL) != LBRX_OK) a->bad++;
+        a->bad += count_diff(&y, &kc->y_ref);
+        if (lbrx_attention(ctx, &kc->q, &kc->k, &kc->v, &ad, &att, NULL) != LBRX_OK) a->bad++;
+        a->bad += count_diff(&att, &kc->att_ref);
+    }
+    /* this thread's share of the split product: columns [index*per, (index+1)*per) */
+    lbrx_context_set_threads(ctx, 1);
+    if (lbrx_matmul_rows(ctx, &kc->w, &kc->x, &kc->y_split, a->index * per, (a->index + 1) * per, NULL) != LBRX_OK) a->bad++;
+    lbrx_tensor_release(&att);
+    lbrx_tensor_release(&y);
+    lbrx_context_destroy(ctx);
+    return NULL;
+}
+
+static void test_kernels_from_host_threads(void) {
+    kernel_case kc;
+    kernel_arg args[READERS];
+    pthread_t th[READERS];
+    lbrx_context *ctx = NULL;
+    lbrx_context_desc cd;
+    lbrx_attention_desc ad;
+    lt_rng rng;
+    int64_t ws[2] = {KT_OUT, KT_IN}, xs[2] = {KT_N, KT_IN}, ys[2] = {KT_N, KT_OUT};
+    int64_t qs[3] = {KT_Q, KT_HEADS, KT_HEAD_DIM}, ks[3] = {KT_KV, KT_KV_HEADS, KT_HEAD_DIM};
+    int i, started = 0;
+    long bad = 0;
+    size_t j;
+    memset(&kc, 0, sizeof kc);
+    rng.s = 12345;
+    LT_CHECK(lbrx_tensor_alloc(&kc.w, LBRX_F32, 2, ws, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&kc.x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&kc.q, LBRX_F32, 3, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&kc.k, LBRX_F32, 3, ks, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&kc.v, LBRX_F32, 3, ks, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&kc.y_ref, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&kc.y_split, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&kc.att_ref, LBRX_F32, 3, qs, NULL, NULL) == LBRX_OK);
+    if (!kc.w.data || !kc.x.data || !kc.q.data || !kc.k.data || !kc.v.data || !kc.y_ref.data || !kc.y_split.data || !kc.att_ref.data) goto done;
+    for (j = 0; j < (size_t)(KT_OUT * KT_IN); j++) ((float *)kc.w.data)[j] = lt_uniform(&rng);
+    for (j = 0; j < (size_t)(KT_N * KT_IN); j++) ((float *)kc.x.data)[j] = lt_uniform(&rng);
+    for (j = 0; j < (size_t)(KT_Q * KT_HEADS * KT_HEAD_DIM); j++) ((float *)kc.q.data)[j] = lt_uniform(&rng);
+    for (j = 0; j < (size_t)(KT_KV * KT_KV_HEADS * KT_HEAD_DIM); j++) {
+        ((float *)kc.k.data)[j] = lt_uniform(&rng);
+        ((float *)kc.v.data)[j] = lt_uniform(&rng);
+    }
+    memset(&cd, 0, sizeof cd);
+    cd.n_threads = 2;
+    memset(&ad, 0, sizeof ad);
+    ad.causal = 1;
+    LT_CHECK(lbrx_context_create(&ctx, &cd, NULL) == LBRX_OK);
+    LT_CHECK(ctx && lbrx_matmul(ctx, &kc.w, &kc.x, &kc.y_ref, NULL) == LBRX_OK);
+    LT_CHECK(ctx && lbrx_attention(ctx, &kc.q, &kc.k, &kc.v, &ad, &kc.att_ref, NULL) == LBRX_OK);
+    lbrx_context_destroy(ctx);
+    for (i = 0; i < READERS; i++) {
+        args[i].kc = &kc; args[i].index = i; args[i].iters = getenv("LT_SLOW") ? 3 : 20; args[i].bad = 0;
+        if (pthread_create(&th[i], NULL, kernel_main, &args[i]) != 0) break;
+        started++;
+    }
+    for (i = 0; i < started; i++) { pthread_join(th[i], NULL); bad += args[i].bad; }
+    LT_CHECKF(started == READERS, "only %d threads started", started);
+    LT_CHECKF(bad == 0, "%ld results differ from the single-threaded ones", bad);
+    /* the product split over the host threads is bit-identical to one call */
+    LT_CHECKF(count_diff(&kc.y_split, &kc.y_ref) == 0, "split product differs in %ld elements", count_diff(&kc.y_split, &kc.y_ref));
+done:
+    lbrx_tensor_release(&kc.w); lbrx_tensor_release(&kc.x); lbrx_tensor_release(&kc.q);
+    lbrx_tensor_release(&kc.k); lbrx_tensor_release(&kc.v); lbrx_tensor_release(&kc.y_ref);
+    lbrx_tensor_release(&kc.y_split); lbrx_tensor_release(&kc.att_ref);
+}
+
 /* ---- offsets past 4 GiB ---- */
 
 /* A sparse file of `size` bytes whose last 8 bytes are `tail`; 0 when the system refuses. */
@@ -321,13 +456,41 @@ static void test_utf8_path(void) {
 #endif
 }
 
+/* ---- fuzzer regressions and seeds ---- */
+
+static void test_fuzz_regressions(void) {
+    long n = 0;
+    n += lt_fuzz_replay_path("tests/fuzz_regressions/gguf", NULL, lt_fuzz_gguf);
+    n += lt_fuzz_replay_path("tests/fuzz_regressions/safetensors", NULL, lt_fuzz_safetensors);
+    n += lt_fuzz_replay_path("tests/fuzz_regressions/json", NULL, lt_fuzz_json);
+    LT_CHECKF(n > 0, "no regression inputs found under tests/fuzz_regressions");
+}
+
+/* The shared real files through the harnesses: every tensor of every file read and dequantized. */
+static void test_fuzz_harnesses_on_shared_files(void) {
+    char root[4096];
+    char *slash;
+    long n;
+    LT_SHARED_OR_SKIP(marker, "PROVENANCE.md");
+    snprintf(root, sizeof root, "%s", marker);
+    slash = strrchr(root, '/');
+    if (slash) *slash = 0;
+    n = lt_fuzz_replay_path(root, ".gguf", lt_fuzz_gguf);
+    n += lt_fuzz_replay_path(root, ".safetensors", lt_fuzz_safetensors);
+    n += lt_fuzz_replay_path(root, ".json", lt_fuzz_json);
+    LT_CHECKF(n >= 10, "only %ld shared files found", n);
+}
+
 int main(void) {
     LT_RUN(test_views_outlive_owner);
     LT_RUN(test_external_release_once);
     LT_RUN(test_concurrent_readers_mapped);
     LT_RUN(test_concurrent_readers_release_once);
+    LT_RUN(test_kernels_from_host_threads);
     LT_RUN(test_big_file_offsets);
     LT_RUN(test_no_32bit_wraparound);
     LT_RUN(test_utf8_path);
+    LT_RUN(test_fuzz_regressions);
+    LT_RUN(test_fuzz_harnesses_on_shared_files);
     return lt_finish();
 }

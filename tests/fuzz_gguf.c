@@ -1,0 +1,85 @@
+/* fuzz_gguf.c - libFuzzer harness of the GGUF reader: open the input from memory, walk every
+   metadata value (scalars, strings, arrays, through the typed getters too) and every tensor
+   (lookup by name, the zero-copy tensor, its first rows dequantized), then close.
+
+       clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_gguf.c -o fuzz_gguf
+       ./fuzz_gguf -dict=tests/fuzz_gguf.dict corpus/      (or: make fuzz)
+   Replay without libFuzzer: tests/fuzz_main.c. */
+#ifndef LBRX_FUZZ_NO_IMPL
+#define LBRX_IMPL
+#endif
+#include "lbrx_gguf.h"
+#include "lbrx_fuzz.h"
+#include <string.h>
+
+static unsigned lt_fuzz_gguf_kv(const lbrx_gguf *g, int64_t i) {
+    const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(g, i);
+    unsigned acc = 0;
+    uint64_t j, count = 0;
+    int64_t iv;
+    lbrx_gguf_str s;
+    const lbrx_gguf_str *strs;
+    const void *arr;
+    if (!kv) return 1;
+    acc += (unsigned)strlen(kv->key) + (unsigned)kv->key_len;
+    LT_FUZZ_CHECK(lbrx_gguf_find_key(g, kv->key) == i);  /* keys are unique */
+    if (kv->type == LBRX_GGUF_STRING) {
+        for (j = 0; j < kv->str.len; j++) acc += (unsigned char)kv->str.data[j];
+        if (lbrx_gguf_get_str(g, kv->key, &s, NULL) == LBRX_OK) acc += (unsigned)s.len;
+    } else if (kv->type == LBRX_GGUF_ARRAY) {
+        if (kv->elem_type == LBRX_GGUF_STRING) {
+            for (j = 0; j < kv->count; j++)
+                acc += kv->strs[j].len ? (unsigned char)kv->strs[j].data[kv->strs[j].len - 1] : 0u;
+            if (lbrx_gguf_get_str_array(g, kv->key, &strs, &count, NULL) == LBRX_OK && count) acc += (unsigned)strs[0].len;
+        } else if (lbrx_gguf_get_array(g, kv->key, kv->elem_type, &arr, &count, NULL) == LBRX_OK && count) {
+            /* first and last element bytes */
+            const unsigned char *p = (const unsigned char *)arr;
+            acc += p[0];
+            if (kv->count == count) acc += ((const unsigned char *)kv->data)[0];
+        }
+    } else {
+        unsigned char v[8];
+        uint8_t u8; uint32_t u32; float f32; double f64; int b;
+        memcpy(v, kv->data, kv->type == LBRX_GGUF_UINT8 || kv->type == LBRX_GGUF_INT8 || kv->type == LBRX_GGUF_BOOL ? 1 :
+                            kv->type == LBRX_GGUF_UINT16 || kv->type == LBRX_GGUF_INT16 ? 2 :
+                            kv->type == LBRX_GGUF_UINT32 || kv->type == LBRX_GGUF_INT32 || kv->type == LBRX_GGUF_FLOAT32 ? 4 : 8);
+        acc += v[0];
+        if (lbrx_gguf_get_int(g, kv->key, &iv, NULL) == LBRX_OK) acc += (unsigned)iv;
+        if (lbrx_gguf_get_u8(g, kv->key, &u8, NULL) == LBRX_OK) acc += u8;
+        if (lbrx_gguf_get_u32(g, kv->key, &u32, NULL) == LBRX_OK) acc += u32;
+        if (lbrx_gguf_get_f32(g, kv->key, &f32, NULL) == LBRX_OK) acc += f32 > 0;
+        if (lbrx_gguf_get_f64(g, kv->key, &f64, NULL) == LBRX_OK) acc += f64 > 0;
+        if (lbrx_gguf_get_bool(g, kv->key, &b, NULL) == LBRX_OK) acc += (unsigned)b;
+    }
+    /* a getter of the wrong type must refuse, never read */
+    LT_FUZZ_CHECK(lbrx_gguf_get_str(g, kv->key, &s, NULL) != LBRX_OK || kv->type == LBRX_GGUF_STRING);
+    return acc;
+}
+
+LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
+    lbrx_gguf *g = NULL;
+    lbrx_error err;
+    int64_t i, n;
+    volatile unsigned acc = 0;
+    if (lbrx_gguf_open_memory(&g, data, size, NULL, &err) != LBRX_OK) {
+        acc += (unsigned)strlen(err.message);  /* the message is always a terminated string */
+        return 0;
+    }
+    acc += lbrx_gguf_version(g) + lbrx_gguf_alignment(g) + (unsigned)lbrx_gguf_data_offset(g);
+    n = lbrx_gguf_kv_count(g);
+    for (i = 0; i < n; i++) acc += lt_fuzz_gguf_kv(g, i);
+    n = lbrx_gguf_tensor_count(g);
+    for (i = 0; i < n; i++) {
+        const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(g, i);
+        lbrx_tensor t;
+        if (!ti) continue;
+        LT_FUZZ_CHECK(lbrx_gguf_find_tensor(g, ti->name) == i);  /* names are unique */
+        if (lbrx_gguf_tensor(g, i, &t, &err) == LBRX_OK) {
+            acc += lt_fuzz_touch_tensor(&t);
+            lbrx_tensor_release(&t);
+        }
+    }
+    lbrx_gguf_close(g);
+    (void)acc;
+    return 0;
+}

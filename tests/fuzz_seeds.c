@@ -1,0 +1,102 @@
+/* fuzz_seeds.c - writes small valid seed files for the fuzzers with lbrx's own writers, so the
+   fuzzers start from inputs that reach every dtype's decoder (the real files in ../shared/data
+   are added too, by tests/fuzz.sh). Usage: fuzz_seeds DIR   (writes DIR/gguf/ and DIR/safetensors/,
+   which must exist). Seeds are generated, never committed. */
+#define LBRX_IMPL
+#include "lbrx_gguf.h"
+#include "lbrx_safetensors.h"
+#include <stdio.h>
+#include <string.h>
+
+static unsigned char bytes[1 << 16];
+
+static int gguf_seed(const char *dir, const char *name, const lbrx_dtype *types, int n_types, uint32_t alignment) {
+    lbrx_gguf_writer *w = NULL;
+    lbrx_error err;
+    char path[4096];
+    int i, ok = 1;
+    uint32_t arr_u32[4] = {1, 2, 3, 0xffffffffu};
+    float arr_f32[3] = {0.5f, -1.0f, 1e30f};
+    lbrx_gguf_str toks[3];
+    uint64_t u64 = ((uint64_t)1 << 40) + 3;
+    int8_t i8 = -5;
+    unsigned char b = 1;
+    double f64 = 3.25;
+    toks[0].data = "<s>"; toks[0].len = 3;
+    toks[1].data = "\xe2\x96\x81the"; toks[1].len = 6;
+    toks[2].data = ""; toks[2].len = 0;
+    if (lbrx_gguf_writer_create(&w, NULL, &err) != LBRX_OK) return 0;
+    ok &= lbrx_gguf_writer_add_str(w, "general.architecture", "llama", &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add_u32(w, "general.alignment", alignment, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add(w, "a.u64", LBRX_GGUF_UINT64, &u64, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add(w, "a.i8", LBRX_GGUF_INT8, &i8, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add(w, "a.bool", LBRX_GGUF_BOOL, &b, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add(w, "a.f64", LBRX_GGUF_FLOAT64, &f64, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add_array(w, "a.u32s", LBRX_GGUF_UINT32, arr_u32, 4, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add_array(w, "a.f32s", LBRX_GGUF_FLOAT32, arr_f32, 3, &err) == LBRX_OK;
+    ok &= lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, toks, 3, &err) == LBRX_OK;
+    for (i = 0; ok && i < n_types; i++) {
+        /* a matrix of two rows of two blocks and a vector of one block */
+        lbrx_tensor t;
+        int64_t blk = lbrx_dtype_block_size(types[i]), m[2], v[1];
+        char tname[64];
+        m[0] = 2; m[1] = 2 * blk; v[0] = blk;
+        snprintf(tname, sizeof tname, "blk.%d.%s.weight", i, lbrx_dtype_name(types[i]));
+        ok &= lbrx_tensor_from_ptr(&t, types[i], 2, m, bytes, &err) == LBRX_OK &&
+              lbrx_gguf_writer_add_tensor(w, tname, &t, &err) == LBRX_OK;
+        snprintf(tname, sizeof tname, "blk.%d.%s.bias", i, lbrx_dtype_name(types[i]));
+        ok &= lbrx_tensor_from_ptr(&t, types[i], 1, v, bytes + 4096, &err) == LBRX_OK &&
+              lbrx_gguf_writer_add_tensor(w, tname, &t, &err) == LBRX_OK;
+    }
+    snprintf(path, sizeof path, "%s/gguf/%s.gguf", dir, name);
+    ok &= ok && lbrx_gguf_writer_write_path(w, path, &err) == LBRX_OK;
+    if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);
+    lbrx_gguf_writer_destroy(w);
+    return ok;
+}
+
+static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
+    lbrx_tensor t[3];
+    const char *meta[4] = {"format", "pt", "note", "\xce\xb5"};
+    int64_t m[2] = {3, 5}, v[1] = {7};
+    lbrx_safetensors_write_desc desc;
+    lbrx_error err;
+    char path[4096];
+    int ok;
+    const char *sname = lbrx_safetensors_dtype_name(dtype);
+    ok = lbrx_tensor_from_ptr(&t[0], dtype, 2, m, bytes, &err) == LBRX_OK &&
+         lbrx_tensor_from_ptr(&t[1], dtype, 1, v, bytes + 1024, &err) == LBRX_OK &&
+         lbrx_tensor_from_ptr(&t[2], dtype, 0, NULL, bytes + 2048, &err) == LBRX_OK;
+    t[0].name = "model.layers.0.weight"; t[1].name = "bias"; t[2].name = "scalar";
+    memset(&desc, 0, sizeof desc);
+    desc.tensors = t; desc.n_tensors = 3; desc.metadata = meta; desc.n_metadata = 2;
+    snprintf(path, sizeof path, "%s/safetensors/%s.safetensors", dir, sname ? sname : "x");
+    ok = ok && lbrx_safetensors_write(path, &desc, &err) == LBRX_OK;
+    if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);
+    return ok;
+}
+
+int main(int argc, char **argv) {
+    static const lbrx_dtype gguf_types[] = {
+        LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_F64, LBRX_I8, LBRX_I16, LBRX_I32, LBRX_I64,
+        LBRX_Q4_0, LBRX_Q4_1, LBRX_Q5_0, LBRX_Q5_1, LBRX_Q8_0, LBRX_Q8_1,
+        LBRX_Q2_K, LBRX_Q3_K, LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_Q8_K, LBRX_IQ4_NL, LBRX_TQ2_0};
+    static const lbrx_dtype st_types[] = {
+        LBRX_F64, LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_I64, LBRX_I32, LBRX_I16, LBRX_I8,
+        LBRX_U64, LBRX_U32, LBRX_U16, LBRX_U8, LBRX_BOOL, LBRX_F8_E4M3, LBRX_F8_E5M2};
+    int n_gguf = (int)(sizeof gguf_types / sizeof gguf_types[0]), n_st = (int)(sizeof st_types / sizeof st_types[0]);
+    int i, ok = 1;
+    unsigned long long s = 0x2545f4914f6cdd1dULL;
+    if (argc != 2) { fprintf(stderr, "usage: fuzz_seeds DIR\n"); return 2; }
+    /* bytes that decode to ordinary numbers: small f16/bf16 scales, no NaN in most places */
+    for (i = 0; i < (int)sizeof bytes; i++) {
+        s ^= s >> 12; s ^= s << 25; s ^= s >> 27;
+        bytes[i] = (unsigned char)((s * 2685821657736338717ULL) >> 56);
+        if (i & 1) bytes[i] &= 0x3b;
+    }
+    for (i = 0; i < n_gguf; i++) ok &= gguf_seed(argv[1], lbrx_dtype_name(gguf_types[i]), &gguf_types[i], 1, 32);
+    ok &= gguf_seed(argv[1], "all", gguf_types, n_gguf, 64);
+    for (i = 0; i < n_st; i++) ok &= safetensors_seed(argv[1], st_types[i]);
+    return ok ? 0 : 1;
+}

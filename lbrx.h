@@ -3025,12 +3025,16 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, 
 #define LBRX__MF_LDW(v) const lbrx__vf w##v = LBRX__VF_LD(wk + v * LBRX__VF_N);
         LBRX__MF_VECS(LBRX__MF_LDW)
 #undef LBRX__MF_LDW
-#define LBRX__MF_BC(r) const lbrx__vf b##r = LBRX__VF_BC(xk + r);
-        LBRX__MF_ROWS(LBRX__MF_BC)
-#undef LBRX__MF_BC
-#define LBRX__MF_STEP(r, v) a##r##_##v = LBRX__VF_FMA(b##r, w##v, a##r##_##v);
-        LBRX__MF_RV(LBRX__MF_STEP)
+        /* one broadcast live at a time (AVX2 has 16 registers for 12 sums, 2 weights and it) */
+#define LBRX__MF_FMA1(r, v) a##r##_##v = LBRX__VF_FMA(b_, w##v, a##r##_##v);
+#if LBRX__MF_NV == 4
+#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
+#else
+#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
+#endif
+        LBRX__MF_ROWS(LBRX__MF_STEP)
 #undef LBRX__MF_STEP
+#undef LBRX__MF_FMA1
     }
 #define LBRX__MF_STORE(r, v) LBRX__VF_ST(c[r] + col + v * LBRX__VF_N, a##r##_##v);
     LBRX__MF_RV(LBRX__MF_STORE)

@@ -324,19 +324,29 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n);
    Block formats (GGML's, byte for byte)
    ============================================================================================ */
 
-/* Quantize n floats (n a multiple of the block size) into blocks of Q8_0, Q4_0, Q4_1 or Q8_1,
-   producing the same bytes as GGML's reference quantizers. */
+/* Quantize n floats (n a multiple of 32, checked with LBRX_ASSERT) into n/32 blocks of Q8_0
+   (34 B), Q4_0 (18 B), Q4_1 (20 B) or Q8_1 (36 B): the same bytes as GGML's reference quantizers
+   (quantize_row_*_ref), whatever the compiler's floating-point contraction. dst may have any
+   alignment. NaN or infinite inputs give defined but meaningless blocks. Thread safe. */
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n);
-/* Any float or block type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q8_1) from f32. Unaligned dst ok. */
+/* Quantize n floats into a row of type t: F32 (copy), F16, BF16 (round to nearest even),
+   Q8_0, Q4_0, Q4_1, Q8_1. LBRX_ERR_BAD_DTYPE (unknown t), LBRX_ERR_BAD_SHAPE (n negative or not
+   a multiple of the block size), LBRX_ERR_UNSUPPORTED (other types); n = 0 with NULL pointers
+   is a valid way to ask whether t is supported. Thread safe. */
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n);
-/* Any readable type to f32: F32, F16, BF16, F64, the integer types, Q4_0, Q4_1, Q5_0, Q5_1,
-   Q8_0, Q8_1, Q2_K..Q6_K, Q8_K. Same floats as GGML's dequantizers. Unaligned src ok.
-   LBRX_ERR_UNSUPPORTED for types with no dequantizer (IQ*, TQ*, F8_*). */
+/* n elements of type t (any alignment) to f32: F32, F16, BF16, F64, I8..I64, U8..U64, BOOL
+   (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
+   Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K (bit for bit GGML's
+   dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to the nearest float.
+   LBRX_ERR_UNSUPPORTED for IQ*, TQ*, MXFP4; errors as lbrx_quantize_row. Thread safe. */
 LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n);
-/* Convert a whole tensor (any layout) into a new contiguous tensor of dtype `to` on the heap. */
+/* Convert a whole tensor (any strides) into a new contiguous tensor of dtype `to` on the heap
+   (allocator may be NULL), row by row through f32: `to` is one lbrx_quantize_row writes, the
+   source one lbrx_dequantize_row reads. The same dtype is copied byte for byte (any dtype). The
+   new tensor keeps src's name pointer. Thread safe; no scratch beyond 16 KiB of stack. */
 LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, lbrx_tensor *out,
                                         const lbrx_allocator *allocator, lbrx_error *err);
 
@@ -1128,7 +1138,8 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
     {
         int fd;
         struct stat st;
-        do { fd = open(path, O_RDONLY); } while (fd < 0 && errno == EINTR);
+        /* O_NONBLOCK: a FIFO must not block here (it is refused below as not a regular file) */
+        do { fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
         if (fd < 0) {
             int e = errno;
             lbrx_free(allocator, s);
@@ -1609,18 +1620,21 @@ LBRXDEF uint16_t lbrx_f32_to_bf16(float f) {
     return (uint16_t)(x >> 16);
 }
 
+/* The vector loops below run to n rounded down to their width (not "i + 8 <= n"), which also
+   lets gcc see that the scalar tail is short (no -Waggressive-loop-optimizations false alarm
+   when n is a constant in the caller). */
 LBRXDEF void lbrx_f16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16)
+    for (; i < (n & ~(size_t)15); i += 16)
         _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
 #endif
 #if defined(LBRX__F16C)
-    for (; i + 8 <= n; i += 8)
+    for (; i < (n & ~(size_t)7); i += 8)
         _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 2 * i))));
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(s + 2 * i))));
 #endif
     for (; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
@@ -1630,15 +1644,15 @@ LBRXDEF void lbrx_f32_to_f16_row(const float *src, void *dst, size_t n) {
     unsigned char *d = (unsigned char *)dst;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16)
+    for (; i < (n & ~(size_t)15); i += 16)
         _mm256_storeu_si256((__m256i *)(d + 2 * i),
                             _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 #endif
 #if defined(LBRX__F16C)
-    for (; i + 8 <= n; i += 8)
+    for (; i < (n & ~(size_t)7); i += 8)
         _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1_u8(d + 2 * i, vreinterpret_u8_f16(vcvt_f16_f32(vld1q_f32(src + i))));
 #endif
     for (; i < n; i++) {
@@ -1652,18 +1666,18 @@ LBRXDEF void lbrx_bf16_to_f32_row(const void *src, float *dst, size_t n) {
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
 #if defined(LBRX__AVX512)
-    for (; i + 16 <= n; i += 16) {
+    for (; i < (n & ~(size_t)15); i += 16) {
         __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s + 2 * i)));
         _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
     }
 #endif
 #if defined(LBRX__AVX2)
-    for (; i + 8 <= n; i += 8) {
+    for (; i < (n & ~(size_t)7); i += 8) {
         __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
         _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
     }
 #elif defined(LBRX__NEON)
-    for (; i + 4 <= n; i += 4)
+    for (; i < (n & ~(size_t)3); i += 4)
         vst1q_f32(dst + i, vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(s + 2 * i)), 16)));
 #endif
     for (; i < n; i++) dst[i] = lbrx_bf16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
@@ -1678,7 +1692,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const __m512i absmask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
         const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff), quiet = _mm512_set1_epi32(0x40);
-        for (; i + 16 <= n; i += 16) {
+        for (; i < (n & ~(size_t)15); i += 16) {
             __m512i x = _mm512_castps_si512(_mm512_loadu_ps(src + i)), hi = _mm512_srli_epi32(x, 16);
             __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, absmask), inf);
             __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(bias, _mm512_and_si512(hi, one))), 16);
@@ -1691,7 +1705,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const __m256i absmask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
         const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
-        for (; i + 8 <= n; i += 8) {
+        for (; i < (n & ~(size_t)7); i += 8) {
             __m256i x = _mm256_castps_si256(_mm256_loadu_ps(src + i)), hi = _mm256_srli_epi32(x, 16);
             __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absmask), inf);
             __m256i r = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
@@ -1704,7 +1718,7 @@ LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
     {
         const uint32x4_t absmask = vdupq_n_u32(0x7fffffffu), inf = vdupq_n_u32(0x7f800000u);
         const uint32x4_t one = vdupq_n_u32(1), bias = vdupq_n_u32(0x7fff), quiet = vdupq_n_u32(0x40);
-        for (; i + 4 <= n; i += 4) {
+        for (; i < (n & ~(size_t)3); i += 4) {
             uint32x4_t x = vreinterpretq_u32_f32(vld1q_f32(src + i)), hi = vshrq_n_u32(x, 16);
             uint32x4_t nan = vcgtq_u32(vandq_u32(x, absmask), inf);
             uint32x4_t r = vshrq_n_u32(vaddq_u32(x, vaddq_u32(bias, vandq_u32(hi, one))), 16);
@@ -1743,6 +1757,17 @@ LBRX__PRIVATE int lbrx__trunc_clamp(float v, int lo, int hi) {
     return (int)v;
 }
 
+/* roundf(v) (halves away from zero) clamped to [lo, hi], NaN giving lo, without a libm call:
+   v - trunc(v) is exact for |v| < 2^24. */
+LBRX__PRIVATE int lbrx__round_clamp(float v, int lo, int hi) {
+    int t;
+    if (!(v > (float)lo)) return lo;
+    if (!(v < (float)hi)) return hi;
+    t = (int)v;
+    v -= (float)t;
+    return t + (v >= 0.5f) - (v <= -0.5f);
+}
+
 /* The value of x as rounded to float, hidden from the optimizer: keeps a compiler that fuses
    a*b + c into one rounding (gcc's default -ffp-contract=fast outside ISO modes) from changing
    the quantizers' bytes, which follow GGML's two roundings. */
@@ -1753,45 +1778,42 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
+/* One block of 32 floats as Q8_0/Q8_1 codes: the f16 scale to dh, the codes to qs; returns
+   the sum of the codes and the f32 scale in *d (the codes are rounded with it, not the f16). */
+LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, unsigned char *qs, float *d) {
+    float amax = 0.0f, id;
+    int j, sum = 0;
+    for (j = 0; j < 32; j++) {
+        float a = fabsf(src[j]);
+        if (a > amax) amax = a;
+    }
+    *d = amax / 127.0f;
+    id = *d != 0.0f ? 1.0f / *d : 0.0f;
+    lbrx__store_f16(dh, *d);
+    for (j = 0; j < 32; j++) {
+        int q = lbrx__round_clamp(src[j] * id, -128, 127);
+        qs[j] = (unsigned char)(signed char)q;
+        sum += q;
+    }
+    return sum;
+}
+
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
     unsigned char *y = (unsigned char *)dst;
     int64_t b;
+    float d;
     LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 34) {
-        float amax = 0.0f, d, id;
-        int j;
-        for (j = 0; j < 32; j++) {
-            float a = fabsf(src[j]);
-            if (a > amax) amax = a;
-        }
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);  /* rounding below uses the f32 d, as GGML does */
-        for (j = 0; j < 32; j++)
-            y[2 + j] = (unsigned char)(signed char)lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
-    }
+    for (b = 0; b < n / 32; b++) lbrx__quantize_block_q8(src + 32 * b, y + 34 * b, y + 34 * b + 2, &d);
 }
 
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
     unsigned char *y = (unsigned char *)dst;
     int64_t b;
+    float d;
     LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 36) {
-        float amax = 0.0f, d, id;
-        int j, sum = 0;
-        for (j = 0; j < 32; j++) {
-            float a = fabsf(src[j]);
-            if (a > amax) amax = a;
-        }
-        d = amax / 127.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 32; j++) {
-            int q = lbrx__trunc_clamp(roundf(src[j] * id), -128, 127);
-            y[4 + j] = (unsigned char)(signed char)q;
-            sum += q;
-        }
-        lbrx__store_f16(y + 2, (float)sum * d);
+    for (b = 0; b < n / 32; b++) {
+        int sum = lbrx__quantize_block_q8(src + 32 * b, y + 36 * b, y + 36 * b + 4, &d);
+        lbrx__store_f16(y + 36 * b + 2, (float)sum * d);
     }
 }
 
@@ -1870,13 +1892,17 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
 #define LBRX__SCALAR_REFERENCE static
 #endif
 
-LBRX__SCALAR_REFERENCE void lbrx__dequantize_q8_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+/* blocks of `bytes` bytes: an f16 scale, then (at qs_at) 32 signed codes: Q8_0 and Q8_1 */
+LBRX__PRIVATE void lbrx__dequantize_q8(const unsigned char *x, float *y, int64_t nb, size_t bytes, size_t qs_at) {
     int64_t b;
     int j;
-    for (b = 0; b < nb; b++, x += 34, y += 32) {
+    for (b = 0; b < nb; b++, x += bytes, y += 32) {
         float d = lbrx__load_f16(x);
-        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[2 + j] * d;
+        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[qs_at + (size_t)j] * d;
     }
+}
+LBRX__SCALAR_REFERENCE void lbrx__dequantize_q8_0_scalar(const unsigned char *x, float *y, int64_t nb) {
+    lbrx__dequantize_q8(x, y, nb, 34, 2);
 }
 
 LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_0_scalar(const unsigned char *x, float *y, int64_t nb) {
@@ -2038,46 +2064,30 @@ LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64
 #define lbrx__dequantize_q4_1 lbrx__dequantize_q4_1_scalar
 #endif
 
-LBRX__PRIVATE void lbrx__dequantize_q8_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int j;
-    for (b = 0; b < nb; b++, x += 36, y += 32) {
-        float d = lbrx__load_f16(x);
-        for (j = 0; j < 32; j++) y[j] = (float)(signed char)x[4 + j] * d;
-    }
-}
-
 /* Q5_0 and Q5_1: qh (32 bits, little-endian) holds the fifth bit of element j at bit j */
 LBRX__PRIVATE uint32_t lbrx__load_u32le(const unsigned char *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
-LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) {
+/* Q5_0 (22 B: d, qh, qs; codes - 16) and Q5_1 (24 B: d, m, qh, qs; codes * d + m) */
+LBRX__PRIVATE void lbrx__dequantize_q5(const unsigned char *x, float *y, int64_t nb, int with_min) {
+    const size_t hdr = with_min ? 4 : 2;
+    const int bias = with_min ? 0 : 16;
     int64_t b;
     int j;
-    for (b = 0; b < nb; b++, x += 22, y += 32) {
-        float d = lbrx__load_f16(x);
-        uint32_t qh = lbrx__load_u32le(x + 2);
-        const unsigned char *qs = x + 6;
+    for (b = 0; b < nb; b++, x += hdr + 20, y += 32) {
+        float d = lbrx__load_f16(x), m = with_min ? lbrx__load_f16(x + 2) : 0.0f;
+        uint32_t qh = lbrx__load_u32le(x + hdr);
+        const unsigned char *qs = x + hdr + 4;
         for (j = 0; j < 16; j++) {
-            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
-            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-            y[j] = (float)(lo - 16) * d;
-            y[16 + j] = (float)(hi - 16) * d;
-        }
-    }
-}
-LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int j;
-    for (b = 0; b < nb; b++, x += 24, y += 32) {
-        float d = lbrx__load_f16(x), m = lbrx__load_f16(x + 2);
-        uint32_t qh = lbrx__load_u32le(x + 4);
-        const unsigned char *qs = x + 8;
-        for (j = 0; j < 16; j++) {
-            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4));
-            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4));
-            y[j] = (float)lo * d + m;  /* exact product: fused or not, the same sum */
-            y[16 + j] = (float)hi * d + m;
+            int lo = (int)((qs[j] & 0x0f) | (((qh >> j) & 1) << 4)) - bias;
+            int hi = (int)((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - bias;
+            if (with_min) {  /* exact product: fused or not, the same sum */
+                y[j] = (float)lo * d + m;
+                y[16 + j] = (float)hi * d + m;
+            } else {
+                y[j] = (float)lo * d;
+                y[16 + j] = (float)hi * d;
+            }
         }
     }
 }
@@ -2139,41 +2149,30 @@ LBRX__PRIVATE void lbrx__dequantize_q3_k(const unsigned char *x, float *y, int64
     }
 }
 
-/* Q4_K (144 B): d, dmin, scales[12], qs[128]; 64 weights per 32 bytes of qs (low nibbles first). */
-LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) {
+/* Q4_K (144 B): d, dmin, scales[12], qs[128]; each 32 bytes of qs hold 64 weights, low nibbles
+   first. Q5_K (176 B) adds qh[32] before qs: bit 2g (2g+1) of qh[l] is the fifth bit of the low
+   (high) nibble of qs[32g + l]. */
+LBRX__PRIVATE void lbrx__dequantize_q45_k(const unsigned char *x, float *y, int64_t nb, int five) {
+    const size_t bytes = five ? 176 : 144;
     int64_t b;
     int g, l, sc, mn;
-    for (b = 0; b < nb; b++, x += 144) {
+    for (b = 0; b < nb; b++, x += bytes) {
         float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
-        const unsigned char *q = x + 16;
+        const unsigned char *qh = x + 16, *q = x + (five ? 48 : 16);
         for (g = 0; g < 4; g++, q += 32) {
             float d1, m1, d2, m2;
             lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
             d1 = d * (float)sc; m1 = dmin * (float)mn;
             lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
             d2 = d * (float)sc; m2 = dmin * (float)mn;
-            for (l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] & 0x0f) - m1;
-            for (l = 0; l < 32; l++) *y++ = d2 * (float)(q[l] >> 4) - m2;
-        }
-    }
-}
-
-/* Q5_K (176 B): as Q4_K plus qh[32] before qs; bit 2g (2g+1) of qh[l] is the fifth bit of the
-   low (high) nibble of group g. */
-LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int g, l, sc, mn;
-    for (b = 0; b < nb; b++, x += 176) {
-        float d = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
-        const unsigned char *qh = x + 16, *q = x + 48;
-        for (g = 0; g < 4; g++, q += 32) {
-            float d1, m1, d2, m2;
-            lbrx__k4_scale_min(x + 4, 2 * g, &sc, &mn);
-            d1 = d * (float)sc; m1 = dmin * (float)mn;
-            lbrx__k4_scale_min(x + 4, 2 * g + 1, &sc, &mn);
-            d2 = d * (float)sc; m2 = dmin * (float)mn;
-            for (l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] & 0x0f) | (((qh[l] >> (2 * g)) & 1) << 4)) - m1;
-            for (l = 0; l < 32; l++) *y++ = d2 * (float)((q[l] >> 4) | (((qh[l] >> (2 * g + 1)) & 1) << 4)) - m2;
+            for (l = 0; l < 32; l++) {
+                int h = five ? ((qh[l] >> (2 * g)) & 1) << 4 : 0;
+                *y++ = d1 * (float)((q[l] & 0x0f) | h) - m1;
+            }
+            for (l = 0; l < 32; l++) {
+                int h = five ? ((qh[l] >> (2 * g + 1)) & 1) << 4 : 0;
+                *y++ = d2 * (float)((q[l] >> 4) | h) - m2;
+            }
         }
     }
 }
@@ -2266,14 +2265,14 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
         break;
     case LBRX_Q4_0: lbrx__dequantize_q4_0(x, dst, nb); break;
     case LBRX_Q4_1: lbrx__dequantize_q4_1(x, dst, nb); break;
-    case LBRX_Q5_0: lbrx__dequantize_q5_0(x, dst, nb); break;
-    case LBRX_Q5_1: lbrx__dequantize_q5_1(x, dst, nb); break;
+    case LBRX_Q5_0: lbrx__dequantize_q5(x, dst, nb, 0); break;
+    case LBRX_Q5_1: lbrx__dequantize_q5(x, dst, nb, 1); break;
     case LBRX_Q8_0: lbrx__dequantize_q8_0(x, dst, nb); break;
-    case LBRX_Q8_1: lbrx__dequantize_q8_1(x, dst, nb); break;
+    case LBRX_Q8_1: lbrx__dequantize_q8(x, dst, nb, 36, 4); break;
     case LBRX_Q2_K: lbrx__dequantize_q2_k(x, dst, nb); break;
     case LBRX_Q3_K: lbrx__dequantize_q3_k(x, dst, nb); break;
-    case LBRX_Q4_K: lbrx__dequantize_q4_k(x, dst, nb); break;
-    case LBRX_Q5_K: lbrx__dequantize_q5_k(x, dst, nb); break;
+    case LBRX_Q4_K: lbrx__dequantize_q45_k(x, dst, nb, 0); break;
+    case LBRX_Q5_K: lbrx__dequantize_q45_k(x, dst, nb, 1); break;
     case LBRX_Q6_K: lbrx__dequantize_q6_k(x, dst, nb); break;
     case LBRX_Q8_K: lbrx__dequantize_q8_k(x, dst, nb); break;
     default: return LBRX_ERR_UNSUPPORTED;
@@ -2288,17 +2287,20 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
     enum { CHUNK = 4096 };  /* a multiple of every block size */
     float buf[CHUNK];
     lbrx_tensor dst;
-    int64_t rows, r, n, i;
-    size_t in_row, out_row, esize;
-    int plain_gather;
+    int64_t rows, r, n, i, estride;
+    size_t in_row, out_row, esize, row_bytes;
+    int gather, same;
     lbrx_result res;
     if (!src || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_convert: NULL tensor");
     res = lbrx__shape_layout(src->dtype, src->ndim, src->shape, 0, 0, err);
     if (res != LBRX_OK) return res;
     n = src->ndim ? src->shape[src->ndim - 1] : 1;
-    if (lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_UNSUPPORTED || lbrx_quantize_row(to, 0, 0, 0) == LBRX_ERR_BAD_DTYPE)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion to %s is not supported", lbrx_dtype_name(to));
-    if (lbrx_dequantize_row(src->dtype, 0, 0, 0) != LBRX_OK)
+    same = src->dtype == to;  /* copied byte for byte, whatever the type */
+    res = lbrx_quantize_row(to, 0, 0, 0);
+    if (!same && res != LBRX_OK)
+        return lbrx__errorf(err, res == LBRX_ERR_BAD_DTYPE ? res : LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET,
+                            "conversion to %s (dtype %d) is not supported", lbrx_dtype_name(to), (int)to);
+    if (!same && lbrx_dequantize_row(src->dtype, 0, 0, 0) != LBRX_OK)
         return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "conversion from %s is not supported", lbrx_dtype_name(src->dtype));
     if (n % lbrx_dtype_block_size(to))
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
@@ -2310,20 +2312,25 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
     if (lbrx_tensor_nelements(src, &i) == LBRX_OK && i == 0) rows = 0;
     lbrx_row_bytes(src->dtype, CHUNK, &in_row);
     lbrx_row_bytes(to, CHUNK, &out_row);
+    lbrx_row_bytes(src->dtype, n, &row_bytes);
     esize = lbrx_dtype_block_bytes(src->dtype);
-    /* a plain-typed source whose elements are not adjacent within a row is gathered first */
-    plain_gather = src->ndim > 0 && lbrx_dtype_block_size(src->dtype) == 1 && src->stride[src->ndim - 1] != (int64_t)esize;
+    /* a plain-typed source whose elements are not adjacent within a row is gathered */
+    estride = src->ndim ? src->stride[src->ndim - 1] : (int64_t)esize;
+    gather = lbrx_dtype_block_size(src->dtype) == 1 && estride != (int64_t)esize;
     for (r = 0; r < rows; r++) {
         const unsigned char *s = (const unsigned char *)lbrx_tensor_row(src, r);
         unsigned char *d = (unsigned char *)lbrx_tensor_row(&dst, r);
+        if (same) {
+            if (!gather) memcpy(d, s, row_bytes);
+            else for (i = 0; i < n; i++) memcpy(d + (size_t)i * esize, s + i * estride, esize);
+            continue;
+        }
         for (i = 0; i < n; i += CHUNK) {
-            int64_t m = n - i < (int64_t)CHUNK ? n - i : (int64_t)CHUNK;
-            if (plain_gather) {
-                int64_t k;
-                for (k = 0; k < m; k++) lbrx_dequantize_row(src->dtype, s + (i + k) * src->stride[src->ndim - 1], buf + k, 1);
-            } else {
+            int64_t m = n - i < (int64_t)CHUNK ? n - i : (int64_t)CHUNK, k;
+            if (gather)
+                for (k = 0; k < m; k++) lbrx_dequantize_row(src->dtype, s + (i + k) * estride, buf + k, 1);
+            else
                 lbrx_dequantize_row(src->dtype, s + (size_t)(i / CHUNK) * in_row, buf, m);
-            }
             lbrx_quantize_row(to, buf, d + (size_t)(i / CHUNK) * out_row, m);
         }
     }
@@ -3877,25 +3884,24 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
     dim = weight->shape[1];
     if (out->ndim != 2 || out->shape[0] != n_ids || out->shape[1] != dim)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out is not [%lld, %lld]", op, (long long)n_ids, (long long)dim);
-    if (weight->dtype != LBRX_F32 && weight->dtype != LBRX_F16 && weight->dtype != LBRX_BF16)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "%s: weight dtype %s", op, lbrx_dtype_name(weight->dtype));
+    if (lbrx_dtype_block_size(weight->dtype) < 1 || dim % lbrx_dtype_block_size(weight->dtype))
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: weight dtype %s with rows of %lld", op,
+                            lbrx_dtype_name(weight->dtype), (long long)dim);
     for (t = 0; t < n_ids; t++)
         if (ids[t] < 0 || ids[t] >= vocab)
             return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: ids[%lld] = %ld is outside the vocabulary of %lld",
                                 op, (long long)t, (long)ids[t], (long long)vocab);
+    /* one row first: a dtype without a dequantizer fails here, before anything is threaded */
+    if (n_ids > 0 && (r = lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[0] * weight->stride[0],
+                                              (float *)lbrx_tensor_row(out, 0), dim)) != LBRX_OK)
+        return lbrx__errorf(err, r, LBRX__NO_OFFSET, "%s: rows of %s cannot be dequantized", op, lbrx_dtype_name(weight->dtype));
     nt = lbrx__ops_threads(ctx, n_ids * dim);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
-    for (t = 0; t < n_ids; t++) {
-        const unsigned char *src = (const unsigned char *)weight->data + ids[t] * weight->stride[0];
-        float *dst = (float *)lbrx_tensor_row(out, t);
-        switch (weight->dtype) {
-        case LBRX_F16: lbrx_f16_to_f32_row(src, dst, (size_t)dim); break;
-        case LBRX_BF16: lbrx_bf16_to_f32_row(src, dst, (size_t)dim); break;
-        default: memcpy(dst, src, (size_t)dim * 4); break;
-        }
-    }
+    for (t = 1; t < n_ids; t++)
+        lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
+                            (float *)lbrx_tensor_row(out, t), dim);
     (void)nt;
     return LBRX_OK;
 }
@@ -3910,7 +3916,7 @@ typedef struct lbrx__attn {
     const unsigned char *q, *k, *v, *mask;
     unsigned char *out;
     int64_t q_s0, q_s1, k_s0, k_s1, v_s0, v_s1, o_s0, o_s1;  /* byte strides of dims 0 and 1 */
-    int64_t m_sh, m_s0, m_s1;   /* mask: head stride (0: shared), row stride, */
+    int64_t m_sh, m_s0;         /* mask: byte strides of heads (0: one mask for all) and rows */
 } lbrx__attn;
 
 LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *what, lbrx_error *err) {
@@ -3923,6 +3929,415 @@ LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *wh
     return LBRX_OK;
 }
 
+/* ---- attention kernels ----
+   The work of one KV head is a list of rows (query i, head of the group), row = i * group + hh.
+   A tile of up to LBRX__ATT_MT rows is one work item: its queries are packed (scaled) once, then
+   K and V are streamed in blocks of LBRX__ATT_BK keys (f16 blocks converted into an f32 tile):
+   S = K_blk . Q^T (keys x rows), online softmax down the columns (running max m, sum l), and
+   O = O * alpha + P^T V_blk, all register-blocked. Items are independent and computed the same
+   way whatever thread runs them, so results do not depend on the thread count. */
+
+/* g++ 12 flags the deliberately undefined sources inside its own AVX-512 intrinsics as
+   maybe-uninitialized once they are inlined (GCC bug 105593, fixed in GCC 13). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__cplusplus) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define LBRX__ATT_DIAG_POP 1
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__INLINE static inline __attribute__((always_inline))
+#define LBRX__UNROLL _Pragma("GCC unroll 16")
+#else
+#define LBRX__INLINE static
+#define LBRX__UNROLL
+#endif
+
+/* One SIMD register of f32 (LBRX__VL lanes) and the few operations the kernels need. The exp
+   is exp(x) for x <= 88 (underflow below -87.3 gives 0), about 1 ulp: Cody-Waite reduction by
+   ln 2 and the degree-7 Taylor polynomial on |r| <= ln2/2. */
+#define LBRX__EXP_LO -87.33654f
+#define LBRX__EXP_HI 88.37626f
+#define LBRX__LN2_HI 0.693145751953125f
+#define LBRX__LN2_LO 1.428606765330187e-06f
+#define LBRX__EXP_POLY(r, vset, vfma) \
+    vfma(vfma(vfma(vfma(vfma(vfma(vfma(vset(1.0f / 5040.0f), r, vset(1.0f / 720.0f)), r, vset(1.0f / 120.0f)), r, \
+    vset(1.0f / 24.0f)), r, vset(1.0f / 6.0f)), r, vset(0.5f)), r, vset(1.0f)), r, vset(1.0f))
+#if defined(LBRX__AVX512)
+typedef __m512 lbrx__vec;
+#define LBRX__VL 16
+#define lbrx__vzero() _mm512_setzero_ps()
+#define lbrx__vld(p) _mm512_loadu_ps(p)
+#define lbrx__vst(p, v) _mm512_storeu_ps(p, v)
+#define lbrx__vdup(x) _mm512_set1_ps(x)
+#define lbrx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define lbrx__vmul(a, b) _mm512_mul_ps(a, b)
+#define lbrx__vadd(a, b) _mm512_add_ps(a, b)
+#define lbrx__vsub(a, b) _mm512_sub_ps(a, b)
+#define lbrx__vmax(a, b) _mm512_max_ps(a, b)
+#define lbrx__vhsum(v) _mm512_reduce_add_ps(v)
+LBRX__INLINE __m512 lbrx__vexp(__m512 x) {
+    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ);
+    __m512 n, r, p;
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(LBRX__EXP_LO)), _mm512_set1_ps(LBRX__EXP_HI));
+    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_LO), r);
+    p = LBRX__EXP_POLY(r, _mm512_set1_ps, _mm512_fmadd_ps);
+    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
+}
+#define lbrx__vld_h(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+/* out[0..3] = the sums of a, b, c and d */
+LBRX__INLINE void lbrx__vhsum4(__m512 a, __m512 b, __m512 c, __m512 d, float *out) {
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
+    __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+    __m128 z = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+    _mm_storeu_ps(out, z);
+}
+#define LBRX__ATT_CW 4   /* QK: vectors of rows per register tile (x LBRX__ATT_RN keys) */
+#elif defined(LBRX__AVX2)
+typedef __m256 lbrx__vec;
+#define LBRX__VL 8
+#define lbrx__vzero() _mm256_setzero_ps()
+#define lbrx__vld(p) _mm256_loadu_ps(p)
+#define lbrx__vst(p, v) _mm256_storeu_ps(p, v)
+#define lbrx__vdup(x) _mm256_set1_ps(x)
+#define lbrx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define lbrx__vmul(a, b) _mm256_mul_ps(a, b)
+#define lbrx__vadd(a, b) _mm256_add_ps(a, b)
+#define lbrx__vsub(a, b) _mm256_sub_ps(a, b)
+#define lbrx__vmax(a, b) _mm256_max_ps(a, b)
+LBRX__INLINE float lbrx__vhsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+LBRX__INLINE __m256 lbrx__vexp(__m256 x) {
+    __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ), n, r, p;
+    __m256i e;
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(LBRX__EXP_LO)), _mm256_set1_ps(LBRX__EXP_HI));
+    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_HI), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_LO), r);
+    p = LBRX__EXP_POLY(r, _mm256_set1_ps, _mm256_fmadd_ps);
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(keep, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+#if defined(LBRX__F16C)
+#define lbrx__vld_h(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#else
+LBRX__INLINE __m256 lbrx__vld_h(const unsigned char *p) {
+    float t[8];
+    lbrx_f16_to_f32_row(p, t, 8);
+    return _mm256_loadu_ps(t);
+}
+#endif
+LBRX__INLINE void lbrx__vhsum4(__m256 a, __m256 b, __m256 c, __m256 d, float *out) {
+    __m256 x = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1)));
+}
+#define LBRX__ATT_CW 2
+#elif defined(LBRX__NEON)
+typedef float32x4_t lbrx__vec;
+#define LBRX__VL 4
+#define lbrx__vzero() vdupq_n_f32(0.0f)
+#define lbrx__vld(p) vld1q_f32(p)
+#define lbrx__vst(p, v) vst1q_f32(p, v)
+#define lbrx__vdup(x) vdupq_n_f32(x)
+#define lbrx__vfma(a, b, c) vfmaq_f32(c, a, b)
+#define lbrx__vmul(a, b) vmulq_f32(a, b)
+#define lbrx__vadd(a, b) vaddq_f32(a, b)
+#define lbrx__vsub(a, b) vsubq_f32(a, b)
+#define lbrx__vmax(a, b) vmaxq_f32(a, b)
+#define lbrx__vhsum(v) vaddvq_f32(v)
+LBRX__INLINE float32x4_t lbrx__vexp(float32x4_t x) {
+    uint32x4_t keep = vcgeq_f32(x, vdupq_n_f32(LBRX__EXP_LO));
+    float32x4_t n, r, p;
+    int32x4_t e;
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(LBRX__EXP_LO)), vdupq_n_f32(LBRX__EXP_HI));
+    n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
+    r = vfmsq_f32(x, n, vdupq_n_f32(LBRX__LN2_HI));
+    r = vfmsq_f32(r, n, vdupq_n_f32(LBRX__LN2_LO));
+#define LBRX__NEON_FMA(a, b, c) vfmaq_f32(c, a, b)
+    p = LBRX__EXP_POLY(r, vdupq_n_f32, LBRX__NEON_FMA);
+#undef LBRX__NEON_FMA
+    e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vreinterpretq_f32_u32(vandq_u32(keep, vreinterpretq_u32_f32(vmulq_f32(p, vreinterpretq_f32_s32(e)))));
+}
+#define lbrx__vld_h(p) vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8((const uint8_t *)(p))))
+#define lbrx__vhsum4(a, b, c, d, out) vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)))
+#define LBRX__ATT_CW 4
+#else
+typedef float lbrx__vec;
+#define LBRX__VL 1
+#define lbrx__vzero() 0.0f
+#define lbrx__vld(p) (*(p))
+#define lbrx__vst(p, v) (*(p) = (v))
+#define lbrx__vdup(x) (x)
+#define lbrx__vfma(a, b, c) ((a) * (b) + (c))
+#define lbrx__vmul(a, b) ((a) * (b))
+#define lbrx__vadd(a, b) ((a) + (b))
+#define lbrx__vsub(a, b) ((a) - (b))
+#define lbrx__vmax(a, b) ((a) > (b) ? (a) : (b))
+#define lbrx__vhsum(v) (v)
+#define lbrx__vexp(x) expf(x)
+LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return lbrx_f16_to_f32(h);
+}
+#define lbrx__vhsum4(a, b, c, d, out) ((out)[0] = (a), (out)[1] = (b), (out)[2] = (c), (out)[3] = (d))
+#define LBRX__ATT_CW 4
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__PREFETCH(p) __builtin_prefetch(p)
+#else
+#define LBRX__PREFETCH(p) ((void)(p))
+#endif
+/* LBRX__VL floats of a K or V row in f16 or f32 */
+#define LBRX__ATT_LD(p, f16) ((f16) ? lbrx__vld_h(p) : lbrx__vld((const float *)(const void *)(p)))
+#define LBRX__ATT_PD 8    /* keys of prefetch distance in small tiles */
+#define LBRX__ATT_RN 6    /* QK: keys per register tile */
+#define LBRX__ATT_RR 6    /* PV: rows per register tile (x LBRX__ATT_CW vectors of head_dim) */
+#define LBRX__ATT_MT 128  /* rows per tile (a multiple of every LBRX__VL) */
+#define LBRX__ATT_BK 64   /* keys per K/V block */
+
+/* S[n][c] = sum_e K[n][e] QT[e][c] for rn keys and cw vectors of columns. */
+LBRX__INLINE void lbrx__att_qk_tile(const float *kb, int64_t ks, int64_t dp, const float *qt, int64_t mp, float *s,
+                                   const int rn, const int cw) {
+    lbrx__vec acc[LBRX__ATT_RN][LBRX__ATT_CW];
+    int64_t e;
+    int r, w;
+    LBRX__UNROLL for (r = 0; r < rn; r++) { LBRX__UNROLL for (w = 0; w < cw; w++) acc[r][w] = lbrx__vzero(); }
+    for (e = 0; e < dp; e++) {
+        lbrx__vec b[LBRX__ATT_CW];
+        LBRX__UNROLL for (w = 0; w < cw; w++) b[w] = lbrx__vld(qt + e * mp + w * LBRX__VL);
+        LBRX__UNROLL for (r = 0; r < rn; r++) {
+            lbrx__vec a = lbrx__vdup(kb[r * ks + e]);
+            LBRX__UNROLL for (w = 0; w < cw; w++) acc[r][w] = lbrx__vfma(a, b[w], acc[r][w]);
+        }
+    }
+    LBRX__UNROLL for (r = 0; r < rn; r++) { LBRX__UNROLL for (w = 0; w < cw; w++) lbrx__vst(s + r * mp + w * LBRX__VL, acc[r][w]); }
+}
+
+/* O[r][:] = O[r][:] * alpha[r] + sum_n P[n][r] V[n][:] for rr rows and dw vectors of head_dim.
+   V rows are `vs` bytes apart, f16 or f32. */
+LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t mp, const unsigned char *vb, int64_t vs, const int f16, int64_t nb,
+                                   float *o, int64_t dp, const float *alpha, const int rr, const int dw) {
+    lbrx__vec acc[LBRX__ATT_RR][LBRX__ATT_CW];
+    const int esz = f16 ? 2 : 4;
+    int64_t n;
+    int r, w;
+    LBRX__UNROLL for (r = 0; r < rr; r++) {
+        lbrx__vec a = lbrx__vdup(alpha[r]);
+        LBRX__UNROLL for (w = 0; w < dw; w++) acc[r][w] = lbrx__vmul(lbrx__vld(o + r * dp + w * LBRX__VL), a);
+    }
+    for (n = 0; n < nb; n++) {
+        lbrx__vec v[LBRX__ATT_CW];
+        LBRX__UNROLL for (w = 0; w < dw; w++) v[w] = LBRX__ATT_LD(vb + n * vs + w * LBRX__VL * esz, f16);
+        LBRX__UNROLL for (r = 0; r < rr; r++) {
+            lbrx__vec a = lbrx__vdup(p[n * mp + r]);
+            LBRX__UNROLL for (w = 0; w < dw; w++) acc[r][w] = lbrx__vfma(a, v[w], acc[r][w]);
+        }
+    }
+    LBRX__UNROLL for (r = 0; r < rr; r++) { LBRX__UNROLL for (w = 0; w < dw; w++) lbrx__vst(o + r * dp + w * LBRX__VL, acc[r][w]); }
+}
+
+/* Small tiles (decode: a few rows) as dot products: S[n][c] = K[n] . Q[c] for rm rows of Q;
+   K rows `ks` bytes apart, f16 or f32. */
+LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const int f16, int64_t nb, int64_t dp, const float *qr,
+                                  float *s, int64_t mp, const int rm, const unsigned char *vb, int64_t vs) {
+    const int esz = f16 ? 2 : 4;
+    int64_t n, e;
+    int c;
+    for (n = 0; n < nb; n++) {
+        lbrx__vec acc[8];
+        /* the rows of one head are far apart in the cache: prefetch K and V LBRX__ATT_PD keys on */
+        for (e = 0; e < dp * esz; e += 64) {
+            LBRX__PREFETCH(kb + (n + LBRX__ATT_PD) * ks + e);
+            LBRX__PREFETCH(vb + (n + LBRX__ATT_PD) * vs + e);
+        }
+        LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vzero();
+        for (e = 0; e < dp; e += LBRX__VL) {
+            lbrx__vec k = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
+            LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vfma(lbrx__vld(qr + c * dp + e), k, acc[c]);
+        }
+        LBRX__UNROLL for (c = 0; c + 4 <= rm; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], s + n * mp + c);
+        LBRX__UNROLL for (c = rm / 4 * 4; c < rm; c++) s[n * mp + c] = lbrx__vhsum(acc[c]);
+    }
+}
+
+/* Dispatch to tiles with compile-time sizes (R rows, W vectors). */
+#if LBRX__ATT_CW == 4
+#define LBRX__ATT_WCASES(M, R) M(R, 1) M(R, 2) M(R, 3) M(R, 4)
+#else
+#define LBRX__ATT_WCASES(M, R) M(R, 1) M(R, 2)
+#endif
+#define LBRX__ATT_CASES(M) LBRX__ATT_WCASES(M, 1) LBRX__ATT_WCASES(M, 2) LBRX__ATT_WCASES(M, 3) \
+    LBRX__ATT_WCASES(M, 4) LBRX__ATT_WCASES(M, 5) LBRX__ATT_WCASES(M, 6)
+
+LBRX__PRIVATE void lbrx__att_qk(const float *kb, int64_t ks, int64_t nb, int64_t dp, const float *qt, int64_t mp, float *s) {
+    int64_t n0, c0;
+    for (c0 = 0; c0 < mp; c0 += LBRX__ATT_CW * LBRX__VL) {
+        int cw = (int)((mp - c0) / LBRX__VL);
+        if (cw > LBRX__ATT_CW) cw = LBRX__ATT_CW;
+        for (n0 = 0; n0 < nb; n0 += LBRX__ATT_RN) {
+            int rn = nb - n0 < LBRX__ATT_RN ? (int)(nb - n0) : LBRX__ATT_RN;
+            const float *k = kb + n0 * ks, *q = qt + c0;
+            float *sp = s + n0 * mp + c0;
+            switch (rn * 8 + cw) {
+#define LBRX__ATT_QK_CASE(R, W) case (R) * 8 + (W): lbrx__att_qk_tile(k, ks, dp, q, mp, sp, R, W); break;
+            LBRX__ATT_CASES(LBRX__ATT_QK_CASE)
+#undef LBRX__ATT_QK_CASE
+            default: break;
+            }
+        }
+    }
+}
+
+LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t mp, int64_t m, const unsigned char *vb, int64_t vs, int f16, int64_t nb,
+                               float *o, int64_t dp, const float *alpha) {
+    int64_t r0, e0;
+    for (r0 = 0; r0 < m; r0 += LBRX__ATT_RR) {
+        int rr = m - r0 < LBRX__ATT_RR ? (int)(m - r0) : LBRX__ATT_RR;
+        for (e0 = 0; e0 < dp; e0 += LBRX__ATT_CW * LBRX__VL) {
+            int dw = (int)((dp - e0) / LBRX__VL);
+            const float *pp = p + r0, *al = alpha + r0;
+            const unsigned char *v = vb + e0 * (f16 ? 2 : 4);
+            float *op = o + r0 * dp + e0;
+            if (dw > LBRX__ATT_CW) dw = LBRX__ATT_CW;
+            switch (rr * 8 + dw) {
+#define LBRX__ATT_PV_CASE(R, W) case (R) * 8 + (W): \
+                if (f16) lbrx__att_pv_tile(pp, mp, v, vs, 1, nb, op, dp, al, R, W); \
+                else lbrx__att_pv_tile(pp, mp, v, vs, 0, nb, op, dp, al, R, W); \
+                break;
+            LBRX__ATT_CASES(LBRX__ATT_PV_CASE)
+#undef LBRX__ATT_PV_CASE
+            default: break;
+            }
+        }
+    }
+}
+
+LBRX__PRIVATE void lbrx__att_qk_small(const unsigned char *kb, int64_t ks, int f16, int64_t nb, int64_t dp, const float *qr,
+                                     float *s, int64_t mp, int64_t m, const unsigned char *vb, int64_t vs) {
+    switch (m * 2 + (f16 != 0)) {
+#define LBRX__ATT_DOT_CASE(M) case (M) * 2: lbrx__att_qk_dot(kb, ks, 0, nb, dp, qr, s, mp, M, vb, vs); break; \
+    case (M) * 2 + 1: lbrx__att_qk_dot(kb, ks, 1, nb, dp, qr, s, mp, M, vb, vs); break;
+    LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
+    LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
+#undef LBRX__ATT_DOT_CASE
+    default: break;
+    }
+}
+
+/* Floats of one thread's workspace: Q tile, K and V blocks, scores, O, m, l, alpha. */
+LBRX__PRIVATE size_t lbrx__att_ws_floats(int64_t dp) {
+    return (size_t)(dp * LBRX__ATT_MT + 2 * LBRX__ATT_BK * dp + LBRX__ATT_BK * LBRX__ATT_MT + LBRX__ATT_MT * dp + 3 * LBRX__ATT_MT);
+}
+
+/* One tile: rows [r0, r0 + m) of KV head g. */
+LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, float *ws) {
+    const int64_t dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL, mp = (m + LBRX__VL - 1) / LBRX__VL * LBRX__VL;
+    const int small = LBRX__VL >= 8 && m <= 8;
+    float *qt = ws, *kb = qt + dp * LBRX__ATT_MT, *vb = kb + LBRX__ATT_BK * dp, *s = vb + LBRX__ATT_BK * dp;
+    float *o = s + LBRX__ATT_BK * LBRX__ATT_MT, *mx = o + LBRX__ATT_MT * dp, *l = mx + LBRX__ATT_MT, *alpha = l + LBRX__ATT_MT;
+    const int64_t i_first = r0 / a->group, i_last = (r0 + m - 1) / a->group, pos0 = a->n_kv - a->n_q;
+    const int64_t p_min = pos0 + i_first, p_max = pos0 + i_last;
+    const float *qrow[LBRX__ATT_MT];
+    /* K and V are read in place when no padding is needed: always for small tiles (the
+       kernels convert f16 on the fly), f32 only for the others (f16 blocks are converted once) */
+    const int direct = dp == a->d && (small || !a->f16) && a->k_s0 % 4 == 0 && a->v_s0 % 4 == 0 &&
+                       ((uintptr_t)a->k | (uintptr_t)a->v) % 4 == 0;
+    int64_t j_lo = 0, j_hi = a->n_kv, j0, c, n, e;
+    if (a->causal && p_max + 1 < j_hi) j_hi = p_max + 1;
+    if (a->window && p_min - a->window + 1 > j_lo) j_lo = p_min - a->window + 1;
+    /* pack the queries, scaled: QT[e][c] (or Q[c][e] for small tiles); padding is zero */
+    memset(qt, 0, (size_t)(dp * mp) * sizeof(float));
+    for (c = 0; c < m; c++) {
+        int64_t row = r0 + c;
+        qrow[c] = (const float *)(a->q + row / a->group * a->q_s0 + (g * a->group + row % a->group) * a->q_s1);
+    }
+    if (small) {
+        for (c = 0; c < m; c++)
+            for (e = 0; e < a->d; e++) qt[c * dp + e] = qrow[c][e] * a->scale;
+    } else {
+        for (e = 0; e < a->d; e++)
+            for (c = 0; c < m; c++) qt[e * mp + c] = qrow[c][e] * a->scale;
+    }
+    for (c = 0; c < mp; c++) { mx[c] = -3.0e38f; l[c] = 0.0f; }
+    memset(o, 0, (size_t)(m * dp) * sizeof(float));
+    memset(s, 0, (size_t)(LBRX__ATT_BK * mp) * sizeof(float));
+    if (!direct) {   /* head_dim padding of the blocks stays zero */
+        memset(kb, 0, (size_t)(LBRX__ATT_BK * dp) * sizeof(float));
+        memset(vb, 0, (size_t)(LBRX__ATT_BK * dp) * sizeof(float));
+    }
+    for (j0 = j_lo; j0 < j_hi; j0 += LBRX__ATT_BK) {
+        const int64_t nb = j_hi - j0 < LBRX__ATT_BK ? j_hi - j0 : LBRX__ATT_BK;
+        const unsigned char *kp = a->k + j0 * a->k_s0 + g * a->k_s1, *vp = a->v + j0 * a->v_s0 + g * a->v_s1;
+        const unsigned char *kf = kp, *vf = vp;
+        int64_t ks = a->k_s0, vs = a->v_s0;
+        int f16 = a->f16;
+        if (!direct) {
+            for (n = 0; n < nb; n++) {
+                if (a->f16 && dp == a->d) {
+                    for (e = 0; e < dp; e += LBRX__VL) {
+                        lbrx__vst(kb + n * dp + e, lbrx__vld_h(kp + n * a->k_s0 + 2 * e));
+                        lbrx__vst(vb + n * dp + e, lbrx__vld_h(vp + n * a->v_s0 + 2 * e));
+                    }
+                } else if (a->f16) {
+                    lbrx_f16_to_f32_row(kp + n * a->k_s0, kb + n * dp, (size_t)a->d);
+                    lbrx_f16_to_f32_row(vp + n * a->v_s0, vb + n * dp, (size_t)a->d);
+                } else {
+                    memcpy(kb + n * dp, kp + n * a->k_s0, (size_t)a->d * 4);
+                    memcpy(vb + n * dp, vp + n * a->v_s0, (size_t)a->d * 4);
+                }
+            }
+            kf = (const unsigned char *)kb; ks = dp * 4;
+            vf = (const unsigned char *)vb; vs = dp * 4;
+            f16 = 0;
+        }
+        if (small) lbrx__att_qk_small(kf, ks, f16, nb, dp, qt, s, mp, m, vf, vs);
+        else lbrx__att_qk((const float *)(const void *)kf, ks / 4, nb, dp, qt, mp, s);
+        /* the additive mask, then causal / window visibility (only blocks that need it) */
+        if (a->mask)
+            for (c = 0; c < m; c++) {
+                int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
+                const float *mr = (const float *)(a->mask + h * a->m_sh + i * a->m_s0) + j0;
+                for (n = 0; n < nb; n++) s[n * mp + c] += mr[n];
+            }
+        if ((a->causal && j0 + nb - 1 > p_min) || (a->window && j0 <= p_max - a->window))
+            for (c = 0; c < m; c++) {
+                int64_t p = pos0 + (r0 + c) / a->group;
+                for (n = 0; n < nb; n++) {
+                    int64_t j = j0 + n;
+                    if ((a->causal && j > p) || (a->window && j <= p - a->window)) s[n * mp + c] = -INFINITY;
+                }
+            }
+        /* online softmax, column by column (vectors of rows) */
+        for (c = 0; c < mp; c += LBRX__VL) {
+            lbrx__vec mo = lbrx__vld(mx + c), mn = mo, sum = lbrx__vzero();
+            for (n = 0; n < nb; n++) mn = lbrx__vmax(mn, lbrx__vld(s + n * mp + c));
+            lbrx__vst(alpha + c, lbrx__vexp(lbrx__vsub(mo, mn)));
+            lbrx__vst(mx + c, mn);
+            for (n = 0; n < nb; n++) {
+                lbrx__vec pv = lbrx__vexp(lbrx__vsub(lbrx__vld(s + n * mp + c), mn));
+                lbrx__vst(s + n * mp + c, pv);
+                sum = lbrx__vadd(sum, pv);
+            }
+            lbrx__vst(l + c, lbrx__vfma(lbrx__vld(l + c), lbrx__vld(alpha + c), sum));
+        }
+        lbrx__att_pv(s, mp, m, vf, vs, f16, nb, o, dp, alpha);
+    }
+    for (c = 0; c < m; c++) {
+        int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
+        float *out = (float *)(a->out + i * a->o_s0 + h * a->o_s1), inv = l[c] > 0.0f ? 1.0f / l[c] : 0.0f;
+        for (e = 0; e < a->d; e++) out[e] = o[c * dp + e] * inv;
+    }
+}
+
 LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
                                    const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
                                    lbrx_error *err) {
@@ -3930,7 +4345,8 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     lbrx__attn a;
     lbrx_attention_desc dd;
     lbrx_result r;
-    int64_t item, n_items;
+    int64_t item, n_items, rows, n_tiles;
+    size_t ws_floats;
     float *scratch;
     void *owned;
     int nt;
@@ -3981,56 +4397,32 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
         a.m_sh = (m->ndim == 3 && m->shape[0] > 1) ? m->stride[0] : 0;
     }
     if (a.n_q == 0 || a.n_head == 0) return LBRX_OK;
-    n_items = a.n_q * a.n_head;
-    nt = lbrx__ops_threads(ctx, n_items * (a.n_kv + 1) * a.d);
-    scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)a.d * 12, &owned);
+    rows = a.n_q * a.group;
+    n_tiles = (rows + LBRX__ATT_MT - 1) / LBRX__ATT_MT;
+    n_items = a.n_kv_head * n_tiles;
+    nt = lbrx__ops_threads(ctx, a.n_q * a.n_head * (a.n_kv + 1) * a.d);
+    if (nt > n_items) nt = (int)n_items;
+    ws_floats = lbrx__att_ws_floats((a.d + LBRX__VL - 1) / LBRX__VL * LBRX__VL);
+    scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 #endif
     for (item = 0; item < n_items; item++) {
-        int64_t i = item / a.n_head, h = item % a.n_head, hk = h / a.group, j, e;
-        int64_t pos = a.n_kv - a.n_q + i, j_end = a.n_kv, j_begin = 0;
+        int64_t g = item / n_tiles, r0 = (item % n_tiles) * LBRX__ATT_MT;
         int tid = 0;
-        float *acc, *kr, *vr, mx = -INFINITY;
-        const float *qr = (const float *)(a.q + i * a.q_s0 + h * a.q_s1);
-        const float *mrow = a.mask ? (const float *)(a.mask + h * a.m_sh + i * a.m_s0) : 0;
-        float *orow = (float *)(a.out + i * a.o_s0 + h * a.o_s1);
-        double l = 0.0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        acc = scratch + (size_t)tid * (size_t)a.d * 3;
-        kr = acc + a.d;
-        vr = kr + a.d;
-        for (e = 0; e < a.d; e++) acc[e] = 0.0f;
-        if (a.causal && pos + 1 < j_end) j_end = pos + 1;
-        if (a.window && pos - a.window + 1 > j_begin) j_begin = pos - a.window + 1;
-        for (j = j_begin; j < j_end; j++) {
-            const unsigned char *kp = a.k + j * a.k_s0 + hk * a.k_s1, *vp = a.v + j * a.v_s0 + hk * a.v_s1;
-            float s = 0.0f, p, alpha;
-            if (a.f16) { lbrx_f16_to_f32_row(kp, kr, (size_t)a.d); lbrx_f16_to_f32_row(vp, vr, (size_t)a.d); }
-            else { memcpy(kr, kp, (size_t)a.d * 4); memcpy(vr, vp, (size_t)a.d * 4); }
-            for (e = 0; e < a.d; e++) s += qr[e] * kr[e];
-            s *= a.scale;
-            if (mrow) s += mrow[j];
-            if (s == -INFINITY) continue;
-            if (s > mx) {
-                alpha = expf(mx - s);
-                mx = s;
-                l *= alpha;
-                for (e = 0; e < a.d; e++) acc[e] *= alpha;
-            }
-            p = expf(s - mx);
-            l += p;
-            for (e = 0; e < a.d; e++) acc[e] += p * vr[e];
-        }
-        for (e = 0; e < a.d; e++) orow[e] = l > 0.0 ? (float)(acc[e] / l) : 0.0f;
+        lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
     }
-    (void)nt;
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
+
+#if defined(LBRX__ATT_DIAG_POP)
+#pragma GCC diagnostic pop
+#endif
 
 /* ---- KV cache ---- */
 

@@ -66,6 +66,27 @@ LT_UNUSED static const char *lt_tmp_path(const char *name) {
     return buf;
 }
 
+#ifdef LBRX_H
+/* A run-time allocator that counts what goes through it (memory from lbrx's default allocator):
+   `lbrx_allocator a = lt_counting_allocator(&c);` then c.allocs, c.frees, c.bytes. */
+typedef struct lt_counting { long allocs, frees; size_t bytes; } lt_counting;
+LT_UNUSED static void *lt_count_alloc(size_t size, size_t alignment, void *user) {
+    lt_counting *c = (lt_counting *)user;
+    void *p = lbrx_alloc(NULL, size, alignment);
+    if (p) { c->allocs++; c->bytes += size; }
+    return p;
+}
+LT_UNUSED static void lt_count_free(void *p, void *user) {
+    ((lt_counting *)user)->frees++;
+    lbrx_free(NULL, p);
+}
+LT_UNUSED static lbrx_allocator lt_counting_allocator(lt_counting *c) {
+    lbrx_allocator a;
+    a.alloc = lt_count_alloc; a.free = lt_count_free; a.user = c;
+    return a;
+}
+#endif
+
 /* A small deterministic generator for test data (xorshift64*). */
 typedef struct lt_rng { unsigned long long s; } lt_rng;
 LT_UNUSED static unsigned long long lt_next(lt_rng *r) {

@@ -30,29 +30,13 @@ static void test_checked_arithmetic(void) {
 }
 
 /* a run-time allocator that counts: every allocation is freed, and all come through it */
-typedef struct counting { int allocs, frees; size_t bytes; } counting;
-static void *count_alloc(size_t size, size_t alignment, void *user) {
-    counting *c = (counting *)user;
-    void *p = NULL;
-    c->allocs++;
-    c->bytes += size;
-    /* C11 aligned_alloc needs a size multiple of the alignment */
-    if (posix_memalign(&p, alignment < sizeof(void *) ? sizeof(void *) : alignment, size) != 0) return NULL;
-    return p;
-}
-static void count_free(void *p, void *user) {
-    ((counting *)user)->frees++;
-    free(p);
-}
-
 static void test_allocator_counts(void) {
-    counting c = {0, 0, 0};
-    lbrx_allocator a;
+    lt_counting c = {0, 0, 0};
+    lbrx_allocator a = lt_counting_allocator(&c);
     lbrx_tensor t, v;
     lbrx_context *ctx;
     lbrx_context_desc desc;
     int64_t shape[2] = {3, 100};
-    a.alloc = count_alloc; a.free = count_free; a.user = &c;
     LT_CHECK(lbrx_tensor_alloc(&t, LBRX_F32, 2, shape, &a, NULL) == LBRX_OK);
     LT_CHECK(c.allocs == 2 && c.bytes >= 1200);  /* the storage struct and its data */
     LT_CHECK(((uintptr_t)t.data & 63) == 0);
@@ -69,7 +53,7 @@ static void test_allocator_counts(void) {
     LT_CHECK(lbrx_context_scratch(ctx, 500) != NULL);
     LT_CHECK(((uintptr_t)lbrx_context_scratch(ctx, 5000) & 63) == 0);  /* grows */
     lbrx_context_destroy(ctx);
-    LT_CHECKF(c.allocs == c.frees && c.allocs == 5, "%d allocs, %d frees", c.allocs, c.frees);
+    LT_CHECKF(c.allocs == c.frees && c.allocs == 5, "%ld allocs, %ld frees", c.allocs, c.frees);
 }
 
 static void test_heap_alignment(void) {

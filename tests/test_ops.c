@@ -278,6 +278,28 @@ static void test_embedding(void) {
         }
     LT_CHECK(lbrx_embedding(NULL, &wb16, ids, 4, &out, NULL) == LBRX_OK);
     for (t = 0; t < 4; t++) for (e = 0; e < 24; e++) if (fabsf(at(&out, t * 24 + e) - at(&w, ids[t] * 24 + e)) > 2e-2f) bad++;
+    /* Q8_0 rows (GGML blocks of 32: an f16 scale, then 32 int8), decoded here from the format */
+    {
+        int64_t qs[2] = {50, 64}, qo[2] = {4, 64};
+        lbrx_tensor wq, outq;
+        const unsigned char *blk;
+        float src[64];
+        lbrx_tensor_alloc(&wq, LBRX_Q8_0, 2, qs, NULL, NULL);
+        outq = make(2, qo, 63, 0.0f);
+        for (t = 0; t < 50; t++) {
+            for (e = 0; e < 64; e++) src[e] = at(&w, (t * 64 + e) % (50 * 24)) * (float)(t + 1);
+            lbrx_quantize_row_q8_0(src, (unsigned char *)wq.data + t * 68, 64);
+        }
+        LT_CHECK(lbrx_embedding(NULL, &wq, ids, 4, &outq, NULL) == LBRX_OK);
+        for (t = 0; t < 4; t++)
+            for (e = 0; e < 64; e++) {
+                uint16_t h;
+                blk = (const unsigned char *)wq.data + ids[t] * 68 + (e / 32) * 34;
+                memcpy(&h, blk, 2);
+                if (at(&outq, t * 64 + e) != lbrx_f16_to_f32(h) * (float)(signed char)blk[2 + e % 32]) bad++;
+            }
+        lbrx_tensor_release(&wq); lbrx_tensor_release(&outq);
+    }
     LT_CHECKF(bad == 0, "%d elements off", bad);
     memset(&err, 0, sizeof err);
     os[0] = 2;

@@ -371,7 +371,7 @@ static void test_plain_types(void) {
     }
     {
         double v[3] = {0.1, -1e300, 1.0 / 3.0};
-        LT_CHECK(lbrx_dequantize_row(LBRX_F64, v, out, 3) == LBRX_OK && out[0] == 0.1f && isinf(out[1]) && out[1] < 0 && out[2] == (float)(1.0 / 3.0));
+        LT_CHECK(lbrx_dequantize_row(LBRX_F64, v, out, 3) == LBRX_OK && out[0] == (float)0.1 && isinf(out[1]) && out[1] < 0 && out[2] == (float)(1.0 / 3.0));
     }
     LT_CHECK(lbrx_dequantize_row(LBRX_IQ2_XXS, out, out, 256) == LBRX_ERR_UNSUPPORTED);
     LT_CHECK(lbrx_dequantize_row(LBRX_Q4_0, out, out, 33) == LBRX_ERR_BAD_SHAPE);
@@ -401,6 +401,29 @@ static void test_float8(void) {
         else LT_CHECKF((double)e5[i] == w5 && (signbit(e5[i]) != 0) == s, "e5m2 0x%02x: %g vs %g", i, e5[i], w5);
     }
     LT_CHECK(e4[0x7e] == 448.0f && e4[0x01] == 0.001953125f && e5[0x7b] == 57344.0f);
+}
+
+/* the quantizers' rounding helper is C's roundf (then clamped), at every half and its float
+   neighbours in the Q8 range and at random values */
+static void test_round_clamp(void) {
+    lt_rng rng = {23};
+    int k, bad = 0;
+    for (k = -260; k <= 260 && bad < 5; k++) {
+        float h = (float)k * 0.5f, c[3];
+        int j;
+        c[0] = h; c[1] = nextafterf(h, 1000.0f); c[2] = nextafterf(h, -1000.0f);
+        for (j = 0; j < 3; j++) {
+            float r = roundf(c[j]);
+            int want = r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r;
+            if (lbrx__round_clamp(c[j], -128, 127) != want) { bad++; LT_CHECKF(0, "%.9g -> %d, want %d", c[j], lbrx__round_clamp(c[j], -128, 127), want); }
+        }
+    }
+    for (k = 0; k < 100000 && bad < 5; k++) {
+        float v = lt_uniform(&rng) * 140.0f, r = roundf(v);
+        int want = r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r;
+        if (lbrx__round_clamp(v, -128, 127) != want) { bad++; LT_CHECKF(0, "%.9g", v); }
+    }
+    LT_CHECK(lbrx__round_clamp(NAN, -128, 127) == -128 && lbrx__round_clamp(INFINITY, -128, 127) == 127);
 }
 
 /* lbrx_tensor_convert: from a strided view, through every target format, and back */
@@ -441,6 +464,38 @@ static void test_tensor_convert(void) {
         }
     LT_CHECK(lbrx_tensor_convert(&v, LBRX_Q4_0, &back, NULL, &err) == LBRX_ERR_BAD_SHAPE);
     LT_CHECK(lbrx_tensor_convert(&t, LBRX_Q4_K, &back, NULL, &err) == LBRX_ERR_UNSUPPORTED);
+    LT_CHECK(lbrx_tensor_convert(&t, (lbrx_dtype)5, &back, NULL, &err) == LBRX_ERR_BAD_DTYPE);
+    /* the same dtype is copied byte for byte: a block slice of Q8_0 ... */
+    {
+        lbrx_tensor qs, qc;
+        LT_CHECK(lbrx_tensor_slice(&q, 1, 64, 128, &qs, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_convert(&qs, LBRX_Q8_0, &qc, NULL, &err) == LBRX_OK);
+        for (r = 0; r < 4; r++) LT_CHECK(memcmp(lbrx_tensor_row(&qc, r), lbrx_tensor_row(&qs, r), 2 * 34) == 0);
+        lbrx_tensor_release(&qc);
+        lbrx_tensor_release(&qs);
+    }
+    /* ... and a strided column of a type with no quantizer */
+    {
+        lbrx_tensor it, col, ic;
+        int64_t ishape[2] = {5, 7};
+        int32_t *ip;
+        LT_CHECK(lbrx_tensor_alloc(&it, LBRX_I32, 2, ishape, NULL, NULL) == LBRX_OK);
+        ip = (int32_t *)it.data;
+        for (r = 0; r < 35; r++) ip[r] = (int32_t)(r * 1000003);
+        LT_CHECK(lbrx_tensor_slice(&it, 1, 3, 6, &col, NULL) == LBRX_OK);
+        col.stride[1] = 8;  /* every other element of the row: a hand-made strided view */
+        col.shape[1] = 2;
+        LT_CHECK(lbrx_tensor_convert(&col, LBRX_I32, &ic, NULL, &err) == LBRX_OK);
+        for (r = 0; r < 5; r++)
+            for (c = 0; c < 2; c++) LT_CHECK(((int32_t *)ic.data)[r * 2 + c] == ip[r * 7 + 3 + 2 * c]);
+        lbrx_tensor_release(&ic);
+        LT_CHECK(lbrx_tensor_convert(&col, LBRX_F32, &ic, NULL, &err) == LBRX_OK);
+        LT_CHECK(((float *)ic.data)[9] == (float)ip[4 * 7 + 5]);
+        lbrx_tensor_release(&ic);
+        LT_CHECK(lbrx_tensor_convert(&col, LBRX_I16, &ic, NULL, &err) == LBRX_ERR_UNSUPPORTED);
+        lbrx_tensor_release(&col);
+        lbrx_tensor_release(&it);
+    }
     lbrx_tensor_release(&f16);
     lbrx_tensor_release(&back);
     lbrx_tensor_release(&q);
@@ -457,6 +512,7 @@ int main(void) {
     LT_RUN(test_round_trip_error);
     LT_RUN(test_plain_types);
     LT_RUN(test_float8);
+    LT_RUN(test_round_clamp);
     LT_RUN(test_tensor_convert);
     return lt_finish();
 }

@@ -369,6 +369,10 @@ static void test_hostile(void) {
     b = image("{}\0", 3, 0, &size);   /* NUL padding is not JSON whitespace */
     LT_CHECK(lbrx_safetensors_open_memory(&st, b, size, NULL, &e) == LBRX_ERR_BAD_HEADER && e.offset == 10);
     free(b);
+    /* not a file / no such file */
+    LT_CHECK(lbrx_safetensors_open(&st, "tests/fixtures/no-such.safetensors", NULL, &e) == LBRX_ERR_NOT_FOUND && st == NULL);
+    LT_CHECK(lbrx_safetensors_open(&st, "tests/fixtures", NULL, &e) == LBRX_ERR_IO && st == NULL);
+    LT_CHECK(lbrx_safetensors_open(&st, "tests/fixtures/no-such.index.json", NULL, &e) == LBRX_ERR_NOT_FOUND && st == NULL);
     /* accepted: JSON whitespace around the object, empty and rank-0 tensors, an empty file */
     EXPECT(" \t\n\r{\"a\":{\"dtype\":\"U8\",\"shape\":[4],\"data_offsets\":[0,4]}}  \n ", 4, LBRX_OK);
     EXPECT("{\"z\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[4,4]},\"s\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}", 4, LBRX_OK);

@@ -3528,6 +3528,183 @@ LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const l
 
 /* ==== ops and attention (implementation) ==== */
 
+/* ---- the SIMD layer of the ops and the attention kernels ---- */
+
+/* g++ 12 flags the deliberately undefined sources inside its own AVX-512 intrinsics as
+   maybe-uninitialized once they are inlined (GCC bug 105593, fixed in GCC 13). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__cplusplus) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define LBRX__ATT_DIAG_POP 1
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__INLINE static inline __attribute__((always_inline))
+#define LBRX__UNROLL _Pragma("GCC unroll 16")
+#else
+#define LBRX__INLINE static
+#define LBRX__UNROLL
+#endif
+
+/* One SIMD register of f32 (LBRX__VL lanes) and the few operations the kernels need. The exp
+   is exp(x) for x <= 88 (underflow below -87.3 gives 0), about 1 ulp: Cody-Waite reduction by
+   ln 2 and the degree-7 Taylor polynomial on |r| <= ln2/2. */
+#define LBRX__EXP_LO -87.33654f
+#define LBRX__EXP_HI 88.37626f
+#define LBRX__LN2_HI 0.693145751953125f
+#define LBRX__LN2_LO 1.428606765330187e-06f
+#define LBRX__EXP_POLY(r, vset, vfma) \
+    vfma(vfma(vfma(vfma(vfma(vfma(vfma(vset(1.0f / 5040.0f), r, vset(1.0f / 720.0f)), r, vset(1.0f / 120.0f)), r, \
+    vset(1.0f / 24.0f)), r, vset(1.0f / 6.0f)), r, vset(0.5f)), r, vset(1.0f)), r, vset(1.0f))
+#if defined(LBRX__AVX512)
+typedef __m512 lbrx__vec;
+#define LBRX__VL 16
+#define lbrx__vzero() _mm512_setzero_ps()
+#define lbrx__vld(p) _mm512_loadu_ps(p)
+#define lbrx__vst(p, v) _mm512_storeu_ps(p, v)
+#define lbrx__vdup(x) _mm512_set1_ps(x)
+#define lbrx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define lbrx__vmul(a, b) _mm512_mul_ps(a, b)
+#define lbrx__vadd(a, b) _mm512_add_ps(a, b)
+#define lbrx__vsub(a, b) _mm512_sub_ps(a, b)
+#define lbrx__vmax(a, b) _mm512_max_ps(a, b)
+#define lbrx__vhsum(v) _mm512_reduce_add_ps(v)
+#define lbrx__vhmax(v) _mm512_reduce_max_ps(v)
+#define lbrx__vdiv(a, b) _mm512_div_ps(a, b)
+LBRX__INLINE __m512 lbrx__vexp(__m512 x) {
+    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ);
+    __m512 n, r, p;
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(LBRX__EXP_LO)), _mm512_set1_ps(LBRX__EXP_HI));
+    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_LO), r);
+    p = LBRX__EXP_POLY(r, _mm512_set1_ps, _mm512_fmadd_ps);
+    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
+}
+#define lbrx__vld_h(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+/* out[0..3] = the sums of a, b, c and d */
+LBRX__INLINE void lbrx__vhsum4(__m512 a, __m512 b, __m512 c, __m512 d, float *out) {
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
+    __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+    __m128 z = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+    _mm_storeu_ps(out, z);
+}
+#define LBRX__ATT_CW 4   /* QK: vectors of rows per register tile (x LBRX__ATT_RN keys) */
+#elif defined(LBRX__AVX2)
+typedef __m256 lbrx__vec;
+#define LBRX__VL 8
+#define lbrx__vzero() _mm256_setzero_ps()
+#define lbrx__vld(p) _mm256_loadu_ps(p)
+#define lbrx__vst(p, v) _mm256_storeu_ps(p, v)
+#define lbrx__vdup(x) _mm256_set1_ps(x)
+#define lbrx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define lbrx__vmul(a, b) _mm256_mul_ps(a, b)
+#define lbrx__vadd(a, b) _mm256_add_ps(a, b)
+#define lbrx__vsub(a, b) _mm256_sub_ps(a, b)
+#define lbrx__vmax(a, b) _mm256_max_ps(a, b)
+#define lbrx__vdiv(a, b) _mm256_div_ps(a, b)
+LBRX__INLINE float lbrx__vhmax(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+LBRX__INLINE float lbrx__vhsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+LBRX__INLINE __m256 lbrx__vexp(__m256 x) {
+    __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ), n, r, p;
+    __m256i e;
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(LBRX__EXP_LO)), _mm256_set1_ps(LBRX__EXP_HI));
+    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_HI), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_LO), r);
+    p = LBRX__EXP_POLY(r, _mm256_set1_ps, _mm256_fmadd_ps);
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(keep, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+#if defined(LBRX__F16C)
+#define lbrx__vld_h(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#else
+LBRX__INLINE __m256 lbrx__vld_h(const unsigned char *p) {
+    float t[8];
+    lbrx_f16_to_f32_row(p, t, 8);
+    return _mm256_loadu_ps(t);
+}
+#endif
+LBRX__INLINE void lbrx__vhsum4(__m256 a, __m256 b, __m256 c, __m256 d, float *out) {
+    __m256 x = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1)));
+}
+#define LBRX__ATT_CW 2
+#elif defined(LBRX__NEON)
+typedef float32x4_t lbrx__vec;
+#define LBRX__VL 4
+#define lbrx__vzero() vdupq_n_f32(0.0f)
+#define lbrx__vld(p) vld1q_f32(p)
+#define lbrx__vst(p, v) vst1q_f32(p, v)
+#define lbrx__vdup(x) vdupq_n_f32(x)
+#define lbrx__vfma(a, b, c) vfmaq_f32(c, a, b)
+#define lbrx__vmul(a, b) vmulq_f32(a, b)
+#define lbrx__vadd(a, b) vaddq_f32(a, b)
+#define lbrx__vsub(a, b) vsubq_f32(a, b)
+#define lbrx__vmax(a, b) vmaxq_f32(a, b)
+#define lbrx__vhsum(v) vaddvq_f32(v)
+#define lbrx__vhmax(v) vmaxvq_f32(v)
+#define lbrx__vdiv(a, b) vdivq_f32(a, b)
+LBRX__INLINE float32x4_t lbrx__vexp(float32x4_t x) {
+    uint32x4_t keep = vcgeq_f32(x, vdupq_n_f32(LBRX__EXP_LO));
+    float32x4_t n, r, p;
+    int32x4_t e;
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(LBRX__EXP_LO)), vdupq_n_f32(LBRX__EXP_HI));
+    n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
+    r = vfmsq_f32(x, n, vdupq_n_f32(LBRX__LN2_HI));
+    r = vfmsq_f32(r, n, vdupq_n_f32(LBRX__LN2_LO));
+#define LBRX__NEON_FMA(a, b, c) vfmaq_f32(c, a, b)
+    p = LBRX__EXP_POLY(r, vdupq_n_f32, LBRX__NEON_FMA);
+#undef LBRX__NEON_FMA
+    e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vreinterpretq_f32_u32(vandq_u32(keep, vreinterpretq_u32_f32(vmulq_f32(p, vreinterpretq_f32_s32(e)))));
+}
+#define lbrx__vld_h(p) vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8((const uint8_t *)(p))))
+#define lbrx__vhsum4(a, b, c, d, out) vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)))
+#define LBRX__ATT_CW 4
+#else
+typedef float lbrx__vec;
+#define LBRX__VL 1
+#define lbrx__vzero() 0.0f
+#define lbrx__vld(p) (*(p))
+#define lbrx__vst(p, v) (*(p) = (v))
+#define lbrx__vdup(x) (x)
+#define lbrx__vfma(a, b, c) ((a) * (b) + (c))
+#define lbrx__vmul(a, b) ((a) * (b))
+#define lbrx__vadd(a, b) ((a) + (b))
+#define lbrx__vsub(a, b) ((a) - (b))
+#define lbrx__vmax(a, b) ((a) > (b) ? (a) : (b))
+#define lbrx__vhsum(v) (v)
+#define lbrx__vhmax(v) (v)
+#define lbrx__vdiv(a, b) ((a) / (b))
+#define lbrx__vexp(x) expf(x)
+LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return lbrx_f16_to_f32(h);
+}
+#define lbrx__vhsum4(a, b, c, d, out) ((out)[0] = (a), (out)[1] = (b), (out)[2] = (c), (out)[3] = (d))
+#define LBRX__ATT_CW 4
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__PREFETCH(p) __builtin_prefetch(p)
+#else
+#define LBRX__PREFETCH(p) ((void)(p))
+#endif
+/* LBRX__VL floats of a K or V row in f16 or f32 */
+#define LBRX__ATT_LD(p, f16) ((f16) ? lbrx__vld_h(p) : lbrx__vld((const float *)(const void *)(p)))
+
 /* ---- shared checks and helpers of the ops ---- */
 
 LBRX__PRIVATE int lbrx__ops_threads(const lbrx_context *ctx, int64_t work) {
@@ -3726,31 +3903,56 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
 
 typedef enum lbrx__unary_kind { LBRX__SILU, LBRX__GELU, LBRX__GELU_ERF, LBRX__SOFTMAX } lbrx__unary_kind;
 
+/* y = x / (1 + exp(-c x)), times g[j] when g is not NULL: SiLU (c = 1), SwiGLU (SiLU times up),
+   and the tanh GELU, which is x * sigmoid(2u) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3). */
+LBRX__PRIVATE void lbrx__sigmoid_row(const float *x, const float *g, float *y, int64_t n, int gelu) {
+    const lbrx__vec one = lbrx__vdup(1.0f), k0 = lbrx__vdup(-2.0f * 0.7978845608028654f), k1 = lbrx__vdup(0.044715f);
+    int64_t j = 0;
+    for (; j + LBRX__VL <= n; j += LBRX__VL) {
+        lbrx__vec v = lbrx__vld(x + j), t;
+        t = gelu ? lbrx__vmul(k0, lbrx__vfma(lbrx__vmul(k1, v), lbrx__vmul(v, v), v)) : lbrx__vsub(lbrx__vzero(), v);
+        t = lbrx__vdiv(v, lbrx__vadd(one, lbrx__vexp(t)));
+        lbrx__vst(y + j, g ? lbrx__vmul(t, lbrx__vld(g + j)) : t);
+    }
+    for (; j < n; j++) {
+        float v = x[j], t = gelu ? -2.0f * 0.7978845608028654f * (0.044715f * v * v * v + v) : -v;
+        t = v / (1.0f + expf(t > LBRX__EXP_HI ? LBRX__EXP_HI : t));
+        y[j] = g ? t * g[j] : t;
+    }
+}
+
+/* Softmax of a row: the maximum subtracted, exp, sums in SIMD lanes, one scale. */
+LBRX__PRIVATE void lbrx__softmax_row(const float *x, float *y, int64_t n) {
+    lbrx__vec vm = lbrx__vdup(-INFINITY), vs = lbrx__vzero();
+    float mx, sum, inv;
+    int64_t j = 0;
+    for (; j + LBRX__VL <= n; j += LBRX__VL) vm = lbrx__vmax(vm, lbrx__vld(x + j));
+    mx = lbrx__vhmax(vm);
+    for (; j < n; j++) if (x[j] > mx) mx = x[j];
+    if (mx == -INFINITY) { for (j = 0; j < n; j++) y[j] = 0.0f; return; }
+    vm = lbrx__vdup(mx);
+    for (j = 0; j + LBRX__VL <= n; j += LBRX__VL) {
+        lbrx__vec e = lbrx__vexp(lbrx__vsub(lbrx__vld(x + j), vm));
+        lbrx__vst(y + j, e);
+        vs = lbrx__vadd(vs, e);
+    }
+    sum = lbrx__vhsum(vs);
+    for (; j < n; j++) { y[j] = expf(x[j] - mx); sum += y[j]; }
+    inv = 1.0f / sum;
+    vm = lbrx__vdup(inv);
+    for (j = 0; j + LBRX__VL <= n; j += LBRX__VL) lbrx__vst(y + j, lbrx__vmul(lbrx__vld(y + j), vm));
+    for (; j < n; j++) y[j] *= inv;
+}
+
 LBRX__PRIVATE void lbrx__unary_row(lbrx__unary_kind kind, const float *x, float *y, int64_t n) {
     int64_t j;
     switch (kind) {
-    case LBRX__SILU:
-        for (j = 0; j < n; j++) y[j] = x[j] / (1.0f + expf(-x[j]));
-        break;
-    case LBRX__GELU:
-        for (j = 0; j < n; j++) {
-            float v = x[j];
-            y[j] = 0.5f * v * (1.0f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)));
-        }
-        break;
+    case LBRX__SILU: lbrx__sigmoid_row(x, 0, y, n, 0); break;
+    case LBRX__GELU: lbrx__sigmoid_row(x, 0, y, n, 1); break;
     case LBRX__GELU_ERF:
         for (j = 0; j < n; j++) y[j] = 0.5f * x[j] * (1.0f + erff(x[j] * 0.7071067811865476f));
         break;
-    case LBRX__SOFTMAX: {
-        float mx = -INFINITY, inv;
-        double sum = 0.0;
-        for (j = 0; j < n; j++) if (x[j] > mx) mx = x[j];
-        if (mx == -INFINITY) { for (j = 0; j < n; j++) y[j] = 0.0f; break; }
-        for (j = 0; j < n; j++) { float e = expf(x[j] - mx); y[j] = e; sum += e; }
-        inv = (float)(1.0 / sum);
-        for (j = 0; j < n; j++) y[j] *= inv;
-        break;
-    }
+    case LBRX__SOFTMAX: lbrx__softmax_row(x, y, n); break;
     }
 }
 
@@ -3839,9 +4041,7 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
         switch (kind) {
         case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
         case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
-        case LBRX__SWIGLU:
-            for (j = 0; j < n; j++) { float g = xa[j * a_step]; y[j] = g / (1.0f + expf(-g)) * xb[j * b_step]; }
-            break;
+        case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
         }
     }
     (void)nt;
@@ -3937,167 +4137,6 @@ LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *wh
    O = O * alpha + P^T V_blk, all register-blocked. Items are independent and computed the same
    way whatever thread runs them, so results do not depend on the thread count. */
 
-/* g++ 12 flags the deliberately undefined sources inside its own AVX-512 intrinsics as
-   maybe-uninitialized once they are inlined (GCC bug 105593, fixed in GCC 13). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__cplusplus) && __GNUC__ < 13
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#define LBRX__ATT_DIAG_POP 1
-#endif
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__INLINE static inline __attribute__((always_inline))
-#define LBRX__UNROLL _Pragma("GCC unroll 16")
-#else
-#define LBRX__INLINE static
-#define LBRX__UNROLL
-#endif
-
-/* One SIMD register of f32 (LBRX__VL lanes) and the few operations the kernels need. The exp
-   is exp(x) for x <= 88 (underflow below -87.3 gives 0), about 1 ulp: Cody-Waite reduction by
-   ln 2 and the degree-7 Taylor polynomial on |r| <= ln2/2. */
-#define LBRX__EXP_LO -87.33654f
-#define LBRX__EXP_HI 88.37626f
-#define LBRX__LN2_HI 0.693145751953125f
-#define LBRX__LN2_LO 1.428606765330187e-06f
-#define LBRX__EXP_POLY(r, vset, vfma) \
-    vfma(vfma(vfma(vfma(vfma(vfma(vfma(vset(1.0f / 5040.0f), r, vset(1.0f / 720.0f)), r, vset(1.0f / 120.0f)), r, \
-    vset(1.0f / 24.0f)), r, vset(1.0f / 6.0f)), r, vset(0.5f)), r, vset(1.0f)), r, vset(1.0f))
-#if defined(LBRX__AVX512)
-typedef __m512 lbrx__vec;
-#define LBRX__VL 16
-#define lbrx__vzero() _mm512_setzero_ps()
-#define lbrx__vld(p) _mm512_loadu_ps(p)
-#define lbrx__vst(p, v) _mm512_storeu_ps(p, v)
-#define lbrx__vdup(x) _mm512_set1_ps(x)
-#define lbrx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define lbrx__vmul(a, b) _mm512_mul_ps(a, b)
-#define lbrx__vadd(a, b) _mm512_add_ps(a, b)
-#define lbrx__vsub(a, b) _mm512_sub_ps(a, b)
-#define lbrx__vmax(a, b) _mm512_max_ps(a, b)
-#define lbrx__vhsum(v) _mm512_reduce_add_ps(v)
-LBRX__INLINE __m512 lbrx__vexp(__m512 x) {
-    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ);
-    __m512 n, r, p;
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(LBRX__EXP_LO)), _mm512_set1_ps(LBRX__EXP_HI));
-    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_HI), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_LO), r);
-    p = LBRX__EXP_POLY(r, _mm512_set1_ps, _mm512_fmadd_ps);
-    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
-}
-#define lbrx__vld_h(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
-/* out[0..3] = the sums of a, b, c and d */
-LBRX__INLINE void lbrx__vhsum4(__m512 a, __m512 b, __m512 c, __m512 d, float *out) {
-    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
-    __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
-    __m128 z = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
-    _mm_storeu_ps(out, z);
-}
-#define LBRX__ATT_CW 4   /* QK: vectors of rows per register tile (x LBRX__ATT_RN keys) */
-#elif defined(LBRX__AVX2)
-typedef __m256 lbrx__vec;
-#define LBRX__VL 8
-#define lbrx__vzero() _mm256_setzero_ps()
-#define lbrx__vld(p) _mm256_loadu_ps(p)
-#define lbrx__vst(p, v) _mm256_storeu_ps(p, v)
-#define lbrx__vdup(x) _mm256_set1_ps(x)
-#define lbrx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define lbrx__vmul(a, b) _mm256_mul_ps(a, b)
-#define lbrx__vadd(a, b) _mm256_add_ps(a, b)
-#define lbrx__vsub(a, b) _mm256_sub_ps(a, b)
-#define lbrx__vmax(a, b) _mm256_max_ps(a, b)
-LBRX__INLINE float lbrx__vhsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-LBRX__INLINE __m256 lbrx__vexp(__m256 x) {
-    __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ), n, r, p;
-    __m256i e;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(LBRX__EXP_LO)), _mm256_set1_ps(LBRX__EXP_HI));
-    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_HI), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_LO), r);
-    p = LBRX__EXP_POLY(r, _mm256_set1_ps, _mm256_fmadd_ps);
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_and_ps(keep, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
-#if defined(LBRX__F16C)
-#define lbrx__vld_h(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
-#else
-LBRX__INLINE __m256 lbrx__vld_h(const unsigned char *p) {
-    float t[8];
-    lbrx_f16_to_f32_row(p, t, 8);
-    return _mm256_loadu_ps(t);
-}
-#endif
-LBRX__INLINE void lbrx__vhsum4(__m256 a, __m256 b, __m256 c, __m256 d, float *out) {
-    __m256 x = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1)));
-}
-#define LBRX__ATT_CW 2
-#elif defined(LBRX__NEON)
-typedef float32x4_t lbrx__vec;
-#define LBRX__VL 4
-#define lbrx__vzero() vdupq_n_f32(0.0f)
-#define lbrx__vld(p) vld1q_f32(p)
-#define lbrx__vst(p, v) vst1q_f32(p, v)
-#define lbrx__vdup(x) vdupq_n_f32(x)
-#define lbrx__vfma(a, b, c) vfmaq_f32(c, a, b)
-#define lbrx__vmul(a, b) vmulq_f32(a, b)
-#define lbrx__vadd(a, b) vaddq_f32(a, b)
-#define lbrx__vsub(a, b) vsubq_f32(a, b)
-#define lbrx__vmax(a, b) vmaxq_f32(a, b)
-#define lbrx__vhsum(v) vaddvq_f32(v)
-LBRX__INLINE float32x4_t lbrx__vexp(float32x4_t x) {
-    uint32x4_t keep = vcgeq_f32(x, vdupq_n_f32(LBRX__EXP_LO));
-    float32x4_t n, r, p;
-    int32x4_t e;
-    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(LBRX__EXP_LO)), vdupq_n_f32(LBRX__EXP_HI));
-    n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
-    r = vfmsq_f32(x, n, vdupq_n_f32(LBRX__LN2_HI));
-    r = vfmsq_f32(r, n, vdupq_n_f32(LBRX__LN2_LO));
-#define LBRX__NEON_FMA(a, b, c) vfmaq_f32(c, a, b)
-    p = LBRX__EXP_POLY(r, vdupq_n_f32, LBRX__NEON_FMA);
-#undef LBRX__NEON_FMA
-    e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
-    return vreinterpretq_f32_u32(vandq_u32(keep, vreinterpretq_u32_f32(vmulq_f32(p, vreinterpretq_f32_s32(e)))));
-}
-#define lbrx__vld_h(p) vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8((const uint8_t *)(p))))
-#define lbrx__vhsum4(a, b, c, d, out) vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)))
-#define LBRX__ATT_CW 4
-#else
-typedef float lbrx__vec;
-#define LBRX__VL 1
-#define lbrx__vzero() 0.0f
-#define lbrx__vld(p) (*(p))
-#define lbrx__vst(p, v) (*(p) = (v))
-#define lbrx__vdup(x) (x)
-#define lbrx__vfma(a, b, c) ((a) * (b) + (c))
-#define lbrx__vmul(a, b) ((a) * (b))
-#define lbrx__vadd(a, b) ((a) + (b))
-#define lbrx__vsub(a, b) ((a) - (b))
-#define lbrx__vmax(a, b) ((a) > (b) ? (a) : (b))
-#define lbrx__vhsum(v) (v)
-#define lbrx__vexp(x) expf(x)
-LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return lbrx_f16_to_f32(h);
-}
-#define lbrx__vhsum4(a, b, c, d, out) ((out)[0] = (a), (out)[1] = (b), (out)[2] = (c), (out)[3] = (d))
-#define LBRX__ATT_CW 4
-#endif
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__PREFETCH(p) __builtin_prefetch(p)
-#else
-#define LBRX__PREFETCH(p) ((void)(p))
-#endif
-/* LBRX__VL floats of a K or V row in f16 or f32 */
-#define LBRX__ATT_LD(p, f16) ((f16) ? lbrx__vld_h(p) : lbrx__vld((const float *)(const void *)(p)))
 #define LBRX__ATT_PD 8    /* keys of prefetch distance in small tiles */
 #define LBRX__ATT_RN 6    /* QK: keys per register tile */
 #define LBRX__ATT_RR 6    /* PV: rows per register tile (x LBRX__ATT_CW vectors of head_dim) */

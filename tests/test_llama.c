@@ -1,0 +1,795 @@
+/* tests/test_llama.c - examples/llama.c end to end: the tokenizer against the HF tokenizer's
+   ids, stories260K against the text llama2.c's run.c publishes, a transformers model against
+   its logits (tests/fixtures/llama_oracle, made by tests/fixtures/make_llama_oracle.py), and
+   models and tokenizers that do not fit together (SPECS H19, H20). The example is included with
+   LLAMA_NO_MAIN and driven through llama_main, its command line. */
+#define LLAMA_NO_MAIN
+#include "examples/llama.c"
+#include "tests/lbrx_test.h"
+
+#define STORIES_BIN "llama2.c64/stories260K.bin"
+#define STORIES_TOK "llama2.c64/tok512.bin"
+#define STORIES_F32 "derived-llama.cpp-c392e50/stories260K-f32.gguf"
+#define STORIES_Q8 "derived-llama.cpp-c392e50/stories260K-q8_0-f32rest.gguf"
+#define STORIES_Q4 "derived-llama.cpp-c392e50/stories260K-q4_0-f32rest.gguf"
+#define ORACLE_DIR "tests/fixtures/llama_oracle"
+
+/* What llama2.c's run.c prints for stories260K (doc/stories260K.md in karpathy/llama2.c):
+   `run stories260K.bin -z tok512.bin -t 0.0` and `... -t 1.0 -p 0.9 -s 133742`. */
+static const char *published_greedy =
+    "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. "
+    "She wanted to play with it, but it was too high.\n"
+    "Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know what to do. She said, \"I want to play with your "
+    "ball, but I can't find it.\"\n"
+    "Lily was sad and didn't know what to do. She said, \"I'm sorry, Lily. I didn't know what to do.\"\n"
+    "Lily didn't want to help her mom, so she said, \"I'm sorry, mom. I didn't know what to do.\" Her mom said, \"Don't worry, Lily. "
+    "We can help you.\n";
+static const char *published_seeded =
+    "Once upon a time, there was a little boy named Timmy. Timmy loved to play with his toys and eat sandwiches. One day, Timmy's "
+    "mom told him it was time to rest for a while. Timmy's friend Billy came over and took him a down.\n"
+    "Timmy's mom saw that Timmy was sad, but Timmy said, \"I didn't understand what is it! We need to find some leafs.\" Timmy "
+    "thought about it and took a deep breath on a spoon. He hoped it was important to be kind and continued to find its image next time.\n"
+    "After they finished getting, Timmy's dad came up to his house and promised to help Timmy.\n";
+
+static int lt_slow(void) { return getenv("LT_SLOW") && *getenv("LT_SLOW"); }
+
+/* The whole contents of a stream (rewound), NUL-terminated, malloc'ed. */
+static char *slurp(FILE *f) {
+    long n;
+    char *s;
+    fflush(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    s = (char *)malloc((size_t)(n > 0 ? n : 0) + 1);
+    if (!s) return 0;
+    s[fread(s, 1, (size_t)(n > 0 ? n : 0), f)] = 0;
+    return s;
+}
+
+/* Run the example's command line: `llama` + args (NULL-terminated); returns its exit status and
+   (if wanted) what it printed on stdout and stderr. */
+static int run_llama(char **out_text, char **log_text, const char *a0, ...) {
+    char *argv[32];
+    int argc = 0, rc;
+    va_list ap;
+    const char *a;
+    FILE *out = fopen(lt_tmp_path("llama_stdout.txt"), "w+b"), *log = fopen(lt_tmp_path("llama_stderr.txt"), "w+b");
+    argv[argc++] = (char *)"llama";
+    va_start(ap, a0);
+    for (a = a0; a && argc < 31; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = 0;
+    if (!out || !log) { if (out) fclose(out); if (log) fclose(log); return -1; }
+    rc = llama_main(argc, argv, out, log);
+    if (out_text) *out_text = slurp(out);
+    if (log_text) *log_text = slurp(log);
+    fclose(out);
+    fclose(log);
+    remove(lt_tmp_path("llama_stdout.txt"));
+    remove(lt_tmp_path("llama_stderr.txt"));
+    return rc;
+}
+
+/* Read a whole binary file of float32 values; *n gets the count. */
+static float *read_floats(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    long b;
+    float *p;
+    *n = 0;
+    if (!f) return 0;
+    fseek(f, 0, SEEK_END);
+    b = ftell(f);
+    rewind(f);
+    p = (float *)malloc((size_t)b + 4);
+    if (p) *n = fread(p, 4, (size_t)b / 4, f);
+    fclose(f);
+    return p;
+}
+
+/* ---- tokenizer ---- */
+
+/* llama.cpp's vocab test vectors: ids of HF's tokenizer (add_special_tokens=False) for 46
+   strings, through the SentencePiece vocab of the GGUF file. */
+static void test_tokenizer_spm_vectors(void) {
+    LT_SHARED_OR_SKIP(vocab, "llama.cpp/v3/ggml-vocab-llama-spm.gguf");
+    char inp_path[4200], out_path[4200];
+    lbrx_gguf *g = 0;
+    llama_tokenizer t;
+    lbrx_error err;
+    FILE *fi, *fo;
+    char *inp, *outs, *cur, *line;
+    int cases = 0;
+    snprintf(inp_path, sizeof inp_path, "%s.inp", vocab);
+    snprintf(out_path, sizeof out_path, "%s.out", vocab);
+    LT_CHECK(lbrx_gguf_open(&g, vocab, 0, &err) == LBRX_OK);
+    if (!g) return;
+    LT_CHECKF(llama_tokenizer_load_gguf(&t, g, &err) == LBRX_OK, "%s", err.message);
+    lbrx_gguf_close(g);
+    LT_CHECK(t.n_vocab == 32000 && t.bos == 1 && t.eos == 2 && t.unk == 0 && t.byte_id[0] == 3 && t.byte_id[255] == 258);
+    fi = fopen(inp_path, "rb");
+    fo = fopen(out_path, "rb");
+    LT_CHECK(fi && fo);
+    if (!fi || !fo) { if (fi) fclose(fi); if (fo) fclose(fo); llama_tokenizer_free(&t); return; }
+    inp = slurp(fi);
+    outs = slurp(fo);
+    fclose(fi);
+    fclose(fo);
+    cur = inp;
+    line = outs;
+    for (;;) {
+        char *sep = strstr(cur, "\n__ggml_vocab_test__\n"), *eol;
+        int *ids = 0, n = 0, i, ok = 1, want;
+        const char *q;
+        if (!sep || !line || !*line) break;
+        *sep = 0;
+        eol = strchr(line, '\n');
+        if (eol) *eol = 0;
+        LT_CHECKF(llama_encode(&t, cur, 0, &ids, &n, &err) == LBRX_OK, "%s", err.message);
+        for (q = line, i = 0; *q; i++) {
+            char *end;
+            want = (int)strtol(q, &end, 10);
+            if (end == q) break;
+            if (i >= n || ids[i] != want) ok = 0;
+            q = end;
+        }
+        if (i != n) ok = 0;
+        LT_CHECKF(ok, "case %d \"%s\": expected%s, got %d ids starting %d", cases, cur, line, n, n ? ids[0] : -1);
+        free(ids);
+        cases++;
+        cur = sep + strlen("\n__ggml_vocab_test__\n");
+        line = eol ? eol + 1 : 0;
+    }
+    LT_CHECKF(cases == 46, "%d cases", cases);
+    free(inp);
+    free(outs);
+    llama_tokenizer_free(&t);
+}
+
+/* tok512.bin (pieces with spaces) and the same vocabulary in the stories260K GGUF (pieces with
+   U+2581) give the same ids, and the pieces print back the text. */
+static void test_tokenizer_tok512(void) {
+    LT_SHARED_OR_SKIP(tokbin_shared, STORIES_TOK);
+    static const char *texts[] = { "Once upon a time", "Lily's mom said, \"Don't worry!\"", "caf\xc3\xa9 \xe2\x82\xac 42\t\n", "", "  two  spaces" };
+    llama_tokenizer a, b;
+    lbrx_gguf *g = 0;
+    lbrx_error err;
+    const char *gg;
+    char gpath[4200], tokbin[4200];
+    size_t i;
+    snprintf(tokbin, sizeof tokbin, "%s", tokbin_shared);
+    gg = lt_shared_path(STORIES_F32);
+    LT_CHECKF(llama_tokenizer_load_bin(&a, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
+    if (!gg) { llama_tokenizer_free(&a); LT_SKIP("shared test data absent: " STORIES_F32); }
+    snprintf(gpath, sizeof gpath, "%s", gg);
+    LT_CHECK(lbrx_gguf_open(&g, gpath, 0, &err) == LBRX_OK);
+    if (!g) { llama_tokenizer_free(&a); return; }
+    LT_CHECKF(llama_tokenizer_load_gguf(&b, g, &err) == LBRX_OK, "%s", err.message);
+    lbrx_gguf_close(g);
+    for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        int *ia = 0, *ib = 0, na = 0, nb = 0, k, same;
+        char text[256];
+        size_t tl = 0;
+        LT_CHECK(llama_encode(&a, texts[i], 1, &ia, &na, &err) == LBRX_OK);
+        LT_CHECK(llama_encode(&b, texts[i], 1, &ib, &nb, &err) == LBRX_OK);
+        same = na == nb;
+        for (k = 0; same && k < na; k++) same = ia[k] == ib[k];
+        LT_CHECKF(same, "\"%s\": %d vs %d ids", texts[i], na, nb);
+        LT_CHECK(na >= 1 && ia[0] == 1);
+        /* decoding prints the text back (the space the encoder put in front is dropped after BOS) */
+        for (k = 1; k < na; k++) {
+            char bb;
+            size_t len;
+            const char *p = llama_token_text(&a, ia[k - 1], ia[k], &len, &bb);
+            if (tl + len < sizeof text) { memcpy(text + tl, p, len); tl += len; }
+        }
+        text[tl] = 0;
+        LT_CHECKF(!strcmp(text, texts[i]), "\"%s\" decodes to \"%s\"", texts[i], text);
+        free(ia);
+        free(ib);
+    }
+    {   /* "Once upon a time" merges to whole-word pieces */
+        int *ids = 0, n = 0;
+        LT_CHECK(llama_encode(&a, "Once upon a time", 1, &ids, &n, &err) == LBRX_OK);
+        LT_CHECKF(n == 5, "%d ids", n);
+        free(ids);
+    }
+    llama_tokenizer_free(&a);
+    llama_tokenizer_free(&b);
+}
+
+/* A long prompt encodes in O(n log n): 200 000 bytes must not take long. */
+static void test_tokenizer_long(void) {
+    LT_SHARED_OR_SKIP(tokbin, STORIES_TOK);
+    llama_tokenizer t;
+    lbrx_error err;
+    size_t n = lt_slow() ? 20000 : 200000, i;
+    char *text = (char *)malloc(n + 1);
+    int *ids = 0, nids = 0;
+    double t0;
+    LT_CHECKF(llama_tokenizer_load_bin(&t, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
+    for (i = 0; i < n; i++) text[i] = "Once upon a time, \xc3\xa9\x01"[i % 21];
+    text[n] = 0;
+    t0 = llama_now();
+    LT_CHECK(llama_encode(&t, text, 1, &ids, &nids, &err) == LBRX_OK);
+    LT_CHECKF(llama_now() - t0 < 5.0, "%.1f s", llama_now() - t0);
+    LT_CHECK(nids > (int)(n / 8) && nids <= (int)n + 2);
+    free(ids);
+    free(text);
+    llama_tokenizer_free(&t);
+}
+
+/* Write bytes to a scratch file. */
+static void write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (f) { fwrite(data, 1, n, f); fclose(f); }
+}
+
+/* H20: tok.bin files whose lengths lie are refused with the field named. */
+static void test_tokenizer_hostile_bin(void) {
+    unsigned char buf[256];
+    char path[4200];
+    llama_tokenizer t;
+    lbrx_error err;
+    int32_t v;
+    float sc = 0.0f;
+    size_t n = 0;
+    int i;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_tok.bin"));
+    /* a good 3-token tokenizer: max 2, "a" "b" "ab" */
+#define PUT(x) do { memcpy(buf + n, &(x), 4); n += 4; } while (0)
+    v = 2; PUT(v);
+    for (i = 0; i < 3; i++) {
+        v = i < 2 ? 1 : 2;
+        PUT(sc); PUT(v);
+        memcpy(buf + n, i == 0 ? "a" : i == 1 ? "b" : "ab", (size_t)v);
+        n += (size_t)v;
+    }
+    write_file(path, buf, n);
+    LT_CHECKF(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_OK, "%s", err.message);
+    llama_tokenizer_free(&t);
+    /* one token more than the file holds */
+    LT_CHECK(llama_tokenizer_load_bin(&t, path, 4, &err) == LBRX_ERR_TRUNCATED);
+    /* trailing bytes */
+    LT_CHECK(llama_tokenizer_load_bin(&t, path, 2, &err) == LBRX_ERR_SIZE_MISMATCH);
+    /* a length above the declared maximum, a negative one, one past the end */
+    v = 3; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
+    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    v = -1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
+    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    v = 2; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n - 2);
+    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_TRUNCATED);
+    /* max_token_length beyond the limit; a NaN score */
+    v = LLAMA_MAX_PIECE + 1; memcpy(buf, &v, 4); write_file(path, buf, n);
+    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    v = 2; memcpy(buf, &v, 4); v = 1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4);
+    sc = (float)NAN; memcpy(buf + 4, &sc, 4); write_file(path, buf, n);
+    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+#undef PUT
+    remove(path);
+}
+
+/* ---- stories260K against run.c ---- */
+
+/* -t 0 -n 64 -i "Once upon a time": the llama2.c checkpoint, the F32 GGUF and the Q8_0 GGUF
+   print the same text, which is the start of run.c's published greedy text. */
+static void test_stories_greedy_64(void) {
+    LT_SHARED_OR_SKIP(bin, STORIES_BIN);
+    char bin_path[4200], tok_path[4200], f32[4200], q8[4200];
+    char *t_bin = 0, *t_f32 = 0, *t_q8 = 0, *t_kv32 = 0, *t_thr = 0, *log = 0;
+    const char *p;
+    snprintf(bin_path, sizeof bin_path, "%s", bin);
+    if (!(p = lt_shared_path(STORIES_TOK))) LT_SKIP("shared test data absent: " STORIES_TOK);
+    snprintf(tok_path, sizeof tok_path, "%s", p);
+    if (!(p = lt_shared_path(STORIES_F32))) LT_SKIP("shared test data absent: " STORIES_F32);
+    snprintf(f32, sizeof f32, "%s", p);
+    if (!(p = lt_shared_path(STORIES_Q8))) LT_SKIP("shared test data absent: " STORIES_Q8);
+    snprintf(q8, sizeof q8, "%s", p);
+    LT_CHECK(run_llama(&t_bin, &log, bin_path, "-z", tok_path, "-t", "0", "-n", "64", "-i", "Once upon a time", "--threads", "1", (char *)0) == 0);
+    LT_CHECKF(log && strstr(log, "tokens/s") != 0, "%s", log ? log : "");
+    free(log);
+    LT_CHECK(run_llama(&t_f32, 0, f32, "-t", "0", "-n", "64", "-i", "Once upon a time", "--threads", "1", (char *)0) == 0);
+    LT_CHECK(run_llama(&t_q8, 0, q8, "-t", "0", "-n", "64", "-i", "Once upon a time", "--threads", "1", (char *)0) == 0);
+    LT_CHECK(run_llama(&t_kv32, 0, f32, "-t", "0", "-n", "64", "-i", "Once upon a time", "--kv", "f32", "--threads", "1", (char *)0) == 0);
+    LT_CHECK(run_llama(&t_thr, 0, bin_path, "-z", tok_path, "-t", "0", "-n", "32", "-i", "Once upon a time", "--threads", "2", (char *)0) == 0);
+    if (t_bin && t_f32 && t_q8 && t_kv32 && t_thr) {
+        size_t n = strlen(t_bin);
+        /* 63 printed tokens, then the newline run.c ends with: a prefix of the published text */
+        LT_CHECKF(n > 150 && !strncmp(t_bin, published_greedy, n - 1) && t_bin[n - 1] == '\n', "got \"%s\"", t_bin);
+        LT_CHECKF(!strcmp(t_bin, t_f32), "F32 GGUF: \"%s\"", t_f32);
+        LT_CHECKF(!strcmp(t_bin, t_q8), "Q8_0 GGUF: \"%s\"", t_q8);
+        LT_CHECKF(!strcmp(t_bin, t_kv32), "f32 KV cache: \"%s\"", t_kv32);
+        /* 2 threads (fewer positions: on a busy machine tiny parallel regions are slow) */
+        LT_CHECKF(strlen(t_thr) > 60 && !strncmp(t_bin, t_thr, strlen(t_thr) - 1), "2 threads: \"%s\"", t_thr);
+    }
+    free(t_bin); free(t_f32); free(t_q8); free(t_kv32); free(t_thr);
+}
+
+/* The published run.c outputs exactly: greedy over 256 positions from an empty prompt, and the
+   seeded top-p sample (with an f32 KV cache like run.c's: sampling at temperature 1 follows the
+   probabilities closely enough that the f16 cache's rounding changes a draw after ~70 tokens). */
+static void test_stories_published(void) {
+    LT_SHARED_OR_SKIP(bin, STORIES_BIN);
+    char bin_path[4200], tok_path[4200];
+    char *g = 0, *s = 0;
+    const char *p;
+    snprintf(bin_path, sizeof bin_path, "%s", bin);
+    if (!(p = lt_shared_path(STORIES_TOK))) LT_SKIP("shared test data absent: " STORIES_TOK);
+    snprintf(tok_path, sizeof tok_path, "%s", p);
+    LT_CHECK(run_llama(&g, 0, bin_path, "-z", tok_path, "-t", "0.0", "--threads", "1", (char *)0) == 0);
+    LT_CHECK(run_llama(&s, 0, bin_path, "-z", tok_path, "-t", "1.0", "-p", "0.9", "-s", "133742", "--kv", "f32", "--threads", "1", (char *)0) == 0);
+    LT_CHECKF(g && !strcmp(g, published_greedy), "greedy: \"%s\"", g ? g : "");
+    LT_CHECKF(s && !strcmp(s, published_seeded), "seeded: \"%s\"", s ? s : "");
+    free(g);
+    free(s);
+}
+
+/* --logits: the llama2.c checkpoint and the F32 GGUF hold the same floats, so every logit of
+   every position agrees exactly. */
+static void test_stories_logits(void) {
+    LT_SHARED_OR_SKIP(bin, STORIES_BIN);
+    char bin_path[4200], tok_path[4200], f32[4200], la[4200], lb[4200];
+    const char *p;
+    float *a, *b;
+    size_t na, nb;
+    snprintf(bin_path, sizeof bin_path, "%s", bin);
+    if (!(p = lt_shared_path(STORIES_TOK))) LT_SKIP("shared test data absent: " STORIES_TOK);
+    snprintf(tok_path, sizeof tok_path, "%s", p);
+    if (!(p = lt_shared_path(STORIES_F32))) LT_SKIP("shared test data absent: " STORIES_F32);
+    snprintf(f32, sizeof f32, "%s", p);
+    snprintf(la, sizeof la, "%s", lt_tmp_path("llama_a.f32"));
+    snprintf(lb, sizeof lb, "%s", lt_tmp_path("llama_b.f32"));
+    LT_CHECK(run_llama(0, 0, bin_path, "-z", tok_path, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", la, "--threads", "1", (char *)0) == 0);
+    LT_CHECK(run_llama(0, 0, f32, "-t", "0", "-n", "48", "-i", "Once upon a time", "--kv", "f32", "--logits", lb, "--threads", "1", (char *)0) == 0);
+    a = read_floats(la, &na);
+    b = read_floats(lb, &nb);
+    LT_CHECKF(na == 48 * 512 && nb == na, "%zu and %zu logits", na, nb);
+    LT_CHECK(a && b && nb == na && !memcmp(a, b, na * 4));
+    free(a);
+    free(b);
+    remove(la);
+    remove(lb);
+}
+
+/* Logits of 24 positions (one batch, f32 KV cache) into out[24 * 512]. */
+static int stories_logits(llama_model *m, float *out) {
+    llama_state s;
+    lbrx_error err;
+    int32_t ids[24];
+    int i, ok;
+    for (i = 0; i < 24; i++) ids[i] = (int32_t)((i * 97 + 11) % 512);
+    ids[0] = 1;
+    if (llama_state_init(&s, m, 24, 24, LBRX_F32, 1, 1, &err) != LBRX_OK) return 0;
+    ok = llama_forward(m, &s, ids, 24, 1, &err) == LBRX_OK;
+    if (ok) memcpy(out, s.logits, sizeof(float) * 24 * 512);
+    llama_state_free(&s, m);
+    return ok;
+}
+
+/* The Q8_0 and Q4_0 GGUFs through the quantized kernels, against the same weights dequantized to
+   F32 and run through the float kernels: the difference is the rounding of the activations to
+   Q8 blocks only. Measured (logits reach |17|): 0.22 for Q8_0 and 0.29 for Q4_0; the weights'
+   own quantization moves the logits by 0.29 (Q8_0) and 3.8 (Q4_0) from the F32 model's. */
+static void test_stories_quantized(void) {
+    static const char *files[2] = { STORIES_Q8, STORIES_Q4 };
+    static float native[24 * 512], dequant[24 * 512];
+    int f, l, i;
+    for (f = 0; f < 2; f++) {
+        const char *p = lt_shared_path(files[f]);
+        llama_model m;
+        lbrx_error err;
+        double worst = 0;
+        int quantized = 0;
+        if (!p) LT_SKIP("shared test data absent: stories260K Q8_0/Q4_0 GGUF");
+        LT_CHECKF(llama_load(&m, p, 0, &err) == LBRX_OK, "%s", err.message);
+        if (!m.layers) return;
+        LT_CHECK(stories_logits(&m, native));
+        for (l = 0; l < m.c.n_layers; l++) {
+            lbrx_tensor *w[7];
+            llama_layer *L = &m.layers[l];
+            w[0] = &L->wq; w[1] = &L->wk; w[2] = &L->wv; w[3] = &L->wo; w[4] = &L->w_gate; w[5] = &L->w_up; w[6] = &L->w_down;
+            for (i = 0; i < 7; i++) {
+                lbrx_tensor c;
+                if (w[i]->dtype == LBRX_F32) continue;
+                quantized++;
+                LT_CHECK(lbrx_tensor_convert(w[i], LBRX_F32, &c, 0, &err) == LBRX_OK);
+                lbrx_tensor_release(w[i]);
+                *w[i] = c;
+            }
+        }
+        LT_CHECKF(quantized == 30, "%d quantized matrices", quantized); /* all but the 5 ffn_down (rows of 172) */
+        LT_CHECK(stories_logits(&m, dequant));
+        for (i = 0; i < 24 * 512; i++) {
+            double e = fabs((double)native[i] - dequant[i]);
+            if (!(e <= worst)) worst = e;
+        }
+        LT_CHECKF(worst < 0.6, "%s: %g", files[f], worst);
+        if (getenv("LT_VERBOSE")) fprintf(stderr, "  %s: quantized kernels vs dequantized weights: %g\n", files[f], worst);
+        llama_model_free(&m);
+    }
+}
+
+/* Running a prompt as one batch and running it one position at a time give the same logits
+   (up to the summation order of the batched kernels). */
+static void test_stories_batch_vs_steps(void) {
+    LT_SHARED_OR_SKIP(f32, STORIES_F32);
+    llama_model m;
+    llama_state s1, s2;
+    lbrx_error err;
+    int32_t ids[24];
+    int i, j;
+    double worst = 0;
+    LT_CHECKF(llama_load(&m, f32, 0, &err) == LBRX_OK, "%s", err.message);
+    for (i = 0; i < 24; i++) ids[i] = (int32_t)((i * 97 + 11) % 512);
+    ids[0] = 1;
+    LT_CHECK(llama_state_init(&s1, &m, 24, 24, LBRX_F32, 1, 1, &err) == LBRX_OK);
+    LT_CHECK(llama_state_init(&s2, &m, 1, 24, LBRX_F32, 1, 1, &err) == LBRX_OK);
+    LT_CHECKF(llama_forward(&m, &s1, ids, 24, 1, &err) == LBRX_OK, "%s", err.message);
+    for (i = 0; i < 24; i++) {
+        LT_CHECK(llama_forward(&m, &s2, ids + i, 1, 1, &err) == LBRX_OK);
+        for (j = 0; j < 512; j++) {
+            double e = fabs((double)s1.logits[i * 512 + j] - s2.logits[j]);
+            if (e > worst) worst = e;
+        }
+    }
+    LT_CHECKF(worst < 1e-4, "max difference %g", worst);
+    /* past the context: an error, not a write out of bounds */
+    LT_CHECK(llama_forward(&m, &s2, ids, 1, 1, &err) == LBRX_ERR_LIMIT);
+    llama_state_free(&s1, &m);
+    llama_state_free(&s2, &m);
+    llama_model_free(&m);
+}
+
+/* ---- the transformers oracle ---- */
+
+typedef struct oracle { int tokens[64], n_tokens, greedy[64], n_greedy, n_prompt; float *logits; size_t n_logits; } oracle;
+
+static int read_ints(const char *line, const char *key, int *out, int max) {
+    int n = 0;
+    size_t kl = strlen(key);
+    const char *p;
+    char *end;
+    if (strncmp(line, key, kl) || line[kl] != ' ') return -1;
+    for (p = line + kl; n < max; p = end) {
+        long v = strtol(p, &end, 10);
+        if (end == p) break;
+        out[n++] = (int)v;
+    }
+    return n;
+}
+
+static int oracle_load(oracle *o) {
+    char line[2048];
+    FILE *f = fopen(ORACLE_DIR "/oracle.txt", "r");
+    memset(o, 0, sizeof *o);
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f)) {
+        int n, one[1];
+        if ((n = read_ints(line, "tokens", o->tokens, 64)) >= 0) o->n_tokens = n;
+        else if ((n = read_ints(line, "greedy", o->greedy, 64)) >= 0) o->n_greedy = n;
+        else if (read_ints(line, "greedy_prompt", one, 1) == 1) o->n_prompt = one[0];
+    }
+    fclose(f);
+    o->logits = read_floats(ORACLE_DIR "/oracle_logits.f32", &o->n_logits);
+    return o->logits && o->n_tokens > 0 && o->n_logits == (size_t)o->n_tokens * 1000 && o->n_prompt > 0 && o->n_greedy > o->n_prompt;
+}
+
+/* A random LlamaForCausalLM (GQA 4:2, 2 layers, vocab 1000, sharded safetensors): lbrx's logits
+   of all 16 positions, in one batch and one position at a time, within 1e-4 of transformers'
+   (float64) with an f32 KV cache; and its greedy continuation token for token. */
+static void test_oracle_transformers(void) {
+    oracle o;
+    llama_model m;
+    llama_state s;
+    llama_sampler smp;
+    llama_stats st;
+    lbrx_error err;
+    int kvi, i, j;
+    if (!oracle_load(&o)) { free(o.logits); LT_CHECK(0); return; }
+    LT_CHECKF(llama_load(&m, ORACLE_DIR, 0, &err) == LBRX_OK, "%s", err.message);
+    if (!m.layers) { free(o.logits); return; }
+    LT_CHECK(m.c.rope_neox && m.c.n_heads == 4 && m.c.n_kv_heads == 2 && m.c.vocab_size == 1000 && m.c.rope_base == 50000.0f);
+    for (kvi = 0; kvi < 2; kvi++) {
+        lbrx_dtype kv = kvi ? LBRX_F16 : LBRX_F32;
+        /* f16 rounds K and V to 11 bits: measured 5e-3 here (f32: 5e-6); 1e-4 is the bar for f32 */
+        double tol = kvi ? 1e-2 : 1e-4, worst_batch = 0, worst_step = 0;
+        int32_t ids[64];
+        for (i = 0; i < o.n_tokens; i++) ids[i] = o.tokens[i];
+        LT_CHECK(llama_state_init(&s, &m, o.n_tokens, o.n_tokens, kv, 1, 0, &err) == LBRX_OK);
+        LT_CHECKF(llama_forward(&m, &s, ids, o.n_tokens, 1, &err) == LBRX_OK, "%s", err.message);
+        for (i = 0; i < o.n_tokens * 1000; i++) {
+            double e = fabs((double)s.logits[i] - o.logits[i]);
+            if (!(e <= worst_batch)) worst_batch = e;
+        }
+        llama_state_free(&s, &m);
+        /* 6 positions as a batch, then one at a time */
+        LT_CHECK(llama_state_init(&s, &m, 6, o.n_tokens, kv, 1, 0, &err) == LBRX_OK);
+        LT_CHECK(llama_forward(&m, &s, ids, 6, 1, &err) == LBRX_OK);
+        for (i = 5; i < o.n_tokens; i++) {
+            const float *row = s.logits + (size_t)(s.logits_rows - 1) * 1000;
+            for (j = 0; j < 1000; j++) {
+                double e = fabs((double)row[j] - o.logits[(size_t)i * 1000 + j]);
+                if (!(e <= worst_step)) worst_step = e;
+            }
+            if (i + 1 < o.n_tokens) LT_CHECK(llama_forward(&m, &s, ids + i + 1, 1, 1, &err) == LBRX_OK);
+        }
+        llama_state_free(&s, &m);
+        LT_CHECKF(worst_batch < tol && worst_step < tol, "kv %s: batch %g, one at a time %g", lbrx_dtype_name(kv), worst_batch, worst_step);
+        if (getenv("LT_VERBOSE")) fprintf(stderr, "  oracle, kv %s: max |lbrx - transformers| = %g (batch), %g (steps)\n", lbrx_dtype_name(kv), worst_batch, worst_step);
+        /* greedy: the same continuation */
+        LT_CHECK(llama_state_init(&s, &m, o.n_prompt, o.n_greedy, kv, 0, 0, &err) == LBRX_OK);
+        LT_CHECK(llama_sampler_init(&smp, 1000, 0.0f, 0.9f, 1, &err) == LBRX_OK);
+        {
+            FILE *out = fopen(lt_tmp_path("llama_greedy.txt"), "w+b");
+            char *text, expect[1024];
+            size_t el = 0;
+            LT_CHECK(llama_generate(&m, &s, &smp, o.greedy, o.n_prompt, o.n_greedy - 1, out, 0, &st, &err) == LBRX_OK);
+            text = out ? slurp(out) : 0;
+            for (i = 0; i < o.n_greedy && el + 16 < sizeof expect; i++) el += (size_t)sprintf(expect + el, i ? " %d" : "%d", o.greedy[i]);
+            LT_CHECKF(text && !strcmp(text, expect), "kv %s: got \"%s\", transformers \"%s\"", lbrx_dtype_name(kv), text ? text : "", expect);
+            free(text);
+            if (out) fclose(out);
+            remove(lt_tmp_path("llama_greedy.txt"));
+        }
+        llama_sampler_free(&smp);
+        llama_state_free(&s, &m);
+    }
+    llama_model_free(&m);
+    free(o.logits);
+}
+
+/* ollama's llama-2-tiny-random (F16 weights, head_dim 4, vocab 32000) runs end to end. */
+static void test_ollama_tiny(void) {
+    LT_SHARED_OR_SKIP(path, "ollama/llama-2-tiny-random.gguf");
+    char p[4200], lg[4200], *text = 0;
+    float *l;
+    size_t n, i;
+    int finite = 1;
+    snprintf(p, sizeof p, "%s", path);
+    snprintf(lg, sizeof lg, "%s", lt_tmp_path("llama_tiny.f32"));
+    LT_CHECK(run_llama(&text, 0, p, "-t", "0", "-n", "12", "-i", "Hello world", "--logits", lg, "--threads", "1", (char *)0) == 0);
+    LT_CHECKF(text && !strncmp(text, "Hello world", 11) && strlen(text) > 12, "\"%s\"", text ? text : "");
+    l = read_floats(lg, &n);
+    LT_CHECKF(n == 12 * 32000, "%zu logits", n);
+    for (i = 0; i < n; i++) finite &= l[i] == l[i] && fabsf(l[i]) < 1e30f;
+    LT_CHECK(finite);
+    free(l);
+    free(text);
+    remove(lg);
+}
+
+/* ---- models that do not fit together (H19) ---- */
+
+/* A small llama GGUF built here; `mutate` says what to break. */
+enum { BREAK_NONE, BREAK_HEADS0, BREAK_EMBD_HEADS, BREAK_HEADS_KV, BREAK_KV0, BREAK_LAYERS, BREAK_VOCAB_TOKENS, BREAK_EMBD_ROWS,
+       BREAK_K_SHAPE, BREAK_MISSING, BREAK_ROPE_DIM, BREAK_EPS, BREAK_CTX0, BREAK_ARCH, BREAK_PIECE_LONG, BREAK_SCORES,
+       BREAK_TOKEN_TYPE, BREAK_BOS, BREAK_BYTE_PIECE, BREAK_COUNT };
+
+static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
+    enum { D = 16, H = 2, KV = 1, F = 32, L = 2, V = 300 };
+    lbrx_gguf_writer *w = 0;
+    lbrx_gguf_str toks[V + 1];
+    static char piece_mem[V + 1][8], longp[LLAMA_MAX_PIECE + 2];
+    float scores[V + 1];
+    int32_t types[V + 1];
+    float *mem = (float *)calloc(V * D * 2 + 16 * D * F, sizeof(float));
+    lbrx_tensor t;
+    int64_t shape[2];
+    int i, l, nv = mutate == BREAK_VOCAB_TOKENS ? V + 1 : V;
+    char name[64];
+    lbrx_result r;
+    lt_rng rng = { 12345 };
+    if (!mem) return LBRX_ERR_OUT_OF_MEMORY;
+    for (i = 0; i < V * D * 2 + 16 * D * F; i++) mem[i] = 0.05f * lt_uniform(&rng);
+    if ((r = lbrx_gguf_writer_create(&w, 0, err)) != LBRX_OK) { free(mem); return r; }
+    r = lbrx_gguf_writer_add_str(w, "general.architecture", mutate == BREAK_ARCH ? "gpt2" : "llama", err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.embedding_length", mutate == BREAK_EMBD_HEADS ? 15 : D, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.feed_forward_length", F, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.block_count", mutate == BREAK_LAYERS ? 1000000u : (uint32_t)L, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.attention.head_count", mutate == BREAK_HEADS0 ? 0u : mutate == BREAK_HEADS_KV ? 4u : (uint32_t)H, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.attention.head_count_kv", mutate == BREAK_KV0 ? 0u : mutate == BREAK_HEADS_KV ? 3u : (uint32_t)KV, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.context_length", mutate == BREAK_CTX0 ? 0u : 64u, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "llama.rope.dimension_count", mutate == BREAK_ROPE_DIM ? 4u : (uint32_t)(D / H), err);
+    if (!r) r = lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", mutate == BREAK_EPS ? 0.0f : 1e-5f, err);
+    if (!r) r = lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "llama", err);
+    for (i = 0; i <= V; i++) {
+        if (i < 3) snprintf(piece_mem[i], 8, "%s", i == 0 ? "<unk>" : i == 1 ? "<s>" : "</s>");
+        else if (i < 259) snprintf(piece_mem[i], 8, "<0x%02X>", i - 3);
+        else snprintf(piece_mem[i], 8, "\xe2\x96\x81%c%c", 'a' + (i - 259) % 26, 'a' + (i - 259) / 26);
+        toks[i].data = piece_mem[i];
+        toks[i].len = strlen(piece_mem[i]);
+        scores[i] = -(float)i;
+        types[i] = i == 0 ? 2 : i < 3 ? 3 : i < 259 ? 6 : 1;
+    }
+    if (mutate == BREAK_PIECE_LONG) {
+        memset(longp, 'x', sizeof longp - 1);
+        toks[V - 1].data = longp;
+        toks[V - 1].len = LLAMA_MAX_PIECE + 1;
+    }
+    if (mutate == BREAK_TOKEN_TYPE) types[V - 1] = 9;
+    if (mutate == BREAK_BYTE_PIECE) types[V - 1] = 6;
+    if (!r) r = lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, toks, (uint64_t)nv, err);
+    if (!r) r = lbrx_gguf_writer_add_array(w, "tokenizer.ggml.scores", LBRX_GGUF_FLOAT32, scores, (uint64_t)(mutate == BREAK_SCORES ? nv - 1 : nv), err);
+    if (!r) r = lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, (uint64_t)nv, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", mutate == BREAK_BOS ? (uint32_t)nv : 1u, err);
+    if (!r) r = lbrx_gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", 2u, err);
+    shape[0] = mutate == BREAK_EMBD_ROWS ? V - 1 : V; shape[1] = D;
+    if (!r) r = lbrx_tensor_from_ptr(&t, LBRX_F32, 2, shape, mem, err);
+    if (!r) r = lbrx_gguf_writer_add_tensor(w, "token_embd.weight", &t, err);
+    shape[0] = V;
+    if (!r) r = lbrx_tensor_from_ptr(&t, LBRX_F32, 2, shape, mem + V * D, err);
+    if (!r) r = lbrx_gguf_writer_add_tensor(w, "output.weight", &t, err);
+    shape[0] = D;
+    if (!r) r = lbrx_tensor_from_ptr(&t, LBRX_F32, 1, shape, mem, err);
+    if (!r) r = lbrx_gguf_writer_add_tensor(w, "output_norm.weight", &t, err);
+    for (l = 0; l < L && !r; l++) {
+        static const char *what[9] = { "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down" };
+        const int64_t rows[9] = { 0, D, D / H * KV, D / H * KV, D, 0, F, F, D }, cols[9] = { D, D, D, D, D, D, D, D, F };
+        for (i = 0; i < 9 && !r; i++) {
+            if (mutate == BREAK_MISSING && l == 1 && i == 7) continue;
+            snprintf(name, sizeof name, "blk.%d.%s.weight", l, what[i]);
+            shape[0] = rows[i] ? rows[i] : cols[i];
+            shape[1] = cols[i];
+            if (mutate == BREAK_K_SHAPE && l == 1 && i == 2) shape[0] = D;
+            r = lbrx_tensor_from_ptr(&t, LBRX_F32, rows[i] ? 2 : 1, shape, mem + 2 * V * D, err);
+            if (!r) r = lbrx_gguf_writer_add_tensor(w, name, &t, err);
+        }
+    }
+    if (!r) r = lbrx_gguf_writer_write_path(w, path, err);
+    lbrx_gguf_writer_destroy(w);
+    free(mem);
+    return r;
+}
+
+static void test_hostile_gguf_models(void) {
+    static const struct { int mutate; lbrx_result want; const char *says; } cases[] = {
+        { BREAK_HEADS0, LBRX_ERR_BAD_VALUE, "head_count" },
+        { BREAK_EMBD_HEADS, LBRX_ERR_BAD_VALUE, "multiple" },
+        { BREAK_HEADS_KV, LBRX_ERR_BAD_VALUE, "multiple" },
+        { BREAK_KV0, LBRX_ERR_BAD_VALUE, "head_count_kv" },
+        { BREAK_LAYERS, LBRX_ERR_BAD_VALUE, "block_count" },
+        { BREAK_VOCAB_TOKENS, LBRX_ERR_BAD_SHAPE, "token_embd" },
+        { BREAK_EMBD_ROWS, LBRX_ERR_BAD_SHAPE, "token_embd" },
+        { BREAK_K_SHAPE, LBRX_ERR_BAD_SHAPE, "blk.1.attn_k" },
+        { BREAK_MISSING, LBRX_ERR_NOT_FOUND, "blk.1.ffn_up" },
+        { BREAK_ROPE_DIM, LBRX_ERR_UNSUPPORTED, "RoPE" },
+        { BREAK_EPS, LBRX_ERR_BAD_VALUE, "epsilon" },
+        { BREAK_CTX0, LBRX_ERR_BAD_VALUE, "context_length" },
+        { BREAK_ARCH, LBRX_ERR_UNSUPPORTED, "architecture" },
+        { BREAK_PIECE_LONG, LBRX_ERR_LIMIT, "piece" },
+        { BREAK_SCORES, LBRX_ERR_SIZE_MISMATCH, "scores" },
+        { BREAK_TOKEN_TYPE, LBRX_ERR_BAD_VALUE, "type" },
+        { BREAK_BOS, LBRX_ERR_BAD_VALUE, "bos" },
+        { BREAK_BYTE_PIECE, LBRX_ERR_BAD_VALUE, "byte" },
+    };
+    char path[4200];
+    llama_model m;
+    lbrx_error err;
+    size_t i;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_model.gguf"));
+    LT_CHECKF(write_model(path, BREAK_NONE, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECKF(llama_load(&m, path, 0, &err) == LBRX_OK, "%s", err.message);
+    if (m.layers) {
+        char *text = 0, *log = 0;
+        llama_model_free(&m);
+        LT_CHECK(run_llama(&text, &log, path, "-n", "8", "-i", "ab", "-s", "7", "--threads", "1", (char *)0) == 0);
+        LT_CHECKF(text && !strncmp(text, "ab", 2), "\"%s\" %s", text ? text : "", log ? log : "");
+        free(text);
+        free(log);
+    }
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lbrx_result r;
+        LT_CHECKF(write_model(path, cases[i].mutate, &err) == LBRX_OK, "case %d: %s", cases[i].mutate, err.message);
+        memset(&err, 0, sizeof err);
+        r = llama_load(&m, path, 0, &err);
+        LT_CHECKF(r == cases[i].want && strstr(err.message, cases[i].says), "case %d: %s (%s), want %s", cases[i].mutate,
+                  lbrx_result_str(r), err.message, lbrx_result_str(cases[i].want));
+        if (r == LBRX_OK) llama_model_free(&m);
+    }
+    {   /* the command line says "error:" and exits 1 */
+        char *log = 0;
+        LT_CHECK(write_model(path, BREAK_HEADS0, &err) == LBRX_OK);
+        LT_CHECK(run_llama(0, &log, path, "-n", "4", (char *)0) == 1);
+        LT_CHECKF(log && !strncmp(log, "error: ", 7) && strchr(log, '\n') == log + strlen(log) - 1, "%s", log ? log : "");
+        free(log);
+    }
+    remove(path);
+}
+
+/* llama2.c checkpoints whose header lies about the file. */
+static void test_hostile_bin_models(void) {
+    int32_t h[7] = { 16, 32, 2, 2, 1, 50, 8 };
+    char path[4200];
+    llama_model m;
+    lbrx_error err;
+    size_t floats = 50 * 16 + 2 * (16 + 16 * 16 + 2 * 8 * 16 + 16 * 16 + 16 + 3 * 32 * 16) + 16 + 8 * 8, i;
+    unsigned char *file = (unsigned char *)calloc(28 + floats * 4 + 64, 1);
+    struct { int field; int32_t value; size_t trim; lbrx_result want; } cases[] = {
+        { -1, 0, 0, LBRX_OK }, { 3, 0, 0, LBRX_ERR_BAD_VALUE }, { 0, 15, 0, LBRX_ERR_BAD_VALUE }, { 4, 3, 0, LBRX_ERR_BAD_VALUE },
+        { 2, 100000, 0, LBRX_ERR_BAD_VALUE }, { -1, 0, 4, LBRX_ERR_SIZE_MISMATCH }, { 5, -50, 0, LBRX_ERR_SIZE_MISMATCH },
+        { 6, -1, 0, LBRX_ERR_BAD_VALUE }, { -1, 0, 28 + floats * 4 - 20, LBRX_ERR_TRUNCATED },
+    };
+    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_model.bin"));
+    if (!file) { LT_CHECK(0); return; }
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int32_t hh[7];
+        lbrx_result r;
+        memcpy(hh, h, sizeof hh);
+        if (cases[i].field >= 0) hh[cases[i].field] = cases[i].value;
+        memcpy(file, hh, 28);
+        write_file(path, file, 28 + floats * 4 - cases[i].trim);
+        memset(&err, 0, sizeof err);
+        r = llama_load(&m, path, 0, &err);
+        LT_CHECKF(r == cases[i].want, "case %zu: %s (%s)", i, lbrx_result_str(r), err.message);
+        if (r == LBRX_OK) llama_model_free(&m);
+    }
+    free(file);
+    remove(path);
+}
+
+/* HF config.json with values that do not fit. */
+static void test_hostile_hf_config(void) {
+    static const char *configs[] = {
+        "{\"model_type\":\"llama\",\"hidden_size\":64,\"intermediate_size\":160,\"num_hidden_layers\":2,\"num_attention_heads\":0,"
+        "\"vocab_size\":1000,\"max_position_embeddings\":128}",
+        "{\"model_type\":\"llama\",\"hidden_size\":64,\"intermediate_size\":160,\"num_hidden_layers\":2,\"num_attention_heads\":6,"
+        "\"vocab_size\":1000,\"max_position_embeddings\":128}",
+        "{\"model_type\":\"llama\",\"hidden_size\":64,\"intermediate_size\":160,\"num_hidden_layers\":2,\"num_attention_heads\":4,"
+        "\"num_key_value_heads\":3,\"vocab_size\":1000,\"max_position_embeddings\":128}",
+        "{\"model_type\":\"llama\",\"hidden_size\":64,\"intermediate_size\":160,\"num_hidden_layers\":2,\"num_attention_heads\":4,"
+        "\"vocab_size\":1000,\"max_position_embeddings\":128,\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0}}",
+        "{\"model_type\":\"mistral\"}",
+        "{\"model_type\":\"llama\",\"hidden_size\":\"64\"}",
+        "[1, 2",
+    };
+    static const lbrx_result want[] = { LBRX_ERR_BAD_VALUE, LBRX_ERR_BAD_VALUE, LBRX_ERR_BAD_VALUE, LBRX_ERR_UNSUPPORTED,
+                                        LBRX_ERR_UNSUPPORTED, LBRX_ERR_BAD_VALUE, LBRX_ERR_BAD_HEADER };
+    char dir[4200], path[4300];
+    llama_model m;
+    lbrx_error err;
+    size_t i;
+    snprintf(dir, sizeof dir, "%s", lt_tmp_path("llama_hf.safetensors"));
+    /* the config beside a .safetensors path that is never opened: config.json is read first */
+    for (i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        lbrx_result r;
+        snprintf(path, sizeof path, "%s", lt_tmp_path("config.json"));
+        write_file(path, configs[i], strlen(configs[i]));
+        memset(&err, 0, sizeof err);
+        r = llama_load(&m, dir, 0, &err);
+        LT_CHECKF(r == want[i], "config %zu: %s (%s)", i, lbrx_result_str(r), err.message);
+        if (r == LBRX_OK) llama_model_free(&m);
+        remove(path);
+    }
+}
+
+/* The command line refuses what it does not understand. */
+static void test_cli_usage(void) {
+    char *log = 0;
+    LT_CHECK(run_llama(0, &log, (char *)0) == 1);
+    LT_CHECK(log && strstr(log, "usage") != 0);
+    free(log);
+    LT_CHECK(run_llama(0, 0, "model", "--kv", "q8", (char *)0) == 1);
+    LT_CHECK(run_llama(0, 0, "model", "-n", (char *)0) == 1);
+    LT_CHECK(run_llama(0, &log, "/nonexistent/model.gguf", (char *)0) == 1);
+    LT_CHECK(log && !strncmp(log, "error: ", 7));
+    free(log);
+}
+
+int main(void) {
+    LT_RUN(test_tokenizer_spm_vectors);
+    LT_RUN(test_tokenizer_tok512);
+    LT_RUN(test_tokenizer_long);
+    LT_RUN(test_tokenizer_hostile_bin);
+    LT_RUN(test_stories_greedy_64);
+    LT_RUN(test_stories_published);
+    LT_RUN(test_stories_logits);
+    LT_RUN(test_stories_quantized);
+    LT_RUN(test_stories_batch_vs_steps);
+    LT_RUN(test_oracle_transformers);
+    LT_RUN(test_ollama_tiny);
+    LT_RUN(test_hostile_gguf_models);
+    LT_RUN(test_hostile_bin_models);
+    LT_RUN(test_hostile_hf_config);
+    LT_RUN(test_cli_usage);
+    return lt_finish();
+}

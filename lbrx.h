@@ -80,8 +80,13 @@
 #define LBRX_MAX_DIMS 8
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__UNUSED __attribute__((unused))
+#else
+#define LBRX__UNUSED
+#endif
 #ifdef LBRX_STATIC
-#define LBRXDEF static
+#define LBRXDEF static LBRX__UNUSED
 #else
 #define LBRXDEF extern
 #endif
@@ -695,6 +700,15 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 /* ==== end device interface (API) ============================================================ */
 
 /* Private helpers shared with lbrx_gguf.h and lbrx_safetensors.h; not part of the API. */
+/* Storage class of private functions: static (and marked unused under LBRX_STATIC, where the
+   public ones are static too and a program may call only some of them). */
+#ifdef LBRX_STATIC
+#define LBRX__PRIVATE static LBRX__UNUSED
+#else
+#define LBRX__PRIVATE static
+#endif
+/* The `offset` of an lbrx_error that concerns no file position. */
+#define LBRX__NO_OFFSET UINT64_MAX
 /* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message; return r. */
 #if defined(__MINGW32__)
 __attribute__((format(gnu_printf, 4, 5)))
@@ -742,15 +756,6 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
 #error "lbrx: define both LBRX_MALLOC and LBRX_FREE, or neither"
 #endif
 
-#ifdef LBRX_STATIC
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__PRIVATE static __attribute__((unused))
-#else
-#define LBRX__PRIVATE static
-#endif
-#else
-#define LBRX__PRIVATE static
-#endif
 
 /* ---- instruction sets, chosen at compile time ---- */
 #if !defined(LBRX_NO_SIMD)
@@ -856,7 +861,6 @@ LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset
     }
     return r;
 }
-#define LBRX__NO_OFFSET UINT64_MAX
 
 /* ============================================================================================
    Data types

@@ -237,21 +237,6 @@ LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *
 #include <stdio.h>
 #include <stdlib.h>
 
-/* the same definitions as in lbrx.h's implementation, for a translation unit without it */
-#ifndef LBRX__PRIVATE
-#ifdef LBRX_STATIC
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__PRIVATE static __attribute__((unused))
-#else
-#define LBRX__PRIVATE static
-#endif
-#else
-#define LBRX__PRIVATE static
-#endif
-#endif
-#ifndef LBRX__NO_OFFSET
-#define LBRX__NO_OFFSET UINT64_MAX
-#endif
 
 /* ============================================================================================
    JSON reader

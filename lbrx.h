@@ -720,6 +720,11 @@ LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset
    contiguous byte strides and the byte size. */
 LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t *shape, int64_t *stride,
                                        size_t *nbytes, lbrx_error *err);
+/* Length of the well-formed UTF-8 sequence at s (of at most n >= 1 bytes), 0 if it is not one
+   (overlong forms, surrogates and code points above U+10FFFF are not well-formed). */
+LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n);
+/* 1 if the n bytes at s are well-formed UTF-8 (NUL bytes included). */
+LBRXDEF int lbrx__utf8_valid(const char *s, size_t n);
 
 #ifdef __cplusplus
 }
@@ -860,6 +865,30 @@ LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset
                      (unsigned long long)offset);
     }
     return r;
+}
+
+LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    size_t k, i;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) k = 2;
+    else if (c >= 0xE0 && c <= 0xEF) { k = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { k = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+    else return 0;
+    if (n < k || s[1] < lo || s[1] > hi) return 0;
+    for (i = 2; i < k; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return k;
+}
+
+LBRXDEF int lbrx__utf8_valid(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, k;
+    while (i < n) {
+        if (!(k = lbrx__utf8_seq(u + i, n - i))) return 0;
+        i += k;
+    }
+    return 1;
 }
 
 /* ============================================================================================

@@ -2718,15 +2718,15 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                 }
                 for (j = 0; j < nc; j++) {
                     int64_t bj = b + j;
-                    const unsigned char *off = (const unsigned char *)0 + bj * bb + qoff;
+                    size_t off = (size_t)(bj * bb + qoff);
                     __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + bj * 32));
                     if (q80) {
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + (off - (const unsigned char *)0), xv)), _mm256_set1_ps(sc[r][j]), f##r);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + off, xv)), _mm256_set1_ps(sc[r][j]), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     } else {
                         __m256i corr = q40 ? _mm256_setr_epi32(-8 * xs[bj], 0, 0, 0, 0, 0, 0, 0) : _mm256_setzero_si256();
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + (off - (const unsigned char *)0), xv, corr)), _mm256_set1_ps(sc[r][j]), f##r);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + off, xv, corr)), _mm256_set1_ps(sc[r][j]), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     }

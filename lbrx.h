@@ -80,8 +80,13 @@
 #define LBRX_MAX_DIMS 8
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__UNUSED __attribute__((unused))
+#else
+#define LBRX__UNUSED
+#endif
 #ifdef LBRX_STATIC
-#define LBRXDEF static
+#define LBRXDEF static LBRX__UNUSED
 #else
 #define LBRXDEF extern
 #endif
@@ -695,6 +700,15 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 /* ==== end device interface (API) ============================================================ */
 
 /* Private helpers shared with lbrx_gguf.h and lbrx_safetensors.h; not part of the API. */
+/* Storage class of private functions: static (and marked unused under LBRX_STATIC, where the
+   public ones are static too and a program may call only some of them). */
+#ifdef LBRX_STATIC
+#define LBRX__PRIVATE static LBRX__UNUSED
+#else
+#define LBRX__PRIVATE static
+#endif
+/* The `offset` of an lbrx_error that concerns no file position. */
+#define LBRX__NO_OFFSET UINT64_MAX
 /* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message; return r. */
 #if defined(__MINGW32__)
 __attribute__((format(gnu_printf, 4, 5)))
@@ -706,6 +720,11 @@ LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset
    contiguous byte strides and the byte size. */
 LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t *shape, int64_t *stride,
                                        size_t *nbytes, lbrx_error *err);
+/* Length of the well-formed UTF-8 sequence at s (of at most n >= 1 bytes), 0 if it is not one
+   (overlong forms, surrogates and code points above U+10FFFF are not well-formed). */
+LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n);
+/* 1 if the n bytes at s are well-formed UTF-8 (NUL bytes included). */
+LBRXDEF int lbrx__utf8_valid(const char *s, size_t n);
 
 #ifdef __cplusplus
 }
@@ -742,15 +761,6 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
 #error "lbrx: define both LBRX_MALLOC and LBRX_FREE, or neither"
 #endif
 
-#ifdef LBRX_STATIC
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__PRIVATE static __attribute__((unused))
-#else
-#define LBRX__PRIVATE static
-#endif
-#else
-#define LBRX__PRIVATE static
-#endif
 
 /* ---- instruction sets, chosen at compile time ---- */
 #if !defined(LBRX_NO_SIMD)
@@ -856,7 +866,30 @@ LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset
     }
     return r;
 }
-#define LBRX__NO_OFFSET UINT64_MAX
+
+LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0], lo = 0x80, hi = 0xBF;
+    size_t k, i;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) k = 2;
+    else if (c >= 0xE0 && c <= 0xEF) { k = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { k = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+    else return 0;
+    if (n < k || s[1] < lo || s[1] > hi) return 0;
+    for (i = 2; i < k; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
+    return k;
+}
+
+LBRXDEF int lbrx__utf8_valid(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, k;
+    while (i < n) {
+        if (!(k = lbrx__utf8_seq(u + i, n - i))) return 0;
+        i += k;
+    }
+    return 1;
+}
 
 /* ============================================================================================
    Data types
@@ -1096,7 +1129,7 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", path);
         }
         fsize = (uint64_t)li.QuadPart;
-        if (fsize > (uint64_t)SIZE_MAX) {
+        if (fsize > (uint64_t)(SIZE_MAX >> 1)) {  /* as on POSIX: half the address space */
             CloseHandle(f); lbrx_free(allocator, s);
             return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
         }
@@ -1317,7 +1350,9 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
             if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
             stride[i] = (int64_t)total;
         }
-        if ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total))
+        /* once a zero dimension made the size 0 it stays 0, on 32-bit systems too (the element
+           count below still checks that the dimensions' product fits) */
+        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total)))
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
     }
     /* a zero dimension makes the tensor empty, but the product of the others must still fit */
@@ -2615,11 +2650,16 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv) {
 
 /* The same for 4-bit weights (nibbles 0..15, low nibbles first), plus the lanes of `corr`. */
 LBRX__PRIVATE __m256i lbrx__mm_bdot_q4(const unsigned char *qs, __m256i xv, __m256i corr) {
+#if defined(LBRX__MM_VNNI256)
+    /* the 16 bytes in both halves; the upper half keeps the high nibbles in place (16 times
+       their value, < 256 as vpdpbusd's unsigned operand), and its four sums are multiples of 16
+       that an exact arithmetic shift divides back */
+    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs));
+    __m256i w = _mm256_and_si256(v, _mm256_setr_epi64x(0x0F0F0F0F0F0F0F0FLL, 0x0F0F0F0F0F0F0F0FLL, (long long)0xF0F0F0F0F0F0F0F0ULL, (long long)0xF0F0F0F0F0F0F0F0ULL));
+    return _mm256_srav_epi32(_mm256_dpbusd_epi32(corr, w, xv), _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+#else
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)qs);
     __m256i w = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), _mm256_set1_epi8(0x0F));
-#if defined(LBRX__MM_VNNI256)
-    return _mm256_dpbusd_epi32(corr, w, xv);
-#else
     return _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), _mm256_set1_epi16(1)), corr);
 #endif
 }
@@ -2655,6 +2695,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             float t0 = 0, t1 = 0, t2 = 0, t3 = 0, res[4];
             for (b = 0; b < m->nb; b += 8) {
                 float sc[4][8];
+                __m256 s0, s1, s2, s3;
                 int nc = (int)(m->nb - b < 8 ? m->nb - b : 8), j;
                 if (i == 0) {
                     int p;
@@ -2668,7 +2709,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 #define LBRX__MM_SC(r) { \
                         __m256i g = _mm256_i32gather_epi32((const int *)(const void *)(w##r + b * bb), gidx, 1); \
                         __m256i lo = _mm256_and_si256(g, lo16); \
-                        _mm256_storeu_ps(sc[r], _mm256_mul_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1))), xdv)); \
+                        s##r = _mm256_mul_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1))), xdv); \
                         if (q41) { \
                             __m256i hi = _mm256_srli_epi32(g, 16); \
                             a##r = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1))), xdsv, a##r); \
@@ -2682,18 +2723,19 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                         LBRX__MM_R4(LBRX__MM_SC)
 #undef LBRX__MM_SC
                     }
+                    s0 = _mm256_loadu_ps(sc[0]); s1 = _mm256_loadu_ps(sc[1]); s2 = _mm256_loadu_ps(sc[2]); s3 = _mm256_loadu_ps(sc[3]);
                 }
                 for (j = 0; j < nc; j++) {
                     int64_t bj = b + j;
-                    const unsigned char *off = (const unsigned char *)0 + bj * bb + qoff;
-                    __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + bj * 32));
+                    size_t off = (size_t)(bj * bb + qoff);
+                    __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + bj * 32)), jv = _mm256_set1_epi32(j);
                     if (q80) {
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + (off - (const unsigned char *)0), xv)), _mm256_set1_ps(sc[r][j]), f##r);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + off, xv)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     } else {
                         __m256i corr = q40 ? _mm256_setr_epi32(-8 * xs[bj], 0, 0, 0, 0, 0, 0, 0) : _mm256_setzero_si256();
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + (off - (const unsigned char *)0), xv, corr)), _mm256_set1_ps(sc[r][j]), f##r);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + off, xv, corr)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     }
@@ -2896,8 +2938,12 @@ typedef __m512 lbrx__vf;
 #define LBRX__VF_BC(p) _mm512_set1_ps(*(p))
 #define LBRX__VF_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define LBRX__VF_ZERO() _mm512_setzero_ps()
-#define LBRX__MF_MR 12
-#define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define LBRX__MF_MR 6
+#define LBRX__MF_NV 4
+#define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define LBRX__MF_VECS(X) X(0) X(1) X(2) X(3)
+#define LBRX__MF_RV(X) X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(1, 0) X(1, 1) X(1, 2) X(1, 3) X(2, 0) X(2, 1) X(2, 2) X(2, 3) \
+    X(3, 0) X(3, 1) X(3, 2) X(3, 3) X(4, 0) X(4, 1) X(4, 2) X(4, 3) X(5, 0) X(5, 1) X(5, 2) X(5, 3)
 #elif defined(LBRX__AVX2)
 #define LBRX__MM_TILED 1
 typedef __m256 lbrx__vf;
@@ -2908,7 +2954,10 @@ typedef __m256 lbrx__vf;
 #define LBRX__VF_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define LBRX__VF_ZERO() _mm256_setzero_ps()
 #define LBRX__MF_MR 6
+#define LBRX__MF_NV 2
 #define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#define LBRX__MF_VECS(X) X(0) X(1)
+#define LBRX__MF_RV(X) X(0, 0) X(0, 1) X(1, 0) X(1, 1) X(2, 0) X(2, 1) X(3, 0) X(3, 1) X(4, 0) X(4, 1) X(5, 0) X(5, 1)
 #elif defined(LBRX__NEON)
 #define LBRX__MM_TILED 1
 typedef float32x4_t lbrx__vf;
@@ -2919,7 +2968,11 @@ typedef float32x4_t lbrx__vf;
 #define LBRX__VF_FMA(a, b, c) vfmaq_f32(c, a, b)
 #define LBRX__VF_ZERO() vdupq_n_f32(0.0f)
 #define LBRX__MF_MR 12
+#define LBRX__MF_NV 2
 #define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define LBRX__MF_VECS(X) X(0) X(1)
+#define LBRX__MF_RV(X) X(0, 0) X(0, 1) X(1, 0) X(1, 1) X(2, 0) X(2, 1) X(3, 0) X(3, 1) X(4, 0) X(4, 1) X(5, 0) X(5, 1) \
+    X(6, 0) X(6, 1) X(7, 0) X(7, 1) X(8, 0) X(8, 1) X(9, 0) X(9, 1) X(10, 0) X(10, 1) X(11, 0) X(11, 1)
 #endif
 
 #if defined(LBRX__MM_X86) && defined(LBRX__MM_TILED)
@@ -2992,32 +3045,41 @@ typedef float32x4_t lbrx__vq;
 #define LBRX__MQ_KCB 16        /* quantized kernels: blocks of 32 per packed weight block */
 
 #if defined(LBRX__MM_TILED)
-#define LBRX__MF_NR (2 * LBRX__VF_N)
+#define LBRX__MF_NR (LBRX__MF_NV * LBRX__VF_N)
 
 /* One float tile: rows c[0..MR) (columns col..col+NR) = (first ? 0 : c) + x panel . w panel over kc. */
 LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, float *const *c, int64_t col, int first) {
     int64_t kk;
-#define LBRX__MF_DECL(r) lbrx__vf a##r##_0, a##r##_1;
-    LBRX__MF_ROWS(LBRX__MF_DECL)
+#define LBRX__MF_DECL(r, v) lbrx__vf a##r##_##v;
+    LBRX__MF_RV(LBRX__MF_DECL)
 #undef LBRX__MF_DECL
     if (first) {
-#define LBRX__MF_INIT(r) a##r##_0 = LBRX__VF_ZERO(); a##r##_1 = LBRX__VF_ZERO();
-        LBRX__MF_ROWS(LBRX__MF_INIT)
+#define LBRX__MF_INIT(r, v) a##r##_##v = LBRX__VF_ZERO();
+        LBRX__MF_RV(LBRX__MF_INIT)
 #undef LBRX__MF_INIT
     } else {
-#define LBRX__MF_INIT(r) a##r##_0 = LBRX__VF_LD(c[r] + col); a##r##_1 = LBRX__VF_LD(c[r] + col + LBRX__VF_N);
-        LBRX__MF_ROWS(LBRX__MF_INIT)
+#define LBRX__MF_INIT(r, v) a##r##_##v = LBRX__VF_LD(c[r] + col + v * LBRX__VF_N);
+        LBRX__MF_RV(LBRX__MF_INIT)
 #undef LBRX__MF_INIT
     }
     for (kk = 0; kk < kc; kk++) {
-        const lbrx__vf w0 = LBRX__VF_LD(wp + kk * LBRX__MF_NR), w1 = LBRX__VF_LD(wp + kk * LBRX__MF_NR + LBRX__VF_N);
-        const float *xk = xp + kk * LBRX__MF_MR;
-#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); a##r##_0 = LBRX__VF_FMA(b_, w0, a##r##_0); a##r##_1 = LBRX__VF_FMA(b_, w1, a##r##_1); }
+        const float *xk = xp + kk * LBRX__MF_MR, *wk = wp + kk * LBRX__MF_NR;
+#define LBRX__MF_LDW(v) const lbrx__vf w##v = LBRX__VF_LD(wk + v * LBRX__VF_N);
+        LBRX__MF_VECS(LBRX__MF_LDW)
+#undef LBRX__MF_LDW
+        /* one broadcast live at a time (AVX2 has 16 registers for 12 sums, 2 weights and it) */
+#define LBRX__MF_FMA1(r, v) a##r##_##v = LBRX__VF_FMA(b_, w##v, a##r##_##v);
+#if LBRX__MF_NV == 4
+#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
+#else
+#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
+#endif
         LBRX__MF_ROWS(LBRX__MF_STEP)
 #undef LBRX__MF_STEP
+#undef LBRX__MF_FMA1
     }
-#define LBRX__MF_STORE(r) LBRX__VF_ST(c[r] + col, a##r##_0); LBRX__VF_ST(c[r] + col + LBRX__VF_N, a##r##_1);
-    LBRX__MF_ROWS(LBRX__MF_STORE)
+#define LBRX__MF_STORE(r, v) LBRX__VF_ST(c[r] + col + v * LBRX__VF_N, a##r##_##v);
+    LBRX__MF_RV(LBRX__MF_STORE)
 #undef LBRX__MF_STORE
 }
 
@@ -3037,10 +3099,45 @@ LBRX__PRIVATE void lbrx__mm_pack_x_f(const lbrx__mm *m, int64_t p, float *xp) {
     }
 }
 
+#if defined(LBRX__MM_X86)
+/* Rows r0..r0+8 of a full sub-panel, elements [k0, k0 + kc8) (kc8 a multiple of 8): 8x8 blocks
+   converted to f32 and transposed in registers. */
+LBRX__PRIVATE void lbrx__mm_pack_w_f8(const lbrx__mm *m, int64_t o, int r0, int64_t k0, int64_t kc8, float *wp) {
+    const lbrx_dtype dt = m->dt;
+    const int es = dt == LBRX_F32 ? 4 : 2;
+    const unsigned char *src = m->w + (o + r0) * m->ws + k0 * es;
+    const int64_t ws = m->ws;
+    int64_t kk;
+    for (kk = 0; kk < kc8; kk += 8) {
+        const unsigned char *p = src + kk * es;
+        __m256 a0 = LBRX__MM_LDW(dt, p), a1 = LBRX__MM_LDW(dt, p + ws), a2 = LBRX__MM_LDW(dt, p + 2 * ws), a3 = LBRX__MM_LDW(dt, p + 3 * ws);
+        __m256 a4 = LBRX__MM_LDW(dt, p + 4 * ws), a5 = LBRX__MM_LDW(dt, p + 5 * ws), a6 = LBRX__MM_LDW(dt, p + 6 * ws), a7 = LBRX__MM_LDW(dt, p + 7 * ws);
+        __m256 t0 = _mm256_unpacklo_ps(a0, a1), t1 = _mm256_unpackhi_ps(a0, a1), t2 = _mm256_unpacklo_ps(a2, a3), t3 = _mm256_unpackhi_ps(a2, a3);
+        __m256 t4 = _mm256_unpacklo_ps(a4, a5), t5 = _mm256_unpackhi_ps(a4, a5), t6 = _mm256_unpacklo_ps(a6, a7), t7 = _mm256_unpackhi_ps(a6, a7);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE), u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE), u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        float *d = wp + kk * LBRX__MF_NR + r0;
+        _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+        _mm256_storeu_ps(d + LBRX__MF_NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+        _mm256_storeu_ps(d + 2 * LBRX__MF_NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+        _mm256_storeu_ps(d + 3 * LBRX__MF_NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+        _mm256_storeu_ps(d + 4 * LBRX__MF_NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+        _mm256_storeu_ps(d + 5 * LBRX__MF_NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+        _mm256_storeu_ps(d + 6 * LBRX__MF_NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+        _mm256_storeu_ps(d + 7 * LBRX__MF_NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+    }
+}
+#endif
+
 /* Pack weight rows [o, o + nr) (nr <= NR), elements [k0, k0 + kc), as f32 [kc][NR], zero past nr. */
 LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64_t k0, int64_t kc, float *wp) {
-    int r;
-    int64_t kk;
+    int r, r8 = 0;
+    int64_t kk, kc8 = 0;
+#if defined(LBRX__MM_X86)
+    /* full groups of 8 rows over the multiple-of-8 part in registers, the rest below */
+    kc8 = kc & ~(int64_t)7;
+    for (r8 = 0; r8 + 8 <= nr; r8 += 8) lbrx__mm_pack_w_f8(m, o, r8, k0, kc8, wp);
+#endif
     for (r = 0; r < LBRX__MF_NR; r++) {
         const unsigned char *src = m->w + (o + r) * m->ws;
 #if defined(LBRX__MM_X86)
@@ -3055,11 +3152,11 @@ LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64
         if (r >= nr) {
             for (kk = 0; kk < kc; kk++) wp[kk * LBRX__MF_NR + r] = 0.0f;
         } else if (m->dt == LBRX_F32) {
-            for (kk = 0; kk < kc; kk++) memcpy(wp + kk * LBRX__MF_NR + r, src + 4 * (k0 + kk), 4);
+            for (kk = r < r8 ? kc8 : 0; kk < kc; kk++) memcpy(wp + kk * LBRX__MF_NR + r, src + 4 * (k0 + kk), 4);
         } else {
             float tmp[64];
             int64_t done, c, t;
-            for (done = 0; done < kc; done += c) {
+            for (done = r < r8 ? kc8 : 0; done < kc; done += c) {
                 c = kc - done < 64 ? kc - done : 64;
                 if (m->dt == LBRX_F16) lbrx_f16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);
                 else lbrx_bf16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);

@@ -26,7 +26,28 @@
        NUL-terminated). Tensor shapes are outermost-first (GGUF stores them innermost-first; the
        reader and writer reverse them and nothing else in lbrx sees GGUF order). Values are read
        as little-endian; lbrx assumes a little-endian host. A big-endian file is refused with
-       LBRX_ERR_BIG_ENDIAN.
+       LBRX_ERR_BIG_ENDIAN. Tensor data must be aligned to general.alignment, inside the file and
+       non-overlapping; gaps between tensors and bytes after the last one are accepted (GGML's
+       reader demands the exact contiguous layout, which lbrx's writer produces). Files without
+       tensors may end right after the metadata. The first failed check is reported with its
+       own result code and a message naming the key or tensor and the file offset:
+           LBRX_ERR_BAD_MAGIC      not a GGUF file
+           LBRX_ERR_BAD_VERSION    version 0 or above 3
+           LBRX_ERR_BIG_ENDIAN     a byte-swapped version (or magic "FUGG")
+           LBRX_ERR_TRUNCATED      a field, string, array or count runs past the end (H1-H3, H17)
+           LBRX_ERR_BAD_VALUE      unknown value or element type, empty or non-ASCII key, bool not
+                                   0/1, empty tensor name or one with NUL / invalid UTF-8 (H4, H6, H18)
+           LBRX_ERR_UNSUPPORTED    nested arrays (H8)
+           LBRX_ERR_DUPLICATE      a key or tensor name twice (H5)
+           LBRX_ERR_TYPE_MISMATCH  general.alignment not u32; typed getters of another type (H7)
+           LBRX_ERR_BAD_ALIGNMENT  bad general.alignment, unaligned tensor offset (H13, H15)
+           LBRX_ERR_BAD_SHAPE      n_dims > 4, a dimension above INT64_MAX, a row that is not a
+                                   multiple of the block size (H9, H12)
+           LBRX_ERR_BAD_DTYPE      type id unknown, removed or not GGML's (H12)
+           LBRX_ERR_OVERFLOW       element count, byte size or stride overflows (H10, H11, H14)
+           LBRX_ERR_BAD_OFFSET     tensor data past the end or overlapping another (H13, H14)
+           LBRX_ERR_LIMIT          name over 63 bytes, key over 65535, array over
+                                   LBRX_GGUF_MAX_ARRAY (H18)
 
    LIMITS (documented, checked; a file past them gets LBRX_ERR_LIMIT, an alignment past them
    LBRX_ERR_BAD_ALIGNMENT)
@@ -295,30 +316,6 @@ LBRX__GGUF_PRIVATE int lbrx__gguf_key_chars_ok(const char *s, uint64_t n) {
     return 1;
 }
 
-/* Well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF) without NUL. */
-LBRX__GGUF_PRIVATE int lbrx__gguf_utf8_ok(const char *str, uint64_t n) {
-    const unsigned char *s = (const unsigned char *)str;
-    uint64_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        uint64_t k, len;
-        unsigned lo = 0x80, hi = 0xbf;
-        if (c == 0) return 0;
-        if (c < 0x80) { i++; continue; }
-        if (c >= 0xc2 && c <= 0xdf) len = 2;
-        else if (c >= 0xe0 && c <= 0xef) { len = 3; if (c == 0xe0) lo = 0xa0; if (c == 0xed) hi = 0x9f; }
-        else if (c >= 0xf0 && c <= 0xf4) { len = 4; if (c == 0xf0) lo = 0x90; if (c == 0xf4) hi = 0x8f; }
-        else return 0;
-        if (n - i < len) return 0;
-        for (k = 1; k < len; k++) {
-            unsigned d = s[i + k];
-            if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xbf)) return 0;
-        }
-        i += len;
-    }
-    return 1;
-}
-
 /* Why a key is invalid (NULL if valid), with the result code in *code. */
 LBRX__GGUF_PRIVATE const char *lbrx__gguf_check_key(const char *key, uint64_t len, lbrx_result *code) {
     *code = LBRX_ERR_BAD_VALUE;
@@ -333,7 +330,7 @@ LBRX__GGUF_PRIVATE const char *lbrx__gguf_check_name(const char *name, uint64_t 
     *code = LBRX_ERR_BAD_VALUE;
     if (len == 0) return "empty tensor name";
     if (len > LBRX_GGUF_MAX_NAME) { *code = LBRX_ERR_LIMIT; return "tensor name longer than LBRX_GGUF_MAX_NAME (63) bytes"; }
-    if (!lbrx__gguf_utf8_ok(name, len)) return "tensor name is not UTF-8 without NUL";
+    if (memchr(name, 0, (size_t)len) || !lbrx__utf8_valid(name, (size_t)len)) return "tensor name is not UTF-8 without NUL";
     return 0;
 }
 
@@ -583,6 +580,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_tensor_record(lbrx__gguf_cursor *c, si
     lbrx_gguf_str name;
     uint32_t nd, type;
     uint64_t ne[LBRX_GGUF_MAX_DIMS];
+    int64_t stride[LBRX_MAX_DIMS];
     lbrx_result r, code;
     lbrx_error e;
     const char *why;
@@ -616,8 +614,9 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_tensor_record(lbrx__gguf_cursor *c, si
     t->dtype = (lbrx_dtype)type;
     t->ndim = (int)nd;
     for (d = 0; d < (int)nd; d++) t->shape[d] = (int64_t)ne[nd - 1 - d];
-    /* element count and byte size, checked per dimension without dividing by file values (H10, H11) */
-    r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &nbytes, &e);
+    /* element count, strides and byte size, checked per dimension without dividing by file values
+       (H10, H11); the same checks as lbrx_tensor_init, so that every accepted tensor can be made */
+    r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, stride, &nbytes, &e);
     if (r != LBRX_OK) return lbrx__errorf(c->err, r, t->info_offset, "%s: %s", c->what, e.message);
     t->nbytes = nbytes;
     return LBRX_OK;
@@ -669,7 +668,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_own_names(lbrx_gguf *g, lbrx__gguf_cur
         if (kv->type == LBRX_GGUF_ARRAY && kv->elem_type == LBRX_GGUF_STRING) {
             uint64_t j;
             c->pos = (uint64_t)((const unsigned char *)kv->data - c->p);
-            kv->strs = g->strs + k;
+            kv->strs = g->strs ? g->strs + k : 0;  /* no strings at all: g->strs is NULL */
             for (j = 0; j < kv->count; j++) lbrx__gguf_string(c, &g->strs[k++], "array string");  /* validated */
             kv->data = 0;
         }
@@ -1202,6 +1201,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_writer_tensor(lbrx_gguf_writer *w, con
     const char *why;
     uint64_t len;
     size_t nbytes;
+    int64_t stride[LBRX_MAX_DIMS];
     int d;
     if (!w || !name || (ndim > 0 && !shape))
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_add_tensor: NULL argument");
@@ -1211,7 +1211,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_writer_tensor(lbrx_gguf_writer *w, con
         return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__GGUF_NO_OFFSET, "tensor '%s': dtype %d has no GGML type id", name, (int)dtype);
     if (ndim < 0 || ndim > LBRX_GGUF_MAX_DIMS)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__GGUF_NO_OFFSET, "tensor '%s': rank %d is outside 0..%d", name, ndim, LBRX_GGUF_MAX_DIMS);
-    r = lbrx__shape_layout(dtype, ndim, shape, 0, &nbytes, &e);
+    r = lbrx__shape_layout(dtype, ndim, shape, stride, &nbytes, &e);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "tensor '%s': %s", name, e.message);
     if (!lbrx__gguf_reserve(&w->allocator, (void **)&w->tensors, &w->cap_tensors, w->n_tensors + 1, sizeof *w->tensors))
         return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__GGUF_NO_OFFSET, "tensor '%s': out of memory", name);

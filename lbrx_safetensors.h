@@ -238,21 +238,6 @@ LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *
 #include <stdio.h>
 #include <stdlib.h>
 
-/* the same definitions as in lbrx.h's implementation, for a translation unit without it */
-#ifndef LBRX__PRIVATE
-#ifdef LBRX_STATIC
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__PRIVATE static __attribute__((unused))
-#else
-#define LBRX__PRIVATE static
-#endif
-#else
-#define LBRX__PRIVATE static
-#endif
-#endif
-#ifndef LBRX__NO_OFFSET
-#define LBRX__NO_OFFSET UINT64_MAX
-#endif
 
 /* ============================================================================================
    JSON reader
@@ -290,33 +275,6 @@ typedef struct lbrx__jparser {
     size_t arena_pos;
     lbrx_error *err;
 } lbrx__jparser;
-
-/* Length of the well-formed UTF-8 sequence at s (of at most n bytes), 0 if it is not one
-   (overlong forms, surrogates and code points above U+10FFFF are not well-formed). */
-LBRX__PRIVATE size_t lbrx__utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0], lo = 0x80, hi = 0xBF;
-    size_t k, i;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) k = 2;
-    else if (c >= 0xE0 && c <= 0xEF) { k = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
-    else if (c >= 0xF0 && c <= 0xF4) { k = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
-    else return 0;
-    if (n < k || s[1] < lo || s[1] > hi) return 0;
-    for (i = 2; i < k; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF) return 0;
-    return k;
-}
-
-/* 1 if the n bytes at s are well-formed UTF-8. */
-LBRX__PRIVATE int lbrx__utf8_valid(const char *s, size_t n) {
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, k;
-    while (i < n) {
-        if (!(k = lbrx__utf8_seq(u + i, n - i))) return 0;
-        i += k;
-    }
-    return 1;
-}
 
 LBRX__PRIVATE lbrx_result lbrx__jfail(lbrx__jparser *p, lbrx_result r, size_t pos, const char *what) {
     return lbrx__errorf(p->err, r, p->base + pos, "JSON: %s", what);

@@ -2,13 +2,15 @@
 
    Build: cc -O3 -march=native -fopenmp -I. examples/bench.c -o build/bench -lm
           (add -DLBRX_BENCH_BLAS -lopenblas for OpenBLAS as the f32 peer; `make bench BLAS=1`)
-   Usage: bench [--threads N] [--csv] [--reps N] [--only WORD]
+   Usage: bench [--threads N] [--csv] [--reps N] [--only WORD] [--cpu-time]
      --threads N  threads for lbrx and the peer (default: all cores)
      --csv        one CSV row per case: op,dtype,m,n,k,threads,dram,median_ms,gflops,gbps,peer,
                   peer_ms,ratio,frac  (ratio = peer_ms / median_ms; frac = the row's fraction of
                   the relevant ceiling: read bandwidth for n <= 8, FMA peak otherwise)
      --reps N     timed repetitions per case (median reported; default 9)
      --only WORD  run the cases whose op or dtype contains WORD (e.g. q4_0, matmul)
+     --cpu-time   time with the process's CPU time instead of the wall clock (use with
+                  --threads 1 on a shared machine: it leaves out the time spent descheduled)
    Ceilings (streaming read GB/s and FMA GFLOP/s, 1 thread and all threads) come first, as
    comment lines (#) in CSV mode. "dram" rows rotate through copies of the weights that add up to
    at least 1 GiB, so the caches hold none of them.
@@ -47,9 +49,12 @@ typedef struct bench_row {
     double frac;
 } bench_row;
 
+/* Wall-clock time, or with --cpu-time the process's CPU time: on a shared, oversubscribed
+   machine that measures a single-threaded kernel without the time it spends descheduled. */
+static int use_cpu_time;
 static double now_s(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(use_cpu_time ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -423,7 +428,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--csv")) env.csv = 1;
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) env.reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) env.only = argv[++i];
-        else { fprintf(stderr, "usage: %s [--threads N] [--csv] [--reps N] [--only WORD]\n", argv[0]); return 2; }
+        else if (!strcmp(argv[i], "--cpu-time")) use_cpu_time = 1;
+        else { fprintf(stderr, "usage: %s [--threads N] [--csv] [--reps N] [--only WORD] [--cpu-time]\n", argv[0]); return 2; }
     }
     if (env.threads < 1) env.threads = 1;
     {

@@ -43,7 +43,10 @@
        llama.attention.head_count_kv (num_key_value_heads, default head_count),
        llama.rope.dimension_count (head_dim, default hidden_size / heads),
        llama.attention.layer_norm_rms_epsilon (rms_norm_eps, f32), llama.rope.freq_base
-       (rope_theta, f32, when given), llama.vocab_size (vocab_size); all integers as u32.
+       (rope_theta, at the top level or in rope_parameters, f32, when given), llama.vocab_size
+       (vocab_size), and without --vocab tokenizer.ggml.bos_token_id / eos_token_id (bos_token_id,
+       eos_token_id); all integers as u32. RoPE scaling (rope_scaling, a rope_type other than
+       "default") is not converted: convert warns.
        There is no tokenizer conversion: --vocab VOCAB.gguf copies every tokenizer.* key of a
        GGUF file (e.g. llama.cpp's ggml-vocab-llama-spm.gguf) into the output.
 
@@ -231,7 +234,8 @@ static int cv_llama_name(const char *hf, char *out, size_t cap, int *heads_kind)
 static int cv_llama_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
     int64_t ctx, embd, layers, ffn, heads, heads_kv, head_dim, vocab;
     double eps, theta;
-    const lbrx_json_value *root = lbrx_json_root(job->config), *v;
+    const lbrx_json_value *root = lbrx_json_root(job->config), *v, *rope;
+    const char *type;
     if (cv_config_int(job, "max_position_embeddings", 2048, &ctx) || cv_config_int(job, "hidden_size", -1, &embd) ||
         cv_config_int(job, "num_hidden_layers", -1, &layers) || cv_config_int(job, "intermediate_size", -1, &ffn) ||
         cv_config_int(job, "num_attention_heads", -1, &heads) || cv_config_int(job, "num_key_value_heads", heads, &heads_kv) ||
@@ -252,12 +256,28 @@ static int cv_llama_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) 
         lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", (float)eps, err) != LBRX_OK ||
         lbrx_gguf_writer_add_u32(w, "llama.vocab_size", (uint32_t)vocab, err) != LBRX_OK)
         return cv_fail(job, "%s", err->message);
+    /* rope_theta: top level (transformers 4) or inside rope_parameters (transformers 5) */
+    rope = lbrx_json_get(root, "rope_parameters");
     v = lbrx_json_get(root, "rope_theta");
+    if (!v) v = lbrx_json_get(rope, "rope_theta");
     if (v && lbrx_json_f64(v, &theta) == LBRX_OK && lbrx_gguf_writer_add_f32(w, "llama.rope.freq_base", (float)theta, err) != LBRX_OK)
         return cv_fail(job, "%s", err->message);
+    type = lbrx_json_string(lbrx_json_get(rope, "rope_type"), 0);
     v = lbrx_json_get(root, "rope_scaling");
-    if (v && lbrx_json_type_of(v) != LBRX_JSON_NULL && job->log)
-        fprintf(job->log, "convert: warning: config.json rope_scaling is not converted\n");
+    if (((v && lbrx_json_type_of(v) != LBRX_JSON_NULL) || (type && strcmp(type, "default") != 0)) && job->log)
+        fprintf(job->log, "convert: warning: config.json RoPE scaling (rope_scaling / rope_type) is not converted\n");
+    /* special token ids, unless a --vocab file brings its own tokenizer.* keys */
+    if (!job->vocab) {
+        static const char *const ids[2][2] = {{"bos_token_id", "tokenizer.ggml.bos_token_id"}, {"eos_token_id", "tokenizer.ggml.eos_token_id"}};
+        int k;
+        for (k = 0; k < 2; k++) {
+            int64_t id;
+            v = lbrx_json_get(root, ids[k][0]);
+            if (v && lbrx_json_i64(v, &id) == LBRX_OK && id >= 0 && id <= (int64_t)UINT32_MAX &&
+                lbrx_gguf_writer_add_u32(w, ids[k][1], (uint32_t)id, err) != LBRX_OK)
+                return cv_fail(job, "%s", err->message);
+        }
+    }
     return 0;
 }
 

@@ -8,7 +8,8 @@
 # with tests/fuzz_regressions/<target>/ (every input that ever crashed), seeds that
 # tests/fuzz_seeds.c writes with lbrx's writers (every dtype), and the real files of
 # ../shared/data (or $LBRX_SHARED_DATA): .gguf files for gguf, .safetensors for safetensors,
-# their JSON headers and the .json files for json. Nothing of it is committed but the
+# their JSON headers and the .json files for json, llama.cpp's tokenizer test strings for
+# tokenizer. Nothing of it is committed but the
 # regressions. Dictionaries: tests/fuzz_<target>.dict.
 #
 # Prints, per target, the executions, the edges covered (libFuzzer's "cov") and the corpus
@@ -23,18 +24,21 @@ secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
 shared=${LBRX_SHARED_DATA:-../shared/data}
 targets=${FUZZ_TARGETS:-$(ls tests/fuzz_*.c | sed -n 's#^tests/fuzz_\(.*\)\.c$#\1#p' | grep -v -x -e main -e seeds)}
-if ! command -v clang >/dev/null; then echo "fuzz: SKIPPED (install clang)"; exit 0; fi
 fz=${FUZZ_DIR:-build/fuzz}
 mkdir -p "$fz"
+printf '#include <stddef.h>\nint LLVMFuzzerTestOneInput(const unsigned char *d, size_t n) { (void)d; (void)n; return 0; }\n' > "$fz/probe.c"
+if ! clang -fsanitize=fuzzer,address,undefined "$fz/probe.c" -o "$fz/probe" 2>/dev/null; then
+  echo "fuzz: SKIPPED (install clang and libclang-rt-dev, which has libFuzzer)"; exit 0
+fi
 
 # Largest input libFuzzer makes, per target (seeds up to this size are used whole).
 max_len_of() {
-  case "$1" in gguf|safetensors) echo 65536 ;; json) echo 16384 ;; *) echo 4096 ;; esac
+  case "$1" in gguf|safetensors) echo 65536 ;; json|tokenizer) echo 16384 ;; *) echo 4096 ;; esac
 }
 
 # The seeds the writers make (every dtype), once per run.
 seeds=$fz/seeds
-rm -rf "$seeds"; mkdir -p "$seeds/gguf" "$seeds/safetensors"
+rm -rf "$seeds"; mkdir -p "$seeds/gguf" "$seeds/safetensors" "$seeds/tokenizer"
 if ! { cc -O1 -I. tests/fuzz_seeds.c -o $fz/fuzz_seeds -lm && $fz/fuzz_seeds "$seeds"; }; then
   echo "fuzz: warning: tests/fuzz_seeds.c failed; fuzzing from the other seeds only" >&2
 fi
@@ -58,6 +62,13 @@ seed() {
       done
       rm -f "$c/tmp.json"
       [ -d "$shared" ] && find "$shared" -name "*.json" -type f -size -16k | while read -r f; do add_seed "$c" "$f"; done ;;
+    tokenizer)
+      # a vocabulary in GGUF, and texts: the tokenizer test strings of llama.cpp's vocab files
+      for f in "$seeds"/tokenizer/*; do add_seed "$c" "$f"; done
+      [ -d "$shared" ] && find "$shared" -name "*.gguf.inp" -type f | while read -r f; do
+        awk -v d="$c" 'BEGIN { RS = "\n__ggml_vocab_test__\n" } { printf "%s", $0 > (d "/tmp-" NR) }' "$f"
+        for s in "$c"/tmp-*; do add_seed "$c" "$s"; rm -f "$s"; done
+      done ;;
   esac
 }
 

@@ -1,7 +1,7 @@
 /* fuzz_seeds.c - writes small valid seed files for the fuzzers with lbrx's own writers, so the
    fuzzers start from inputs that reach every dtype's decoder (the real files in ../shared/data
-   are added too, by tests/fuzz.sh). Usage: fuzz_seeds DIR   (writes DIR/gguf/ and DIR/safetensors/,
-   which must exist). Seeds are generated, never committed. */
+   are added too, by tests/fuzz.sh). Usage: fuzz_seeds DIR   (writes into DIR/gguf/,
+   DIR/safetensors/ and DIR/tokenizer/, which must exist). Seeds are generated, never committed. */
 #define LBRX_IMPL
 #include "lbrx_gguf.h"
 #include "lbrx_safetensors.h"
@@ -77,6 +77,45 @@ static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
     return ok;
 }
 
+/* A small SentencePiece vocabulary as a GGUF file without tensors (for fuzz_tokenizer.c): the
+   special tokens, the 256 byte tokens and a few merges, with scores and types. */
+static int tokenizer_seed(const char *dir) {
+    static const char *const merges[] = {"\xe2\x96\x81t", "he", "\xe2\x96\x81the", "in", "er", "\xe2\x96\x81", "o", "e"};
+    enum { N_MERGES = sizeof merges / sizeof merges[0], N = 3 + 256 + N_MERGES };
+    static char names[256][8];
+    lbrx_gguf_str toks[N];
+    float scores[N];
+    int32_t types[N];
+    uint32_t bos = 1, eos = 2;
+    lbrx_gguf_writer *w = NULL;
+    lbrx_error err;
+    char path[4096];
+    int i, ok;
+    toks[0].data = "<unk>"; toks[0].len = 5; types[0] = 2;
+    toks[1].data = "<s>"; toks[1].len = 3; types[1] = 3;
+    toks[2].data = "</s>"; toks[2].len = 4; types[2] = 3;
+    for (i = 0; i < 256; i++) {
+        snprintf(names[i], sizeof names[i], "<0x%02X>", i);
+        toks[3 + i].data = names[i]; toks[3 + i].len = 6; types[3 + i] = 6;
+    }
+    for (i = 0; i < N_MERGES; i++) {
+        toks[259 + i].data = merges[i]; toks[259 + i].len = strlen(merges[i]); types[259 + i] = 1;
+    }
+    for (i = 0; i < N; i++) scores[i] = i < 259 ? 0.0f : -(float)(i - 259);
+    ok = lbrx_gguf_writer_create(&w, NULL, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "llama", &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, toks, N, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.scores", LBRX_GGUF_FLOAT32, scores, N, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, N, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add(w, "tokenizer.ggml.bos_token_id", LBRX_GGUF_UINT32, &bos, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add(w, "tokenizer.ggml.eos_token_id", LBRX_GGUF_UINT32, &eos, &err) == LBRX_OK;
+    snprintf(path, sizeof path, "%s/tokenizer/vocab.gguf", dir);
+    ok = ok && lbrx_gguf_writer_write_path(w, path, &err) == LBRX_OK;
+    if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);
+    lbrx_gguf_writer_destroy(w);
+    return ok;
+}
+
 int main(int argc, char **argv) {
     static const lbrx_dtype gguf_types[] = {
         LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_F64, LBRX_I8, LBRX_I16, LBRX_I32, LBRX_I64,
@@ -98,5 +137,6 @@ int main(int argc, char **argv) {
     for (i = 0; i < n_gguf; i++) ok &= gguf_seed(argv[1], lbrx_dtype_name(gguf_types[i]), &gguf_types[i], 1, 32);
     ok &= gguf_seed(argv[1], "all", gguf_types, n_gguf, 64);
     for (i = 0; i < n_st; i++) ok &= safetensors_seed(argv[1], st_types[i]);
+    ok &= tokenizer_seed(argv[1]);
     return ok ? 0 : 1;
 }

@@ -31,6 +31,9 @@
    dequantized to f32 (types without a dequantizer return LBRX_ERR_UNSUPPORTED, which is fine),
    then the same through a row view. Returns a value derived from everything read, so nothing
    is optimised away. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((unused))
+#endif
 static unsigned lt_fuzz_touch_tensor(const lbrx_tensor *t) {
     unsigned acc = 0;
     size_t nbytes = 0;

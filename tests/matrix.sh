@@ -14,9 +14,13 @@
 #   m32          gcc -m32: 32-bit size_t and pointers (catches size_t/uint64_t mix-ups; files
 #                past 4 GiB must be refused). Debian's gcc-multilib conflicts with the aarch64
 #                cross compiler, so only gcc-12-multilib is installed and the kernel's asm/
-#                headers are reached through a symlink in build/m32-include.
+#                headers are reached through a symlink in build/m32-include. Arithmetic in SSE
+#                (-mfpmath=sse, as every x86 since 2001 can): the x87 unit's excess precision
+#                (FLT_EVAL_METHOD 2) evaluates constants such as 1e-5f in long double, which is
+#                not what this configuration is about.
 #   asan         gcc -fsanitize=address,undefined (leak checking on)
-#   tsan         clang -fsanitize=thread with OpenMP; libomp's Archer tool (when found) tells TSan
+#   tsan         clang -fsanitize=thread,undefined with OpenMP (clang's UBSan checks more than gcc's,
+#                e.g. arithmetic on NULL); libomp's Archer tool (when found) tells TSan
 #                about OpenMP's barriers, and the uninstrumented runtime itself is ignored
 #   valgrind     memcheck (0 errors, 0 bytes definitely lost) of the storage and format tests only
 #                (test_core, test_gguf, test_safetensors, test_hardening): valgrind is ~30x slower
@@ -48,9 +52,9 @@ flags_of() {
     noomp)       echo "$CC -std=c99 -O2 -march=native -Wno-unknown-pragmas $WARN" ;;
     avx2)        echo "$CC -std=c99 -O2 -mavx2 -mfma -mf16c -fopenmp $WARN" ;;
     nommap)      echo "$CC -std=c99 -O2 -march=native -fopenmp -DLBRX_NO_MMAP $WARN" ;;
-    m32)         echo "$CC -m32 -isystem build/m32-include -std=c99 -O2 -march=native -fopenmp $WARN" ;;
+    m32)         echo "$CC -m32 -isystem build/m32-include -std=c99 -O2 -march=native -mfpmath=sse -fopenmp $WARN" ;;
     asan)        echo "$CC -std=c99 -O1 -g -march=native -fopenmp -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $WARN" ;;
-    tsan)        echo "clang -std=c99 -O1 -g -march=native -fopenmp -fsanitize=thread $WARN" ;;
+    tsan)        echo "clang -std=c99 -O1 -g -march=native -fopenmp -fsanitize=thread,undefined -fno-sanitize-recover=undefined $WARN" ;;
     valgrind)    echo "$CC -std=c99 -O1 -g -mavx2 -mfma -mf16c -Wno-unknown-pragmas $WARN" ;;
     mingw)       echo "x86_64-w64-mingw32-gcc -std=c99 -O2 -march=native -fopenmp -static $WARN" ;;
     neon)        echo "aarch64-linux-gnu-gcc -std=c99 -O2 -march=armv8.2-a+dotprod+fp16 -static -fopenmp $WARN" ;;
@@ -62,7 +66,10 @@ flags_of() {
 missing_tools() {
   local t
   case "$1" in
-    clang-c11|tsan) command -v clang >/dev/null || echo "install clang and libomp-dev" ;;
+    clang-c11) command -v clang >/dev/null || echo "install clang and libomp-dev" ;;
+    tsan) mkdir -p build/probe && printf 'int main(void){return 0;}\n' > build/probe/tsan.c
+          clang -fopenmp -fsanitize=thread,undefined build/probe/tsan.c -o build/probe/tsan 2>/dev/null ||
+              echo "install clang, libomp-dev and libclang-rt-dev (the sanitizer runtimes)" ;;
     clang-cxx17) command -v clang++ >/dev/null || echo "install clang and libomp-dev" ;;
     valgrind) command -v valgrind >/dev/null || echo "install valgrind" ;;
     mingw) { command -v x86_64-w64-mingw32-gcc >/dev/null && command -v wine >/dev/null; } ||

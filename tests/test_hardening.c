@@ -223,6 +223,256 @@ static void test_concurrent_readers_release_once(void) {
     free(buf);
 }
 
+/* ---- model files: tensors that outlive the reader, 8 threads reading one model ---- */
+
+#define MODEL_TENSORS 12
+#define MODEL_COLS 64
+static const lbrx_dtype model_dtypes[4] = {LBRX_F32, LBRX_F16, LBRX_Q8_0, LBRX_Q4_0};
+
+/* Sum of every element of t, dequantized row by row; 0 (and *ok = 0) on failure. */
+static double tensor_sum(const lbrx_tensor *t, int *ok) {
+    float row[MODEL_COLS];
+    double sum = 0;
+    int64_t r, c, rows = lbrx_tensor_nrows(t);
+    if (t->ndim != 2 || t->shape[1] != MODEL_COLS) { *ok = 0; return 0; }
+    for (r = 0; r < rows; r++) {
+        if (lbrx_dequantize_row(t->dtype, lbrx_tensor_row(t, r), row, MODEL_COLS) != LBRX_OK) { *ok = 0; return 0; }
+        for (c = 0; c < MODEL_COLS; c++) sum += row[c];
+    }
+    return sum;
+}
+
+/* Tensors "t.<k>" of the model, on the heap, and their sums (taken before any file exists). */
+typedef struct model_case {
+    lbrx_tensor t[MODEL_TENSORS];
+    double sum[MODEL_TENSORS];
+    char names[MODEL_TENSORS][16];
+} model_case;
+
+static int model_make(model_case *m) {
+    lt_rng rng;
+    float src[MODEL_COLS];
+    int k, ok = 1;
+    int64_t r, c;
+    rng.s = 777;
+    memset(m, 0, sizeof *m);
+    for (k = 0; k < MODEL_TENSORS && ok; k++) {
+        int64_t shape[2];
+        shape[0] = 8 + k; shape[1] = MODEL_COLS;
+        snprintf(m->names[k], sizeof m->names[k], "t.%d", k);
+        ok = lbrx_tensor_alloc(&m->t[k], model_dtypes[k % 4], 2, shape, NULL, NULL) == LBRX_OK;
+        for (r = 0; ok && r < shape[0]; r++) {
+            for (c = 0; c < MODEL_COLS; c++) src[c] = lt_uniform(&rng) * (float)(k + 1);
+            ok = lbrx_quantize_row(model_dtypes[k % 4], src, lbrx_tensor_row(&m->t[k], r), MODEL_COLS) == LBRX_OK;
+        }
+        m->t[k].name = m->names[k];
+        if (ok) m->sum[k] = tensor_sum(&m->t[k], &ok);
+    }
+    return ok;
+}
+
+static void model_free(model_case *m) {
+    int k;
+    for (k = 0; k < MODEL_TENSORS; k++) lbrx_tensor_release(&m->t[k]);
+}
+
+static int model_write_gguf(const model_case *m, const char *path) {
+    lbrx_gguf_writer *w = NULL;
+    lbrx_error err;
+    int k, ok;
+    ok = lbrx_gguf_writer_create(&w, NULL, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_u32(w, "model.count", MODEL_TENSORS, &err) == LBRX_OK;
+    for (k = 0; ok && k < MODEL_TENSORS; k++) ok = lbrx_gguf_writer_add_tensor(w, m->names[k], &m->t[k], &err) == LBRX_OK;
+    ok = ok && lbrx_gguf_writer_write_path(w, path, &err) == LBRX_OK;
+    if (!ok) fprintf(stderr, "  gguf write: %s\n", err.message);
+    lbrx_gguf_writer_destroy(w);
+    return ok;
+}
+
+/* safetensors has no block dtypes: the F32 and F16 tensors only */
+static int model_write_safetensors(const model_case *m, const char *path) {
+    lbrx_tensor ts[MODEL_TENSORS];
+    lbrx_safetensors_write_desc desc;
+    lbrx_error err;
+    int k, n = 0, ok;
+    for (k = 0; k < MODEL_TENSORS; k++)
+        if (!lbrx_dtype_is_quantized(m->t[k].dtype)) ts[n++] = m->t[k];
+    memset(&desc, 0, sizeof desc);
+    desc.tensors = ts;
+    desc.n_tensors = (size_t)n;
+    ok = lbrx_safetensors_write(path, &desc, &err) == LBRX_OK;
+    if (!ok) fprintf(stderr, "  safetensors write: %s\n", err.message);
+    return ok;
+}
+
+static void test_gguf_tensors_outlive_file(void) {
+    model_case m;
+    char path[4096];
+    lbrx_gguf *g = NULL;
+    lbrx_tensor t[MODEL_TENSORS], rows;
+    lbrx_error err;
+    float last_row[MODEL_COLS];
+    int k, ok = 1;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("hardening_model.gguf"));
+    LT_CHECK(model_make(&m) && model_write_gguf(&m, path));
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &err) == LBRX_OK, "%s", err.message);
+    if (!g) { model_free(&m); remove(path); return; }
+    for (k = 0; k < MODEL_TENSORS; k++) LT_CHECK(lbrx_gguf_get_tensor(g, m.names[k], &t[k], &err) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_rows(&t[3], 2, 5, &rows, &err) == LBRX_OK);
+    lbrx_gguf_close(g);  /* unmaps nothing yet: the tensors hold the storage */
+    for (k = 0; k < MODEL_TENSORS; k++) {
+        LT_CHECKF(tensor_sum(&t[k], &ok) == m.sum[k] && ok, "tensor %d after close", k);
+        t[k].name = NULL;  /* names died with the reader */
+        lbrx_tensor_release(&t[k]);
+    }
+    /* the view is the last holder of the mapping */
+    LT_CHECK(lbrx_dequantize_row(rows.dtype, lbrx_tensor_row(&rows, 2), last_row, MODEL_COLS) == LBRX_OK);
+    lbrx_tensor_release(&rows);
+    model_free(&m);
+    LT_CHECK(remove(path) == 0);
+}
+
+static void test_safetensors_tensors_outlive_file(void) {
+    model_case m;
+    char path[4096];
+    lbrx_safetensors *st = NULL;
+    lbrx_tensor kept[MODEL_TENSORS];
+    lbrx_error err;
+    int k, n = 0, ok = 1;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("hardening_model.safetensors"));
+    LT_CHECK(model_make(&m) && model_write_safetensors(&m, path));
+    LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &err) == LBRX_OK, "%s", err.message);
+    if (!st) { model_free(&m); remove(path); return; }
+    for (k = 0; k < MODEL_TENSORS; k++) {
+        const lbrx_tensor *t = lbrx_safetensors_find(st, m.names[k], NULL);
+        if (lbrx_dtype_is_quantized(m.t[k].dtype)) { LT_CHECK(t == NULL); continue; }
+        LT_CHECK(t != NULL);
+        if (!t) continue;
+        kept[n] = *t;
+        kept[n].name = NULL;
+        lbrx_storage_retain(kept[n].storage);  /* the documented way to keep a tensor past close */
+        n++;
+    }
+    lbrx_safetensors_close(st);
+    for (k = 0, n = 0; k < MODEL_TENSORS; k++) {
+        if (lbrx_dtype_is_quantized(m.t[k].dtype)) continue;
+        LT_CHECKF(tensor_sum(&kept[n], &ok) == m.sum[k] && ok, "tensor %d after close", k);
+        lbrx_tensor_release(&kept[n++]);
+    }
+    model_free(&m);
+    LT_CHECK(remove(path) == 0);
+}
+
+typedef struct model_reader {
+    const model_case *m;
+    const lbrx_gguf *g;                  /* phase 1: a shared open GGUF reader */
+    const lbrx_safetensors *st;          /* or a shared open safetensors reader */
+    lbrx_tensor own[MODEL_TENSORS];      /* phase 2: this thread's references, reader closed */
+    unsigned seed;
+    int iters;
+    long bad;
+} model_reader;
+
+static void *model_reader_main(void *p) {
+    model_reader *a = (model_reader *)p;
+    lt_rng rng;
+    int it, ok;
+    rng.s = 0x51ed2701ULL + a->seed;
+    for (it = 0; it < a->iters; it++) {
+        int k = (int)(lt_next(&rng) % MODEL_TENSORS);
+        lbrx_tensor t, v;
+        uint32_t count = 0;
+        memset(&t, 0, sizeof t);
+        if (a->g) {
+            if (lbrx_gguf_get_tensor(a->g, a->m->names[k], &t, NULL) != LBRX_OK) { a->bad++; continue; }
+            if (lbrx_gguf_get_u32(a->g, "model.count", &count, NULL) != LBRX_OK || count != MODEL_TENSORS) a->bad++;
+        } else if (a->st) {
+            const lbrx_tensor *f = lbrx_safetensors_find(a->st, a->m->names[k], NULL);
+            if (lbrx_dtype_is_quantized(a->m->t[k].dtype)) { if (f) a->bad++; continue; }
+            if (!f) { a->bad++; continue; }
+            t = *f;
+            lbrx_storage_retain(t.storage);
+        } else {
+            t = a->own[k];
+            lbrx_storage_retain(t.storage);
+        }
+        ok = 1;
+        if (tensor_sum(&t, &ok) != a->m->sum[k] || !ok) a->bad++;
+        if (lbrx_tensor_rows(&t, 1, 3, &v, NULL) == LBRX_OK) {
+            lbrx_tensor_release(&t);  /* the view outlives the tensor it came from */
+            ok = 1;
+            tensor_sum(&v, &ok);
+            if (!ok) a->bad++;
+            lbrx_tensor_release(&v);
+        } else {
+            a->bad++;
+            lbrx_tensor_release(&t);
+        }
+    }
+    for (it = 0; it < MODEL_TENSORS; it++) lbrx_tensor_release(&a->own[it]);
+    return NULL;
+}
+
+/* Runs READERS threads over one model (a->g, a->st or each thread's own references). */
+static long run_model_readers(const model_case *m, const lbrx_gguf *g, const lbrx_safetensors *st,
+                              const lbrx_tensor *own) {
+    static model_reader args[READERS];
+    pthread_t th[READERS];
+    int i, k, started = 0;
+    long bad = 0;
+    for (i = 0; i < READERS; i++) {
+        memset(&args[i], 0, sizeof args[i]);
+        args[i].m = m; args[i].g = g; args[i].st = st; args[i].seed = (unsigned)i;
+        args[i].iters = getenv("LT_SLOW") ? 40 : 300;
+        if (own)
+            for (k = 0; k < MODEL_TENSORS; k++) { args[i].own[k] = own[k]; lbrx_storage_retain(own[k].storage); }
+        if (pthread_create(&th[i], NULL, model_reader_main, &args[i]) != 0) {
+            for (k = 0; k < MODEL_TENSORS; k++) lbrx_tensor_release(&args[i].own[k]);
+            break;
+        }
+        started++;
+    }
+    LT_CHECKF(started == READERS, "only %d threads started", started);
+    for (i = 0; i < started; i++) { pthread_join(th[i], NULL); bad += args[i].bad; }
+    return bad;
+}
+
+static void test_concurrent_model_readers(void) {
+    model_case m;
+    char gpath[4096], spath[4096];
+    lbrx_gguf *g = NULL;
+    lbrx_safetensors *st = NULL;
+    lbrx_tensor own[MODEL_TENSORS];
+    lbrx_error err;
+    long bad;
+    int k;
+    snprintf(gpath, sizeof gpath, "%s", lt_tmp_path("hardening_readers.gguf"));
+    snprintf(spath, sizeof spath, "%s", lt_tmp_path("hardening_readers.safetensors"));
+    LT_CHECK(model_make(&m) && model_write_gguf(&m, gpath) && model_write_safetensors(&m, spath));
+    /* one open GGUF reader shared by 8 threads */
+    LT_CHECKF(lbrx_gguf_open(&g, gpath, NULL, &err) == LBRX_OK, "%s", err.message);
+    if (g) {
+        bad = run_model_readers(&m, g, NULL, NULL);
+        LT_CHECKF(bad == 0, "gguf: %ld wrong reads", bad);
+        /* 8 threads holding the tensors of a closed reader; the last one out unmaps */
+        for (k = 0; k < MODEL_TENSORS; k++) LT_CHECK(lbrx_gguf_get_tensor(g, m.names[k], &own[k], NULL) == LBRX_OK);
+        lbrx_gguf_close(g);
+        for (k = 0; k < MODEL_TENSORS; k++) own[k].name = NULL;
+        bad = run_model_readers(&m, NULL, NULL, own);
+        LT_CHECKF(bad == 0, "gguf, closed: %ld wrong reads", bad);
+        for (k = 0; k < MODEL_TENSORS; k++) lbrx_tensor_release(&own[k]);
+    }
+    /* one open safetensors reader shared by 8 threads */
+    LT_CHECKF(lbrx_safetensors_open(&st, spath, NULL, &err) == LBRX_OK, "%s", err.message);
+    if (st) {
+        bad = run_model_readers(&m, NULL, st, NULL);
+        LT_CHECKF(bad == 0, "safetensors: %ld wrong reads", bad);
+        lbrx_safetensors_close(st);
+    }
+    model_free(&m);
+    LT_CHECK(remove(gpath) == 0 && remove(spath) == 0);
+}
+
 /* ---- kernels called from several host threads at once ---- */
 
 /* Shared read-only inputs of the kernels and the single-threaded results to compare with. */
@@ -486,6 +736,9 @@ int main(void) {
     LT_RUN(test_external_release_once);
     LT_RUN(test_concurrent_readers_mapped);
     LT_RUN(test_concurrent_readers_release_once);
+    LT_RUN(test_gguf_tensors_outlive_file);
+    LT_RUN(test_safetensors_tensors_outlive_file);
+    LT_RUN(test_concurrent_model_readers);
     LT_RUN(test_kernels_from_host_threads);
     LT_RUN(test_big_file_offsets);
     LT_RUN(test_no_32bit_wraparound);

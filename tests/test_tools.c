@@ -318,7 +318,8 @@ static int write_hf_llama(const char *model, const char *config, lbrx_tensor *ts
     if (!f) return 0;
     fprintf(f, "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", \"hidden_size\": %d, \"intermediate_size\": %d,\n"
                " \"num_hidden_layers\": %d, \"num_attention_heads\": %d, \"num_key_value_heads\": %d, \"rms_norm_eps\": 1e-06,\n"
-               " \"rope_theta\": 500000.0, \"max_position_embeddings\": 256, \"vocab_size\": %d, \"rope_scaling\": null,\n"
+               " \"rope_parameters\": {\"rope_theta\": 500000.0, \"rope_type\": \"default\"}, \"max_position_embeddings\": 256,\n"
+               " \"vocab_size\": %d, \"rope_scaling\": null, \"bos_token_id\": 1, \"eos_token_id\": 2,\n"
                " \"tie_word_embeddings\": false, \"torch_dtype\": \"float32\"}\n", HF_E, HF_F, HF_L, HF_H, HF_KV, HF_V);
     return fclose(f) == 0 && ok;
 }
@@ -383,10 +384,11 @@ static void test_convert_hf_llama(void) {
         LT_CHECK(lbrx_gguf_get_u32(g, "llama.rope.dimension_count", &u, NULL) == LBRX_OK && u == HF_D);
         LT_CHECK(lbrx_gguf_get_u32(g, "llama.context_length", &u, NULL) == LBRX_OK && u == 256);
         LT_CHECK(lbrx_gguf_get_u32(g, "llama.vocab_size", &u, NULL) == LBRX_OK && u == HF_V);
-        LT_CHECK(lbrx_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &eps, NULL) == LBRX_OK && eps == 1e-6f);
+        LT_CHECK(lbrx_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &eps, NULL) == LBRX_OK && eps == (float)1e-6f);
         LT_CHECK(lbrx_gguf_get_f32(g, "llama.rope.freq_base", &base, NULL) == LBRX_OK && base == 500000.0f);
         LT_CHECK(lbrx_gguf_get_u32(g, "general.file_type", &u, NULL) == LBRX_OK && u == 0);
         if (vocab) LT_CHECK(lbrx_gguf_find_key(g, "tokenizer.ggml.tokens") >= 0 && lbrx_gguf_find_key(g, "tokenizer.ggml.scores") >= 0);
+        LT_CHECK(lbrx_gguf_get_u32(g, "tokenizer.ggml.eos_token_id", &u, NULL) == LBRX_OK && u == 2);
         /* names and unpermuted tensors: same bytes */
         LT_CHECK(lbrx_gguf_get_tensor(g, "blk.1.ffn_down.weight", &t, NULL) == LBRX_OK && t.shape[0] == HF_E && t.shape[1] == HF_F &&
                  memcmp(t.data, ts[1 + 9 + 6].data, sizeof(float) * HF_E * HF_F) == 0);

@@ -775,6 +775,9 @@ LBRXDEF int lbrx__utf8_valid(const char *s, size_t n);
 #if defined(__AVX512VNNI__)
 #define LBRX__AVX512VNNI 1
 #endif
+#if defined(__AVX512VBMI__)
+#define LBRX__AVX512VBMI 1
+#endif
 #endif
 #if (defined(__ARM_NEON) || defined(__ARM_NEON__)) && defined(__aarch64__) && !defined(LBRX_NO_NEON)
 #define LBRX__NEON 1
@@ -2457,7 +2460,10 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
    Each output element is computed by exactly one thread in an order that does not depend on the
    thread count or the range, hence the bit-identical results. */
 
-#define LBRX__MM_CHUNK 32      /* weight rows per matrix-vector work item */
+/* Matrix-vector products give each thread one contiguous run of weight rows, a multiple of
+   LBRX__MM_CHUNK: a long run keeps the software prefetch streaming from one group of rows into
+   the next (short work items measured 25% slower from DRAM: every item starts cold). */
+#define LBRX__MM_CHUNK 32
 
 /* The scalar kernels are the reference the tests compare SIMD builds with; SIMD builds may not
    call them. */
@@ -2590,9 +2596,12 @@ LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1
 #if defined(LBRX__AVX512VNNI) && defined(__AVX512VL__)
 #define LBRX__MM_VNNI256 1
 #endif
+#if defined(LBRX__AVX512VNNI) && defined(LBRX__AVX512VBMI)
+#define LBRX__MM_GEMV512 1     /* quantized matrix-vector kernel on 512-bit steps (below) */
+#endif
 #endif
 
-#define LBRX__MM_PF 1536       /* software prefetch distance of the matrix-vector kernels, bytes */
+#define LBRX__MM_PF 2048       /* software prefetch distance of the matrix-vector kernels, bytes */
 
 #if defined(LBRX__MM_X86)
 LBRX__PRIVATE float lbrx__mm_hsum8(__m256 v) {
@@ -2648,40 +2657,44 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv) {
 #endif
 }
 
-/* The same for 4-bit weights (nibbles 0..15, low nibbles first), plus the lanes of `corr`. */
-LBRX__PRIVATE __m256i lbrx__mm_bdot_q4(const unsigned char *qs, __m256i xv, __m256i corr) {
+/* Eight int32 lanes: unsigned 4-bit weights lo, hi (one byte each, 0..15) against x's int8 values
+   of the same lanes xlo, xhi; lanes 0..3 sum the register's lower 128 bits, lanes 4..7 the upper. */
+LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __m256i xhi) {
 #if defined(LBRX__MM_VNNI256)
-    /* the 16 bytes in both halves; the upper half keeps the high nibbles in place (16 times
-       their value, < 256 as vpdpbusd's unsigned operand), and its four sums are multiples of 16
-       that an exact arithmetic shift divides back */
-    __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs));
-    __m256i w = _mm256_and_si256(v, _mm256_setr_epi64x(0x0F0F0F0F0F0F0F0FLL, 0x0F0F0F0F0F0F0F0FLL, (long long)0xF0F0F0F0F0F0F0F0ULL, (long long)0xF0F0F0F0F0F0F0F0ULL));
-    return _mm256_srav_epi32(_mm256_dpbusd_epi32(corr, w, xv), _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, xlo), hi, xhi);
 #else
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)qs);
-    __m256i w = _mm256_and_si256(_mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1), _mm256_set1_epi8(0x0F));
-    return _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), _mm256_set1_epi16(1)), corr);
+    /* a pair of products is at most 2 * 15 * 127 in magnitude, so two of them fit int16 */
+    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, xlo), _mm256_maddubs_epi16(hi, xhi)), _mm256_set1_epi16(1));
 #endif
 }
 
 #define LBRX__MM_R4(X) X(0) X(1) X(2) X(3)
 
-/* The address `off` bytes into the stream of rows w, w + 4 rows, w + 8 rows, ... (rb bytes
-   each): row r of a group of 4 prefetches on into row r of the next groups, so no group starts
-   cold. Integer arithmetic: the address may lie past the matrix (prefetching it is harmless). */
-LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
+/* The address `off` bytes into the stream of rows w, w + gr rows, w + 2 gr rows, ... (rb bytes
+   each): row r of a group of gr rows prefetches on into row r of the next groups, so no group
+   starts cold. Integer arithmetic: the address may lie past the matrix (prefetching it is
+   harmless). */
+LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int gr, int64_t rb, int64_t off) {
     uintptr_t a = (uintptr_t)w;
-    while (off >= rb) { off -= rb; a += (uintptr_t)(4 * ws); }
+    while (off >= rb) { off -= rb; a += (uintptr_t)(gr * ws); }
     return (const char *)(a + (uintptr_t)off);
 }
 
-/* Quantized weights, rows [o0, o1) in groups of 4 against all rows of x. Per row: one f32
-   accumulator of 8 lanes, acc = fma(isum lanes, dw*dx, acc) per block, then a fixed tree sum. */
+#if !defined(LBRX__MM_GEMV512)
+/* Quantized weights on 256-bit registers, rows [o0, o1) in groups of 4 against all rows of x.
+   Per 8 blocks each row gathers its 8 f16 scales (and Q4_1 minimums) into one register: the
+   scale of block j times x's is lane j, broadcast to a step's lanes by one permutation, and the
+   terms that do not depend on the weight values (Q4_0: -8 d s, Q4_1: m d s, with d s of x's
+   block) go to a second 8-lane accumulator. A Q4 step is two blocks, their 16 bytes side by side
+   in one register (low nibbles meet x values 0..15, high nibbles 16..31, both blocks at once);
+   a Q8_0 step is one block. Per row: fixed tree sums of the two accumulators at the end. */
 LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1) {
     const int bb = (int)lbrx_dtype_block_bytes(m->dt), qoff = m->dt == LBRX_Q4_1 ? 4 : 2;
     const int q41 = m->dt == LBRX_Q4_1, q40 = m->dt == LBRX_Q4_0, q80 = m->dt == LBRX_Q8_0;
     const __m256i gidx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(bb));
-    const __m256i lo16 = _mm256_set1_epi32(0xFFFF);
+    const __m256i lo16 = _mm256_set1_epi32(0xFFFF), nib = _mm256_set1_epi8(0x0F);
+    const __m256i pair = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+    const __m256 off = _mm256_set1_ps(q40 ? -8.0f : 1.0f);
     int64_t o, i, b;
     for (o = o0; o < o1; o += 4) {
         int nr = (int)(o1 - o < 4 ? o1 - o : 4);
@@ -2690,65 +2703,182 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
         for (i = 0; i < m->n; i++) {
             const int8_t *xq = m->xq + i * m->kq;
             const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
-            const int32_t *xs = m->xs + i * m->nb;
             __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0, a0 = f0, a1 = f0, a2 = f0, a3 = f0;
-            float t0 = 0, t1 = 0, t2 = 0, t3 = 0, res[4];
+            float res[4];
             for (b = 0; b < m->nb; b += 8) {
-                float sc[4][8];
                 __m256 s0, s1, s2, s3;
+                const __m256 xdv = _mm256_loadu_ps(xd + (m->nb - b < 8 ? m->nb - 8 : b));
                 int nc = (int)(m->nb - b < 8 ? m->nb - b : 8), j;
                 if (i == 0) {
                     int p;
-#define LBRX__MM_PFR(r) { const char *a_ = lbrx__mm_pf_addr(w##r, m->ws, m->nb * bb, b * bb + LBRX__MM_PF); \
+#define LBRX__MM_PFR(r) { const char *a_ = lbrx__mm_pf_addr(w##r, m->ws, 4, m->nb * bb, b * bb + LBRX__MM_PF); \
                         for (p = 0; p < 8 * bb; p += 64) _mm_prefetch(a_ + p, _MM_HINT_T0); }
                     LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
                 }
                 if (nc == 8) {
-                    __m256 xdv = _mm256_loadu_ps(xd + b), xdsv = _mm256_loadu_ps(xds + b);
+                    const __m256 xov = _mm256_mul_ps(_mm256_loadu_ps(xds + b), off);
 #define LBRX__MM_SC(r) { \
-                        __m256i g = _mm256_i32gather_epi32((const int *)(const void *)(w##r + b * bb), gidx, 1); \
-                        __m256i lo = _mm256_and_si256(g, lo16); \
-                        s##r = _mm256_mul_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1))), xdv); \
-                        if (q41) { \
-                            __m256i hi = _mm256_srli_epi32(g, 16); \
-                            a##r = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1))), xdsv, a##r); \
-                        } }
+                        const __m256i g_ = _mm256_i32gather_epi32((const int *)(const void *)(w##r + b * bb), gidx, 1), l_ = _mm256_and_si256(g_, lo16); \
+                        const __m256 d_ = _mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(l_), _mm256_extracti128_si256(l_, 1))); \
+                        s##r = _mm256_mul_ps(d_, xdv); \
+                        if (q41) { const __m256i h_ = _mm256_srli_epi32(g_, 16); \
+                            a##r = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(h_), _mm256_extracti128_si256(h_, 1))), xov, a##r); } \
+                        else if (q40) a##r = _mm256_fmadd_ps(d_, xov, a##r); }
                     LBRX__MM_R4(LBRX__MM_SC)
 #undef LBRX__MM_SC
                 } else {
+                    /* the last nc < 8 blocks: scales one at a time, lanes nc..7 zero */
+                    float sc[4][8] = { { 0 } }, t[4][8] = { { 0 } };
                     for (j = 0; j < nc; j++) {
-#define LBRX__MM_SC(r) sc[r][j] = lbrx__mm_f16(w##r + (b + j) * bb) * xd[b + j]; \
-                        if (q41) t##r = fmaf(lbrx__mm_f16(w##r + (b + j) * bb + 2), xds[b + j], t##r);
+#define LBRX__MM_SC(r) { const unsigned char *k_ = w##r + (b + j) * bb; float d_ = lbrx__mm_f16(k_); \
+                        sc[r][j] = d_ * xd[b + j]; \
+                        if (!q80) t[r][j] = (q41 ? lbrx__mm_f16(k_ + 2) : -8.0f * d_) * xds[b + j]; }
                         LBRX__MM_R4(LBRX__MM_SC)
 #undef LBRX__MM_SC
                     }
-                    s0 = _mm256_loadu_ps(sc[0]); s1 = _mm256_loadu_ps(sc[1]); s2 = _mm256_loadu_ps(sc[2]); s3 = _mm256_loadu_ps(sc[3]);
+#define LBRX__MM_SC(r) s##r = _mm256_loadu_ps(sc[r]); a##r = _mm256_add_ps(a##r, _mm256_loadu_ps(t[r]));
+                    LBRX__MM_R4(LBRX__MM_SC)
+#undef LBRX__MM_SC
                 }
-                for (j = 0; j < nc; j++) {
-                    int64_t bj = b + j;
-                    size_t off = (size_t)(bj * bb + qoff);
-                    __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + bj * 32)), jv = _mm256_set1_epi32(j);
-                    if (q80) {
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + off, xv)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
+                if (q80) {
+                    for (j = 0; j < nc; j++) {
+                        const __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + (b + j) * 32)), jv = _mm256_set1_epi32(j);
+                        const size_t at = (size_t)((b + j) * bb + 2);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + at, xv)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
-                    } else {
-                        __m256i corr = q40 ? _mm256_setr_epi32(-8 * xs[bj], 0, 0, 0, 0, 0, 0, 0) : _mm256_setzero_si256();
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4(w##r + off, xv, corr)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
+                    }
+                } else {
+                    for (j = 0; j < nc; j += 2) {
+                        /* blocks b+j and b+j+1 (or only b+j: the other half's weights are zero) */
+                        const int two = j + 1 < nc;
+                        const __m256i x0 = _mm256_load_si256((const __m256i *)(const void *)(xq + (b + j) * 32));
+                        const __m256i x1 = two ? _mm256_load_si256((const __m256i *)(const void *)(xq + (b + j + 1) * 32)) : x0;
+                        const __m256i xlo = _mm256_permute2x128_si256(x0, x1, 0x20), xhi = _mm256_permute2x128_si256(x0, x1, 0x31);
+                        const __m256i sel = _mm256_add_epi32(pair, _mm256_set1_epi32(j));
+                        const size_t at = (size_t)((b + j) * bb + qoff);
+#define LBRX__MM_DOT(r) { \
+                            const __m128i l_ = _mm_loadu_si128((const __m128i *)(const void *)(w##r + at)); \
+                            const __m256i v_ = _mm256_inserti128_si256(_mm256_castsi128_si256(l_), two ? _mm_loadu_si128((const __m128i *)(const void *)(w##r + at + bb)) : _mm_setzero_si128(), 1); \
+                            f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q4x2(_mm256_and_si256(v_, nib), xlo, _mm256_and_si256(_mm256_srli_epi16(v_, 4), nib), xhi)), \
+                                                   _mm256_permutevar8x32_ps(s##r, sel), f##r); }
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     }
                 }
             }
-            res[0] = lbrx__mm_hsum8(f0) + (lbrx__mm_hsum8(a0) + t0);
-            res[1] = lbrx__mm_hsum8(f1) + (lbrx__mm_hsum8(a1) + t1);
-            res[2] = lbrx__mm_hsum8(f2) + (lbrx__mm_hsum8(a2) + t2);
-            res[3] = lbrx__mm_hsum8(f3) + (lbrx__mm_hsum8(a3) + t3);
+            res[0] = lbrx__mm_hsum8(f0) + lbrx__mm_hsum8(a0);
+            res[1] = lbrx__mm_hsum8(f1) + lbrx__mm_hsum8(a1);
+            res[2] = lbrx__mm_hsum8(f2) + lbrx__mm_hsum8(a2);
+            res[3] = lbrx__mm_hsum8(f3) + lbrx__mm_hsum8(a3);
             memcpy(m->yr[i] + o, res, (size_t)nr * 4);
         }
     }
 }
+#endif /* !LBRX__MM_GEMV512 */
+
+#if defined(LBRX__MM_GEMV512)
+#define LBRX__MM_GR 4          /* weight rows per group of the AVX-512 matrix-vector kernel */
+#define LBRX__MM_GROWS(X) X(0) X(1) X(2) X(3)
+
+/* Quantized weights with AVX-512 VNNI and VBMI, rows [o0, o1) in groups of LBRX__MM_GR against
+   all rows of x. A step is G blocks whose 32 G values fill one 64-byte register: G = 4 for Q4_0
+   and Q4_1 (block j's 16 bytes in 128-bit lane j; low nibbles meet x values 0..15, high nibbles
+   16..31), G = 2 for Q8_0 (block j in 256-bit half j, biased by 128 to unsigned bytes). The
+   step's G * bb bytes (68..80) arrive as two loads, its first and its last 64 bytes, so nothing
+   past the step is read; a two-source byte permutation picks the values, a one-source one the
+   f16 scales (a block's scale in each of its 16 / G lanes). vpdpbusd starts from the term that
+   undoes the bias (Q4_0: -8 s, Q8_0: -128 s, s = sum of x's block) in the block's first lane.
+   Per row one 16-lane f32 accumulator, acc = fma(isum, dw*dx, acc) per step (Q4_1 then adds
+   fma(min, d*s of x) in the block's first lane); the blocks after the last whole step go
+   through the 8-lane block kernels above. */
+LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const int bb = (int)lbrx_dtype_block_bytes(m->dt), q41 = m->dt == LBRX_Q4_1, q80 = m->dt == LBRX_Q8_0;
+    const int g = q80 ? 2 : 4, sb = g * bb, qoff = q41 ? 4 : 2, lpb = 16 / g;
+    const int64_t nbs = m->nb - m->nb % g, rb = m->nb * bb;
+    const __m512i nib = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
+    const __mmask16 first = q80 ? 0x0101 : 0x1111, ld = q80 ? 0x3 : 0xF;
+    unsigned char iq[64], id[64], im[64];
+    int ix[16], p;
+    __m512i idx_q, idx_d, idx_m, idx_x;
+    int64_t o, i, b;
+    for (p = 0; p < 64; p++) {
+        int j = p / (64 / g), t = j * bb + qoff + p % (64 / g);
+        iq[p] = (unsigned char)(t < 64 ? t : 64 + t - (sb - 64));
+        j = p / 2 / lpb;
+        id[p] = (unsigned char)(p < 32 ? j * bb + p % 2 : 0);
+        im[p] = (unsigned char)(p < 32 ? j * bb + 2 + p % 2 : 0);
+        if (p < 16) ix[p] = p / lpb;
+    }
+    idx_q = _mm512_loadu_si512(iq);
+    idx_d = _mm512_loadu_si512(id);
+    idx_m = _mm512_loadu_si512(im);
+    idx_x = _mm512_loadu_si512(ix);
+    for (o = o0; o < o1 && o < o0 + LBRX__MM_GR; o++)   /* the first rows' first bytes: the steps prefetch from there on */
+        for (p = 0; p < LBRX__MM_PF && p < rb; p += 64) _mm_prefetch((const char *)(m->w + o * m->ws + p), _MM_HINT_T0);
+    for (o = o0; o < o1; o += LBRX__MM_GR) {
+        int nr = (int)(o1 - o < LBRX__MM_GR ? o1 - o : LBRX__MM_GR);
+#define LBRX__MM_W(r) const unsigned char *w##r = m->w + (o + (r < nr ? r : 0)) * m->ws;
+        LBRX__MM_GROWS(LBRX__MM_W)
+#undef LBRX__MM_W
+        for (i = 0; i < m->n; i++) {
+            const int8_t *xq = m->xq + i * m->kq;
+            const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+            const int32_t *xs = m->xs + i * m->nb;
+            float res[LBRX__MM_GR];
+#define LBRX__MM_ACC(r) __m512 acc##r = _mm512_setzero_ps(); float t##r = 0.0f;
+            LBRX__MM_GROWS(LBRX__MM_ACC)
+#undef LBRX__MM_ACC
+            for (b = 0; b < nbs; b += g) {
+                const int64_t s = b * bb;
+                const __m512 xdv = _mm512_permutexvar_ps(idx_x, _mm512_maskz_loadu_ps(ld, xd + b));
+                const __m512i sx = _mm512_maskz_permutexvar_epi32(first, idx_x, _mm512_maskz_loadu_epi32(ld, xs + b));
+                const __m512i corr = q41 ? zero : _mm512_sub_epi32(zero, _mm512_slli_epi32(sx, q80 ? 7 : 3));
+                const __m512 xmv = q41 ? _mm512_maskz_permutexvar_ps(first, idx_x, _mm512_maskz_loadu_ps(ld, xds + b)) : _mm512_setzero_ps();
+                __m512i xlo = _mm512_loadu_si512(xq + b * 32), xhi = xlo;
+                if (!q80) {
+                    const __m512i x1 = _mm512_loadu_si512(xq + b * 32 + 64);
+                    xhi = _mm512_shuffle_i64x2(xlo, x1, _MM_SHUFFLE(3, 1, 3, 1));
+                    xlo = _mm512_shuffle_i64x2(xlo, x1, _MM_SHUFFLE(2, 0, 2, 0));
+                }
+                if (i == 0) {
+#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, LBRX__MM_GR, rb, s + LBRX__MM_PF), _MM_HINT_T0); \
+                    _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, LBRX__MM_GR, rb, s + LBRX__MM_PF + sb - 1), _MM_HINT_T0);
+                    LBRX__MM_GROWS(LBRX__MM_PFR)
+#undef LBRX__MM_PFR
+                }
+#define LBRX__MM_STEP(r) { \
+                    const __m512i a_ = _mm512_loadu_si512(w##r + s), q_ = _mm512_permutex2var_epi8(a_, idx_q, _mm512_loadu_si512(w##r + s + sb - 64)); \
+                    const __m512i i_ = q80 ? _mm512_dpbusd_epi32(corr, _mm512_xor_si512(q_, bias), xlo) : \
+                        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, _mm512_and_si512(q_, nib), xlo), _mm512_and_si512(_mm512_srli_epi16(q_, 4), nib), xhi); \
+                    const __m512 d_ = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_d, a_))); \
+                    acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(d_, xdv), acc##r); \
+                    if (q41) acc##r = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_m, a_))), xmv, acc##r); }
+                LBRX__MM_GROWS(LBRX__MM_STEP)
+#undef LBRX__MM_STEP
+            }
+            for (; b < m->nb; b++) {
+                const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xq + b * 32)), xh = _mm256_permute2x128_si256(xv, xv, 0x11);
+                const __m256i n4 = _mm256_set1_epi8(0x0F);
+                const size_t at = (size_t)(b * bb);
+#define LBRX__MM_TAIL(r) { \
+                    const __m256i v_ = _mm256_set_m128i(_mm_setzero_si128(), _mm_loadu_si128((const __m128i *)(const void *)(w##r + at + qoff))); \
+                    const __m256i l_ = q80 ? lbrx__mm_bdot_q8(w##r + at + 2, xv) : \
+                        lbrx__mm_bdot_q4x2(_mm256_and_si256(v_, n4), xv, _mm256_and_si256(_mm256_srli_epi16(v_, 4), n4), xh); \
+                    t##r = fmaf(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__mm_f16(w##r + at) * xd[b], t##r); \
+                    if (!q80) t##r = fmaf(q41 ? lbrx__mm_f16(w##r + at + 2) : -8.0f * lbrx__mm_f16(w##r + at), xds[b], t##r); }
+                LBRX__MM_GROWS(LBRX__MM_TAIL)
+#undef LBRX__MM_TAIL
+            }
+#define LBRX__MM_RES(r) res[r] = _mm512_reduce_add_ps(acc##r) + t##r;
+            LBRX__MM_GROWS(LBRX__MM_RES)
+#undef LBRX__MM_RES
+            memcpy(m->yr[i] + o, res, (size_t)nr * 4);
+        }
+    }
+}
+#endif
 
 /* Eight weights of a float row as f32. */
 #define LBRX__MM_LDW(dt, p) ((dt) == LBRX_F32 ? _mm256_loadu_ps((const float *)(const void *)(p)) : \
@@ -2773,7 +2903,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             for (j = 0; j < k8; j += 8) {
                 __m256 xv = _mm256_loadu_ps(x + j);
                 if (i == 0 && ((j * es) & 63) == 0) {
-#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, m->k * es, j * es + LBRX__MM_PF), _MM_HINT_T0);
+#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, 4, m->k * es, j * es + LBRX__MM_PF), _MM_HINT_T0);
                     LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
                 }
@@ -2913,7 +3043,10 @@ LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, flo
 }
 
 LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
-#if defined(LBRX__MM_X86)
+#if defined(LBRX__MM_GEMV512)
+    if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_avx512(m, o0, o1);
+    else lbrx__mm_gemv_f_x86(m, o0, o1);
+#elif defined(LBRX__MM_X86)
     if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_x86(m, o0, o1);
     else lbrx__mm_gemv_f_x86(m, o0, o1);
 #elif defined(LBRX__NEON)
@@ -3533,12 +3666,14 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     }
 #endif
     {
-        int64_t rows = out_end - out_begin, nch = (rows + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK, c;
+        int64_t rows = out_end - out_begin, per = (rows + nt - 1) / nt, nch, c;
+        per = (per + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK * LBRX__MM_CHUNK;
+        nch = (rows + per - 1) / per;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1 && nch > 1)
+#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1 && nch > 1)
 #endif
         for (c = 0; c < nch; c++) {
-            int64_t o0 = out_begin + c * LBRX__MM_CHUNK, o1 = o0 + LBRX__MM_CHUNK;
+            int64_t o0 = out_begin + c * per, o1 = o0 + per;
             if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
             else lbrx__mm_gemv(&m, o0, o1 < out_end ? o1 : out_end);
         }

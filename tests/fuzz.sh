@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make fuzz FUZZ_SECONDS=N`: builds every libFuzzer harness tests/fuzz_<target>.c with
 # clang -fsanitize=fuzzer,address,undefined and runs each for N seconds (default 60), one after
-# another (FUZZ_JOBS=2 runs two at a time; FUZZ_TARGETS="gguf json" picks some).
+# another (FUZZ_JOBS=2 runs two at a time; FUZZ_TARGETS="gguf json" picks some; FUZZ_TIMEOUT=S
+# sets libFuzzer's per-input wall-clock timeout, default 10 s: raise it when the fuzzers run at a
+# low priority on a busy machine, where a descheduled input would otherwise count as a hang).
 #
 # Corpus: build/fuzz/<target>/corpus (under $FUZZ_DIR instead of build/fuzz if set), kept between
 # runs (so runs add up) and seeded on every run
@@ -22,6 +24,7 @@ set -u
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-1}
+per_input=${FUZZ_TIMEOUT:-10}
 shared=${LBRX_SHARED_DATA:-../shared/data}
 targets=${FUZZ_TARGETS:-$(ls tests/fuzz_*.c | sed -n 's#^tests/fuzz_\(.*\)\.c$#\1#p' | grep -v -x -e main -e seeds)}
 fz=${FUZZ_DIR:-build/fuzz}
@@ -75,7 +78,7 @@ seed() {
 run_target() {
   local t=$1 d=$fz/$1 dict=""
   [ -f "tests/fuzz_$t.dict" ] && dict="-dict=tests/fuzz_$t.dict"
-  "$d/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout=10 \
+  "$d/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -timeout="$per_input" \
       -max_len="$(max_len_of "$t")" -artifact_prefix="$d/" $dict "$d/corpus" > "$d/log" 2>&1
   echo $? > "$d/rc"
 }

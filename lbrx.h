@@ -725,6 +725,24 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
 LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n);
 /* 1 if the n bytes at s are well-formed UTF-8 (NUL bytes included). */
 LBRXDEF int lbrx__utf8_valid(const char *s, size_t n);
+/* FNV-1a hash of n bytes, folded to size_t. */
+LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n);
+/* An open-addressing index of names (the file readers' key and tensor lookup): slot[h] holds an
+   item's index + 1, 0 is empty. The items stay the caller's; name_at gives item i's name (len
+   bytes, need not be NUL-terminated). */
+typedef struct lbrx__name_index {
+    size_t *slot;
+    size_t mask;
+} lbrx__name_index;
+typedef const char *(*lbrx__name_at_fn)(const void *items, size_t i, size_t *len);
+/* Index items [0, n). LBRX_ERR_DUPLICATE with *dup = the later index of a repeated name (the
+   index then holds the items before it, so lbrx__name_index_find gives the earlier one);
+   LBRX_ERR_OUT_OF_MEMORY. Free ix->slot with lbrx_free(a, ...) in every case. */
+LBRXDEF lbrx_result lbrx__name_index_build(lbrx__name_index *ix, const lbrx_allocator *a, size_t n,
+                                           lbrx__name_at_fn name_at, const void *items, size_t *dup);
+/* Index of the item named by the len bytes at name, or SIZE_MAX. */
+LBRXDEF size_t lbrx__name_index_find(const lbrx__name_index *ix, const char *name, size_t len,
+                                     lbrx__name_at_fn name_at, const void *items);
 
 #ifdef __cplusplus
 }
@@ -1000,6 +1018,57 @@ LBRXDEF void lbrx_free(const lbrx_allocator *a, void *ptr) {
     if (!ptr) return;
     if (a && a->alloc) { if (a->free) a->free(ptr, a->user); return; }
     lbrx__default_free(ptr);
+}
+
+/* ============================================================================================
+   Name index
+   ============================================================================================ */
+
+LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t h = 14695981039346656037ULL;
+    size_t i;
+    for (i = 0; i < n; i++) { h ^= b[i]; h *= 1099511628211ULL; }
+    return (size_t)(h ^ (h >> 32));
+}
+
+LBRXDEF size_t lbrx__name_index_find(const lbrx__name_index *ix, const char *name, size_t len,
+                                     lbrx__name_at_fn name_at, const void *items) {
+    size_t h;
+    if (!ix->slot) return SIZE_MAX;
+    for (h = lbrx__hash_bytes(name, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {
+        size_t l;
+        const char *s = name_at(items, ix->slot[h] - 1, &l);
+        if (l == len && memcmp(s, name, len) == 0) return ix->slot[h] - 1;
+    }
+    return SIZE_MAX;
+}
+
+LBRXDEF lbrx_result lbrx__name_index_build(lbrx__name_index *ix, const lbrx_allocator *a, size_t n,
+                                           lbrx__name_at_fn name_at, const void *items, size_t *dup) {
+    size_t cap = 16, i, bytes;
+    ix->slot = 0;
+    ix->mask = 0;
+    while (cap < n * 2 + 1) {
+        if (cap > SIZE_MAX / 4) return LBRX_ERR_OUT_OF_MEMORY;
+        cap *= 2;
+    }
+    if (!lbrx_mul_size(cap, sizeof(size_t), &bytes)) return LBRX_ERR_OUT_OF_MEMORY;
+    ix->slot = (size_t *)lbrx_alloc(a, bytes, 16);
+    if (!ix->slot) return LBRX_ERR_OUT_OF_MEMORY;
+    memset(ix->slot, 0, bytes);
+    ix->mask = cap - 1;
+    for (i = 0; i < n; i++) {
+        size_t len, h;
+        const char *s = name_at(items, i, &len);
+        if (lbrx__name_index_find(ix, s, len, name_at, items) != SIZE_MAX) {
+            *dup = i;
+            return LBRX_ERR_DUPLICATE;
+        }
+        for (h = lbrx__hash_bytes(s, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {}
+        ix->slot[h] = i + 1;
+    }
+    return LBRX_OK;
 }
 
 /* ============================================================================================

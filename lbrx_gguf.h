@@ -334,62 +334,6 @@ LBRX__GGUF_PRIVATE const char *lbrx__gguf_check_name(const char *name, uint64_t 
     return 0;
 }
 
-/* Open-addressing hash index over n names; slots hold index + 1 (0: empty). */
-typedef struct lbrx__gguf_index {
-    size_t *slot;
-    size_t mask;
-} lbrx__gguf_index;
-
-typedef const char *(*lbrx__gguf_name_at_fn)(const void *items, size_t i, uint64_t *len);
-
-LBRX__GGUF_PRIVATE size_t lbrx__gguf_hash(const char *s, uint64_t n) {
-    uint64_t h = 14695981039346656037ULL, i;
-    for (i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
-    return (size_t)(h ^ (h >> 32));
-}
-
-/* Index of `name` or SIZE_MAX. */
-LBRX__GGUF_PRIVATE size_t lbrx__gguf_index_find(const lbrx__gguf_index *ix, const char *name, uint64_t len,
-                                                lbrx__gguf_name_at_fn name_at, const void *items) {
-    size_t h;
-    if (!ix->slot) return SIZE_MAX;
-    for (h = lbrx__gguf_hash(name, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {
-        uint64_t l;
-        const char *s = name_at(items, ix->slot[h] - 1, &l);
-        if (l == len && memcmp(s, name, (size_t)len) == 0) return ix->slot[h] - 1;
-    }
-    return SIZE_MAX;
-}
-
-/* Build the index; LBRX_ERR_DUPLICATE with *dup = the later index of a repeated name. */
-LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_index_build(lbrx__gguf_index *ix, const lbrx_allocator *a, size_t n,
-                                                     lbrx__gguf_name_at_fn name_at, const void *items, size_t *dup) {
-    size_t cap = 16, i, bytes;
-    ix->slot = 0;
-    ix->mask = 0;
-    while (cap < n * 2 + 1) {
-        if (cap > SIZE_MAX / 4) return LBRX_ERR_OUT_OF_MEMORY;
-        cap *= 2;
-    }
-    if (!lbrx_mul_size(cap, sizeof(size_t), &bytes)) return LBRX_ERR_OUT_OF_MEMORY;
-    ix->slot = (size_t *)lbrx_alloc(a, bytes, 16);
-    if (!ix->slot) return LBRX_ERR_OUT_OF_MEMORY;
-    memset(ix->slot, 0, bytes);
-    ix->mask = cap - 1;
-    for (i = 0; i < n; i++) {
-        uint64_t len;
-        const char *s = name_at(items, i, &len);
-        size_t h;
-        if (lbrx__gguf_index_find(ix, s, len, name_at, items) != SIZE_MAX) {
-            *dup = i;
-            return LBRX_ERR_DUPLICATE;
-        }
-        for (h = lbrx__gguf_hash(s, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {}
-        ix->slot[h] = i + 1;
-    }
-    return LBRX_OK;
-}
-
 LBRX__GGUF_PRIVATE int lbrx__gguf_alignment_ok(uint32_t a) {
     return a >= LBRX_GGUF_MIN_ALIGNMENT && a <= LBRX_GGUF_MAX_ALIGNMENT && (a & (a - 1)) == 0;
 }
@@ -426,7 +370,7 @@ struct lbrx_gguf {
     lbrx_gguf_tensor_info *tensors;
     lbrx_gguf_str *strs;          /* the elements of every array of strings */
     char *names;                  /* NUL-terminated keys and tensor names */
-    lbrx__gguf_index kv_index, tensor_index;
+    lbrx__name_index kv_index, tensor_index;
 };
 
 /* A bounds-checked cursor over the file. `what` names the record being parsed for messages. */
@@ -631,15 +575,15 @@ LBRX__GGUF_PRIVATE int lbrx__gguf_span_cmp(const void *a, const void *b) {
     return x->index < y->index ? -1 : (x->index > y->index);
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_kv_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_kv_name_at(const void *items, size_t i, size_t *len) {
     const lbrx_gguf_kv *kv = (const lbrx_gguf_kv *)items + i;
-    *len = kv->key_len;
+    *len = (size_t)kv->key_len;
     return kv->key;
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_tensor_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_tensor_name_at(const void *items, size_t i, size_t *len) {
     const lbrx_gguf_tensor_info *t = (const lbrx_gguf_tensor_info *)items + i;
-    *len = t->name_len;
+    *len = (size_t)t->name_len;
     return t->name;
 }
 
@@ -801,11 +745,11 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_parse(lbrx_gguf *g, lbrx_error *err) {
         if ((r = lbrx__gguf_own_names(g, &c, n_strs)) != LBRX_OK) return r;
         c.pos = end;
     }
-    r = lbrx__gguf_index_build(&g->kv_index, &g->allocator, g->n_kv, lbrx__gguf_kv_name_at, g->kvs, &dup);
+    r = lbrx__name_index_build(&g->kv_index, &g->allocator, g->n_kv, lbrx__gguf_kv_name_at, g->kvs, &dup);
     if (r == LBRX_ERR_DUPLICATE)
         return lbrx__errorf(err, r, g->kvs[dup].offset, "key '%s' appears twice", g->kvs[dup].key);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory for the key index");
-    r = lbrx__gguf_index_build(&g->tensor_index, &g->allocator, g->n_tensors, lbrx__gguf_tensor_name_at, g->tensors, &dup);
+    r = lbrx__name_index_build(&g->tensor_index, &g->allocator, g->n_tensors, lbrx__gguf_tensor_name_at, g->tensors, &dup);
     if (r == LBRX_ERR_DUPLICATE)
         return lbrx__errorf(err, r, g->tensors[dup].info_offset, "tensor '%s' appears twice", g->tensors[dup].name);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory for the tensor index");
@@ -889,14 +833,14 @@ LBRXDEF const lbrx_gguf_tensor_info *lbrx_gguf_tensor_info_at(const lbrx_gguf *g
 LBRXDEF int64_t lbrx_gguf_find_key(const lbrx_gguf *g, const char *key) {
     size_t i;
     if (!g || !key) return -1;
-    i = lbrx__gguf_index_find(&g->kv_index, key, strlen(key), lbrx__gguf_kv_name_at, g->kvs);
+    i = lbrx__name_index_find(&g->kv_index, key, strlen(key), lbrx__gguf_kv_name_at, g->kvs);
     return i == SIZE_MAX ? -1 : (int64_t)i;
 }
 
 LBRXDEF int64_t lbrx_gguf_find_tensor(const lbrx_gguf *g, const char *name) {
     size_t i;
     if (!g || !name) return -1;
-    i = lbrx__gguf_index_find(&g->tensor_index, name, strlen(name), lbrx__gguf_tensor_name_at, g->tensors);
+    i = lbrx__name_index_find(&g->tensor_index, name, strlen(name), lbrx__gguf_tensor_name_at, g->tensors);
     return i == SIZE_MAX ? -1 : (int64_t)i;
 }
 
@@ -1251,15 +1195,15 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const 
     return LBRX_OK;
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_wkv_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_wkv_name_at(const void *items, size_t i, size_t *len) {
     const lbrx__gguf_wkv *kv = (const lbrx__gguf_wkv *)items + i;
-    *len = kv->key_len;
+    *len = (size_t)kv->key_len;
     return (const char *)kv->bytes + 8;
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_wtensor_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_wtensor_name_at(const void *items, size_t i, size_t *len) {
     const lbrx__gguf_wtensor *t = (const lbrx__gguf_wtensor *)items + i;
-    *len = t->name_len;
+    *len = (size_t)t->name_len;
     return t->name;
 }
 
@@ -1318,17 +1262,17 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_data(lbrx_gguf_writer *w, const 
 }
 
 LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err) {
-    lbrx__gguf_index ix;
+    lbrx__name_index ix;
     uint64_t pos = 0, off = 0, n;
     uint32_t u;
     size_t i, dup = 0;
     lbrx_result r;
     if (!w || !f) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_write: NULL argument");
-    r = lbrx__gguf_index_build(&ix, &w->allocator, w->n_kv, lbrx__gguf_wkv_name_at, w->kvs, &dup);
+    r = lbrx__name_index_build(&ix, &w->allocator, w->n_kv, lbrx__gguf_wkv_name_at, w->kvs, &dup);
     lbrx_free(&w->allocator, ix.slot);
     if (r == LBRX_ERR_DUPLICATE) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "key '%.*s' was added twice", (int)w->kvs[dup].key_len, (const char *)w->kvs[dup].bytes + 8);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory");
-    r = lbrx__gguf_index_build(&ix, &w->allocator, w->n_tensors, lbrx__gguf_wtensor_name_at, w->tensors, &dup);
+    r = lbrx__name_index_build(&ix, &w->allocator, w->n_tensors, lbrx__gguf_wtensor_name_at, w->tensors, &dup);
     lbrx_free(&w->allocator, ix.slot);
     if (r == LBRX_ERR_DUPLICATE) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "tensor '%s' was added twice", w->tensors[dup].name);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory");

@@ -696,8 +696,7 @@ struct lbrx_safetensors {
     lbrx_tensor *tensors;      /* file order */
     uint64_t *offsets;         /* file offset of each tensor's data */
     size_t *shard_of;
-    size_t *slots;             /* open-addressing hash of names: tensor index + 1, 0 = empty */
-    size_t n_slots;
+    lbrx__name_index names;    /* tensor lookup by name */
     size_t n_shards;
     lbrx__st_shard *shards;
     lbrx_json *index;          /* sharded: the index document */
@@ -731,12 +730,6 @@ LBRXDEF lbrx_result lbrx_safetensors_dtype_parse(const char *s, size_t len, lbrx
     return LBRX_ERR_BAD_DTYPE;
 }
 
-LBRX__PRIVATE uint64_t lbrx__st_hash(const char *s) {
-    uint64_t h = 14695981039346656037ull;
-    while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ull; }
-    return h;
-}
-
 LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
     lbrx_allocator a;
     size_t i;
@@ -751,7 +744,7 @@ LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
     lbrx_free(&a, st->tensors);
     lbrx_free(&a, st->offsets);
     lbrx_free(&a, st->shard_of);
-    lbrx_free(&a, st->slots);
+    lbrx_free(&a, st->names.slot);
     lbrx_free(&a, st->shards);
     lbrx_free(&a, st);
 }
@@ -759,40 +752,39 @@ LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
 /* An empty file object with room for n tensors and n_shards shards. */
 LBRX__PRIVATE lbrx_safetensors *lbrx__st_new(size_t n, size_t n_shards, const lbrx_allocator *allocator) {
     lbrx_safetensors *st = (lbrx_safetensors *)lbrx_alloc(allocator, sizeof *st, 16);
-    size_t m = n ? n : 1, slots = 8;
+    size_t m = n ? n : 1;
     if (!st) return 0;
     memset(st, 0, sizeof *st);
     if (allocator) st->allocator = *allocator;
-    while (slots < 2 * m) slots *= 2;
     st->tensors = (lbrx_tensor *)lbrx_alloc(allocator, m * sizeof *st->tensors, 16);
     st->offsets = (uint64_t *)lbrx_alloc(allocator, m * sizeof *st->offsets, 16);
     st->shard_of = (size_t *)lbrx_alloc(allocator, m * sizeof *st->shard_of, 16);
-    st->slots = (size_t *)lbrx_alloc(allocator, slots * sizeof *st->slots, 16);
     st->shards = (lbrx__st_shard *)lbrx_alloc(allocator, (n_shards ? n_shards : 1) * sizeof *st->shards, 16);
-    if (!st->tensors || !st->offsets || !st->shard_of || !st->slots || !st->shards) {
+    if (!st->tensors || !st->offsets || !st->shard_of || !st->shards) {
         lbrx_safetensors_close(st);
         return 0;
     }
-    memset(st->slots, 0, slots * sizeof *st->slots);
     memset(st->shards, 0, (n_shards ? n_shards : 1) * sizeof *st->shards);
-    st->n_slots = slots;
     return st;
 }
 
-/* Index tensors [0, n_tensors) by name; a name seen twice is LBRX_ERR_DUPLICATE. */
-LBRX__PRIVATE lbrx_result lbrx__st_build_hash(lbrx_safetensors *st, lbrx_error *err) {
-    size_t i, mask = st->n_slots - 1;
-    for (i = 0; i < st->n_tensors; i++) {
-        size_t h = (size_t)lbrx__st_hash(st->tensors[i].name) & mask;
-        while (st->slots[h]) {
-            size_t j = st->slots[h] - 1;
-            if (strcmp(st->tensors[j].name, st->tensors[i].name) == 0)
-                return lbrx__errorf(err, LBRX_ERR_DUPLICATE, st->offsets[i], "tensor \"%s\" is in shards %zu and %zu",
-                                    st->tensors[i].name, st->shard_of[j] + 1, st->shard_of[i] + 1);
-            h = (h + 1) & mask;
-        }
-        st->slots[h] = i + 1;
+LBRX__PRIVATE const char *lbrx__st_name_at(const void *items, size_t i, size_t *len) {
+    const char *name = ((const lbrx_tensor *)items)[i].name;
+    *len = strlen(name);
+    return name;
+}
+
+/* Index tensors [0, n_tensors) by name; a name seen twice (in two shards) is LBRX_ERR_DUPLICATE. */
+LBRX__PRIVATE lbrx_result lbrx__st_build_index(lbrx_safetensors *st, lbrx_error *err) {
+    size_t i = 0, j;
+    lbrx_result r = lbrx__name_index_build(&st->names, &st->allocator, st->n_tensors, lbrx__st_name_at, st->tensors, &i);
+    if (r == LBRX_ERR_DUPLICATE) {
+        const char *name = st->tensors[i].name;
+        j = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->tensors);
+        return lbrx__errorf(err, r, st->offsets[i], "tensor \"%s\" is in shards %zu and %zu", name, st->shard_of[j] + 1,
+                            st->shard_of[i] + 1);
     }
+    if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "out of memory for the index of %zu tensor names", st->n_tensors);
     return LBRX_OK;
 }
 
@@ -1000,7 +992,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
         st->shard_of[i] = 0;
         st->n_tensors = i + 1;
     }
-    r = lbrx__st_build_hash(st, err);
+    r = lbrx__st_build_index(st, err);
     if (r != LBRX_OK) goto fail;
     lbrx_free(allocator, e);
     *out = st;
@@ -1158,7 +1150,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
         lbrx_safetensors_close(p);
         parts[i] = 0;
     }
-    r = lbrx__st_build_hash(st, err);
+    r = lbrx__st_build_index(st, err);
     if (r != LBRX_OK) goto done;
     /* the weight_map must list exactly the shards' tensors, each in its own shard */
     seen = (unsigned char *)lbrx_alloc(allocator, total ? total : 1, 16);
@@ -1202,17 +1194,12 @@ LBRXDEF const lbrx_tensor *lbrx_safetensors_tensor(const lbrx_safetensors *st, s
     return st && i < st->n_tensors ? &st->tensors[i] : 0;
 }
 LBRXDEF const lbrx_tensor *lbrx_safetensors_find(const lbrx_safetensors *st, const char *name, size_t *index) {
-    size_t h, mask;
+    size_t i;
     if (!st || !name) return 0;
-    mask = st->n_slots - 1;
-    for (h = (size_t)lbrx__st_hash(name) & mask; st->slots[h]; h = (h + 1) & mask) {
-        size_t i = st->slots[h] - 1;
-        if (strcmp(st->tensors[i].name, name) == 0) {
-            if (index) *index = i;
-            return &st->tensors[i];
-        }
-    }
-    return 0;
+    i = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->tensors);
+    if (i == SIZE_MAX) return 0;
+    if (index) *index = i;
+    return &st->tensors[i];
 }
 LBRXDEF uint64_t lbrx_safetensors_tensor_offset(const lbrx_safetensors *st, size_t i) {
     return st && i < st->n_tensors ? st->offsets[i] : LBRX__NO_OFFSET;

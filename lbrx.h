@@ -223,6 +223,12 @@ LBRXDEF lbrx_result lbrx_storage_wrap(lbrx_storage **out, void *ptr, size_t size
                                       lbrx_release_fn release, void *user,
                                       const lbrx_allocator *allocator, lbrx_error *err);
 
+/* Options of the file readers' open functions (lbrx_gguf_open*, lbrx_safetensors_open*): one
+   struct for every format. A zeroed struct, or NULL where one is taken, means the defaults. */
+typedef struct lbrx_open_options {
+    lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
+} lbrx_open_options;
+
 LBRXDEF void lbrx_storage_retain(lbrx_storage *s);
 /* Drop one reference; the last one unmaps / frees / calls the release callback. NULL is ok. */
 LBRXDEF void lbrx_storage_release(lbrx_storage *s);

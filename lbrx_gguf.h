@@ -136,25 +136,20 @@ typedef struct lbrx_gguf_tensor_info {
     uint64_t info_offset;         /* file offset of the tensor_info record */
 } lbrx_gguf_tensor_info;
 
-/* Options of lbrx_gguf_open*; a zeroed struct (or NULL) means defaults. */
-typedef struct lbrx_gguf_options {
-    lbrx_allocator allocator;     /* for the index, the names and (for open by path) the mapping */
-} lbrx_gguf_options;
-
 typedef struct lbrx_gguf lbrx_gguf;
 
 /* Open a GGUF file by path (memory-mapped, see lbrx_storage_map_file) and validate it all.
-   On failure *out is NULL and err names the field and file offset. Thread safety: an open
+   opt may be NULL (defaults; see lbrx_open_options). On failure *out is NULL and err names the field and file offset. Thread safety: an open
    lbrx_gguf is read-only; any number of threads may query it at once. */
-LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_gguf_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt,
                                    lbrx_error *err);
 /* Open GGUF bytes the caller owns and keeps alive (and unchanged) until lbrx_gguf_close and the
    release of every tensor taken from it. */
 LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size,
-                                          const lbrx_gguf_options *opt, lbrx_error *err);
+                                          const lbrx_open_options *opt, lbrx_error *err);
 /* Open GGUF bytes held by a storage; the lbrx_gguf takes its own reference. */
 LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage,
-                                           const lbrx_gguf_options *opt, lbrx_error *err);
+                                           const lbrx_open_options *opt, lbrx_error *err);
 /* Free the index and drop the storage reference. Tensors taken with lbrx_gguf_tensor keep the
    bytes alive, but their `name` pointers die here. NULL is ok. */
 LBRXDEF void lbrx_gguf_close(lbrx_gguf *g);
@@ -756,7 +751,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_parse(lbrx_gguf *g, lbrx_error *err) {
     return lbrx__gguf_layout(g, &c);
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage, const lbrx_gguf_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage, const lbrx_open_options *opt,
                                            lbrx_error *err) {
     lbrx_gguf *g;
     lbrx_allocator a;
@@ -776,7 +771,7 @@ LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storag
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_gguf_options *opt, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt, lbrx_error *err) {
     lbrx_storage *s;
     lbrx_result r;
     if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_open: NULL argument");
@@ -788,7 +783,7 @@ LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size, const lbrx_gguf_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size, const lbrx_open_options *opt,
                                           lbrx_error *err) {
     lbrx_storage *s;
     lbrx_result r;

@@ -121,7 +121,8 @@ LBRXDEF uint64_t lbrx_json_offset(const lbrx_json_value *v);
 typedef struct lbrx_safetensors lbrx_safetensors;
 
 /* Open a .safetensors file by memory-mapping it, or, when the path ends in ".json", a sharded
-   checkpoint's index (lbrx_safetensors_open_index). Validates everything (see SECURITY above);
+   checkpoint's index (lbrx_safetensors_open_index). opt may be NULL (defaults; see
+   lbrx_open_options in lbrx.h). Validates everything (see SECURITY above);
    on failure *out is NULL and err names the tensor/field and the file offset. Result codes:
    LBRX_ERR_TRUNCATED (file shorter than its header), LBRX_ERR_LIMIT (header over
    LBRX_SAFETENSORS_MAX_HEADER, nesting, rank over LBRX_MAX_DIMS), LBRX_ERR_BAD_HEADER (JSON
@@ -131,15 +132,15 @@ typedef struct lbrx_safetensors lbrx_safetensors;
    reversed, out of the buffer, overlapping, with holes), LBRX_ERR_SIZE_MISMATCH (byte range vs
    shape and dtype, trailing bytes), LBRX_ERR_BAD_VALUE (NUL in a name). Thread safety: an open
    file is read-only; any number of threads may read it; close it once. */
-LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_allocator *allocator,
+LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_options *opt,
                                           lbrx_error *err);
 /* Open a safetensors image in memory the caller owns and keeps alive (and unchanged) until the
    file is closed and every storage reference taken from its tensors is released. */
 LBRXDEF lbrx_result lbrx_safetensors_open_memory(lbrx_safetensors **out, const void *data, size_t size,
-                                                 const lbrx_allocator *allocator, lbrx_error *err);
+                                                 const lbrx_open_options *opt, lbrx_error *err);
 /* Open a safetensors image held by a storage (takes its own reference). */
 LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_storage *storage,
-                                                  const lbrx_allocator *allocator, lbrx_error *err);
+                                                  const lbrx_open_options *opt, lbrx_error *err);
 /* Open a sharded checkpoint through its index ({"metadata": {...}, "weight_map": {name: file}}):
    every shard named in weight_map is mapped (file names must be plain names in the index's
    directory: no '/', '\\' or ':', else LBRX_ERR_BAD_VALUE), each is validated as above, and
@@ -148,7 +149,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_s
    holds an unlisted tensor (LBRX_ERR_BAD_VALUE). The result is one name space: shards in
    file-name order, tensors in file order within each. */
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
-                                                const lbrx_allocator *allocator, lbrx_error *err);
+                                                const lbrx_open_options *opt, lbrx_error *err);
 /* Release the mapping(s) (tensors keep the storage alive if the caller retained it). NULL ok. */
 LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st);
 
@@ -1005,13 +1006,15 @@ fail:
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_storage *storage,
-                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+                                                  const lbrx_open_options *opt, lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     if (!out || !storage) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open_storage: NULL argument");
     return lbrx__st_load(out, storage, allocator, err);
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_memory(lbrx_safetensors **out, const void *data, size_t size,
-                                                 const lbrx_allocator *allocator, lbrx_error *err) {
+                                                 const lbrx_open_options *opt, lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s;
     lbrx_result r;
     if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open_memory: out is NULL");
@@ -1028,13 +1031,14 @@ LBRX__PRIVATE int lbrx__st_ends_with(const char *s, const char *suffix) {
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_allocator *allocator,
+LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_options *opt,
                                           lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s;
     lbrx_result r;
     if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open: NULL argument");
     *out = 0;
-    if (lbrx__st_ends_with(path, ".json")) return lbrx_safetensors_open_index(out, path, allocator, err);
+    if (lbrx__st_ends_with(path, ".json")) return lbrx_safetensors_open_index(out, path, opt, err);
     r = lbrx_storage_map_file(&s, path, allocator, err);
     if (r != LBRX_OK) return r;
     r = lbrx__st_load(out, s, allocator, err);
@@ -1063,7 +1067,8 @@ LBRX__PRIVATE int lbrx__st_strcmp(const void *a, const void *b) {
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
-                                                const lbrx_allocator *allocator, lbrx_error *err) {
+                                                const lbrx_open_options *opt, lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s = 0;
     lbrx_json *doc = 0;
     const lbrx_json_value *root, *wm, *md;

@@ -90,6 +90,36 @@ static void test_crafted_valid(void) {
 }
 
 /* H1: counts larger than the file could hold */
+/* lbrx_open_options: the open functions allocate through the given allocator (the index, the
+   names, the mapping) and close gives every byte back. */
+static void test_open_options(void) {
+    gb g = {0, 0, 0};
+    lbrx_gguf *f = 0;
+    lbrx_error e;
+    lbrx_open_options opt;
+    lt_counting c = {0, 0, 0};
+    char path[4096];
+    FILE *out;
+    valid_file(&g);
+    memset(&opt, 0, sizeof opt);
+    opt.allocator = lt_counting_allocator(&c);
+    LT_CHECKF(lbrx_gguf_open_memory(&f, g.b, g.n, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(f && lbrx_gguf_find_tensor(f, "w") == 0 && c.allocs > 0);
+    lbrx_gguf_close(f);
+    LT_CHECKF(c.allocs == c.frees, "%ld allocations, %ld frees", c.allocs, c.frees);
+    snprintf(path, sizeof path, "%s", lt_tmp_path("gguf_opt.gguf"));
+    out = fopen(path, "wb");
+    LT_CHECK(out && fwrite(g.b, 1, g.n, out) == g.n);
+    if (out) fclose(out);
+    c.allocs = c.frees = 0;
+    LT_CHECKF(lbrx_gguf_open(&f, path, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(f && lbrx_gguf_find_key(f, "general.name") == 1 && c.allocs > 0);
+    lbrx_gguf_close(f);
+    LT_CHECK(c.allocs == c.frees);
+    remove(path);
+    gb_free(&g);
+}
+
 static void test_h1_counts(void) {
     gb g = {0, 0, 0};
     gb_header(&g, 3, (uint64_t)1 << 62, 0); gb_zeros(&g, 64);
@@ -881,6 +911,7 @@ static void test_stories_rewrite(void) {
 
 int main(void) {
     LT_RUN(test_crafted_valid);
+    LT_RUN(test_open_options);
     LT_RUN(test_h1_counts);
     LT_RUN(test_h2_strings);
     LT_RUN(test_h3_arrays);

@@ -716,6 +716,58 @@ static lbrx_result open_index_text(const char *text, lbrx_error *e) {
     return r;
 }
 
+/* lbrx_open_options: each open function allocates through the given allocator (the mapping,
+   the header, the index) and close gives every byte back. */
+static void test_open_options(void) {
+    float v[6] = {0, 1, 2, 3, 4, 5};
+    int64_t shape[2] = {2, 3};
+    lbrx_tensor t[2];
+    lbrx_safetensors_write_desc d;
+    lbrx_open_options opt;
+    lbrx_safetensors *st = NULL;
+    lbrx_error e;
+    lt_counting c = {0, 0, 0};
+    char path[4096];
+    long before;
+    FILE *f;
+    unsigned char buf[512];
+    size_t n;
+    memset(&d, 0, sizeof d);
+    memset(&opt, 0, sizeof opt);
+    opt.allocator = lt_counting_allocator(&c);
+    LT_CHECK(lbrx_tensor_from_ptr(&t[0], LBRX_F32, 2, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_from_ptr(&t[1], LBRX_F32, 1, shape + 1, v + 3, NULL) == LBRX_OK);
+    t[0].name = "a";
+    t[1].name = "b";
+    d.tensors = t;
+    d.n_tensors = 2;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_opt.safetensors"));
+    LT_CHECKF(lbrx_safetensors_write(path, &d, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_open(&st, path, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_find(st, "b", NULL) && c.allocs > 0);
+    lbrx_safetensors_close(st);
+    LT_CHECKF(c.allocs == c.frees, "%ld allocations, %ld frees", c.allocs, c.frees);
+    f = fopen(path, "rb");
+    n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    before = c.allocs;
+    LT_CHECKF(lbrx_safetensors_open_memory(&st, buf, n, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_count(st) == 2 && c.allocs > before);
+    lbrx_safetensors_close(st);
+    LT_CHECK(c.allocs == c.frees);
+    before = c.allocs;
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "st_opt", &d, 8, &e) == LBRX_OK, "%s", e.message);
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_opt.safetensors.index.json"));
+    LT_CHECKF(lbrx_safetensors_open_index(&st, path, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_shard_count(st) == 2 && c.allocs > before);
+    lbrx_safetensors_close(st);
+    LT_CHECK(c.allocs == c.frees);
+    remove(path);
+    remove(lt_tmp_path("st_opt.safetensors"));
+    remove(lt_tmp_path("st_opt-00001-of-00002.safetensors"));
+    remove(lt_tmp_path("st_opt-00002-of-00002.safetensors"));
+}
+
 static void test_sharded(void) {
     enum { N = 10 };
     lbrx_tensor src[N];
@@ -1051,6 +1103,7 @@ int main(void) {
     LT_RUN(test_safetensorsjl);
     LT_RUN(test_other_files);
     LT_RUN(test_hostile);
+    LT_RUN(test_open_options);
     LT_RUN(test_json);
     LT_RUN(test_round_trip);
     LT_RUN(test_writer_refusals);

@@ -223,12 +223,6 @@ LBRXDEF lbrx_result lbrx_storage_wrap(lbrx_storage **out, void *ptr, size_t size
                                       lbrx_release_fn release, void *user,
                                       const lbrx_allocator *allocator, lbrx_error *err);
 
-/* Options of the file readers' open functions (lbrx_gguf_open*, lbrx_safetensors_open*): one
-   struct for every format. A zeroed struct, or NULL where one is taken, means the defaults. */
-typedef struct lbrx_open_options {
-    lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
-} lbrx_open_options;
-
 LBRXDEF void lbrx_storage_retain(lbrx_storage *s);
 /* Drop one reference; the last one unmaps / frees / calls the release callback. NULL is ok. */
 LBRXDEF void lbrx_storage_release(lbrx_storage *s);
@@ -313,6 +307,25 @@ LBRXDEF lbrx_result lbrx_tensor_reshape(const lbrx_tensor *t, int ndim, const in
    region may extend past the storage into memory of the same mapping's pages only. */
 LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, size_t *size,
                                             size_t *offset, lbrx_error *err);
+
+/* ============================================================================================
+   File formats: what the GGUF and safetensors readers and writers share
+   ============================================================================================ */
+
+/* Options of the readers' open functions (lbrx_gguf_open*, lbrx_safetensors_open*): one struct
+   for every format. A zeroed struct, or NULL where one is taken, means the defaults. */
+typedef struct lbrx_open_options {
+    lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
+} lbrx_open_options;
+
+/* Producer of a tensor's bytes for the streaming writers (lbrx_gguf_writer_add_tensor_fill,
+   lbrx_safetensors_write_desc.fill): write rows [row_begin, row_begin + row_count) of tensor
+   `index` (GGUF: the order it was added in; safetensors: its index in desc.tensors), named
+   `name`, to dst as packed rows of its dtype. Rows are counted over all dimensions but the last;
+   a rank-0 or rank-1 tensor has one. Called in row order, a few MiB at a time. Return LBRX_OK,
+   or an error (filled into err) that stops the write. */
+typedef lbrx_result (*lbrx_fill_fn)(void *user, size_t index, const char *name, int64_t row_begin,
+                                    int64_t row_count, void *dst, lbrx_error *err);
 
 /* ============================================================================================
    f16 and bf16
@@ -749,6 +762,14 @@ LBRXDEF lbrx_result lbrx__name_index_build(lbrx__name_index *ix, const lbrx_allo
 /* Index of the item named by the len bytes at name, or SIZE_MAX. */
 LBRXDEF size_t lbrx__name_index_find(const lbrx__name_index *ix, const char *name, size_t len,
                                      lbrx__name_at_fn name_at, const void *items);
+/* Where the streaming writers send bytes: 0 on success, non-zero on failure. */
+typedef int (*lbrx__sink_fn)(const void *data, size_t size, void *user);
+/* Stream a tensor of `dtype` and shape (validated) produced by fill (tensor `index`, `name`) to
+   sink in chunks of rows of at most about 4 MiB, through one buffer from allocator a. A sink
+   failure is LBRX_ERR_IO. */
+LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t index, const char *name, lbrx_dtype dtype,
+                                      int ndim, const int64_t *shape, lbrx__sink_fn sink, void *sink_user,
+                                      const lbrx_allocator *a, lbrx_error *err);
 
 #ifdef __cplusplus
 }
@@ -1027,7 +1048,7 @@ LBRXDEF void lbrx_free(const lbrx_allocator *a, void *ptr) {
 }
 
 /* ============================================================================================
-   Name index
+   Shared by the file formats: name index, streaming of filled tensors
    ============================================================================================ */
 
 LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n) {
@@ -1075,6 +1096,35 @@ LBRXDEF lbrx_result lbrx__name_index_build(lbrx__name_index *ix, const lbrx_allo
         ix->slot[h] = i + 1;
     }
     return LBRX_OK;
+}
+
+/* Bytes per chunk of rows that a fill callback produces at once. */
+#define LBRX__FILL_CHUNK ((size_t)4 << 20)
+
+LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t index, const char *name, lbrx_dtype dtype,
+                                      int ndim, const int64_t *shape, lbrx__sink_fn sink, void *sink_user,
+                                      const lbrx_allocator *a, lbrx_error *err) {
+    size_t row = lbrx_dtype_block_bytes(dtype), cap;
+    int64_t nrows = 1, per, r0;
+    int d;
+    void *buf;
+    lbrx_result r = LBRX_OK;
+    for (d = 0; d + 1 < ndim; d++) nrows *= shape[d];  /* fits: the caller checked the shape */
+    if (ndim > 0) lbrx_row_bytes(dtype, shape[ndim - 1], &row);
+    if (nrows == 0 || row == 0) return LBRX_OK;
+    per = (int64_t)(LBRX__FILL_CHUNK / row > 0 ? LBRX__FILL_CHUNK / row : 1);
+    if (per > nrows) per = nrows;
+    cap = (size_t)per * row;
+    buf = lbrx_alloc(a, cap, 64);
+    if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "tensor '%s': out of memory for %zu bytes", name, cap);
+    for (r0 = 0; r0 < nrows && r == LBRX_OK; r0 += per) {
+        int64_t n = nrows - r0 < per ? nrows - r0 : per;
+        r = fill(user, index, name, r0, n, buf, err);
+        if (r == LBRX_OK && sink(buf, (size_t)n * row, sink_user))
+            r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor '%s': write of %zu bytes failed", name, (size_t)n * row);
+    }
+    lbrx_free(a, buf);
+    return r;
 }
 
 /* ============================================================================================

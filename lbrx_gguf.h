@@ -215,12 +215,6 @@ LBRXDEF size_t lbrx_gguf_type_size(lbrx_gguf_type t);
 
 typedef struct lbrx_gguf_writer lbrx_gguf_writer;
 
-/* Produces rows [row_begin, row_begin + row_count) of the tensor named `name` into dst (packed
-   rows of its dtype; rows are counted over all dimensions but the last, a rank-0 or rank-1 tensor
-   has one). Return LBRX_OK, or an error (filled into err) that stops the write. */
-typedef lbrx_result (*lbrx_gguf_fill_fn)(void *user, const char *name, int64_t row_begin, int64_t row_count,
-                                         void *dst, lbrx_error *err);
-
 /* New empty writer (GGUF v3). allocator may be NULL. Thread safety: one thread at a time. */
 LBRXDEF lbrx_result lbrx_gguf_writer_create(lbrx_gguf_writer **out, const lbrx_allocator *allocator,
                                             lbrx_error *err);
@@ -248,9 +242,10 @@ LBRXDEF lbrx_result lbrx_gguf_writer_copy_kv(lbrx_gguf_writer *w, const lbrx_ggu
    Names: 1..LBRX_GGUF_MAX_NAME bytes of UTF-8 without NUL; rank <= 4; a GGML dtype. */
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor(lbrx_gguf_writer *w, const char *name, const lbrx_tensor *t,
                                                 lbrx_error *err);
-/* Add a tensor whose bytes a callback produces during the write (see lbrx_gguf_fill_fn). */
+/* Add a tensor whose bytes a callback produces during the write (lbrx_fill_fn, in lbrx.h; its
+   index is the number of tensors added before this one). */
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const char *name, lbrx_dtype dtype,
-                                                     int ndim, const int64_t *shape, lbrx_gguf_fill_fn fill,
+                                                     int ndim, const int64_t *shape, lbrx_fill_fn fill,
                                                      void *user, lbrx_error *err);
 /* Stream the file: header (KVs and tensor infos in the order added), padding, then each tensor's
    bytes padded to the alignment. Checks duplicate keys and names first. The writer can be
@@ -972,7 +967,7 @@ typedef struct lbrx__gguf_wtensor {
     int64_t shape[LBRX_GGUF_MAX_DIMS];
     uint64_t nbytes;
     lbrx_tensor t;                /* the source, when fill is NULL */
-    lbrx_gguf_fill_fn fill;
+    lbrx_fill_fn fill;
     void *user;
 } lbrx__gguf_wtensor;
 
@@ -1179,7 +1174,7 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor(lbrx_gguf_writer *w, const char 
 }
 
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const char *name, lbrx_dtype dtype, int ndim,
-                                                     const int64_t *shape, lbrx_gguf_fill_fn fill, void *user, lbrx_error *err) {
+                                                     const int64_t *shape, lbrx_fill_fn fill, void *user, lbrx_error *err) {
     lbrx__gguf_wtensor *e;
     lbrx_result r;
     if (!fill) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_add_tensor_fill: fill is NULL");
@@ -1222,38 +1217,34 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_pad(FILE *f, uint64_t a, uint64_t *pos
     return LBRX_OK;
 }
 
-/* Bytes per chunk of rows that a fill callback produces at once. */
-#define LBRX__GGUF_FILL_CHUNK ((size_t)4 << 20)
+/* The sink of filled tensors: the file and its position. */
+typedef struct lbrx__gguf_sink { FILE *f; uint64_t *pos; } lbrx__gguf_sink;
 
-LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_data(lbrx_gguf_writer *w, const lbrx__gguf_wtensor *t, FILE *f, uint64_t *pos,
-                                                    lbrx_error *err) {
+LBRX__GGUF_PRIVATE int lbrx__gguf_sink_write(const void *p, size_t n, void *user) {
+    lbrx__gguf_sink *s = (lbrx__gguf_sink *)user;
+    return lbrx__gguf_fwrite(s->f, p, n, s->pos, 0) != LBRX_OK;
+}
+
+/* The bytes of tensor i. */
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_data(lbrx_gguf_writer *w, size_t i, FILE *f, uint64_t *pos, lbrx_error *err) {
+    const lbrx__gguf_wtensor *t = &w->tensors[i];
+    int64_t nrows, r0;
     size_t row = 0;
-    int64_t nrows = 1, r0;
-    int d;
     lbrx_result r;
     if (t->nbytes == 0) return LBRX_OK;
-    for (d = 0; d + 1 < t->ndim; d++) nrows *= t->shape[d];  /* fits: nbytes was computed */
-    if (t->ndim == 0) row = lbrx_dtype_block_bytes(t->dtype);
-    else lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &row);
-    if (!t->fill) {
-        if (lbrx_tensor_is_contiguous(&t->t)) return lbrx__gguf_fwrite(f, t->t.data, (size_t)t->nbytes, pos, err);
-        for (r0 = 0; r0 < nrows; r0++)
-            if ((r = lbrx__gguf_fwrite(f, lbrx_tensor_row(&t->t, r0), row, pos, err)) != LBRX_OK) return r;
-        return LBRX_OK;
-    } else {
-        int64_t per = (int64_t)(LBRX__GGUF_FILL_CHUNK / row > 0 ? LBRX__GGUF_FILL_CHUNK / row : 1);
-        size_t cap = (size_t)(per < nrows ? per : nrows) * row;
-        void *buf = lbrx_alloc(&w->allocator, cap, 64);
-        if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, *pos, "tensor '%s': out of memory for %zu bytes", t->name, cap);
-        r = LBRX_OK;
-        for (r0 = 0; r0 < nrows && r == LBRX_OK; r0 += per) {
-            int64_t n = nrows - r0 < per ? nrows - r0 : per;
-            r = t->fill(t->user, t->name, r0, n, buf, err);
-            if (r == LBRX_OK) r = lbrx__gguf_fwrite(f, buf, (size_t)n * row, pos, err);
-        }
-        lbrx_free(&w->allocator, buf);
-        return r;
+    if (t->fill) {
+        lbrx__gguf_sink sink;
+        sink.f = f;
+        sink.pos = pos;
+        return lbrx__fill_stream(t->fill, t->user, i, t->name, t->dtype, t->ndim, t->shape, lbrx__gguf_sink_write, &sink,
+                                 &w->allocator, err);
     }
+    if (lbrx_tensor_is_contiguous(&t->t)) return lbrx__gguf_fwrite(f, t->t.data, (size_t)t->nbytes, pos, err);
+    nrows = lbrx_tensor_nrows(&t->t);
+    lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &row);  /* not contiguous: rank >= 1 */
+    for (r0 = 0; r0 < nrows; r0++)
+        if ((r = lbrx__gguf_fwrite(f, lbrx_tensor_row(&t->t, r0), row, pos, err)) != LBRX_OK) return r;
+    return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err) {
@@ -1300,7 +1291,7 @@ LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_er
     if (w->n_tensors == 0) return LBRX_OK;
     if ((r = lbrx__gguf_pad(f, w->alignment, &pos, err)) != LBRX_OK) return r;
     for (i = 0; i < w->n_tensors; i++) {
-        if ((r = lbrx__gguf_write_data(w, &w->tensors[i], f, &pos, err)) != LBRX_OK) return r;
+        if ((r = lbrx__gguf_write_data(w, i, f, &pos, err)) != LBRX_OK) return r;
         if ((r = lbrx__gguf_pad(f, w->alignment, &pos, err)) != LBRX_OK) return r;
     }
     return LBRX_OK;

@@ -196,17 +196,23 @@ typedef int (*lbrx_safetensors_write_fn)(const void *data, size_t size, void *us
 /* What to write. Zeroed fields are defaults. */
 typedef struct lbrx_safetensors_write_desc {
     const lbrx_tensor *tensors;   /* any layout (strided views are gathered row by row); each needs
-                                     a unique non-NULL UTF-8 name, not "__metadata__" */
+                                     a unique non-NULL UTF-8 name, not "__metadata__". With `fill`
+                                     set, a tensor whose data is NULL has only dtype, ndim, shape
+                                     and name: fill produces its bytes during the write */
     size_t n_tensors;
     const char *const *metadata;  /* n_metadata (key, value) pairs: metadata[2i], metadata[2i+1] */
     size_t n_metadata;
     int sort_names;               /* 1: tensors in byte order of their names; 0: the given order */
-    lbrx_allocator allocator;     /* for the header and the gather buffer */
+    lbrx_allocator allocator;     /* for the header and the gather and fill buffers */
+    lbrx_fill_fn fill;            /* optional producer of the tensors without data (lbrx.h), called
+                                   with fill_user and the tensor's index in `tensors` */
+    void *fill_user;
 } lbrx_safetensors_write_desc;
 
 /* Stream a safetensors file to `write`: the header (metadata first, then tensors with contiguous
    data_offsets, padded with spaces so the data starts at a multiple of 64), then each tensor's
-   bytes straight from its memory (only strided tensors go through a small buffer). Refuses
+   bytes straight from its memory (only strided tensors go through a small buffer) or from
+   desc->fill in chunks of a few MiB, so a file of any size is written in bounded memory. Refuses
    dtypes safetensors lacks (LBRX_ERR_UNSUPPORTED), duplicate names (LBRX_ERR_DUPLICATE), names
    or metadata that are not UTF-8 (LBRX_ERR_BAD_VALUE), headers over
    LBRX_SAFETENSORS_MAX_HEADER (LBRX_ERR_LIMIT); a sink failure is LBRX_ERR_IO. Thread safety:
@@ -1315,7 +1321,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_check_desc(const lbrx_safetensors_write_desc 
         }
         r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &nb, err);
         if (r != LBRX_OK) { lbrx__st_prefix(err, t->name); goto done; }
-        if (nb && !t->data) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor \"%.80s\" has no data", t->name); goto done; }
+        if (nb && !t->data && !d->fill) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor \"%.80s\" has no data", t->name); goto done; }
         o[i] = byname[i] = t;
     }
     qsort((void *)byname, n, sizeof *byname, lbrx__st_tensor_name_cmp);
@@ -1422,6 +1428,12 @@ LBRX__PRIVATE lbrx_result lbrx__st_emit(lbrx_safetensors_write_fn write, void *u
     r = lbrx__st_header(&b, d, o, sz, n, err);
     if (r == LBRX_OK && write(b.p, b.len, user)) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "header write failed");
     for (i = 0; i < n && r == LBRX_OK; i++) {
+        if (!o[i]->data) {  /* checked: d->fill is set, or the tensor has no bytes */
+            if (d->fill)
+                r = lbrx__fill_stream(d->fill, d->fill_user, (size_t)(o[i] - d->tensors), o[i]->name, o[i]->dtype, o[i]->ndim,
+                                      o[i]->shape, write, user, &d->allocator, err);
+            continue;
+        }
         if (!lbrx_tensor_is_contiguous(o[i]) && !buf) {
             buf = (unsigned char *)lbrx_alloc(&d->allocator, bufsize, 64);
             if (!buf) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory"); break; }

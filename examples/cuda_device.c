@@ -383,11 +383,12 @@ static double time_h2d(void *dst, const void *src, size_t size) {
 }
 
 /* The GGUF writer's row source: Q8_0 blocks of random quants with scales around 0.01. */
-static lbrx_result fill_q8_0(void *user, const char *name, int64_t row_begin, int64_t row_count, void *dst, lbrx_error *err) {
+static lbrx_result fill_q8_0(void *user, size_t index, const char *name, int64_t row_begin, int64_t row_count, void *dst,
+                             lbrx_error *err) {
     uint64_t *seed = (uint64_t *)user;
     unsigned char *p = (unsigned char *)dst;
     size_t row, i;
-    (void)name; (void)row_begin; (void)err;
+    (void)index; (void)name; (void)row_begin; (void)err;
     lbrx_row_bytes(LBRX_Q8_0, BIG_IN, &row);
     for (i = 0; i < row * (size_t)row_count; i += 34) {
         uint16_t d = lbrx_f32_to_f16(0.01f + 0.005f * uniform(seed));

@@ -97,7 +97,7 @@ static void test_open_options(void) {
     lbrx_gguf *f = 0;
     lbrx_error e;
     lbrx_open_options opt;
-    lt_counting c = {0, 0, 0};
+    lt_counting c = {0, 0, 0, 0, 0};
     char path[4096];
     FILE *out;
     valid_file(&g);
@@ -705,11 +705,14 @@ static void check_all_metadata(lbrx_gguf *g) {
     LT_CHECK(strcmp(lbrx_gguf_kv_at(g, 0)->key, "t.u8") == 0 && strcmp(lbrx_gguf_kv_at(g, 12)->key, "a.str") == 0);
 }
 
-typedef struct fill_ctx { const unsigned char *src; size_t row; int calls; } fill_ctx;
+typedef struct fill_ctx { const unsigned char *src; size_t row, index; int calls, wrong; int64_t next; } fill_ctx;
 
-static lbrx_result fill_rows(void *user, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
+/* Rows of c->src; counts calls for another tensor than c->index / "filled", or out of row order. */
+static lbrx_result fill_rows(void *user, size_t index, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
     fill_ctx *c = (fill_ctx *)user;
-    (void)name; (void)err;
+    (void)err;
+    c->wrong += index != c->index || strcmp(name, "filled") != 0 || r0 != c->next;
+    c->next = r0 + n;
     memcpy(dst, c->src + (size_t)r0 * c->row, (size_t)n * c->row);
     c->calls++;
     return LBRX_OK;
@@ -768,10 +771,12 @@ static void test_writer_round_trip(void) {
     big_bytes = (size_t)big_shape[0] * 1024 * 4;
     big = (unsigned char *)malloc(big_bytes);
     for (i = 0; i < (int)(big_bytes / 8); i++) { unsigned long long v = lt_next(&rng); memcpy(big + 8 * (size_t)i, &v, 8); }
-    fc.src = big; fc.row = 4096; fc.calls = 0;
+    fc.src = big; fc.row = 4096; fc.calls = 0; fc.wrong = 0; fc.next = 0;
+    fc.index = (size_t)n + 5;  /* the tensors added before it */
     LT_CHECK(lbrx_gguf_writer_add_tensor_fill(w, "filled", LBRX_F32, 2, big_shape, fill_rows, &fc, &e) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_write_path(w, path, &e) == LBRX_OK);
-    LT_CHECK(fc.calls >= 2);
+    LT_CHECK(fc.calls >= 2 && fc.wrong == 0 && fc.next == big_shape[0]);
+    fc.next = 0;
     LT_CHECK(lbrx_gguf_writer_write_path(w, path2, &e) == LBRX_OK);
     {
         size_t n1, n2;

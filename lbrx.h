@@ -75,6 +75,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifndef LBRX_MAX_DIMS
 #define LBRX_MAX_DIMS 8
@@ -762,6 +763,13 @@ LBRXDEF lbrx_result lbrx__name_index_build(lbrx__name_index *ix, const lbrx_allo
 /* Index of the item named by the len bytes at name, or SIZE_MAX. */
 LBRXDEF size_t lbrx__name_index_find(const lbrx__name_index *ix, const char *name, size_t len,
                                      lbrx__name_at_fn name_at, const void *items);
+/* What a file writer writes into the open file f. */
+typedef lbrx_result (*lbrx__file_body_fn)(FILE *f, void *user, lbrx_error *err);
+/* Create (or replace) the file at `path`, UTF-8 on every system (_wfopen on Windows), write it
+   with body(f, user, err) and close it; on any failure the file is removed. a: for the wide
+   path on Windows. */
+LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, void *user, const lbrx_allocator *a,
+                                     lbrx_error *err);
 /* Where the streaming writers send bytes: 0 on success, non-zero on failure. */
 typedef int (*lbrx__sink_fn)(const void *data, size_t size, void *user);
 /* Stream a tensor of `dtype` and shape (validated) produced by fill (tensor `index`, `name`) to
@@ -1216,6 +1224,35 @@ LBRX__PRIVATE wchar_t *lbrx__utf8_to_wide(const char *path, const lbrx_allocator
     return w;
 }
 #endif
+
+LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, void *user, const lbrx_allocator *a,
+                                     lbrx_error *err) {
+    FILE *f;
+    lbrx_result r;
+#if defined(_WIN32)
+    wchar_t *wpath = lbrx__utf8_to_wide(path, a);
+    if (!wpath) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path);
+    f = _wfopen(wpath, L"wb");
+#else
+    (void)a;
+    f = fopen(path, "wb");
+#endif
+    if (!f) {
+        r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot create", path);
+    } else {
+        r = body(f, user, err);
+        if (fclose(f) != 0 && r == LBRX_OK) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: write failed on close", path);
+#if defined(_WIN32)
+        if (r != LBRX_OK) _wremove(wpath);
+#else
+        if (r != LBRX_OK) remove(path);
+#endif
+    }
+#if defined(_WIN32)
+    lbrx_free(a, wpath);
+#endif
+    return r;
+}
 
 LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err) {

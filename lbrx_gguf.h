@@ -251,7 +251,8 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const 
    bytes padded to the alignment. Checks duplicate keys and names first. The writer can be
    written again afterwards. */
 LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err);
-/* lbrx_gguf_writer_write to a new file at `path`; a failed write removes the partial file. */
+/* lbrx_gguf_writer_write to a new file at `path` (UTF-8 on every system); a failed write removes
+   the partial file. */
 LBRXDEF lbrx_result lbrx_gguf_writer_write_path(lbrx_gguf_writer *w, const char *path, lbrx_error *err);
 
 #ifdef __cplusplus
@@ -1297,16 +1298,13 @@ LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_er
     return LBRX_OK;
 }
 
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_body(FILE *f, void *w, lbrx_error *err) {
+    return lbrx_gguf_writer_write((lbrx_gguf_writer *)w, f, err);
+}
+
 LBRXDEF lbrx_result lbrx_gguf_writer_write_path(lbrx_gguf_writer *w, const char *path, lbrx_error *err) {
-    FILE *f;
-    lbrx_result r;
     if (!w || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_write_path: NULL argument");
-    f = fopen(path, "wb");
-    if (!f) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__GGUF_NO_OFFSET, "%s: cannot create", path);
-    r = lbrx_gguf_writer_write(w, f, err);
-    if (fclose(f) != 0 && r == LBRX_OK) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__GGUF_NO_OFFSET, "%s: write failed on close", path);
-    if (r != LBRX_OK) remove(path);
-    return r;
+    return lbrx__write_file(path, lbrx__gguf_write_body, w, &w->allocator, err);
 }
 
 #endif /* LBRX_GGUF_IMPLEMENTATION */

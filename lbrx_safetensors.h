@@ -1463,16 +1463,35 @@ LBRX__PRIVATE int lbrx__st_fwrite(const void *data, size_t size, void *user) {
     return fwrite(data, 1, size, (FILE *)user) != size;
 }
 
-/* Open `path`, run the checked writer over tensors o[0..n), close; remove the file on failure. */
+/* What lbrx__st_emit_file writes: tensors o[0..n) (already checked) of a description. */
+typedef struct lbrx__st_file_job {
+    const lbrx_safetensors_write_desc *d;
+    const lbrx_tensor *const *o;
+    const uint64_t *sz;
+    size_t n;
+} lbrx__st_file_job;
+
+LBRX__PRIVATE lbrx_result lbrx__st_file_body(FILE *f, void *user, lbrx_error *err) {
+    const lbrx__st_file_job *j = (const lbrx__st_file_job *)user;
+    return lbrx__st_emit(lbrx__st_fwrite, f, j->d, j->o, j->sz, j->n, err);
+}
+
+/* Write the checked tensors o[0..n) into a new file at `path` (removed on failure). */
 LBRX__PRIVATE lbrx_result lbrx__st_emit_file(const char *path, const lbrx_safetensors_write_desc *d, const lbrx_tensor *const *o,
                                             const uint64_t *sz, size_t n, lbrx_error *err) {
-    FILE *f = fopen(path, "wb");
-    lbrx_result r;
-    if (!f) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot create", path);
-    r = lbrx__st_emit(lbrx__st_fwrite, f, d, o, sz, n, err);
-    if (fclose(f) != 0 && r == LBRX_OK) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: write failed on close", path);
-    if (r != LBRX_OK) remove(path);
-    return r;
+    lbrx__st_file_job j;
+    j.d = d;
+    j.o = o;
+    j.sz = sz;
+    j.n = n;
+    return lbrx__write_file(path, lbrx__st_file_body, &j, &d->allocator, err);
+}
+
+/* Write the bytes of a text buffer. */
+LBRX__PRIVATE lbrx_result lbrx__st_text_body(FILE *f, void *user, lbrx_error *err) {
+    const lbrx__st_buf *b = (const lbrx__st_buf *)user;
+    if (fwrite(b->p, 1, b->len, f) != b->len) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "write of %zu bytes failed", b->len);
+    return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_write(const char *path, const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
@@ -1498,7 +1517,6 @@ LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *
     char *path = 0;
     lbrx__st_buf idx;
     lbrx_result r;
-    FILE *f;
     if (!dir || !desc) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_write_sharded: NULL argument");
     if (!prefix) prefix = "model";
     a = &desc->allocator;
@@ -1540,13 +1558,7 @@ LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *
     lbrx__st_puts(&idx, "}}\n");
     if (idx.failed) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for the index"); goto done; }
     snprintf(path, cap, "%s/%s.safetensors.index.json", dir, prefix);
-    f = fopen(path, "wb");
-    if (!f) { r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot create", path); goto done; }
-    k = fwrite(idx.p, 1, idx.len, f) != idx.len;
-    if (fclose(f) != 0 || k) {
-        remove(path);
-        r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: write failed", path);
-    }
+    r = lbrx__write_file(path, lbrx__st_text_body, &idx, a, err);
 done:
     lbrx_free(a, (void *)o);
     lbrx_free(a, sz);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#ifdef _WIN32
+#include <windows.h>
+#endif
 #if defined(__GNUC__) || defined(__clang__)
 #define LT_UNUSED __attribute__((unused))
 #else
@@ -64,6 +67,17 @@ LT_UNUSED static const char *lt_tmp_path(const char *name) {
     const char *dir = getenv("LT_TMP");
     snprintf(buf, sizeof buf, "%s/%s", dir && *dir ? dir : ".", name);
     return buf;
+}
+
+/* remove() of a UTF-8 path on every system (on Windows remove() takes the ANSI code page). */
+LT_UNUSED static int lt_remove(const char *path) {
+#ifdef _WIN32
+    wchar_t w[4096];
+    if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 4096)) return -1;
+    return _wremove(w);
+#else
+    return remove(path);
+#endif
 }
 
 #ifdef LBRX_H

@@ -120,6 +120,27 @@ static void test_open_options(void) {
     gb_free(&g);
 }
 
+/* A non-ASCII (UTF-8) file name written by the writer and read back (wide paths on Windows). */
+static void test_utf8_path(void) {
+    lbrx_gguf_writer *w = 0;
+    lbrx_gguf *g = 0;
+    lbrx_error e;
+    float v[3] = {1, 2, 3};
+    int64_t shape[1] = {3};
+    lbrx_tensor t;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", lt_tmp_path("t\xC3\xABst_\xC3\xBC.gguf"));
+    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, &e) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_tensor(w, "v", &t, &e) == LBRX_OK);
+    LT_CHECKF(lbrx_gguf_writer_write_path(w, path, &e) == LBRX_OK, "%s", e.message);
+    lbrx_gguf_writer_destroy(w);
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(g && lbrx_gguf_find_tensor(g, "v") == 0);
+    lbrx_gguf_close(g);
+    LT_CHECK(lt_remove(path) == 0);
+}
+
 static void test_h1_counts(void) {
     gb g = {0, 0, 0};
     gb_header(&g, 3, (uint64_t)1 << 62, 0); gb_zeros(&g, 64);
@@ -917,6 +938,7 @@ static void test_stories_rewrite(void) {
 int main(void) {
     LT_RUN(test_crafted_valid);
     LT_RUN(test_open_options);
+    LT_RUN(test_utf8_path);
     LT_RUN(test_h1_counts);
     LT_RUN(test_h2_strings);
     LT_RUN(test_h3_arrays);

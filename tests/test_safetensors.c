@@ -840,6 +840,40 @@ static void test_open_options(void) {
     remove(lt_tmp_path("st_opt-00002-of-00002.safetensors"));
 }
 
+/* Non-ASCII (UTF-8) file names: a file and a sharded checkpoint written and read back. On
+   Windows this takes the wide-character paths of the writer and the reader. */
+static void test_utf8_paths(void) {
+    float v[4] = {1, 2, 3, 4};
+    int64_t shape[1] = {4};
+    lbrx_tensor t[2];
+    lbrx_safetensors_write_desc d;
+    lbrx_safetensors *st = NULL;
+    lbrx_error e;
+    char path[4096];
+    LT_CHECK(lbrx_tensor_from_ptr(&t[0], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_from_ptr(&t[1], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    t[0].name = "w\xC3\xA9ight";
+    t[1].name = "b";
+    memset(&d, 0, sizeof d);
+    d.tensors = t;
+    d.n_tensors = 2;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("t\xC3\xABst_\xC3\xBC.safetensors"));
+    LT_CHECKF(lbrx_safetensors_write(path, &d, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_find(st, "w\xC3\xA9ight", NULL) && ((const float *)lbrx_safetensors_find(st, "b", NULL)->data)[3] == 4);
+    lbrx_safetensors_close(st);
+    st = NULL;
+    LT_CHECK(lt_remove(path) == 0);
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "m\xC3\xB6" "del", &d, 8, &e) == LBRX_OK, "%s", e.message);
+    snprintf(path, sizeof path, "%s", lt_tmp_path("m\xC3\xB6" "del.safetensors.index.json"));
+    LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_shard_count(st) == 2 && lbrx_safetensors_count(st) == 2);
+    lbrx_safetensors_close(st);
+    LT_CHECK(lt_remove(path) == 0);
+    LT_CHECK(lt_remove(lt_tmp_path("m\xC3\xB6" "del-00001-of-00002.safetensors")) == 0);
+    LT_CHECK(lt_remove(lt_tmp_path("m\xC3\xB6" "del-00002-of-00002.safetensors")) == 0);
+}
+
 static void test_sharded(void) {
     enum { N = 10 };
     lbrx_tensor src[N];
@@ -1177,6 +1211,7 @@ int main(void) {
     LT_RUN(test_hostile);
     LT_RUN(test_open_options);
     LT_RUN(test_write_fill);
+    LT_RUN(test_utf8_paths);
     LT_RUN(test_json);
     LT_RUN(test_round_trip);
     LT_RUN(test_writer_refusals);

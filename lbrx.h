@@ -75,6 +75,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifndef LBRX_MAX_DIMS
 #define LBRX_MAX_DIMS 8
@@ -307,6 +308,25 @@ LBRXDEF lbrx_result lbrx_tensor_reshape(const lbrx_tensor *t, int ndim, const in
    region may extend past the storage into memory of the same mapping's pages only. */
 LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, size_t *size,
                                             size_t *offset, lbrx_error *err);
+
+/* ============================================================================================
+   File formats: what the GGUF and safetensors readers and writers share
+   ============================================================================================ */
+
+/* Options of the readers' open functions (lbrx_gguf_open*, lbrx_safetensors_open*): one struct
+   for every format. A zeroed struct, or NULL where one is taken, means the defaults. */
+typedef struct lbrx_open_options {
+    lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
+} lbrx_open_options;
+
+/* Producer of a tensor's bytes for the streaming writers (lbrx_gguf_writer_add_tensor_fill,
+   lbrx_safetensors_write_desc.fill): write rows [row_begin, row_begin + row_count) of tensor
+   `index` (GGUF: the order it was added in; safetensors: its index in desc.tensors), named
+   `name`, to dst as packed rows of its dtype. Rows are counted over all dimensions but the last;
+   a rank-0 or rank-1 tensor has one. Called in row order, a few MiB at a time. Return LBRX_OK,
+   or an error (filled into err) that stops the write. */
+typedef lbrx_result (*lbrx_fill_fn)(void *user, size_t index, const char *name, int64_t row_begin,
+                                    int64_t row_count, void *dst, lbrx_error *err);
 
 /* ============================================================================================
    f16 and bf16
@@ -725,6 +745,39 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
 LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n);
 /* 1 if the n bytes at s are well-formed UTF-8 (NUL bytes included). */
 LBRXDEF int lbrx__utf8_valid(const char *s, size_t n);
+/* FNV-1a hash of n bytes, folded to size_t. */
+LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n);
+/* An open-addressing index of names (the file readers' key and tensor lookup): slot[h] holds an
+   item's index + 1, 0 is empty. The items stay the caller's; name_at gives item i's name (len
+   bytes, need not be NUL-terminated). */
+typedef struct lbrx__name_index {
+    size_t *slot;
+    size_t mask;
+} lbrx__name_index;
+typedef const char *(*lbrx__name_at_fn)(const void *items, size_t i, size_t *len);
+/* Index items [0, n). LBRX_ERR_DUPLICATE with *dup = the later index of a repeated name (the
+   index then holds the items before it, so lbrx__name_index_find gives the earlier one);
+   LBRX_ERR_OUT_OF_MEMORY. Free ix->slot with lbrx_free(a, ...) in every case. */
+LBRXDEF lbrx_result lbrx__name_index_build(lbrx__name_index *ix, const lbrx_allocator *a, size_t n,
+                                           lbrx__name_at_fn name_at, const void *items, size_t *dup);
+/* Index of the item named by the len bytes at name, or SIZE_MAX. */
+LBRXDEF size_t lbrx__name_index_find(const lbrx__name_index *ix, const char *name, size_t len,
+                                     lbrx__name_at_fn name_at, const void *items);
+/* What a file writer writes into the open file f. */
+typedef lbrx_result (*lbrx__file_body_fn)(FILE *f, void *user, lbrx_error *err);
+/* Create (or replace) the file at `path`, UTF-8 on every system (_wfopen on Windows), write it
+   with body(f, user, err) and close it; on any failure the file is removed. a: for the wide
+   path on Windows. */
+LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, void *user, const lbrx_allocator *a,
+                                     lbrx_error *err);
+/* Where the streaming writers send bytes: 0 on success, non-zero on failure. */
+typedef int (*lbrx__sink_fn)(const void *data, size_t size, void *user);
+/* Stream a tensor of `dtype` and shape (validated) produced by fill (tensor `index`, `name`) to
+   sink in chunks of rows of at most about 4 MiB, through one buffer from allocator a. A sink
+   failure is LBRX_ERR_IO. */
+LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t index, const char *name, lbrx_dtype dtype,
+                                      int ndim, const int64_t *shape, lbrx__sink_fn sink, void *sink_user,
+                                      const lbrx_allocator *a, lbrx_error *err);
 
 #ifdef __cplusplus
 }
@@ -1006,6 +1059,86 @@ LBRXDEF void lbrx_free(const lbrx_allocator *a, void *ptr) {
 }
 
 /* ============================================================================================
+   Shared by the file formats: name index, streaming of filled tensors
+   ============================================================================================ */
+
+LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n) {
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t h = 14695981039346656037ULL;
+    size_t i;
+    for (i = 0; i < n; i++) { h ^= b[i]; h *= 1099511628211ULL; }
+    return (size_t)(h ^ (h >> 32));
+}
+
+LBRXDEF size_t lbrx__name_index_find(const lbrx__name_index *ix, const char *name, size_t len,
+                                     lbrx__name_at_fn name_at, const void *items) {
+    size_t h;
+    if (!ix->slot) return SIZE_MAX;
+    for (h = lbrx__hash_bytes(name, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {
+        size_t l;
+        const char *s = name_at(items, ix->slot[h] - 1, &l);
+        if (l == len && memcmp(s, name, len) == 0) return ix->slot[h] - 1;
+    }
+    return SIZE_MAX;
+}
+
+LBRXDEF lbrx_result lbrx__name_index_build(lbrx__name_index *ix, const lbrx_allocator *a, size_t n,
+                                           lbrx__name_at_fn name_at, const void *items, size_t *dup) {
+    size_t cap = 16, i, bytes;
+    ix->slot = 0;
+    ix->mask = 0;
+    while (cap < n * 2 + 1) {
+        if (cap > SIZE_MAX / 4) return LBRX_ERR_OUT_OF_MEMORY;
+        cap *= 2;
+    }
+    if (!lbrx_mul_size(cap, sizeof(size_t), &bytes)) return LBRX_ERR_OUT_OF_MEMORY;
+    ix->slot = (size_t *)lbrx_alloc(a, bytes, 16);
+    if (!ix->slot) return LBRX_ERR_OUT_OF_MEMORY;
+    memset(ix->slot, 0, bytes);
+    ix->mask = cap - 1;
+    for (i = 0; i < n; i++) {
+        size_t len, h;
+        const char *s = name_at(items, i, &len);
+        if (lbrx__name_index_find(ix, s, len, name_at, items) != SIZE_MAX) {
+            *dup = i;
+            return LBRX_ERR_DUPLICATE;
+        }
+        for (h = lbrx__hash_bytes(s, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {}
+        ix->slot[h] = i + 1;
+    }
+    return LBRX_OK;
+}
+
+/* Bytes per chunk of rows that a fill callback produces at once. */
+#define LBRX__FILL_CHUNK ((size_t)4 << 20)
+
+LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t index, const char *name, lbrx_dtype dtype,
+                                      int ndim, const int64_t *shape, lbrx__sink_fn sink, void *sink_user,
+                                      const lbrx_allocator *a, lbrx_error *err) {
+    size_t row = lbrx_dtype_block_bytes(dtype), cap;
+    int64_t nrows = 1, per, r0;
+    int d;
+    void *buf;
+    lbrx_result r = LBRX_OK;
+    for (d = 0; d + 1 < ndim; d++) nrows *= shape[d];  /* fits: the caller checked the shape */
+    if (ndim > 0) lbrx_row_bytes(dtype, shape[ndim - 1], &row);
+    if (nrows == 0 || row == 0) return LBRX_OK;
+    per = (int64_t)(LBRX__FILL_CHUNK / row > 0 ? LBRX__FILL_CHUNK / row : 1);
+    if (per > nrows) per = nrows;
+    cap = (size_t)per * row;
+    buf = lbrx_alloc(a, cap, 64);
+    if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "tensor '%s': out of memory for %zu bytes", name, cap);
+    for (r0 = 0; r0 < nrows && r == LBRX_OK; r0 += per) {
+        int64_t n = nrows - r0 < per ? nrows - r0 : per;
+        r = fill(user, index, name, r0, n, buf, err);
+        if (r == LBRX_OK && sink(buf, (size_t)n * row, sink_user))
+            r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor '%s': write of %zu bytes failed", name, (size_t)n * row);
+    }
+    lbrx_free(a, buf);
+    return r;
+}
+
+/* ============================================================================================
    Storage
    ============================================================================================ */
 
@@ -1094,6 +1227,35 @@ LBRX__PRIVATE wchar_t *lbrx__utf8_to_wide(const char *path, const lbrx_allocator
     return w;
 }
 #endif
+
+LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, void *user, const lbrx_allocator *a,
+                                     lbrx_error *err) {
+    FILE *f;
+    lbrx_result r;
+#if defined(_WIN32)
+    wchar_t *wpath = lbrx__utf8_to_wide(path, a);
+    if (!wpath) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path);
+    f = _wfopen(wpath, L"wb");
+#else
+    (void)a;
+    f = fopen(path, "wb");
+#endif
+    if (!f) {
+        r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot create", path);
+    } else {
+        r = body(f, user, err);
+        if (fclose(f) != 0 && r == LBRX_OK) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: write failed on close", path);
+#if defined(_WIN32)
+        if (r != LBRX_OK) _wremove(wpath);
+#else
+        if (r != LBRX_OK) remove(path);
+#endif
+    }
+#if defined(_WIN32)
+    lbrx_free(a, wpath);
+#endif
+    return r;
+}
 
 LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err) {

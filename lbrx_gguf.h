@@ -136,25 +136,20 @@ typedef struct lbrx_gguf_tensor_info {
     uint64_t info_offset;         /* file offset of the tensor_info record */
 } lbrx_gguf_tensor_info;
 
-/* Options of lbrx_gguf_open*; a zeroed struct (or NULL) means defaults. */
-typedef struct lbrx_gguf_options {
-    lbrx_allocator allocator;     /* for the index, the names and (for open by path) the mapping */
-} lbrx_gguf_options;
-
 typedef struct lbrx_gguf lbrx_gguf;
 
 /* Open a GGUF file by path (memory-mapped, see lbrx_storage_map_file) and validate it all.
-   On failure *out is NULL and err names the field and file offset. Thread safety: an open
+   opt may be NULL (defaults; see lbrx_open_options). On failure *out is NULL and err names the field and file offset. Thread safety: an open
    lbrx_gguf is read-only; any number of threads may query it at once. */
-LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_gguf_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt,
                                    lbrx_error *err);
 /* Open GGUF bytes the caller owns and keeps alive (and unchanged) until lbrx_gguf_close and the
    release of every tensor taken from it. */
 LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size,
-                                          const lbrx_gguf_options *opt, lbrx_error *err);
+                                          const lbrx_open_options *opt, lbrx_error *err);
 /* Open GGUF bytes held by a storage; the lbrx_gguf takes its own reference. */
 LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage,
-                                           const lbrx_gguf_options *opt, lbrx_error *err);
+                                           const lbrx_open_options *opt, lbrx_error *err);
 /* Free the index and drop the storage reference. Tensors taken with lbrx_gguf_tensor keep the
    bytes alive, but their `name` pointers die here. NULL is ok. */
 LBRXDEF void lbrx_gguf_close(lbrx_gguf *g);
@@ -220,12 +215,6 @@ LBRXDEF size_t lbrx_gguf_type_size(lbrx_gguf_type t);
 
 typedef struct lbrx_gguf_writer lbrx_gguf_writer;
 
-/* Produces rows [row_begin, row_begin + row_count) of the tensor named `name` into dst (packed
-   rows of its dtype; rows are counted over all dimensions but the last, a rank-0 or rank-1 tensor
-   has one). Return LBRX_OK, or an error (filled into err) that stops the write. */
-typedef lbrx_result (*lbrx_gguf_fill_fn)(void *user, const char *name, int64_t row_begin, int64_t row_count,
-                                         void *dst, lbrx_error *err);
-
 /* New empty writer (GGUF v3). allocator may be NULL. Thread safety: one thread at a time. */
 LBRXDEF lbrx_result lbrx_gguf_writer_create(lbrx_gguf_writer **out, const lbrx_allocator *allocator,
                                             lbrx_error *err);
@@ -253,15 +242,17 @@ LBRXDEF lbrx_result lbrx_gguf_writer_copy_kv(lbrx_gguf_writer *w, const lbrx_ggu
    Names: 1..LBRX_GGUF_MAX_NAME bytes of UTF-8 without NUL; rank <= 4; a GGML dtype. */
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor(lbrx_gguf_writer *w, const char *name, const lbrx_tensor *t,
                                                 lbrx_error *err);
-/* Add a tensor whose bytes a callback produces during the write (see lbrx_gguf_fill_fn). */
+/* Add a tensor whose bytes a callback produces during the write (lbrx_fill_fn, in lbrx.h; its
+   index is the number of tensors added before this one). */
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const char *name, lbrx_dtype dtype,
-                                                     int ndim, const int64_t *shape, lbrx_gguf_fill_fn fill,
+                                                     int ndim, const int64_t *shape, lbrx_fill_fn fill,
                                                      void *user, lbrx_error *err);
 /* Stream the file: header (KVs and tensor infos in the order added), padding, then each tensor's
    bytes padded to the alignment. Checks duplicate keys and names first. The writer can be
    written again afterwards. */
 LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err);
-/* lbrx_gguf_writer_write to a new file at `path`; a failed write removes the partial file. */
+/* lbrx_gguf_writer_write to a new file at `path` (UTF-8 on every system); a failed write removes
+   the partial file. */
 LBRXDEF lbrx_result lbrx_gguf_writer_write_path(lbrx_gguf_writer *w, const char *path, lbrx_error *err);
 
 #ifdef __cplusplus
@@ -334,62 +325,6 @@ LBRX__GGUF_PRIVATE const char *lbrx__gguf_check_name(const char *name, uint64_t 
     return 0;
 }
 
-/* Open-addressing hash index over n names; slots hold index + 1 (0: empty). */
-typedef struct lbrx__gguf_index {
-    size_t *slot;
-    size_t mask;
-} lbrx__gguf_index;
-
-typedef const char *(*lbrx__gguf_name_at_fn)(const void *items, size_t i, uint64_t *len);
-
-LBRX__GGUF_PRIVATE size_t lbrx__gguf_hash(const char *s, uint64_t n) {
-    uint64_t h = 14695981039346656037ULL, i;
-    for (i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
-    return (size_t)(h ^ (h >> 32));
-}
-
-/* Index of `name` or SIZE_MAX. */
-LBRX__GGUF_PRIVATE size_t lbrx__gguf_index_find(const lbrx__gguf_index *ix, const char *name, uint64_t len,
-                                                lbrx__gguf_name_at_fn name_at, const void *items) {
-    size_t h;
-    if (!ix->slot) return SIZE_MAX;
-    for (h = lbrx__gguf_hash(name, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {
-        uint64_t l;
-        const char *s = name_at(items, ix->slot[h] - 1, &l);
-        if (l == len && memcmp(s, name, (size_t)len) == 0) return ix->slot[h] - 1;
-    }
-    return SIZE_MAX;
-}
-
-/* Build the index; LBRX_ERR_DUPLICATE with *dup = the later index of a repeated name. */
-LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_index_build(lbrx__gguf_index *ix, const lbrx_allocator *a, size_t n,
-                                                     lbrx__gguf_name_at_fn name_at, const void *items, size_t *dup) {
-    size_t cap = 16, i, bytes;
-    ix->slot = 0;
-    ix->mask = 0;
-    while (cap < n * 2 + 1) {
-        if (cap > SIZE_MAX / 4) return LBRX_ERR_OUT_OF_MEMORY;
-        cap *= 2;
-    }
-    if (!lbrx_mul_size(cap, sizeof(size_t), &bytes)) return LBRX_ERR_OUT_OF_MEMORY;
-    ix->slot = (size_t *)lbrx_alloc(a, bytes, 16);
-    if (!ix->slot) return LBRX_ERR_OUT_OF_MEMORY;
-    memset(ix->slot, 0, bytes);
-    ix->mask = cap - 1;
-    for (i = 0; i < n; i++) {
-        uint64_t len;
-        const char *s = name_at(items, i, &len);
-        size_t h;
-        if (lbrx__gguf_index_find(ix, s, len, name_at, items) != SIZE_MAX) {
-            *dup = i;
-            return LBRX_ERR_DUPLICATE;
-        }
-        for (h = lbrx__gguf_hash(s, len) & ix->mask; ix->slot[h]; h = (h + 1) & ix->mask) {}
-        ix->slot[h] = i + 1;
-    }
-    return LBRX_OK;
-}
-
 LBRX__GGUF_PRIVATE int lbrx__gguf_alignment_ok(uint32_t a) {
     return a >= LBRX_GGUF_MIN_ALIGNMENT && a <= LBRX_GGUF_MAX_ALIGNMENT && (a & (a - 1)) == 0;
 }
@@ -426,7 +361,7 @@ struct lbrx_gguf {
     lbrx_gguf_tensor_info *tensors;
     lbrx_gguf_str *strs;          /* the elements of every array of strings */
     char *names;                  /* NUL-terminated keys and tensor names */
-    lbrx__gguf_index kv_index, tensor_index;
+    lbrx__name_index kv_index, tensor_index;
 };
 
 /* A bounds-checked cursor over the file. `what` names the record being parsed for messages. */
@@ -631,15 +566,15 @@ LBRX__GGUF_PRIVATE int lbrx__gguf_span_cmp(const void *a, const void *b) {
     return x->index < y->index ? -1 : (x->index > y->index);
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_kv_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_kv_name_at(const void *items, size_t i, size_t *len) {
     const lbrx_gguf_kv *kv = (const lbrx_gguf_kv *)items + i;
-    *len = kv->key_len;
+    *len = (size_t)kv->key_len;
     return kv->key;
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_tensor_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_tensor_name_at(const void *items, size_t i, size_t *len) {
     const lbrx_gguf_tensor_info *t = (const lbrx_gguf_tensor_info *)items + i;
-    *len = t->name_len;
+    *len = (size_t)t->name_len;
     return t->name;
 }
 
@@ -801,18 +736,18 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_parse(lbrx_gguf *g, lbrx_error *err) {
         if ((r = lbrx__gguf_own_names(g, &c, n_strs)) != LBRX_OK) return r;
         c.pos = end;
     }
-    r = lbrx__gguf_index_build(&g->kv_index, &g->allocator, g->n_kv, lbrx__gguf_kv_name_at, g->kvs, &dup);
+    r = lbrx__name_index_build(&g->kv_index, &g->allocator, g->n_kv, lbrx__gguf_kv_name_at, g->kvs, &dup);
     if (r == LBRX_ERR_DUPLICATE)
         return lbrx__errorf(err, r, g->kvs[dup].offset, "key '%s' appears twice", g->kvs[dup].key);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory for the key index");
-    r = lbrx__gguf_index_build(&g->tensor_index, &g->allocator, g->n_tensors, lbrx__gguf_tensor_name_at, g->tensors, &dup);
+    r = lbrx__name_index_build(&g->tensor_index, &g->allocator, g->n_tensors, lbrx__gguf_tensor_name_at, g->tensors, &dup);
     if (r == LBRX_ERR_DUPLICATE)
         return lbrx__errorf(err, r, g->tensors[dup].info_offset, "tensor '%s' appears twice", g->tensors[dup].name);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory for the tensor index");
     return lbrx__gguf_layout(g, &c);
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage, const lbrx_gguf_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage, const lbrx_open_options *opt,
                                            lbrx_error *err) {
     lbrx_gguf *g;
     lbrx_allocator a;
@@ -832,7 +767,7 @@ LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storag
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_gguf_options *opt, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt, lbrx_error *err) {
     lbrx_storage *s;
     lbrx_result r;
     if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_open: NULL argument");
@@ -844,7 +779,7 @@ LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size, const lbrx_gguf_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size, const lbrx_open_options *opt,
                                           lbrx_error *err) {
     lbrx_storage *s;
     lbrx_result r;
@@ -889,14 +824,14 @@ LBRXDEF const lbrx_gguf_tensor_info *lbrx_gguf_tensor_info_at(const lbrx_gguf *g
 LBRXDEF int64_t lbrx_gguf_find_key(const lbrx_gguf *g, const char *key) {
     size_t i;
     if (!g || !key) return -1;
-    i = lbrx__gguf_index_find(&g->kv_index, key, strlen(key), lbrx__gguf_kv_name_at, g->kvs);
+    i = lbrx__name_index_find(&g->kv_index, key, strlen(key), lbrx__gguf_kv_name_at, g->kvs);
     return i == SIZE_MAX ? -1 : (int64_t)i;
 }
 
 LBRXDEF int64_t lbrx_gguf_find_tensor(const lbrx_gguf *g, const char *name) {
     size_t i;
     if (!g || !name) return -1;
-    i = lbrx__gguf_index_find(&g->tensor_index, name, strlen(name), lbrx__gguf_tensor_name_at, g->tensors);
+    i = lbrx__name_index_find(&g->tensor_index, name, strlen(name), lbrx__gguf_tensor_name_at, g->tensors);
     return i == SIZE_MAX ? -1 : (int64_t)i;
 }
 
@@ -1033,7 +968,7 @@ typedef struct lbrx__gguf_wtensor {
     int64_t shape[LBRX_GGUF_MAX_DIMS];
     uint64_t nbytes;
     lbrx_tensor t;                /* the source, when fill is NULL */
-    lbrx_gguf_fill_fn fill;
+    lbrx_fill_fn fill;
     void *user;
 } lbrx__gguf_wtensor;
 
@@ -1240,7 +1175,7 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor(lbrx_gguf_writer *w, const char 
 }
 
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const char *name, lbrx_dtype dtype, int ndim,
-                                                     const int64_t *shape, lbrx_gguf_fill_fn fill, void *user, lbrx_error *err) {
+                                                     const int64_t *shape, lbrx_fill_fn fill, void *user, lbrx_error *err) {
     lbrx__gguf_wtensor *e;
     lbrx_result r;
     if (!fill) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_add_tensor_fill: fill is NULL");
@@ -1251,15 +1186,15 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const 
     return LBRX_OK;
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_wkv_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_wkv_name_at(const void *items, size_t i, size_t *len) {
     const lbrx__gguf_wkv *kv = (const lbrx__gguf_wkv *)items + i;
-    *len = kv->key_len;
+    *len = (size_t)kv->key_len;
     return (const char *)kv->bytes + 8;
 }
 
-LBRX__GGUF_PRIVATE const char *lbrx__gguf_wtensor_name_at(const void *items, size_t i, uint64_t *len) {
+LBRX__GGUF_PRIVATE const char *lbrx__gguf_wtensor_name_at(const void *items, size_t i, size_t *len) {
     const lbrx__gguf_wtensor *t = (const lbrx__gguf_wtensor *)items + i;
-    *len = t->name_len;
+    *len = (size_t)t->name_len;
     return t->name;
 }
 
@@ -1283,52 +1218,48 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_pad(FILE *f, uint64_t a, uint64_t *pos
     return LBRX_OK;
 }
 
-/* Bytes per chunk of rows that a fill callback produces at once. */
-#define LBRX__GGUF_FILL_CHUNK ((size_t)4 << 20)
+/* The sink of filled tensors: the file and its position. */
+typedef struct lbrx__gguf_sink { FILE *f; uint64_t *pos; } lbrx__gguf_sink;
 
-LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_data(lbrx_gguf_writer *w, const lbrx__gguf_wtensor *t, FILE *f, uint64_t *pos,
-                                                    lbrx_error *err) {
+LBRX__GGUF_PRIVATE int lbrx__gguf_sink_write(const void *p, size_t n, void *user) {
+    lbrx__gguf_sink *s = (lbrx__gguf_sink *)user;
+    return lbrx__gguf_fwrite(s->f, p, n, s->pos, 0) != LBRX_OK;
+}
+
+/* The bytes of tensor i. */
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_data(lbrx_gguf_writer *w, size_t i, FILE *f, uint64_t *pos, lbrx_error *err) {
+    const lbrx__gguf_wtensor *t = &w->tensors[i];
+    int64_t nrows, r0;
     size_t row = 0;
-    int64_t nrows = 1, r0;
-    int d;
     lbrx_result r;
     if (t->nbytes == 0) return LBRX_OK;
-    for (d = 0; d + 1 < t->ndim; d++) nrows *= t->shape[d];  /* fits: nbytes was computed */
-    if (t->ndim == 0) row = lbrx_dtype_block_bytes(t->dtype);
-    else lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &row);
-    if (!t->fill) {
-        if (lbrx_tensor_is_contiguous(&t->t)) return lbrx__gguf_fwrite(f, t->t.data, (size_t)t->nbytes, pos, err);
-        for (r0 = 0; r0 < nrows; r0++)
-            if ((r = lbrx__gguf_fwrite(f, lbrx_tensor_row(&t->t, r0), row, pos, err)) != LBRX_OK) return r;
-        return LBRX_OK;
-    } else {
-        int64_t per = (int64_t)(LBRX__GGUF_FILL_CHUNK / row > 0 ? LBRX__GGUF_FILL_CHUNK / row : 1);
-        size_t cap = (size_t)(per < nrows ? per : nrows) * row;
-        void *buf = lbrx_alloc(&w->allocator, cap, 64);
-        if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, *pos, "tensor '%s': out of memory for %zu bytes", t->name, cap);
-        r = LBRX_OK;
-        for (r0 = 0; r0 < nrows && r == LBRX_OK; r0 += per) {
-            int64_t n = nrows - r0 < per ? nrows - r0 : per;
-            r = t->fill(t->user, t->name, r0, n, buf, err);
-            if (r == LBRX_OK) r = lbrx__gguf_fwrite(f, buf, (size_t)n * row, pos, err);
-        }
-        lbrx_free(&w->allocator, buf);
-        return r;
+    if (t->fill) {
+        lbrx__gguf_sink sink;
+        sink.f = f;
+        sink.pos = pos;
+        return lbrx__fill_stream(t->fill, t->user, i, t->name, t->dtype, t->ndim, t->shape, lbrx__gguf_sink_write, &sink,
+                                 &w->allocator, err);
     }
+    if (lbrx_tensor_is_contiguous(&t->t)) return lbrx__gguf_fwrite(f, t->t.data, (size_t)t->nbytes, pos, err);
+    nrows = lbrx_tensor_nrows(&t->t);
+    lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &row);  /* not contiguous: rank >= 1 */
+    for (r0 = 0; r0 < nrows; r0++)
+        if ((r = lbrx__gguf_fwrite(f, lbrx_tensor_row(&t->t, r0), row, pos, err)) != LBRX_OK) return r;
+    return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err) {
-    lbrx__gguf_index ix;
+    lbrx__name_index ix;
     uint64_t pos = 0, off = 0, n;
     uint32_t u;
     size_t i, dup = 0;
     lbrx_result r;
     if (!w || !f) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_write: NULL argument");
-    r = lbrx__gguf_index_build(&ix, &w->allocator, w->n_kv, lbrx__gguf_wkv_name_at, w->kvs, &dup);
+    r = lbrx__name_index_build(&ix, &w->allocator, w->n_kv, lbrx__gguf_wkv_name_at, w->kvs, &dup);
     lbrx_free(&w->allocator, ix.slot);
     if (r == LBRX_ERR_DUPLICATE) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "key '%.*s' was added twice", (int)w->kvs[dup].key_len, (const char *)w->kvs[dup].bytes + 8);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory");
-    r = lbrx__gguf_index_build(&ix, &w->allocator, w->n_tensors, lbrx__gguf_wtensor_name_at, w->tensors, &dup);
+    r = lbrx__name_index_build(&ix, &w->allocator, w->n_tensors, lbrx__gguf_wtensor_name_at, w->tensors, &dup);
     lbrx_free(&w->allocator, ix.slot);
     if (r == LBRX_ERR_DUPLICATE) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "tensor '%s' was added twice", w->tensors[dup].name);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory");
@@ -1361,22 +1292,19 @@ LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_er
     if (w->n_tensors == 0) return LBRX_OK;
     if ((r = lbrx__gguf_pad(f, w->alignment, &pos, err)) != LBRX_OK) return r;
     for (i = 0; i < w->n_tensors; i++) {
-        if ((r = lbrx__gguf_write_data(w, &w->tensors[i], f, &pos, err)) != LBRX_OK) return r;
+        if ((r = lbrx__gguf_write_data(w, i, f, &pos, err)) != LBRX_OK) return r;
         if ((r = lbrx__gguf_pad(f, w->alignment, &pos, err)) != LBRX_OK) return r;
     }
     return LBRX_OK;
 }
 
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_body(FILE *f, void *w, lbrx_error *err) {
+    return lbrx_gguf_writer_write((lbrx_gguf_writer *)w, f, err);
+}
+
 LBRXDEF lbrx_result lbrx_gguf_writer_write_path(lbrx_gguf_writer *w, const char *path, lbrx_error *err) {
-    FILE *f;
-    lbrx_result r;
     if (!w || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_write_path: NULL argument");
-    f = fopen(path, "wb");
-    if (!f) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__GGUF_NO_OFFSET, "%s: cannot create", path);
-    r = lbrx_gguf_writer_write(w, f, err);
-    if (fclose(f) != 0 && r == LBRX_OK) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__GGUF_NO_OFFSET, "%s: write failed on close", path);
-    if (r != LBRX_OK) remove(path);
-    return r;
+    return lbrx__write_file(path, lbrx__gguf_write_body, w, &w->allocator, err);
 }
 
 #endif /* LBRX_GGUF_IMPLEMENTATION */

@@ -121,7 +121,8 @@ LBRXDEF uint64_t lbrx_json_offset(const lbrx_json_value *v);
 typedef struct lbrx_safetensors lbrx_safetensors;
 
 /* Open a .safetensors file by memory-mapping it, or, when the path ends in ".json", a sharded
-   checkpoint's index (lbrx_safetensors_open_index). Validates everything (see SECURITY above);
+   checkpoint's index (lbrx_safetensors_open_index). opt may be NULL (defaults; see
+   lbrx_open_options in lbrx.h). Validates everything (see SECURITY above);
    on failure *out is NULL and err names the tensor/field and the file offset. Result codes:
    LBRX_ERR_TRUNCATED (file shorter than its header), LBRX_ERR_LIMIT (header over
    LBRX_SAFETENSORS_MAX_HEADER, nesting, rank over LBRX_MAX_DIMS), LBRX_ERR_BAD_HEADER (JSON
@@ -131,15 +132,15 @@ typedef struct lbrx_safetensors lbrx_safetensors;
    reversed, out of the buffer, overlapping, with holes), LBRX_ERR_SIZE_MISMATCH (byte range vs
    shape and dtype, trailing bytes), LBRX_ERR_BAD_VALUE (NUL in a name). Thread safety: an open
    file is read-only; any number of threads may read it; close it once. */
-LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_allocator *allocator,
+LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_options *opt,
                                           lbrx_error *err);
 /* Open a safetensors image in memory the caller owns and keeps alive (and unchanged) until the
    file is closed and every storage reference taken from its tensors is released. */
 LBRXDEF lbrx_result lbrx_safetensors_open_memory(lbrx_safetensors **out, const void *data, size_t size,
-                                                 const lbrx_allocator *allocator, lbrx_error *err);
+                                                 const lbrx_open_options *opt, lbrx_error *err);
 /* Open a safetensors image held by a storage (takes its own reference). */
 LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_storage *storage,
-                                                  const lbrx_allocator *allocator, lbrx_error *err);
+                                                  const lbrx_open_options *opt, lbrx_error *err);
 /* Open a sharded checkpoint through its index ({"metadata": {...}, "weight_map": {name: file}}):
    every shard named in weight_map is mapped (file names must be plain names in the index's
    directory: no '/', '\\' or ':', else LBRX_ERR_BAD_VALUE), each is validated as above, and
@@ -148,7 +149,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_s
    holds an unlisted tensor (LBRX_ERR_BAD_VALUE). The result is one name space: shards in
    file-name order, tensors in file order within each. */
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
-                                                const lbrx_allocator *allocator, lbrx_error *err);
+                                                const lbrx_open_options *opt, lbrx_error *err);
 /* Release the mapping(s) (tensors keep the storage alive if the caller retained it). NULL ok. */
 LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st);
 
@@ -195,17 +196,23 @@ typedef int (*lbrx_safetensors_write_fn)(const void *data, size_t size, void *us
 /* What to write. Zeroed fields are defaults. */
 typedef struct lbrx_safetensors_write_desc {
     const lbrx_tensor *tensors;   /* any layout (strided views are gathered row by row); each needs
-                                     a unique non-NULL UTF-8 name, not "__metadata__" */
+                                     a unique non-NULL UTF-8 name, not "__metadata__". With `fill`
+                                     set, a tensor whose data is NULL has only dtype, ndim, shape
+                                     and name: fill produces its bytes during the write */
     size_t n_tensors;
     const char *const *metadata;  /* n_metadata (key, value) pairs: metadata[2i], metadata[2i+1] */
     size_t n_metadata;
     int sort_names;               /* 1: tensors in byte order of their names; 0: the given order */
-    lbrx_allocator allocator;     /* for the header and the gather buffer */
+    lbrx_allocator allocator;     /* for the header and the gather and fill buffers */
+    lbrx_fill_fn fill;            /* optional producer of the tensors without data (lbrx.h), called
+                                   with fill_user and the tensor's index in `tensors` */
+    void *fill_user;
 } lbrx_safetensors_write_desc;
 
 /* Stream a safetensors file to `write`: the header (metadata first, then tensors with contiguous
    data_offsets, padded with spaces so the data starts at a multiple of 64), then each tensor's
-   bytes straight from its memory (only strided tensors go through a small buffer). Refuses
+   bytes straight from its memory (only strided tensors go through a small buffer) or from
+   desc->fill in chunks of a few MiB, so a file of any size is written in bounded memory. Refuses
    dtypes safetensors lacks (LBRX_ERR_UNSUPPORTED), duplicate names (LBRX_ERR_DUPLICATE), names
    or metadata that are not UTF-8 (LBRX_ERR_BAD_VALUE), headers over
    LBRX_SAFETENSORS_MAX_HEADER (LBRX_ERR_LIMIT); a sink failure is LBRX_ERR_IO. Thread safety:
@@ -696,8 +703,7 @@ struct lbrx_safetensors {
     lbrx_tensor *tensors;      /* file order */
     uint64_t *offsets;         /* file offset of each tensor's data */
     size_t *shard_of;
-    size_t *slots;             /* open-addressing hash of names: tensor index + 1, 0 = empty */
-    size_t n_slots;
+    lbrx__name_index names;    /* tensor lookup by name */
     size_t n_shards;
     lbrx__st_shard *shards;
     lbrx_json *index;          /* sharded: the index document */
@@ -731,12 +737,6 @@ LBRXDEF lbrx_result lbrx_safetensors_dtype_parse(const char *s, size_t len, lbrx
     return LBRX_ERR_BAD_DTYPE;
 }
 
-LBRX__PRIVATE uint64_t lbrx__st_hash(const char *s) {
-    uint64_t h = 14695981039346656037ull;
-    while (*s) { h ^= (unsigned char)*s++; h *= 1099511628211ull; }
-    return h;
-}
-
 LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
     lbrx_allocator a;
     size_t i;
@@ -751,7 +751,7 @@ LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
     lbrx_free(&a, st->tensors);
     lbrx_free(&a, st->offsets);
     lbrx_free(&a, st->shard_of);
-    lbrx_free(&a, st->slots);
+    lbrx_free(&a, st->names.slot);
     lbrx_free(&a, st->shards);
     lbrx_free(&a, st);
 }
@@ -759,40 +759,39 @@ LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
 /* An empty file object with room for n tensors and n_shards shards. */
 LBRX__PRIVATE lbrx_safetensors *lbrx__st_new(size_t n, size_t n_shards, const lbrx_allocator *allocator) {
     lbrx_safetensors *st = (lbrx_safetensors *)lbrx_alloc(allocator, sizeof *st, 16);
-    size_t m = n ? n : 1, slots = 8;
+    size_t m = n ? n : 1;
     if (!st) return 0;
     memset(st, 0, sizeof *st);
     if (allocator) st->allocator = *allocator;
-    while (slots < 2 * m) slots *= 2;
     st->tensors = (lbrx_tensor *)lbrx_alloc(allocator, m * sizeof *st->tensors, 16);
     st->offsets = (uint64_t *)lbrx_alloc(allocator, m * sizeof *st->offsets, 16);
     st->shard_of = (size_t *)lbrx_alloc(allocator, m * sizeof *st->shard_of, 16);
-    st->slots = (size_t *)lbrx_alloc(allocator, slots * sizeof *st->slots, 16);
     st->shards = (lbrx__st_shard *)lbrx_alloc(allocator, (n_shards ? n_shards : 1) * sizeof *st->shards, 16);
-    if (!st->tensors || !st->offsets || !st->shard_of || !st->slots || !st->shards) {
+    if (!st->tensors || !st->offsets || !st->shard_of || !st->shards) {
         lbrx_safetensors_close(st);
         return 0;
     }
-    memset(st->slots, 0, slots * sizeof *st->slots);
     memset(st->shards, 0, (n_shards ? n_shards : 1) * sizeof *st->shards);
-    st->n_slots = slots;
     return st;
 }
 
-/* Index tensors [0, n_tensors) by name; a name seen twice is LBRX_ERR_DUPLICATE. */
-LBRX__PRIVATE lbrx_result lbrx__st_build_hash(lbrx_safetensors *st, lbrx_error *err) {
-    size_t i, mask = st->n_slots - 1;
-    for (i = 0; i < st->n_tensors; i++) {
-        size_t h = (size_t)lbrx__st_hash(st->tensors[i].name) & mask;
-        while (st->slots[h]) {
-            size_t j = st->slots[h] - 1;
-            if (strcmp(st->tensors[j].name, st->tensors[i].name) == 0)
-                return lbrx__errorf(err, LBRX_ERR_DUPLICATE, st->offsets[i], "tensor \"%s\" is in shards %zu and %zu",
-                                    st->tensors[i].name, st->shard_of[j] + 1, st->shard_of[i] + 1);
-            h = (h + 1) & mask;
-        }
-        st->slots[h] = i + 1;
+LBRX__PRIVATE const char *lbrx__st_name_at(const void *items, size_t i, size_t *len) {
+    const char *name = ((const lbrx_tensor *)items)[i].name;
+    *len = strlen(name);
+    return name;
+}
+
+/* Index tensors [0, n_tensors) by name; a name seen twice (in two shards) is LBRX_ERR_DUPLICATE. */
+LBRX__PRIVATE lbrx_result lbrx__st_build_index(lbrx_safetensors *st, lbrx_error *err) {
+    size_t i = 0, j;
+    lbrx_result r = lbrx__name_index_build(&st->names, &st->allocator, st->n_tensors, lbrx__st_name_at, st->tensors, &i);
+    if (r == LBRX_ERR_DUPLICATE) {
+        const char *name = st->tensors[i].name;
+        j = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->tensors);
+        return lbrx__errorf(err, r, st->offsets[i], "tensor \"%s\" is in shards %zu and %zu", name, st->shard_of[j] + 1,
+                            st->shard_of[i] + 1);
     }
+    if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "out of memory for the index of %zu tensor names", st->n_tensors);
     return LBRX_OK;
 }
 
@@ -1000,7 +999,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
         st->shard_of[i] = 0;
         st->n_tensors = i + 1;
     }
-    r = lbrx__st_build_hash(st, err);
+    r = lbrx__st_build_index(st, err);
     if (r != LBRX_OK) goto fail;
     lbrx_free(allocator, e);
     *out = st;
@@ -1013,13 +1012,15 @@ fail:
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_storage *storage,
-                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+                                                  const lbrx_open_options *opt, lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     if (!out || !storage) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open_storage: NULL argument");
     return lbrx__st_load(out, storage, allocator, err);
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_memory(lbrx_safetensors **out, const void *data, size_t size,
-                                                 const lbrx_allocator *allocator, lbrx_error *err) {
+                                                 const lbrx_open_options *opt, lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s;
     lbrx_result r;
     if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open_memory: out is NULL");
@@ -1036,13 +1037,14 @@ LBRX__PRIVATE int lbrx__st_ends_with(const char *s, const char *suffix) {
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_allocator *allocator,
+LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_options *opt,
                                           lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s;
     lbrx_result r;
     if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open: NULL argument");
     *out = 0;
-    if (lbrx__st_ends_with(path, ".json")) return lbrx_safetensors_open_index(out, path, allocator, err);
+    if (lbrx__st_ends_with(path, ".json")) return lbrx_safetensors_open_index(out, path, opt, err);
     r = lbrx_storage_map_file(&s, path, allocator, err);
     if (r != LBRX_OK) return r;
     r = lbrx__st_load(out, s, allocator, err);
@@ -1071,7 +1073,8 @@ LBRX__PRIVATE int lbrx__st_strcmp(const void *a, const void *b) {
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
-                                                const lbrx_allocator *allocator, lbrx_error *err) {
+                                                const lbrx_open_options *opt, lbrx_error *err) {
+    const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s = 0;
     lbrx_json *doc = 0;
     const lbrx_json_value *root, *wm, *md;
@@ -1158,7 +1161,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
         lbrx_safetensors_close(p);
         parts[i] = 0;
     }
-    r = lbrx__st_build_hash(st, err);
+    r = lbrx__st_build_index(st, err);
     if (r != LBRX_OK) goto done;
     /* the weight_map must list exactly the shards' tensors, each in its own shard */
     seen = (unsigned char *)lbrx_alloc(allocator, total ? total : 1, 16);
@@ -1202,17 +1205,12 @@ LBRXDEF const lbrx_tensor *lbrx_safetensors_tensor(const lbrx_safetensors *st, s
     return st && i < st->n_tensors ? &st->tensors[i] : 0;
 }
 LBRXDEF const lbrx_tensor *lbrx_safetensors_find(const lbrx_safetensors *st, const char *name, size_t *index) {
-    size_t h, mask;
+    size_t i;
     if (!st || !name) return 0;
-    mask = st->n_slots - 1;
-    for (h = (size_t)lbrx__st_hash(name) & mask; st->slots[h]; h = (h + 1) & mask) {
-        size_t i = st->slots[h] - 1;
-        if (strcmp(st->tensors[i].name, name) == 0) {
-            if (index) *index = i;
-            return &st->tensors[i];
-        }
-    }
-    return 0;
+    i = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->tensors);
+    if (i == SIZE_MAX) return 0;
+    if (index) *index = i;
+    return &st->tensors[i];
 }
 LBRXDEF uint64_t lbrx_safetensors_tensor_offset(const lbrx_safetensors *st, size_t i) {
     return st && i < st->n_tensors ? st->offsets[i] : LBRX__NO_OFFSET;
@@ -1323,7 +1321,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_check_desc(const lbrx_safetensors_write_desc 
         }
         r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &nb, err);
         if (r != LBRX_OK) { lbrx__st_prefix(err, t->name); goto done; }
-        if (nb && !t->data) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor \"%.80s\" has no data", t->name); goto done; }
+        if (nb && !t->data && !d->fill) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor \"%.80s\" has no data", t->name); goto done; }
         o[i] = byname[i] = t;
     }
     qsort((void *)byname, n, sizeof *byname, lbrx__st_tensor_name_cmp);
@@ -1430,6 +1428,12 @@ LBRX__PRIVATE lbrx_result lbrx__st_emit(lbrx_safetensors_write_fn write, void *u
     r = lbrx__st_header(&b, d, o, sz, n, err);
     if (r == LBRX_OK && write(b.p, b.len, user)) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "header write failed");
     for (i = 0; i < n && r == LBRX_OK; i++) {
+        if (!o[i]->data) {  /* checked: d->fill is set, or the tensor has no bytes */
+            if (d->fill)
+                r = lbrx__fill_stream(d->fill, d->fill_user, (size_t)(o[i] - d->tensors), o[i]->name, o[i]->dtype, o[i]->ndim,
+                                      o[i]->shape, write, user, &d->allocator, err);
+            continue;
+        }
         if (!lbrx_tensor_is_contiguous(o[i]) && !buf) {
             buf = (unsigned char *)lbrx_alloc(&d->allocator, bufsize, 64);
             if (!buf) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory"); break; }
@@ -1459,16 +1463,35 @@ LBRX__PRIVATE int lbrx__st_fwrite(const void *data, size_t size, void *user) {
     return fwrite(data, 1, size, (FILE *)user) != size;
 }
 
-/* Open `path`, run the checked writer over tensors o[0..n), close; remove the file on failure. */
+/* What lbrx__st_emit_file writes: tensors o[0..n) (already checked) of a description. */
+typedef struct lbrx__st_file_job {
+    const lbrx_safetensors_write_desc *d;
+    const lbrx_tensor *const *o;
+    const uint64_t *sz;
+    size_t n;
+} lbrx__st_file_job;
+
+LBRX__PRIVATE lbrx_result lbrx__st_file_body(FILE *f, void *user, lbrx_error *err) {
+    const lbrx__st_file_job *j = (const lbrx__st_file_job *)user;
+    return lbrx__st_emit(lbrx__st_fwrite, f, j->d, j->o, j->sz, j->n, err);
+}
+
+/* Write the checked tensors o[0..n) into a new file at `path` (removed on failure). */
 LBRX__PRIVATE lbrx_result lbrx__st_emit_file(const char *path, const lbrx_safetensors_write_desc *d, const lbrx_tensor *const *o,
                                             const uint64_t *sz, size_t n, lbrx_error *err) {
-    FILE *f = fopen(path, "wb");
-    lbrx_result r;
-    if (!f) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot create", path);
-    r = lbrx__st_emit(lbrx__st_fwrite, f, d, o, sz, n, err);
-    if (fclose(f) != 0 && r == LBRX_OK) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: write failed on close", path);
-    if (r != LBRX_OK) remove(path);
-    return r;
+    lbrx__st_file_job j;
+    j.d = d;
+    j.o = o;
+    j.sz = sz;
+    j.n = n;
+    return lbrx__write_file(path, lbrx__st_file_body, &j, &d->allocator, err);
+}
+
+/* Write the bytes of a text buffer. */
+LBRX__PRIVATE lbrx_result lbrx__st_text_body(FILE *f, void *user, lbrx_error *err) {
+    const lbrx__st_buf *b = (const lbrx__st_buf *)user;
+    if (fwrite(b->p, 1, b->len, f) != b->len) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "write of %zu bytes failed", b->len);
+    return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_write(const char *path, const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
@@ -1494,7 +1517,6 @@ LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *
     char *path = 0;
     lbrx__st_buf idx;
     lbrx_result r;
-    FILE *f;
     if (!dir || !desc) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_write_sharded: NULL argument");
     if (!prefix) prefix = "model";
     a = &desc->allocator;
@@ -1536,13 +1558,7 @@ LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *
     lbrx__st_puts(&idx, "}}\n");
     if (idx.failed) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for the index"); goto done; }
     snprintf(path, cap, "%s/%s.safetensors.index.json", dir, prefix);
-    f = fopen(path, "wb");
-    if (!f) { r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot create", path); goto done; }
-    k = fwrite(idx.p, 1, idx.len, f) != idx.len;
-    if (fclose(f) != 0 || k) {
-        remove(path);
-        r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: write failed", path);
-    }
+    r = lbrx__write_file(path, lbrx__st_text_body, &idx, a, err);
 done:
     lbrx_free(a, (void *)o);
     lbrx_free(a, sz);

@@ -63,7 +63,9 @@
        weights (up to the same fixed permutation of Q and K components, which the attention
        scores do not see). GGUF inputs are never permuted.
 
-   Progress goes to stderr for inputs over 64 MiB; a summary line to stdout. Errors: one line on
+   Both outputs are streamed: the tensors are converted a few MiB of rows at a time while the
+   writer writes them, so memory stays at one such chunk whatever the model's size (the inputs
+   are memory-mapped). Progress goes to stderr for inputs over 64 MiB; a summary line to stdout. Errors: one line on
    stderr starting "error:", exit 1. (tests/test_tools.c includes this file with
    LBRX_EXAMPLE_NO_MAIN and calls convert_main.) */
 #define LBRX_IMPL
@@ -98,6 +100,7 @@ typedef struct cv_job {
     uint64_t total_bytes, done_bytes;
     size_t n_quantized;
     FILE *log;                  /* progress */
+    lbrx_open_options opt;      /* lbrx's allocator, for the readers and the writers */
     char error[512];
 } cv_job;
 
@@ -172,7 +175,7 @@ static int cv_load_hf_config(cv_job *job) {
     }
     n = fread(text, 1, (size_t)len, f);
     fclose(f);
-    if (lbrx_json_parse(&job->config, text, n, NULL, NULL, &err) != LBRX_OK) {
+    if (lbrx_json_parse(&job->config, text, n, NULL, &job->opt.allocator, &err) != LBRX_OK) {
         free(text);
         return cv_fail(job, "%s: %s", path, err.message);
     }
@@ -323,11 +326,11 @@ static int cv_open_input(cv_job *job) {
     n = fread(head, 1, sizeof head, f);
     fclose(f);
     if (n >= 4 && (memcmp(head, "GGUF", 4) == 0 || memcmp(head, "FUGG", 4) == 0)) {
-        if (lbrx_gguf_open(&job->gguf, job->in, NULL, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+        if (lbrx_gguf_open(&job->gguf, job->in, &job->opt, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
         count = (size_t)lbrx_gguf_tensor_count(job->gguf);
     } else if ((n >= 1 && head[0] && strchr("{ \t\r\n", head[0])) || (n == 9 && head[8] && strchr("{ \t\r\n", head[8]))) {
-        r = head[0] && strchr("{ \t\r\n", head[0]) ? lbrx_safetensors_open_index(&job->st, job->in, NULL, &err)
-                                                  : lbrx_safetensors_open(&job->st, job->in, NULL, &err);
+        r = head[0] && strchr("{ \t\r\n", head[0]) ? lbrx_safetensors_open_index(&job->st, job->in, &job->opt, &err)
+                                                  : lbrx_safetensors_open(&job->st, job->in, &job->opt, &err);
         if (r != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
         if (cv_load_hf_config(job)) return 1;
         count = lbrx_safetensors_count(job->st);
@@ -430,14 +433,14 @@ static void cv_progress(cv_job *job, const cv_tensor *c, size_t index) {
                 lbrx_dtype_name(c->out));
 }
 
-typedef struct cv_fill { cv_job *job; size_t index; } cv_fill;
-
-static lbrx_result cv_fill_rows(void *user, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
-    cv_fill *f = (cv_fill *)user;
-    const cv_tensor *c = &f->job->t[f->index];
-    lbrx_result r = cv_rows(f->job, c, r0, n, dst, err);
+/* The fill callback of both writers (lbrx_fill_fn): user is the job; both get the job's tensors
+   in its order, so `index` is the tensor's index in job->t. */
+static lbrx_result cv_fill_rows(void *user, size_t index, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
+    cv_job *job = (cv_job *)user;
+    const cv_tensor *c = &job->t[index];
+    lbrx_result r = cv_rows(job, c, r0, n, dst, err);
     (void)name;
-    if (r == LBRX_OK && r0 + n == lbrx_tensor_nrows(&c->src)) cv_progress(f->job, c, f->index);
+    if (r == LBRX_OK && r0 + n == lbrx_tensor_nrows(&c->src)) cv_progress(job, c, index);
     return r;
 }
 
@@ -458,10 +461,9 @@ static uint32_t cv_file_type(lbrx_dtype t) {
 static int cv_write_gguf(cv_job *job) {
     lbrx_gguf_writer *w = 0;
     lbrx_error err;
-    cv_fill *fills = (cv_fill *)calloc(job->n ? job->n : 1, sizeof *fills);
     size_t i;
     int bad = 1;
-    if (!fills || lbrx_gguf_writer_create(&w, NULL, &err) != LBRX_OK) { free(fills); return cv_fail(job, "out of memory"); }
+    if (lbrx_gguf_writer_create(&w, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "out of memory");
     if (job->gguf) {
         for (i = 0; i < (size_t)lbrx_gguf_kv_count(job->gguf); i++) {
             const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(job->gguf, (int64_t)i);
@@ -474,7 +476,7 @@ static int cv_write_gguf(cv_job *job) {
     if (job->vocab) {
         lbrx_gguf *v;
         int bad_kv = 0;
-        if (lbrx_gguf_open(&v, job->vocab, NULL, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
+        if (lbrx_gguf_open(&v, job->vocab, &job->opt, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
         for (i = 0; i < (size_t)lbrx_gguf_kv_count(v) && !bad_kv; i++) {
             const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(v, (int64_t)i);
             if (strncmp(kv->key, "tokenizer.", 10) != 0 || (job->gguf && lbrx_gguf_find_key(job->gguf, kv->key) >= 0)) continue;
@@ -489,10 +491,8 @@ static int cv_write_gguf(cv_job *job) {
         goto done;
     }
     for (i = 0; i < job->n; i++) {
-        fills[i].job = job;
-        fills[i].index = i;
         if (lbrx_gguf_writer_add_tensor_fill(w, job->t[i].name, job->t[i].out, job->t[i].src.ndim, job->t[i].src.shape, cv_fill_rows,
-                                             &fills[i], &err) != LBRX_OK) {
+                                             job, &err) != LBRX_OK) {
             cv_fail(job, "%s", err.message);
             goto done;
         }
@@ -501,7 +501,6 @@ static int cv_write_gguf(cv_job *job) {
     bad = 0;
 done:
     lbrx_gguf_writer_destroy(w);
-    free(fills);
     return bad;
 }
 
@@ -513,17 +512,12 @@ static int cv_write_safetensors(cv_job *job) {
     size_t i, n_meta = 0;
     int bad = 1;
     if (!ts) return cv_fail(job, "out of memory");
-    for (i = 0; i < job->n; i++) {
-        cv_tensor *c = &job->t[i];
-        if (c->out == c->src.dtype && !c->permute_heads) {
-            ts[i] = c->src;  /* borrowed: written straight from the input mapping */
-            ts[i].storage = 0;
-        } else {
-            if (lbrx_tensor_alloc(&ts[i], c->out, c->src.ndim, c->src.shape, NULL, &err) != LBRX_OK) { cv_fail(job, "%s: %s", c->name, err.message); goto done; }
-            if (cv_rows(job, c, 0, lbrx_tensor_nrows(&c->src), ts[i].data, &err) != LBRX_OK) { cv_fail(job, "%s", err.message); goto done; }
-        }
+    for (i = 0; i < job->n; i++) {  /* no data: cv_fill_rows streams every tensor's rows */
+        const cv_tensor *c = &job->t[i];
+        ts[i].dtype = c->out;
+        ts[i].ndim = c->src.ndim;
+        memcpy(ts[i].shape, c->src.shape, sizeof ts[i].shape);
         ts[i].name = c->name;
-        cv_progress(job, c, i);
     }
     if (job->st && lbrx_safetensors_metadata(job->st)) {
         const lbrx_json_value *m = lbrx_safetensors_metadata(job->st);
@@ -537,10 +531,12 @@ static int cv_write_safetensors(cv_job *job) {
     desc.n_tensors = job->n;
     desc.metadata = meta;
     desc.n_metadata = n_meta;
+    desc.allocator = job->opt.allocator;
+    desc.fill = cv_fill_rows;
+    desc.fill_user = job;
     if (lbrx_safetensors_write(job->out, &desc, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->out, err.message); goto done; }
     bad = 0;
 done:
-    for (i = 0; i < job->n; i++) lbrx_tensor_release(&ts[i]);
     free(ts);
     free((void *)meta);
     return bad;
@@ -582,13 +578,15 @@ static int cv_parse_args(cv_job *job, int argc, char **argv) {
     return 0;
 }
 
-/* The whole program, logging to `log` (progress) and `out` (summary); returns the exit code. */
-static int convert_main(int argc, char **argv, FILE *out, FILE *log) {
+/* The whole program, logging to `log` (progress) and `out` (summary), with lbrx allocating
+   through `allocator` (NULL: the default); returns the exit code. */
+static int convert_main(int argc, char **argv, FILE *out, FILE *log, const lbrx_allocator *allocator) {
     cv_job job;
     int bad, to_gguf;
     size_t i;
     memset(&job, 0, sizeof job);
     job.log = log;
+    if (allocator) job.opt.allocator = *allocator;
     bad = cv_parse_args(&job, argc, argv);
     to_gguf = !bad && cv_ends_with(job.out, ".gguf");
     if (!bad) bad = cv_open_input(&job);
@@ -614,6 +612,6 @@ static int convert_main(int argc, char **argv, FILE *out, FILE *log) {
 
 #ifndef LBRX_EXAMPLE_NO_MAIN
 int main(int argc, char **argv) {
-    return convert_main(argc, argv, stdout, stderr);
+    return convert_main(argc, argv, stdout, stderr, NULL);
 }
 #endif

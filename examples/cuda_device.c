@@ -6,24 +6,32 @@
       block weights are first dequantized by the kernels in cuda_device_kernels.cu), and the
       result comes back through lbrx_device_to_host. It is compared with lbrx_matmul on the CPU
       and with a float64 reference. Strided views (column slices) go through the same path.
-   2. A GGUF file larger than 1 GiB of Q8_0 weights is written (lbrx_gguf_writer), opened
-      (lbrx_gguf_open maps it) and registered with cudaHostRegister through lbrx_device_wrap
-      without copying a byte. The
-      upload rate of a plain cudaMemcpy from the same mapped bytes is measured before (pageable)
-      and after registration, beside a cudaMallocHost buffer; then one weight is multiplied by
-      the GPU straight from the registered mapping (lbrx_device_view, zero-copy reads over the
-      bus) and checked against lbrx_matmul on the same mapped weight. One weight is registered
-      first and the whole file only if that took under a second: on the H100 machine of
-      bench/RESULTS.md, cudaHostRegister of the read-only file mapping never returned, so run
-      `big` under `timeout`.
+   2. A GGUF file larger than 1 GiB of Q8_0 weights is written (lbrx_gguf_writer) and opened
+      (lbrx_gguf_open). A plain cudaMemcpy of its bytes (pageable) is timed; then all of them
+      are registered once with cudaHostRegister through lbrx_device_wrap (nothing copied; the
+      registration itself is timed, it pins every page), the same cudaMemcpy is timed from the
+      registered pages and from a cudaMallocHost buffer, and one weight (a lbrx_device_view of
+      the registered bytes) is multiplied by the GPU twice: with the dequantize kernel reading it
+      in place over the bus (zero-copy), and after lbrx_device_upload. Both are checked against
+      lbrx_matmul on the same weight and a float64 reference.
+
+      The bytes are, by default, the file read into page-aligned heap memory ("heap"); "map"
+      registers the read-only mapping itself. On the H100 machine of bench/RESULTS.md
+      cudaHostRegister does not return for the mapping of this file (the thread stays runnable,
+      in and out of poll(), with no page pinned; killed after 25-150 s), yet it pins a heap copy
+      of the same bytes in 0.08 s, and read-only mappings of files a probe wrote with 1 MiB
+      write() calls in 0.002-0.7 s. The same probe hangs on this file too, with or without a
+      cuBLAS handle and whatever the mapping length or tensor alignment: something about how
+      this file's pages are cached. So "map" is opt-in (llama.cpp also keeps its mmap +
+      cudaHostRegister path off by default); run it under `timeout`.
 
    Build on a machine with the CUDA toolkit (not part of `make test`):
        make cuda
    which runs
        nvcc -O2 -I. -Xcompiler -fopenmp,-march=native examples/cuda_device.c \
             examples/cuda_device_kernels.cu -o build/cuda_device -lcublas -lgomp
-   Run: ./build/cuda_device [all|products|big] [big-file-path [GiB]]
-        (default: all, /tmp/lbrx_cuda_big.gguf, 1.2 GiB) */
+   Run: ./build/cuda_device [all|products|big] [big-file-path [GiB [heap|map [alignment]]]]
+        (default: all, /tmp/lbrx_cuda_big.gguf, 1.2 GiB, heap, general.alignment 32) */
 #define LBRX_IMPL
 #include "lbrx_gguf.h"
 #include <stdio.h>
@@ -294,7 +302,7 @@ static float uniform(uint64_t *s) {
 
 /* ---- part 1: products ---------------------------------------------------------------------- */
 
-static void part_products(cublasHandle_t cb, const lbrx_device *dev, cudadev *c, lbrx_context *ctx) {
+static void part_products(const lbrx_device *dev, cudadev *c, lbrx_context *ctx) {
     enum { N = 64, IN = 4096, OUT = 2048 };
     static const lbrx_dtype types[3] = {LBRX_F32, LBRX_Q8_0, LBRX_Q4_0};
     lbrx_device_pool *pool;
@@ -304,7 +312,9 @@ static void part_products(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
     int64_t xshape[2] = {N, IN}, wshape[2] = {OUT, IN};
     uint64_t seed = 0x243f6a8885a308d3ULL;
     int64_t i, ti;
+    cublasHandle_t cb;
     printf("== products on the GPU vs lbrx_matmul on the CPU (%d threads)\n", lbrx_context_threads(ctx));
+    CUBLAS_TRY(cublasCreate(&cb));
     LBRX_TRY(lbrx_device_pool_create(&pool, dev, 0, &err), "pool");
     LBRX_TRY(lbrx_tensor_alloc(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
     LBRX_TRY(lbrx_tensor_alloc(&wf, LBRX_F32, 2, wshape, NULL, &err), "W");
@@ -359,6 +369,7 @@ static void part_products(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
     printf("  pool: %llu requests served from the cache, %llu reached cudaMalloc; %zu buffers (%zu bytes) cached, %zu live\n",
            (unsigned long long)st.hits, (unsigned long long)st.misses, st.cached_buffers, st.cached_bytes, st.live_buffers);
     print_copies("after the products:", c);
+    cublasDestroy(cb);
     lbrx_device_pool_destroy(pool);
     lbrx_tensor_release(&xv);
     lbrx_tensor_release(&wf);
@@ -383,11 +394,12 @@ static double time_h2d(void *dst, const void *src, size_t size) {
 }
 
 /* The GGUF writer's row source: Q8_0 blocks of random quants with scales around 0.01. */
-static lbrx_result fill_q8_0(void *user, const char *name, int64_t row_begin, int64_t row_count, void *dst, lbrx_error *err) {
+static lbrx_result fill_q8_0(void *user, size_t index, const char *name, int64_t row_begin, int64_t row_count, void *dst,
+                             lbrx_error *err) {
     uint64_t *seed = (uint64_t *)user;
     unsigned char *p = (unsigned char *)dst;
     size_t row, i;
-    (void)name; (void)row_begin; (void)err;
+    (void)index; (void)name; (void)row_begin; (void)err;
     lbrx_row_bytes(LBRX_Q8_0, BIG_IN, &row);
     for (i = 0; i < row * (size_t)row_count; i += 34) {
         uint16_t d = lbrx_f32_to_f16(0.01f + 0.005f * uniform(seed));
@@ -401,20 +413,53 @@ static lbrx_result fill_q8_0(void *user, const char *name, int64_t row_begin, in
     return LBRX_OK;
 }
 
-static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c, lbrx_context *ctx, const char *path, double gib) {
-    size_t wbytes, fsize, i, page = lbrx_page_size();
-    int64_t nweights, k, wshape[2] = {BIG_ROWS, BIG_IN}, fshape[1];
+/* y[n, BIG_ROWS] = x . W^T for the Q8_0 weight whose blocks are at device address `wq` (device
+   memory, or the registered mapping through its device pointer): the dequantize kernel writes
+   wf, then cuBLAS. Best of 3, in seconds; *t_dq gets the dequantize kernel's own best time. */
+static double big_product(cublasHandle_t cb, const void *wq, float *wf, const float *x, float *y, int n, double *t_dq) {
+    const float one = 1.0f, zero = 0.0f;
+    double best = 1e30, t0;
+    int rep;
+    *t_dq = 1e30;
+    for (rep = 0; rep < 3; rep++) {
+        t0 = now_s();
+        CUDA_TRY(cudadev_dequantize(LBRX_Q8_0, wq, wf, (int64_t)BIG_ROWS * BIG_IN, 0));
+        CUDA_TRY(cudaDeviceSynchronize());
+        if (now_s() - t0 < *t_dq) *t_dq = now_s() - t0;
+        CUBLAS_TRY(cublasSgemm(cb, CUBLAS_OP_T, CUBLAS_OP_N, BIG_ROWS, n, BIG_IN, &one, wf, BIG_IN, x, BIG_IN, &zero, y, BIG_ROWS));
+        CUDA_TRY(cudaDeviceSynchronize());
+        if (now_s() - t0 < best) best = now_s() - t0;
+    }
+    return best;
+}
+
+/* Read a whole file into page-aligned heap storage (the fallback to mapping it). */
+static lbrx_storage *read_to_heap(const char *path, size_t size) {
+    lbrx_storage *s;
+    lbrx_error err;
+    FILE *f = fopen(path, "rb");
+    if (!f) { fprintf(stderr, "error: cannot open %s\n", path); exit(1); }
+    LBRX_TRY(lbrx_storage_alloc(&s, size, lbrx_page_size(), NULL, &err), "heap copy of the file");
+    if (fread(lbrx_storage_data(s), 1, size, f) != size) { fprintf(stderr, "error: cannot read %s\n", path); exit(1); }
+    fclose(f);
+    return s;
+}
+
+static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx, const char *path, double gib, int heap,
+                          unsigned alignment) {
+    enum { NX = 8 };
+    size_t wbytes, fsize, i, w_off, page = lbrx_page_size();
+    int64_t nweights, k, wshape[2] = {BIG_ROWS, BIG_IN}, fshape[1], xshape[2] = {NX, BIG_IN}, yshape[2] = {NX, BIG_ROWS};
     lbrx_gguf_writer *gw;
     lbrx_gguf *g;
     lbrx_storage *s;
-    lbrx_tensor whole, w;
-    lbrx_device_tensor base_d, w_d, wf_d, x_d, y_d;
+    cublasHandle_t cb;
+    lbrx_tensor whole, w, x, y_map, y_up, y_cpu;
+    lbrx_device_tensor file_d, w_d, w_up, wf_d, x_d, y_d;
     lbrx_error err;
-    uint64_t seed = 0x13198a2e03707344ULL, before_up, before_bytes;
-    double t, t_page, t_page_w, t_page_reg, t_reg, t_pin, t_regis, t_touch, t_dq_host, t_dq_dev;
+    uint64_t seed = 0x13198a2e03707344ULL, copied;
+    double t, t_page, t_page_w, t_reg, t_regd, t_pin, t_map, t_dq_map, t_up, t_dev, t_dq_dev, t_cpu, *ref;
     void *dbuf, *pinned;
-    const void *reg_src;
-    size_t reg_bytes, w_off;
     unsigned long sum = 0;
     lbrx_row_bytes(LBRX_Q8_0, BIG_IN, &wbytes);
     wbytes *= BIG_ROWS;
@@ -423,6 +468,7 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
     t = now_s();
     LBRX_TRY(lbrx_gguf_writer_create(&gw, NULL, &err), "gguf writer");
     LBRX_TRY(lbrx_gguf_writer_add_str(gw, "general.name", "lbrx cuda_device example weights", &err), "gguf key");
+    LBRX_TRY(lbrx_gguf_writer_add_u32(gw, "general.alignment", alignment, &err), "gguf alignment");
     for (k = 0; k < nweights; k++) {
         char name[64];
         snprintf(name, sizeof name, "blk.%lld.ffn_up.weight", (long long)k);
@@ -432,129 +478,101 @@ static void part_big_file(cublasHandle_t cb, const lbrx_device *dev, cudadev *c,
     lbrx_gguf_writer_destroy(gw);
     t = now_s() - t;
     LBRX_TRY(lbrx_gguf_open(&g, path, NULL, &err), "gguf open");
+    if (heap) {
+        s = read_to_heap(path, lbrx_storage_size(lbrx_gguf_storage(g)));
+        lbrx_gguf_close(g);
+        LBRX_TRY(lbrx_gguf_open_storage(&g, s, NULL, &err), "gguf open of the heap copy");
+        lbrx_storage_release(s);
+    }
     s = lbrx_gguf_storage(g);
     fsize = lbrx_storage_size(s);
-    printf("== a %.2f GiB GGUF file of %lld Q8_0 weights [%d, %d] (%zu bytes each) at %s: written in %.2f s, opened (%s); "
-           "tensor data from file offset %llu, alignment %u: not page-aligned\n",
+    printf("== a %.2f GiB GGUF file of %lld Q8_0 weights [%d, %d] (%zu bytes each) at %s: written in %.2f s, %s; "
+           "tensor data from file offset %llu, alignment %u: %spage-aligned\n",
            (double)fsize / 1073741824.0, (long long)nweights, BIG_ROWS, BIG_IN, wbytes, path, t,
-           lbrx_storage_get_kind(s) == LBRX_STORAGE_MMAP ? "memory-mapped" : "read to the heap",
-           (unsigned long long)lbrx_gguf_data_offset(g), lbrx_gguf_alignment(g));
+           heap ? "READ INTO PAGE-ALIGNED HEAP MEMORY (not the mapping)" : "opened (memory-mapped read-only)",
+           (unsigned long long)lbrx_gguf_data_offset(g), lbrx_gguf_alignment(g),
+           lbrx_gguf_data_offset(g) % page == 0 && alignment % page == 0 ? "" : "not ");
     fshape[0] = (int64_t)fsize;
     LBRX_TRY(lbrx_tensor_init(&whole, LBRX_U8, 1, fshape, s, 0, &err), "whole-file tensor");
+    LBRX_TRY(lbrx_gguf_tensor(g, nweights / 2, &w, &err), "gguf tensor");
+    w_off = (size_t)((const char *)w.data - (const char *)whole.data);
     /* fault the mapping in once so that no copy below measures page faults */
     t = now_s();
     for (i = 0; i < fsize; i += page) sum += ((const unsigned char *)whole.data)[i];
-    t_touch = now_s() - t;
-    printf("  mapped at %p, pages touched in %.2f s (checksum %lu)\n", whole.data, t_touch, sum);
+    printf("  %s at %p, file size %zu (%s), pages touched in %.2f s (checksum %lu)\n", heap ? "heap copy" : "mapped", whole.data, fsize,
+           fsize % page ? "not a page multiple" : "a page multiple", now_s() - t, sum);
 
     CUDA_TRY(cudaMalloc(&dbuf, fsize));
     t_page = time_h2d(dbuf, whole.data, fsize);
-    printf("  cudaMemcpy of the whole file from the pageable mapping: %7.2f GB/s (%.3f s for %zu bytes)\n", fsize / t_page / 1e9, t_page, fsize);
-    /* the ceiling: the same bytes in a cudaMallocHost buffer */
+    t_page_w = time_h2d((char *)dbuf + w_off, w.data, wbytes);
+    printf("  cudaMemcpy of the whole file from pageable memory:     %6.2f GB/s (%.3f s for %zu bytes); of %s alone %6.2f GB/s\n",
+           fsize / t_page / 1e9, t_page, fsize, w.name, wbytes / t_page_w / 1e9);
+
+    /* zero-copy: the whole file's pages registered once, each weight a view of it */
+    copied = c->upload_bytes;
+    printf("  lbrx_device_wrap of the whole %s (cudaHostRegister Mapped|Portable%s) ...\n", heap ? "heap copy" : "mapping", heap ? "" : "|ReadOnly");
+    t = now_s();
+    if (lbrx_device_wrap(dev, &whole, &file_d, &err) != LBRX_OK) {
+        printf("  lbrx_device_wrap failed: %s\n", err.message);
+        exit(1);
+    }
+    t_reg = now_s() - t;
+    printf("    registered %zu bytes at %p in %.3f s (pages pinned at %.2f GB/s); bytes copied: %llu\n", file_d.capacity,
+           (void *)((char *)whole.data - file_d.offset), t_reg, file_d.capacity / t_reg / 1e9,
+           (unsigned long long)(c->upload_bytes - copied));
+    t_regd = time_h2d(dbuf, whole.data, fsize);
+    printf("  cudaMemcpy of the whole file from the registered pages: %6.2f GB/s (%.3f s), %.2fx the pageable rate\n",
+           fsize / t_regd / 1e9, t_regd, t_page / t_regd);
     CUDA_TRY(cudaMallocHost(&pinned, fsize));
     memcpy(pinned, whole.data, fsize);
     t_pin = time_h2d(dbuf, pinned, fsize);
-    printf("  cudaMemcpy of the same bytes from cudaMallocHost memory: %7.2f GB/s (%.3f s) (a pinned copy, for scale)\n", fsize / t_pin / 1e9, t_pin);
+    printf("  cudaMemcpy of the same bytes from cudaMallocHost memory: %6.2f GB/s (%.3f s) (a pinned copy, for scale)\n", fsize / t_pin / 1e9, t_pin);
     CUDA_TRY(cudaFreeHost(pinned));
-    LBRX_TRY(lbrx_gguf_tensor(g, nweights / 2, &w, &err), "gguf tensor");
-    w_off = (size_t)((const char *)w.data - (const char *)whole.data);
-    t_page_w = time_h2d((char *)dbuf + w_off, w.data, wbytes);
-    printf("  cudaMemcpy of %s (%zu bytes at file offset %zu) from the pageable mapping: %7.2f GB/s\n", w.name, wbytes, w_off,
-           wbytes / t_page_w / 1e9);
-
-    /* zero-copy registration through the interface: one weight first (its pages), then, if that
-       was quick, the whole file once (weights are then views of it) */
-    before_up = c->uploads;
-    before_bytes = c->upload_bytes;
-    printf("  lbrx_device_wrap of %s (cudaHostRegister, read-only) ...\n", w.name);
-    t = now_s();
-    if (lbrx_device_wrap(dev, &w, &base_d, &err) != LBRX_OK) {
-        printf("  lbrx_device_wrap failed: %s (no registered measurements on this machine)\n", err.message);
-        memset(&base_d, 0, sizeof base_d);
-    }
-    t_reg = now_s() - t;
-    reg_src = w.data;
-    reg_bytes = wbytes;
-    t_page_reg = t_page_w;
-    if (base_d.kind == LBRX_DEVICE_WRAPPED) {
-        printf("    registered %zu bytes (data at offset %zu of the region) in %.3f s; bytes copied: %llu (%llu upload calls)\n",
-               base_d.capacity, base_d.offset, t_reg, (unsigned long long)(c->upload_bytes - before_bytes),
-               (unsigned long long)(c->uploads - before_up));
-        if (t_reg < 1.0) {
-            lbrx_device_tensor_release(&base_d);
-            printf("  lbrx_device_wrap of the whole file ...\n");
-            t = now_s();
-            if (lbrx_device_wrap(dev, &whole, &base_d, &err) != LBRX_OK) {
-                printf("  lbrx_device_wrap of the whole file failed: %s\n", err.message);
-                memset(&base_d, 0, sizeof base_d);
-            } else {
-                t_reg = now_s() - t;
-                reg_src = whole.data;
-                reg_bytes = fsize;
-                t_page_reg = t_page;
-                printf("    registered %zu bytes at %p in %.3f s; bytes copied: %llu (%llu upload calls)\n", base_d.capacity,
-                       (void *)((const char *)whole.data - base_d.offset), t_reg,
-                       (unsigned long long)(c->upload_bytes - before_bytes), (unsigned long long)(c->uploads - before_up));
-            }
-        } else {
-            printf("  (registration took %.1f s for one weight: the whole file is not registered; the rest uses this weight)\n", t_reg);
-        }
-    }
-    if (base_d.kind == LBRX_DEVICE_WRAPPED) {
-        t_regis = time_h2d((char *)dbuf + ((const char *)reg_src - (const char *)whole.data), reg_src, reg_bytes);
-        printf("  cudaMemcpy of the same %zu bytes from the registered mapping: %7.2f GB/s (%.3f s), %.2fx the pageable rate\n",
-               reg_bytes, reg_bytes / t_regis / 1e9, t_regis, t_page_reg / t_regis);
-        /* one weight, multiplied by the GPU straight from the mapping (zero-copy reads) */
-        LBRX_TRY(lbrx_device_view(&base_d, &w, &w_d, &err), "view of a weight");
-        LBRX_TRY(lbrx_device_tensor_alloc(dev, NULL, LBRX_F32, 2, wshape, &wf_d, &err), "f32 weight");
-        t = now_s();
-        CUDA_TRY(cudadev_dequantize(LBRX_Q8_0, dptr(&w_d), (float *)dptr(&wf_d), (int64_t)BIG_ROWS * BIG_IN, 0));
-        CUDA_TRY(cudaDeviceSynchronize());
-        t_dq_host = now_s() - t;
-        t = now_s();
-        CUDA_TRY(cudadev_dequantize(LBRX_Q8_0, (const char *)dbuf + w_off, (float *)dptr(&wf_d), (int64_t)BIG_ROWS * BIG_IN, 0));
-        CUDA_TRY(cudaDeviceSynchronize());
-        t_dq_dev = now_s() - t;
-        printf("  dequantize %s on the GPU: reading the registered mapping %.2f ms (%.2f GB/s over the bus), reading device memory %.2f ms\n",
-               w.name, t_dq_host * 1e3, wbytes / t_dq_host / 1e9, t_dq_dev * 1e3);
-        {
-            lbrx_tensor x, ygpu, ycpu;
-            int64_t xshape[2] = {8, BIG_IN}, yshape[2] = {8, BIG_ROWS};
-            const float one = 1.0f, zero = 0.0f;
-            double *ref;
-            before_up = c->upload_bytes;
-            LBRX_TRY(lbrx_tensor_alloc(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
-            for (k = 0; k < 8 * BIG_IN; k++) ((float *)x.data)[k] = uniform(&seed);
-            LBRX_TRY(lbrx_device_upload(dev, NULL, &x, &x_d, &err), "upload x");
-            LBRX_TRY(lbrx_device_tensor_alloc(dev, NULL, LBRX_F32, 2, yshape, &y_d, &err), "y");
-            /* dequantize from the mapping again (the last kernel read the device copy) and multiply */
-            CUDA_TRY(cudadev_dequantize(LBRX_Q8_0, dptr(&w_d), (float *)dptr(&wf_d), (int64_t)BIG_ROWS * BIG_IN, 0));
-            CUBLAS_TRY(cublasSgemm(cb, CUBLAS_OP_T, CUBLAS_OP_N, BIG_ROWS, 8, BIG_IN, &one, (const float *)dptr(&wf_d), BIG_IN,
-                                   (const float *)dptr(&x_d), BIG_IN, &zero, (float *)dptr(&y_d), BIG_ROWS));
-            CUDA_TRY(cudaDeviceSynchronize());
-            LBRX_TRY(lbrx_device_to_host(&y_d, &ygpu, &err), "download y");
-            LBRX_TRY(lbrx_tensor_alloc(&ycpu, LBRX_F32, 2, yshape, NULL, &err), "y");
-            t = now_s();
-            LBRX_TRY(lbrx_matmul(ctx, &w, &x, &ycpu, &err), "lbrx_matmul on the mapped weight");
-            t = now_s() - t;
-            ref = reference(&w, &x);
-            printf("  y[8, %d] = x . W^T with W read by the GPU from the mapping: max rel err gpu-vs-lbrx_matmul (same mapped W) %.3e, "
-                   "gpu-vs-f64 %.3e, lbrx_matmul-vs-f64 %.3e (cpu %.2f ms); bytes uploaded: %llu (x only)\n",
-                   BIG_ROWS, rel_err((float *)ygpu.data, (float *)ycpu.data, (size_t)8 * BIG_ROWS),
-                   rel_err_ref((float *)ygpu.data, ref, (size_t)8 * BIG_ROWS), rel_err_ref((float *)ycpu.data, ref, (size_t)8 * BIG_ROWS),
-                   t * 1e3, (unsigned long long)(c->upload_bytes - before_up));
-            free(ref);
-            lbrx_tensor_release(&ycpu);
-            lbrx_tensor_release(&ygpu);
-            lbrx_tensor_release(&x);
-            lbrx_device_tensor_release(&y_d);
-            lbrx_device_tensor_release(&x_d);
-        }
-        lbrx_device_tensor_release(&wf_d);
-        lbrx_device_tensor_release(&w_d);
-    }
     CUDA_TRY(cudaFree(dbuf));
-    lbrx_device_tensor_release(&base_d);  /* cudaHostUnregister, then the storage reference goes */
+    CUBLAS_TRY(cublasCreate(&cb));
+
+    /* one weight multiplied on the GPU two ways: read in place from the mapping, or uploaded first */
+    LBRX_TRY(lbrx_device_view(&file_d, &w, &w_d, &err), "view of a weight");
+    LBRX_TRY(lbrx_tensor_alloc(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
+    for (k = 0; k < NX * BIG_IN; k++) ((float *)x.data)[k] = uniform(&seed);
+    LBRX_TRY(lbrx_device_upload(dev, NULL, &x, &x_d, &err), "upload x");
+    LBRX_TRY(lbrx_device_tensor_alloc(dev, NULL, LBRX_F32, 2, wshape, &wf_d, &err), "f32 weight");
+    LBRX_TRY(lbrx_device_tensor_alloc(dev, NULL, LBRX_F32, 2, yshape, &y_d, &err), "y");
+    t_map = big_product(cb, dptr(&w_d), (float *)dptr(&wf_d), (const float *)dptr(&x_d), (float *)dptr(&y_d), NX, &t_dq_map);
+    LBRX_TRY(lbrx_device_to_host(&y_d, &y_map, &err), "download y");
+    t = now_s();
+    LBRX_TRY(lbrx_device_upload(dev, NULL, &w, &w_up, &err), "upload W");
+    t_up = now_s() - t;
+    t_dev = big_product(cb, dptr(&w_up), (float *)dptr(&wf_d), (const float *)dptr(&x_d), (float *)dptr(&y_d), NX, &t_dq_dev);
+    LBRX_TRY(lbrx_device_to_host(&y_d, &y_up, &err), "download y");
+    LBRX_TRY(lbrx_tensor_alloc(&y_cpu, LBRX_F32, 2, yshape, NULL, &err), "y");
+    t = now_s();
+    LBRX_TRY(lbrx_matmul(ctx, &w, &x, &y_cpu, &err), "lbrx_matmul on the mapped weight");
+    t_cpu = now_s() - t;
+    ref = reference(&w, &x);
+    printf("  y[%d, %d] = x . W^T, W = %s (dequantize kernel + cublasSgemm, best of 3):\n", NX, BIG_ROWS, w.name);
+    printf("    zero-copy, the kernel reads W from the registered %s: %7.2f ms (dequantize %.2f ms: W at %.2f GB/s over the bus)\n",
+           heap ? "heap copy" : "mapping", t_map * 1e3, t_dq_map * 1e3, wbytes / t_dq_map / 1e9);
+    printf("    uploaded first: lbrx_device_upload of W %.2f ms (%.2f GB/s, cudaMalloc included), then %.2f ms from device memory "
+           "(dequantize %.2f ms: %.2f GB/s)\n", t_up * 1e3, wbytes / t_up / 1e9, t_dev * 1e3, t_dq_dev * 1e3, wbytes / t_dq_dev / 1e9);
+    printf("    max rel err zero-copy-vs-uploaded %.3e, gpu-vs-lbrx_matmul (same mapped W) %.3e, gpu-vs-f64 %.3e, lbrx_matmul-vs-f64 %.3e "
+           "(cpu %.2f ms)\n", rel_err((float *)y_map.data, (float *)y_up.data, (size_t)NX * BIG_ROWS),
+           rel_err((float *)y_map.data, (float *)y_cpu.data, (size_t)NX * BIG_ROWS), rel_err_ref((float *)y_map.data, ref, (size_t)NX * BIG_ROWS),
+           rel_err_ref((float *)y_cpu.data, ref, (size_t)NX * BIG_ROWS), t_cpu * 1e3);
+    free(ref);
+    lbrx_tensor_release(&y_cpu);
+    lbrx_tensor_release(&y_up);
+    lbrx_tensor_release(&y_map);
+    lbrx_tensor_release(&x);
+    lbrx_device_tensor_release(&y_d);
+    lbrx_device_tensor_release(&wf_d);
+    lbrx_device_tensor_release(&w_up);
+    lbrx_device_tensor_release(&x_d);
+    lbrx_device_tensor_release(&w_d);
+    t = now_s();
+    lbrx_device_tensor_release(&file_d);  /* cudaHostUnregister, then the storage reference goes */
+    printf("  cudaHostUnregister: %.3f s\n", now_s() - t);
+    cublasDestroy(cb);
     lbrx_tensor_release(&w);
     lbrx_tensor_release(&whole);
     lbrx_gguf_close(g);
@@ -566,16 +584,17 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "all";
     const char *path = argc > 2 ? argv[2] : "/tmp/lbrx_cuda_big.gguf";
     double gib = argc > 3 ? atof(argv[3]) : 1.2;
+    const char *source = argc > 4 ? argv[4] : "heap";  /* see part 2 at the top */
+    unsigned alignment = argc > 5 ? (unsigned)atoi(argv[5]) : 32;
     struct cudaDeviceProp prop;
     int driver = 0, runtime = 0, can_host_ptr = 0;
     lbrx_device dev;
     cudadev c;
-    cublasHandle_t cb;
     lbrx_context *ctx;
     lbrx_error err;
     setvbuf(stdout, NULL, _IOLBF, 0);  /* every line out at once, also into a pipe */
-    if (strcmp(mode, "all") && strcmp(mode, "products") && strcmp(mode, "big")) {
-        fprintf(stderr, "usage: %s [all|products|big] [big-file-path [GiB]]\n", argv[0]);
+    if ((strcmp(mode, "all") && strcmp(mode, "products") && strcmp(mode, "big")) || (strcmp(source, "map") && strcmp(source, "heap"))) {
+        fprintf(stderr, "usage: %s [all|products|big] [big-file-path [GiB [heap|map [alignment]]]]\n", argv[0]);
         return 2;
     }
     CUDA_TRY(cudaGetDeviceProperties(&prop, 0));
@@ -587,12 +606,10 @@ int main(int argc, char **argv) {
            "host-register read-only %s, registered host pointer usable on the device %s\n",
            LBRX_VERSION_STRING, prop.name, prop.major, prop.minor, (double)prop.totalGlobalMem / 1073741824.0, driver,
            runtime, c.read_only_ok ? "yes" : "no", can_host_ptr ? "yes" : "no");
-    CUBLAS_TRY(cublasCreate(&cb));
     LBRX_TRY(lbrx_context_create(&ctx, NULL, &err), "context");
-    if (strcmp(mode, "big")) part_products(cb, &dev, &c, ctx);
-    if (strcmp(mode, "products")) part_big_file(cb, &dev, &c, ctx, path, gib);
+    if (strcmp(mode, "big")) part_products(&dev, &c, ctx);
+    if (strcmp(mode, "products")) part_big_file(&dev, &c, ctx, path, gib, !strcmp(source, "heap"), alignment);
     lbrx_context_destroy(ctx);
-    cublasDestroy(cb);
     printf("done: %s\n", c.allocs == c.frees && c.wraps == c.unwraps ? "every device buffer freed, every registration undone" : "LEAK");
     return c.allocs == c.frees && c.wraps == c.unwraps ? 0 : 1;
 }

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#ifdef _WIN32
+#include <windows.h>
+#endif
 #if defined(__GNUC__) || defined(__clang__)
 #define LT_UNUSED __attribute__((unused))
 #else
@@ -66,19 +69,46 @@ LT_UNUSED static const char *lt_tmp_path(const char *name) {
     return buf;
 }
 
+/* remove() of a UTF-8 path on every system (on Windows remove() takes the ANSI code page). */
+LT_UNUSED static int lt_remove(const char *path) {
+#ifdef _WIN32
+    wchar_t w[4096];
+    if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 4096)) return -1;
+    return _wremove(w);
+#else
+    return remove(path);
+#endif
+}
+
 #ifdef LBRX_H
 /* A run-time allocator that counts what goes through it (memory from lbrx's default allocator):
-   `lbrx_allocator a = lt_counting_allocator(&c);` then c.allocs, c.frees, c.bytes. */
-typedef struct lt_counting { long allocs, frees; size_t bytes; } lt_counting;
+   `lbrx_allocator a = lt_counting_allocator(&c);` with a zeroed lt_counting c, then c.allocs and
+   c.frees (calls), c.bytes (all bytes asked for), c.live (bytes not yet freed) and c.peak (the
+   most bytes live at once). Each block carries its size in a header before it. */
+typedef struct lt_counting { long allocs, frees; size_t bytes, live, peak; } lt_counting;
 LT_UNUSED static void *lt_count_alloc(size_t size, size_t alignment, void *user) {
     lt_counting *c = (lt_counting *)user;
-    void *p = lbrx_alloc(NULL, size, alignment);
-    if (p) { c->allocs++; c->bytes += size; }
+    size_t head = alignment > 2 * sizeof(size_t) ? alignment : 2 * sizeof(size_t);  /* a power of two */
+    unsigned char *p = (unsigned char *)lbrx_alloc(NULL, size + head, head);
+    if (!p) return NULL;
+    p += head;
+    memcpy(p - 2 * sizeof(size_t), &size, sizeof size);
+    memcpy(p - sizeof(size_t), &head, sizeof head);
+    c->allocs++;
+    c->bytes += size;
+    c->live += size;
+    if (c->live > c->peak) c->peak = c->live;
     return p;
 }
-LT_UNUSED static void lt_count_free(void *p, void *user) {
-    ((lt_counting *)user)->frees++;
-    lbrx_free(NULL, p);
+LT_UNUSED static void lt_count_free(void *ptr, void *user) {
+    lt_counting *c = (lt_counting *)user;
+    unsigned char *p = (unsigned char *)ptr;
+    size_t size, head;
+    memcpy(&size, p - 2 * sizeof(size_t), sizeof size);
+    memcpy(&head, p - sizeof(size_t), sizeof head);
+    c->frees++;
+    c->live -= size;
+    lbrx_free(NULL, p - head);
 }
 LT_UNUSED static lbrx_allocator lt_counting_allocator(lt_counting *c) {
     lbrx_allocator a;

@@ -31,7 +31,7 @@ static void test_checked_arithmetic(void) {
 
 /* a run-time allocator that counts: every allocation is freed, and all come through it */
 static void test_allocator_counts(void) {
-    lt_counting c = {0, 0, 0};
+    lt_counting c = {0, 0, 0, 0, 0};
     lbrx_allocator a = lt_counting_allocator(&c);
     lbrx_tensor t, v;
     lbrx_context *ctx;
@@ -44,7 +44,7 @@ static void test_allocator_counts(void) {
     lbrx_tensor_release(&t);
     LT_CHECK(c.frees == 0);  /* the view still holds the storage */
     lbrx_tensor_release(&v);
-    LT_CHECK(c.frees == 2);
+    LT_CHECK(c.frees == 2 && c.live == 0 && c.peak == c.bytes);
     memset(&desc, 0, sizeof desc);
     desc.allocator = a;
     desc.scratch_bytes = 1000;
@@ -53,7 +53,7 @@ static void test_allocator_counts(void) {
     LT_CHECK(lbrx_context_scratch(ctx, 500) != NULL);
     LT_CHECK(((uintptr_t)lbrx_context_scratch(ctx, 5000) & 63) == 0);  /* grows */
     lbrx_context_destroy(ctx);
-    LT_CHECKF(c.allocs == c.frees && c.allocs == 5, "%ld allocs, %ld frees", c.allocs, c.frees);
+    LT_CHECKF(c.allocs == c.frees && c.allocs == 5 && c.live == 0, "%ld allocs, %ld frees", c.allocs, c.frees);
 }
 
 static void test_heap_alignment(void) {

@@ -90,6 +90,57 @@ static void test_crafted_valid(void) {
 }
 
 /* H1: counts larger than the file could hold */
+/* lbrx_open_options: the open functions allocate through the given allocator (the index, the
+   names, the mapping) and close gives every byte back. */
+static void test_open_options(void) {
+    gb g = {0, 0, 0};
+    lbrx_gguf *f = 0;
+    lbrx_error e;
+    lbrx_open_options opt;
+    lt_counting c = {0, 0, 0, 0, 0};
+    char path[4096];
+    FILE *out;
+    valid_file(&g);
+    memset(&opt, 0, sizeof opt);
+    opt.allocator = lt_counting_allocator(&c);
+    LT_CHECKF(lbrx_gguf_open_memory(&f, g.b, g.n, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(f && lbrx_gguf_find_tensor(f, "w") == 0 && c.allocs > 0);
+    lbrx_gguf_close(f);
+    LT_CHECKF(c.allocs == c.frees, "%ld allocations, %ld frees", c.allocs, c.frees);
+    snprintf(path, sizeof path, "%s", lt_tmp_path("gguf_opt.gguf"));
+    out = fopen(path, "wb");
+    LT_CHECK(out && fwrite(g.b, 1, g.n, out) == g.n);
+    if (out) fclose(out);
+    c.allocs = c.frees = 0;
+    LT_CHECKF(lbrx_gguf_open(&f, path, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(f && lbrx_gguf_find_key(f, "general.name") == 1 && c.allocs > 0);
+    lbrx_gguf_close(f);
+    LT_CHECK(c.allocs == c.frees);
+    remove(path);
+    gb_free(&g);
+}
+
+/* A non-ASCII (UTF-8) file name written by the writer and read back (wide paths on Windows). */
+static void test_utf8_path(void) {
+    lbrx_gguf_writer *w = 0;
+    lbrx_gguf *g = 0;
+    lbrx_error e;
+    float v[3] = {1, 2, 3};
+    int64_t shape[1] = {3};
+    lbrx_tensor t;
+    char path[4096];
+    snprintf(path, sizeof path, "%s", lt_tmp_path("t\xC3\xABst_\xC3\xBC.gguf"));
+    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, &e) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_tensor(w, "v", &t, &e) == LBRX_OK);
+    LT_CHECKF(lbrx_gguf_writer_write_path(w, path, &e) == LBRX_OK, "%s", e.message);
+    lbrx_gguf_writer_destroy(w);
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(g && lbrx_gguf_find_tensor(g, "v") == 0);
+    lbrx_gguf_close(g);
+    LT_CHECK(lt_remove(path) == 0);
+}
+
 static void test_h1_counts(void) {
     gb g = {0, 0, 0};
     gb_header(&g, 3, (uint64_t)1 << 62, 0); gb_zeros(&g, 64);
@@ -675,11 +726,14 @@ static void check_all_metadata(lbrx_gguf *g) {
     LT_CHECK(strcmp(lbrx_gguf_kv_at(g, 0)->key, "t.u8") == 0 && strcmp(lbrx_gguf_kv_at(g, 12)->key, "a.str") == 0);
 }
 
-typedef struct fill_ctx { const unsigned char *src; size_t row; int calls; } fill_ctx;
+typedef struct fill_ctx { const unsigned char *src; size_t row, index; int calls, wrong; int64_t next; } fill_ctx;
 
-static lbrx_result fill_rows(void *user, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
+/* Rows of c->src; counts calls for another tensor than c->index / "filled", or out of row order. */
+static lbrx_result fill_rows(void *user, size_t index, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
     fill_ctx *c = (fill_ctx *)user;
-    (void)name; (void)err;
+    (void)err;
+    c->wrong += index != c->index || strcmp(name, "filled") != 0 || r0 != c->next;
+    c->next = r0 + n;
     memcpy(dst, c->src + (size_t)r0 * c->row, (size_t)n * c->row);
     c->calls++;
     return LBRX_OK;
@@ -738,10 +792,12 @@ static void test_writer_round_trip(void) {
     big_bytes = (size_t)big_shape[0] * 1024 * 4;
     big = (unsigned char *)malloc(big_bytes);
     for (i = 0; i < (int)(big_bytes / 8); i++) { unsigned long long v = lt_next(&rng); memcpy(big + 8 * (size_t)i, &v, 8); }
-    fc.src = big; fc.row = 4096; fc.calls = 0;
+    fc.src = big; fc.row = 4096; fc.calls = 0; fc.wrong = 0; fc.next = 0;
+    fc.index = (size_t)n + 5;  /* the tensors added before it */
     LT_CHECK(lbrx_gguf_writer_add_tensor_fill(w, "filled", LBRX_F32, 2, big_shape, fill_rows, &fc, &e) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_write_path(w, path, &e) == LBRX_OK);
-    LT_CHECK(fc.calls >= 2);
+    LT_CHECK(fc.calls >= 2 && fc.wrong == 0 && fc.next == big_shape[0]);
+    fc.next = 0;
     LT_CHECK(lbrx_gguf_writer_write_path(w, path2, &e) == LBRX_OK);
     {
         size_t n1, n2;
@@ -881,6 +937,8 @@ static void test_stories_rewrite(void) {
 
 int main(void) {
     LT_RUN(test_crafted_valid);
+    LT_RUN(test_open_options);
+    LT_RUN(test_utf8_path);
     LT_RUN(test_h1_counts);
     LT_RUN(test_h2_strings);
     LT_RUN(test_h3_arrays);

@@ -650,6 +650,78 @@ static int failing_sink(const void *data, size_t size, void *user) {
     return 1;
 }
 
+/* lbrx_fill_fn over an array of tensors: the rows of tensors[index] (the test's own gather);
+   counts calls that name another tensor or come out of row order. */
+typedef struct fill_src { const lbrx_tensor *t; size_t index; int64_t next; int calls, wrong, fail; } fill_src;
+static lbrx_result fill_from(void *user, size_t index, const char *name, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
+    fill_src *f = (fill_src *)user;
+    const lbrx_tensor *t = &f->t[index];
+    size_t nb, row;
+    unsigned char *all = gather(t, &nb);
+    if (index != f->index) { f->index = index; f->next = 0; }
+    f->wrong += strcmp(name, t->name) != 0 || r0 != f->next;
+    f->next = r0 + n;
+    f->calls++;
+    row = nb / (size_t)lbrx_tensor_nrows(t);
+    memcpy(dst, all + (size_t)r0 * row, (size_t)n * row);
+    free(all);
+    if (f->fail) { lbrx__errorf(err, LBRX_ERR_BAD_VALUE, LBRX__NO_OFFSET, "fill refused"); return LBRX_ERR_BAD_VALUE; }
+    return LBRX_OK;
+}
+
+/* desc.fill: tensors without data get their bytes from the callback, in chunks of rows (the
+   big one in several), and the file is byte for byte the one written from memory. */
+static void test_write_fill(void) {
+    enum { N = 6 };
+    int64_t s_big[2] = {1100, 1024}, s_small[2] = {5, 7}, s3[3] = {2, 3, 4}, s_empty[2] = {0, 4};
+    lbrx_tensor src[N], shapes[N];
+    lbrx_safetensors_write_desc d;
+    lbrx_error e;
+    membuf m1, m2;
+    fill_src fs;
+    lt_rng rng = {777};
+    size_t i, k, nb;
+    memset(&m1, 0, sizeof m1);
+    memset(&m2, 0, sizeof m2);
+    LT_CHECK(lbrx_tensor_alloc(&src[0], LBRX_F32, 2, s_small, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&src[1], LBRX_F32, 2, s_big, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&src[2], LBRX_I16, 3, s3, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&src[3], LBRX_BF16, 0, NULL, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&src[4], LBRX_U8, 2, s_empty, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_slice(&src[1], 1, 3, 10, &src[5], NULL) == LBRX_OK);  /* a view, written from memory */
+    for (i = 0; i < 4; i++) {
+        lbrx_tensor_nbytes(&src[i], &nb);
+        for (k = 0; k < nb; k++) ((unsigned char *)src[i].data)[k] = (unsigned char)(lt_next(&rng) >> 56);
+    }
+    src[0].name = "small"; src[1].name = "big"; src[2].name = "rank3"; src[3].name = "scalar"; src[4].name = "empty";
+    src[5].name = "view";
+    for (i = 0; i < N; i++) {
+        shapes[i] = src[i];
+        if (i < 5) { shapes[i].data = NULL; shapes[i].storage = NULL; }
+    }
+    memset(&d, 0, sizeof d);
+    d.tensors = src;
+    d.n_tensors = N;
+    LT_CHECKF(lbrx_safetensors_write_to(mem_write, &m1, &d, &e) == LBRX_OK, "%s", e.message);
+    d.tensors = shapes;
+    LT_CHECK(lbrx_safetensors_write_to(mem_write, &m2, &d, &e) == LBRX_ERR_INVALID_ARGUMENT && strstr(e.message, "no data"));
+    memset(&fs, 0, sizeof fs);
+    fs.t = src;
+    d.fill = fill_from;
+    d.fill_user = &fs;
+    LT_CHECKF(lbrx_safetensors_write_to(mem_write, &m2, &d, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(m1.len == m2.len && m1.len > 0 && memcmp(m1.p, m2.p, m1.len) == 0);
+    LT_CHECKF(fs.wrong == 0 && fs.calls == 5, "%d calls, %d wrong", fs.calls, fs.wrong);  /* small, big twice, rank3, scalar */
+    fs.fail = 1;
+    LT_CHECK(lbrx_safetensors_write_to(mem_write, &m2, &d, &e) == LBRX_ERR_BAD_VALUE && strstr(e.message, "fill refused"));
+    fs.fail = 0;
+    LT_CHECK(lbrx_safetensors_write_to(failing_sink, NULL, &d, &e) == LBRX_ERR_IO);
+    for (i = 0; i < N; i++) lbrx_tensor_release(&src[i]);
+    free(m1.p);
+    free(m2.p);
+}
+
+
 static void test_writer_refusals(void) {
     lbrx_tensor t[2];
     int64_t s[1] = {32};
@@ -714,6 +786,92 @@ static lbrx_result open_index_text(const char *text, lbrx_error *e) {
     lbrx_safetensors_close(st);
     remove(path);
     return r;
+}
+
+/* lbrx_open_options: each open function allocates through the given allocator (the mapping,
+   the header, the index) and close gives every byte back. */
+static void test_open_options(void) {
+    float v[6] = {0, 1, 2, 3, 4, 5};
+    int64_t shape[2] = {2, 3};
+    lbrx_tensor t[2];
+    lbrx_safetensors_write_desc d;
+    lbrx_open_options opt;
+    lbrx_safetensors *st = NULL;
+    lbrx_error e;
+    lt_counting c = {0, 0, 0, 0, 0};
+    char path[4096];
+    long before;
+    FILE *f;
+    unsigned char buf[512];
+    size_t n;
+    memset(&d, 0, sizeof d);
+    memset(&opt, 0, sizeof opt);
+    opt.allocator = lt_counting_allocator(&c);
+    LT_CHECK(lbrx_tensor_from_ptr(&t[0], LBRX_F32, 2, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_from_ptr(&t[1], LBRX_F32, 1, shape + 1, v + 3, NULL) == LBRX_OK);
+    t[0].name = "a";
+    t[1].name = "b";
+    d.tensors = t;
+    d.n_tensors = 2;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_opt.safetensors"));
+    LT_CHECKF(lbrx_safetensors_write(path, &d, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_open(&st, path, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_find(st, "b", NULL) && c.allocs > 0);
+    lbrx_safetensors_close(st);
+    LT_CHECKF(c.allocs == c.frees, "%ld allocations, %ld frees", c.allocs, c.frees);
+    f = fopen(path, "rb");
+    n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    before = c.allocs;
+    LT_CHECKF(lbrx_safetensors_open_memory(&st, buf, n, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_count(st) == 2 && c.allocs > before);
+    lbrx_safetensors_close(st);
+    LT_CHECK(c.allocs == c.frees);
+    before = c.allocs;
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "st_opt", &d, 8, &e) == LBRX_OK, "%s", e.message);
+    snprintf(path, sizeof path, "%s", lt_tmp_path("st_opt.safetensors.index.json"));
+    LT_CHECKF(lbrx_safetensors_open_index(&st, path, &opt, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_shard_count(st) == 2 && c.allocs > before);
+    lbrx_safetensors_close(st);
+    LT_CHECK(c.allocs == c.frees);
+    remove(path);
+    remove(lt_tmp_path("st_opt.safetensors"));
+    remove(lt_tmp_path("st_opt-00001-of-00002.safetensors"));
+    remove(lt_tmp_path("st_opt-00002-of-00002.safetensors"));
+}
+
+/* Non-ASCII (UTF-8) file names: a file and a sharded checkpoint written and read back. On
+   Windows this takes the wide-character paths of the writer and the reader. */
+static void test_utf8_paths(void) {
+    float v[4] = {1, 2, 3, 4};
+    int64_t shape[1] = {4};
+    lbrx_tensor t[2];
+    lbrx_safetensors_write_desc d;
+    lbrx_safetensors *st = NULL;
+    lbrx_error e;
+    char path[4096];
+    LT_CHECK(lbrx_tensor_from_ptr(&t[0], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_from_ptr(&t[1], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    t[0].name = "w\xC3\xA9ight";
+    t[1].name = "b";
+    memset(&d, 0, sizeof d);
+    d.tensors = t;
+    d.n_tensors = 2;
+    snprintf(path, sizeof path, "%s", lt_tmp_path("t\xC3\xABst_\xC3\xBC.safetensors"));
+    LT_CHECKF(lbrx_safetensors_write(path, &d, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_find(st, "w\xC3\xA9ight", NULL) && ((const float *)lbrx_safetensors_find(st, "b", NULL)->data)[3] == 4);
+    lbrx_safetensors_close(st);
+    st = NULL;
+    LT_CHECK(lt_remove(path) == 0);
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "m\xC3\xB6" "del", &d, 8, &e) == LBRX_OK, "%s", e.message);
+    snprintf(path, sizeof path, "%s", lt_tmp_path("m\xC3\xB6" "del.safetensors.index.json"));
+    LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(st && lbrx_safetensors_shard_count(st) == 2 && lbrx_safetensors_count(st) == 2);
+    lbrx_safetensors_close(st);
+    LT_CHECK(lt_remove(path) == 0);
+    LT_CHECK(lt_remove(lt_tmp_path("m\xC3\xB6" "del-00001-of-00002.safetensors")) == 0);
+    LT_CHECK(lt_remove(lt_tmp_path("m\xC3\xB6" "del-00002-of-00002.safetensors")) == 0);
 }
 
 static void test_sharded(void) {
@@ -1051,6 +1209,9 @@ int main(void) {
     LT_RUN(test_safetensorsjl);
     LT_RUN(test_other_files);
     LT_RUN(test_hostile);
+    LT_RUN(test_open_options);
+    LT_RUN(test_write_fill);
+    LT_RUN(test_utf8_paths);
     LT_RUN(test_json);
     LT_RUN(test_round_trip);
     LT_RUN(test_writer_refusals);

@@ -167,13 +167,26 @@ static void test_inspect_safetensors(void) {
 
 /* ---- convert ---- */
 
+/* Run convert with argc arguments (args[0] is the program name) and lbrx allocating through
+   `allocator` (NULL: the default); returns the exit code, stderr in errbuf. */
+static int run_convert_args(char *errbuf, size_t cap, int argc, const char **args, const lbrx_allocator *allocator) {
+    FILE *out = capture_file("tools_stdout.txt"), *err = capture_file("tools_stderr.txt");
+    char outbuf[4096];
+    int code;
+    if (!out || !err) { if (out) fclose(out); if (err) fclose(err); return -1; }
+    code = convert_main(argc, (char **)args, out, err, allocator);
+    slurp(out, outbuf, sizeof outbuf);
+    slurp(err, errbuf, cap);
+    remove(lt_tmp_path("tools_stdout.txt"));
+    remove(lt_tmp_path("tools_stderr.txt"));
+    return code;
+}
+
 /* Run convert with up to 8 arguments (NULL-terminated); returns the exit code, stderr in err. */
 static int run_convert(char *errbuf, size_t cap, const char *a0, const char *a1, const char *a2, const char *a3,
                        const char *a4, const char *a5, const char *a6, const char *a7) {
     const char *args[10];
-    int argc = 1, code;
-    FILE *out = capture_file("tools_stdout.txt"), *err = capture_file("tools_stderr.txt");
-    char outbuf[4096];
+    int argc = 1;
     args[0] = "convert";
     if (a0) args[argc++] = a0;
     if (a1) args[argc++] = a1;
@@ -184,13 +197,7 @@ static int run_convert(char *errbuf, size_t cap, const char *a0, const char *a1,
     if (a6) args[argc++] = a6;
     if (a7) args[argc++] = a7;
     args[argc] = 0;
-    if (!out || !err) { if (out) fclose(out); if (err) fclose(err); return -1; }
-    code = convert_main(argc, (char **)args, out, err);
-    slurp(out, outbuf, sizeof outbuf);
-    slurp(err, errbuf, cap);
-    remove(lt_tmp_path("tools_stdout.txt"));
-    remove(lt_tmp_path("tools_stderr.txt"));
-    return code;
+    return run_convert_args(errbuf, cap, argc, args, NULL);
 }
 
 static int files_equal(const char *a, const char *b) {
@@ -267,6 +274,67 @@ static void test_convert_round_trip(void) {
     }
     remove(st);
     remove(back);
+}
+
+/* bf16 of a finite float, rounded to nearest even (written here, apart from lbrx's converter). */
+static uint16_t ref_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* The safetensors output streams: converting 8 f32 tensors to bf16, lbrx never holds much more
+   than one output tensor at once (the output is 8 of them), everything it allocates is freed,
+   and the file is byte for byte what lbrx_safetensors_write makes of the converted tensors held
+   in memory (the header included, metadata copied). */
+static void test_convert_streams_safetensors(void) {
+    enum { N = 8 };
+    static const char *meta[2] = {"format", "pt"};
+    int64_t shape[2];
+    lbrx_tensor src[N], want[N];
+    char names[N][32], in[4096], out[4096], ref[4096], errbuf[4096];
+    const char *args[6];
+    lbrx_safetensors_write_desc d;
+    lt_counting c = {0, 0, 0, 0, 0};
+    lbrx_allocator a = lt_counting_allocator(&c);
+    lt_rng rng = {4242};
+    size_t i, k, elems, tensor_bytes;
+    int code;
+    shape[0] = getenv("LT_SLOW") ? 64 : 256;
+    shape[1] = 1024;
+    elems = (size_t)shape[0] * 1024;
+    tensor_bytes = elems * 2;
+    for (i = 0; i < N; i++) {
+        LT_CHECK(lbrx_tensor_alloc(&src[i], LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_alloc(&want[i], LBRX_BF16, 2, shape, NULL, NULL) == LBRX_OK);
+        for (k = 0; k < elems; k++) {
+            ((float *)src[i].data)[k] = lt_uniform(&rng) * 100.0f;
+            ((uint16_t *)want[i].data)[k] = ref_bf16(((float *)src[i].data)[k]);
+        }
+        snprintf(names[i], sizeof names[i], "layers.%d.weight", (int)i);
+        src[i].name = want[i].name = names[i];
+    }
+    snprintf(in, sizeof in, "%s", lt_tmp_path("tools_stream_in.safetensors"));
+    snprintf(out, sizeof out, "%s", lt_tmp_path("tools_stream_out.safetensors"));
+    snprintf(ref, sizeof ref, "%s", lt_tmp_path("tools_stream_ref.safetensors"));
+    memset(&d, 0, sizeof d);
+    d.metadata = meta;
+    d.n_metadata = 1;
+    d.n_tensors = N;
+    d.tensors = src;
+    LT_CHECK(lbrx_safetensors_write(in, &d, NULL) == LBRX_OK);
+    d.tensors = want;
+    LT_CHECK(lbrx_safetensors_write(ref, &d, NULL) == LBRX_OK);
+    args[0] = "convert"; args[1] = in; args[2] = out; args[3] = "--type"; args[4] = "bf16"; args[5] = 0;
+    code = run_convert_args(errbuf, sizeof errbuf, 5, args, &a);
+    LT_CHECKF(code == 0, "%s", errbuf);
+    LT_CHECK(files_equal(out, ref));
+    LT_CHECKF(c.allocs > 0 && c.live == 0 && c.peak < tensor_bytes + tensor_bytes / 2,
+              "peak %zu bytes for tensors of %zu (live %zu at the end)", c.peak, tensor_bytes, c.live);
+    for (i = 0; i < N; i++) { lbrx_tensor_release(&src[i]); lbrx_tensor_release(&want[i]); }
+    remove(in);
+    remove(out);
+    remove(ref);
 }
 
 /* A tiny Hugging Face llama checkpoint made here: config.json + model.safetensors. */
@@ -466,6 +534,7 @@ int main(void) {
     LT_RUN(test_inspect_safetensors);
     LT_RUN(test_convert_matches_ggml);
     LT_RUN(test_convert_round_trip);
+    LT_RUN(test_convert_streams_safetensors);
     LT_RUN(test_convert_hf_llama);
     LT_RUN(test_convert_errors);
     return lt_finish();

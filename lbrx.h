@@ -416,7 +416,7 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
    weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
    Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
-   n*in*4 bytes (plus 1 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN); no allocation after.
+   n*in*4 bytes (plus 0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN); no allocation after.
    Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
    checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
    Thread safety: one call at a time per context; w and x are only read. */
@@ -2603,6 +2603,173 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
     return ctx->scratch;
 }
 
+/* ==== SIMD vectors (implementation) ==== */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__INLINE static inline __attribute__((always_inline))
+#define LBRX__UNROLL _Pragma("GCC unroll 16")
+#else
+#define LBRX__INLINE static
+#define LBRX__UNROLL
+#endif
+
+/* One SIMD register of f32 (LBRX__VL lanes) and the few operations the kernels need: the float
+   matmul tiles, the ops and attention. The exp is exp(x) for x <= 88 (underflow below -87.3
+   gives 0), about 1 ulp: Cody-Waite reduction by ln 2 and the degree-7 Taylor polynomial on
+   |r| <= ln2/2. */
+#define LBRX__EXP_LO -87.33654f
+#define LBRX__EXP_HI 88.37626f
+#define LBRX__LN2_HI 0.693145751953125f
+#define LBRX__LN2_LO 1.428606765330187e-06f
+#define LBRX__EXP_POLY(r, vset, vfma) \
+    vfma(vfma(vfma(vfma(vfma(vfma(vfma(vset(1.0f / 5040.0f), r, vset(1.0f / 720.0f)), r, vset(1.0f / 120.0f)), r, \
+    vset(1.0f / 24.0f)), r, vset(1.0f / 6.0f)), r, vset(0.5f)), r, vset(1.0f)), r, vset(1.0f))
+#if defined(LBRX__AVX512)
+typedef __m512 lbrx__vec;
+#define LBRX__VL 16
+#define lbrx__vzero() _mm512_setzero_ps()
+#define lbrx__vld(p) _mm512_loadu_ps(p)
+#define lbrx__vst(p, v) _mm512_storeu_ps(p, v)
+#define lbrx__vdup(x) _mm512_set1_ps(x)
+#define lbrx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define lbrx__vmul(a, b) _mm512_mul_ps(a, b)
+#define lbrx__vadd(a, b) _mm512_add_ps(a, b)
+#define lbrx__vsub(a, b) _mm512_sub_ps(a, b)
+#define lbrx__vmax(a, b) _mm512_max_ps(a, b)
+#define lbrx__vhsum(v) _mm512_reduce_add_ps(v)
+#define lbrx__vhmax(v) _mm512_reduce_max_ps(v)
+#define lbrx__vdiv(a, b) _mm512_div_ps(a, b)
+LBRX__INLINE __m512 lbrx__vexp(__m512 x) {
+    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ);
+    __m512 n, r, p;
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(LBRX__EXP_LO)), _mm512_set1_ps(LBRX__EXP_HI));
+    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_LO), r);
+    p = LBRX__EXP_POLY(r, _mm512_set1_ps, _mm512_fmadd_ps);
+    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
+}
+#define lbrx__vld_h(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+/* out[0..3] = the sums of a, b, c and d */
+LBRX__INLINE void lbrx__vhsum4(__m512 a, __m512 b, __m512 c, __m512 d, float *out) {
+    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+    __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
+    __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+    __m128 z = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
+    _mm_storeu_ps(out, z);
+}
+#elif defined(LBRX__AVX2)
+typedef __m256 lbrx__vec;
+#define LBRX__VL 8
+#define lbrx__vzero() _mm256_setzero_ps()
+#define lbrx__vld(p) _mm256_loadu_ps(p)
+#define lbrx__vst(p, v) _mm256_storeu_ps(p, v)
+#define lbrx__vdup(x) _mm256_set1_ps(x)
+#define lbrx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define lbrx__vmul(a, b) _mm256_mul_ps(a, b)
+#define lbrx__vadd(a, b) _mm256_add_ps(a, b)
+#define lbrx__vsub(a, b) _mm256_sub_ps(a, b)
+#define lbrx__vmax(a, b) _mm256_max_ps(a, b)
+#define lbrx__vdiv(a, b) _mm256_div_ps(a, b)
+LBRX__INLINE float lbrx__vhmax(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+LBRX__INLINE float lbrx__vhsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+LBRX__INLINE __m256 lbrx__vexp(__m256 x) {
+    __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ), n, r, p;
+    __m256i e;
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(LBRX__EXP_LO)), _mm256_set1_ps(LBRX__EXP_HI));
+    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_HI), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_LO), r);
+    p = LBRX__EXP_POLY(r, _mm256_set1_ps, _mm256_fmadd_ps);
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(keep, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+#if defined(LBRX__F16C)
+#define lbrx__vld_h(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#else
+LBRX__INLINE __m256 lbrx__vld_h(const unsigned char *p) {
+    float t[8];
+    lbrx_f16_to_f32_row(p, t, 8);
+    return _mm256_loadu_ps(t);
+}
+#endif
+LBRX__INLINE void lbrx__vhsum4(__m256 a, __m256 b, __m256 c, __m256 d, float *out) {
+    __m256 x = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1)));
+}
+#elif defined(LBRX__NEON)
+typedef float32x4_t lbrx__vec;
+#define LBRX__VL 4
+#define lbrx__vzero() vdupq_n_f32(0.0f)
+#define lbrx__vld(p) vld1q_f32(p)
+#define lbrx__vst(p, v) vst1q_f32(p, v)
+#define lbrx__vdup(x) vdupq_n_f32(x)
+#define lbrx__vfma(a, b, c) vfmaq_f32(c, a, b)
+#define lbrx__vmul(a, b) vmulq_f32(a, b)
+#define lbrx__vadd(a, b) vaddq_f32(a, b)
+#define lbrx__vsub(a, b) vsubq_f32(a, b)
+#define lbrx__vmax(a, b) vmaxq_f32(a, b)
+#define lbrx__vhsum(v) vaddvq_f32(v)
+#define lbrx__vhmax(v) vmaxvq_f32(v)
+#define lbrx__vdiv(a, b) vdivq_f32(a, b)
+LBRX__INLINE float32x4_t lbrx__vexp(float32x4_t x) {
+    uint32x4_t keep = vcgeq_f32(x, vdupq_n_f32(LBRX__EXP_LO));
+    float32x4_t n, r, p;
+    int32x4_t e;
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(LBRX__EXP_LO)), vdupq_n_f32(LBRX__EXP_HI));
+    n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
+    r = vfmsq_f32(x, n, vdupq_n_f32(LBRX__LN2_HI));
+    r = vfmsq_f32(r, n, vdupq_n_f32(LBRX__LN2_LO));
+#define LBRX__NEON_FMA(a, b, c) vfmaq_f32(c, a, b)
+    p = LBRX__EXP_POLY(r, vdupq_n_f32, LBRX__NEON_FMA);
+#undef LBRX__NEON_FMA
+    e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vreinterpretq_f32_u32(vandq_u32(keep, vreinterpretq_u32_f32(vmulq_f32(p, vreinterpretq_f32_s32(e)))));
+}
+#define lbrx__vld_h(p) vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8((const uint8_t *)(p))))
+#define lbrx__vhsum4(a, b, c, d, out) vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)))
+#else
+typedef float lbrx__vec;
+#define LBRX__VL 1
+#define lbrx__vzero() 0.0f
+#define lbrx__vld(p) (*(p))
+#define lbrx__vst(p, v) (*(p) = (v))
+#define lbrx__vdup(x) (x)
+#define lbrx__vfma(a, b, c) ((a) * (b) + (c))
+#define lbrx__vmul(a, b) ((a) * (b))
+#define lbrx__vadd(a, b) ((a) + (b))
+#define lbrx__vsub(a, b) ((a) - (b))
+#define lbrx__vmax(a, b) ((a) > (b) ? (a) : (b))
+#define lbrx__vhsum(v) (v)
+#define lbrx__vhmax(v) (v)
+#define lbrx__vdiv(a, b) ((a) / (b))
+#define lbrx__vexp(x) expf(x)
+LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return lbrx_f16_to_f32(h);
+}
+#define lbrx__vhsum4(a, b, c, d, out) ((out)[0] = (a), (out)[1] = (b), (out)[2] = (c), (out)[3] = (d))
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define LBRX__PREFETCH(p) __builtin_prefetch(p)
+#else
+#define LBRX__PREFETCH(p) ((void)(p))
+#endif
+
+/* ==== end SIMD vectors (implementation) ==== */
+
 /* ==== matmul (implementation) ==== */
 
 /* How the product is organised.
@@ -3226,13 +3393,6 @@ LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
    QN columns, on 4-byte groups: x panel [k/4][QR] int32 words, weights [kc/4][QN*QV][4] bytes. */
 #if defined(LBRX__AVX512)
 #define LBRX__MM_TILED 1
-typedef __m512 lbrx__vf;
-#define LBRX__VF_N 16
-#define LBRX__VF_LD(p) _mm512_loadu_ps(p)
-#define LBRX__VF_ST(p, v) _mm512_storeu_ps(p, v)
-#define LBRX__VF_BC(p) _mm512_set1_ps(*(p))
-#define LBRX__VF_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define LBRX__VF_ZERO() _mm512_setzero_ps()
 #define LBRX__MF_MR 6
 #define LBRX__MF_NV 4
 #define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -3241,13 +3401,6 @@ typedef __m512 lbrx__vf;
     X(3, 0) X(3, 1) X(3, 2) X(3, 3) X(4, 0) X(4, 1) X(4, 2) X(4, 3) X(5, 0) X(5, 1) X(5, 2) X(5, 3)
 #elif defined(LBRX__AVX2)
 #define LBRX__MM_TILED 1
-typedef __m256 lbrx__vf;
-#define LBRX__VF_N 8
-#define LBRX__VF_LD(p) _mm256_loadu_ps(p)
-#define LBRX__VF_ST(p, v) _mm256_storeu_ps(p, v)
-#define LBRX__VF_BC(p) _mm256_set1_ps(*(p))
-#define LBRX__VF_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define LBRX__VF_ZERO() _mm256_setzero_ps()
 #define LBRX__MF_MR 6
 #define LBRX__MF_NV 2
 #define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -3255,13 +3408,6 @@ typedef __m256 lbrx__vf;
 #define LBRX__MF_RV(X) X(0, 0) X(0, 1) X(1, 0) X(1, 1) X(2, 0) X(2, 1) X(3, 0) X(3, 1) X(4, 0) X(4, 1) X(5, 0) X(5, 1)
 #elif defined(LBRX__NEON)
 #define LBRX__MM_TILED 1
-typedef float32x4_t lbrx__vf;
-#define LBRX__VF_N 4
-#define LBRX__VF_LD(p) vld1q_f32(p)
-#define LBRX__VF_ST(p, v) vst1q_f32(p, v)
-#define LBRX__VF_BC(p) vld1q_dup_f32(p)
-#define LBRX__VF_FMA(a, b, c) vfmaq_f32(c, a, b)
-#define LBRX__VF_ZERO() vdupq_n_f32(0.0f)
 #define LBRX__MF_MR 12
 #define LBRX__MF_NV 2
 #define LBRX__MF_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
@@ -3335,45 +3481,49 @@ typedef float32x4_t lbrx__vq;
 #define LBRX__MQ_VECS(X) X(0) X(1)
 #endif
 
-#define LBRX__MM_KC 256        /* float kernels: elements of `in` per packed weight block */
+#define LBRX__MM_KC 512        /* float kernels: elements of `in` per packed weight block */
 #define LBRX__MM_NC 256        /* output columns per work item (a multiple of every NR) */
 #define LBRX__MQ_KCB 16        /* quantized kernels: blocks of 32 per packed weight block */
 
 #if defined(LBRX__MM_TILED)
-#define LBRX__MF_NR (LBRX__MF_NV * LBRX__VF_N)
+#define LBRX__MF_NR (LBRX__MF_NV * LBRX__VL)
 
 /* One float tile: rows c[0..MR) (columns col..col+NR) = (first ? 0 : c) + x panel . w panel over kc. */
 LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, float *const *c, int64_t col, int first) {
     int64_t kk;
-#define LBRX__MF_DECL(r, v) lbrx__vf a##r##_##v;
+#define LBRX__MF_DECL(r, v) lbrx__vec a##r##_##v;
     LBRX__MF_RV(LBRX__MF_DECL)
 #undef LBRX__MF_DECL
     if (first) {
-#define LBRX__MF_INIT(r, v) a##r##_##v = LBRX__VF_ZERO();
+#define LBRX__MF_INIT(r, v) a##r##_##v = lbrx__vzero();
         LBRX__MF_RV(LBRX__MF_INIT)
 #undef LBRX__MF_INIT
     } else {
-#define LBRX__MF_INIT(r, v) a##r##_##v = LBRX__VF_LD(c[r] + col + v * LBRX__VF_N);
+#define LBRX__MF_INIT(r, v) a##r##_##v = lbrx__vld(c[r] + col + v * LBRX__VL);
         LBRX__MF_RV(LBRX__MF_INIT)
 #undef LBRX__MF_INIT
     }
     for (kk = 0; kk < kc; kk++) {
         const float *xk = xp + kk * LBRX__MF_MR, *wk = wp + kk * LBRX__MF_NR;
-#define LBRX__MF_LDW(v) const lbrx__vf w##v = LBRX__VF_LD(wk + v * LBRX__VF_N);
+        /* the weight panel (kc x NR floats) is larger than L1: fetch it 8 steps ahead */
+#define LBRX__MF_PFW(v) LBRX__PREFETCH(wk + 8 * LBRX__MF_NR + v * LBRX__VL);
+        LBRX__MF_VECS(LBRX__MF_PFW)
+#undef LBRX__MF_PFW
+#define LBRX__MF_LDW(v) const lbrx__vec w##v = lbrx__vld(wk + v * LBRX__VL);
         LBRX__MF_VECS(LBRX__MF_LDW)
 #undef LBRX__MF_LDW
         /* one broadcast live at a time (AVX2 has 16 registers for 12 sums, 2 weights and it) */
-#define LBRX__MF_FMA1(r, v) a##r##_##v = LBRX__VF_FMA(b_, w##v, a##r##_##v);
+#define LBRX__MF_FMA1(r, v) a##r##_##v = lbrx__vfma(b_, w##v, a##r##_##v);
 #if LBRX__MF_NV == 4
-#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
+#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(xk[r]); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
 #else
-#define LBRX__MF_STEP(r) { const lbrx__vf b_ = LBRX__VF_BC(xk + r); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
+#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(xk[r]); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
 #endif
         LBRX__MF_ROWS(LBRX__MF_STEP)
 #undef LBRX__MF_STEP
 #undef LBRX__MF_FMA1
     }
-#define LBRX__MF_STORE(r, v) LBRX__VF_ST(c[r] + col + v * LBRX__VF_N, a##r##_##v);
+#define LBRX__MF_STORE(r, v) lbrx__vst(c[r] + col + v * LBRX__VL, a##r##_##v);
     LBRX__MF_RV(LBRX__MF_STORE)
 #undef LBRX__MF_STORE
 }
@@ -3860,179 +4010,11 @@ LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const l
 
 /* ==== ops and attention (implementation) ==== */
 
-/* ---- the SIMD layer of the ops and the attention kernels ---- */
-
-/* g++ 12 flags the deliberately undefined sources inside its own AVX-512 intrinsics as
-   maybe-uninitialized once they are inlined (GCC bug 105593, fixed in GCC 13). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__cplusplus) && __GNUC__ < 13
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#define LBRX__ATT_DIAG_POP 1
-#endif
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__INLINE static inline __attribute__((always_inline))
-#define LBRX__UNROLL _Pragma("GCC unroll 16")
-#else
-#define LBRX__INLINE static
-#define LBRX__UNROLL
-#endif
-
-/* One SIMD register of f32 (LBRX__VL lanes) and the few operations the kernels need. The exp
-   is exp(x) for x <= 88 (underflow below -87.3 gives 0), about 1 ulp: Cody-Waite reduction by
-   ln 2 and the degree-7 Taylor polynomial on |r| <= ln2/2. */
-#define LBRX__EXP_LO -87.33654f
-#define LBRX__EXP_HI 88.37626f
-#define LBRX__LN2_HI 0.693145751953125f
-#define LBRX__LN2_LO 1.428606765330187e-06f
-#define LBRX__EXP_POLY(r, vset, vfma) \
-    vfma(vfma(vfma(vfma(vfma(vfma(vfma(vset(1.0f / 5040.0f), r, vset(1.0f / 720.0f)), r, vset(1.0f / 120.0f)), r, \
-    vset(1.0f / 24.0f)), r, vset(1.0f / 6.0f)), r, vset(0.5f)), r, vset(1.0f)), r, vset(1.0f))
-#if defined(LBRX__AVX512)
-typedef __m512 lbrx__vec;
-#define LBRX__VL 16
-#define lbrx__vzero() _mm512_setzero_ps()
-#define lbrx__vld(p) _mm512_loadu_ps(p)
-#define lbrx__vst(p, v) _mm512_storeu_ps(p, v)
-#define lbrx__vdup(x) _mm512_set1_ps(x)
-#define lbrx__vfma(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define lbrx__vmul(a, b) _mm512_mul_ps(a, b)
-#define lbrx__vadd(a, b) _mm512_add_ps(a, b)
-#define lbrx__vsub(a, b) _mm512_sub_ps(a, b)
-#define lbrx__vmax(a, b) _mm512_max_ps(a, b)
-#define lbrx__vhsum(v) _mm512_reduce_add_ps(v)
-#define lbrx__vhmax(v) _mm512_reduce_max_ps(v)
-#define lbrx__vdiv(a, b) _mm512_div_ps(a, b)
-LBRX__INLINE __m512 lbrx__vexp(__m512 x) {
-    __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ);
-    __m512 n, r, p;
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(LBRX__EXP_LO)), _mm512_set1_ps(LBRX__EXP_HI));
-    n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_HI), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LBRX__LN2_LO), r);
-    p = LBRX__EXP_POLY(r, _mm512_set1_ps, _mm512_fmadd_ps);
-    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
-}
-#define lbrx__vld_h(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
-/* out[0..3] = the sums of a, b, c and d */
-LBRX__INLINE void lbrx__vhsum4(__m512 a, __m512 b, __m512 c, __m512 d, float *out) {
-    __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
-    __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
-    __m512 x = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, 0x44), _mm512_shuffle_ps(ab, cd, 0xee));
-    __m256 y = _mm256_add_ps(_mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
-    __m128 z = _mm_add_ps(_mm256_castps256_ps128(y), _mm256_extractf128_ps(y, 1));
-    _mm_storeu_ps(out, z);
-}
-#define LBRX__ATT_CW 4   /* QK: vectors of rows per register tile (x LBRX__ATT_RN keys) */
-#elif defined(LBRX__AVX2)
-typedef __m256 lbrx__vec;
-#define LBRX__VL 8
-#define lbrx__vzero() _mm256_setzero_ps()
-#define lbrx__vld(p) _mm256_loadu_ps(p)
-#define lbrx__vst(p, v) _mm256_storeu_ps(p, v)
-#define lbrx__vdup(x) _mm256_set1_ps(x)
-#define lbrx__vfma(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define lbrx__vmul(a, b) _mm256_mul_ps(a, b)
-#define lbrx__vadd(a, b) _mm256_add_ps(a, b)
-#define lbrx__vsub(a, b) _mm256_sub_ps(a, b)
-#define lbrx__vmax(a, b) _mm256_max_ps(a, b)
-#define lbrx__vdiv(a, b) _mm256_div_ps(a, b)
-LBRX__INLINE float lbrx__vhmax(__m256 v) {
-    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_max_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-LBRX__INLINE float lbrx__vhsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-LBRX__INLINE __m256 lbrx__vexp(__m256 x) {
-    __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ), n, r, p;
-    __m256i e;
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(LBRX__EXP_LO)), _mm256_set1_ps(LBRX__EXP_HI));
-    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_HI), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(LBRX__LN2_LO), r);
-    p = LBRX__EXP_POLY(r, _mm256_set1_ps, _mm256_fmadd_ps);
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_and_ps(keep, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
-#if defined(LBRX__F16C)
-#define lbrx__vld_h(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
-#else
-LBRX__INLINE __m256 lbrx__vld_h(const unsigned char *p) {
-    float t[8];
-    lbrx_f16_to_f32_row(p, t, 8);
-    return _mm256_loadu_ps(t);
-}
-#endif
-LBRX__INLINE void lbrx__vhsum4(__m256 a, __m256 b, __m256 c, __m256 d, float *out) {
-    __m256 x = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
-    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1)));
-}
+/* QK of attention: vectors of rows per register tile (x LBRX__ATT_RN keys) */
+#if defined(LBRX__AVX2) && !defined(LBRX__AVX512)
 #define LBRX__ATT_CW 2
-#elif defined(LBRX__NEON)
-typedef float32x4_t lbrx__vec;
-#define LBRX__VL 4
-#define lbrx__vzero() vdupq_n_f32(0.0f)
-#define lbrx__vld(p) vld1q_f32(p)
-#define lbrx__vst(p, v) vst1q_f32(p, v)
-#define lbrx__vdup(x) vdupq_n_f32(x)
-#define lbrx__vfma(a, b, c) vfmaq_f32(c, a, b)
-#define lbrx__vmul(a, b) vmulq_f32(a, b)
-#define lbrx__vadd(a, b) vaddq_f32(a, b)
-#define lbrx__vsub(a, b) vsubq_f32(a, b)
-#define lbrx__vmax(a, b) vmaxq_f32(a, b)
-#define lbrx__vhsum(v) vaddvq_f32(v)
-#define lbrx__vhmax(v) vmaxvq_f32(v)
-#define lbrx__vdiv(a, b) vdivq_f32(a, b)
-LBRX__INLINE float32x4_t lbrx__vexp(float32x4_t x) {
-    uint32x4_t keep = vcgeq_f32(x, vdupq_n_f32(LBRX__EXP_LO));
-    float32x4_t n, r, p;
-    int32x4_t e;
-    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(LBRX__EXP_LO)), vdupq_n_f32(LBRX__EXP_HI));
-    n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504088896341f)));
-    r = vfmsq_f32(x, n, vdupq_n_f32(LBRX__LN2_HI));
-    r = vfmsq_f32(r, n, vdupq_n_f32(LBRX__LN2_LO));
-#define LBRX__NEON_FMA(a, b, c) vfmaq_f32(c, a, b)
-    p = LBRX__EXP_POLY(r, vdupq_n_f32, LBRX__NEON_FMA);
-#undef LBRX__NEON_FMA
-    e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
-    return vreinterpretq_f32_u32(vandq_u32(keep, vreinterpretq_u32_f32(vmulq_f32(p, vreinterpretq_f32_s32(e)))));
-}
-#define lbrx__vld_h(p) vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8((const uint8_t *)(p))))
-#define lbrx__vhsum4(a, b, c, d, out) vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)))
-#define LBRX__ATT_CW 4
 #else
-typedef float lbrx__vec;
-#define LBRX__VL 1
-#define lbrx__vzero() 0.0f
-#define lbrx__vld(p) (*(p))
-#define lbrx__vst(p, v) (*(p) = (v))
-#define lbrx__vdup(x) (x)
-#define lbrx__vfma(a, b, c) ((a) * (b) + (c))
-#define lbrx__vmul(a, b) ((a) * (b))
-#define lbrx__vadd(a, b) ((a) + (b))
-#define lbrx__vsub(a, b) ((a) - (b))
-#define lbrx__vmax(a, b) ((a) > (b) ? (a) : (b))
-#define lbrx__vhsum(v) (v)
-#define lbrx__vhmax(v) (v)
-#define lbrx__vdiv(a, b) ((a) / (b))
-#define lbrx__vexp(x) expf(x)
-LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return lbrx_f16_to_f32(h);
-}
-#define lbrx__vhsum4(a, b, c, d, out) ((out)[0] = (a), (out)[1] = (b), (out)[2] = (c), (out)[3] = (d))
 #define LBRX__ATT_CW 4
-#endif
-#if defined(__GNUC__) || defined(__clang__)
-#define LBRX__PREFETCH(p) __builtin_prefetch(p)
-#else
-#define LBRX__PREFETCH(p) ((void)(p))
 #endif
 /* LBRX__VL floats of a K or V row in f16 or f32 */
 #define LBRX__ATT_LD(p, f16) ((f16) ? lbrx__vld_h(p) : lbrx__vld((const float *)(const void *)(p)))
@@ -4791,9 +4773,6 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     return LBRX_OK;
 }
 
-#if defined(LBRX__ATT_DIAG_POP)
-#pragma GCC diagnostic pop
-#endif
 
 /* ---- KV cache ---- */
 

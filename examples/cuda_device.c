@@ -39,6 +39,8 @@
 #include <string.h>
 #include <time.h>
 #include <math.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cuda_runtime_api.h>
 #include <cublas_v2.h>
 
@@ -477,6 +479,14 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     LBRX_TRY(lbrx_gguf_writer_write_path(gw, path, &err), "gguf write");
     lbrx_gguf_writer_destroy(gw);
     t = now_s() - t;
+    if (!heap) {
+        /* the pages the writer left in the page cache go (written back first), so the mapping
+           reads the file back from disk the way a model downloaded earlier is read */
+        int fd = open(path, O_RDONLY);
+        if (fd < 0 || fsync(fd) != 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0) { perror(path); exit(1); }
+        close(fd);
+        printf("  the written file's pages were dropped from the page cache (fsync, POSIX_FADV_DONTNEED)\n");
+    }
     LBRX_TRY(lbrx_gguf_open(&g, path, NULL, &err), "gguf open");
     if (heap) {
         s = read_to_heap(path, lbrx_storage_size(lbrx_gguf_storage(g)));

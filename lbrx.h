@@ -729,13 +729,17 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 #endif
 /* The `offset` of an lbrx_error that concerns no file position. */
 #define LBRX__NO_OFFSET UINT64_MAX
-/* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message; return r. */
+/* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message. */
 #if defined(__MINGW32__)
 __attribute__((format(gnu_printf, 4, 5)))
 #elif defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 5)))
 #endif
-LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
+LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
+/* lbrx__error_fill, and the value r: `return lbrx__errorf(err, LBRX_ERR_IO, offset, "...", ...);`.
+   A macro (r is evaluated twice: pass a constant or a variable) so that the optimizer sees which
+   result each error path returns and does not warn about outputs an error path leaves unset. */
+#define lbrx__errorf(err, r, offset, ...) (lbrx__error_fill((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
 /* Check a shape against a dtype (rank, sign, block multiple, overflow); optionally return the
    contiguous byte strides and the byte size. */
 LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t *shape, int64_t *stride,
@@ -906,7 +910,7 @@ LBRXDEF const char *lbrx_result_str(lbrx_result r) {
     }
 }
 
-LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
+LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
     if (err) {
         va_list ap;
         size_t n;
@@ -920,7 +924,6 @@ LBRXDEF lbrx_result lbrx__errorf(lbrx_error *err, lbrx_result r, uint64_t offset
             snprintf(err->message + n, sizeof err->message - n, " (file offset %llu)",
                      (unsigned long long)offset);
     }
-    return r;
 }
 
 LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n) {
@@ -2505,14 +2508,15 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
     if (n % lbrx_dtype_block_size(to))
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
                             (long long)n, lbrx_dtype_name(to), (long long)lbrx_dtype_block_size(to));
+    if ((res = lbrx_row_bytes(src->dtype, n, &row_bytes)) != LBRX_OK || (res = lbrx_row_bytes(src->dtype, CHUNK, &in_row)) != LBRX_OK ||
+        (res = lbrx_row_bytes(to, CHUNK, &out_row)) != LBRX_OK)
+        return lbrx__errorf(err, res, LBRX__NO_OFFSET, "rows of %lld %s elements: %s", (long long)n, lbrx_dtype_name(src->dtype),
+                            lbrx_result_str(res));
     res = lbrx_tensor_alloc(&dst, to, src->ndim, src->shape, allocator, err);
     if (res != LBRX_OK) return res;
     dst.name = src->name;
     rows = lbrx_tensor_nrows(src);
     if (lbrx_tensor_nelements(src, &i) == LBRX_OK && i == 0) rows = 0;
-    lbrx_row_bytes(src->dtype, CHUNK, &in_row);
-    lbrx_row_bytes(to, CHUNK, &out_row);
-    lbrx_row_bytes(src->dtype, n, &row_bytes);
     esize = lbrx_dtype_block_bytes(src->dtype);
     /* a plain-typed source whose elements are not adjacent within a row is gathered */
     estride = src->ndim ? src->stride[src->ndim - 1] : (int64_t)esize;

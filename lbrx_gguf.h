@@ -401,7 +401,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_count(lbrx__gguf_cursor *c, uint64_t *
     lbrx_result r;
     if (!c->v1) return lbrx__gguf_u64(c, v, field);
     r = lbrx__gguf_u32(c, &v32, field);
-    *v = v32;
+    if (r == LBRX_OK) *v = v32;
     return r;
 }
 

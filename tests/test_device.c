@@ -5,21 +5,6 @@
 #include "lbrx.h"
 #include "lbrx_test.h"
 
-/* ---- a counting allocator: everything lbrx allocates through the device must come back ---- */
-typedef struct counting { long live; long total; } counting;
-static void *count_alloc(size_t size, size_t alignment, void *user) {
-    counting *c = (counting *)user;
-    void *p = lbrx_alloc(NULL, size, alignment);
-    if (!p) return NULL;
-    c->live++;
-    c->total++;
-    return p;
-}
-static void count_free(void *ptr, void *user) {
-    ((counting *)user)->live--;
-    lbrx_free(NULL, ptr);
-}
-
 /* Totals over every test, printed at the end with LT_VERBOSE=1 (the report quotes them). */
 static lbrx_device_host g_totals;
 static void add_totals(const lbrx_device_host *h) {
@@ -119,11 +104,10 @@ static uint64_t round_trip(const lbrx_device *dev, lbrx_device_host *h, const lb
 static void test_round_trips(void) {
     lbrx_device dev;
     lbrx_device_host h;
-    counting c = {0, 0};
-    lbrx_allocator a;
+    lt_counting c = {0, 0, 0, 0, 0};  /* everything lbrx allocates through the device must come back */
+    lbrx_allocator a = lt_counting_allocator(&c);
     static const lbrx_dtype types[] = {LBRX_F32, LBRX_F16, LBRX_Q8_0, LBRX_Q4_0};
     size_t ti;
-    a.alloc = count_alloc; a.free = count_free; a.user = &c;
     lbrx_device_host_init(&dev, &h, &a);
     dev.staging_bytes = 200;  /* small: packed views take several chunks, cut inside rows */
     for (ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
@@ -155,8 +139,8 @@ static void test_round_trips(void) {
         lbrx_tensor_release(&full);
     }
     LT_CHECK(h.allocs == h.frees && h.live_buffers == 0);
-    LT_CHECKF(c.live == 0, "%ld allocations of the caller's allocator not freed", c.live);
-    LT_CHECK(c.total > 0);  /* the device's buffers and staging went through it */
+    LT_CHECKF(c.allocs == c.frees && c.live == 0, "%ld allocations of the caller's allocator not freed", c.allocs - c.frees);
+    LT_CHECK(c.allocs > 0);  /* the device's buffers and staging went through it */
     add_totals(&h);
 }
 
@@ -377,11 +361,10 @@ static void test_pool(void) {
     lbrx_device_tensor a, b, c2;
     lbrx_tensor x, y;
     void *buf, *buf2, *first;
-    size_t cap, cap2;
+    size_t cap = 0, cap2 = 0;
     int64_t sx[2] = {8, 100}, sy[2] = {2, 96};  /* f32: 3200 bytes; q8_0: 204 bytes */
-    counting cnt = {0, 0};
-    lbrx_allocator al;
-    al.alloc = count_alloc; al.free = count_free; al.user = &cnt;
+    lt_counting cnt = {0, 0, 0, 0, 0};
+    lbrx_allocator al = lt_counting_allocator(&cnt);
     /* size classes, worked out by hand: quarter steps between powers of two, 256 at least */
     LT_CHECK(lbrx_device_pool_size_class(0) == 256 && lbrx_device_pool_size_class(256) == 256);
     LT_CHECK(lbrx_device_pool_size_class(257) == 320 && lbrx_device_pool_size_class(1000) == 1024);
@@ -440,7 +423,7 @@ static void test_pool(void) {
     }
     lbrx_tensor_release(&x);
     lbrx_tensor_release(&y);
-    LT_CHECKF(cnt.live == 0, "%ld allocations leaked", cnt.live);
+    LT_CHECKF(cnt.allocs == cnt.frees && cnt.live == 0, "%ld allocations leaked", cnt.allocs - cnt.frees);
     add_totals(&h);
 }
 

@@ -176,8 +176,8 @@ static void test_ggml_dequantize_floats(void) {
     LT_CHECK(vf_open(&f, path));
     for (k = 0; k < 12; k++) {
         char qn[32], dn[32];
-        int qt, dt;
-        int64_t nq, nd, i;
+        int qt = -1, dt = -1;
+        int64_t nq = 0, nd = 0, i;
         const unsigned char *q, *dq;
         float *out;
         snprintf(qn, sizeof qn, "q.%s", names[k]);

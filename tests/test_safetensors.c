@@ -665,7 +665,7 @@ static lbrx_result fill_from(void *user, size_t index, const char *name, int64_t
     row = nb / (size_t)lbrx_tensor_nrows(t);
     memcpy(dst, all + (size_t)r0 * row, (size_t)n * row);
     free(all);
-    if (f->fail) { lbrx__errorf(err, LBRX_ERR_BAD_VALUE, LBRX__NO_OFFSET, "fill refused"); return LBRX_ERR_BAD_VALUE; }
+    if (f->fail) return lbrx__errorf(err, LBRX_ERR_BAD_VALUE, LBRX__NO_OFFSET, "fill refused");
     return LBRX_OK;
 }
 
@@ -905,7 +905,7 @@ static void test_sharded(void) {
         LT_CHECK(strcmp(lbrx_safetensors_metadata_get(st, "format"), "pt") == 0);
         LT_CHECK(lbrx_json_u64(lbrx_json_get(lbrx_json_get(lbrx_safetensors_index(st), "metadata"), "total_size"), &total) == LBRX_OK);
         for (i = 0; i < N; i++) {
-            size_t nb, idx;
+            size_t nb, idx = SIZE_MAX;
             const lbrx_tensor *t = lbrx_safetensors_find(st, names[i], &idx);
             lbrx_tensor_nbytes(&src[i], &nb);
             LT_CHECKF(t && t->dtype == src[i].dtype && t->shape[0] == src[i].shape[0] && memcmp(t->data, src[i].data, nb) == 0, "%s", names[i]);

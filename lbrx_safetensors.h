@@ -1445,20 +1445,6 @@ LBRX__PRIVATE lbrx_result lbrx__st_emit(lbrx_safetensors_write_fn write, void *u
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_safetensors_write_to(lbrx_safetensors_write_fn write, void *user,
-                                              const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
-    const lbrx_tensor **o;
-    uint64_t *sz;
-    lbrx_result r;
-    if (!write || !desc) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_write_to: NULL argument");
-    r = lbrx__st_check_desc(desc, &o, &sz, err);
-    if (r != LBRX_OK) return r;
-    r = lbrx__st_emit(write, user, desc, o, sz, desc->n_tensors, err);
-    lbrx_free(&desc->allocator, (void *)o);
-    lbrx_free(&desc->allocator, sz);
-    return r;
-}
-
 LBRX__PRIVATE int lbrx__st_fwrite(const void *data, size_t size, void *user) {
     return fwrite(data, 1, size, (FILE *)user) != size;
 }
@@ -1494,17 +1480,30 @@ LBRX__PRIVATE lbrx_result lbrx__st_text_body(FILE *f, void *user, lbrx_error *er
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_safetensors_write(const char *path, const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
+/* Check desc (before anything is written), then write it to a new file at `path`, or, with path
+   NULL, to the sink write(user). */
+LBRX__PRIVATE lbrx_result lbrx__st_write_checked(const char *path, lbrx_safetensors_write_fn write, void *user,
+                                                const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
     const lbrx_tensor **o;
     uint64_t *sz;
-    lbrx_result r;
-    if (!path || !desc) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_write: NULL argument");
-    r = lbrx__st_check_desc(desc, &o, &sz, err);
+    lbrx_result r = lbrx__st_check_desc(desc, &o, &sz, err);
     if (r != LBRX_OK) return r;
-    r = lbrx__st_emit_file(path, desc, o, sz, desc->n_tensors, err);
+    if (path) r = lbrx__st_emit_file(path, desc, o, sz, desc->n_tensors, err);
+    else r = lbrx__st_emit(write, user, desc, o, sz, desc->n_tensors, err);
     lbrx_free(&desc->allocator, (void *)o);
     lbrx_free(&desc->allocator, sz);
     return r;
+}
+
+LBRXDEF lbrx_result lbrx_safetensors_write_to(lbrx_safetensors_write_fn write, void *user,
+                                              const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
+    if (!write || !desc) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_write_to: NULL argument");
+    return lbrx__st_write_checked(0, write, user, desc, err);
+}
+
+LBRXDEF lbrx_result lbrx_safetensors_write(const char *path, const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
+    if (!path || !desc) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_write: NULL argument");
+    return lbrx__st_write_checked(path, 0, 0, desc, err);
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *prefix,

@@ -115,6 +115,16 @@ LT_UNUSED static lbrx_allocator lt_counting_allocator(lt_counting *c) {
     a.alloc = lt_count_alloc; a.free = lt_count_free; a.user = c;
     return a;
 }
+
+/* A context with n_threads threads (0: all), or NULL when it cannot be made. */
+LT_UNUSED static lbrx_context *lt_context(int n_threads) {
+    lbrx_context *ctx = NULL;
+    lbrx_context_desc cd;
+    memset(&cd, 0, sizeof cd);
+    cd.n_threads = n_threads;
+    lbrx_context_create(&ctx, &cd, NULL);
+    return ctx;
+}
 #endif
 
 /* A small deterministic generator for test data (xorshift64*). */

@@ -112,14 +112,6 @@ static double max_error(const problem *p, const lbrx_attention_desc *desc) {
     return worst;
 }
 
-static lbrx_context *make_ctx(int threads) {
-    lbrx_context *ctx = NULL;
-    lbrx_context_desc cd;
-    memset(&cd, 0, sizeof cd);
-    cd.n_threads = threads;
-    lbrx_context_create(&ctx, &cd, NULL);
-    return ctx;
-}
 
 /* Run one case and compare with the reference; tolerance is absolute (outputs are O(1)). */
 static void check_case(lbrx_context *ctx, problem *p, const lbrx_attention_desc *desc, double tol, const char *what) {
@@ -138,7 +130,7 @@ static void check_case(lbrx_context *ctx, problem *p, const lbrx_attention_desc 
 
 static void test_head_dims(void) {
     static const int64_t dims[] = {64, 80, 96, 128, 256, 8, 24, 136, 512};
-    lbrx_context *ctx = make_ctx(2);
+    lbrx_context *ctx = lt_context(2);
     lbrx_attention_desc desc;
     size_t i;
     memset(&desc, 0, sizeof desc);
@@ -160,7 +152,7 @@ static void test_head_dims(void) {
 
 static void test_gqa_and_lengths(void) {
     static const int64_t ratios[] = {1, 4, 8};
-    lbrx_context *ctx = make_ctx(2);
+    lbrx_context *ctx = lt_context(2);
     lbrx_attention_desc desc;
     int64_t big = slow_mode() ? 1024 : 4096, pre = slow_mode() ? 96 : 300;
     size_t i;
@@ -188,7 +180,7 @@ static void test_gqa_and_lengths(void) {
 }
 
 static void test_masks_and_window(void) {
-    lbrx_context *ctx = make_ctx(2);
+    lbrx_context *ctx = lt_context(2);
     lbrx_attention_desc desc;
     problem p;
     int64_t windows[] = {1, 7, 64, 1000};
@@ -242,7 +234,7 @@ static void test_fully_masked_rows_are_zero(void) {
 }
 
 static void test_large_scores(void) {
-    lbrx_context *ctx = make_ctx(2);
+    lbrx_context *ctx = lt_context(2);
     lbrx_attention_desc desc;
     problem p;
     memset(&desc, 0, sizeof desc);
@@ -275,7 +267,7 @@ static void test_threads_bit_identical(void) {
         bytes = (size_t)(nq[c] * 12 * 64) * 4;
         first = (float *)malloc(bytes);
         for (t = 1; t <= 3; t++) {
-            lbrx_context *ctx = make_ctx(t);
+            lbrx_context *ctx = lt_context(t);
             LT_CHECK(lbrx_attention(ctx, &p.q, &p.k, &p.v, &desc, &p.out, NULL) == LBRX_OK);
             if (t == 1) memcpy(first, p.out.data, bytes);
             else LT_CHECKF(memcmp(first, p.out.data, bytes) == 0, "%d threads differ from 1 (n_q %lld)", t, (long long)nq[c]);

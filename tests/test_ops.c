@@ -20,14 +20,6 @@ static float at(const lbrx_tensor *t, int64_t i) { return ((const float *)t->dat
 /* |got - want| <= tol * (1 + |want|) everywhere; reports the first miss. */
 static int close_rel(double got, double want, double tol) { return fabs(got - want) <= tol * (1.0 + fabs(want)); }
 
-static lbrx_context *make_ctx(int threads) {
-    lbrx_context *ctx = NULL;
-    lbrx_context_desc cd;
-    memset(&cd, 0, sizeof cd);
-    cd.n_threads = threads;
-    lbrx_context_create(&ctx, &cd, NULL);
-    return ctx;
-}
 
 static void test_rms_norm(void) {
     int64_t shape[2] = {7, 300}, wshape[1] = {300}, r, j;
@@ -319,7 +311,7 @@ static void test_threads_bit_identical(void) {
     for (t = 0; t < 3; t++) y[t] = make(3, shape, 73, 0.0f);
     for (op = 0; op < 8; op++) {
         for (t = 0; t < 3; t++) {
-            lbrx_context *ctx = make_ctx(t + 1);
+            lbrx_context *ctx = lt_context(t + 1);
             lbrx_rope_desc rd;
             memset(&rd, 0, sizeof rd);
             rd.mode = LBRX_ROPE_NEOX;

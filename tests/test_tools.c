@@ -298,7 +298,7 @@ static void test_convert_streams_safetensors(void) {
     lt_counting c = {0, 0, 0, 0, 0};
     lbrx_allocator a = lt_counting_allocator(&c);
     lt_rng rng = {4242};
-    size_t i, k, elems, tensor_bytes;
+    size_t i, k, elems, tensor_bytes, held = 0;
     int code;
     shape[0] = getenv("LT_SLOW") ? 64 : 256;
     shape[1] = 1024;
@@ -325,12 +325,19 @@ static void test_convert_streams_safetensors(void) {
     LT_CHECK(lbrx_safetensors_write(in, &d, NULL) == LBRX_OK);
     d.tensors = want;
     LT_CHECK(lbrx_safetensors_write(ref, &d, NULL) == LBRX_OK);
+#ifdef LBRX_NO_MMAP
+    {   /* the input is read into memory through the allocator, and held while converting */
+        FILE *f = fopen(in, "rb");
+        if (f && fseek(f, 0, SEEK_END) == 0) held = (size_t)ftell(f);
+        if (f) fclose(f);
+    }
+#endif
     args[0] = "convert"; args[1] = in; args[2] = out; args[3] = "--type"; args[4] = "bf16"; args[5] = 0;
     code = run_convert_args(errbuf, sizeof errbuf, 5, args, &a);
     LT_CHECKF(code == 0, "%s", errbuf);
     LT_CHECK(files_equal(out, ref));
-    LT_CHECKF(c.allocs > 0 && c.live == 0 && c.peak < tensor_bytes + tensor_bytes / 2,
-              "peak %zu bytes for tensors of %zu (live %zu at the end)", c.peak, tensor_bytes, c.live);
+    LT_CHECKF(c.allocs > 0 && c.live == 0 && c.peak < held + tensor_bytes + tensor_bytes / 2,
+              "peak %zu bytes for tensors of %zu, input held %zu (live %zu at the end)", c.peak, tensor_bytes, held, c.live);
     for (i = 0; i < N; i++) { lbrx_tensor_release(&src[i]); lbrx_tensor_release(&want[i]); }
     remove(in);
     remove(out);

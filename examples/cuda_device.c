@@ -39,8 +39,6 @@
 #include <string.h>
 #include <time.h>
 #include <math.h>
-#include <fcntl.h>
-#include <unistd.h>
 #include <cuda_runtime_api.h>
 #include <cublas_v2.h>
 
@@ -448,7 +446,7 @@ static lbrx_storage *read_to_heap(const char *path, size_t size) {
 }
 
 static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx, const char *path, double gib, int heap,
-                          unsigned alignment) {
+                          int existing, unsigned alignment) {
     enum { NX = 8 };
     size_t wbytes, fsize, i, w_off, page = lbrx_page_size();
     int64_t nweights, k, wshape[2] = {BIG_ROWS, BIG_IN}, fshape[1], xshape[2] = {NX, BIG_IN}, yshape[2] = {NX, BIG_ROWS};
@@ -466,26 +464,21 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     lbrx_row_bytes(LBRX_Q8_0, BIG_IN, &wbytes);
     wbytes *= BIG_ROWS;
     nweights = (int64_t)ceil(gib * 1073741824.0 / (double)wbytes);
-    /* write it with the GGUF writer, rows produced on the fly */
-    t = now_s();
-    LBRX_TRY(lbrx_gguf_writer_create(&gw, NULL, &err), "gguf writer");
-    LBRX_TRY(lbrx_gguf_writer_add_str(gw, "general.name", "lbrx cuda_device example weights", &err), "gguf key");
-    LBRX_TRY(lbrx_gguf_writer_add_u32(gw, "general.alignment", alignment, &err), "gguf alignment");
-    for (k = 0; k < nweights; k++) {
-        char name[64];
-        snprintf(name, sizeof name, "blk.%lld.ffn_up.weight", (long long)k);
-        LBRX_TRY(lbrx_gguf_writer_add_tensor_fill(gw, name, LBRX_Q8_0, 2, wshape, fill_q8_0, &seed, &err), "gguf tensor");
-    }
-    LBRX_TRY(lbrx_gguf_writer_write_path(gw, path, &err), "gguf write");
-    lbrx_gguf_writer_destroy(gw);
-    t = now_s() - t;
-    if (!heap) {
-        /* the pages the writer left in the page cache go (written back first), so the mapping
-           reads the file back from disk the way a model downloaded earlier is read */
-        int fd = open(path, O_RDONLY);
-        if (fd < 0 || fsync(fd) != 0 || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0) { perror(path); exit(1); }
-        close(fd);
-        printf("  the written file's pages were dropped from the page cache (fsync, POSIX_FADV_DONTNEED)\n");
+    t = 0;
+    if (!existing) {
+        /* write it with the GGUF writer, rows produced on the fly */
+        t = now_s();
+        LBRX_TRY(lbrx_gguf_writer_create(&gw, NULL, &err), "gguf writer");
+        LBRX_TRY(lbrx_gguf_writer_add_str(gw, "general.name", "lbrx cuda_device example weights", &err), "gguf key");
+        LBRX_TRY(lbrx_gguf_writer_add_u32(gw, "general.alignment", alignment, &err), "gguf alignment");
+        for (k = 0; k < nweights; k++) {
+            char name[64];
+            snprintf(name, sizeof name, "blk.%lld.ffn_up.weight", (long long)k);
+            LBRX_TRY(lbrx_gguf_writer_add_tensor_fill(gw, name, LBRX_Q8_0, 2, wshape, fill_q8_0, &seed, &err), "gguf tensor");
+        }
+        LBRX_TRY(lbrx_gguf_writer_write_path(gw, path, &err), "gguf write");
+        lbrx_gguf_writer_destroy(gw);
+        t = now_s() - t;
     }
     LBRX_TRY(lbrx_gguf_open(&g, path, NULL, &err), "gguf open");
     if (heap) {
@@ -494,17 +487,22 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
         LBRX_TRY(lbrx_gguf_open_storage(&g, s, NULL, &err), "gguf open of the heap copy");
         lbrx_storage_release(s);
     }
+    if (existing) nweights = lbrx_gguf_tensor_count(g);
     s = lbrx_gguf_storage(g);
     fsize = lbrx_storage_size(s);
-    printf("== a %.2f GiB GGUF file of %lld Q8_0 weights [%d, %d] (%zu bytes each) at %s: written in %.2f s, %s; "
+    printf("== a %.2f GiB GGUF file of %lld Q8_0 weights [%d, %d] (%zu bytes each) at %s: %s in %.2f s, %s; "
            "tensor data from file offset %llu, alignment %u: %spage-aligned\n",
-           (double)fsize / 1073741824.0, (long long)nweights, BIG_ROWS, BIG_IN, wbytes, path, t,
+           (double)fsize / 1073741824.0, (long long)nweights, BIG_ROWS, BIG_IN, wbytes, path, existing ? "already there (not written)" : "written", t,
            heap ? "READ INTO PAGE-ALIGNED HEAP MEMORY (not the mapping)" : "opened (memory-mapped read-only)",
            (unsigned long long)lbrx_gguf_data_offset(g), lbrx_gguf_alignment(g),
            lbrx_gguf_data_offset(g) % page == 0 && alignment % page == 0 ? "" : "not ");
     fshape[0] = (int64_t)fsize;
     LBRX_TRY(lbrx_tensor_init(&whole, LBRX_U8, 1, fshape, s, 0, &err), "whole-file tensor");
     LBRX_TRY(lbrx_gguf_tensor(g, nweights / 2, &w, &err), "gguf tensor");
+    if (w.dtype != LBRX_Q8_0 || w.ndim != 2 || w.shape[0] != BIG_ROWS || w.shape[1] != BIG_IN) {
+        fprintf(stderr, "error: %s: tensor %s is not Q8_0 [%d, %d]: not a file this example wrote\n", path, w.name, BIG_ROWS, BIG_IN);
+        exit(1);
+    }
     w_off = (size_t)((const char *)w.data - (const char *)whole.data);
     /* fault the mapping in once so that no copy below measures page faults */
     t = now_s();
@@ -586,7 +584,7 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     lbrx_tensor_release(&w);
     lbrx_tensor_release(&whole);
     lbrx_gguf_close(g);
-    remove(path);
+    if (!existing) remove(path);
     print_copies("at the end:", c);
 }
 
@@ -603,8 +601,8 @@ int main(int argc, char **argv) {
     lbrx_context *ctx;
     lbrx_error err;
     setvbuf(stdout, NULL, _IOLBF, 0);  /* every line out at once, also into a pipe */
-    if ((strcmp(mode, "all") && strcmp(mode, "products") && strcmp(mode, "big")) || (strcmp(source, "map") && strcmp(source, "heap"))) {
-        fprintf(stderr, "usage: %s [all|products|big] [big-file-path [GiB [heap|map [alignment]]]]\n", argv[0]);
+    if ((strcmp(mode, "all") && strcmp(mode, "products") && strcmp(mode, "big")) || (strcmp(source, "map") && strcmp(source, "heap") && strcmp(source, "existing"))) {
+        fprintf(stderr, "usage: %s [all|products|big] [big-file-path [GiB [heap|map|existing [alignment]]]]\n", argv[0]);
         return 2;
     }
     CUDA_TRY(cudaGetDeviceProperties(&prop, 0));
@@ -618,7 +616,7 @@ int main(int argc, char **argv) {
            runtime, c.read_only_ok ? "yes" : "no", can_host_ptr ? "yes" : "no");
     LBRX_TRY(lbrx_context_create(&ctx, NULL, &err), "context");
     if (strcmp(mode, "big")) part_products(&dev, &c, ctx);
-    if (strcmp(mode, "products")) part_big_file(&dev, &c, ctx, path, gib, !strcmp(source, "heap"), alignment);
+    if (strcmp(mode, "products")) part_big_file(&dev, &c, ctx, path, gib, !strcmp(source, "heap"), !strcmp(source, "existing"), alignment);
     lbrx_context_destroy(ctx);
     printf("done: %s\n", c.allocs == c.frees && c.wraps == c.unwraps ? "every device buffer freed, every registration undone" : "LEAK");
     return c.allocs == c.frees && c.wraps == c.unwraps ? 0 : 1;

@@ -16,21 +16,21 @@
       lbrx_matmul on the same weight and a float64 reference.
 
       The bytes are, by default, the file read into page-aligned heap memory ("heap"); "map"
-      registers the read-only mapping itself. On the H100 machine of bench/RESULTS.md
-      cudaHostRegister does not return for the mapping of this file (the thread stays runnable,
-      in and out of poll(), with no page pinned; killed after 25-150 s), yet it pins a heap copy
-      of the same bytes in 0.08 s, and read-only mappings of files a probe wrote with 1 MiB
-      write() calls in 0.002-0.7 s. The same probe hangs on this file too, with or without a
-      cuBLAS handle and whatever the mapping length or tensor alignment: something about how
-      this file's pages are cached. So "map" is opt-in (llama.cpp also keeps its mmap +
-      cudaHostRegister path off by default); run it under `timeout`.
+      registers the read-only mapping of the file just written, and "existing" maps a file
+      already at that path (one this example wrote before, e.g. copied) without writing or
+      removing it. On the H100 machine of bench/RESULTS.md cudaHostRegister does not return
+      for the mapping of the file just written (the thread stays runnable, in and out of
+      poll(), with no page pinned), not even after its pages were dropped from the page cache
+      and read back, nor in a fresh process; yet a cp or dd copy of the same bytes registers
+      (1.26 GiB in 0.98 s) and so does a heap copy (0.08 s). So "map" is opt-in (llama.cpp also
+      keeps its mmap + cudaHostRegister path off by default); run it under `timeout`.
 
    Build on a machine with the CUDA toolkit (not part of `make test`):
        make cuda
    which runs
        nvcc -O2 -I. -Xcompiler -fopenmp,-march=native examples/cuda_device.c \
             examples/cuda_device_kernels.cu -o build/cuda_device -lcublas -lgomp
-   Run: ./build/cuda_device [all|products|big] [big-file-path [GiB [heap|map [alignment]]]]
+   Run: ./build/cuda_device [all|products|big] [big-file-path [GiB [heap|map|existing [alignment]]]]
         (default: all, /tmp/lbrx_cuda_big.gguf, 1.2 GiB, heap, general.alignment 32) */
 #define LBRX_IMPL
 #include "lbrx_gguf.h"

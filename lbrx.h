@@ -3001,15 +3001,15 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __
 #endif
 }
 
+#define LBRX__MM_GR 4          /* weight rows per group of every matrix-vector kernel (LBRX__MM_R4 lists them) */
 #define LBRX__MM_R4(X) X(0) X(1) X(2) X(3)
 
-/* The address `off` bytes into the stream of rows w, w + gr rows, w + 2 gr rows, ... (rb bytes
-   each): row r of a group of gr rows prefetches on into row r of the next groups, so no group
-   starts cold. Integer arithmetic: the address may lie past the matrix (prefetching it is
-   harmless). */
-LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int gr, int64_t rb, int64_t off) {
+/* The address `off` bytes into the stream of rows w, w + GR rows, w + 2 GR rows, ... (rb bytes
+   each): row r of a group prefetches on into row r of the next groups, so no group starts cold.
+   Integer arithmetic: the address may lie past the matrix (prefetching it is harmless). */
+LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
     uintptr_t a = (uintptr_t)w;
-    while (off >= rb) { off -= rb; a += (uintptr_t)(gr * ws); }
+    while (off >= rb) { off -= rb; a += (uintptr_t)(LBRX__MM_GR * ws); }
     return (const char *)(a + (uintptr_t)off);
 }
 
@@ -3029,8 +3029,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
     const __m256i pair = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m256 off = _mm256_set1_ps(q40 ? -8.0f : 1.0f);
     int64_t o, i, b;
-    for (o = o0; o < o1; o += 4) {
-        int nr = (int)(o1 - o < 4 ? o1 - o : 4);
+    for (o = o0; o < o1; o += LBRX__MM_GR) {
+        int nr = (int)(o1 - o < LBRX__MM_GR ? o1 - o : LBRX__MM_GR);
         const unsigned char *w0 = m->w + o * m->ws;
         const unsigned char *w1 = nr > 1 ? w0 + m->ws : w0, *w2 = nr > 2 ? w0 + 2 * m->ws : w0, *w3 = nr > 3 ? w0 + 3 * m->ws : w0;
         for (i = 0; i < m->n; i++) {
@@ -3044,7 +3044,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                 int nc = (int)(m->nb - b < 8 ? m->nb - b : 8), j;
                 if (i == 0) {
                     int p;
-#define LBRX__MM_PFR(r) { const char *a_ = lbrx__mm_pf_addr(w##r, m->ws, 4, m->nb * bb, b * bb + LBRX__MM_PF); \
+#define LBRX__MM_PFR(r) { const char *a_ = lbrx__mm_pf_addr(w##r, m->ws, m->nb * bb, b * bb + LBRX__MM_PF); \
                         for (p = 0; p < 8 * bb; p += 64) _mm_prefetch(a_ + p, _MM_HINT_T0); }
                     LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
@@ -3112,8 +3112,6 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 #endif /* !LBRX__MM_GEMV512 */
 
 #if defined(LBRX__MM_GEMV512)
-#define LBRX__MM_GR 4          /* weight rows per group of the AVX-512 matrix-vector kernel */
-#define LBRX__MM_GROWS(X) X(0) X(1) X(2) X(3)
 
 /* Quantized weights with AVX-512 VNNI and VBMI, rows [o0, o1) in groups of LBRX__MM_GR against
    all rows of x. A step is G blocks whose 32 G values fill one 64-byte register: G = 4 for Q4_0
@@ -3153,7 +3151,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
     for (o = o0; o < o1; o += LBRX__MM_GR) {
         int nr = (int)(o1 - o < LBRX__MM_GR ? o1 - o : LBRX__MM_GR);
 #define LBRX__MM_W(r) const unsigned char *w##r = m->w + (o + (r < nr ? r : 0)) * m->ws;
-        LBRX__MM_GROWS(LBRX__MM_W)
+        LBRX__MM_R4(LBRX__MM_W)
 #undef LBRX__MM_W
         for (i = 0; i < m->n; i++) {
             const int8_t *xq = m->xq + i * m->kq;
@@ -3161,7 +3159,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
             const int32_t *xs = m->xs + i * m->nb;
             float res[LBRX__MM_GR];
 #define LBRX__MM_ACC(r) __m512 acc##r = _mm512_setzero_ps(); float t##r = 0.0f;
-            LBRX__MM_GROWS(LBRX__MM_ACC)
+            LBRX__MM_R4(LBRX__MM_ACC)
 #undef LBRX__MM_ACC
             for (b = 0; b < nbs; b += g) {
                 const int64_t s = b * bb;
@@ -3176,9 +3174,9 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
                     xlo = _mm512_shuffle_i64x2(xlo, x1, _MM_SHUFFLE(2, 0, 2, 0));
                 }
                 if (i == 0) {
-#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, LBRX__MM_GR, rb, s + LBRX__MM_PF), _MM_HINT_T0); \
-                    _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, LBRX__MM_GR, rb, s + LBRX__MM_PF + sb - 1), _MM_HINT_T0);
-                    LBRX__MM_GROWS(LBRX__MM_PFR)
+#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, rb, s + LBRX__MM_PF), _MM_HINT_T0); \
+                    _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, rb, s + LBRX__MM_PF + sb - 1), _MM_HINT_T0);
+                    LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
                 }
 #define LBRX__MM_STEP(r) { \
@@ -3188,7 +3186,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
                     const __m512 d_ = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_d, a_))); \
                     acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(d_, xdv), acc##r); \
                     if (q41) acc##r = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_m, a_))), xmv, acc##r); }
-                LBRX__MM_GROWS(LBRX__MM_STEP)
+                LBRX__MM_R4(LBRX__MM_STEP)
 #undef LBRX__MM_STEP
             }
             for (; b < m->nb; b++) {
@@ -3201,11 +3199,11 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
                         lbrx__mm_bdot_q4x2(_mm256_and_si256(v_, n4), xv, _mm256_and_si256(_mm256_srli_epi16(v_, 4), n4), xh); \
                     t##r = fmaf(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__mm_f16(w##r + at) * xd[b], t##r); \
                     if (!q80) t##r = fmaf(q41 ? lbrx__mm_f16(w##r + at + 2) : -8.0f * lbrx__mm_f16(w##r + at), xds[b], t##r); }
-                LBRX__MM_GROWS(LBRX__MM_TAIL)
+                LBRX__MM_R4(LBRX__MM_TAIL)
 #undef LBRX__MM_TAIL
             }
 #define LBRX__MM_RES(r) res[r] = _mm512_reduce_add_ps(acc##r) + t##r;
-            LBRX__MM_GROWS(LBRX__MM_RES)
+            LBRX__MM_R4(LBRX__MM_RES)
 #undef LBRX__MM_RES
             memcpy(m->yr[i] + o, res, (size_t)nr * 4);
         }
@@ -3225,8 +3223,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
     const int es = dt == LBRX_F32 ? 4 : 2;
     const int64_t k8 = m->k & ~(int64_t)7;
     int64_t o, i, j;
-    for (o = o0; o < o1; o += 4) {
-        int nr = (int)(o1 - o < 4 ? o1 - o : 4);
+    for (o = o0; o < o1; o += LBRX__MM_GR) {
+        int nr = (int)(o1 - o < LBRX__MM_GR ? o1 - o : LBRX__MM_GR);
         const unsigned char *w0 = m->w + o * m->ws;
         const unsigned char *w1 = nr > 1 ? w0 + m->ws : w0, *w2 = nr > 2 ? w0 + 2 * m->ws : w0, *w3 = nr > 3 ? w0 + 3 * m->ws : w0;
         for (i = 0; i < m->n; i++) {
@@ -3236,7 +3234,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             for (j = 0; j < k8; j += 8) {
                 __m256 xv = _mm256_loadu_ps(x + j);
                 if (i == 0 && ((j * es) & 63) == 0) {
-#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, 4, m->k * es, j * es + LBRX__MM_PF), _MM_HINT_T0);
+#define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, m->k * es, j * es + LBRX__MM_PF), _MM_HINT_T0);
                     LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
                 }

@@ -565,6 +565,13 @@ typedef struct llama_layer {
     lbrx_tensor attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
 } llama_layer;
 
+/* The weights every loader reads per layer, in the order of its name tables. */
+#define LLAMA_LAYER_TENSORS 9
+static void llama_layer_slots(llama_layer *L, lbrx_tensor **t) {
+    t[0] = &L->attn_norm; t[1] = &L->wq; t[2] = &L->wk; t[3] = &L->wv; t[4] = &L->wo;
+    t[5] = &L->ffn_norm; t[6] = &L->w_gate; t[7] = &L->w_up; t[8] = &L->w_down;
+}
+
 typedef struct llama_model {
     llama_config c;
     lbrx_tensor embd, out_norm, output;
@@ -694,7 +701,7 @@ LLAMA_FN lbrx_result llama_model_finish(llama_model *m, lbrx_error *err) {
         w[6].t = &L->w_gate; w[6].what = "ffn_gate"; w[6].rows = c->hidden_dim; w[6].cols = c->dim;
         w[7].t = &L->w_up; w[7].what = "ffn_up"; w[7].rows = c->hidden_dim; w[7].cols = c->dim;
         w[8].t = &L->w_down; w[8].what = "ffn_down"; w[8].rows = c->dim; w[8].cols = c->hidden_dim;
-        for (i = 0; i < 9; i++) {
+        for (i = 0; i < LLAMA_LAYER_TENSORS; i++) {
             snprintf(name, sizeof name, "blk.%d.%s", l, w[i].what);
             if ((r = llama_check_shape(w[i].t, name, w[i].rows, w[i].cols, err)) != LBRX_OK) return r;
             if ((r = llama_prepare(m, w[i].t, w[i].rows == 0, name, err)) != LBRX_OK) return r;
@@ -771,7 +778,7 @@ LLAMA_FN lbrx_result llama_load_bin(llama_model *m, const char *path, lbrx_error
     for (k = 0; k < 9; k++)
         for (l = 0; l < c->n_layers; l++) {
             llama_layer *Ly = &m->layers[l];
-            lbrx_tensor *t[9];
+            lbrx_tensor *t[LLAMA_LAYER_TENSORS];
             int64_t rows[9], cols[9];
             t[0] = &Ly->attn_norm; rows[0] = 0; cols[0] = c->dim;
             t[1] = &Ly->wq; rows[1] = (int64_t)qd; cols[1] = c->dim;
@@ -1121,11 +1128,10 @@ LLAMA_FN lbrx_result llama_load_gguf(llama_model *m, const char *path, lbrx_erro
     if ((r = llama_gguf_int(g, "llama.vocab_size", c->vocab_size, 1, LLAMA_MAX_VOCAB, &c->vocab_size, err)) != LBRX_OK) goto done;
     for (l = 0; l < c->n_layers; l++) {
         llama_layer *L = &m->layers[l];
-        lbrx_tensor *t[9];
-        static const char *what[9] = { "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down" };
-        t[0] = &L->attn_norm; t[1] = &L->wq; t[2] = &L->wk; t[3] = &L->wv; t[4] = &L->wo;
-        t[5] = &L->ffn_norm; t[6] = &L->w_gate; t[7] = &L->w_up; t[8] = &L->w_down;
-        for (i = 0; i < 9; i++) {
+        lbrx_tensor *t[LLAMA_LAYER_TENSORS];
+        static const char *what[LLAMA_LAYER_TENSORS] = { "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down" };
+        llama_layer_slots(L, t);
+        for (i = 0; i < LLAMA_LAYER_TENSORS; i++) {
             snprintf(name, sizeof name, "blk.%d.%s.weight", l, what[i]);
             if ((r = llama_gguf_tensor(g, name, t[i], 0, err)) != LBRX_OK) goto done;
         }
@@ -1293,12 +1299,11 @@ LLAMA_FN lbrx_result llama_load_hf(llama_model *m, const char *path, lbrx_error 
     }
     for (l = 0; l < c->n_layers; l++) {
         llama_layer *L = &m->layers[l];
-        lbrx_tensor *t[9];
-        static const char *what[9] = { "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+        lbrx_tensor *t[LLAMA_LAYER_TENSORS];
+        static const char *what[LLAMA_LAYER_TENSORS] = { "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                                        "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj" };
-        t[0] = &L->attn_norm; t[1] = &L->wq; t[2] = &L->wk; t[3] = &L->wv; t[4] = &L->wo;
-        t[5] = &L->ffn_norm; t[6] = &L->w_gate; t[7] = &L->w_up; t[8] = &L->w_down;
-        for (i = 0; i < 9; i++) {
+        llama_layer_slots(L, t);
+        for (i = 0; i < LLAMA_LAYER_TENSORS; i++) {
             snprintf(name, sizeof name, "model.layers.%d.%s.weight", l, what[i]);
             if ((r = llama_st_tensor(st, name, t[i], 0, err)) != LBRX_OK) goto done;
         }

@@ -4451,13 +4451,14 @@ LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *wh
    K and V are streamed in blocks of LBRX__ATT_BK keys (f16 blocks converted into an f32 tile):
    S = K_blk . Q^T (keys x rows), online softmax down the columns (running max m, sum l), and
    O = O * alpha + P^T V_blk, all register-blocked. Items are independent and computed the same
-   way whatever thread runs them, so results do not depend on the thread count. */
+   way whatever thread runs them, so results do not depend on the thread count. Decoding (a few
+   rows per KV head) has its own path, further below. */
 
-#define LBRX__ATT_PD 8    /* keys of prefetch distance in small tiles */
 #define LBRX__ATT_RN 6    /* QK: keys per register tile */
 #define LBRX__ATT_RR 6    /* PV: rows per register tile (x LBRX__ATT_CW vectors of head_dim) */
 #define LBRX__ATT_MT 128  /* rows per tile (a multiple of every LBRX__VL) */
 #define LBRX__ATT_BK 64   /* keys per K/V block */
+#define LBRX__ATT_PDK 2   /* decode: keys of K prefetch distance */
 
 /* S[n][c] = sum_e K[n][e] QT[e][c] for rn keys and cw vectors of columns. */
 LBRX__INLINE void lbrx__att_qk_tile(const float *kb, int64_t ks, int64_t dp, const float *qt, int64_t mp, float *s,
@@ -4477,10 +4478,10 @@ LBRX__INLINE void lbrx__att_qk_tile(const float *kb, int64_t ks, int64_t dp, con
     LBRX__UNROLL for (r = 0; r < rn; r++) { LBRX__UNROLL for (w = 0; w < cw; w++) lbrx__vst(s + r * mp + w * LBRX__VL, acc[r][w]); }
 }
 
-/* O[r][:] = O[r][:] * alpha[r] + sum_n P[n][r] V[n][:] for rr rows and dw vectors of head_dim.
-   V rows are `vs` bytes apart, f16 or f32. */
-LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t mp, const unsigned char *vb, int64_t vs, const int f16, int64_t nb,
-                                   float *o, int64_t dp, const float *alpha, const int rr, const int dw) {
+/* O[r][:] = O[r][:] * alpha[r] + sum_n P[n][r] V[n][:] for rr rows and dw vectors of head_dim;
+   P[n][r] is p[n * pn + r * pr]. V rows are `vs` bytes apart, f16 or f32. */
+LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t pn, int64_t pr, const unsigned char *vb, int64_t vs, const int f16,
+                                   int64_t nb, float *o, int64_t dp, const float *alpha, const int rr, const int dw) {
     lbrx__vec acc[LBRX__ATT_RR][LBRX__ATT_CW];
     const int esz = f16 ? 2 : 4;
     int64_t n;
@@ -4493,34 +4494,41 @@ LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t mp, const unsigned c
         lbrx__vec v[LBRX__ATT_CW];
         LBRX__UNROLL for (w = 0; w < dw; w++) v[w] = LBRX__ATT_LD(vb + n * vs + w * LBRX__VL * esz, f16);
         LBRX__UNROLL for (r = 0; r < rr; r++) {
-            lbrx__vec a = lbrx__vdup(p[n * mp + r]);
+            lbrx__vec a = lbrx__vdup(p[n * pn + r * pr]);
             LBRX__UNROLL for (w = 0; w < dw; w++) acc[r][w] = lbrx__vfma(a, v[w], acc[r][w]);
         }
     }
     LBRX__UNROLL for (r = 0; r < rr; r++) { LBRX__UNROLL for (w = 0; w < dw; w++) lbrx__vst(o + r * dp + w * LBRX__VL, acc[r][w]); }
 }
 
-/* Small tiles (decode: a few rows) as dot products: S[n][c] = K[n] . Q[c] for rm rows of Q;
-   K rows `ks` bytes apart, f16 or f32. */
-LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const int f16, int64_t nb, int64_t dp, const float *qr,
-                                  float *s, int64_t mp, const int rm, const unsigned char *vb, int64_t vs) {
+/* Two byte ranges decoding prefetches along with each step of a kernel (see lbrx__att_qk_dot). */
+typedef struct lbrx__att_pf { const unsigned char *k, *v; int64_t step, span; } lbrx__att_pf;
+
+/* Decoding's scores as dot products of `count` K rows (`ks` bytes apart, f16 or f32) with rm
+   rows of Q (rows of dp floats) each: for K row i, S[c] = K . Q[c] with Q at qr + i * qs and S
+   at s + i * ss + c * LBRX__ATT_BK. Along with K row i, the bytes [i * step, i * step + span) of
+   pf->k and pf->v are prefetched. */
+LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const int f16, int64_t count, int64_t dp, const float *qr,
+                                  int64_t qs, float *s, int64_t ss, const int rm, const lbrx__att_pf *pf) {
     const int esz = f16 ? 2 : 4;
-    int64_t n, e;
+    int64_t i, e;
     int c;
-    for (n = 0; n < nb; n++) {
+    for (i = 0; i < count; i++) {
+        const float *q = qr + i * qs;
         lbrx__vec acc[8];
-        /* the rows of one head are far apart in the cache: prefetch K and V LBRX__ATT_PD keys on */
-        for (e = 0; e < dp * esz; e += 64) {
-            LBRX__PREFETCH(kb + (n + LBRX__ATT_PD) * ks + e);
-            LBRX__PREFETCH(vb + (n + LBRX__ATT_PD) * vs + e);
+        float dot[8];
+        for (e = 0; e < pf->span; e += 64) {
+            LBRX__PREFETCH(pf->k + i * pf->step + e);
+            LBRX__PREFETCH(pf->v + i * pf->step + e);
         }
         LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vzero();
         for (e = 0; e < dp; e += LBRX__VL) {
-            lbrx__vec k = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
-            LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vfma(lbrx__vld(qr + c * dp + e), k, acc[c]);
+            lbrx__vec k = LBRX__ATT_LD(kb + i * ks + e * esz, f16);
+            LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vfma(lbrx__vld(q + c * dp + e), k, acc[c]);
         }
-        LBRX__UNROLL for (c = 0; c + 4 <= rm; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], s + n * mp + c);
-        LBRX__UNROLL for (c = rm / 4 * 4; c < rm; c++) s[n * mp + c] = lbrx__vhsum(acc[c]);
+        LBRX__UNROLL for (c = 0; c + 4 <= rm; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], dot + c);
+        LBRX__UNROLL for (c = rm / 4 * 4; c < rm; c++) dot[c] = lbrx__vhsum(acc[c]);
+        LBRX__UNROLL for (c = 0; c < rm; c++) s[i * ss + c * LBRX__ATT_BK] = dot[c];
     }
 }
 
@@ -4552,21 +4560,21 @@ LBRX__PRIVATE void lbrx__att_qk(const float *kb, int64_t ks, int64_t nb, int64_t
     }
 }
 
-LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t mp, int64_t m, const unsigned char *vb, int64_t vs, int f16, int64_t nb,
-                               float *o, int64_t dp, const float *alpha) {
+LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64_t pr, int64_t m, const unsigned char *vb, int64_t vs, int f16,
+                               int64_t nb, float *o, int64_t dp, const float *alpha) {
     int64_t r0, e0;
     for (r0 = 0; r0 < m; r0 += LBRX__ATT_RR) {
         int rr = m - r0 < LBRX__ATT_RR ? (int)(m - r0) : LBRX__ATT_RR;
         for (e0 = 0; e0 < dp; e0 += LBRX__ATT_CW * LBRX__VL) {
             int dw = (int)((dp - e0) / LBRX__VL);
-            const float *pp = p + r0, *al = alpha + r0;
+            const float *pp = p + r0 * pr, *al = alpha + r0;
             const unsigned char *v = vb + e0 * (f16 ? 2 : 4);
             float *op = o + r0 * dp + e0;
             if (dw > LBRX__ATT_CW) dw = LBRX__ATT_CW;
             switch (rr * 8 + dw) {
 #define LBRX__ATT_PV_CASE(R, W) case (R) * 8 + (W): \
-                if (f16) lbrx__att_pv_tile(pp, mp, v, vs, 1, nb, op, dp, al, R, W); \
-                else lbrx__att_pv_tile(pp, mp, v, vs, 0, nb, op, dp, al, R, W); \
+                if (f16) lbrx__att_pv_tile(pp, pn, pr, v, vs, 1, nb, op, dp, al, R, W); \
+                else lbrx__att_pv_tile(pp, pn, pr, v, vs, 0, nb, op, dp, al, R, W); \
                 break;
             LBRX__ATT_CASES(LBRX__ATT_PV_CASE)
 #undef LBRX__ATT_PV_CASE
@@ -4576,15 +4584,115 @@ LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t mp, int64_t m, const uns
     }
 }
 
-LBRX__PRIVATE void lbrx__att_qk_small(const unsigned char *kb, int64_t ks, int f16, int64_t nb, int64_t dp, const float *qr,
-                                     float *s, int64_t mp, int64_t m, const unsigned char *vb, int64_t vs) {
+LBRX__PRIVATE void lbrx__att_qk_small(const unsigned char *kb, int64_t ks, int f16, int64_t count, int64_t dp, const float *qr,
+                                     int64_t qs, float *s, int64_t ss, int64_t m, const lbrx__att_pf *pf) {
     switch (m * 2 + (f16 != 0)) {
-#define LBRX__ATT_DOT_CASE(M) case (M) * 2: lbrx__att_qk_dot(kb, ks, 0, nb, dp, qr, s, mp, M, vb, vs); break; \
-    case (M) * 2 + 1: lbrx__att_qk_dot(kb, ks, 1, nb, dp, qr, s, mp, M, vb, vs); break;
+#define LBRX__ATT_DOT_CASE(M) case (M) * 2: lbrx__att_qk_dot(kb, ks, 0, count, dp, qr, qs, s, ss, M, pf); break; \
+    case (M) * 2 + 1: lbrx__att_qk_dot(kb, ks, 1, count, dp, qr, qs, s, ss, M, pf); break;
     LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
     LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
 #undef LBRX__ATT_DOT_CASE
     default: break;
+    }
+}
+
+/* The keys [*j_lo, *j_hi) that rows r0.. (m of them) may see: causal and window bounds. */
+LBRX__PRIVATE void lbrx__att_keys(const lbrx__attn *a, int64_t r0, int64_t m, int64_t *j_lo, int64_t *j_hi) {
+    const int64_t pos0 = a->n_kv - a->n_q, p_min = pos0 + r0 / a->group, p_max = pos0 + (r0 + m - 1) / a->group;
+    *j_lo = 0;
+    *j_hi = a->n_kv;
+    if (a->causal && p_max + 1 < *j_hi) *j_hi = p_max + 1;
+    if (a->window && p_min - a->window + 1 > *j_lo) *j_lo = p_min - a->window + 1;
+}
+
+/* Whether K and V rows can be read in place as vectors of dp floats (f16 converted on the fly):
+   no head_dim padding, 4-byte aligned rows. */
+LBRX__PRIVATE int lbrx__att_in_place(const lbrx__attn *a, int64_t dp) {
+    return dp == a->d && (a->k_s0 | a->k_s1 | a->v_s0 | a->v_s1) % 4 == 0 && ((uintptr_t)a->k | (uintptr_t)a->v) % 4 == 0;
+}
+
+/* The query of row `row` of KV head g (query row / group, head g * group + row % group). */
+LBRX__INLINE const float *lbrx__att_q(const lbrx__attn *a, int64_t g, int64_t row) {
+    return (const float *)(a->q + row / a->group * a->q_s0 + (g * a->group + row % a->group) * a->q_s1);
+}
+
+/* Rows r0.. (m of them) of KV head g's queries, scaled, as Q[c][e] with rows of dp floats
+   (padding zero). */
+LBRX__PRIVATE void lbrx__att_pack_rows(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, int64_t dp, float *qt) {
+    int64_t c, e;
+    memset(qt, 0, (size_t)(m * dp) * sizeof(float));
+    for (c = 0; c < m; c++) {
+        const float *qr = lbrx__att_q(a, g, r0 + c);
+        for (e = 0; e < a->d; e++) qt[c * dp + e] = qr[e] * a->scale;
+    }
+}
+
+/* One K or V row (head_dim values, f16 or f32) as floats; the padding of dst is left alone. */
+LBRX__INLINE void lbrx__att_row_f32(const lbrx__attn *a, const unsigned char *src, float *dst) {
+    if (a->f16) lbrx_f16_to_f32_row(src, dst, (size_t)a->d);
+    else memcpy(dst, src, (size_t)a->d * 4);
+}
+
+/* Scores of keys j0.. (nb of them) for rows r0.. (m of them) of KV head g, S[n][c] at
+   s[n * sn + c * sc]: the additive mask, then causal / window visibility (-inf). */
+LBRX__PRIVATE void lbrx__att_visible(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, int64_t j0, int64_t nb,
+                                    float *s, int64_t sn, int64_t sc) {
+    const int64_t pos0 = a->n_kv - a->n_q, p_min = pos0 + r0 / a->group, p_max = pos0 + (r0 + m - 1) / a->group;
+    int64_t c, n;
+    if (a->mask)
+        for (c = 0; c < m; c++) {
+            int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
+            const float *mr = (const float *)(a->mask + h * a->m_sh + i * a->m_s0) + j0;
+            for (n = 0; n < nb; n++) s[n * sn + c * sc] += mr[n];
+        }
+    if ((a->causal && j0 + nb - 1 > p_min) || (a->window && j0 <= p_max - a->window))
+        for (c = 0; c < m; c++) {
+            int64_t p = pos0 + (r0 + c) / a->group;
+            for (n = 0; n < nb; n++) {
+                int64_t j = j0 + n;
+                if ((a->causal && j > p) || (a->window && j <= p - a->window)) s[n * sn + c * sc] = -INFINITY;
+            }
+        }
+}
+
+/* One step of the online softmax over a block of nb keys, scores S[n][c] (mp columns, vectors of
+   rows): running max mx and sum l per column, alpha = exp(old max - new max); S becomes P. */
+LBRX__PRIVATE void lbrx__att_softmax_cols(float *s, int64_t mp, int64_t nb, float *mx, float *l, float *alpha) {
+    int64_t c, n;
+    for (c = 0; c < mp; c += LBRX__VL) {
+        lbrx__vec mo = lbrx__vld(mx + c), mn = mo, sum = lbrx__vzero();
+        for (n = 0; n < nb; n++) mn = lbrx__vmax(mn, lbrx__vld(s + n * mp + c));
+        lbrx__vst(alpha + c, lbrx__vexp(lbrx__vsub(mo, mn)));
+        lbrx__vst(mx + c, mn);
+        for (n = 0; n < nb; n++) {
+            lbrx__vec pv = lbrx__vexp(lbrx__vsub(lbrx__vld(s + n * mp + c), mn));
+            lbrx__vst(s + n * mp + c, pv);
+            sum = lbrx__vadd(sum, pv);
+        }
+        lbrx__vst(l + c, lbrx__vfma(lbrx__vld(l + c), lbrx__vld(alpha + c), sum));
+    }
+}
+
+/* The same along rows, for decoding's scores S[c][n] (m rows of LBRX__ATT_BK floats, vectors of
+   keys; the keys from nb up to a whole vector are set to -inf). */
+LBRX__PRIVATE void lbrx__att_softmax_rows(float *s, int64_t m, int64_t nb, float *mx, float *l, float *alpha) {
+    const int64_t nv = (nb + LBRX__VL - 1) / LBRX__VL * LBRX__VL;
+    int64_t c, n;
+    for (c = 0; c < m; c++) {
+        float *sr = s + c * LBRX__ATT_BK, mn;
+        lbrx__vec vm = lbrx__vdup(mx[c]), sum = lbrx__vzero(), vmn;
+        for (n = nb; n < nv; n++) sr[n] = -INFINITY;
+        for (n = 0; n < nv; n += LBRX__VL) vm = lbrx__vmax(vm, lbrx__vld(sr + n));
+        mn = lbrx__vhmax(vm);
+        vmn = lbrx__vdup(mn);
+        for (n = 0; n < nv; n += LBRX__VL) {
+            lbrx__vec pv = lbrx__vexp(lbrx__vsub(lbrx__vld(sr + n), vmn));
+            lbrx__vst(sr + n, pv);
+            sum = lbrx__vadd(sum, pv);
+        }
+        alpha[c] = expf(mx[c] - mn);
+        mx[c] = mn;
+        l[c] = l[c] * alpha[c] + lbrx__vhsum(sum);
     }
 }
 
@@ -4596,32 +4704,16 @@ LBRX__PRIVATE size_t lbrx__att_ws_floats(int64_t dp) {
 /* One tile: rows [r0, r0 + m) of KV head g. */
 LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, float *ws) {
     const int64_t dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL, mp = (m + LBRX__VL - 1) / LBRX__VL * LBRX__VL;
-    const int small = LBRX__VL >= 8 && m <= 8;
     float *qt = ws, *kb = qt + dp * LBRX__ATT_MT, *vb = kb + LBRX__ATT_BK * dp, *s = vb + LBRX__ATT_BK * dp;
     float *o = s + LBRX__ATT_BK * LBRX__ATT_MT, *mx = o + LBRX__ATT_MT * dp, *l = mx + LBRX__ATT_MT, *alpha = l + LBRX__ATT_MT;
-    const int64_t i_first = r0 / a->group, i_last = (r0 + m - 1) / a->group, pos0 = a->n_kv - a->n_q;
-    const int64_t p_min = pos0 + i_first, p_max = pos0 + i_last;
-    const float *qrow[LBRX__ATT_MT];
-    /* K and V are read in place when no padding is needed: always for small tiles (the
-       kernels convert f16 on the fly), f32 only for the others (f16 blocks are converted once) */
-    const int direct = dp == a->d && (small || !a->f16) && a->k_s0 % 4 == 0 && a->v_s0 % 4 == 0 &&
-                       ((uintptr_t)a->k | (uintptr_t)a->v) % 4 == 0;
-    int64_t j_lo = 0, j_hi = a->n_kv, j0, c, n, e;
-    if (a->causal && p_max + 1 < j_hi) j_hi = p_max + 1;
-    if (a->window && p_min - a->window + 1 > j_lo) j_lo = p_min - a->window + 1;
-    /* pack the queries, scaled: QT[e][c] (or Q[c][e] for small tiles); padding is zero */
+    /* f32 K and V are read in place when no padding is needed; f16 blocks are converted once */
+    const int direct = !a->f16 && lbrx__att_in_place(a, dp);
+    int64_t j_lo, j_hi, j0, c, n, e;
+    lbrx__att_keys(a, r0, m, &j_lo, &j_hi);
+    /* pack the queries, scaled: QT[e][c]; padding is zero */
     memset(qt, 0, (size_t)(dp * mp) * sizeof(float));
-    for (c = 0; c < m; c++) {
-        int64_t row = r0 + c;
-        qrow[c] = (const float *)(a->q + row / a->group * a->q_s0 + (g * a->group + row % a->group) * a->q_s1);
-    }
-    if (small) {
-        for (c = 0; c < m; c++)
-            for (e = 0; e < a->d; e++) qt[c * dp + e] = qrow[c][e] * a->scale;
-    } else {
-        for (e = 0; e < a->d; e++)
-            for (c = 0; c < m; c++) qt[e * mp + c] = qrow[c][e] * a->scale;
-    }
+    for (c = 0; c < m; c++)
+        for (e = 0; e < a->d; e++) qt[e * mp + c] = lbrx__att_q(a, g, r0 + c)[e] * a->scale;
     for (c = 0; c < mp; c++) { mx[c] = -3.0e38f; l[c] = 0.0f; }
     memset(o, 0, (size_t)(m * dp) * sizeof(float));
     memset(s, 0, (size_t)(LBRX__ATT_BK * mp) * sizeof(float));
@@ -4634,63 +4726,148 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
         const unsigned char *kp = a->k + j0 * a->k_s0 + g * a->k_s1, *vp = a->v + j0 * a->v_s0 + g * a->v_s1;
         const unsigned char *kf = kp, *vf = vp;
         int64_t ks = a->k_s0, vs = a->v_s0;
-        int f16 = a->f16;
         if (!direct) {
             for (n = 0; n < nb; n++) {
-                if (a->f16 && dp == a->d) {
-                    for (e = 0; e < dp; e += LBRX__VL) {
-                        lbrx__vst(kb + n * dp + e, lbrx__vld_h(kp + n * a->k_s0 + 2 * e));
-                        lbrx__vst(vb + n * dp + e, lbrx__vld_h(vp + n * a->v_s0 + 2 * e));
-                    }
-                } else if (a->f16) {
-                    lbrx_f16_to_f32_row(kp + n * a->k_s0, kb + n * dp, (size_t)a->d);
-                    lbrx_f16_to_f32_row(vp + n * a->v_s0, vb + n * dp, (size_t)a->d);
-                } else {
-                    memcpy(kb + n * dp, kp + n * a->k_s0, (size_t)a->d * 4);
-                    memcpy(vb + n * dp, vp + n * a->v_s0, (size_t)a->d * 4);
-                }
+                lbrx__att_row_f32(a, kp + n * a->k_s0, kb + n * dp);
+                lbrx__att_row_f32(a, vp + n * a->v_s0, vb + n * dp);
             }
             kf = (const unsigned char *)kb; ks = dp * 4;
             vf = (const unsigned char *)vb; vs = dp * 4;
-            f16 = 0;
         }
-        if (small) lbrx__att_qk_small(kf, ks, f16, nb, dp, qt, s, mp, m, vf, vs);
-        else lbrx__att_qk((const float *)(const void *)kf, ks / 4, nb, dp, qt, mp, s);
-        /* the additive mask, then causal / window visibility (only blocks that need it) */
-        if (a->mask)
-            for (c = 0; c < m; c++) {
-                int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
-                const float *mr = (const float *)(a->mask + h * a->m_sh + i * a->m_s0) + j0;
-                for (n = 0; n < nb; n++) s[n * mp + c] += mr[n];
-            }
-        if ((a->causal && j0 + nb - 1 > p_min) || (a->window && j0 <= p_max - a->window))
-            for (c = 0; c < m; c++) {
-                int64_t p = pos0 + (r0 + c) / a->group;
-                for (n = 0; n < nb; n++) {
-                    int64_t j = j0 + n;
-                    if ((a->causal && j > p) || (a->window && j <= p - a->window)) s[n * mp + c] = -INFINITY;
-                }
-            }
-        /* online softmax, column by column (vectors of rows) */
-        for (c = 0; c < mp; c += LBRX__VL) {
-            lbrx__vec mo = lbrx__vld(mx + c), mn = mo, sum = lbrx__vzero();
-            for (n = 0; n < nb; n++) mn = lbrx__vmax(mn, lbrx__vld(s + n * mp + c));
-            lbrx__vst(alpha + c, lbrx__vexp(lbrx__vsub(mo, mn)));
-            lbrx__vst(mx + c, mn);
-            for (n = 0; n < nb; n++) {
-                lbrx__vec pv = lbrx__vexp(lbrx__vsub(lbrx__vld(s + n * mp + c), mn));
-                lbrx__vst(s + n * mp + c, pv);
-                sum = lbrx__vadd(sum, pv);
-            }
-            lbrx__vst(l + c, lbrx__vfma(lbrx__vld(l + c), lbrx__vld(alpha + c), sum));
-        }
-        lbrx__att_pv(s, mp, m, vf, vs, f16, nb, o, dp, alpha);
+        lbrx__att_qk((const float *)(const void *)kf, ks / 4, nb, dp, qt, mp, s);
+        lbrx__att_visible(a, g, r0, m, j0, nb, s, mp, 1);
+        lbrx__att_softmax_cols(s, mp, nb, mx, l, alpha);
+        lbrx__att_pv(s, mp, 1, m, vf, vs, 0, nb, o, dp, alpha);
     }
     for (c = 0; c < m; c++) {
         int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
         float *out = (float *)(a->out + i * a->o_s0 + h * a->o_s1), inv = l[c] > 0.0f ? 1.0f / l[c] : 0.0f;
         for (e = 0; e < a->d; e++) out[e] = o[c * dp + e] * inv;
     }
+}
+
+/* ---- decode: flash-decoding over chunks of keys ----
+   When every KV head's rows fit one small tile (rows = n_q * group <= 8: decoding), a work item
+   is a chunk of LBRX__ATT_CH keys of all KV heads, and it reads K and V in memory order: a
+   work item per KV head would read a few hundred bytes of every key's row, a stride the
+   hardware prefetchers do not follow. In a chunk, each block of LBRX__ATT_BK keys is done as:
+   the scores key by key, all heads of a key at once (K read in order, K a few keys ahead and
+   the block's V prefetched in order alongside); then per head the online softmax along the keys
+   and O = O * alpha + P V. Each chunk leaves, per (head, row), its running max, sum and
+   unnormalised output (a "partial"); the partials are combined in chunk order, and the chunk
+   size is fixed, so the result does not depend on the thread count. The threads take runs of
+   consecutive chunks, and 16 threads have work from 4096 keys on. */
+
+#define LBRX__ATT_CH 256  /* keys per chunk */
+#define LBRX__ATT_PS 16   /* floats of a partial's max and sum (2 x up to 8 rows) */
+
+/* Floats of one thread's decode workspace: Q of all heads, scores, alpha, K and V blocks. */
+LBRX__PRIVATE size_t lbrx__att_dec_ws_floats(int64_t n_kv_head, int64_t m, int64_t dp) {
+    return (size_t)(n_kv_head * m * (dp + LBRX__ATT_BK) + 8 + (n_kv_head + LBRX__ATT_BK) * dp);
+}
+
+/* Keys [j_begin, j_end) of all KV heads, m rows each, into a partial: per head O[m][dp], then
+   mx[m], l[m] (LBRX__ATT_PS floats). */
+LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j_begin, int64_t j_end, float *ws, float *part) {
+    const int64_t dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL, hs = m * dp + LBRX__ATT_PS, G = a->n_kv_head;
+    float *qt = ws, *s = qt + G * m * dp, *alpha = s + G * m * LBRX__ATT_BK, *kb = alpha + 8, *vb = kb + G * dp;
+    const int direct = lbrx__att_in_place(a, dp), f16 = direct && a->f16;
+    int64_t g, j0, n, c;
+    lbrx__att_pf pf;   /* one step per head: V's heads are taken to be as far apart as K's */
+    pf.step = a->k_s1;
+    pf.span = a->d * (a->f16 ? 2 : 4);
+    for (g = 0; g < G; g++) {
+        float *o = part + g * hs;
+        lbrx__att_pack_rows(a, g, 0, m, dp, qt + g * m * dp);
+        memset(o, 0, (size_t)(m * dp) * sizeof(float));
+        for (c = 0; c < m; c++) { o[m * dp + c] = -3.0e38f; o[m * dp + m + c] = 0.0f; }
+    }
+    if (!direct) memset(kb, 0, (size_t)((G + LBRX__ATT_BK) * dp) * sizeof(float));   /* head_dim padding stays zero */
+    for (j0 = j_begin; j0 < j_end; j0 += LBRX__ATT_BK) {
+        const int64_t nb = j_end - j0 < LBRX__ATT_BK ? j_end - j0 : LBRX__ATT_BK;
+        for (n = 0; n < nb; n++) {
+            const unsigned char *kp = a->k + (j0 + n) * a->k_s0;
+            int64_t ks = a->k_s1;
+            pf.k = kp + LBRX__ATT_PDK * a->k_s0;
+            pf.v = a->v + (j0 + n) * a->v_s0;
+            if (!direct) {
+                for (g = 0; g < G; g++) lbrx__att_row_f32(a, kp + g * a->k_s1, kb + g * dp);
+                kp = (const unsigned char *)kb; ks = dp * 4;
+            }
+            lbrx__att_qk_small(kp, ks, f16, G, dp, qt, m * dp, s + n, m * LBRX__ATT_BK, m, &pf);
+        }
+        for (g = 0; g < G; g++) {
+            const unsigned char *vp = a->v + j0 * a->v_s0 + g * a->v_s1;
+            float *o = part + g * hs, *mx = o + m * dp, *sg = s + g * m * LBRX__ATT_BK;
+            int64_t vs = a->v_s0;
+            if (!direct) {
+                for (n = 0; n < nb; n++) lbrx__att_row_f32(a, vp + n * a->v_s0, vb + n * dp);
+                vp = (const unsigned char *)vb; vs = dp * 4;
+            }
+            lbrx__att_visible(a, g, 0, m, j0, nb, sg, 1, LBRX__ATT_BK);
+            lbrx__att_softmax_rows(sg, m, nb, mx, mx + m, alpha);
+            lbrx__att_pv(sg, 1, LBRX__ATT_BK, m, vp, vs, f16, nb, o, dp, alpha);
+        }
+    }
+}
+
+/* Output row c of KV head g from the partials of n_chunks chunks, in chunk order. */
+LBRX__PRIVATE void lbrx__att_dec_combine(const lbrx__attn *a, int64_t m, int64_t g, int64_t c, const float *parts,
+                                        int64_t n_chunks) {
+    const int64_t dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL, hs = m * dp + LBRX__ATT_PS, cs = a->n_kv_head * hs;
+    float *out = (float *)(a->out + c / a->group * a->o_s0 + (g * a->group + c % a->group) * a->o_s1);
+    float mmax = -3.0e38f, sum = 0.0f, inv;
+    int64_t t, e;
+    for (t = 0; t < n_chunks; t++) {
+        float mt = parts[t * cs + g * hs + m * dp + c];
+        if (mt > mmax) mmax = mt;
+    }
+    for (e = 0; e < a->d; e++) out[e] = 0.0f;
+    for (t = 0; t < n_chunks; t++) {
+        const float *o = parts + t * cs + g * hs;
+        const float w = expf(o[m * dp + c] - mmax);
+        sum += o[m * dp + m + c] * w;
+        for (e = 0; e < a->d; e++) out[e] += o[c * dp + e] * w;
+    }
+    inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+    for (e = 0; e < a->d; e++) out[e] *= inv;
+}
+
+/* Decoding (rows = n_q * group <= 8): chunks in parallel, then the combination per output row. */
+LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *a, lbrx_error *err) {
+    const int64_t m = a->n_q * a->group, dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL;
+    const size_t ws_floats = lbrx__att_dec_ws_floats(a->n_kv_head, m, dp), part_floats = (size_t)(a->n_kv_head * (m * dp + LBRX__ATT_PS));
+    int64_t j_lo, j_hi, n_chunks, t, i;
+    float *scratch, *parts;
+    void *owned;
+    int nt;
+    lbrx__att_keys(a, 0, m, &j_lo, &j_hi);
+    n_chunks = j_hi > j_lo ? (j_hi - j_lo + LBRX__ATT_CH - 1) / LBRX__ATT_CH : 0;
+    nt = lbrx__ops_threads(ctx, a->n_head * a->n_q * (j_hi - j_lo + 1) * a->d);
+    if (nt > n_chunks) nt = n_chunks > 0 ? (int)n_chunks : 1;
+    scratch = (float *)lbrx__ops_scratch(ctx, ((size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
+    if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_attention: out of memory for scratch");
+    parts = scratch + (size_t)nt * ws_floats;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt)
+#endif
+    {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#pragma omp for schedule(static)
+#endif
+        for (t = 0; t < n_chunks; t++) {
+            int64_t jb = j_lo + t * LBRX__ATT_CH, je = jb + LBRX__ATT_CH < j_hi ? jb + LBRX__ATT_CH : j_hi;
+            lbrx__att_dec_chunk(a, m, jb, je, scratch + (size_t)tid * ws_floats, parts + (size_t)t * part_floats);
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (i = 0; i < a->n_kv_head * m; i++) lbrx__att_dec_combine(a, m, i / m, i % m, parts, n_chunks);
+    }
+    lbrx__ops_scratch_done(owned);
+    return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
@@ -4753,6 +4930,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     }
     if (a.n_q == 0 || a.n_head == 0) return LBRX_OK;
     rows = a.n_q * a.group;
+    if (rows <= 8) return lbrx__att_decode(ctx, &a, err);
     n_tiles = (rows + LBRX__ATT_MT - 1) / LBRX__ATT_MT;
     n_items = a.n_kv_head * n_tiles;
     nt = lbrx__ops_threads(ctx, a.n_q * a.n_head * (a.n_kv + 1) * a.d);

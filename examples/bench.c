@@ -380,14 +380,16 @@ static void bench_matmul(bench_env *env) {
 
 typedef struct attn_arg {
     bench_env *env;
-    lbrx_tensor q, k, v, out;
+    lbrx_tensor q, out;
+    lbrx_tensor *k, *v;    /* copies of the KV cache (1 unless dram), views of one buffer each */
+    int copies;
     lbrx_attention_desc desc;
 } attn_arg;
 
 static void attn_once(void *p, int rep) {
     attn_arg *a = (attn_arg *)p;
-    (void)rep;
-    if (lbrx_attention(a->env->ctx, &a->q, &a->k, &a->v, &a->desc, &a->out, NULL) != LBRX_OK) {
+    int c = (rep + 1) % a->copies;
+    if (lbrx_attention(a->env->ctx, &a->q, &a->k[c], &a->v[c], &a->desc, &a->out, NULL) != LBRX_OK) {
         fprintf(stderr, "lbrx_attention failed\n");
         exit(1);
     }
@@ -396,44 +398,65 @@ static void attn_once(void *p, int rep) {
 /* Llama-3-8B heads: 32 query heads, 8 KV heads, head_dim 128, an f16 KV cache. Row columns:
    m = n_q, n = n_kv, k = head_dim. GB/s counts the K and V bytes (each read once); GFLOP/s counts
    4 * head_dim * n_head per (query, visible key) pair: all n_q * n_kv pairs for "attention",
-   only the causally visible ones for "attention_causal". */
+   only the causally visible ones for "attention_causal". Decode rows (n_q = 1) are "dram" rows:
+   a model reads every layer's cache once per token, so none of it is in the cache; they rotate
+   through copies of K and V that add up to at least 1 GiB. */
 static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, int causal) {
     const long long n_head = 32, n_kv_head = 8, d = 128;
     const char *op = causal && n_q > 1 ? "attention_causal" : "attention";
+    const size_t kv_bytes = (size_t)n_kv * (size_t)(n_kv_head * d) * 2;
     int64_t qs[3], ks[3];
     attn_arg a;
     bench_row row;
     double pairs;
+    unsigned char *kall, *vall;
     long long i;
+    int c;
     if (!bench_selected(env, op, "f16")) return;
     memset(&a, 0, sizeof a);
     a.env = env;
     a.desc.causal = causal;
+    a.copies = n_q == 1 ? (int)(((size_t)1 << 30) / (2 * kv_bytes) + 2) : 1;
     qs[0] = n_q; qs[1] = n_head; qs[2] = d;
     ks[0] = n_kv; ks[1] = n_kv_head; ks[2] = d;
+    a.k = (lbrx_tensor *)calloc((size_t)a.copies, sizeof(lbrx_tensor));
+    a.v = (lbrx_tensor *)calloc((size_t)a.copies, sizeof(lbrx_tensor));
+    kall = (unsigned char *)lbrx_alloc(NULL, kv_bytes * (size_t)a.copies, 4096);
+    vall = (unsigned char *)lbrx_alloc(NULL, kv_bytes * (size_t)a.copies, 4096);
     if (lbrx_tensor_alloc(&a.q, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK || lbrx_tensor_alloc(&a.out, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK ||
-        lbrx_tensor_alloc(&a.k, LBRX_F16, 3, ks, NULL, NULL) != LBRX_OK || lbrx_tensor_alloc(&a.v, LBRX_F16, 3, ks, NULL, NULL) != LBRX_OK) {
+        !a.k || !a.v || !kall || !vall) {
         fprintf(stderr, "out of memory for attention n_q %lld n_kv %lld\n", n_q, n_kv);
         exit(1);
     }
     for (i = 0; i < n_q * n_head * d; i++) ((float *)a.q.data)[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
     for (i = 0; i < n_kv * n_kv_head * d; i++) {
         uint16_t hk = lbrx_f32_to_f16((float)((i * 104729) % 1000) / 1000.0f - 0.5f), hv = lbrx_f32_to_f16((float)((i * 13) % 1000) / 1000.0f - 0.5f);
-        memcpy((unsigned char *)a.k.data + 2 * i, &hk, 2);
-        memcpy((unsigned char *)a.v.data + 2 * i, &hv, 2);
+        memcpy(kall + 2 * i, &hk, 2);
+        memcpy(vall + 2 * i, &hv, 2);
+    }
+    for (c = 0; c < a.copies; c++) {
+        if (c > 0) {
+            memcpy(kall + (size_t)c * kv_bytes, kall, kv_bytes);
+            memcpy(vall + (size_t)c * kv_bytes, vall, kv_bytes);
+        }
+        lbrx_tensor_from_ptr(&a.k[c], LBRX_F16, 3, ks, kall + (size_t)c * kv_bytes, NULL);
+        lbrx_tensor_from_ptr(&a.v[c], LBRX_F16, 3, ks, vall + (size_t)c * kv_bytes, NULL);
     }
     /* query i sits at position n_kv - n_q + i and sees keys 0 .. that position */
     pairs = causal ? (double)n_q * (double)(n_kv - n_q) + 0.5 * (double)n_q * (double)(n_q + 1) : (double)n_q * (double)n_kv;
     memset(&row, 0, sizeof row);
-    row.op = op; row.dtype = "f16"; row.m = n_q; row.n = n_kv; row.k = d;
+    row.op = op; row.dtype = "f16"; row.m = n_q; row.n = n_kv; row.k = d; row.dram = n_q == 1;
+    row.ceiling = n_q == 1 ? read_ceiling_now(env) : env->fma_gflops_all;
     row.median_ms = bench_median_ms(env->reps, attn_once, &a);
     row.gflops = 4.0 * (double)d * (double)n_head * pairs / row.median_ms / 1e6;
     row.gbps = 2.0 * (double)n_kv * (double)n_kv_head * (double)d * 2.0 / row.median_ms / 1e6;
-    row.ceiling = n_q == 1 ? env->read_gbps_all : env->fma_gflops_all;
     row.frac = n_q == 1 ? row.gbps / row.ceiling : row.gflops / row.ceiling;
     row.peer = "none";
     bench_emit(env, &row);
-    lbrx_tensor_release(&a.q); lbrx_tensor_release(&a.k); lbrx_tensor_release(&a.v); lbrx_tensor_release(&a.out);
+    for (c = 0; c < a.copies; c++) { lbrx_tensor_release(&a.k[c]); lbrx_tensor_release(&a.v[c]); }
+    free(a.k); free(a.v);
+    lbrx_free(NULL, kall); lbrx_free(NULL, vall);
+    lbrx_tensor_release(&a.q); lbrx_tensor_release(&a.out);
 }
 
 static void bench_attention(bench_env *env) {

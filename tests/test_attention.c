@@ -252,8 +252,61 @@ static void test_large_scores(void) {
     lbrx_context_destroy(ctx);
 }
 
+/* Decoding splits the keys into chunks of a fixed size (256) and combines them: lengths around
+   the chunk size, a window that starts inside a chunk, MHA (one row per KV head), the largest
+   decode tile (8 rows: 2 queries x 4 heads, 1 query x 8 heads), a head_dim the vectors do not
+   divide, a mask, and K/V whose heads are not adjacent (a slice of a wider cache). */
+static void test_decode_chunks(void) {
+    static const int64_t lens[] = {1, 255, 256, 257, 1000};
+    lbrx_context *ctx = lt_context(2);
+    lbrx_attention_desc desc;
+    size_t i;
+    memset(&desc, 0, sizeof desc);
+    desc.causal = 1;
+    for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        problem p;
+        make_problem(&p, 1, lens[i], 4, 4, 64, LBRX_F32, 1.0f, 600 + i);
+        check_case(ctx, &p, &desc, 2e-6, "decode, MHA");
+        free_problem(&p);
+        make_problem(&p, 2, lens[i] + 1, 8, 2, 128, LBRX_F16, 1.0f, 610 + i);
+        check_case(ctx, &p, &desc, 2e-6, "decode, 2 queries x 4 heads");
+        desc.window = 300;
+        check_case(ctx, &p, &desc, 2e-6, "decode, 2 queries x 4 heads, window 300");
+        desc.window = 0;
+        free_problem(&p);
+        make_problem(&p, 1, lens[i], 8, 1, 72, LBRX_F16, 1.0f, 620 + i);
+        add_mask(&p, 1, 630 + i);
+        desc.mask = &p.mask;
+        check_case(ctx, &p, &desc, 2e-6, "decode, 8 heads per KV head, head_dim 72, per-head mask");
+        desc.mask = NULL;
+        free_problem(&p);
+    }
+    {   /* K and V: KV heads 1 and 2 of a cache with 3 */
+        problem p;
+        lbrx_tensor wk, wv, kv, vv;
+        int64_t ws[3] = {700, 3, 64}, j;
+        make_problem(&p, 1, 700, 8, 2, 64, LBRX_F16, 1.0f, 640);
+        lbrx_tensor_alloc(&wk, LBRX_F16, 3, ws, NULL, NULL);
+        lbrx_tensor_alloc(&wv, LBRX_F16, 3, ws, NULL, NULL);
+        memset(wk.data, 0, (size_t)(700 * 3 * 64 * 2));
+        memset(wv.data, 0, (size_t)(700 * 3 * 64 * 2));
+        for (j = 0; j < 700; j++) {
+            memcpy((unsigned char *)wk.data + (j * 3 + 1) * 128, (unsigned char *)p.k.data + j * 2 * 128, 2 * 128);
+            memcpy((unsigned char *)wv.data + (j * 3 + 1) * 128, (unsigned char *)p.v.data + j * 2 * 128, 2 * 128);
+        }
+        lbrx_tensor_slice(&wk, 1, 1, 3, &kv, NULL);
+        lbrx_tensor_slice(&wv, 1, 1, 3, &vv, NULL);
+        LT_CHECK(lbrx_attention(ctx, &p.q, &kv, &vv, &desc, &p.out, NULL) == LBRX_OK);
+        LT_CHECKF(max_error(&p, &desc) <= 2e-6, "decode with K/V as head slices: max error %.3g", max_error(&p, &desc));
+        lbrx_tensor_release(&kv); lbrx_tensor_release(&vv);
+        lbrx_tensor_release(&wk); lbrx_tensor_release(&wv);
+        free_problem(&p);
+    }
+    lbrx_context_destroy(ctx);
+}
+
 static void test_threads_bit_identical(void) {
-    static const int64_t nq[] = {1, 200};
+    static const int64_t nq[] = {1, 200};   /* n_q 1: 4 chunks of keys */
     size_t c;
     for (c = 0; c < 2; c++) {
         problem p;
@@ -263,7 +316,7 @@ static void test_threads_bit_identical(void) {
         lbrx_attention_desc desc;
         memset(&desc, 0, sizeof desc);
         desc.causal = 1;
-        make_problem(&p, nq[c], 333, 12, 4, 64, LBRX_F16, 1.0f, 500 + c);
+        make_problem(&p, nq[c], nq[c] == 1 ? 1000 : 333, 12, 4, 64, LBRX_F16, 1.0f, 500 + c);
         bytes = (size_t)(nq[c] * 12 * 64) * 4;
         first = (float *)malloc(bytes);
         for (t = 1; t <= 3; t++) {
@@ -388,6 +441,7 @@ int main(void) {
     LT_RUN(test_masks_and_window);
     LT_RUN(test_fully_masked_rows_are_zero);
     LT_RUN(test_large_scores);
+    LT_RUN(test_decode_chunks);
     LT_RUN(test_threads_bit_identical);
     LT_RUN(test_strided_views);
     LT_RUN(test_bad_arguments);

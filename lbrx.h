@@ -3004,12 +3004,33 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __
 #define LBRX__MM_GR 4          /* weight rows per group of every matrix-vector kernel (LBRX__MM_R4 lists them) */
 #define LBRX__MM_R4(X) X(0) X(1) X(2) X(3)
 
-/* The address `off` bytes into the stream of rows w, w + GR rows, w + 2 GR rows, ... (rb bytes
-   each): row r of a group prefetches on into row r of the next groups, so no group starts cold.
-   Integer arithmetic: the address may lie past the matrix (prefetching it is harmless). */
+/* The rows of a run [o0, o1) of the matrix-vector kernels are split into LBRX__MM_GR streams of
+   q = (o1 - o0) / GR consecutive rows; group j < q takes row j of every stream (rows o0 + r q + j)
+   and a last group the (o1 - o0) % GR rows after them (its unused slots repeat its first row).
+   So each of the GR rows read side by side walks on through its own consecutive rows instead of
+   GR neighbouring rows sharing pages, which the hardware prefetcher follows far better (q4_0 at
+   4096x4096 from DRAM: 0.77 -> 0.92 of the read ceiling). Fills row[] and returns the group's
+   number of rows. */
+LBRX__PRIVATE int lbrx__mm_group(int64_t o0, int64_t o1, int64_t j, int64_t *row) {
+    const int64_t q = (o1 - o0) / LBRX__MM_GR;
+    int r, nr;
+    if (j < q) {
+        for (r = 0; r < LBRX__MM_GR; r++) row[r] = o0 + r * q + j;
+        return LBRX__MM_GR;
+    }
+    nr = (int)((o1 - o0) % LBRX__MM_GR);
+    for (r = 0; r < LBRX__MM_GR; r++) row[r] = o0 + LBRX__MM_GR * q + (r < nr ? r : 0);
+    return nr;
+}
+/* Weight row pointer w0..w3 of the group in row[] (in a kernel of lbrx__mm *m). */
+#define LBRX__MM_WROW(r) const unsigned char *w##r = m->w + row[r] * m->ws;
+
+/* The address `off` bytes into the stream of rows w, w + ws, w + 2 ws, ... (rb bytes each): a row
+   prefetches on into the next row of its stream, so no group starts cold. Integer arithmetic:
+   the address may lie past the matrix (prefetching it is harmless). */
 LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
     uintptr_t a = (uintptr_t)w;
-    while (off >= rb) { off -= rb; a += (uintptr_t)(LBRX__MM_GR * ws); }
+    while (off >= rb) { off -= rb; a += (uintptr_t)ws; }
     return (const char *)(a + (uintptr_t)off);
 }
 
@@ -3028,11 +3049,10 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
     const __m256i lo16 = _mm256_set1_epi32(0xFFFF), nib = _mm256_set1_epi8(0x0F);
     const __m256i pair = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m256 off = _mm256_set1_ps(q40 ? -8.0f : 1.0f);
-    int64_t o, i, b;
-    for (o = o0; o < o1; o += LBRX__MM_GR) {
-        int nr = (int)(o1 - o < LBRX__MM_GR ? o1 - o : LBRX__MM_GR);
-        const unsigned char *w0 = m->w + o * m->ws;
-        const unsigned char *w1 = nr > 1 ? w0 + m->ws : w0, *w2 = nr > 2 ? w0 + 2 * m->ws : w0, *w3 = nr > 3 ? w0 + 3 * m->ws : w0;
+    int64_t o, i, b, gi, row[LBRX__MM_GR];
+    for (gi = 0; gi * LBRX__MM_GR < o1 - o0; gi++) {
+        int nr = lbrx__mm_group(o0, o1, gi, row);
+        LBRX__MM_R4(LBRX__MM_WROW)
         for (i = 0; i < m->n; i++) {
             const int8_t *xq = m->xq + i * m->kq;
             const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
@@ -3105,7 +3125,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             res[1] = lbrx__mm_hsum8(f1) + lbrx__mm_hsum8(a1);
             res[2] = lbrx__mm_hsum8(f2) + lbrx__mm_hsum8(a2);
             res[3] = lbrx__mm_hsum8(f3) + lbrx__mm_hsum8(a3);
-            memcpy(m->yr[i] + o, res, (size_t)nr * 4);
+            for (o = 0; o < nr; o++) memcpy(m->yr[i] + row[o], res + o, 4);
         }
     }
 }
@@ -3133,7 +3153,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
     unsigned char iq[64], id[64], im[64];
     int ix[16], p;
     __m512i idx_q, idx_d, idx_m, idx_x;
-    int64_t o, i, b;
+    int64_t o, i, b, gi, row[LBRX__MM_GR];
     for (p = 0; p < 64; p++) {
         int j = p / (64 / g), t = j * bb + qoff + p % (64 / g);
         iq[p] = (unsigned char)(t < 64 ? t : 64 + t - (sb - 64));
@@ -3146,13 +3166,12 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
     idx_d = _mm512_loadu_si512(id);
     idx_m = _mm512_loadu_si512(im);
     idx_x = _mm512_loadu_si512(ix);
-    for (o = o0; o < o1 && o < o0 + LBRX__MM_GR; o++)   /* the first rows' first bytes: the steps prefetch from there on */
-        for (p = 0; p < LBRX__MM_PF && p < rb; p += 64) _mm_prefetch((const char *)(m->w + o * m->ws + p), _MM_HINT_T0);
-    for (o = o0; o < o1; o += LBRX__MM_GR) {
-        int nr = (int)(o1 - o < LBRX__MM_GR ? o1 - o : LBRX__MM_GR);
-#define LBRX__MM_W(r) const unsigned char *w##r = m->w + (o + (r < nr ? r : 0)) * m->ws;
-        LBRX__MM_R4(LBRX__MM_W)
-#undef LBRX__MM_W
+    lbrx__mm_group(o0, o1, 0, row);
+    for (o = 0; o < LBRX__MM_GR; o++)   /* the first rows' first bytes: the steps prefetch from there on */
+        for (p = 0; p < LBRX__MM_PF && p < rb; p += 64) _mm_prefetch((const char *)(m->w + row[o] * m->ws + p), _MM_HINT_T0);
+    for (gi = 0; gi * LBRX__MM_GR < o1 - o0; gi++) {
+        int nr = lbrx__mm_group(o0, o1, gi, row);
+        LBRX__MM_R4(LBRX__MM_WROW)
         for (i = 0; i < m->n; i++) {
             const int8_t *xq = m->xq + i * m->kq;
             const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
@@ -3205,7 +3224,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
 #define LBRX__MM_RES(r) res[r] = _mm512_reduce_add_ps(acc##r) + t##r;
             LBRX__MM_R4(LBRX__MM_RES)
 #undef LBRX__MM_RES
-            memcpy(m->yr[i] + o, res, (size_t)nr * 4);
+            for (o = 0; o < nr; o++) memcpy(m->yr[i] + row[o], res + o, 4);
         }
     }
 }
@@ -3222,11 +3241,10 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
     const lbrx_dtype dt = m->dt;
     const int es = dt == LBRX_F32 ? 4 : 2;
     const int64_t k8 = m->k & ~(int64_t)7;
-    int64_t o, i, j;
-    for (o = o0; o < o1; o += LBRX__MM_GR) {
-        int nr = (int)(o1 - o < LBRX__MM_GR ? o1 - o : LBRX__MM_GR);
-        const unsigned char *w0 = m->w + o * m->ws;
-        const unsigned char *w1 = nr > 1 ? w0 + m->ws : w0, *w2 = nr > 2 ? w0 + 2 * m->ws : w0, *w3 = nr > 3 ? w0 + 3 * m->ws : w0;
+    int64_t o, i, j, gi, row[LBRX__MM_GR];
+    for (gi = 0; gi * LBRX__MM_GR < o1 - o0; gi++) {
+        int nr = lbrx__mm_group(o0, o1, gi, row);
+        LBRX__MM_R4(LBRX__MM_WROW)
         for (i = 0; i < m->n; i++) {
             const float *x = m->xr[i];
             __m256 f0 = _mm256_setzero_ps(), f1 = f0, f2 = f0, f3 = f0;
@@ -3255,7 +3273,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             res[1] = lbrx__mm_hsum8(f1) + t1;
             res[2] = lbrx__mm_hsum8(f2) + t2;
             res[3] = lbrx__mm_hsum8(f3) + t3;
-            memcpy(m->yr[i] + o, res, (size_t)nr * 4);
+            for (o = 0; o < nr; o++) memcpy(m->yr[i] + row[o], res + o, 4);
         }
     }
 }

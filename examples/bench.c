@@ -13,8 +13,9 @@
      --cpu-time   time with the process's CPU time instead of the wall clock (use with
                   --threads 1 on a shared machine: it leaves out the time spent descheduled)
    Ceilings (streaming read GB/s and FMA GFLOP/s, 1 thread and all threads) come first, as
-   comment lines (#) in CSV mode. "dram" rows rotate through copies of the weights that add up to
-   at least 1 GiB, so the caches hold none of them.
+   comment lines (#) in CSV mode. "dram" rows (matrix-vector products and attention
+   decode) rotate through copies of the weights or of the KV cache that add up to at least 1 GiB,
+   so the caches hold none of them.
 
    Adding a benchmark: write a function `static void bench_xxx(const bench_env *env)` that times
    its cases with bench_median_ms() and prints each with bench_emit(), and call it from main(). */

@@ -4602,8 +4602,9 @@ LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64_t pr, int64_t 
     }
 }
 
-LBRX__PRIVATE void lbrx__att_qk_small(const unsigned char *kb, int64_t ks, int f16, int64_t count, int64_t dp, const float *qr,
-                                     int64_t qs, float *s, int64_t ss, int64_t m, const lbrx__att_pf *pf) {
+/* lbrx__att_qk_dot for m rows (1..8) and the cache dtype as compile-time sizes. */
+LBRX__PRIVATE void lbrx__att_dec_qk(const unsigned char *kb, int64_t ks, int f16, int64_t count, int64_t dp, const float *qr,
+                                   int64_t qs, float *s, int64_t ss, int64_t m, const lbrx__att_pf *pf) {
     switch (m * 2 + (f16 != 0)) {
 #define LBRX__ATT_DOT_CASE(M) case (M) * 2: lbrx__att_qk_dot(kb, ks, 0, count, dp, qr, qs, s, ss, M, pf); break; \
     case (M) * 2 + 1: lbrx__att_qk_dot(kb, ks, 1, count, dp, qr, qs, s, ss, M, pf); break;
@@ -4634,13 +4635,12 @@ LBRX__INLINE const float *lbrx__att_q(const lbrx__attn *a, int64_t g, int64_t ro
     return (const float *)(a->q + row / a->group * a->q_s0 + (g * a->group + row % a->group) * a->q_s1);
 }
 
-/* Rows r0.. (m of them) of KV head g's queries, scaled, as Q[c][e] with rows of dp floats
-   (padding zero). */
-LBRX__PRIVATE void lbrx__att_pack_rows(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, int64_t dp, float *qt) {
+/* The m rows of KV head g's queries, scaled, as Q[c][e] with rows of dp floats (padding zero). */
+LBRX__PRIVATE void lbrx__att_pack_rows(const lbrx__attn *a, int64_t g, int64_t m, int64_t dp, float *qt) {
     int64_t c, e;
     memset(qt, 0, (size_t)(m * dp) * sizeof(float));
     for (c = 0; c < m; c++) {
-        const float *qr = lbrx__att_q(a, g, r0 + c);
+        const float *qr = lbrx__att_q(a, g, c);
         for (e = 0; e < a->d; e++) qt[c * dp + e] = qr[e] * a->scale;
     }
 }
@@ -4796,7 +4796,7 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     pf.span = a->d * (a->f16 ? 2 : 4);
     for (g = 0; g < G; g++) {
         float *o = part + g * hs;
-        lbrx__att_pack_rows(a, g, 0, m, dp, qt + g * m * dp);
+        lbrx__att_pack_rows(a, g, m, dp, qt + g * m * dp);
         memset(o, 0, (size_t)(m * dp) * sizeof(float));
         for (c = 0; c < m; c++) { o[m * dp + c] = -3.0e38f; o[m * dp + m + c] = 0.0f; }
     }
@@ -4812,7 +4812,7 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
                 for (g = 0; g < G; g++) lbrx__att_row_f32(a, kp + g * a->k_s1, kb + g * dp);
                 kp = (const unsigned char *)kb; ks = dp * 4;
             }
-            lbrx__att_qk_small(kp, ks, f16, G, dp, qt, m * dp, s + n, m * LBRX__ATT_BK, m, &pf);
+            lbrx__att_dec_qk(kp, ks, f16, G, dp, qt, m * dp, s + n, m * LBRX__ATT_BK, m, &pf);
         }
         for (g = 0; g < G; g++) {
             const unsigned char *vp = a->v + j0 * a->v_s0 + g * a->v_s1;

@@ -519,7 +519,10 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
 
 /* Fused attention: out = softmax(q k^T * scale + mask) v for every query head, in one pass over K
    and V with online softmax (no n_q x n_kv score matrix; scratch is O(head_dim) per query row of a
-   tile).
+   tile). Decoding (n_q * n_head / n_kv_head <= 8) splits the keys into chunks of 256 that threads
+   share (flash-decoding); each chunk keeps head_dim + 4 floats per query row, so its scratch
+   grows with n_kv: about n_kv / 256 * n_q * n_head * (head_dim + 4) * 4 bytes (1 MiB for 16384
+   keys and 32 heads of 128), from ctx's scratch.
      q:   [n_q, n_head, head_dim] f32
      k,v: [n_kv, n_kv_head, head_dim] f32 or f16 (the KV cache; both of one dtype). n_head is a
           multiple of n_kv_head: query head h reads KV head h / (n_head / n_kv_head) (GQA/MQA).

@@ -3027,6 +3027,11 @@ LBRX__PRIVATE int lbrx__mm_group(int64_t o0, int64_t o1, int64_t j, int64_t *row
 }
 /* Weight row pointer w0..w3 of the group in row[] (in a kernel of lbrx__mm *m). */
 #define LBRX__MM_WROW(r) const unsigned char *w##r = m->w + row[r] * m->ws;
+/* Results res[0..nr) of a group's rows, for row i of x. */
+LBRX__PRIVATE void lbrx__mm_put(const lbrx__mm *m, int64_t i, const int64_t *row, int nr, const float *res) {
+    int r;
+    for (r = 0; r < nr; r++) memcpy(m->yr[i] + row[r], res + r, 4);   /* y may be unaligned */
+}
 
 /* The address `off` bytes into the stream of rows w, w + ws, w + 2 ws, ... (rb bytes each): a row
    prefetches on into the next row of its stream, so no group starts cold. Integer arithmetic:
@@ -3052,7 +3057,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
     const __m256i lo16 = _mm256_set1_epi32(0xFFFF), nib = _mm256_set1_epi8(0x0F);
     const __m256i pair = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
     const __m256 off = _mm256_set1_ps(q40 ? -8.0f : 1.0f);
-    int64_t o, i, b, gi, row[LBRX__MM_GR];
+    int64_t i, b, gi, row[LBRX__MM_GR];
     for (gi = 0; gi * LBRX__MM_GR < o1 - o0; gi++) {
         int nr = lbrx__mm_group(o0, o1, gi, row);
         LBRX__MM_R4(LBRX__MM_WROW)
@@ -3128,7 +3133,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             res[1] = lbrx__mm_hsum8(f1) + lbrx__mm_hsum8(a1);
             res[2] = lbrx__mm_hsum8(f2) + lbrx__mm_hsum8(a2);
             res[3] = lbrx__mm_hsum8(f3) + lbrx__mm_hsum8(a3);
-            for (o = 0; o < nr; o++) memcpy(m->yr[i] + row[o], res + o, 4);
+            lbrx__mm_put(m, i, row, nr, res);
         }
     }
 }
@@ -3227,7 +3232,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
 #define LBRX__MM_RES(r) res[r] = _mm512_reduce_add_ps(acc##r) + t##r;
             LBRX__MM_R4(LBRX__MM_RES)
 #undef LBRX__MM_RES
-            for (o = 0; o < nr; o++) memcpy(m->yr[i] + row[o], res + o, 4);
+            lbrx__mm_put(m, i, row, nr, res);
         }
     }
 }
@@ -3244,7 +3249,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
     const lbrx_dtype dt = m->dt;
     const int es = dt == LBRX_F32 ? 4 : 2;
     const int64_t k8 = m->k & ~(int64_t)7;
-    int64_t o, i, j, gi, row[LBRX__MM_GR];
+    int64_t i, j, gi, row[LBRX__MM_GR];
     for (gi = 0; gi * LBRX__MM_GR < o1 - o0; gi++) {
         int nr = lbrx__mm_group(o0, o1, gi, row);
         LBRX__MM_R4(LBRX__MM_WROW)
@@ -3276,7 +3281,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
             res[1] = lbrx__mm_hsum8(f1) + t1;
             res[2] = lbrx__mm_hsum8(f2) + t2;
             res[3] = lbrx__mm_hsum8(f3) + t3;
-            for (o = 0; o < nr; o++) memcpy(m->yr[i] + row[o], res + o, 4);
+            lbrx__mm_put(m, i, row, nr, res);
         }
     }
 }
@@ -4523,12 +4528,12 @@ LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t pn, int64_t pr, cons
 }
 
 /* Two byte ranges decoding prefetches along with each step of a kernel (see lbrx__att_qk_dot). */
-typedef struct lbrx__att_pf { const unsigned char *k, *v; int64_t step, span; } lbrx__att_pf;
+typedef struct lbrx__att_pf { const unsigned char *k, *v; int64_t kstep, vstep, span; } lbrx__att_pf;
 
 /* Decoding's scores as dot products of `count` K rows (`ks` bytes apart, f16 or f32) with rm
    rows of Q (rows of dp floats) each: for K row i, S[c] = K . Q[c] with Q at qr + i * qs and S
-   at s + i * ss + c * LBRX__ATT_BK. Along with K row i, the bytes [i * step, i * step + span) of
-   pf->k and pf->v are prefetched. */
+   at s + i * ss + c * LBRX__ATT_BK. Along with K row i, span bytes at pf->k + i * kstep and at
+   pf->v + i * vstep are prefetched. */
 LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const int f16, int64_t count, int64_t dp, const float *qr,
                                   int64_t qs, float *s, int64_t ss, const int rm, const lbrx__att_pf *pf) {
     const int esz = f16 ? 2 : 4;
@@ -4539,8 +4544,8 @@ LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const in
         lbrx__vec acc[8];
         float dot[8];
         for (e = 0; e < pf->span; e += 64) {
-            LBRX__PREFETCH(pf->k + i * pf->step + e);
-            LBRX__PREFETCH(pf->v + i * pf->step + e);
+            LBRX__PREFETCH(pf->k + i * pf->kstep + e);
+            LBRX__PREFETCH(pf->v + i * pf->vstep + e);
         }
         LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vzero();
         for (e = 0; e < dp; e += LBRX__VL) {
@@ -4633,10 +4638,16 @@ LBRX__PRIVATE int lbrx__att_in_place(const lbrx__attn *a, int64_t dp) {
     return dp == a->d && (a->k_s0 | a->k_s1 | a->v_s0 | a->v_s1) % 4 == 0 && ((uintptr_t)a->k | (uintptr_t)a->v) % 4 == 0;
 }
 
-/* The query of row `row` of KV head g (query row / group, head g * group + row % group). */
+/* Row `row` of KV head g is query row / group of query head lbrx__att_head; its query and its
+   output row; head_dim rounded up to whole vectors. */
+LBRX__INLINE int64_t lbrx__att_head(const lbrx__attn *a, int64_t g, int64_t row) { return g * a->group + row % a->group; }
 LBRX__INLINE const float *lbrx__att_q(const lbrx__attn *a, int64_t g, int64_t row) {
-    return (const float *)(a->q + row / a->group * a->q_s0 + (g * a->group + row % a->group) * a->q_s1);
+    return (const float *)(a->q + row / a->group * a->q_s0 + lbrx__att_head(a, g, row) * a->q_s1);
 }
+LBRX__INLINE float *lbrx__att_out(const lbrx__attn *a, int64_t g, int64_t row) {
+    return (float *)(a->out + row / a->group * a->o_s0 + lbrx__att_head(a, g, row) * a->o_s1);
+}
+LBRX__INLINE int64_t lbrx__att_dp(const lbrx__attn *a) { return (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL; }
 
 /* The m rows of KV head g's queries, scaled, as Q[c][e] with rows of dp floats (padding zero). */
 LBRX__PRIVATE void lbrx__att_pack_rows(const lbrx__attn *a, int64_t g, int64_t m, int64_t dp, float *qt) {
@@ -4662,8 +4673,8 @@ LBRX__PRIVATE void lbrx__att_visible(const lbrx__attn *a, int64_t g, int64_t r0,
     int64_t c, n;
     if (a->mask)
         for (c = 0; c < m; c++) {
-            int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
-            const float *mr = (const float *)(a->mask + h * a->m_sh + i * a->m_s0) + j0;
+            const int64_t row = r0 + c;
+            const float *mr = (const float *)(a->mask + lbrx__att_head(a, g, row) * a->m_sh + row / a->group * a->m_s0) + j0;
             for (n = 0; n < nb; n++) s[n * sn + c * sc] += mr[n];
         }
     if ((a->causal && j0 + nb - 1 > p_min) || (a->window && j0 <= p_max - a->window))
@@ -4724,7 +4735,7 @@ LBRX__PRIVATE size_t lbrx__att_ws_floats(int64_t dp) {
 
 /* One tile: rows [r0, r0 + m) of KV head g. */
 LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, float *ws) {
-    const int64_t dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL, mp = (m + LBRX__VL - 1) / LBRX__VL * LBRX__VL;
+    const int64_t dp = lbrx__att_dp(a), mp = (m + LBRX__VL - 1) / LBRX__VL * LBRX__VL;
     float *qt = ws, *kb = qt + dp * LBRX__ATT_MT, *vb = kb + LBRX__ATT_BK * dp, *s = vb + LBRX__ATT_BK * dp;
     float *o = s + LBRX__ATT_BK * LBRX__ATT_MT, *mx = o + LBRX__ATT_MT * dp, *l = mx + LBRX__ATT_MT, *alpha = l + LBRX__ATT_MT;
     /* f32 K and V are read in place when no padding is needed; f16 blocks are converted once */
@@ -4761,8 +4772,7 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
         lbrx__att_pv(s, mp, 1, m, vf, vs, 0, nb, o, dp, alpha);
     }
     for (c = 0; c < m; c++) {
-        int64_t row = r0 + c, i = row / a->group, h = g * a->group + row % a->group;
-        float *out = (float *)(a->out + i * a->o_s0 + h * a->o_s1), inv = l[c] > 0.0f ? 1.0f / l[c] : 0.0f;
+        float *out = lbrx__att_out(a, g, r0 + c), inv = l[c] > 0.0f ? 1.0f / l[c] : 0.0f;
         for (e = 0; e < a->d; e++) out[e] = o[c * dp + e] * inv;
     }
 }
@@ -4782,24 +4792,27 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
 #define LBRX__ATT_CH 256  /* keys per chunk */
 #define LBRX__ATT_PS 16   /* floats of a partial's max and sum (2 x up to 8 rows) */
 
-/* Floats of one thread's decode workspace: Q of all heads, scores, alpha, K and V blocks. */
+/* Floats of one thread's decode workspace: scores, alpha, K and V blocks; and of one head's
+   part of a chunk's partial (O[m][dp], then mx[m], l[m] in LBRX__ATT_PS floats). */
 LBRX__PRIVATE size_t lbrx__att_dec_ws_floats(int64_t n_kv_head, int64_t m, int64_t dp) {
-    return (size_t)(n_kv_head * m * (dp + LBRX__ATT_BK) + 8 + (n_kv_head + LBRX__ATT_BK) * dp);
+    return (size_t)(n_kv_head * m * LBRX__ATT_BK + 8 + (n_kv_head + LBRX__ATT_BK) * dp);
 }
+LBRX__INLINE int64_t lbrx__att_dec_hs(int64_t m, int64_t dp) { return m * dp + LBRX__ATT_PS; }
 
-/* Keys [j_begin, j_end) of all KV heads, m rows each, into a partial: per head O[m][dp], then
-   mx[m], l[m] (LBRX__ATT_PS floats). */
-LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j_begin, int64_t j_end, float *ws, float *part) {
-    const int64_t dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL, hs = m * dp + LBRX__ATT_PS, G = a->n_kv_head;
-    float *qt = ws, *s = qt + G * m * dp, *alpha = s + G * m * LBRX__ATT_BK, *kb = alpha + 8, *vb = kb + G * dp;
+/* Keys [j_begin, j_end) of all KV heads, m rows each, into a partial (per head O, mx, l: see
+   lbrx__att_dec_hs); qt holds every head's packed queries (lbrx__att_pack_rows). */
+LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j_begin, int64_t j_end, const float *qt, float *ws,
+                                      float *part) {
+    const int64_t dp = lbrx__att_dp(a), hs = lbrx__att_dec_hs(m, dp), G = a->n_kv_head;
+    float *s = ws, *alpha = s + G * m * LBRX__ATT_BK, *kb = alpha + 8, *vb = kb + G * dp;
     const int direct = lbrx__att_in_place(a, dp), f16 = direct && a->f16;
     int64_t g, j0, n, c;
-    lbrx__att_pf pf;   /* one step per head: V's heads are taken to be as far apart as K's */
-    pf.step = a->k_s1;
+    lbrx__att_pf pf;
+    pf.kstep = a->k_s1;
+    pf.vstep = a->v_s1;
     pf.span = a->d * (a->f16 ? 2 : 4);
     for (g = 0; g < G; g++) {
         float *o = part + g * hs;
-        lbrx__att_pack_rows(a, g, m, dp, qt + g * m * dp);
         memset(o, 0, (size_t)(m * dp) * sizeof(float));
         for (c = 0; c < m; c++) { o[m * dp + c] = -3.0e38f; o[m * dp + m + c] = 0.0f; }
     }
@@ -4835,8 +4848,8 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
 /* Output row c of KV head g from the partials of n_chunks chunks, in chunk order. */
 LBRX__PRIVATE void lbrx__att_dec_combine(const lbrx__attn *a, int64_t m, int64_t g, int64_t c, const float *parts,
                                         int64_t n_chunks) {
-    const int64_t dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL, hs = m * dp + LBRX__ATT_PS, cs = a->n_kv_head * hs;
-    float *out = (float *)(a->out + c / a->group * a->o_s0 + (g * a->group + c % a->group) * a->o_s1);
+    const int64_t dp = lbrx__att_dp(a), hs = lbrx__att_dec_hs(m, dp), cs = a->n_kv_head * hs;
+    float *out = lbrx__att_out(a, g, c);
     float mmax = -3.0e38f, sum = 0.0f, inv;
     int64_t t, e;
     for (t = 0; t < n_chunks; t++) {
@@ -4854,21 +4867,24 @@ LBRX__PRIVATE void lbrx__att_dec_combine(const lbrx__attn *a, int64_t m, int64_t
     for (e = 0; e < a->d; e++) out[e] *= inv;
 }
 
-/* Decoding (rows = n_q * group <= 8): chunks in parallel, then the combination per output row. */
+/* Decoding (rows = n_q * group <= 8): every head's queries packed once, the chunks in parallel,
+   then the combination per output row. */
 LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *a, lbrx_error *err) {
-    const int64_t m = a->n_q * a->group, dp = (a->d + LBRX__VL - 1) / LBRX__VL * LBRX__VL;
-    const size_t ws_floats = lbrx__att_dec_ws_floats(a->n_kv_head, m, dp), part_floats = (size_t)(a->n_kv_head * (m * dp + LBRX__ATT_PS));
+    const int64_t m = a->n_q * a->group, dp = lbrx__att_dp(a);
+    const size_t ws_floats = lbrx__att_dec_ws_floats(a->n_kv_head, m, dp), part_floats = (size_t)(a->n_kv_head * lbrx__att_dec_hs(m, dp));
+    const size_t q_floats = (size_t)(a->n_kv_head * m * dp);
     int64_t j_lo, j_hi, n_chunks, t, i;
-    float *scratch, *parts;
+    float *scratch, *qt, *parts;
     void *owned;
     int nt;
     lbrx__att_keys(a, 0, m, &j_lo, &j_hi);
     n_chunks = j_hi > j_lo ? (j_hi - j_lo + LBRX__ATT_CH - 1) / LBRX__ATT_CH : 0;
     nt = lbrx__ops_threads(ctx, a->n_head * a->n_q * (j_hi - j_lo + 1) * a->d);
     if (nt > n_chunks) nt = n_chunks > 0 ? (int)n_chunks : 1;
-    scratch = (float *)lbrx__ops_scratch(ctx, ((size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
+    scratch = (float *)lbrx__ops_scratch(ctx, (q_floats + (size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_attention: out of memory for scratch");
-    parts = scratch + (size_t)nt * ws_floats;
+    qt = scratch + (size_t)nt * ws_floats;
+    parts = qt + q_floats;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
 #endif
@@ -4878,9 +4894,13 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
         tid = omp_get_thread_num();
 #pragma omp for schedule(static)
 #endif
+        for (i = 0; i < a->n_kv_head; i++) lbrx__att_pack_rows(a, i, m, dp, qt + i * m * dp);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
         for (t = 0; t < n_chunks; t++) {
             int64_t jb = j_lo + t * LBRX__ATT_CH, je = jb + LBRX__ATT_CH < j_hi ? jb + LBRX__ATT_CH : j_hi;
-            lbrx__att_dec_chunk(a, m, jb, je, scratch + (size_t)tid * ws_floats, parts + (size_t)t * part_floats);
+            lbrx__att_dec_chunk(a, m, jb, je, qt, scratch + (size_t)tid * ws_floats, parts + (size_t)t * part_floats);
         }
 #ifdef _OPENMP
 #pragma omp for schedule(static)
@@ -4956,7 +4976,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     n_items = a.n_kv_head * n_tiles;
     nt = lbrx__ops_threads(ctx, a.n_q * a.n_head * (a.n_kv + 1) * a.d);
     if (nt > n_items) nt = (int)n_items;
-    ws_floats = lbrx__att_ws_floats((a.d + LBRX__VL - 1) / LBRX__VL * LBRX__VL);
+    ws_floats = lbrx__att_ws_floats(lbrx__att_dp(&a));
     scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
 #ifdef _OPENMP

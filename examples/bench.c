@@ -256,6 +256,28 @@ static double read_ceiling_now(bench_env *env) {
     return (double)bytes / bench_median_ms(3, read_once, &ra) / 1e6;
 }
 
+/* ---- copies of the operands that dram rows rotate through ---- */
+
+/* How many copies of what one call reads (bytes) a row rotates through: 1, or for dram rows
+   enough to add up to at least 1 GiB (at least 2), so that no cache holds the next one. */
+static int bench_copy_count(size_t bytes, int dram) {
+    size_t c = dram ? ((size_t)1 << 30) / bytes + 1 : 1;
+    return (int)(dram && c < 2 ? 2 : c);
+}
+
+/* Views of `copies` copies of a tensor laid out in `all`, `bytes` each: the first one, which the
+   caller filled, is copied into the others. */
+static lbrx_tensor *bench_copies(lbrx_dtype dt, int ndim, const int64_t *shape, unsigned char *all, size_t bytes, int copies) {
+    lbrx_tensor *t = (lbrx_tensor *)calloc((size_t)copies, sizeof(lbrx_tensor));
+    int c;
+    if (!t) { fprintf(stderr, "out of memory\n"); exit(1); }
+    for (c = 0; c < copies; c++) {
+        if (c > 0) memcpy(all + (size_t)c * bytes, all, bytes);
+        lbrx_tensor_from_ptr(&t[c], dt, ndim, shape, all + (size_t)c * bytes, NULL);
+    }
+    return t;
+}
+
 /* ---- matmul ---- */
 
 typedef struct mm_arg {
@@ -328,16 +350,11 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     ws[0] = m; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = m;
     lbrx_row_bytes(dt, k, &a.wbytes);
     a.wbytes *= (size_t)m;
-    a.copies = dram ? (int)(((size_t)1 << 30) / a.wbytes + 1) : 1;
-    if (dram && a.copies < 2) a.copies = 2;
-    a.w = (lbrx_tensor *)calloc((size_t)a.copies, sizeof(lbrx_tensor));
+    a.copies = bench_copy_count(a.wbytes, dram);
     wall = (unsigned char *)lbrx_alloc(NULL, a.wbytes * (size_t)a.copies, 4096);
-    if (!a.w || !wall) { fprintf(stderr, "out of memory for %d copies of %zu bytes\n", a.copies, a.wbytes); exit(1); }
+    if (!wall) { fprintf(stderr, "out of memory for %d copies of %zu bytes\n", a.copies, a.wbytes); exit(1); }
     fill_weights(dt, wall, m, k);
-    for (c = 0; c < a.copies; c++) {
-        if (c > 0) memcpy(wall + (size_t)c * a.wbytes, wall, a.wbytes);
-        lbrx_tensor_from_ptr(&a.w[c], dt, 2, ws, wall + (size_t)c * a.wbytes, NULL);
-    }
+    a.w = bench_copies(dt, 2, ws, wall, a.wbytes, a.copies);
     a.wall = wall;
     lbrx_tensor_alloc(&a.x, LBRX_F32, 2, xs, NULL, NULL);
     lbrx_tensor_alloc(&a.y, LBRX_F32, 2, ys, NULL, NULL);
@@ -417,15 +434,13 @@ static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, 
     memset(&a, 0, sizeof a);
     a.env = env;
     a.desc.causal = causal;
-    a.copies = n_q == 1 ? (int)(((size_t)1 << 30) / (2 * kv_bytes) + 2) : 1;
+    a.copies = bench_copy_count(2 * kv_bytes, n_q == 1);
     qs[0] = n_q; qs[1] = n_head; qs[2] = d;
     ks[0] = n_kv; ks[1] = n_kv_head; ks[2] = d;
-    a.k = (lbrx_tensor *)calloc((size_t)a.copies, sizeof(lbrx_tensor));
-    a.v = (lbrx_tensor *)calloc((size_t)a.copies, sizeof(lbrx_tensor));
     kall = (unsigned char *)lbrx_alloc(NULL, kv_bytes * (size_t)a.copies, 4096);
     vall = (unsigned char *)lbrx_alloc(NULL, kv_bytes * (size_t)a.copies, 4096);
     if (lbrx_tensor_alloc(&a.q, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK || lbrx_tensor_alloc(&a.out, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK ||
-        !a.k || !a.v || !kall || !vall) {
+        !kall || !vall) {
         fprintf(stderr, "out of memory for attention n_q %lld n_kv %lld\n", n_q, n_kv);
         exit(1);
     }
@@ -435,14 +450,8 @@ static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, 
         memcpy(kall + 2 * i, &hk, 2);
         memcpy(vall + 2 * i, &hv, 2);
     }
-    for (c = 0; c < a.copies; c++) {
-        if (c > 0) {
-            memcpy(kall + (size_t)c * kv_bytes, kall, kv_bytes);
-            memcpy(vall + (size_t)c * kv_bytes, vall, kv_bytes);
-        }
-        lbrx_tensor_from_ptr(&a.k[c], LBRX_F16, 3, ks, kall + (size_t)c * kv_bytes, NULL);
-        lbrx_tensor_from_ptr(&a.v[c], LBRX_F16, 3, ks, vall + (size_t)c * kv_bytes, NULL);
-    }
+    a.k = bench_copies(LBRX_F16, 3, ks, kall, kv_bytes, a.copies);
+    a.v = bench_copies(LBRX_F16, 3, ks, vall, kv_bytes, a.copies);
     /* query i sits at position n_kv - n_q + i and sees keys 0 .. that position */
     pairs = causal ? (double)n_q * (double)(n_kv - n_q) + 0.5 * (double)n_q * (double)(n_q + 1) : (double)n_q * (double)n_kv;
     memset(&row, 0, sizeof row);

@@ -435,6 +435,39 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
 /* 1 if lbrx_matmul takes weights of dtype t. */
 LBRXDEF int lbrx_matmul_supports(lbrx_dtype t);
 
+/* Float weights repacked once, for a W that is multiplied many times with n >= LBRX_MATMUL_GEMM_MIN:
+   lbrx_matmul packs the weights of each block again on every call (a few percent of a large
+   product); a prepared W skips that. Optional: lbrx_matmul on W itself stays the zero-copy way. */
+typedef struct lbrx_matmul_weights lbrx_matmul_weights;
+
+/* Prepare w (rank 2 [out, in] in F32, F16 or BF16, any layout lbrx_matmul takes) into *out: a
+   copy converted to f32 in the panel layout of the tiled kernels, about out*in*4 bytes (twice
+   w's bytes for F16/BF16), allocated with `allocator` (NULL: the default). The object also keeps
+   w's view and a reference to its storage, for the matrix-vector kernels that n below
+   LBRX_MATMUL_GEMM_MIN uses; when w has no storage (borrowed memory) the caller keeps w's bytes
+   alive as long as the object. Builds without tiled float kernels (no SIMD) keep no copy.
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, not rank 2, bad row stride), LBRX_ERR_UNSUPPORTED
+   (another dtype; quantized weights have no prepared form), LBRX_ERR_OVERFLOW,
+   LBRX_ERR_OUT_OF_MEMORY. Thread safety: w is only read; the object is immutable and may be
+   used by any number of threads and contexts at a time. */
+LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
+                                        lbrx_matmul_weights **out, lbrx_error *err);
+
+/* Free a prepared W and drop its storage reference. Safe on NULL. Not while a product uses it. */
+LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw);
+
+/* lbrx_matmul_rows with a prepared W: y's columns [out_begin, out_end) = x . W^T, bit-identical
+   to lbrx_matmul_rows on the W it was prepared from (and so to lbrx_matmul), for every n,
+   thread count and range; the context's scratch needs no per-thread weight buffer. Errors and
+   thread safety as lbrx_matmul_rows (pw NULL: LBRX_ERR_INVALID_ARGUMENT). */
+LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                              const lbrx_tensor *x, lbrx_tensor *y,
+                                              int64_t out_begin, int64_t out_end, lbrx_error *err);
+
+/* lbrx_matmul with a prepared W: all `out` columns (lbrx_matmul_prepared_rows over [0, out)). */
+LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                         const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err);
+
 /* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
 #define LBRX_MATMUL_GEMM_MIN 8
 
@@ -2822,6 +2855,7 @@ typedef struct lbrx__mm {
     int32_t *xs;                /* block sums of q */
     float *xds;                 /* d * s */
     void *xp;                   /* tiled kernels: x packed in panels of MR rows */
+    const float *wprep;         /* float tiled kernels: prepared panels (lbrx_matmul_weights) or NULL */
     unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
     size_t wbuf_bytes;
 } lbrx__mm;
@@ -3639,32 +3673,36 @@ LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64
     }
 }
 
-/* Output columns [o0, o1) (o1 - o0 <= NC) of every row of x; wbuf holds NC * KC floats. */
+/* Output columns [o0, o1) (o1 - o0 <= NC) of every row of x. The weights of each block come
+   packed into wbuf (NC * KC floats), or from the prepared panels m->wprep ([out/NR][k][NR], whole
+   panels: tiles then start at the panel boundary at or below o0 and write only [o0, o1)). */
 LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, float *wbuf) {
-    const int64_t np = (m->n + LBRX__MF_MR - 1) / LBRX__MF_MR;
+    const int64_t np = (m->n + LBRX__MF_MR - 1) / LBRX__MF_MR, ob = m->wprep ? o0 - o0 % LBRX__MF_NR : o0;
     const float *xp = (const float *)m->xp;
     int64_t k0, p, o;
     for (k0 = 0; k0 < m->k; k0 += LBRX__MM_KC) {
         int64_t kc = m->k - k0 < LBRX__MM_KC ? m->k - k0 : LBRX__MM_KC;
-        for (o = o0; o < o1; o += LBRX__MF_NR)
-            lbrx__mm_pack_w_f(m, o, (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR), k0, kc, wbuf + (o - o0) * kc);
+        if (!m->wprep)
+            for (o = o0; o < o1; o += LBRX__MF_NR)
+                lbrx__mm_pack_w_f(m, o, (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR), k0, kc, wbuf + (o - o0) * kc);
         for (p = 0; p < np; p++) {
             const float *xpk = xp + (p * m->k + k0) * LBRX__MF_MR;
             int mr = (int)(m->n - p * LBRX__MF_MR < LBRX__MF_MR ? m->n - p * LBRX__MF_MR : LBRX__MF_MR);
-            for (o = o0; o < o1; o += LBRX__MF_NR) {
-                int nr = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
-                if (mr == LBRX__MF_MR && nr == LBRX__MF_NR) {
-                    lbrx__mm_ftile(kc, xpk, wbuf + (o - o0) * kc, m->yr + p * LBRX__MF_MR, o, k0 == 0);
+            for (o = ob; o < o1; o += LBRX__MF_NR) {
+                const float *wp = m->wprep ? m->wprep + (o / LBRX__MF_NR * m->k + k0) * LBRX__MF_NR : wbuf + (o - o0) * kc;
+                int lo = (int)(o < o0 ? o0 - o : 0), hi = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
+                if (mr == LBRX__MF_MR && lo == 0 && hi == LBRX__MF_NR) {
+                    lbrx__mm_ftile(kc, xpk, wp, m->yr + p * LBRX__MF_MR, o, k0 == 0);
                 } else {
                     /* edge tile: through a local tile so nothing outside y's range is touched */
                     float tile[LBRX__MF_MR][LBRX__MF_NR], *rows[LBRX__MF_MR];
                     int r;
                     for (r = 0; r < LBRX__MF_MR; r++) {
                         rows[r] = tile[r];
-                        if (r < mr && k0 > 0) memcpy(tile[r], m->yr[p * LBRX__MF_MR + r] + o, (size_t)nr * 4);
+                        if (r < mr && k0 > 0) memcpy(tile[r] + lo, m->yr[p * LBRX__MF_MR + r] + o + lo, (size_t)(hi - lo) * 4);
                     }
-                    lbrx__mm_ftile(kc, xpk, wbuf + (o - o0) * kc, rows, 0, k0 == 0);
-                    for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MF_MR + r] + o, tile[r], (size_t)nr * 4);
+                    lbrx__mm_ftile(kc, xpk, wp, rows, 0, k0 == 0);
+                    for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MF_MR + r] + o + lo, tile[r] + lo, (size_t)(hi - lo) * 4);
                 }
             }
         }
@@ -3847,11 +3885,12 @@ LBRX__PRIVATE int lbrx__mm_take(size_t *total, size_t count, size_t size, size_t
     return lbrx_add_size(*total, b, total);
 }
 
-/* lbrx_matmul_rows; `reference` forces the scalar code (canonical order for every n), which the
-   tests compare the SIMD kernels with. */
-LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
-                                           lbrx_tensor *y, int64_t out_begin, int64_t out_end,
-                                           int reference, lbrx_error *err) {
+/* lbrx_matmul_rows, with w's prepared panels wprep (lbrx_matmul_weights) or NULL; `reference`
+   forces the scalar code (canonical order for every n), which the tests compare the SIMD kernels
+   with. */
+LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep,
+                                           const lbrx_tensor *x, lbrx_tensor *y, int64_t out_begin,
+                                           int64_t out_end, int reference, lbrx_error *err) {
     lbrx__mm m;
     int64_t out, n, i, bs;
     int d, nt;
@@ -3898,6 +3937,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     m.ws = w->stride[0];
     m.kq = (m.k + 63) & ~(int64_t)63;
     m.xp = 0;
+    m.wprep = wprep;
     m.wbuf = 0;
     m.wbuf_bytes = 0;
     nt = lbrx_context_threads(ctx);
@@ -3910,7 +3950,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     quant = lbrx_dtype_is_quantized(m.dt);
 #if defined(LBRX__MM_TILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
+    if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
     if (n >= LBRX_MATMUL_GEMM_MIN && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 8); }
@@ -3954,7 +3994,9 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     }
 #if defined(LBRX__MM_TILED)
     if (gemm) {
-        int64_t p, ntask = (out_end - out_begin + LBRX__MM_NC - 1) / LBRX__MM_NC;
+        /* work items of NC columns; with prepared panels aligned to NC so none shares a panel */
+        int64_t p, base = wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
+        int64_t ntask = (out_end - base + LBRX__MM_NC - 1) / LBRX__MM_NC;
 #if defined(LBRX__MM_QTILED)
         if (quant) {
             size_t per = np * pr * (size_t)m.nb;
@@ -3992,7 +4034,8 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 #pragma omp for schedule(dynamic, 1)
 #endif
             for (c = 0; c < ntask; c++) {
-                int64_t o0 = out_begin + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
+                int64_t o0 = base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
+                if (o0 < out_begin) o0 = out_begin;
 #if defined(LBRX__MM_QTILED)
                 if (quant) { lbrx__mm_gemm_q(&m, o0, o1, m.wbuf + (size_t)tid * m.wbuf_bytes); continue; }
 #endif
@@ -4025,13 +4068,93 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                      lbrx_tensor *y, int64_t out_begin, int64_t out_end,
                                      lbrx_error *err) {
-    return lbrx__matmul_impl(ctx, w, x, y, out_begin, out_end, 0, err);
+    return lbrx__matmul_impl(ctx, w, 0, x, y, out_begin, out_end, 0, err);
 }
 
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                 lbrx_tensor *y, lbrx_error *err) {
     if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
     return lbrx_matmul_rows(ctx, w, x, y, 0, w->ndim == 2 ? w->shape[0] : 0, err);
+}
+
+struct lbrx_matmul_weights {
+    lbrx_tensor w;              /* the view prepared from, holding its own storage reference */
+    float *panels;              /* [out/NR rounded up][in][NR] f32, zero past out; NULL without tiled kernels */
+    lbrx_allocator allocator;
+};
+
+LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
+                                        lbrx_matmul_weights **out, lbrx_error *err) {
+    lbrx_matmul_weights *pw;
+    size_t bytes = 0;
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out is NULL");
+    *out = 0;
+    if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: NULL weight");
+    if (w->dtype != LBRX_F32 && w->dtype != LBRX_F16 && w->dtype != LBRX_BF16)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s has dtype %s (f32, f16, bf16 can be prepared)",
+                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
+    if (w->ndim != 2 || w->shape[0] < 0 || w->shape[1] < 0 || (w->shape[0] > 1 && w->stride[0] <= 0))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s must be rank 2 with a positive row stride",
+                            w->name ? w->name : "");
+#if defined(LBRX__MM_TILED)
+    {
+        uint64_t np = ((uint64_t)w->shape[0] + LBRX__MF_NR - 1) / LBRX__MF_NR, b;
+        if (!lbrx_mul_u64(np * LBRX__MF_NR, (uint64_t)w->shape[1], &b) || !lbrx_mul_u64(b, 4, &b) || b > (uint64_t)SIZE_MAX)
+            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_prepare: panels of weight %s overflow", w->name ? w->name : "");
+        bytes = (size_t)b;
+    }
+#endif
+    pw = (lbrx_matmul_weights *)lbrx_alloc(allocator, sizeof *pw, 64);
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory");
+    memset(pw, 0, sizeof *pw);
+    if (allocator) pw->allocator = *allocator;
+    if (bytes > 0) {
+        pw->panels = (float *)lbrx_alloc(allocator, bytes, 64);
+        if (!pw->panels) {
+            lbrx_free(allocator, pw);
+            return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory for %zu bytes of panels", bytes);
+        }
+    }
+    pw->w = *w;
+    pw->w.name = 0;   /* not owned: the file's index may go before the storage does */
+    if (pw->w.storage) lbrx_storage_retain(pw->w.storage);
+#if defined(LBRX__MM_TILED)
+    if (bytes > 0) {
+        lbrx__mm m;
+        int64_t o;
+        memset(&m, 0, sizeof m);
+        m.dt = w->dtype;
+        m.k = w->shape[1];
+        m.w = (const unsigned char *)w->data;
+        m.ws = w->stride[0];
+        for (o = 0; o < w->shape[0]; o += LBRX__MF_NR)
+            lbrx__mm_pack_w_f(&m, o, (int)(w->shape[0] - o < LBRX__MF_NR ? w->shape[0] - o : LBRX__MF_NR), 0, m.k, pw->panels + o * m.k);
+    }
+#endif
+    *out = pw;
+    return LBRX_OK;
+}
+
+LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw) {
+    lbrx_allocator a;
+    if (!pw) return;
+    a = pw->allocator;
+    lbrx_tensor_release(&pw->w);
+    lbrx_free(&a, pw->panels);
+    lbrx_free(&a, pw);
+}
+
+LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                              const lbrx_tensor *x, lbrx_tensor *y,
+                                              int64_t out_begin, int64_t out_end, lbrx_error *err) {
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
+    return lbrx__matmul_impl(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, 0, err);
+}
+
+LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                         const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err) {
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
+    return lbrx_matmul_prepared_rows(ctx, pw, x, y, 0, pw->w.shape[0], err);
 }
 
 /* ==== end matmul (implementation) ==== */

@@ -416,7 +416,8 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
    weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
    Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
-   n*in*4 bytes (plus 0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN); no allocation after.
+   3*n*in bytes for quantized weights and 16*n for float ones (x is read where it lies), plus
+   0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation after.
    Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
    checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
    Thread safety: one call at a time per context; w and x are only read. */
@@ -2824,8 +2825,10 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
    - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
      prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
    - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
-     packs (converts, unpacks) the weights of the panel once into its own buffer and runs
-     register-blocked tiles over all rows of x, whose packed copy is shared.
+     packs (converts, unpacks) the weights of the panel once into its own buffer, or takes them
+     from the prepared panels (lbrx_matmul_weights), and runs register-blocked tiles over all
+     rows of x: the float tiles broadcast x where it lies, the quantized ones read a packed copy
+     of the quantized x that all threads share.
    Each output element is computed by exactly one thread in an order that does not depend on the
    thread count or the range, hence the bit-identical results. */
 
@@ -2854,7 +2857,7 @@ typedef struct lbrx__mm {
     float *xd;                  /* block scales of x, row i at xd + i * nb */
     int32_t *xs;                /* block sums of q */
     float *xds;                 /* d * s */
-    void *xp;                   /* tiled kernels: x packed in panels of MR rows */
+    void *xp;                   /* quantized tiled kernels: x packed in panels of QR rows */
     const float *wprep;         /* float tiled kernels: prepared panels (lbrx_matmul_weights) or NULL */
     unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
     size_t wbuf_bytes;
@@ -3450,8 +3453,8 @@ LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
 
 /* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN) ---- */
 
-/* Float tiles: MR rows of x times NR = 2 vectors of output columns; the packed x panel holds
-   [k][MR] floats, the packed weights [kc][NR]. Quantized tiles: QR rows times QV vectors of
+/* Float tiles: MR rows of x times NR = NV vectors of output columns; x is broadcast from its
+   rows, the packed weights are [kc][NR] floats. Quantized tiles: QR rows times QV vectors of
    QN columns, on 4-byte groups: x panel [k/4][QR] int32 words, weights [kc/4][QN*QV][4] bytes. */
 #if defined(LBRX__AVX512)
 #define LBRX__MM_TILED 1
@@ -3550,9 +3553,13 @@ typedef float32x4_t lbrx__vq;
 #if defined(LBRX__MM_TILED)
 #define LBRX__MF_NR (LBRX__MF_NV * LBRX__VL)
 
-/* One float tile: rows c[0..MR) (columns col..col+NR) = (first ? 0 : c) + x panel . w panel over kc. */
-LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, float *const *c, int64_t col, int first) {
+/* One float tile: rows c[0..MR) (columns col..col+NR) = (first ? 0 : c) + x . w panel over kc,
+   x from the rows xr[0..MR) at element k0 (broadcast where they lie: no packed copy). */
+LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *const *xr, int64_t k0, const float *wp, float *const *c, int64_t col, int first) {
     int64_t kk;
+#define LBRX__MF_XROW(r) const float *x##r = xr[r] + k0;
+    LBRX__MF_ROWS(LBRX__MF_XROW)
+#undef LBRX__MF_XROW
 #define LBRX__MF_DECL(r, v) lbrx__vec a##r##_##v;
     LBRX__MF_RV(LBRX__MF_DECL)
 #undef LBRX__MF_DECL
@@ -3566,7 +3573,7 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, 
 #undef LBRX__MF_INIT
     }
     for (kk = 0; kk < kc; kk++) {
-        const float *xk = xp + kk * LBRX__MF_MR, *wk = wp + kk * LBRX__MF_NR;
+        const float *wk = wp + kk * LBRX__MF_NR;
         /* the weight panel (kc x NR floats) is larger than L1: fetch it 8 steps ahead */
 #define LBRX__MF_PFW(v) LBRX__PREFETCH(wk + 8 * LBRX__MF_NR + v * LBRX__VL);
         LBRX__MF_VECS(LBRX__MF_PFW)
@@ -3577,9 +3584,9 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, 
         /* one broadcast live at a time (AVX2 has 16 registers for 12 sums, 2 weights and it) */
 #define LBRX__MF_FMA1(r, v) a##r##_##v = lbrx__vfma(b_, w##v, a##r##_##v);
 #if LBRX__MF_NV == 4
-#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(xk[r]); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
+#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(lbrx__mm_ldf(x##r + kk)); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
 #else
-#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(xk[r]); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
+#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(lbrx__mm_ldf(x##r + kk)); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
 #endif
         LBRX__MF_ROWS(LBRX__MF_STEP)
 #undef LBRX__MF_STEP
@@ -3588,22 +3595,6 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, 
 #define LBRX__MF_STORE(r, v) lbrx__vst(c[r] + col + v * LBRX__VL, a##r##_##v);
     LBRX__MF_RV(LBRX__MF_STORE)
 #undef LBRX__MF_STORE
-}
-
-/* Pack x rows into panels of MR rows: xp[(p * k + j) * MR + r] = x[p * MR + r][j], zero past n. */
-LBRX__PRIVATE void lbrx__mm_pack_x_f(const lbrx__mm *m, int64_t p, float *xp) {
-    int64_t j;
-    int r;
-    float *dst = xp + p * m->k * LBRX__MF_MR;
-    for (r = 0; r < LBRX__MF_MR; r++) {
-        int64_t i = p * LBRX__MF_MR + r;
-        if (i < m->n) {
-            const float *x = m->xr[i];
-            for (j = 0; j < m->k; j++) dst[j * LBRX__MF_MR + r] = lbrx__mm_ldf(x + j);
-        } else {
-            for (j = 0; j < m->k; j++) dst[j * LBRX__MF_MR + r] = 0.0f;
-        }
-    }
 }
 
 #if defined(LBRX__MM_X86)
@@ -3678,7 +3669,6 @@ LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64
    panels: tiles then start at the panel boundary at or below o0 and write only [o0, o1)). */
 LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, float *wbuf) {
     const int64_t np = (m->n + LBRX__MF_MR - 1) / LBRX__MF_MR, ob = m->wprep ? o0 - o0 % LBRX__MF_NR : o0;
-    const float *xp = (const float *)m->xp;
     int64_t k0, p, o;
     for (k0 = 0; k0 < m->k; k0 += LBRX__MM_KC) {
         int64_t kc = m->k - k0 < LBRX__MM_KC ? m->k - k0 : LBRX__MM_KC;
@@ -3686,22 +3676,23 @@ LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, fl
             for (o = o0; o < o1; o += LBRX__MF_NR)
                 lbrx__mm_pack_w_f(m, o, (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR), k0, kc, wbuf + (o - o0) * kc);
         for (p = 0; p < np; p++) {
-            const float *xpk = xp + (p * m->k + k0) * LBRX__MF_MR;
-            int mr = (int)(m->n - p * LBRX__MF_MR < LBRX__MF_MR ? m->n - p * LBRX__MF_MR : LBRX__MF_MR);
+            int mr = (int)(m->n - p * LBRX__MF_MR < LBRX__MF_MR ? m->n - p * LBRX__MF_MR : LBRX__MF_MR), r;
+            /* the last panel's missing rows repeat its first (their sums are not stored) */
+            const float *xr[LBRX__MF_MR];
+            for (r = 0; r < LBRX__MF_MR; r++) xr[r] = m->xr[p * LBRX__MF_MR + (r < mr ? r : 0)];
             for (o = ob; o < o1; o += LBRX__MF_NR) {
                 const float *wp = m->wprep ? m->wprep + (o / LBRX__MF_NR * m->k + k0) * LBRX__MF_NR : wbuf + (o - o0) * kc;
                 int lo = (int)(o < o0 ? o0 - o : 0), hi = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
                 if (mr == LBRX__MF_MR && lo == 0 && hi == LBRX__MF_NR) {
-                    lbrx__mm_ftile(kc, xpk, wp, m->yr + p * LBRX__MF_MR, o, k0 == 0);
+                    lbrx__mm_ftile(kc, xr, k0, wp, m->yr + p * LBRX__MF_MR, o, k0 == 0);
                 } else {
                     /* edge tile: through a local tile so nothing outside y's range is touched */
                     float tile[LBRX__MF_MR][LBRX__MF_NR], *rows[LBRX__MF_MR];
-                    int r;
                     for (r = 0; r < LBRX__MF_MR; r++) {
                         rows[r] = tile[r];
                         if (r < mr && k0 > 0) memcpy(tile[r] + lo, m->yr[p * LBRX__MF_MR + r] + o + lo, (size_t)(hi - lo) * 4);
                     }
-                    lbrx__mm_ftile(kc, xpk, wp, rows, 0, k0 == 0);
+                    lbrx__mm_ftile(kc, xr, k0, wp, rows, 0, k0 == 0);
                     for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MF_MR + r] + o + lo, tile[r] + lo, (size_t)(hi - lo) * 4);
                 }
             }
@@ -3957,11 +3948,10 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 #endif
     if (reference) gemm = 0;
     if (gemm) {
-        /* x panels (float: np*pr*k floats; quantized: np*pr*k bytes and 3 words per block and row)
-           and one weight buffer per thread */
+        /* quantized x panels (np*pr*k bytes and 3 words per block and row; the float tiles read
+           x where it lies) and one weight buffer per thread */
         np = ((size_t)n + pr - 1) / pr;
-        if (!lbrx__mm_take(&total, np * pr, (size_t)m.k * (quant ? 1 : 4), &at_p) ||
-            !lbrx__mm_take(&total, np * pr * (size_t)m.nb, quant ? 12 : 0, &at_p2) ||
+        if ((quant && (!lbrx__mm_take(&total, np * pr, (size_t)m.k, &at_p) || !lbrx__mm_take(&total, np * pr * (size_t)m.nb, 12, &at_p2))) ||
             !lbrx__mm_take(&total, (size_t)nt, wsz, &at_w))
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     }
@@ -4005,11 +3995,8 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
             pxq.corr = (int32_t *)(void *)(scr + at_p2 + 4 * per);
             pxq.ds = (float *)(void *)(scr + at_p2 + 8 * per);
             m.xp = &pxq;
-        } else
-#endif
-        {
-            m.xp = scr + at_p;
         }
+#endif
         m.wbuf = scr + at_w;
         m.wbuf_bytes = wsz;
 #ifdef _OPENMP
@@ -4020,16 +4007,15 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
             int64_t c;
 #ifdef _OPENMP
             tid = omp_get_thread_num();
+#endif
+#if defined(LBRX__MM_QTILED)
+            if (quant) {
+#ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-            for (p = 0; p < (int64_t)np; p++) {
-#if defined(LBRX__MM_QTILED)
-                if (quant) { lbrx__mm_pack_x_q(&m, &pxq, p); continue; }
-#endif
-#if defined(LBRX__MM_TILED)
-                lbrx__mm_pack_x_f(&m, p, (float *)m.xp);
-#endif
+                for (p = 0; p < (int64_t)np; p++) lbrx__mm_pack_x_q(&m, &pxq, p);
             }
+#endif
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif

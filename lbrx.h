@@ -416,7 +416,8 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
    weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
    Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
-   n*in*4 bytes (plus 0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN); no allocation after.
+   3*n*in bytes for quantized weights and 16*n for float ones (x is read where it lies), plus
+   0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation after.
    Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
    checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
    Thread safety: one call at a time per context; w and x are only read. */
@@ -434,6 +435,39 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
 
 /* 1 if lbrx_matmul takes weights of dtype t. */
 LBRXDEF int lbrx_matmul_supports(lbrx_dtype t);
+
+/* Float weights repacked once, for a W that is multiplied many times with n >= LBRX_MATMUL_GEMM_MIN:
+   lbrx_matmul packs the weights of each block again on every call (a few percent of a large
+   product); a prepared W skips that. Optional: lbrx_matmul on W itself stays the zero-copy way. */
+typedef struct lbrx_matmul_weights lbrx_matmul_weights;
+
+/* Prepare w (rank 2 [out, in] in F32, F16 or BF16, any layout lbrx_matmul takes) into *out: a
+   copy converted to f32 in the panel layout of the tiled kernels, about out*in*4 bytes (twice
+   w's bytes for F16/BF16), allocated with `allocator` (NULL: the default). The object also keeps
+   w's view and a reference to its storage, for the matrix-vector kernels that n below
+   LBRX_MATMUL_GEMM_MIN uses; when w has no storage (borrowed memory) the caller keeps w's bytes
+   alive as long as the object. Builds without tiled float kernels (no SIMD) keep no copy.
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, not rank 2, bad row stride), LBRX_ERR_UNSUPPORTED
+   (another dtype; quantized weights have no prepared form), LBRX_ERR_OVERFLOW,
+   LBRX_ERR_OUT_OF_MEMORY. Thread safety: w is only read; the object is immutable and may be
+   used by any number of threads and contexts at a time. */
+LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
+                                        lbrx_matmul_weights **out, lbrx_error *err);
+
+/* Free a prepared W and drop its storage reference. Safe on NULL. Not while a product uses it. */
+LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw);
+
+/* lbrx_matmul_rows with a prepared W: y's columns [out_begin, out_end) = x . W^T, bit-identical
+   to lbrx_matmul_rows on the W it was prepared from (and so to lbrx_matmul), for every n,
+   thread count and range; the context's scratch needs no per-thread weight buffer. Errors and
+   thread safety as lbrx_matmul_rows (pw NULL: LBRX_ERR_INVALID_ARGUMENT). */
+LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                              const lbrx_tensor *x, lbrx_tensor *y,
+                                              int64_t out_begin, int64_t out_end, lbrx_error *err);
+
+/* lbrx_matmul with a prepared W: all `out` columns (lbrx_matmul_prepared_rows over [0, out)). */
+LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                         const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err);
 
 /* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
 #define LBRX_MATMUL_GEMM_MIN 8
@@ -2791,8 +2825,10 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
    - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
      prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
    - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
-     packs (converts, unpacks) the weights of the panel once into its own buffer and runs
-     register-blocked tiles over all rows of x, whose packed copy is shared.
+     packs (converts, unpacks) the weights of the panel once into its own buffer, or takes them
+     from the prepared panels (lbrx_matmul_weights), and runs register-blocked tiles over all
+     rows of x: the float tiles broadcast x where it lies, the quantized ones read a packed copy
+     of the quantized x that all threads share.
    Each output element is computed by exactly one thread in an order that does not depend on the
    thread count or the range, hence the bit-identical results. */
 
@@ -2821,7 +2857,8 @@ typedef struct lbrx__mm {
     float *xd;                  /* block scales of x, row i at xd + i * nb */
     int32_t *xs;                /* block sums of q */
     float *xds;                 /* d * s */
-    void *xp;                   /* tiled kernels: x packed in panels of MR rows */
+    void *xp;                   /* quantized tiled kernels: x packed in panels of QR rows */
+    const float *wprep;         /* float tiled kernels: prepared panels (lbrx_matmul_weights) or NULL */
     unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
     size_t wbuf_bytes;
 } lbrx__mm;
@@ -3416,8 +3453,8 @@ LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
 
 /* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN) ---- */
 
-/* Float tiles: MR rows of x times NR = 2 vectors of output columns; the packed x panel holds
-   [k][MR] floats, the packed weights [kc][NR]. Quantized tiles: QR rows times QV vectors of
+/* Float tiles: MR rows of x times NR = NV vectors of output columns; x is broadcast from its
+   rows, the packed weights are [kc][NR] floats. Quantized tiles: QR rows times QV vectors of
    QN columns, on 4-byte groups: x panel [k/4][QR] int32 words, weights [kc/4][QN*QV][4] bytes. */
 #if defined(LBRX__AVX512)
 #define LBRX__MM_TILED 1
@@ -3516,9 +3553,13 @@ typedef float32x4_t lbrx__vq;
 #if defined(LBRX__MM_TILED)
 #define LBRX__MF_NR (LBRX__MF_NV * LBRX__VL)
 
-/* One float tile: rows c[0..MR) (columns col..col+NR) = (first ? 0 : c) + x panel . w panel over kc. */
-LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, float *const *c, int64_t col, int first) {
+/* One float tile: rows c[0..MR) (columns col..col+NR) = (first ? 0 : c) + x . w panel over kc,
+   x from the rows xr[0..MR) at element k0 (broadcast where they lie: no packed copy). */
+LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *const *xr, int64_t k0, const float *wp, float *const *c, int64_t col, int first) {
     int64_t kk;
+#define LBRX__MF_XROW(r) const float *x##r = xr[r] + k0;
+    LBRX__MF_ROWS(LBRX__MF_XROW)
+#undef LBRX__MF_XROW
 #define LBRX__MF_DECL(r, v) lbrx__vec a##r##_##v;
     LBRX__MF_RV(LBRX__MF_DECL)
 #undef LBRX__MF_DECL
@@ -3532,7 +3573,7 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, 
 #undef LBRX__MF_INIT
     }
     for (kk = 0; kk < kc; kk++) {
-        const float *xk = xp + kk * LBRX__MF_MR, *wk = wp + kk * LBRX__MF_NR;
+        const float *wk = wp + kk * LBRX__MF_NR;
         /* the weight panel (kc x NR floats) is larger than L1: fetch it 8 steps ahead */
 #define LBRX__MF_PFW(v) LBRX__PREFETCH(wk + 8 * LBRX__MF_NR + v * LBRX__VL);
         LBRX__MF_VECS(LBRX__MF_PFW)
@@ -3543,9 +3584,9 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, 
         /* one broadcast live at a time (AVX2 has 16 registers for 12 sums, 2 weights and it) */
 #define LBRX__MF_FMA1(r, v) a##r##_##v = lbrx__vfma(b_, w##v, a##r##_##v);
 #if LBRX__MF_NV == 4
-#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(xk[r]); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
+#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(lbrx__mm_ldf(x##r + kk)); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) LBRX__MF_FMA1(r, 2) LBRX__MF_FMA1(r, 3) }
 #else
-#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(xk[r]); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
+#define LBRX__MF_STEP(r) { const lbrx__vec b_ = lbrx__vdup(lbrx__mm_ldf(x##r + kk)); LBRX__MF_FMA1(r, 0) LBRX__MF_FMA1(r, 1) }
 #endif
         LBRX__MF_ROWS(LBRX__MF_STEP)
 #undef LBRX__MF_STEP
@@ -3554,22 +3595,6 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *xp, const float *wp, 
 #define LBRX__MF_STORE(r, v) lbrx__vst(c[r] + col + v * LBRX__VL, a##r##_##v);
     LBRX__MF_RV(LBRX__MF_STORE)
 #undef LBRX__MF_STORE
-}
-
-/* Pack x rows into panels of MR rows: xp[(p * k + j) * MR + r] = x[p * MR + r][j], zero past n. */
-LBRX__PRIVATE void lbrx__mm_pack_x_f(const lbrx__mm *m, int64_t p, float *xp) {
-    int64_t j;
-    int r;
-    float *dst = xp + p * m->k * LBRX__MF_MR;
-    for (r = 0; r < LBRX__MF_MR; r++) {
-        int64_t i = p * LBRX__MF_MR + r;
-        if (i < m->n) {
-            const float *x = m->xr[i];
-            for (j = 0; j < m->k; j++) dst[j * LBRX__MF_MR + r] = lbrx__mm_ldf(x + j);
-        } else {
-            for (j = 0; j < m->k; j++) dst[j * LBRX__MF_MR + r] = 0.0f;
-        }
-    }
 }
 
 #if defined(LBRX__MM_X86)
@@ -3639,32 +3664,36 @@ LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64
     }
 }
 
-/* Output columns [o0, o1) (o1 - o0 <= NC) of every row of x; wbuf holds NC * KC floats. */
+/* Output columns [o0, o1) (o1 - o0 <= NC) of every row of x. The weights of each block come
+   packed into wbuf (NC * KC floats), or from the prepared panels m->wprep ([out/NR][k][NR], whole
+   panels: tiles then start at the panel boundary at or below o0 and write only [o0, o1)). */
 LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, float *wbuf) {
-    const int64_t np = (m->n + LBRX__MF_MR - 1) / LBRX__MF_MR;
-    const float *xp = (const float *)m->xp;
+    const int64_t np = (m->n + LBRX__MF_MR - 1) / LBRX__MF_MR, ob = m->wprep ? o0 - o0 % LBRX__MF_NR : o0;
     int64_t k0, p, o;
     for (k0 = 0; k0 < m->k; k0 += LBRX__MM_KC) {
         int64_t kc = m->k - k0 < LBRX__MM_KC ? m->k - k0 : LBRX__MM_KC;
-        for (o = o0; o < o1; o += LBRX__MF_NR)
-            lbrx__mm_pack_w_f(m, o, (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR), k0, kc, wbuf + (o - o0) * kc);
+        if (!m->wprep)
+            for (o = o0; o < o1; o += LBRX__MF_NR)
+                lbrx__mm_pack_w_f(m, o, (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR), k0, kc, wbuf + (o - o0) * kc);
         for (p = 0; p < np; p++) {
-            const float *xpk = xp + (p * m->k + k0) * LBRX__MF_MR;
-            int mr = (int)(m->n - p * LBRX__MF_MR < LBRX__MF_MR ? m->n - p * LBRX__MF_MR : LBRX__MF_MR);
-            for (o = o0; o < o1; o += LBRX__MF_NR) {
-                int nr = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
-                if (mr == LBRX__MF_MR && nr == LBRX__MF_NR) {
-                    lbrx__mm_ftile(kc, xpk, wbuf + (o - o0) * kc, m->yr + p * LBRX__MF_MR, o, k0 == 0);
+            int mr = (int)(m->n - p * LBRX__MF_MR < LBRX__MF_MR ? m->n - p * LBRX__MF_MR : LBRX__MF_MR), r;
+            /* the last panel's missing rows repeat its first (their sums are not stored) */
+            const float *xr[LBRX__MF_MR];
+            for (r = 0; r < LBRX__MF_MR; r++) xr[r] = m->xr[p * LBRX__MF_MR + (r < mr ? r : 0)];
+            for (o = ob; o < o1; o += LBRX__MF_NR) {
+                const float *wp = m->wprep ? m->wprep + (o / LBRX__MF_NR * m->k + k0) * LBRX__MF_NR : wbuf + (o - o0) * kc;
+                int lo = (int)(o < o0 ? o0 - o : 0), hi = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
+                if (mr == LBRX__MF_MR && lo == 0 && hi == LBRX__MF_NR) {
+                    lbrx__mm_ftile(kc, xr, k0, wp, m->yr + p * LBRX__MF_MR, o, k0 == 0);
                 } else {
                     /* edge tile: through a local tile so nothing outside y's range is touched */
                     float tile[LBRX__MF_MR][LBRX__MF_NR], *rows[LBRX__MF_MR];
-                    int r;
                     for (r = 0; r < LBRX__MF_MR; r++) {
                         rows[r] = tile[r];
-                        if (r < mr && k0 > 0) memcpy(tile[r], m->yr[p * LBRX__MF_MR + r] + o, (size_t)nr * 4);
+                        if (r < mr && k0 > 0) memcpy(tile[r] + lo, m->yr[p * LBRX__MF_MR + r] + o + lo, (size_t)(hi - lo) * 4);
                     }
-                    lbrx__mm_ftile(kc, xpk, wbuf + (o - o0) * kc, rows, 0, k0 == 0);
-                    for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MF_MR + r] + o, tile[r], (size_t)nr * 4);
+                    lbrx__mm_ftile(kc, xr, k0, wp, rows, 0, k0 == 0);
+                    for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MF_MR + r] + o + lo, tile[r] + lo, (size_t)(hi - lo) * 4);
                 }
             }
         }
@@ -3847,11 +3876,12 @@ LBRX__PRIVATE int lbrx__mm_take(size_t *total, size_t count, size_t size, size_t
     return lbrx_add_size(*total, b, total);
 }
 
-/* lbrx_matmul_rows; `reference` forces the scalar code (canonical order for every n), which the
-   tests compare the SIMD kernels with. */
-LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
-                                           lbrx_tensor *y, int64_t out_begin, int64_t out_end,
-                                           int reference, lbrx_error *err) {
+/* lbrx_matmul_rows, with w's prepared panels wprep (lbrx_matmul_weights) or NULL; `reference`
+   forces the scalar code (canonical order for every n), which the tests compare the SIMD kernels
+   with. */
+LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep,
+                                           const lbrx_tensor *x, lbrx_tensor *y, int64_t out_begin,
+                                           int64_t out_end, int reference, lbrx_error *err) {
     lbrx__mm m;
     int64_t out, n, i, bs;
     int d, nt;
@@ -3898,6 +3928,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     m.ws = w->stride[0];
     m.kq = (m.k + 63) & ~(int64_t)63;
     m.xp = 0;
+    m.wprep = wprep;
     m.wbuf = 0;
     m.wbuf_bytes = 0;
     nt = lbrx_context_threads(ctx);
@@ -3910,18 +3941,17 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     quant = lbrx_dtype_is_quantized(m.dt);
 #if defined(LBRX__MM_TILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
+    if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
     if (n >= LBRX_MATMUL_GEMM_MIN && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 8); }
 #endif
     if (reference) gemm = 0;
     if (gemm) {
-        /* x panels (float: np*pr*k floats; quantized: np*pr*k bytes and 3 words per block and row)
-           and one weight buffer per thread */
+        /* quantized x panels (np*pr*k bytes and 3 words per block and row; the float tiles read
+           x where it lies) and one weight buffer per thread */
         np = ((size_t)n + pr - 1) / pr;
-        if (!lbrx__mm_take(&total, np * pr, (size_t)m.k * (quant ? 1 : 4), &at_p) ||
-            !lbrx__mm_take(&total, np * pr * (size_t)m.nb, quant ? 12 : 0, &at_p2) ||
+        if ((quant && (!lbrx__mm_take(&total, np * pr, (size_t)m.k, &at_p) || !lbrx__mm_take(&total, np * pr * (size_t)m.nb, 12, &at_p2))) ||
             !lbrx__mm_take(&total, (size_t)nt, wsz, &at_w))
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     }
@@ -3954,7 +3984,9 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     }
 #if defined(LBRX__MM_TILED)
     if (gemm) {
-        int64_t p, ntask = (out_end - out_begin + LBRX__MM_NC - 1) / LBRX__MM_NC;
+        /* work items of NC columns; with prepared panels aligned to NC so none shares a panel */
+        int64_t p, base = wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
+        int64_t ntask = (out_end - base + LBRX__MM_NC - 1) / LBRX__MM_NC;
 #if defined(LBRX__MM_QTILED)
         if (quant) {
             size_t per = np * pr * (size_t)m.nb;
@@ -3963,11 +3995,8 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
             pxq.corr = (int32_t *)(void *)(scr + at_p2 + 4 * per);
             pxq.ds = (float *)(void *)(scr + at_p2 + 8 * per);
             m.xp = &pxq;
-        } else
-#endif
-        {
-            m.xp = scr + at_p;
         }
+#endif
         m.wbuf = scr + at_w;
         m.wbuf_bytes = wsz;
 #ifdef _OPENMP
@@ -3978,21 +4007,21 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
             int64_t c;
 #ifdef _OPENMP
             tid = omp_get_thread_num();
+#endif
+#if defined(LBRX__MM_QTILED)
+            if (quant) {
+#ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-            for (p = 0; p < (int64_t)np; p++) {
-#if defined(LBRX__MM_QTILED)
-                if (quant) { lbrx__mm_pack_x_q(&m, &pxq, p); continue; }
-#endif
-#if defined(LBRX__MM_TILED)
-                lbrx__mm_pack_x_f(&m, p, (float *)m.xp);
-#endif
+                for (p = 0; p < (int64_t)np; p++) lbrx__mm_pack_x_q(&m, &pxq, p);
             }
+#endif
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
 #endif
             for (c = 0; c < ntask; c++) {
-                int64_t o0 = out_begin + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
+                int64_t o0 = base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
+                if (o0 < out_begin) o0 = out_begin;
 #if defined(LBRX__MM_QTILED)
                 if (quant) { lbrx__mm_gemm_q(&m, o0, o1, m.wbuf + (size_t)tid * m.wbuf_bytes); continue; }
 #endif
@@ -4025,13 +4054,93 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                      lbrx_tensor *y, int64_t out_begin, int64_t out_end,
                                      lbrx_error *err) {
-    return lbrx__matmul_impl(ctx, w, x, y, out_begin, out_end, 0, err);
+    return lbrx__matmul_impl(ctx, w, 0, x, y, out_begin, out_end, 0, err);
 }
 
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                 lbrx_tensor *y, lbrx_error *err) {
     if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
     return lbrx_matmul_rows(ctx, w, x, y, 0, w->ndim == 2 ? w->shape[0] : 0, err);
+}
+
+struct lbrx_matmul_weights {
+    lbrx_tensor w;              /* the view prepared from, holding its own storage reference */
+    float *panels;              /* [out/NR rounded up][in][NR] f32, zero past out; NULL without tiled kernels */
+    lbrx_allocator allocator;
+};
+
+LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
+                                        lbrx_matmul_weights **out, lbrx_error *err) {
+    lbrx_matmul_weights *pw;
+    size_t bytes = 0;
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out is NULL");
+    *out = 0;
+    if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: NULL weight");
+    if (w->dtype != LBRX_F32 && w->dtype != LBRX_F16 && w->dtype != LBRX_BF16)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s has dtype %s (f32, f16, bf16 can be prepared)",
+                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
+    if (w->ndim != 2 || w->shape[0] < 0 || w->shape[1] < 0 || (w->shape[0] > 1 && w->stride[0] <= 0))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s must be rank 2 with a positive row stride",
+                            w->name ? w->name : "");
+#if defined(LBRX__MM_TILED)
+    {
+        uint64_t np = ((uint64_t)w->shape[0] + LBRX__MF_NR - 1) / LBRX__MF_NR, b;
+        if (!lbrx_mul_u64(np * LBRX__MF_NR, (uint64_t)w->shape[1], &b) || !lbrx_mul_u64(b, 4, &b) || b > (uint64_t)SIZE_MAX)
+            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_prepare: panels of weight %s overflow", w->name ? w->name : "");
+        bytes = (size_t)b;
+    }
+#endif
+    pw = (lbrx_matmul_weights *)lbrx_alloc(allocator, sizeof *pw, 64);
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory");
+    memset(pw, 0, sizeof *pw);
+    if (allocator) pw->allocator = *allocator;
+    if (bytes > 0) {
+        pw->panels = (float *)lbrx_alloc(allocator, bytes, 64);
+        if (!pw->panels) {
+            lbrx_free(allocator, pw);
+            return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory for %zu bytes of panels", bytes);
+        }
+    }
+    pw->w = *w;
+    pw->w.name = 0;   /* not owned: the file's index may go before the storage does */
+    if (pw->w.storage) lbrx_storage_retain(pw->w.storage);
+#if defined(LBRX__MM_TILED)
+    if (bytes > 0) {
+        lbrx__mm m;
+        int64_t o;
+        memset(&m, 0, sizeof m);
+        m.dt = w->dtype;
+        m.k = w->shape[1];
+        m.w = (const unsigned char *)w->data;
+        m.ws = w->stride[0];
+        for (o = 0; o < w->shape[0]; o += LBRX__MF_NR)
+            lbrx__mm_pack_w_f(&m, o, (int)(w->shape[0] - o < LBRX__MF_NR ? w->shape[0] - o : LBRX__MF_NR), 0, m.k, pw->panels + o * m.k);
+    }
+#endif
+    *out = pw;
+    return LBRX_OK;
+}
+
+LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw) {
+    lbrx_allocator a;
+    if (!pw) return;
+    a = pw->allocator;
+    lbrx_tensor_release(&pw->w);
+    lbrx_free(&a, pw->panels);
+    lbrx_free(&a, pw);
+}
+
+LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                              const lbrx_tensor *x, lbrx_tensor *y,
+                                              int64_t out_begin, int64_t out_end, lbrx_error *err) {
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
+    return lbrx__matmul_impl(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, 0, err);
+}
+
+LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
+                                         const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err) {
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
+    return lbrx_matmul_prepared_rows(ctx, pw, x, y, 0, pw->w.shape[0], err);
 }
 
 /* ==== end matmul (implementation) ==== */

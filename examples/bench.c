@@ -285,6 +285,7 @@ typedef struct mm_arg {
     lbrx_tensor *w;        /* copies of the weights (1 unless dram), views of one buffer */
     int copies;
     lbrx_tensor x, y;
+    lbrx_matmul_weights *pw;   /* W prepared (lbrx_matmul_prepare), or NULL for the zero-copy call */
     const unsigned char *wall;
     size_t wbytes;         /* bytes of one copy */
     long long m, n, k;
@@ -293,7 +294,8 @@ typedef struct mm_arg {
 static void mm_once(void *p, int rep) {
     mm_arg *a = (mm_arg *)p;
     lbrx_tensor *w = &a->w[(rep + 1) % a->copies];
-    if (lbrx_matmul(a->env->ctx, w, &a->x, &a->y, NULL) != LBRX_OK) { fprintf(stderr, "lbrx_matmul failed\n"); exit(1); }
+    lbrx_result r = a->pw ? lbrx_matmul_prepared(a->env->ctx, a->pw, &a->x, &a->y, NULL) : lbrx_matmul(a->env->ctx, w, &a->x, &a->y, NULL);
+    if (r != LBRX_OK) { fprintf(stderr, "lbrx_matmul failed\n"); exit(1); }
 }
 
 #ifdef LBRX_BENCH_BLAS
@@ -337,14 +339,17 @@ static void fill_weights(lbrx_dtype dt, unsigned char *dst, long long m, long lo
     free(row);
 }
 
-static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long long n, long long k, int dram) {
+/* One row: W [m, k] of dtype dt, x [n, k]; `prepared` times lbrx_matmul_prepared on W prepared
+   once beforehand (op "matmul_prepared"; cache rows only) instead of the zero-copy lbrx_matmul. */
+static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long long n, long long k, int dram, int prepared) {
     mm_arg a;
     bench_row row;
     int64_t ws[2], xs[2], ys[2];
     unsigned char *wall;
     long long i;
     int c;
-    if (!bench_selected(env, "matmul", lbrx_dtype_name(dt))) return;
+    const char *op = prepared ? "matmul_prepared" : "matmul";
+    if (!bench_selected(env, op, lbrx_dtype_name(dt))) return;
     memset(&a, 0, sizeof a);
     a.env = env; a.m = m; a.n = n; a.k = k;
     ws[0] = m; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = m;
@@ -359,8 +364,9 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     lbrx_tensor_alloc(&a.x, LBRX_F32, 2, xs, NULL, NULL);
     lbrx_tensor_alloc(&a.y, LBRX_F32, 2, ys, NULL, NULL);
     for (i = 0; i < n * k; i++) ((float *)a.x.data)[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    if (prepared && lbrx_matmul_prepare(&a.w[0], NULL, &a.pw, NULL) != LBRX_OK) { fprintf(stderr, "lbrx_matmul_prepare failed\n"); exit(1); }
     memset(&row, 0, sizeof row);
-    row.op = "matmul"; row.dtype = lbrx_dtype_name(dt); row.m = m; row.n = n; row.k = k; row.dram = dram;
+    row.op = op; row.dtype = lbrx_dtype_name(dt); row.m = m; row.n = n; row.k = k; row.dram = dram;
     row.ceiling = n > 8 ? env->fma_gflops_all : dram ? read_ceiling_now(env) : env->read_gbps_all;
     row.median_ms = bench_median_ms(env->reps, mm_once, &a);
     row.gflops = 2.0 * (double)m * (double)n * (double)k / row.median_ms / 1e6;
@@ -375,6 +381,7 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     }
 #endif
     bench_emit(env, &row);
+    lbrx_matmul_weights_free(a.pw);
     for (c = 0; c < a.copies; c++) lbrx_tensor_release(&a.w[c]);
     lbrx_tensor_release(&a.x);
     lbrx_tensor_release(&a.y);
@@ -386,11 +393,12 @@ static void bench_matmul(bench_env *env) {
     static const lbrx_dtype dts[6] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1 };
     int d;
     for (d = 0; d < 6; d++) {
-        bench_matmul_case(env, dts[d], 4096, 1, 4096, 0);
-        bench_matmul_case(env, dts[d], 4096, 1, 4096, 1);
-        bench_matmul_case(env, dts[d], 14336, 1, 4096, 1);
-        bench_matmul_case(env, dts[d], 4096, 1, 14336, 1);
-        bench_matmul_case(env, dts[d], 4096, 512, 4096, 0);
+        bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0);
+        bench_matmul_case(env, dts[d], 4096, 1, 4096, 1, 0);
+        bench_matmul_case(env, dts[d], 14336, 1, 4096, 1, 0);
+        bench_matmul_case(env, dts[d], 4096, 1, 14336, 1, 0);
+        bench_matmul_case(env, dts[d], 4096, 512, 4096, 0, 0);
+        if (d < 3) bench_matmul_case(env, dts[d], 4096, 512, 4096, 0, 1);   /* float weights can be prepared */
     }
 }
 

@@ -104,9 +104,48 @@ typedef struct mcase {
 
 static const lbrx_dtype all_dtypes[6] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1 };
 
+/* For float weights: the same product with W prepared (lbrx_matmul_prepare) for 1..3 threads
+   and uneven ranges must give exactly the bytes in `want` (the unprepared result), and leave y's
+   row padding alone. Returns the number of failed checks. */
+static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tensor *x, lbrx_tensor *y,
+                          unsigned char *ybuf, const unsigned char *want, int64_t ystride, lbrx_context *ctx) {
+    lbrx_matmul_weights *pw = NULL;
+    lbrx_error err;
+    int fails = 0, t;
+    int64_t i;
+    if (lbrx_dtype_is_quantized(c->dt)) return 0;
+    if (lbrx_matmul_prepare(w, NULL, &pw, &err) != LBRX_OK) { fprintf(stderr, "  prepare: %s\n", err.message); return 1; }
+    for (t = 1; t <= 3; t++) {
+        lbrx_result r;
+        memset(ybuf, 0xAB, (size_t)(ystride * c->n + 64));
+        y->data = ybuf;
+        lbrx_context_set_threads(ctx, t);
+        if (t == 2 && c->out > 3) {
+            /* ranges that start and end inside panels and work items */
+            int64_t a = c->out / 3 + 1, b2 = c->out - 2;
+            r = lbrx_matmul_prepared_rows(ctx, pw, x, y, a, b2, &err);
+            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, y, 0, a, &err);
+            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, y, b2, c->out, &err);
+        } else {
+            r = lbrx_matmul_prepared(ctx, pw, x, y, &err);
+        }
+        if (r != LBRX_OK) { fails++; fprintf(stderr, "  prepared: %s\n", err.message); continue; }
+        for (i = 0; i < c->n; i++)
+            if (memcmp(ybuf + i * ystride, want + i * ystride, (size_t)c->out * 4) != 0) {
+                fails++;
+                fprintf(stderr, "  %s out %lld k %lld n %lld: prepared W, %d threads: row %lld differs from lbrx_matmul\n", lbrx_dtype_name(c->dt),
+                        (long long)c->out, (long long)c->k, (long long)c->n, t, (long long)i);
+                break;
+            }
+        if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  prepared: y padding overwritten\n"); }
+    }
+    lbrx_matmul_weights_free(pw);
+    return fails;
+}
+
 /* Runs the case with thread counts 1..3 and two splits into ranges; checks against the float64
-   reference with a bound derived from the arithmetic, and that all runs are bit-identical.
-   Returns the number of failed checks. */
+   reference with a bound derived from the arithmetic, and that all runs are bit-identical (with
+   a prepared W too). Returns the number of failed checks. */
 static int run_case(const mcase *c, unsigned long long seed) {
     lt_rng rng; size_t rb = 0;
     int64_t o, i, j, wstride, xstride, ystride;
@@ -180,7 +219,7 @@ static int run_case(const mcase *c, unsigned long long seed) {
         lbrx_error err;
         memset(ybuf2, 0xAB, (size_t)(ystride * c->n + 64));
         y.data = ybuf2;
-        if (lbrx__matmul_impl(ctx, &w, &x, &y, 0, c->out, 1, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); }
+        if (lbrx__matmul_impl(ctx, &w, 0, &x, &y, 0, c->out, 1, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); }
         else if (canonical_order(c->dt, c->n)) {
             for (i = 0; i < c->n; i++)
                 if (memcmp(ybuf + i * ystride, ybuf2 + i * ystride, (size_t)c->out * 4) != 0) {
@@ -192,6 +231,8 @@ static int run_case(const mcase *c, unsigned long long seed) {
         }
         y.data = ybuf;
     }
+    fails += check_prepared(c, &w, &x, &y, ybuf2, ybuf, ystride, ctx);
+    y.data = ybuf;
     /* padding between y rows untouched */
     if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  y padding overwritten\n"); }
     for (i = 0; i < c->n && fails < 5; i++) {
@@ -269,6 +310,24 @@ static void test_matmul_out1_and_layouts(void) {
     }
 }
 
+/* Rows longer than one packed block of `in` (the float kernels block by 512 elements, the
+   quantized ones by 16 blocks of 32) and more outputs than one work item (256 columns). */
+static void test_matmul_long_rows(void) {
+    int d, seed = 200;
+    for (d = 0; d < 6; d++) {
+        lbrx_dtype dt = all_dtypes[d];
+        mcase c;
+        memset(&c, 0, sizeof c);
+        c.dt = dt; c.k = lbrx_dtype_is_quantized(dt) ? 1056 : 1100;
+        c.out = 75; c.n = 19; c.w_misalign = 1; c.x_misalign = 3;
+        LT_CHECKF(run_case(&c, (unsigned long long)seed++) == 0, "%s k=%lld n=%lld", lbrx_dtype_name(dt), (long long)c.k, (long long)c.n);
+        c.out = slow() ? 270 : 300; c.n = 13; c.w_misalign = 0; c.x_misalign = 0;
+        LT_CHECKF(run_case(&c, (unsigned long long)seed++) == 0, "%s k=%lld n=%lld", lbrx_dtype_name(dt), (long long)c.k, (long long)c.n);
+        c.n = 5;
+        LT_CHECKF(run_case(&c, (unsigned long long)seed++) == 0, "%s k=%lld n=%lld", lbrx_dtype_name(dt), (long long)c.k, (long long)c.n);
+    }
+}
+
 static void test_matmul_errors(void) {
     lbrx_context *ctx;
     lbrx_tensor w, x, y;
@@ -291,9 +350,85 @@ static void test_matmul_errors(void) {
     lbrx_context_destroy(ctx);
 }
 
+/* Counts allocations, to check that prepared weights use the caller's allocator and free all. */
+typedef struct count_alloc { int live, total; } count_alloc;
+static void *ca_alloc(size_t size, size_t alignment, void *user) {
+    count_alloc *c = (count_alloc *)user;
+    void *p = lbrx_alloc(NULL, size, alignment);
+    if (p) { c->live++; c->total++; }
+    return p;
+}
+static void ca_free(void *ptr, void *user) {
+    if (ptr) ((count_alloc *)user)->live--;
+    lbrx_free(NULL, ptr);
+}
+
+static void test_matmul_prepared_api(void) {
+    lbrx_context *ctx;
+    lbrx_tensor w, wq, x, y, yb;
+    lbrx_matmul_weights *pw = NULL;
+    lbrx_error err;
+    lbrx_allocator al;
+    count_alloc ca = { 0, 0 };
+    int64_t ws[2] = { 70, 40 }, xs[2] = { 9, 40 }, ys[2] = { 9, 70 }, ybad[2] = { 9, 71 }, qs[2] = { 4, 64 }, j;
+    LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_F16, 2, ws, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_alloc(&yb, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
+    for (j = 0; j < 70 * 40; j++) ((uint16_t *)w.data)[j] = lbrx_f32_to_f16((float)(j % 13) - 6.0f);
+    for (j = 0; j < 9 * 40; j++) ((float *)x.data)[j] = (float)(j % 7) - 3.0f;
+    memset(&al, 0, sizeof al);
+    al.alloc = ca_alloc; al.free = ca_free; al.user = &ca;
+    LT_CHECK(lbrx_matmul_prepare(&w, &al, &pw, &err) == LBRX_OK && pw != NULL && ca.live >= 1);
+    /* the object keeps w's storage: releasing the caller's view leaves it usable */
+    lbrx_tensor_release(&w);
+    LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &y, &err) == LBRX_OK);
+    /* small integers: every product and sum is exact, so y is known */
+    {
+        int ok = 1;
+        int64_t i, o;
+        for (i = 0; i < 9; i++)
+            for (o = 0; o < 70; o++) {
+                double ref = 0;
+                for (j = 0; j < 40; j++) ref += (double)((i * 40 + j) % 7 - 3) * (double)((o * 40 + j) % 13 - 6);
+                if (((float *)y.data)[i * 70 + o] != (float)ref) ok = 0;
+            }
+        LT_CHECK(ok);
+    }
+    LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &yb, &err) == LBRX_ERR_INVALID_ARGUMENT && strstr(err.message, "y rows") != NULL);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, &y, 5, 71, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, &y, 5, 4, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared(NULL, pw, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared(ctx, NULL, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, NULL, &x, &y, 0, 1, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    lbrx_matmul_weights_free(pw);
+    LT_CHECKF(ca.live == 0 && ca.total >= 1, "live %d total %d", ca.live, ca.total);
+    lbrx_matmul_weights_free(NULL);
+    /* bad inputs */
+    pw = (lbrx_matmul_weights *)&ca;
+    LT_CHECK(lbrx_matmul_prepare(NULL, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    LT_CHECK(lbrx_matmul_prepare(&x, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_Q8_0, 2, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_UNSUPPORTED && pw == NULL && strstr(err.message, "q8_0") != NULL);
+    lbrx_tensor_release(&wq);
+    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_F32, 1, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    lbrx_tensor_release(&wq);
+    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_F32, 2, qs, NULL, NULL) == LBRX_OK);
+    wq.stride[0] = -256;
+    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    wq.stride[0] = 256;
+    lbrx_tensor_release(&wq);
+    lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&yb);
+    lbrx_context_destroy(ctx);
+}
+
 int main(void) {
     LT_RUN(test_matmul_sizes);
     LT_RUN(test_matmul_out1_and_layouts);
+    LT_RUN(test_matmul_long_rows);
     LT_RUN(test_matmul_errors);
+    LT_RUN(test_matmul_prepared_api);
     return lt_finish();
 }

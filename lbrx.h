@@ -4150,8 +4150,10 @@ LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_we
 /* QK of attention: vectors of rows per register tile (x LBRX__ATT_RN keys) */
 #if defined(LBRX__AVX2) && !defined(LBRX__AVX512)
 #define LBRX__ATT_CW 2
+#define LBRX__ATT_DA 8    /* decode QK: sums in registers (rows x keys of a run) */
 #else
 #define LBRX__ATT_CW 4
+#define LBRX__ATT_DA 16
 #endif
 /* LBRX__VL floats of a K or V row in f16 or f32 */
 #define LBRX__ATT_LD(p, f16) ((f16) ? lbrx__vld_h(p) : lbrx__vld((const float *)(const void *)(p)))
@@ -4593,7 +4595,6 @@ LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *wh
 #define LBRX__ATT_RR 6    /* PV: rows per register tile (x LBRX__ATT_CW vectors of head_dim) */
 #define LBRX__ATT_MT 128  /* rows per tile (a multiple of every LBRX__VL) */
 #define LBRX__ATT_BK 64   /* keys per K/V block */
-#define LBRX__ATT_PDK 2   /* decode: keys of K prefetch distance */
 
 /* S[n][c] = sum_e K[n][e] QT[e][c] for rn keys and cw vectors of columns. */
 LBRX__INLINE void lbrx__att_qk_tile(const float *kb, int64_t ks, int64_t dp, const float *qt, int64_t mp, float *s,
@@ -4636,35 +4637,46 @@ LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t pn, int64_t pr, cons
     LBRX__UNROLL for (r = 0; r < rr; r++) { LBRX__UNROLL for (w = 0; w < dw; w++) lbrx__vst(o + r * dp + w * LBRX__VL, acc[r][w]); }
 }
 
-/* Two byte ranges decoding prefetches along with each step of a kernel (see lbrx__att_qk_dot). */
-typedef struct lbrx__att_pf { const unsigned char *k, *v; int64_t kstep, vstep, span; } lbrx__att_pf;
+/* What decoding prefetches along with its scores: the rows of `heads` heads (khead / vhead bytes
+   apart) of the keys from k (K of the keys scored next; kstep bytes apart) and from v (V of the
+   keys being scored; vstep apart). */
+typedef struct lbrx__att_pf { const unsigned char *k, *v; int64_t kstep, vstep, khead, vhead, heads; } lbrx__att_pf;
 
-/* Decoding's scores as dot products of `count` K rows (`ks` bytes apart, f16 or f32) with rm
-   rows of Q (rows of dp floats) each: for K row i, S[c] = K . Q[c] with Q at qr + i * qs and S
-   at s + i * ss + c * LBRX__ATT_BK. Along with K row i, span bytes at pf->k + i * kstep and at
-   pf->v + i * vstep are prefetched. */
-LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const int f16, int64_t count, int64_t dp, const float *qr,
-                                  int64_t qs, float *s, int64_t ss, const int rm, const lbrx__att_pf *pf) {
+/* Decoding's scores of head g for a run of kn keys: K rows (f16 or f32) `ks` bytes apart at kb,
+   rm rows of Q (dp floats each) at q; S[c][n] = K[n] . Q[c] goes to s[c * LBRX__ATT_BK + n].
+   The rm * kn sums are independent chains and each Q vector loaded serves kn keys. */
+LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const int f16, int64_t dp, const float *q, float *s,
+                                  const int rm, const int kn, const lbrx__att_pf *pf, int64_t g) {
     const int esz = f16 ? 2 : 4;
-    int64_t i, e;
-    int c;
-    for (i = 0; i < count; i++) {
-        const float *q = qr + i * qs;
-        lbrx__vec acc[8];
-        float dot[8];
-        for (e = 0; e < pf->span; e += 64) {
-            LBRX__PREFETCH(pf->k + i * pf->kstep + e);
-            LBRX__PREFETCH(pf->v + i * pf->vstep + e);
-        }
-        LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vzero();
-        for (e = 0; e < dp; e += LBRX__VL) {
-            lbrx__vec k = LBRX__ATT_LD(kb + i * ks + e * esz, f16);
-            LBRX__UNROLL for (c = 0; c < rm; c++) acc[c] = lbrx__vfma(lbrx__vld(q + c * dp + e), k, acc[c]);
-        }
-        LBRX__UNROLL for (c = 0; c + 4 <= rm; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], dot + c);
-        LBRX__UNROLL for (c = rm / 4 * 4; c < rm; c++) dot[c] = lbrx__vhsum(acc[c]);
-        LBRX__UNROLL for (c = 0; c < rm; c++) s[i * ss + c * LBRX__ATT_BK] = dot[c];
+    lbrx__vec acc[LBRX__ATT_DA], kv[LBRX__ATT_DA];
+    const unsigned char *pk[LBRX__ATT_DA], *pv[LBRX__ATT_DA];
+    float dot[LBRX__ATT_DA];
+    int64_t e;
+    int c, n;
+    /* what to prefetch: the run's kn * heads (key, head) rows taken in memory order, kn of them
+       in each head's call, a line of each along with the loads of that line's offset */
+    LBRX__UNROLL for (n = 0; n < kn; n++) {
+        const int64_t t = g * kn + n, key = t / pf->heads, h = t % pf->heads;
+        pk[n] = pf->k + key * pf->kstep + h * pf->khead;
+        pv[n] = pf->v + key * pf->vstep + h * pf->vhead;
     }
+    LBRX__UNROLL for (c = 0; c < rm * kn; c++) acc[c] = lbrx__vzero();
+    for (e = 0; e < dp; e += LBRX__VL) {
+        if ((e * esz) % 64 == 0) {
+            LBRX__UNROLL for (n = 0; n < kn; n++) {
+                LBRX__PREFETCH(pk[n] + e * esz);
+                LBRX__PREFETCH(pv[n] + e * esz);
+            }
+        }
+        LBRX__UNROLL for (n = 0; n < kn; n++) kv[n] = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
+        LBRX__UNROLL for (c = 0; c < rm; c++) {
+            const lbrx__vec qv = lbrx__vld(q + c * dp + e);
+            LBRX__UNROLL for (n = 0; n < kn; n++) acc[c * kn + n] = lbrx__vfma(qv, kv[n], acc[c * kn + n]);
+        }
+    }
+    LBRX__UNROLL for (c = 0; c + 4 <= rm * kn; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], dot + c);
+    LBRX__UNROLL for (c = rm * kn / 4 * 4; c < rm * kn; c++) dot[c] = lbrx__vhsum(acc[c]);
+    LBRX__UNROLL for (c = 0; c < rm; c++) { LBRX__UNROLL for (n = 0; n < kn; n++) s[c * LBRX__ATT_BK + n] = dot[c * kn + n]; }
 }
 
 /* Dispatch to tiles with compile-time sizes (R rows, W vectors). */
@@ -4719,12 +4731,36 @@ LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64_t pr, int64_t 
     }
 }
 
-/* lbrx__att_qk_dot for m rows (1..8) and the cache dtype as compile-time sizes. */
-LBRX__PRIVATE void lbrx__att_dec_qk(const unsigned char *kb, int64_t ks, int f16, int64_t count, int64_t dp, const float *qr,
-                                   int64_t qs, float *s, int64_t ss, int64_t m, const lbrx__att_pf *pf) {
+/* Decoding's scores of nk keys (K rows ks0 bytes apart, heads ks1 apart, from kb) for all G
+   heads, m rows each (head g's Q at qt + g * m * dp, its S at s + g * m * LBRX__ATT_BK): runs of
+   kn keys at a time, each run all heads, so K is read in memory order, then the keys left one
+   at a time; with m, kn and the dtype as compile-time sizes (lbrx__att_dec_qk picks kn = as many
+   as LBRX__ATT_DA sums allow). pf is for key 0 of kb: a run prefetches V of its own keys and K
+   of the next run's (see lbrx__att_pf). */
+LBRX__INLINE void lbrx__att_dec_qk_run(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t nk, int64_t G, int64_t dp,
+                                      const float *qt, float *s, const int m, const int kn, const lbrx__att_pf *pf) {
+    lbrx__att_pf p = *pf;
+    int64_t n0, g;
+    for (n0 = 0; n0 + kn <= nk; n0 += kn) {
+        p.k = pf->k + (n0 + kn) * pf->kstep;
+        p.v = pf->v + n0 * pf->vstep;
+        for (g = 0; g < G; g++)
+            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * m * dp, s + g * m * LBRX__ATT_BK + n0, m, kn, &p, g);
+    }
+    for (; n0 < nk; n0++) {
+        p.k = pf->k + (n0 + 1) * pf->kstep;
+        p.v = pf->v + n0 * pf->vstep;
+        for (g = 0; g < G; g++)
+            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * m * dp, s + g * m * LBRX__ATT_BK + n0, m, 1, &p, g);
+    }
+}
+
+LBRX__PRIVATE void lbrx__att_dec_qk(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
+                                   const float *qt, float *s, int64_t m, const lbrx__att_pf *pf) {
     switch (m * 2 + (f16 != 0)) {
-#define LBRX__ATT_DOT_CASE(M) case (M) * 2: lbrx__att_qk_dot(kb, ks, 0, count, dp, qr, qs, s, ss, M, pf); break; \
-    case (M) * 2 + 1: lbrx__att_qk_dot(kb, ks, 1, count, dp, qr, qs, s, ss, M, pf); break;
+#define LBRX__ATT_DOT_CASE(M) \
+    case (M) * 2: lbrx__att_dec_qk_run(kb, ks0, ks1, 0, nk, G, dp, qt, s, M, LBRX__ATT_DA / (M), pf); break; \
+    case (M) * 2 + 1: lbrx__att_dec_qk_run(kb, ks0, ks1, 1, nk, G, dp, qt, s, M, LBRX__ATT_DA / (M), pf); break;
     LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
     LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
 #undef LBRX__ATT_DOT_CASE
@@ -4891,8 +4927,9 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
    is a chunk of LBRX__ATT_CH keys of all KV heads, and it reads K and V in memory order: a
    work item per KV head would read a few hundred bytes of every key's row, a stride the
    hardware prefetchers do not follow. In a chunk, each block of LBRX__ATT_BK keys is done as:
-   the scores key by key, all heads of a key at once (K read in order, K a few keys ahead and
-   the block's V prefetched in order alongside); then per head the online softmax along the keys
+   the scores a run of a few keys at a time, all heads of the run at once (each Q vector loaded
+   serves the run's keys; K a few keys ahead and the run's V prefetched in memory order
+   alongside, a line at a time); then per head the online softmax along the keys
    and O = O * alpha + P V. Each chunk leaves, per (head, row), its running max, sum and
    unnormalised output (a "partial"); the partials are combined in chunk order, and the chunk
    size is fixed, so the result does not depend on the thread count. The threads take runs of
@@ -4917,9 +4954,11 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     const int direct = lbrx__att_in_place(a, dp), f16 = direct && a->f16;
     int64_t g, j0, n, c;
     lbrx__att_pf pf;
-    pf.kstep = a->k_s1;
-    pf.vstep = a->v_s1;
-    pf.span = a->d * (a->f16 ? 2 : 4);
+    pf.kstep = a->k_s0;
+    pf.vstep = a->v_s0;
+    pf.khead = a->k_s1;
+    pf.vhead = a->v_s1;
+    pf.heads = G;
     for (g = 0; g < G; g++) {
         float *o = part + g * hs;
         memset(o, 0, (size_t)(m * dp) * sizeof(float));
@@ -4928,16 +4967,20 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     if (!direct) memset(kb, 0, (size_t)((G + LBRX__ATT_BK) * dp) * sizeof(float));   /* head_dim padding stays zero */
     for (j0 = j_begin; j0 < j_end; j0 += LBRX__ATT_BK) {
         const int64_t nb = j_end - j0 < LBRX__ATT_BK ? j_end - j0 : LBRX__ATT_BK;
-        for (n = 0; n < nb; n++) {
-            const unsigned char *kp = a->k + (j0 + n) * a->k_s0;
-            int64_t ks = a->k_s1;
-            pf.k = kp + LBRX__ATT_PDK * a->k_s0;
-            pf.v = a->v + (j0 + n) * a->v_s0;
-            if (!direct) {
-                for (g = 0; g < G; g++) lbrx__att_row_f32(a, kp + g * a->k_s1, kb + g * dp);
-                kp = (const unsigned char *)kb; ks = dp * 4;
+        const unsigned char *kp = a->k + j0 * a->k_s0;
+        pf.k = kp;
+        pf.v = a->v + j0 * a->v_s0;
+        if (direct) {
+            lbrx__att_dec_qk(kp, a->k_s0, a->k_s1, f16, nb, G, dp, qt, s, m, &pf);
+        } else {
+            /* one key at a time through the f32 rows kb */
+            lbrx__att_pf p = pf;
+            for (n = 0; n < nb; n++) {
+                for (g = 0; g < G; g++) lbrx__att_row_f32(a, kp + n * a->k_s0 + g * a->k_s1, kb + g * dp);
+                p.k = pf.k + n * a->k_s0;
+                p.v = pf.v + n * a->v_s0;
+                lbrx__att_dec_qk((const unsigned char *)kb, 0, dp * 4, 0, 1, G, dp, qt, s + n, m, &p);
             }
-            lbrx__att_dec_qk(kp, ks, f16, G, dp, qt, m * dp, s + n, m * LBRX__ATT_BK, m, &pf);
         }
         for (g = 0; g < G; g++) {
             const unsigned char *vp = a->v + j0 * a->v_s0 + g * a->v_s1;

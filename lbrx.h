@@ -553,10 +553,11 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
 
 /* Fused attention: out = softmax(q k^T * scale + mask) v for every query head, in one pass over K
    and V with online softmax (no n_q x n_kv score matrix; scratch is O(head_dim) per query row of a
-   tile). Decoding (n_q * n_head / n_kv_head <= 8) splits the keys into chunks of 256 that threads
-   share (flash-decoding); each chunk keeps head_dim + 4 floats per query row, so its scratch
-   grows with n_kv: about n_kv / 256 * n_q * n_head * (head_dim + 4) * 4 bytes (1 MiB for 16384
-   keys and 32 heads of 128), from ctx's scratch.
+   tile). Decoding, i.e. up to 16 query rows per KV head (n_q * n_head / n_kv_head <= 16: one token,
+   or a few tokens of speculative decoding or a small batch), splits the keys into chunks of 256
+   that threads share (flash-decoding); each chunk keeps head_dim floats per query row and 32 per
+   KV head, so its scratch grows with n_kv: about n_kv / 256 * (n_q * n_head * head_dim + 32 *
+   n_kv_head) * 4 bytes (1 MiB for 16384 keys and 32 query heads of 128), from ctx's scratch.
      q:   [n_q, n_head, head_dim] f32
      k,v: [n_kv, n_kv_head, head_dim] f32 or f16 (the KV cache; both of one dtype). n_head is a
           multiple of n_kv_head: query head h reads KV head h / (n_head / n_kv_head) (GQA/MQA).
@@ -4150,7 +4151,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_we
 /* QK of attention: vectors of rows per register tile (x LBRX__ATT_RN keys) */
 #if defined(LBRX__AVX2) && !defined(LBRX__AVX512)
 #define LBRX__ATT_CW 2
-#define LBRX__ATT_DA 8    /* decode QK: sums in registers (rows x keys of a run) */
+#define LBRX__ATT_DA 8    /* decode QK: sums in registers (rows x keys of a run; at least 8) */
 #else
 #define LBRX__ATT_CW 4
 #define LBRX__ATT_DA 16
@@ -4595,6 +4596,7 @@ LBRX__PRIVATE lbrx_result lbrx__attn_check3(const lbrx_tensor *t, const char *wh
 #define LBRX__ATT_RR 6    /* PV: rows per register tile (x LBRX__ATT_CW vectors of head_dim) */
 #define LBRX__ATT_MT 128  /* rows per tile (a multiple of every LBRX__VL) */
 #define LBRX__ATT_BK 64   /* keys per K/V block */
+#define LBRX__ATT_DEC 16  /* decoding's path takes up to this many rows per KV head */
 
 /* S[n][c] = sum_e K[n][e] QT[e][c] for rn keys and cw vectors of columns. */
 LBRX__INLINE void lbrx__att_qk_tile(const float *kb, int64_t ks, int64_t dp, const float *qt, int64_t mp, float *s,
@@ -4655,28 +4657,28 @@ LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const in
     int c, n;
     /* what to prefetch: the run's kn * heads (key, head) rows taken in memory order, kn of them
        in each head's call, a line of each along with the loads of that line's offset */
-    LBRX__UNROLL for (n = 0; n < kn; n++) {
+    for (n = 0; n < kn; n++) {
         const int64_t t = g * kn + n, key = t / pf->heads, h = t % pf->heads;
         pk[n] = pf->k + key * pf->kstep + h * pf->khead;
         pv[n] = pf->v + key * pf->vstep + h * pf->vhead;
     }
-    LBRX__UNROLL for (c = 0; c < rm * kn; c++) acc[c] = lbrx__vzero();
+    for (c = 0; c < rm * kn; c++) acc[c] = lbrx__vzero();
     for (e = 0; e < dp; e += LBRX__VL) {
         if ((e * esz) % 64 == 0) {
-            LBRX__UNROLL for (n = 0; n < kn; n++) {
+            for (n = 0; n < kn; n++) {
                 LBRX__PREFETCH(pk[n] + e * esz);
                 LBRX__PREFETCH(pv[n] + e * esz);
             }
         }
-        LBRX__UNROLL for (n = 0; n < kn; n++) kv[n] = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
-        LBRX__UNROLL for (c = 0; c < rm; c++) {
+        for (n = 0; n < kn; n++) kv[n] = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
+        for (c = 0; c < rm; c++) {
             const lbrx__vec qv = lbrx__vld(q + c * dp + e);
-            LBRX__UNROLL for (n = 0; n < kn; n++) acc[c * kn + n] = lbrx__vfma(qv, kv[n], acc[c * kn + n]);
+            for (n = 0; n < kn; n++) acc[c * kn + n] = lbrx__vfma(qv, kv[n], acc[c * kn + n]);
         }
     }
-    LBRX__UNROLL for (c = 0; c + 4 <= rm * kn; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], dot + c);
-    LBRX__UNROLL for (c = rm * kn / 4 * 4; c < rm * kn; c++) dot[c] = lbrx__vhsum(acc[c]);
-    LBRX__UNROLL for (c = 0; c < rm; c++) { LBRX__UNROLL for (n = 0; n < kn; n++) s[c * LBRX__ATT_BK + n] = dot[c * kn + n]; }
+    for (c = 0; c + 4 <= rm * kn; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], dot + c);
+    for (c = rm * kn / 4 * 4; c < rm * kn; c++) dot[c] = lbrx__vhsum(acc[c]);
+    for (c = 0; c < rm; c++) { for (n = 0; n < kn; n++) s[c * LBRX__ATT_BK + n] = dot[c * kn + n]; }
 }
 
 /* Dispatch to tiles with compile-time sizes (R rows, W vectors). */
@@ -4731,41 +4733,52 @@ LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64_t pr, int64_t 
     }
 }
 
-/* Decoding's scores of nk keys (K rows ks0 bytes apart, heads ks1 apart, from kb) for all G
-   heads, m rows each (head g's Q at qt + g * m * dp, its S at s + g * m * LBRX__ATT_BK): runs of
-   kn keys at a time, each run all heads, so K is read in memory order, then the keys left one
-   at a time; with m, kn and the dtype as compile-time sizes (lbrx__att_dec_qk picks kn = as many
-   as LBRX__ATT_DA sums allow). pf is for key 0 of kb: a run prefetches V of its own keys and K
-   of the next run's (see lbrx__att_pf). */
+/* Decoding's scores of nk keys (K rows ks0 bytes apart, heads ks1 apart, from kb) for rm of the
+   mh rows of every one of G heads (head g's Q at qt + g * mh * dp, its S at s + g * mh *
+   LBRX__ATT_BK): runs of kn keys at a time, each run all heads, so K is read in memory order,
+   then the keys left one at a time; with rm, kn and the dtype as compile-time sizes. pf is for
+   key 0 of kb: a run prefetches V of its own keys and K of the next run's (see lbrx__att_pf). */
 LBRX__INLINE void lbrx__att_dec_qk_run(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t nk, int64_t G, int64_t dp,
-                                      const float *qt, float *s, const int m, const int kn, const lbrx__att_pf *pf) {
+                                      const float *qt, float *s, int64_t mh, const int rm, const int kn, const lbrx__att_pf *pf) {
     lbrx__att_pf p = *pf;
     int64_t n0, g;
     for (n0 = 0; n0 + kn <= nk; n0 += kn) {
         p.k = pf->k + (n0 + kn) * pf->kstep;
         p.v = pf->v + n0 * pf->vstep;
         for (g = 0; g < G; g++)
-            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * m * dp, s + g * m * LBRX__ATT_BK + n0, m, kn, &p, g);
+            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p, g);
     }
     for (; n0 < nk; n0++) {
         p.k = pf->k + (n0 + 1) * pf->kstep;
         p.v = pf->v + n0 * pf->vstep;
         for (g = 0; g < G; g++)
-            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * m * dp, s + g * m * LBRX__ATT_BK + n0, m, 1, &p, g);
+            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, 1, &p, g);
     }
 }
 
-LBRX__PRIVATE void lbrx__att_dec_qk(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
-                                   const float *qt, float *s, int64_t m, const lbrx__att_pf *pf) {
-    switch (m * 2 + (f16 != 0)) {
-#define LBRX__ATT_DOT_CASE(M) \
-    case (M) * 2: lbrx__att_dec_qk_run(kb, ks0, ks1, 0, nk, G, dp, qt, s, M, LBRX__ATT_DA / (M), pf); break; \
-    case (M) * 2 + 1: lbrx__att_dec_qk_run(kb, ks0, ks1, 1, nk, G, dp, qt, s, M, LBRX__ATT_DA / (M), pf); break;
+/* lbrx__att_dec_qk_run for rows r0 .. r0 + rm (rm 1..8) of the m rows of each head, with runs of
+   as many keys as LBRX__ATT_DA sums allow. */
+LBRX__PRIVATE void lbrx__att_dec_qk_rows(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
+                                        const float *qt, float *s, int64_t m, int64_t r0, int64_t rm, const lbrx__att_pf *pf) {
+    qt += r0 * dp;
+    s += r0 * LBRX__ATT_BK;
+    switch (rm * 2 + (f16 != 0)) {
+#define LBRX__ATT_DOT_CASE(R) \
+    case (R) * 2: lbrx__att_dec_qk_run(kb, ks0, ks1, 0, nk, G, dp, qt, s, m, R, LBRX__ATT_DA / (R), pf); break; \
+    case (R) * 2 + 1: lbrx__att_dec_qk_run(kb, ks0, ks1, 1, nk, G, dp, qt, s, m, R, LBRX__ATT_DA / (R), pf); break;
     LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
     LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
 #undef LBRX__ATT_DOT_CASE
     default: break;
     }
+}
+
+/* Decoding's scores (see lbrx__att_dec_qk_run) for all m rows (up to LBRX__ATT_DEC) of each head:
+   in passes of at most 8 rows; a second pass reads the keys again from cache. */
+LBRX__PRIVATE void lbrx__att_dec_qk(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
+                                   const float *qt, float *s, int64_t m, const lbrx__att_pf *pf) {
+    int64_t r0;
+    for (r0 = 0; r0 < m; r0 += 8) lbrx__att_dec_qk_rows(kb, ks0, ks1, f16, nk, G, dp, qt, s, m, r0, m - r0 < 8 ? m - r0 : 8, pf);
 }
 
 /* The keys [*j_lo, *j_hi) that rows r0.. (m of them) may see: causal and window bounds. */
@@ -4923,7 +4936,7 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
 }
 
 /* ---- decode: flash-decoding over chunks of keys ----
-   When every KV head's rows fit one small tile (rows = n_q * group <= 8: decoding), a work item
+   When every KV head has few rows (rows = n_q * group <= LBRX__ATT_DEC: decoding), a work item
    is a chunk of LBRX__ATT_CH keys of all KV heads, and it reads K and V in memory order: a
    work item per KV head would read a few hundred bytes of every key's row, a stride the
    hardware prefetchers do not follow. In a chunk, each block of LBRX__ATT_BK keys is done as:
@@ -4936,12 +4949,12 @@ LBRX__PRIVATE void lbrx__att_tile(const lbrx__attn *a, int64_t g, int64_t r0, in
    consecutive chunks, and 16 threads have work from 4096 keys on. */
 
 #define LBRX__ATT_CH 256  /* keys per chunk */
-#define LBRX__ATT_PS 16   /* floats of a partial's max and sum (2 x up to 8 rows) */
+#define LBRX__ATT_PS (2 * LBRX__ATT_DEC)   /* floats of a partial's max and sum */
 
 /* Floats of one thread's decode workspace: scores, alpha, K and V blocks; and of one head's
    part of a chunk's partial (O[m][dp], then mx[m], l[m] in LBRX__ATT_PS floats). */
 LBRX__PRIVATE size_t lbrx__att_dec_ws_floats(int64_t n_kv_head, int64_t m, int64_t dp) {
-    return (size_t)(n_kv_head * m * LBRX__ATT_BK + 8 + (n_kv_head + LBRX__ATT_BK) * dp);
+    return (size_t)(n_kv_head * m * LBRX__ATT_BK + LBRX__ATT_DEC + (n_kv_head + LBRX__ATT_BK) * dp);
 }
 LBRX__INLINE int64_t lbrx__att_dec_hs(int64_t m, int64_t dp) { return m * dp + LBRX__ATT_PS; }
 
@@ -4950,7 +4963,7 @@ LBRX__INLINE int64_t lbrx__att_dec_hs(int64_t m, int64_t dp) { return m * dp + L
 LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j_begin, int64_t j_end, const float *qt, float *ws,
                                       float *part) {
     const int64_t dp = lbrx__att_dp(a), hs = lbrx__att_dec_hs(m, dp), G = a->n_kv_head;
-    float *s = ws, *alpha = s + G * m * LBRX__ATT_BK, *kb = alpha + 8, *vb = kb + G * dp;
+    float *s = ws, *alpha = s + G * m * LBRX__ATT_BK, *kb = alpha + LBRX__ATT_DEC, *vb = kb + G * dp;
     const int direct = lbrx__att_in_place(a, dp), f16 = direct && a->f16;
     int64_t g, j0, n, c;
     lbrx__att_pf pf;
@@ -5019,7 +5032,7 @@ LBRX__PRIVATE void lbrx__att_dec_combine(const lbrx__attn *a, int64_t m, int64_t
     for (e = 0; e < a->d; e++) out[e] *= inv;
 }
 
-/* Decoding (rows = n_q * group <= 8): every head's queries packed once, the chunks in parallel,
+/* Decoding (rows = n_q * group <= LBRX__ATT_DEC): every head's queries packed once, the chunks in parallel,
    then the combination per output row. */
 LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *a, lbrx_error *err) {
     const int64_t m = a->n_q * a->group, dp = lbrx__att_dp(a);
@@ -5123,7 +5136,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     }
     if (a.n_q == 0 || a.n_head == 0) return LBRX_OK;
     rows = a.n_q * a.group;
-    if (rows <= 8) return lbrx__att_decode(ctx, &a, err);
+    if (rows <= LBRX__ATT_DEC) return lbrx__att_decode(ctx, &a, err);
     n_tiles = (rows + LBRX__ATT_MT - 1) / LBRX__ATT_MT;
     n_items = a.n_kv_head * n_tiles;
     nt = lbrx__ops_threads(ctx, a.n_q * a.n_head * (a.n_kv + 1) * a.d);

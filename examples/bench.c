@@ -424,13 +424,15 @@ static void attn_once(void *p, int rep) {
 /* Llama-3-8B heads: 32 query heads, 8 KV heads, head_dim 128, an f16 KV cache. Row columns:
    m = n_q, n = n_kv, k = head_dim. GB/s counts the K and V bytes (each read once); GFLOP/s counts
    4 * head_dim * n_head per (query, visible key) pair: all n_q * n_kv pairs for "attention",
-   only the causally visible ones for "attention_causal". Decode rows (n_q = 1) are "dram" rows:
-   a model reads every layer's cache once per token, so none of it is in the cache; they rotate
-   through copies of K and V that add up to at least 1 GiB. */
+   only the causally visible ones for "attention_causal". Decode rows (n_q = 1, and n_q = 4: a
+   few tokens at once, as speculative decoding checks them) are "dram" rows: a model reads every
+   layer's cache once per step, so none of it is in the cache; they rotate through copies of K
+   and V that add up to at least 1 GiB. */
 static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, int causal) {
     const long long n_head = 32, n_kv_head = 8, d = 128;
     const char *op = causal && n_q > 1 ? "attention_causal" : "attention";
     const size_t kv_bytes = (size_t)n_kv * (size_t)(n_kv_head * d) * 2;
+    const int decode = n_q <= 4;
     int64_t qs[3], ks[3];
     attn_arg a;
     bench_row row;
@@ -442,7 +444,7 @@ static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, 
     memset(&a, 0, sizeof a);
     a.env = env;
     a.desc.causal = causal;
-    a.copies = bench_copy_count(2 * kv_bytes, n_q == 1);
+    a.copies = bench_copy_count(2 * kv_bytes, decode);
     qs[0] = n_q; qs[1] = n_head; qs[2] = d;
     ks[0] = n_kv; ks[1] = n_kv_head; ks[2] = d;
     kall = (unsigned char *)lbrx_alloc(NULL, kv_bytes * (size_t)a.copies, 4096);
@@ -463,12 +465,12 @@ static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, 
     /* query i sits at position n_kv - n_q + i and sees keys 0 .. that position */
     pairs = causal ? (double)n_q * (double)(n_kv - n_q) + 0.5 * (double)n_q * (double)(n_q + 1) : (double)n_q * (double)n_kv;
     memset(&row, 0, sizeof row);
-    row.op = op; row.dtype = "f16"; row.m = n_q; row.n = n_kv; row.k = d; row.dram = n_q == 1;
-    row.ceiling = n_q == 1 ? read_ceiling_now(env) : env->fma_gflops_all;
+    row.op = op; row.dtype = "f16"; row.m = n_q; row.n = n_kv; row.k = d; row.dram = decode;
+    row.ceiling = decode ? read_ceiling_now(env) : env->fma_gflops_all;
     row.median_ms = bench_median_ms(env->reps, attn_once, &a);
     row.gflops = 4.0 * (double)d * (double)n_head * pairs / row.median_ms / 1e6;
     row.gbps = 2.0 * (double)n_kv * (double)n_kv_head * (double)d * 2.0 / row.median_ms / 1e6;
-    row.frac = n_q == 1 ? row.gbps / row.ceiling : row.gflops / row.ceiling;
+    row.frac = decode ? row.gbps / row.ceiling : row.gflops / row.ceiling;
     row.peer = "none";
     bench_emit(env, &row);
     for (c = 0; c < a.copies; c++) { lbrx_tensor_release(&a.k[c]); lbrx_tensor_release(&a.v[c]); }
@@ -481,6 +483,7 @@ static void bench_attention(bench_env *env) {
     static const long long decode[4] = { 512, 2048, 4096, 16384 }, prefill[2] = { 512, 2048 };
     int i;
     for (i = 0; i < 4; i++) bench_attention_case(env, 1, decode[i], 1);
+    bench_attention_case(env, 4, 4096, 1);
     for (i = 0; i < 2; i++) bench_attention_case(env, prefill[i], prefill[i], 0);
     for (i = 0; i < 2; i++) bench_attention_case(env, prefill[i], prefill[i], 1);
 }

@@ -281,12 +281,14 @@ static void test_decode_chunks(void) {
         desc.mask = NULL;
         free_problem(&p);
     }
-    {   /* 3, 5, 6 and 7 rows per KV head: runs of keys that do not divide a block, and their tails */
-        static const int64_t shapes[][3] = {{1, 6, 2}, {1, 10, 2}, {3, 4, 2}, {7, 2, 2}};
+    {   /* 3, 5, 6, 7 rows per KV head (runs of keys that do not divide a block, and their tails),
+           and 9-16 rows: a few tokens at once (speculative decoding), still on decoding's path */
+        static const int64_t shapes[][3] = {{1, 6, 2}, {1, 10, 2}, {3, 4, 2}, {7, 2, 2},
+                                            {9, 1, 1}, {3, 8, 2}, {4, 8, 2}, {2, 16, 2}, {16, 2, 2}};
         for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
             problem p;
             make_problem(&p, shapes[i][0], 300 + 7 * (int64_t)i, shapes[i][1], shapes[i][2], 64, LBRX_F16, 1.0f, 650 + i);
-            check_case(ctx, &p, &desc, 2e-6, "decode, 3/5/6/7 rows per KV head");
+            check_case(ctx, &p, &desc, 2e-6, "decode, 3-16 rows per KV head");
             free_problem(&p);
         }
     }

@@ -4639,32 +4639,37 @@ LBRX__INLINE void lbrx__att_pv_tile(const float *p, int64_t pn, int64_t pr, cons
     LBRX__UNROLL for (r = 0; r < rr; r++) { LBRX__UNROLL for (w = 0; w < dw; w++) lbrx__vst(o + r * dp + w * LBRX__VL, acc[r][w]); }
 }
 
-/* What decoding prefetches along with its scores: the rows of `heads` heads (khead / vhead bytes
-   apart) of the keys from k (K of the keys scored next; kstep bytes apart) and from v (V of the
-   keys being scored; vstep apart). */
-typedef struct lbrx__att_pf { const unsigned char *k, *v; int64_t kstep, vstep, khead, vhead, heads; } lbrx__att_pf;
+/* What decoding prefetches along with its scores: the rows (span bytes each) of `heads` heads
+   (khead / vhead bytes apart) of the keys from k (K of the keys scored next; kstep bytes apart)
+   and from v (V of the keys being scored; vstep apart), taken in memory order; (key, head) is
+   the next row to prefetch, relative to k and v. */
+typedef struct lbrx__att_pf {
+    const unsigned char *k, *v;
+    int64_t kstep, vstep, khead, vhead, heads, span, key, head;
+} lbrx__att_pf;
 
 /* Decoding's scores of head g for a run of kn keys: K rows (f16 or f32) `ks` bytes apart at kb,
    rm rows of Q (dp floats each) at q; S[c][n] = K[n] . Q[c] goes to s[c * LBRX__ATT_BK + n].
-   The rm * kn sums are independent chains and each Q vector loaded serves kn keys. */
+   The rm * kn sums are independent chains and each Q vector loaded serves kn keys. Prefetches
+   the next kn rows of pf and moves its cursor past them. */
 LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const int f16, int64_t dp, const float *q, float *s,
-                                  const int rm, const int kn, const lbrx__att_pf *pf, int64_t g) {
+                                  const int rm, const int kn, lbrx__att_pf *pf) {
     const int esz = f16 ? 2 : 4;
     lbrx__vec acc[LBRX__ATT_DA], kv[LBRX__ATT_DA];
     const unsigned char *pk[LBRX__ATT_DA], *pv[LBRX__ATT_DA];
     float dot[LBRX__ATT_DA];
     int64_t e;
     int c, n;
-    /* what to prefetch: the run's kn * heads (key, head) rows taken in memory order, kn of them
-       in each head's call, a line of each along with the loads of that line's offset */
+    /* what to prefetch: the next kn rows of pf, a line of each along with the loads of that
+       line's offset */
     for (n = 0; n < kn; n++) {
-        const int64_t t = g * kn + n, key = t / pf->heads, h = t % pf->heads;
-        pk[n] = pf->k + key * pf->kstep + h * pf->khead;
-        pv[n] = pf->v + key * pf->vstep + h * pf->vhead;
+        pk[n] = pf->k + pf->key * pf->kstep + pf->head * pf->khead;
+        pv[n] = pf->v + pf->key * pf->vstep + pf->head * pf->vhead;
+        if (++pf->head == pf->heads) { pf->head = 0; pf->key++; }
     }
     for (c = 0; c < rm * kn; c++) acc[c] = lbrx__vzero();
     for (e = 0; e < dp; e += LBRX__VL) {
-        if ((e * esz) % 64 == 0) {
+        if ((e * esz) % 64 == 0 && e * esz < pf->span) {
             for (n = 0; n < kn; n++) {
                 LBRX__PREFETCH(pk[n] + e * esz);
                 LBRX__PREFETCH(pv[n] + e * esz);
@@ -4745,14 +4750,16 @@ LBRX__INLINE void lbrx__att_dec_qk_run(const unsigned char *kb, int64_t ks0, int
     for (n0 = 0; n0 + kn <= nk; n0 += kn) {
         p.k = pf->k + (n0 + kn) * pf->kstep;
         p.v = pf->v + n0 * pf->vstep;
+        p.key = p.head = 0;
         for (g = 0; g < G; g++)
-            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p, g);
+            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p);
     }
     for (; n0 < nk; n0++) {
         p.k = pf->k + (n0 + 1) * pf->kstep;
         p.v = pf->v + n0 * pf->vstep;
+        p.key = p.head = 0;
         for (g = 0; g < G; g++)
-            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, 1, &p, g);
+            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, 1, &p);
     }
 }
 
@@ -4972,6 +4979,8 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     pf.khead = a->k_s1;
     pf.vhead = a->v_s1;
     pf.heads = G;
+    pf.span = a->d * (a->f16 ? 2 : 4);
+    pf.key = pf.head = 0;
     for (g = 0; g < G; g++) {
         float *o = part + g * hs;
         memset(o, 0, (size_t)(m * dp) * sizeof(float));

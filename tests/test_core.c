@@ -76,6 +76,49 @@ static void test_heap_alignment(void) {
     }
 }
 
+#ifdef LBRX__HUGE_PAGE
+/* The kernel's own account of the mapping that holds p (/proc/self/smaps): 1 when its VmFlags
+   carry the huge-page advice ("hg"), 0 when not, -1 when smaps shows no VmFlags for it. */
+static int smaps_advised(const void *p) {
+    char line[512];
+    int in = 0, advised = -1;
+    FILE *f = fopen("/proc/self/smaps", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        else if (in && strncmp(line, "VmFlags:", 8) == 0) advised = strstr(line, " hg") != NULL;
+    }
+    if (f) fclose(f);
+    return advised;
+}
+#endif
+
+/* Large blocks from the default allocator start on a 2 MiB boundary and carry the huge-page
+   advice. The test first advises a mapping of its own, to learn whether this system shows the
+   advice at all (qemu-user accepts madvise and drops it; a kernel without THP refuses it). */
+static void test_large_blocks_huge_pages(void) {
+#ifdef LBRX__HUGE_PAGE
+    const size_t size = ((size_t)8 << 20) + 100, probe_size = (size_t)4 << 20;
+    unsigned char *p;
+    void *probe = mmap(NULL, probe_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int shown;
+    LT_CHECK(probe != MAP_FAILED);
+    if (probe == MAP_FAILED) return;
+    shown = madvise(probe, probe_size, MADV_HUGEPAGE) == 0 && smaps_advised(probe) == 1;
+    munmap(probe, probe_size);
+    p = (unsigned char *)lbrx_alloc(NULL, size, 64);
+    LT_CHECK(p && ((uintptr_t)p & (((size_t)2 << 20) - 1)) == 0);
+    if (!p) return;
+    memset(p, 7, size);
+    LT_CHECK(p[0] == 7 && p[size - 1] == 7);
+    if (shown) LT_CHECKF(smaps_advised(p) == 1, "the 8 MiB block's mapping lacks the huge-page advice (hg)");
+    lbrx_free(NULL, p);
+    if (!shown) LT_SKIP("this system does not show madvise(MADV_HUGEPAGE) in /proc/self/smaps (qemu-user, no THP)");
+#else
+    LT_SKIP("huge-page advice is Linux-only and off under LBRX_NO_HUGE_PAGES");
+#endif
+}
+
 /* element [i][j][k] of the 4x5x6 test tensor */
 static float val3(int64_t i, int64_t j, int64_t k) { return (float)(i * 30 + j * 6 + k); }
 
@@ -314,6 +357,7 @@ int main(void) {
     LT_RUN(test_checked_arithmetic);
     LT_RUN(test_allocator_counts);
     LT_RUN(test_heap_alignment);
+    LT_RUN(test_large_blocks_huge_pages);
     LT_RUN(test_views_share_storage);
     LT_RUN(test_block_views);
     LT_RUN(test_shape_errors);

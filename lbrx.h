@@ -1077,7 +1077,7 @@ LBRXDEF int lbrx_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
 /* Blocks of LBRX__HUGE_MIN bytes or more from the default allocator start on a 2 MiB boundary and,
    on Linux, are advised for transparent huge pages (madvise MADV_HUGEPAGE): a read that streams
    through them (a KV cache, weights read into the heap) then needs one TLB entry per 2 MiB instead
-   of one per 4 KiB. On the 2-core test VM, decoding's attention reads its f16 cache 6-8 % faster
+   of one per 4 KiB. On the 2-core test VM, decoding's attention reads its f16 cache 5-8 % faster
    from DRAM and the matrix-vector products read weights 5-9 % faster (bench/RESULTS.md). The
    advice is a hint: where the system refuses it (THP set to "never", a kernel without THP) the
    block is used as it is. LBRX_NO_HUGE_PAGES leaves it out; a caller's lbrx_allocator decides for

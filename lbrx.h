@@ -2675,11 +2675,25 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
 
 /* ==== SIMD vectors (implementation) ==== */
 
+/* LBRX__INLINE: kernels with compile-time sizes (tile rows, vector counts), inlined into
+   dispatchers that call them with constants. LBRX__UNROLL: unroll a loop over such a size
+   completely, so that its array of accumulators lives in registers; gcc needs it at -O2 (at -O3
+   it does it anyway). Not for clang: clang unrolls these loops by itself early enough to
+   promote the arrays, and the pragma defers its unrolling past that point, leaving them in
+   memory (decode attention from cache at half speed). LBRX__NOINLINE: a dispatcher kept out of
+   its caller, so that its register tiles are allocated on their own (clang spilled the
+   attention tiles inlined into the OpenMP region: prefill at 0.6 of gcc's speed). */
 #if defined(__GNUC__) || defined(__clang__)
 #define LBRX__INLINE static inline __attribute__((always_inline))
+#define LBRX__NOINLINE __attribute__((noinline))
+#if defined(__clang__)
+#define LBRX__UNROLL
+#else
 #define LBRX__UNROLL _Pragma("GCC unroll 16")
+#endif
 #else
 #define LBRX__INLINE static
+#define LBRX__NOINLINE
 #define LBRX__UNROLL
 #endif
 
@@ -4690,28 +4704,28 @@ LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const in
     int c, n;
     /* what to prefetch: the next kn rows of pf, a line of each along with the loads of that
        line's offset */
-    for (n = 0; n < kn; n++) {
+    LBRX__UNROLL for (n = 0; n < kn; n++) {
         pk[n] = pf->k + pf->key * pf->kstep + pf->head * pf->khead;
         pv[n] = pf->v + pf->key * pf->vstep + pf->head * pf->vhead;
         if (++pf->head == pf->heads) { pf->head = 0; pf->key++; }
     }
-    for (c = 0; c < rm * kn; c++) acc[c] = lbrx__vzero();
+    LBRX__UNROLL for (c = 0; c < rm * kn; c++) acc[c] = lbrx__vzero();
     for (e = 0; e < dp; e += LBRX__VL) {
         if ((e * esz) % 64 == 0 && e * esz < pf->span) {
-            for (n = 0; n < kn; n++) {
+            LBRX__UNROLL for (n = 0; n < kn; n++) {
                 LBRX__PREFETCH(pk[n] + e * esz);
                 LBRX__PREFETCH(pv[n] + e * esz);
             }
         }
-        for (n = 0; n < kn; n++) kv[n] = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
-        for (c = 0; c < rm; c++) {
+        LBRX__UNROLL for (n = 0; n < kn; n++) kv[n] = LBRX__ATT_LD(kb + n * ks + e * esz, f16);
+        LBRX__UNROLL for (c = 0; c < rm; c++) {
             const lbrx__vec qv = lbrx__vld(q + c * dp + e);
-            for (n = 0; n < kn; n++) acc[c * kn + n] = lbrx__vfma(qv, kv[n], acc[c * kn + n]);
+            LBRX__UNROLL for (n = 0; n < kn; n++) acc[c * kn + n] = lbrx__vfma(qv, kv[n], acc[c * kn + n]);
         }
     }
-    for (c = 0; c + 4 <= rm * kn; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], dot + c);
-    for (c = rm * kn / 4 * 4; c < rm * kn; c++) dot[c] = lbrx__vhsum(acc[c]);
-    for (c = 0; c < rm; c++) { for (n = 0; n < kn; n++) s[c * LBRX__ATT_BK + n] = dot[c * kn + n]; }
+    LBRX__UNROLL for (c = 0; c + 4 <= rm * kn; c += 4) lbrx__vhsum4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], dot + c);
+    LBRX__UNROLL for (c = rm * kn / 4 * 4; c < rm * kn; c++) dot[c] = lbrx__vhsum(acc[c]);
+    LBRX__UNROLL for (c = 0; c < rm; c++) { LBRX__UNROLL for (n = 0; n < kn; n++) s[c * LBRX__ATT_BK + n] = dot[c * kn + n]; }
 }
 
 /* Dispatch to tiles with compile-time sizes (R rows, W vectors). */
@@ -4723,7 +4737,7 @@ LBRX__INLINE void lbrx__att_qk_dot(const unsigned char *kb, int64_t ks, const in
 #define LBRX__ATT_CASES(M) LBRX__ATT_WCASES(M, 1) LBRX__ATT_WCASES(M, 2) LBRX__ATT_WCASES(M, 3) \
     LBRX__ATT_WCASES(M, 4) LBRX__ATT_WCASES(M, 5) LBRX__ATT_WCASES(M, 6)
 
-LBRX__PRIVATE void lbrx__att_qk(const float *kb, int64_t ks, int64_t nb, int64_t dp, const float *qt, int64_t mp, float *s) {
+LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_qk(const float *kb, int64_t ks, int64_t nb, int64_t dp, const float *qt, int64_t mp, float *s) {
     int64_t n0, c0;
     for (c0 = 0; c0 < mp; c0 += LBRX__ATT_CW * LBRX__VL) {
         int cw = (int)((mp - c0) / LBRX__VL);
@@ -4742,7 +4756,7 @@ LBRX__PRIVATE void lbrx__att_qk(const float *kb, int64_t ks, int64_t nb, int64_t
     }
 }
 
-LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64_t pr, int64_t m, const unsigned char *vb, int64_t vs, int f16,
+LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64_t pr, int64_t m, const unsigned char *vb, int64_t vs, int f16,
                                int64_t nb, float *o, int64_t dp, const float *alpha) {
     int64_t r0, e0;
     for (r0 = 0; r0 < m; r0 += LBRX__ATT_RR) {
@@ -4793,7 +4807,7 @@ LBRX__INLINE void lbrx__att_dec_qk_run(const unsigned char *kb, int64_t ks0, int
 
 /* lbrx__att_dec_qk_run for rows r0 .. r0 + rm (rm 1..8) of the m rows of each head, with runs of
    as many keys as LBRX__ATT_DA sums allow. */
-LBRX__PRIVATE void lbrx__att_dec_qk_rows(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
+LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_dec_qk_rows(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
                                         const float *qt, float *s, int64_t m, int64_t r0, int64_t rm, const lbrx__att_pf *pf) {
     qt += r0 * dp;
     s += r0 * LBRX__ATT_BK;

@@ -1092,10 +1092,11 @@ LBRXDEF int lbrx_add_u64(uint64_t a, uint64_t b, uint64_t *out) {
 LBRX__PRIVATE void *lbrx__default_alloc(size_t size, size_t alignment) {
     size_t total;
     unsigned char *raw, *p;
-    if (alignment < sizeof(void *)) alignment = sizeof(void *);
 #ifdef LBRX__HUGE_PAGE
-    if (size >= LBRX__HUGE_MIN && alignment < LBRX__HUGE_PAGE) alignment = LBRX__HUGE_PAGE;
+    const int huge = size >= LBRX__HUGE_MIN;
+    if (huge && alignment < LBRX__HUGE_PAGE) alignment = LBRX__HUGE_PAGE;
 #endif
+    if (alignment < sizeof(void *)) alignment = sizeof(void *);
     if (!lbrx_add_size(size, alignment + sizeof(void *), &total)) return 0;
     raw = (unsigned char *)LBRX_MALLOC(total);
     if (!raw) return 0;
@@ -1103,7 +1104,7 @@ LBRX__PRIVATE void *lbrx__default_alloc(size_t size, size_t alignment) {
     p += (alignment - (size_t)((uintptr_t)p & (alignment - 1))) & (alignment - 1);
     memcpy(p - sizeof(void *), &raw, sizeof raw);
 #ifdef LBRX__HUGE_PAGE
-    if (size >= LBRX__HUGE_MIN) (void)madvise(p, size & ~(LBRX__HUGE_PAGE - 1), MADV_HUGEPAGE);
+    if (huge) (void)madvise(p, size & ~(LBRX__HUGE_PAGE - 1), MADV_HUGEPAGE);
 #endif
     return p;
 }
@@ -4781,29 +4782,29 @@ LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64
     }
 }
 
-/* Decoding's scores of nk keys (K rows ks0 bytes apart, heads ks1 apart, from kb) for rm of the
-   mh rows of every one of G heads (head g's Q at qt + g * mh * dp, its S at s + g * mh *
-   LBRX__ATT_BK): runs of kn keys at a time, each run all heads, so K is read in memory order,
-   then the keys left one at a time; with rm, kn and the dtype as compile-time sizes. pf is for
-   key 0 of kb: a run prefetches V of its own keys and K of the next run's (see lbrx__att_pf). */
+/* Decoding's scores of the kn keys from key n0 (K rows ks0 bytes apart, heads ks1 apart, from
+   kb) for rm of the mh rows of every one of G heads (head g's Q at qt + g * mh * dp, its S at
+   s + g * mh * LBRX__ATT_BK): all heads of the run, so K is read in memory order. pf is for key
+   0 of kb: the run prefetches V of its own keys and K of the next run's (see lbrx__att_pf). */
+LBRX__INLINE void lbrx__att_dec_qk_keys(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t n0, int64_t G,
+                                       int64_t dp, const float *qt, float *s, int64_t mh, const int rm, const int kn,
+                                       const lbrx__att_pf *pf) {
+    lbrx__att_pf p = *pf;
+    int64_t g;
+    p.k = pf->k + (n0 + kn) * pf->kstep;
+    p.v = pf->v + n0 * pf->vstep;
+    p.key = p.head = 0;
+    for (g = 0; g < G; g++)
+        lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p);
+}
+
+/* The same for nk keys: runs of kn keys, then the keys left one at a time; with rm, kn and the
+   dtype as compile-time sizes. */
 LBRX__INLINE void lbrx__att_dec_qk_run(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t nk, int64_t G, int64_t dp,
                                       const float *qt, float *s, int64_t mh, const int rm, const int kn, const lbrx__att_pf *pf) {
-    lbrx__att_pf p = *pf;
-    int64_t n0, g;
-    for (n0 = 0; n0 + kn <= nk; n0 += kn) {
-        p.k = pf->k + (n0 + kn) * pf->kstep;
-        p.v = pf->v + n0 * pf->vstep;
-        p.key = p.head = 0;
-        for (g = 0; g < G; g++)
-            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p);
-    }
-    for (; n0 < nk; n0++) {
-        p.k = pf->k + (n0 + 1) * pf->kstep;
-        p.v = pf->v + n0 * pf->vstep;
-        p.key = p.head = 0;
-        for (g = 0; g < G; g++)
-            lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, 1, &p);
-    }
+    int64_t n0;
+    for (n0 = 0; n0 + kn <= nk; n0 += kn) lbrx__att_dec_qk_keys(kb, ks0, ks1, f16, n0, G, dp, qt, s, mh, rm, kn, pf);
+    for (; n0 < nk; n0++) lbrx__att_dec_qk_keys(kb, ks0, ks1, f16, n0, G, dp, qt, s, mh, rm, 1, pf);
 }
 
 /* lbrx__att_dec_qk_run for rows r0 .. r0 + rm (rm 1..8) of the m rows of each head, with runs of

@@ -287,7 +287,8 @@ LBRXDEF void lbrx_tensor_release(lbrx_tensor *t);
 LBRXDEF lbrx_result lbrx_tensor_nelements(const lbrx_tensor *t, int64_t *out);
 /* Bytes of the contiguous layout of the tensor's shape and dtype. */
 LBRXDEF lbrx_result lbrx_tensor_nbytes(const lbrx_tensor *t, size_t *out);
-/* Rows (product of all dimensions but the last; 1 for rank 0 and 1). */
+/* Rows (product of all dimensions but the last; 1 for rank 0 and 1; 0 for an empty tensor,
+   one with a zero dimension, whose other dimensions' product may not fit). */
 LBRXDEF int64_t lbrx_tensor_nrows(const lbrx_tensor *t);
 /* 1 if the tensor is laid out contiguously (row-major, no gaps). */
 LBRXDEF int lbrx_tensor_is_contiguous(const lbrx_tensor *t);
@@ -1190,6 +1191,8 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
     int d;
     void *buf;
     lbrx_result r = LBRX_OK;
+    for (d = 0; d < ndim; d++)
+        if (shape[d] == 0) return LBRX_OK;  /* empty: nothing to write */
     for (d = 0; d + 1 < ndim; d++) nrows *= shape[d];  /* fits: the caller checked the shape */
     if (ndim > 0) lbrx_row_bytes(dtype, shape[ndim - 1], &row);
     if (nrows == 0 || row == 0) return LBRX_OK;
@@ -1561,41 +1564,51 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
                                        size_t *nbytes, lbrx_error *err) {
     const lbrx__dtype_info *d = lbrx__dtype_info_of((int)dtype);
     size_t row, total;
-    int i;
+    int i, empty = 0;
     lbrx_result r;
     if (!d) return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "invalid dtype id %d", (int)dtype);
     if (ndim < 0 || ndim > LBRX_MAX_DIMS)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "rank %d is outside 0..%d", ndim, LBRX_MAX_DIMS);
-    for (i = 0; i < ndim; i++)
+    for (i = 0; i < ndim; i++) {
         if (shape[i] < 0) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "dimension %d is negative (%lld)", i, (long long)shape[i]);
+        empty |= shape[i] == 0;
+    }
     if (ndim == 0) {
         if (d->block != 1) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "a rank-0 tensor cannot have block dtype %s", d->name);
         if (nbytes) *nbytes = d->bytes;
         return LBRX_OK;
     }
+    /* An empty tensor (a zero dimension) has no element and 0 bytes whatever its other
+       dimensions (GGML accepts such tensors): sizes that would overflow are not errors there,
+       and the strides they would give are 0 (there is no element to reach through them). */
     r = lbrx_row_bytes(dtype, shape[ndim - 1], &row);
     if (r == LBRX_ERR_BAD_SHAPE)
         return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
                             (long long)shape[ndim - 1], d->name, (long long)d->block);
-    if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row of %lld elements overflows", (long long)shape[ndim - 1]);
+    if (r != LBRX_OK) {
+        if (!empty) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row of %lld elements overflows", (long long)shape[ndim - 1]);
+        row = 0;
+    }
     total = row;
     if (stride) stride[ndim - 1] = d->block == 1 ? (int64_t)d->bytes : 0;
     for (i = ndim - 2; i >= 0; i--) {
-        if (stride) {
-            if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
-            stride[i] = (int64_t)total;
+        if (total > (size_t)INT64_MAX) {
+            if (!empty) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
+            total = 0;
         }
-        /* once a zero dimension made the size 0 it stays 0, on 32-bit systems too (the element
-           count below still checks that the dimensions' product fits) */
-        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total)))
-            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
+        if (stride) stride[i] = (int64_t)total;
+        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total))) {
+            if (!empty)
+                return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
+            total = 0;
+        }
     }
-    /* a zero dimension makes the tensor empty, but the product of the others must still fit */
+    if (empty) total = 0;
     if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
-    {
+    if (!empty) {  /* the element count must fit too (block types have fewer bytes than elements) */
         int64_t n = 1;
         for (i = 0; i < ndim; i++) {
-            if (shape[i] != 0 && n > INT64_MAX / shape[i])
+            if (n > INT64_MAX / shape[i])
                 return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "element count overflows (dimension %d = %lld)", i, (long long)shape[i]);
             n *= shape[i];
         }
@@ -1676,7 +1689,10 @@ LBRXDEF lbrx_result lbrx_tensor_nelements(const lbrx_tensor *t, int64_t *out) {
     int i;
     for (i = 0; i < t->ndim; i++) {
         if (t->shape[i] < 0) return LBRX_ERR_BAD_SHAPE;
-        if (t->shape[i] != 0 && n > INT64_MAX / t->shape[i]) return LBRX_ERR_OVERFLOW;
+        if (t->shape[i] == 0) n = 0;
+    }
+    for (i = 0; i < t->ndim && n; i++) {  /* an empty tensor has 0 elements whatever the others */
+        if (n > INT64_MAX / t->shape[i]) return LBRX_ERR_OVERFLOW;
         n *= t->shape[i];
     }
     *out = n;
@@ -1690,6 +1706,8 @@ LBRXDEF lbrx_result lbrx_tensor_nbytes(const lbrx_tensor *t, size_t *out) {
 LBRXDEF int64_t lbrx_tensor_nrows(const lbrx_tensor *t) {
     int64_t n = 1;
     int i;
+    for (i = 0; i < t->ndim; i++)
+        if (t->shape[i] == 0) return 0;  /* empty: its other dimensions' product may not fit */
     for (i = 0; i + 1 < t->ndim; i++) n *= t->shape[i];
     return n;
 }
@@ -3962,9 +3980,8 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     if (out_begin < 0 || out_end < out_begin || out_end > out)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_rows: range [%lld, %lld) outside [0, %lld)",
                             (long long)out_begin, (long long)out_end, (long long)out);
-    n = lbrx_tensor_nrows(x);
-    for (d = 0; d + 1 < x->ndim; d++)
-        if (x->shape[d] == 0) n = 0;
+    n = 1;  /* x's rows, also when its rows are empty (k = 0: y is zeros) */
+    for (d = 0; d + 1 < x->ndim; d++) n *= x->shape[d];
     if (n == 0 || out_begin == out_end) return LBRX_OK;
     m.dt = w->dtype;
     m.n = n;

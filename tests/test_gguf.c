@@ -289,11 +289,15 @@ static void test_h10_overflow(void) {
     gb_free(&g);
 }
 
-/* H11: zero dimensions are legal (0 bytes) and never divide; the other dimensions must still fit
-   (checks of float values below cast their constants: -m32's x87 keeps constants in long double) */
+/* H11: zero dimensions are legal (0 bytes) and never divide. A tensor with a zero dimension has
+   no element whatever its other dimensions (GGML accepts it): their product is checked only when
+   no dimension is zero. (Checks of float values below cast their constants: -m32's x87 keeps
+   constants in long double.) */
 static void test_h11_zero_dims(void) {
     gb g = {0, 0, 0};
     uint64_t a[2] = {0, 5}, b[3] = {5, 0, (uint64_t)1 << 30}, c[3] = {(uint64_t)INT64_MAX, 0, 4};
+    uint64_t huge[4] = {(uint64_t)1 << 40, (uint64_t)1 << 40, 0, (uint64_t)1 << 40}, full[3] = {(uint64_t)INT64_MAX, 1, 4};
+    uint64_t d[2] = {(uint64_t)1 << 61, 0};  /* a row of 2^63 bytes would not fit a stride (found by tests/fuzz_gguf.c) */
     lbrx_gguf *f = 0;
     lbrx_error e;
     one_tensor(&g, 2, a, 0, 0, 0);
@@ -305,12 +309,27 @@ static void test_h11_zero_dims(void) {
     }
     gb_free(&g);
     one_tensor(&g, 3, b, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
-    one_tensor(&g, 3, c, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
-    /* empty, but a row of 2^63 bytes would not fit a stride (found by tests/fuzz_gguf.c) */
-    {
-        uint64_t d[2] = {(uint64_t)1 << 61, 0};
-        one_tensor(&g, 2, d, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
+    one_tensor(&g, 3, c, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
+    one_tensor(&g, 2, d, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
+    one_tensor(&g, 3, full, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);  /* no zero: the product must fit */
+    one_tensor(&g, 4, huge, LBRX_Q4_0, 0, 0);  /* Q4_0 rows of 2^40: a multiple of 32 */
+    LT_CHECK(lbrx_gguf_open_memory(&f, g.b, g.n, NULL, &e) == LBRX_OK);
+    if (f) {
+        const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(f, 0);
+        lbrx_tensor t;
+        int64_t n = -1;
+        size_t nb = 1;
+        LT_CHECK(ti->nbytes == 0 && ti->shape[0] == (int64_t)1 << 40 && ti->shape[1] == 0 && ti->shape[3] == (int64_t)1 << 40);
+        LT_CHECK(lbrx_gguf_tensor(f, 0, &t, &e) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_nelements(&t, &n) == LBRX_OK && n == 0);
+        LT_CHECK(lbrx_tensor_nbytes(&t, &nb) == LBRX_OK && nb == 0 && lbrx_tensor_nrows(&t) == 0);
+        LT_CHECK(lbrx_tensor_is_contiguous(&t));
+        lbrx_tensor_release(&t);
+        lbrx_gguf_close(f);
     }
+    gb_free(&g);
+    huge[2] = 3;  /* the same dimensions without the zero overflow */
+    one_tensor(&g, 4, huge, LBRX_Q4_0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
 }
 
 /* H12: type ids out of range, removed, negative; rows that are not a block multiple */

@@ -226,6 +226,23 @@ LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t a
 LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err);
 
+/* Map bytes [offset, offset + length) of an open file read-only and without copying (a model
+   stored inside a bigger file: an APK's uncompressed asset, an archive); length UINT64_MAX
+   means up to the end of the file. The descriptor stays the caller's: lbrx neither closes it nor
+   uses it after the call. The storage's first byte is the one at `offset` (the mapping starts
+   at the page below it; lbrx_tensor_host_region stays inside that mapping), so a reader opened
+   on it (lbrx_gguf_open_storage, lbrx_safetensors_open_storage) counts every offset, GGUF's
+   alignment included, from the model's start. Under LBRX_NO_MMAP the region is read into the
+   heap. LBRX_ERR_BAD_OFFSET when the region is not inside the file (error offset: `offset`),
+   LBRX_ERR_IO for a descriptor that is not open or not a regular file, LBRX_ERR_LIMIT past half
+   the address space. On Windows fd is a C runtime descriptor (_open). */
+LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+                                        const lbrx_allocator *allocator, lbrx_error *err);
+/* lbrx_storage_map_fd for a Windows file HANDLE (opened with GENERIC_READ); the handle stays
+   the caller's. LBRX_ERR_UNSUPPORTED on other systems. */
+LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+                                            const lbrx_allocator *allocator, lbrx_error *err);
+
 /* Wrap memory the caller owns (an arena, a GPU buffer on unified memory, a MTLBuffer's
    contents). `release` (may be NULL) is called with (ptr, size, user) when the last reference
    goes. `writable` says whether kernels may write through tensors on it. */
@@ -328,6 +345,27 @@ LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, s
 typedef struct lbrx_open_options {
     lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
 } lbrx_open_options;
+
+/* What a model file is, from its content (never its name): lbrx_format_detect. */
+typedef enum lbrx_format {
+    LBRX_FORMAT_UNKNOWN = 0,
+    LBRX_FORMAT_GGUF,               /* a GGUF file (magic "GGUF"; or "FUGG", big-endian) */
+    LBRX_FORMAT_GGUF_SPLIT,         /* a GGUF shard of a split set: key split.count above 1 */
+    LBRX_FORMAT_SAFETENSORS,        /* a safetensors file: 8-byte header length, then JSON '{' */
+    LBRX_FORMAT_SAFETENSORS_INDEX   /* JSON text (a sharded checkpoint's model.safetensors.index.json) */
+} lbrx_format;
+
+/* Say what the `size` bytes at `data` (a whole file, or at least its header) are, from their
+   content. GGUF by its magic; a split GGUF shard by a split.count key above 1 among the
+   metadata (v2/v3; a key past the bytes given is not seen). safetensors when the first 8 bytes
+   are a length below 2^56 (the top byte is 0, which JSON text never has) followed, after JSON
+   whitespace, by '{' (a length past the end still counts: the reader then says it is truncated).
+   An index when the bytes start, after JSON whitespace, with '{'. Whatever the length's low byte
+   is ('{', space, tab, CR or LF included), a safetensors file is never taken for JSON. Nothing is
+   validated: the readers do that. Thread safe. "gguf", "gguf-split", "safetensors",
+   "safetensors-index", "unknown" are the names lbrx_format_name gives. */
+LBRXDEF lbrx_format lbrx_format_detect(const void *data, size_t size);
+LBRXDEF const char *lbrx_format_name(lbrx_format f);
 
 /* Producer of a tensor's bytes for the streaming writers (lbrx_gguf_writer_add_tensor_fill,
    lbrx_safetensors_write_desc.fill): write rows [row_begin, row_begin + row_count) of tensor
@@ -916,6 +954,7 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+#include <io.h>
 #else
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -1133,6 +1172,95 @@ LBRXDEF void lbrx_free(const lbrx_allocator *a, void *ptr) {
    Shared by the file formats: name index, streaming of filled tensors
    ============================================================================================ */
 
+LBRX__PRIVATE int lbrx__json_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* The value of a GGUF v2/v3 image's integer key split.count, 0 when absent, not an integer or not
+   within the `size` bytes. A lenient walk over the metadata for lbrx_format_detect only: the
+   GGUF reader validates every field. */
+LBRX__PRIVATE uint64_t lbrx__gguf_split_count(const unsigned char *p, size_t size) {
+    static const unsigned char fixed[13] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};  /* by value type */
+    uint64_t n_kv, i, len, count, j, v;
+    uint32_t version, type, et;
+    size_t pos = 24;
+    if (size < 24) return 0;
+    memcpy(&version, p + 4, 4);
+    if (version != 2 && version != 3) return 0;
+    memcpy(&n_kv, p + 16, 8);
+    for (i = 0; i < n_kv; i++) {
+        const unsigned char *key;
+        if (size - pos < 8) return 0;
+        memcpy(&len, p + pos, 8);
+        pos += 8;
+        if (len > size - pos || size - pos - (size_t)len < 4) return 0;
+        key = p + pos;
+        pos += (size_t)len;
+        memcpy(&type, p + pos, 4);
+        pos += 4;
+        if (type >= 13) return 0;
+        if (type == 9) {  /* array: element type, count, elements */
+            if (size - pos < 12) return 0;
+            memcpy(&et, p + pos, 4);
+            memcpy(&count, p + pos + 4, 8);
+            pos += 12;
+            if (et >= 13 || et == 9) return 0;
+            if (et != 8) {
+                if (count > (size - pos) / fixed[et]) return 0;
+                pos += (size_t)count * fixed[et];
+                continue;
+            }
+            for (j = 0; j < count; j++) {
+                if (size - pos < 8) return 0;
+                memcpy(&len, p + pos, 8);
+                if (len > size - pos - 8) return 0;
+                pos += 8 + (size_t)len;
+            }
+            continue;
+        }
+        if (type == 8) {  /* string */
+            if (size - pos < 8) return 0;
+            memcpy(&len, p + pos, 8);
+            if (len > size - pos - 8) return 0;
+            pos += 8 + (size_t)len;
+            continue;
+        }
+        if (size - pos < fixed[type]) return 0;
+        if (len == 11 && memcmp(key, "split.count", 11) == 0 && type != 6 && type != 7 && type != 12) {
+            v = 0;  /* unsigned and signed integers of 1..8 bytes, little-endian */
+            for (j = 0; j < fixed[type]; j++) v |= (uint64_t)p[pos + j] << (8 * j);
+            if ((type == 1 || type == 3 || type == 5 || type == 11) && (p[pos + fixed[type] - 1] & 0x80)) return 0;
+            return v;
+        }
+        pos += fixed[type];
+    }
+    return 0;
+}
+
+LBRXDEF lbrx_format lbrx_format_detect(const void *data, size_t size) {
+    const unsigned char *p = (const unsigned char *)data;
+    size_t i;
+    if (!p) return LBRX_FORMAT_UNKNOWN;
+    if (size >= 4 && memcmp(p, "FUGG", 4) == 0) return LBRX_FORMAT_GGUF;
+    if (size >= 4 && memcmp(p, "GGUF", 4) == 0)
+        return lbrx__gguf_split_count(p, size) > 1 ? LBRX_FORMAT_GGUF_SPLIT : LBRX_FORMAT_GGUF;
+    if (size >= 9 && p[7] == 0) {  /* a header length below 2^56: JSON text has no NUL byte */
+        for (i = 8; i < size && lbrx__json_ws(p[i]); i++) {}
+        if (i < size && p[i] == '{') return LBRX_FORMAT_SAFETENSORS;
+        return LBRX_FORMAT_UNKNOWN;
+    }
+    for (i = 0; i < size && lbrx__json_ws(p[i]); i++) {}
+    return i < size && p[i] == '{' ? LBRX_FORMAT_SAFETENSORS_INDEX : LBRX_FORMAT_UNKNOWN;
+}
+
+LBRXDEF const char *lbrx_format_name(lbrx_format f) {
+    switch (f) {
+    case LBRX_FORMAT_GGUF: return "gguf";
+    case LBRX_FORMAT_GGUF_SPLIT: return "gguf-split";
+    case LBRX_FORMAT_SAFETENSORS: return "safetensors";
+    case LBRX_FORMAT_SAFETENSORS_INDEX: return "safetensors-index";
+    default: return "unknown";
+    }
+}
+
 LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n) {
     const unsigned char *b = (const unsigned char *)p;
     uint64_t h = 14695981039346656037ULL;
@@ -1330,151 +1458,199 @@ LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, 
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
-                                          const lbrx_allocator *allocator, lbrx_error *err) {
-    lbrx_storage *s;
+/* Fill s (kind MMAP, data already &empty_byte) with bytes [offset, offset + length) of an open
+   file: mapped read-only from the page (Windows: allocation granularity) below offset, or read
+   into the heap under LBRX_NO_MMAP. length UINT64_MAX: to the end. `what` names the file in
+   messages. The handle or descriptor stays the caller's. */
+#if defined(_WIN32)
+LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, HANDLE f, uint64_t offset, uint64_t length, const char *what,
+                                                const lbrx_allocator *allocator, lbrx_error *err) {
+    LARGE_INTEGER li;
     uint64_t fsize;
-    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    if (GetFileType(f) != FILE_TYPE_DISK) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
+    if (!GetFileSizeEx(f, &li)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", what);
+    fsize = (uint64_t)li.QuadPart;
+#else
+LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, int fd, uint64_t offset, uint64_t length, const char *what,
+                                                const lbrx_allocator *allocator, lbrx_error *err) {
+    struct stat st;
+    uint64_t fsize;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", what, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", what);
+    if (!S_ISREG(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
+    if (st.st_size < 0) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: negative size", what);
+    fsize = (uint64_t)st.st_size;
+#endif
+    if (offset > fsize) return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, offset, "%s: offset %llu is past the end of the %llu-byte file", what,
+                                            (unsigned long long)offset, (unsigned long long)fsize);
+    if (length == UINT64_MAX) length = fsize - offset;
+    if (length > fsize - offset)
+        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, offset, "%s: %llu bytes at offset %llu end past the end of the %llu-byte file", what,
+                            (unsigned long long)length, (unsigned long long)offset, (unsigned long long)fsize);
+    /* half the address space at most: a larger size is a corrupt length, or a 32-bit process */
+    if (length > (uint64_t)(SIZE_MAX >> 1))
+        return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", what,
+                            (unsigned long long)length);
+    if (length == 0) return LBRX_OK;
+    {
+#if defined(LBRX_NO_MMAP)
+        unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)length, 64);
+        size_t done = 0;
+        if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", what, (unsigned long long)length);
+        while (done < (size_t)length) {
+            size_t want = (size_t)length - done;
+            uint64_t at = offset + done;
+#if defined(_WIN32)
+            DWORD got = 0;
+            OVERLAPPED ov;
+            memset(&ov, 0, sizeof ov);
+            ov.Offset = (DWORD)(at & 0xffffffffu);
+            ov.OffsetHigh = (DWORD)(at >> 32);
+            if (want > 0x40000000u) want = 0x40000000u;
+            if (!ReadFile(f, buf + done, (DWORD)want, &got, &ov) || got == 0) {
+#else
+            ssize_t got;
+            if (want > 0x40000000u) want = 0x40000000u;
+            got = pread(fd, buf + done, want, (off_t)at);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+#endif
+                lbrx_free(allocator, buf);
+                return lbrx__errorf(err, LBRX_ERR_IO, at, "%s: read failed", what);
+            }
+            done += (size_t)got;
+        }
+        s->map_base = buf;
+        s->data = buf;
+        s->map_size = (size_t)length;
+#else
+        size_t page = lbrx_page_size(), delta = (size_t)(offset % page);
+        uint64_t base = offset - delta;
+        size_t span = (size_t)length + delta;  /* fits: length <= SIZE_MAX / 2 and delta < page */
+#if defined(_WIN32)
+        HANDLE m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
+        if (!m) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", what, (unsigned long)GetLastError());
+        s->map_base = MapViewOfFile(m, FILE_MAP_READ, (DWORD)(base >> 32), (DWORD)(base & 0xffffffffu), (SIZE_T)span);
+        CloseHandle(m);
+        if (!s->map_base)
+            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", what, (unsigned long)GetLastError());
+#else
+        void *p = mmap(0, span, PROT_READ, MAP_PRIVATE, fd, (off_t)base);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", what, strerror(e));
+        }
+        s->map_base = p;
+#endif
+        (void)allocator;
+        s->data = (unsigned char *)s->map_base + delta;
+        s->map_size = span;
+#endif
+    }
+    s->size = (size_t)length;
+    return LBRX_OK;
+}
+
+/* A new storage over an open file's region (lbrx__storage_map_open). */
+#if defined(_WIN32)
+LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, HANDLE f, uint64_t offset, uint64_t length, const char *what,
+                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+#else
+LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, int f, uint64_t offset, uint64_t length, const char *what,
+                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+#endif
+    lbrx_storage *s;
+    lbrx_result r;
     *out = 0;
     s = lbrx__storage_new(allocator);
     if (!s) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory");
     s->kind = LBRX_STORAGE_MMAP;
     s->data = &s->empty_byte;
+    r = lbrx__storage_map_open(s, f, offset, length, what, allocator, err);
+    if (r != LBRX_OK) { lbrx_free(allocator, s); return r; }
+    *out = s;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
+                                          const lbrx_allocator *allocator, lbrx_error *err) {
+    lbrx_result r;
+    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    *out = 0;
 #if defined(_WIN32)
     {
         wchar_t *wpath = lbrx__utf8_to_wide(path, allocator);
-        HANDLE f, m;
-        LARGE_INTEGER li;
+        HANDLE f;
         DWORD attr;
-        if (!wpath) { lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path); }
+        if (!wpath) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path);
         attr = GetFileAttributesW(wpath);
         if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
-            lbrx_free(allocator, wpath); lbrx_free(allocator, s);
+            lbrx_free(allocator, wpath);
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
         }
-        f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING,
-                        FILE_ATTRIBUTE_NORMAL, 0);
+        f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
         lbrx_free(allocator, wpath);
         if (f == INVALID_HANDLE_VALUE) {
             DWORD e = GetLastError();
-            lbrx_free(allocator, s);
             if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (Windows error %lu)", path, (unsigned long)e);
         }
-        if (!GetFileSizeEx(f, &li)) {
-            CloseHandle(f); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", path);
-        }
-        fsize = (uint64_t)li.QuadPart;
-        if (fsize > (uint64_t)(SIZE_MAX >> 1)) {  /* as on POSIX: half the address space */
-            CloseHandle(f); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
-        }
-        if (fsize > 0) {
-#if defined(LBRX_NO_MMAP)
-            unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)fsize, 64);
-            size_t done = 0;
-            if (!buf) { CloseHandle(f); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", path, (unsigned long long)fsize); }
-            while (done < (size_t)fsize) {
-                DWORD want = (DWORD)(((size_t)fsize - done) > 0x40000000u ? 0x40000000u : ((size_t)fsize - done)), got = 0;
-                if (!ReadFile(f, buf + done, want, &got, 0) || got == 0) {
-                    lbrx_free(allocator, buf); CloseHandle(f); lbrx_free(allocator, s);
-                    return lbrx__errorf(err, LBRX_ERR_IO, (uint64_t)done, "%s: read failed", path);
-                }
-                done += got;
-            }
-            s->map_base = buf;
-            s->data = buf;
-#else
-            m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
-            if (!m) {
-                CloseHandle(f); lbrx_free(allocator, s);
-                return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", path, (unsigned long)GetLastError());
-            }
-            s->map_base = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
-            CloseHandle(m);
-            if (!s->map_base) {
-                CloseHandle(f); lbrx_free(allocator, s);
-                return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", path, (unsigned long)GetLastError());
-            }
-            s->data = (unsigned char *)s->map_base;
-#endif
-            s->map_size = (size_t)fsize;
-        }
+        r = lbrx__storage_map_region(out, f, 0, UINT64_MAX, path, allocator, err);
         CloseHandle(f);
-        (void)m;
     }
 #else
     {
         int fd;
-        struct stat st;
-        /* O_NONBLOCK: a FIFO must not block here (it is refused below as not a regular file) */
+        /* O_NONBLOCK: a FIFO must not block here (it is refused as not a regular file) */
         do { fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
         if (fd < 0) {
             int e = errno;
-            lbrx_free(allocator, s);
             if (e == ENOENT || e == ENOTDIR)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
             /* EOVERFLOW: a file past 2 GiB in a 32-bit build without 64-bit offsets */
             return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
         }
-        if (fstat(fd, &st) != 0) {
-            int e = errno;
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", path, strerror(e));
-        }
-        if (S_ISDIR(st.st_mode)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
-        }
-        if (!S_ISREG(st.st_mode)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", path);
-        }
-        if (st.st_size < 0) { close(fd); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: negative size", path); }
-        fsize = (uint64_t)st.st_size;
-        if (fsize > (uint64_t)SIZE_MAX || fsize > (uint64_t)(SIZE_MAX >> 1)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
-        }
-        if (fsize > 0) {
-#if defined(LBRX_NO_MMAP)
-            unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)fsize, 64);
-            size_t done = 0;
-            if (!buf) { close(fd); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", path, (unsigned long long)fsize); }
-            while (done < (size_t)fsize) {
-                size_t want = (size_t)fsize - done;
-                ssize_t got;
-                if (want > 0x40000000u) want = 0x40000000u;
-                got = pread(fd, buf + done, want, (off_t)done);
-                if (got < 0 && errno == EINTR) continue;
-                if (got <= 0) {
-                    lbrx_free(allocator, buf); close(fd); lbrx_free(allocator, s);
-                    return lbrx__errorf(err, LBRX_ERR_IO, (uint64_t)done, "%s: read failed", path);
-                }
-                done += (size_t)got;
-            }
-            s->map_base = buf;
-            s->data = buf;
-#else
-            void *p = mmap(0, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (p == MAP_FAILED) {
-                int e = errno;
-                close(fd); lbrx_free(allocator, s);
-                return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", path, strerror(e));
-            }
-            s->map_base = p;
-            s->data = (unsigned char *)p;
-#endif
-            s->map_size = (size_t)fsize;
-        }
+        r = lbrx__storage_map_region(out, fd, 0, UINT64_MAX, path, allocator, err);
         close(fd);
     }
 #endif
-    s->size = s->map_size;
-    *out = s;
-    return LBRX_OK;
+    return r;
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+                                        const lbrx_allocator *allocator, lbrx_error *err) {
+    char what[48];
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_fd: out is NULL");
+    *out = 0;
+    snprintf(what, sizeof what, "file descriptor %d", fd);
+#if defined(_WIN32)
+    {
+        intptr_t h = fd < 0 ? -1 : _get_osfhandle(fd);
+        if (h == -1 || h == -2) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s is not open", what);
+        return lbrx__storage_map_region(out, (HANDLE)h, offset, length, what, allocator, err);
+    }
+#else
+    if (fd < 0) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s is not open", what);
+    return lbrx__storage_map_region(out, fd, offset, length, what, allocator, err);
+#endif
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+                                            const lbrx_allocator *allocator, lbrx_error *err) {
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: out is NULL");
+    *out = 0;
+#if defined(_WIN32)
+    if (!handle || handle == INVALID_HANDLE_VALUE)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: invalid handle");
+    return lbrx__storage_map_region(out, (HANDLE)handle, offset, length, "file handle", allocator, err);
+#else
+    (void)handle; (void)offset; (void)length; (void)allocator;
+    return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_storage_map_handle: Windows only (use lbrx_storage_map_fd)");
+#endif
 }
 
 LBRXDEF void lbrx_storage_retain(lbrx_storage *s) {

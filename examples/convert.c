@@ -316,26 +316,30 @@ static int cv_add(cv_job *job, const lbrx_tensor *t, const char *name) {
     return 0;
 }
 
+/* Open the input: mapped once, its format said by the library from its content, the reader
+   opening the same mapping (a split GGUF set or a shard index opens the files it names). */
 static int cv_open_input(cv_job *job) {
-    FILE *f = fopen(job->in, "rb");
-    unsigned char head[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    size_t n, i, count;
+    lbrx_storage *s;
     lbrx_error err;
     lbrx_result r;
-    if (!f) return cv_fail(job, "%s: cannot open", job->in);
-    n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    if (n >= 4 && (memcmp(head, "GGUF", 4) == 0 || memcmp(head, "FUGG", 4) == 0)) {
-        if (lbrx_gguf_open(&job->gguf, job->in, &job->opt, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    lbrx_format fmt;
+    size_t i, count;
+    if (lbrx_storage_map_file(&s, job->in, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    fmt = lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s));
+    switch (fmt) {
+    case LBRX_FORMAT_GGUF: r = lbrx_gguf_open_storage(&job->gguf, s, &job->opt, &err); break;
+    case LBRX_FORMAT_GGUF_SPLIT: r = lbrx_gguf_open(&job->gguf, job->in, &job->opt, &err); break;
+    case LBRX_FORMAT_SAFETENSORS: r = lbrx_safetensors_open_storage(&job->st, s, &job->opt, &err); break;
+    case LBRX_FORMAT_SAFETENSORS_INDEX: r = lbrx_safetensors_open_index(&job->st, job->in, &job->opt, &err); break;
+    default: lbrx_storage_release(s); return cv_fail(job, "%s: unknown format (neither GGUF nor safetensors)", job->in);
+    }
+    lbrx_storage_release(s);
+    if (r != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    if (job->gguf) {
         count = (size_t)lbrx_gguf_tensor_count(job->gguf);
-    } else if ((n >= 1 && head[0] && strchr("{ \t\r\n", head[0])) || (n == 9 && head[8] && strchr("{ \t\r\n", head[8]))) {
-        r = head[0] && strchr("{ \t\r\n", head[0]) ? lbrx_safetensors_open_index(&job->st, job->in, &job->opt, &err)
-                                                  : lbrx_safetensors_open(&job->st, job->in, &job->opt, &err);
-        if (r != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    } else {
         if (cv_load_hf_config(job)) return 1;
         count = lbrx_safetensors_count(job->st);
-    } else {
-        return cv_fail(job, "%s: unknown format (neither GGUF nor safetensors)", job->in);
     }
     job->t = (cv_tensor *)calloc(count ? count : 1, sizeof *job->t);
     if (!job->t) return cv_fail(job, "out of memory");

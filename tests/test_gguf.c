@@ -4,7 +4,19 @@
    (the same weights in another format), never from lbrx itself. */
 #define LBRX_IMPL
 #include "lbrx_gguf.h"
+#include "lbrx_safetensors.h"
 #include "lbrx_test.h"
+#if defined(_WIN32)
+#include <io.h>
+#include <fcntl.h>
+#define open_ro(p) _open(p, _O_RDONLY | _O_BINARY)
+#define close_fd(fd) _close(fd)
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#define open_ro(p) open(p, O_RDONLY)
+#define close_fd(fd) close(fd)
+#endif
 
 /* ---- a tiny byte builder for crafted files ---- */
 
@@ -914,6 +926,124 @@ static void test_writer_refusals(void) {
 
 /* stories260K: read it, write it again with lbrx, and get the same file back, byte for byte
    (it was written by GGML, whose layout the writer follows). */
+static int st_sink(const void *p, size_t n, void *user) { return fwrite(p, 1, n, (FILE *)user) != n; }
+
+/* Storage from a descriptor / HANDLE: one archive file holds 1001 bytes of junk, a GGUF model
+   (alignment 32), 77 bytes of junk, a safetensors model and a trailer; each model opens from its
+   region without a copy, offsets and GGUF alignment counted from the model's own start. */
+static void test_descriptor_storage(void) {
+    const char *path = lt_tmp_path("gguf_archive.bin");
+    lbrx_gguf_writer *w = 0;
+    lbrx_tensor t, src;
+    lbrx_safetensors_write_desc desc;
+    lbrx_storage *s = 0;
+    lbrx_gguf *g = 0;
+    lbrx_safetensors *st = 0;
+    lbrx_error e;
+    int64_t shape[2] = {3, 5};
+    long gguf_at = 1001, gguf_end, st_at, st_end;
+    unsigned char junk[1001];
+    float *d;
+    int i, fd;
+    FILE *f = fopen(path, "wb");
+    LT_CHECK(f != NULL);
+    if (!f) return;
+    memset(junk, 0xA5, sizeof junk);
+    LT_CHECK(lbrx_tensor_alloc(&src, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+    d = (float *)src.data;
+    for (i = 0; i < 15; i++) d[i] = (float)i * 0.25f - 1.0f;
+    src.name = "w";
+    fwrite(junk, 1, (size_t)gguf_at, f);
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_u32(w, "general.alignment", 32, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_tensor(w, "a", &src, NULL) == LBRX_OK && lbrx_gguf_writer_add_tensor(w, "b", &src, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_write(w, f, NULL) == LBRX_OK);
+    lbrx_gguf_writer_destroy(w);
+    gguf_end = ftell(f);
+    fwrite(junk, 1, 77, f);
+    st_at = ftell(f);
+    memset(&desc, 0, sizeof desc);
+    desc.tensors = &src;
+    desc.n_tensors = 1;
+    LT_CHECK(lbrx_safetensors_write_to(st_sink, f, &desc, NULL) == LBRX_OK);
+    st_end = ftell(f);
+    fwrite(junk, 1, 5, f);
+    fclose(f);
+    fd = open_ro(path);
+    LT_CHECK(fd >= 0);
+    if (fd >= 0) {
+        LT_CHECKF(lbrx_storage_map_fd(&s, fd, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        if (s) {
+            LT_CHECK(lbrx_storage_size(s) == (size_t)(gguf_end - gguf_at) && memcmp(lbrx_storage_data(s), "GGUF", 4) == 0);
+            LT_CHECK(lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s)) == LBRX_FORMAT_GGUF);
+            LT_CHECKF(lbrx_gguf_open_storage(&g, s, NULL, &e) == LBRX_OK, "%s", e.message);
+            lbrx_storage_release(s);  /* the reader holds its own reference */
+            s = 0;
+        }
+        if (g) {
+            const lbrx_gguf_tensor_info *b = lbrx_gguf_tensor_info_at(g, 1);
+            LT_CHECK(lbrx_gguf_data_offset(g) % 32 == 0 && b->file_offset % 32 == 0 && b->file_offset == lbrx_gguf_data_offset(g) + 64);
+            LT_CHECK(lbrx_gguf_get_tensor(g, "b", &t, &e) == LBRX_OK);
+            LT_CHECK(t.storage && memcmp(t.data, src.data, 60) == 0);
+            LT_CHECK((size_t)((const unsigned char *)t.data - (const unsigned char *)lbrx_storage_data(t.storage)) == b->file_offset);
+            lbrx_gguf_close(g);  /* the tensor keeps the mapping */
+            {
+                void *base; size_t size, off;
+                LT_CHECK(lbrx_tensor_host_region(&t, &base, &size, &off, NULL) == LBRX_OK && (uintptr_t)base % lbrx_page_size() == 0);
+                LT_CHECK(memcmp((const unsigned char *)base + off, src.data, 60) == 0);
+            }
+            LT_CHECK(memcmp(t.data, src.data, 60) == 0);
+            lbrx_tensor_release(&t);
+        }
+        /* the safetensors model, to the end of the file minus the trailer */
+        LT_CHECKF(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        if (s) {
+            LT_CHECK(lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s)) == LBRX_FORMAT_SAFETENSORS);
+            LT_CHECKF(lbrx_safetensors_open_storage(&st, s, NULL, &e) == LBRX_OK, "%s", e.message);
+            lbrx_storage_release(s);
+            s = 0;
+        }
+        if (st) {
+            const lbrx_tensor *x = lbrx_safetensors_find(st, "w", NULL);
+            LT_CHECK(x && memcmp(x->data, src.data, 60) == 0 && lbrx_safetensors_data_offset(st, 0) % 64 == 0);
+            lbrx_safetensors_close(st);
+        }
+        /* the trailer makes the whole rest of the file an invalid safetensors image */
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, UINT64_MAX, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == (size_t)(st_end - st_at + 5));
+        LT_CHECK(lbrx_safetensors_open_storage(&st, s, NULL, &e) == LBRX_ERR_SIZE_MISMATCH);
+        lbrx_storage_release(s);
+        s = 0;
+        /* regions outside the file, an empty region, a closed descriptor */
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_end + 6, 0, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL &&
+                 e.offset == (uint64_t)st_end + 6 && strstr(e.message, "past the end"));
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at + 6), NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, UINT64_MAX, 1, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_end + 5, 0, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == 0 && lbrx_storage_data(s));
+        lbrx_storage_release(s);
+        s = 0;
+        LT_CHECK(lbrx_gguf_open_storage(&g, s ? s : NULL, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT);
+        close_fd(fd);
+    }
+    LT_CHECK(lbrx_storage_map_fd(&s, -1, 0, 1, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT && s == NULL);
+#if defined(_WIN32)
+    {
+        HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+        LT_CHECK(h != INVALID_HANDLE_VALUE);
+        LT_CHECKF(lbrx_storage_map_handle(&s, h, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        CloseHandle(h);  /* the mapping outlives the handle */
+        if (s) {
+            LT_CHECK(lbrx_gguf_open_storage(&g, s, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 2);
+            lbrx_gguf_close(g);
+            lbrx_storage_release(s);
+        }
+    }
+#else
+    LT_CHECK(lbrx_storage_map_handle(&s, NULL, 0, 1, NULL, &e) == LBRX_ERR_UNSUPPORTED && s == NULL);
+#endif
+    lbrx_tensor_release(&src);
+    remove(path);
+}
+
 static void test_stories_rewrite(void) {
     LT_SHARED_OR_SKIP(path, "derived-llama.cpp-c392e50/stories260K-f32.gguf");
     {
@@ -983,5 +1113,6 @@ int main(void) {
     LT_RUN(test_writer_round_trip);
     LT_RUN(test_writer_refusals);
     LT_RUN(test_stories_rewrite);
+    LT_RUN(test_descriptor_storage);
     return lt_finish();
 }

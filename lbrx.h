@@ -826,6 +826,8 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
    A macro (r is evaluated twice: pass a constant or a variable) so that the optimizer sees which
    result each error path returns and does not warn about outputs an error path leaves unset. */
 #define lbrx__errorf(err, r, offset, ...) (lbrx__error_fill((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
+/* Put "prefix: " before err's message (err may be NULL): the file a shard's error came from. */
+LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix);
 /* Check a shape against a dtype (rank, sign, block multiple, overflow); optionally return the
    contiguous byte strides and the byte size. */
 LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t *shape, int64_t *stride,
@@ -1011,6 +1013,21 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
             snprintf(err->message + n, sizeof err->message - n, " (file offset %llu)",
                      (unsigned long long)offset);
     }
+}
+
+LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix) {
+    size_t np, nm, cap;
+    if (!err) return;
+    cap = sizeof err->message - 1;
+    np = strlen(prefix);
+    if (np > cap - 2) np = cap - 2;
+    nm = strlen(err->message);
+    if (nm > cap - np - 2) nm = cap - np - 2;
+    memmove(err->message + np + 2, err->message, nm);
+    memcpy(err->message, prefix, np);
+    err->message[np] = ':';
+    err->message[np + 1] = ' ';
+    err->message[np + 2 + nm] = 0;
 }
 
 LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n) {

@@ -4,6 +4,7 @@
        ./inspect model.gguf
        ./inspect model.safetensors
        ./inspect model.safetensors.index.json
+       ./inspect model-00001-of-00003.gguf      (a split GGUF set, from its first file)
 
    The format is found from the file's content, not its name. A valid file prints to stdout and
    exits 0; an invalid one exits 1 with exactly one line on stderr, starting "error:", that names
@@ -100,11 +101,13 @@ static int inspect_gguf(FILE *out, FILE *errout, const char *path, lbrx_storage 
     if (r != LBRX_OK) return inspect_fail(errout, path, err.message);
     fprintf(out, "format: GGUF v%u (little-endian), alignment %u", (unsigned)lbrx_gguf_version(g), (unsigned)lbrx_gguf_alignment(g));
     if (lbrx_gguf_tensor_count(g) > 0) fprintf(out, ", data section at offset %llu", (unsigned long long)lbrx_gguf_data_offset(g));
+    if (lbrx_gguf_shard_count(g) > 1) fprintf(out, ", split set of %zu files", lbrx_gguf_shard_count(g));
     fprintf(out, "\nmetadata: %lld keys\n", (long long)lbrx_gguf_kv_count(g));
     for (i = 0; i < lbrx_gguf_kv_count(g); i++) inspect_kv(out, lbrx_gguf_kv_at(g, i));
     fprintf(out, "tensors: %lld\n", (long long)lbrx_gguf_tensor_count(g));
     for (i = 0; i < lbrx_gguf_tensor_count(g); i++) {
         const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(g, i);
+        if (lbrx_gguf_shard_count(g) > 1) fprintf(out, "  [shard %u]", (unsigned)t->shard);
         inspect_tensor_line(out, t->name, t->dtype, t->ndim, t->shape, t->file_offset, lbrx_gguf_alignment(g));
     }
     lbrx_gguf_close(g);

@@ -1044,6 +1044,122 @@ static void test_descriptor_storage(void) {
     remove(path);
 }
 
+/* Write a split set PREFIX-0000K-of-0000N.gguf of tensors named names[0..n) (each [4, 8] f32 of
+   value base + index, 128 bytes) and an extra 0-byte tensor when `empty` is set, files of at most
+   max bytes. */
+static void write_set(const char *prefix, const char *const *names, int n, int empty, uint64_t max, float base) {
+    lbrx_gguf_writer *w = 0;
+    lbrx_tensor t[4];
+    int64_t shape[2] = {4, 8}, zero[1] = {0};
+    int i, j;
+    lbrx_error e;
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_str(w, "general.architecture", "test", NULL) == LBRX_OK);
+    for (i = 0; i < n; i++) {
+        LT_CHECK(lbrx_tensor_alloc(&t[i], LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+        for (j = 0; j < 32; j++) ((float *)t[i].data)[j] = base + (float)i;
+        LT_CHECK(lbrx_gguf_writer_add_tensor(w, names[i], &t[i], NULL) == LBRX_OK);
+    }
+    if (empty) {
+        LT_CHECK(lbrx_tensor_alloc(&t[n], LBRX_F32, 1, zero, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_add_tensor(w, "empty", &t[n], NULL) == LBRX_OK);
+    }
+    LT_CHECKF(lbrx_gguf_writer_write_split(w, prefix, max, &e) == LBRX_OK, "%s", e.message);
+    lbrx_gguf_writer_destroy(w);
+    for (i = 0; i < n + empty; i++) lbrx_tensor_release(&t[i]);
+}
+
+static int copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    int ok = a && b;
+    while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0) ok = fwrite(buf, 1, n, b) == n;
+    if (a) fclose(a);
+    if (b) ok = fclose(b) == 0 && ok;
+    return ok;
+}
+
+/* Split GGUF: a set written by lbrx_gguf_writer_write_split opens from its first file as one
+   name space; missing, disagreeing and misnamed files are errors naming the file and field. */
+static void test_split(void) {
+    static const char *const abc[3] = {"a", "b", "c"}, *const xya[3] = {"x", "y", "a"};
+    char prefix[4096], p1[4200], p2[4200], p3[4200], q[4200];
+    lbrx_gguf *g = 0;
+    lbrx_tensor t;
+    lbrx_error e;
+    int64_t v = 0;
+    snprintf(prefix, sizeof prefix, "%s", lt_tmp_path("gguf_split"));
+    snprintf(p1, sizeof p1, "%s-00001-of-00003.gguf", prefix);
+    snprintf(p2, sizeof p2, "%s-00002-of-00003.gguf", prefix);
+    snprintf(p3, sizeof p3, "%s-00003-of-00003.gguf", prefix);
+    write_set(prefix, abc, 3, 0, 150, 1.0f);  /* 128 bytes each: one tensor per file */
+    LT_CHECKF(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_OK, "%s", e.message);
+    if (g) {
+        LT_CHECK(lbrx_gguf_tensor_count(g) == 3 && lbrx_gguf_shard_count(g) == 3 && lbrx_gguf_shard_storage(g, 3) == NULL);
+        LT_CHECK(lbrx_gguf_get_int(g, "split.count", &v, NULL) == LBRX_OK && v == 3);
+        LT_CHECK(lbrx_gguf_find_key(g, "general.architecture") >= 0);
+        LT_CHECK(lbrx_gguf_get_tensor(g, "c", &t, &e) == LBRX_OK && ((float *)t.data)[31] == 3.0f);
+        LT_CHECK(lbrx_gguf_tensor_info_at(g, 2)->shard == 2 && t.storage == lbrx_gguf_shard_storage(g, 2));
+        lbrx_gguf_close(g);  /* the tensor keeps its file mapped */
+        LT_CHECK(((float *)t.data)[0] == 3.0f);
+        lbrx_tensor_release(&t);
+    }
+    /* a later file opens alone; from memory, the first file is one file */
+    LT_CHECK(lbrx_gguf_open(&g, p2, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 1 && lbrx_gguf_shard_count(g) == 1);
+    lbrx_gguf_close(g);
+    /* the first file under another name */
+    snprintf(q, sizeof q, "%s-first.gguf", prefix);
+    LT_CHECK(copy_file(p1, q));
+    LT_CHECK(lbrx_gguf_open(&g, q, NULL, &e) == LBRX_ERR_BAD_VALUE && g == NULL && strstr(e.message, "-00001-of-00003.gguf") &&
+             e.offset != UINT64_MAX);
+    remove(q);
+    /* files out of place: 2 and 3 swapped */
+    LT_CHECK(copy_file(p2, q) && copy_file(p3, p2) && copy_file(q, p3));
+    LT_CHECK(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_BAD_VALUE && strstr(e.message, "split.no 2") && strstr(e.message, p2) &&
+             e.offset != UINT64_MAX);
+    /* a tensor in two files: file 3 of a set x, y, a */
+    snprintf(q, sizeof q, "%s_xya", prefix);
+    write_set(q, xya, 3, 0, 150, 5.0f);
+    snprintf(q, sizeof q, "%s_xya-00003-of-00003.gguf", prefix);
+    write_set(prefix, abc, 3, 0, 150, 1.0f);
+    LT_CHECK(copy_file(q, p3));
+    LT_CHECK(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_DUPLICATE && strstr(e.message, "'a'") && strstr(e.message, "files 1 and 3"));
+    remove(q);
+    snprintf(q, sizeof q, "%s_xya-00001-of-00003.gguf", prefix); remove(q);
+    snprintf(q, sizeof q, "%s_xya-00002-of-00003.gguf", prefix); remove(q);
+    /* split.tensors.count disagrees: a file 3 holding two tensors (c and an empty one) */
+    snprintf(q, sizeof q, "%s_four", prefix);
+    write_set(q, abc, 3, 1, 150, 1.0f);
+    snprintf(q, sizeof q, "%s_four-00003-of-00003.gguf", prefix);
+    write_set(prefix, abc, 3, 0, 150, 1.0f);
+    LT_CHECK(copy_file(q, p3));
+    LT_CHECKF(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_BAD_VALUE && strstr(e.message, "split.tensors.count is 4") &&
+              strstr(e.message, p3) && e.offset != UINT64_MAX, "%s", e.message);
+    remove(q);
+    snprintf(q, sizeof q, "%s_four-00001-of-00003.gguf", prefix); remove(q);
+    snprintf(q, sizeof q, "%s_four-00002-of-00003.gguf", prefix); remove(q);
+    /* a missing file */
+    write_set(prefix, abc, 3, 0, 150, 1.0f);
+    remove(p2);
+    LT_CHECK(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_NOT_FOUND && g == NULL && strstr(e.message, "missing") && strstr(e.message, p2));
+    remove(p1); remove(p3);
+    /* everything fits: one file -00001-of-00001 */
+    write_set(prefix, abc, 3, 0, 1 << 20, 1.0f);
+    snprintf(q, sizeof q, "%s-00001-of-00001.gguf", prefix);
+    LT_CHECK(lbrx_gguf_open(&g, q, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 3 && lbrx_gguf_shard_count(g) == 1);
+    lbrx_gguf_close(g);
+    remove(q);
+    {
+        lbrx_gguf_writer *w = 0;
+        uint16_t one = 1;
+        LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_add(w, "split.count", LBRX_GGUF_UINT16, &one, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_write_split(w, prefix, 100, &e) == LBRX_ERR_INVALID_ARGUMENT && strstr(e.message, "split.count"));
+        lbrx_gguf_writer_destroy(w);
+    }
+}
+
 static void test_stories_rewrite(void) {
     LT_SHARED_OR_SKIP(path, "derived-llama.cpp-c392e50/stories260K-f32.gguf");
     {
@@ -1114,5 +1230,6 @@ int main(void) {
     LT_RUN(test_writer_refusals);
     LT_RUN(test_stories_rewrite);
     LT_RUN(test_descriptor_storage);
+    LT_RUN(test_split);
     return lt_finish();
 }

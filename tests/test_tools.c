@@ -617,6 +617,58 @@ static void test_convert_errors(void) {
     remove(in);
 }
 
+/* convert --split-max-size: a split set whose files hold one tensor each; inspect shows it as
+   one model; converting the set back to one file gives the same bytes as converting directly;
+   stories260K (when present) split in 100 kB files and back is GGML's own q8_0 file again. */
+static void test_convert_split(void) {
+    char err[4096], in[4096], single[4096], split[4096], first[4300], second[4096], back[4096];
+    static run_result r;
+    lbrx_gguf *g = 0;
+    snprintf(in, sizeof in, "%s", lt_tmp_path("tools_small.gguf"));
+    snprintf(single, sizeof single, "%s", lt_tmp_path("tools_single.gguf"));
+    snprintf(split, sizeof split, "%s", lt_tmp_path("tools_set.gguf"));
+    snprintf(first, sizeof first, "%s", lt_tmp_path("tools_set-00001-of-00002.gguf"));
+    snprintf(second, sizeof second, "%s", lt_tmp_path("tools_set-00002-of-00002.gguf"));
+    snprintf(back, sizeof back, "%s", lt_tmp_path("tools_back.gguf"));
+    write_small_gguf(in);
+    LT_CHECKF(run_convert(err, sizeof err, in, single, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+    LT_CHECKF(run_convert(err, sizeof err, in, split, "--type", "q8_0", "--split-max-size", "1", 0, 0) == 0, "%s", err);
+    LT_CHECK(lbrx_gguf_open(&g, first, NULL, NULL) == LBRX_OK && lbrx_gguf_shard_count(g) == 2 && lbrx_gguf_tensor_count(g) == 2);
+    lbrx_gguf_close(g);
+    run_inspect(first, &r);
+    LT_CHECKF(r.code == 0 && strstr(r.out, "split set of 2 files") && strstr(r.out, "[shard 1]") && strstr(r.out, "tensors: 2\n"), "%s", r.err);
+    LT_CHECKF(run_convert(err, sizeof err, first, back, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+    LT_CHECK(files_equal(single, back));
+    remove(second);
+    LT_CHECK(run_convert(err, sizeof err, first, back, "--type", "q8_0", 0, 0, 0, 0) == 1 && count_lines(err) == 1 && strstr(err, "missing"));
+    LT_CHECK(run_convert(err, sizeof err, in, split, "--type", "q8_0", "--split-max-size", "2X", 0, 0) == 1 && strstr(err, "--split-max-size"));
+    LT_CHECK(run_convert(err, sizeof err, in, "x.safetensors", "--type", "f32", "--split-max-size", "1M", 0, 0) == 1 && strstr(err, "GGUF only"));
+    remove(first); remove(back); remove(single); remove(in);
+    if (lt_shared_path("derived-llama.cpp-c392e50/stories260K-q8_0-f32rest.gguf") && lt_shared_path("derived-llama.cpp-c392e50/stories260K-f32.gguf")) {
+        char ref[4096], f32[4096], name[4300];
+        int k, n = 0;
+        snprintf(ref, sizeof ref, "%s", lt_shared_path("derived-llama.cpp-c392e50/stories260K-q8_0-f32rest.gguf"));
+        snprintf(f32, sizeof f32, "%s", lt_shared_path("derived-llama.cpp-c392e50/stories260K-f32.gguf"));
+        snprintf(split, sizeof split, "%s", lt_tmp_path("tools_stories_set.gguf"));
+        LT_CHECKF(run_convert(err, sizeof err, f32, split, "--type", "q8_0", "--split-max-size", "100K", 0, 0) == 0, "%s", err);
+        snprintf(split, sizeof split, "%s", lt_tmp_path("tools_stories_set"));  /* the files' prefix */
+        for (k = 1; k < 100 && !n; k++) {
+            FILE *f;
+            snprintf(name, sizeof name, "%s-00001-of-%05d.gguf", split, k);
+            if ((f = fopen(name, "rb")) != NULL) { fclose(f); n = k; }
+        }
+        LT_CHECKF(n > 1, "the set has %d files", n);
+        memcpy(first, name, sizeof first);  /* the last name tried: the first file */
+        LT_CHECKF(run_convert(err, sizeof err, first, back, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+        LT_CHECK(files_equal(ref, back));
+        remove(back);
+        for (k = 1; k <= n; k++) {
+            snprintf(name, sizeof name, "%s-%05d-of-%05d.gguf", split, k, n);
+            remove(name);
+        }
+    }
+}
+
 int main(void) {
     LT_RUN(test_inspect_valid);
     LT_RUN(test_inspect_errors);
@@ -628,5 +680,6 @@ int main(void) {
     LT_RUN(test_convert_streams_safetensors);
     LT_RUN(test_convert_hf_llama);
     LT_RUN(test_convert_errors);
+    LT_RUN(test_convert_split);
     return lt_finish();
 }

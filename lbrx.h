@@ -3763,6 +3763,79 @@ LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, cons
 LBRX__GV_X86(lbrx__gemv_q6_k_x86, 256, 210, LBRX__GV_Q6_K)
 #endif
 
+/* IQ4_NL and IQ4_XS: the nibbles index the 16 code values (one byte shuffle), signed values
+   against x with v's sign. A group's 16 bytes hold values 0..15 (low nibbles) and 16..31. */
+LBRX__INLINE __m256i lbrx__gv_iq4_table(void) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values);
+    return _mm256_set_m128i(t, t);
+}
+LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(w + 2));
+    const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+    const __m256i p = lbrx__gv_dots(_mm256_shuffle_epi8(lbrx__gv_iq4_table(), u), _mm256_loadu_si256((const __m256i *)(const void *)xq));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(lbrx__gv_f16x2(w)) * xd[0]), acc);
+}
+#define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
+
+/* IQ4_XS: group g's 6-bit scale is nibble g of scales_l (4 bytes) with bits 2g, 2g+1 of
+   scales_h above it, minus 32. */
+LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m256i tab = lbrx__gv_iq4_table(), nib = _mm256_set1_epi8(0x0f);
+    int32_t sl, sh;
+    __m256i ls;
+    __m256 s;
+    int j;
+    memcpy(&sl, w + 4, 4);
+    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
+    ls = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
+                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
+    s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd));
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
+        const __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
+        const __m256i v0 = _mm256_shuffle_epi8(tab, _mm256_permute2x128_si256(lo, hi, 0x20));
+        const __m256i v1 = _mm256_shuffle_epi8(tab, _mm256_permute2x128_si256(lo, hi, 0x31));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dots(v0, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j)))),
+                              _mm256_permutevar8x32_ps(s, _mm256_set1_epi32(2 * j)), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dots(v1, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j + 32)))),
+                              _mm256_permutevar8x32_ps(s, _mm256_set1_epi32(2 * j + 1)), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
+
+/* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
+   byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
+   Q5_1's min goes in through lane 0. */
+LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int with_min, __m256 acc) {
+    const int hdr = with_min ? 4 : 2;
+    int32_t qh;
+    __m256i hb, u, p, x;
+    __m128i q;
+    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m128 dm = lbrx__gv_f16x2(w);
+    memcpy(&qh, w + hdr, 4);
+    hb = _mm256_shuffle_epi8(_mm256_set1_epi32(qh), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                                      2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    hb = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bits), bits), _mm256_set1_epi8(16));
+    q = _mm_loadu_si128((const __m128i *)(const void *)(w + hdr + 4));
+    u = _mm256_or_si256(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f)), hb);
+    x = _mm256_loadu_si256((const __m256i *)(const void *)xq);
+    p = lbrx__gv_dotu(u, x);
+    if (!with_min) p = _mm256_sub_epi32(p, lbrx__gv_dotu(_mm256_set1_epi8(16), x));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(dm) * xd[0]), acc);
+    if (with_min) acc = _mm256_add_ps(acc, _mm256_set_m128(_mm_setzero_ps(), _mm_set_ss(_mm_cvtss_f32(_mm_movehdup_ps(dm)) * xds[0])));
+    return acc;
+}
+#define LBRX__GV_Q5_0(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 1, acc)
+LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
+LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
+
 /* Any format through its unpacker (one block of at most 256 values at a time). */
 LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char *w, const int8_t *xq, const float *xd, const float *xds,
                                        const int32_t *xs16, __m256 acc) {
@@ -3920,11 +3993,16 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_avx512
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_avx512
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_avx512
-#define lbrx__gemv_unpacked lbrx__gemv_unpacked_x86
 #elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_x86
+#endif
+#if defined(LBRX__MM_X86)
+#define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_x86
+#define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_x86
+#define lbrx__gemv_q5_0 lbrx__gemv_q5_0_x86
+#define lbrx__gemv_q5_1 lbrx__gemv_q5_1_x86
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_x86
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
@@ -3939,6 +4017,18 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #endif
 #if !defined(lbrx__gemv_q6_k)
 #define lbrx__gemv_q6_k lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_iq4_xs)
+#define lbrx__gemv_iq4_xs lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_iq4_nl)
+#define lbrx__gemv_iq4_nl lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q5_0)
+#define lbrx__gemv_q5_0 lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q5_1)
+#define lbrx__gemv_q5_1 lbrx__gemv_unpacked
 #endif
 
 /* dequantizers of the table's signature for the formats whose block-format code takes a flag */
@@ -3959,10 +4049,10 @@ static const lbrx__wfmt lbrx__wfmts[] = {
     { LBRX_Q4_K,     256,  144,  32,   0,   1,   lbrx__unpack_q4_k,     lbrx__gemv_q4_k,     0,                       lbrx__dequantize_q4_k },
     { LBRX_Q6_K,     256,  210,  16,   32,  0,   lbrx__unpack_q6_k,     lbrx__gemv_q6_k,     0,                       lbrx__dequantize_q6_k },
     { LBRX_Q5_K,     256,  176,  32,   0,   1,   lbrx__unpack_q5_k,     lbrx__gemv_q5_k,     0,                       lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_unpacked, 0,                       0 },
-    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_unpacked, 0,                       0 },
-    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_1 },
+    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_iq4_xs,   0,                       0 },
+    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_iq4_nl,   0,                       0 },
+    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_q5_0,     0,                       lbrx__dequantize_q5_0 },
+    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_q5_1,     0,                       lbrx__dequantize_q5_1 },
     { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q3_k },
     { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q2_k }
 };

@@ -3116,11 +3116,17 @@ LBRX__PRIVATE void lbrx__mm_put(const lbrx__mm *m, int64_t i, const int64_t *row
 }
 
 /* The address `off` bytes into the stream of rows w, w + ws, w + 2 ws, ... (rb bytes each): a row
-   prefetches on into the next row of its stream, so no group starts cold. Integer arithmetic:
-   the address may lie past the matrix (prefetching it is harmless). */
+   prefetches on into the next row of its stream, so no group starts cold. Computed directly
+   (rows of a contiguous matrix need no division): walking a row per step took up to 128 steps
+   per prefetch on short rows, 89 % of a small model's time. Integer arithmetic: the address
+   may lie past the matrix (prefetching it is harmless). */
 LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
     uintptr_t a = (uintptr_t)w;
-    while (off >= rb) { off -= rb; a += (uintptr_t)ws; }
+    if (off >= rb && ws != rb) {
+        const int64_t q = off / rb;
+        a += (uintptr_t)q * (uintptr_t)ws;
+        off -= q * rb;
+    }
     return (const char *)(a + (uintptr_t)off);
 }
 

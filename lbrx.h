@@ -247,6 +247,23 @@ LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t a
 LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err);
 
+/* Map bytes [offset, offset + length) of an open file read-only and without copying (a model
+   stored inside a bigger file: an APK's uncompressed asset, an archive); length UINT64_MAX
+   means up to the end of the file. The descriptor stays the caller's: lbrx neither closes it nor
+   uses it after the call. The storage's first byte is the one at `offset` (the mapping starts
+   at the page below it; lbrx_tensor_host_region stays inside that mapping), so a reader opened
+   on it (lbrx_gguf_open_storage, lbrx_safetensors_open_storage) counts every offset, GGUF's
+   alignment included, from the model's start. Under LBRX_NO_MMAP the region is read into the
+   heap. LBRX_ERR_BAD_OFFSET when the region is not inside the file (error offset: `offset`),
+   LBRX_ERR_IO for a descriptor that is not open or not a regular file, LBRX_ERR_LIMIT past half
+   the address space. On Windows fd is a C runtime descriptor (_open). */
+LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+                                        const lbrx_allocator *allocator, lbrx_error *err);
+/* lbrx_storage_map_fd for a Windows file HANDLE (opened with GENERIC_READ); the handle stays
+   the caller's. LBRX_ERR_UNSUPPORTED on other systems. */
+LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+                                            const lbrx_allocator *allocator, lbrx_error *err);
+
 /* Wrap memory the caller owns (an arena, a GPU buffer on unified memory, a MTLBuffer's
    contents). `release` (may be NULL) is called with (ptr, size, user) when the last reference
    goes. `writable` says whether kernels may write through tensors on it. */
@@ -308,7 +325,8 @@ LBRXDEF void lbrx_tensor_release(lbrx_tensor *t);
 LBRXDEF lbrx_result lbrx_tensor_nelements(const lbrx_tensor *t, int64_t *out);
 /* Bytes of the contiguous layout of the tensor's shape and dtype. */
 LBRXDEF lbrx_result lbrx_tensor_nbytes(const lbrx_tensor *t, size_t *out);
-/* Rows (product of all dimensions but the last; 1 for rank 0 and 1). */
+/* Rows (product of all dimensions but the last; 1 for rank 0 and 1; 0 for an empty tensor,
+   one with a zero dimension, whose other dimensions' product may not fit). */
 LBRXDEF int64_t lbrx_tensor_nrows(const lbrx_tensor *t);
 /* 1 if the tensor is laid out contiguously (row-major, no gaps). */
 LBRXDEF int lbrx_tensor_is_contiguous(const lbrx_tensor *t);
@@ -348,6 +366,27 @@ LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, s
 typedef struct lbrx_open_options {
     lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
 } lbrx_open_options;
+
+/* What a model file is, from its content (never its name): lbrx_format_detect. */
+typedef enum lbrx_format {
+    LBRX_FORMAT_UNKNOWN = 0,
+    LBRX_FORMAT_GGUF,               /* a GGUF file (magic "GGUF"; or "FUGG", big-endian) */
+    LBRX_FORMAT_GGUF_SPLIT,         /* a GGUF shard of a split set: key split.count above 1 */
+    LBRX_FORMAT_SAFETENSORS,        /* a safetensors file: 8-byte header length, then JSON '{' */
+    LBRX_FORMAT_SAFETENSORS_INDEX   /* JSON text (a sharded checkpoint's model.safetensors.index.json) */
+} lbrx_format;
+
+/* Say what the `size` bytes at `data` (a whole file, or at least its header) are, from their
+   content. GGUF by its magic; a split GGUF shard by a split.count key above 1 among the
+   metadata (v2/v3; a key past the bytes given is not seen). safetensors when the first 8 bytes
+   are a length below 2^56 (the top byte is 0, which JSON text never has) followed, after JSON
+   whitespace, by '{' (a length past the end still counts: the reader then says it is truncated).
+   An index when the bytes start, after JSON whitespace, with '{'. Whatever the length's low byte
+   is ('{', space, tab, CR or LF included), a safetensors file is never taken for JSON. Nothing is
+   validated: the readers do that. Thread safe. "gguf", "gguf-split", "safetensors",
+   "safetensors-index", "unknown" are the names lbrx_format_name gives. */
+LBRXDEF lbrx_format lbrx_format_detect(const void *data, size_t size);
+LBRXDEF const char *lbrx_format_name(lbrx_format f);
 
 /* Producer of a tensor's bytes for the streaming writers (lbrx_gguf_writer_add_tensor_fill,
    lbrx_safetensors_write_desc.fill): write rows [row_begin, row_begin + row_count) of tensor
@@ -808,6 +847,8 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
    A macro (r is evaluated twice: pass a constant or a variable) so that the optimizer sees which
    result each error path returns and does not warn about outputs an error path leaves unset. */
 #define lbrx__errorf(err, r, offset, ...) (lbrx__error_fill((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
+/* Put "prefix: " before err's message (err may be NULL): the file a shard's error came from. */
+LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix);
 /* Check a shape against a dtype (rank, sign, block multiple, overflow); optionally return the
    contiguous byte strides and the byte size. */
 LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t *shape, int64_t *stride,
@@ -936,6 +977,7 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+#include <io.h>
 #else
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -992,6 +1034,21 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
             snprintf(err->message + n, sizeof err->message - n, " (file offset %llu)",
                      (unsigned long long)offset);
     }
+}
+
+LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix) {
+    size_t np, nm, cap;
+    if (!err) return;
+    cap = sizeof err->message - 1;
+    np = strlen(prefix);
+    if (np > cap - 2) np = cap - 2;
+    nm = strlen(err->message);
+    if (nm > cap - np - 2) nm = cap - np - 2;
+    memmove(err->message + np + 2, err->message, nm);
+    memcpy(err->message, prefix, np);
+    err->message[np] = ':';
+    err->message[np + 1] = ' ';
+    err->message[np + 2 + nm] = 0;
 }
 
 LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n) {
@@ -1153,6 +1210,95 @@ LBRXDEF void lbrx_free(const lbrx_allocator *a, void *ptr) {
    Shared by the file formats: name index, streaming of filled tensors
    ============================================================================================ */
 
+LBRX__PRIVATE int lbrx__json_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* The value of a GGUF v2/v3 image's integer key split.count, 0 when absent, not an integer or not
+   within the `size` bytes. A lenient walk over the metadata for lbrx_format_detect only: the
+   GGUF reader validates every field. */
+LBRX__PRIVATE uint64_t lbrx__gguf_split_count(const unsigned char *p, size_t size) {
+    static const unsigned char fixed[13] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};  /* by value type */
+    uint64_t n_kv, i, len, count, j, v;
+    uint32_t version, type, et;
+    size_t pos = 24;
+    if (size < 24) return 0;
+    memcpy(&version, p + 4, 4);
+    if (version != 2 && version != 3) return 0;
+    memcpy(&n_kv, p + 16, 8);
+    for (i = 0; i < n_kv; i++) {
+        const unsigned char *key;
+        if (size - pos < 8) return 0;
+        memcpy(&len, p + pos, 8);
+        pos += 8;
+        if (len > size - pos || size - pos - (size_t)len < 4) return 0;
+        key = p + pos;
+        pos += (size_t)len;
+        memcpy(&type, p + pos, 4);
+        pos += 4;
+        if (type >= 13) return 0;
+        if (type == 9) {  /* array: element type, count, elements */
+            if (size - pos < 12) return 0;
+            memcpy(&et, p + pos, 4);
+            memcpy(&count, p + pos + 4, 8);
+            pos += 12;
+            if (et >= 13 || et == 9) return 0;
+            if (et != 8) {
+                if (count > (size - pos) / fixed[et]) return 0;
+                pos += (size_t)count * fixed[et];
+                continue;
+            }
+            for (j = 0; j < count; j++) {
+                if (size - pos < 8) return 0;
+                memcpy(&len, p + pos, 8);
+                if (len > size - pos - 8) return 0;
+                pos += 8 + (size_t)len;
+            }
+            continue;
+        }
+        if (type == 8) {  /* string */
+            if (size - pos < 8) return 0;
+            memcpy(&len, p + pos, 8);
+            if (len > size - pos - 8) return 0;
+            pos += 8 + (size_t)len;
+            continue;
+        }
+        if (size - pos < fixed[type]) return 0;
+        if (len == 11 && memcmp(key, "split.count", 11) == 0 && type != 6 && type != 7 && type != 12) {
+            v = 0;  /* unsigned and signed integers of 1..8 bytes, little-endian */
+            for (j = 0; j < fixed[type]; j++) v |= (uint64_t)p[pos + j] << (8 * j);
+            if ((type == 1 || type == 3 || type == 5 || type == 11) && (p[pos + fixed[type] - 1] & 0x80)) return 0;
+            return v;
+        }
+        pos += fixed[type];
+    }
+    return 0;
+}
+
+LBRXDEF lbrx_format lbrx_format_detect(const void *data, size_t size) {
+    const unsigned char *p = (const unsigned char *)data;
+    size_t i;
+    if (!p) return LBRX_FORMAT_UNKNOWN;
+    if (size >= 4 && memcmp(p, "FUGG", 4) == 0) return LBRX_FORMAT_GGUF;
+    if (size >= 4 && memcmp(p, "GGUF", 4) == 0)
+        return lbrx__gguf_split_count(p, size) > 1 ? LBRX_FORMAT_GGUF_SPLIT : LBRX_FORMAT_GGUF;
+    if (size >= 9 && p[7] == 0) {  /* a header length below 2^56: JSON text has no NUL byte */
+        for (i = 8; i < size && lbrx__json_ws(p[i]); i++) {}
+        if (i < size && p[i] == '{') return LBRX_FORMAT_SAFETENSORS;
+        return LBRX_FORMAT_UNKNOWN;
+    }
+    for (i = 0; i < size && lbrx__json_ws(p[i]); i++) {}
+    return i < size && p[i] == '{' ? LBRX_FORMAT_SAFETENSORS_INDEX : LBRX_FORMAT_UNKNOWN;
+}
+
+LBRXDEF const char *lbrx_format_name(lbrx_format f) {
+    switch (f) {
+    case LBRX_FORMAT_GGUF: return "gguf";
+    case LBRX_FORMAT_GGUF_SPLIT: return "gguf-split";
+    case LBRX_FORMAT_SAFETENSORS: return "safetensors";
+    case LBRX_FORMAT_SAFETENSORS_INDEX: return "safetensors-index";
+    default: return "unknown";
+    }
+}
+
 LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n) {
     const unsigned char *b = (const unsigned char *)p;
     uint64_t h = 14695981039346656037ULL;
@@ -1211,6 +1357,8 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
     int d;
     void *buf;
     lbrx_result r = LBRX_OK;
+    for (d = 0; d < ndim; d++)
+        if (shape[d] == 0) return LBRX_OK;  /* empty: nothing to write */
     for (d = 0; d + 1 < ndim; d++) nrows *= shape[d];  /* fits: the caller checked the shape */
     if (ndim > 0) lbrx_row_bytes(dtype, shape[ndim - 1], &row);
     if (nrows == 0 || row == 0) return LBRX_OK;
@@ -1348,151 +1496,199 @@ LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, 
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
-                                          const lbrx_allocator *allocator, lbrx_error *err) {
-    lbrx_storage *s;
+/* Fill s (kind MMAP, data already &empty_byte) with bytes [offset, offset + length) of an open
+   file: mapped read-only from the page (Windows: allocation granularity) below offset, or read
+   into the heap under LBRX_NO_MMAP. length UINT64_MAX: to the end. `what` names the file in
+   messages. The handle or descriptor stays the caller's. */
+#if defined(_WIN32)
+LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, HANDLE f, uint64_t offset, uint64_t length, const char *what,
+                                                const lbrx_allocator *allocator, lbrx_error *err) {
+    LARGE_INTEGER li;
     uint64_t fsize;
-    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    if (GetFileType(f) != FILE_TYPE_DISK) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
+    if (!GetFileSizeEx(f, &li)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", what);
+    fsize = (uint64_t)li.QuadPart;
+#else
+LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, int fd, uint64_t offset, uint64_t length, const char *what,
+                                                const lbrx_allocator *allocator, lbrx_error *err) {
+    struct stat st;
+    uint64_t fsize;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", what, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", what);
+    if (!S_ISREG(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
+    if (st.st_size < 0) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: negative size", what);
+    fsize = (uint64_t)st.st_size;
+#endif
+    if (offset > fsize) return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, offset, "%s: offset %llu is past the end of the %llu-byte file", what,
+                                            (unsigned long long)offset, (unsigned long long)fsize);
+    if (length == UINT64_MAX) length = fsize - offset;
+    if (length > fsize - offset)
+        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, offset, "%s: %llu bytes at offset %llu end past the end of the %llu-byte file", what,
+                            (unsigned long long)length, (unsigned long long)offset, (unsigned long long)fsize);
+    /* half the address space at most: a larger size is a corrupt length, or a 32-bit process */
+    if (length > (uint64_t)(SIZE_MAX >> 1))
+        return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", what,
+                            (unsigned long long)length);
+    if (length == 0) return LBRX_OK;
+    {
+#if defined(LBRX_NO_MMAP)
+        unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)length, 64);
+        size_t done = 0;
+        if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", what, (unsigned long long)length);
+        while (done < (size_t)length) {
+            size_t want = (size_t)length - done;
+            uint64_t at = offset + done;
+#if defined(_WIN32)
+            DWORD got = 0;
+            OVERLAPPED ov;
+            memset(&ov, 0, sizeof ov);
+            ov.Offset = (DWORD)(at & 0xffffffffu);
+            ov.OffsetHigh = (DWORD)(at >> 32);
+            if (want > 0x40000000u) want = 0x40000000u;
+            if (!ReadFile(f, buf + done, (DWORD)want, &got, &ov) || got == 0) {
+#else
+            ssize_t got;
+            if (want > 0x40000000u) want = 0x40000000u;
+            got = pread(fd, buf + done, want, (off_t)at);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+#endif
+                lbrx_free(allocator, buf);
+                return lbrx__errorf(err, LBRX_ERR_IO, at, "%s: read failed", what);
+            }
+            done += (size_t)got;
+        }
+        s->map_base = buf;
+        s->data = buf;
+        s->map_size = (size_t)length;
+#else
+        size_t page = lbrx_page_size(), delta = (size_t)(offset % page);
+        uint64_t base = offset - delta;
+        size_t span = (size_t)length + delta;  /* fits: length <= SIZE_MAX / 2 and delta < page */
+#if defined(_WIN32)
+        HANDLE m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
+        if (!m) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", what, (unsigned long)GetLastError());
+        s->map_base = MapViewOfFile(m, FILE_MAP_READ, (DWORD)(base >> 32), (DWORD)(base & 0xffffffffu), (SIZE_T)span);
+        CloseHandle(m);
+        if (!s->map_base)
+            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", what, (unsigned long)GetLastError());
+#else
+        void *p = mmap(0, span, PROT_READ, MAP_PRIVATE, fd, (off_t)base);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", what, strerror(e));
+        }
+        s->map_base = p;
+#endif
+        (void)allocator;
+        s->data = (unsigned char *)s->map_base + delta;
+        s->map_size = span;
+#endif
+    }
+    s->size = (size_t)length;
+    return LBRX_OK;
+}
+
+/* A new storage over an open file's region (lbrx__storage_map_open). */
+#if defined(_WIN32)
+LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, HANDLE f, uint64_t offset, uint64_t length, const char *what,
+                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+#else
+LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, int f, uint64_t offset, uint64_t length, const char *what,
+                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+#endif
+    lbrx_storage *s;
+    lbrx_result r;
     *out = 0;
     s = lbrx__storage_new(allocator);
     if (!s) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory");
     s->kind = LBRX_STORAGE_MMAP;
     s->data = &s->empty_byte;
+    r = lbrx__storage_map_open(s, f, offset, length, what, allocator, err);
+    if (r != LBRX_OK) { lbrx_free(allocator, s); return r; }
+    *out = s;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
+                                          const lbrx_allocator *allocator, lbrx_error *err) {
+    lbrx_result r;
+    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    *out = 0;
 #if defined(_WIN32)
     {
         wchar_t *wpath = lbrx__utf8_to_wide(path, allocator);
-        HANDLE f, m;
-        LARGE_INTEGER li;
+        HANDLE f;
         DWORD attr;
-        if (!wpath) { lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path); }
+        if (!wpath) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path);
         attr = GetFileAttributesW(wpath);
         if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
-            lbrx_free(allocator, wpath); lbrx_free(allocator, s);
+            lbrx_free(allocator, wpath);
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
         }
-        f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING,
-                        FILE_ATTRIBUTE_NORMAL, 0);
+        f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
         lbrx_free(allocator, wpath);
         if (f == INVALID_HANDLE_VALUE) {
             DWORD e = GetLastError();
-            lbrx_free(allocator, s);
             if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (Windows error %lu)", path, (unsigned long)e);
         }
-        if (!GetFileSizeEx(f, &li)) {
-            CloseHandle(f); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", path);
-        }
-        fsize = (uint64_t)li.QuadPart;
-        if (fsize > (uint64_t)(SIZE_MAX >> 1)) {  /* as on POSIX: half the address space */
-            CloseHandle(f); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
-        }
-        if (fsize > 0) {
-#if defined(LBRX_NO_MMAP)
-            unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)fsize, 64);
-            size_t done = 0;
-            if (!buf) { CloseHandle(f); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", path, (unsigned long long)fsize); }
-            while (done < (size_t)fsize) {
-                DWORD want = (DWORD)(((size_t)fsize - done) > 0x40000000u ? 0x40000000u : ((size_t)fsize - done)), got = 0;
-                if (!ReadFile(f, buf + done, want, &got, 0) || got == 0) {
-                    lbrx_free(allocator, buf); CloseHandle(f); lbrx_free(allocator, s);
-                    return lbrx__errorf(err, LBRX_ERR_IO, (uint64_t)done, "%s: read failed", path);
-                }
-                done += got;
-            }
-            s->map_base = buf;
-            s->data = buf;
-#else
-            m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
-            if (!m) {
-                CloseHandle(f); lbrx_free(allocator, s);
-                return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", path, (unsigned long)GetLastError());
-            }
-            s->map_base = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
-            CloseHandle(m);
-            if (!s->map_base) {
-                CloseHandle(f); lbrx_free(allocator, s);
-                return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", path, (unsigned long)GetLastError());
-            }
-            s->data = (unsigned char *)s->map_base;
-#endif
-            s->map_size = (size_t)fsize;
-        }
+        r = lbrx__storage_map_region(out, f, 0, UINT64_MAX, path, allocator, err);
         CloseHandle(f);
-        (void)m;
     }
 #else
     {
         int fd;
-        struct stat st;
-        /* O_NONBLOCK: a FIFO must not block here (it is refused below as not a regular file) */
+        /* O_NONBLOCK: a FIFO must not block here (it is refused as not a regular file) */
         do { fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
         if (fd < 0) {
             int e = errno;
-            lbrx_free(allocator, s);
             if (e == ENOENT || e == ENOTDIR)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
             /* EOVERFLOW: a file past 2 GiB in a 32-bit build without 64-bit offsets */
             return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
         }
-        if (fstat(fd, &st) != 0) {
-            int e = errno;
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", path, strerror(e));
-        }
-        if (S_ISDIR(st.st_mode)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
-        }
-        if (!S_ISREG(st.st_mode)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", path);
-        }
-        if (st.st_size < 0) { close(fd); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: negative size", path); }
-        fsize = (uint64_t)st.st_size;
-        if (fsize > (uint64_t)SIZE_MAX || fsize > (uint64_t)(SIZE_MAX >> 1)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
-        }
-        if (fsize > 0) {
-#if defined(LBRX_NO_MMAP)
-            unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)fsize, 64);
-            size_t done = 0;
-            if (!buf) { close(fd); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", path, (unsigned long long)fsize); }
-            while (done < (size_t)fsize) {
-                size_t want = (size_t)fsize - done;
-                ssize_t got;
-                if (want > 0x40000000u) want = 0x40000000u;
-                got = pread(fd, buf + done, want, (off_t)done);
-                if (got < 0 && errno == EINTR) continue;
-                if (got <= 0) {
-                    lbrx_free(allocator, buf); close(fd); lbrx_free(allocator, s);
-                    return lbrx__errorf(err, LBRX_ERR_IO, (uint64_t)done, "%s: read failed", path);
-                }
-                done += (size_t)got;
-            }
-            s->map_base = buf;
-            s->data = buf;
-#else
-            void *p = mmap(0, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (p == MAP_FAILED) {
-                int e = errno;
-                close(fd); lbrx_free(allocator, s);
-                return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", path, strerror(e));
-            }
-            s->map_base = p;
-            s->data = (unsigned char *)p;
-#endif
-            s->map_size = (size_t)fsize;
-        }
+        r = lbrx__storage_map_region(out, fd, 0, UINT64_MAX, path, allocator, err);
         close(fd);
     }
 #endif
-    s->size = s->map_size;
-    *out = s;
-    return LBRX_OK;
+    return r;
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+                                        const lbrx_allocator *allocator, lbrx_error *err) {
+    char what[48];
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_fd: out is NULL");
+    *out = 0;
+    snprintf(what, sizeof what, "file descriptor %d", fd);
+#if defined(_WIN32)
+    {
+        intptr_t h = fd < 0 ? -1 : _get_osfhandle(fd);
+        if (h == -1 || h == -2) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s is not open", what);
+        return lbrx__storage_map_region(out, (HANDLE)h, offset, length, what, allocator, err);
+    }
+#else
+    if (fd < 0) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s is not open", what);
+    return lbrx__storage_map_region(out, fd, offset, length, what, allocator, err);
+#endif
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+                                            const lbrx_allocator *allocator, lbrx_error *err) {
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: out is NULL");
+    *out = 0;
+#if defined(_WIN32)
+    if (!handle || handle == INVALID_HANDLE_VALUE)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: invalid handle");
+    return lbrx__storage_map_region(out, (HANDLE)handle, offset, length, "file handle", allocator, err);
+#else
+    (void)handle; (void)offset; (void)length; (void)allocator;
+    return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_storage_map_handle: Windows only (use lbrx_storage_map_fd)");
+#endif
 }
 
 LBRXDEF void lbrx_storage_retain(lbrx_storage *s) {
@@ -1582,41 +1778,51 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
                                        size_t *nbytes, lbrx_error *err) {
     const lbrx__dtype_info *d = lbrx__dtype_info_of((int)dtype);
     size_t row, total;
-    int i;
+    int i, empty = 0;
     lbrx_result r;
     if (!d) return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "invalid dtype id %d", (int)dtype);
     if (ndim < 0 || ndim > LBRX_MAX_DIMS)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "rank %d is outside 0..%d", ndim, LBRX_MAX_DIMS);
-    for (i = 0; i < ndim; i++)
+    for (i = 0; i < ndim; i++) {
         if (shape[i] < 0) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "dimension %d is negative (%lld)", i, (long long)shape[i]);
+        empty |= shape[i] == 0;
+    }
     if (ndim == 0) {
         if (d->block != 1) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "a rank-0 tensor cannot have block dtype %s", d->name);
         if (nbytes) *nbytes = d->bytes;
         return LBRX_OK;
     }
+    /* An empty tensor (a zero dimension) has no element and 0 bytes whatever its other
+       dimensions (GGML accepts such tensors): sizes that would overflow are not errors there,
+       and the strides they would give are 0 (there is no element to reach through them). */
     r = lbrx_row_bytes(dtype, shape[ndim - 1], &row);
     if (r == LBRX_ERR_BAD_SHAPE)
         return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
                             (long long)shape[ndim - 1], d->name, (long long)d->block);
-    if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row of %lld elements overflows", (long long)shape[ndim - 1]);
+    if (r != LBRX_OK) {
+        if (!empty) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row of %lld elements overflows", (long long)shape[ndim - 1]);
+        row = 0;
+    }
     total = row;
     if (stride) stride[ndim - 1] = d->block == 1 ? (int64_t)d->bytes : 0;
     for (i = ndim - 2; i >= 0; i--) {
-        if (stride) {
-            if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
-            stride[i] = (int64_t)total;
+        if (total > (size_t)INT64_MAX) {
+            if (!empty) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
+            total = 0;
         }
-        /* once a zero dimension made the size 0 it stays 0, on 32-bit systems too (the element
-           count below still checks that the dimensions' product fits) */
-        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total)))
-            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
+        if (stride) stride[i] = (int64_t)total;
+        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total))) {
+            if (!empty)
+                return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
+            total = 0;
+        }
     }
-    /* a zero dimension makes the tensor empty, but the product of the others must still fit */
+    if (empty) total = 0;
     if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
-    {
+    if (!empty) {  /* the element count must fit too (block types have fewer bytes than elements) */
         int64_t n = 1;
         for (i = 0; i < ndim; i++) {
-            if (shape[i] != 0 && n > INT64_MAX / shape[i])
+            if (n > INT64_MAX / shape[i])
                 return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "element count overflows (dimension %d = %lld)", i, (long long)shape[i]);
             n *= shape[i];
         }
@@ -1697,7 +1903,10 @@ LBRXDEF lbrx_result lbrx_tensor_nelements(const lbrx_tensor *t, int64_t *out) {
     int i;
     for (i = 0; i < t->ndim; i++) {
         if (t->shape[i] < 0) return LBRX_ERR_BAD_SHAPE;
-        if (t->shape[i] != 0 && n > INT64_MAX / t->shape[i]) return LBRX_ERR_OVERFLOW;
+        if (t->shape[i] == 0) n = 0;
+    }
+    for (i = 0; i < t->ndim && n; i++) {  /* an empty tensor has 0 elements whatever the others */
+        if (n > INT64_MAX / t->shape[i]) return LBRX_ERR_OVERFLOW;
         n *= t->shape[i];
     }
     *out = n;
@@ -1711,6 +1920,8 @@ LBRXDEF lbrx_result lbrx_tensor_nbytes(const lbrx_tensor *t, size_t *out) {
 LBRXDEF int64_t lbrx_tensor_nrows(const lbrx_tensor *t) {
     int64_t n = 1;
     int i;
+    for (i = 0; i < t->ndim; i++)
+        if (t->shape[i] == 0) return 0;  /* empty: its other dimensions' product may not fit */
     for (i = 0; i + 1 < t->ndim; i++) n *= t->shape[i];
     return n;
 }
@@ -3260,6 +3471,9 @@ LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1
 #if defined(LBRX__AVX512VNNI) && defined(LBRX__AVX512VBMI)
 #define LBRX__MM_GEMV512 1     /* quantized matrix-vector kernel on 512-bit steps (below) */
 #endif
+#if defined(LBRX__AVX512) && defined(LBRX__AVX512VNNI)
+#define LBRX__GV512 1          /* the format table's AVX-512 section (below) */
+#endif
 #endif
 
 #define LBRX__MM_PF 2048       /* software prefetch distance of the matrix-vector kernels, bytes */
@@ -3750,12 +3964,20 @@ LBRX__INLINE __m256i lbrx__gv_dots(__m256i v, __m256i x) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(x, v)), _mm256_set1_epi16(1));
 #endif
 }
+/* The two f16 values at p (any alignment) in lanes 0 and 1 */
+LBRX__INLINE __m128 lbrx__gv_f16x2(const unsigned char *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128(v));
+}
 /* lanes 0..3 of s broadcast from lane a, lanes 4..7 from lane b */
 #define LBRX__GV_PAIR(s, a, b) _mm256_permutevar8x32_ps(s, _mm256_setr_epi32(a, a, a, a, b, b, b, b))
 
 /* The x86 driver: NAME runs BDOT(w, xq, xd, xds, xs16, acc) -> acc over the blocks (BLOCK values,
-   BB bytes) of each row; xq, xd, xds and xs16 point at x's side of the block. */
-#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) \
+   BB bytes) of each row, on accumulators of type VT (VZERO, summed by VSUM); xq, xd, xds and
+   xs16 point at x's side of the block. */
+#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) LBRX__GV_DRIVER(NAME, BLOCK, BB, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, BDOT)
+#define LBRX__GV_DRIVER(NAME, BLOCK, BB, VT, VZERO, VSUM, BDOT) \
 LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
     const int64_t bb = (BB), nblk = m->k / (BLOCK), rb = nblk * bb, xb = (BLOCK) / 32; \
     int64_t i, b, gi, row[LBRX__MM_GR]; \
@@ -3766,7 +3988,7 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
             const int8_t *xq = m->xq + i * m->kq; \
             const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb; \
             const int32_t *xs16 = m->xs16 ? m->xs16 + i * 2 * m->nb : 0; \
-            __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0; \
+            VT acc0 = VZERO, acc1 = acc0, acc2 = acc0, acc3 = acc0; \
             float res[LBRX__MM_GR]; \
             (void)xds; (void)xs16; \
             for (b = 0; b < nblk; b++) { \
@@ -3776,26 +3998,31 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
                 acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc2); \
                 acc3 = BDOT(w3 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc3); \
             } \
-            res[0] = lbrx__mm_hsum8(acc0); res[1] = lbrx__mm_hsum8(acc1); \
-            res[2] = lbrx__mm_hsum8(acc2); res[3] = lbrx__mm_hsum8(acc3); \
+            res[0] = VSUM(acc0); res[1] = VSUM(acc1); res[2] = VSUM(acc2); res[3] = VSUM(acc3); \
             lbrx__mm_put(m, i, row, nr, res); \
         } \
     } \
 }
 
-/* Q4_K: the 8 six-bit scales and mins as bytes sc[0..7], mn[0..7] of one 128-bit register */
+/* Q4_K: the 8 six-bit scales and mins (12 bytes at s, 4 more readable) as bytes sc[0..7],
+   mn[0..7] of one register: sc j<4 = s[j] & 63, sc j>=4 = s[j+4] & 15 | (s[j-4] >> 6) << 4,
+   mn j<4 = s[j+4] & 63, mn j>=4 = s[j+4] >> 4 | (s[j] >> 6) << 4. */
 LBRX__INLINE __m128i lbrx__gv_k4_scales(const unsigned char *s) {
-    uint32_t u0, u1, u2;
-    memcpy(&u0, s, 4); memcpy(&u1, s + 4, 4); memcpy(&u2, s + 8, 4);
-    return _mm_setr_epi32((int)(u0 & 0x3f3f3f3fu), (int)((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)),
-                          (int)(u1 & 0x3f3f3f3fu), (int)(((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4)));
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    const __m128i a = _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+    const __m128i b = _mm_shuffle_epi8(v, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+    const __m128i lo = _mm_and_si128(_mm_blend_epi32(a, _mm_srli_epi16(a, 4), 8), _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    return _mm_or_si128(lo, _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x30)));
 }
+#if !defined(LBRX__GV512)  /* (the AVX-512 section has these three) */
 /* Q4_K and Q5_K: per group g of 32, lanes sum (v . q) * d*sc_g*dx_g; the mins go in as
    fma(-dmin*mn_g, d*s of x's block g) over the 8 lanes. */
 LBRX__INLINE __m256 lbrx__gv_q45_k(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m256 acc) {
     const __m128i sm = lbrx__gv_k4_scales(w + 4);
-    const __m256 sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_set1_ps(lbrx__load_f16(w))), _mm256_loadu_ps(xd));
-    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-lbrx__load_f16(w + 2)));
+    const __m128 dm = lbrx__gv_f16x2(w);
+    const __m256 sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd));
+    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
+                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
     const __m256i nib = _mm256_set1_epi8(0x0f), h = five ? _mm256_loadu_si256((const __m256i *)(const void *)(w + 16)) : _mm256_setzero_si256();
     const unsigned char *qs = w + (five ? 48 : 16);
     int j;
@@ -3824,7 +4051,7 @@ LBRX__GV_X86(lbrx__gemv_q5_k_x86, 256, 176, LBRX__GV_Q5_K)
    lanes 0..3 of a group of 32 carry its first 16 values' scale, lanes 4..7 the second's. */
 LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
     const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
-    const __m256 d = _mm256_set1_ps(lbrx__load_f16(w + 208)), xv = _mm256_loadu_ps(xd);
+    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
     const __m256i nib = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
     int h;
     for (h = 0; h < 2; h++) {
@@ -3850,6 +4077,80 @@ LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, cons
 }
 #define LBRX__GV_Q6_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_q6_k_x86, 256, 210, LBRX__GV_Q6_K)
+#endif
+
+/* IQ4_NL and IQ4_XS: the nibbles index the 16 code values (one byte shuffle), signed values
+   against x with v's sign. A group's 16 bytes hold values 0..15 (low nibbles) and 16..31. */
+LBRX__INLINE __m256i lbrx__gv_iq4_table(void) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values);
+    return _mm256_set_m128i(t, t);
+}
+LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(w + 2));
+    const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+    const __m256i p = lbrx__gv_dots(_mm256_shuffle_epi8(lbrx__gv_iq4_table(), u), _mm256_loadu_si256((const __m256i *)(const void *)xq));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(lbrx__gv_f16x2(w)) * xd[0]), acc);
+}
+#define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
+
+/* IQ4_XS: group g's 6-bit scale is nibble g of scales_l (4 bytes) with bits 2g, 2g+1 of
+   scales_h above it, minus 32. */
+LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m256i tab = lbrx__gv_iq4_table(), nib = _mm256_set1_epi8(0x0f);
+    int32_t sl, sh;
+    __m256i ls;
+    __m256 s;
+    int j;
+    memcpy(&sl, w + 4, 4);
+    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
+    ls = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
+                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
+    s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd));
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
+        const __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
+        const __m256i v0 = _mm256_shuffle_epi8(tab, _mm256_permute2x128_si256(lo, hi, 0x20));
+        const __m256i v1 = _mm256_shuffle_epi8(tab, _mm256_permute2x128_si256(lo, hi, 0x31));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dots(v0, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j)))),
+                              _mm256_permutevar8x32_ps(s, _mm256_set1_epi32(2 * j)), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dots(v1, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j + 32)))),
+                              _mm256_permutevar8x32_ps(s, _mm256_set1_epi32(2 * j + 1)), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
+
+/* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
+   byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
+   Q5_1's min goes in through lane 0. */
+LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int with_min, __m256 acc) {
+    const int hdr = with_min ? 4 : 2;
+    int32_t qh;
+    __m256i hb, u, p, x;
+    __m128i q;
+    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m128 dm = lbrx__gv_f16x2(w);
+    memcpy(&qh, w + hdr, 4);
+    hb = _mm256_shuffle_epi8(_mm256_set1_epi32(qh), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                                      2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    hb = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bits), bits), _mm256_set1_epi8(16));
+    q = _mm_loadu_si128((const __m128i *)(const void *)(w + hdr + 4));
+    u = _mm256_or_si256(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f)), hb);
+    x = _mm256_loadu_si256((const __m256i *)(const void *)xq);
+    p = lbrx__gv_dotu(u, x);
+    if (!with_min) p = _mm256_sub_epi32(p, lbrx__gv_dotu(_mm256_set1_epi8(16), x));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(dm) * xd[0]), acc);
+    if (with_min) acc = _mm256_add_ps(acc, _mm256_set_m128(_mm_setzero_ps(), _mm_set_ss(_mm_cvtss_f32(_mm_movehdup_ps(dm)) * xds[0])));
+    return acc;
+}
+#define LBRX__GV_Q5_0(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 1, acc)
+LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
+LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 
 /* Any format through its unpacker (one block of at most 256 values at a time). */
 LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char *w, const int8_t *xq, const float *xd, const float *xds,
@@ -3876,6 +4177,78 @@ LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char 
 #define LBRX__GV_UNPACKED(w, xq, xd, xds, xs16, acc) lbrx__gv_unpacked(m->fmt, w, xq, xd, xds, xs16, acc)
 LBRX__GV_X86(lbrx__gemv_unpacked_x86, m->fmt->block, m->fmt->bytes, LBRX__GV_UNPACKED)
 #endif /* LBRX__MM_X86 */
+
+#if defined(LBRX__GV512)
+/* ---- AVX-512 VNNI section: two groups of 32 per 512-bit step ---- */
+LBRX__INLINE float lbrx__gv_hsum16(__m512 v) { return _mm512_reduce_add_ps(v); }
+/* 16 lanes: lanes 0..7 from lane a of s, 8..15 from lane b (s's lanes 0..7 hold the scales) */
+#define LBRX__GV_SPLIT(s, a, b) _mm512_permutexvar_ps(_mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b), s)
+/* an 8-lane vector in the lower half of a 512-bit one, zeros above */
+#define LBRX__GV_WIDEN(v) _mm512_maskz_mov_ps(0xFF, _mm512_castps256_ps512(v))
+
+/* Q4_K and Q5_K: a step is the 32 bytes of qs holding groups 2j (low nibbles) and 2j+1 (high
+   nibbles), against x's 64 values of those groups; Q5_K's fifth bits come in as a masked add. */
+LBRX__INLINE __m512 lbrx__gv_q45_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m512 acc) {
+    const __m128i sm = lbrx__gv_k4_scales(w + 4);
+    const __m128 dm = lbrx__gv_f16x2(w);
+    const __m512 sc = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd)));
+    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
+                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
+    const __m512i nib = _mm512_set1_epi8(0x0f), b4 = _mm512_set1_epi8(16);
+    const unsigned char *qs = w + (five ? 48 : 16);
+    __m512i h = _mm512_setzero_si512();
+    int j;
+    if (five) {
+        const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16));
+        h = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
+    }
+    acc = _mm512_fmadd_ps(LBRX__GV_WIDEN(mn), _mm512_maskz_loadu_ps(0xFF, xds), acc);
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * j));
+        __m512i u = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), nib);
+        __m512i p;
+        if (five) {
+            const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * j))), _mm256_set1_epi8((char)(2 << (2 * j))), 1);
+            u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(h, bit), u, b4);
+        }
+        p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, _mm512_loadu_si512(xq + 64 * j));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_SPLIT(sc, 2 * j, 2 * j + 1), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_Q4_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 1, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q4_k_avx512, 256, 144, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q4_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q5_K512)
+
+/* Q6_K: a step is two groups of 32 (k = 0, 1 from ql's low nibbles, k = 2, 3 from the high
+   ones), each 16 values of one scale in 4 lanes. */
+LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
+    const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
+    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
+    const __m512i nib = _mm512_set1_epi8(0x0f), top = _mm512_set1_epi8(0x30), c32 = _mm512_set1_epi8(32), z = _mm512_setzero_si512();
+    const __m512i sl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1), sr = _mm512_inserti64x4(z, _mm256_set1_epi16(2), 1);
+    const __m512i i01 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), i23 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+    int h;
+    for (h = 0; h < 2; h++) {
+        const __m512 s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h ? _mm_srli_si128(s8, 8) : s8)), d),
+                                                              _mm256_permutevar8x32_ps(xv, h ? _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7) : _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3))));
+        const __m512i a = _mm512_loadu_si512(w + 64 * h);
+        const __m256i hb1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
+        const __m512i hb = _mm512_inserti64x4(_mm512_castsi256_si512(hb1), hb1, 1);
+        const __m512i u01 = _mm512_or_si512(_mm512_and_si512(a, nib), _mm512_and_si512(_mm512_sllv_epi16(hb, sl), top));
+        const __m512i u23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(a, 4), nib), _mm512_and_si512(_mm512_srlv_epi16(hb, sr), top));
+        const __m512i x01 = _mm512_loadu_si512(xq + 128 * h), x23 = _mm512_loadu_si512(xq + 128 * h + 64);
+        const __m512i p01 = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u01, x01), _mm512_dpbusd_epi32(z, c32, x01));
+        const __m512i p23 = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u23, x23), _mm512_dpbusd_epi32(z, c32, x23));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p01), _mm512_permutexvar_ps(i01, s), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p23), _mm512_permutexvar_ps(i23, s), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
+#endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)
 /* Any format through its unpacker: per 16 values one 4-lane integer dot product. */
@@ -3932,10 +4305,20 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q32 lbrx__mm_rows_scalar
 #define lbrx__gemv_float lbrx__mm_rows_scalar
 #endif
-#if defined(LBRX__MM_X86)
+#if defined(LBRX__GV512)
+#define lbrx__gemv_q4_k lbrx__gemv_q4_k_avx512
+#define lbrx__gemv_q5_k lbrx__gemv_q5_k_avx512
+#define lbrx__gemv_q6_k lbrx__gemv_q6_k_avx512
+#elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_x86
+#endif
+#if defined(LBRX__MM_X86)
+#define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_x86
+#define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_x86
+#define lbrx__gemv_q5_0 lbrx__gemv_q5_0_x86
+#define lbrx__gemv_q5_1 lbrx__gemv_q5_1_x86
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_x86
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
@@ -3950,6 +4333,18 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #endif
 #if !defined(lbrx__gemv_q6_k)
 #define lbrx__gemv_q6_k lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_iq4_xs)
+#define lbrx__gemv_iq4_xs lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_iq4_nl)
+#define lbrx__gemv_iq4_nl lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q5_0)
+#define lbrx__gemv_q5_0 lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q5_1)
+#define lbrx__gemv_q5_1 lbrx__gemv_unpacked
 #endif
 
 /* dequantizers of the table's signature for the formats whose block-format code takes a flag */
@@ -3970,10 +4365,10 @@ static const lbrx__wfmt lbrx__wfmts[] = {
     { LBRX_Q4_K,     256,  144,  32,   0,   1,   lbrx__unpack_q4_k,     lbrx__gemv_q4_k,     0,                       lbrx__dequantize_q4_k },
     { LBRX_Q6_K,     256,  210,  16,   32,  0,   lbrx__unpack_q6_k,     lbrx__gemv_q6_k,     0,                       lbrx__dequantize_q6_k },
     { LBRX_Q5_K,     256,  176,  32,   0,   1,   lbrx__unpack_q5_k,     lbrx__gemv_q5_k,     0,                       lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_unpacked, 0,                       0 },
-    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_unpacked, 0,                       0 },
-    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_1 },
+    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_iq4_xs,   0,                       0 },
+    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_iq4_nl,   0,                       0 },
+    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_q5_0,     0,                       lbrx__dequantize_q5_0 },
+    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_q5_1,     0,                       lbrx__dequantize_q5_1 },
     { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q3_k },
     { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q2_k }
 };
@@ -4483,9 +4878,8 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     if (out_begin < 0 || out_end < out_begin || out_end > out)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_rows: range [%lld, %lld) outside [0, %lld)",
                             (long long)out_begin, (long long)out_end, (long long)out);
-    n = lbrx_tensor_nrows(x);
-    for (d = 0; d + 1 < x->ndim; d++)
-        if (x->shape[d] == 0) n = 0;
+    n = 1;  /* x's rows, also when its rows are empty (k = 0: y is zeros) */
+    for (d = 0; d + 1 < x->ndim; d++) n *= x->shape[d];
     if (n == 0 || out_begin == out_end) return LBRX_OK;
     m.dt = w->dtype;
     m.fmt = fmt;

@@ -33,8 +33,11 @@
        LBRX_NO_SIMD         use the portable scalar code only
        LBRX_NO_AVX2 / LBRX_NO_AVX512 / LBRX_NO_NEON / LBRX_NO_F16C
                             turn off one instruction set even where the compiler enables it
-       _OPENMP              (set by -fopenmp) kernels run on the context's thread count;
-                            without it everything is correct on one thread
+       _OPENMP              (set by -fopenmp) kernels run on up to the context's thread count
+                            (see THREADS); without it everything is correct on one thread
+       LBRX_THREAD_SLICE    seconds of estimated one-thread work that each thread of an
+                            operation must get (default 10e-6); 0 runs every operation that can
+                            be split on all the context's threads, always (the tests do)
 
    LIMITS AND SECURITY
 
@@ -49,6 +52,24 @@
        No global mutable state. Storage reference counts are atomic, so tensors sharing one
        storage may be used and released from several threads. A lbrx_context is used by one call
        at a time; give each host thread its own context.
+
+   THREADS
+
+       An operation runs on up to its context's thread count (OpenMP): it estimates its time on
+       one thread from the bytes it reads and its arithmetic and takes one thread per
+       LBRX_THREAD_SLICE of it, so small operations (a small model's whole token) never fork and
+       join. Results are bit-identical for every thread count. When a parallel region finds one
+       of its threads descheduled (it started or finished late because another thread or process
+       held its core), the context runs on one thread for a while (50 ms to 1 s) and then tries
+       again. A host that shares its cores with other work should also:
+       - give the context the cores it can spare (lbrx_context_set_threads), not all of them;
+       - let idle OpenMP threads sleep instead of spinning: OMP_WAIT_POLICY=passive in the
+         environment before the program starts (GOMP_SPINCOUNT=0 for libgomp alone;
+         KMP_BLOCKTIME=0 for LLVM's libomp). A spinning thread holds its core between operations
+         and, once the scheduler takes the core away, starts the next region a time slice late;
+       - not run several multi-threaded contexts at once on the same cores (one context per
+         host thread, each with 1 thread, splitting products with lbrx_matmul_rows, is the
+         alternative for a host with its own thread pool).
 */
 #ifndef LBRX_H
 #define LBRX_H
@@ -2826,11 +2847,17 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
    Context
    ============================================================================================ */
 
+#define LBRX__PAR_MAX 64       /* threads of a region whose start times are recorded */
+
 struct lbrx_context {
     int n_threads;
     lbrx_allocator allocator;
     void *scratch;
     size_t scratch_bytes;
+    /* the thread policy's state (lbrx__threads_for): the running region's start, its threads'
+       entry times and the master's finish; until when the context runs on one thread, and the
+       current length of that period */
+    double par_t0, par_in[LBRX__PAR_MAX], par_master, solo_until, solo_len;
 };
 
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err) {
@@ -2884,6 +2911,78 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
     }
     return ctx->scratch;
 }
+
+/* ---- the thread policy ----
+   Every parallel operation asks lbrx__threads_for how many threads to use, from the bytes it
+   reads and the floating-point operations it does: its time on one thread estimated at
+   LBRX__PAR_BPS and LBRX__PAR_FPS, one thread per LBRX_THREAD_SLICE of that time, at most the
+   context's count. So tiny operations (the many small ones of a small model's token) never fork
+   and join, and mid-sized ones use only the threads that pay for their start.
+   A host shares its cores with other work. When another thread takes a core, a thread of a
+   region can start or finish a scheduler time slice late (milliseconds), and a fork/join per
+   operation then costs orders of magnitude more than it saves. Each region records when its
+   threads started and when the master finished its share (lbrx__par_begin / lbrx__par_mark /
+   lbrx__par_end); a region that waited more than LBRX__PAR_LATE for its threads, and more than
+   a quarter of its own work, puts the context on one thread for at least LBRX__PAR_SOLO seconds
+   and 20 times the wait (a try costs about one time slice, so tries cost at most 5 %), twice as
+   long after each try that still finds a thread late (up to 1 s), back to the full count after
+   one that does not (the next period then starts from half the last one).
+   The results do not depend on the thread count, so this changes only the speed. */
+#define LBRX__PAR_BPS 20e9     /* bytes per second one thread is assumed to read */
+#define LBRX__PAR_FPS 50e9     /* floating-point operations per second of one thread */
+#ifndef LBRX_THREAD_SLICE
+#define LBRX_THREAD_SLICE 10e-6   /* seconds of one-thread work each thread must have */
+#endif
+#define LBRX__PAR_LATE 100e-6  /* a region's threads later than this were descheduled */
+#define LBRX__PAR_SOLO 0.05    /* seconds on one thread after the first late region */
+
+LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flops) {
+    const double t = bytes / LBRX__PAR_BPS + flops / LBRX__PAR_FPS, slice = LBRX_THREAD_SLICE;
+    int n = ctx ? ctx->n_threads : 1;
+    if (!(slice > 0.0)) return n;
+    if (n > 1 && t < n * slice) n = (int)(t / slice);
+#ifdef _OPENMP
+    if (n > 1 && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = 1;
+#endif
+    return n < 1 ? 1 : n;
+}
+
+#ifdef _OPENMP
+/* Before a region of nt threads; inside it, every thread at its start (leaving = 0) and at its
+   end (leaving = 1: only the master's counts); after it. */
+LBRX__PRIVATE void lbrx__par_begin(lbrx_context *ctx, int nt) {
+    if (ctx && nt > 1) ctx->par_t0 = omp_get_wtime();
+}
+LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt, int leaving) {
+    int tid;
+    if (!ctx || nt <= 1) return;
+    tid = omp_get_thread_num();
+    if (leaving) { if (tid == 0) ctx->par_master = omp_get_wtime(); }
+    else if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
+}
+LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
+    double now, late;
+    int t;
+    if (!ctx || nt <= 1) return;
+    now = omp_get_wtime();
+    late = now - ctx->par_master;   /* the master waiting for the others at the end */
+    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* a thread starting late (older entries: not in this team) */
+        if (ctx->par_in[t] - ctx->par_t0 > late) late = ctx->par_in[t] - ctx->par_t0;
+    if (late > LBRX__PAR_LATE && late > 0.25 * (now - ctx->par_t0 - late)) {
+        double len = 2.0 * ctx->solo_len;
+        if (len < 20.0 * late) len = 20.0 * late;
+        if (len < LBRX__PAR_SOLO) len = LBRX__PAR_SOLO;
+        ctx->solo_len = len < 1.0 ? len : 1.0;
+        ctx->solo_until = now + ctx->solo_len;
+    } else {
+        ctx->solo_len *= 0.5;   /* the next late region starts from half the last period */
+    }
+}
+#else
+#define lbrx__par_begin(ctx, nt) ((void)(ctx), (void)(nt))
+#define lbrx__par_mark(ctx, nt, leaving) ((void)(ctx), (void)(nt), (void)(leaving))
+#define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
+#endif
 
 /* ==== SIMD vectors (implementation) ==== */
 
@@ -3474,11 +3573,17 @@ LBRX__PRIVATE void lbrx__mm_put(const lbrx__mm *m, int64_t i, const int64_t *row
 }
 
 /* The address `off` bytes into the stream of rows w, w + ws, w + 2 ws, ... (rb bytes each): a row
-   prefetches on into the next row of its stream, so no group starts cold. Integer arithmetic:
-   the address may lie past the matrix (prefetching it is harmless). */
+   prefetches on into the next row of its stream, so no group starts cold. Computed directly
+   (rows of a contiguous matrix need no division): walking a row per step took up to 128 steps
+   per prefetch on short rows, 89 % of a small model's time. Integer arithmetic: the address
+   may lie past the matrix (prefetching it is harmless). */
 LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
     uintptr_t a = (uintptr_t)w;
-    while (off >= rb) { off -= rb; a += (uintptr_t)ws; }
+    if (off >= rb && ws != rb) {
+        const int64_t q = off / rb;
+        a += (uintptr_t)q * (uintptr_t)ws;
+        off -= q * rb;
+    }
     return (const char *)(a + (uintptr_t)off);
 }
 
@@ -4737,7 +4842,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
                                            int64_t out_end, int reference, lbrx_error *err) {
     lbrx__mm m;
     int64_t out, n, i, bs;
-    int d, nt;
+    int d, nt, ntq;
     size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_s16 = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
     size_t np = 0, pr = 1;
     int gemm = 0, quant;
@@ -4788,7 +4893,11 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     m.wprep = wprep;
     m.wbuf = 0;
     m.wbuf_bytes = 0;
-    nt = lbrx_context_threads(ctx);
+    {
+        const double rows = (double)(out_end - out_begin), kk = (double)m.k;
+        nt = lbrx__threads_for(ctx, rows * kk * (double)lbrx_dtype_block_bytes(m.dt) / (double)bs + (double)n * kk * 4.0,
+                               2.0 * (double)n * rows * kk);
+    }
     if ((uint64_t)n > (uint64_t)(SIZE_MAX / 64) || (uint64_t)m.kq > (uint64_t)(SIZE_MAX / 64) ||
         !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_xr) || !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_yr))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
@@ -4830,13 +4939,23 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         m.xd = (float *)(void *)(scr + at_d);
         m.xs = (int32_t *)(void *)(scr + at_s);
         m.xds = (float *)(void *)(scr + at_ds);
+        ntq = nt > 1 ? lbrx__threads_for(ctx, 5.0 * (double)n * (double)m.k, 4.0 * (double)n * (double)m.k) : 1;
+        lbrx__par_begin(ctx, ntq);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m.k >= 65536)
+#pragma omp parallel num_threads(ntq) if (ntq > 1)
 #endif
-        for (i = 0; i < n; i++) {
-            if (reference) lbrx__mm_quantize_x_scalar(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
-            else lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+        {
+            lbrx__par_mark(ctx, ntq, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+            for (i = 0; i < n; i++) {
+                if (reference) lbrx__mm_quantize_x_scalar(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+                else lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+            }
+            lbrx__par_mark(ctx, ntq, 1);
         }
+        lbrx__par_end(ctx, ntq);
         if (fmt->group == 16) {
             /* the sums of q per 16 values */
             m.xs16 = (int32_t *)(void *)(scr + at_s16);
@@ -4873,12 +4992,14 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 #endif
         m.wbuf = scr + at_w;
         m.wbuf_bytes = wsz;
+        lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
         {
             int tid = 0;
             int64_t c;
+            lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
@@ -4891,7 +5012,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
             }
 #endif
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) nowait
 #endif
             for (c = 0; c < ntask; c++) {
                 int64_t o0 = base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
@@ -4903,8 +5024,10 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
                 lbrx__mm_gemm_f(&m, o0, o1, (float *)(void *)(m.wbuf + (size_t)tid * m.wbuf_bytes));
 #endif
             }
+            lbrx__par_mark(ctx, nt, 1);
             (void)tid;
         }
+        lbrx__par_end(ctx, nt);
         return LBRX_OK;
     }
 #endif
@@ -4912,16 +5035,25 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         int64_t rows = out_end - out_begin, per = (rows + nt - 1) / nt, nch, c;
         per = (per + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK * LBRX__MM_CHUNK;
         nch = (rows + per - 1) / per;
+        if (nch < nt) nt = (int)nch;
+        lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1 && nch > 1)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-        for (c = 0; c < nch; c++) {
-            int64_t o0 = out_begin + c * per, o1 = o0 + per;
-            if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
-            else fmt->gemv(&m, o0, o1 < out_end ? o1 : out_end);
+        {
+            lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static, 1) nowait
+#endif
+            for (c = 0; c < nch; c++) {
+                int64_t o0 = out_begin + c * per, o1 = o0 + per;
+                if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
+                else fmt->gemv(&m, o0, o1 < out_end ? o1 : out_end);
+            }
+            lbrx__par_mark(ctx, nt, 1);
         }
+        lbrx__par_end(ctx, nt);
     }
-    (void)nt;
     return LBRX_OK;
 }
 
@@ -5034,12 +5166,6 @@ LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_we
 
 /* ---- shared checks and helpers of the ops ---- */
 
-LBRX__PRIVATE int lbrx__ops_threads(const lbrx_context *ctx, int64_t work) {
-    int n = ctx ? ctx->n_threads : 1;
-    if (work < 16384) n = 1;   /* tiny ops: a parallel region costs more than it saves */
-    return n < 1 ? 1 : n;
-}
-
 /* Scratch of `bytes` from the context, or from the default allocator when ctx is NULL (then
    *owned is set and the caller frees it with lbrx__ops_scratch_done). */
 LBRX__PRIVATE void *lbrx__ops_scratch(lbrx_context *ctx, size_t bytes, void **owned) {
@@ -5115,33 +5241,41 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
     r = lbrx__ops_param(weight, n, params, &w, op, "weight", err);
     if (r == LBRX_OK) r = lbrx__ops_param(bias, n, params + n, &b, op, "bias", err);
     if (r != LBRX_OK) { lbrx__ops_scratch_done(owned); return r; }
-    nt = lbrx__ops_threads(ctx, rows * n);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 5.0 * (double)(rows * n));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < rows; i++) {
-        const float *xr = (const float *)lbrx_tensor_row(x, i);
-        float *yr = (float *)lbrx_tensor_row(out, i);
-        double mean = 0.0, ss = 0.0;
-        float inv, mu;
-        int64_t j;
-        if (layer) {
-            for (j = 0; j < n; j++) mean += xr[j];
-            mean /= (double)n;
-            for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
-        } else {
-            for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (i = 0; i < rows; i++) {
+            const float *xr = (const float *)lbrx_tensor_row(x, i);
+            float *yr = (float *)lbrx_tensor_row(out, i);
+            double mean = 0.0, ss = 0.0;
+            float inv, mu;
+            int64_t j;
+            if (layer) {
+                for (j = 0; j < n; j++) mean += xr[j];
+                mean /= (double)n;
+                for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
+            } else {
+                for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
+            }
+            inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+            mu = (float)mean;
+            for (j = 0; j < n; j++) {
+                float y = (xr[j] - mu) * inv;
+                if (w) y *= w[j];
+                if (b) y += b[j];
+                yr[j] = y;
+            }
         }
-        inv = (float)(1.0 / sqrt(ss / (double)n + eps));
-        mu = (float)mean;
-        for (j = 0; j < n; j++) {
-            float y = (xr[j] - mu) * inv;
-            if (w) y *= w[j];
-            if (b) y += b[j];
-            yr[j] = y;
-        }
+        lbrx__par_mark(ctx, nt, 1);
     }
-    (void)nt;
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
@@ -5187,41 +5321,50 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
     base = d.freq_base == 0.0f ? 10000.0 : (double)d.freq_base;
     fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
     if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
-    nt = lbrx__ops_threads(ctx, n_tok * n_head * hd);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(n_tok * n_head * hd), 6.0 * (double)(n_tok * n_head * hd) + 50.0 * (double)(n_tok * d.n_dims));
     table = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
     if (!table) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (t = 0; t < n_tok; t++) {
-        int tid = 0;
-        int64_t half = d.n_dims / 2, h, i;
-        float *cs, *sn;
-        double pos = (double)(d.positions ? (int64_t)d.positions[t] : d.pos_offset + t) * fscale;
+    {
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
-        tid = omp_get_thread_num();
+#pragma omp for schedule(static) nowait
 #endif
-        cs = table + (size_t)tid * (size_t)(d.n_dims + 1);
-        sn = cs + half;
-        for (i = 0; i < half; i++) {
-            double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
-            cs[i] = (float)cos(theta);
-            sn[i] = (float)sin(theta);
-        }
-        for (h = 0; h < n_head; h++) {
-            const float *xr = (const float *)lbrx_tensor_row(x, t * n_head + h);
-            float *yr = (float *)lbrx_tensor_row(out, t * n_head + h);
-            /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
-            int64_t step = d.mode == LBRX_ROPE_NEOX ? 1 : 2, off = d.mode == LBRX_ROPE_NEOX ? half : 1;
+        for (t = 0; t < n_tok; t++) {
+            int tid = 0;
+            int64_t half = d.n_dims / 2, h, i;
+            float *cs, *sn;
+            double pos = (double)(d.positions ? (int64_t)d.positions[t] : d.pos_offset + t) * fscale;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            cs = table + (size_t)tid * (size_t)(d.n_dims + 1);
+            sn = cs + half;
             for (i = 0; i < half; i++) {
-                float a = xr[i * step], b = xr[i * step + off];
-                yr[i * step] = a * cs[i] - b * sn[i];
-                yr[i * step + off] = a * sn[i] + b * cs[i];
+                double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
+                cs[i] = (float)cos(theta);
+                sn[i] = (float)sin(theta);
             }
-            if (yr != xr)
-                for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
+            for (h = 0; h < n_head; h++) {
+                const float *xr = (const float *)lbrx_tensor_row(x, t * n_head + h);
+                float *yr = (float *)lbrx_tensor_row(out, t * n_head + h);
+                /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
+                int64_t step = d.mode == LBRX_ROPE_NEOX ? 1 : 2, off = d.mode == LBRX_ROPE_NEOX ? half : 1;
+                for (i = 0; i < half; i++) {
+                    float a = xr[i * step], b = xr[i * step + off];
+                    yr[i * step] = a * cs[i] - b * sn[i];
+                    yr[i * step + off] = a * sn[i] + b * cs[i];
+                }
+                if (yr != xr)
+                    for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
+            }
         }
+        lbrx__par_mark(ctx, nt, 1);
     }
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
@@ -5293,13 +5436,21 @@ LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, l
     if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
     n = x->shape[x->ndim - 1];
     rows = lbrx_tensor_nrows(x);
-    nt = lbrx__ops_threads(ctx, rows * n);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 30.0 * (double)(rows * n));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < rows; i++)
-        lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
-    (void)nt;
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (i = 0; i < rows; i++)
+            lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
+        lbrx__par_mark(ctx, nt, 1);
+    }
+    lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
@@ -5347,31 +5498,39 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
     rows = lbrx_tensor_nrows(out);
     a_step = sa[nd - 1] ? 1 : 0;
     b_step = sb[nd - 1] ? 1 : 0;
-    nt = lbrx__ops_threads(ctx, rows * n);
+    nt = lbrx__threads_for(ctx, 12.0 * (double)(rows * n), (kind == LBRX__SWIGLU ? 30.0 : 1.0) * (double)(rows * n));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < rows; i++) {
-        const unsigned char *pa = (const unsigned char *)a->data, *pb = (const unsigned char *)b->data;
-        const float *xa, *xb;
-        float *y = (float *)lbrx_tensor_row(out, i);
-        int64_t rem = i, j;
-        int kk;
-        for (kk = nd - 2; kk >= 0; kk--) {
-            int64_t c = rem % out->shape[kk];
-            rem /= out->shape[kk];
-            pa += c * sa[kk];
-            pb += c * sb[kk];
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (i = 0; i < rows; i++) {
+            const unsigned char *pa = (const unsigned char *)a->data, *pb = (const unsigned char *)b->data;
+            const float *xa, *xb;
+            float *y = (float *)lbrx_tensor_row(out, i);
+            int64_t rem = i, j;
+            int kk;
+            for (kk = nd - 2; kk >= 0; kk--) {
+                int64_t c = rem % out->shape[kk];
+                rem /= out->shape[kk];
+                pa += c * sa[kk];
+                pb += c * sb[kk];
+            }
+            xa = (const float *)pa;
+            xb = (const float *)pb;
+            switch (kind) {
+            case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
+            case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
+            case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
+            }
         }
-        xa = (const float *)pa;
-        xb = (const float *)pb;
-        switch (kind) {
-        case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
-        case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
-        case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
-        }
+        lbrx__par_mark(ctx, nt, 1);
     }
-    (void)nt;
+    lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
@@ -5422,14 +5581,22 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
     if (n_ids > 0 && (r = lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[0] * weight->stride[0],
                                               (float *)lbrx_tensor_row(out, 0), dim)) != LBRX_OK)
         return lbrx__errorf(err, r, LBRX__NO_OFFSET, "%s: rows of %s cannot be dequantized", op, lbrx_dtype_name(weight->dtype));
-    nt = lbrx__ops_threads(ctx, n_ids * dim);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(n_ids * dim), 2.0 * (double)(n_ids * dim));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (t = 1; t < n_ids; t++)
-        lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
-                            (float *)lbrx_tensor_row(out, t), dim);
-    (void)nt;
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (t = 1; t < n_ids; t++)
+            lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
+                                (float *)lbrx_tensor_row(out, t), dim);
+        lbrx__par_mark(ctx, nt, 1);
+    }
+    lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
@@ -5926,17 +6093,19 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
     int nt;
     lbrx__att_keys(a, 0, m, &j_lo, &j_hi);
     n_chunks = j_hi > j_lo ? (j_hi - j_lo + LBRX__ATT_CH - 1) / LBRX__ATT_CH : 0;
-    nt = lbrx__ops_threads(ctx, a->n_head * a->n_q * (j_hi - j_lo + 1) * a->d);
+    nt = lbrx__threads_for(ctx, 2.0 * (double)((j_hi - j_lo) * a->n_kv_head * a->d * (a->f16 ? 2 : 4)), 4.0 * (double)(a->n_head * a->n_q * (j_hi - j_lo) * a->d));
     if (nt > n_chunks) nt = n_chunks > 0 ? (int)n_chunks : 1;
     scratch = (float *)lbrx__ops_scratch(ctx, (q_floats + (size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_attention: out of memory for scratch");
     qt = scratch + (size_t)nt * ws_floats;
     parts = qt + q_floats;
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
         int tid = 0;
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #pragma omp for schedule(static)
@@ -5950,10 +6119,12 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
             lbrx__att_dec_chunk(a, m, jb, je, qt, scratch + (size_t)tid * ws_floats, parts + (size_t)t * part_floats);
         }
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < a->n_kv_head * m; i++) lbrx__att_dec_combine(a, m, i / m, i % m, parts, n_chunks);
+        lbrx__par_mark(ctx, nt, 1);
     }
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
@@ -6021,22 +6192,31 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     if (rows <= LBRX__ATT_DEC) return lbrx__att_decode(ctx, &a, err);
     n_tiles = (rows + LBRX__ATT_MT - 1) / LBRX__ATT_MT;
     n_items = a.n_kv_head * n_tiles;
-    nt = lbrx__ops_threads(ctx, a.n_q * a.n_head * (a.n_kv + 1) * a.d);
+    nt = lbrx__threads_for(ctx, 2.0 * (double)(a.n_kv * a.n_kv_head * a.d * (a.f16 ? 2 : 4)), 4.0 * (double)(a.n_q * a.n_head * (a.n_kv + 1) * a.d));
     if (nt > n_items) nt = (int)n_items;
     ws_floats = lbrx__att_ws_floats(lbrx__att_dp(&a));
     scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (item = 0; item < n_items; item++) {
-        int64_t g = item / n_tiles, r0 = (item % n_tiles) * LBRX__ATT_MT;
-        int tid = 0;
+    {
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
-        tid = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1) nowait
 #endif
-        lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
+        for (item = 0; item < n_items; item++) {
+            int64_t g = item / n_tiles, r0 = (item % n_tiles) * LBRX__ATT_MT;
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
+        }
+        lbrx__par_mark(ctx, nt, 1);
     }
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }

@@ -180,7 +180,16 @@ typedef enum lbrx_dtype {
     LBRX_GGML_TYPE_COUNT = 40,  /* ids below this are GGML's */
     LBRX_U8 = 64, LBRX_U16 = 65, LBRX_U32 = 66, LBRX_U64 = 67, LBRX_BOOL = 68,
     LBRX_F8_E4M3 = 69, LBRX_F8_E5M2 = 70,
-    LBRX_DTYPE_COUNT = 71
+    LBRX_F8_E8M0 = 71,          /* MX scale: 2^(e-127), 0xFF NaN (torch float8_e8m0fnu) */
+    LBRX_F8_E4M3FNUZ = 72,      /* bias 8, no infinities or -0: 0x80 is NaN */
+    LBRX_F8_E5M2FNUZ = 73,      /* bias 16, no infinities or -0: 0x80 is NaN */
+    LBRX_F4 = 74,               /* E2M1 (MX FP4), two per byte: element 2i in the low nibble;
+                                   a "block" of 2 elements in 1 byte, so rows have even length */
+    LBRX_F6_E2M3 = 75,          /* MX FP6 (bias 1, max 7.5), four in 3 bytes: element i of the
+                                   group in bits 6i..6i+5 of the little-endian 24-bit word */
+    LBRX_F6_E3M2 = 76,          /* MX FP6 (bias 3, max 28), packed as F6_E2M3 */
+    LBRX_C64 = 77,              /* complex64: (f32 real, f32 imaginary) */
+    LBRX_DTYPE_COUNT = 78
 } lbrx_dtype;
 
 /* 1 if `id` names a dtype lbrx knows (table entry with a non-zero block size). */
@@ -435,7 +444,11 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
    (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
    Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K (bit for bit GGML's
    dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to the nearest float.
-   LBRX_ERR_UNSUPPORTED for IQ*, TQ*, MXFP4; errors as lbrx_quantize_row. Thread safe. */
+   LBRX_ERR_UNSUPPORTED for IQ*, TQ*, C64; errors as lbrx_quantize_row. Thread safe.
+   The MX types: MXFP4 (GGML's block: E8M0 scale byte, 16 bytes of E2M1 pairs, low nibbles
+   elements 0..15; bit for bit GGML's dequantize_row_mxfp4, whose scale 0xFF is 2^127, not NaN),
+   F4, F6_E2M3, F6_E3M2 (exact: every value is a float), F8_E8M0 (2^(e-127), 0xFF NaN: block
+   scales as floats), F8_E4M3FNUZ and F8_E5M2FNUZ (0x80 NaN). */
 LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n);
 /* Convert a whole tensor (any strides) into a new contiguous tensor of dtype `to` on the heap
    (allocator may be NULL), row by row through f32: `to` is one lbrx_quantize_row writes, the
@@ -1094,7 +1107,8 @@ LBRX__PRIVATE const lbrx__dtype_info *lbrx__dtype_info_of(int id) {
         {"mxfp4", 32, 17}};
     static const lbrx__dtype_info extra[LBRX_DTYPE_COUNT - LBRX_U8] = {
         {"u8", 1, 1}, {"u16", 1, 2}, {"u32", 1, 4}, {"u64", 1, 8}, {"bool", 1, 1},
-        {"f8_e4m3", 1, 1}, {"f8_e5m2", 1, 1}};
+        {"f8_e4m3", 1, 1}, {"f8_e5m2", 1, 1}, {"f8_e8m0", 1, 1}, {"f8_e4m3fnuz", 1, 1},
+        {"f8_e5m2fnuz", 1, 1}, {"f4", 2, 1}, {"f6_e2m3", 4, 3}, {"f6_e3m2", 4, 3}, {"c64", 1, 8}};
     const lbrx__dtype_info *d = 0;
     if (id >= 0 && id < LBRX_GGML_TYPE_COUNT) d = &ggml[id];
     else if (id >= LBRX_U8 && id < LBRX_DTYPE_COUNT) d = &extra[id - LBRX_U8];
@@ -2730,6 +2744,33 @@ LBRX__PRIVATE float lbrx__f8_e4m3_to_f32(unsigned char v) {
     return (v & 0x80) ? -f : f;
 }
 
+/* An 8-bit float with `eb` exponent bits of bias `bias` and 7 - eb mantissa bits, finite
+   everywhere (FNUZ: no infinities; the caller handles NaN): subnormals at exponent 0. Exact. */
+LBRX__PRIVATE float lbrx__minifloat_to_f32(unsigned v, int eb, int mb, int bias) {
+    int e = (int)(v >> mb) & ((1 << eb) - 1), m = (int)v & ((1 << mb) - 1);
+    float f = e ? ldexpf((float)((1 << mb) + m), e - bias - mb) : ldexpf((float)m, 1 - bias - mb);
+    return (v >> (eb + mb)) & 1 ? -f : f;
+}
+
+/* E2M1 values times 2 (GGML's kvalues_mxfp4): the FP4 code q is kvalues[q] / 2. */
+static const signed char lbrx__e2m1x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/* GGML's MXFP4 blocks: e (E8M0) then 16 bytes; y = kvalues[q] * 2^(e-128) (GGML_E8M0_TO_FP32_HALF,
+   with e = 0 and 1 as subnormals), in float as GGML computes it. */
+LBRX__PRIVATE void lbrx__dequantize_mxfp4(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += 17, y += 32) {
+        uint32_t bits = x[0] < 2 ? (uint32_t)0x00200000u << x[0] : (uint32_t)(x[0] - 1) << 23;
+        float d;
+        memcpy(&d, &bits, 4);
+        for (j = 0; j < 16; j++) {
+            y[j] = (float)lbrx__e2m1x2[x[1 + j] & 15] * d;
+            y[j + 16] = (float)lbrx__e2m1x2[x[1 + j] >> 4] * d;
+        }
+    }
+}
+
 #define LBRX__CONVERT_PLAIN(ctype, count)                                                  \
     do {                                                                                   \
         int64_t i_;                                                                        \
@@ -2765,6 +2806,31 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
     case LBRX_F8_E5M2: /* the upper byte of an f16 */
         for (i = 0; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(x[i] << 8));
         break;
+    case LBRX_F8_E8M0:
+        for (i = 0; i < n; i++) dst[i] = x[i] == 0xff ? (float)NAN : ldexpf(1.0f, (int)x[i] - 127);
+        break;
+    case LBRX_F8_E4M3FNUZ:
+    case LBRX_F8_E5M2FNUZ:
+        for (i = 0; i < n; i++)
+            dst[i] = x[i] == 0x80 ? (float)NAN : t == LBRX_F8_E4M3FNUZ ? lbrx__minifloat_to_f32(x[i], 4, 3, 8) : lbrx__minifloat_to_f32(x[i], 5, 2, 16);
+        break;
+    case LBRX_F4:
+        for (i = 0; i < nb; i++) {
+            dst[2 * i] = 0.5f * (float)lbrx__e2m1x2[x[i] & 15];
+            dst[2 * i + 1] = 0.5f * (float)lbrx__e2m1x2[x[i] >> 4];
+        }
+        break;
+    case LBRX_F6_E2M3:
+    case LBRX_F6_E3M2:
+        for (i = 0; i < nb; i++) {
+            uint32_t w = (uint32_t)x[3 * i] | (uint32_t)x[3 * i + 1] << 8 | (uint32_t)x[3 * i + 2] << 16;
+            int k;
+            for (k = 0; k < 4; k++)
+                dst[4 * i + k] = t == LBRX_F6_E2M3 ? lbrx__minifloat_to_f32((w >> (6 * k)) & 63, 2, 3, 1)
+                                                   : lbrx__minifloat_to_f32((w >> (6 * k)) & 63, 3, 2, 3);
+        }
+        break;
+    case LBRX_MXFP4: lbrx__dequantize_mxfp4(x, dst, nb); break;
     case LBRX_Q4_0: lbrx__dequantize_q4_0(x, dst, nb); break;
     case LBRX_Q4_1: lbrx__dequantize_q4_1(x, dst, nb); break;
     case LBRX_Q5_0: lbrx__dequantize_q5(x, dst, nb, 0); break;

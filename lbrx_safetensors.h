@@ -127,8 +127,9 @@ typedef struct lbrx_safetensors lbrx_safetensors;
    LBRX_ERR_TRUNCATED (file shorter than its header), LBRX_ERR_LIMIT (header over
    LBRX_SAFETENSORS_MAX_HEADER, nesting, rank over LBRX_MAX_DIMS), LBRX_ERR_BAD_HEADER (JSON
    syntax, UTF-8, schema, non-string metadata), LBRX_ERR_DUPLICATE, LBRX_ERR_BAD_DTYPE (unknown
-   dtype), LBRX_ERR_UNSUPPORTED (a safetensors dtype lbrx has no id for: F4, F6_*, F8_E8M0,
-   *FNUZ, C64), LBRX_ERR_BAD_SHAPE, LBRX_ERR_OVERFLOW, LBRX_ERR_BAD_OFFSET (offsets negative,
+   dtype), LBRX_ERR_BAD_SHAPE (also: a row of a sub-byte dtype, F4 or F6_*, that does not fill
+   whole bytes: lbrx keeps rows byte-addressable, where the reference only asks it of the whole
+   tensor), LBRX_ERR_OVERFLOW, LBRX_ERR_BAD_OFFSET (offsets negative,
    reversed, out of the buffer, overlapping, with holes), LBRX_ERR_SIZE_MISMATCH (byte range vs
    shape and dtype, trailing bytes), LBRX_ERR_BAD_VALUE (NUL in a name). Thread safety: an open
    file is read-only; any number of threads may read it; close it once. */
@@ -182,8 +183,8 @@ LBRXDEF const lbrx_json_value *lbrx_safetensors_index(const lbrx_safetensors *st
 /* The safetensors dtype string of a dtype ("F32", "BF16", "F8_E4M3"), NULL if safetensors has
    no such type (block-quantized types). */
 LBRXDEF const char *lbrx_safetensors_dtype_name(lbrx_dtype t);
-/* The dtype of a safetensors dtype string of `len` bytes. LBRX_ERR_BAD_DTYPE if unknown,
-   LBRX_ERR_UNSUPPORTED if safetensors knows it but lbrx has no id for it. */
+/* The dtype of a safetensors dtype string of `len` bytes; LBRX_ERR_BAD_DTYPE if unknown
+   (every dtype of the current specification has an id: F4 and F6_* are packed, see lbrx_dtype). */
 LBRXDEF lbrx_result lbrx_safetensors_dtype_parse(const char *s, size_t len, lbrx_dtype *out);
 
 /* ============================================================================================
@@ -713,10 +714,9 @@ static const struct { const char *name; int id; } lbrx__st_dtypes[] = {
     {"F64", LBRX_F64}, {"F32", LBRX_F32}, {"F16", LBRX_F16}, {"BF16", LBRX_BF16},
     {"I64", LBRX_I64}, {"I32", LBRX_I32}, {"I16", LBRX_I16}, {"I8", LBRX_I8},
     {"U64", LBRX_U64}, {"U32", LBRX_U32}, {"U16", LBRX_U16}, {"U8", LBRX_U8}, {"BOOL", LBRX_BOOL},
-    {"F8_E4M3", LBRX_F8_E4M3}, {"F8_E5M2", LBRX_F8_E5M2},
-    /* safetensors types without an lbrx id */
-    {"F4", -1}, {"F6_E2M3", -1}, {"F6_E3M2", -1}, {"F8_E8M0", -1}, {"F8_E4M3FNUZ", -1},
-    {"F8_E5M2FNUZ", -1}, {"C64", -1}};
+    {"F8_E4M3", LBRX_F8_E4M3}, {"F8_E5M2", LBRX_F8_E5M2}, {"F8_E8M0", LBRX_F8_E8M0},
+    {"F8_E4M3FNUZ", LBRX_F8_E4M3FNUZ}, {"F8_E5M2FNUZ", LBRX_F8_E5M2FNUZ}, {"F4", LBRX_F4},
+    {"F6_E2M3", LBRX_F6_E2M3}, {"F6_E3M2", LBRX_F6_E3M2}, {"C64", LBRX_C64}};
 
 LBRXDEF const char *lbrx_safetensors_dtype_name(lbrx_dtype t) {
     size_t i;
@@ -730,7 +730,6 @@ LBRXDEF lbrx_result lbrx_safetensors_dtype_parse(const char *s, size_t len, lbrx
     if (!s) return LBRX_ERR_BAD_DTYPE;
     for (i = 0; i < sizeof lbrx__st_dtypes / sizeof lbrx__st_dtypes[0]; i++)
         if (strlen(lbrx__st_dtypes[i].name) == len && memcmp(lbrx__st_dtypes[i].name, s, len) == 0) {
-            if (lbrx__st_dtypes[i].id < 0) return LBRX_ERR_UNSUPPORTED;
             if (out) *out = (lbrx_dtype)lbrx__st_dtypes[i].id;
             return LBRX_OK;
         }
@@ -836,8 +835,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_entry_parse(lbrx__st_entry *e, const char *na
         return lbrx__errorf(err, LBRX_ERR_BAD_HEADER, lbrx_json_offset(dt), "tensor \"%s\": dtype is not a string", name);
     r = lbrx_safetensors_dtype_parse(s, len, &e->dtype);
     if (r != LBRX_OK)
-        return lbrx__errorf(err, r, lbrx_json_offset(dt), "tensor \"%s\": %s dtype \"%.*s\"", name,
-                            r == LBRX_ERR_UNSUPPORTED ? "unsupported" : "unknown", (int)(len > 40 ? 40 : len), s);
+        return lbrx__errorf(err, r, lbrx_json_offset(dt), "tensor \"%s\": unknown dtype \"%.*s\"", name, (int)(len > 40 ? 40 : len), s);
     if (lbrx_json_type_of(shape) != LBRX_JSON_ARRAY)
         return lbrx__errorf(err, LBRX_ERR_BAD_HEADER, lbrx_json_offset(shape), "tensor \"%s\": shape is not an array", name);
     if (lbrx_json_count(shape) > LBRX_MAX_DIMS)
@@ -879,6 +877,9 @@ LBRX__PRIVATE lbrx_result lbrx__st_entry_parse(lbrx__st_entry *e, const char *na
         return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, lbrx_json_offset(offs), "tensor \"%s\": data_offsets end %llu is past the %llu-byte data buffer",
                             name, (unsigned long long)e->end, (unsigned long long)buffer_len);
     r = lbrx__shape_layout(e->dtype, e->ndim, e->shape, 0, &nbytes, 0);
+    if (r == LBRX_ERR_BAD_SHAPE)  /* the only cause left: sub-byte rows (F4, F6_*) */
+        return lbrx__errorf(err, r, lbrx_json_offset(shape), "tensor \"%s\": rows of %s must fill whole bytes (%s rows of %lld elements)",
+                            name, lbrx_dtype_name(e->dtype), e->ndim ? "" : "rank 0,", e->ndim ? (long long)e->shape[e->ndim - 1] : 1LL);
     if (r != LBRX_OK)
         return lbrx__errorf(err, r, lbrx_json_offset(shape), "tensor \"%s\": shape of %s does not fit in memory (%s)", name,
                             lbrx_dtype_name(e->dtype), lbrx_result_str(r));
@@ -1384,6 +1385,10 @@ LBRX__PRIVATE lbrx_result lbrx__st_write_data(lbrx_safetensors_write_fn write, v
     }
     rows = lbrx_tensor_nrows(t);
     row_len = t->ndim ? t->shape[t->ndim - 1] : 1;
+    if (lbrx_dtype_block_size(t->dtype) > 1) {  /* packed sub-byte rows (F4, F6_*) are contiguous: copy whole rows */
+        lbrx_row_bytes(t->dtype, row_len, &es);
+        row_len = 1;
+    }
     for (r = 0; r < rows; r++) {
         const unsigned char *row = (const unsigned char *)lbrx_tensor_row(t, r);
         int64_t step = t->ndim ? t->stride[t->ndim - 1] : (int64_t)es;

@@ -147,7 +147,7 @@ static lbrx_result cv_error(lbrx_error *err, lbrx_result r, const char *what, co
 
 static int cv_is_float(lbrx_dtype t) {
     return t == LBRX_F32 || t == LBRX_F16 || t == LBRX_BF16 || t == LBRX_F64 || t == LBRX_F8_E4M3 || t == LBRX_F8_E5M2 ||
-           lbrx_dtype_is_quantized(t);
+           t == LBRX_F8_E4M3FNUZ || t == LBRX_F8_E5M2FNUZ || t == LBRX_F8_E8M0 || lbrx_dtype_is_quantized(t);  /* F4, F6_*: packed */
 }
 
 static int cv_ends_with(const char *s, const char *suffix) {

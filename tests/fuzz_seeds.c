@@ -59,18 +59,19 @@ static int gguf_seed(const char *dir, const char *name, const lbrx_dtype *types,
 static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
     lbrx_tensor t[3];
     const char *meta[4] = {"format", "pt", "note", "\xce\xb5"};
-    int64_t m[2] = {3, 5}, v[1] = {7};
+    int64_t blk = lbrx_dtype_block_size(dtype), m[2], v[1];  /* packed sub-byte types: rows of whole bytes, no scalar */
     lbrx_safetensors_write_desc desc;
     lbrx_error err;
     char path[4096];
     int ok;
     const char *sname = lbrx_safetensors_dtype_name(dtype);
+    m[0] = 3; m[1] = 5 * blk; v[0] = 7 * blk;
     ok = lbrx_tensor_from_ptr(&t[0], dtype, 2, m, bytes, &err) == LBRX_OK &&
          lbrx_tensor_from_ptr(&t[1], dtype, 1, v, bytes + 1024, &err) == LBRX_OK &&
-         lbrx_tensor_from_ptr(&t[2], dtype, 0, NULL, bytes + 2048, &err) == LBRX_OK;
+         (blk > 1 || lbrx_tensor_from_ptr(&t[2], dtype, 0, NULL, bytes + 2048, &err) == LBRX_OK);
     t[0].name = "model.layers.0.weight"; t[1].name = "bias"; t[2].name = "scalar";
     memset(&desc, 0, sizeof desc);
-    desc.tensors = t; desc.n_tensors = 3; desc.metadata = meta; desc.n_metadata = 2;
+    desc.tensors = t; desc.n_tensors = blk > 1 ? 2 : 3; desc.metadata = meta; desc.n_metadata = 2;
     snprintf(path, sizeof path, "%s/safetensors/%s.safetensors", dir, sname ? sname : "x");
     ok = ok && lbrx_safetensors_write(path, &desc, &err) == LBRX_OK;
     if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);
@@ -120,10 +121,11 @@ int main(int argc, char **argv) {
     static const lbrx_dtype gguf_types[] = {
         LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_F64, LBRX_I8, LBRX_I16, LBRX_I32, LBRX_I64,
         LBRX_Q4_0, LBRX_Q4_1, LBRX_Q5_0, LBRX_Q5_1, LBRX_Q8_0, LBRX_Q8_1,
-        LBRX_Q2_K, LBRX_Q3_K, LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_Q8_K, LBRX_IQ4_NL, LBRX_TQ2_0};
+        LBRX_Q2_K, LBRX_Q3_K, LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_Q8_K, LBRX_IQ4_NL, LBRX_TQ2_0, LBRX_MXFP4};
     static const lbrx_dtype st_types[] = {
         LBRX_F64, LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_I64, LBRX_I32, LBRX_I16, LBRX_I8,
-        LBRX_U64, LBRX_U32, LBRX_U16, LBRX_U8, LBRX_BOOL, LBRX_F8_E4M3, LBRX_F8_E5M2};
+        LBRX_U64, LBRX_U32, LBRX_U16, LBRX_U8, LBRX_BOOL, LBRX_F8_E4M3, LBRX_F8_E5M2, LBRX_F8_E8M0,
+        LBRX_F8_E4M3FNUZ, LBRX_F8_E5M2FNUZ, LBRX_F4, LBRX_F6_E2M3, LBRX_F6_E3M2, LBRX_C64};
     int n_gguf = (int)(sizeof gguf_types / sizeof gguf_types[0]), n_st = (int)(sizeof st_types / sizeof st_types[0]);
     int i, ok = 1;
     unsigned long long s = 0x2545f4914f6cdd1dULL;

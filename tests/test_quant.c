@@ -511,6 +511,76 @@ static void test_tensor_convert(void) {
     lbrx_tensor_release(&t);
 }
 
+/* ---- the MX and FNUZ types: every code against float64 decoders written here from the OCP MX
+   v1.0 and the FNUZ definitions (sign, exponent bits, bias, no infinities), not from lbrx ---- */
+
+/* sign/exponent/mantissa with bias; exponent 0 is subnormal: m/2^mb * 2^(1-bias) */
+static double ref_minifloat(unsigned v, int eb, int mb, int bias) {
+    unsigned s = (v >> (eb + mb)) & 1, e = (v >> mb) & ((1u << eb) - 1), m = v & ((1u << mb) - 1);
+    double x = e ? (1.0 + (double)m / (double)(1u << mb)) * pow(2.0, (double)e - bias) : (double)m / (double)(1u << mb) * pow(2.0, 1.0 - bias);
+    return s ? -x : x;
+}
+
+static int same_float(float a, double b) { return (isnan(a) && isnan(b)) || (double)a == b; }
+
+static void test_mx_types(void) {
+    unsigned char bytes[256], blocks[17 * 4];
+    float out[512];
+    unsigned v;
+    int i, j, k, bad = 0;
+    for (i = 0; i < 256; i++) bytes[i] = (unsigned char)i;
+    /* F8_E8M0: 2^(e-127), 0xFF NaN (2^-127 is a float subnormal, exact) */
+    LT_CHECK(lbrx_dequantize_row(LBRX_F8_E8M0, bytes, out, 256) == LBRX_OK);
+    for (i = 0; i < 256; i++) bad += !same_float(out[i], i == 255 ? NAN : ldexp(1.0, i - 127));
+    LT_CHECKF(bad == 0, "f8_e8m0: %d codes differ", bad);
+    /* FNUZ: 0x80 NaN, no infinities; max 240 and 57344 */
+    LT_CHECK(lbrx_dequantize_row(LBRX_F8_E4M3FNUZ, bytes, out, 256) == LBRX_OK);
+    for (i = 0, bad = 0; i < 256; i++) bad += !same_float(out[i], i == 0x80 ? NAN : ref_minifloat((unsigned)i, 4, 3, 8));
+    LT_CHECKF(bad == 0 && out[0x7f] == 240.0f && out[1] == (float)ldexp(1.0, -10), "f8_e4m3fnuz: %d codes differ", bad);
+    LT_CHECK(lbrx_dequantize_row(LBRX_F8_E5M2FNUZ, bytes, out, 256) == LBRX_OK);
+    for (i = 0, bad = 0; i < 256; i++) bad += !same_float(out[i], i == 0x80 ? NAN : ref_minifloat((unsigned)i, 5, 2, 16));
+    LT_CHECKF(bad == 0 && out[0x7f] == 57344.0f && out[0xff] == -57344.0f, "f8_e5m2fnuz: %d codes differ", bad);
+    /* F4 (E2M1): two codes per byte, the first in the low nibble; 512 values from 256 bytes */
+    LT_CHECK(lbrx_dequantize_row(LBRX_F4, bytes, out, 512) == LBRX_OK);
+    for (i = 0, bad = 0; i < 256; i++)
+        bad += !same_float(out[2 * i], ref_minifloat((unsigned)i & 15, 2, 1, 1)) || !same_float(out[2 * i + 1], ref_minifloat((unsigned)i >> 4, 2, 1, 1));
+    LT_CHECKF(bad == 0 && out[2 * 0x7f] == -6.0f && out[2 * 0x7f + 1] == 6.0f && out[2 * 0xf1] == 0.5f && out[2 * 0xf1 + 1] == -6.0f, "f4: %d codes differ", bad);
+    LT_CHECK(lbrx_dequantize_row(LBRX_F4, bytes, out, 3) == LBRX_ERR_BAD_SHAPE);
+    /* F6: every code of both kinds, four per 3 bytes (bits 6i..6i+5 of the little-endian word) */
+    for (k = 0; k < 2; k++) {
+        unsigned char packed[48];
+        memset(packed, 0, sizeof packed);
+        for (i = 0; i < 64; i++) {  /* code i is element i */
+            unsigned bit = 6u * (unsigned)i;
+            for (j = 0; j < 6; j++)
+                if ((i >> j) & 1) packed[(bit + (unsigned)j) / 8] |= (unsigned char)(1u << ((bit + (unsigned)j) % 8));
+        }
+        LT_CHECK(lbrx_dequantize_row(k ? LBRX_F6_E3M2 : LBRX_F6_E2M3, packed, out, 64) == LBRX_OK);
+        for (i = 0, bad = 0; i < 64; i++) bad += !same_float(out[i], k ? ref_minifloat((unsigned)i, 3, 2, 3) : ref_minifloat((unsigned)i, 2, 3, 1));
+        LT_CHECKF(bad == 0 && out[31] == (k ? 28.0f : 7.5f) && out[63] == (k ? -28.0f : -7.5f), "f6 %d: %d codes differ", k, bad);
+    }
+    LT_CHECK(lbrx_dequantize_row(LBRX_F6_E2M3, bytes, out, 6) == LBRX_ERR_BAD_SHAPE);
+    LT_CHECK(lbrx_dequantize_row(LBRX_C64, bytes, out, 2) == LBRX_ERR_UNSUPPORTED);
+    LT_CHECK(lbrx_dtype_block_size(LBRX_F4) == 2 && lbrx_dtype_block_bytes(LBRX_F6_E3M2) == 3 && lbrx_dtype_block_bytes(LBRX_C64) == 8);
+    LT_CHECK(strcmp(lbrx_dtype_name(LBRX_F8_E4M3FNUZ), "f8_e4m3fnuz") == 0 && strcmp(lbrx_dtype_name(LBRX_F4), "f4") == 0);
+    /* GGML's MXFP4 blocks: scale e, then 16 bytes of E2M1 pairs (low nibbles elements 0..15),
+       y = E2M1 * 2^(e-127); GGML makes e = 255 a finite 2^127 and e = 0, 1 subnormal halves */
+    for (i = 0; i < 4; i++) {
+        static const unsigned char scales[4] = {0, 1, 127 + 3, 255};
+        blocks[17 * i] = scales[i];
+        for (j = 0; j < 16; j++) blocks[17 * i + 1 + j] = (unsigned char)(j * 17 + i * 3);
+    }
+    LT_CHECK(lbrx_dequantize_row(LBRX_MXFP4, blocks, out, 128) == LBRX_OK);
+    for (i = 0, bad = 0; i < 4; i++)
+        for (j = 0; j < 32; j++) {
+            v = blocks[17 * i + 1 + (j & 15)];
+            v = j < 16 ? v & 15 : v >> 4;
+            bad += !same_float(out[32 * i + j], (double)(float)(ref_minifloat(v, 2, 1, 1) * ldexp(1.0, blocks[17 * i] - 127)));
+        }
+    LT_CHECKF(bad == 0, "mxfp4: %d values differ", bad);
+    LT_CHECK(lbrx_dequantize_row(LBRX_MXFP4, blocks, out, 16) == LBRX_ERR_BAD_SHAPE);
+}
+
 int main(void) {
     LT_RUN(test_ggml_quantize_bytes);
     LT_RUN(test_ggml_dequantize_floats);
@@ -520,6 +590,7 @@ int main(void) {
     LT_RUN(test_round_trip_error);
     LT_RUN(test_plain_types);
     LT_RUN(test_float8);
+    LT_RUN(test_mx_types);
     LT_RUN(test_round_clamp);
     LT_RUN(test_tensor_convert);
     return lt_finish();

@@ -335,7 +335,19 @@ static void test_hostile(void) {
     EXPECT("{\"a\":{\"dtype\":\"F33\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, LBRX_ERR_BAD_DTYPE);
     EXPECT("{\"a\":{\"dtype\":\"f32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, LBRX_ERR_BAD_DTYPE);
     EXPECT("{\"a\":{\"dtype\":7,\"shape\":[1],\"data_offsets\":[0,4]}}", 4, LBRX_ERR_BAD_HEADER);
-    EXPECT("{\"a\":{\"dtype\":\"F4\",\"shape\":[2],\"data_offsets\":[0,1]}}", 1, LBRX_ERR_UNSUPPORTED);
+    /* the packed sub-byte dtypes: sizes exact in bits; lbrx rows fill whole bytes */
+    EXPECT("{\"a\":{\"dtype\":\"F4\",\"shape\":[2],\"data_offsets\":[0,1]}}", 1, LBRX_OK);
+    EXPECT("{\"a\":{\"dtype\":\"F4\",\"shape\":[3,4],\"data_offsets\":[0,6]}}", 6, LBRX_OK);
+    EXPECT("{\"a\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}", 2, LBRX_ERR_BAD_SHAPE);
+    EXPECT("{\"a\":{\"dtype\":\"F4\",\"shape\":[2,3],\"data_offsets\":[0,3]}}", 3, LBRX_ERR_BAD_SHAPE);
+    EXPECT("{\"a\":{\"dtype\":\"F4\",\"shape\":[],\"data_offsets\":[0,1]}}", 1, LBRX_ERR_BAD_SHAPE);
+    EXPECT("{\"a\":{\"dtype\":\"F4\",\"shape\":[4],\"data_offsets\":[0,3]}}", 3, LBRX_ERR_SIZE_MISMATCH);
+    EXPECT("{\"a\":{\"dtype\":\"F6_E2M3\",\"shape\":[2,8],\"data_offsets\":[0,12]}}", 12, LBRX_OK);
+    EXPECT("{\"a\":{\"dtype\":\"F6_E3M2\",\"shape\":[6],\"data_offsets\":[0,5]}}", 5, LBRX_ERR_BAD_SHAPE);
+    EXPECT("{\"a\":{\"dtype\":\"F6_E3M2\",\"shape\":[0,6],\"data_offsets\":[0,0]}}", 0, LBRX_ERR_BAD_SHAPE);
+    EXPECT("{\"a\":{\"dtype\":\"C64\",\"shape\":[2],\"data_offsets\":[0,16]}}", 16, LBRX_OK);
+    EXPECT("{\"a\":{\"dtype\":\"F8_E8M0\",\"shape\":[3],\"data_offsets\":[0,3]},\"b\":{\"dtype\":\"F8_E4M3FNUZ\",\"shape\":[1],\"data_offsets\":[3,4]},"
+           "\"c\":{\"dtype\":\"F8_E5M2FNUZ\",\"shape\":[1],\"data_offsets\":[4,5]}}", 5, LBRX_OK);
     /* S9: metadata values must be strings */
     EXPECT("{\"__metadata__\":{\"k\":1}}", 0, LBRX_ERR_BAD_HEADER);
     EXPECT("{\"__metadata__\":{\"k\":{\"x\":\"y\"}}}", 0, LBRX_ERR_BAD_HEADER);
@@ -1204,6 +1216,99 @@ static void test_python_fixtures(void) {
     }
 }
 
+/* Every dtype of the current specification written and read back byte for byte, a strided view
+   of packed F4 rows included; the F4 values read back as f32 match the E2M1 table. */
+static void test_new_dtypes_round_trip(void) {
+    static const lbrx_dtype types[7] = {LBRX_F8_E8M0, LBRX_F8_E4M3FNUZ, LBRX_F8_E5M2FNUZ, LBRX_F4, LBRX_F6_E2M3, LBRX_F6_E3M2, LBRX_C64};
+    static const char *const names[8] = {"F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "F4", "F6_E2M3", "F6_E3M2", "C64", "view"};
+    lbrx_tensor t[8], whole;
+    int64_t shape[2] = {3, 8}, s3[3] = {3, 2, 4};
+    lbrx_safetensors_write_desc d;
+    lbrx_safetensors *st = 0;
+    lbrx_error e;
+    membuf m;
+    size_t i, j, nb;
+    memset(&m, 0, sizeof m);
+    for (i = 0; i < 7; i++) {
+        LT_CHECK(lbrx_tensor_alloc(&t[i], types[i], 2, shape, NULL, NULL) == LBRX_OK);
+        lbrx_tensor_nbytes(&t[i], &nb);
+        for (j = 0; j < nb; j++) ((unsigned char *)t[i].data)[j] = (unsigned char)(j * 37 + i * 11 + 5);
+        t[i].name = names[i];
+        LT_CHECK(strcmp(lbrx_safetensors_dtype_name(types[i]), names[i]) == 0);
+    }
+    LT_CHECK(lbrx_tensor_alloc(&whole, LBRX_F4, 3, s3, NULL, NULL) == LBRX_OK);
+    for (j = 0; j < 12; j++) ((unsigned char *)whole.data)[j] = (unsigned char)(j * 16 + j);  /* byte j holds code j twice */
+    LT_CHECK(lbrx_tensor_slice(&whole, 1, 1, 2, &t[7], NULL) == LBRX_OK && !lbrx_tensor_is_contiguous(&t[7]));
+    t[7].name = names[7];
+    memset(&d, 0, sizeof d);
+    d.tensors = t;
+    d.n_tensors = 8;
+    LT_CHECKF(lbrx_safetensors_write_to(mem_write, &m, &d, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_open_memory(&st, m.p, m.len, NULL, &e) == LBRX_OK, "%s", e.message);
+    if (st) {
+        for (i = 0; i < 7; i++) {
+            const lbrx_tensor *r = lbrx_safetensors_find(st, names[i], NULL);
+            lbrx_tensor_nbytes(&t[i], &nb);
+            LT_CHECKF(r && r->dtype == types[i] && r->shape[1] == 8 && memcmp(r->data, t[i].data, nb) == 0, "%s", names[i]);
+        }
+        {
+            const lbrx_tensor *v = lbrx_safetensors_find(st, "view", NULL);
+            static const float e2m1[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+            float f[4];
+            int r, k, ok = v && v->ndim == 3 && v->shape[1] == 1;
+            for (r = 0; ok && r < 3; r++) {  /* row r of the view is row 2r+1 of whole: bytes 4r+2, 4r+3 */
+                ok = lbrx_dequantize_row(LBRX_F4, (const unsigned char *)v->data + 2 * r, f, 4) == LBRX_OK;
+                for (k = 0; k < 4 && ok; k++) {
+                    int code = 4 * r + 2 + k / 2;
+                    ok = f[k] == ((code & 8) ? -e2m1[code & 7] : e2m1[code & 7]);
+                }
+            }
+            LT_CHECK(ok);
+        }
+        lbrx_safetensors_close(st);
+    }
+    for (i = 0; i < 8; i++) lbrx_tensor_release(&t[i]);
+    lbrx_tensor_release(&whole);
+    free(m.p);
+}
+
+/* The fixture written by the real torch + safetensors (tests/fixtures/make_mx_dtypes.py): every
+   code of each type read by lbrx equals torch's own float value. */
+static void test_python_mx_fixture(void) {
+    lbrx_safetensors *st = 0;
+    lbrx_error e;
+    static const char *const names[5] = {"f8_e4m3fnuz", "f8_e5m2fnuz", "f8_e8m0", "f4", "c64"};
+    int k, found = 0;
+    if (lbrx_safetensors_open(&st, "tests/fixtures/py_mx_dtypes.safetensors", NULL, &e) != LBRX_OK)
+        LT_SKIP("tests/fixtures/py_mx_dtypes.safetensors absent (run from the repository root)");
+    for (k = 0; k < 5; k++) {
+        char ref_name[32];
+        const lbrx_tensor *t = lbrx_safetensors_find(st, names[k], NULL), *ref;
+        int64_t n = 1, i, bad = 0;
+        float *f;
+        snprintf(ref_name, sizeof ref_name, "%s_f32", names[k]);
+        ref = lbrx_safetensors_find(st, ref_name, NULL);
+        if (!t || !ref) continue;
+        found++;
+        lbrx_tensor_nelements(ref, &n);
+        if (t->dtype == LBRX_C64) {  /* complex: its bytes are the f32 pairs */
+            LT_CHECK(memcmp(t->data, ref->data, (size_t)n * 4) == 0);
+            continue;
+        }
+        f = (float *)malloc((size_t)n * sizeof *f);
+        LT_CHECKF(lbrx_dequantize_row(t->dtype, t->data, f, n) == LBRX_OK, "%s", names[k]);
+        for (i = 0; i < n; i++) {
+            float r;
+            memcpy(&r, (const unsigned char *)ref->data + 4 * i, 4);
+            bad += !((isnan(r) && isnan(f[i])) || r == f[i]);
+        }
+        LT_CHECKF(bad == 0, "%s: %lld of %lld values differ from torch's", names[k], (long long)bad, (long long)n);
+        free(f);
+    }
+    LT_CHECK(found >= 3);
+    lbrx_safetensors_close(st);
+}
+
 int main(void) {
     LT_RUN(test_samples_arange);
     LT_RUN(test_safetensorsjl);
@@ -1220,5 +1325,7 @@ int main(void) {
     LT_RUN(test_misaligned);
     LT_RUN(test_interop_golden);
     LT_RUN(test_python_fixtures);
+    LT_RUN(test_new_dtypes_round_trip);
+    LT_RUN(test_python_mx_fixture);
     return lt_finish();
 }

@@ -458,6 +458,62 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
                                         const lbrx_allocator *allocator, lbrx_error *err);
 
 /* ============================================================================================
+   Affine group quantization (MLX, AWQ, GPTQ): w = q * scale + bias per group of a row
+   ============================================================================================ */
+
+/* How a checkpoint packs its integers (shapes in lbrx's outermost-first order; W is [out, in]):
+     MLX   weight U32 [out, in*bits/32]: element j of a word in bits bits*j.. (lowest first);
+           scales, biases [out, in/group] (F16, BF16 or F32): w = q * scale + bias. Bits 4, 8.
+     AWQ   (GEMM layout) qweight I32 [in, out/8]: nibble i of word c holds output
+           8c + {0,2,4,6,1,3,5,7}[i]; qzeros I32 [in/group, out/8] packed the same way; scales
+           [in/group, out]: w = (q - z) * scale. Bits 4.
+     GPTQ  qweight I32 [in/8, out]: nibble j of word r holds input 8r + j; qzeros I32
+           [in/group, out/8] (nibble j: output 8c + j) storing z - 1 (the v1 checkpoints);
+           scales [in/group, out]: w = (q - (stored + 1)) * scale. Bits 4. A g_idx that is not
+           i / group (act-order, desc_act) is refused: rows would need reordering. */
+typedef enum lbrx_affine_packing {
+    LBRX_AFFINE_MLX = 1, LBRX_AFFINE_AWQ = 2, LBRX_AFFINE_GPTQ = 3
+} lbrx_affine_packing;
+
+/* The quantization metadata of one weight: its tensors (views holding storage references) and
+   the logical shape. Fill with lbrx_affine_init, release with lbrx_affine_release. */
+typedef struct lbrx_affine {
+    lbrx_affine_packing packing;
+    int bits;                     /* 4 or 8 */
+    int64_t group;                /* elements of a row per scale: 32, 64 or 128 (any positive
+                                     divisor of the row that keeps packed words whole) */
+    int64_t rows, cols;           /* the weight W [rows = out, cols = in] */
+    lbrx_tensor weight;           /* packed integers (MLX weight, AWQ/GPTQ qweight) */
+    lbrx_tensor scales;
+    lbrx_tensor offsets;          /* MLX biases or AWQ/GPTQ qzeros */
+} lbrx_affine;
+
+/* Describe a quantized weight from its checkpoint tensors, checking everything later calls rely
+   on: bits (4; MLX also 8), group (positive, dividing the row), dtypes (integers U32/I32,
+   scales and MLX biases F16/BF16/F32), every shape against the others (LBRX_ERR_BAD_SHAPE with
+   the tensor named and the expected shape), GPTQ's g_idx (may be NULL; an act-order one is
+   LBRX_ERR_UNSUPPORTED with the first row out of order). `cols` is the row length for MLX (its
+   packed weight gives it), ignored (0) for AWQ/GPTQ. Takes its own storage references. */
+LBRXDEF lbrx_result lbrx_affine_init(lbrx_affine *a, lbrx_affine_packing packing, int bits, int64_t group,
+                                     const lbrx_tensor *weight, const lbrx_tensor *scales, const lbrx_tensor *offsets,
+                                     const lbrx_tensor *g_idx, lbrx_error *err);
+LBRXDEF void lbrx_affine_release(lbrx_affine *a);
+/* Rows [row, row + n) of W as f32 into dst (n * cols floats), computed as each format's code
+   does it in float: MLX q * scale + bias, AWQ/GPTQ (q - z) * scale. Thread safe. */
+LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err);
+/* Repack a 4-bit weight into a new Q4_1 tensor [rows, cols] (cols a multiple of 32, group a
+   multiple of 32) without going through f32 values: Q4_1's y = q * d + m is the affine form, so
+   each block of 32 takes its group's scale as d and its offset as m, both f16. *exact (may be
+   NULL) says whether every d and m is exactly the checkpoint's value, i.e. whether the Q4_1
+   tensor dequantizes to exactly lbrx_affine_dequantize_rows: F16 MLX scales and biases always
+   are; BF16 or F32 ones are when f16 holds them (a bf16 scale below 2^-14, where f16 is
+   subnormal, or above 65504 is not); AWQ/GPTQ's m = -z * scale needs up to 15 significant bits
+   and is rounded to f16 when it has more than 11 (so a 4-bit AWQ/GPTQ repack is usually
+   inexact, by at most half an f16 ulp of m per block). lbrx_matmul runs the result. */
+LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                        int *exact, lbrx_error *err);
+
+/* ============================================================================================
    Context: thread count and scratch memory
    ============================================================================================ */
 
@@ -2908,6 +2964,199 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
 }
 
 /* ==== end block formats (implementation) ==== */
+
+/* ==== affine group quantization (implementation) ==== */
+
+/* Element [r, c] of a 2-D tensor of F16/BF16/F32 as a float. */
+LBRX__PRIVATE float lbrx__affine_float(const lbrx_tensor *t, int64_t r, int64_t c) {
+    const unsigned char *p = (const unsigned char *)t->data + r * t->stride[0] + c * t->stride[1];
+    uint16_t h;
+    float f;
+    switch (t->dtype) {
+    case LBRX_F16: memcpy(&h, p, 2); return lbrx_f16_to_f32(h);
+    case LBRX_BF16: memcpy(&h, p, 2); return lbrx_bf16_to_f32(h);
+    default: memcpy(&f, p, 4); return f;
+    }
+}
+
+/* Element [r, c] of a 2-D tensor of 32-bit words. */
+LBRX__PRIVATE uint32_t lbrx__affine_word(const lbrx_tensor *t, int64_t r, int64_t c) {
+    uint32_t w;
+    memcpy(&w, (const unsigned char *)t->data + r * t->stride[0] + c * t->stride[1], 4);
+    return w;
+}
+
+/* AWQ's nibble of output j (mod 8): the inverse of its packing order {0,2,4,6,1,3,5,7}. */
+static const unsigned char lbrx__awq_nibble[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+
+/* The integer of W[o, i]. */
+LBRX__PRIVATE unsigned lbrx__affine_q(const lbrx_affine *a, int64_t o, int64_t i) {
+    switch (a->packing) {
+    case LBRX_AFFINE_MLX: {
+        int64_t per = 32 / a->bits;
+        return (lbrx__affine_word(&a->weight, o, i / per) >> (a->bits * (int)(i % per))) & ((1u << a->bits) - 1);
+    }
+    case LBRX_AFFINE_AWQ: return (lbrx__affine_word(&a->weight, i, o / 8) >> (4 * lbrx__awq_nibble[o % 8])) & 15u;
+    default: return (lbrx__affine_word(&a->weight, i / 8, o) >> (4 * (int)(i % 8))) & 15u;
+    }
+}
+
+/* Scale and offset of W[o, i]'s group, as w = q * scale + offset: MLX's bias, or -z * scale. */
+LBRX__PRIVATE void lbrx__affine_group(const lbrx_affine *a, int64_t o, int64_t i, float *scale, float *offset, int *zero) {
+    int64_t g = i / a->group;
+    int z;
+    if (a->packing == LBRX_AFFINE_MLX) {
+        *scale = lbrx__affine_float(&a->scales, o, g);
+        *offset = lbrx__affine_float(&a->offsets, o, g);
+        *zero = -1;
+        return;
+    }
+    *scale = lbrx__affine_float(&a->scales, g, o);
+    if (a->packing == LBRX_AFFINE_AWQ) z = (int)((lbrx__affine_word(&a->offsets, g, o / 8) >> (4 * lbrx__awq_nibble[o % 8])) & 15u);
+    else z = (int)((lbrx__affine_word(&a->offsets, g, o / 8) >> (4 * (int)(o % 8))) & 15u) + 1;
+    *zero = z;
+    *offset = -(float)z * *scale;
+}
+
+/* Check that t is a 2-D tensor of one of `dtypes` (terminated by -1) shaped [d0, d1]. */
+LBRX__PRIVATE lbrx_result lbrx__affine_check(const lbrx_tensor *t, const char *what, const int *dtypes, int64_t d0, int64_t d1,
+                                            lbrx_error *err) {
+    int k, ok = 0;
+    if (!t) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "affine weight: %s is NULL", what);
+    for (k = 0; dtypes[k] >= 0; k++) ok |= (int)t->dtype == dtypes[k];
+    if (!ok) return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "affine weight: %s has dtype %s", what, lbrx_dtype_name(t->dtype));
+    if (t->ndim != 2 || t->shape[0] != d0 || t->shape[1] != d1)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "affine weight: %s has shape [%lld, %lld] (rank %d), expected [%lld, %lld]",
+                            what, t->ndim > 0 ? (long long)t->shape[0] : -1LL, t->ndim > 1 ? (long long)t->shape[1] : -1LL, t->ndim,
+                            (long long)d0, (long long)d1);
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_affine_init(lbrx_affine *a, lbrx_affine_packing packing, int bits, int64_t group,
+                                     const lbrx_tensor *weight, const lbrx_tensor *scales, const lbrx_tensor *offsets,
+                                     const lbrx_tensor *g_idx, lbrx_error *err) {
+    static const int words[3] = {LBRX_U32, LBRX_I32, -1}, floats[4] = {LBRX_F16, LBRX_BF16, LBRX_F32, -1};
+    static const char *const names[4] = {"", "MLX", "AWQ", "GPTQ"};
+    lbrx_affine tmp;
+    int64_t rows, cols, i;
+    lbrx_result r;
+    if (!a || !weight) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_affine_init: NULL argument");
+    memset(a, 0, sizeof *a);
+    if (packing < LBRX_AFFINE_MLX || packing > LBRX_AFFINE_GPTQ)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "affine weight: unknown packing %d", (int)packing);
+    if (!(bits == 4 || (bits == 8 && packing == LBRX_AFFINE_MLX)))
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "affine weight: %s with %d bits (4%s)", names[packing], bits,
+                            packing == LBRX_AFFINE_MLX ? " or 8" : "");
+    if (weight->ndim != 2 || weight->shape[0] <= 0 || weight->shape[1] <= 0)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "affine weight: the packed weight is not a non-empty matrix");
+    if (weight->shape[0] > INT64_MAX / 8 || weight->shape[1] > INT64_MAX / 8)
+        return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "affine weight: packed shape too large");
+    if (packing == LBRX_AFFINE_MLX) { rows = weight->shape[0]; cols = weight->shape[1] * (32 / bits); }
+    else if (packing == LBRX_AFFINE_AWQ) { rows = weight->shape[1] * 8; cols = weight->shape[0]; }
+    else { rows = weight->shape[1]; cols = weight->shape[0] * 8; }
+    if (group <= 0 || cols % group != 0 || (packing == LBRX_AFFINE_MLX && group % (32 / bits) != 0))
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "affine weight: group size %lld does not divide rows of %lld%s",
+                            (long long)group, (long long)cols, packing == LBRX_AFFINE_MLX ? " into whole packed words" : "");
+    if (packing == LBRX_AFFINE_MLX) {
+        if ((r = lbrx__affine_check(weight, "weight", words, weight->shape[0], weight->shape[1], err)) != LBRX_OK ||
+            (r = lbrx__affine_check(scales, "scales", floats, rows, cols / group, err)) != LBRX_OK ||
+            (r = lbrx__affine_check(offsets, "biases", floats, rows, cols / group, err)) != LBRX_OK)
+            return r;
+    } else {
+        if ((r = lbrx__affine_check(weight, "qweight", words, weight->shape[0], weight->shape[1], err)) != LBRX_OK ||
+            (r = lbrx__affine_check(scales, "scales", floats, cols / group, rows, err)) != LBRX_OK ||
+            (r = lbrx__affine_check(offsets, "qzeros", words, cols / group, rows / 8, err)) != LBRX_OK)
+            return r;
+    }
+    if (g_idx) {  /* GPTQ: accepted only when it is the plain i / group */
+        if (packing != LBRX_AFFINE_GPTQ) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "affine weight: g_idx is GPTQ's");
+        if (g_idx->dtype != LBRX_I32 || g_idx->ndim != 1 || g_idx->shape[0] != cols)
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "affine weight: g_idx is %s of rank %d, expected i32 [%lld]",
+                                lbrx_dtype_name(g_idx->dtype), g_idx->ndim, (long long)cols);
+        for (i = 0; i < cols; i++) {
+            int32_t v;
+            memcpy(&v, (const unsigned char *)g_idx->data + i * g_idx->stride[0], 4);
+            if ((int64_t)v != i / group)
+                return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET,
+                                    "affine weight: GPTQ act-order (desc_act) g_idx is not supported: g_idx[%lld] = %d, not %lld",
+                                    (long long)i, (int)v, (long long)(i / group));
+        }
+    }
+    memset(&tmp, 0, sizeof tmp);
+    tmp.packing = packing;
+    tmp.bits = bits;
+    tmp.group = group;
+    tmp.rows = rows;
+    tmp.cols = cols;
+    tmp.weight = *weight;
+    tmp.scales = *scales;
+    tmp.offsets = *offsets;
+    lbrx_storage_retain(tmp.weight.storage);
+    lbrx_storage_retain(tmp.scales.storage);
+    lbrx_storage_retain(tmp.offsets.storage);
+    *a = tmp;
+    return LBRX_OK;
+}
+
+LBRXDEF void lbrx_affine_release(lbrx_affine *a) {
+    if (!a) return;
+    lbrx_tensor_release(&a->weight);
+    lbrx_tensor_release(&a->scales);
+    lbrx_tensor_release(&a->offsets);
+    memset(a, 0, sizeof *a);
+}
+
+LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err) {
+    int64_t o, i;
+    if (!a || !a->packing || (n > 0 && !dst) || row < 0 || n < 0 || row > a->rows - n)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_affine_dequantize_rows: rows [%lld, +%lld) of %lld",
+                            (long long)row, (long long)n, a ? (long long)a->rows : 0LL);
+    for (o = row; o < row + n; o++)
+        for (i = 0; i < a->cols; i++) {
+            float scale, offset;
+            int z;
+            lbrx__affine_group(a, o, i, &scale, &offset, &z);
+            if (z < 0) *dst++ = (float)lbrx__affine_q(a, o, i) * scale + offset;
+            else *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
+        }
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                        int *exact, lbrx_error *err) {
+    int64_t shape[2], o, b, j;
+    int all = 1;
+    lbrx_tensor t;
+    lbrx_result r;
+    if (!a || !a->packing || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_affine_to_q4_1: NULL argument");
+    if (a->bits != 4 || a->cols % 32 || a->group % 32)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "affine weight: %d bits in groups of %lld do not repack into Q4_1 (4 bits, groups of 32k)",
+                            a->bits, (long long)a->group);
+    shape[0] = a->rows;
+    shape[1] = a->cols;
+    if ((r = lbrx_tensor_alloc(&t, LBRX_Q4_1, 2, shape, allocator, err)) != LBRX_OK) return r;
+    for (o = 0; o < a->rows; o++) {
+        unsigned char *blk = (unsigned char *)lbrx_tensor_row(&t, o);
+        for (b = 0; b < a->cols / 32; b++, blk += 20) {
+            float d, m;
+            int z;
+            uint16_t dh, mh;
+            lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
+            dh = lbrx_f32_to_f16(d);
+            mh = lbrx_f32_to_f16(m);
+            all &= lbrx_f16_to_f32(dh) == d && lbrx_f16_to_f32(mh) == m;
+            memcpy(blk, &dh, 2);
+            memcpy(blk + 2, &mh, 2);
+            for (j = 0; j < 16; j++)
+                blk[4 + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
+        }
+    }
+    if (exact) *exact = all;
+    *out = t;
+    return LBRX_OK;
+}
+
+/* ==== end affine group quantization (implementation) ==== */
 
 /* ============================================================================================
    Context

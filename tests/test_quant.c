@@ -581,6 +581,192 @@ static void test_mx_types(void) {
     LT_CHECK(lbrx_dequantize_row(LBRX_MXFP4, blocks, out, 16) == LBRX_ERR_BAD_SHAPE);
 }
 
+/* ---- affine group quantization: checkpoints packed here with each format's formulas (MLX's
+   documentation, AutoAWQ's and AutoGPTQ's packers), dequantized against float64 ---- */
+
+#define AF_OUT 16
+#define AF_IN 256
+
+static uint32_t af_rng = 12345u;
+static unsigned af_rand(unsigned n) { af_rng = af_rng * 1664525u + 1013904223u; return (af_rng >> 8) % n; }
+
+/* A weight of integers q[o][i] (bits wide), per-group scales and offsets (MLX biases as floats,
+   AWQ/GPTQ zero points as integers), packed as `packing` into tensors the caller releases. */
+typedef struct af_case {
+    unsigned q[AF_OUT][AF_IN];
+    float scale[AF_OUT][AF_IN / 32], bias[AF_OUT][AF_IN / 32];
+    unsigned zero[AF_OUT][AF_IN / 32];
+    lbrx_tensor w, s, o;
+} af_case;
+
+static void af_make(af_case *c, lbrx_affine_packing packing, int bits, int64_t group, lbrx_dtype sdt, float tiny) {
+    static const int awq_order[8] = {0, 2, 4, 6, 1, 3, 5, 7};
+    int64_t ng = AF_IN / group, o, i, g, k;
+    for (o = 0; o < AF_OUT; o++) {
+        for (i = 0; i < AF_IN; i++) c->q[o][i] = af_rand(1u << bits);
+        for (g = 0; g < ng; g++) {
+            /* values a checkpoint's dtype holds: rounded through sdt */
+            float sc = (float)(af_rand(1000) + 1) * 1e-4f * (tiny > 0 && g == 0 ? tiny : 1.0f), bi = ((float)af_rand(2001) - 1000.0f) * 1e-3f;
+            /* F32: values of 11 bits, so that q * scale is exact in float as in the reference */
+            if (sdt == LBRX_F16 || sdt == LBRX_F32) { sc = lbrx_f16_to_f32(lbrx_f32_to_f16(sc)); bi = lbrx_f16_to_f32(lbrx_f32_to_f16(bi)); }
+            if (sdt == LBRX_BF16) { sc = lbrx_bf16_to_f32(lbrx_f32_to_bf16(sc)); bi = lbrx_bf16_to_f32(lbrx_f32_to_bf16(bi)); }
+            c->scale[o][g] = sc;
+            c->bias[o][g] = bi;
+            c->zero[o][g] = packing == LBRX_AFFINE_GPTQ ? af_rand(16) + 1 : af_rand(16);  /* GPTQ: 1..16, stored - 1 */
+        }
+    }
+    if (packing == LBRX_AFFINE_MLX) {  /* weight U32 [out, in*bits/32], lowest bits first; scales, biases [out, in/group] */
+        int64_t per = 32 / bits, ws[2] = {AF_OUT, AF_IN / (32 / bits)}, ss[2] = {AF_OUT, ng};
+        lbrx_tensor_alloc(&c->w, LBRX_U32, 2, ws, NULL, NULL);
+        lbrx_tensor_alloc(&c->s, sdt, 2, ss, NULL, NULL);
+        lbrx_tensor_alloc(&c->o, sdt, 2, ss, NULL, NULL);
+        for (o = 0; o < AF_OUT; o++)
+            for (i = 0; i < AF_IN; i++) ((uint32_t *)c->w.data)[o * ws[1] + i / per] |= (uint32_t)c->q[o][i] << (bits * (i % per));
+    } else {  /* scales [in/group, out]; qzeros I32 [in/group, out/8] */
+        int64_t ss[2] = {ng, AF_OUT}, zs[2] = {ng, AF_OUT / 8};
+        lbrx_tensor_alloc(&c->s, sdt, 2, ss, NULL, NULL);
+        lbrx_tensor_alloc(&c->o, LBRX_I32, 2, zs, NULL, NULL);
+        for (g = 0; g < ng; g++)
+            for (o = 0; o < AF_OUT; o++) {
+                unsigned z = packing == LBRX_AFFINE_GPTQ ? (c->zero[o][g] - 1) & 15 : c->zero[o][g];
+                int nib = packing == LBRX_AFFINE_AWQ ? -1 : (int)(o % 8);
+                for (k = 0; k < 8 && nib < 0; k++) if (awq_order[k] == o % 8) nib = (int)k;  /* AWQ: nibble k holds output order[k] */
+                ((uint32_t *)c->o.data)[g * zs[1] + o / 8] |= (uint32_t)z << (4 * nib);
+            }
+        if (packing == LBRX_AFFINE_AWQ) {  /* qweight I32 [in, out/8], nibble k of word c: output 8c + order[k] */
+            int64_t ws[2] = {AF_IN, AF_OUT / 8};
+            lbrx_tensor_alloc(&c->w, LBRX_I32, 2, ws, NULL, NULL);
+            for (i = 0; i < AF_IN; i++)
+                for (o = 0; o < AF_OUT / 8; o++)
+                    for (k = 0; k < 8; k++) ((uint32_t *)c->w.data)[i * ws[1] + o] |= (uint32_t)c->q[8 * o + awq_order[k]][i] << (4 * k);
+        } else {  /* GPTQ qweight I32 [in/8, out], nibble j of word r: input 8r + j */
+            int64_t ws[2] = {AF_IN / 8, AF_OUT};
+            lbrx_tensor_alloc(&c->w, LBRX_I32, 2, ws, NULL, NULL);
+            for (i = 0; i < AF_IN; i++)
+                for (o = 0; o < AF_OUT; o++) ((uint32_t *)c->w.data)[(i / 8) * AF_OUT + o] |= (uint32_t)c->q[o][i] << (4 * (i % 8));
+        }
+    }
+    for (o = 0; o < AF_OUT; o++)
+        for (g = 0; g < ng; g++) {
+            int64_t at = packing == LBRX_AFFINE_MLX ? o * ng + g : g * AF_OUT + o;
+            if (sdt == LBRX_F16) ((uint16_t *)c->s.data)[at] = lbrx_f32_to_f16(c->scale[o][g]);
+            else if (sdt == LBRX_BF16) ((uint16_t *)c->s.data)[at] = lbrx_f32_to_bf16(c->scale[o][g]);
+            else ((float *)c->s.data)[at] = c->scale[o][g];
+            if (packing != LBRX_AFFINE_MLX) continue;
+            if (sdt == LBRX_F16) ((uint16_t *)c->o.data)[at] = lbrx_f32_to_f16(c->bias[o][g]);
+            else if (sdt == LBRX_BF16) ((uint16_t *)c->o.data)[at] = lbrx_f32_to_bf16(c->bias[o][g]);
+            else ((float *)c->o.data)[at] = c->bias[o][g];
+        }
+}
+
+static double af_ref(const af_case *c, lbrx_affine_packing packing, int64_t group, int64_t o, int64_t i) {
+    int64_t g = i / group;
+    if (packing == LBRX_AFFINE_MLX) return (double)c->q[o][i] * c->scale[o][g] + c->bias[o][g];
+    return ((double)c->q[o][i] - (double)c->zero[o][g]) * c->scale[o][g];
+}
+
+static void af_free(af_case *c) { lbrx_tensor_release(&c->w); lbrx_tensor_release(&c->s); lbrx_tensor_release(&c->o); }
+
+static void test_affine(void) {
+    static af_case c;
+    static float deq[AF_OUT * AF_IN], deq2[AF_OUT * AF_IN];
+    static const struct { lbrx_affine_packing p; int bits; int64_t group; lbrx_dtype sdt; float tiny; int exact; } cases[] = {
+        {LBRX_AFFINE_MLX, 4, 32, LBRX_F16, 0, 1}, {LBRX_AFFINE_MLX, 4, 64, LBRX_BF16, 0, 1}, {LBRX_AFFINE_MLX, 4, 128, LBRX_F16, 0, 1},
+        {LBRX_AFFINE_MLX, 8, 64, LBRX_BF16, 0, -1}, {LBRX_AFFINE_MLX, 8, 32, LBRX_F32, 0, -1},
+        {LBRX_AFFINE_MLX, 4, 64, LBRX_BF16, 1e-4f, 0},  /* bf16 scales near 1e-8: f16 subnormal, inexact */
+        {LBRX_AFFINE_AWQ, 4, 128, LBRX_F16, 0, 0}, {LBRX_AFFINE_AWQ, 4, 32, LBRX_F16, 0, 0},
+        {LBRX_AFFINE_GPTQ, 4, 128, LBRX_F16, 0, 0}, {LBRX_AFFINE_GPTQ, 4, 64, LBRX_F16, 0, 0}};
+    lbrx_context *ctx = 0;
+    size_t k;
+    LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        lbrx_affine a;
+        lbrx_tensor q41, x, y;
+        lbrx_error e;
+        int64_t o, i, bad = 0, xs[2] = {3, AF_IN}, ys[2] = {3, AF_OUT};
+        int exact = -1;
+        double worst = 0;
+        memset(&c, 0, sizeof c);
+        af_make(&c, cases[k].p, cases[k].bits, cases[k].group, cases[k].sdt, cases[k].tiny);
+        LT_CHECKF(lbrx_affine_init(&a, cases[k].p, cases[k].bits, cases[k].group, &c.w, &c.s, &c.o, NULL, &e) == LBRX_OK, "case %zu: %s", k, e.message);
+        LT_CHECK(a.rows == AF_OUT && a.cols == AF_IN);
+        LT_CHECK(lbrx_affine_dequantize_rows(&a, 0, AF_OUT, deq, NULL) == LBRX_OK);
+        for (o = 0; o < AF_OUT; o++)
+            for (i = 0; i < AF_IN; i++) bad += deq[o * AF_IN + i] != (float)af_ref(&c, cases[k].p, cases[k].group, o, i);
+        LT_CHECKF(bad == 0, "case %zu: %lld values differ from the float64 reference", k, (long long)bad);
+        if (cases[k].bits == 4) {
+            LT_CHECK(lbrx_affine_to_q4_1(&a, &q41, NULL, &exact, &e) == LBRX_OK);
+            LT_CHECKF(exact == cases[k].exact, "case %zu: exact %d", k, exact);
+            for (o = 0; o < AF_OUT; o++) lbrx_dequantize_row(LBRX_Q4_1, lbrx_tensor_row(&q41, o), deq2 + o * AF_IN, AF_IN);
+            for (i = 0, bad = 0; i < AF_OUT * AF_IN; i++) {
+                double d = fabs((double)deq2[i] - (double)deq[i]);
+                bad += exact && deq2[i] != deq[i];
+                if (d > worst) worst = d;
+            }
+            LT_CHECKF(bad == 0, "case %zu: exact repack differs in %lld values", k, (long long)bad);
+            /* inexact: off by the f16 rounding of d and m, below 1e-3 for these magnitudes */
+            LT_CHECKF(exact || (worst > 0 && worst < 1e-3), "case %zu: repack error %g", k, worst);
+            /* the repack runs through lbrx_matmul: against float64 x . W^T of the checkpoint's weight */
+            LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK && lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+            for (i = 0; i < 3 * AF_IN; i++) ((float *)x.data)[i] = ((float)af_rand(2001) - 1000.0f) * 1e-3f;
+            LT_CHECKF(lbrx_matmul(ctx, &q41, &x, &y, &e) == LBRX_OK, "%s", e.message);
+            for (o = 0, bad = 0; o < 3 * AF_OUT; o++) {
+                double ref = 0, mag = 0;
+                for (i = 0; i < AF_IN; i++) {
+                    double wv = af_ref(&c, cases[k].p, cases[k].group, o % AF_OUT, i), xv = ((float *)x.data)[(o / AF_OUT) * AF_IN + i];
+                    ref += wv * xv;
+                    mag += fabs(wv * xv);
+                }
+                /* x is quantized to 8 bits per block of 32 on the way (GGML's Q8_1 activations) */
+                bad += fabs(((float *)y.data)[o] - ref) > 1e-2 * mag + 1e-6;
+            }
+            LT_CHECKF(bad == 0, "case %zu: %lld matmul outputs off", k, (long long)bad);
+            lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&q41);
+        } else {
+            LT_CHECK(lbrx_affine_to_q4_1(&a, &q41, NULL, &exact, &e) == LBRX_ERR_UNSUPPORTED);
+        }
+        lbrx_affine_release(&a);
+        af_free(&c);
+    }
+    lbrx_context_destroy(ctx);
+}
+
+/* Hostile metadata: each an error naming the tensor and what was expected. */
+static void test_affine_hostile(void) {
+    static af_case c;
+    lbrx_affine a;
+    lbrx_error e;
+    lbrx_tensor g, bad;
+    int64_t gs[1] = {AF_IN}, ss[2] = {AF_OUT, 3}, i;
+    memset(&c, 0, sizeof c);
+    af_make(&c, LBRX_AFFINE_MLX, 4, 64, LBRX_F16, 0);
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 96, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_BAD_SHAPE && strstr(e.message, "group size 96"));
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 4, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_BAD_SHAPE && strstr(e.message, "whole packed words"));
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 32, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_BAD_SHAPE &&
+             strstr(e.message, "scales") && strstr(e.message, "expected [16, 8]"));
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 3, 64, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_UNSUPPORTED);
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &c.w, NULL, &e) == LBRX_ERR_BAD_DTYPE && strstr(e.message, "biases"));
+    LT_CHECK(lbrx_tensor_alloc(&bad, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &bad, NULL, &e) == LBRX_ERR_BAD_SHAPE && strstr(e.message, "[16, 3]"));
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &c.o, &bad, &e) == LBRX_ERR_INVALID_ARGUMENT);
+    lbrx_tensor_release(&bad);
+    af_free(&c);
+    memset(&c, 0, sizeof c);
+    af_make(&c, LBRX_AFFINE_GPTQ, 4, 64, LBRX_F16, 0);
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_GPTQ, 8, 64, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_UNSUPPORTED);
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_GPTQ, 4, 64, &c.w, &c.o, &c.o, NULL, &e) == LBRX_ERR_BAD_DTYPE && strstr(e.message, "scales"));
+    LT_CHECK(lbrx_tensor_alloc(&g, LBRX_I32, 1, gs, NULL, NULL) == LBRX_OK);
+    for (i = 0; i < AF_IN; i++) ((int32_t *)g.data)[i] = (int32_t)(i / 64);
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_GPTQ, 4, 64, &c.w, &c.s, &c.o, &g, &e) == LBRX_OK);  /* the trivial g_idx */
+    lbrx_affine_release(&a);
+    ((int32_t *)g.data)[70] = 3;  /* act order */
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_GPTQ, 4, 64, &c.w, &c.s, &c.o, &g, &e) == LBRX_ERR_UNSUPPORTED &&
+             strstr(e.message, "act-order") && strstr(e.message, "g_idx[70] = 3"));
+    LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_AWQ, 4, 64, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_BAD_SHAPE);  /* GPTQ tensors read as AWQ */
+    lbrx_tensor_release(&g);
+    af_free(&c);
+}
+
 int main(void) {
     LT_RUN(test_ggml_quantize_bytes);
     LT_RUN(test_ggml_dequantize_floats);
@@ -591,6 +777,8 @@ int main(void) {
     LT_RUN(test_plain_types);
     LT_RUN(test_float8);
     LT_RUN(test_mx_types);
+    LT_RUN(test_affine);
+    LT_RUN(test_affine_hostile);
     LT_RUN(test_round_clamp);
     LT_RUN(test_tensor_convert);
     return lt_finish();

@@ -2201,12 +2201,25 @@ LBRX__PRIVATE int lbrx__iq4_index(float v) {
     return v - (float)val[hi - 1] < (float)val[hi] - v ? hi - 1 : hi;
 }
 
+/* the signed value of largest magnitude among n (the first on ties; 0 when below eps) */
+LBRX__PRIVATE float lbrx__signed_amax(const float *x, int n, float eps) {
+    float amax = 0.0f, max = 0.0f;
+    int i;
+    for (i = 0; i < n; i++) {
+        if (fabsf(x[i]) > amax) {
+            amax = fabsf(x[i]);
+            max = x[i];
+        }
+    }
+    return amax < eps ? 0.0f : max;
+}
+
 LBRX__PRIVATE void lbrx__quantize_q5(const float *src, unsigned char *y, int64_t n, int with_min) {
     const size_t hdr = with_min ? 4 : 2;
     int64_t b;
     LBRX_ASSERT(n % 32 == 0);
     for (b = 0; b < n / 32; b++, src += 32, y += hdr + 20) {
-        float lo = src[0], hi = src[0], amax = 0.0f, d, id;
+        float lo = src[0], hi = src[0], d, id;
         uint32_t qh = 0;
         int j;
         if (with_min) {  /* codes 0..31 from the minimum */
@@ -2215,15 +2228,9 @@ LBRX__PRIVATE void lbrx__quantize_q5(const float *src, unsigned char *y, int64_t
                 if (src[j] > hi) hi = src[j];
             }
             d = (hi - lo) / 31.0f;
-        } else {  /* the signed value of largest magnitude maps to -16 */
-            lo = hi = 0.0f;
-            for (j = 0; j < 32; j++) {
-                if (fabsf(src[j]) > amax) {
-                    amax = fabsf(src[j]);
-                    hi = src[j];
-                }
-            }
-            d = hi / -16.0f;  /* -0 for a block of zeros, as GGML's */
+        } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
+            lo = 0.0f;
+            d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
         }
         id = d != 0.0f ? 1.0f / d : 0.0f;
         lbrx__store_f16(y, d);
@@ -2315,24 +2322,11 @@ LBRX__PRIVATE float lbrx__qk_scale_min(int n, int nmax, const float *x, const fl
     return scale;
 }
 
-/* the signed value of largest magnitude among n (0 when all are below GGML's 1e-15) */
-LBRX__PRIVATE float lbrx__signed_amax(const float *x, int n) {
-    float amax = 0.0f, max = 0.0f;
-    int i;
-    for (i = 0; i < n; i++) {
-        if (fabsf(x[i]) > amax) {
-            amax = fabsf(x[i]);
-            max = x[i];
-        }
-    }
-    return amax < 1e-15f ? 0.0f : max;
-}
-
 /* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
    16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
 LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
     const int n = 16, nmax = 32;
-    float max = lbrx__signed_amax(x, n), iscale, sumlx = 0.0f, suml2 = 0.0f, scale, best;
+    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f, scale, best;
     int i, is;
     if (max == 0.0f) {
         memset(L, 0, (size_t)n);
@@ -2372,7 +2366,7 @@ LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
    improved one code at a time for up to 5 rounds; returns the scale. */
 LBRX__PRIVATE float lbrx__q3_group(const float *x, signed char *L) {
     const int n = 16, nmax = 4;
-    float max = lbrx__signed_amax(x, n), iscale, sumlx = 0.0f, suml2 = 0.0f;
+    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f;
     int i, itry;
     if (max == 0.0f) {
         memset(L, 0, (size_t)n);
@@ -2459,15 +2453,10 @@ LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
     for (b = 0; b < n / 256; b++, src += 256, y += 110) {
         signed char L[256];
         unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
-        float scales[16], amax = 0.0f, max_scale = 0.0f, d;
+        float scales[16], max_scale, d;
         int j, i;
-        for (j = 0; j < 16; j++) {
-            scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
-            if (fabsf(scales[j]) > amax) {
-                amax = fabsf(scales[j]);
-                max_scale = scales[j];
-            }
-        }
+        for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
+        max_scale = lbrx__signed_amax(scales, 16, 0.0f);
         memset(sc, 0, 12);
         if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
             float iscale = -32.0f / max_scale;
@@ -2577,16 +2566,11 @@ LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
         signed char L[256];
         signed char *sc = (signed char *)(y + 192);
         unsigned char *ql = y, *qh = y + 128;
-        float scales[16], amax = 0.0f, max_scale = 0.0f, iscale, d;
+        float scales[16], max_scale, iscale, d;
         int j, i, h;
-        for (j = 0; j < 16; j++) {
-            scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
-            if (fabsf(scales[j]) > amax) {
-                amax = fabsf(scales[j]);
-                max_scale = scales[j];
-            }
-        }
-        if (amax < 1e-15f) {
+        for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
+        max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
+        if (max_scale == 0.0f) {
             memset(y, 0, 210);
             continue;
         }
@@ -2619,7 +2603,7 @@ LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
    an f16 scale. IQ4_XS: 8 groups, 6-bit scales of one f16 super-scale. */
 LBRX__PRIVATE float lbrx__iq4_group(const float *x, unsigned char *L) {
     const float v0 = (float)lbrx__iq4_values[0];
-    float max = lbrx__signed_amax(x, 32), d, id, sumqx = 0.0f, sumq2 = 0.0f, best;
+    float max = lbrx__signed_amax(x, 32, 1e-15f), d, id, sumqx = 0.0f, sumq2 = 0.0f, best;
     int j, itry;
     if (max == 0.0f) return 0.0f;
     d = -max / v0;
@@ -2675,17 +2659,11 @@ LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
     LBRX_ASSERT(n % 256 == 0);
     for (b = 0; b < n / 256; b++, src += 256, y += 136) {
         unsigned char L[32];
-        float scales[8], amax = 0.0f, max_scale = 0.0f, d, id;
+        float scales[8], d, id;
         unsigned scales_h = 0;
         int j, ib;
-        for (ib = 0; ib < 8; ib++) {
-            scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
-            if (fabsf(scales[ib]) > amax) {
-                amax = fabsf(scales[ib]);
-                max_scale = scales[ib];
-            }
-        }
-        d = -max_scale / 32.0f;
+        for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
+        d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
         id = d != 0.0f ? 1.0f / d : 0.0f;
         lbrx__store_f16(y, d);
         for (ib = 0; ib < 8; ib++) {

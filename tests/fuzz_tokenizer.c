@@ -1,111 +1,153 @@
-/* fuzz_tokenizer.c - libFuzzer harness of the SentencePiece tokenizer of examples/llama.c.
-   Two kinds of input:
-   - a GGUF file (starts with "GGUF"): its vocabulary is loaded as llama.c loads a model's
-     (llama_tokenizer_load_gguf: tokens, scores, types, special ids, all untrusted), then a fixed
-     text is encoded and decoded with it;
-   - anything else is text (up to the first NUL), encoded with a fixed vocabulary that has every
-     byte token and some merges, then decoded: ids must be in range and the decoded text must
-     equal the input (byte fallback makes every text representable).
+/* fuzz_tokenizer.c - libFuzzer harness of examples/lbrx_tokenizer.h. Three kinds of input:
+   - a GGUF file (starts with "GGUF"): its tokenizer.ggml.* metadata is loaded (all untrusted:
+     tokens, scores, types, merges, pre-tokenizer name, special ids), then fixed texts are
+     encoded and decoded with it;
+   - a tokenizer.json (starts with '{'): loaded from memory, then the same;
+   - anything else is text (any bytes, NULs included), encoded by a fixed SentencePiece
+     vocabulary and by a fixed byte-level BPE vocabulary under every pre-tokenizer lbrx knows,
+     with and without special tokens: every id must be in range and the pieces must give the
+     text back exactly (byte fallback and byte-level make every text representable).
 
        clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_tokenizer.c -o fuzz_tokenizer
-   Replay without libFuzzer: tests/fuzz_main.c. */
-#ifdef LBRX_FUZZ_NO_IMPL
-#define LLAMA_NO_IMPL
+   Replay without libFuzzer: tests/fuzz_main.c. tests/test_tokenizer.c runs it on its texts. */
+#ifndef LBRX_FUZZ_NO_IMPL
+#define LBRX_IMPL
 #endif
-#define LLAMA_NO_MAIN
-#include "../examples/llama.c"
+#include "examples/lbrx_tokenizer.h"
 #include "lbrx_fuzz.h"
+#include <string.h>
 
-/* Encodes text with add_bos and decodes it again into a malloc'ed string (*out, *out_len);
-   checks that every id is in the vocabulary. */
-static lbrx_result lt_fuzz_roundtrip(const llama_tokenizer *t, const char *text, char **out, size_t *out_len) {
-    int *ids = NULL, n = 0, i, prev;
-    size_t cap = 16, len = 0;
-    char *s;
-    lbrx_result r = llama_encode(t, text, 1, &ids, &n, NULL);
-    *out = NULL;
-    *out_len = 0;
-    if (r != LBRX_OK) return r;
-    s = (char *)malloc(cap);
-    if (!s) { free(ids); return LBRX_ERR_OUT_OF_MEMORY; }
-    prev = ids && n > 0 ? ids[0] : -1;
-    for (i = 0; i < n; i++) LT_FUZZ_CHECK(ids[i] >= 0 && ids[i] < t->n_vocab);
-    for (i = 1; i < n; i++) {
-        char byte;
-        size_t plen;
-        const char *p = llama_token_text(t, prev, ids[i], &plen, &byte);
-        if (len + plen + 1 > cap) {
-            char *ns;
-            while (len + plen + 1 > cap) cap *= 2;
-            ns = (char *)realloc(s, cap);
-            if (!ns) { free(s); free(ids); return LBRX_ERR_OUT_OF_MEMORY; }
-            s = ns;
+/* Encode text[0..len) with flags; check the ids; with `exact`, check that the pieces give
+   prefix + text back. Returns the number of ids (0 on an encoding error). */
+static size_t lt_fuzz_tok_check(const lbrx_tokenizer *t, const char *text, size_t len, unsigned flags, int exact, const char *prefix) {
+    int32_t *ids = NULL;
+    size_t n = 0, i, pos = 0, plen = strlen(prefix);
+    if (lbrx_tokenizer_encode(t, text, len, flags, &ids, &n, NULL) != LBRX_OK) return 0;
+    for (i = 0; i < n; i++) {
+        size_t l;
+        const char *p = lbrx_tokenizer_piece(t, ids[i], &l);
+        LT_FUZZ_CHECK(ids[i] >= 0 && ids[i] < t->n_vocab);
+        (void)lbrx_tokenizer_decode(t, i ? ids[i - 1] : -1, ids[i], &l);
+        p = lbrx_tokenizer_piece(t, ids[i], &l);
+        if (exact) {
+            size_t k;
+            for (k = 0; k < l; k++, pos++) {
+                char want = pos < plen ? prefix[pos] : pos - plen < len ? text[pos - plen] : 0;
+                LT_FUZZ_CHECK(pos < plen + len && p[k] == want);
+            }
         }
-        memcpy(s + len, p, plen);
-        len += plen;
-        prev = ids[i];
     }
-    s[len] = 0;
+    if (exact) LT_FUZZ_CHECK(pos == plen + len);
     free(ids);
-    *out = s;
-    *out_len = len;
-    return LBRX_OK;
+    return n;
 }
 
-/* A vocabulary of <unk>, <s>, </s>, the 256 byte tokens and a few merged pieces. */
-static lbrx_result lt_fuzz_vocab(llama_tokenizer *t) {
-    static const char *const merges[] = {
-        "\xe2\x96\x81", "\xe2\x96\x81t", "he", "\xe2\x96\x81the", "\xe2\x96\x81" "a", "in", "\xe2\x96\x81in", "er",
-        "\xe2\x96\x81h", "ll", "o", "\xe2\x96\x81hello", "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "e", "t", "a", "h",
-        "l", "n", "r", "i", "\xe2\x96\x81\xe2\x96\x81", "<s>", "<0x41>x"};
-    int n_merges = (int)(sizeof merges / sizeof merges[0]), i, n = 3 + 256 + n_merges;
-    size_t total = 5 + 3 + 4 + 256 * 6;
-    char piece[8];
-    lbrx_result r;
-    for (i = 0; i < n_merges; i++) total += strlen(merges[i]);
-    if ((r = llama_tokenizer_alloc(t, n, total, NULL)) != LBRX_OK) return r;
-    r = llama_tokenizer_set(t, 0, "<unk>", 5, 0.0f, LLAMA_TOKEN_UNKNOWN, NULL);
-    if (r == LBRX_OK) r = llama_tokenizer_set(t, 1, "<s>", 3, 0.0f, LLAMA_TOKEN_CONTROL, NULL);
-    if (r == LBRX_OK) r = llama_tokenizer_set(t, 2, "</s>", 4, 0.0f, LLAMA_TOKEN_CONTROL, NULL);
-    for (i = 0; r == LBRX_OK && i < 256; i++) {
-        snprintf(piece, sizeof piece, "<0x%02X>", i);
-        r = llama_tokenizer_set(t, 3 + i, piece, 6, 0.0f, LLAMA_TOKEN_BYTE, NULL);
+/* A byte-level BPE tokenizer.json: the 256 bytes, a few merges, a control token (lstrip/rstrip:
+   it eats the whitespace around it) and a user-defined token (matched in any text). */
+static char *lt_fuzz_tok_json(size_t *len) {
+    static const char *const merges[] = { "\xc4\xa0 t", "h e", "\xc4\xa0t he", "i n", "\xc4\xa0 \xc4\xa0", "1 2" };
+    static const char *const merged[] = { "\xc4\xa0t", "he", "\xc4\xa0the", "in", "\xc4\xa0\xc4\xa0", "12" };
+    size_t cap = 16384, n = 0, i;
+    char *s = (char *)malloc(cap);
+    if (!s) return NULL;
+    n += (size_t)sprintf(s + n, "{\"model\": {\"type\": \"BPE\", \"vocab\": {");
+    for (i = 0; i < 256; i++) {
+        char u[4];
+        size_t k = lbrx__tok_put_utf8(lbrx__tok_b2u((unsigned)i), u);
+        n += (size_t)sprintf(s + n, "%s\"%s%.*s\": %u", i ? ", " : "", u[0] == '"' || u[0] == '\\' ? "\\" : "", (int)k, u, (unsigned)i);
     }
-    for (i = 0; r == LBRX_OK && i < n_merges; i++)
-        r = llama_tokenizer_set(t, 259 + i, merges[i], strlen(merges[i]), -(float)i, LLAMA_TOKEN_NORMAL, NULL);
+    for (i = 0; i < sizeof merged / sizeof merged[0]; i++) n += (size_t)sprintf(s + n, ", \"%s\": %u", merged[i], (unsigned)(256 + i));
+    n += (size_t)sprintf(s + n, "}, \"merges\": [");
+    for (i = 0; i < sizeof merges / sizeof merges[0]; i++) n += (size_t)sprintf(s + n, "%s\"%s\"", i ? ", " : "", merges[i]);
+    n += (size_t)sprintf(s + n, "]}, \"added_tokens\": [{\"id\": 262, \"content\": \"<|end|>\", \"special\": true, \"lstrip\": true, \"rstrip\": true},"
+                                " {\"id\": 263, \"content\": \"<user>\", \"special\": false}],"
+                                " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}}");
+    *len = n;
+    return s;
+}
+
+/* A SentencePiece vocabulary: <unk>, <s>, </s>, the 256 byte tokens and some merged pieces. */
+static lbrx_result lt_fuzz_tok_spm(lbrx_tokenizer *t) {
+    static const char *const pieces[] = {
+        "\xe2\x96\x81", "\xe2\x96\x81t", "he", "\xe2\x96\x81the", "\xe2\x96\x81\x61", "in", "\xe2\x96\x81in", "er",
+        "\xe2\x96\x81h", "ll", "o", "\xe2\x96\x81hello", "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "e", "t", "a", "h",
+        "l", "n", "r", "i", "\xe2\x96\x81\xe2\x96\x81", "<0x41>x" };
+    int n_pieces = (int)(sizeof pieces / sizeof pieces[0]), i, n = 3 + 256 + n_pieces;
+    size_t total = 5 + 3 + 4 + 256 * 6;
+    char name[8];
+    lbrx_result r;
+    for (i = 0; i < n_pieces; i++) total += strlen(pieces[i]);
+    if ((r = lbrx__tok_alloc(t, (uint64_t)n, total, NULL)) != LBRX_OK) return r;
+    t->kind = LBRX_TOKENIZER_SPM;
+    t->space_prefix = 1;
+    r = lbrx__tok_set_raw(t, 0, "<unk>", 5, LBRX_TOKEN_UNKNOWN, NULL);
+    if (r == LBRX_OK) r = lbrx__tok_set_raw(t, 1, "<s>", 3, LBRX_TOKEN_CONTROL, NULL);
+    if (r == LBRX_OK) r = lbrx__tok_set_raw(t, 2, "</s>", 4, LBRX_TOKEN_CONTROL, NULL);
+    for (i = 0; r == LBRX_OK && i < 256; i++) {
+        snprintf(name, sizeof name, "<0x%02X>", i);
+        r = lbrx__tok_set(t, 3 + i, name, 6, 0.0f, LBRX_TOKEN_BYTE, LBRX__TOK_SPACES, NULL);
+    }
+    for (i = 0; r == LBRX_OK && i < n_pieces; i++)
+        r = lbrx__tok_set(t, 259 + i, pieces[i], strlen(pieces[i]), -(float)i, LBRX_TOKEN_NORMAL, LBRX__TOK_SPACES, NULL);
     t->bos = 1;
     t->eos = 2;
-    if (r == LBRX_OK) r = llama_tokenizer_finish(t, NULL);
-    if (r != LBRX_OK) llama_tokenizer_free(t);
+    if (r == LBRX_OK) r = lbrx__tok_finish(t, NULL);
+    if (r != LBRX_OK) lbrx_tokenizer_free(t);
     return r;
 }
 
+/* Fixed texts for a tokenizer that the input itself defines. */
+static void lt_fuzz_tok_texts(const lbrx_tokenizer *t) {
+    static const char text[] = "Hello w\xc3\xb6rld, \xe6\x97\xa5\xe6\x9c\xac 123 4567 \t\n\n  x \x01\xff\xc3 the end <|end|><s>";
+    lt_fuzz_tok_check(t, text, sizeof text - 1, 0, 0, "");
+    lt_fuzz_tok_check(t, text, sizeof text - 1, LBRX_ENCODE_SPECIAL, 0, "");
+    if (t->bos >= 0) lt_fuzz_tok_check(t, text, sizeof text - 1, LBRX_ENCODE_BOS, 0, "");
+}
+
 LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
-    llama_tokenizer t;
-    char *text, *back = NULL;
-    size_t back_len = 0;
+    static lbrx_tokenizer spm, bpe;
+    static int ready;
+    lbrx_tokenizer t;
+    int k;
     if (size >= 4 && memcmp(data, "GGUF", 4) == 0) {
         lbrx_gguf *g = NULL;
         if (lbrx_gguf_open_memory(&g, data, size, NULL, NULL) != LBRX_OK) return 0;
-        if (llama_tokenizer_load_gguf(&t, g, NULL) == LBRX_OK && t.n_vocab > 0) {
-            if (lt_fuzz_roundtrip(&t, "Hello w\xc3\xb6rld, \xe6\x97\xa5\xe6\x9c\xac \x01\xff the end", &back, &back_len) == LBRX_OK)
-                free(back);
-            llama_tokenizer_free(&t);
+        if (lbrx_tokenizer_load_gguf(&t, g, NULL) == LBRX_OK) {
+            LT_FUZZ_CHECK(t.kind != LBRX_TOKENIZER_NONE && t.n_vocab > 0);
+            lt_fuzz_tok_texts(&t);
+            lbrx_tokenizer_free(&t);
+        } else {
+            LT_FUZZ_CHECK(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL);
         }
         lbrx_gguf_close(g);
         return 0;
     }
-    text = (char *)malloc(size + 1);
-    if (!text) return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
-    if (lt_fuzz_vocab(&t) == LBRX_OK) {
-        if (lt_fuzz_roundtrip(&t, text, &back, &back_len) == LBRX_OK) {
-            LT_FUZZ_CHECK(back_len == strlen(text) && memcmp(back, text, back_len) == 0);
-            free(back);
+    if (size >= 1 && data[0] == '{') {
+        if (lbrx_tokenizer_load_json_memory(&t, data, size, NULL, 0, NULL) == LBRX_OK) {
+            lt_fuzz_tok_texts(&t);
+            lbrx_tokenizer_free(&t);
+        } else {
+            LT_FUZZ_CHECK(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL);
         }
-        llama_tokenizer_free(&t);
+        return 0;
     }
-    free(text);
+    if (!ready) {
+        size_t len = 0;
+        char *json = lt_fuzz_tok_json(&len);
+        LT_FUZZ_CHECK(json && lt_fuzz_tok_spm(&spm) == LBRX_OK);
+        LT_FUZZ_CHECK(lbrx_tokenizer_load_json_memory(&bpe, json, len, NULL, 0, NULL) == LBRX_OK);
+        free(json);
+        ready = 1;
+    }
+    lt_fuzz_tok_check(&spm, (const char *)data, size, 0, 1, size ? " " : "");
+    lt_fuzz_tok_check(&spm, (const char *)data, size, LBRX_ENCODE_SPECIAL, 0, "");
+    for (k = 0; k < LBRX__TOK_N_PRES; k++) { /* every pre-tokenizer over the same vocabulary */
+        memcpy(bpe.rules, lbrx__tok_pres[k].rules, sizeof lbrx__tok_pres[k].rules);
+        bpe.rules[sizeof lbrx__tok_pres[k].rules] = 0;
+        bpe.ignore_merges = lbrx__tok_pres[k].ignore_merges;
+        bpe.prefix_space = k & 1;
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 1, size && bpe.prefix_space && data[0] != ' ' ? " " : "");
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, LBRX_ENCODE_SPECIAL, 0, "");
+    }
     return 0;
 }

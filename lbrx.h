@@ -3937,11 +3937,14 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o
 #endif /* LBRX__NEON */
 
 /* ---- matrix-vector kernels of the format table, one section per instruction set ----
-   Each section defines lbrx__gemv_<dtype>_<isa> for the dtypes it has a kernel for and
-   lbrx__gemv_unpacked_<isa>, which takes any format through its unpacker; the selection section
-   below maps the generic names onto them. The kernels read a run of rows in groups of
-   LBRX__MM_GR (lbrx__mm_group, as the kernels above) with software prefetch, per group of rows
-   and row of x one weight block at a time, and sum in SIMD lanes. */
+   Each section defines lbrx__gemv_<dtype>_<isa> for the dtypes it has a kernel for (x86: AVX2,
+   with VNNI on 256 bits where present; AVX-512 VNNI: the formats where 512-bit steps pay) or
+   lbrx__gemv_unpacked_<isa>, which takes any format through its unpacker (NEON); the selection
+   section below maps the generic names onto them, the scalar code where a build has neither.
+   The x86 kernels read a run of rows in groups of LBRX__MM_GR (lbrx__mm_group, as the kernels
+   above) with software prefetch, per group of rows and row of x one weight block at a time,
+   and sum in SIMD lanes. Adding a format: its row in lbrx__wfmts, its unpacker, and a kernel
+   in the sections that should have one. */
 
 #if defined(LBRX__MM_X86)
 /* Prefetch of weight row r's block b, LBRX__MM_PF bytes ahead in its stream (in a driver). */
@@ -4094,6 +4097,7 @@ LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, co
 #define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
 
+#if !defined(LBRX__GV512)
 /* IQ4_XS: group g's 6-bit scale is nibble g of scales_l (4 bytes) with bits 2g, 2g+1 of
    scales_h above it, minus 32. */
 LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
@@ -4123,6 +4127,7 @@ LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, co
 }
 #define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
+#endif
 
 /* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
    byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
@@ -4152,30 +4157,69 @@ LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const 
 LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
 LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 
-/* Any format through its unpacker (one block of at most 256 values at a time). */
-LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char *w, const int8_t *xq, const float *xd, const float *xds,
-                                       const int32_t *xs16, __m256 acc) {
-    int8_t v[256];
-    float d[16], mn[16], t = 0.0f;
-    int g;
-    f->unpack(w, v, d, mn);
-    for (g = 0; g < f->block / 32; g++) {
-        const __m256i p = lbrx__gv_dots(_mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * g)),
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(xq + 32 * g)));
-        __m256 s;
-        if (f->group == 16) {
-            s = _mm256_setr_m128(_mm_set1_ps(d[2 * g] * xd[g]), _mm_set1_ps(d[2 * g + 1] * xd[g]));
-            if (f->has_min) t = fmaf(mn[2 * g], xd[g] * (float)xs16[2 * g], fmaf(mn[2 * g + 1], xd[g] * (float)xs16[2 * g + 1], t));
-        } else {
-            s = _mm256_set1_ps(d[g] * xd[g]);
-            if (f->has_min) t = fmaf(mn[g], xds[g], t);
-        }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc);
-    }
-    return _mm256_add_ps(acc, _mm256_setr_ps(t, 0, 0, 0, 0, 0, 0, 0));
+/* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
+   half h) are bit pair k of the half's 32 bytes of qs. Scales D (16, per group of 16) times x's
+   scale of the group's block of 32: lanes 2t, 2t+1 of s[h] from block 4h + t. */
+LBRX__INLINE void lbrx__gv_k16_scales(__m128i sc8, __m256 d, const float *xd, __m256 s[2]) {
+    const __m256 xv = _mm256_loadu_ps(xd);
+    s[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d), _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+    s[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d),
+                         _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
 }
-#define LBRX__GV_UNPACKED(w, xq, xd, xds, xs16, acc) lbrx__gv_unpacked(m->fmt, w, xq, xd, xds, xs16, acc)
-LBRX__GV_X86(lbrx__gemv_unpacked_x86, m->fmt->block, m->fmt->bytes, LBRX__GV_UNPACKED)
+/* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
+LBRX__INLINE __m256 lbrx__gv_q3_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    const unsigned char *s = w + 96;
+    int32_t s8;
+    __m128i lo, hi;
+    __m256 sc[2];
+    int h, k;
+    memcpy(&s8, s + 8, 4);
+    lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
+    lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
+    hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+    lbrx__gv_k16_scales(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 108)), xd, sc);
+    for (h = 0; h < 2; h++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32 + 32 * h));
+        for (k = 0; k < 4; k++) {
+            const __m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + k)));
+            const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three),
+                                              _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four));
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k));
+            const __m256i p = _mm256_sub_epi32(lbrx__gv_dotu(u, x), lbrx__gv_dotu(four, x));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
+        }
+    }
+    return acc;
+}
+#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q3_k(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_q3_k_x86, 256, 110, LBRX__GV_Q3_K)
+
+/* Q2_K: v = the 2 bits; scale nibbles times d, min nibbles times -dmin against x's scale times
+   its sums of 16 (xs16) */
+LBRX__INLINE __m256 lbrx__gv_q2_k(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, __m256 acc) {
+    const __m256i three = _mm256_set1_epi8(3);
+    const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
+    const __m128 dm = lbrx__gv_f16x2(w + 80);
+    __m256 sc[2], mn[2];
+    int h, k;
+    lbrx__gv_k16_scales(_mm_and_si128(sb, m4), _mm256_broadcastss_ps(dm), xd, sc);
+    lbrx__gv_k16_scales(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))), xd, mn);
+    acc = _mm256_fmadd_ps(mn[0], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)xs16)), acc);
+    acc = _mm256_fmadd_ps(mn[1], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(xs16 + 8))), acc);
+    for (h = 0; h < 2; h++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16 + 32 * h));
+        for (k = 0; k < 4; k++) {
+            const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
+            const __m256i p = lbrx__gv_dotu(u, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k)));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
+        }
+    }
+    return acc;
+}
+#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q2_k(w, xq, xd, xs16, acc)
+LBRX__GV_X86(lbrx__gemv_q2_k_x86, 256, 84, LBRX__GV_Q2_K)
+
 #endif /* LBRX__MM_X86 */
 
 #if defined(LBRX__GV512)
@@ -4248,6 +4292,36 @@ LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, 
 }
 #define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
 LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
+
+/* IQ4_XS: a step is the 32 bytes of groups 2j and 2j+1, their nibbles put in x's order by a
+   128-bit lane permutation; the code values + 128 (unsigned) against x, minus 128 times x's
+   sums of 4. */
+LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
+    const __m512i tab = _mm512_broadcast_i32x4(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
+    const __m512i nib = _mm512_set1_epi8(0x0f), c128 = _mm512_set1_epi8((char)0x80), z = _mm512_setzero_si512();
+    int32_t sl, sh;
+    __m256i ls;
+    __m512 s;
+    int j;
+    memcpy(&sl, w + 4, 4);
+    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
+    ls = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
+                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
+    s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd)));
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
+        const __m512i n = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), nib);
+        const __m512i u = _mm512_shuffle_epi8(tab, _mm512_shuffle_i64x2(n, n, _MM_SHUFFLE(3, 1, 2, 0)));
+        const __m512i x = _mm512_loadu_si512(xq + 64 * j);
+        const __m512i p = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u, x), _mm512_dpbusd_epi32(z, c128, x));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_SPLIT(s, 2 * j, 2 * j + 1), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
 #endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)
@@ -4309,17 +4383,21 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_avx512
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_avx512
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_avx512
+#define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_avx512
 #elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_x86
 #endif
 #if defined(LBRX__MM_X86)
+#if !defined(LBRX__GV512)
 #define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_x86
+#endif
 #define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_x86
 #define lbrx__gemv_q5_0 lbrx__gemv_q5_0_x86
 #define lbrx__gemv_q5_1 lbrx__gemv_q5_1_x86
-#define lbrx__gemv_unpacked lbrx__gemv_unpacked_x86
+#define lbrx__gemv_q3_k lbrx__gemv_q3_k_x86
+#define lbrx__gemv_q2_k lbrx__gemv_q2_k_x86
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
 #else
@@ -4346,6 +4424,12 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #if !defined(lbrx__gemv_q5_1)
 #define lbrx__gemv_q5_1 lbrx__gemv_unpacked
 #endif
+#if !defined(lbrx__gemv_q3_k)
+#define lbrx__gemv_q3_k lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q2_k)
+#define lbrx__gemv_q2_k lbrx__gemv_unpacked
+#endif
 
 /* dequantizers of the table's signature for the formats whose block-format code takes a flag */
 LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 0); }
@@ -4369,8 +4453,8 @@ static const lbrx__wfmt lbrx__wfmts[] = {
     { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_iq4_nl,   0,                       0 },
     { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_q5_0,     0,                       lbrx__dequantize_q5_0 },
     { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_q5_1,     0,                       lbrx__dequantize_q5_1 },
-    { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q3_k },
-    { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q2_k }
+    { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_q3_k,     0,                       lbrx__dequantize_q3_k },
+    { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_q2_k,     0,                       lbrx__dequantize_q2_k }
 };
 #define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
 

@@ -29,6 +29,10 @@
    its cases with bench_median_ms() and prints each with bench_emit(), and call it from main(). */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
+#define LBRX_GGUF_IMPLEMENTATION
+#define LBRX_SAFETENSORS_IMPLEMENTATION
+#define LBRX_TOKENIZER_IMPLEMENTATION
+#include "examples/lbrx_tokenizer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,6 +597,73 @@ static void bench_attention(bench_env *env) {
     for (i = 0; i < 2; i++) bench_attention_case(env, prefill[i], prefill[i], 1);
 }
 
+/* ---- tokenizers ----
+   Encoding text on one thread (op "tokenizer", m = bytes of text, n = ids; gbps is the text rate
+   in GB/s): the Llama 3 and Qwen 3 tokenizer.json files and Llama 2's SentencePiece GGUF of
+   ../shared/data, over this repository's sources and documents (English prose and C, about
+   0.8 MB, not repeated) and llama.cpp's multilingual tokenizer test strings. Skipped when
+   ../shared/data is absent. */
+typedef struct tok_arg { const lbrx_tokenizer *t; const char *text; size_t len, n; } tok_arg;
+
+static void tok_run(void *p, int rep) {
+    tok_arg *a = (tok_arg *)p;
+    int32_t *ids = NULL;
+    (void)rep;
+    if (lbrx_tokenizer_encode(a->t, a->text, a->len, 0, &ids, &a->n, NULL) != LBRX_OK) a->n = 0;
+    free(ids);
+}
+
+static void bench_tokenizer(bench_env *env) {
+    static const char *const corpus[] = { "lbrx.h", "lbrx_gguf.h", "lbrx_safetensors.h", "README.md", "SECURITY.md",
+        "examples/llama.c", "examples/convert.c", "examples/bench.c", "examples/demo.c", "examples/lbrx_tokenizer.h",
+        "bench/RESULTS.md", "../shared/SPECS.md", "../shared/DESIGN.md", "../shared/CONVENTIONS.md",
+        "../shared/data/llama.cpp/v3/ggml-vocab-gpt-2.gguf.inp" };
+    static const struct { const char *name, *path; } toks[] = {
+        { "bpe-llama3", "../shared/data/tokenizers/llama3/tokenizer.json" },
+        { "bpe-qwen3", "../shared/data/tokenizers/qwen3/tokenizer.json" },
+        { "bpe-gpt2", "../shared/data/llama.cpp/v3/ggml-vocab-gpt-2.gguf" },
+        { "spm-llama", "../shared/data/llama.cpp/v3/ggml-vocab-llama-spm.gguf" } };
+    char *text = NULL;
+    size_t len = 0, i;
+    if (!bench_selected(env, "tokenizer", "bpe spm")) return;
+    for (i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
+        FILE *f = fopen(corpus[i], "rb");
+        char *grown;
+        long n;
+        if (!f) continue;
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        grown = n > 0 ? (char *)realloc(text, len + (size_t)n) : NULL;
+        if (grown) { text = grown; len += fread(text + len, 1, (size_t)n, f); }
+        fclose(f);
+    }
+    for (i = 0; text && i < sizeof toks / sizeof toks[0]; i++) {
+        lbrx_tokenizer t;
+        lbrx_error err;
+        tok_arg a;
+        bench_row r;
+        if (lbrx_tokenizer_load_file(&t, toks[i].path, &err) != LBRX_OK) {
+            fprintf(stderr, "bench tokenizer %s: skipped (%s)\n", toks[i].name, err.message);
+            continue;
+        }
+        a.t = &t; a.text = text; a.len = len; a.n = 0;
+        memset(&r, 0, sizeof r);
+        r.op = "tokenizer"; r.dtype = toks[i].name; r.m = (long long)len;
+        r.median_ms = bench_median_ms(env->reps, tok_run, &a);
+        r.n = (long long)a.n;
+        r.gbps = (double)len / (r.median_ms * 1e6);
+        if (env->csv) {
+            printf("tokenizer,%s,%lld,%lld,0,1,0,%.4f,0,%.5f,none,0,0,0,0\n", r.dtype, r.m, r.n, r.median_ms, r.gbps);
+        } else {
+            printf("%-9s %-10s %lld bytes -> %lld ids, 1 thread: %9.3f ms  %6.1f MB/s\n", r.op, r.dtype, r.m, r.n, r.median_ms, r.gbps * 1e3);
+        }
+        fflush(stdout);
+        lbrx_tokenizer_free(&t);
+    }
+    free(text);
+}
+
 int main(int argc, char **argv) {
     bench_env env;
     int i;
@@ -625,6 +696,7 @@ int main(int argc, char **argv) {
     else {
         bench_matmul(&env);
         bench_attention(&env);
+        bench_tokenizer(&env);
     }
     lbrx_context_destroy(env.ctx);
     lbrx_free(NULL, (void *)env.read_buf);

@@ -468,9 +468,10 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 /* ==== matmul (API) ========================================================================== */
 
 /* y[n, out] = x[n, in] . W[out, in]^T, the Linear-layer product (PyTorch's and GGUF's layout).
-     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0 or Q4_1, used where it lies (a memory map
-        is fine): the data pointer and the row stride (stride[0] > 0, bytes) may have any
-        alignment; elements of a row are contiguous. Quantized rows hold in/32 blocks.
+     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL (in a multiple
+        of 32), Q4_K, Q5_K, Q6_K, Q3_K, Q2_K or IQ4_XS (in a multiple of 256), used where it lies
+        (a memory map is fine): the data pointer and the row stride (stride[0] > 0, bytes) may
+        have any alignment; elements of a row are contiguous. Quantized rows hold whole blocks.
      x  F32, rank >= 1, last dimension `in`: all leading dimensions flatten into n rows. Any byte
         strides and alignment, but the last stride must be 4 (contiguous rows).
      y  F32 with the leading shape of x and last dimension `out`; any strides (last one 4); its
@@ -3173,10 +3174,13 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
      weights, each row in blocks of 32 int8 values q = round-half-even(x * 127/amax) with the
      scale d = amax/127 (f32), the block sum s = sum(q) and ds = d*s (Q4_1's offset term).
    - Canonical order, followed by the scalar code and, bit for bit, by the tiled kernels: for
-     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, for each
-     block b in order, acc = fma((float)isum_b, dw_b*dx_b, acc), and for Q4_1 then
-     acc = fma(m_b, ds_b, acc), where isum_b is the exact integer dot product of the block's
-     weight values (Q8_0: q, Q4_0: nibble-8, Q4_1: nibble) with x's int8 values.
+     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, the row
+     unpacked (the format table, lbrx__wfmts) into scale groups g of 32 or 16 values v with a
+     scale D_g and, for formats with a min, M_g, in order: acc = fma((float)isum_g, D_g*dx_g, acc)
+     and then acc = fma(M_g, dx_g*s_g, acc), where isum_g is the exact integer dot product of v
+     with x's int8 values, dx_g the scale of x's block of 32 holding the group and s_g the sum of
+     x's values in the group (Q8_0: v = q; Q4_0: nibble-8; Q4_1: nibble, M = m; Q4_K: nibble,
+     D = d*scale, M = -dmin*min; and so on, one unpacker per format).
    - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
      prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
    - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
@@ -4017,18 +4021,44 @@ LBRX__INLINE __m128i lbrx__gv_k4_scales(const unsigned char *s) {
     const __m128i lo = _mm_and_si128(_mm_blend_epi32(a, _mm_srli_epi16(a, 4), 8), _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
     return _mm_or_si128(lo, _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x30)));
 }
+/* Q4_K and Q5_K: D_g * dx_g (lane g) and M_g = -dmin * min_g of the 8 groups */
+LBRX__INLINE void lbrx__gv_k4_sc_mn(const unsigned char *w, const float *xd, __m256 *sc, __m256 *mn) {
+    const __m128i sm = lbrx__gv_k4_scales(w + 4);
+    const __m128 dm = lbrx__gv_f16x2(w);
+    *sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd));
+    *mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
+}
+/* The K-quants with groups of 16 (Q6_K, Q3_K, Q2_K): the 16 int8 scales sc8 times d times x's
+   scale of the group's block of 32: lanes 2t, 2t+1 of s[h] from block 4h + t. */
+LBRX__INLINE void lbrx__gv_k16_scales(__m128i sc8, __m256 d, const float *xd, __m256 s[2]) {
+    const __m256 xv = _mm256_loadu_ps(xd);
+    s[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d), _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+    s[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d),
+                         _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
+}
+/* IQ4_XS: D_g * dx_g of the 8 groups; group g's 6-bit scale is nibble g of scales_l (4 bytes)
+   with bits 2g, 2g+1 of scales_h above it, minus 32. */
+LBRX__INLINE __m256 lbrx__gv_iq4_xs_scales(const unsigned char *w, const float *xd) {
+    int32_t sl, sh;
+    __m256i ls;
+    memcpy(&sl, w + 4, 4);
+    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
+    ls = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
+                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd));
+}
+
 #if !defined(LBRX__GV512)  /* (the AVX-512 section has these three) */
 /* Q4_K and Q5_K: per group g of 32, lanes sum (v . q) * d*sc_g*dx_g; the mins go in as
    fma(-dmin*mn_g, d*s of x's block g) over the 8 lanes. */
 LBRX__INLINE __m256 lbrx__gv_q45_k(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m256 acc) {
-    const __m128i sm = lbrx__gv_k4_scales(w + 4);
-    const __m128 dm = lbrx__gv_f16x2(w);
-    const __m256 sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd));
-    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
-                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
     const __m256i nib = _mm256_set1_epi8(0x0f), h = five ? _mm256_loadu_si256((const __m256i *)(const void *)(w + 16)) : _mm256_setzero_si256();
     const unsigned char *qs = w + (five ? 48 : 16);
+    __m256 sc, mn;
     int j;
+    lbrx__gv_k4_sc_mn(w, xd, &sc, &mn);
     acc = _mm256_fmadd_ps(mn, _mm256_loadu_ps(xds), acc);
     for (j = 0; j < 4; j++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * j));
@@ -4053,13 +4083,12 @@ LBRX__GV_X86(lbrx__gemv_q5_k_x86, 256, 176, LBRX__GV_Q5_K)
 /* Q6_K: q (0..63) against x, minus 32 times x's sums of 4 (the same dot product with 32s);
    lanes 0..3 of a group of 32 carry its first 16 values' scale, lanes 4..7 the second's. */
 LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
-    const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
-    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
     const __m256i nib = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
+    __m256 sc[2];
     int h;
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
     for (h = 0; h < 2; h++) {
-        const __m256 s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h ? _mm_srli_si128(s8, 8) : s8)), d),
-                                       _mm256_permutevar8x32_ps(xv, h ? _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7) : _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+        const __m256 s = sc[h];
         const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h));
         const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h + 32));
         const __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
@@ -4098,21 +4127,12 @@ LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, co
 LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
 
 #if !defined(LBRX__GV512)
-/* IQ4_XS: group g's 6-bit scale is nibble g of scales_l (4 bytes) with bits 2g, 2g+1 of
-   scales_h above it, minus 32. */
+/* IQ4_XS: group 2j's 16 bytes and group 2j+1's in one register, their nibbles put in x's
+   order by 128-bit lane permutations. */
 LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
     const __m256i tab = lbrx__gv_iq4_table(), nib = _mm256_set1_epi8(0x0f);
-    int32_t sl, sh;
-    __m256i ls;
-    __m256 s;
+    const __m256 s = lbrx__gv_iq4_xs_scales(w, xd);
     int j;
-    memcpy(&sl, w + 4, 4);
-    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
-    ls = _mm256_or_si256(
-        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
-                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
-        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
-    s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd));
     for (j = 0; j < 4; j++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
         const __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
@@ -4158,14 +4178,7 @@ LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
 LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 
 /* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
-   half h) are bit pair k of the half's 32 bytes of qs. Scales D (16, per group of 16) times x's
-   scale of the group's block of 32: lanes 2t, 2t+1 of s[h] from block 4h + t. */
-LBRX__INLINE void lbrx__gv_k16_scales(__m128i sc8, __m256 d, const float *xd, __m256 s[2]) {
-    const __m256 xv = _mm256_loadu_ps(xd);
-    s[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d), _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
-    s[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d),
-                         _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
-}
+   half h) are bit pair k of the half's 32 bytes of qs. */
 /* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
 LBRX__INLINE __m256 lbrx__gv_q3_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
     const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
@@ -4233,15 +4246,14 @@ LBRX__INLINE float lbrx__gv_hsum16(__m512 v) { return _mm512_reduce_add_ps(v); }
 /* Q4_K and Q5_K: a step is the 32 bytes of qs holding groups 2j (low nibbles) and 2j+1 (high
    nibbles), against x's 64 values of those groups; Q5_K's fifth bits come in as a masked add. */
 LBRX__INLINE __m512 lbrx__gv_q45_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m512 acc) {
-    const __m128i sm = lbrx__gv_k4_scales(w + 4);
-    const __m128 dm = lbrx__gv_f16x2(w);
-    const __m512 sc = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd)));
-    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
-                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
     const __m512i nib = _mm512_set1_epi8(0x0f), b4 = _mm512_set1_epi8(16);
     const unsigned char *qs = w + (five ? 48 : 16);
     __m512i h = _mm512_setzero_si512();
+    __m256 sc8, mn;
+    __m512 sc;
     int j;
+    lbrx__gv_k4_sc_mn(w, xd, &sc8, &mn);
+    sc = _mm512_castps256_ps512(sc8);
     if (five) {
         const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16));
         h = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
@@ -4268,15 +4280,14 @@ LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, __m512, _mm512_setzero_ps(), l
 /* Q6_K: a step is two groups of 32 (k = 0, 1 from ql's low nibbles, k = 2, 3 from the high
    ones), each 16 values of one scale in 4 lanes. */
 LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
-    const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
-    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
     const __m512i nib = _mm512_set1_epi8(0x0f), top = _mm512_set1_epi8(0x30), c32 = _mm512_set1_epi8(32), z = _mm512_setzero_si512();
     const __m512i sl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1), sr = _mm512_inserti64x4(z, _mm256_set1_epi16(2), 1);
     const __m512i i01 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), i23 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+    __m256 sc[2];
     int h;
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
     for (h = 0; h < 2; h++) {
-        const __m512 s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h ? _mm_srli_si128(s8, 8) : s8)), d),
-                                                              _mm256_permutevar8x32_ps(xv, h ? _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7) : _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3))));
+        const __m512 s = _mm512_castps256_ps512(sc[h]);
         const __m512i a = _mm512_loadu_si512(w + 64 * h);
         const __m256i hb1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
         const __m512i hb = _mm512_inserti64x4(_mm512_castsi256_si512(hb1), hb1, 1);
@@ -4299,17 +4310,8 @@ LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), l
 LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
     const __m512i tab = _mm512_broadcast_i32x4(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
     const __m512i nib = _mm512_set1_epi8(0x0f), c128 = _mm512_set1_epi8((char)0x80), z = _mm512_setzero_si512();
-    int32_t sl, sh;
-    __m256i ls;
-    __m512 s;
+    const __m512 s = _mm512_castps256_ps512(lbrx__gv_iq4_xs_scales(w, xd));
     int j;
-    memcpy(&sl, w + 4, 4);
-    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
-    ls = _mm256_or_si256(
-        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
-                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
-        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
-    s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd)));
     for (j = 0; j < 4; j++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
         const __m512i n = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), nib);

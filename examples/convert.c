@@ -634,8 +634,14 @@ static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t 
         if (c->out == c->src.dtype) {
             memcpy(out, src, src_row);
         } else if ((e = lbrx_dequantize_row(c->src.dtype, src, row, cols)) != LBRX_OK) {
+#ifdef _OPENMP
+#pragma omp critical(cv_rows_error)
+#endif
             bad_from = e;  /* the same result for every row of the tensor */
         } else if ((e = lbrx_quantize_row(c->out, row, out, cols)) != LBRX_OK) {
+#ifdef _OPENMP
+#pragma omp critical(cv_rows_error)
+#endif
             bad_to = e;
         }
     }

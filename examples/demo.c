@@ -45,14 +45,13 @@ static void demo_fill(float *p, size_t n, uint64_t *rng, float std) {
 
 /* Step 1: the checkpoint. Returns 0 on success. */
 static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
-    enum { D = DEMO_DIM, F = DEMO_FFN, V = DEMO_VOCAB, L = DEMO_LAYERS, HD = DEMO_DIM / DEMO_HEADS };
-    static const char *what[9] = { "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                   "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj" };
-    const int64_t rows[9] = { 0, D, DEMO_KV_HEADS * HD, DEMO_KV_HEADS * HD, D, 0, F, F, D };
-    const int64_t cols[9] = { D, D, D, D, D, D, D, D, F };
-    int n_tensors = 3 + 9 * L, k = 0, l, i;
-    lbrx_tensor *t = (lbrx_tensor *)calloc((size_t)n_tensors, sizeof(lbrx_tensor));
-    char (*names)[64] = (char (*)[64])calloc((size_t)n_tensors, 64);
+    enum { D = DEMO_DIM, F = DEMO_FFN, V = DEMO_VOCAB, L = DEMO_LAYERS };
+    lbrx_model_config c;
+    size_t n_table, i;
+    const lbrx_model_tensor *table = lbrx_model_tensors(&n_table);
+    int n_tensors = 3, k = 0, l;
+    lbrx_tensor *t;
+    char (*names)[64];
     size_t total = 0, off = 0;
     float *mem;
     uint64_t rng = 20261122;
@@ -60,9 +59,19 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
     char path[4200];
     FILE *f;
     lbrx_result r = LBRX_OK;
-    if (!t || !names) { free(t); free(names); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory"); }
+    /* the layer tensors of a Llama, as lbrx_model.h's table lists them */
+    memset(&c, 0, sizeof c);
+    c.arch = lbrx_arch_find("llama", 5);
+    c.dim = D; c.hidden_dim = F; c.n_heads = DEMO_HEADS; c.n_kv_heads = DEMO_KV_HEADS; c.head_dim = D / DEMO_HEADS; c.vocab_size = V;
     total = (size_t)2 * V * D + D;
-    for (i = 0; i < 9; i++) total += (size_t)L * (size_t)(rows[i] ? rows[i] : 1) * (size_t)cols[i];
+    for (i = 0; i < n_table; i++)
+        if (lbrx_model_tensor_applies(&table[i], c.arch)) {
+            n_tensors += L;
+            total += (size_t)L * (size_t)(table[i].rows ? lbrx_model_dim(&c, table[i].rows) : 1) * (size_t)lbrx_model_dim(&c, table[i].cols);
+        }
+    t = (lbrx_tensor *)calloc((size_t)n_tensors, sizeof(lbrx_tensor));
+    names = (char (*)[64])calloc((size_t)n_tensors, 64);
+    if (!t || !names) { free(t); free(names); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory"); }
     mem = (float *)malloc(total * sizeof(float));
     if (!mem) { free(t); free(names); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for %zu weights", total); }
     /* HF's order: embeddings, layers, final norm, output */
@@ -77,10 +86,11 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
         off += (size_t)((r0) ? (r0) : 1) * (size_t)(c0); k++; } while (0)
     DEMO_ADD("model.embed_tokens.weight", V, D, 0);
     for (l = 0; l < L; l++)
-        for (i = 0; i < 9; i++) {
+        for (i = 0; i < n_table; i++) {
             char nm[64];
-            snprintf(nm, sizeof nm, "model.layers.%d.%s.weight", l, what[i]);
-            DEMO_ADD(nm, rows[i], cols[i], rows[i] == 0);
+            if (!lbrx_model_tensor_applies(&table[i], c.arch)) continue;
+            snprintf(nm, sizeof nm, "model.layers.%d.%s", l, table[i].hf);
+            DEMO_ADD(nm, table[i].rows ? lbrx_model_dim(&c, table[i].rows) : 0, lbrx_model_dim(&c, table[i].cols), table[i].rows == 0);
         }
     DEMO_ADD("model.norm.weight", 0, D, 1);
     DEMO_ADD("lm_head.weight", V, D, 0);

@@ -107,6 +107,8 @@ typedef struct lbrx_model_tensor {
 } lbrx_model_tensor;
 
 LBRX_MODEL_DEF const lbrx_model_tensor *lbrx_model_tensors(size_t *n);
+/* Whether a row of the table is a tensor of architecture a. */
+LBRX_MODEL_DEF int lbrx_model_tensor_applies(const lbrx_model_tensor *t, const lbrx_arch *a);
 /* A dimension by code: E dim, Q heads x head_dim, K kv_heads x head_dim, H head_dim, F
    hidden_dim, G 2 x hidden_dim, T Q + 2 K, V vocabulary, R rope_dim / 2. */
 LBRX_MODEL_DEF int64_t lbrx_model_dim(const lbrx_model_config *c, char code);
@@ -337,6 +339,8 @@ LBRX_MODEL_DEF const lbrx_model_tensor *lbrx_model_tensors(size_t *n) {
 
 /* Whether table row t applies to architecture flags f. */
 static int lbrx_model__applies(const lbrx_model_tensor *t, unsigned f) { return (t->when & f) == t->when && !(t->unless & f); }
+
+LBRX_MODEL_DEF int lbrx_model_tensor_applies(const lbrx_model_tensor *t, const lbrx_arch *a) { return lbrx_model__applies(t, a->flags); }
 
 LBRX_MODEL_DEF int64_t lbrx_model_dim(const lbrx_model_config *c, char code) {
     int64_t q = (int64_t)c->n_heads * c->head_dim, k = (int64_t)c->n_kv_heads * c->head_dim;

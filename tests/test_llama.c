@@ -5,6 +5,9 @@
    LLAMA_NO_MAIN and driven through llama_main, its command line. */
 #define LLAMA_NO_MAIN
 #include "examples/llama.c"
+#define LBRX_EXAMPLE_NO_IMPL
+#define LBRX_EXAMPLE_NO_MAIN
+#include "examples/convert.c"
 #include "tests/lbrx_test.h"
 
 #define STORIES_BIN "llama2.c64/stories260K.bin"
@@ -540,6 +543,96 @@ static void test_oracle_transformers(void) {
     free(o.logits);
 }
 
+/* ---- every architecture against transformers (tests/fixtures/arch_oracle, made by
+   tests/fixtures/make_arch_oracle.py) ---- */
+
+/* Largest |logits - want| of `n` tokens run through m: as one batch, or (steps) the first three
+   as a batch and then one at a time (the decode path of the attention). f32 KV cache. */
+static double arch_run(const lbrx_model *m, const int32_t *ids, int n, const float *want, int steps, lbrx_error *err) {
+    lbrx_model_state s;
+    double worst = -1.0;
+    size_t V = (size_t)m->c.vocab_size, j;
+    int i = 0;
+    if (lbrx_model_state_init(&s, m, n, n, LBRX_F32, 1, 0, err) != LBRX_OK) return -1.0;
+    while (i < n) {
+        int b = steps ? (i == 0 ? 3 : 1) : n;
+        if (lbrx_model_forward(m, &s, ids + i, b, 1, err) != LBRX_OK) { worst = -1.0; break; }
+        for (j = 0; j < (size_t)b * V; j++) {
+            double e = fabs((double)s.logits[j] - want[(size_t)i * V + j]);
+            if (!(e <= worst)) worst = e;
+        }
+        i += b;
+    }
+    lbrx_model_state_free(&s, m);
+    return worst;
+}
+
+/* For each architecture: a random transformers model (2 layers, GQA, vocab 1000, its features
+   switched on: QKV bias, QK norm, a sliding window of 4 over 12 tokens, soft-capping, Llama 3
+   RoPE scaling, local/global layers, fused projections), loaded from its HF directory and from
+   the GGUF file convert makes of it: lbrx's logits of all 12 positions within 1e-4 of
+   transformers' (float64) with an f32 KV cache, as one batch and one position at a time. */
+static void test_arch_oracles(void) {
+    static const char *archs[] = { "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3" };
+    static const char *gguf_arch[] = { "llama", "llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3" };
+    size_t a;
+    for (a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        char dir[512], path[600], gguf[4200], line[4096];
+        int tokens[64], n = 0, f;
+        int32_t ids[64];
+        float *want;
+        size_t nw;
+        FILE *fo;
+        snprintf(dir, sizeof dir, "tests/fixtures/arch_oracle/%s", archs[a]);
+        snprintf(path, sizeof path, "%s/oracle.txt", dir);
+        fo = fopen(path, "r");
+        LT_CHECKF(fo != 0, "%s: missing", path);
+        if (!fo) continue;
+        while (fgets(line, sizeof line, fo)) {
+            int k = read_ints(line, "tokens", tokens, 64);
+            if (k > 0) n = k;
+        }
+        fclose(fo);
+        snprintf(path, sizeof path, "%s/logits.f32", dir);
+        want = read_floats(path, &nw);
+        LT_CHECKF(want && n > 0 && nw == (size_t)n * 1000, "%s: %d tokens, %zu logits", dir, n, nw);
+        if (!want || n <= 0 || nw != (size_t)n * 1000) { free(want); continue; }
+        for (f = 0; f < n; f++) ids[f] = tokens[f];
+        snprintf(gguf, sizeof gguf, "%s", lt_tmp_path("arch_oracle.gguf"));
+        for (f = 0; f < 2; f++) {
+            lbrx_model m;
+            lbrx_error err;
+            double batch, steps;
+            const char *src = f ? gguf : dir;
+            if (f) {
+                const char *args[] = { "convert", dir, gguf, "--type", "f32" };
+                FILE *out = fopen(lt_tmp_path("arch_convert.txt"), "w+b");
+                int rc = out ? convert_main(5, (char **)args, out, out, 0) : -1;
+                char *said = out ? slurp(out) : 0;
+                LT_CHECKF(rc == 0, "convert %s: %s", dir, said ? said : "");
+                free(said);
+                if (out) fclose(out);
+                remove(lt_tmp_path("arch_convert.txt"));
+                if (rc != 0) break;
+            }
+            memset(&err, 0, sizeof err);
+            LT_CHECKF(lbrx_model_load(&m, src, &err) == LBRX_OK, "%s: %s", src, err.message);
+            if (!m.layers) break;
+            LT_CHECKF(!strcmp(m.c.arch->name, gguf_arch[a]), "%s: architecture %s", src, m.c.arch->name);
+            batch = arch_run(&m, ids, n, want, 0, &err);
+            steps = arch_run(&m, ids, n, want, 1, &err);
+            LT_CHECKF(batch >= 0 && batch <= 1e-4 && steps >= 0 && steps <= 1e-4, "%s (%s): max |lbrx - transformers| %g (batch), %g (one at a time) %s",
+                      archs[a], f ? "converted GGUF" : "HF directory", batch, steps, err.message);
+            if (getenv("LT_VERBOSE"))
+                fprintf(stderr, "  %-8s %-14s max |lbrx - transformers| = %.3g (batch), %.3g (one at a time)\n", archs[a], f ? "converted GGUF" : "HF directory",
+                        batch, steps);
+            lbrx_model_free(&m);
+        }
+        remove(gguf);
+        free(want);
+    }
+}
+
 /* ollama's llama-2-tiny-random (F16 weights, head_dim 4, vocab 32000) runs end to end. */
 static void test_ollama_tiny(void) {
     LT_SHARED_OR_SKIP(path, "ollama/llama-2-tiny-random.gguf");
@@ -790,6 +883,7 @@ int main(void) {
     LT_RUN(test_stories_quantized);
     LT_RUN(test_stories_batch_vs_steps);
     LT_RUN(test_oracle_transformers);
+    LT_RUN(test_arch_oracles);
     LT_RUN(test_ollama_tiny);
     LT_RUN(test_hostile_gguf_models);
     LT_RUN(test_hostile_bin_models);

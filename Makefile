@@ -13,7 +13,7 @@ ifeq ($(BLAS),1)
   BENCH_BLAS = -DLBRX_BENCH_BLAS -lopenblas
 endif
 EXAMPLES = $(patsubst examples/%.c,build/%,$(filter-out examples/cuda_device.c,$(wildcard examples/*.c)))
-HEADERS = lbrx.h lbrx_gguf.h lbrx_safetensors.h
+HEADERS = lbrx.h lbrx_gguf.h lbrx_safetensors.h examples/lbrx_tokenizer.h
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; })
 CUDA_ARCH ?=
 

@@ -2899,6 +2899,7 @@ typedef struct lbrx__mm {
     int64_t n, k, nb;           /* rows of x, length of a row (in), blocks of 32 per row */
     const unsigned char *w;     /* weight row o at w + o * ws */
     int64_t ws;
+    const struct lbrx__wfmt *fmt;  /* the weight dtype's row of the format table */
     const float **xr;           /* x rows */
     float **yr;                 /* y rows */
     int8_t *xq;                 /* quantized x: row i at xq + i * kq */
@@ -2906,6 +2907,7 @@ typedef struct lbrx__mm {
     float *xd;                  /* block scales of x, row i at xd + i * nb */
     int32_t *xs;                /* block sums of q */
     float *xds;                 /* d * s */
+    int32_t *xs16;              /* formats with groups of 16: sums of q per 16 values, row i at xs16 + i * 2 nb */
     void *xp;                   /* quantized tiled kernels: x packed in panels of QR rows */
     const float *wprep;         /* float tiled kernels: prepared panels (lbrx_matmul_weights) or NULL */
     unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
@@ -2919,10 +2921,148 @@ LBRX__PRIVATE float lbrx__mm_ldf(const float *p) {
     return v;
 }
 
-LBRX__PRIVATE float lbrx__mm_f16(const unsigned char *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return lbrx_f16_to_f32(h);
+
+/* ---- weight formats: how each block unpacks for the kernels ---- */
+
+/* Every quantized weight dtype reaches the kernels in one form: a block of `block` values (32 or
+   256) unpacks into groups of `group` values (32, or 16 for the K-quants with 16-value scales)
+   as int8 integers v with a float scale D and, for the formats with a min, a float M, so that
+   value = D * v + M. D and M are the format's scales multiplied out (an f16 times an integer of
+   at most 8 bits: exact in f32), so unpacking rounds nothing. The table (lbrx__wfmts, below the
+   kernels) gives each dtype's geometry, its unpacker, its matrix-vector kernel for this build and
+   its quantizer and dequantizer. */
+typedef void (*lbrx__unpack_fn)(const unsigned char *blk, int8_t *v, float *d, float *mn);
+typedef void (*lbrx__mm_kernel_fn)(const lbrx__mm *m, int64_t o0, int64_t o1);
+typedef struct lbrx__wfmt {
+    lbrx_dtype dt;
+    int block, bytes, group;  /* values per block, bytes per block, values per scale group (0: float type) */
+    int uoff;                 /* v + uoff lies in 0..63 for every block (an unsigned operand); -1: v signed */
+    int has_min;
+    lbrx__unpack_fn unpack;   /* NULL for the float types */
+    lbrx__mm_kernel_fn gemv;  /* matrix-vector kernel of this build: rows [o0, o1) against every row of x */
+    void (*quantize)(const float *src, void *dst, int64_t n);           /* lbrx_quantize_row_<type>, or NULL */
+    void (*dequantize)(const unsigned char *x, float *y, int64_t nb);   /* nb blocks to f32, or NULL */
+} lbrx__wfmt;
+
+/* IQ4_NL's and IQ4_XS's 16 code values */
+static const int8_t lbrx__iq4_values[16] = { -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113 };
+
+/* 16 bytes of nibbles: low nibbles are values 0..15, high nibbles 16..31 (Q4_0, Q4_1, Q5_*, IQ4_*) */
+LBRX__PRIVATE void lbrx__unpack_nibbles(const unsigned char *qs, int8_t *v, int sub) {
+    int j;
+    for (j = 0; j < 16; j++) {
+        v[j] = (int8_t)((qs[j] & 0x0f) - sub);
+        v[j + 16] = (int8_t)((qs[j] >> 4) - sub);
+    }
+}
+LBRX__PRIVATE void lbrx__unpack_q8_0(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    int j;
+    for (j = 0; j < 32; j++) v[j] = (int8_t)x[2 + j];
+    d[0] = lbrx__load_f16(x);
+    (void)mn;
+}
+LBRX__PRIVATE void lbrx__unpack_q4_0(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    lbrx__unpack_nibbles(x + 2, v, 8);
+    d[0] = lbrx__load_f16(x);
+    (void)mn;
+}
+LBRX__PRIVATE void lbrx__unpack_q4_1(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    lbrx__unpack_nibbles(x + 4, v, 0);
+    d[0] = lbrx__load_f16(x);
+    mn[0] = lbrx__load_f16(x + 2);
+}
+/* Q5_0 (v = q - 16) and Q5_1 (v = q, min m): the fifth bit of value j is bit j of qh */
+LBRX__PRIVATE void lbrx__unpack_q5(const unsigned char *x, int8_t *v, int hdr, int sub) {
+    uint32_t qh = lbrx__load_u32le(x + hdr);
+    int j;
+    lbrx__unpack_nibbles(x + hdr + 4, v, 0);
+    for (j = 0; j < 32; j++) v[j] = (int8_t)(v[j] + (int)((qh >> j) & 1) * 16 - sub);
+}
+LBRX__PRIVATE void lbrx__unpack_q5_0(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    lbrx__unpack_q5(x, v, 2, 16);
+    d[0] = lbrx__load_f16(x);
+    (void)mn;
+}
+LBRX__PRIVATE void lbrx__unpack_q5_1(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    lbrx__unpack_q5(x, v, 4, 0);
+    d[0] = lbrx__load_f16(x);
+    mn[0] = lbrx__load_f16(x + 2);
+}
+LBRX__PRIVATE void lbrx__unpack_iq4_nl(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    int j;
+    lbrx__unpack_nibbles(x + 2, v, 0);
+    for (j = 0; j < 32; j++) v[j] = lbrx__iq4_values[v[j]];
+    d[0] = lbrx__load_f16(x);
+    (void)mn;
+}
+/* IQ4_XS (136 B): d, scales_h (u16: 2 high bits per group), scales_l[4] (nibbles), qs[128];
+   group g's scale is d * (6-bit ls - 32) */
+LBRX__PRIVATE void lbrx__unpack_iq4_xs(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    const float dd = lbrx__load_f16(x);
+    const unsigned sh = (unsigned)x[2] | ((unsigned)x[3] << 8);
+    int g, j;
+    for (g = 0; g < 8; g++) {
+        int ls = ((x[4 + g / 2] >> (4 * (g % 2))) & 0x0f) | (int)(((sh >> (2 * g)) & 3) << 4);
+        lbrx__unpack_nibbles(x + 8 + 16 * g, v + 32 * g, 0);
+        for (j = 0; j < 32; j++) v[32 * g + j] = lbrx__iq4_values[v[32 * g + j]];
+        d[g] = dd * (float)(ls - 32);
+    }
+    (void)mn;
+}
+/* Q2_K (84 B): groups of 16, v = 2-bit q, D = d * scale nibble, M = -dmin * min nibble */
+LBRX__PRIVATE void lbrx__unpack_q2_k(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    const float dd = lbrx__load_f16(x + 80), dmin = lbrx__load_f16(x + 82);
+    int h, k, l, g;
+    for (h = 0; h < 2; h++)
+        for (k = 0; k < 4; k++)
+            for (l = 0; l < 32; l++) v[128 * h + 32 * k + l] = (int8_t)((x[16 + 32 * h + l] >> (2 * k)) & 3);
+    for (g = 0; g < 16; g++) {
+        d[g] = dd * (float)(x[g] & 0x0f);
+        mn[g] = -dmin * (float)(x[g] >> 4);
+    }
+}
+/* Q3_K (110 B): groups of 16, v = 2-bit q - (hmask bit clear ? 4 : 0), D = d * (6-bit scale - 32) */
+LBRX__PRIVATE void lbrx__unpack_q3_k(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    const unsigned char *hm = x, *qs = x + 32, *s = x + 96;
+    const float dd = lbrx__load_f16(x + 108);
+    int h, k, l, g;
+    for (h = 0; h < 2; h++)
+        for (k = 0; k < 4; k++)
+            for (l = 0; l < 32; l++)
+                v[128 * h + 32 * k + l] = (int8_t)(((qs[32 * h + l] >> (2 * k)) & 3) - ((hm[l] >> (4 * h + k)) & 1 ? 0 : 4));
+    for (g = 0; g < 16; g++) {
+        int lo = g < 8 ? (s[g] & 0x0f) : (s[g - 8] >> 4), hi = (s[8 + (g & 3)] >> (2 * (g >> 2))) & 3;
+        d[g] = dd * (float)((lo | (hi << 4)) - 32);
+    }
+    (void)mn;
+}
+/* Q4_K (144 B) and Q5_K (176 B): groups of 32, D = d * scale, M = -dmin * min (6 bits each) */
+LBRX__PRIVATE void lbrx__unpack_q45_k(const unsigned char *x, int8_t *v, float *d, float *mn, int five) {
+    const float dd = lbrx__load_f16(x), dmin = lbrx__load_f16(x + 2);
+    const unsigned char *qh = x + 16, *q = x + (five ? 48 : 16);
+    int g, l, sc, m;
+    for (g = 0; g < 8; g++) {
+        lbrx__k4_scale_min(x + 4, g, &sc, &m);
+        d[g] = dd * (float)sc;
+        mn[g] = -dmin * (float)m;
+        for (l = 0; l < 32; l++)
+            v[32 * g + l] = (int8_t)(((q[32 * (g / 2) + l] >> (4 * (g & 1))) & 0x0f) | (five ? ((qh[l] >> g) & 1) << 4 : 0));
+    }
+}
+LBRX__PRIVATE void lbrx__unpack_q4_k(const unsigned char *x, int8_t *v, float *d, float *mn) { lbrx__unpack_q45_k(x, v, d, mn, 0); }
+LBRX__PRIVATE void lbrx__unpack_q5_k(const unsigned char *x, int8_t *v, float *d, float *mn) { lbrx__unpack_q45_k(x, v, d, mn, 1); }
+/* Q6_K (210 B): groups of 16, v = 6-bit q - 32, D = d * int8 scale */
+LBRX__PRIVATE void lbrx__unpack_q6_k(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    const float dd = lbrx__load_f16(x + 208);
+    int h, k, l, g;
+    for (h = 0; h < 2; h++)
+        for (k = 0; k < 4; k++)
+            for (l = 0; l < 32; l++) {
+                int lo = (x[64 * h + l + 32 * (k & 1)] >> (4 * (k >> 1))) & 0x0f;
+                v[128 * h + 32 * k + l] = (int8_t)((lo | (((x[128 + 32 * h + l] >> (2 * k)) & 3) << 4)) - 32);
+            }
+    for (g = 0; g < 16; g++) d[g] = dd * (float)(int8_t)x[192 + g];
+    (void)mn;
 }
 
 /* Quantize one row of x (k a multiple of 32) as described above. */
@@ -2950,14 +3090,13 @@ LBRX__MM_REF void lbrx__mm_quantize_x_scalar(const float *x, int64_t k, int8_t *
     }
 }
 
-/* Weight value j (0..31) of a quantized block, as the integer that multiplies x's q. */
-LBRX__MM_REF int lbrx__mm_wq(lbrx_dtype dt, const unsigned char *blk, int j) {
-    if (dt == LBRX_Q8_0) return (int)(int8_t)blk[2 + j];
-    {
-        const unsigned char *qs = blk + (dt == LBRX_Q4_1 ? 4 : 2);
-        int v = j < 16 ? (qs[j] & 0x0F) : (qs[j - 16] >> 4);
-        return dt == LBRX_Q4_0 ? v - 8 : v;
-    }
+/* x's side of scale group g (of m->fmt->group values) of row i: its scale and d * (sum of q) */
+LBRX__PRIVATE float lbrx__mm_xgd(const lbrx__mm *m, int64_t i, int64_t g) {
+    return m->xd[i * m->nb + (m->fmt->group == 16 ? g / 2 : g)];
+}
+LBRX__PRIVATE float lbrx__mm_xgds(const lbrx__mm *m, int64_t i, int64_t g) {
+    if (m->fmt->group == 16) return m->xd[i * m->nb + g / 2] * (float)m->xs16[i * 2 * m->nb + g];
+    return m->xds[i * m->nb + g];
 }
 
 /* One output in canonical order: weight row `wr` against row i of x. */
@@ -2984,16 +3123,21 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
         break;
     }
     default: {
-        size_t bb = lbrx_dtype_block_bytes(m->dt);
+        const lbrx__wfmt *f = m->fmt;
         const int8_t *xq = m->xq + i * m->kq;
-        const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
-        for (b = 0; b < m->nb; b++) {
-            const unsigned char *blk = wr + (size_t)b * bb;
-            int32_t isum = 0;
-            int t;
-            for (t = 0; t < 32; t++) isum += lbrx__mm_wq(m->dt, blk, t) * xq[b * 32 + t];
-            acc = fmaf((float)isum, lbrx__mm_f16(blk) * xd[b], acc);
-            if (m->dt == LBRX_Q4_1) acc = fmaf(lbrx__mm_f16(blk + 2), xds[b], acc);
+        const int gpb = f->block / f->group;
+        int8_t v[256];
+        float d[16], mn[16];
+        int g, t;
+        for (b = 0; b < m->k / f->block; b++) {
+            f->unpack(wr + (size_t)b * (size_t)f->bytes, v, d, mn);
+            for (g = 0; g < gpb; g++) {
+                const int64_t gi = b * gpb + g, e0 = gi * f->group;
+                int32_t isum = 0;
+                for (t = 0; t < f->group; t++) isum += v[g * f->group + t] * xq[e0 + t];
+                acc = fmaf((float)isum, d[g] * lbrx__mm_xgd(m, i, gi), acc);
+                if (f->has_min) acc = fmaf(mn[g], lbrx__mm_xgds(m, i, gi), acc);
+            }
         }
         break;
     }
@@ -3178,9 +3322,9 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                     /* the last nc < 8 blocks: scales one at a time, lanes nc..7 zero */
                     float sc[4][8] = { { 0 } }, t[4][8] = { { 0 } };
                     for (j = 0; j < nc; j++) {
-#define LBRX__MM_SC(r) { const unsigned char *k_ = w##r + (b + j) * bb; float d_ = lbrx__mm_f16(k_); \
+#define LBRX__MM_SC(r) { const unsigned char *k_ = w##r + (b + j) * bb; float d_ = lbrx__load_f16(k_); \
                         sc[r][j] = d_ * xd[b + j]; \
-                        if (!q80) t[r][j] = (q41 ? lbrx__mm_f16(k_ + 2) : -8.0f * d_) * xds[b + j]; }
+                        if (!q80) t[r][j] = (q41 ? lbrx__load_f16(k_ + 2) : -8.0f * d_) * xds[b + j]; }
                         LBRX__MM_R4(LBRX__MM_SC)
 #undef LBRX__MM_SC
                     }
@@ -3310,8 +3454,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
                     const __m256i v_ = _mm256_set_m128i(_mm_setzero_si128(), _mm_loadu_si128((const __m128i *)(const void *)(w##r + at + qoff))); \
                     const __m256i l_ = q80 ? lbrx__mm_bdot_q8(w##r + at + 2, xv) : \
                         lbrx__mm_bdot_q4x2(_mm256_and_si256(v_, n4), xv, _mm256_and_si256(_mm256_srli_epi16(v_, 4), n4), xh); \
-                    t##r = fmaf(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__mm_f16(w##r + at) * xd[b], t##r); \
-                    if (!q80) t##r = fmaf(q41 ? lbrx__mm_f16(w##r + at + 2) : -8.0f * lbrx__mm_f16(w##r + at), xds[b], t##r); }
+                    t##r = fmaf(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__load_f16(w##r + at) * xd[b], t##r); \
+                    if (!q80) t##r = fmaf(q41 ? lbrx__load_f16(w##r + at + 2) : -8.0f * lbrx__load_f16(w##r + at), xds[b], t##r); }
                 LBRX__MM_R4(LBRX__MM_TAIL)
 #undef LBRX__MM_TAIL
             }
@@ -3438,8 +3582,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_neon(const lbrx__mm *m, int64_t o0, int64_t o
                     w0 = vreinterpretq_s8_u8(lo);
                     w1 = vreinterpretq_s8_u8(hi);
                 }
-                acc = vfmaq_f32(acc, vcvtq_f32_s32(lbrx__mm_bdot_neon(w0, w1, xq + b * 32)), vdupq_n_f32(lbrx__mm_f16(blk) * xd[b]));
-                if (m->dt == LBRX_Q4_1) tail = fmaf(lbrx__mm_f16(blk + 2), xds[b], tail);
+                acc = vfmaq_f32(acc, vcvtq_f32_s32(lbrx__mm_bdot_neon(w0, w1, xq + b * 32)), vdupq_n_f32(lbrx__load_f16(blk) * xd[b]));
+                if (m->dt == LBRX_Q4_1) tail = fmaf(lbrx__load_f16(blk + 2), xds[b], tail);
             }
             res = vaddvq_f32(acc) + tail;
             memcpy(m->yr[i] + o, &res, 4);
@@ -3477,26 +3621,276 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o
 }
 #endif /* LBRX__NEON */
 
+/* ---- matrix-vector kernels of the format table, one section per instruction set ----
+   Each section defines lbrx__gemv_<dtype>_<isa> for the dtypes it has a kernel for and
+   lbrx__gemv_unpacked_<isa>, which takes any format through its unpacker; the selection section
+   below maps the generic names onto them. The kernels read a run of rows in groups of
+   LBRX__MM_GR (lbrx__mm_group, as the kernels above) with software prefetch, per group of rows
+   and row of x one weight block at a time, and sum in SIMD lanes. */
+
+#if defined(LBRX__MM_X86)
+/* Prefetch of weight row r's block b, LBRX__MM_PF bytes ahead in its stream (in a driver). */
+#define LBRX__GV_PF(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, rb, b * bb + LBRX__MM_PF + p_), _MM_HINT_T0);
+
+/* Eight int32 lanes, lane l the dot product of bytes 4l..4l+3 of u (unsigned, at most 63, so
+   maddubs' pair sums cannot saturate) and of x (signed). */
+LBRX__INLINE __m256i lbrx__gv_dotu(__m256i u, __m256i x) {
+#if defined(LBRX__MM_VNNI256)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, x);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1));
+#endif
+}
+/* The same for signed v (-128..127): |v| against x with v's sign; |v| x pairs fit int16 */
+LBRX__INLINE __m256i lbrx__gv_dots(__m256i v, __m256i x) {
+#if defined(LBRX__MM_VNNI256)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(v), _mm256_sign_epi8(x, v));
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(x, v)), _mm256_set1_epi16(1));
+#endif
+}
+/* lanes 0..3 of s broadcast from lane a, lanes 4..7 from lane b */
+#define LBRX__GV_PAIR(s, a, b) _mm256_permutevar8x32_ps(s, _mm256_setr_epi32(a, a, a, a, b, b, b, b))
+
+/* The x86 driver: NAME runs BDOT(w, xq, xd, xds, xs16, acc) -> acc over the blocks (BLOCK values,
+   BB bytes) of each row; xq, xd, xds and xs16 point at x's side of the block. */
+#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) \
+LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
+    const int64_t bb = (BB), nblk = m->k / (BLOCK), rb = nblk * bb, xb = (BLOCK) / 32; \
+    int64_t i, b, gi, row[LBRX__MM_GR]; \
+    for (gi = 0; gi * LBRX__MM_GR < o1 - o0; gi++) { \
+        int nr = lbrx__mm_group(o0, o1, gi, row); \
+        LBRX__MM_R4(LBRX__MM_WROW) \
+        for (i = 0; i < m->n; i++) { \
+            const int8_t *xq = m->xq + i * m->kq; \
+            const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb; \
+            const int32_t *xs16 = m->xs16 ? m->xs16 + i * 2 * m->nb : 0; \
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0; \
+            float res[LBRX__MM_GR]; \
+            (void)xds; (void)xs16; \
+            for (b = 0; b < nblk; b++) { \
+                if (i == 0) { int64_t p_; for (p_ = 0; p_ < bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
+                acc0 = BDOT(w0 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc0); \
+                acc1 = BDOT(w1 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc1); \
+                acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc2); \
+                acc3 = BDOT(w3 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc3); \
+            } \
+            res[0] = lbrx__mm_hsum8(acc0); res[1] = lbrx__mm_hsum8(acc1); \
+            res[2] = lbrx__mm_hsum8(acc2); res[3] = lbrx__mm_hsum8(acc3); \
+            lbrx__mm_put(m, i, row, nr, res); \
+        } \
+    } \
+}
+
+/* Q4_K: the 8 six-bit scales and mins as bytes sc[0..7], mn[0..7] of one 128-bit register */
+LBRX__INLINE __m128i lbrx__gv_k4_scales(const unsigned char *s) {
+    uint32_t u0, u1, u2;
+    memcpy(&u0, s, 4); memcpy(&u1, s + 4, 4); memcpy(&u2, s + 8, 4);
+    return _mm_setr_epi32((int)(u0 & 0x3f3f3f3fu), (int)((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)),
+                          (int)(u1 & 0x3f3f3f3fu), (int)(((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4)));
+}
+/* Q4_K and Q5_K: per group g of 32, lanes sum (v . q) * d*sc_g*dx_g; the mins go in as
+   fma(-dmin*mn_g, d*s of x's block g) over the 8 lanes. */
+LBRX__INLINE __m256 lbrx__gv_q45_k(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m256 acc) {
+    const __m128i sm = lbrx__gv_k4_scales(w + 4);
+    const __m256 sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_set1_ps(lbrx__load_f16(w))), _mm256_loadu_ps(xd));
+    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-lbrx__load_f16(w + 2)));
+    const __m256i nib = _mm256_set1_epi8(0x0f), h = five ? _mm256_loadu_si256((const __m256i *)(const void *)(w + 16)) : _mm256_setzero_si256();
+    const unsigned char *qs = w + (five ? 48 : 16);
+    int j;
+    acc = _mm256_fmadd_ps(mn, _mm256_loadu_ps(xds), acc);
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * j));
+        __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
+        if (five) {
+            const __m256i bl = _mm256_set1_epi8((char)(1 << (2 * j))), bh = _mm256_set1_epi8((char)(2 << (2 * j))), b4 = _mm256_set1_epi8(16);
+            lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, bl), bl), b4));
+            hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, bh), bh), b4));
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dotu(lo, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j)))),
+                              _mm256_permutevar8x32_ps(sc, _mm256_set1_epi32(2 * j)), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dotu(hi, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j + 32)))),
+                              _mm256_permutevar8x32_ps(sc, _mm256_set1_epi32(2 * j + 1)), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_Q4_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k(w, xq, xd, xds, 1, acc)
+LBRX__GV_X86(lbrx__gemv_q4_k_x86, 256, 144, LBRX__GV_Q4_K)
+LBRX__GV_X86(lbrx__gemv_q5_k_x86, 256, 176, LBRX__GV_Q5_K)
+
+/* Q6_K: q (0..63) against x, minus 32 times x's sums of 4 (the same dot product with 32s);
+   lanes 0..3 of a group of 32 carry its first 16 values' scale, lanes 4..7 the second's. */
+LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
+    const __m256 d = _mm256_set1_ps(lbrx__load_f16(w + 208)), xv = _mm256_loadu_ps(xd);
+    const __m256i nib = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
+    int h;
+    for (h = 0; h < 2; h++) {
+        const __m256 s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h ? _mm_srli_si128(s8, 8) : s8)), d),
+                                       _mm256_permutevar8x32_ps(xv, h ? _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7) : _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h));
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h + 32));
+        const __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
+        const int8_t *x = xq + 128 * h;
+        __m256i u[4];
+        int k;
+        u[0] = _mm256_or_si256(_mm256_and_si256(a, nib), _mm256_and_si256(_mm256_slli_epi16(hb, 4), top));
+        u[1] = _mm256_or_si256(_mm256_and_si256(b, nib), _mm256_and_si256(_mm256_slli_epi16(hb, 2), top));
+        u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), nib), _mm256_and_si256(hb, top));
+        u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), nib), _mm256_and_si256(_mm256_srli_epi16(hb, 2), top));
+        for (k = 0; k < 4; k++) {
+            const __m256i xk = _mm256_loadu_si256((const __m256i *)(const void *)(x + 32 * k));
+            const __m256i p = _mm256_sub_epi32(lbrx__gv_dotu(u[k], xk), lbrx__gv_dotu(c32, xk));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(s, 2 * k, 2 * k + 1), acc);
+        }
+    }
+    return acc;
+}
+#define LBRX__GV_Q6_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_q6_k_x86, 256, 210, LBRX__GV_Q6_K)
+
+/* Any format through its unpacker (one block of at most 256 values at a time). */
+LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char *w, const int8_t *xq, const float *xd, const float *xds,
+                                       const int32_t *xs16, __m256 acc) {
+    int8_t v[256];
+    float d[16], mn[16], t = 0.0f;
+    int g;
+    f->unpack(w, v, d, mn);
+    for (g = 0; g < f->block / 32; g++) {
+        const __m256i p = lbrx__gv_dots(_mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * g)),
+                                        _mm256_loadu_si256((const __m256i *)(const void *)(xq + 32 * g)));
+        __m256 s;
+        if (f->group == 16) {
+            s = _mm256_setr_m128(_mm_set1_ps(d[2 * g] * xd[g]), _mm_set1_ps(d[2 * g + 1] * xd[g]));
+            if (f->has_min) t = fmaf(mn[2 * g], xd[g] * (float)xs16[2 * g], fmaf(mn[2 * g + 1], xd[g] * (float)xs16[2 * g + 1], t));
+        } else {
+            s = _mm256_set1_ps(d[g] * xd[g]);
+            if (f->has_min) t = fmaf(mn[g], xds[g], t);
+        }
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc);
+    }
+    return _mm256_add_ps(acc, _mm256_setr_ps(t, 0, 0, 0, 0, 0, 0, 0));
+}
+#define LBRX__GV_UNPACKED(w, xq, xd, xds, xs16, acc) lbrx__gv_unpacked(m->fmt, w, xq, xd, xds, xs16, acc)
+LBRX__GV_X86(lbrx__gemv_unpacked_x86, m->fmt->block, m->fmt->bytes, LBRX__GV_UNPACKED)
+#endif /* LBRX__MM_X86 */
+
+#if defined(LBRX__NEON)
+/* Any format through its unpacker: per 16 values one 4-lane integer dot product. */
+LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64_t o1) {
+    const lbrx__wfmt *f = m->fmt;
+    const int64_t nblk = m->k / f->block;
+    int8_t v[256];
+    float d[16], mn[16];
+    int64_t o, i, b;
+    int h;
+    for (o = o0; o < o1; o++) {
+        const unsigned char *wr = m->w + o * m->ws;
+        for (i = 0; i < m->n; i++) {
+            const int8_t *xq = m->xq + i * m->kq;
+            const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
+            float32x4_t acc = vdupq_n_f32(0.0f);
+            float t = 0.0f, res;
+            for (b = 0; b < nblk; b++) {
+                f->unpack(wr + b * f->bytes, v, d, mn);
+                for (h = 0; h < f->block / 16; h++) {
+                    const int64_t e = b * f->block + 16 * h, xb = e / 32;
+                    const int8x16_t wv = vld1q_s8(v + 16 * h), xv = vld1q_s8(xq + e);
+                    const int g = f->group == 16 ? h : h / 2;
+#if defined(LBRX__NEON_DOTPROD)
+                    const int32x4_t p = vdotq_s32(vdupq_n_s32(0), wv, xv);
+#else
+                    const int32x4_t p = vpadalq_s16(vpaddlq_s16(vmull_s8(vget_low_s8(wv), vget_low_s8(xv))), vmull_s8(vget_high_s8(wv), vget_high_s8(xv)));
+#endif
+                    acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(d[g] * xd[xb]));
+                    if (f->has_min && f->group == 16) t = fmaf(mn[g], xd[xb] * (float)m->xs16[i * 2 * m->nb + e / 16], t);
+                    else if (f->has_min && (h & 1) == 0) t = fmaf(mn[g], xds[xb], t);
+                }
+            }
+            res = vaddvq_f32(acc) + t;
+            memcpy(m->yr[i] + o, &res, 4);
+        }
+    }
+}
+#endif /* LBRX__NEON */
+
+/* ---- selection: each generic kernel name to the best one this build has (a section without a
+   kernel for a format leaves it to its unpacking kernel, a build without SIMD to the scalar
+   code) ---- */
+#if defined(LBRX__MM_GEMV512)
+#define lbrx__gemv_q32 lbrx__mm_gemv_q_avx512
+#define lbrx__gemv_float lbrx__mm_gemv_f_x86
+#elif defined(LBRX__MM_X86)
+#define lbrx__gemv_q32 lbrx__mm_gemv_q_x86
+#define lbrx__gemv_float lbrx__mm_gemv_f_x86
+#elif defined(LBRX__NEON)
+#define lbrx__gemv_q32 lbrx__mm_gemv_q_neon
+#define lbrx__gemv_float lbrx__mm_gemv_f_neon
+#else
+#define lbrx__gemv_q32 lbrx__mm_rows_scalar
+#define lbrx__gemv_float lbrx__mm_rows_scalar
+#endif
+#if defined(LBRX__MM_X86)
+#define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
+#define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
+#define lbrx__gemv_q6_k lbrx__gemv_q6_k_x86
+#define lbrx__gemv_unpacked lbrx__gemv_unpacked_x86
+#elif defined(LBRX__NEON)
+#define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
+#else
+#define lbrx__gemv_unpacked lbrx__mm_rows_scalar
+#endif
+#if !defined(lbrx__gemv_q4_k)
+#define lbrx__gemv_q4_k lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q5_k)
+#define lbrx__gemv_q5_k lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q6_k)
+#define lbrx__gemv_q6_k lbrx__gemv_unpacked
+#endif
+
+/* dequantizers of the table's signature for the formats whose block-format code takes a flag */
+LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 0); }
+LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 1); }
+LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 0); }
+LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 1); }
+
+/* ---- the weight-format table: one row per weight dtype lbrx_matmul takes ---- */
+static const lbrx__wfmt lbrx__wfmts[] = {
+    /* dtype         block bytes group uoff min  unpack                 matrix-vector        quantizer                dequantizer */
+    { LBRX_F32,      1,    4,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
+    { LBRX_F16,      1,    2,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
+    { LBRX_BF16,     1,    2,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
+    { LBRX_Q8_0,     32,   34,   32,   -1,  0,   lbrx__unpack_q8_0,     lbrx__gemv_q32,      lbrx_quantize_row_q8_0,  lbrx__dequantize_q8_0 },
+    { LBRX_Q4_0,     32,   18,   32,   8,   0,   lbrx__unpack_q4_0,     lbrx__gemv_q32,      lbrx_quantize_row_q4_0,  lbrx__dequantize_q4_0 },
+    { LBRX_Q4_1,     32,   20,   32,   0,   1,   lbrx__unpack_q4_1,     lbrx__gemv_q32,      lbrx_quantize_row_q4_1,  lbrx__dequantize_q4_1 },
+    { LBRX_Q4_K,     256,  144,  32,   0,   1,   lbrx__unpack_q4_k,     lbrx__gemv_q4_k,     0,                       lbrx__dequantize_q4_k },
+    { LBRX_Q6_K,     256,  210,  16,   32,  0,   lbrx__unpack_q6_k,     lbrx__gemv_q6_k,     0,                       lbrx__dequantize_q6_k },
+    { LBRX_Q5_K,     256,  176,  32,   0,   1,   lbrx__unpack_q5_k,     lbrx__gemv_q5_k,     0,                       lbrx__dequantize_q5_k },
+    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_unpacked, 0,                       0 },
+    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_unpacked, 0,                       0 },
+    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_0 },
+    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_1 },
+    { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q3_k },
+    { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q2_k }
+};
+#define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
+
+/* The table's row of dtype t, or NULL. */
+LBRX__PRIVATE const lbrx__wfmt *lbrx__wfmt_of(lbrx_dtype t) {
+    size_t i;
+    for (i = 0; i < LBRX__WFMT_COUNT; i++)
+        if (lbrx__wfmts[i].dt == t) return &lbrx__wfmts[i];
+    return 0;
+}
+
 LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds) {
 #if defined(LBRX__MM_X86) || defined(LBRX__NEON)
     lbrx__mm_quantize_x_simd(x, k, q, d, s, ds);
 #else
     lbrx__mm_quantize_x_scalar(x, k, q, d, s, ds);
-#endif
-}
-
-LBRX__PRIVATE void lbrx__mm_gemv(const lbrx__mm *m, int64_t o0, int64_t o1) {
-#if defined(LBRX__MM_GEMV512)
-    if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_avx512(m, o0, o1);
-    else lbrx__mm_gemv_f_x86(m, o0, o1);
-#elif defined(LBRX__MM_X86)
-    if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_x86(m, o0, o1);
-    else lbrx__mm_gemv_f_x86(m, o0, o1);
-#elif defined(LBRX__NEON)
-    if (lbrx_dtype_is_quantized(m->dt)) lbrx__mm_gemv_q_neon(m, o0, o1);
-    else lbrx__mm_gemv_f_neon(m, o0, o1);
-#else
-    lbrx__mm_rows_scalar(m, o0, o1);
 #endif
 }
 
@@ -3545,17 +3939,18 @@ typedef __m256i lbrx__vi;
 #define LBRX__VQ_ST(p, v) _mm256_storeu_ps(p, v)
 typedef __m256 lbrx__vq;
 #if defined(LBRX__MM_VNNI256)
-/* weights as unsigned bytes (Q8_0 biased by 128), x signed: one vpdpbusd */
+/* weights as unsigned bytes (signed formats biased by 128), x signed: one vpdpbusd */
 #define LBRX__MQ_DOT_U(acc, w, xb) _mm256_dpbusd_epi32(acc, w, xb)
 #define LBRX__MQ_DOT_S(acc, w, xb) _mm256_dpbusd_epi32(acc, w, xb)
-#define LBRX__MQ_Q8_BIAS 128
+#define LBRX__MQ_SBIAS 128
 #else
-/* nibbles (0..15) times int8: pair sums fit int16; Q8_0 keeps its sign (|w| times sign(x, w)) */
+/* unsigned weights (0..63) times int8: pair sums fit int16; signed formats keep their sign
+   (|w| times sign(x, w)) */
 #define LBRX__MQ_DOT_U(acc, w, xb) _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(w, xb), _mm256_set1_epi16(1)))
 #define LBRX__MQ_DOT_S(acc, w, xb) _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(xb, w)), _mm256_set1_epi16(1)))
-#define LBRX__MQ_Q8_BIAS 0
+#define LBRX__MQ_SBIAS 0
 #endif
-#define LBRX__MQ_Q4_SIGNED 0
+#define LBRX__MQ_UNSIGNED 1     /* formats with small non-negative v + uoff packed unsigned */
 #if defined(LBRX__AVX512)
 #define LBRX__MQ_QR 6
 #define LBRX__MQ_QV 2
@@ -3586,8 +3981,8 @@ typedef float32x4_t lbrx__vq;
 /* signed weights and x: sdot */
 #define LBRX__MQ_DOT_U(acc, w, xb) vdotq_s32(acc, vreinterpretq_s8_s32(w), vreinterpretq_s8_s32(xb))
 #define LBRX__MQ_DOT_S(acc, w, xb) vdotq_s32(acc, vreinterpretq_s8_s32(w), vreinterpretq_s8_s32(xb))
-#define LBRX__MQ_Q8_BIAS 0
-#define LBRX__MQ_Q4_SIGNED 1
+#define LBRX__MQ_SBIAS 0
+#define LBRX__MQ_UNSIGNED 0
 #define LBRX__MQ_QR 6
 #define LBRX__MQ_QV 2
 #define LBRX__MQ_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
@@ -3753,95 +4148,100 @@ LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, fl
 #if defined(LBRX__MM_QTILED)
 #define LBRX__MQ_NR (LBRX__MQ_N * LBRX__MQ_QV)
 
-/* The quantized x panels: words [p][k/4][QR] (4 int8 values each), and per block [p][nb][QR]
-   the scale d, the integer correction -bias*s and d*s. */
+/* The quantized x panels: words [p][k/4][QR] (4 int8 values each), and per scale group of the
+   weight format [p][k/group][QR] x's scale d, the integer correction -bias*s (s the group's sum
+   of q) and d*s. */
 typedef struct lbrx__mq_x { int32_t *q; float *d; int32_t *corr; float *ds; } lbrx__mq_x;
 
-LBRX__PRIVATE int lbrx__mq_bias(lbrx_dtype dt) {
-    if (dt == LBRX_Q8_0) return LBRX__MQ_Q8_BIAS;
-    return dt == LBRX_Q4_0 && !LBRX__MQ_Q4_SIGNED ? 8 : 0;
+/* What the packed weight bytes hold: v + uoff for formats with small non-negative v + uoff where
+   the kernels take unsigned weights (x86), else v + LBRX__MQ_SBIAS; the tile subtracts bias*s. */
+LBRX__PRIVATE int lbrx__mq_bias(const lbrx__wfmt *f) {
+    return f->uoff >= 0 && LBRX__MQ_UNSIGNED ? f->uoff : LBRX__MQ_SBIAS;
 }
 
 LBRX__PRIVATE void lbrx__mm_pack_x_q(const lbrx__mm *m, const lbrx__mq_x *px, int64_t p) {
-    const int64_t k4 = m->k / 4;
-    const int bias = lbrx__mq_bias(m->dt);
-    int64_t j, b;
+    const int64_t k4 = m->k / 4, ng = m->k / m->fmt->group;
+    const int bias = lbrx__mq_bias(m->fmt), g16 = m->fmt->group == 16, mins = m->fmt->has_min;
+    int64_t j, g;
     int r;
     for (r = 0; r < LBRX__MQ_QR; r++) {
         int64_t i = p * LBRX__MQ_QR + r;
         int32_t *q = px->q + p * k4 * LBRX__MQ_QR + r;
-        float *d = px->d + p * m->nb * LBRX__MQ_QR + r, *ds = px->ds + p * m->nb * LBRX__MQ_QR + r;
-        int32_t *corr = px->corr + p * m->nb * LBRX__MQ_QR + r;
+        float *d = px->d + p * ng * LBRX__MQ_QR + r, *ds = px->ds + p * ng * LBRX__MQ_QR + r;
+        int32_t *corr = px->corr + p * ng * LBRX__MQ_QR + r;
         if (i < m->n) {
             const int8_t *xq = m->xq + i * m->kq;
             for (j = 0; j < k4; j++) memcpy(q + j * LBRX__MQ_QR, xq + 4 * j, 4);
-            for (b = 0; b < m->nb; b++) {
-                d[b * LBRX__MQ_QR] = m->xd[i * m->nb + b];
-                ds[b * LBRX__MQ_QR] = m->xds[i * m->nb + b];
-                corr[b * LBRX__MQ_QR] = -bias * m->xs[i * m->nb + b];
+            for (g = 0; g < ng; g++) {
+                d[g * LBRX__MQ_QR] = lbrx__mm_xgd(m, i, g);
+                ds[g * LBRX__MQ_QR] = mins ? lbrx__mm_xgds(m, i, g) : 0.0f;
+                corr[g * LBRX__MQ_QR] = -bias * (g16 ? m->xs16[i * 2 * m->nb + g] : m->xs[i * m->nb + g]);
             }
         } else {
             for (j = 0; j < k4; j++) q[j * LBRX__MQ_QR] = 0;
-            for (b = 0; b < m->nb; b++) { d[b * LBRX__MQ_QR] = 0; ds[b * LBRX__MQ_QR] = 0; corr[b * LBRX__MQ_QR] = 0; }
+            for (g = 0; g < ng; g++) { d[g * LBRX__MQ_QR] = 0; ds[g * LBRX__MQ_QR] = 0; corr[g * LBRX__MQ_QR] = 0; }
         }
     }
 }
 
-/* Pack blocks [b0, b0 + nbk) of weight rows [o, o + nr): bytes [nbk*8][NR][4] (the kernel's
-   operand: Q8_0 plus the bias, Q4 nibbles, or signed values), scales and mins [nbk][NR]. */
+/* Pack blocks of 32 [b0, b0 + nbk) of weight rows [o, o + nr), unpacked through the format
+   table: bytes [nbk*8][NR][4] (the kernel's operand, v + lbrx__mq_bias), scales and mins
+   [groups][NR]; rows past nr are zero. */
 LBRX__PRIVATE void lbrx__mm_pack_w_q(const lbrx__mm *m, int64_t o, int nr, int64_t b0, int64_t nbk,
                                      unsigned char *wq, float *wd, float *wm) {
-    const size_t bb = lbrx_dtype_block_bytes(m->dt);
-    const int bias = m->dt == LBRX_Q8_0 ? LBRX__MQ_Q8_BIAS : 0;
-    const int sub = m->dt == LBRX_Q4_0 && LBRX__MQ_Q4_SIGNED ? 8 : 0;
-    int r, t;
-    int64_t b;
+    const lbrx__wfmt *f = m->fmt;
+    const int bias = lbrx__mq_bias(f), gpb = f->block / f->group, wpb = f->block / 4;
+    const int64_t fb0 = b0 * 32 / f->block, nfb = nbk * 32 / f->block;
+    int8_t v[256];
+    float d[16], mn[16];
+    int r, t, g;
+    int64_t fb;
     for (r = 0; r < LBRX__MQ_NR; r++) {
         const unsigned char *row = m->w + (o + r) * m->ws;
-        for (b = 0; b < nbk; b++) {
-            unsigned char vals[32];
-            const unsigned char *blk = row + (size_t)(b0 + b) * bb;
+        for (fb = 0; fb < nfb; fb++) {
             if (r >= nr) {
-                memset(vals, 0, 32);
-                wd[b * LBRX__MQ_NR + r] = 0.0f;
-                wm[b * LBRX__MQ_NR + r] = 0.0f;
+                memset(v, 0, sizeof v);
+                for (g = 0; g < gpb; g++) d[g] = mn[g] = 0.0f;
             } else {
-                if (m->dt == LBRX_Q8_0) {
-                    for (t = 0; t < 32; t++) vals[t] = (unsigned char)(blk[2 + t] + bias);
-                } else {
-                    const unsigned char *qs = blk + (m->dt == LBRX_Q4_1 ? 4 : 2);
-                    for (t = 0; t < 16; t++) {
-                        vals[t] = (unsigned char)((qs[t] & 0x0F) - sub);
-                        vals[t + 16] = (unsigned char)((qs[t] >> 4) - sub);
-                    }
-                }
-                wd[b * LBRX__MQ_NR + r] = lbrx__mm_f16(blk);
-                wm[b * LBRX__MQ_NR + r] = m->dt == LBRX_Q4_1 ? lbrx__mm_f16(blk + 2) : 0.0f;
+                f->unpack(row + (size_t)(fb0 + fb) * (size_t)f->bytes, v, d, mn);
+                if (!f->has_min)
+                    for (g = 0; g < gpb; g++) mn[g] = 0.0f;
             }
-            for (t = 0; t < 8; t++) memcpy(wq + (((b * 8 + t) * LBRX__MQ_NR) + r) * 4, vals + 4 * t, 4);
+            for (t = 0; t < wpb; t++) {
+                unsigned char *dst = wq + ((fb * wpb + t) * LBRX__MQ_NR + r) * 4;
+                dst[0] = (unsigned char)(v[4 * t] + bias);
+                dst[1] = (unsigned char)(v[4 * t + 1] + bias);
+                dst[2] = (unsigned char)(v[4 * t + 2] + bias);
+                dst[3] = (unsigned char)(v[4 * t + 3] + bias);
+            }
+            for (g = 0; g < gpb; g++) {
+                wd[(fb * gpb + g) * LBRX__MQ_NR + r] = d[g];
+                wm[(fb * gpb + g) * LBRX__MQ_NR + r] = mn[g];
+            }
         }
     }
 }
 
-/* One quantized tile over nbk blocks: per block the exact integer sums, then
-   acc = fma(float(isum), dw*dx, acc) (and fma(m, d*s, acc) for Q4_1), in canonical order. */
-#define LBRX__MQ_TILE(NAME, DOT) \
-LBRX__PRIVATE void NAME(int64_t nbk, int q41, const int32_t *xq, const float *xd, const int32_t *xc, const float *xds, \
+/* One quantized tile over ngk scale groups of GW words (4 values each): per group the exact
+   integer sums, then acc = fma(float(isum), dw*dx, acc) (and fma(m, d*s, acc) for formats with a
+   min), in canonical order. */
+#define LBRX__MQ_TILE(NAME, DOT, GW) \
+LBRX__PRIVATE void NAME(int64_t ngk, int has_min, const int32_t *xq, const float *xd, const int32_t *xc, const float *xds, \
                         const unsigned char *wq, const float *wd, const float *wm, float *const *c, int64_t col, int first) { \
     int64_t b; \
     int t; \
     LBRX__MQ_RV(LBRX__MQ_DECLF) \
     if (first) { LBRX__MQ_RV(LBRX__MQ_ZEROF) } else { LBRX__MQ_RV(LBRX__MQ_LOADF) } \
-    for (b = 0; b < nbk; b++) { \
+    for (b = 0; b < ngk; b++) { \
         LBRX__MQ_RV(LBRX__MQ_DECLI) \
-        for (t = 0; t < 8; t++) { \
-            const int32_t *xw = xq + (b * 8 + t) * LBRX__MQ_QR; \
-            const unsigned char *wt = wq + (b * 8 + t) * LBRX__MQ_NR * 4; \
+        for (t = 0; t < GW; t++) { \
+            const int32_t *xw = xq + (b * GW + t) * LBRX__MQ_QR; \
+            const unsigned char *wt = wq + (b * GW + t) * LBRX__MQ_NR * 4; \
             LBRX__MQ_VECS(LBRX__MQ_LDW) \
             LBRX__MQ_ROWS(LBRX__MQ_DOTROW_##DOT) \
         } \
         { LBRX__MQ_VECS(LBRX__MQ_LDD) LBRX__MQ_RV(LBRX__MQ_SCALE) } \
-        if (q41) { LBRX__MQ_VECS(LBRX__MQ_LDM) LBRX__MQ_RV(LBRX__MQ_MIN) } \
+        if (has_min) { LBRX__MQ_VECS(LBRX__MQ_LDM) LBRX__MQ_RV(LBRX__MQ_MIN) } \
     } \
     LBRX__MQ_RV(LBRX__MQ_STOREF) \
 }
@@ -3865,31 +4265,33 @@ LBRX__PRIVATE void NAME(int64_t nbk, int q41, const int32_t *xq, const float *xd
 #define LBRX__MQ_LDM(v) const lbrx__vq m##v = LBRX__VQ_LD(wm + b * LBRX__MQ_NR + v * LBRX__MQ_N);
 #define LBRX__MQ_MIN(r, v) f##r##_##v = LBRX__VQ_FMA(m##v, LBRX__VQ_BC(xds + b * LBRX__MQ_QR + r), f##r##_##v);
 
-LBRX__MQ_TILE(lbrx__mm_qtile_u, U)
-LBRX__MQ_TILE(lbrx__mm_qtile_s, S)
+LBRX__MQ_TILE(lbrx__mm_qtile_u, U, 8)
+LBRX__MQ_TILE(lbrx__mm_qtile_s, S, 8)
+LBRX__MQ_TILE(lbrx__mm_qtile_u16, U, 4)
 
 /* Output columns [o0, o1) of every row of x, quantized weights. */
 LBRX__NOINLINE LBRX__PRIVATE void lbrx__mm_gemm_q(const lbrx__mm *m, int64_t o0, int64_t o1, unsigned char *wbuf) {
     const lbrx__mq_x *px = (const lbrx__mq_x *)m->xp;
-    const int64_t np = (m->n + LBRX__MQ_QR - 1) / LBRX__MQ_QR, k4 = m->k / 4;
-    const int q41 = m->dt == LBRX_Q4_1, sgn = m->dt == LBRX_Q8_0 && LBRX__MQ_Q8_BIAS == 0;
+    const lbrx__wfmt *f = m->fmt;
+    const int64_t np = (m->n + LBRX__MQ_QR - 1) / LBRX__MQ_QR, k4 = m->k / 4, ng = m->k / f->group, g32 = 32 / f->group;
+    const int mins = f->has_min, sgn = f->uoff < 0 && LBRX__MQ_SBIAS == 0 && LBRX__MQ_UNSIGNED;
     unsigned char *wq = wbuf;
-    float *wd = (float *)(void *)(wbuf + LBRX__MM_NC * LBRX__MQ_KCB * 32), *wm = wd + LBRX__MM_NC * LBRX__MQ_KCB;
+    float *wd = (float *)(void *)(wbuf + LBRX__MM_NC * LBRX__MQ_KCB * 32), *wm = wd + LBRX__MM_NC * LBRX__MQ_KCB * 2;
     int64_t b0, p, o;
     for (b0 = 0; b0 < m->nb; b0 += LBRX__MQ_KCB) {
-        int64_t nbk = m->nb - b0 < LBRX__MQ_KCB ? m->nb - b0 : LBRX__MQ_KCB;
+        int64_t nbk = m->nb - b0 < LBRX__MQ_KCB ? m->nb - b0 : LBRX__MQ_KCB, ngk = nbk * g32, g0 = b0 * g32;
         for (o = o0; o < o1; o += LBRX__MQ_NR)
             lbrx__mm_pack_w_q(m, o, (int)(o1 - o < LBRX__MQ_NR ? o1 - o : LBRX__MQ_NR), b0, nbk,
-                              wq + (o - o0) * nbk * 32, wd + (o - o0) * nbk, wm + (o - o0) * nbk);
+                              wq + (o - o0) * nbk * 32, wd + (o - o0) * ngk, wm + (o - o0) * ngk);
         for (p = 0; p < np; p++) {
             const int32_t *xq = px->q + (p * k4 + b0 * 8) * LBRX__MQ_QR;
-            const float *xd = px->d + (p * m->nb + b0) * LBRX__MQ_QR, *xds = px->ds + (p * m->nb + b0) * LBRX__MQ_QR;
-            const int32_t *xc = px->corr + (p * m->nb + b0) * LBRX__MQ_QR;
+            const float *xd = px->d + (p * ng + g0) * LBRX__MQ_QR, *xds = px->ds + (p * ng + g0) * LBRX__MQ_QR;
+            const int32_t *xc = px->corr + (p * ng + g0) * LBRX__MQ_QR;
             int mr = (int)(m->n - p * LBRX__MQ_QR < LBRX__MQ_QR ? m->n - p * LBRX__MQ_QR : LBRX__MQ_QR);
             for (o = o0; o < o1; o += LBRX__MQ_NR) {
                 int nr = (int)(o1 - o < LBRX__MQ_NR ? o1 - o : LBRX__MQ_NR);
                 const unsigned char *wqo = wq + (o - o0) * nbk * 32;
-                const float *wdo = wd + (o - o0) * nbk, *wmo = wm + (o - o0) * nbk;
+                const float *wdo = wd + (o - o0) * ngk, *wmo = wm + (o - o0) * ngk;
                 float tile[LBRX__MQ_QR][LBRX__MQ_NR], *rows[LBRX__MQ_QR];
                 float *const *c = m->yr + p * LBRX__MQ_QR;
                 int64_t col = o;
@@ -3902,8 +4304,9 @@ LBRX__NOINLINE LBRX__PRIVATE void lbrx__mm_gemm_q(const lbrx__mm *m, int64_t o0,
                     c = rows;
                     col = 0;
                 }
-                if (sgn) lbrx__mm_qtile_s(nbk, q41, xq, xd, xc, xds, wqo, wdo, wmo, c, col, b0 == 0);
-                else lbrx__mm_qtile_u(nbk, q41, xq, xd, xc, xds, wqo, wdo, wmo, c, col, b0 == 0);
+                if (sgn) lbrx__mm_qtile_s(ngk, mins, xq, xd, xc, xds, wqo, wdo, wmo, c, col, b0 == 0);
+                else if (g32 == 1) lbrx__mm_qtile_u(ngk, mins, xq, xd, xc, xds, wqo, wdo, wmo, c, col, b0 == 0);
+                else lbrx__mm_qtile_u16(ngk, mins, xq, xd, xc, xds, wqo, wdo, wmo, c, col, b0 == 0);
                 if (edge)
                     for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MQ_QR + r] + o, tile[r], (size_t)nr * 4);
             }
@@ -3912,8 +4315,18 @@ LBRX__NOINLINE LBRX__PRIVATE void lbrx__mm_gemm_q(const lbrx__mm *m, int64_t o0,
 }
 #endif /* LBRX__MM_QTILED */
 
-LBRXDEF int lbrx_matmul_supports(lbrx_dtype t) {
-    return t == LBRX_F32 || t == LBRX_F16 || t == LBRX_BF16 || t == LBRX_Q8_0 || t == LBRX_Q4_0 || t == LBRX_Q4_1;
+LBRXDEF int lbrx_matmul_supports(lbrx_dtype t) { return lbrx__wfmt_of(t) != 0; }
+
+/* "f32, f16, ..." : the table's dtypes, for error messages */
+LBRX__PRIVATE const char *lbrx__wfmt_names(char *buf, size_t size) {
+    size_t i, at = 0;
+    buf[0] = 0;
+    for (i = 0; i < LBRX__WFMT_COUNT && at < size; i++) {
+        int r = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", lbrx_dtype_name(lbrx__wfmts[i].dt));
+        if (r < 0) break;
+        at += (size_t)r;
+    }
+    return buf;
 }
 
 /* Bytes rounded up to 64 (scratch sub-buffers stay 64-byte aligned); 0 on overflow. */
@@ -3934,18 +4347,21 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     lbrx__mm m;
     int64_t out, n, i, bs;
     int d, nt;
-    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
+    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_s16 = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
     size_t np = 0, pr = 1;
     int gemm = 0, quant;
     unsigned char *scr;
+    char names[256];
+    const lbrx__wfmt *fmt;
 #if defined(LBRX__MM_QTILED)
     lbrx__mq_x pxq;
 #endif
     if (!ctx || !w || !x || !y || !w->data || !x->data || !y->data)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
-    if (!lbrx_matmul_supports(w->dtype))
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul: weight %s has dtype %s (f32, f16, bf16, q8_0, q4_0, q4_1 are supported)",
-                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
+    fmt = lbrx__wfmt_of(w->dtype);
+    if (!fmt)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul: weight %s has dtype %s (%s are supported)",
+                            w->name ? w->name : "", lbrx_dtype_name(w->dtype), lbrx__wfmt_names(names, sizeof names));
     if (w->ndim != 2 || x->dtype != LBRX_F32 || y->dtype != LBRX_F32 || x->ndim < 1 || y->ndim != x->ndim)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and f32 x, y of equal rank >= 1 (w rank %d, x %s rank %d, y %s rank %d)",
                             w->ndim, lbrx_dtype_name(x->dtype), x->ndim, lbrx_dtype_name(y->dtype), y->ndim);
@@ -3971,6 +4387,8 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         if (x->shape[d] == 0) n = 0;
     if (n == 0 || out_begin == out_end) return LBRX_OK;
     m.dt = w->dtype;
+    m.fmt = fmt;
+    m.xs16 = 0;
     m.n = n;
     m.nb = m.k / 32;
     m.w = (const unsigned char *)w->data;
@@ -3986,21 +4404,22 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     if (lbrx_dtype_is_quantized(m.dt) &&
         (!lbrx__mm_take(&total, (size_t)n, (size_t)m.kq, &at_q) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_d) ||
-         !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_s) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_ds)))
+         !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_s) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_ds) ||
+         !lbrx__mm_take(&total, fmt->group == 16 ? (size_t)n * (size_t)m.nb : 0, 8, &at_s16)))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     quant = lbrx_dtype_is_quantized(m.dt);
 #if defined(LBRX__MM_TILED)
     if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 8); }
+    if (n >= LBRX_MATMUL_GEMM_MIN && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
 #endif
     if (reference) gemm = 0;
     if (gemm) {
         /* quantized x panels (np*pr*k bytes and 3 words per block and row; the float tiles read
            x where it lies) and one weight buffer per thread */
         np = ((size_t)n + pr - 1) / pr;
-        if ((quant && (!lbrx__mm_take(&total, np * pr, (size_t)m.k, &at_p) || !lbrx__mm_take(&total, np * pr * (size_t)m.nb, 12, &at_p2))) ||
+        if ((quant && (!lbrx__mm_take(&total, np * pr, (size_t)m.k, &at_p) || !lbrx__mm_take(&total, np * pr * (size_t)(m.k / fmt->group), 12, &at_p2))) ||
             !lbrx__mm_take(&total, (size_t)nt, wsz, &at_w))
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     }
@@ -4028,6 +4447,22 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
             if (reference) lbrx__mm_quantize_x_scalar(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
             else lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
         }
+        if (fmt->group == 16) {
+            /* the sums of q per 16 values */
+            m.xs16 = (int32_t *)(void *)(scr + at_s16);
+            for (i = 0; i < n; i++) {
+                const int8_t *q = m.xq + i * m.kq;
+                int32_t *s16 = m.xs16 + i * 2 * m.nb;
+                int64_t b;
+                int t;
+                for (b = 0; b < m.nb; b++) {
+                    int32_t lo = 0;
+                    for (t = 0; t < 16; t++) lo += q[32 * b + t];
+                    s16[2 * b] = lo;
+                    s16[2 * b + 1] = m.xs[i * m.nb + b] - lo;
+                }
+            }
+        }
     } else {
         m.xq = 0; m.xd = 0; m.xs = 0; m.xds = 0;
     }
@@ -4038,7 +4473,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         int64_t ntask = (out_end - base + LBRX__MM_NC - 1) / LBRX__MM_NC;
 #if defined(LBRX__MM_QTILED)
         if (quant) {
-            size_t per = np * pr * (size_t)m.nb;
+            size_t per = np * pr * (size_t)(m.k / fmt->group);
             pxq.q = (int32_t *)(void *)(scr + at_p);
             pxq.d = (float *)(void *)(scr + at_p2);
             pxq.corr = (int32_t *)(void *)(scr + at_p2 + 4 * per);
@@ -4093,7 +4528,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         for (c = 0; c < nch; c++) {
             int64_t o0 = out_begin + c * per, o1 = o0 + per;
             if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
-            else lbrx__mm_gemv(&m, o0, o1 < out_end ? o1 : out_end);
+            else fmt->gemv(&m, o0, o1 < out_end ? o1 : out_end);
         }
     }
     (void)nt;

@@ -310,8 +310,20 @@ static void blas_once(void *p, int rep) {
 }
 #endif
 
+/* Where a block's f16 scales lie (a second one: the multiplier of the mins), -1 for none. */
+static void scale_fields(lbrx_dtype dt, int at[2]) {
+    at[0] = 0; at[1] = -1;
+    switch (dt) {
+    case LBRX_Q4_1: case LBRX_Q5_1: case LBRX_Q4_K: case LBRX_Q5_K: at[1] = 2; break;
+    case LBRX_Q6_K: at[0] = 208; break;
+    case LBRX_Q3_K: at[0] = 108; break;
+    case LBRX_Q2_K: at[0] = 80; at[1] = 82; break;
+    default: break;
+    }
+}
+
 /* Weights of dtype dt from random values in [-0.5, 0.5): float types converted, block types with
-   random quant bytes and a scale of 1/64 (the benchmark needs the layout, not the values). */
+   random quant bytes and scales of 1/64 (the benchmark needs the layout, not the values). */
 static void fill_weights(lbrx_dtype dt, unsigned char *dst, long long m, long long k) {
     unsigned long long s = 88172645463325252ULL;
     size_t rb = 0, bytes, i;
@@ -323,10 +335,12 @@ static void fill_weights(lbrx_dtype dt, unsigned char *dst, long long m, long lo
     if (lbrx_dtype_is_quantized(dt)) {
         size_t bb = lbrx_dtype_block_bytes(dt);
         uint16_t h = lbrx_f32_to_f16(1.0f / 64);
+        int at[2];
+        scale_fields(dt, at);
         for (i = 0; i < bytes; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; dst[i] = (unsigned char)(s >> 32); }
         for (i = 0; i < bytes; i += bb) {
-            memcpy(dst + i, &h, 2);
-            if (dt == LBRX_Q4_1) memcpy(dst + i + 2, &h, 2);
+            memcpy(dst + i + at[0], &h, 2);
+            if (at[1] >= 0) memcpy(dst + i + at[1], &h, 2);
         }
     } else {
         for (r = 0; r < m; r++) {
@@ -390,9 +404,10 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
 }
 
 static void bench_matmul(bench_env *env) {
-    static const lbrx_dtype dts[6] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1 };
+    static const lbrx_dtype dts[10] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1,
+                                        LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS };
     int d;
-    for (d = 0; d < 6; d++) {
+    for (d = 0; d < 10; d++) {
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0);
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 1, 0);
         bench_matmul_case(env, dts[d], 14336, 1, 4096, 1, 0);

@@ -6,8 +6,10 @@
 
    MODEL is one of
      - a GGUF file of an architecture lbrx_model.h knows (llama, qwen2, qwen3, gemma2, gemma3,
-       phi3; tensors in F32, F16, BF16, Q8_0, Q4_0 or Q4_1, mixed per tensor; other block types
-       are converted to Q8_0/F32 when loaded), with the tokenizer of its metadata;
+       phi3; tensors in any dtype lbrx_matmul takes -- F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K,
+       Q5_K, Q6_K, Q3_K, Q2_K, Q5_0, Q5_1, IQ4_NL, IQ4_XS -- used as mapped, mixed per tensor;
+       other block types are converted to Q8_0/F32 when loaded), with the tokenizer of its
+       metadata;
      - a llama2.c checkpoint (.bin, the legacy export) with its tokenizer given by -z tok.bin;
      - a Hugging Face checkpoint (model_type llama, mistral, qwen2, qwen3, gemma2, gemma3_text,
        phi3): a directory holding config.json and model.safetensors or a sharded

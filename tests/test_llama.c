@@ -34,7 +34,6 @@ static const char *published_seeded =
     "thought about it and took a deep breath on a spoon. He hoped it was important to be kind and continued to find its image next time.\n"
     "After they finished getting, Timmy's dad came up to his house and promised to help Timmy.\n";
 
-static int lt_slow(void) { return getenv("LT_SLOW") && *getenv("LT_SLOW"); }
 
 /* The whole contents of a stream (rewound), NUL-terminated, malloc'ed. */
 static char *slurp(FILE *f) {
@@ -90,63 +89,15 @@ static float *read_floats(const char *path, size_t *n) {
     return p;
 }
 
-/* ---- tokenizer ---- */
+/* ---- tokenizer (examples/lbrx_tokenizer.h as llama.c uses it; tests/test_tokenizer.c has
+   llama.cpp's vocabulary tests) ---- */
 
-/* llama.cpp's vocab test vectors: ids of HF's tokenizer (add_special_tokens=False) for 46
-   strings, through the SentencePiece vocab of the GGUF file. */
-static void test_tokenizer_spm_vectors(void) {
-    LT_SHARED_OR_SKIP(vocab, "llama.cpp/v3/ggml-vocab-llama-spm.gguf");
-    char inp_path[4200], out_path[4200];
-    lbrx_gguf *g = 0;
-    llama_tokenizer t;
-    lbrx_error err;
-    FILE *fi, *fo;
-    char *inp, *outs, *cur, *line;
-    int cases = 0;
-    snprintf(inp_path, sizeof inp_path, "%s.inp", vocab);
-    snprintf(out_path, sizeof out_path, "%s.out", vocab);
-    LT_CHECK(lbrx_gguf_open(&g, vocab, 0, &err) == LBRX_OK);
-    if (!g) return;
-    LT_CHECKF(llama_tokenizer_load_gguf(&t, g, &err) == LBRX_OK, "%s", err.message);
-    lbrx_gguf_close(g);
-    LT_CHECK(t.n_vocab == 32000 && t.bos == 1 && t.eos == 2 && t.unk == 0 && t.byte_id[0] == 3 && t.byte_id[255] == 258);
-    fi = fopen(inp_path, "rb");
-    fo = fopen(out_path, "rb");
-    LT_CHECK(fi && fo);
-    if (!fi || !fo) { if (fi) fclose(fi); if (fo) fclose(fo); llama_tokenizer_free(&t); return; }
-    inp = slurp(fi);
-    outs = slurp(fo);
-    fclose(fi);
-    fclose(fo);
-    cur = inp;
-    line = outs;
-    for (;;) {
-        char *sep = strstr(cur, "\n__ggml_vocab_test__\n"), *eol;
-        int *ids = 0, n = 0, i, ok = 1, want;
-        const char *q;
-        if (!sep || !line || !*line) break;
-        *sep = 0;
-        eol = strchr(line, '\n');
-        if (eol) *eol = 0;
-        LT_CHECKF(llama_encode(&t, cur, 0, &ids, &n, &err) == LBRX_OK, "%s", err.message);
-        for (q = line, i = 0; *q; i++) {
-            char *end;
-            want = (int)strtol(q, &end, 10);
-            if (end == q) break;
-            if (i >= n || ids[i] != want) ok = 0;
-            q = end;
-        }
-        if (i != n) ok = 0;
-        LT_CHECKF(ok, "case %d \"%s\": expected%s, got %d ids starting %d", cases, cur, line, n, n ? ids[0] : -1);
-        free(ids);
-        cases++;
-        cur = sep + strlen("\n__ggml_vocab_test__\n");
-        line = eol ? eol + 1 : 0;
-    }
-    LT_CHECKF(cases == 46, "%d cases", cases);
-    free(inp);
-    free(outs);
-    llama_tokenizer_free(&t);
+/* Encode with BOS into a malloc'ed array (NULL on error). */
+static int32_t *encode_bos(const lbrx_tokenizer *t, const char *text, size_t *n) {
+    int32_t *ids = 0;
+    *n = 0;
+    if (lbrx_tokenizer_encode(t, text, strlen(text), LBRX_ENCODE_BOS, &ids, n, 0) != LBRX_OK) return 0;
+    return ids;
 }
 
 /* tok512.bin (pieces with spaces) and the same vocabulary in the stories260K GGUF (pieces with
@@ -154,7 +105,7 @@ static void test_tokenizer_spm_vectors(void) {
 static void test_tokenizer_tok512(void) {
     LT_SHARED_OR_SKIP(tokbin_shared, STORIES_TOK);
     static const char *texts[] = { "Once upon a time", "Lily's mom said, \"Don't worry!\"", "caf\xc3\xa9 \xe2\x82\xac 42\t\n", "", "  two  spaces" };
-    llama_tokenizer a, b;
+    lbrx_tokenizer a, b;
     lbrx_gguf *g = 0;
     lbrx_error err;
     const char *gg;
@@ -162,28 +113,25 @@ static void test_tokenizer_tok512(void) {
     size_t i;
     snprintf(tokbin, sizeof tokbin, "%s", tokbin_shared);
     gg = lt_shared_path(STORIES_F32);
-    LT_CHECKF(llama_tokenizer_load_bin(&a, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
-    if (!gg) { llama_tokenizer_free(&a); LT_SKIP("shared test data absent: " STORIES_F32); }
+    LT_CHECKF(lbrx_tokenizer_load_llama2c(&a, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
+    if (!gg) { lbrx_tokenizer_free(&a); LT_SKIP("shared test data absent: " STORIES_F32); }
     snprintf(gpath, sizeof gpath, "%s", gg);
     LT_CHECK(lbrx_gguf_open(&g, gpath, 0, &err) == LBRX_OK);
-    if (!g) { llama_tokenizer_free(&a); return; }
-    LT_CHECKF(llama_tokenizer_load_gguf(&b, g, &err) == LBRX_OK, "%s", err.message);
+    if (!g) { lbrx_tokenizer_free(&a); return; }
+    LT_CHECKF(lbrx_tokenizer_load_gguf(&b, g, &err) == LBRX_OK, "%s", err.message);
     lbrx_gguf_close(g);
     for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        int *ia = 0, *ib = 0, na = 0, nb = 0, k, same;
+        size_t na = 0, nb = 0, k, tl = 0;
+        int32_t *ia = encode_bos(&a, texts[i], &na), *ib = encode_bos(&b, texts[i], &nb);
+        int same = ia && ib && na == nb;
         char text[256];
-        size_t tl = 0;
-        LT_CHECK(llama_encode(&a, texts[i], 1, &ia, &na, &err) == LBRX_OK);
-        LT_CHECK(llama_encode(&b, texts[i], 1, &ib, &nb, &err) == LBRX_OK);
-        same = na == nb;
         for (k = 0; same && k < na; k++) same = ia[k] == ib[k];
-        LT_CHECKF(same, "\"%s\": %d vs %d ids", texts[i], na, nb);
-        LT_CHECK(na >= 1 && ia[0] == 1);
+        LT_CHECKF(same, "\"%s\": %zu vs %zu ids", texts[i], na, nb);
+        LT_CHECK(ia && na >= 1 && ia[0] == 1);
         /* decoding prints the text back (the space the encoder put in front is dropped after BOS) */
-        for (k = 1; k < na; k++) {
-            char bb;
+        for (k = 1; ia && k < na; k++) {
             size_t len;
-            const char *p = llama_token_text(&a, ia[k - 1], ia[k], &len, &bb);
+            const char *p = lbrx_tokenizer_decode(&a, ia[k - 1], ia[k], &len);
             if (tl + len < sizeof text) { memcpy(text + tl, p, len); tl += len; }
         }
         text[tl] = 0;
@@ -192,34 +140,13 @@ static void test_tokenizer_tok512(void) {
         free(ib);
     }
     {   /* "Once upon a time" merges to whole-word pieces */
-        int *ids = 0, n = 0;
-        LT_CHECK(llama_encode(&a, "Once upon a time", 1, &ids, &n, &err) == LBRX_OK);
-        LT_CHECKF(n == 5, "%d ids", n);
+        size_t n = 0;
+        int32_t *ids = encode_bos(&a, "Once upon a time", &n);
+        LT_CHECKF(n == 5, "%zu ids", n);
         free(ids);
     }
-    llama_tokenizer_free(&a);
-    llama_tokenizer_free(&b);
-}
-
-/* A long prompt encodes in O(n log n): 200 000 bytes must not take long. */
-static void test_tokenizer_long(void) {
-    LT_SHARED_OR_SKIP(tokbin, STORIES_TOK);
-    llama_tokenizer t;
-    lbrx_error err;
-    size_t n = lt_slow() ? 20000 : 200000, i;
-    char *text = (char *)malloc(n + 1);
-    int *ids = 0, nids = 0;
-    double t0;
-    LT_CHECKF(llama_tokenizer_load_bin(&t, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
-    for (i = 0; i < n; i++) text[i] = "Once upon a time, \xc3\xa9\x01"[i % 21];
-    text[n] = 0;
-    t0 = lbrx_model_now();
-    LT_CHECK(llama_encode(&t, text, 1, &ids, &nids, &err) == LBRX_OK);
-    LT_CHECKF(lbrx_model_now() - t0 < 5.0, "%.1f s", lbrx_model_now() - t0);
-    LT_CHECK(nids > (int)(n / 8) && nids <= (int)n + 2);
-    free(ids);
-    free(text);
-    llama_tokenizer_free(&t);
+    lbrx_tokenizer_free(&a);
+    lbrx_tokenizer_free(&b);
 }
 
 /* Write bytes to a scratch file. */
@@ -228,11 +155,11 @@ static void write_file(const char *path, const void *data, size_t n) {
     if (f) { fwrite(data, 1, n, f); fclose(f); }
 }
 
-/* H20: tok.bin files whose lengths lie are refused with the field named. */
+/* H20: tok.bin files whose lengths lie are refused, and the command line says "error:". */
 static void test_tokenizer_hostile_bin(void) {
     unsigned char buf[256];
     char path[4200];
-    llama_tokenizer t;
+    lbrx_tokenizer t;
     lbrx_error err;
     int32_t v;
     float sc = 0.0f;
@@ -249,25 +176,35 @@ static void test_tokenizer_hostile_bin(void) {
         n += (size_t)v;
     }
     write_file(path, buf, n);
-    LT_CHECKF(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_OK, "%s", err.message);
-    llama_tokenizer_free(&t);
-    /* one token more than the file holds */
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 4, &err) == LBRX_ERR_TRUNCATED);
-    /* trailing bytes */
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 2, &err) == LBRX_ERR_SIZE_MISMATCH);
+    LT_CHECKF(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) == LBRX_OK, "%s", err.message);
+    lbrx_tokenizer_free(&t);
+    /* one token more than the file holds; trailing bytes */
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 4, &err) != LBRX_OK && err.message[0]);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 2, &err) != LBRX_OK && err.message[0]);
     /* a length above the declared maximum, a negative one, one past the end */
     v = 3; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = -1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = 2; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n - 2);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_TRUNCATED);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     /* max_token_length beyond the limit; a NaN score */
-    v = LLAMA_MAX_PIECE + 1; memcpy(buf, &v, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    v = LBRX_TOKENIZER_MAX_PIECE + 1; memcpy(buf, &v, 4); write_file(path, buf, n);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = 2; memcpy(buf, &v, 4); v = 1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4);
     sc = (float)NAN; memcpy(buf + 4, &sc, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
+    {   /* through the command line: one error line naming the file */
+        char *log = 0;
+        const char *bin = lt_shared_path(STORIES_BIN);
+        if (bin) {
+            char bp[4200];
+            snprintf(bp, sizeof bp, "%s", bin);
+            LT_CHECK(run_llama(0, &log, bp, "-z", path, "-n", "4", (char *)0) == 1);
+            LT_CHECKF(log && !strncmp(log, "error: ", 7), "%s", log ? log : "");
+            free(log);
+        }
+    }
 #undef PUT
     remove(path);
 }
@@ -526,7 +463,7 @@ static void test_oracle_transformers(void) {
             FILE *out = fopen(lt_tmp_path("llama_greedy.txt"), "w+b");
             char *text, expect[1024];
             size_t el = 0;
-            llama_tokenizer none;
+            lbrx_tokenizer none;
             memset(&none, 0, sizeof none);
             LT_CHECK(llama_generate(&m, &none, &s, &smp, o.greedy, o.n_prompt, o.n_greedy - 1, out, 0, &st, &err) == LBRX_OK);
             text = out ? slurp(out) : 0;
@@ -664,7 +601,7 @@ static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
     enum { D = 16, H = 2, KV = 1, F = 32, L = 2, V = 300 };
     lbrx_gguf_writer *w = 0;
     lbrx_gguf_str toks[V + 1];
-    static char piece_mem[V + 1][8], longp[LLAMA_MAX_PIECE + 2];
+    static char piece_mem[V + 1][8], longp[LBRX_TOKENIZER_MAX_PIECE + 2];
     float scores[V + 1];
     int32_t types[V + 1];
     float *mem = (float *)calloc(V * D * 2 + 16 * D * F, sizeof(float));
@@ -699,7 +636,7 @@ static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
     if (mutate == BREAK_PIECE_LONG) {
         memset(longp, 'x', sizeof longp - 1);
         toks[V - 1].data = longp;
-        toks[V - 1].len = LLAMA_MAX_PIECE + 1;
+        toks[V - 1].len = LBRX_TOKENIZER_MAX_PIECE + 1;
     }
     if (mutate == BREAK_TOKEN_TYPE) types[V - 1] = 9;
     if (mutate == BREAK_BYTE_PIECE) types[V - 1] = 6;
@@ -751,7 +688,7 @@ static void test_hostile_gguf_models(void) {
         { BREAK_EPS, LBRX_ERR_BAD_VALUE, "epsilon" },
         { BREAK_CTX0, LBRX_ERR_BAD_VALUE, "context_length" },
         { BREAK_ARCH, LBRX_ERR_UNSUPPORTED, "architecture" },
-        { BREAK_PIECE_LONG, LBRX_ERR_LIMIT, "piece" },
+        { BREAK_PIECE_LONG, LBRX_ERR_LIMIT, "tokens" },
         { BREAK_SCORES, LBRX_ERR_SIZE_MISMATCH, "scores" },
         { BREAK_TOKEN_TYPE, LBRX_ERR_BAD_VALUE, "type" },
         { BREAK_BOS, LBRX_ERR_BAD_VALUE, "bos" },
@@ -759,8 +696,8 @@ static void test_hostile_gguf_models(void) {
     };
     char path[4200];
     lbrx_model m;
-    llama_tokenizer tok;
-    const char *kind;
+    lbrx_tokenizer tok;
+    char note[200];
     lbrx_error err;
     size_t i;
     snprintf(path, sizeof path, "%s", lt_tmp_path("lbrx_model.gguf"));
@@ -778,10 +715,10 @@ static void test_hostile_gguf_models(void) {
         lbrx_result r;
         LT_CHECKF(write_model(path, cases[i].mutate, &err) == LBRX_OK, "case %d: %s", cases[i].mutate, err.message);
         memset(&err, 0, sizeof err);
-        r = llama_load(&m, &tok, path, 0, &kind, &err);
+        r = llama_load(&m, &tok, path, 0, note, sizeof note, &err);
         LT_CHECKF(r == cases[i].want && strstr(err.message, cases[i].says), "case %d: %s (%s), want %s", cases[i].mutate,
                   lbrx_result_str(r), err.message, lbrx_result_str(cases[i].want));
-        if (r == LBRX_OK) { lbrx_model_free(&m); llama_tokenizer_free(&tok); }
+        if (r == LBRX_OK) { lbrx_model_free(&m); lbrx_tokenizer_free(&tok); }
     }
     {   /* the command line says "error:" and exits 1 */
         char *log = 0;
@@ -873,9 +810,7 @@ static void test_cli_usage(void) {
 }
 
 int main(void) {
-    LT_RUN(test_tokenizer_spm_vectors);
     LT_RUN(test_tokenizer_tok512);
-    LT_RUN(test_tokenizer_long);
     LT_RUN(test_tokenizer_hostile_bin);
     LT_RUN(test_stories_greedy_64);
     LT_RUN(test_stories_published);

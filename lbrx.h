@@ -3165,6 +3165,9 @@ LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1
 #if defined(LBRX__AVX512VNNI) && defined(LBRX__AVX512VBMI)
 #define LBRX__MM_GEMV512 1     /* quantized matrix-vector kernel on 512-bit steps (below) */
 #endif
+#if defined(LBRX__AVX512) && defined(LBRX__AVX512VNNI)
+#define LBRX__GV512 1          /* the format table's AVX-512 section (below) */
+#endif
 #endif
 
 #define LBRX__MM_PF 2048       /* software prefetch distance of the matrix-vector kernels, bytes */
@@ -3649,12 +3652,20 @@ LBRX__INLINE __m256i lbrx__gv_dots(__m256i v, __m256i x) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(x, v)), _mm256_set1_epi16(1));
 #endif
 }
+/* The two f16 values at p (any alignment) in lanes 0 and 1 */
+LBRX__INLINE __m128 lbrx__gv_f16x2(const unsigned char *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128(v));
+}
 /* lanes 0..3 of s broadcast from lane a, lanes 4..7 from lane b */
 #define LBRX__GV_PAIR(s, a, b) _mm256_permutevar8x32_ps(s, _mm256_setr_epi32(a, a, a, a, b, b, b, b))
 
 /* The x86 driver: NAME runs BDOT(w, xq, xd, xds, xs16, acc) -> acc over the blocks (BLOCK values,
-   BB bytes) of each row; xq, xd, xds and xs16 point at x's side of the block. */
-#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) \
+   BB bytes) of each row, on accumulators of type VT (VZERO, summed by VSUM); xq, xd, xds and
+   xs16 point at x's side of the block. */
+#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) LBRX__GV_DRIVER(NAME, BLOCK, BB, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, BDOT)
+#define LBRX__GV_DRIVER(NAME, BLOCK, BB, VT, VZERO, VSUM, BDOT) \
 LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
     const int64_t bb = (BB), nblk = m->k / (BLOCK), rb = nblk * bb, xb = (BLOCK) / 32; \
     int64_t i, b, gi, row[LBRX__MM_GR]; \
@@ -3665,7 +3676,7 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
             const int8_t *xq = m->xq + i * m->kq; \
             const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb; \
             const int32_t *xs16 = m->xs16 ? m->xs16 + i * 2 * m->nb : 0; \
-            __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0; \
+            VT acc0 = VZERO, acc1 = acc0, acc2 = acc0, acc3 = acc0; \
             float res[LBRX__MM_GR]; \
             (void)xds; (void)xs16; \
             for (b = 0; b < nblk; b++) { \
@@ -3675,26 +3686,31 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
                 acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc2); \
                 acc3 = BDOT(w3 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc3); \
             } \
-            res[0] = lbrx__mm_hsum8(acc0); res[1] = lbrx__mm_hsum8(acc1); \
-            res[2] = lbrx__mm_hsum8(acc2); res[3] = lbrx__mm_hsum8(acc3); \
+            res[0] = VSUM(acc0); res[1] = VSUM(acc1); res[2] = VSUM(acc2); res[3] = VSUM(acc3); \
             lbrx__mm_put(m, i, row, nr, res); \
         } \
     } \
 }
 
-/* Q4_K: the 8 six-bit scales and mins as bytes sc[0..7], mn[0..7] of one 128-bit register */
+/* Q4_K: the 8 six-bit scales and mins (12 bytes at s, 4 more readable) as bytes sc[0..7],
+   mn[0..7] of one register: sc j<4 = s[j] & 63, sc j>=4 = s[j+4] & 15 | (s[j-4] >> 6) << 4,
+   mn j<4 = s[j+4] & 63, mn j>=4 = s[j+4] >> 4 | (s[j] >> 6) << 4. */
 LBRX__INLINE __m128i lbrx__gv_k4_scales(const unsigned char *s) {
-    uint32_t u0, u1, u2;
-    memcpy(&u0, s, 4); memcpy(&u1, s + 4, 4); memcpy(&u2, s + 8, 4);
-    return _mm_setr_epi32((int)(u0 & 0x3f3f3f3fu), (int)((u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4)),
-                          (int)(u1 & 0x3f3f3f3fu), (int)(((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4)));
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    const __m128i a = _mm_shuffle_epi8(v, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+    const __m128i b = _mm_shuffle_epi8(v, _mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, -1, -1, -1, -1, 4, 5, 6, 7));
+    const __m128i lo = _mm_and_si128(_mm_blend_epi32(a, _mm_srli_epi16(a, 4), 8), _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
+    return _mm_or_si128(lo, _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x30)));
 }
+#if !defined(LBRX__GV512)  /* (the AVX-512 section has these three) */
 /* Q4_K and Q5_K: per group g of 32, lanes sum (v . q) * d*sc_g*dx_g; the mins go in as
    fma(-dmin*mn_g, d*s of x's block g) over the 8 lanes. */
 LBRX__INLINE __m256 lbrx__gv_q45_k(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m256 acc) {
     const __m128i sm = lbrx__gv_k4_scales(w + 4);
-    const __m256 sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_set1_ps(lbrx__load_f16(w))), _mm256_loadu_ps(xd));
-    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_set1_ps(-lbrx__load_f16(w + 2)));
+    const __m128 dm = lbrx__gv_f16x2(w);
+    const __m256 sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd));
+    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
+                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
     const __m256i nib = _mm256_set1_epi8(0x0f), h = five ? _mm256_loadu_si256((const __m256i *)(const void *)(w + 16)) : _mm256_setzero_si256();
     const unsigned char *qs = w + (five ? 48 : 16);
     int j;
@@ -3723,7 +3739,7 @@ LBRX__GV_X86(lbrx__gemv_q5_k_x86, 256, 176, LBRX__GV_Q5_K)
    lanes 0..3 of a group of 32 carry its first 16 values' scale, lanes 4..7 the second's. */
 LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
     const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
-    const __m256 d = _mm256_set1_ps(lbrx__load_f16(w + 208)), xv = _mm256_loadu_ps(xd);
+    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
     const __m256i nib = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
     int h;
     for (h = 0; h < 2; h++) {
@@ -3749,6 +3765,80 @@ LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, cons
 }
 #define LBRX__GV_Q6_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_q6_k_x86, 256, 210, LBRX__GV_Q6_K)
+#endif
+
+/* IQ4_NL and IQ4_XS: the nibbles index the 16 code values (one byte shuffle), signed values
+   against x with v's sign. A group's 16 bytes hold values 0..15 (low nibbles) and 16..31. */
+LBRX__INLINE __m256i lbrx__gv_iq4_table(void) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values);
+    return _mm256_set_m128i(t, t);
+}
+LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(w + 2));
+    const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
+    const __m256i p = lbrx__gv_dots(_mm256_shuffle_epi8(lbrx__gv_iq4_table(), u), _mm256_loadu_si256((const __m256i *)(const void *)xq));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(lbrx__gv_f16x2(w)) * xd[0]), acc);
+}
+#define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
+
+/* IQ4_XS: group g's 6-bit scale is nibble g of scales_l (4 bytes) with bits 2g, 2g+1 of
+   scales_h above it, minus 32. */
+LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m256i tab = lbrx__gv_iq4_table(), nib = _mm256_set1_epi8(0x0f);
+    int32_t sl, sh;
+    __m256i ls;
+    __m256 s;
+    int j;
+    memcpy(&sl, w + 4, 4);
+    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
+    ls = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
+                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
+    s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd));
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
+        const __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
+        const __m256i v0 = _mm256_shuffle_epi8(tab, _mm256_permute2x128_si256(lo, hi, 0x20));
+        const __m256i v1 = _mm256_shuffle_epi8(tab, _mm256_permute2x128_si256(lo, hi, 0x31));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dots(v0, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j)))),
+                              _mm256_permutevar8x32_ps(s, _mm256_set1_epi32(2 * j)), acc);
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__gv_dots(v1, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 64 * j + 32)))),
+                              _mm256_permutevar8x32_ps(s, _mm256_set1_epi32(2 * j + 1)), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
+
+/* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
+   byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
+   Q5_1's min goes in through lane 0. */
+LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int with_min, __m256 acc) {
+    const int hdr = with_min ? 4 : 2;
+    int32_t qh;
+    __m256i hb, u, p, x;
+    __m128i q;
+    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    const __m128 dm = lbrx__gv_f16x2(w);
+    memcpy(&qh, w + hdr, 4);
+    hb = _mm256_shuffle_epi8(_mm256_set1_epi32(qh), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                                      2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    hb = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bits), bits), _mm256_set1_epi8(16));
+    q = _mm_loadu_si128((const __m128i *)(const void *)(w + hdr + 4));
+    u = _mm256_or_si256(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f)), hb);
+    x = _mm256_loadu_si256((const __m256i *)(const void *)xq);
+    p = lbrx__gv_dotu(u, x);
+    if (!with_min) p = _mm256_sub_epi32(p, lbrx__gv_dotu(_mm256_set1_epi8(16), x));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(dm) * xd[0]), acc);
+    if (with_min) acc = _mm256_add_ps(acc, _mm256_set_m128(_mm_setzero_ps(), _mm_set_ss(_mm_cvtss_f32(_mm_movehdup_ps(dm)) * xds[0])));
+    return acc;
+}
+#define LBRX__GV_Q5_0(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 1, acc)
+LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
+LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 
 /* Any format through its unpacker (one block of at most 256 values at a time). */
 LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char *w, const int8_t *xq, const float *xd, const float *xds,
@@ -3775,6 +3865,78 @@ LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char 
 #define LBRX__GV_UNPACKED(w, xq, xd, xds, xs16, acc) lbrx__gv_unpacked(m->fmt, w, xq, xd, xds, xs16, acc)
 LBRX__GV_X86(lbrx__gemv_unpacked_x86, m->fmt->block, m->fmt->bytes, LBRX__GV_UNPACKED)
 #endif /* LBRX__MM_X86 */
+
+#if defined(LBRX__GV512)
+/* ---- AVX-512 VNNI section: two groups of 32 per 512-bit step ---- */
+LBRX__INLINE float lbrx__gv_hsum16(__m512 v) { return _mm512_reduce_add_ps(v); }
+/* 16 lanes: lanes 0..7 from lane a of s, 8..15 from lane b (s's lanes 0..7 hold the scales) */
+#define LBRX__GV_SPLIT(s, a, b) _mm512_permutexvar_ps(_mm512_setr_epi32(a, a, a, a, a, a, a, a, b, b, b, b, b, b, b, b), s)
+/* an 8-lane vector in the lower half of a 512-bit one, zeros above */
+#define LBRX__GV_WIDEN(v) _mm512_maskz_mov_ps(0xFF, _mm512_castps256_ps512(v))
+
+/* Q4_K and Q5_K: a step is the 32 bytes of qs holding groups 2j (low nibbles) and 2j+1 (high
+   nibbles), against x's 64 values of those groups; Q5_K's fifth bits come in as a masked add. */
+LBRX__INLINE __m512 lbrx__gv_q45_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m512 acc) {
+    const __m128i sm = lbrx__gv_k4_scales(w + 4);
+    const __m128 dm = lbrx__gv_f16x2(w);
+    const __m512 sc = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd)));
+    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
+                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
+    const __m512i nib = _mm512_set1_epi8(0x0f), b4 = _mm512_set1_epi8(16);
+    const unsigned char *qs = w + (five ? 48 : 16);
+    __m512i h = _mm512_setzero_si512();
+    int j;
+    if (five) {
+        const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16));
+        h = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
+    }
+    acc = _mm512_fmadd_ps(LBRX__GV_WIDEN(mn), _mm512_maskz_loadu_ps(0xFF, xds), acc);
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * j));
+        __m512i u = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), nib);
+        __m512i p;
+        if (five) {
+            const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * j))), _mm256_set1_epi8((char)(2 << (2 * j))), 1);
+            u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(h, bit), u, b4);
+        }
+        p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, _mm512_loadu_si512(xq + 64 * j));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_SPLIT(sc, 2 * j, 2 * j + 1), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_Q4_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 1, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q4_k_avx512, 256, 144, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q4_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q5_K512)
+
+/* Q6_K: a step is two groups of 32 (k = 0, 1 from ql's low nibbles, k = 2, 3 from the high
+   ones), each 16 values of one scale in 4 lanes. */
+LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
+    const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
+    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
+    const __m512i nib = _mm512_set1_epi8(0x0f), top = _mm512_set1_epi8(0x30), c32 = _mm512_set1_epi8(32), z = _mm512_setzero_si512();
+    const __m512i sl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1), sr = _mm512_inserti64x4(z, _mm256_set1_epi16(2), 1);
+    const __m512i i01 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), i23 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+    int h;
+    for (h = 0; h < 2; h++) {
+        const __m512 s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h ? _mm_srli_si128(s8, 8) : s8)), d),
+                                                              _mm256_permutevar8x32_ps(xv, h ? _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7) : _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3))));
+        const __m512i a = _mm512_loadu_si512(w + 64 * h);
+        const __m256i hb1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
+        const __m512i hb = _mm512_inserti64x4(_mm512_castsi256_si512(hb1), hb1, 1);
+        const __m512i u01 = _mm512_or_si512(_mm512_and_si512(a, nib), _mm512_and_si512(_mm512_sllv_epi16(hb, sl), top));
+        const __m512i u23 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(a, 4), nib), _mm512_and_si512(_mm512_srlv_epi16(hb, sr), top));
+        const __m512i x01 = _mm512_loadu_si512(xq + 128 * h), x23 = _mm512_loadu_si512(xq + 128 * h + 64);
+        const __m512i p01 = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u01, x01), _mm512_dpbusd_epi32(z, c32, x01));
+        const __m512i p23 = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u23, x23), _mm512_dpbusd_epi32(z, c32, x23));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p01), _mm512_permutexvar_ps(i01, s), acc);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p23), _mm512_permutexvar_ps(i23, s), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
+#endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)
 /* Any format through its unpacker: per 16 values one 4-lane integer dot product. */
@@ -3831,10 +3993,20 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q32 lbrx__mm_rows_scalar
 #define lbrx__gemv_float lbrx__mm_rows_scalar
 #endif
-#if defined(LBRX__MM_X86)
+#if defined(LBRX__GV512)
+#define lbrx__gemv_q4_k lbrx__gemv_q4_k_avx512
+#define lbrx__gemv_q5_k lbrx__gemv_q5_k_avx512
+#define lbrx__gemv_q6_k lbrx__gemv_q6_k_avx512
+#elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_x86
+#endif
+#if defined(LBRX__MM_X86)
+#define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_x86
+#define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_x86
+#define lbrx__gemv_q5_0 lbrx__gemv_q5_0_x86
+#define lbrx__gemv_q5_1 lbrx__gemv_q5_1_x86
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_x86
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
@@ -3849,6 +4021,18 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #endif
 #if !defined(lbrx__gemv_q6_k)
 #define lbrx__gemv_q6_k lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_iq4_xs)
+#define lbrx__gemv_iq4_xs lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_iq4_nl)
+#define lbrx__gemv_iq4_nl lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q5_0)
+#define lbrx__gemv_q5_0 lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q5_1)
+#define lbrx__gemv_q5_1 lbrx__gemv_unpacked
 #endif
 
 /* dequantizers of the table's signature for the formats whose block-format code takes a flag */
@@ -3869,10 +4053,10 @@ static const lbrx__wfmt lbrx__wfmts[] = {
     { LBRX_Q4_K,     256,  144,  32,   0,   1,   lbrx__unpack_q4_k,     lbrx__gemv_q4_k,     0,                       lbrx__dequantize_q4_k },
     { LBRX_Q6_K,     256,  210,  16,   32,  0,   lbrx__unpack_q6_k,     lbrx__gemv_q6_k,     0,                       lbrx__dequantize_q6_k },
     { LBRX_Q5_K,     256,  176,  32,   0,   1,   lbrx__unpack_q5_k,     lbrx__gemv_q5_k,     0,                       lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_unpacked, 0,                       0 },
-    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_unpacked, 0,                       0 },
-    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q5_1 },
+    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_iq4_xs,   0,                       0 },
+    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_iq4_nl,   0,                       0 },
+    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_q5_0,     0,                       lbrx__dequantize_q5_0 },
+    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_q5_1,     0,                       lbrx__dequantize_q5_1 },
     { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q3_k },
     { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q2_k }
 };

@@ -89,6 +89,8 @@ enum { LBRX_TOKENIZER_NONE = 0, LBRX_TOKENIZER_SPM = 1, LBRX_TOKENIZER_BPE = 2 }
 #define LBRX_ENCODE_BOS 1u      /* put the BOS id first (an error if the vocabulary has none) */
 #define LBRX_ENCODE_SPECIAL 2u  /* match control tokens written in the text, too */
 
+struct lbrx__tok_merge_slot { uint64_t key; uint32_t rank; int32_t id; }; /* id -1: a free slot */
+
 typedef struct lbrx_tokenizer {
     int kind;              /* LBRX_TOKENIZER_*; NONE after free or a failed load */
     int n_vocab;
@@ -105,9 +107,7 @@ typedef struct lbrx_tokenizer {
     size_t text_used, text_cap;
     int32_t *hash;         /* open addressing: token bytes -> id (tokens text can produce) */
     uint32_t hash_mask;
-    uint64_t *pair_key;    /* BPE merges: (left id << 32 | right id) -> rank, merged id */
-    uint32_t *pair_rank;
-    int32_t *pair_id;
+    struct lbrx__tok_merge_slot *pairs; /* BPE merges: (left id << 32 | right id) -> rank, merged id */
     uint32_t pair_mask;
     int n_merges;
     int32_t byte_id[256];  /* BPE byte-level: token of each byte; else byte fallback <0xXX> */
@@ -730,18 +730,18 @@ LBRX__TOK int32_t lbrx__tok_lookup(const lbrx_tokenizer *t, const char *p, size_
 LBRX__TOK int lbrx__tok_pair(const lbrx_tokenizer *t, int32_t left, int32_t right, uint32_t *rank, int32_t *id) {
     uint64_t k;
     uint32_t h;
-    if (!t->pair_key || left < 0 || right < 0) return 0;
+    if (!t->pairs || left < 0 || right < 0) return 0;
     k = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
     for (h = lbrx__tok_hash_pair(k) & t->pair_mask;; h = (h + 1) & t->pair_mask) {
-        if (t->pair_id[h] < 0) return 0;
-        if (t->pair_key[h] == k) { *rank = t->pair_rank[h]; *id = t->pair_id[h]; return 1; }
+        if (t->pairs[h].id < 0) return 0;
+        if (t->pairs[h].key == k) { *rank = t->pairs[h].rank; *id = t->pairs[h].id; return 1; }
     }
 }
 
 LBRXDEF void lbrx_tokenizer_free(lbrx_tokenizer *t) {
     if (!t) return;
     free(t->type); free(t->attr); free(t->score); free(t->text); free(t->off); free(t->len); free(t->hash);
-    free(t->pair_key); free(t->pair_rank); free(t->pair_id); free(t->special);
+    free(t->pairs); free(t->special);
     memset(t, 0, sizeof *t);
 }
 
@@ -935,8 +935,8 @@ LBRX__TOK void lbrx__tok_add_pair(lbrx_tokenizer *t, int32_t left, int32_t right
     uint64_t k = ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
     uint32_t h;
     for (h = lbrx__tok_hash_pair(k) & t->pair_mask;; h = (h + 1) & t->pair_mask) {
-        if (t->pair_id[h] < 0) { t->pair_key[h] = k; t->pair_rank[h] = rank; t->pair_id[h] = merged; t->n_merges++; return; }
-        if (t->pair_key[h] == k) return;
+        if (t->pairs[h].id < 0) { t->pairs[h].key = k; t->pairs[h].rank = rank; t->pairs[h].id = merged; t->n_merges++; return; }
+        if (t->pairs[h].key == k) return;
     }
 }
 
@@ -944,11 +944,9 @@ LBRX__TOK lbrx_result lbrx__tok_alloc_pairs(lbrx_tokenizer *t, uint64_t n, lbrx_
     uint32_t cap = 16;
     if (n > LBRX_TOKENIZER_MAX_VOCAB * 2ull) return lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer: %llu merges (limit %d)", (unsigned long long)n, LBRX_TOKENIZER_MAX_VOCAB * 2);
     while (cap < 2 * n) cap *= 2;
-    t->pair_key = (uint64_t *)malloc((size_t)cap * sizeof(uint64_t));
-    t->pair_rank = (uint32_t *)malloc((size_t)cap * sizeof(uint32_t));
-    t->pair_id = (int32_t *)malloc((size_t)cap * sizeof(int32_t));
-    if (!t->pair_key || !t->pair_rank || !t->pair_id) return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory for %llu merges", (unsigned long long)n);
-    memset(t->pair_id, 0xFF, (size_t)cap * sizeof(int32_t));
+    t->pairs = (struct lbrx__tok_merge_slot *)malloc((size_t)cap * sizeof *t->pairs);
+    if (!t->pairs) return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory for %llu merges", (unsigned long long)n);
+    memset(t->pairs, 0xFF, (size_t)cap * sizeof *t->pairs);
     t->pair_mask = cap - 1;
     return LBRX_OK;
 }
@@ -1467,7 +1465,10 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_file(lbrx_tokenizer *t, const char *path
 
 /* A candidate merge of symbols left and right (adjacent when pushed), joined len bytes; higher
    key first. */
-typedef struct lbrx__tok_bigram { double key; size_t left, right, len; } lbrx__tok_bigram;
+typedef struct lbrx__tok_bigram { double key; size_t left, right, len; int32_t id; } lbrx__tok_bigram;
+
+/* A piece of at most 14 bytes and its ids (klen 0: an empty slot). */
+struct lbrx__tok_cached { unsigned char klen, nids; char key[14]; int32_t ids[8]; };
 
 /* Scratch of one encode call, sized for the whole text. */
 typedef struct lbrx__tok_work {
@@ -1481,7 +1482,9 @@ typedef struct lbrx__tok_work {
     size_t *cpoff;
     int32_t *ids;
     size_t n, cap;
+    struct lbrx__tok_cached *cache; /* ids of short pieces seen before */
 } lbrx__tok_work;
+#define LBRX__TOK_CACHE 4096
 
 LBRX__TOK int lbrx__tok_before(const lbrx__tok_bigram *a, const lbrx__tok_bigram *b) {
     return a->key > b->key || (a->key == b->key && a->left < b->left);
@@ -1513,13 +1516,12 @@ LBRX__TOK lbrx__tok_bigram lbrx__tok_pop(lbrx__tok_bigram *h, size_t *n) {
 LBRX__TOK void lbrx__tok_try(const lbrx_tokenizer *t, lbrx__tok_work *w, size_t a, size_t b, size_t *nheap) {
     lbrx__tok_bigram e;
     if (t->kind == LBRX_TOKENIZER_SPM) {
-        int32_t id = lbrx__tok_lookup(t, w->buf + w->start[a], w->slen[a] + w->slen[b]);
-        if (id < 0) return;
-        e.key = t->score[id];
+        e.id = lbrx__tok_lookup(t, w->buf + w->start[a], w->slen[a] + w->slen[b]);
+        if (e.id < 0) return;
+        e.key = t->score[e.id];
     } else {
         uint32_t rank;
-        int32_t id;
-        if (!lbrx__tok_pair(t, w->sid[a], w->sid[b], &rank, &id)) return;
+        if (!lbrx__tok_pair(t, w->sid[a], w->sid[b], &rank, &e.id)) return;
         e.key = -(double)rank;
     }
     e.left = a; e.right = b; e.len = w->slen[a] + w->slen[b];
@@ -1561,12 +1563,7 @@ LBRX__TOK lbrx_result lbrx__tok_merge(const lbrx_tokenizer *t, lbrx__tok_work *w
         size_t L = e.left, R = e.right;
         /* stale: a symbol of the pair was merged away or grew since the pair was pushed */
         if (w->slen[L] == 0 || w->slen[R] == 0 || w->next[L] != R || w->slen[L] + w->slen[R] != e.len) continue;
-        if (t->kind == LBRX_TOKENIZER_BPE) {
-            uint32_t rank;
-            int32_t id = -1;
-            lbrx__tok_pair(t, w->sid[L], w->sid[R], &rank, &id);
-            w->sid[L] = id;
-        }
+        w->sid[L] = e.id;
         w->slen[L] += w->slen[R];
         w->slen[R] = 0;
         w->next[L] = w->next[R];
@@ -1580,6 +1577,7 @@ LBRX__TOK lbrx_result lbrx__tok_merge(const lbrx_tokenizer *t, lbrx__tok_work *w
         for (k = 0; k < w->slen[i]; k++) { /* bytes for what is no token */
             int32_t b = t->byte_id[(unsigned char)w->buf[w->start[i] + k]];
             if (b < 0) b = t->unk;
+            if (b < 0 && t->kind == LBRX_TOKENIZER_BPE) continue; /* dropped, as Hugging Face and llama.cpp do */
             if (b < 0)
                 return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "text byte 0x%02x has no token (no byte fallback, no unknown token)", (unsigned char)w->buf[w->start[i] + k]);
             lbrx__tok_emit(w, b);
@@ -1621,10 +1619,28 @@ LBRX__TOK lbrx_result lbrx__tok_bytelevel(const lbrx_tokenizer *t, lbrx__tok_wor
         }
     }
     for (a = 0; a < ncp;) {
-        size_t e = a + 1;
+        size_t e = a + 1, plen, n0 = w->n;
+        const char *piece;
+        struct lbrx__tok_cached *c = 0;
         while (!w->cut[e]) e++;
-        if ((r = lbrx__tok_merge(t, w, p + w->cpoff[a], w->cpoff[e] - w->cpoff[a], err)) != LBRX_OK) return r;
+        piece = p + w->cpoff[a];
+        plen = w->cpoff[e] - w->cpoff[a];
         a = e;
+        if (w->cache && plen > 1 && plen <= sizeof c->key) { /* BPE of a piece depends on its bytes only */
+            c = &w->cache[lbrx__tok_hash_bytes(piece, plen) & (LBRX__TOK_CACHE - 1)];
+            if (c->klen == plen && memcmp(c->key, piece, plen) == 0) {
+                memcpy(w->ids + w->n, c->ids, c->nids * sizeof(int32_t));
+                w->n += c->nids;
+                continue;
+            }
+        }
+        if ((r = lbrx__tok_merge(t, w, piece, plen, err)) != LBRX_OK) return r;
+        if (c && w->n - n0 <= 8) {
+            c->klen = (unsigned char)plen;
+            c->nids = (unsigned char)(w->n - n0);
+            memcpy(c->key, piece, plen);
+            memcpy(c->ids, w->ids + n0, c->nids * sizeof(int32_t));
+        }
     }
     return LBRX_OK;
 }
@@ -1697,6 +1713,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_encode(const lbrx_tokenizer *t, const char *t
     w.cpoff = (size_t *)malloc(cap * sizeof(size_t));
     w.ids = (int32_t *)malloc(cap * sizeof(int32_t));
     w.cap = cap;
+    if (t->byte_level && len >= 4096) w.cache = (struct lbrx__tok_cached *)calloc(LBRX__TOK_CACHE, sizeof *w.cache); /* optional: NULL is fine */
     if (!w.buf || !w.pre || !w.start || !w.slen || !w.next || !w.prev || !w.sid || !w.heap || !w.cp || !w.fl || !w.cut || !w.cpoff || !w.ids) {
         r = lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory encoding %zu bytes of text", len);
         goto done;
@@ -1724,7 +1741,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_encode(const lbrx_tokenizer *t, const char *t
     w.ids = 0;
 done:
     free(w.buf); free(w.pre); free(w.start); free(w.slen); free(w.next); free(w.prev); free(w.sid); free(w.heap);
-    free(w.cp); free(w.fl); free(w.cut); free(w.cpoff); free(w.ids);
+    free(w.cp); free(w.fl); free(w.cut); free(w.cpoff); free(w.ids); free(w.cache);
     return r;
 }
 

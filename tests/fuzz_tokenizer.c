@@ -1,135 +1,153 @@
-/* fuzz_tokenizer.c - libFuzzer harness of the tokenizer examples/llama.c runs
-   (examples/lbrx_tokenizer.h), as llama.c loads and uses it. Two kinds of input:
-   - a GGUF file (starts with "GGUF"): its vocabulary is loaded as llama.c loads a model's
-     (lbrx_tokenizer_load_gguf: tokens, scores, types, merges, special ids, all untrusted), then
-     a fixed text is encoded and decoded with it;
-   - anything else is text (up to the first NUL), encoded with a fixed SentencePiece vocabulary
-     that has every byte token and some merges, then decoded: ids must be in range and the
-     decoded text must equal the input (byte fallback makes every text representable).
+/* fuzz_tokenizer.c - libFuzzer harness of examples/lbrx_tokenizer.h. Three kinds of input:
+   - a GGUF file (starts with "GGUF"): its tokenizer.ggml.* metadata is loaded (all untrusted:
+     tokens, scores, types, merges, pre-tokenizer name, special ids), then fixed texts are
+     encoded and decoded with it;
+   - a tokenizer.json (starts with '{'): loaded from memory, then the same;
+   - anything else is text (any bytes, NULs included), encoded by a fixed SentencePiece
+     vocabulary and by a fixed byte-level BPE vocabulary under every pre-tokenizer lbrx knows,
+     with and without special tokens: every id must be in range and the pieces must give the
+     text back exactly (byte fallback and byte-level make every text representable).
 
        clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_tokenizer.c -o fuzz_tokenizer
-   Replay without libFuzzer: tests/fuzz_main.c. */
+   Replay without libFuzzer: tests/fuzz_main.c. tests/test_tokenizer.c runs it on its texts. */
 #ifndef LBRX_FUZZ_NO_IMPL
 #define LBRX_IMPL
 #endif
-#include "lbrx_gguf.h"
 #include "examples/lbrx_tokenizer.h"
 #include "lbrx_fuzz.h"
+#include <string.h>
 
-/* Encodes text with BOS and decodes it again into a malloc'ed string (*out, *out_len), as
-   llama.c prints it; checks that every id is in the vocabulary. */
-static lbrx_result lt_fuzz_roundtrip(const lbrx_tokenizer *t, const char *text, char **out, size_t *out_len) {
+/* Encode text[0..len) with flags; check the ids; with `exact`, check that the pieces give
+   prefix + text back. Returns the number of ids (0 on an encoding error). */
+static size_t lt_fuzz_tok_check(const lbrx_tokenizer *t, const char *text, size_t len, unsigned flags, int exact, const char *prefix) {
     int32_t *ids = NULL;
-    size_t n = 0, i, cap = 16, len = 0;
-    char *s;
-    lbrx_result r = lbrx_tokenizer_encode(t, text, strlen(text), LBRX_ENCODE_BOS, &ids, &n, NULL);
-    *out = NULL;
-    *out_len = 0;
-    if (r != LBRX_OK) return r;
-    s = (char *)malloc(cap);
-    if (!s) { free(ids); return LBRX_ERR_OUT_OF_MEMORY; }
-    for (i = 0; i < n; i++) LT_FUZZ_CHECK(ids[i] >= 0 && ids[i] < t->n_vocab);
-    for (i = 1; i < n; i++) {
-        size_t plen;
-        const char *p = lbrx_tokenizer_decode(t, ids[i - 1], ids[i], &plen);
-        if (len + plen + 1 > cap) {
-            char *ns;
-            while (len + plen + 1 > cap) cap *= 2;
-            ns = (char *)realloc(s, cap);
-            if (!ns) { free(s); free(ids); return LBRX_ERR_OUT_OF_MEMORY; }
-            s = ns;
+    size_t n = 0, i, pos = 0, plen = strlen(prefix);
+    if (lbrx_tokenizer_encode(t, text, len, flags, &ids, &n, NULL) != LBRX_OK) return 0;
+    for (i = 0; i < n; i++) {
+        size_t l;
+        const char *p = lbrx_tokenizer_piece(t, ids[i], &l);
+        LT_FUZZ_CHECK(ids[i] >= 0 && ids[i] < t->n_vocab);
+        (void)lbrx_tokenizer_decode(t, i ? ids[i - 1] : -1, ids[i], &l);
+        p = lbrx_tokenizer_piece(t, ids[i], &l);
+        if (exact) {
+            size_t k;
+            for (k = 0; k < l; k++, pos++) {
+                char want = pos < plen ? prefix[pos] : pos - plen < len ? text[pos - plen] : 0;
+                LT_FUZZ_CHECK(pos < plen + len && p[k] == want);
+            }
         }
-        memcpy(s + len, p, plen);
-        len += plen;
     }
-    s[len] = 0;
+    if (exact) LT_FUZZ_CHECK(pos == plen + len);
     free(ids);
-    *out = s;
-    *out_len = len;
-    return LBRX_OK;
+    return n;
 }
 
-/* A GGUF vocabulary of <unk>, <s>, </s>, the 256 byte tokens and a few merged pieces, written to
-   memory once (*data, *size). */
-static int lt_fuzz_vocab_gguf(unsigned char **data, size_t *size) {
-    static const char *const merges[] = {
-        "\xe2\x96\x81", "\xe2\x96\x81t", "he", "\xe2\x96\x81the", "\xe2\x96\x81" "a", "in", "\xe2\x96\x81in", "er",
-        "\xe2\x96\x81h", "ll", "o", "\xe2\x96\x81hello", "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "e", "t", "a", "h",
-        "l", "n", "r", "i", "\xe2\x96\x81\xe2\x96\x81", "<0x41>x"};
-    enum { N_MERGES = sizeof merges / sizeof merges[0], N = 3 + 256 + N_MERGES };
-    static char names[256][8];
-    lbrx_gguf_str toks[N];
-    float scores[N];
-    int32_t types[N];
-    uint32_t bos = 1, eos = 2;
-    lbrx_gguf_writer *w = NULL;
-    FILE *f = tmpfile();
-    long len;
-    int i, ok;
-    if (!f) return 0;
-    toks[0].data = "<unk>"; toks[0].len = 5; types[0] = 2;
-    toks[1].data = "<s>"; toks[1].len = 3; types[1] = 3;
-    toks[2].data = "</s>"; toks[2].len = 4; types[2] = 3;
+/* A byte-level BPE tokenizer.json: the 256 bytes, a few merges, a control token (lstrip/rstrip:
+   it eats the whitespace around it) and a user-defined token (matched in any text). */
+static char *lt_fuzz_tok_json(size_t *len) {
+    static const char *const merges[] = { "\xc4\xa0 t", "h e", "\xc4\xa0t he", "i n", "\xc4\xa0 \xc4\xa0", "1 2" };
+    static const char *const merged[] = { "\xc4\xa0t", "he", "\xc4\xa0the", "in", "\xc4\xa0\xc4\xa0", "12" };
+    size_t cap = 16384, n = 0, i;
+    char *s = (char *)malloc(cap);
+    if (!s) return NULL;
+    n += (size_t)sprintf(s + n, "{\"model\": {\"type\": \"BPE\", \"vocab\": {");
     for (i = 0; i < 256; i++) {
-        snprintf(names[i], sizeof names[i], "<0x%02X>", i);
-        toks[3 + i].data = names[i]; toks[3 + i].len = 6; types[3 + i] = 6;
+        char u[4];
+        size_t k = lbrx__tok_put_utf8(lbrx__tok_b2u((unsigned)i), u);
+        n += (size_t)sprintf(s + n, "%s\"%s%.*s\": %u", i ? ", " : "", u[0] == '"' || u[0] == '\\' ? "\\" : "", (int)k, u, (unsigned)i);
     }
-    for (i = 0; i < N_MERGES; i++) {
-        toks[259 + i].data = merges[i]; toks[259 + i].len = strlen(merges[i]); types[259 + i] = 1;
-    }
-    for (i = 0; i < N; i++) scores[i] = i < 259 ? 0.0f : -(float)(i - 259);
-    ok = lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK &&
-         lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "llama", NULL) == LBRX_OK &&
-         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, toks, N, NULL) == LBRX_OK &&
-         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.scores", LBRX_GGUF_FLOAT32, scores, N, NULL) == LBRX_OK &&
-         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, N, NULL) == LBRX_OK &&
-         lbrx_gguf_writer_add(w, "tokenizer.ggml.bos_token_id", LBRX_GGUF_UINT32, &bos, NULL) == LBRX_OK &&
-         lbrx_gguf_writer_add(w, "tokenizer.ggml.eos_token_id", LBRX_GGUF_UINT32, &eos, NULL) == LBRX_OK &&
-         lbrx_gguf_writer_write(w, f, NULL) == LBRX_OK;
-    lbrx_gguf_writer_destroy(w);
-    ok = ok && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-         (*data = (unsigned char *)malloc((size_t)len)) != NULL && fread(*data, 1, (size_t)len, f) == (size_t)len;
-    if (ok) *size = (size_t)len;
-    fclose(f);
-    return ok;
+    for (i = 0; i < sizeof merged / sizeof merged[0]; i++) n += (size_t)sprintf(s + n, ", \"%s\": %u", merged[i], (unsigned)(256 + i));
+    n += (size_t)sprintf(s + n, "}, \"merges\": [");
+    for (i = 0; i < sizeof merges / sizeof merges[0]; i++) n += (size_t)sprintf(s + n, "%s\"%s\"", i ? ", " : "", merges[i]);
+    n += (size_t)sprintf(s + n, "]}, \"added_tokens\": [{\"id\": 262, \"content\": \"<|end|>\", \"special\": true, \"lstrip\": true, \"rstrip\": true},"
+                                " {\"id\": 263, \"content\": \"<user>\", \"special\": false}],"
+                                " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}}");
+    *len = n;
+    return s;
 }
 
-/* Load the tokenizer of a GGUF image; 0 when it has none lbrx reads. */
-static int lt_fuzz_load(lbrx_tokenizer *t, const void *data, size_t size) {
-    lbrx_gguf *g = NULL;
-    int ok;
-    if (lbrx_gguf_open_memory(&g, data, size, NULL, NULL) != LBRX_OK) return 0;
-    ok = lbrx_tokenizer_load_gguf(t, g, NULL) == LBRX_OK && t->n_vocab > 0;
-    lbrx_gguf_close(g);
-    return ok;
+/* A SentencePiece vocabulary: <unk>, <s>, </s>, the 256 byte tokens and some merged pieces. */
+static lbrx_result lt_fuzz_tok_spm(lbrx_tokenizer *t) {
+    static const char *const pieces[] = {
+        "\xe2\x96\x81", "\xe2\x96\x81t", "he", "\xe2\x96\x81the", "\xe2\x96\x81\x61", "in", "\xe2\x96\x81in", "er",
+        "\xe2\x96\x81h", "ll", "o", "\xe2\x96\x81hello", "\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "e", "t", "a", "h",
+        "l", "n", "r", "i", "\xe2\x96\x81\xe2\x96\x81", "<0x41>x" };
+    int n_pieces = (int)(sizeof pieces / sizeof pieces[0]), i, n = 3 + 256 + n_pieces;
+    size_t total = 5 + 3 + 4 + 256 * 6;
+    char name[8];
+    lbrx_result r;
+    for (i = 0; i < n_pieces; i++) total += strlen(pieces[i]);
+    if ((r = lbrx__tok_alloc(t, (uint64_t)n, total, NULL)) != LBRX_OK) return r;
+    t->kind = LBRX_TOKENIZER_SPM;
+    t->space_prefix = 1;
+    r = lbrx__tok_set_raw(t, 0, "<unk>", 5, LBRX_TOKEN_UNKNOWN, NULL);
+    if (r == LBRX_OK) r = lbrx__tok_set_raw(t, 1, "<s>", 3, LBRX_TOKEN_CONTROL, NULL);
+    if (r == LBRX_OK) r = lbrx__tok_set_raw(t, 2, "</s>", 4, LBRX_TOKEN_CONTROL, NULL);
+    for (i = 0; r == LBRX_OK && i < 256; i++) {
+        snprintf(name, sizeof name, "<0x%02X>", i);
+        r = lbrx__tok_set(t, 3 + i, name, 6, 0.0f, LBRX_TOKEN_BYTE, LBRX__TOK_SPACES, NULL);
+    }
+    for (i = 0; r == LBRX_OK && i < n_pieces; i++)
+        r = lbrx__tok_set(t, 259 + i, pieces[i], strlen(pieces[i]), -(float)i, LBRX_TOKEN_NORMAL, LBRX__TOK_SPACES, NULL);
+    t->bos = 1;
+    t->eos = 2;
+    if (r == LBRX_OK) r = lbrx__tok_finish(t, NULL);
+    if (r != LBRX_OK) lbrx_tokenizer_free(t);
+    return r;
+}
+
+/* Fixed texts for a tokenizer that the input itself defines. */
+static void lt_fuzz_tok_texts(const lbrx_tokenizer *t) {
+    static const char text[] = "Hello w\xc3\xb6rld, \xe6\x97\xa5\xe6\x9c\xac 123 4567 \t\n\n  x \x01\xff\xc3 the end <|end|><s>";
+    lt_fuzz_tok_check(t, text, sizeof text - 1, 0, 0, "");
+    lt_fuzz_tok_check(t, text, sizeof text - 1, LBRX_ENCODE_SPECIAL, 0, "");
+    if (t->bos >= 0) lt_fuzz_tok_check(t, text, sizeof text - 1, LBRX_ENCODE_BOS, 0, "");
 }
 
 LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
-    static unsigned char *vocab = NULL;
-    static size_t vocab_size = 0;
+    static lbrx_tokenizer spm, bpe;
+    static int ready;
     lbrx_tokenizer t;
-    char *text, *back = NULL;
-    size_t back_len = 0;
+    int k;
     if (size >= 4 && memcmp(data, "GGUF", 4) == 0) {
-        if (lt_fuzz_load(&t, data, size)) {
-            if (lt_fuzz_roundtrip(&t, "Hello w\xc3\xb6rld, \xe6\x97\xa5\xe6\x9c\xac \x01\xff the end", &back, &back_len) == LBRX_OK)
-                free(back);
+        lbrx_gguf *g = NULL;
+        if (lbrx_gguf_open_memory(&g, data, size, NULL, NULL) != LBRX_OK) return 0;
+        if (lbrx_tokenizer_load_gguf(&t, g, NULL) == LBRX_OK) {
+            LT_FUZZ_CHECK(t.kind != LBRX_TOKENIZER_NONE && t.n_vocab > 0);
+            lt_fuzz_tok_texts(&t);
             lbrx_tokenizer_free(&t);
+        } else {
+            LT_FUZZ_CHECK(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL);
+        }
+        lbrx_gguf_close(g);
+        return 0;
+    }
+    if (size >= 1 && data[0] == '{') {
+        if (lbrx_tokenizer_load_json_memory(&t, data, size, NULL, 0, NULL) == LBRX_OK) {
+            lt_fuzz_tok_texts(&t);
+            lbrx_tokenizer_free(&t);
+        } else {
+            LT_FUZZ_CHECK(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL);
         }
         return 0;
     }
-    if (!vocab && !lt_fuzz_vocab_gguf(&vocab, &vocab_size)) return 0;
-    text = (char *)malloc(size + 1);
-    if (!text) return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
-    if (lt_fuzz_load(&t, vocab, vocab_size)) {
-        if (lt_fuzz_roundtrip(&t, text, &back, &back_len) == LBRX_OK) {
-            LT_FUZZ_CHECK(back_len == strlen(text) && memcmp(back, text, back_len) == 0);
-            free(back);
-        }
-        lbrx_tokenizer_free(&t);
+    if (!ready) {
+        size_t len = 0;
+        char *json = lt_fuzz_tok_json(&len);
+        LT_FUZZ_CHECK(json && lt_fuzz_tok_spm(&spm) == LBRX_OK);
+        LT_FUZZ_CHECK(lbrx_tokenizer_load_json_memory(&bpe, json, len, NULL, 0, NULL) == LBRX_OK);
+        free(json);
+        ready = 1;
     }
-    free(text);
+    lt_fuzz_tok_check(&spm, (const char *)data, size, 0, 1, size ? " " : "");
+    lt_fuzz_tok_check(&spm, (const char *)data, size, LBRX_ENCODE_SPECIAL, 0, "");
+    for (k = 0; k < LBRX__TOK_N_PRES; k++) { /* every pre-tokenizer over the same vocabulary */
+        memcpy(bpe.rules, lbrx__tok_pres[k].rules, sizeof lbrx__tok_pres[k].rules);
+        bpe.rules[sizeof lbrx__tok_pres[k].rules] = 0;
+        bpe.ignore_merges = lbrx__tok_pres[k].ignore_merges;
+        bpe.prefix_space = k & 1;
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 1, size && bpe.prefix_space && data[0] != ' ' ? " " : "");
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, LBRX_ENCODE_SPECIAL, 0, "");
+    }
     return 0;
 }

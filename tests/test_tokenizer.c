@@ -13,6 +13,49 @@
 #define LBRX_IMPL
 #include "examples/lbrx_tokenizer.h"
 #include "tests/lbrx_test.h"
+/* the fuzz harness, run here on fixed and random texts */
+#define LBRX_FUZZ_NO_IMPL
+#define LBRX_FUZZ_NO_MAIN
+#define LBRX_FUZZ_ENTRY lt_fuzz_tokenizer
+#include "tests/fuzz_tokenizer.c"
+#include "tests/fuzz_main.c"
+
+/* xorshift64* */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void) {
+    rng_state ^= rng_state >> 12; rng_state ^= rng_state << 25; rng_state ^= rng_state >> 27;
+    return rng_state * 2685821657736338717ull;
+}
+
+/* A random text of up to max bytes: runs of ASCII words, digits, whitespace, punctuation,
+   random code points (any plane) and random bytes (invalid UTF-8). */
+static size_t random_text(char *s, size_t max) {
+    static const char *const words[] = { "the", "The", " quick", "don't", "I'M", " 12345", "\n", "  ", "\t", "\r\n", "...",
+                                         "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "\xf0\x9f\x98\x80", "caf\xc3\xa9", " \xc2\xa0", "<|end|>",
+                                         "<|im_start|>", "<s>", "'s", "'LL", "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", "x=1;", "\xe3\x80\x80" };
+    size_t n = 0, target = (size_t)(rng() % max);
+    while (n + 8 < target) {
+        uint64_t r = rng();
+        switch (r % 4) {
+        case 0: case 1: {
+            const char *w = words[(r >> 8) % (sizeof words / sizeof words[0])];
+            size_t l = strlen(w);
+            if (n + l >= max) return n;
+            memcpy(s + n, w, l);
+            n += l;
+            break;
+        }
+        case 2: {
+            uint32_t c = (uint32_t)((r >> 8) % ((r >> 40) & 1 ? 0x800 : 0x110000));
+            if (c >= 0xD800 && c <= 0xDFFF) c = 0x20;
+            n += lbrx__tok_put_utf8(c, s + n);
+            break;
+        }
+        default: s[n++] = (char)(r >> 16); break;
+        }
+    }
+    return n;
+}
 
 /* The whole file at path, NUL-terminated (malloc'ed); NULL if it cannot be read. */
 static char *read_all(const char *path, size_t *len) {
@@ -153,8 +196,251 @@ static void test_tokenizer_json(void) {
     if (!done) LT_SKIP("../shared/data/tokenizers is absent");
 }
 
+/* Random texts through every tokenizer of the shared data: ids in range, byte-level BPE gives
+   the text back exactly, SentencePiece gives " " + text back (byte fallback). */
+static void test_round_trip(void) {
+    static const char *const files[] = { "tokenizers/llama3/tokenizer.json", "tokenizers/qwen3/tokenizer.json",
+                                         "llama.cpp/v3/ggml-vocab-gpt-2.gguf", "llama.cpp/v3/ggml-vocab-deepseek-llm.gguf",
+                                         "llama.cpp/v3/ggml-vocab-falcon.gguf", "llama.cpp/v3/ggml-vocab-llama-spm.gguf" };
+    char *text = (char *)malloc(4096), *want = (char *)malloc(4097);
+    size_t f;
+    int done = 0, i;
+    for (f = 0; f < sizeof files / sizeof files[0]; f++) {
+        const char *p = lt_shared_path(files[f]);
+        lbrx_tokenizer t;
+        lbrx_error e;
+        if (!p) continue;
+        LT_CHECKF(lbrx_tokenizer_load_file(&t, p, &e) == LBRX_OK, "%s: %s", files[f], e.message);
+        for (i = 0; t.kind && i < 300; i++) {
+            size_t n = random_text(text, 4096), nids = 0, k, m;
+            int32_t *ids = NULL;
+            int spm = t.kind == LBRX_TOKENIZER_SPM;
+            LT_CHECKF(lbrx_tokenizer_encode(&t, text, n, 0, &ids, &nids, &e) == LBRX_OK, "%s: %s", files[f], e.message);
+            for (k = 0; k < nids; k++) LT_CHECK(ids[k] >= 0 && ids[k] < t.n_vocab);
+            /* SPM: " " + text; byte-level BPE: text less the bytes the vocabulary has no token for
+               (Falcon lacks 28), which are dropped as Hugging Face and llama.cpp drop them */
+            if (spm) {
+                want[0] = ' ';
+                memcpy(want + 1, text, n);
+                m = n ? n + 1 : 0;
+            } else {
+                for (k = 0, m = 0; k < n; k++)
+                    if (t.byte_id[(unsigned char)text[k]] >= 0) want[m++] = text[k];
+            }
+            LT_CHECKF(round_trips(&t, ids, nids, want, m), "%s: random text %d does not round-trip", files[f], i);
+            free(ids);
+        }
+        if (t.kind) done++;
+        lbrx_tokenizer_free(&t);
+    }
+    free(text);
+    free(want);
+    if (!done) LT_SKIP("../shared/data is absent");
+}
+
+/* The fuzz harness on llama.cpp's test strings, random texts and the regressions it found. */
+static void test_fuzz_harness(void) {
+    char *text = (char *)malloc(2048);
+    int i;
+    long n;
+    for (i = 0; i < 200; i++) lt_fuzz_tokenizer((const uint8_t *)text, random_text(text, 2048));
+    free(text);
+    n = lt_fuzz_replay_path("tests/fuzz_regressions/tokenizer", NULL, lt_fuzz_tokenizer);
+    if (lt_shared_path("llama.cpp/v3")) n += lt_fuzz_replay_path(lt_shared_path("llama.cpp/v3"), ".inp", lt_fuzz_tokenizer);
+    LT_CHECK(n >= 0);
+}
+
+/* Special tokens: control ones only when asked, user-defined ones always; BOS first. */
+static void test_special_tokens(void) {
+    const char *p = lt_shared_path("tokenizers/qwen3/tokenizer.json");
+    static const char text[] = "<|im_start|>user\nhi<|im_end|>";
+    lbrx_tokenizer t;
+    lbrx_error e;
+    int32_t *ids = NULL;
+    size_t n = 0, len;
+    const char *piece;
+    if (!p) LT_SKIP("../shared/data/tokenizers is absent");
+    LT_CHECKF(lbrx_tokenizer_load_file(&t, p, &e) == LBRX_OK, "%s", e.message);
+    if (!t.kind) return;
+    LT_CHECK(lbrx_tokenizer_default_flags(&t) == LBRX_ENCODE_SPECIAL);
+    LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, LBRX_ENCODE_SPECIAL, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == 5 && ids[0] == 151644 && ids[4] == 151645, "n %zu", n); /* <|im_start|> user \n hi <|im_end|> */
+    LT_CHECK(lbrx_tokenizer_is_end(&t, 151645) && t.eos == 151645);
+    piece = lbrx_tokenizer_decode(&t, 151644, 151645, &len);
+    LT_CHECK(len == 0);
+    piece = lbrx_tokenizer_piece(&t, 151645, &len);
+    LT_CHECK(len == 10 && !memcmp(piece, "<|im_end|>", 10));
+    free(ids);
+    LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECK(n > 5 && ids[0] != 151644);
+    free(ids);
+    LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_ERR_BAD_VALUE && ids == NULL);
+    free(ids);
+    lbrx_tokenizer_free(&t);
+    LT_CHECK(t.kind == LBRX_TOKENIZER_NONE);
+    lbrx_tokenizer_free(&t);
+    if ((p = lt_shared_path("tokenizers/llama3/tokenizer.json")) != NULL) {
+        LT_CHECKF(lbrx_tokenizer_load_file(&t, p, &e) == LBRX_OK, "%s", e.message);
+        LT_CHECK(t.bos == 128000 && t.eos == 128001 && t.eot == 128009);
+        LT_CHECK(lbrx_tokenizer_encode(&t, "Hi", 2, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_OK);
+        LT_CHECK(n == 2 && ids[0] == 128000 && ids[1] == 13347);
+        free(ids);
+        lbrx_tokenizer_free(&t);
+    }
+}
+
+/* llama2.c's tok.bin: the same SentencePiece code; stories260K's vocabulary. */
+static void test_llama2c(void) {
+    const char *p = lt_shared_path("llama2.c64/tok512.bin");
+    lbrx_tokenizer t;
+    lbrx_error e;
+    int32_t *ids = NULL;
+    size_t n = 0, i, len, pos = 0;
+    char out[64];
+    if (!p) LT_SKIP("../shared/data/llama2.c64 is absent");
+    LT_CHECKF(lbrx_tokenizer_load_llama2c(&t, p, 512, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(t.bos == 1 && t.eos == 2 && t.kind == LBRX_TOKENIZER_SPM);
+    LT_CHECK(lbrx_tokenizer_encode(&t, "Once upon a time", 16, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_OK);
+    LT_CHECK(n >= 2 && ids[0] == 1);
+    for (i = 1; i < n; i++) {
+        const char *s = lbrx_tokenizer_decode(&t, ids[i - 1], ids[i], &len);
+        if (pos + len < sizeof out) { memcpy(out + pos, s, len); pos += len; }
+    }
+    LT_CHECK(pos == 16 && !memcmp(out, "Once upon a time", 16));
+    free(ids);
+    lbrx_tokenizer_free(&t);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, p, 513, &e) == LBRX_ERR_TRUNCATED && t.kind == LBRX_TOKENIZER_NONE);
+}
+
+/* A GGUF tokenizer written by lbrx's writer: a small byte-level vocabulary, then each key made
+   hostile in turn. */
+typedef struct gguf_case { const char *what, *model, *pre, *merge; int n_tokens, type_of_last, bos, scores_off_by_one; lbrx_result want; } gguf_case;
+
+static lbrx_result load_case(const gguf_case *c, lbrx_tokenizer *t, lbrx_error *e) {
+    lbrx_gguf_str toks[262], merges[2];
+    static char names[256][4];
+    int32_t types[262];
+    float scores[263];
+    lbrx_gguf_writer *w = NULL;
+    lbrx_gguf *g = NULL;
+    const char *path = lt_tmp_path("tok_case.gguf");
+    int i, n = c->n_tokens;
+    lbrx_result r;
+    for (i = 0; i < 256; i++) {
+        size_t k = lbrx__tok_put_utf8(lbrx__tok_b2u((unsigned)i), names[i]);
+        toks[i].data = names[i]; toks[i].len = k; types[i] = 1;
+    }
+    toks[256].data = "\xc4\xa0t"; toks[256].len = 3; types[256] = 1;
+    toks[257].data = "he"; toks[257].len = 2; types[257] = 1;
+    toks[258].data = "<|end|>"; toks[258].len = 7; types[258] = 3;
+    toks[259].data = "<u>"; toks[259].len = 3; types[259] = 4;
+    for (i = 260; i < 262; i++) { toks[i].data = "x"; toks[i].len = 1; types[i] = 1; }
+    if (n > 0) types[n - 1] = c->type_of_last;
+    for (i = 0; i < 263; i++) scores[i] = 0.0f;
+    merges[0].data = "\xc4\xa0 t"; merges[0].len = 4;
+    merges[1].data = c->merge; merges[1].len = strlen(c->merge);
+    r = lbrx_gguf_writer_create(&w, NULL, e);
+    if (r == LBRX_OK && c->model) r = lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", c->model, e);
+    if (r == LBRX_OK && c->pre) r = lbrx_gguf_writer_add_str(w, "tokenizer.ggml.pre", c->pre, e);
+    if (r == LBRX_OK) r = lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, toks, (uint64_t)n, e);
+    if (r == LBRX_OK) r = lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, (uint64_t)n, e);
+    if (r == LBRX_OK) r = lbrx_gguf_writer_add_array(w, "tokenizer.ggml.scores", LBRX_GGUF_FLOAT32, scores, (uint64_t)(n + c->scores_off_by_one), e);
+    if (r == LBRX_OK) r = lbrx_gguf_writer_add_array(w, "tokenizer.ggml.merges", LBRX_GGUF_STRING, merges, 2, e);
+    if (r == LBRX_OK) r = lbrx_gguf_writer_add(w, "tokenizer.ggml.bos_token_id", LBRX_GGUF_INT32, &c->bos, e);
+    if (r == LBRX_OK) r = lbrx_gguf_writer_write_path(w, path, e);
+    lbrx_gguf_writer_destroy(w);
+    LT_CHECKF(r == LBRX_OK, "%s: writing: %s", c->what, e->message);
+    if (r != LBRX_OK) return r;
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, e) == LBRX_OK, "%s", e->message);
+    if (!g) return LBRX_ERR_IO;
+    r = lbrx_tokenizer_load_gguf(t, g, e);
+    lbrx_gguf_close(g);
+    return r;
+}
+
+static void test_hostile_gguf(void) {
+    static const gguf_case cases[] = {
+        { "valid", "gpt2", "llama-bpe", "h e", 262, 1, 258, 0, LBRX_OK },
+        { "merge naming an unknown token", "gpt2", "gpt-2", "h zz", 262, 1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "merge whose join is unknown", "gpt2", "gpt-2", "x t", 262, 1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "merge without a space", "gpt2", "gpt-2", "he", 262, 1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "empty merge", "gpt2", "gpt-2", "", 262, 1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "pre-tokenizer nobody knows", "gpt2", "nobody", "h e", 262, 1, 258, 0, LBRX_ERR_UNSUPPORTED },
+        { "empty vocabulary", "gpt2", "gpt-2", "h e", 0, 1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "bos out of range", "gpt2", "gpt-2", "h e", 262, 1, 262, 0, LBRX_ERR_BAD_VALUE },
+        { "bos negative", "gpt2", "gpt-2", "h e", 262, 1, -7, 0, LBRX_ERR_BAD_VALUE },
+        { "token type 9", "gpt2", "gpt-2", "h e", 262, 9, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "token type -1", "gpt2", "gpt-2", "h e", 262, -1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "scores count", "llama", NULL, "h e", 262, 1, 258, 1, LBRX_ERR_SIZE_MISMATCH },
+        { "model bert", "bert", NULL, "h e", 262, 1, 258, 0, LBRX_ERR_UNSUPPORTED },
+        { "no model", NULL, NULL, "h e", 262, 1, 258, 0, LBRX_ERR_NOT_FOUND },
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lbrx_tokenizer t;
+        lbrx_error e;
+        lbrx_result r;
+        memset(&e, 0, sizeof e);
+        r = load_case(&cases[i], &t, &e);
+        LT_CHECKF(r == cases[i].want, "%s: result %d (%s), want %d", cases[i].what, (int)r, e.message, (int)cases[i].want);
+        if (r != LBRX_OK) LT_CHECKF(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL && e.message[0], "%s", cases[i].what);
+        if (getenv("LT_VERBOSE") && r != LBRX_OK) fprintf(stderr, "  %s: %s\n", cases[i].what, e.message);
+        if (r == LBRX_OK) { /* the valid one works: " the" = "Ġt" + "he" */
+            int32_t *ids = NULL;
+            size_t n = 0;
+            LT_CHECK(lbrx_tokenizer_encode(&t, " the<|end|><u>", 14, LBRX_ENCODE_SPECIAL, &ids, &n, &e) == LBRX_OK);
+            LT_CHECKF(n == 4 && ids[0] == 256 && ids[1] == 257 && ids[2] == 258 && ids[3] == 259, "%zu ids", n);
+            free(ids);
+            LT_CHECK(lbrx_tokenizer_encode(&t, " the<|end|><u>", 14, 0, &ids, &n, &e) == LBRX_OK);
+            LT_CHECKF(n == 10 && ids[9] == 259, "%zu ids", n); /* " the" < | e n d | > <u>: the user-defined token always */
+            free(ids);
+        }
+        lbrx_tokenizer_free(&t);
+    }
+}
+
+static void test_hostile_json(void) {
+    static const struct { const char *what, *json; lbrx_result want; } cases[] = {
+        { "valid", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_OK },
+        { "not JSON", "{\"model\":", LBRX_ERR_BAD_HEADER },
+        { "no model", "{}", LBRX_ERR_BAD_VALUE },
+        { "WordPiece", "{\"model\":{\"type\":\"WordPiece\",\"vocab\":{}}}", LBRX_ERR_UNSUPPORTED },
+        { "empty vocabulary", "{\"model\":{\"type\":\"BPE\",\"vocab\":{},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "negative id", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":-1},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "huge id", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":99999999999},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "id not a number", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":\"0\"},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "duplicate id", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_DUPLICATE },
+        { "added id out of range", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"added_tokens\":[{\"id\":-3,\"content\":\"x\"}],\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "merge of unknown tokens", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1},\"merges\":[\"a c\"]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "merge with two spaces", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1},\"merges\":[\"a b c\"]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "merge of three", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1},\"merges\":[[\"a\",\"b\",\"a\"]]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "merges not an array", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":{}},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_ERR_BAD_VALUE },
+        { "unknown Split regex", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"a+\"},\"behavior\":\"Isolated\"}}", LBRX_ERR_UNSUPPORTED },
+        { "no pre-tokenizer", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]}}", LBRX_ERR_UNSUPPORTED },
+        { "Whitespace pre-tokenizer", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0},\"merges\":[]},\"pre_tokenizer\":{\"type\":\"Whitespace\"}}", LBRX_ERR_UNSUPPORTED },
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lbrx_tokenizer t;
+        lbrx_error e;
+        lbrx_result r;
+        memset(&e, 0, sizeof e);
+        r = lbrx_tokenizer_load_json_memory(&t, cases[i].json, strlen(cases[i].json), NULL, 0, &e);
+        LT_CHECKF(r == cases[i].want, "%s: result %d (%s), want %d", cases[i].what, (int)r, e.message, (int)cases[i].want);
+        if (r != LBRX_OK) LT_CHECKF(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL && e.message[0], "%s", cases[i].what);
+        if (getenv("LT_VERBOSE") && r != LBRX_OK) fprintf(stderr, "  %s: %s\n", cases[i].what, e.message);
+        lbrx_tokenizer_free(&t);
+    }
+}
+
 int main(void) {
     LT_RUN(test_llama_cpp_vocabs);
     LT_RUN(test_tokenizer_json);
+    LT_RUN(test_round_trip);
+    LT_RUN(test_fuzz_harness);
+    LT_RUN(test_special_tokens);
+    LT_RUN(test_llama2c);
+    LT_RUN(test_hostile_gguf);
+    LT_RUN(test_hostile_json);
     return lt_finish();
 }

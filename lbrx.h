@@ -33,8 +33,11 @@
        LBRX_NO_SIMD         use the portable scalar code only
        LBRX_NO_AVX2 / LBRX_NO_AVX512 / LBRX_NO_NEON / LBRX_NO_F16C
                             turn off one instruction set even where the compiler enables it
-       _OPENMP              (set by -fopenmp) kernels run on the context's thread count;
-                            without it everything is correct on one thread
+       _OPENMP              (set by -fopenmp) kernels run on up to the context's thread count
+                            (see THREADS); without it everything is correct on one thread
+       LBRX_THREAD_SLICE    seconds of estimated one-thread work that each thread of an
+                            operation must get (default 10e-6); 0 runs every operation that can
+                            be split on all the context's threads, always (the tests do)
 
    LIMITS AND SECURITY
 
@@ -49,6 +52,24 @@
        No global mutable state. Storage reference counts are atomic, so tensors sharing one
        storage may be used and released from several threads. A lbrx_context is used by one call
        at a time; give each host thread its own context.
+
+   THREADS
+
+       An operation runs on up to its context's thread count (OpenMP): it estimates its time on
+       one thread from the bytes it reads and its arithmetic and takes one thread per
+       LBRX_THREAD_SLICE of it, so small operations (a small model's whole token) never fork and
+       join. Results are bit-identical for every thread count. When a parallel region finds one
+       of its threads descheduled (it started or finished late because another thread or process
+       held its core), the context runs on one thread for a while (50 ms to 1 s) and then tries
+       again. A host that shares its cores with other work should also:
+       - give the context the cores it can spare (lbrx_context_set_threads), not all of them;
+       - let idle OpenMP threads sleep instead of spinning: OMP_WAIT_POLICY=passive in the
+         environment before the program starts (GOMP_SPINCOUNT=0 for libgomp alone;
+         KMP_BLOCKTIME=0 for LLVM's libomp). A spinning thread holds its core between operations
+         and, once the scheduler takes the core away, starts the next region a time slice late;
+       - not run several multi-threaded contexts at once on the same cores (one context per
+         host thread, each with 1 thread, splitting products with lbrx_matmul_rows, is the
+         alternative for a host with its own thread pool).
 */
 #ifndef LBRX_H
 #define LBRX_H
@@ -226,6 +247,23 @@ LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t a
 LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err);
 
+/* Map bytes [offset, offset + length) of an open file read-only and without copying (a model
+   stored inside a bigger file: an APK's uncompressed asset, an archive); length UINT64_MAX
+   means up to the end of the file. The descriptor stays the caller's: lbrx neither closes it nor
+   uses it after the call. The storage's first byte is the one at `offset` (the mapping starts
+   at the page below it; lbrx_tensor_host_region stays inside that mapping), so a reader opened
+   on it (lbrx_gguf_open_storage, lbrx_safetensors_open_storage) counts every offset, GGUF's
+   alignment included, from the model's start. Under LBRX_NO_MMAP the region is read into the
+   heap. LBRX_ERR_BAD_OFFSET when the region is not inside the file (error offset: `offset`),
+   LBRX_ERR_IO for a descriptor that is not open or not a regular file, LBRX_ERR_LIMIT past half
+   the address space. On Windows fd is a C runtime descriptor (_open). */
+LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+                                        const lbrx_allocator *allocator, lbrx_error *err);
+/* lbrx_storage_map_fd for a Windows file HANDLE (opened with GENERIC_READ); the handle stays
+   the caller's. LBRX_ERR_UNSUPPORTED on other systems. */
+LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+                                            const lbrx_allocator *allocator, lbrx_error *err);
+
 /* Wrap memory the caller owns (an arena, a GPU buffer on unified memory, a MTLBuffer's
    contents). `release` (may be NULL) is called with (ptr, size, user) when the last reference
    goes. `writable` says whether kernels may write through tensors on it. */
@@ -287,7 +325,8 @@ LBRXDEF void lbrx_tensor_release(lbrx_tensor *t);
 LBRXDEF lbrx_result lbrx_tensor_nelements(const lbrx_tensor *t, int64_t *out);
 /* Bytes of the contiguous layout of the tensor's shape and dtype. */
 LBRXDEF lbrx_result lbrx_tensor_nbytes(const lbrx_tensor *t, size_t *out);
-/* Rows (product of all dimensions but the last; 1 for rank 0 and 1). */
+/* Rows (product of all dimensions but the last; 1 for rank 0 and 1; 0 for an empty tensor,
+   one with a zero dimension, whose other dimensions' product may not fit). */
 LBRXDEF int64_t lbrx_tensor_nrows(const lbrx_tensor *t);
 /* 1 if the tensor is laid out contiguously (row-major, no gaps). */
 LBRXDEF int lbrx_tensor_is_contiguous(const lbrx_tensor *t);
@@ -327,6 +366,27 @@ LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, s
 typedef struct lbrx_open_options {
     lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
 } lbrx_open_options;
+
+/* What a model file is, from its content (never its name): lbrx_format_detect. */
+typedef enum lbrx_format {
+    LBRX_FORMAT_UNKNOWN = 0,
+    LBRX_FORMAT_GGUF,               /* a GGUF file (magic "GGUF"; or "FUGG", big-endian) */
+    LBRX_FORMAT_GGUF_SPLIT,         /* a GGUF shard of a split set: key split.count above 1 */
+    LBRX_FORMAT_SAFETENSORS,        /* a safetensors file: 8-byte header length, then JSON '{' */
+    LBRX_FORMAT_SAFETENSORS_INDEX   /* JSON text (a sharded checkpoint's model.safetensors.index.json) */
+} lbrx_format;
+
+/* Say what the `size` bytes at `data` (a whole file, or at least its header) are, from their
+   content. GGUF by its magic; a split GGUF shard by a split.count key above 1 among the
+   metadata (v2/v3; a key past the bytes given is not seen). safetensors when the first 8 bytes
+   are a length below 2^56 (the top byte is 0, which JSON text never has) followed, after JSON
+   whitespace, by '{' (a length past the end still counts: the reader then says it is truncated).
+   An index when the bytes start, after JSON whitespace, with '{'. Whatever the length's low byte
+   is ('{', space, tab, CR or LF included), a safetensors file is never taken for JSON. Nothing is
+   validated: the readers do that. Thread safe. "gguf", "gguf-split", "safetensors",
+   "safetensors-index", "unknown" are the names lbrx_format_name gives. */
+LBRXDEF lbrx_format lbrx_format_detect(const void *data, size_t size);
+LBRXDEF const char *lbrx_format_name(lbrx_format f);
 
 /* Producer of a tensor's bytes for the streaming writers (lbrx_gguf_writer_add_tensor_fill,
    lbrx_safetensors_write_desc.fill): write rows [row_begin, row_begin + row_count) of tensor
@@ -791,6 +851,8 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
    A macro (r is evaluated twice: pass a constant or a variable) so that the optimizer sees which
    result each error path returns and does not warn about outputs an error path leaves unset. */
 #define lbrx__errorf(err, r, offset, ...) (lbrx__error_fill((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
+/* Put "prefix: " before err's message (err may be NULL): the file a shard's error came from. */
+LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix);
 /* Check a shape against a dtype (rank, sign, block multiple, overflow); optionally return the
    contiguous byte strides and the byte size. */
 LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t *shape, int64_t *stride,
@@ -919,6 +981,7 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #define WIN32_LEAN_AND_MEAN
 #endif
 #include <windows.h>
+#include <io.h>
 #else
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -975,6 +1038,21 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
             snprintf(err->message + n, sizeof err->message - n, " (file offset %llu)",
                      (unsigned long long)offset);
     }
+}
+
+LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix) {
+    size_t np, nm, cap;
+    if (!err) return;
+    cap = sizeof err->message - 1;
+    np = strlen(prefix);
+    if (np > cap - 2) np = cap - 2;
+    nm = strlen(err->message);
+    if (nm > cap - np - 2) nm = cap - np - 2;
+    memmove(err->message + np + 2, err->message, nm);
+    memcpy(err->message, prefix, np);
+    err->message[np] = ':';
+    err->message[np + 1] = ' ';
+    err->message[np + 2 + nm] = 0;
 }
 
 LBRXDEF size_t lbrx__utf8_seq(const unsigned char *s, size_t n) {
@@ -1136,6 +1214,95 @@ LBRXDEF void lbrx_free(const lbrx_allocator *a, void *ptr) {
    Shared by the file formats: name index, streaming of filled tensors
    ============================================================================================ */
 
+LBRX__PRIVATE int lbrx__json_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* The value of a GGUF v2/v3 image's integer key split.count, 0 when absent, not an integer or not
+   within the `size` bytes. A lenient walk over the metadata for lbrx_format_detect only: the
+   GGUF reader validates every field. */
+LBRX__PRIVATE uint64_t lbrx__gguf_split_count(const unsigned char *p, size_t size) {
+    static const unsigned char fixed[13] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};  /* by value type */
+    uint64_t n_kv, i, len, count, j, v;
+    uint32_t version, type, et;
+    size_t pos = 24;
+    if (size < 24) return 0;
+    memcpy(&version, p + 4, 4);
+    if (version != 2 && version != 3) return 0;
+    memcpy(&n_kv, p + 16, 8);
+    for (i = 0; i < n_kv; i++) {
+        const unsigned char *key;
+        if (size - pos < 8) return 0;
+        memcpy(&len, p + pos, 8);
+        pos += 8;
+        if (len > size - pos || size - pos - (size_t)len < 4) return 0;
+        key = p + pos;
+        pos += (size_t)len;
+        memcpy(&type, p + pos, 4);
+        pos += 4;
+        if (type >= 13) return 0;
+        if (type == 9) {  /* array: element type, count, elements */
+            if (size - pos < 12) return 0;
+            memcpy(&et, p + pos, 4);
+            memcpy(&count, p + pos + 4, 8);
+            pos += 12;
+            if (et >= 13 || et == 9) return 0;
+            if (et != 8) {
+                if (count > (size - pos) / fixed[et]) return 0;
+                pos += (size_t)count * fixed[et];
+                continue;
+            }
+            for (j = 0; j < count; j++) {
+                if (size - pos < 8) return 0;
+                memcpy(&len, p + pos, 8);
+                if (len > size - pos - 8) return 0;
+                pos += 8 + (size_t)len;
+            }
+            continue;
+        }
+        if (type == 8) {  /* string */
+            if (size - pos < 8) return 0;
+            memcpy(&len, p + pos, 8);
+            if (len > size - pos - 8) return 0;
+            pos += 8 + (size_t)len;
+            continue;
+        }
+        if (size - pos < fixed[type]) return 0;
+        if (len == 11 && memcmp(key, "split.count", 11) == 0 && type != 6 && type != 7 && type != 12) {
+            v = 0;  /* unsigned and signed integers of 1..8 bytes, little-endian */
+            for (j = 0; j < fixed[type]; j++) v |= (uint64_t)p[pos + j] << (8 * j);
+            if ((type == 1 || type == 3 || type == 5 || type == 11) && (p[pos + fixed[type] - 1] & 0x80)) return 0;
+            return v;
+        }
+        pos += fixed[type];
+    }
+    return 0;
+}
+
+LBRXDEF lbrx_format lbrx_format_detect(const void *data, size_t size) {
+    const unsigned char *p = (const unsigned char *)data;
+    size_t i;
+    if (!p) return LBRX_FORMAT_UNKNOWN;
+    if (size >= 4 && memcmp(p, "FUGG", 4) == 0) return LBRX_FORMAT_GGUF;
+    if (size >= 4 && memcmp(p, "GGUF", 4) == 0)
+        return lbrx__gguf_split_count(p, size) > 1 ? LBRX_FORMAT_GGUF_SPLIT : LBRX_FORMAT_GGUF;
+    if (size >= 9 && p[7] == 0) {  /* a header length below 2^56: JSON text has no NUL byte */
+        for (i = 8; i < size && lbrx__json_ws(p[i]); i++) {}
+        if (i < size && p[i] == '{') return LBRX_FORMAT_SAFETENSORS;
+        return LBRX_FORMAT_UNKNOWN;
+    }
+    for (i = 0; i < size && lbrx__json_ws(p[i]); i++) {}
+    return i < size && p[i] == '{' ? LBRX_FORMAT_SAFETENSORS_INDEX : LBRX_FORMAT_UNKNOWN;
+}
+
+LBRXDEF const char *lbrx_format_name(lbrx_format f) {
+    switch (f) {
+    case LBRX_FORMAT_GGUF: return "gguf";
+    case LBRX_FORMAT_GGUF_SPLIT: return "gguf-split";
+    case LBRX_FORMAT_SAFETENSORS: return "safetensors";
+    case LBRX_FORMAT_SAFETENSORS_INDEX: return "safetensors-index";
+    default: return "unknown";
+    }
+}
+
 LBRXDEF size_t lbrx__hash_bytes(const void *p, size_t n) {
     const unsigned char *b = (const unsigned char *)p;
     uint64_t h = 14695981039346656037ULL;
@@ -1194,6 +1361,8 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
     int d;
     void *buf;
     lbrx_result r = LBRX_OK;
+    for (d = 0; d < ndim; d++)
+        if (shape[d] == 0) return LBRX_OK;  /* empty: nothing to write */
     for (d = 0; d + 1 < ndim; d++) nrows *= shape[d];  /* fits: the caller checked the shape */
     if (ndim > 0) lbrx_row_bytes(dtype, shape[ndim - 1], &row);
     if (nrows == 0 || row == 0) return LBRX_OK;
@@ -1331,151 +1500,199 @@ LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, 
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
-                                          const lbrx_allocator *allocator, lbrx_error *err) {
-    lbrx_storage *s;
+/* Fill s (kind MMAP, data already &empty_byte) with bytes [offset, offset + length) of an open
+   file: mapped read-only from the page (Windows: allocation granularity) below offset, or read
+   into the heap under LBRX_NO_MMAP. length UINT64_MAX: to the end. `what` names the file in
+   messages. The handle or descriptor stays the caller's. */
+#if defined(_WIN32)
+LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, HANDLE f, uint64_t offset, uint64_t length, const char *what,
+                                                const lbrx_allocator *allocator, lbrx_error *err) {
+    LARGE_INTEGER li;
     uint64_t fsize;
-    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    if (GetFileType(f) != FILE_TYPE_DISK) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
+    if (!GetFileSizeEx(f, &li)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", what);
+    fsize = (uint64_t)li.QuadPart;
+#else
+LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, int fd, uint64_t offset, uint64_t length, const char *what,
+                                                const lbrx_allocator *allocator, lbrx_error *err) {
+    struct stat st;
+    uint64_t fsize;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", what, strerror(e));
+    }
+    if (S_ISDIR(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", what);
+    if (!S_ISREG(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
+    if (st.st_size < 0) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: negative size", what);
+    fsize = (uint64_t)st.st_size;
+#endif
+    if (offset > fsize) return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, offset, "%s: offset %llu is past the end of the %llu-byte file", what,
+                                            (unsigned long long)offset, (unsigned long long)fsize);
+    if (length == UINT64_MAX) length = fsize - offset;
+    if (length > fsize - offset)
+        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, offset, "%s: %llu bytes at offset %llu end past the end of the %llu-byte file", what,
+                            (unsigned long long)length, (unsigned long long)offset, (unsigned long long)fsize);
+    /* half the address space at most: a larger size is a corrupt length, or a 32-bit process */
+    if (length > (uint64_t)(SIZE_MAX >> 1))
+        return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", what,
+                            (unsigned long long)length);
+    if (length == 0) return LBRX_OK;
+    {
+#if defined(LBRX_NO_MMAP)
+        unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)length, 64);
+        size_t done = 0;
+        if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", what, (unsigned long long)length);
+        while (done < (size_t)length) {
+            size_t want = (size_t)length - done;
+            uint64_t at = offset + done;
+#if defined(_WIN32)
+            DWORD got = 0;
+            OVERLAPPED ov;
+            memset(&ov, 0, sizeof ov);
+            ov.Offset = (DWORD)(at & 0xffffffffu);
+            ov.OffsetHigh = (DWORD)(at >> 32);
+            if (want > 0x40000000u) want = 0x40000000u;
+            if (!ReadFile(f, buf + done, (DWORD)want, &got, &ov) || got == 0) {
+#else
+            ssize_t got;
+            if (want > 0x40000000u) want = 0x40000000u;
+            got = pread(fd, buf + done, want, (off_t)at);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+#endif
+                lbrx_free(allocator, buf);
+                return lbrx__errorf(err, LBRX_ERR_IO, at, "%s: read failed", what);
+            }
+            done += (size_t)got;
+        }
+        s->map_base = buf;
+        s->data = buf;
+        s->map_size = (size_t)length;
+#else
+        size_t page = lbrx_page_size(), delta = (size_t)(offset % page);
+        uint64_t base = offset - delta;
+        size_t span = (size_t)length + delta;  /* fits: length <= SIZE_MAX / 2 and delta < page */
+#if defined(_WIN32)
+        HANDLE m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
+        if (!m) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", what, (unsigned long)GetLastError());
+        s->map_base = MapViewOfFile(m, FILE_MAP_READ, (DWORD)(base >> 32), (DWORD)(base & 0xffffffffu), (SIZE_T)span);
+        CloseHandle(m);
+        if (!s->map_base)
+            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", what, (unsigned long)GetLastError());
+#else
+        void *p = mmap(0, span, PROT_READ, MAP_PRIVATE, fd, (off_t)base);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", what, strerror(e));
+        }
+        s->map_base = p;
+#endif
+        (void)allocator;
+        s->data = (unsigned char *)s->map_base + delta;
+        s->map_size = span;
+#endif
+    }
+    s->size = (size_t)length;
+    return LBRX_OK;
+}
+
+/* A new storage over an open file's region (lbrx__storage_map_open). */
+#if defined(_WIN32)
+LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, HANDLE f, uint64_t offset, uint64_t length, const char *what,
+                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+#else
+LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, int f, uint64_t offset, uint64_t length, const char *what,
+                                                  const lbrx_allocator *allocator, lbrx_error *err) {
+#endif
+    lbrx_storage *s;
+    lbrx_result r;
     *out = 0;
     s = lbrx__storage_new(allocator);
     if (!s) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory");
     s->kind = LBRX_STORAGE_MMAP;
     s->data = &s->empty_byte;
+    r = lbrx__storage_map_open(s, f, offset, length, what, allocator, err);
+    if (r != LBRX_OK) { lbrx_free(allocator, s); return r; }
+    *out = s;
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
+                                          const lbrx_allocator *allocator, lbrx_error *err) {
+    lbrx_result r;
+    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    *out = 0;
 #if defined(_WIN32)
     {
         wchar_t *wpath = lbrx__utf8_to_wide(path, allocator);
-        HANDLE f, m;
-        LARGE_INTEGER li;
+        HANDLE f;
         DWORD attr;
-        if (!wpath) { lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path); }
+        if (!wpath) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path);
         attr = GetFileAttributesW(wpath);
         if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
-            lbrx_free(allocator, wpath); lbrx_free(allocator, s);
+            lbrx_free(allocator, wpath);
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
         }
-        f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING,
-                        FILE_ATTRIBUTE_NORMAL, 0);
+        f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
         lbrx_free(allocator, wpath);
         if (f == INVALID_HANDLE_VALUE) {
             DWORD e = GetLastError();
-            lbrx_free(allocator, s);
             if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
             return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (Windows error %lu)", path, (unsigned long)e);
         }
-        if (!GetFileSizeEx(f, &li)) {
-            CloseHandle(f); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", path);
-        }
-        fsize = (uint64_t)li.QuadPart;
-        if (fsize > (uint64_t)(SIZE_MAX >> 1)) {  /* as on POSIX: half the address space */
-            CloseHandle(f); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
-        }
-        if (fsize > 0) {
-#if defined(LBRX_NO_MMAP)
-            unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)fsize, 64);
-            size_t done = 0;
-            if (!buf) { CloseHandle(f); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", path, (unsigned long long)fsize); }
-            while (done < (size_t)fsize) {
-                DWORD want = (DWORD)(((size_t)fsize - done) > 0x40000000u ? 0x40000000u : ((size_t)fsize - done)), got = 0;
-                if (!ReadFile(f, buf + done, want, &got, 0) || got == 0) {
-                    lbrx_free(allocator, buf); CloseHandle(f); lbrx_free(allocator, s);
-                    return lbrx__errorf(err, LBRX_ERR_IO, (uint64_t)done, "%s: read failed", path);
-                }
-                done += got;
-            }
-            s->map_base = buf;
-            s->data = buf;
-#else
-            m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
-            if (!m) {
-                CloseHandle(f); lbrx_free(allocator, s);
-                return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", path, (unsigned long)GetLastError());
-            }
-            s->map_base = MapViewOfFile(m, FILE_MAP_READ, 0, 0, 0);
-            CloseHandle(m);
-            if (!s->map_base) {
-                CloseHandle(f); lbrx_free(allocator, s);
-                return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", path, (unsigned long)GetLastError());
-            }
-            s->data = (unsigned char *)s->map_base;
-#endif
-            s->map_size = (size_t)fsize;
-        }
+        r = lbrx__storage_map_region(out, f, 0, UINT64_MAX, path, allocator, err);
         CloseHandle(f);
-        (void)m;
     }
 #else
     {
         int fd;
-        struct stat st;
-        /* O_NONBLOCK: a FIFO must not block here (it is refused below as not a regular file) */
+        /* O_NONBLOCK: a FIFO must not block here (it is refused as not a regular file) */
         do { fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
         if (fd < 0) {
             int e = errno;
-            lbrx_free(allocator, s);
             if (e == ENOENT || e == ENOTDIR)
                 return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
             /* EOVERFLOW: a file past 2 GiB in a 32-bit build without 64-bit offsets */
             return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
         }
-        if (fstat(fd, &st) != 0) {
-            int e = errno;
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", path, strerror(e));
-        }
-        if (S_ISDIR(st.st_mode)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
-        }
-        if (!S_ISREG(st.st_mode)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", path);
-        }
-        if (st.st_size < 0) { close(fd); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: negative size", path); }
-        fsize = (uint64_t)st.st_size;
-        if (fsize > (uint64_t)SIZE_MAX || fsize > (uint64_t)(SIZE_MAX >> 1)) {
-            close(fd); lbrx_free(allocator, s);
-            return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: %llu bytes do not fit in this process's address space", path, (unsigned long long)fsize);
-        }
-        if (fsize > 0) {
-#if defined(LBRX_NO_MMAP)
-            unsigned char *buf = (unsigned char *)lbrx_alloc(allocator, (size_t)fsize, 64);
-            size_t done = 0;
-            if (!buf) { close(fd); lbrx_free(allocator, s); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", path, (unsigned long long)fsize); }
-            while (done < (size_t)fsize) {
-                size_t want = (size_t)fsize - done;
-                ssize_t got;
-                if (want > 0x40000000u) want = 0x40000000u;
-                got = pread(fd, buf + done, want, (off_t)done);
-                if (got < 0 && errno == EINTR) continue;
-                if (got <= 0) {
-                    lbrx_free(allocator, buf); close(fd); lbrx_free(allocator, s);
-                    return lbrx__errorf(err, LBRX_ERR_IO, (uint64_t)done, "%s: read failed", path);
-                }
-                done += (size_t)got;
-            }
-            s->map_base = buf;
-            s->data = buf;
-#else
-            void *p = mmap(0, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (p == MAP_FAILED) {
-                int e = errno;
-                close(fd); lbrx_free(allocator, s);
-                return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", path, strerror(e));
-            }
-            s->map_base = p;
-            s->data = (unsigned char *)p;
-#endif
-            s->map_size = (size_t)fsize;
-        }
+        r = lbrx__storage_map_region(out, fd, 0, UINT64_MAX, path, allocator, err);
         close(fd);
     }
 #endif
-    s->size = s->map_size;
-    *out = s;
-    return LBRX_OK;
+    return r;
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+                                        const lbrx_allocator *allocator, lbrx_error *err) {
+    char what[48];
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_fd: out is NULL");
+    *out = 0;
+    snprintf(what, sizeof what, "file descriptor %d", fd);
+#if defined(_WIN32)
+    {
+        intptr_t h = fd < 0 ? -1 : _get_osfhandle(fd);
+        if (h == -1 || h == -2) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s is not open", what);
+        return lbrx__storage_map_region(out, (HANDLE)h, offset, length, what, allocator, err);
+    }
+#else
+    if (fd < 0) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s is not open", what);
+    return lbrx__storage_map_region(out, fd, offset, length, what, allocator, err);
+#endif
+}
+
+LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+                                            const lbrx_allocator *allocator, lbrx_error *err) {
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: out is NULL");
+    *out = 0;
+#if defined(_WIN32)
+    if (!handle || handle == INVALID_HANDLE_VALUE)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: invalid handle");
+    return lbrx__storage_map_region(out, (HANDLE)handle, offset, length, "file handle", allocator, err);
+#else
+    (void)handle; (void)offset; (void)length; (void)allocator;
+    return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_storage_map_handle: Windows only (use lbrx_storage_map_fd)");
+#endif
 }
 
 LBRXDEF void lbrx_storage_retain(lbrx_storage *s) {
@@ -1565,41 +1782,51 @@ LBRXDEF lbrx_result lbrx__shape_layout(lbrx_dtype dtype, int ndim, const int64_t
                                        size_t *nbytes, lbrx_error *err) {
     const lbrx__dtype_info *d = lbrx__dtype_info_of((int)dtype);
     size_t row, total;
-    int i;
+    int i, empty = 0;
     lbrx_result r;
     if (!d) return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "invalid dtype id %d", (int)dtype);
     if (ndim < 0 || ndim > LBRX_MAX_DIMS)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "rank %d is outside 0..%d", ndim, LBRX_MAX_DIMS);
-    for (i = 0; i < ndim; i++)
+    for (i = 0; i < ndim; i++) {
         if (shape[i] < 0) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "dimension %d is negative (%lld)", i, (long long)shape[i]);
+        empty |= shape[i] == 0;
+    }
     if (ndim == 0) {
         if (d->block != 1) return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "a rank-0 tensor cannot have block dtype %s", d->name);
         if (nbytes) *nbytes = d->bytes;
         return LBRX_OK;
     }
+    /* An empty tensor (a zero dimension) has no element and 0 bytes whatever its other
+       dimensions (GGML accepts such tensors): sizes that would overflow are not errors there,
+       and the strides they would give are 0 (there is no element to reach through them). */
     r = lbrx_row_bytes(dtype, shape[ndim - 1], &row);
     if (r == LBRX_ERR_BAD_SHAPE)
         return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row length %lld is not a multiple of the %s block size %lld",
                             (long long)shape[ndim - 1], d->name, (long long)d->block);
-    if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row of %lld elements overflows", (long long)shape[ndim - 1]);
+    if (r != LBRX_OK) {
+        if (!empty) return lbrx__errorf(err, r, LBRX__NO_OFFSET, "row of %lld elements overflows", (long long)shape[ndim - 1]);
+        row = 0;
+    }
     total = row;
     if (stride) stride[ndim - 1] = d->block == 1 ? (int64_t)d->bytes : 0;
     for (i = ndim - 2; i >= 0; i--) {
-        if (stride) {
-            if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
-            stride[i] = (int64_t)total;
+        if (total > (size_t)INT64_MAX) {
+            if (!empty) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
+            total = 0;
         }
-        /* once a zero dimension made the size 0 it stays 0, on 32-bit systems too (the element
-           count below still checks that the dimensions' product fits) */
-        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total)))
-            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
+        if (stride) stride[i] = (int64_t)total;
+        if (total != 0 && ((uint64_t)shape[i] > (uint64_t)SIZE_MAX || !lbrx_mul_size(total, (size_t)shape[i], &total))) {
+            if (!empty)
+                return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows (dimension %d = %lld)", i, (long long)shape[i]);
+            total = 0;
+        }
     }
-    /* a zero dimension makes the tensor empty, but the product of the others must still fit */
+    if (empty) total = 0;
     if (total > (size_t)INT64_MAX) return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "tensor size overflows");
-    {
+    if (!empty) {  /* the element count must fit too (block types have fewer bytes than elements) */
         int64_t n = 1;
         for (i = 0; i < ndim; i++) {
-            if (shape[i] != 0 && n > INT64_MAX / shape[i])
+            if (n > INT64_MAX / shape[i])
                 return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "element count overflows (dimension %d = %lld)", i, (long long)shape[i]);
             n *= shape[i];
         }
@@ -1680,7 +1907,10 @@ LBRXDEF lbrx_result lbrx_tensor_nelements(const lbrx_tensor *t, int64_t *out) {
     int i;
     for (i = 0; i < t->ndim; i++) {
         if (t->shape[i] < 0) return LBRX_ERR_BAD_SHAPE;
-        if (t->shape[i] != 0 && n > INT64_MAX / t->shape[i]) return LBRX_ERR_OVERFLOW;
+        if (t->shape[i] == 0) n = 0;
+    }
+    for (i = 0; i < t->ndim && n; i++) {  /* an empty tensor has 0 elements whatever the others */
+        if (n > INT64_MAX / t->shape[i]) return LBRX_ERR_OVERFLOW;
         n *= t->shape[i];
     }
     *out = n;
@@ -1694,6 +1924,8 @@ LBRXDEF lbrx_result lbrx_tensor_nbytes(const lbrx_tensor *t, size_t *out) {
 LBRXDEF int64_t lbrx_tensor_nrows(const lbrx_tensor *t) {
     int64_t n = 1;
     int i;
+    for (i = 0; i < t->ndim; i++)
+        if (t->shape[i] == 0) return 0;  /* empty: its other dimensions' product may not fit */
     for (i = 0; i + 1 < t->ndim; i++) n *= t->shape[i];
     return n;
 }
@@ -2619,11 +2851,17 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
    Context
    ============================================================================================ */
 
+#define LBRX__PAR_MAX 64       /* threads of a region whose start times are recorded */
+
 struct lbrx_context {
     int n_threads;
     lbrx_allocator allocator;
     void *scratch;
     size_t scratch_bytes;
+    /* the thread policy's state (lbrx__threads_for): the running region's start, its threads'
+       entry times and the master's finish; until when the context runs on one thread, and the
+       current length of that period */
+    double par_t0, par_in[LBRX__PAR_MAX], par_master, solo_until, solo_len;
 };
 
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err) {
@@ -2677,6 +2915,78 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
     }
     return ctx->scratch;
 }
+
+/* ---- the thread policy ----
+   Every parallel operation asks lbrx__threads_for how many threads to use, from the bytes it
+   reads and the floating-point operations it does: its time on one thread estimated at
+   LBRX__PAR_BPS and LBRX__PAR_FPS, one thread per LBRX_THREAD_SLICE of that time, at most the
+   context's count. So tiny operations (the many small ones of a small model's token) never fork
+   and join, and mid-sized ones use only the threads that pay for their start.
+   A host shares its cores with other work. When another thread takes a core, a thread of a
+   region can start or finish a scheduler time slice late (milliseconds), and a fork/join per
+   operation then costs orders of magnitude more than it saves. Each region records when its
+   threads started and when the master finished its share (lbrx__par_begin / lbrx__par_mark /
+   lbrx__par_end); a region that waited more than LBRX__PAR_LATE for its threads, and more than
+   a quarter of its own work, puts the context on one thread for at least LBRX__PAR_SOLO seconds
+   and 20 times the wait (a try costs about one time slice, so tries cost at most 5 %), twice as
+   long after each try that still finds a thread late (up to 1 s), back to the full count after
+   one that does not (the next period then starts from half the last one).
+   The results do not depend on the thread count, so this changes only the speed. */
+#define LBRX__PAR_BPS 20e9     /* bytes per second one thread is assumed to read */
+#define LBRX__PAR_FPS 50e9     /* floating-point operations per second of one thread */
+#ifndef LBRX_THREAD_SLICE
+#define LBRX_THREAD_SLICE 10e-6   /* seconds of one-thread work each thread must have */
+#endif
+#define LBRX__PAR_LATE 100e-6  /* a region's threads later than this were descheduled */
+#define LBRX__PAR_SOLO 0.05    /* seconds on one thread after the first late region */
+
+LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flops) {
+    const double t = bytes / LBRX__PAR_BPS + flops / LBRX__PAR_FPS, slice = LBRX_THREAD_SLICE;
+    int n = ctx ? ctx->n_threads : 1;
+    if (!(slice > 0.0)) return n;
+    if (n > 1 && t < n * slice) n = (int)(t / slice);
+#ifdef _OPENMP
+    if (n > 1 && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = 1;
+#endif
+    return n < 1 ? 1 : n;
+}
+
+#ifdef _OPENMP
+/* Before a region of nt threads; inside it, every thread at its start (leaving = 0) and at its
+   end (leaving = 1: only the master's counts); after it. */
+LBRX__PRIVATE void lbrx__par_begin(lbrx_context *ctx, int nt) {
+    if (ctx && nt > 1) ctx->par_t0 = omp_get_wtime();
+}
+LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt, int leaving) {
+    int tid;
+    if (!ctx || nt <= 1) return;
+    tid = omp_get_thread_num();
+    if (leaving) { if (tid == 0) ctx->par_master = omp_get_wtime(); }
+    else if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
+}
+LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
+    double now, late;
+    int t;
+    if (!ctx || nt <= 1) return;
+    now = omp_get_wtime();
+    late = now - ctx->par_master;   /* the master waiting for the others at the end */
+    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* a thread starting late (older entries: not in this team) */
+        if (ctx->par_in[t] - ctx->par_t0 > late) late = ctx->par_in[t] - ctx->par_t0;
+    if (late > LBRX__PAR_LATE && late > 0.25 * (now - ctx->par_t0 - late)) {
+        double len = 2.0 * ctx->solo_len;
+        if (len < 20.0 * late) len = 20.0 * late;
+        if (len < LBRX__PAR_SOLO) len = LBRX__PAR_SOLO;
+        ctx->solo_len = len < 1.0 ? len : 1.0;
+        ctx->solo_until = now + ctx->solo_len;
+    } else {
+        ctx->solo_len *= 0.5;   /* the next late region starts from half the last period */
+    }
+}
+#else
+#define lbrx__par_begin(ctx, nt) ((void)(ctx), (void)(nt))
+#define lbrx__par_mark(ctx, nt, leaving) ((void)(ctx), (void)(nt), (void)(leaving))
+#define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
+#endif
 
 /* ==== SIMD vectors (implementation) ==== */
 
@@ -3267,11 +3577,17 @@ LBRX__PRIVATE void lbrx__mm_put(const lbrx__mm *m, int64_t i, const int64_t *row
 }
 
 /* The address `off` bytes into the stream of rows w, w + ws, w + 2 ws, ... (rb bytes each): a row
-   prefetches on into the next row of its stream, so no group starts cold. Integer arithmetic:
-   the address may lie past the matrix (prefetching it is harmless). */
+   prefetches on into the next row of its stream, so no group starts cold. Computed directly
+   (rows of a contiguous matrix need no division): walking a row per step took up to 128 steps
+   per prefetch on short rows, 89 % of a small model's time. Integer arithmetic: the address
+   may lie past the matrix (prefetching it is harmless). */
 LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, int64_t rb, int64_t off) {
     uintptr_t a = (uintptr_t)w;
-    while (off >= rb) { off -= rb; a += (uintptr_t)ws; }
+    if (off >= rb && ws != rb) {
+        const int64_t q = off / rb;
+        a += (uintptr_t)q * (uintptr_t)ws;
+        off -= q * rb;
+    }
     return (const char *)(a + (uintptr_t)off);
 }
 
@@ -3625,11 +3941,14 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o
 #endif /* LBRX__NEON */
 
 /* ---- matrix-vector kernels of the format table, one section per instruction set ----
-   Each section defines lbrx__gemv_<dtype>_<isa> for the dtypes it has a kernel for and
-   lbrx__gemv_unpacked_<isa>, which takes any format through its unpacker; the selection section
-   below maps the generic names onto them. The kernels read a run of rows in groups of
-   LBRX__MM_GR (lbrx__mm_group, as the kernels above) with software prefetch, per group of rows
-   and row of x one weight block at a time, and sum in SIMD lanes. */
+   Each section defines lbrx__gemv_<dtype>_<isa> for the dtypes it has a kernel for (x86: AVX2,
+   with VNNI on 256 bits where present; AVX-512 VNNI: the formats where 512-bit steps pay) or
+   lbrx__gemv_unpacked_<isa>, which takes any format through its unpacker (NEON); the selection
+   section below maps the generic names onto them, the scalar code where a build has neither.
+   The x86 kernels read a run of rows in groups of LBRX__MM_GR (lbrx__mm_group, as the kernels
+   above) with software prefetch, per group of rows and row of x one weight block at a time,
+   and sum in SIMD lanes. Adding a format: its row in lbrx__wfmts, its unpacker, and a kernel
+   in the sections that should have one. */
 
 #if defined(LBRX__MM_X86)
 /* Prefetch of weight row r's block b, LBRX__MM_PF bytes ahead in its stream (in a driver). */
@@ -3782,6 +4101,7 @@ LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, co
 #define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
 
+#if !defined(LBRX__GV512)
 /* IQ4_XS: group g's 6-bit scale is nibble g of scales_l (4 bytes) with bits 2g, 2g+1 of
    scales_h above it, minus 32. */
 LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
@@ -3811,6 +4131,7 @@ LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, co
 }
 #define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
+#endif
 
 /* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
    byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
@@ -3840,30 +4161,69 @@ LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const 
 LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
 LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 
-/* Any format through its unpacker (one block of at most 256 values at a time). */
-LBRX__PRIVATE __m256 lbrx__gv_unpacked(const lbrx__wfmt *f, const unsigned char *w, const int8_t *xq, const float *xd, const float *xds,
-                                       const int32_t *xs16, __m256 acc) {
-    int8_t v[256];
-    float d[16], mn[16], t = 0.0f;
-    int g;
-    f->unpack(w, v, d, mn);
-    for (g = 0; g < f->block / 32; g++) {
-        const __m256i p = lbrx__gv_dots(_mm256_loadu_si256((const __m256i *)(const void *)(v + 32 * g)),
-                                        _mm256_loadu_si256((const __m256i *)(const void *)(xq + 32 * g)));
-        __m256 s;
-        if (f->group == 16) {
-            s = _mm256_setr_m128(_mm_set1_ps(d[2 * g] * xd[g]), _mm_set1_ps(d[2 * g + 1] * xd[g]));
-            if (f->has_min) t = fmaf(mn[2 * g], xd[g] * (float)xs16[2 * g], fmaf(mn[2 * g + 1], xd[g] * (float)xs16[2 * g + 1], t));
-        } else {
-            s = _mm256_set1_ps(d[g] * xd[g]);
-            if (f->has_min) t = fmaf(mn[g], xds[g], t);
-        }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), s, acc);
-    }
-    return _mm256_add_ps(acc, _mm256_setr_ps(t, 0, 0, 0, 0, 0, 0, 0));
+/* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
+   half h) are bit pair k of the half's 32 bytes of qs. Scales D (16, per group of 16) times x's
+   scale of the group's block of 32: lanes 2t, 2t+1 of s[h] from block 4h + t. */
+LBRX__INLINE void lbrx__gv_k16_scales(__m128i sc8, __m256 d, const float *xd, __m256 s[2]) {
+    const __m256 xv = _mm256_loadu_ps(xd);
+    s[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d), _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+    s[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d),
+                         _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
 }
-#define LBRX__GV_UNPACKED(w, xq, xd, xds, xs16, acc) lbrx__gv_unpacked(m->fmt, w, xq, xd, xds, xs16, acc)
-LBRX__GV_X86(lbrx__gemv_unpacked_x86, m->fmt->block, m->fmt->bytes, LBRX__GV_UNPACKED)
+/* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
+LBRX__INLINE __m256 lbrx__gv_q3_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
+    const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    const unsigned char *s = w + 96;
+    int32_t s8;
+    __m128i lo, hi;
+    __m256 sc[2];
+    int h, k;
+    memcpy(&s8, s + 8, 4);
+    lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
+    lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
+    hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+    lbrx__gv_k16_scales(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 108)), xd, sc);
+    for (h = 0; h < 2; h++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32 + 32 * h));
+        for (k = 0; k < 4; k++) {
+            const __m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + k)));
+            const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three),
+                                              _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four));
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k));
+            const __m256i p = _mm256_sub_epi32(lbrx__gv_dotu(u, x), lbrx__gv_dotu(four, x));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
+        }
+    }
+    return acc;
+}
+#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q3_k(w, xq, xd, acc)
+LBRX__GV_X86(lbrx__gemv_q3_k_x86, 256, 110, LBRX__GV_Q3_K)
+
+/* Q2_K: v = the 2 bits; scale nibbles times d, min nibbles times -dmin against x's scale times
+   its sums of 16 (xs16) */
+LBRX__INLINE __m256 lbrx__gv_q2_k(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, __m256 acc) {
+    const __m256i three = _mm256_set1_epi8(3);
+    const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
+    const __m128 dm = lbrx__gv_f16x2(w + 80);
+    __m256 sc[2], mn[2];
+    int h, k;
+    lbrx__gv_k16_scales(_mm_and_si128(sb, m4), _mm256_broadcastss_ps(dm), xd, sc);
+    lbrx__gv_k16_scales(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))), xd, mn);
+    acc = _mm256_fmadd_ps(mn[0], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)xs16)), acc);
+    acc = _mm256_fmadd_ps(mn[1], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(xs16 + 8))), acc);
+    for (h = 0; h < 2; h++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16 + 32 * h));
+        for (k = 0; k < 4; k++) {
+            const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
+            const __m256i p = lbrx__gv_dotu(u, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k)));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
+        }
+    }
+    return acc;
+}
+#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q2_k(w, xq, xd, xs16, acc)
+LBRX__GV_X86(lbrx__gemv_q2_k_x86, 256, 84, LBRX__GV_Q2_K)
+
 #endif /* LBRX__MM_X86 */
 
 #if defined(LBRX__GV512)
@@ -3936,6 +4296,36 @@ LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, 
 }
 #define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
 LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
+
+/* IQ4_XS: a step is the 32 bytes of groups 2j and 2j+1, their nibbles put in x's order by a
+   128-bit lane permutation; the code values + 128 (unsigned) against x, minus 128 times x's
+   sums of 4. */
+LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
+    const __m512i tab = _mm512_broadcast_i32x4(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
+    const __m512i nib = _mm512_set1_epi8(0x0f), c128 = _mm512_set1_epi8((char)0x80), z = _mm512_setzero_si512();
+    int32_t sl, sh;
+    __m256i ls;
+    __m512 s;
+    int j;
+    memcpy(&sl, w + 4, 4);
+    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
+    ls = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
+                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
+    s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd)));
+    for (j = 0; j < 4; j++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
+        const __m512i n = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), nib);
+        const __m512i u = _mm512_shuffle_epi8(tab, _mm512_shuffle_i64x2(n, n, _MM_SHUFFLE(3, 1, 2, 0)));
+        const __m512i x = _mm512_loadu_si512(xq + 64 * j);
+        const __m512i p = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u, x), _mm512_dpbusd_epi32(z, c128, x));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_SPLIT(s, 2 * j, 2 * j + 1), acc);
+    }
+    return acc;
+}
+#define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
 #endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)
@@ -3997,17 +4387,21 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_avx512
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_avx512
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_avx512
+#define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_avx512
 #elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_x86
 #endif
 #if defined(LBRX__MM_X86)
+#if !defined(LBRX__GV512)
 #define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_x86
+#endif
 #define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_x86
 #define lbrx__gemv_q5_0 lbrx__gemv_q5_0_x86
 #define lbrx__gemv_q5_1 lbrx__gemv_q5_1_x86
-#define lbrx__gemv_unpacked lbrx__gemv_unpacked_x86
+#define lbrx__gemv_q3_k lbrx__gemv_q3_k_x86
+#define lbrx__gemv_q2_k lbrx__gemv_q2_k_x86
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
 #else
@@ -4034,6 +4428,12 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #if !defined(lbrx__gemv_q5_1)
 #define lbrx__gemv_q5_1 lbrx__gemv_unpacked
 #endif
+#if !defined(lbrx__gemv_q3_k)
+#define lbrx__gemv_q3_k lbrx__gemv_unpacked
+#endif
+#if !defined(lbrx__gemv_q2_k)
+#define lbrx__gemv_q2_k lbrx__gemv_unpacked
+#endif
 
 /* dequantizers of the table's signature for the formats whose block-format code takes a flag */
 LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 0); }
@@ -4057,8 +4457,8 @@ static const lbrx__wfmt lbrx__wfmts[] = {
     { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_iq4_nl,   0,                       0 },
     { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_q5_0,     0,                       lbrx__dequantize_q5_0 },
     { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_q5_1,     0,                       lbrx__dequantize_q5_1 },
-    { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q3_k },
-    { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_unpacked, 0,                       lbrx__dequantize_q2_k }
+    { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_q3_k,     0,                       lbrx__dequantize_q3_k },
+    { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_q2_k,     0,                       lbrx__dequantize_q2_k }
 };
 #define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
 
@@ -4530,7 +4930,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
                                            int64_t out_end, int reference, lbrx_error *err) {
     lbrx__mm m;
     int64_t out, n, i, bs;
-    int d, nt;
+    int d, nt, ntq;
     size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_s16 = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
     size_t np = 0, pr = 1;
     int gemm = 0, quant;
@@ -4566,9 +4966,8 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     if (out_begin < 0 || out_end < out_begin || out_end > out)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_rows: range [%lld, %lld) outside [0, %lld)",
                             (long long)out_begin, (long long)out_end, (long long)out);
-    n = lbrx_tensor_nrows(x);
-    for (d = 0; d + 1 < x->ndim; d++)
-        if (x->shape[d] == 0) n = 0;
+    n = 1;  /* x's rows, also when its rows are empty (k = 0: y is zeros) */
+    for (d = 0; d + 1 < x->ndim; d++) n *= x->shape[d];
     if (n == 0 || out_begin == out_end) return LBRX_OK;
     m.dt = w->dtype;
     m.fmt = fmt;
@@ -4582,7 +4981,11 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     m.wprep = wprep;
     m.wbuf = 0;
     m.wbuf_bytes = 0;
-    nt = lbrx_context_threads(ctx);
+    {
+        const double rows = (double)(out_end - out_begin), kk = (double)m.k;
+        nt = lbrx__threads_for(ctx, rows * kk * (double)lbrx_dtype_block_bytes(m.dt) / (double)bs + (double)n * kk * 4.0,
+                               2.0 * (double)n * rows * kk);
+    }
     if ((uint64_t)n > (uint64_t)(SIZE_MAX / 64) || (uint64_t)m.kq > (uint64_t)(SIZE_MAX / 64) ||
         !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_xr) || !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_yr))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
@@ -4624,13 +5027,23 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         m.xd = (float *)(void *)(scr + at_d);
         m.xs = (int32_t *)(void *)(scr + at_s);
         m.xds = (float *)(void *)(scr + at_ds);
+        ntq = nt > 1 ? lbrx__threads_for(ctx, 5.0 * (double)n * (double)m.k, 4.0 * (double)n * (double)m.k) : 1;
+        lbrx__par_begin(ctx, ntq);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1 && n * m.k >= 65536)
+#pragma omp parallel num_threads(ntq) if (ntq > 1)
 #endif
-        for (i = 0; i < n; i++) {
-            if (reference) lbrx__mm_quantize_x_scalar(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
-            else lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+        {
+            lbrx__par_mark(ctx, ntq, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+            for (i = 0; i < n; i++) {
+                if (reference) lbrx__mm_quantize_x_scalar(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+                else lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
+            }
+            lbrx__par_mark(ctx, ntq, 1);
         }
+        lbrx__par_end(ctx, ntq);
         if (fmt->group == 16) {
             /* the sums of q per 16 values */
             m.xs16 = (int32_t *)(void *)(scr + at_s16);
@@ -4667,12 +5080,14 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 #endif
         m.wbuf = scr + at_w;
         m.wbuf_bytes = wsz;
+        lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
         {
             int tid = 0;
             int64_t c;
+            lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
@@ -4685,7 +5100,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
             }
 #endif
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(dynamic, 1) nowait
 #endif
             for (c = 0; c < ntask; c++) {
                 int64_t o0 = base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
@@ -4697,8 +5112,10 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
                 lbrx__mm_gemm_f(&m, o0, o1, (float *)(void *)(m.wbuf + (size_t)tid * m.wbuf_bytes));
 #endif
             }
+            lbrx__par_mark(ctx, nt, 1);
             (void)tid;
         }
+        lbrx__par_end(ctx, nt);
         return LBRX_OK;
     }
 #endif
@@ -4706,16 +5123,25 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         int64_t rows = out_end - out_begin, per = (rows + nt - 1) / nt, nch, c;
         per = (per + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK * LBRX__MM_CHUNK;
         nch = (rows + per - 1) / per;
+        if (nch < nt) nt = (int)nch;
+        lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static, 1) if (nt > 1 && nch > 1)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-        for (c = 0; c < nch; c++) {
-            int64_t o0 = out_begin + c * per, o1 = o0 + per;
-            if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
-            else fmt->gemv(&m, o0, o1 < out_end ? o1 : out_end);
+        {
+            lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static, 1) nowait
+#endif
+            for (c = 0; c < nch; c++) {
+                int64_t o0 = out_begin + c * per, o1 = o0 + per;
+                if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
+                else fmt->gemv(&m, o0, o1 < out_end ? o1 : out_end);
+            }
+            lbrx__par_mark(ctx, nt, 1);
         }
+        lbrx__par_end(ctx, nt);
     }
-    (void)nt;
     return LBRX_OK;
 }
 
@@ -4828,12 +5254,6 @@ LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_we
 
 /* ---- shared checks and helpers of the ops ---- */
 
-LBRX__PRIVATE int lbrx__ops_threads(const lbrx_context *ctx, int64_t work) {
-    int n = ctx ? ctx->n_threads : 1;
-    if (work < 16384) n = 1;   /* tiny ops: a parallel region costs more than it saves */
-    return n < 1 ? 1 : n;
-}
-
 /* Scratch of `bytes` from the context, or from the default allocator when ctx is NULL (then
    *owned is set and the caller frees it with lbrx__ops_scratch_done). */
 LBRX__PRIVATE void *lbrx__ops_scratch(lbrx_context *ctx, size_t bytes, void **owned) {
@@ -4909,33 +5329,41 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
     r = lbrx__ops_param(weight, n, params, &w, op, "weight", err);
     if (r == LBRX_OK) r = lbrx__ops_param(bias, n, params + n, &b, op, "bias", err);
     if (r != LBRX_OK) { lbrx__ops_scratch_done(owned); return r; }
-    nt = lbrx__ops_threads(ctx, rows * n);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 5.0 * (double)(rows * n));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < rows; i++) {
-        const float *xr = (const float *)lbrx_tensor_row(x, i);
-        float *yr = (float *)lbrx_tensor_row(out, i);
-        double mean = 0.0, ss = 0.0;
-        float inv, mu;
-        int64_t j;
-        if (layer) {
-            for (j = 0; j < n; j++) mean += xr[j];
-            mean /= (double)n;
-            for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
-        } else {
-            for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (i = 0; i < rows; i++) {
+            const float *xr = (const float *)lbrx_tensor_row(x, i);
+            float *yr = (float *)lbrx_tensor_row(out, i);
+            double mean = 0.0, ss = 0.0;
+            float inv, mu;
+            int64_t j;
+            if (layer) {
+                for (j = 0; j < n; j++) mean += xr[j];
+                mean /= (double)n;
+                for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
+            } else {
+                for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
+            }
+            inv = (float)(1.0 / sqrt(ss / (double)n + eps));
+            mu = (float)mean;
+            for (j = 0; j < n; j++) {
+                float y = (xr[j] - mu) * inv;
+                if (w) y *= w[j];
+                if (b) y += b[j];
+                yr[j] = y;
+            }
         }
-        inv = (float)(1.0 / sqrt(ss / (double)n + eps));
-        mu = (float)mean;
-        for (j = 0; j < n; j++) {
-            float y = (xr[j] - mu) * inv;
-            if (w) y *= w[j];
-            if (b) y += b[j];
-            yr[j] = y;
-        }
+        lbrx__par_mark(ctx, nt, 1);
     }
-    (void)nt;
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
@@ -4985,42 +5413,51 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
     base = d.freq_base == 0.0f ? 10000.0 : (double)d.freq_base;
     fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
     if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
-    nt = lbrx__ops_threads(ctx, n_tok * n_head * hd);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(n_tok * n_head * hd), 6.0 * (double)(n_tok * n_head * hd) + 50.0 * (double)(n_tok * d.n_dims));
     table = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
     if (!table) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (t = 0; t < n_tok; t++) {
-        int tid = 0;
-        int64_t half = d.n_dims / 2, h, i;
-        float *cs, *sn;
-        double pos = (double)(d.positions ? (int64_t)d.positions[t] : d.pos_offset + t) * fscale;
+    {
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
-        tid = omp_get_thread_num();
+#pragma omp for schedule(static) nowait
 #endif
-        cs = table + (size_t)tid * (size_t)(d.n_dims + 1);
-        sn = cs + half;
-        for (i = 0; i < half; i++) {
-            double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
-            if (d.freq_factors) theta /= (double)d.freq_factors[i];
-            cs[i] = (float)cos(theta);
-            sn[i] = (float)sin(theta);
-        }
-        for (h = 0; h < n_head; h++) {
-            const float *xr = (const float *)lbrx_tensor_row(x, t * n_head + h);
-            float *yr = (float *)lbrx_tensor_row(out, t * n_head + h);
-            /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
-            int64_t step = d.mode == LBRX_ROPE_NEOX ? 1 : 2, off = d.mode == LBRX_ROPE_NEOX ? half : 1;
+        for (t = 0; t < n_tok; t++) {
+            int tid = 0;
+            int64_t half = d.n_dims / 2, h, i;
+            float *cs, *sn;
+            double pos = (double)(d.positions ? (int64_t)d.positions[t] : d.pos_offset + t) * fscale;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            cs = table + (size_t)tid * (size_t)(d.n_dims + 1);
+            sn = cs + half;
             for (i = 0; i < half; i++) {
-                float a = xr[i * step], b = xr[i * step + off];
-                yr[i * step] = a * cs[i] - b * sn[i];
-                yr[i * step + off] = a * sn[i] + b * cs[i];
+                double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
+                if (d.freq_factors) theta /= (double)d.freq_factors[i];
+                cs[i] = (float)cos(theta);
+                sn[i] = (float)sin(theta);
             }
-            if (yr != xr)
-                for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
+            for (h = 0; h < n_head; h++) {
+                const float *xr = (const float *)lbrx_tensor_row(x, t * n_head + h);
+                float *yr = (float *)lbrx_tensor_row(out, t * n_head + h);
+                /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
+                int64_t step = d.mode == LBRX_ROPE_NEOX ? 1 : 2, off = d.mode == LBRX_ROPE_NEOX ? half : 1;
+                for (i = 0; i < half; i++) {
+                    float a = xr[i * step], b = xr[i * step + off];
+                    yr[i * step] = a * cs[i] - b * sn[i];
+                    yr[i * step + off] = a * sn[i] + b * cs[i];
+                }
+                if (yr != xr)
+                    for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
+            }
         }
+        lbrx__par_mark(ctx, nt, 1);
     }
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
@@ -5092,13 +5529,21 @@ LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, l
     if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
     n = x->shape[x->ndim - 1];
     rows = lbrx_tensor_nrows(x);
-    nt = lbrx__ops_threads(ctx, rows * n);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 30.0 * (double)(rows * n));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < rows; i++)
-        lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
-    (void)nt;
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (i = 0; i < rows; i++)
+            lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
+        lbrx__par_mark(ctx, nt, 1);
+    }
+    lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
@@ -5146,31 +5591,39 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
     rows = lbrx_tensor_nrows(out);
     a_step = sa[nd - 1] ? 1 : 0;
     b_step = sb[nd - 1] ? 1 : 0;
-    nt = lbrx__ops_threads(ctx, rows * n);
+    nt = lbrx__threads_for(ctx, 12.0 * (double)(rows * n), (kind == LBRX__SWIGLU ? 30.0 : 1.0) * (double)(rows * n));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (i = 0; i < rows; i++) {
-        const unsigned char *pa = (const unsigned char *)a->data, *pb = (const unsigned char *)b->data;
-        const float *xa, *xb;
-        float *y = (float *)lbrx_tensor_row(out, i);
-        int64_t rem = i, j;
-        int kk;
-        for (kk = nd - 2; kk >= 0; kk--) {
-            int64_t c = rem % out->shape[kk];
-            rem /= out->shape[kk];
-            pa += c * sa[kk];
-            pb += c * sb[kk];
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (i = 0; i < rows; i++) {
+            const unsigned char *pa = (const unsigned char *)a->data, *pb = (const unsigned char *)b->data;
+            const float *xa, *xb;
+            float *y = (float *)lbrx_tensor_row(out, i);
+            int64_t rem = i, j;
+            int kk;
+            for (kk = nd - 2; kk >= 0; kk--) {
+                int64_t c = rem % out->shape[kk];
+                rem /= out->shape[kk];
+                pa += c * sa[kk];
+                pb += c * sb[kk];
+            }
+            xa = (const float *)pa;
+            xb = (const float *)pb;
+            switch (kind) {
+            case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
+            case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
+            case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
+            }
         }
-        xa = (const float *)pa;
-        xb = (const float *)pb;
-        switch (kind) {
-        case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
-        case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
-        case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
-        }
+        lbrx__par_mark(ctx, nt, 1);
     }
-    (void)nt;
+    lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
@@ -5221,14 +5674,22 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
     if (n_ids > 0 && (r = lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[0] * weight->stride[0],
                                               (float *)lbrx_tensor_row(out, 0), dim)) != LBRX_OK)
         return lbrx__errorf(err, r, LBRX__NO_OFFSET, "%s: rows of %s cannot be dequantized", op, lbrx_dtype_name(weight->dtype));
-    nt = lbrx__ops_threads(ctx, n_ids * dim);
+    nt = lbrx__threads_for(ctx, 8.0 * (double)(n_ids * dim), 2.0 * (double)(n_ids * dim));
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (t = 1; t < n_ids; t++)
-        lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
-                            (float *)lbrx_tensor_row(out, t), dim);
-    (void)nt;
+    {
+        lbrx__par_mark(ctx, nt, 0);
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
+        for (t = 1; t < n_ids; t++)
+            lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
+                                (float *)lbrx_tensor_row(out, t), dim);
+        lbrx__par_mark(ctx, nt, 1);
+    }
+    lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
@@ -5728,17 +6189,19 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
     int nt;
     lbrx__att_keys(a, 0, m, &j_lo, &j_hi);
     n_chunks = j_hi > j_lo ? (j_hi - j_lo + LBRX__ATT_CH - 1) / LBRX__ATT_CH : 0;
-    nt = lbrx__ops_threads(ctx, a->n_head * a->n_q * (j_hi - j_lo + 1) * a->d);
+    nt = lbrx__threads_for(ctx, 2.0 * (double)((j_hi - j_lo) * a->n_kv_head * a->d * (a->f16 ? 2 : 4)), 4.0 * (double)(a->n_head * a->n_q * (j_hi - j_lo) * a->d));
     if (nt > n_chunks) nt = n_chunks > 0 ? (int)n_chunks : 1;
     scratch = (float *)lbrx__ops_scratch(ctx, (q_floats + (size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_attention: out of memory for scratch");
     qt = scratch + (size_t)nt * ws_floats;
     parts = qt + q_floats;
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
         int tid = 0;
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #pragma omp for schedule(static)
@@ -5752,10 +6215,12 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
             lbrx__att_dec_chunk(a, m, jb, je, qt, scratch + (size_t)tid * ws_floats, parts + (size_t)t * part_floats);
         }
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < a->n_kv_head * m; i++) lbrx__att_dec_combine(a, m, i / m, i % m, parts, n_chunks);
+        lbrx__par_mark(ctx, nt, 1);
     }
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }
@@ -5824,22 +6289,31 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     if (rows <= LBRX__ATT_DEC) return lbrx__att_decode(ctx, &a, err);
     n_tiles = (rows + LBRX__ATT_MT - 1) / LBRX__ATT_MT;
     n_items = a.n_kv_head * n_tiles;
-    nt = lbrx__ops_threads(ctx, a.n_q * a.n_head * (a.n_kv + 1) * a.d);
+    nt = lbrx__threads_for(ctx, 2.0 * (double)(a.n_kv * a.n_kv_head * a.d * (a.f16 ? 2 : 4)), 4.0 * (double)(a.n_q * a.n_head * (a.n_kv + 1) * a.d));
     if (nt > n_items) nt = (int)n_items;
     ws_floats = lbrx__att_ws_floats(lbrx__att_dp(&a));
     scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+#pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-    for (item = 0; item < n_items; item++) {
-        int64_t g = item / n_tiles, r0 = (item % n_tiles) * LBRX__ATT_MT;
-        int tid = 0;
+    {
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
-        tid = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1) nowait
 #endif
-        lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
+        for (item = 0; item < n_items; item++) {
+            int64_t g = item / n_tiles, r0 = (item % n_tiles) * LBRX__ATT_MT;
+            int tid = 0;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
+        }
+        lbrx__par_mark(ctx, nt, 1);
     }
+    lbrx__par_end(ctx, nt);
     lbrx__ops_scratch_done(owned);
     return LBRX_OK;
 }

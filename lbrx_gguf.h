@@ -134,6 +134,8 @@ typedef struct lbrx_gguf_tensor_info {
     uint64_t file_offset;         /* absolute file offset of the first byte */
     uint64_t nbytes;
     uint64_t info_offset;         /* file offset of the tensor_info record */
+    uint32_t shard;               /* file of a split set holding it (0: the first, or a single file);
+                                     offsets are in that file */
 } lbrx_gguf_tensor_info;
 
 typedef struct lbrx_gguf lbrx_gguf;
@@ -143,6 +145,17 @@ typedef struct lbrx_gguf lbrx_gguf;
    lbrx_gguf is read-only; any number of threads may query it at once. */
 LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt,
                                    lbrx_error *err);
+/* SPLIT GGUF: a model cut into files PREFIX-00001-of-0000N.gguf ... PREFIX-0000N-of-0000N.gguf
+   (llama.cpp's gguf-split; keys split.no, split.count, split.tensors.count). lbrx_gguf_open of
+   the first file (split.no 0, split.count N > 1) opens all N, validates each as above, and
+   presents one name space: the first file's metadata, then the tensors of every file in file
+   order (lbrx_gguf_tensor_info.shard says which). Errors name the file: LBRX_ERR_BAD_VALUE for a
+   first file whose name does not end in -00001-of-0000N.gguf, LBRX_ERR_NOT_FOUND for a missing
+   file, LBRX_ERR_BAD_VALUE when a file's split.no is not its place or its split.count or
+   split.tensors.count differs from the first's (field and file offset), LBRX_ERR_SIZE_MISMATCH when split.tensors.count is
+   not the number of tensors found, LBRX_ERR_DUPLICATE for a tensor in two files. Opening
+   another file of the set, or a split file from memory or a storage, opens that file alone. */
+
 /* Open GGUF bytes the caller owns and keeps alive (and unchanged) until lbrx_gguf_close and the
    release of every tensor taken from it. */
 LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size,
@@ -159,6 +172,10 @@ LBRXDEF uint32_t lbrx_gguf_alignment(const lbrx_gguf *g);     /* general.alignme
 /* File offset of the data section (tensor offsets are relative to it). */
 LBRXDEF uint64_t lbrx_gguf_data_offset(const lbrx_gguf *g);
 LBRXDEF lbrx_storage *lbrx_gguf_storage(const lbrx_gguf *g);  /* not a new reference */
+/* Files of a split set that g presents (1 for a single file), and file k's storage (k = 0 is
+   lbrx_gguf_storage; NULL when out of range; not a new reference). */
+LBRXDEF size_t lbrx_gguf_shard_count(const lbrx_gguf *g);
+LBRXDEF lbrx_storage *lbrx_gguf_shard_storage(const lbrx_gguf *g, size_t k);
 
 /* Metadata in file order: i in [0, lbrx_gguf_kv_count). NULL when out of range. */
 LBRXDEF int64_t lbrx_gguf_kv_count(const lbrx_gguf *g);
@@ -251,6 +268,14 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const 
    bytes padded to the alignment. Checks duplicate keys and names first. The writer can be
    written again afterwards. */
 LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err);
+/* Write a split set (SPLIT GGUF above): files `prefix`-0000K-of-0000N.gguf, the tensors in the
+   order added cut into files of at most max_shard_bytes of (padded) tensor data each (a larger
+   tensor gets a file of its own; N is 1 when everything fits). Every file gets split.no (u16),
+   split.count (u16) and split.tensors.count (i32) first, the first file also all of w's
+   metadata, as llama.cpp's gguf-split does. Keys split.* in w are LBRX_ERR_INVALID_ARGUMENT. A
+   failed file is removed (files written before it stay). */
+LBRXDEF lbrx_result lbrx_gguf_writer_write_split(lbrx_gguf_writer *w, const char *prefix, uint64_t max_shard_bytes,
+                                                 lbrx_error *err);
 /* lbrx_gguf_writer_write to a new file at `path` (UTF-8 on every system); a failed write removes
    the partial file. */
 LBRXDEF lbrx_result lbrx_gguf_writer_write_path(lbrx_gguf_writer *w, const char *path, lbrx_error *err);
@@ -362,6 +387,8 @@ struct lbrx_gguf {
     lbrx_gguf_str *strs;          /* the elements of every array of strings */
     char *names;                  /* NUL-terminated keys and tensor names */
     lbrx__name_index kv_index, tensor_index;
+    size_t n_shards;              /* a split set: files 1..n_shards-1 (their tensors are in tensors) */
+    lbrx_gguf **shards;
 };
 
 /* A bounds-checked cursor over the file. `what` names the record being parsed for messages. */
@@ -767,16 +794,128 @@ LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storag
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt, lbrx_error *err) {
+/* Open one file by path (no split set). */
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_file(lbrx_gguf **out, const char *path, const lbrx_open_options *opt,
+                                                   lbrx_error *err) {
     lbrx_storage *s;
-    lbrx_result r;
-    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_open: NULL argument");
-    *out = 0;
-    r = lbrx_storage_map_file(&s, path, opt ? &opt->allocator : 0, err);
+    lbrx_result r = lbrx_storage_map_file(&s, path, opt ? &opt->allocator : 0, err);
     if (r != LBRX_OK) return r;
     r = lbrx_gguf_open_storage(out, s, opt, err);
     lbrx_storage_release(s);
     return r;
+}
+
+/* An integer split key of g into *v; 0 (and *v = 0) when absent. Any other type is an error. */
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_split_key(const lbrx_gguf *g, const char *key, int64_t *v, lbrx_error *err) {
+    int64_t i = lbrx_gguf_find_key(g, key);
+    lbrx_result r;
+    *v = 0;
+    if (i < 0) return LBRX_OK;
+    r = lbrx_gguf_get_int(g, key, v, err);
+    if (r == LBRX_OK && *v < 0) r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, g->kvs[i].offset, "key '%s' is negative (%lld)", key, (long long)*v);
+    return r;
+}
+
+/* g is the first file (at `path`) of a set of n files: open the others and move their tensors
+   into g's name space (SPLIT GGUF above). */
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_split(lbrx_gguf *g, const char *path, int64_t n, const lbrx_open_options *opt,
+                                                    lbrx_error *err) {
+    char tail[40], *p = 0;
+    size_t len = strlen(path), tl, total = g->n_tensors, k, i, at, bytes, dup = 0;
+    int64_t v, expect_tensors;
+    lbrx_gguf_tensor_info *merged;
+    lbrx_result r;
+    snprintf(tail, sizeof tail, "-%05d-of-%05lld.gguf", 1, (long long)n);
+    tl = strlen(tail);
+    if (n > 99999 || len < tl || strcmp(path + len - tl, tail) != 0)
+        return lbrx__errorf(err, LBRX_ERR_BAD_VALUE, g->kvs[lbrx_gguf_find_key(g, "split.count")].offset,
+                            "%s: split.count is %lld but the file name does not end in %s", path, (long long)n, tail);
+    if ((r = lbrx__gguf_split_key(g, "split.tensors.count", &expect_tensors, err)) != LBRX_OK) return r;
+    g->shards = (lbrx_gguf **)lbrx_alloc(&g->allocator, (size_t)n * sizeof *g->shards, 16);
+    p = (char *)lbrx_alloc(&g->allocator, len + 1, 16);
+    if (!g->shards || !p) { lbrx_free(&g->allocator, p); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__GGUF_NO_OFFSET, "out of memory"); }
+    memset(g->shards, 0, (size_t)n * sizeof *g->shards);
+    g->shards[0] = g;
+    g->n_shards = 1;
+    memcpy(p, path, len + 1);
+    r = LBRX_OK;
+    for (k = 1; k < (size_t)n && r == LBRX_OK; k++) {
+        lbrx_gguf *part = 0;
+        int64_t no, count, nt;
+        snprintf(p + len - tl, tl + 1, "-%05lld-of-%05lld.gguf", (long long)k + 1, (long long)n);
+        r = lbrx__gguf_open_file(&part, p, opt, err);
+        if (r != LBRX_OK) { lbrx__error_prefix(err, r == LBRX_ERR_NOT_FOUND ? "split GGUF: a file of the set is missing" : p); break; }
+        g->shards[g->n_shards++] = part;
+        if ((r = lbrx__gguf_split_key(part, "split.no", &no, err)) != LBRX_OK ||
+            (r = lbrx__gguf_split_key(part, "split.count", &count, err)) != LBRX_OK ||
+            (r = lbrx__gguf_split_key(part, "split.tensors.count", &nt, err)) != LBRX_OK) {
+            lbrx__error_prefix(err, p);
+            break;
+        }
+        if (lbrx_gguf_find_key(part, "split.no") < 0 || no != (int64_t)k || count != n) {
+            int64_t ki = lbrx_gguf_find_key(part, no != (int64_t)k || lbrx_gguf_find_key(part, "split.no") < 0 ? "split.no" : "split.count");
+            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, ki >= 0 ? part->kvs[ki].offset : LBRX__GGUF_NO_OFFSET,
+                             "%s: file %zu of the split set has split.no %lld and split.count %lld (expected %zu and %lld)", p, k + 1,
+                             lbrx_gguf_find_key(part, "split.no") < 0 ? -1LL : (long long)no, (long long)count, k, (long long)n);
+            break;
+        }
+        if (nt != expect_tensors) {
+            int64_t ki = lbrx_gguf_find_key(part, "split.tensors.count");
+            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, ki >= 0 ? part->kvs[ki].offset : LBRX__GGUF_NO_OFFSET,
+                             "%s: split.tensors.count is %lld, the first file says %lld", p, (long long)nt, (long long)expect_tensors);
+            break;
+        }
+        total += part->n_tensors;  /* cannot overflow: each tensor took bytes of a file */
+    }
+    lbrx_free(&g->allocator, p);
+    if (r != LBRX_OK) return r;
+    if (lbrx_gguf_find_key(g, "split.tensors.count") >= 0 && (uint64_t)expect_tensors != (uint64_t)total)
+        return lbrx__errorf(err, LBRX_ERR_SIZE_MISMATCH, g->kvs[lbrx_gguf_find_key(g, "split.tensors.count")].offset,
+                            "%s: split.tensors.count is %lld but the %lld files hold %zu tensors", path, (long long)expect_tensors,
+                            (long long)n, total);
+    /* one name space: the tensor infos of every file, in file order */
+    if (!lbrx_mul_size(total ? total : 1, sizeof *merged, &bytes) ||
+        !(merged = (lbrx_gguf_tensor_info *)lbrx_alloc(&g->allocator, bytes, 16)))
+        return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__GGUF_NO_OFFSET, "out of memory for %zu tensors", total);
+    for (k = 0, at = 0; k < g->n_shards; k++)
+        for (i = 0; i < g->shards[k]->n_tensors; i++) {
+            merged[at] = g->shards[k]->tensors[i];
+            merged[at++].shard = (uint32_t)k;
+        }
+    lbrx_free(&g->allocator, g->tensors);
+    lbrx_free(&g->allocator, g->tensor_index.slot);
+    g->tensor_index.slot = 0;
+    g->tensors = merged;
+    g->n_tensors = total;
+    r = lbrx__name_index_build(&g->tensor_index, &g->allocator, g->n_tensors, lbrx__gguf_tensor_name_at, g->tensors, &dup);
+    if (r == LBRX_ERR_DUPLICATE) {
+        v = lbrx_gguf_find_tensor(g, g->tensors[dup].name);
+        return lbrx__errorf(err, r, g->tensors[dup].info_offset, "%s: tensor '%s' is in files %u and %u of the split set", path,
+                            g->tensors[dup].name, (unsigned)g->tensors[v].shard + 1, (unsigned)g->tensors[dup].shard + 1);
+    }
+    if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory for the tensor index");
+    return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt, lbrx_error *err) {
+    lbrx_gguf *g = 0;
+    int64_t n, no;
+    lbrx_result r;
+    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_open: NULL argument");
+    *out = 0;
+    r = lbrx__gguf_open_file(&g, path, opt, err);
+    if (r != LBRX_OK) return r;
+    if ((r = lbrx__gguf_split_key(g, "split.count", &n, err)) != LBRX_OK || (r = lbrx__gguf_split_key(g, "split.no", &no, err)) != LBRX_OK) {
+        lbrx__error_prefix(err, path);
+        lbrx_gguf_close(g);
+        return r;
+    }
+    if (n > 1 && no == 0 && (r = lbrx__gguf_open_split(g, path, n, opt, err)) != LBRX_OK) {
+        lbrx_gguf_close(g);
+        return r;
+    }
+    *out = g;
+    return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size, const lbrx_open_options *opt,
@@ -803,6 +942,11 @@ LBRXDEF void lbrx_gguf_close(lbrx_gguf *g) {
     lbrx_free(&a, g->strs);
     lbrx_free(&a, g->names);
     lbrx_storage_release(g->storage);
+    if (g->shards) {
+        size_t k;
+        for (k = 1; k < g->n_shards; k++) lbrx_gguf_close(g->shards[k]);
+        lbrx_free(&a, g->shards);
+    }
     lbrx_free(&a, g);
 }
 
@@ -810,6 +954,11 @@ LBRXDEF uint32_t lbrx_gguf_version(const lbrx_gguf *g) { return g->version; }
 LBRXDEF uint32_t lbrx_gguf_alignment(const lbrx_gguf *g) { return g->alignment; }
 LBRXDEF uint64_t lbrx_gguf_data_offset(const lbrx_gguf *g) { return g->data_offset; }
 LBRXDEF lbrx_storage *lbrx_gguf_storage(const lbrx_gguf *g) { return g->storage; }
+LBRXDEF size_t lbrx_gguf_shard_count(const lbrx_gguf *g) { return g->n_shards ? g->n_shards : 1; }
+LBRXDEF lbrx_storage *lbrx_gguf_shard_storage(const lbrx_gguf *g, size_t k) {
+    if (k == 0) return g->storage;
+    return k < g->n_shards ? g->shards[k]->storage : 0;
+}
 LBRXDEF int64_t lbrx_gguf_kv_count(const lbrx_gguf *g) { return (int64_t)g->n_kv; }
 LBRXDEF int64_t lbrx_gguf_tensor_count(const lbrx_gguf *g) { return (int64_t)g->n_tensors; }
 
@@ -939,7 +1088,7 @@ LBRXDEF lbrx_result lbrx_gguf_tensor(const lbrx_gguf *g, int64_t i, lbrx_tensor 
     const lbrx_gguf_tensor_info *t = g ? lbrx_gguf_tensor_info_at(g, i) : 0;
     lbrx_result r;
     if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_tensor: no tensor #%lld", (long long)i);
-    r = lbrx_tensor_init(out, t->dtype, t->ndim, t->shape, g->storage, t->file_offset, err);
+    r = lbrx_tensor_init(out, t->dtype, t->ndim, t->shape, lbrx_gguf_shard_storage(g, t->shard), t->file_offset, err);
     if (r == LBRX_OK) out->name = t->name;
     return r;
 }
@@ -1248,14 +1397,11 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_data(lbrx_gguf_writer *w, size_t
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err) {
+/* Duplicate keys and tensor names of w: an error, before anything is written. */
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_writer_check(lbrx_gguf_writer *w, lbrx_error *err) {
     lbrx__name_index ix;
-    uint64_t pos = 0, off = 0, n;
-    uint32_t u;
-    size_t i, dup = 0;
-    lbrx_result r;
-    if (!w || !f) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_write: NULL argument");
-    r = lbrx__name_index_build(&ix, &w->allocator, w->n_kv, lbrx__gguf_wkv_name_at, w->kvs, &dup);
+    size_t dup = 0;
+    lbrx_result r = lbrx__name_index_build(&ix, &w->allocator, w->n_kv, lbrx__gguf_wkv_name_at, w->kvs, &dup);
     lbrx_free(&w->allocator, ix.slot);
     if (r == LBRX_ERR_DUPLICATE) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "key '%.*s' was added twice", (int)w->kvs[dup].key_len, (const char *)w->kvs[dup].bytes + 8);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory");
@@ -1263,16 +1409,29 @@ LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_er
     lbrx_free(&w->allocator, ix.slot);
     if (r == LBRX_ERR_DUPLICATE) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "tensor '%s' was added twice", w->tensors[dup].name);
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory");
+    return LBRX_OK;
+}
+
+/* One GGUF file: the KVs of `pre` (may be NULL), then w's KVs when with_kvs, then tensors
+   [t0, t1) of w. */
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_part(lbrx_gguf_writer *w, const lbrx_gguf_writer *pre, int with_kvs, size_t t0,
+                                                    size_t t1, FILE *f, lbrx_error *err) {
+    uint64_t pos = 0, off = 0, n;
+    uint32_t u;
+    size_t i, n_pre = pre ? pre->n_kv : 0;
+    lbrx_result r;
     if ((r = lbrx__gguf_fwrite(f, "GGUF", 4, &pos, err)) != LBRX_OK) return r;
     u = 3;
     if ((r = lbrx__gguf_fwrite(f, &u, 4, &pos, err)) != LBRX_OK) return r;
-    n = w->n_tensors;
+    n = t1 - t0;
     if ((r = lbrx__gguf_fwrite(f, &n, 8, &pos, err)) != LBRX_OK) return r;
-    n = w->n_kv;
+    n = n_pre + (with_kvs ? w->n_kv : 0);
     if ((r = lbrx__gguf_fwrite(f, &n, 8, &pos, err)) != LBRX_OK) return r;
-    for (i = 0; i < w->n_kv; i++)
+    for (i = 0; i < n_pre; i++)
+        if ((r = lbrx__gguf_fwrite(f, pre->kvs[i].bytes, pre->kvs[i].nbytes, &pos, err)) != LBRX_OK) return r;
+    for (i = 0; with_kvs && i < w->n_kv; i++)
         if ((r = lbrx__gguf_fwrite(f, w->kvs[i].bytes, w->kvs[i].nbytes, &pos, err)) != LBRX_OK) return r;
-    for (i = 0; i < w->n_tensors; i++) {
+    for (i = t0; i < t1; i++) {
         const lbrx__gguf_wtensor *t = &w->tensors[i];
         int d;
         if ((r = lbrx__gguf_fwrite(f, &t->name_len, 8, &pos, err)) != LBRX_OK) return r;
@@ -1289,13 +1448,87 @@ LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_er
         if (!lbrx__gguf_align_up(t->nbytes, w->alignment, &n) || !lbrx_add_u64(off, n, &off))
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, pos, "tensor '%s': data offsets overflow", t->name);
     }
-    if (w->n_tensors == 0) return LBRX_OK;
+    if (t1 == t0) return LBRX_OK;
     if ((r = lbrx__gguf_pad(f, w->alignment, &pos, err)) != LBRX_OK) return r;
-    for (i = 0; i < w->n_tensors; i++) {
+    for (i = t0; i < t1; i++) {
         if ((r = lbrx__gguf_write_data(w, i, f, &pos, err)) != LBRX_OK) return r;
         if ((r = lbrx__gguf_pad(f, w->alignment, &pos, err)) != LBRX_OK) return r;
     }
     return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_gguf_writer_write(lbrx_gguf_writer *w, FILE *f, lbrx_error *err) {
+    lbrx_result r;
+    if (!w || !f) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_write: NULL argument");
+    if ((r = lbrx__gguf_writer_check(w, err)) != LBRX_OK) return r;
+    return lbrx__gguf_write_part(w, 0, 1, 0, w->n_tensors, f, err);
+}
+
+/* What lbrx__gguf_split_body writes: file k of a split set. */
+typedef struct lbrx__gguf_split_job {
+    lbrx_gguf_writer *w, *keys;  /* keys: the split.* KVs of this file */
+    size_t k, t0, t1;
+} lbrx__gguf_split_job;
+
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_split_body(FILE *f, void *user, lbrx_error *err) {
+    const lbrx__gguf_split_job *j = (const lbrx__gguf_split_job *)user;
+    return lbrx__gguf_write_part(j->w, j->keys, j->k == 0, j->t0, j->t1, f, err);
+}
+
+LBRXDEF lbrx_result lbrx_gguf_writer_write_split(lbrx_gguf_writer *w, const char *prefix, uint64_t max_shard_bytes,
+                                                 lbrx_error *err) {
+    static const char *const reserved[3] = {"split.no", "split.count", "split.tensors.count"};
+    lbrx__gguf_split_job job;
+    lbrx_gguf_writer *keys = 0;
+    size_t *first = 0, n_files = 0, i, k, cap;
+    uint64_t cur = 0, padded;
+    char *path = 0;
+    lbrx_result r;
+    if (!w || !prefix) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_write_split: NULL argument");
+    if ((r = lbrx__gguf_writer_check(w, err)) != LBRX_OK) return r;
+    for (i = 0; i < w->n_kv; i++)
+        for (k = 0; k < 3; k++)
+            if (w->kvs[i].key_len == strlen(reserved[k]) && memcmp(w->kvs[i].bytes + 8, reserved[k], strlen(reserved[k])) == 0)
+                return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "key '%s' is written by lbrx_gguf_writer_write_split", reserved[k]);
+    if (w->n_tensors > (size_t)INT32_MAX)
+        return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__GGUF_NO_OFFSET, "%zu tensors do not fit split.tensors.count (i32)", w->n_tensors);
+    /* cut: first[k] = index of file k's first tensor; a tensor larger than the limit gets a file of its own */
+    first = (size_t *)lbrx_alloc(&w->allocator, (w->n_tensors + 2) * sizeof *first, 16);
+    cap = strlen(prefix) + 32;
+    path = (char *)lbrx_alloc(&w->allocator, cap, 16);
+    if (!first || !path) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__GGUF_NO_OFFSET, "out of memory"); goto done; }
+    first[n_files++] = 0;
+    for (i = 0; i < w->n_tensors; i++) {
+        if (!lbrx__gguf_align_up(w->tensors[i].nbytes, w->alignment, &padded)) padded = UINT64_MAX;
+        if (i > 0 && (cur > max_shard_bytes || padded > max_shard_bytes - cur)) { first[n_files++] = i; cur = 0; }
+        cur = padded > UINT64_MAX - cur ? UINT64_MAX : cur + padded;
+    }
+    first[n_files] = w->n_tensors;
+    if (n_files > 65535) { r = lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__GGUF_NO_OFFSET, "%zu files: split.count is a u16", n_files); goto done; }
+    for (k = 0; k < n_files; k++) {
+        uint16_t no = (uint16_t)k, count = (uint16_t)n_files;
+        int32_t nt = (int32_t)w->n_tensors;
+        if ((r = lbrx_gguf_writer_create(&keys, &w->allocator, err)) != LBRX_OK) goto done;
+        if ((r = lbrx_gguf_writer_add(keys, "split.no", LBRX_GGUF_UINT16, &no, err)) != LBRX_OK ||
+            (r = lbrx_gguf_writer_add(keys, "split.count", LBRX_GGUF_UINT16, &count, err)) != LBRX_OK ||
+            (r = lbrx_gguf_writer_add(keys, "split.tensors.count", LBRX_GGUF_INT32, &nt, err)) != LBRX_OK)
+            goto done;
+        snprintf(path, cap, "%s-%05zu-of-%05zu.gguf", prefix, k + 1, n_files);
+        job.w = w;
+        job.keys = keys;
+        job.k = k;
+        job.t0 = first[k];
+        job.t1 = first[k + 1];
+        if ((r = lbrx__write_file(path, lbrx__gguf_split_body, &job, &w->allocator, err)) != LBRX_OK) { lbrx__error_prefix(err, path); goto done; }
+        lbrx_gguf_writer_destroy(keys);
+        keys = 0;
+    }
+    r = LBRX_OK;
+done:
+    lbrx_gguf_writer_destroy(keys);
+    lbrx_free(&w->allocator, first);
+    lbrx_free(&w->allocator, path);
+    return r;
 }
 
 LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_write_body(FILE *f, void *w, lbrx_error *err) {

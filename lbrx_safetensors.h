@@ -1052,22 +1052,6 @@ LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *pa
     return r;
 }
 
-/* Put "prefix: " before err's message. */
-LBRX__PRIVATE void lbrx__st_prefix(lbrx_error *err, const char *prefix) {
-    size_t np, nm, cap;
-    if (!err) return;
-    cap = sizeof err->message - 1;
-    np = strlen(prefix);
-    if (np > cap - 2) np = cap - 2;
-    nm = strlen(err->message);
-    if (nm > cap - np - 2) nm = cap - np - 2;
-    memmove(err->message + np + 2, err->message, nm);
-    memcpy(err->message, prefix, np);
-    err->message[np] = ':';
-    err->message[np + 1] = ' ';
-    err->message[np + 2 + nm] = 0;
-}
-
 LBRX__PRIVATE int lbrx__st_strcmp(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -1094,7 +1078,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     }
     r = lbrx_json_parse(&doc, lbrx_storage_data(s), lbrx_storage_size(s), 0, allocator, err);
     lbrx_storage_release(s);
-    if (r != LBRX_OK) { lbrx__st_prefix(err, index_path); return r; }
+    if (r != LBRX_OK) { lbrx__error_prefix(err, index_path); return r; }
     root = lbrx_json_root(doc);
     wm = lbrx_json_get(root, "weight_map");
     md = lbrx_json_get(root, "metadata");
@@ -1141,7 +1125,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
             r = lbrx__st_load(&parts[i], s, allocator, err);
             lbrx_storage_release(s);
         }
-        if (r != LBRX_OK) { lbrx__st_prefix(err, path); goto done; }
+        if (r != LBRX_OK) { lbrx__error_prefix(err, path); goto done; }
         total += parts[i]->n_tensors;
     }
     /* one name space: move every shard's tensors and mapping into one object */
@@ -1320,7 +1304,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_check_desc(const lbrx_safetensors_write_desc 
             goto done;
         }
         r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &nb, err);
-        if (r != LBRX_OK) { lbrx__st_prefix(err, t->name); goto done; }
+        if (r != LBRX_OK) { lbrx__error_prefix(err, t->name); goto done; }
         if (nb && !t->data && !d->fill) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor \"%.80s\" has no data", t->name); goto done; }
         o[i] = byname[i] = t;
     }

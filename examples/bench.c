@@ -2,7 +2,7 @@
 
    Build: cc -O3 -march=native -fopenmp -I. examples/bench.c -o build/bench -lm
           (add -DLBRX_BENCH_BLAS -lopenblas for OpenBLAS as the f32 peer; `make bench BLAS=1`)
-   Usage: bench [--threads N] [--csv] [--reps N] [--only WORD] [--cpu-time]
+   Usage: bench [--threads N] [--csv] [--reps N] [--only WORD] [--cpu-time] [--sweep]
      --threads N  threads for lbrx and the peer (default: all cores)
      --csv        one CSV row per case: op,dtype,m,n,k,threads,dram,median_ms,gflops,gbps,peer,
                   peer_ms,ratio,frac,ceiling  (ratio = peer_ms / median_ms; frac = the row's
@@ -12,8 +12,16 @@
      --only WORD  run the cases whose op or dtype contains WORD (e.g. q4_0, matmul)
      --cpu-time   time with the process's CPU time instead of the wall clock (use with
                   --threads 1 on a shared machine: it leaves out the time spent descheduled)
+     --sweep      instead of the cases below, lbrx_matmul over a grid of shapes (op "sweep"): every
+                  dtype, k 8..16384, out 1..131072, n = 1 and 64, weights read where they lie
+                  (cache or DRAM as their size decides); frac is the larger of the row's fraction
+                  of the read ceiling and of the FMA peak, and the last line names the worst row
+                  among those whose ideal time (at the ceiling) is at least 20 us: smaller calls
+                  measure the call's fixed cost, which the row's microseconds show
    Ceilings (streaming read GB/s and FMA GFLOP/s, 1 thread and all threads) come first, as
-   comment lines (#) in CSV mode. "dram" rows (matrix-vector products and attention
+   comment lines (#) in CSV mode. The read ceiling is the higher of reading one stream per thread
+   and four side by side (as the matrix-vector kernels do): Zen 4 reads one stream per thread
+   faster at 1 thread, the Intel machines four. "dram" rows (matrix-vector products and attention
    decode) rotate through copies of the weights or of the KV cache that add up to at least 1 GiB,
    so the caches hold none of them.
 
@@ -21,6 +29,10 @@
    its cases with bench_median_ms() and prints each with bench_emit(), and call it from main(). */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
+#define LBRX_GGUF_IMPLEMENTATION
+#define LBRX_SAFETENSORS_IMPLEMENTATION
+#define LBRX_TOKENIZER_IMPLEMENTATION
+#include "examples/lbrx_tokenizer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +50,8 @@ typedef struct bench_env {
     const char *only;
     double read_gbps_1, read_gbps_all;   /* streaming read ceilings */
     const uint32_t *read_buf;            /* the 1 GiB they read, kept for read_ceiling_now */
-    int read_pf;                         /* whether the faster read loop was the prefetching one */
+    int read_pf, read_streams;           /* the faster read loop: prefetching or not, 1 or 4 streams */
+    int sweep;
     double fma_gflops_1, fma_gflops_all; /* FMA peak ceilings */
     lbrx_context *ctx;
 } bench_env;
@@ -105,7 +118,7 @@ static void bench_emit(const bench_env *env, const bench_row *r) {
 
 /* ---- ceilings ---- */
 
-typedef struct read_arg { const uint32_t *buf; size_t n; int threads, prefetch; volatile uint32_t sink; } read_arg;
+typedef struct read_arg { const uint32_t *buf; size_t n; int threads, prefetch, streams; volatile uint32_t sink; } read_arg;
 
 /* One 64-byte line added into an accumulator of 32-bit lanes. */
 #if defined(__AVX512F__)
@@ -133,10 +146,10 @@ typedef uint32_t rd_vec;
 #endif
 #define RD_PF 512   /* 2 KiB ahead, in 32-bit words */
 
-/* Sums the buffer as wrapping 32-bit integers. Each thread reads its part as 4 streams side by
-   side, one cache line of each per step (the way the matrix-vector kernels read groups of weight
-   rows), with a->prefetch also prefetching each stream 2 KiB ahead. The last few lines (fewer
-   than 4 per thread) are left out of a 1 GiB buffer. */
+/* Sums the buffer as wrapping 32-bit integers. Each thread reads its part as a->streams (1 or 4)
+   streams side by side, one cache line of each per step (4: the way the matrix-vector kernels read
+   groups of weight rows), with a->prefetch also prefetching each stream 2 KiB ahead. The last
+   few lines (fewer than 4 per thread) are left out of a 1 GiB buffer. */
 static void read_once(void *p, int rep) {
     read_arg *a = (read_arg *)p;
     uint32_t total = 0;
@@ -146,11 +159,16 @@ static void read_once(void *p, int rep) {
 #pragma omp parallel for num_threads(a->threads) reduction(+ : total) schedule(static, 1)
 #endif
     for (t = 0; t < a->threads; t++) {
-        const size_t q = a->n / 16 / (size_t)a->threads / 4;   /* lines per stream */
+        const size_t q = a->n / 16 / (size_t)a->threads / 4;   /* lines per stream of 4 */
         const uint32_t *b0 = a->buf + (size_t)t * 4 * q * 16, *b1 = b0 + q * 16, *b2 = b1 + q * 16, *b3 = b2 + q * 16;
         rd_vec s0 = RD_ZERO(), s1 = s0, s2 = s0, s3 = s0;
         size_t l;
-        for (l = 0; l < q * 16; l += 16) {
+        if (a->streams == 1)   /* the same lines as one stream: four accumulators along it */
+            for (l = 0; l < 4 * q * 16; l += 64) {
+                if (a->prefetch) RD_PREFETCH(b0 + l + RD_PF);
+                RD_LINE(s0, b0 + l); RD_LINE(s1, b0 + l + 16); RD_LINE(s2, b0 + l + 32); RD_LINE(s3, b0 + l + 48);
+            }
+        else for (l = 0; l < q * 16; l += 16) {
             if (a->prefetch) { RD_PREFETCH(b0 + l + RD_PF); RD_PREFETCH(b1 + l + RD_PF); RD_PREFETCH(b2 + l + RD_PF); RD_PREFETCH(b3 + l + RD_PF); }
             RD_LINE(s0, b0 + l); RD_LINE(s1, b1 + l); RD_LINE(s2, b2 + l); RD_LINE(s3, b3 + l);
         }
@@ -219,18 +237,27 @@ static void measure_ceilings(bench_env *env) {
     double ms;
     if (buf) {
         memset(buf, 0, bytes);
-        int pf;
+        int pf, st;
         ra.buf = buf; ra.n = bytes / 4;
-        /* the better of reading with the hardware prefetcher alone and with software prefetch */
-        for (pf = 0; pf < 2; pf++) {
-            double g;
-            ra.prefetch = pf;
-            ra.threads = 1;
-            g = (double)bytes / bench_median_ms(5, read_once, &ra) / 1e6;
-            if (g > env->read_gbps_1) env->read_gbps_1 = g;
-            ra.threads = env->threads;
-            g = (double)bytes / bench_median_ms(5, read_once, &ra) / 1e6;
-            if (g > env->read_gbps_all) { env->read_gbps_all = g; env->read_pf = pf; }
+        /* the best of reading with the hardware prefetcher alone and with software prefetch, one
+           stream per thread and four */
+        for (st = 1; st <= 4; st += 3) {
+            double g1 = 0, ga = 0;
+            for (pf = 0; pf < 2; pf++) {
+                double g;
+                ra.prefetch = pf;
+                ra.streams = st;
+                ra.threads = 1;
+                g = (double)bytes / bench_median_ms(5, read_once, &ra) / 1e6;
+                if (g > g1) g1 = g;
+                if (g > env->read_gbps_1) env->read_gbps_1 = g;
+                ra.threads = env->threads;
+                g = (double)bytes / bench_median_ms(5, read_once, &ra) / 1e6;
+                if (g > ga) ga = g;
+                if (g > env->read_gbps_all) { env->read_gbps_all = g; env->read_pf = pf; env->read_streams = st; }
+            }
+            printf("%sstreaming read, %d stream%s per thread: %.1f GB/s (1 thread), %.1f GB/s (%d threads)\n", env->csv ? "# " : "",
+                   st, st > 1 ? "s" : "", g1, ga, env->threads);
         }
         env->read_buf = buf;
     }
@@ -252,7 +279,7 @@ static double read_ceiling_now(bench_env *env) {
     read_arg ra;
     size_t bytes = (size_t)1 << 30;
     if (!env->read_buf) return env->read_gbps_all;
-    ra.buf = env->read_buf; ra.n = bytes / 4; ra.threads = env->threads; ra.prefetch = env->read_pf;
+    ra.buf = env->read_buf; ra.n = bytes / 4; ra.threads = env->threads; ra.prefetch = env->read_pf; ra.streams = env->read_streams;
     return (double)bytes / bench_median_ms(3, read_once, &ra) / 1e6;
 }
 
@@ -417,6 +444,71 @@ static void bench_matmul(bench_env *env) {
     }
 }
 
+/* The shape sweep (--sweep): W [out, k] of every dtype against n = 1 and 64 rows of x, one copy
+   of the weights (read from the caches when they fit). */
+static void bench_sweep(bench_env *env) {
+    static const lbrx_dtype dts[6] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1 };
+    static const long long ks[7] = { 8, 32, 128, 512, 2048, 4096, 16384 }, outs[7] = { 1, 8, 64, 512, 4096, 32768, 131072 };
+    static const long long ns[2] = { 1, 64 };
+    double worst = 2;
+    char worst_row[160] = "";
+    int d, a, b, c;
+    for (d = 0; d < 6; d++)
+        for (a = 0; a < 7; a++)
+            for (b = 0; b < 7; b++)
+                for (c = 0; c < 2; c++) {
+                    const lbrx_dtype dt = dts[d];
+                    const long long k = ks[a], out = outs[b], n = ns[c];
+                    size_t rb = 0, wbytes;
+                    mm_arg m;
+                    bench_row row;
+                    unsigned char *wall;
+                    int64_t ws[2], xs[2], ys[2];
+                    double t_ideal, fb, ff;
+                    long long i;
+                    if (!bench_selected(env, "sweep", lbrx_dtype_name(dt))) continue;
+                    if (lbrx_dtype_is_quantized(dt) && k % 32) continue;
+                    lbrx_row_bytes(dt, k, &rb);
+                    wbytes = rb * (size_t)out;
+                    if (wbytes > ((size_t)1 << 28)) continue;   /* at most 256 MiB of weights */
+                    memset(&m, 0, sizeof m);
+                    m.env = env; m.m = out; m.n = n; m.k = k; m.copies = 1; m.wbytes = wbytes;
+                    ws[0] = out; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = out;
+                    wall = (unsigned char *)lbrx_alloc(NULL, wbytes, 4096);
+                    if (!wall) { fprintf(stderr, "out of memory for %zu bytes\n", wbytes); exit(1); }
+                    fill_weights(dt, wall, out, k);
+                    m.w = bench_copies(dt, 2, ws, wall, wbytes, 1);
+                    m.wall = wall;
+                    lbrx_tensor_alloc(&m.x, LBRX_F32, 2, xs, NULL, NULL);
+                    lbrx_tensor_alloc(&m.y, LBRX_F32, 2, ys, NULL, NULL);
+                    for (i = 0; i < n * k; i++) ((float *)m.x.data)[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+                    memset(&row, 0, sizeof row);
+                    row.op = "sweep"; row.dtype = lbrx_dtype_name(dt); row.m = out; row.n = n; row.k = k;
+                    row.dram = wbytes > ((size_t)64 << 20);
+                    row.median_ms = bench_median_ms(env->reps, mm_once, &m);
+                    row.gflops = 2.0 * (double)out * (double)n * (double)k / row.median_ms / 1e6;
+                    row.gbps = (double)wbytes / row.median_ms / 1e6;
+                    fb = row.gbps / env->read_gbps_all;
+                    ff = row.gflops / env->fma_gflops_all;
+                    row.frac = fb > ff ? fb : ff;
+                    row.ceiling = fb > ff ? env->read_gbps_all : env->fma_gflops_all;
+                    row.peer = "none";
+                    bench_emit(env, &row);
+                    t_ideal = fb > ff ? (double)wbytes / env->read_gbps_all / 1e6 : 2.0 * (double)out * (double)n * (double)k / env->fma_gflops_all / 1e6;
+                    if (t_ideal >= 0.02 && row.frac < worst) {
+                        worst = row.frac;
+                        snprintf(worst_row, sizeof worst_row, "%s out=%lld n=%lld k=%lld: %.3f ms, %.1f%% of %.1f", row.dtype, out, n, k,
+                                 row.median_ms, 100 * row.frac, row.ceiling);
+                    }
+                    lbrx_tensor_release(&m.w[0]);
+                    lbrx_tensor_release(&m.x);
+                    lbrx_tensor_release(&m.y);
+                    lbrx_free(NULL, wall);
+                    free(m.w);
+                }
+    if (worst_row[0]) printf("%sworst (ideal time >= 20 us): %s\n", env->csv ? "# " : "", worst_row);
+}
+
 /* ---- attention ---- */
 
 typedef struct attn_arg {
@@ -503,6 +595,73 @@ static void bench_attention(bench_env *env) {
     for (i = 0; i < 2; i++) bench_attention_case(env, prefill[i], prefill[i], 1);
 }
 
+/* ---- tokenizers ----
+   Encoding text on one thread (op "tokenizer", m = bytes of text, n = ids; gbps is the text rate
+   in GB/s): the Llama 3 and Qwen 3 tokenizer.json files and Llama 2's SentencePiece GGUF of
+   ../shared/data, over this repository's sources and documents (English prose and C, about
+   0.8 MB, not repeated) and llama.cpp's multilingual tokenizer test strings. Skipped when
+   ../shared/data is absent. */
+typedef struct tok_arg { const lbrx_tokenizer *t; const char *text; size_t len, n; } tok_arg;
+
+static void tok_run(void *p, int rep) {
+    tok_arg *a = (tok_arg *)p;
+    int32_t *ids = NULL;
+    (void)rep;
+    if (lbrx_tokenizer_encode(a->t, a->text, a->len, 0, &ids, &a->n, NULL) != LBRX_OK) a->n = 0;
+    free(ids);
+}
+
+static void bench_tokenizer(bench_env *env) {
+    static const char *const corpus[] = { "lbrx.h", "lbrx_gguf.h", "lbrx_safetensors.h", "README.md", "SECURITY.md",
+        "examples/llama.c", "examples/convert.c", "examples/bench.c", "examples/demo.c", "examples/lbrx_tokenizer.h",
+        "bench/RESULTS.md", "../shared/SPECS.md", "../shared/DESIGN.md", "../shared/CONVENTIONS.md",
+        "../shared/data/llama.cpp/v3/ggml-vocab-gpt-2.gguf.inp" };
+    static const struct { const char *name, *path; } toks[] = {
+        { "bpe-llama3", "../shared/data/tokenizers/llama3/tokenizer.json" },
+        { "bpe-qwen3", "../shared/data/tokenizers/qwen3/tokenizer.json" },
+        { "bpe-gpt2", "../shared/data/llama.cpp/v3/ggml-vocab-gpt-2.gguf" },
+        { "spm-llama", "../shared/data/llama.cpp/v3/ggml-vocab-llama-spm.gguf" } };
+    char *text = NULL;
+    size_t len = 0, i;
+    if (!bench_selected(env, "tokenizer", "bpe spm")) return;
+    for (i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
+        FILE *f = fopen(corpus[i], "rb");
+        char *grown;
+        long n;
+        if (!f) continue;
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        grown = n > 0 ? (char *)realloc(text, len + (size_t)n) : NULL;
+        if (grown) { text = grown; len += fread(text + len, 1, (size_t)n, f); }
+        fclose(f);
+    }
+    for (i = 0; text && i < sizeof toks / sizeof toks[0]; i++) {
+        lbrx_tokenizer t;
+        lbrx_error err;
+        tok_arg a;
+        bench_row r;
+        if (lbrx_tokenizer_load_file(&t, toks[i].path, &err) != LBRX_OK) {
+            fprintf(stderr, "bench tokenizer %s: skipped (%s)\n", toks[i].name, err.message);
+            continue;
+        }
+        a.t = &t; a.text = text; a.len = len; a.n = 0;
+        memset(&r, 0, sizeof r);
+        r.op = "tokenizer"; r.dtype = toks[i].name; r.m = (long long)len;
+        r.median_ms = bench_median_ms(env->reps, tok_run, &a);
+        r.n = (long long)a.n;
+        r.gbps = (double)len / (r.median_ms * 1e6);
+        if (env->csv) {
+            printf("tokenizer,%s,%lld,%lld,0,1,0,%.4f,0,%.5f,none,0,0,0,0\n", r.dtype, r.m, r.n, r.median_ms, r.gbps);
+        } else {
+            printf("%-9s %-10s %lld bytes -> %lld ids, 1 thread: %9.3f ms  %6.1f MB/s\n", r.op, r.dtype, r.m, r.n, r.median_ms, r.gbps * 1e3);
+        }
+        fflush(stdout);
+        lbrx_tokenizer_free(&t);
+    }
+    free(text);
+}
+
 int main(int argc, char **argv) {
     bench_env env;
     int i;
@@ -519,7 +678,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) env.reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) env.only = argv[++i];
         else if (!strcmp(argv[i], "--cpu-time")) use_cpu_time = 1;
-        else { fprintf(stderr, "usage: %s [--threads N] [--csv] [--reps N] [--only WORD] [--cpu-time]\n", argv[0]); return 2; }
+        else if (!strcmp(argv[i], "--sweep")) env.sweep = 1;
+        else { fprintf(stderr, "usage: %s [--threads N] [--csv] [--reps N] [--only WORD] [--cpu-time] [--sweep]\n", argv[0]); return 2; }
     }
     if (env.threads < 1) env.threads = 1;
     {
@@ -530,8 +690,12 @@ int main(int argc, char **argv) {
     }
     measure_ceilings(&env);
     if (env.csv) printf("op,dtype,m,n,k,threads,dram,median_ms,gflops,gbps,peer,peer_ms,ratio,frac,ceiling\n");
-    bench_matmul(&env);
-    bench_attention(&env);
+    if (env.sweep) bench_sweep(&env);
+    else {
+        bench_matmul(&env);
+        bench_attention(&env);
+        bench_tokenizer(&env);
+    }
     lbrx_context_destroy(env.ctx);
     lbrx_free(NULL, (void *)env.read_buf);
     return 0;

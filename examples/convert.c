@@ -2,10 +2,16 @@
 
        cc -O2 -march=native examples/convert.c -o convert -lm
        ./convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]
+                 [--split-max-size N[K|M|G]]
 
-   IN    a GGUF file, a safetensors file, or a sharded checkpoint's model.safetensors.index.json
-         (the format is found from the content, not the name)
-   OUT   *.gguf (any --type) or *.safetensors (f32, f16, bf16)
+   IN    a GGUF file, the first file of a split GGUF set (-00001-of-0000N.gguf), a safetensors
+         file, or a sharded checkpoint's model.safetensors.index.json (the format is found from
+         the content, not the name)
+   OUT   *.gguf (any --type) or *.safetensors (f32, f16, bf16). With --split-max-size, a GGUF
+         output is a split set OUT-without-.gguf-00001-of-0000N.gguf ... of at most N bytes of
+         tensor data per file (K, M, G: thousands, millions, billions, as llama.cpp's
+         gguf-split), the metadata in the first file; split.* keys of a split input are not
+         copied.
 
    WHICH TENSORS GET --type
        GGUF output: 2-D float or quantized tensors get --type when their rows fit its block size
@@ -95,6 +101,7 @@ typedef struct cv_tensor {
 
 typedef struct cv_job {
     const char *in, *out, *vocab, *name;
+    uint64_t split_max;         /* --split-max-size, 0: one file */
     lbrx_dtype type;
     const char *keep[CV_MAX_KEEP];
     int n_keep;
@@ -256,12 +263,15 @@ static int cv_add_rope_freqs(cv_job *job) {
     return 0;
 }
 
+/* Open the input: mapped once, its format said by the library from its content, the reader
+   opening the same mapping (a split GGUF set or a shard index opens the files it names). */
 static int cv_open_input(cv_job *job) {
-    FILE *f;
-    unsigned char head[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    size_t n, i, count;
+    lbrx_storage *s;
     lbrx_error err;
     lbrx_result r;
+    lbrx_format fmt;
+    size_t i, count;
+    FILE *f;
     /* a checkpoint directory: its index or its one file */
     snprintf(job->in_path, sizeof job->in_path, "%s/config.json", job->in);
     if ((f = fopen(job->in_path, "rb")) != 0) {
@@ -271,21 +281,22 @@ static int cv_open_input(cv_job *job) {
         else snprintf(job->in_path, sizeof job->in_path, "%s/model.safetensors", job->in);
         job->in = job->in_path;
     }
-    f = fopen(job->in, "rb");
-    if (!f) return cv_fail(job, "%s: cannot open", job->in);
-    n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    if (n >= 4 && (memcmp(head, "GGUF", 4) == 0 || memcmp(head, "FUGG", 4) == 0)) {
-        if (lbrx_gguf_open(&job->gguf, job->in, &job->opt, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    if (lbrx_storage_map_file(&s, job->in, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    fmt = lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s));
+    switch (fmt) {
+    case LBRX_FORMAT_GGUF: r = lbrx_gguf_open_storage(&job->gguf, s, &job->opt, &err); break;
+    case LBRX_FORMAT_GGUF_SPLIT: r = lbrx_gguf_open(&job->gguf, job->in, &job->opt, &err); break;
+    case LBRX_FORMAT_SAFETENSORS: r = lbrx_safetensors_open_storage(&job->st, s, &job->opt, &err); break;
+    case LBRX_FORMAT_SAFETENSORS_INDEX: r = lbrx_safetensors_open_index(&job->st, job->in, &job->opt, &err); break;
+    default: lbrx_storage_release(s); return cv_fail(job, "%s: unknown format (neither GGUF nor safetensors)", job->in);
+    }
+    lbrx_storage_release(s);
+    if (r != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    if (job->gguf) {
         count = (size_t)lbrx_gguf_tensor_count(job->gguf);
-    } else if ((n >= 1 && head[0] && strchr("{ \t\r\n", head[0])) || (n == 9 && head[8] && strchr("{ \t\r\n", head[8]))) {
-        r = head[0] && strchr("{ \t\r\n", head[0]) ? lbrx_safetensors_open_index(&job->st, job->in, &job->opt, &err)
-                                                  : lbrx_safetensors_open(&job->st, job->in, &job->opt, &err);
-        if (r != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    } else {
         if (cv_load_hf_config(job)) return 1;
         count = lbrx_safetensors_count(job->st);
-    } else {
-        return cv_fail(job, "%s: unknown format (neither GGUF nor safetensors)", job->in);
     }
     job->t = (cv_tensor *)calloc(count + 1, sizeof *job->t);   /* + 1: rope_freqs */
     if (!job->t) return cv_fail(job, "out of memory");
@@ -422,7 +433,9 @@ static int cv_write_gguf(cv_job *job) {
     if (job->gguf) {
         for (i = 0; i < (size_t)lbrx_gguf_kv_count(job->gguf); i++) {
             const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(job->gguf, (int64_t)i);
-            if (strcmp(kv->key, "general.file_type") == 0 || strcmp(kv->key, "general.quantization_version") == 0) continue;
+            if (strcmp(kv->key, "general.file_type") == 0 || strcmp(kv->key, "general.quantization_version") == 0 ||
+                strncmp(kv->key, "split.", 6) == 0)
+                continue;
             if (lbrx_gguf_writer_copy_kv(w, kv, &err) != LBRX_OK) { cv_fail(job, "%s", err.message); goto done; }
         }
     } else if (job->config && cv_hf_metadata(job, w, &err)) {
@@ -452,7 +465,14 @@ static int cv_write_gguf(cv_job *job) {
             goto done;
         }
     }
-    if (lbrx_gguf_writer_write_path(w, job->out, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->out, err.message); goto done; }
+    if (job->split_max) {
+        char prefix[4096];
+        snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(job->out) - 5), job->out);  /* without ".gguf" */
+        if (lbrx_gguf_writer_write_split(w, prefix, job->split_max, &err) != LBRX_OK) { cv_fail(job, "%s", err.message); goto done; }
+    } else if (lbrx_gguf_writer_write_path(w, job->out, &err) != LBRX_OK) {
+        cv_fail(job, "%s: %s", job->out, err.message);
+        goto done;
+    }
     bad = 0;
 done:
     lbrx_gguf_writer_destroy(w);
@@ -515,6 +535,14 @@ static int cv_parse_args(cv_job *job, int argc, char **argv) {
             job->vocab = argv[++i];
         } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
             job->name = argv[++i];
+        } else if (strcmp(argv[i], "--split-max-size") == 0 && i + 1 < argc) {
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            uint64_t mul = *end == 'K' ? 1000u : *end == 'M' ? 1000000u : *end == 'G' ? 1000000000u : 1u;
+            if (mul > 1) end++;
+            if (end == argv[i] || *end || argv[i][0] == '-' || v == 0 || v > UINT64_MAX / mul)
+                return cv_fail(job, "--split-max-size '%s' is not a positive size (bytes, or a number with K, M or G)", argv[i]);
+            job->split_max = (uint64_t)v * mul;
         } else if (argv[i][0] == '-' && argv[i][1] == '-') {
             return cv_fail(job, "unknown option '%s'", argv[i]);
         } else if (pos < 2) {
@@ -524,10 +552,12 @@ static int cv_parse_args(cv_job *job, int argc, char **argv) {
         }
     }
     if (pos != 2 || !have_type)
-        return cv_fail(job, "usage: convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]");
+        return cv_fail(job, "usage: convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME] [--split-max-size N[K|M|G]]");
     if (strcmp(job->in, job->out) == 0) return cv_fail(job, "%s: output and input are the same file", job->out);
     if (!cv_ends_with(job->out, ".gguf") && !cv_ends_with(job->out, ".safetensors"))
         return cv_fail(job, "%s: the output name must end in .gguf or .safetensors", job->out);
+    if (job->split_max && !cv_ends_with(job->out, ".gguf"))
+        return cv_fail(job, "%s: --split-max-size writes GGUF only (the output name must end in .gguf)", job->out);
     if (cv_ends_with(job->out, ".safetensors") && lbrx_dtype_is_quantized(job->type))
         return cv_fail(job, "--type %s cannot be written to safetensors (f32, f16 or bf16)", lbrx_dtype_name(job->type));
     return 0;

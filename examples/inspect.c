@@ -4,6 +4,7 @@
        ./inspect model.gguf
        ./inspect model.safetensors
        ./inspect model.safetensors.index.json
+       ./inspect model-00001-of-00003.gguf      (a split GGUF set, from its first file)
 
    The format is found from the file's content, not its name. A valid file prints to stdout and
    exits 0; an invalid one exits 1 with exactly one line on stderr, starting "error:", that names
@@ -91,32 +92,38 @@ static int inspect_fail(FILE *err, const char *path, const char *message) {
     return 1;
 }
 
-static int inspect_gguf(FILE *out, FILE *errout, const char *path) {
+/* A GGUF file held by storage s, or, with s NULL, the split set whose first shard is `path`. */
+static int inspect_gguf(FILE *out, FILE *errout, const char *path, lbrx_storage *s) {
     lbrx_gguf *g;
     lbrx_error err;
     int64_t i;
-    if (lbrx_gguf_open(&g, path, NULL, &err) != LBRX_OK) return inspect_fail(errout, path, err.message);
+    lbrx_result r = s ? lbrx_gguf_open_storage(&g, s, NULL, &err) : lbrx_gguf_open(&g, path, NULL, &err);
+    if (r != LBRX_OK) return inspect_fail(errout, path, err.message);
     fprintf(out, "format: GGUF v%u (little-endian), alignment %u", (unsigned)lbrx_gguf_version(g), (unsigned)lbrx_gguf_alignment(g));
     if (lbrx_gguf_tensor_count(g) > 0) fprintf(out, ", data section at offset %llu", (unsigned long long)lbrx_gguf_data_offset(g));
+    if (lbrx_gguf_shard_count(g) > 1) fprintf(out, ", split set of %zu files", lbrx_gguf_shard_count(g));
     fprintf(out, "\nmetadata: %lld keys\n", (long long)lbrx_gguf_kv_count(g));
     for (i = 0; i < lbrx_gguf_kv_count(g); i++) inspect_kv(out, lbrx_gguf_kv_at(g, i));
     fprintf(out, "tensors: %lld\n", (long long)lbrx_gguf_tensor_count(g));
     for (i = 0; i < lbrx_gguf_tensor_count(g); i++) {
         const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(g, i);
+        if (lbrx_gguf_shard_count(g) > 1) fprintf(out, "  [shard %u]", (unsigned)t->shard);
         inspect_tensor_line(out, t->name, t->dtype, t->ndim, t->shape, t->file_offset, lbrx_gguf_alignment(g));
     }
     lbrx_gguf_close(g);
     return 0;
 }
 
-/* A safetensors file or a sharded checkpoint's index (`index` set). Tensor offsets are file
-   offsets in their shard; "aligned" means aligned to the element size. */
-static int inspect_safetensors(FILE *out, FILE *errout, const char *path, int index) {
+/* A safetensors file held by storage s, or, with s NULL, a sharded checkpoint's index at
+   `path`. Tensor offsets are file offsets in their shard; "aligned" means aligned to the element
+   size. */
+static int inspect_safetensors(FILE *out, FILE *errout, const char *path, lbrx_storage *s) {
     lbrx_safetensors *st;
     lbrx_error err;
     const lbrx_json_value *meta;
     size_t i, n_shards;
-    lbrx_result r = index ? lbrx_safetensors_open_index(&st, path, NULL, &err) : lbrx_safetensors_open(&st, path, NULL, &err);
+    int index = s == NULL;
+    lbrx_result r = index ? lbrx_safetensors_open_index(&st, path, NULL, &err) : lbrx_safetensors_open_storage(&st, s, NULL, &err);
     if (r != LBRX_OK) return inspect_fail(errout, path, err.message);
     n_shards = lbrx_safetensors_shard_count(st);
     if (index) fprintf(out, "format: safetensors, sharded checkpoint index of %zu shards\n", n_shards);
@@ -143,21 +150,24 @@ static int inspect_safetensors(FILE *out, FILE *errout, const char *path, int in
     return 0;
 }
 
-/* The whole program, printing to out and errout; returns the exit code (0 or 1). */
+/* The whole program, printing to out and errout; returns the exit code (0 or 1). The file is
+   mapped once: the library says what it is from its content (lbrx_format_detect) and the reader
+   opens the same mapping (a split GGUF set or a shard index opens the files it names). */
 static int inspect_main(int argc, char **argv, FILE *out, FILE *errout) {
-    FILE *f;
-    unsigned char head[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
-    size_t n;
+    lbrx_storage *s;
+    lbrx_error err;
+    int rc;
     if (argc != 2) return inspect_fail(errout, argc > 0 ? argv[0] : "inspect", "usage: inspect FILE (GGUF, safetensors or model.safetensors.index.json)");
-    f = fopen(argv[1], "rb");
-    if (!f) return inspect_fail(errout, argv[1], "cannot open");
-    n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    /* by content: GGUF's magic; a JSON object (a shard index); an 8-byte length then JSON */
-    if (n >= 4 && (memcmp(head, "GGUF", 4) == 0 || memcmp(head, "FUGG", 4) == 0)) return inspect_gguf(out, errout, argv[1]);
-    if (n >= 1 && strchr("{ \t\r\n", head[0]) && head[0]) return inspect_safetensors(out, errout, argv[1], 1);
-    if (n == 9 && strchr("{ \t\r\n", head[8]) && head[8]) return inspect_safetensors(out, errout, argv[1], 0);
-    return inspect_fail(errout, argv[1], "unknown format (neither GGUF nor safetensors)");
+    if (lbrx_storage_map_file(&s, argv[1], NULL, &err) != LBRX_OK) return inspect_fail(errout, argv[1], err.message);
+    switch (lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s))) {
+    case LBRX_FORMAT_GGUF: rc = inspect_gguf(out, errout, argv[1], s); break;
+    case LBRX_FORMAT_GGUF_SPLIT: rc = inspect_gguf(out, errout, argv[1], NULL); break;
+    case LBRX_FORMAT_SAFETENSORS: rc = inspect_safetensors(out, errout, argv[1], s); break;
+    case LBRX_FORMAT_SAFETENSORS_INDEX: rc = inspect_safetensors(out, errout, argv[1], NULL); break;
+    default: rc = inspect_fail(errout, argv[1], "unknown format (neither GGUF nor safetensors)"); break;
+    }
+    lbrx_storage_release(s);
+    return rc;
 }
 
 #ifndef LBRX_EXAMPLE_NO_MAIN

@@ -1,6 +1,7 @@
 /* fuzz_gguf.c - libFuzzer harness of the GGUF reader: open the input from memory, walk every
    metadata value (scalars, strings, arrays, through the typed getters too) and every tensor
-   (lookup by name, the zero-copy tensor, its first rows dequantized), then close.
+   (lookup by name, the zero-copy tensor, its first rows dequantized), then close; format
+   detection (lbrx_format_detect) runs on every input and must say GGUF for every file opened.
 
        clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_gguf.c -o fuzz_gguf
        ./fuzz_gguf -dict=tests/fuzz_gguf.dict corpus/      (or: make fuzz)
@@ -61,10 +62,12 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     lbrx_error err;
     int64_t i, n;
     volatile unsigned acc = 0;
+    lbrx_format fmt = lbrx_format_detect(data, size);  /* the lenient metadata walk, on any bytes */
     if (lbrx_gguf_open_memory(&g, data, size, NULL, &err) != LBRX_OK) {
         acc += (unsigned)strlen(err.message);  /* the message is always a terminated string */
         return 0;
     }
+    LT_FUZZ_CHECK(fmt == LBRX_FORMAT_GGUF || fmt == LBRX_FORMAT_GGUF_SPLIT);  /* a file the reader opens is GGUF */
     acc += lbrx_gguf_version(g) + lbrx_gguf_alignment(g) + (unsigned)lbrx_gguf_data_offset(g);
     n = lbrx_gguf_kv_count(g);
     for (i = 0; i < n; i++) acc += lt_fuzz_gguf_kv(g, i);

@@ -1,6 +1,7 @@
 /* fuzz_safetensors.c - libFuzzer harness of the safetensors reader: open the input from memory,
    walk the __metadata__ strings and every tensor (lookup by name, its first rows dequantized),
-   keep one tensor past the close through its storage reference, then close.
+   keep one tensor past the close through its storage reference, then close; format detection
+   must say safetensors for every file opened.
 
        clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_safetensors.c -o fuzz_safetensors
        ./fuzz_safetensors -dict=tests/fuzz_safetensors.dict corpus/      (or: make fuzz)
@@ -19,10 +20,12 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     lbrx_tensor kept;
     size_t i, n, idx;
     volatile unsigned acc = 0;
+    lbrx_format fmt = lbrx_format_detect(data, size);
     if (lbrx_safetensors_open_memory(&st, data, size, NULL, &err) != LBRX_OK) {
         acc += (unsigned)strlen(err.message);  /* the message is always a terminated string */
         return 0;
     }
+    LT_FUZZ_CHECK(fmt == LBRX_FORMAT_SAFETENSORS);  /* a file the reader opens is never taken for another format */
     meta = lbrx_safetensors_metadata(st);
     n = lbrx_json_count(meta);
     for (i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
 /* Fused attention and the KV cache, against a float64 naive reference written here. */
+#define LBRX_THREAD_SLICE 0   /* every operation on all threads: the thread-count checks split even small cases */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
 #include "lbrx_test.h"

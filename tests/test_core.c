@@ -352,6 +352,42 @@ static void test_rows_match_scalar(void) {
     free(h); free(h2); free(f); free(g);
 }
 
+/* The thread policy (lbrx__threads_for): tiny work on the calling thread, work worth all threads
+   on all of them, as many as the work pays for between; one thread after a region whose threads
+   started late (a descheduled core), and all again once that period has passed. */
+static void test_thread_policy(void) {
+    lbrx_context *ctx = NULL;
+    lbrx_context_desc desc;
+    const double slice = LBRX_THREAD_SLICE * LBRX__PAR_BPS;   /* bytes of one thread's share */
+    int n;
+    memset(&desc, 0, sizeof desc);
+    desc.n_threads = 4;
+    LT_CHECK(lbrx_context_create(&ctx, &desc, NULL) == LBRX_OK);
+    if (!ctx) return;
+    n = lbrx_context_threads(ctx);   /* 4, or 1 without OpenMP */
+    LT_CHECK(lbrx__threads_for(NULL, 1e12, 1e12) == 1);
+    LT_CHECK(lbrx__threads_for(ctx, 64, 64) == 1);
+    LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+    LT_CHECK(lbrx__threads_for(ctx, 0, 1e12) == n);
+    LT_CHECK(lbrx__threads_for(ctx, 2.5 * slice, 0) == (n < 2 ? n : 2));
+#ifdef _OPENMP
+    lbrx__par_begin(ctx, 2);
+    ctx->par_in[1] = ctx->par_t0 + 0.002;   /* thread 1 started 2 ms late */
+    ctx->par_master = omp_get_wtime();
+    lbrx__par_end(ctx, 2);
+    LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 1);
+    LT_CHECKF(ctx->solo_len >= 0.04 && ctx->solo_len <= 1.0, "solo for %g s", ctx->solo_len);
+    ctx->solo_until = omp_get_wtime() - 1.0;  /* the period is over */
+    LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+    lbrx__par_begin(ctx, 2);                  /* a region on time halves the next period */
+    ctx->par_in[1] = ctx->par_t0;
+    ctx->par_master = omp_get_wtime();
+    lbrx__par_end(ctx, 2);
+    LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n && ctx->solo_len < 0.04);
+#endif
+    lbrx_context_destroy(ctx);
+}
+
 int main(void) {
     LT_RUN(test_dtype_table);
     LT_RUN(test_checked_arithmetic);
@@ -365,5 +401,6 @@ int main(void) {
     LT_RUN(test_bf16_all_patterns);
     LT_RUN(test_f32_rounding);
     LT_RUN(test_rows_match_scalar);
+    LT_RUN(test_thread_policy);
     return lt_finish();
 }

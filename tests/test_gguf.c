@@ -4,7 +4,19 @@
    (the same weights in another format), never from lbrx itself. */
 #define LBRX_IMPL
 #include "lbrx_gguf.h"
+#include "lbrx_safetensors.h"
 #include "lbrx_test.h"
+#if defined(_WIN32)
+#include <io.h>
+#include <fcntl.h>
+#define open_ro(p) _open(p, _O_RDONLY | _O_BINARY)
+#define close_fd(fd) _close(fd)
+#else
+#include <fcntl.h>
+#include <unistd.h>
+#define open_ro(p) open(p, O_RDONLY)
+#define close_fd(fd) close(fd)
+#endif
 
 /* ---- a tiny byte builder for crafted files ---- */
 
@@ -289,11 +301,15 @@ static void test_h10_overflow(void) {
     gb_free(&g);
 }
 
-/* H11: zero dimensions are legal (0 bytes) and never divide; the other dimensions must still fit
-   (checks of float values below cast their constants: -m32's x87 keeps constants in long double) */
+/* H11: zero dimensions are legal (0 bytes) and never divide. A tensor with a zero dimension has
+   no element whatever its other dimensions (GGML accepts it): their product is checked only when
+   no dimension is zero. (Checks of float values below cast their constants: -m32's x87 keeps
+   constants in long double.) */
 static void test_h11_zero_dims(void) {
     gb g = {0, 0, 0};
     uint64_t a[2] = {0, 5}, b[3] = {5, 0, (uint64_t)1 << 30}, c[3] = {(uint64_t)INT64_MAX, 0, 4};
+    uint64_t huge[4] = {(uint64_t)1 << 40, (uint64_t)1 << 40, 0, (uint64_t)1 << 40}, full[3] = {(uint64_t)INT64_MAX, 1, 4};
+    uint64_t d[2] = {(uint64_t)1 << 61, 0};  /* a row of 2^63 bytes would not fit a stride (found by tests/fuzz_gguf.c) */
     lbrx_gguf *f = 0;
     lbrx_error e;
     one_tensor(&g, 2, a, 0, 0, 0);
@@ -305,12 +321,27 @@ static void test_h11_zero_dims(void) {
     }
     gb_free(&g);
     one_tensor(&g, 3, b, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
-    one_tensor(&g, 3, c, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
-    /* empty, but a row of 2^63 bytes would not fit a stride (found by tests/fuzz_gguf.c) */
-    {
-        uint64_t d[2] = {(uint64_t)1 << 61, 0};
-        one_tensor(&g, 2, d, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
+    one_tensor(&g, 3, c, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
+    one_tensor(&g, 2, d, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
+    one_tensor(&g, 3, full, 0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);  /* no zero: the product must fit */
+    one_tensor(&g, 4, huge, LBRX_Q4_0, 0, 0);  /* Q4_0 rows of 2^40: a multiple of 32 */
+    LT_CHECK(lbrx_gguf_open_memory(&f, g.b, g.n, NULL, &e) == LBRX_OK);
+    if (f) {
+        const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(f, 0);
+        lbrx_tensor t;
+        int64_t n = -1;
+        size_t nb = 1;
+        LT_CHECK(ti->nbytes == 0 && ti->shape[0] == (int64_t)1 << 40 && ti->shape[1] == 0 && ti->shape[3] == (int64_t)1 << 40);
+        LT_CHECK(lbrx_gguf_tensor(f, 0, &t, &e) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_nelements(&t, &n) == LBRX_OK && n == 0);
+        LT_CHECK(lbrx_tensor_nbytes(&t, &nb) == LBRX_OK && nb == 0 && lbrx_tensor_nrows(&t) == 0);
+        LT_CHECK(lbrx_tensor_is_contiguous(&t));
+        lbrx_tensor_release(&t);
+        lbrx_gguf_close(f);
     }
+    gb_free(&g);
+    huge[2] = 3;  /* the same dimensions without the zero overflow */
+    one_tensor(&g, 4, huge, LBRX_Q4_0, 0, 0); EXPECT(&g, LBRX_ERR_OVERFLOW); gb_free(&g);
 }
 
 /* H12: type ids out of range, removed, negative; rows that are not a block multiple */
@@ -895,6 +926,240 @@ static void test_writer_refusals(void) {
 
 /* stories260K: read it, write it again with lbrx, and get the same file back, byte for byte
    (it was written by GGML, whose layout the writer follows). */
+static int st_sink(const void *p, size_t n, void *user) { return fwrite(p, 1, n, (FILE *)user) != n; }
+
+/* Storage from a descriptor / HANDLE: one archive file holds 1001 bytes of junk, a GGUF model
+   (alignment 32), 77 bytes of junk, a safetensors model and a trailer; each model opens from its
+   region without a copy, offsets and GGUF alignment counted from the model's own start. */
+static void test_descriptor_storage(void) {
+    const char *path = lt_tmp_path("gguf_archive.bin");
+    lbrx_gguf_writer *w = 0;
+    lbrx_tensor t, src;
+    lbrx_safetensors_write_desc desc;
+    lbrx_storage *s = 0;
+    lbrx_gguf *g = 0;
+    lbrx_safetensors *st = 0;
+    lbrx_error e;
+    int64_t shape[2] = {3, 5};
+    long gguf_at = 1001, gguf_end, st_at, st_end;
+    unsigned char junk[1001];
+    float *d;
+    int i, fd;
+    FILE *f = fopen(path, "wb");
+    LT_CHECK(f != NULL);
+    if (!f) return;
+    memset(junk, 0xA5, sizeof junk);
+    LT_CHECK(lbrx_tensor_alloc(&src, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+    d = (float *)src.data;
+    for (i = 0; i < 15; i++) d[i] = (float)i * 0.25f - 1.0f;
+    src.name = "w";
+    fwrite(junk, 1, (size_t)gguf_at, f);
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_u32(w, "general.alignment", 32, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_tensor(w, "a", &src, NULL) == LBRX_OK && lbrx_gguf_writer_add_tensor(w, "b", &src, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_write(w, f, NULL) == LBRX_OK);
+    lbrx_gguf_writer_destroy(w);
+    gguf_end = ftell(f);
+    fwrite(junk, 1, 77, f);
+    st_at = ftell(f);
+    memset(&desc, 0, sizeof desc);
+    desc.tensors = &src;
+    desc.n_tensors = 1;
+    LT_CHECK(lbrx_safetensors_write_to(st_sink, f, &desc, NULL) == LBRX_OK);
+    st_end = ftell(f);
+    fwrite(junk, 1, 5, f);
+    fclose(f);
+    fd = open_ro(path);
+    LT_CHECK(fd >= 0);
+    if (fd >= 0) {
+        LT_CHECKF(lbrx_storage_map_fd(&s, fd, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        if (s) {
+            LT_CHECK(lbrx_storage_size(s) == (size_t)(gguf_end - gguf_at) && memcmp(lbrx_storage_data(s), "GGUF", 4) == 0);
+            LT_CHECK(lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s)) == LBRX_FORMAT_GGUF);
+            LT_CHECKF(lbrx_gguf_open_storage(&g, s, NULL, &e) == LBRX_OK, "%s", e.message);
+            lbrx_storage_release(s);  /* the reader holds its own reference */
+            s = 0;
+        }
+        if (g) {
+            const lbrx_gguf_tensor_info *b = lbrx_gguf_tensor_info_at(g, 1);
+            LT_CHECK(lbrx_gguf_data_offset(g) % 32 == 0 && b->file_offset % 32 == 0 && b->file_offset == lbrx_gguf_data_offset(g) + 64);
+            LT_CHECK(lbrx_gguf_get_tensor(g, "b", &t, &e) == LBRX_OK);
+            LT_CHECK(t.storage && memcmp(t.data, src.data, 60) == 0);
+            LT_CHECK((size_t)((const unsigned char *)t.data - (const unsigned char *)lbrx_storage_data(t.storage)) == b->file_offset);
+            lbrx_gguf_close(g);  /* the tensor keeps the mapping */
+            {
+                void *base; size_t size, off;
+                LT_CHECK(lbrx_tensor_host_region(&t, &base, &size, &off, NULL) == LBRX_OK && (uintptr_t)base % lbrx_page_size() == 0);
+                LT_CHECK(memcmp((const unsigned char *)base + off, src.data, 60) == 0);
+            }
+            LT_CHECK(memcmp(t.data, src.data, 60) == 0);
+            lbrx_tensor_release(&t);
+        }
+        /* the safetensors model, to the end of the file minus the trailer */
+        LT_CHECKF(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        if (s) {
+            LT_CHECK(lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s)) == LBRX_FORMAT_SAFETENSORS);
+            LT_CHECKF(lbrx_safetensors_open_storage(&st, s, NULL, &e) == LBRX_OK, "%s", e.message);
+            lbrx_storage_release(s);
+            s = 0;
+        }
+        if (st) {
+            const lbrx_tensor *x = lbrx_safetensors_find(st, "w", NULL);
+            LT_CHECK(x && memcmp(x->data, src.data, 60) == 0 && lbrx_safetensors_data_offset(st, 0) % 64 == 0);
+            lbrx_safetensors_close(st);
+        }
+        /* the trailer makes the whole rest of the file an invalid safetensors image */
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, UINT64_MAX, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == (size_t)(st_end - st_at + 5));
+        LT_CHECK(lbrx_safetensors_open_storage(&st, s, NULL, &e) == LBRX_ERR_SIZE_MISMATCH);
+        lbrx_storage_release(s);
+        s = 0;
+        /* regions outside the file, an empty region, a closed descriptor */
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_end + 6, 0, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL &&
+                 e.offset == (uint64_t)st_end + 6 && strstr(e.message, "past the end"));
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at + 6), NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, UINT64_MAX, 1, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
+        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_end + 5, 0, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == 0 && lbrx_storage_data(s));
+        lbrx_storage_release(s);
+        s = 0;
+        LT_CHECK(lbrx_gguf_open_storage(&g, s ? s : NULL, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT);
+        close_fd(fd);
+    }
+    LT_CHECK(lbrx_storage_map_fd(&s, -1, 0, 1, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT && s == NULL);
+#if defined(_WIN32)
+    {
+        HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+        LT_CHECK(h != INVALID_HANDLE_VALUE);
+        LT_CHECKF(lbrx_storage_map_handle(&s, h, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        CloseHandle(h);  /* the mapping outlives the handle */
+        if (s) {
+            LT_CHECK(lbrx_gguf_open_storage(&g, s, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 2);
+            lbrx_gguf_close(g);
+            lbrx_storage_release(s);
+        }
+    }
+#else
+    LT_CHECK(lbrx_storage_map_handle(&s, NULL, 0, 1, NULL, &e) == LBRX_ERR_UNSUPPORTED && s == NULL);
+#endif
+    lbrx_tensor_release(&src);
+    remove(path);
+}
+
+/* Write a split set PREFIX-0000K-of-0000N.gguf of tensors named names[0..n) (each [4, 8] f32 of
+   value base + index, 128 bytes) and an extra 0-byte tensor when `empty` is set, files of at most
+   max bytes. */
+static void write_set(const char *prefix, const char *const *names, int n, int empty, uint64_t max, float base) {
+    lbrx_gguf_writer *w = 0;
+    lbrx_tensor t[4];
+    int64_t shape[2] = {4, 8}, zero[1] = {0};
+    int i, j;
+    lbrx_error e;
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_add_str(w, "general.architecture", "test", NULL) == LBRX_OK);
+    for (i = 0; i < n; i++) {
+        LT_CHECK(lbrx_tensor_alloc(&t[i], LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+        for (j = 0; j < 32; j++) ((float *)t[i].data)[j] = base + (float)i;
+        LT_CHECK(lbrx_gguf_writer_add_tensor(w, names[i], &t[i], NULL) == LBRX_OK);
+    }
+    if (empty) {
+        LT_CHECK(lbrx_tensor_alloc(&t[n], LBRX_F32, 1, zero, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_add_tensor(w, "empty", &t[n], NULL) == LBRX_OK);
+    }
+    LT_CHECKF(lbrx_gguf_writer_write_split(w, prefix, max, &e) == LBRX_OK, "%s", e.message);
+    lbrx_gguf_writer_destroy(w);
+    for (i = 0; i < n + empty; i++) lbrx_tensor_release(&t[i]);
+}
+
+static int copy_file(const char *from, const char *to) {
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    int ok = a && b;
+    while (ok && (n = fread(buf, 1, sizeof buf, a)) > 0) ok = fwrite(buf, 1, n, b) == n;
+    if (a) fclose(a);
+    if (b) ok = fclose(b) == 0 && ok;
+    return ok;
+}
+
+/* Split GGUF: a set written by lbrx_gguf_writer_write_split opens from its first file as one
+   name space; missing, disagreeing and misnamed files are errors naming the file and field. */
+static void test_split(void) {
+    static const char *const abc[3] = {"a", "b", "c"}, *const xya[3] = {"x", "y", "a"};
+    char prefix[4096], p1[4200], p2[4200], p3[4200], q[4200];
+    lbrx_gguf *g = 0;
+    lbrx_tensor t;
+    lbrx_error e;
+    int64_t v = 0;
+    snprintf(prefix, sizeof prefix, "%s", lt_tmp_path("gguf_split"));
+    snprintf(p1, sizeof p1, "%s-00001-of-00003.gguf", prefix);
+    snprintf(p2, sizeof p2, "%s-00002-of-00003.gguf", prefix);
+    snprintf(p3, sizeof p3, "%s-00003-of-00003.gguf", prefix);
+    write_set(prefix, abc, 3, 0, 150, 1.0f);  /* 128 bytes each: one tensor per file */
+    LT_CHECKF(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_OK, "%s", e.message);
+    if (g) {
+        LT_CHECK(lbrx_gguf_tensor_count(g) == 3 && lbrx_gguf_shard_count(g) == 3 && lbrx_gguf_shard_storage(g, 3) == NULL);
+        LT_CHECK(lbrx_gguf_get_int(g, "split.count", &v, NULL) == LBRX_OK && v == 3);
+        LT_CHECK(lbrx_gguf_find_key(g, "general.architecture") >= 0);
+        LT_CHECK(lbrx_gguf_get_tensor(g, "c", &t, &e) == LBRX_OK && ((float *)t.data)[31] == 3.0f);
+        LT_CHECK(lbrx_gguf_tensor_info_at(g, 2)->shard == 2 && t.storage == lbrx_gguf_shard_storage(g, 2));
+        lbrx_gguf_close(g);  /* the tensor keeps its file mapped */
+        LT_CHECK(((float *)t.data)[0] == 3.0f);
+        lbrx_tensor_release(&t);
+    }
+    /* a later file opens alone; from memory, the first file is one file */
+    LT_CHECK(lbrx_gguf_open(&g, p2, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 1 && lbrx_gguf_shard_count(g) == 1);
+    lbrx_gguf_close(g);
+    /* the first file under another name */
+    snprintf(q, sizeof q, "%s-first.gguf", prefix);
+    LT_CHECK(copy_file(p1, q));
+    LT_CHECK(lbrx_gguf_open(&g, q, NULL, &e) == LBRX_ERR_BAD_VALUE && g == NULL && strstr(e.message, "-00001-of-00003.gguf") &&
+             e.offset != UINT64_MAX);
+    remove(q);
+    /* files out of place: 2 and 3 swapped */
+    LT_CHECK(copy_file(p2, q) && copy_file(p3, p2) && copy_file(q, p3));
+    LT_CHECK(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_BAD_VALUE && strstr(e.message, "split.no 2") && strstr(e.message, p2) &&
+             e.offset != UINT64_MAX);
+    /* a tensor in two files: file 3 of a set x, y, a */
+    snprintf(q, sizeof q, "%s_xya", prefix);
+    write_set(q, xya, 3, 0, 150, 5.0f);
+    snprintf(q, sizeof q, "%s_xya-00003-of-00003.gguf", prefix);
+    write_set(prefix, abc, 3, 0, 150, 1.0f);
+    LT_CHECK(copy_file(q, p3));
+    LT_CHECK(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_DUPLICATE && strstr(e.message, "'a'") && strstr(e.message, "files 1 and 3"));
+    remove(q);
+    snprintf(q, sizeof q, "%s_xya-00001-of-00003.gguf", prefix); remove(q);
+    snprintf(q, sizeof q, "%s_xya-00002-of-00003.gguf", prefix); remove(q);
+    /* split.tensors.count disagrees: a file 3 holding two tensors (c and an empty one) */
+    snprintf(q, sizeof q, "%s_four", prefix);
+    write_set(q, abc, 3, 1, 150, 1.0f);
+    snprintf(q, sizeof q, "%s_four-00003-of-00003.gguf", prefix);
+    write_set(prefix, abc, 3, 0, 150, 1.0f);
+    LT_CHECK(copy_file(q, p3));
+    LT_CHECKF(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_BAD_VALUE && strstr(e.message, "split.tensors.count is 4") &&
+              strstr(e.message, p3) && e.offset != UINT64_MAX, "%s", e.message);
+    remove(q);
+    snprintf(q, sizeof q, "%s_four-00001-of-00003.gguf", prefix); remove(q);
+    snprintf(q, sizeof q, "%s_four-00002-of-00003.gguf", prefix); remove(q);
+    /* a missing file */
+    write_set(prefix, abc, 3, 0, 150, 1.0f);
+    remove(p2);
+    LT_CHECK(lbrx_gguf_open(&g, p1, NULL, &e) == LBRX_ERR_NOT_FOUND && g == NULL && strstr(e.message, "missing") && strstr(e.message, p2));
+    remove(p1); remove(p3);
+    /* everything fits: one file -00001-of-00001 */
+    write_set(prefix, abc, 3, 0, 1 << 20, 1.0f);
+    snprintf(q, sizeof q, "%s-00001-of-00001.gguf", prefix);
+    LT_CHECK(lbrx_gguf_open(&g, q, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 3 && lbrx_gguf_shard_count(g) == 1);
+    lbrx_gguf_close(g);
+    remove(q);
+    {
+        lbrx_gguf_writer *w = 0;
+        uint16_t one = 1;
+        LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_add(w, "split.count", LBRX_GGUF_UINT16, &one, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_write_split(w, prefix, 100, &e) == LBRX_ERR_INVALID_ARGUMENT && strstr(e.message, "split.count"));
+        lbrx_gguf_writer_destroy(w);
+    }
+}
+
 static void test_stories_rewrite(void) {
     LT_SHARED_OR_SKIP(path, "derived-llama.cpp-c392e50/stories260K-f32.gguf");
     {
@@ -964,5 +1229,7 @@ int main(void) {
     LT_RUN(test_writer_round_trip);
     LT_RUN(test_writer_refusals);
     LT_RUN(test_stories_rewrite);
+    LT_RUN(test_descriptor_storage);
+    LT_RUN(test_split);
     return lt_finish();
 }

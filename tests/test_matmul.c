@@ -1,5 +1,6 @@
 /* Matmul: y[n, out] = x[n, in] . W[out, in]^T against a float64 reference written here, for every
    weight dtype, odd sizes, unaligned and strided operands, thread counts and output ranges. */
+#define LBRX_THREAD_SLICE 0   /* every operation on all threads: the thread-count checks split even small cases */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
 #include "lbrx_test.h"

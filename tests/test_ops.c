@@ -1,5 +1,6 @@
 /* The transformer ops (norms, RoPE, activations, softmax, broadcasting add/mul, embedding),
    each against a float64 reference written here from the published formulas. */
+#define LBRX_THREAD_SLICE 0   /* every operation on all threads: the thread-count checks split even small cases */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
 #include "lbrx_test.h"

@@ -165,6 +165,89 @@ static void test_inspect_safetensors(void) {
     remove(path);
 }
 
+/* A safetensors image whose header is `json` padded with spaces to `hlen` bytes, then `data`. */
+static size_t make_st(unsigned char *buf, size_t cap, const char *json, size_t hlen, const void *data, size_t n) {
+    size_t j = strlen(json), k;
+    if (8 + hlen + n > cap || j > hlen) return 0;
+    for (k = 0; k < 8; k++) buf[k] = (unsigned char)(((uint64_t)hlen >> (8 * k)) & 0xff);
+    memcpy(buf + 8, json, j);
+    memset(buf + 8 + j, ' ', hlen - j);
+    memcpy(buf + 8 + hlen, data, n);
+    return 8 + hlen + n;
+}
+
+/* lbrx_format_detect: by content only, and a safetensors header length whose low byte is JSON
+   whitespace or '{' is never taken for JSON. */
+static void test_format_detect(void) {
+    static unsigned char buf[1024];
+    static const unsigned char low[5] = {0x20, 0x09, 0x0a, 0x0d, 0x7b};
+    static const char *const idx = " \r\n\t{\"weight_map\":{}}";
+    unsigned char gguf[64];
+    size_t n;
+    int k;
+    LT_CHECK(lbrx_format_detect(NULL, 0) == LBRX_FORMAT_UNKNOWN && lbrx_format_detect("", 0) == LBRX_FORMAT_UNKNOWN);
+    LT_CHECK(lbrx_format_detect("GGUF", 4) == LBRX_FORMAT_GGUF && lbrx_format_detect("FUGG\0\0\0\3", 8) == LBRX_FORMAT_GGUF);
+    LT_CHECK(lbrx_format_detect(idx, strlen(idx)) == LBRX_FORMAT_SAFETENSORS_INDEX);
+    LT_CHECK(lbrx_format_detect("hello, world", 12) == LBRX_FORMAT_UNKNOWN);
+    LT_CHECK(lbrx_format_detect("        ", 8) == LBRX_FORMAT_UNKNOWN);
+    for (k = 0; k < 5; k++) {
+        char path[4096];
+        static run_result r;
+        /* a tensor, and a file with only __metadata__, each with a header of 256 + low[k] bytes */
+        n = make_st(buf, sizeof buf, "{\"__metadata__\":{\"k\":\"v\"},\"t\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+                    256 + low[k], "ab", 2);
+        LT_CHECK(n && buf[0] == low[k]);
+        LT_CHECKF(lbrx_format_detect(buf, n) == LBRX_FORMAT_SAFETENSORS, "low byte 0x%02x", low[k]);
+        LT_CHECK(lbrx_format_detect(buf, 9) == LBRX_FORMAT_SAFETENSORS);  /* truncated: the reader says so */
+        snprintf(path, sizeof path, "%s", lt_tmp_path("tools_low.safetensors"));
+        LT_CHECK(write_file(path, buf, n));
+        run_inspect(path, &r);
+        LT_CHECKF(r.code == 0 && strstr(r.out, "format: safetensors") && strstr(r.out, "tensors: 1\n"), "0x%02x: %s", low[k], r.err);
+        n = make_st(buf, sizeof buf, "{\"__metadata__\":{\"only\":\"metadata\"}}", low[k] < 0x40 ? 0x100 + low[k] : low[k], "", 0);
+        LT_CHECK(n && lbrx_format_detect(buf, n) == LBRX_FORMAT_SAFETENSORS);
+        LT_CHECK(write_file(path, buf, n));
+        run_inspect(path, &r);
+        LT_CHECKF(r.code == 0 && strstr(r.out, "metadata: 1 keys") && strstr(r.out, "only: str = \"metadata\"") &&
+                  strstr(r.out, "tensors: 0\n"), "0x%02x: %s", low[k], r.err);
+        remove(path);
+    }
+    /* a split GGUF shard: split.count above 1, found after other keys (an array of strings too) */
+    {
+        lbrx_gguf_writer *w = 0;
+        lbrx_gguf_str strs[2] = {{"a", 1}, {"bc", 2}};
+        uint16_t count = 3;
+        char path[4096];
+        lbrx_storage *st = 0;
+        snprintf(path, sizeof path, "%s", lt_tmp_path("tools_split.gguf"));
+        LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_add_array(w, "x.strs", LBRX_GGUF_STRING, strs, 2, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_add_u32(w, "x.n", 7, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_add(w, "split.count", LBRX_GGUF_UINT16, &count, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_gguf_writer_write_path(w, path, NULL) == LBRX_OK);
+        lbrx_gguf_writer_destroy(w);
+        if (lbrx_storage_map_file(&st, path, NULL, NULL) == LBRX_OK) {
+            LT_CHECK(lbrx_format_detect(lbrx_storage_data(st), lbrx_storage_size(st)) == LBRX_FORMAT_GGUF_SPLIT);
+            /* the key past the bytes given is not seen */
+            LT_CHECK(lbrx_format_detect(lbrx_storage_data(st), lbrx_storage_size(st) - 1) == LBRX_FORMAT_GGUF);
+            lbrx_storage_release(st);
+        } else {
+            LT_CHECK(0);
+        }
+        remove(path);
+        memset(gguf, 0, sizeof gguf);
+        memcpy(gguf, "GGUF\3\0\0\0", 8);
+        LT_CHECK(lbrx_format_detect(gguf, 24) == LBRX_FORMAT_GGUF);
+    }
+    LT_CHECK(strcmp(lbrx_format_name(LBRX_FORMAT_GGUF_SPLIT), "gguf-split") == 0 &&
+             strcmp(lbrx_format_name((lbrx_format)99), "unknown") == 0);
+    /* a real shard whose header length (544 = 0x220) has the low byte 0x20 (inspect refused it before) */
+    if (lt_shared_path("SafeTensors.jl/sharded/model-00005-of-00006.safetensors")) {
+        static run_result r;
+        run_inspect(lt_shared_path("SafeTensors.jl/sharded/model-00005-of-00006.safetensors"), &r);
+        LT_CHECKF(r.code == 0 && strstr(r.out, "format: safetensors, header of 544 bytes"), "%s%s", r.out, r.err);
+    }
+}
+
 /* ---- convert ---- */
 
 /* Run convert with argc arguments (args[0] is the program name) and lbrx allocating through
@@ -534,15 +617,69 @@ static void test_convert_errors(void) {
     remove(in);
 }
 
+/* convert --split-max-size: a split set whose files hold one tensor each; inspect shows it as
+   one model; converting the set back to one file gives the same bytes as converting directly;
+   stories260K (when present) split in 100 kB files and back is GGML's own q8_0 file again. */
+static void test_convert_split(void) {
+    char err[4096], in[4096], single[4096], split[4096], first[4300], second[4096], back[4096];
+    static run_result r;
+    lbrx_gguf *g = 0;
+    snprintf(in, sizeof in, "%s", lt_tmp_path("tools_small.gguf"));
+    snprintf(single, sizeof single, "%s", lt_tmp_path("tools_single.gguf"));
+    snprintf(split, sizeof split, "%s", lt_tmp_path("tools_set.gguf"));
+    snprintf(first, sizeof first, "%s", lt_tmp_path("tools_set-00001-of-00002.gguf"));
+    snprintf(second, sizeof second, "%s", lt_tmp_path("tools_set-00002-of-00002.gguf"));
+    snprintf(back, sizeof back, "%s", lt_tmp_path("tools_back.gguf"));
+    write_small_gguf(in);
+    LT_CHECKF(run_convert(err, sizeof err, in, single, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+    LT_CHECKF(run_convert(err, sizeof err, in, split, "--type", "q8_0", "--split-max-size", "1", 0, 0) == 0, "%s", err);
+    LT_CHECK(lbrx_gguf_open(&g, first, NULL, NULL) == LBRX_OK && lbrx_gguf_shard_count(g) == 2 && lbrx_gguf_tensor_count(g) == 2);
+    lbrx_gguf_close(g);
+    run_inspect(first, &r);
+    LT_CHECKF(r.code == 0 && strstr(r.out, "split set of 2 files") && strstr(r.out, "[shard 1]") && strstr(r.out, "tensors: 2\n"), "%s", r.err);
+    LT_CHECKF(run_convert(err, sizeof err, first, back, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+    LT_CHECK(files_equal(single, back));
+    remove(second);
+    LT_CHECK(run_convert(err, sizeof err, first, back, "--type", "q8_0", 0, 0, 0, 0) == 1 && count_lines(err) == 1 && strstr(err, "missing"));
+    LT_CHECK(run_convert(err, sizeof err, in, split, "--type", "q8_0", "--split-max-size", "2X", 0, 0) == 1 && strstr(err, "--split-max-size"));
+    LT_CHECK(run_convert(err, sizeof err, in, "x.safetensors", "--type", "f32", "--split-max-size", "1M", 0, 0) == 1 && strstr(err, "GGUF only"));
+    remove(first); remove(back); remove(single); remove(in);
+    if (lt_shared_path("derived-llama.cpp-c392e50/stories260K-q8_0-f32rest.gguf") && lt_shared_path("derived-llama.cpp-c392e50/stories260K-f32.gguf")) {
+        char ref[4096], f32[4096], name[4300];
+        int k, n = 0;
+        snprintf(ref, sizeof ref, "%s", lt_shared_path("derived-llama.cpp-c392e50/stories260K-q8_0-f32rest.gguf"));
+        snprintf(f32, sizeof f32, "%s", lt_shared_path("derived-llama.cpp-c392e50/stories260K-f32.gguf"));
+        snprintf(split, sizeof split, "%s", lt_tmp_path("tools_stories_set.gguf"));
+        LT_CHECKF(run_convert(err, sizeof err, f32, split, "--type", "q8_0", "--split-max-size", "100K", 0, 0) == 0, "%s", err);
+        snprintf(split, sizeof split, "%s", lt_tmp_path("tools_stories_set"));  /* the files' prefix */
+        for (k = 1; k < 100 && !n; k++) {
+            FILE *f;
+            snprintf(name, sizeof name, "%s-00001-of-%05d.gguf", split, k);
+            if ((f = fopen(name, "rb")) != NULL) { fclose(f); n = k; }
+        }
+        LT_CHECKF(n > 1, "the set has %d files", n);
+        memcpy(first, name, sizeof first);  /* the last name tried: the first file */
+        LT_CHECKF(run_convert(err, sizeof err, first, back, "--type", "q8_0", 0, 0, 0, 0) == 0, "%s", err);
+        LT_CHECK(files_equal(ref, back));
+        remove(back);
+        for (k = 1; k <= n; k++) {
+            snprintf(name, sizeof name, "%s-%05d-of-%05d.gguf", split, k, n);
+            remove(name);
+        }
+    }
+}
+
 int main(void) {
     LT_RUN(test_inspect_valid);
     LT_RUN(test_inspect_errors);
     LT_RUN(test_inspect_shared);
     LT_RUN(test_inspect_safetensors);
+    LT_RUN(test_format_detect);
     LT_RUN(test_convert_matches_ggml);
     LT_RUN(test_convert_round_trip);
     LT_RUN(test_convert_streams_safetensors);
     LT_RUN(test_convert_hf_llama);
     LT_RUN(test_convert_errors);
+    LT_RUN(test_convert_split);
     return lt_finish();
 }

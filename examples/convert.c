@@ -1,8 +1,14 @@
 /* convert - convert and quantize model files between GGUF and safetensors.
 
        cc -O2 -march=native examples/convert.c -o convert -lm
-       ./convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]
+       ./convert IN OUT --type TYPE [--pure] [--threads N] [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]
                  [--split-max-size N[K|M|G]]
+
+   TYPE  f32, f16, bf16, or one of llama.cpp's quantizations:
+           uniform (every quantizable weight gets the type, as llama-quantize --pure):
+               q8_0  q4_0  q4_1
+           llama.cpp's mixes (per-tensor rules below; --pure makes them uniform too):
+               q4_k_m  q4_k_s  q5_k_m  q5_k_s  q6_k  q3_k_m  q2_k  q5_0  q5_1  iq4_nl  iq4_xs
 
    IN    a GGUF file, the first file of a split GGUF set (-00001-of-0000N.gguf), a safetensors
          file, or a sharded checkpoint's model.safetensors.index.json (the format is found from
@@ -22,6 +28,30 @@
        safetensors output: every float tensor gets --type (except --keep matches).
        Quantizing uses lbrx's GGML-exact reference quantizers: converting GGML's
        stories260K-f32.gguf to q8_0 gives the same bytes as GGML's own quantizer.
+
+   THE MIXES (llama.cpp's llama-quantize without an importance matrix, tensor for tensor)
+       Quantized: 2-D tensors whose name ends in "weight", except norms (*_norm.weight) and a few
+       small kinds (ffn_gate_inp, position_embd, token_types, attn_rel_b, ssm_conv1d). The
+       others keep their type (GGUF input) or become f32 (safetensors input, as llama.cpp's
+       convert_hf_to_gguf.py writes them). Each quantized tensor starts from the mix's type
+       (q2_K, q3_K, q4_K, q5_K, q6_K, q5_0, q5_1, iq4_nl, iq4_xs), then:
+         output.weight (token_embd.weight too when there is no output.weight): q6_K
+             (q8_0 when its rows do not fit the mix's block);
+         attn_v (and attn_qkv), counted in llama.cpp's tensor order (by layer, then name):
+             q2_k: q4_K with >= 4 query heads per KV head, else q3_K; q3_k_m: q5_K for the first
+             two, then q4_K; q4_k_m, q5_k_m: q6_K where more_bits(i, n); q4_k_s: q5_K for the
+             first four; iq4_nl, iq4_xs: q5_K with >= 4 query heads per KV head;
+             q3_K/q4_K become q5_K in 80-layer GQA llama models (llama.cpp's "70B" rule);
+         ffn_down, layer i of n = block_count: q2_k: q3_K; q3_k_m: q5_K below n/16, else
+             q4_K; q4_k_m, q5_k_m: q6_K where more_bits(i, n); q4_k_s, iq4_nl, iq4_xs: q5_K
+             below n/8;
+         attn_output: q2_k: q3_K; q3_k_m: q4_K;
+       where more_bits(i, n) = i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2. Last, a row length
+       that the type's block does not divide falls back: q6_K -> q8_0, q5_K -> q5_1, q4_K ->
+       q5_0, q3_K and q2_K -> q4_0, iq4_xs -> iq4_nl, and to f16 when 32 does not divide it
+       either. --pure skips every rule but the fallback. Mixture-of-experts and falcon rules are
+       not implemented (3-D tensors keep their type). tests/test_tools.c checks the output
+       against llama.cpp's, file hash and tensor types, for every mix.
 
    METADATA
        GGUF input: every key is copied (in order), then general.file_type (llama_ftype of --type)
@@ -75,8 +105,9 @@
 
    Both outputs are streamed: the tensors are converted a few MiB of rows at a time while the
    writer writes them, so memory stays at one such chunk whatever the model's size (the inputs
-   are memory-mapped). Progress goes to stderr for inputs over 64 MiB; a summary line to stdout. Errors: one line on
-   stderr starting "error:", exit 1. (tests/test_tools.c includes this file with
+   are memory-mapped). Rows are quantized by --threads N threads (default: OpenMP's; the bytes do
+   not depend on it). Progress goes to stderr for inputs over 64 MiB; a summary line to stdout.
+   Errors: one line on stderr starting "error:", exit 1. (tests/test_tools.c includes this file with
    LBRX_EXAMPLE_NO_MAIN and calls convert_main.) */
 #ifndef LBRX_EXAMPLE_NO_IMPL
 #define LBRX_IMPL
@@ -87,6 +118,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define CV_PROGRESS_BYTES ((uint64_t)64 << 20)
 #define CV_MAX_KEEP 16
@@ -99,10 +133,28 @@ typedef struct cv_tensor {
     int add_one;                /* 1 is added to every value (HF Gemma's norms) */
 } cv_tensor;
 
+/* A --type: its dtype, llama_ftype (general.file_type) and whether llama.cpp's mix rules apply. */
+typedef struct cv_type {
+    const char *name;
+    lbrx_dtype type;
+    uint32_t ftype;
+    int mix;
+} cv_type;
+
+static const cv_type cv_types[] = {
+    {"f32", LBRX_F32, 0, 0}, {"f16", LBRX_F16, 1, 0}, {"bf16", LBRX_BF16, 32, 0}, {"q8_0", LBRX_Q8_0, 7, 0},
+    {"q4_0", LBRX_Q4_0, 2, 0}, {"q4_1", LBRX_Q4_1, 3, 0}, {"q4_k_m", LBRX_Q4_K, 15, 1}, {"q4_k_s", LBRX_Q4_K, 14, 1},
+    {"q5_k_m", LBRX_Q5_K, 17, 1}, {"q5_k_s", LBRX_Q5_K, 16, 1}, {"q6_k", LBRX_Q6_K, 18, 1}, {"q3_k_m", LBRX_Q3_K, 12, 1},
+    {"q2_k", LBRX_Q2_K, 10, 1}, {"q5_0", LBRX_Q5_0, 8, 1}, {"q5_1", LBRX_Q5_1, 9, 1}, {"iq4_nl", LBRX_IQ4_NL, 25, 1},
+    {"iq4_xs", LBRX_IQ4_XS, 30, 1}};
+#define CV_N_TYPES (sizeof cv_types / sizeof cv_types[0])
+
 typedef struct cv_job {
     const char *in, *out, *vocab, *name;
     uint64_t split_max;         /* --split-max-size, 0: one file */
     lbrx_dtype type;
+    const cv_type *ti;          /* the --type */
+    int pure, threads;
     const char *keep[CV_MAX_KEEP];
     int n_keep;
     lbrx_gguf *gguf;            /* input, one of these two */
@@ -112,7 +164,8 @@ typedef struct cv_job {
     char in_path[4200];         /* IN, or the checkpoint file inside the directory IN */
     cv_tensor *t;
     size_t n;
-    float *scratch;             /* one row of floats, the longest row */
+    float *scratch;             /* one row of floats per thread, the longest row */
+    int64_t scratch_row;
     uint64_t total_bytes, done_bytes;
     size_t n_quantized;
     FILE *log;                  /* progress */
@@ -319,10 +372,152 @@ static int cv_open_input(cv_job *job) {
 
 /* ---- planning: the output dtype of each tensor ---- */
 
+/* ---- llama.cpp's mixes (see THE MIXES above) ---- */
+
+typedef struct cv_mix {
+    const cv_type *ti;
+    int pure, tied;             /* tied: no output.weight, token_embd.weight takes its rule */
+    int n_layer, gqa, big70;    /* block_count, query heads per KV head, the 80-layer GQA llama */
+    int n_attn_v, i_attn_v, i_ffn_down;
+} cv_mix;
+
+/* The layer N of "blk.N...." or -1. */
+static int cv_layer_of(const char *name) {
+    char *end;
+    long v;
+    if (strncmp(name, "blk.", 4) != 0) return -1;
+    v = strtol(name + 4, &end, 10);
+    return end > name + 4 && *end == '.' && v >= 0 && v < 1000000 ? (int)v : -1;
+}
+
+/* llama.cpp's tensor order: by layer (the others, -1, first), then by name. */
+static int cv_order_cmp(const void *a, const void *b) {
+    const cv_tensor *x = *(const cv_tensor *const *)a, *y = *(const cv_tensor *const *)b;
+    int lx = cv_layer_of(x->name), ly = cv_layer_of(y->name);
+    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+/* Tensors llama.cpp quantizes: 2-D (a second dimension over 1) weights, not norms nor a few small kinds. */
+static int cv_mix_quantizable(const cv_tensor *c) {
+    static const char *const never[] = {"_norm.weight", "ffn_gate_inp.weight", "attn_rel_b.weight", "ssm_conv1d"};
+    size_t k;
+    if (c->src.ndim != 2 || c->src.shape[0] < 2 || !cv_ends_with(c->name, "weight")) return 0;
+    if (strcmp(c->name, "position_embd.weight") == 0 || strcmp(c->name, "token_types.weight") == 0) return 0;
+    for (k = 0; k < sizeof never / sizeof never[0]; k++)
+        if (strstr(c->name, never[k])) return 0;
+    return 1;
+}
+
+static int cv_is_attn_v(const char *name) {
+    return strstr(name, "attn_qkv.weight") || strstr(name, "attn_kv_b.weight") || strstr(name, "attn_v.weight");
+}
+
+static int cv_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+/* The type of a row length `cols` can take: t, or its fallback, or f16. */
+static lbrx_dtype cv_fallback(lbrx_dtype t, int64_t cols) {
+    if (cols % lbrx_dtype_block_size(t) == 0) return t;
+    switch (t) {
+    case LBRX_IQ4_XS: t = LBRX_IQ4_NL; break;
+    case LBRX_Q2_K: case LBRX_Q3_K: t = LBRX_Q4_0; break;
+    case LBRX_Q4_K: t = LBRX_Q5_0; break;
+    case LBRX_Q5_K: t = LBRX_Q5_1; break;
+    case LBRX_Q6_K: t = LBRX_Q8_0; break;
+    default: break;
+    }
+    return cols % lbrx_dtype_block_size(t) == 0 ? t : LBRX_F16;
+}
+
+/* The type of quantizable tensor `name` with rows of `cols`; call in llama.cpp's order. */
+static lbrx_dtype cv_mix_type(cv_mix *m, const char *name, int64_t cols) {
+    const uint32_t ft = m->ti->ftype;
+    lbrx_dtype t = m->ti->type;
+    if (m->pure) return cv_fallback(t, cols);
+    if (strcmp(name, "output.weight") == 0 || (m->tied && strcmp(name, "token_embd.weight") == 0)) {
+        t = cols % lbrx_dtype_block_size(t) ? LBRX_Q8_0 : LBRX_Q6_K;
+    } else if (strcmp(name, "token_embd.weight") == 0) {
+        /* the mix's type */
+    } else if (cv_is_attn_v(name)) {
+        if (ft == 10) t = m->gqa >= 4 ? LBRX_Q4_K : LBRX_Q3_K;
+        else if (ft == 12) t = m->i_attn_v < 2 ? LBRX_Q5_K : LBRX_Q4_K;
+        else if ((ft == 25 || ft == 30) && m->gqa >= 4) t = LBRX_Q5_K;
+        else if ((ft == 15 || ft == 17) && cv_more_bits(m->i_attn_v, m->n_attn_v)) t = LBRX_Q6_K;
+        else if (ft == 14 && m->i_attn_v < 4) t = LBRX_Q5_K;
+        if (m->big70 && (t == LBRX_Q3_K || t == LBRX_Q4_K)) t = LBRX_Q5_K;
+        m->i_attn_v++;
+    } else if (strstr(name, "attn_k.weight") || strstr(name, "attn_q.weight")) {
+        /* the mix's type */
+    } else if (strstr(name, "attn_output.weight")) {
+        if (ft == 10) t = LBRX_Q3_K;
+        else if (ft == 12) t = LBRX_Q4_K;
+    } else if (strstr(name, "ffn_up") || strstr(name, "ffn_gate")) {
+        /* the mix's type */
+    } else if (strstr(name, "ffn_down")) {
+        int i = m->i_ffn_down++, n = m->n_layer;
+        if (ft == 10) t = LBRX_Q3_K;
+        else if (ft == 12) t = i < n / 16 ? LBRX_Q5_K : LBRX_Q4_K;
+        else if ((ft == 15 || ft == 17) && cv_more_bits(i, n)) t = LBRX_Q6_K;
+        else if ((ft == 14 || ft == 25 || ft == 30) && i < n / 8) t = LBRX_Q5_K;
+    }
+    return cv_fallback(t, cols);
+}
+
+/* An integer hyper-parameter "<arch>.<key>" of the GGUF input (config.json's `hf` otherwise); def when absent. */
+static int64_t cv_hparam(cv_job *job, const char *arch, const char *key, const char *hf, int64_t def) {
+    int64_t v = def;
+    if (job->gguf) {
+        char full[256];
+        snprintf(full, sizeof full, "%s.%s", arch, key);
+        if (lbrx_gguf_get_int(job->gguf, full, &v, NULL) != LBRX_OK) v = def;
+    } else if (job->config) {
+        const lbrx_json_value *j = lbrx_json_get(lbrx_json_root(job->config), hf);
+        if (!j || lbrx_json_i64(j, &v) != LBRX_OK) v = def;
+    }
+    return v;
+}
+
+/* Each tensor's output type under the mix, visiting them in llama.cpp's order. */
+static int cv_plan_mix(cv_job *job) {
+    cv_mix m;
+    cv_tensor **order = (cv_tensor **)malloc((job->n ? job->n : 1) * sizeof *order);
+    char arch[64] = "llama";
+    int64_t heads, heads_kv;
+    size_t i;
+    if (!order) return cv_fail(job, "out of memory");
+    memset(&m, 0, sizeof m);
+    m.ti = job->ti;
+    m.pure = job->pure;
+    m.tied = 1;
+    if (job->gguf) {
+        lbrx_gguf_str a;
+        if (lbrx_gguf_get_str(job->gguf, "general.architecture", &a, NULL) == LBRX_OK)
+            snprintf(arch, sizeof arch, "%.*s", (int)(a.len < 63 ? a.len : 63), a.data);
+    }
+    m.n_layer = (int)cv_hparam(job, arch, "block_count", "num_hidden_layers", 0);
+    heads = cv_hparam(job, arch, "attention.head_count", "num_attention_heads", 0);
+    heads_kv = cv_hparam(job, arch, "attention.head_count_kv", "num_key_value_heads", heads);
+    m.gqa = heads_kv > 0 ? (int)(heads / heads_kv) : 0;
+    m.big70 = strcmp(arch, "llama") == 0 && m.n_layer == 80 && heads != heads_kv;
+    for (i = 0; i < job->n; i++) {
+        order[i] = &job->t[i];
+        if (strcmp(job->t[i].name, "output.weight") == 0) m.tied = 0;
+        m.n_attn_v += cv_is_attn_v(job->t[i].name) != 0;
+    }
+    qsort(order, job->n, sizeof *order, cv_order_cmp);
+    for (i = 0; i < job->n; i++) {
+        cv_tensor *c = order[i];
+        if (cv_mix_quantizable(c)) c->out = cv_mix_type(&m, c->name, c->src.shape[1]);
+        else c->out = job->gguf ? c->src.dtype : LBRX_F32;
+    }
+    free(order);
+    return 0;
+}
+
 static int cv_plan(cv_job *job, int to_gguf) {
     size_t i;
     int k;
     int64_t longest = 1;
+    if (job->ti->mix && cv_plan_mix(job)) return 1;
     for (i = 0; i < job->n; i++) {
         cv_tensor *c = &job->t[i];
         lbrx_dtype s = c->src.dtype;
@@ -335,6 +530,8 @@ static int cv_plan(cv_job *job, int to_gguf) {
             c->out = s;
         } else if (keep) {
             c->out = (s == LBRX_F32 || s == LBRX_F16 || s == LBRX_BF16) ? s : LBRX_F32;
+        } else if (job->ti->mix) {
+            /* set by cv_plan_mix (GGUF output only) */
         } else if (!to_gguf) {
             c->out = job->type;
         } else if (c->src.ndim == 2 && c->src.shape[1] % lbrx_dtype_block_size(job->type) == 0) {
@@ -347,7 +544,8 @@ static int cv_plan(cv_job *job, int to_gguf) {
         lbrx_tensor_nbytes(&c->src, &nb);
         job->total_bytes += nb;
     }
-    job->scratch = (float *)malloc((size_t)longest * sizeof(float));
+    job->scratch_row = longest;
+    job->scratch = (float *)malloc((size_t)longest * (size_t)job->threads * sizeof(float));
     return job->scratch ? 0 : cv_fail(job, "out of memory");
 }
 
@@ -363,29 +561,40 @@ static int64_t cv_source_row(const cv_tensor *c, int64_t r) {
     return h * d + (within % 2) * (d / 2) + within / 2;
 }
 
-/* Output rows [r0, r0 + n) of tensor c into dst (packed rows of c->out). */
+/* Output rows [r0, r0 + n) of tensor c into dst (packed rows of c->out), by job->threads
+   threads (each row is quantized on its own: the bytes do not depend on the count). */
 static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
     int64_t cols = c->src.ndim ? c->src.shape[c->src.ndim - 1] : 1, r;
     size_t out_row = 0, src_row = 0;
-    lbrx_result res;
+    lbrx_result res, bad_from = LBRX_OK, bad_to = LBRX_OK;
     if ((res = lbrx_row_bytes(c->out, cols, &out_row)) != LBRX_OK || (res = lbrx_row_bytes(c->src.dtype, cols, &src_row)) != LBRX_OK)
         return cv_error(err, res, "rows cannot be", c->name, lbrx_dtype_name(c->out));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(job->threads) schedule(static) if (c->out != c->src.dtype && n * cols >= 16384)
+#endif
     for (r = 0; r < n; r++) {
         const void *src = lbrx_tensor_row(&c->src, cv_source_row(c, r0 + r));
         unsigned char *out = (unsigned char *)dst + (size_t)r * out_row;
+        float *row;
+        lbrx_result e;
+#ifdef _OPENMP
+        row = job->scratch + (size_t)omp_get_thread_num() * (size_t)job->scratch_row;
+#else
+        row = job->scratch;
+#endif
         if (c->out == c->src.dtype && !c->add_one) {
             memcpy(out, src, src_row);
-            continue;
-        }
-        if ((res = lbrx_dequantize_row(c->src.dtype, src, job->scratch, cols)) != LBRX_OK)
-            return cv_error(err, res, "cannot convert to float from", c->name, lbrx_dtype_name(c->src.dtype));
-        if (c->add_one) {
+        } else if ((e = lbrx_dequantize_row(c->src.dtype, src, row, cols)) != LBRX_OK) {
+            bad_from = e;  /* the same result for every row of the tensor */
+        } else {
             int64_t k;
-            for (k = 0; k < cols; k++) job->scratch[k] += 1.0f;
+            if (c->add_one)
+                for (k = 0; k < cols; k++) row[k] += 1.0f;
+            if ((e = lbrx_quantize_row(c->out, row, out, cols)) != LBRX_OK) bad_to = e;
         }
-        if ((res = lbrx_quantize_row(c->out, job->scratch, out, cols)) != LBRX_OK)
-            return cv_error(err, res, "cannot convert to", c->name, lbrx_dtype_name(c->out));
     }
+    if (bad_from != LBRX_OK) return cv_error(err, bad_from, "cannot convert to float from", c->name, lbrx_dtype_name(c->src.dtype));
+    if (bad_to != LBRX_OK) return cv_error(err, bad_to, "cannot convert to", c->name, lbrx_dtype_name(c->out));
     return LBRX_OK;
 }
 
@@ -408,18 +617,6 @@ static lbrx_result cv_fill_rows(void *user, size_t index, const char *name, int6
     (void)name;
     if (r == LBRX_OK && r0 + n == lbrx_tensor_nrows(&c->src)) cv_progress(job, c, index);
     return r;
-}
-
-/* llama_ftype of the output type. */
-static uint32_t cv_file_type(lbrx_dtype t) {
-    switch (t) {
-    case LBRX_F16: return 1;
-    case LBRX_Q4_0: return 2;
-    case LBRX_Q4_1: return 3;
-    case LBRX_Q8_0: return 7;
-    case LBRX_BF16: return 32;
-    default: return 0;
-    }
 }
 
 /* ---- output ---- */
@@ -453,7 +650,7 @@ static int cv_write_gguf(cv_job *job) {
         lbrx_gguf_close(v);
         if (bad_kv) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
     }
-    if (lbrx_gguf_writer_add_u32(w, "general.file_type", cv_file_type(job->type), &err) != LBRX_OK ||
+    if (lbrx_gguf_writer_add_u32(w, "general.file_type", job->ti->ftype, &err) != LBRX_OK ||
         (job->n_quantized && lbrx_gguf_writer_add_u32(w, "general.quantization_version", LBRX_QNT_VERSION, &err) != LBRX_OK)) {
         cv_fail(job, "%s", err.message);
         goto done;
@@ -517,17 +714,35 @@ done:
     return bad;
 }
 
+#define CV_USAGE                                                                                          \
+    "usage: convert IN OUT --type TYPE [--pure] [--threads N] [--keep PATTERN]... [--vocab VOCAB.gguf] " \
+    "[--name NAME] [--split-max-size N[K|M|G]]; TYPE: f32 f16 bf16, uniform q8_0 q4_0 q4_1, llama.cpp's " \
+    "mixes q4_k_m q4_k_s q5_k_m q5_k_s q6_k q3_k_m q2_k q5_0 q5_1 iq4_nl iq4_xs"
+
 static int cv_parse_args(cv_job *job, int argc, char **argv) {
-    static const char *const names[6] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"};
-    static const lbrx_dtype types[6] = {LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1};
-    int i, k, have_type = 0, pos = 0;
+    int i, pos = 0;
+    size_t k;
+#ifdef _OPENMP
+    job->threads = omp_get_max_threads();
+#else
+    job->threads = 1;
+#endif
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
-            for (k = 0; k < 6 && strcmp(argv[i + 1], names[k]) != 0; k++) {}
-            if (k == 6) return cv_fail(job, "unknown --type '%s' (f32, f16, bf16, q8_0, q4_0 or q4_1)", argv[i + 1]);
-            job->type = types[k];
-            have_type = 1;
+            for (k = 0; k < CV_N_TYPES && strcmp(argv[i + 1], cv_types[k].name) != 0; k++) {}
+            if (k == CV_N_TYPES) return cv_fail(job, "unknown --type '%s' (%s)", argv[i + 1], CV_USAGE);
+            job->ti = &cv_types[k];
+            job->type = cv_types[k].type;
             i++;
+        } else if (strcmp(argv[i], "--pure") == 0) {
+            job->pure = 1;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            char *end;
+            long t = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end || t < 1 || t > 1024) return cv_fail(job, "--threads '%s': a count from 1 to 1024", argv[i]);
+#ifdef _OPENMP
+            job->threads = (int)t;
+#endif
         } else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc) {
             if (job->n_keep == CV_MAX_KEEP) return cv_fail(job, "more than 16 --keep patterns");
             job->keep[job->n_keep++] = argv[++i];
@@ -551,8 +766,7 @@ static int cv_parse_args(cv_job *job, int argc, char **argv) {
             return cv_fail(job, "unexpected argument '%s'", argv[i]);
         }
     }
-    if (pos != 2 || !have_type)
-        return cv_fail(job, "usage: convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME] [--split-max-size N[K|M|G]]");
+    if (pos != 2 || !job->ti) return cv_fail(job, "%s", CV_USAGE);
     if (strcmp(job->in, job->out) == 0) return cv_fail(job, "%s: output and input are the same file", job->out);
     if (!cv_ends_with(job->out, ".gguf") && !cv_ends_with(job->out, ".safetensors"))
         return cv_fail(job, "%s: the output name must end in .gguf or .safetensors", job->out);
@@ -584,7 +798,7 @@ static int convert_main(int argc, char **argv, FILE *out, FILE *log, const lbrx_
         fputc('\n', log);
     } else {
         fprintf(out, "convert: wrote %s: %zu tensors, %zu of them %s\n", job.out, job.n, job.n_quantized,
-                job.n_quantized ? lbrx_dtype_name(job.type) : "quantized");
+                !job.n_quantized ? "quantized" : job.ti->mix && !job.pure ? job.ti->name : lbrx_dtype_name(job.type));
     }
     for (i = 0; i < job.n; i++) lbrx_tensor_release(&job.t[i].src);
     free(job.t);

@@ -600,6 +600,8 @@ typedef struct lbrx_rope_desc {
     float freq_scale;           /* positions are multiplied by it (linear RoPE scaling); 0: 1 */
     int64_t pos_offset;         /* position of token t is pos_offset + t ... */
     const int32_t *positions;   /* ... unless this array of n_tokens positions is given */
+    const float *freq_factors;  /* optional n_dims/2 values > 0: theta_i is divided by freq_factors[i]
+                                   (GGUF's rope_freqs.weight, Llama 3.x's frequency-dependent scaling) */
 } lbrx_rope_desc;
 
 /* Rotate x: [n_tokens, n_head, head_dim] (or [n_tokens, head_dim]) of f32, into out (same shape;
@@ -647,7 +649,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
      k,v: [n_kv, n_kv_head, head_dim] f32 or f16 (the KV cache; both of one dtype). n_head is a
           multiple of n_kv_head: query head h reads KV head h / (n_head / n_kv_head) (GQA/MQA).
      out: [n_q, n_head, head_dim] f32 (must not overlap q, k or v).
-   head_dim: any multiple of 8 up to 512 (64, 80, 96, 128, 256 ...). Query i sits at position
+   head_dim: any size from 1 to 512 (rows are padded to whole vectors inside). Query i sits at position
    n_kv - n_q + i (the new tokens are the last n_q of the cache); key j at position j. A query
    row that sees no key at all (everything masked) gets zeros. Thread safety: ctx is used by one
    call at a time; results are bit-identical for every thread count. */
@@ -658,6 +660,8 @@ typedef struct lbrx_attention_desc {
                                    (window keys including its own position); 0: no window */
     const lbrx_tensor *mask;    /* optional additive f32 mask [n_q, n_kv] (or [1 or n_head, n_q,
                                    n_kv]), added after scaling; -INFINITY hides a key */
+    float softcap;              /* > 0: each scaled score s becomes softcap * tanh(s / softcap) before
+                                   the mask (Gemma 2's attn_logit_softcapping); 0: none */
 } lbrx_attention_desc;
 
 /* desc may be NULL (all defaults: no causal mask, no window, no mask, scale 1/sqrt(head_dim)). */
@@ -6005,6 +6009,10 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: n_dims %lld is odd or outside 0..%lld", op, (long long)d.n_dims, (long long)hd);
     if (d.freq_base < 0.0f || d.freq_scale < 0.0f || d.freq_base != d.freq_base || d.freq_scale != d.freq_scale)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative or NaN freq_base / freq_scale", op);
+    if (d.freq_factors)
+        for (t = 0; t < d.n_dims / 2; t++)
+            if (!(d.freq_factors[t] > 0.0f) || d.freq_factors[t] > 3.0e38f)
+                return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: freq_factors[%lld] is not a finite number > 0", op, (long long)t);
     base = d.freq_base == 0.0f ? 10000.0 : (double)d.freq_base;
     fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
     if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
@@ -6032,6 +6040,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
             sn = cs + half;
             for (i = 0; i < half; i++) {
                 double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
+                if (d.freq_factors) theta /= (double)d.freq_factors[i];
                 cs[i] = (float)cos(theta);
                 sn[i] = (float)sin(theta);
             }
@@ -6293,7 +6302,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
 typedef struct lbrx__attn {
     int64_t n_q, n_kv, n_head, n_kv_head, d, group, window;
     int causal, f16;
-    float scale;
+    float scale, softcap;
     const unsigned char *q, *k, *v, *mask;
     unsigned char *out;
     int64_t q_s0, q_s1, k_s0, k_s1, v_s0, v_s1, o_s0, o_s1;  /* byte strides of dims 0 and 1 */
@@ -6558,11 +6567,14 @@ LBRX__INLINE void lbrx__att_row_f32(const lbrx__attn *a, const unsigned char *sr
 }
 
 /* Scores of keys j0.. (nb of them) for rows r0.. (m of them) of KV head g, S[n][c] at
-   s[n * sn + c * sc]: the additive mask, then causal / window visibility (-inf). */
+   s[n * sn + c * sc]: soft-capping, the additive mask, then causal / window visibility (-inf). */
 LBRX__PRIVATE void lbrx__att_visible(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, int64_t j0, int64_t nb,
                                     float *s, int64_t sn, int64_t sc) {
     const int64_t pos0 = a->n_kv - a->n_q, p_min = pos0 + r0 / a->group, p_max = pos0 + (r0 + m - 1) / a->group;
     int64_t c, n;
+    if (a->softcap > 0.0f)
+        for (c = 0; c < m; c++)
+            for (n = 0; n < nb; n++) s[n * sn + c * sc] = a->softcap * tanhf(s[n * sn + c * sc] / a->softcap);
     if (a->mask)
         for (c = 0; c < m; c++) {
             const int64_t row = r0 + c;
@@ -6847,16 +6859,17 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
                             (long long)v->shape[0], (long long)v->shape[1], (long long)v->shape[2], (long long)a.d);
     if (out->shape[0] != a.n_q || out->shape[1] != a.n_head || out->shape[2] != a.d)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out does not have q's shape", op);
-    if (a.d <= 0 || a.d % 8 || a.d > 512)
-        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: head_dim %lld is not a multiple of 8 in 8..512", op, (long long)a.d);
+    if (a.d <= 0 || a.d > 512)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: head_dim %lld is not in 1..512", op, (long long)a.d);
     if (a.n_kv_head <= 0 || a.n_head % a.n_kv_head)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: n_head %lld is not a multiple of n_kv_head %lld", op,
                             (long long)a.n_head, (long long)a.n_kv_head);
-    if (dd.window < 0 || dd.scale != dd.scale)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative window or NaN scale", op);
+    if (dd.window < 0 || dd.scale != dd.scale || !(dd.softcap >= 0.0f && dd.softcap < 3.0e38f))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative window, NaN scale or softcap not a finite number >= 0", op);
     a.group = a.n_head / a.n_kv_head;
     a.causal = dd.causal != 0;
     a.window = dd.window;
+    a.softcap = dd.softcap;
     a.f16 = k->dtype == LBRX_F16;
     a.scale = dd.scale != 0.0f ? dd.scale : (float)(1.0 / sqrt((double)a.d));
     a.q = (const unsigned char *)q->data; a.q_s0 = q->stride[0]; a.q_s1 = q->stride[1];

@@ -56,38 +56,42 @@
    METADATA
        GGUF input: every key is copied (in order), then general.file_type (llama_ftype of --type)
        and, when a tensor is quantized, general.quantization_version = 2 are set.
-       safetensors input with a Hugging Face config.json beside it whose model_type is "llama"
-       (or architectures lists LlamaForCausalLM): the tensors get GGUF llama names and the
-       llama.* hyper-parameters are written:
+       safetensors input with a Hugging Face config.json beside it whose model_type is one that
+       examples/lbrx_model.h knows (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3): the
+       tensors get llama.cpp's GGUF names and the hyper-parameters llama.cpp's keys, both from
+       lbrx_model.h's tables (general.architecture llama -- mistral too, as llama.cpp writes it --
+       qwen2, qwen3, gemma2, gemma3 or phi3; ARCH.context_length, embedding_length,
+       feed_forward_length, block_count, attention.head_count, head_count_kv, key_length,
+       value_length, rope.dimension_count, vocab_size, attention.layer_norm_rms_epsilon,
+       rope.freq_base, and where the model has them attention.sliding_window,
+       attn_logit_softcapping, final_logit_softcapping, rope.scaling.type/factor (linear),
+       rope.freq_base_swa (gemma3), attention.sliding_window_pattern (when it is not the
+       architecture's usual one) and attention.scale (when query_pre_attn_scalar is not head_dim)),
+       and without --vocab tokenizer.ggml.bos_token_id / eos_token_id; e.g. for llama
            model.embed_tokens.weight                 -> token_embd.weight
            model.layers.N.input_layernorm.weight     -> blk.N.attn_norm.weight
            model.layers.N.self_attn.q_proj.weight    -> blk.N.attn_q.weight       (rows permuted, below)
            model.layers.N.self_attn.k_proj.weight    -> blk.N.attn_k.weight       (rows permuted, below)
-           model.layers.N.self_attn.v_proj.weight    -> blk.N.attn_v.weight
            model.layers.N.self_attn.o_proj.weight    -> blk.N.attn_output.weight
            model.layers.N.post_attention_layernorm.weight -> blk.N.ffn_norm.weight
-           model.layers.N.mlp.gate_proj.weight       -> blk.N.ffn_gate.weight
-           model.layers.N.mlp.up_proj.weight         -> blk.N.ffn_up.weight
-           model.layers.N.mlp.down_proj.weight       -> blk.N.ffn_down.weight
+           model.layers.N.mlp.gate_proj.weight       -> blk.N.ffn_gate.weight     (and up, down)
            model.norm.weight                         -> output_norm.weight
            lm_head.weight                            -> output.weight  (absent when the embeddings
                                                         are tied: then use token_embd.weight)
            *.rotary_emb.inv_freq                     (dropped)
-       config.json -> llama.context_length (max_position_embeddings), llama.embedding_length
-       (hidden_size), llama.block_count (num_hidden_layers), llama.feed_forward_length
-       (intermediate_size), llama.attention.head_count (num_attention_heads),
-       llama.attention.head_count_kv (num_key_value_heads, default head_count),
-       llama.rope.dimension_count (head_dim, default hidden_size / heads),
-       llama.attention.layer_norm_rms_epsilon (rms_norm_eps, f32), llama.rope.freq_base
-       (rope_theta, at the top level or in rope_parameters, f32, when given), llama.vocab_size
-       (vocab_size), and without --vocab tokenizer.ggml.bos_token_id / eos_token_id (bos_token_id,
-       eos_token_id); all integers as u32. RoPE scaling (rope_scaling, a rope_type other than
-       "default") is not converted: convert warns.
+       and qwen2's attn_q/k/v.bias, qwen3's and gemma3's attn_q_norm / attn_k_norm, gemma's
+       post_attention_norm, ffn_norm (pre_feedforward_layernorm) and post_ffw_norm, phi3's fused
+       attn_qkv and ffn_up (gate and up). Gemma's norms are stored as 1 + w, as llama.cpp does.
+       Llama 3.x RoPE scaling (rope_type "llama3") becomes the tensor rope_freqs.weight (f32
+       [head_dim / 2], the divisors of each frequency), as llama.cpp writes it.
+       IN may also be the checkpoint's directory (config.json beside model.safetensors or
+       model.safetensors.index.json).
        There is no tokenizer conversion: --vocab VOCAB.gguf copies every tokenizer.* key of a
        GGUF file (e.g. llama.cpp's ggml-vocab-llama-spm.gguf) into the output.
 
    ROPE CONVENTION OF THE GGUF OUTPUT (for examples/llama.c and anyone reading these files)
-       The output follows llama.cpp's GGUF llama layout: inside each head of Q and K, RoPE rotates
+       Every architecture but llama keeps HF's NeoX-style RoPE (llama.cpp's rope type NEOX) and its
+       rows as they are. For llama the output follows llama.cpp's GGUF llama layout: inside each head of Q and K, RoPE rotates
        ADJACENT pairs (x[2i], x[2i+1]) by theta_i = pos * freq_base^(-2i/head_dim) -- GGML's
        "normal" rope mode, the one llama2.c's run.c uses, and what every llama GGUF from
        llama.cpp (and stories260K) expects. Hugging Face llama checkpoints instead rotate the
@@ -105,9 +109,11 @@
    not depend on it). Progress goes to stderr for inputs over 64 MiB; a summary line to stdout.
    Errors: one line on stderr starting "error:", exit 1. (tests/test_tools.c includes this file with
    LBRX_EXAMPLE_NO_MAIN and calls convert_main.) */
+#ifndef LBRX_EXAMPLE_NO_IMPL
 #define LBRX_IMPL
-#include "lbrx_gguf.h"
-#include "lbrx_safetensors.h"
+#define LBRX_MODEL_IMPLEMENTATION
+#endif
+#include "lbrx_model.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +130,7 @@ typedef struct cv_tensor {
     lbrx_tensor src;            /* the input tensor (own storage reference) */
     lbrx_dtype out;             /* output dtype */
     int64_t permute_heads;      /* > 0: Q/K rows permuted per this many heads (HF llama) */
+    int add_one;                /* 1 is added to every value (HF Gemma's norms) */
 } cv_tensor;
 
 /* A --type: its dtype, llama_ftype (general.file_type) and whether llama.cpp's mix rules apply. */
@@ -152,7 +159,9 @@ typedef struct cv_job {
     int n_keep;
     lbrx_gguf *gguf;            /* input, one of these two */
     lbrx_safetensors *st;
-    lbrx_json *config;          /* HF config.json when the input is an HF llama checkpoint */
+    lbrx_json *config;          /* HF config.json when the input is an HF checkpoint lbrx_model.h knows */
+    lbrx_model_config mc;       /* its hyper-parameters */
+    char in_path[4200];         /* IN, or the checkpoint file inside the directory IN */
     cv_tensor *t;
     size_t n;
     float *scratch;             /* one row of floats per thread, the longest row */
@@ -215,17 +224,15 @@ static const char *cv_dir_end(const char *path) {
     return a > b ? a : b;
 }
 
-/* Read config.json beside the input; NULL (no error) when there is none or it is not llama. */
+/* Read config.json beside the input; no config (and no error) when there is none or its
+   model_type is not one lbrx_model.h knows. */
 static int cv_load_hf_config(cv_job *job) {
-    char path[4096];
+    char path[4300];
     const char *end = cv_dir_end(job->in);
     FILE *f;
     long len;
     char *text;
     lbrx_error err;
-    const lbrx_json_value *root, *mt, *arch;
-    size_t i, n;
-    int is_llama = 0;
     snprintf(path, sizeof path, "%.*sconfig.json", end ? (int)(end - job->in + 1) : 0, job->in);
     f = fopen(path, "rb");
     if (!f) return 0;
@@ -233,102 +240,27 @@ static int cv_load_hf_config(cv_job *job) {
         fclose(f);
         return cv_fail(job, "%s: cannot read", path);
     }
-    n = fread(text, 1, (size_t)len, f);
+    len = (long)fread(text, 1, (size_t)len, f);
     fclose(f);
-    if (lbrx_json_parse(&job->config, text, n, NULL, &job->opt.allocator, &err) != LBRX_OK) {
+    if (lbrx_json_parse(&job->config, text, (size_t)len, NULL, &job->opt.allocator, &err) != LBRX_OK) {
         free(text);
         return cv_fail(job, "%s: %s", path, err.message);
     }
     free(text);
-    root = lbrx_json_root(job->config);
-    mt = lbrx_json_get(root, "model_type");
-    if (mt && lbrx_json_string(mt, 0) && strcmp(lbrx_json_string(mt, 0), "llama") == 0) is_llama = 1;
-    arch = lbrx_json_get(root, "architectures");
-    for (i = 0; i < lbrx_json_count(arch); i++) {
-        const char *s = lbrx_json_string(lbrx_json_at(arch, i), 0);
-        if (s && strcmp(s, "LlamaForCausalLM") == 0) is_llama = 1;
-    }
-    if (!is_llama) { lbrx_json_free(job->config); job->config = 0; }
-    return 0;
-}
-
-/* An integer of config.json, or `def` when absent (def < 0: required). */
-static int cv_config_int(cv_job *job, const char *key, int64_t def, int64_t *out) {
-    const lbrx_json_value *v = lbrx_json_get(lbrx_json_root(job->config), key);
-    if (!v || lbrx_json_type_of(v) == LBRX_JSON_NULL) {
-        if (def < 0) return cv_fail(job, "config.json: '%s' is missing", key);
-        *out = def;
+    if (!lbrx_arch_find_hf(lbrx_json_string(lbrx_json_get(lbrx_json_root(job->config), "model_type"), 0))) {
+        lbrx_json_free(job->config);
+        job->config = 0;
         return 0;
     }
-    if (lbrx_json_i64(v, out) != LBRX_OK || *out <= 0 || *out > (int64_t)UINT32_MAX)
-        return cv_fail(job, "config.json: '%s' is not a positive 32-bit integer", key);
+    if (lbrx_model_config_from_hf(lbrx_json_root(job->config), &job->mc, &err) != LBRX_OK) return cv_fail(job, "%s: %s", path, err.message);
     return 0;
 }
 
-/* The GGUF llama name of an HF tensor (into out), 0 to drop it, -1 when it has none. Sets
-   *heads_kind to 1 for q_proj, 2 for k_proj. */
-static int cv_llama_name(const char *hf, char *out, size_t cap, int *heads_kind) {
-    static const char *const map[9][2] = {
-        {"self_attn.q_proj.weight", "attn_q.weight"}, {"self_attn.k_proj.weight", "attn_k.weight"},
-        {"self_attn.v_proj.weight", "attn_v.weight"}, {"self_attn.o_proj.weight", "attn_output.weight"},
-        {"input_layernorm.weight", "attn_norm.weight"}, {"post_attention_layernorm.weight", "ffn_norm.weight"},
-        {"mlp.gate_proj.weight", "ffn_gate.weight"}, {"mlp.up_proj.weight", "ffn_up.weight"},
-        {"mlp.down_proj.weight", "ffn_down.weight"}};
-    size_t k;
-    *heads_kind = 0;
-    if (cv_ends_with(hf, ".rotary_emb.inv_freq")) return 0;
-    if (strcmp(hf, "model.embed_tokens.weight") == 0) { snprintf(out, cap, "token_embd.weight"); return 1; }
-    if (strcmp(hf, "model.norm.weight") == 0) { snprintf(out, cap, "output_norm.weight"); return 1; }
-    if (strcmp(hf, "lm_head.weight") == 0) { snprintf(out, cap, "output.weight"); return 1; }
-    if (strncmp(hf, "model.layers.", 13) == 0) {
-        char *end;
-        long layer = strtol(hf + 13, &end, 10);
-        if (end > hf + 13 && *end == '.' && layer >= 0 && layer < 100000)
-            for (k = 0; k < 9; k++)
-                if (strcmp(end + 1, map[k][0]) == 0) {
-                    snprintf(out, cap, "blk.%ld.%s", layer, map[k][1]);
-                    *heads_kind = k < 2 ? (int)k + 1 : 0;
-                    return 1;
-                }
-    }
-    return -1;
-}
-
-static int cv_llama_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
-    int64_t ctx, embd, layers, ffn, heads, heads_kv, head_dim, vocab;
-    double eps, theta;
-    const lbrx_json_value *root = lbrx_json_root(job->config), *v, *rope;
-    const char *type;
-    if (cv_config_int(job, "max_position_embeddings", 2048, &ctx) || cv_config_int(job, "hidden_size", -1, &embd) ||
-        cv_config_int(job, "num_hidden_layers", -1, &layers) || cv_config_int(job, "intermediate_size", -1, &ffn) ||
-        cv_config_int(job, "num_attention_heads", -1, &heads) || cv_config_int(job, "num_key_value_heads", heads, &heads_kv) ||
-        cv_config_int(job, "head_dim", embd / heads, &head_dim) || cv_config_int(job, "vocab_size", -1, &vocab))
-        return 1;
-    if (heads % heads_kv != 0) return cv_fail(job, "config.json: num_attention_heads is not a multiple of num_key_value_heads");
-    v = lbrx_json_get(root, "rms_norm_eps");
-    if (!v || lbrx_json_f64(v, &eps) != LBRX_OK) return cv_fail(job, "config.json: 'rms_norm_eps' is missing or not a number");
-    if (lbrx_gguf_writer_add_str(w, "general.architecture", "llama", err) != LBRX_OK ||
-        lbrx_gguf_writer_add_str(w, "general.name", job->name ? job->name : "llama", err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.context_length", (uint32_t)ctx, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.embedding_length", (uint32_t)embd, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.block_count", (uint32_t)layers, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.feed_forward_length", (uint32_t)ffn, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.attention.head_count", (uint32_t)heads, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.attention.head_count_kv", (uint32_t)heads_kv, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.rope.dimension_count", (uint32_t)head_dim, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", (float)eps, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.vocab_size", (uint32_t)vocab, err) != LBRX_OK)
+static int cv_hf_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
+    const lbrx_json_value *root = lbrx_json_root(job->config), *v;
+    if (lbrx_model_write_gguf_config(w, &job->mc, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_str(w, "general.name", job->name ? job->name : job->mc.arch->name, err) != LBRX_OK)
         return cv_fail(job, "%s", err->message);
-    /* rope_theta: top level (transformers 4) or inside rope_parameters (transformers 5) */
-    rope = lbrx_json_get(root, "rope_parameters");
-    v = lbrx_json_get(root, "rope_theta");
-    if (!v) v = lbrx_json_get(rope, "rope_theta");
-    if (v && lbrx_json_f64(v, &theta) == LBRX_OK && lbrx_gguf_writer_add_f32(w, "llama.rope.freq_base", (float)theta, err) != LBRX_OK)
-        return cv_fail(job, "%s", err->message);
-    type = lbrx_json_string(lbrx_json_get(rope, "rope_type"), 0);
-    v = lbrx_json_get(root, "rope_scaling");
-    if (((v && lbrx_json_type_of(v) != LBRX_JSON_NULL) || (type && strcmp(type, "default") != 0)) && job->log)
-        fprintf(job->log, "convert: warning: config.json RoPE scaling (rope_scaling / rope_type) is not converted\n");
     /* special token ids, unless a --vocab file brings its own tokenizer.* keys */
     if (!job->vocab) {
         static const char *const ids[2][2] = {{"bos_token_id", "tokenizer.ggml.bos_token_id"}, {"eos_token_id", "tokenizer.ggml.eos_token_id"}};
@@ -346,32 +278,40 @@ static int cv_llama_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) 
 
 /* ---- input ---- */
 
-/* Add one input tensor (a new storage reference), mapping its name for HF llama checkpoints. */
+/* Add one input tensor (a new storage reference), mapping its name for HF checkpoints. */
 static int cv_add(cv_job *job, const lbrx_tensor *t, const char *name) {
     cv_tensor *c;
-    int kind = 0;
     c = &job->t[job->n];
+    c->permute_heads = 0;
+    c->add_one = 0;
     if (job->config) {
-        int r = cv_llama_name(name, c->name, sizeof c->name, &kind);
+        int r = lbrx_model_gguf_name(&job->mc, name, c->name, sizeof c->name, &c->permute_heads, &c->add_one);
         if (r == 0) return 0;
-        if (r < 0) return cv_fail(job, "tensor '%s': no GGUF llama name for this Hugging Face tensor", name);
+        if (r < 0) return cv_fail(job, "tensor '%s': no GGUF %s name for this Hugging Face tensor", name, job->mc.arch->name);
     } else {
         if (strlen(name) >= sizeof c->name) return cv_fail(job, "tensor '%.80s...': name too long", name);
         snprintf(c->name, sizeof c->name, "%s", name);
     }
+    if (c->permute_heads && (t->ndim != 2 || t->shape[0] % (2 * c->permute_heads) != 0))
+        return cv_fail(job, "tensor '%s': rows do not split into heads of even size for the RoPE permutation", c->name);
+    if (c->add_one && !cv_is_float(t->dtype)) return cv_fail(job, "tensor '%s': a norm of type %s", c->name, lbrx_dtype_name(t->dtype));
     c->src = *t;
     c->src.name = 0;
     lbrx_storage_retain(c->src.storage);
-    c->permute_heads = 0;
-    if (kind) {
-        int64_t heads, heads_kv;
-        if (cv_config_int(job, "num_attention_heads", -1, &heads) || cv_config_int(job, "num_key_value_heads", heads, &heads_kv))
-            return 1;
-        if (kind == 2) heads = heads_kv;
-        if (t->ndim != 2 || t->shape[0] % (2 * heads) != 0)
-            return cv_fail(job, "tensor '%s': rows do not split into heads of even size for the RoPE permutation", c->name);
-        c->permute_heads = heads;
-    }
+    job->n++;
+    return 0;
+}
+
+/* Llama 3.x RoPE scaling as llama.cpp writes it: the tensor rope_freqs.weight. */
+static int cv_add_rope_freqs(cv_job *job) {
+    cv_tensor *c = &job->t[job->n];
+    int64_t shape[1];
+    lbrx_error err;
+    shape[0] = job->mc.rope_dim / 2;
+    memset(c, 0, sizeof *c);
+    if (lbrx_tensor_alloc(&c->src, LBRX_F32, 1, shape, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s", err.message);
+    lbrx_model_llama3_factors(&job->mc, (float *)c->src.data);
+    snprintf(c->name, sizeof c->name, "rope_freqs.weight");
     job->n++;
     return 0;
 }
@@ -384,6 +324,16 @@ static int cv_open_input(cv_job *job) {
     lbrx_result r;
     lbrx_format fmt;
     size_t i, count;
+    FILE *f;
+    /* a checkpoint directory: its index or its one file */
+    snprintf(job->in_path, sizeof job->in_path, "%s/config.json", job->in);
+    if ((f = fopen(job->in_path, "rb")) != 0) {
+        fclose(f);
+        snprintf(job->in_path, sizeof job->in_path, "%s/model.safetensors.index.json", job->in);
+        if ((f = fopen(job->in_path, "rb")) != 0) fclose(f);
+        else snprintf(job->in_path, sizeof job->in_path, "%s/model.safetensors", job->in);
+        job->in = job->in_path;
+    }
     if (lbrx_storage_map_file(&s, job->in, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
     fmt = lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s));
     switch (fmt) {
@@ -401,7 +351,7 @@ static int cv_open_input(cv_job *job) {
         if (cv_load_hf_config(job)) return 1;
         count = lbrx_safetensors_count(job->st);
     }
-    job->t = (cv_tensor *)calloc(count ? count : 1, sizeof *job->t);
+    job->t = (cv_tensor *)calloc(count + 1, sizeof *job->t);   /* + 1: rope_freqs */
     if (!job->t) return cv_fail(job, "out of memory");
     for (i = 0; i < count; i++) {
         if (job->gguf) {
@@ -416,6 +366,7 @@ static int cv_open_input(cv_job *job) {
             if (cv_add(job, t, t->name)) return 1;
         }
     }
+    if (job->config && job->mc.rope_scaling == LBRX_ROPE_SCALING_LLAMA3) return cv_add_rope_freqs(job);
     return 0;
 }
 
@@ -619,7 +570,7 @@ static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t 
     if ((res = lbrx_row_bytes(c->out, cols, &out_row)) != LBRX_OK || (res = lbrx_row_bytes(c->src.dtype, cols, &src_row)) != LBRX_OK)
         return cv_error(err, res, "rows cannot be", c->name, lbrx_dtype_name(c->out));
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(job->threads) schedule(static) if (c->out != c->src.dtype && n * cols >= 16384)
+#pragma omp parallel for num_threads(job->threads) schedule(static) if ((c->out != c->src.dtype || c->add_one) && n * cols >= 16384)
 #endif
     for (r = 0; r < n; r++) {
         const void *src = lbrx_tensor_row(&c->src, cv_source_row(c, r0 + r));
@@ -631,18 +582,23 @@ static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t 
 #else
         row = job->scratch;
 #endif
-        if (c->out == c->src.dtype) {
+        if (c->out == c->src.dtype && !c->add_one) {
             memcpy(out, src, src_row);
         } else if ((e = lbrx_dequantize_row(c->src.dtype, src, row, cols)) != LBRX_OK) {
 #ifdef _OPENMP
 #pragma omp critical(cv_rows_error)
 #endif
             bad_from = e;  /* the same result for every row of the tensor */
-        } else if ((e = lbrx_quantize_row(c->out, row, out, cols)) != LBRX_OK) {
+        } else {
+            int64_t k;
+            if (c->add_one)
+                for (k = 0; k < cols; k++) row[k] += 1.0f;
+            if ((e = lbrx_quantize_row(c->out, row, out, cols)) != LBRX_OK) {
 #ifdef _OPENMP
 #pragma omp critical(cv_rows_error)
 #endif
-            bad_to = e;
+                bad_to = e;
+            }
         }
     }
     if (bad_from != LBRX_OK) return cv_error(err, bad_from, "cannot convert to float from", c->name, lbrx_dtype_name(c->src.dtype));
@@ -687,7 +643,7 @@ static int cv_write_gguf(cv_job *job) {
                 continue;
             if (lbrx_gguf_writer_copy_kv(w, kv, &err) != LBRX_OK) { cv_fail(job, "%s", err.message); goto done; }
         }
-    } else if (job->config && cv_llama_metadata(job, w, &err)) {
+    } else if (job->config && cv_hf_metadata(job, w, &err)) {
         goto done;
     }
     if (job->vocab) {

@@ -14,8 +14,8 @@
                   --threads 1 on a shared machine: it leaves out the time spent descheduled)
      --sweep      instead of the cases below, lbrx_matmul over a grid of shapes (op "sweep"): every
                   dtype, k 8..16384, out 1..131072, n = 1 and 64, weights read where they lie
-                  (cache or DRAM as their size decides); frac is the larger of the row's fraction
-                  of the read ceiling and of the FMA peak, and the last line names the worst row
+                  (cache or DRAM as their size decides); GB/s counts W, x and y; frac is the larger
+                  of the row's fraction of the read ceiling and of the FMA peak; the last line names the worst row
                   among those whose ideal time (at the ceiling) is at least 20 us: smaller calls
                   measure the call's fixed cost, which the row's microseconds show
    Ceilings (streaming read GB/s and FMA GFLOP/s, 1 thread and all threads) come first, as
@@ -29,6 +29,10 @@
    its cases with bench_median_ms() and prints each with bench_emit(), and call it from main(). */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
+#define LBRX_GGUF_IMPLEMENTATION
+#define LBRX_SAFETENSORS_IMPLEMENTATION
+#define LBRX_TOKENIZER_IMPLEMENTATION
+#include "examples/lbrx_tokenizer.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -456,6 +460,7 @@ static void bench_sweep(bench_env *env) {
                     const lbrx_dtype dt = dts[d];
                     const long long k = ks[a], out = outs[b], n = ns[c];
                     size_t rb = 0, wbytes;
+                    double bytes;
                     mm_arg m;
                     bench_row row;
                     unsigned char *wall;
@@ -467,6 +472,7 @@ static void bench_sweep(bench_env *env) {
                     lbrx_row_bytes(dt, k, &rb);
                     wbytes = rb * (size_t)out;
                     if (wbytes > ((size_t)1 << 28)) continue;   /* at most 256 MiB of weights */
+                    bytes = (double)wbytes + 4.0 * (double)n * (double)(k + out);   /* W, x and y */
                     memset(&m, 0, sizeof m);
                     m.env = env; m.m = out; m.n = n; m.k = k; m.copies = 1; m.wbytes = wbytes;
                     ws[0] = out; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = out;
@@ -483,14 +489,14 @@ static void bench_sweep(bench_env *env) {
                     row.dram = wbytes > ((size_t)64 << 20);
                     row.median_ms = bench_median_ms(env->reps, mm_once, &m);
                     row.gflops = 2.0 * (double)out * (double)n * (double)k / row.median_ms / 1e6;
-                    row.gbps = (double)wbytes / row.median_ms / 1e6;
+                    row.gbps = bytes / row.median_ms / 1e6;
                     fb = row.gbps / env->read_gbps_all;
                     ff = row.gflops / env->fma_gflops_all;
                     row.frac = fb > ff ? fb : ff;
                     row.ceiling = fb > ff ? env->read_gbps_all : env->fma_gflops_all;
                     row.peer = "none";
                     bench_emit(env, &row);
-                    t_ideal = fb > ff ? (double)wbytes / env->read_gbps_all / 1e6 : 2.0 * (double)out * (double)n * (double)k / env->fma_gflops_all / 1e6;
+                    t_ideal = fb > ff ? bytes / env->read_gbps_all / 1e6 : 2.0 * (double)out * (double)n * (double)k / env->fma_gflops_all / 1e6;
                     if (t_ideal >= 0.02 && row.frac < worst) {
                         worst = row.frac;
                         snprintf(worst_row, sizeof worst_row, "%s out=%lld n=%lld k=%lld: %.3f ms, %.1f%% of %.1f", row.dtype, out, n, k,
@@ -591,6 +597,73 @@ static void bench_attention(bench_env *env) {
     for (i = 0; i < 2; i++) bench_attention_case(env, prefill[i], prefill[i], 1);
 }
 
+/* ---- tokenizers ----
+   Encoding text on one thread (op "tokenizer", m = bytes of text, n = ids; gbps is the text rate
+   in GB/s): the Llama 3 and Qwen 3 tokenizer.json files and Llama 2's SentencePiece GGUF of
+   ../shared/data, over this repository's sources and documents (English prose and C, about
+   0.8 MB, not repeated) and llama.cpp's multilingual tokenizer test strings. Skipped when
+   ../shared/data is absent. */
+typedef struct tok_arg { const lbrx_tokenizer *t; const char *text; size_t len, n; } tok_arg;
+
+static void tok_run(void *p, int rep) {
+    tok_arg *a = (tok_arg *)p;
+    int32_t *ids = NULL;
+    (void)rep;
+    if (lbrx_tokenizer_encode(a->t, a->text, a->len, 0, &ids, &a->n, NULL) != LBRX_OK) a->n = 0;
+    free(ids);
+}
+
+static void bench_tokenizer(bench_env *env) {
+    static const char *const corpus[] = { "lbrx.h", "lbrx_gguf.h", "lbrx_safetensors.h", "README.md", "SECURITY.md",
+        "examples/llama.c", "examples/convert.c", "examples/bench.c", "examples/demo.c", "examples/lbrx_tokenizer.h",
+        "bench/RESULTS.md", "../shared/SPECS.md", "../shared/DESIGN.md", "../shared/CONVENTIONS.md",
+        "../shared/data/llama.cpp/v3/ggml-vocab-gpt-2.gguf.inp" };
+    static const struct { const char *name, *path; } toks[] = {
+        { "bpe-llama3", "../shared/data/tokenizers/llama3/tokenizer.json" },
+        { "bpe-qwen3", "../shared/data/tokenizers/qwen3/tokenizer.json" },
+        { "bpe-gpt2", "../shared/data/llama.cpp/v3/ggml-vocab-gpt-2.gguf" },
+        { "spm-llama", "../shared/data/llama.cpp/v3/ggml-vocab-llama-spm.gguf" } };
+    char *text = NULL;
+    size_t len = 0, i;
+    if (!bench_selected(env, "tokenizer", "bpe spm")) return;
+    for (i = 0; i < sizeof corpus / sizeof corpus[0]; i++) {
+        FILE *f = fopen(corpus[i], "rb");
+        char *grown;
+        long n;
+        if (!f) continue;
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        grown = n > 0 ? (char *)realloc(text, len + (size_t)n) : NULL;
+        if (grown) { text = grown; len += fread(text + len, 1, (size_t)n, f); }
+        fclose(f);
+    }
+    for (i = 0; text && i < sizeof toks / sizeof toks[0]; i++) {
+        lbrx_tokenizer t;
+        lbrx_error err;
+        tok_arg a;
+        bench_row r;
+        if (lbrx_tokenizer_load_file(&t, toks[i].path, &err) != LBRX_OK) {
+            fprintf(stderr, "bench tokenizer %s: skipped (%s)\n", toks[i].name, err.message);
+            continue;
+        }
+        a.t = &t; a.text = text; a.len = len; a.n = 0;
+        memset(&r, 0, sizeof r);
+        r.op = "tokenizer"; r.dtype = toks[i].name; r.m = (long long)len;
+        r.median_ms = bench_median_ms(env->reps, tok_run, &a);
+        r.n = (long long)a.n;
+        r.gbps = (double)len / (r.median_ms * 1e6);
+        if (env->csv) {
+            printf("tokenizer,%s,%lld,%lld,0,1,0,%.4f,0,%.5f,none,0,0,0,0\n", r.dtype, r.m, r.n, r.median_ms, r.gbps);
+        } else {
+            printf("%-9s %-10s %lld bytes -> %lld ids, 1 thread: %9.3f ms  %6.1f MB/s\n", r.op, r.dtype, r.m, r.n, r.median_ms, r.gbps * 1e3);
+        }
+        fflush(stdout);
+        lbrx_tokenizer_free(&t);
+    }
+    free(text);
+}
+
 int main(int argc, char **argv) {
     bench_env env;
     int i;
@@ -623,6 +696,7 @@ int main(int argc, char **argv) {
     else {
         bench_matmul(&env);
         bench_attention(&env);
+        bench_tokenizer(&env);
     }
     lbrx_context_destroy(env.ctx);
     lbrx_free(NULL, (void *)env.read_buf);

@@ -1209,7 +1209,7 @@ LBRX__TOK lbrx_result lbrx__tok_json_pre(lbrx_tokenizer *t, const lbrx_json_valu
         return LBRX_OK;
     }
     if (!strcmp(type, "Metaspace")) {
-        size_t rl;
+        size_t rl = 0;
         const char *rep = lbrx_json_string(lbrx_json_get(pre, "replacement"), &rl);
         const char *scheme = lbrx_json_string(lbrx_json_get(pre, "prepend_scheme"), 0);
         if (!rep || rl != 3 || memcmp(rep, "\xe2\x96\x81", 3) != 0)
@@ -1259,7 +1259,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_json_memory(lbrx_tokenizer *t, const voi
                                                     const void *config, size_t config_len, lbrx_error *err) {
     lbrx_json *doc = 0, *cdoc = 0;
     const lbrx_json_value *root, *model, *vocab, *merges, *added;
-    size_t i, n_tok, n_added, total = 0, slen;
+    size_t i, n_tok, n_added, total = 0, slen = 0;
     int64_t max_id = -1, id;
     int n_rules = 0, how;
     const char *s, *unk_name = 0;
@@ -1357,7 +1357,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_json_memory(lbrx_tokenizer *t, const voi
     for (i = 0; i < lbrx_json_count(merges); i++) {
         const lbrx_json_value *m = lbrx_json_at(merges, i);
         const char *a, *b;
-        size_t alen, blen;
+        size_t alen = 0, blen = 0;
         char where[64];
         snprintf(where, sizeof where, "model.merges[%zu]", i);
         if (lbrx_json_type_of(m) == LBRX_JSON_ARRAY && lbrx_json_count(m) == 2) {

@@ -11,7 +11,7 @@
    QUICK START
 
        lbrx_storage *s; lbrx_tensor w; lbrx_error err;
-       if (lbrx_storage_map_file(&s, "weights.bin", NULL, &err) != LBRX_OK) {
+       if (lbrx_storage_open(&s, "weights.bin", NULL, &err) != LBRX_OK) {
            fprintf(stderr, "error: %s\n", err.message); return 1;
        }
        int64_t shape[2] = { 4096, 4096 };
@@ -247,13 +247,13 @@ typedef void (*lbrx_release_fn)(void *ptr, size_t size, void *user);
 
 /* New heap storage of `size` bytes (zeroed), aligned to `alignment` (0 means 64). The caller
    owns one reference. Thread safety: all storage functions may be called from any thread. */
-LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t alignment,
+LBRXDEF lbrx_result lbrx_storage_create(lbrx_storage **out, size_t size, size_t alignment,
                                        const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Map a file read-only (mmap / MapViewOfFile). Paths are UTF-8 on every system. An empty file
    maps to a storage of size 0 with a non-NULL data pointer. A directory, a missing file or a file
    larger than the address space gives LBRX_ERR_IO / LBRX_ERR_NOT_FOUND / LBRX_ERR_LIMIT. */
-LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
+LBRXDEF lbrx_result lbrx_storage_open(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Map bytes [offset, offset + length) of an open file read-only and without copying (a model
@@ -266,24 +266,24 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
    heap. LBRX_ERR_BAD_OFFSET when the region is not inside the file (error offset: `offset`),
    LBRX_ERR_IO for a descriptor that is not open or not a regular file, LBRX_ERR_LIMIT past half
    the address space. On Windows fd is a C runtime descriptor (_open). */
-LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
                                         const lbrx_allocator *allocator, lbrx_error *err);
-/* lbrx_storage_map_fd for a Windows file HANDLE (opened with GENERIC_READ); the handle stays
+/* lbrx_storage_open_fd for a Windows file HANDLE (opened with GENERIC_READ); the handle stays
    the caller's. LBRX_ERR_UNSUPPORTED on other systems. */
-LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
                                             const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Wrap memory the caller owns (an arena, a GPU buffer on unified memory, a MTLBuffer's
    contents). `release` (may be NULL) is called with (ptr, size, user) when the last reference
    goes. `writable` says whether kernels may write through tensors on it. */
-LBRXDEF lbrx_result lbrx_storage_wrap(lbrx_storage **out, void *ptr, size_t size, int writable,
+LBRXDEF lbrx_result lbrx_storage_create_external(lbrx_storage **out, void *ptr, size_t size, int writable,
                                       lbrx_release_fn release, void *user,
                                       const lbrx_allocator *allocator, lbrx_error *err);
 
 LBRXDEF void lbrx_storage_retain(lbrx_storage *s);
 /* Drop one reference; the last one unmaps / frees / calls the release callback. NULL is ok. */
 LBRXDEF void lbrx_storage_release(lbrx_storage *s);
-LBRXDEF lbrx_storage_kind lbrx_storage_get_kind(const lbrx_storage *s);
+LBRXDEF lbrx_storage_kind lbrx_storage_kind_of(const lbrx_storage *s);
 LBRXDEF void *lbrx_storage_data(const lbrx_storage *s);
 LBRXDEF size_t lbrx_storage_size(const lbrx_storage *s);
 LBRXDEF int lbrx_storage_writable(const lbrx_storage *s);
@@ -322,10 +322,10 @@ typedef struct lbrx_tensor {
 LBRXDEF lbrx_result lbrx_tensor_init(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                      lbrx_storage *storage, uint64_t offset, lbrx_error *err);
 /* Allocate a contiguous tensor on new heap storage (zeroed, 64-byte aligned). */
-LBRXDEF lbrx_result lbrx_tensor_alloc(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_heap(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                       const lbrx_allocator *allocator, lbrx_error *err);
 /* Describe a contiguous tensor over memory the caller keeps alive (storage NULL, no reference). */
-LBRXDEF lbrx_result lbrx_tensor_from_ptr(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_memory(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                          void *data, lbrx_error *err);
 /* Drop the storage reference and clear the struct. Safe on a zeroed or released tensor. */
 LBRXDEF void lbrx_tensor_release(lbrx_tensor *t);
@@ -352,7 +352,7 @@ LBRXDEF size_t lbrx_tensor_alignment(const lbrx_tensor *t);
 LBRXDEF lbrx_result lbrx_tensor_slice(const lbrx_tensor *t, int dim, int64_t begin, int64_t end,
                                       lbrx_tensor *out, lbrx_error *err);
 /* Rows [begin, end) of the outermost dimension (lbrx_tensor_slice of dim 0). */
-LBRXDEF lbrx_result lbrx_tensor_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
+LBRXDEF lbrx_result lbrx_tensor_slice_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
                                      lbrx_tensor *out, lbrx_error *err);
 /* A contiguous tensor seen with another shape of the same element count. One dimension may be
    -1 (inferred). Non-contiguous input is LBRX_ERR_INVALID_ARGUMENT. */
@@ -372,9 +372,9 @@ LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, s
 
 /* Options of the readers' open functions (lbrx_gguf_open*, lbrx_safetensors_open*): one struct
    for every format. A zeroed struct, or NULL where one is taken, means the defaults. */
-typedef struct lbrx_open_options {
+typedef struct lbrx_open_desc {
     lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
-} lbrx_open_options;
+} lbrx_open_desc;
 
 /* What a model file is, from its content (never its name): lbrx_format_detect. */
 typedef enum lbrx_format {
@@ -605,11 +605,11 @@ typedef struct lbrx_matmul_weights lbrx_matmul_weights;
    (another dtype; quantized weights have no prepared form), LBRX_ERR_OVERFLOW,
    LBRX_ERR_OUT_OF_MEMORY. Thread safety: w is only read; the object is immutable and may be
    used by any number of threads and contexts at a time. */
-LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
+LBRXDEF lbrx_result lbrx_matmul_weights_create(const lbrx_tensor *w, const lbrx_allocator *allocator,
                                         lbrx_matmul_weights **out, lbrx_error *err);
 
 /* Free a prepared W and drop its storage reference. Safe on NULL. Not while a product uses it. */
-LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw);
+LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw);
 
 /* lbrx_matmul_rows with a prepared W: y's columns [out_begin, out_end) = x . W^T, bit-identical
    to lbrx_matmul_rows on the W it was prepared from (and so to lbrx_matmul), for every n,
@@ -829,7 +829,7 @@ typedef struct lbrx_device_tensor {
 /* A device tensor of `dtype` and `shape` with an uninitialized buffer (for the outputs of device
    kernels), from `pool` when not NULL (its device must be `dev`), else from dev->alloc. An
    empty shape gets no buffer (LBRX_DEVICE_NONE). On failure *out is zeroed. */
-LBRXDEF lbrx_result lbrx_device_tensor_alloc(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
+LBRXDEF lbrx_result lbrx_device_tensor_init(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
                                              const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err);
 /* Copy a host tensor of any dtype and layout into a new device buffer, from `pool` when not
    NULL (its device must be `dev`), else from dev->alloc. A contiguous tensor goes up in one
@@ -886,11 +886,11 @@ LBRXDEF size_t lbrx_device_pool_size_class(size_t size);
 LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, void **buffer, size_t *capacity,
                                            lbrx_error *err);
 /* Give back a buffer from lbrx_device_pool_alloc, with the capacity it came with. */
-LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity);
+LBRXDEF void lbrx_device_pool_free(lbrx_device_pool *pool, void *buffer, size_t capacity);
 /* Free every cached buffer (buffers handed out stay valid). */
 LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool);
 /* The pool's counters into *out (zeroed for a NULL pool). */
-LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out);
+LBRXDEF void lbrx_device_pool_stats_of(const lbrx_device_pool *pool, lbrx_device_pool_stats *out);
 /* Free the cached buffers and the pool. Release every tensor and buffer from it first. NULL ok. */
 LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool);
 
@@ -1502,10 +1502,10 @@ LBRX__PRIVATE lbrx_storage *lbrx__storage_new(const lbrx_allocator *allocator) {
     return s;
 }
 
-LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t alignment,
+LBRXDEF lbrx_result lbrx_storage_create(lbrx_storage **out, size_t size, size_t alignment,
                                        const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_storage *s;
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_alloc: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_create: out is NULL");
     *out = 0;
     if (alignment == 0) alignment = 64;
     if (alignment & (alignment - 1))
@@ -1525,11 +1525,11 @@ LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t a
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_storage_wrap(lbrx_storage **out, void *ptr, size_t size, int writable,
+LBRXDEF lbrx_result lbrx_storage_create_external(lbrx_storage **out, void *ptr, size_t size, int writable,
                                       lbrx_release_fn release, void *user,
                                       const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_storage *s;
-    if (!out || (!ptr && size)) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_wrap: NULL pointer");
+    if (!out || (!ptr && size)) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_create_external: NULL pointer");
     *out = 0;
     s = lbrx__storage_new(allocator);
     if (!s) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory");
@@ -1703,10 +1703,10 @@ LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, int f, ui
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
+LBRXDEF lbrx_result lbrx_storage_open(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_result r;
-    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open: NULL argument");
     *out = 0;
 #if defined(_WIN32)
     {
@@ -1749,10 +1749,10 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
                                         const lbrx_allocator *allocator, lbrx_error *err) {
     char what[48];
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_fd: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open_fd: out is NULL");
     *out = 0;
     snprintf(what, sizeof what, "file descriptor %d", fd);
 #if defined(_WIN32)
@@ -1767,17 +1767,17 @@ LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t off
 #endif
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
                                             const lbrx_allocator *allocator, lbrx_error *err) {
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open_handle: out is NULL");
     *out = 0;
 #if defined(_WIN32)
     if (!handle || handle == INVALID_HANDLE_VALUE)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: invalid handle");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open_handle: invalid handle");
     return lbrx__storage_map_region(out, (HANDLE)handle, offset, length, "file handle", allocator, err);
 #else
     (void)handle; (void)offset; (void)length; (void)allocator;
-    return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_storage_map_handle: Windows only (use lbrx_storage_map_fd)");
+    return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_storage_open_handle: Windows only (use lbrx_storage_open_fd)");
 #endif
 }
 
@@ -1807,7 +1807,7 @@ LBRXDEF void lbrx_storage_release(lbrx_storage *s) {
     lbrx_free(&a, s);
 }
 
-LBRXDEF lbrx_storage_kind lbrx_storage_get_kind(const lbrx_storage *s) { return s->kind; }
+LBRXDEF lbrx_storage_kind lbrx_storage_kind_of(const lbrx_storage *s) { return s->kind; }
 LBRXDEF void *lbrx_storage_data(const lbrx_storage *s) { return s ? s->data : 0; }
 LBRXDEF size_t lbrx_storage_size(const lbrx_storage *s) { return s ? s->size : 0; }
 LBRXDEF int lbrx_storage_writable(const lbrx_storage *s) { return s ? s->writable : 0; }
@@ -1955,14 +1955,14 @@ LBRXDEF lbrx_result lbrx_tensor_init(lbrx_tensor *t, lbrx_dtype dtype, int ndim,
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_tensor_alloc(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_heap(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                       const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_tensor tmp;
     lbrx_storage *s;
     size_t nbytes;
     lbrx_result r = lbrx__tensor_describe(&tmp, dtype, ndim, shape, &nbytes, err);
     if (r != LBRX_OK) return r;
-    r = lbrx_storage_alloc(&s, nbytes, 64, allocator, err);
+    r = lbrx_storage_create(&s, nbytes, 64, allocator, err);
     if (r != LBRX_OK) return r;
     tmp.data = s->data;
     tmp.storage = s;  /* the new reference moves into the tensor */
@@ -1970,13 +1970,13 @@ LBRXDEF lbrx_result lbrx_tensor_alloc(lbrx_tensor *t, lbrx_dtype dtype, int ndim
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_tensor_from_ptr(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_memory(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                          void *data, lbrx_error *err) {
     lbrx_tensor tmp;
     size_t nbytes;
     lbrx_result r = lbrx__tensor_describe(&tmp, dtype, ndim, shape, &nbytes, err);
     if (r != LBRX_OK) return r;
-    if (!data && nbytes) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_from_ptr: data is NULL");
+    if (!data && nbytes) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_init_memory: data is NULL");
     tmp.data = data;
     *t = tmp;
     return LBRX_OK;
@@ -2071,7 +2071,7 @@ LBRXDEF lbrx_result lbrx_tensor_slice(const lbrx_tensor *t, int dim, int64_t beg
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_tensor_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
+LBRXDEF lbrx_result lbrx_tensor_slice_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
                                      lbrx_tensor *out, lbrx_error *err) {
     return lbrx_tensor_slice(t, 0, begin, end, out, err);
 }
@@ -3542,7 +3542,7 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
         (res = lbrx_row_bytes(to, CHUNK, &out_row)) != LBRX_OK)
         return lbrx__errorf(err, res, LBRX__NO_OFFSET, "rows of %lld %s elements: %s", (long long)n, lbrx_dtype_name(src->dtype),
                             lbrx_result_str(res));
-    res = lbrx_tensor_alloc(&dst, to, src->ndim, src->shape, allocator, err);
+    res = lbrx_tensor_init_heap(&dst, to, src->ndim, src->shape, allocator, err);
     if (res != LBRX_OK) return res;
     dst.name = src->name;
     rows = lbrx_tensor_nrows(src);
@@ -3743,7 +3743,7 @@ LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, 
                             a->bits, (long long)a->group);
     shape[0] = a->rows;
     shape[1] = a->cols;
-    if ((r = lbrx_tensor_alloc(&t, LBRX_Q4_1, 2, shape, allocator, err)) != LBRX_OK) return r;
+    if ((r = lbrx_tensor_init_heap(&t, LBRX_Q4_1, 2, shape, allocator, err)) != LBRX_OK) return r;
     for (o = 0; o < a->rows; o++) {
         unsigned char *blk = (unsigned char *)lbrx_tensor_row(&t, o);
         for (b = 0; b < a->cols / 32; b++, blk += 20) {
@@ -6082,7 +6082,7 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                 lbrx_tensor *y, lbrx_error *err) {
     if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
-    return lbrx_matmul_rows(ctx, w, x, y, 0, w->ndim == 2 ? w->shape[0] : 0, err);
+    return lbrx_matmul_rows(ctx, w, x, 0, w->ndim == 2 ? w->shape[0] : 0, y, err);
 }
 
 struct lbrx_matmul_weights {
@@ -6091,36 +6091,36 @@ struct lbrx_matmul_weights {
     lbrx_allocator allocator;
 };
 
-LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
+LBRXDEF lbrx_result lbrx_matmul_weights_create(const lbrx_tensor *w, const lbrx_allocator *allocator,
                                         lbrx_matmul_weights **out, lbrx_error *err) {
     lbrx_matmul_weights *pw;
     size_t bytes = 0;
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out is NULL");
     *out = 0;
-    if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: NULL weight");
+    if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: NULL weight");
     if (w->dtype != LBRX_F32 && w->dtype != LBRX_F16 && w->dtype != LBRX_BF16)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s has dtype %s (f32, f16, bf16 can be prepared)",
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: weight %s has dtype %s (f32, f16, bf16 can be prepared)",
                             w->name ? w->name : "", lbrx_dtype_name(w->dtype));
     if (w->ndim != 2 || w->shape[0] < 0 || w->shape[1] < 0 || (w->shape[0] > 1 && w->stride[0] <= 0))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s must be rank 2 with a positive row stride",
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: weight %s must be rank 2 with a positive row stride",
                             w->name ? w->name : "");
 #if defined(LBRX__MM_TILED)
     {
         uint64_t np = ((uint64_t)w->shape[0] + LBRX__MF_NR - 1) / LBRX__MF_NR, b;
         if (!lbrx_mul_u64(np * LBRX__MF_NR, (uint64_t)w->shape[1], &b) || !lbrx_mul_u64(b, 4, &b) || b > (uint64_t)SIZE_MAX)
-            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_prepare: panels of weight %s overflow", w->name ? w->name : "");
+            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: panels of weight %s overflow", w->name ? w->name : "");
         bytes = (size_t)b;
     }
 #endif
     pw = (lbrx_matmul_weights *)lbrx_alloc(allocator, sizeof *pw, 64);
-    if (!pw) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory");
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out of memory");
     memset(pw, 0, sizeof *pw);
     if (allocator) pw->allocator = *allocator;
     if (bytes > 0) {
         pw->panels = (float *)lbrx_alloc(allocator, bytes, 64);
         if (!pw->panels) {
             lbrx_free(allocator, pw);
-            return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory for %zu bytes of panels", bytes);
+            return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out of memory for %zu bytes of panels", bytes);
         }
     }
     pw->w = *w;
@@ -6143,7 +6143,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocat
     return LBRX_OK;
 }
 
-LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw) {
+LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw) {
     lbrx_allocator a;
     if (!pw) return;
     a = pw->allocator;
@@ -6162,7 +6162,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matm
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
                                          const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err) {
     if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
-    return lbrx_matmul_prepared_rows(ctx, pw, x, y, 0, pw->w.shape[0], err);
+    return lbrx_matmul_prepared_rows(ctx, pw, x, 0, pw->w.shape[0], y, err);
 }
 
 /* ==== end matmul (implementation) ==== */
@@ -7258,8 +7258,8 @@ LBRXDEF lbrx_result lbrx_kv_cache_init(lbrx_kv_cache *c, lbrx_dtype dtype, int64
     if (dtype != LBRX_F16 && dtype != LBRX_F32)
         return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_kv_cache_init: dtype %s (f16 or f32 taken)", lbrx_dtype_name(dtype));
     shape[0] = capacity; shape[1] = n_kv_head; shape[2] = head_dim;
-    r = lbrx_tensor_alloc(&c->k, dtype, 3, shape, allocator, err);
-    if (r == LBRX_OK) r = lbrx_tensor_alloc(&c->v, dtype, 3, shape, allocator, err);
+    r = lbrx_tensor_init_heap(&c->k, dtype, 3, shape, allocator, err);
+    if (r == LBRX_OK) r = lbrx_tensor_init_heap(&c->v, dtype, 3, shape, allocator, err);
     if (r != LBRX_OK) lbrx_kv_cache_release(c);
     return r;
 }
@@ -7317,9 +7317,9 @@ LBRXDEF lbrx_result lbrx_kv_cache_append(lbrx_kv_cache *c, const lbrx_tensor *k,
 LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, lbrx_tensor *v, lbrx_error *err) {
     lbrx_result r;
     if (!c || !k || !v) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_kv_cache_view: NULL argument");
-    r = lbrx_tensor_rows(&c->k, 0, c->n, k, err);
+    r = lbrx_tensor_slice_rows(&c->k, 0, c->n, k, err);
     if (r != LBRX_OK) return r;
-    r = lbrx_tensor_rows(&c->v, 0, c->n, v, err);
+    r = lbrx_tensor_slice_rows(&c->v, 0, c->n, v, err);
     if (r != LBRX_OK) lbrx_tensor_release(k);
     return r;
 }
@@ -7443,14 +7443,14 @@ LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_p
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_device_tensor_alloc(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
+LBRXDEF lbrx_result lbrx_device_tensor_init(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
                                              const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err) {
     lbrx_tensor desc;
     lbrx_result r;
     if (out) memset(out, 0, sizeof *out);
-    r = lbrx__device_check(dev, "lbrx_device_tensor_alloc", err);
+    r = lbrx__device_check(dev, "lbrx_device_tensor_init", err);
     if (r != LBRX_OK) return r;
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_tensor_alloc: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_tensor_init: out is NULL");
     r = lbrx__tensor_describe(&desc, dtype, ndim, shape, 0, err);
     if (r != LBRX_OK) return r;
     return lbrx__device_new(dev, pool, &desc, out, err);
@@ -7544,7 +7544,7 @@ LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tenso
     memset(out, 0, sizeof *out);
     if (dt->nbytes > 0 && !dt->device)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_to_host: the device tensor has no device");
-    r = lbrx_tensor_alloc(out, dt->dtype, dt->ndim, dt->shape, dt->device ? &dt->device->allocator : 0, err);
+    r = lbrx_tensor_init_heap(out, dt->dtype, dt->ndim, dt->shape, dt->device ? &dt->device->allocator : 0, err);
     if (r != LBRX_OK) return r;
     out->name = dt->name;
     r = lbrx_device_download(dt, out, err);
@@ -7621,7 +7621,7 @@ LBRXDEF void lbrx_device_tensor_release(lbrx_device_tensor *dt) {
     if (!dt) return;
     switch (dt->kind) {
     case LBRX_DEVICE_OWNED: dt->device->free(dt->device->user, dt->buffer); break;
-    case LBRX_DEVICE_POOLED: lbrx_device_pool_release(dt->pool, dt->buffer, dt->capacity); break;
+    case LBRX_DEVICE_POOLED: lbrx_device_pool_free(dt->pool, dt->buffer, dt->capacity); break;
     case LBRX_DEVICE_WRAPPED:
         if (dt->device->unwrap_host) dt->device->unwrap_host(dt->device->user, dt->buffer);
         lbrx_storage_release(dt->storage);
@@ -7694,7 +7694,7 @@ handed_out:
     return LBRX_OK;
 }
 
-LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity) {
+LBRXDEF void lbrx_device_pool_free(lbrx_device_pool *pool, void *buffer, size_t capacity) {
     const lbrx_device *dev;
     if (!pool) return;
     dev = pool->device;
@@ -7731,7 +7731,7 @@ LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool) {
     pool->stats.cached_bytes = 0;
 }
 
-LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out) {
+LBRXDEF void lbrx_device_pool_stats_of(const lbrx_device_pool *pool, lbrx_device_pool_stats *out) {
     if (!out) return;
     if (pool) *out = pool->stats;
     else memset(out, 0, sizeof *out);

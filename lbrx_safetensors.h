@@ -9,12 +9,12 @@
        if (lbrx_safetensors_open(&st, "model.safetensors", NULL, &err) != LBRX_OK) {
            fprintf(stderr, "error: %s\n", err.message); return 1;     // names field + file offset
        }
-       for (i = 0; i < lbrx_safetensors_count(st); i++) {             // file order
+       for (i = 0; i < lbrx_safetensors_tensor_count(st); i++) {             // file order
            const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);      // points into the mapping
            printf("%s %s\n", t->name, lbrx_dtype_name(t->dtype));
        }
-       const lbrx_tensor *w = lbrx_safetensors_find(st, "lm_head.weight", NULL);
-       lbrx_safetensors_close(st);
+       const lbrx_tensor *w = lbrx_safetensors_find_tensor(st, "lm_head.weight", NULL);
+       lbrx_safetensors_destroy(st);
 
    The same calls read a sharded checkpoint: open its model.safetensors.index.json.
 
@@ -67,10 +67,10 @@ typedef struct lbrx_json lbrx_json;              /* a parsed document (owns all 
 typedef struct lbrx_json_value lbrx_json_value;  /* one value inside a document */
 
 /* Limits of one parse; a zero field means the default (LBRX_JSON_MAX_DEPTH / _MAX_VALUES). */
-typedef struct lbrx_json_limits {
+typedef struct lbrx_json_desc {
     int max_depth;       /* arrays/objects nested deeper fail with LBRX_ERR_LIMIT */
     size_t max_values;   /* more values (incl. keys) fail with LBRX_ERR_LIMIT */
-} lbrx_json_limits;
+} lbrx_json_desc;
 
 /* Parse `len` bytes of JSON text (one value, surrounded by optional whitespace). Strict: UTF-8
    validated, every escape decoded (\u0000 included, surrogate pairs joined, lone surrogates
@@ -79,10 +79,10 @@ typedef struct lbrx_json_limits {
    LBRX_ERR_BAD_HEADER with the byte offset. The text is copied where needed: the caller may free
    it after the call. Time and memory are linear in len. Thread safety: a document is read-only
    after parsing; any number of threads may read it. */
-LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_limits *limits,
+LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_desc *limits,
                                     const lbrx_allocator *allocator, lbrx_error *err);
 /* Free a document and all its values. NULL is ok. */
-LBRXDEF void lbrx_json_free(lbrx_json *doc);
+LBRXDEF void lbrx_json_destroy(lbrx_json *doc);
 /* The top-level value. */
 LBRXDEF const lbrx_json_value *lbrx_json_root(const lbrx_json *doc);
 /* Type of a value; LBRX_JSON_NULL for a NULL pointer. */
@@ -122,7 +122,7 @@ typedef struct lbrx_safetensors lbrx_safetensors;
 
 /* Open a .safetensors file by memory-mapping it, or, when the path ends in ".json", a sharded
    checkpoint's index (lbrx_safetensors_open_index). opt may be NULL (defaults; see
-   lbrx_open_options in lbrx.h). Validates everything (see SECURITY above);
+   lbrx_open_desc in lbrx.h). Validates everything (see SECURITY above);
    on failure *out is NULL and err names the tensor/field and the file offset. Result codes:
    LBRX_ERR_TRUNCATED (file shorter than its header), LBRX_ERR_LIMIT (header over
    LBRX_SAFETENSORS_MAX_HEADER, nesting, rank over LBRX_MAX_DIMS), LBRX_ERR_BAD_HEADER (JSON
@@ -133,15 +133,15 @@ typedef struct lbrx_safetensors lbrx_safetensors;
    reversed, out of the buffer, overlapping, with holes), LBRX_ERR_SIZE_MISMATCH (byte range vs
    shape and dtype, trailing bytes), LBRX_ERR_BAD_VALUE (NUL in a name). Thread safety: an open
    file is read-only; any number of threads may read it; close it once. */
-LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_options *opt,
+LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_desc *opt,
                                           lbrx_error *err);
 /* Open a safetensors image in memory the caller owns and keeps alive (and unchanged) until the
    file is closed and every storage reference taken from its tensors is released. */
 LBRXDEF lbrx_result lbrx_safetensors_open_memory(lbrx_safetensors **out, const void *data, size_t size,
-                                                 const lbrx_open_options *opt, lbrx_error *err);
+                                                 const lbrx_open_desc *opt, lbrx_error *err);
 /* Open a safetensors image held by a storage (takes its own reference). */
 LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_storage *storage,
-                                                  const lbrx_open_options *opt, lbrx_error *err);
+                                                  const lbrx_open_desc *opt, lbrx_error *err);
 /* Open a sharded checkpoint through its index ({"metadata": {...}, "weight_map": {name: file}}):
    every shard named in weight_map is mapped (file names must be plain names in the index's
    directory: no '/', '\\' or ':', else LBRX_ERR_BAD_VALUE), each is validated as above, and
@@ -150,12 +150,12 @@ LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_s
    holds an unlisted tensor (LBRX_ERR_BAD_VALUE). The result is one name space: shards in
    file-name order, tensors in file order within each. */
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
-                                                const lbrx_open_options *opt, lbrx_error *err);
+                                                const lbrx_open_desc *opt, lbrx_error *err);
 /* Release the mapping(s) (tensors keep the storage alive if the caller retained it). NULL ok. */
-LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st);
+LBRXDEF void lbrx_safetensors_destroy(lbrx_safetensors *st);
 
 /* Number of tensors (all shards). */
-LBRXDEF size_t lbrx_safetensors_count(const lbrx_safetensors *st);
+LBRXDEF size_t lbrx_safetensors_tensor_count(const lbrx_safetensors *st);
 /* Tensor i in file order (the order of the data in the file; empty tensors at one offset keep
    header order). Borrowed: valid until close. Its data points into the mapping (no copy, any
    alignment), its name into the parsed header. To keep it after close, copy the struct and
@@ -163,7 +163,7 @@ LBRXDEF size_t lbrx_safetensors_count(const lbrx_safetensors *st);
 LBRXDEF const lbrx_tensor *lbrx_safetensors_tensor(const lbrx_safetensors *st, size_t i);
 /* The tensor named exactly `name` (hash lookup, O(1) expected); NULL if none. If index is not
    NULL it receives the tensor's position for lbrx_safetensors_tensor. */
-LBRXDEF const lbrx_tensor *lbrx_safetensors_find(const lbrx_safetensors *st, const char *name, size_t *index);
+LBRXDEF const lbrx_tensor *lbrx_safetensors_find_tensor(const lbrx_safetensors *st, const char *name, size_t *index);
 /* File offset of tensor i's first byte (in its shard's file); UINT64_MAX if out of range. */
 LBRXDEF uint64_t lbrx_safetensors_tensor_offset(const lbrx_safetensors *st, size_t i);
 /* Shard holding tensor i (0 for a single file). */
@@ -176,7 +176,7 @@ LBRXDEF uint64_t lbrx_safetensors_data_offset(const lbrx_safetensors *st, size_t
    NULL when the file has none. Read it with lbrx_json_count/lbrx_json_member. */
 LBRXDEF const lbrx_json_value *lbrx_safetensors_metadata(const lbrx_safetensors *st);
 /* The __metadata__ value for `key`, NULL if absent. */
-LBRXDEF const char *lbrx_safetensors_metadata_get(const lbrx_safetensors *st, const char *key);
+LBRXDEF const char *lbrx_safetensors_get_metadata(const lbrx_safetensors *st, const char *key);
 /* The shard index's top-level object for a sharded checkpoint, NULL for a single file. */
 LBRXDEF const lbrx_json_value *lbrx_safetensors_index(const lbrx_safetensors *st);
 
@@ -578,7 +578,7 @@ LBRX__PRIVATE lbrx_result lbrx__jlink(lbrx_json *d, lbrx_error *err) {
 
 /* lbrx_json_parse with a base added to every offset (the text's position in its file). */
 LBRX__PRIVATE lbrx_result lbrx__json_parse_at(lbrx_json **out, const void *text, size_t len, uint64_t base,
-                                             const lbrx_json_limits *limits, const lbrx_allocator *allocator,
+                                             const lbrx_json_desc *limits, const lbrx_allocator *allocator,
                                              lbrx_error *err) {
     lbrx__jparser p;
     lbrx_json *d;
@@ -600,7 +600,7 @@ LBRX__PRIVATE lbrx_result lbrx__json_parse_at(lbrx_json **out, const void *text,
     stack = (size_t *)lbrx_alloc(allocator, (size_t)depth * sizeof *stack, 16);
     if (!d->arena || !stack) {
         lbrx_free(allocator, stack);
-        lbrx_json_free(d);
+        lbrx_json_destroy(d);
         return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "JSON: out of memory for %zu bytes of text", len);
     }
     memset(&p, 0, sizeof p);
@@ -613,17 +613,17 @@ LBRX__PRIVATE lbrx_result lbrx__json_parse_at(lbrx_json **out, const void *text,
     r = lbrx__jrun(&p, stack, depth);
     lbrx_free(allocator, stack);
     if (r == LBRX_OK) r = lbrx__jlink(d, err);
-    if (r != LBRX_OK) { lbrx_json_free(d); return r; }
+    if (r != LBRX_OK) { lbrx_json_destroy(d); return r; }
     *out = d;
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_limits *limits,
+LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_desc *limits,
                                     const lbrx_allocator *allocator, lbrx_error *err) {
     return lbrx__json_parse_at(out, text, len, 0, limits, allocator, err);
 }
 
-LBRXDEF void lbrx_json_free(lbrx_json *doc) {
+LBRXDEF void lbrx_json_destroy(lbrx_json *doc) {
     lbrx_allocator a;
     if (!doc) return;
     a = doc->allocator;
@@ -736,7 +736,7 @@ LBRXDEF lbrx_result lbrx_safetensors_dtype_parse(const char *s, size_t len, lbrx
     return LBRX_ERR_BAD_DTYPE;
 }
 
-LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
+LBRXDEF void lbrx_safetensors_destroy(lbrx_safetensors *st) {
     lbrx_allocator a;
     size_t i;
     if (!st) return;
@@ -744,9 +744,9 @@ LBRXDEF void lbrx_safetensors_close(lbrx_safetensors *st) {
     for (i = 0; i < st->n_tensors; i++) lbrx_tensor_release(&st->tensors[i]);
     for (i = 0; i < st->n_shards; i++) {
         lbrx_storage_release(st->shards[i].storage);
-        lbrx_json_free(st->shards[i].doc);
+        lbrx_json_destroy(st->shards[i].doc);
     }
-    lbrx_json_free(st->index);
+    lbrx_json_destroy(st->index);
     lbrx_free(&a, st->tensors);
     lbrx_free(&a, st->offsets);
     lbrx_free(&a, st->shard_of);
@@ -767,7 +767,7 @@ LBRX__PRIVATE lbrx_safetensors *lbrx__st_new(size_t n, size_t n_shards, const lb
     st->shard_of = (size_t *)lbrx_alloc(allocator, m * sizeof *st->shard_of, 16);
     st->shards = (lbrx__st_shard *)lbrx_alloc(allocator, (n_shards ? n_shards : 1) * sizeof *st->shards, 16);
     if (!st->tensors || !st->offsets || !st->shard_of || !st->shards) {
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
         return 0;
     }
     memset(st->shards, 0, (n_shards ? n_shards : 1) * sizeof *st->shards);
@@ -896,7 +896,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
     const unsigned char *b = (const unsigned char *)lbrx_storage_data(s);
     uint64_t size = (uint64_t)lbrx_storage_size(s), n = 0, buffer_len, data_start, running = 0;
     lbrx_json *doc = 0;
-    lbrx_json_limits lim;
+    lbrx_json_desc lim;
     const lbrx_json_value *root, *meta = 0;
     lbrx__st_entry *e = 0;
     lbrx_safetensors *st = 0;
@@ -923,12 +923,12 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
     root = lbrx_json_root(doc);
     if (lbrx_json_type_of(root) != LBRX_JSON_OBJECT) {
         r = lbrx__errorf(err, LBRX_ERR_BAD_HEADER, lbrx_json_offset(root), "header is not a JSON object");
-        lbrx_json_free(doc);
+        lbrx_json_destroy(doc);
         return r;
     }
     members = lbrx_json_count(root);
     e = (lbrx__st_entry *)lbrx_alloc(allocator, (members ? members : 1) * sizeof *e, 16);
-    if (!e) { lbrx_json_free(doc); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for %zu tensors", members); }
+    if (!e) { lbrx_json_destroy(doc); return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory for %zu tensors", members); }
     for (i = 0; i < members; i++) {
         const char *key = "";
         size_t klen = 0;
@@ -1007,26 +1007,26 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
     return LBRX_OK;
 fail:
     lbrx_free(allocator, e);
-    lbrx_json_free(doc);
-    lbrx_safetensors_close(st);
+    lbrx_json_destroy(doc);
+    lbrx_safetensors_destroy(st);
     return r;
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_storage *storage,
-                                                  const lbrx_open_options *opt, lbrx_error *err) {
+                                                  const lbrx_open_desc *opt, lbrx_error *err) {
     const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     if (!out || !storage) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open_storage: NULL argument");
     return lbrx__st_load(out, storage, allocator, err);
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_memory(lbrx_safetensors **out, const void *data, size_t size,
-                                                 const lbrx_open_options *opt, lbrx_error *err) {
+                                                 const lbrx_open_desc *opt, lbrx_error *err) {
     const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s;
     lbrx_result r;
     if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open_memory: out is NULL");
     *out = 0;
-    r = lbrx_storage_wrap(&s, (void *)data, size, 0, 0, 0, allocator, err);
+    r = lbrx_storage_create_external(&s, (void *)data, size, 0, 0, 0, allocator, err);
     if (r != LBRX_OK) return r;
     r = lbrx__st_load(out, s, allocator, err);
     lbrx_storage_release(s);
@@ -1038,7 +1038,7 @@ LBRX__PRIVATE int lbrx__st_ends_with(const char *s, const char *suffix) {
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_options *opt,
+LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_desc *opt,
                                           lbrx_error *err) {
     const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s;
@@ -1046,7 +1046,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *pa
     if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open: NULL argument");
     *out = 0;
     if (lbrx__st_ends_with(path, ".json")) return lbrx_safetensors_open_index(out, path, opt, err);
-    r = lbrx_storage_map_file(&s, path, allocator, err);
+    r = lbrx_storage_open(&s, path, allocator, err);
     if (r != LBRX_OK) return r;
     r = lbrx__st_load(out, s, allocator, err);
     lbrx_storage_release(s);
@@ -1058,7 +1058,7 @@ LBRX__PRIVATE int lbrx__st_strcmp(const void *a, const void *b) {
 }
 
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
-                                                const lbrx_open_options *opt, lbrx_error *err) {
+                                                const lbrx_open_desc *opt, lbrx_error *err) {
     const lbrx_allocator *allocator = opt ? &opt->allocator : 0;
     lbrx_storage *s = 0;
     lbrx_json *doc = 0;
@@ -1071,7 +1071,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     lbrx_result r;
     if (!out || !index_path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_open_index: NULL argument");
     *out = 0;
-    r = lbrx_storage_map_file(&s, index_path, allocator, err);
+    r = lbrx_storage_open(&s, index_path, allocator, err);
     if (r != LBRX_OK) return r;
     if (lbrx_storage_size(s) > (size_t)LBRX_SAFETENSORS_MAX_HEADER) {
         lbrx_storage_release(s);
@@ -1121,7 +1121,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     for (i = 0; i < n_files; i++) {
         memcpy(path, index_path, dir_len);
         strcpy(path + dir_len, files[i]);
-        r = lbrx_storage_map_file(&s, path, allocator, err);
+        r = lbrx_storage_open(&s, path, allocator, err);
         if (r == LBRX_OK) {
             r = lbrx__st_load(&parts[i], s, allocator, err);
             lbrx_storage_release(s);
@@ -1143,7 +1143,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
         st->n_shards = i + 1;
         p->n_tensors = 0;
         p->n_shards = 0;
-        lbrx_safetensors_close(p);
+        lbrx_safetensors_destroy(p);
         parts[i] = 0;
     }
     r = lbrx__st_build_index(st, err);
@@ -1158,7 +1158,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
         const lbrx_json_value *v = lbrx_json_member(wm, i, &name, &len);
         f = lbrx_json_string(v, 0);
         at = (const char **)bsearch(&f, files, n_files, sizeof *files, lbrx__st_strcmp);
-        if (memchr(name, 0, len) || !lbrx_safetensors_find(st, name, &idx) || !at || st->shard_of[idx] != (size_t)(at - files)) {
+        if (memchr(name, 0, len) || !lbrx_safetensors_find_tensor(st, name, &idx) || !at || st->shard_of[idx] != (size_t)(at - files)) {
             r = lbrx__errorf(err, LBRX_ERR_NOT_FOUND, lbrx_json_offset(v), "%s: tensor \"%.80s\" is not in its shard %s", index_path, name, f);
             goto done;
         }
@@ -1175,9 +1175,9 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     *out = st;
     st = 0;
 done:
-    if (parts) for (i = 0; i < n_files; i++) lbrx_safetensors_close(parts[i]);
-    lbrx_safetensors_close(st);
-    lbrx_json_free(doc);
+    if (parts) for (i = 0; i < n_files; i++) lbrx_safetensors_destroy(parts[i]);
+    lbrx_safetensors_destroy(st);
+    lbrx_json_destroy(doc);
     lbrx_free(allocator, (void *)files);
     lbrx_free(allocator, parts);
     lbrx_free(allocator, path);
@@ -1185,11 +1185,11 @@ done:
     return r;
 }
 
-LBRXDEF size_t lbrx_safetensors_count(const lbrx_safetensors *st) { return st ? st->n_tensors : 0; }
+LBRXDEF size_t lbrx_safetensors_tensor_count(const lbrx_safetensors *st) { return st ? st->n_tensors : 0; }
 LBRXDEF const lbrx_tensor *lbrx_safetensors_tensor(const lbrx_safetensors *st, size_t i) {
     return st && i < st->n_tensors ? &st->tensors[i] : 0;
 }
-LBRXDEF const lbrx_tensor *lbrx_safetensors_find(const lbrx_safetensors *st, const char *name, size_t *index) {
+LBRXDEF const lbrx_tensor *lbrx_safetensors_find_tensor(const lbrx_safetensors *st, const char *name, size_t *index) {
     size_t i;
     if (!st || !name) return 0;
     i = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->tensors);
@@ -1210,7 +1210,7 @@ LBRXDEF uint64_t lbrx_safetensors_data_offset(const lbrx_safetensors *st, size_t
 LBRXDEF const lbrx_json_value *lbrx_safetensors_metadata(const lbrx_safetensors *st) {
     return st && st->n_shards ? st->shards[0].metadata : 0;
 }
-LBRXDEF const char *lbrx_safetensors_metadata_get(const lbrx_safetensors *st, const char *key) {
+LBRXDEF const char *lbrx_safetensors_get_metadata(const lbrx_safetensors *st, const char *key) {
     return lbrx_json_string(lbrx_json_get(lbrx_safetensors_metadata(st), key), 0);
 }
 LBRXDEF const lbrx_json_value *lbrx_safetensors_index(const lbrx_safetensors *st) {

@@ -169,7 +169,7 @@ typedef struct cv_job {
     uint64_t total_bytes, done_bytes;
     size_t n_quantized;
     FILE *log;                  /* progress */
-    lbrx_open_options opt;      /* lbrx's allocator, for the readers and the writers */
+    lbrx_open_desc opt;      /* lbrx's allocator, for the readers and the writers */
     char error[512];
 } cv_job;
 
@@ -248,7 +248,7 @@ static int cv_load_hf_config(cv_job *job) {
     }
     free(text);
     if (!lbrx_arch_find_hf(lbrx_json_string(lbrx_json_get(lbrx_json_root(job->config), "model_type"), 0))) {
-        lbrx_json_free(job->config);
+        lbrx_json_destroy(job->config);
         job->config = 0;
         return 0;
     }
@@ -309,7 +309,7 @@ static int cv_add_rope_freqs(cv_job *job) {
     lbrx_error err;
     shape[0] = job->mc.rope_dim / 2;
     memset(c, 0, sizeof *c);
-    if (lbrx_tensor_alloc(&c->src, LBRX_F32, 1, shape, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s", err.message);
+    if (lbrx_tensor_init_heap(&c->src, LBRX_F32, 1, shape, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s", err.message);
     lbrx_model_llama3_factors(&job->mc, (float *)c->src.data);
     snprintf(c->name, sizeof c->name, "rope_freqs.weight");
     job->n++;
@@ -334,7 +334,7 @@ static int cv_open_input(cv_job *job) {
         else snprintf(job->in_path, sizeof job->in_path, "%s/model.safetensors", job->in);
         job->in = job->in_path;
     }
-    if (lbrx_storage_map_file(&s, job->in, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+    if (lbrx_storage_open(&s, job->in, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
     fmt = lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s));
     switch (fmt) {
     case LBRX_FORMAT_GGUF: r = lbrx_gguf_open_storage(&job->gguf, s, &job->opt, &err); break;
@@ -349,7 +349,7 @@ static int cv_open_input(cv_job *job) {
         count = (size_t)lbrx_gguf_tensor_count(job->gguf);
     } else {
         if (cv_load_hf_config(job)) return 1;
-        count = lbrx_safetensors_count(job->st);
+        count = lbrx_safetensors_tensor_count(job->st);
     }
     job->t = (cv_tensor *)calloc(count + 1, sizeof *job->t);   /* + 1: rope_freqs */
     if (!job->t) return cv_fail(job, "out of memory");
@@ -655,7 +655,7 @@ static int cv_write_gguf(cv_job *job) {
             if (strncmp(kv->key, "tokenizer.", 10) != 0 || (job->gguf && lbrx_gguf_find_key(job->gguf, kv->key) >= 0)) continue;
             bad_kv = lbrx_gguf_writer_copy_kv(w, kv, &err) != LBRX_OK;
         }
-        lbrx_gguf_close(v);
+        lbrx_gguf_destroy(v);
         if (bad_kv) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
     }
     if (lbrx_gguf_writer_add_u32(w, "general.file_type", job->ti->ftype, &err) != LBRX_OK ||
@@ -811,9 +811,9 @@ static int convert_main(int argc, char **argv, FILE *out, FILE *log, const lbrx_
     for (i = 0; i < job.n; i++) lbrx_tensor_release(&job.t[i].src);
     free(job.t);
     free(job.scratch);
-    lbrx_json_free(job.config);
-    lbrx_gguf_close(job.gguf);
-    lbrx_safetensors_close(job.st);
+    lbrx_json_destroy(job.config);
+    lbrx_gguf_destroy(job.gguf);
+    lbrx_safetensors_destroy(job.st);
     return bad ? 1 : 0;
 }
 

@@ -497,7 +497,7 @@ static void test_tensor_convert(void) {
     lt_rng rng = {11};
     float *p;
     lbrx_error err;
-    LT_CHECK(lbrx_tensor_alloc(&t, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&t, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
     p = (float *)t.data;
     for (r = 0; r < 6 * 320; r++) p[r] = lt_uniform(&rng);
     LT_CHECK(lbrx_tensor_slice(&t, 0, 1, 5, &v, NULL) == LBRX_OK);  /* rows 1..4 */
@@ -543,7 +543,7 @@ static void test_tensor_convert(void) {
         lbrx_tensor it, col, ic;
         int64_t ishape[2] = {5, 7};
         int32_t *ip;
-        LT_CHECK(lbrx_tensor_alloc(&it, LBRX_I32, 2, ishape, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&it, LBRX_I32, 2, ishape, NULL, NULL) == LBRX_OK);
         ip = (int32_t *)it.data;
         for (r = 0; r < 35; r++) ip[r] = (int32_t)(r * 1000003);
         LT_CHECK(lbrx_tensor_slice(&it, 1, 3, 6, &col, NULL) == LBRX_OK);
@@ -673,15 +673,15 @@ static void af_make(af_case *c, lbrx_affine_packing packing, int bits, int64_t g
     }
     if (packing == LBRX_AFFINE_MLX) {  /* weight U32 [out, in*bits/32], lowest bits first; scales, biases [out, in/group] */
         int64_t per = 32 / bits, ws[2] = {AF_OUT, AF_IN / (32 / bits)}, ss[2] = {AF_OUT, ng};
-        lbrx_tensor_alloc(&c->w, LBRX_U32, 2, ws, NULL, NULL);
-        lbrx_tensor_alloc(&c->s, sdt, 2, ss, NULL, NULL);
-        lbrx_tensor_alloc(&c->o, sdt, 2, ss, NULL, NULL);
+        lbrx_tensor_init_heap(&c->w, LBRX_U32, 2, ws, NULL, NULL);
+        lbrx_tensor_init_heap(&c->s, sdt, 2, ss, NULL, NULL);
+        lbrx_tensor_init_heap(&c->o, sdt, 2, ss, NULL, NULL);
         for (o = 0; o < AF_OUT; o++)
             for (i = 0; i < AF_IN; i++) ((uint32_t *)c->w.data)[o * ws[1] + i / per] |= (uint32_t)c->q[o][i] << (bits * (i % per));
     } else {  /* scales [in/group, out]; qzeros I32 [in/group, out/8] */
         int64_t ss[2] = {ng, AF_OUT}, zs[2] = {ng, AF_OUT / 8};
-        lbrx_tensor_alloc(&c->s, sdt, 2, ss, NULL, NULL);
-        lbrx_tensor_alloc(&c->o, LBRX_I32, 2, zs, NULL, NULL);
+        lbrx_tensor_init_heap(&c->s, sdt, 2, ss, NULL, NULL);
+        lbrx_tensor_init_heap(&c->o, LBRX_I32, 2, zs, NULL, NULL);
         for (g = 0; g < ng; g++)
             for (o = 0; o < AF_OUT; o++) {
                 unsigned z = packing == LBRX_AFFINE_GPTQ ? (c->zero[o][g] - 1) & 15 : c->zero[o][g];
@@ -691,13 +691,13 @@ static void af_make(af_case *c, lbrx_affine_packing packing, int bits, int64_t g
             }
         if (packing == LBRX_AFFINE_AWQ) {  /* qweight I32 [in, out/8], nibble k of word c: output 8c + order[k] */
             int64_t ws[2] = {AF_IN, AF_OUT / 8};
-            lbrx_tensor_alloc(&c->w, LBRX_I32, 2, ws, NULL, NULL);
+            lbrx_tensor_init_heap(&c->w, LBRX_I32, 2, ws, NULL, NULL);
             for (i = 0; i < AF_IN; i++)
                 for (o = 0; o < AF_OUT / 8; o++)
                     for (k = 0; k < 8; k++) ((uint32_t *)c->w.data)[i * ws[1] + o] |= (uint32_t)c->q[8 * o + awq_order[k]][i] << (4 * k);
         } else {  /* GPTQ qweight I32 [in/8, out], nibble j of word r: input 8r + j */
             int64_t ws[2] = {AF_IN / 8, AF_OUT};
-            lbrx_tensor_alloc(&c->w, LBRX_I32, 2, ws, NULL, NULL);
+            lbrx_tensor_init_heap(&c->w, LBRX_I32, 2, ws, NULL, NULL);
             for (i = 0; i < AF_IN; i++)
                 for (o = 0; o < AF_OUT; o++) ((uint32_t *)c->w.data)[(i / 8) * AF_OUT + o] |= (uint32_t)c->q[o][i] << (4 * (i % 8));
         }
@@ -763,7 +763,7 @@ static void test_affine(void) {
             /* inexact: off by the f16 rounding of d and m, below 1e-3 for these magnitudes */
             LT_CHECKF(exact || (worst > 0 && worst < 1e-3), "case %zu: repack error %g", k, worst);
             /* the repack runs through lbrx_matmul: against float64 x . W^T of the checkpoint's weight */
-            LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK && lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+            LT_CHECK(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
             for (i = 0; i < 3 * AF_IN; i++) ((float *)x.data)[i] = ((float)af_rand(2001) - 1000.0f) * 1e-3f;
             LT_CHECKF(lbrx_matmul(ctx, &q41, &x, &y, &e) == LBRX_OK, "%s", e.message);
             for (o = 0, bad = 0; o < 3 * AF_OUT; o++) {
@@ -802,7 +802,7 @@ static void test_affine_hostile(void) {
              strstr(e.message, "scales") && strstr(e.message, "expected [16, 8]"));
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 3, 64, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_UNSUPPORTED);
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &c.w, NULL, &e) == LBRX_ERR_BAD_DTYPE && strstr(e.message, "biases"));
-    LT_CHECK(lbrx_tensor_alloc(&bad, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&bad, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK);
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &bad, NULL, &e) == LBRX_ERR_BAD_SHAPE && strstr(e.message, "[16, 3]"));
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &c.o, &bad, &e) == LBRX_ERR_INVALID_ARGUMENT);
     lbrx_tensor_release(&bad);
@@ -811,7 +811,7 @@ static void test_affine_hostile(void) {
     af_make(&c, LBRX_AFFINE_GPTQ, 4, 64, LBRX_F16, 0);
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_GPTQ, 8, 64, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_UNSUPPORTED);
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_GPTQ, 4, 64, &c.w, &c.o, &c.o, NULL, &e) == LBRX_ERR_BAD_DTYPE && strstr(e.message, "scales"));
-    LT_CHECK(lbrx_tensor_alloc(&g, LBRX_I32, 1, gs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&g, LBRX_I32, 1, gs, NULL, NULL) == LBRX_OK);
     for (i = 0; i < AF_IN; i++) ((int32_t *)g.data)[i] = (int32_t)(i / 64);
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_GPTQ, 4, 64, &c.w, &c.s, &c.o, &g, &e) == LBRX_OK);  /* the trivial g_idx */
     lbrx_affine_release(&a);

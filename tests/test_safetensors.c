@@ -83,7 +83,7 @@ static lbrx_result try_open(const char *json, size_t data_len, lbrx_error *e) {
     lbrx_safetensors *st = (lbrx_safetensors *)b;
     lbrx_result r = lbrx_safetensors_open_memory(&st, b, size, NULL, e);
     if (r != LBRX_OK && st != NULL) r = LBRX_RESULT_COUNT;
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     free(b);
     return r;
 }
@@ -114,15 +114,15 @@ static void test_samples_arange(void) {
         LT_CHECKF(path != NULL, "%s missing", rel);
         if (!path) continue;
         if (lbrx_safetensors_open(&st, path, NULL, &e) != LBRX_OK) { LT_CHECKF(0, "%s: %s", rel, e.message); continue; }
-        LT_CHECK(lbrx_safetensors_count(st) == (size_t)n);
-        LT_CHECK(lbrx_safetensors_metadata_get(st, "test") && strcmp(lbrx_safetensors_metadata_get(st, "test"), "a") == 0);
+        LT_CHECK(lbrx_safetensors_tensor_count(st) == (size_t)n);
+        LT_CHECK(lbrx_safetensors_get_metadata(st, "test") && strcmp(lbrx_safetensors_get_metadata(st, "test"), "a") == 0);
         if (k < 9) LT_CHECK(lbrx_safetensors_data_offset(st, 0) % 8 == (uint64_t)data_mod8[k]);
         for (j = 0; j < n; j++) {
             int d = k < 9 ? k : j;   /* overall: data offsets in name order B H I b d e f h i */
             char name[2] = {letters[d], 0};
             const lbrx_tensor *t = lbrx_safetensors_tensor(st, (size_t)j);
             LT_CHECK(t && strcmp(t->name, name) == 0 && t->dtype == dts[d] && t->ndim == 1 && t->shape[0] == 6);
-            LT_CHECK(lbrx_safetensors_find(st, name, NULL) == t);
+            LT_CHECK(lbrx_safetensors_find_tensor(st, name, NULL) == t);
             if (!t) continue;
             for (i = 0; i < 6; i++) {
                 double want = i - 3;
@@ -134,7 +134,7 @@ static void test_samples_arange(void) {
             /* misaligned data is reported as such */
             LT_CHECK(k == 9 || lbrx_tensor_alignment(t) == 1);
         }
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
 }
 
@@ -145,7 +145,7 @@ static void check_numpy_names(lbrx_safetensors *st, int exact) {
         {"uint8_", LBRX_U8}, {"int8_", LBRX_I8}, {"int16_", LBRX_I16}, {"int32_", LBRX_I32}, {"int64_", LBRX_I64},
         {"bfloat16_", LBRX_BF16}, {"float8_e4m3fn_", LBRX_F8_E4M3}, {"float8_e5m2_", LBRX_F8_E5M2}};
     size_t i, m;
-    for (i = 0; i < lbrx_safetensors_count(st); i++) {
+    for (i = 0; i < lbrx_safetensors_tensor_count(st); i++) {
         const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);
         int found = 0;
         for (m = 0; m < sizeof map / sizeof map[0]; m++) {
@@ -178,25 +178,25 @@ static void test_safetensorsjl(void) {
     uint64_t total = 0, want_total = 0;
     LT_SHARED_OR_SKIP(numpy, "SafeTensors.jl/non_sharded/model.numpy.safetensors");
     LT_CHECKF(lbrx_safetensors_open(&st, numpy, NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(lbrx_safetensors_count(st) == 27 && lbrx_safetensors_metadata(st) == NULL);
+    LT_CHECK(lbrx_safetensors_tensor_count(st) == 27 && lbrx_safetensors_metadata(st) == NULL);
     check_numpy_names(st, 1);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
 
     LT_CHECKF(lbrx_safetensors_open(&st, lt_shared_path("SafeTensors.jl/non_sharded/model.with_metadata.safetensors"), NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(lbrx_safetensors_count(st) == 36);
+    LT_CHECK(lbrx_safetensors_tensor_count(st) == 36);
     LT_CHECK(lbrx_json_count(lbrx_safetensors_metadata(st)) == 2);
-    LT_CHECK(strcmp(lbrx_safetensors_metadata_get(st, "test"), "metadata") == 0 && strcmp(lbrx_safetensors_metadata_get(st, "version"), "2.2") == 0);
+    LT_CHECK(strcmp(lbrx_safetensors_get_metadata(st, "test"), "metadata") == 0 && strcmp(lbrx_safetensors_get_metadata(st, "version"), "2.2") == 0);
     check_numpy_names(st, 0);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
 
     /* the sharded copy: one name space over 6 shards, the same bytes as model.safetensors */
     LT_CHECKF(lbrx_safetensors_open(&st, lt_shared_path("SafeTensors.jl/non_sharded/model.safetensors"), NULL, &e) == LBRX_OK, "%s", e.message);
     LT_CHECKF(lbrx_safetensors_open(&sh, lt_shared_path("SafeTensors.jl/sharded/model.safetensors.index.json"), NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(lbrx_safetensors_count(sh) == 36 && lbrx_safetensors_shard_count(sh) == 6);
+    LT_CHECK(lbrx_safetensors_tensor_count(sh) == 36 && lbrx_safetensors_shard_count(sh) == 6);
     LT_CHECK(lbrx_json_u64(lbrx_json_get(lbrx_json_get(lbrx_safetensors_index(sh), "metadata"), "total_size"), &want_total) == LBRX_OK && want_total == 4305);
-    LT_CHECK(strcmp(lbrx_safetensors_metadata_get(sh, "format"), "pt") == 0);
-    for (i = 0; i < lbrx_safetensors_count(sh); i++) {
-        const lbrx_tensor *a = lbrx_safetensors_tensor(sh, i), *b = lbrx_safetensors_find(st, a->name, NULL);
+    LT_CHECK(strcmp(lbrx_safetensors_get_metadata(sh, "format"), "pt") == 0);
+    for (i = 0; i < lbrx_safetensors_tensor_count(sh); i++) {
+        const lbrx_tensor *a = lbrx_safetensors_tensor(sh, i), *b = lbrx_safetensors_find_tensor(st, a->name, NULL);
         size_t na = 0, nb = 1;
         lbrx_tensor_nbytes(a, &na);
         total += na;
@@ -208,8 +208,8 @@ static void test_safetensorsjl(void) {
     }
     LT_CHECK(total == 4305);
     LT_CHECK(lbrx_safetensors_tensor_shard(sh, 0) == 0 && lbrx_safetensors_tensor_shard(sh, 35) == 5);
-    lbrx_safetensors_close(sh);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(sh);
+    lbrx_safetensors_destroy(st);
 }
 
 static void test_other_files(void) {
@@ -220,62 +220,62 @@ static void test_other_files(void) {
     double lo = 1e300, hi = -1e300;
     LT_SHARED_OR_SKIP(hello, "mlverse-safetensors/hello.safetensors");
     LT_CHECKF(lbrx_safetensors_open(&st, hello, NULL, &e) == LBRX_OK, "%s", e.message);
-    t = lbrx_safetensors_find(st, "hello", NULL);
+    t = lbrx_safetensors_find_tensor(st, "hello", NULL);
     LT_CHECK(t && t->dtype == LBRX_F32 && t->ndim == 2 && t->shape[0] == 10 && t->shape[1] == 10);
     for (i = 0; t && i < 100; i++) LT_CHECK(elem(t, i) == 1.0);
-    t = lbrx_safetensors_find(st, "world", NULL);
+    t = lbrx_safetensors_find_tensor(st, "world", NULL);
     LT_CHECK(t && t->shape[0] == 5 && t->shape[1] == 10);
     for (i = 0; t && i < 50; i++) LT_CHECK(elem(t, i) == 0.0);
-    LT_CHECK(lbrx_safetensors_find(st, "hell", NULL) == NULL && lbrx_safetensors_find(st, "hello ", NULL) == NULL);
-    lbrx_safetensors_close(st);
+    LT_CHECK(lbrx_safetensors_find_tensor(st, "hell", NULL) == NULL && lbrx_safetensors_find_tensor(st, "hello ", NULL) == NULL);
+    lbrx_safetensors_destroy(st);
 
     if (lt_shared_path("candle/jfk-codes.safetensors")) {
         LT_CHECKF(lbrx_safetensors_open(&st, lt_shared_path("candle/jfk-codes.safetensors"), NULL, &e) == LBRX_OK, "%s", e.message);
-        t = lbrx_safetensors_find(st, "codes", NULL);
+        t = lbrx_safetensors_find_tensor(st, "codes", NULL);
         LT_CHECK(t && t->dtype == LBRX_I64 && t->ndim == 3 && t->shape[0] == 1 && t->shape[1] == 2 && t->shape[2] == 828);
         if (t) {
             LT_CHECK(elem(t, 0) == 865 && elem(t, 1) == 62 && elem(t, 2) == 408 && elem(t, 1655) == 889);
             for (i = 0; i < 1656; i++) { if (elem(t, i) < lo) lo = elem(t, i); if (elem(t, i) > hi) hi = elem(t, i); }
             LT_CHECK(lo == 0 && hi == 1023);
         }
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     if (lt_shared_path("candle/voices.safetensors")) {
         LT_CHECKF(lbrx_safetensors_open(&st, lt_shared_path("candle/voices.safetensors"), NULL, &e) == LBRX_OK, "%s", e.message);
-        t = lbrx_safetensors_find(st, "mask", NULL);
+        t = lbrx_safetensors_find_tensor(st, "mask", NULL);
         LT_CHECK(t && t->dtype == LBRX_U8 && t->shape[1] == 982 && t->shape[2] == 33);
         for (i = 0; t && i < numel(t); i++) if (elem(t, i) > 1) { LT_CHECK(0); break; }
-        t = lbrx_safetensors_find(st, "tokens", NULL);
+        t = lbrx_safetensors_find_tensor(st, "tokens", NULL);
         LT_CHECK(t && t->dtype == LBRX_I64 && numel(t) == 982 * 33);
         lo = 1e300; hi = -1e300;
         for (i = 0; t && i < numel(t); i++) { if (elem(t, i) < lo) lo = elem(t, i); if (elem(t, i) > hi) hi = elem(t, i); }
         LT_CHECK(lo == 0 && hi == 128001);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     if (lt_shared_path("candle/mel_filters.safetensors")) {
         double sum = 0;
         LT_CHECKF(lbrx_safetensors_open(&st, lt_shared_path("candle/mel_filters.safetensors"), NULL, &e) == LBRX_OK, "%s", e.message);
-        t = lbrx_safetensors_find(st, "mel_80", NULL);
+        t = lbrx_safetensors_find_tensor(st, "mel_80", NULL);
         LT_CHECK(t && t->dtype == LBRX_F32 && t->shape[0] == 80 && t->shape[1] == 201);
         for (i = 0; t && i < numel(t); i++) { LT_CHECK(elem(t, i) >= 0); sum += elem(t, i); }
         LT_CHECKF(fabs(sum - 1.999024092387117) < 1e-5, "sum %.9f", sum);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     if (lt_shared_path("safetensors-cpp/model.safetensors")) {
         LT_CHECKF(lbrx_safetensors_open(&st, lt_shared_path("safetensors-cpp/model.safetensors"), NULL, &e) == LBRX_OK, "%s", e.message);
-        t = lbrx_safetensors_find(st, "weight2", NULL);
+        t = lbrx_safetensors_find_tensor(st, "weight2", NULL);
         LT_CHECK(t && t->dtype == LBRX_F64 && t->shape[0] == 16 && t->shape[1] == 16);
-        t = lbrx_safetensors_find(st, "weight1", NULL);
+        t = lbrx_safetensors_find_tensor(st, "weight1", NULL);
         LT_CHECK(t && t->shape[0] == 8 && elem(t, 0) == (double)0.08001627472781947);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     if (lt_shared_path("swift-safetensors/data.safetensors")) {
         LT_CHECKF(lbrx_safetensors_open(&st, lt_shared_path("swift-safetensors/data.safetensors"), NULL, &e) == LBRX_OK, "%s", e.message);
-        t = lbrx_safetensors_find(st, "test", NULL);
+        t = lbrx_safetensors_find_tensor(st, "test", NULL);
         LT_CHECK(t && t->dtype == LBRX_I32 && t->shape[0] == 2 && t->shape[1] == 2);
         for (i = 0; t && i < 4; i++) LT_CHECK(elem(t, i) == 0);
         LT_CHECK(lbrx_safetensors_data_offset(st, 0) == 68 && lbrx_safetensors_tensor_offset(st, 0) == 68);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
 }
 
@@ -397,7 +397,7 @@ static lbrx_result jparse(const char *text, size_t len, lbrx_json **doc) {
     lbrx_error e;
     lbrx_json *d = NULL;
     lbrx_result r = lbrx_json_parse(&d, text, len, NULL, NULL, &e);
-    if (doc) *doc = d; else lbrx_json_free(d);
+    if (doc) *doc = d; else lbrx_json_destroy(d);
     return r;
 }
 #define JOK(text, doc) jparse(text, strlen(text), doc)
@@ -414,7 +414,7 @@ static void test_json(void) {
     double f;
     int bv;
     char *big;
-    lbrx_json_limits lim;
+    lbrx_json_desc lim;
     lbrx_error e;
     /* nesting bomb: refused by the depth limit, without recursion */
     big = (char *)malloc(1000001);
@@ -428,7 +428,7 @@ static void test_json(void) {
     memset(&lim, 0, sizeof lim);
     lim.max_depth = 3;
     LT_CHECK(lbrx_json_parse(&d, "[[[1]]]", 7, &lim, NULL, &e) == LBRX_OK);
-    lbrx_json_free(d);
+    lbrx_json_destroy(d);
     LT_CHECK(lbrx_json_parse(&d, "[[[[1]]]]", 9, &lim, NULL, &e) == LBRX_ERR_LIMIT && d == NULL);
     lim.max_values = 3;
     LT_CHECK(lbrx_json_parse(&d, "[1,2,3]", 7, &lim, NULL, &e) == LBRX_ERR_LIMIT);
@@ -448,7 +448,7 @@ static void test_json(void) {
     LT_CHECK(JOK("\"\\uD83D\\uDE00 \\u00e9\\/\\\"\\\\\\b\\f\\n\\r\\t\\u0000x\"", &d) == LBRX_OK);
     s = lbrx_json_string(lbrx_json_root(d), &len);
     LT_CHECK(s && len == 17 && memcmp(s, "\xF0\x9F\x98\x80 \xC3\xA9/\"\\\b\f\n\r\t\0x", 17) == 0 && s[17] == 0);
-    lbrx_json_free(d);
+    lbrx_json_destroy(d);
     /* raw UTF-8: overlong, surrogate, above U+10FFFF, stray continuation, truncated */
     JBAD("\"\xC0\xAF\"", LBRX_ERR_BAD_HEADER);
     JBAD("\"\xE0\x80\x80\"", LBRX_ERR_BAD_HEADER);
@@ -486,7 +486,7 @@ static void test_json(void) {
     LT_CHECK(lbrx_json_f64(lbrx_json_at(root, 7), &f) == LBRX_OK && f == 200.0);
     LT_CHECK(lbrx_json_at(root, 8) == NULL && lbrx_json_string(lbrx_json_at(root, 6), NULL) == NULL);
     LT_CHECK(lbrx_json_offset(lbrx_json_at(root, 6)) == 82);
-    lbrx_json_free(d);
+    lbrx_json_destroy(d);
     /* structure */
     JBAD("[1,]", LBRX_ERR_BAD_HEADER);
     JBAD("{\"a\":1,}", LBRX_ERR_BAD_HEADER);
@@ -514,7 +514,7 @@ static void test_json(void) {
     big[strlen(big) - 8] = '9';   /* the last key becomes "key9234": unique */
     LT_CHECK(jparse(big, strlen(big), &d) == LBRX_OK && lbrx_json_count(lbrx_json_root(d)) == 3001);
     LT_CHECK(lbrx_json_u64(lbrx_json_get(lbrx_json_root(d), "key2999"), &u) == LBRX_OK && u == 2999);
-    lbrx_json_free(d);
+    lbrx_json_destroy(d);
     free(big);
     /* keys that differ only after a \u0000 are different keys */
     LT_CHECK(JOK("{\"a\\u0000b\":1,\"a\\u0000c\":2,\"a\":true, \"n\":null, \"o\":{}, \"e\":[]}", &d) == LBRX_OK);
@@ -528,7 +528,7 @@ static void test_json(void) {
     LT_CHECK(lbrx_json_type_of(lbrx_json_get(root, "e")) == LBRX_JSON_ARRAY && lbrx_json_at(lbrx_json_get(root, "e"), 0) == NULL);
     LT_CHECK(lbrx_json_get(root, "b") == NULL && lbrx_json_get(root, "a\xC0") == NULL);
     LT_CHECK(lbrx_json_member(root, 6, NULL, NULL) == NULL && lbrx_json_get(lbrx_json_get(root, "e"), "a") == NULL);
-    lbrx_json_free(d);
+    lbrx_json_destroy(d);
     /* an error names the byte offset */
     LT_CHECK(lbrx_json_parse(&d, "{\"a\": [1, 2, x]}", 16, NULL, NULL, &e) == LBRX_ERR_BAD_HEADER && e.offset == 13);
     LT_CHECK(strstr(e.message, "offset 13") != NULL);
@@ -578,27 +578,27 @@ static void test_round_trip(void) {
         int64_t s2[2] = {3, 5}, s0[2] = {0, 4};
         size_t nb;
         const char *dn = lbrx_dtype_name(all_dtypes[i]);
-        LT_CHECK(lbrx_tensor_alloc(&src[n], all_dtypes[i], 2, s2, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&src[n], all_dtypes[i], 2, s2, NULL, NULL) == LBRX_OK);
         lbrx_tensor_nbytes(&src[n], &nb);
         for (j = 0; j < nb; j++) ((unsigned char *)src[n].data)[j] = (unsigned char)lt_next(&rng);
         snprintf(names[n], 64, "layer.%s.weight", dn);
         src[n].name = names[n]; n++;
-        LT_CHECK(lbrx_tensor_alloc(&src[n], all_dtypes[i], 0, NULL, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&src[n], all_dtypes[i], 0, NULL, NULL, NULL) == LBRX_OK);
         memset(src[n].data, 0x3c, lbrx_dtype_block_bytes(all_dtypes[i]));
         snprintf(names[n], 64, "scalar \"%s\"", dn);
         src[n].name = names[n]; n++;
-        LT_CHECK(lbrx_tensor_alloc(&src[n], all_dtypes[i], 2, s0, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&src[n], all_dtypes[i], 2, s0, NULL, NULL) == LBRX_OK);
         snprintf(names[n], 64, "empty\\%s\n\xE5\x90\x8D", dn);
         src[n].name = names[n]; n++;
     }
     /* strided views: columns [2, 6) of a [6, 8] f32 matrix, and rows [1, 4) */
     {
         int64_t s[2] = {6, 8};
-        LT_CHECK(lbrx_tensor_alloc(&full, LBRX_F32, 2, s, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&full, LBRX_F32, 2, s, NULL, NULL) == LBRX_OK);
         for (j = 0; j < 48; j++) ((float *)full.data)[j] = (float)j * 0.25f - 3.0f;
         LT_CHECK(lbrx_tensor_slice(&full, 1, 2, 6, &src[n], NULL) == LBRX_OK && !lbrx_tensor_is_contiguous(&src[n]));
         src[n].name = "view.columns"; n++;
-        LT_CHECK(lbrx_tensor_rows(&full, 1, 4, &src[n], NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_slice_rows(&full, 1, 4, &src[n], NULL) == LBRX_OK);
         src[n].name = "view.rows"; n++;
     }
     memset(&desc, 0, sizeof desc);
@@ -610,9 +610,9 @@ static void test_round_trip(void) {
     for (j = 0; j < 8; j++) hlen |= (uint64_t)m1.p[j] << (8 * j);
     LT_CHECK((8 + hlen) % 64 == 0 && m1.p[8] == '{' && m1.p[8 + hlen - 1] == ' ');
     LT_CHECKF(lbrx_safetensors_open_memory(&st, m1.p, m1.len, NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(lbrx_safetensors_count(st) == n && lbrx_safetensors_data_offset(st, 0) == 8 + hlen);
+    LT_CHECK(lbrx_safetensors_tensor_count(st) == n && lbrx_safetensors_data_offset(st, 0) == 8 + hlen);
     for (j = 0; j < 3; j++)
-        LT_CHECKF(lbrx_safetensors_metadata_get(st, meta[2 * j]) && strcmp(lbrx_safetensors_metadata_get(st, meta[2 * j]), meta[2 * j + 1]) == 0,
+        LT_CHECKF(lbrx_safetensors_get_metadata(st, meta[2 * j]) && strcmp(lbrx_safetensors_get_metadata(st, meta[2 * j]), meta[2 * j + 1]) == 0,
                   "metadata %s", meta[2 * j]);
     for (i = 0; i < n; i++) {
         const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);
@@ -621,7 +621,7 @@ static void test_round_trip(void) {
         int d;
         LT_CHECKF(t && strcmp(t->name, src[i].name) == 0, "tensor %zu name", i);
         if (!t) { free(want); continue; }
-        LT_CHECK(lbrx_safetensors_find(st, src[i].name, &j) == t && j == i);
+        LT_CHECK(lbrx_safetensors_find_tensor(st, src[i].name, &j) == t && j == i);
         LT_CHECK(t->dtype == src[i].dtype && t->ndim == src[i].ndim);
         for (d = 0; d < t->ndim; d++) LT_CHECK(t->shape[d] == src[i].shape[d]);
         lbrx_tensor_nbytes(t, &na);
@@ -639,18 +639,18 @@ static void test_round_trip(void) {
     desc.sort_names = 1;
     LT_CHECKF(lbrx_safetensors_write(path, &desc, &e) == LBRX_OK, "%s", e.message);
     LT_CHECKF(lbrx_safetensors_open(&st2, path, NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(lbrx_safetensors_count(st2) == n);
-    for (i = 1; i < lbrx_safetensors_count(st2); i++)
+    LT_CHECK(lbrx_safetensors_tensor_count(st2) == n);
+    for (i = 1; i < lbrx_safetensors_tensor_count(st2); i++)
         LT_CHECK(strcmp(lbrx_safetensors_tensor(st2, i - 1)->name, lbrx_safetensors_tensor(st2, i)->name) < 0);
     for (i = 0; i < n; i++) {
-        const lbrx_tensor *a = lbrx_safetensors_tensor(st, i), *b = lbrx_safetensors_find(st2, a->name, NULL);
+        const lbrx_tensor *a = lbrx_safetensors_tensor(st, i), *b = lbrx_safetensors_find_tensor(st2, a->name, NULL);
         size_t na = 0;
         lbrx_tensor_nbytes(a, &na);
         LT_CHECK(b && b->dtype == a->dtype && (na == 0 || memcmp(a->data, b->data, na) == 0));
     }
-    lbrx_safetensors_close(st2);
+    lbrx_safetensors_destroy(st2);
     remove(path);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     for (i = 0; i < n; i++) lbrx_tensor_release(&src[i]);
     lbrx_tensor_release(&full);
     free(m1.p);
@@ -695,11 +695,11 @@ static void test_write_fill(void) {
     size_t i, k, nb;
     memset(&m1, 0, sizeof m1);
     memset(&m2, 0, sizeof m2);
-    LT_CHECK(lbrx_tensor_alloc(&src[0], LBRX_F32, 2, s_small, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&src[1], LBRX_F32, 2, s_big, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&src[2], LBRX_I16, 3, s3, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&src[3], LBRX_BF16, 0, NULL, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&src[4], LBRX_U8, 2, s_empty, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&src[0], LBRX_F32, 2, s_small, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&src[1], LBRX_F32, 2, s_big, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&src[2], LBRX_I16, 3, s3, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&src[3], LBRX_BF16, 0, NULL, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&src[4], LBRX_U8, 2, s_empty, NULL, NULL) == LBRX_OK);
     LT_CHECK(lbrx_tensor_slice(&src[1], 1, 3, 10, &src[5], NULL) == LBRX_OK);  /* a view, written from memory */
     for (i = 0; i < 4; i++) {
         lbrx_tensor_nbytes(&src[i], &nb);
@@ -744,8 +744,8 @@ static void test_writer_refusals(void) {
     static const char *badmeta[] = {"k", "\xff"};
     memset(&m, 0, sizeof m);
     memset(&d, 0, sizeof d);
-    LT_CHECK(lbrx_tensor_alloc(&t[0], LBRX_Q8_0, 1, s, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&t[1], LBRX_F32, 1, s, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&t[0], LBRX_Q8_0, 1, s, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&t[1], LBRX_F32, 1, s, NULL, NULL) == LBRX_OK);
     t[0].name = "q";
     t[1].name = "f";
     d.tensors = t;
@@ -795,19 +795,19 @@ static lbrx_result open_index_text(const char *text, lbrx_error *e) {
     write_text(path, text);
     r = lbrx_safetensors_open(&st, path, NULL, e);
     if (r != LBRX_OK && st) r = LBRX_RESULT_COUNT;
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     remove(path);
     return r;
 }
 
-/* lbrx_open_options: each open function allocates through the given allocator (the mapping,
+/* lbrx_open_desc: each open function allocates through the given allocator (the mapping,
    the header, the index) and close gives every byte back. */
 static void test_open_options(void) {
     float v[6] = {0, 1, 2, 3, 4, 5};
     int64_t shape[2] = {2, 3};
     lbrx_tensor t[2];
     lbrx_safetensors_write_desc d;
-    lbrx_open_options opt;
+    lbrx_open_desc opt;
     lbrx_safetensors *st = NULL;
     lbrx_error e;
     lt_counting c = {0, 0, 0, 0, 0};
@@ -819,8 +819,8 @@ static void test_open_options(void) {
     memset(&d, 0, sizeof d);
     memset(&opt, 0, sizeof opt);
     opt.allocator = lt_counting_allocator(&c);
-    LT_CHECK(lbrx_tensor_from_ptr(&t[0], LBRX_F32, 2, shape, v, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_from_ptr(&t[1], LBRX_F32, 1, shape + 1, v + 3, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_memory(&t[0], LBRX_F32, 2, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_memory(&t[1], LBRX_F32, 1, shape + 1, v + 3, NULL) == LBRX_OK);
     t[0].name = "a";
     t[1].name = "b";
     d.tensors = t;
@@ -828,23 +828,23 @@ static void test_open_options(void) {
     snprintf(path, sizeof path, "%s", lt_tmp_path("st_opt.safetensors"));
     LT_CHECKF(lbrx_safetensors_write(path, &d, &e) == LBRX_OK, "%s", e.message);
     LT_CHECKF(lbrx_safetensors_open(&st, path, &opt, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(st && lbrx_safetensors_find(st, "b", NULL) && c.allocs > 0);
-    lbrx_safetensors_close(st);
+    LT_CHECK(st && lbrx_safetensors_find_tensor(st, "b", NULL) && c.allocs > 0);
+    lbrx_safetensors_destroy(st);
     LT_CHECKF(c.allocs == c.frees, "%ld allocations, %ld frees", c.allocs, c.frees);
     f = fopen(path, "rb");
     n = f ? fread(buf, 1, sizeof buf, f) : 0;
     if (f) fclose(f);
     before = c.allocs;
     LT_CHECKF(lbrx_safetensors_open_memory(&st, buf, n, &opt, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(st && lbrx_safetensors_count(st) == 2 && c.allocs > before);
-    lbrx_safetensors_close(st);
+    LT_CHECK(st && lbrx_safetensors_tensor_count(st) == 2 && c.allocs > before);
+    lbrx_safetensors_destroy(st);
     LT_CHECK(c.allocs == c.frees);
     before = c.allocs;
-    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "st_opt", &d, 8, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "st_opt", 8, &d, &e) == LBRX_OK, "%s", e.message);
     snprintf(path, sizeof path, "%s", lt_tmp_path("st_opt.safetensors.index.json"));
     LT_CHECKF(lbrx_safetensors_open_index(&st, path, &opt, &e) == LBRX_OK, "%s", e.message);
     LT_CHECK(st && lbrx_safetensors_shard_count(st) == 2 && c.allocs > before);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     LT_CHECK(c.allocs == c.frees);
     remove(path);
     remove(lt_tmp_path("st_opt.safetensors"));
@@ -862,8 +862,8 @@ static void test_utf8_paths(void) {
     lbrx_safetensors *st = NULL;
     lbrx_error e;
     char path[4096];
-    LT_CHECK(lbrx_tensor_from_ptr(&t[0], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_from_ptr(&t[1], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_memory(&t[0], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_memory(&t[1], LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
     t[0].name = "w\xC3\xA9ight";
     t[1].name = "b";
     memset(&d, 0, sizeof d);
@@ -872,15 +872,15 @@ static void test_utf8_paths(void) {
     snprintf(path, sizeof path, "%s", lt_tmp_path("t\xC3\xABst_\xC3\xBC.safetensors"));
     LT_CHECKF(lbrx_safetensors_write(path, &d, &e) == LBRX_OK, "%s", e.message);
     LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(st && lbrx_safetensors_find(st, "w\xC3\xA9ight", NULL) && ((const float *)lbrx_safetensors_find(st, "b", NULL)->data)[3] == 4);
-    lbrx_safetensors_close(st);
+    LT_CHECK(st && lbrx_safetensors_find_tensor(st, "w\xC3\xA9ight", NULL) && ((const float *)lbrx_safetensors_find_tensor(st, "b", NULL)->data)[3] == 4);
+    lbrx_safetensors_destroy(st);
     st = NULL;
     LT_CHECK(lt_remove(path) == 0);
-    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "m\xC3\xB6" "del", &d, 8, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "m\xC3\xB6" "del", 8, &d, &e) == LBRX_OK, "%s", e.message);
     snprintf(path, sizeof path, "%s", lt_tmp_path("m\xC3\xB6" "del.safetensors.index.json"));
     LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECK(st && lbrx_safetensors_shard_count(st) == 2 && lbrx_safetensors_count(st) == 2);
-    lbrx_safetensors_close(st);
+    LT_CHECK(st && lbrx_safetensors_shard_count(st) == 2 && lbrx_safetensors_tensor_count(st) == 2);
+    lbrx_safetensors_destroy(st);
     LT_CHECK(lt_remove(path) == 0);
     LT_CHECK(lt_remove(lt_tmp_path("m\xC3\xB6" "del-00001-of-00002.safetensors")) == 0);
     LT_CHECK(lt_remove(lt_tmp_path("m\xC3\xB6" "del-00002-of-00002.safetensors")) == 0);
@@ -899,7 +899,7 @@ static void test_sharded(void) {
     memset(&d, 0, sizeof d);
     for (i = 0; i < N; i++) {
         int64_t s[2] = {(int64_t)i + 1, 4};
-        LT_CHECK(lbrx_tensor_alloc(&src[i], i % 2 ? LBRX_F32 : LBRX_BF16, 2, s, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&src[i], i % 2 ? LBRX_F32 : LBRX_BF16, 2, s, NULL, NULL) == LBRX_OK);
         for (k = 0; k < (size_t)(i + 1) * 4 * (i % 2 ? 4 : 2); k++) ((unsigned char *)src[i].data)[k] = (unsigned char)(k * 7 + i);
         snprintf(names[i], sizeof names[i], "model.layers.%zu.w", N - 1 - i);
         src[i].name = names[i];
@@ -908,24 +908,24 @@ static void test_sharded(void) {
     d.n_tensors = N;
     d.metadata = meta;
     d.n_metadata = 1;
-    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "st_shard", &d, 100, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_safetensors_write_sharded(lt_tmp_path("."), "st_shard", 100, &d, &e) == LBRX_OK, "%s", e.message);
     snprintf(path, sizeof path, "%s", lt_tmp_path("st_shard.safetensors.index.json"));
     LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &e) == LBRX_OK, "%s", e.message);
     if (st) {
         uint64_t total = 0;
-        LT_CHECK(lbrx_safetensors_count(st) == N && lbrx_safetensors_shard_count(st) == 8);
-        LT_CHECK(strcmp(lbrx_safetensors_metadata_get(st, "format"), "pt") == 0);
+        LT_CHECK(lbrx_safetensors_tensor_count(st) == N && lbrx_safetensors_shard_count(st) == 8);
+        LT_CHECK(strcmp(lbrx_safetensors_get_metadata(st, "format"), "pt") == 0);
         LT_CHECK(lbrx_json_u64(lbrx_json_get(lbrx_json_get(lbrx_safetensors_index(st), "metadata"), "total_size"), &total) == LBRX_OK);
         for (i = 0; i < N; i++) {
             size_t nb, idx = SIZE_MAX;
-            const lbrx_tensor *t = lbrx_safetensors_find(st, names[i], &idx);
+            const lbrx_tensor *t = lbrx_safetensors_find_tensor(st, names[i], &idx);
             lbrx_tensor_nbytes(&src[i], &nb);
             LT_CHECKF(t && t->dtype == src[i].dtype && t->shape[0] == src[i].shape[0] && memcmp(t->data, src[i].data, nb) == 0, "%s", names[i]);
             LT_CHECK(idx == i && lbrx_safetensors_tensor_shard(st, idx) <= i);
             total -= nb;
         }
         LT_CHECK(total == 0);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     /* broken indexes over the same shards (shard 1 holds layers 9, 8, 7; shard 2 layer 6) */
 #define SH(k) "\"st_shard-0000" #k "-of-00008.safetensors\""
@@ -996,7 +996,7 @@ static void test_many_tensors(void) {
     memset(&m, 0, sizeof m);
     for (i = 0; i < N; i++) {
         data[i] = (unsigned char)(i * 31);
-        lbrx_tensor_from_ptr(&t[i], LBRX_U8, 1, &one, data + i, NULL);
+        lbrx_tensor_init_memory(&t[i], LBRX_U8, 1, &one, data + i, NULL);
         snprintf(names[i], 16, "t%05d", (int)(N - 1 - i));
         t[i].name = names[i];
     }
@@ -1007,10 +1007,10 @@ static void test_many_tensors(void) {
     LT_CHECKF(lbrx_safetensors_open_memory(&st, m.p, m.len, NULL, &e) == LBRX_OK, "%s", e.message);
     if (st) {
         for (i = 0; i < N; i++) {
-            const lbrx_tensor *f = lbrx_safetensors_find(st, names[i], &idx);
+            const lbrx_tensor *f = lbrx_safetensors_find_tensor(st, names[i], &idx);
             if (!f || idx != i || *(const unsigned char *)f->data != data[i]) { LT_CHECKF(0, "%s", names[i]); break; }
         }
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     free(m.p);
     free(t);
@@ -1033,7 +1033,7 @@ static void test_misaligned(void) {
         const lbrx_tensor *t = lbrx_safetensors_tensor(st, 0);
         LT_CHECK(lbrx_tensor_alignment(t) == 1 && (unsigned char *)t->data == b + 8 + jl);
         for (i = 0; i < 4; i++) LT_CHECK(elem(t, (int64_t)i) == v[i]);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     free(b);
 }
@@ -1051,7 +1051,7 @@ static size_t interop_tensors(lbrx_tensor *t, char (*names)[32], lbrx_tensor *fu
     for (k = 0; k < N_DTYPES; k++) {
         lbrx_dtype dt = all_dtypes[k];
         unsigned char *p;
-        lbrx_tensor_alloc(&t[n], dt, 2, s2, NULL, NULL);
+        lbrx_tensor_init_heap(&t[n], dt, 2, s2, NULL, NULL);
         p = (unsigned char *)t[n].data;
         for (i = 0; i < 15; i++) {
             double f = (i - 7) * 0.25;
@@ -1081,17 +1081,17 @@ static size_t interop_tensors(lbrx_tensor *t, char (*names)[32], lbrx_tensor *fu
         t[n].name = names[n];
         n++;
     }
-    lbrx_tensor_alloc(&t[n], LBRX_F32, 0, NULL, NULL, NULL);
+    lbrx_tensor_init_heap(&t[n], LBRX_F32, 0, NULL, NULL, NULL);
     *(float *)t[n].data = 2.5f;
     t[n++].name = "scalar.f32";
-    lbrx_tensor_alloc(&t[n], LBRX_F16, 2, s0, NULL, NULL);
+    lbrx_tensor_init_heap(&t[n], LBRX_F16, 2, s0, NULL, NULL);
     t[n++].name = "empty.f16";
     /* columns [1, 4) of m[r][c] = r*10 + c, [4, 6]: a strided view */
-    lbrx_tensor_alloc(full, LBRX_F32, 2, sf, NULL, NULL);
+    lbrx_tensor_init_heap(full, LBRX_F32, 2, sf, NULL, NULL);
     for (i = 0; i < 24; i++) ((float *)full->data)[i] = (float)((i / 6) * 10 + i % 6);
     lbrx_tensor_slice(full, 1, 1, 4, &t[n], NULL);
     t[n++].name = "view.cols";
-    lbrx_tensor_alloc(&t[n], LBRX_I32, 1, s1, NULL, NULL);
+    lbrx_tensor_init_heap(&t[n], LBRX_I32, 1, s1, NULL, NULL);
     ((int32_t *)t[n].data)[0] = -1;
     ((int32_t *)t[n].data)[1] = 1;
     t[n++].name = "\xC3\xBCn\xC3\xAF" "code.\xE5\x90\x8D\xE5\x89\x8D";
@@ -1148,71 +1148,71 @@ static void test_python_fixtures(void) {
         LT_CHECKF(0, "%s", e.message);
         return;
     }
-    LT_CHECK(lbrx_safetensors_count(st) == 15);
-    LT_CHECK(strcmp(lbrx_safetensors_metadata_get(st, "format"), "pt") == 0);
-    LT_CHECK(strcmp(lbrx_safetensors_metadata_get(st, "unicode"), "\xE5\x90\x8D\xE5\x89\x8D \xE2\x9C\x93 \"q\"") == 0);
+    LT_CHECK(lbrx_safetensors_tensor_count(st) == 15);
+    LT_CHECK(strcmp(lbrx_safetensors_get_metadata(st, "format"), "pt") == 0);
+    LT_CHECK(strcmp(lbrx_safetensors_get_metadata(st, "unicode"), "\xE5\x90\x8D\xE5\x89\x8D \xE2\x9C\x93 \"q\"") == 0);
     LT_CHECK(lbrx_safetensors_data_offset(st, 0) % 8 == 0);
-    t = lbrx_safetensors_find(st, "bf16", NULL);
+    t = lbrx_safetensors_find_tensor(st, "bf16", NULL);
     LT_CHECK(t && t->dtype == LBRX_BF16 && t->ndim == 2 && t->shape[0] == 4 && t->shape[1] == 4);
     for (i = 0; t && i < 16; i++) LT_CHECK(elem(t, i) == (i - 8) * 0.5);
-    t = lbrx_safetensors_find(st, "f16", NULL);
+    t = lbrx_safetensors_find_tensor(st, "f16", NULL);
     LT_CHECK(t && t->dtype == LBRX_F16 && t->shape[0] == 3 && t->shape[1] == 4);
     for (i = 0; t && i < 12; i++) LT_CHECK(elem(t, i) == i / 4.0);
-    t = lbrx_safetensors_find(st, "f32", NULL);
+    t = lbrx_safetensors_find_tensor(st, "f32", NULL);
     LT_CHECK(t && t->dtype == LBRX_F32 && t->ndim == 3 && t->shape[2] == 4);
     for (i = 0; t && i < 24; i++) LT_CHECK(elem(t, i) == i * 1.5 - 7);
-    t = lbrx_safetensors_find(st, "f64", NULL);
+    t = lbrx_safetensors_find_tensor(st, "f64", NULL);
     LT_CHECK(t && t->dtype == LBRX_F64 && elem(t, 0) == (double)(1.0 / 3.0) && elem(t, 1) == (double)-2.5e-300 && elem(t, 2) == (double)1e300);
-    t = lbrx_safetensors_find(st, "i64", NULL);
+    t = lbrx_safetensors_find_tensor(st, "i64", NULL);
     LT_CHECK(t && t->dtype == LBRX_I64 && t->shape[0] == 5);
     if (t) {
         int64_t v[5];
         memcpy(v, t->data, 40);
         LT_CHECK(v[0] == -((int64_t)1 << 62) && v[1] == -1 && v[2] == 0 && v[3] == 1 && v[4] == ((int64_t)1 << 62) + 3);
     }
-    t = lbrx_safetensors_find(st, "bool", NULL);
+    t = lbrx_safetensors_find_tensor(st, "bool", NULL);
     LT_CHECK(t && t->dtype == LBRX_BOOL && t->shape[0] == 2 && t->shape[1] == 3 && memcmp(t->data, "\1\0\1\0\0\1", 6) == 0);
-    t = lbrx_safetensors_find(st, "scalar", NULL);
+    t = lbrx_safetensors_find_tensor(st, "scalar", NULL);
     LT_CHECK(t && t->dtype == LBRX_F32 && t->ndim == 0 && elem(t, 0) == 3.25);
-    t = lbrx_safetensors_find(st, "empty", NULL);
+    t = lbrx_safetensors_find_tensor(st, "empty", NULL);
     LT_CHECK(t && t->dtype == LBRX_F16 && t->ndim == 2 && t->shape[0] == 0 && t->shape[1] == 5);
-    t = lbrx_safetensors_find(st, "empty_i64", NULL);
+    t = lbrx_safetensors_find_tensor(st, "empty_i64", NULL);
     LT_CHECK(t && t->dtype == LBRX_I64 && t->ndim == 3 && t->shape[1] == 0);
-    t = lbrx_safetensors_find(st, "\xC3\xBCn\xC3\xAF" "code.\xE5\x90\x8D\xE5\x89\x8D", NULL);
+    t = lbrx_safetensors_find_tensor(st, "\xC3\xBCn\xC3\xAF" "code.\xE5\x90\x8D\xE5\x89\x8D", NULL);
     LT_CHECK(t && t->dtype == LBRX_I32 && elem(t, 0) == 7 && elem(t, 1) == -7 && elem(t, 2) == 70000);
-    t = lbrx_safetensors_find(st, "u8", NULL);
+    t = lbrx_safetensors_find_tensor(st, "u8", NULL);
     for (i = 0; t && i < 6; i++) LT_CHECK(elem(t, i) == 250 + i);
-    t = lbrx_safetensors_find(st, "i8", NULL);
+    t = lbrx_safetensors_find_tensor(st, "i8", NULL);
     for (i = 0; t && i < 6; i++) LT_CHECK(elem(t, i) == i - 3);
-    t = lbrx_safetensors_find(st, "i16", NULL);
+    t = lbrx_safetensors_find_tensor(st, "i16", NULL);
     for (i = 0; t && i < 6; i++) LT_CHECK(elem(t, i) == -300 + 100 * i);
-    t = lbrx_safetensors_find(st, "f8_e4m3", NULL);
+    t = lbrx_safetensors_find_tensor(st, "f8_e4m3", NULL);
     LT_CHECK(t && t->dtype == LBRX_F8_E4M3 && memcmp(t->data, "\x30\xB8\x7E", 3) == 0);
-    t = lbrx_safetensors_find(st, "f8_e5m2", NULL);
+    t = lbrx_safetensors_find_tensor(st, "f8_e5m2", NULL);
     LT_CHECK(t && t->dtype == LBRX_F8_E5M2 && memcmp(t->data, "\x38\xBC\x7B", 3) == 0);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
 
     LT_CHECKF(lbrx_safetensors_open(&st, "tests/fixtures/py_numpy.safetensors", NULL, &e) == LBRX_OK, "%s", e.message);
     if (st) {
-        t = lbrx_safetensors_find(st, "u16", NULL);
+        t = lbrx_safetensors_find_tensor(st, "u16", NULL);
         LT_CHECK(t && t->dtype == LBRX_U16 && elem(t, 0) == 0 && elem(t, 1) == 1 && elem(t, 2) == 65535);
-        t = lbrx_safetensors_find(st, "u32", NULL);
+        t = lbrx_safetensors_find_tensor(st, "u32", NULL);
         LT_CHECK(t && t->dtype == LBRX_U32 && elem(t, 1) == 4294967295.0 && elem(t, 2) == 123456789);
-        t = lbrx_safetensors_find(st, "u64", NULL);
+        t = lbrx_safetensors_find_tensor(st, "u64", NULL);
         if (t) {
             uint64_t v[3];
             memcpy(v, t->data, 24);
             LT_CHECK(t->dtype == LBRX_U64 && v[0] == 0 && v[1] == UINT64_MAX && v[2] == ((uint64_t)1 << 53) + 1);
         } else LT_CHECK(0);
-        t = lbrx_safetensors_find(st, "f32_2d", NULL);
+        t = lbrx_safetensors_find_tensor(st, "f32_2d", NULL);
         LT_CHECK(t && t->shape[0] == 2 && t->shape[1] == 3);
         for (i = 0; t && i < 6; i++) LT_CHECK(elem(t, i) == i);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     LT_CHECKF(lbrx_safetensors_open(&st, "tests/fixtures/py_empty.safetensors", NULL, &e) == LBRX_OK, "%s", e.message);
     if (st) {
-        LT_CHECK(lbrx_safetensors_count(st) == 0 && strcmp(lbrx_safetensors_metadata_get(st, "only"), "metadata") == 0);
-        lbrx_safetensors_close(st);
+        LT_CHECK(lbrx_safetensors_tensor_count(st) == 0 && strcmp(lbrx_safetensors_get_metadata(st, "only"), "metadata") == 0);
+        lbrx_safetensors_destroy(st);
     }
 }
 
@@ -1230,13 +1230,13 @@ static void test_new_dtypes_round_trip(void) {
     size_t i, j, nb;
     memset(&m, 0, sizeof m);
     for (i = 0; i < 7; i++) {
-        LT_CHECK(lbrx_tensor_alloc(&t[i], types[i], 2, shape, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&t[i], types[i], 2, shape, NULL, NULL) == LBRX_OK);
         lbrx_tensor_nbytes(&t[i], &nb);
         for (j = 0; j < nb; j++) ((unsigned char *)t[i].data)[j] = (unsigned char)(j * 37 + i * 11 + 5);
         t[i].name = names[i];
         LT_CHECK(strcmp(lbrx_safetensors_dtype_name(types[i]), names[i]) == 0);
     }
-    LT_CHECK(lbrx_tensor_alloc(&whole, LBRX_F4, 3, s3, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&whole, LBRX_F4, 3, s3, NULL, NULL) == LBRX_OK);
     for (j = 0; j < 12; j++) ((unsigned char *)whole.data)[j] = (unsigned char)(j * 16 + j);  /* byte j holds code j twice */
     LT_CHECK(lbrx_tensor_slice(&whole, 1, 1, 2, &t[7], NULL) == LBRX_OK && !lbrx_tensor_is_contiguous(&t[7]));
     t[7].name = names[7];
@@ -1247,12 +1247,12 @@ static void test_new_dtypes_round_trip(void) {
     LT_CHECKF(lbrx_safetensors_open_memory(&st, m.p, m.len, NULL, &e) == LBRX_OK, "%s", e.message);
     if (st) {
         for (i = 0; i < 7; i++) {
-            const lbrx_tensor *r = lbrx_safetensors_find(st, names[i], NULL);
+            const lbrx_tensor *r = lbrx_safetensors_find_tensor(st, names[i], NULL);
             lbrx_tensor_nbytes(&t[i], &nb);
             LT_CHECKF(r && r->dtype == types[i] && r->shape[1] == 8 && memcmp(r->data, t[i].data, nb) == 0, "%s", names[i]);
         }
         {
-            const lbrx_tensor *v = lbrx_safetensors_find(st, "view", NULL);
+            const lbrx_tensor *v = lbrx_safetensors_find_tensor(st, "view", NULL);
             static const float e2m1[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
             float f[4];
             int r, k, ok = v && v->ndim == 3 && v->shape[1] == 1;
@@ -1265,7 +1265,7 @@ static void test_new_dtypes_round_trip(void) {
             }
             LT_CHECK(ok);
         }
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     for (i = 0; i < 8; i++) lbrx_tensor_release(&t[i]);
     lbrx_tensor_release(&whole);
@@ -1283,11 +1283,11 @@ static void test_python_mx_fixture(void) {
         LT_SKIP("tests/fixtures/py_mx_dtypes.safetensors absent (run from the repository root)");
     for (k = 0; k < 5; k++) {
         char ref_name[32];
-        const lbrx_tensor *t = lbrx_safetensors_find(st, names[k], NULL), *ref;
+        const lbrx_tensor *t = lbrx_safetensors_find_tensor(st, names[k], NULL), *ref;
         int64_t n = 1, i, bad = 0;
         float *f;
         snprintf(ref_name, sizeof ref_name, "%s_f32", names[k]);
-        ref = lbrx_safetensors_find(st, ref_name, NULL);
+        ref = lbrx_safetensors_find_tensor(st, ref_name, NULL);
         if (!t || !ref) continue;
         found++;
         lbrx_tensor_nelements(ref, &n);
@@ -1306,7 +1306,7 @@ static void test_python_mx_fixture(void) {
         free(f);
     }
     LT_CHECK(found >= 3);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
 }
 
 int main(void) {

@@ -1,8 +1,8 @@
 /* Matmul: y[n, out] = x[n, in] . W[out, in]^T against a float64 reference written here, for every
    weight dtype, odd sizes, unaligned and strided operands, thread counts and output ranges. */
 #define LBRX_THREAD_SLICE 0   /* every operation on all threads: the thread-count checks split even small cases */
-#define LBRX_IMPLEMENTATION
-#include "lbrx.h"
+#define LBRX_IMPL
+#include "lbrx_gguf.h"
 #include "lbrx_test.h"
 
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
@@ -232,6 +232,26 @@ static void deq_row(lbrx_dtype dt, const unsigned char *src, int64_t k, double *
     }
 }
 
+/* The float64 bound on |y - x.w| for one output: x's quantization to int8 blocks (quantized
+   weights) plus (k + 4) f32 roundings on the sum of magnitudes; *ref gets x.w. x may be
+   unaligned. */
+static double out_tolerance(const unsigned char *x, const double *w, int64_t k, int quant, double *ref) {
+    double mag = 0, qerr = 0;
+    int64_t j, b;
+    *ref = 0;
+    for (j = 0; j < k; j++) { float xv; memcpy(&xv, x + 4 * j, 4); *ref += (double)xv * w[j]; mag += fabs((double)xv * w[j]); }
+    if (quant) {
+        /* x is quantized to int8 with scale amax/127 per block: each x value moves by at most
+           half a step, amax/254, and the int8 scale itself is an f32 rounding of amax/127 */
+        for (b = 0; b < k / 32; b++) {
+            double amax = 0, wsum = 0;
+            for (j = b * 32; j < b * 32 + 32; j++) { float xv; memcpy(&xv, x + 4 * j, 4); if (fabs(xv) > amax) amax = fabs(xv); wsum += fabs(w[j]); }
+            qerr += (amax / 254.0) * (1 + 1e-6) * wsum;
+        }
+    }
+    return qerr + ((double)k + 4) * ldexp(1.0, -24) * (mag + qerr) + 1e-30;
+}
+
 /* ---- one case ---- */
 
 typedef struct mcase {
@@ -377,23 +397,10 @@ static int run_case(const mcase *c, unsigned long long seed) {
     /* padding between y rows untouched */
     if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  y padding overwritten\n"); }
     for (i = 0; i < c->n && fails < 5; i++) {
-        const float *xr = (const float *)(void *)(xbuf + c->x_misalign + i * xstride);
+        const unsigned char *xr = xbuf + c->x_misalign + i * xstride;
         for (o = 0; o < c->out; o++) {
-            double ref = 0, mag = 0, qerr = 0, got, tol;
+            double ref, got, tol = out_tolerance(xr, wd + o * c->k, c->k, quant, &ref);
             float yv;
-            int64_t b;
-            for (j = 0; j < c->k; j++) { float xv; memcpy(&xv, (const unsigned char *)xr + 4 * j, 4); ref += (double)xv * wd[o * c->k + j]; mag += fabs((double)xv * wd[o * c->k + j]); }
-            if (quant) {
-                /* x is quantized to int8 with scale amax/127 per block: each x value moves by at most
-                   half a step, amax/254, and the int8 scale itself is an f32 rounding of amax/127 */
-                for (b = 0; b < c->k / 32; b++) {
-                    double amax = 0, wsum = 0;
-                    for (j = b * 32; j < b * 32 + 32; j++) { float xv; memcpy(&xv, (const unsigned char *)xr + 4 * j, 4); if (fabs(xv) > amax) amax = fabs(xv); wsum += fabs(wd[o * c->k + j]); }
-                    qerr += (amax / 254.0) * (1 + 1e-6) * wsum;
-                }
-            }
-            /* f32 accumulation: at most (k + 4) roundings of relative size 2^-24 on the sum of magnitudes */
-            tol = qerr + ((double)c->k + 4) * ldexp(1.0, -24) * (mag + qerr) + 1e-30;
             memcpy(&yv, ybuf + i * ystride + 4 * o, 4);
             got = yv;
             if (!(fabs(got - ref) <= tol)) {
@@ -468,6 +475,72 @@ static void test_matmul_long_rows(void) {
         c.n = 5;
         LT_CHECKF(run_case(&c, (unsigned long long)seed++) == 0, "%s k=%lld n=%lld", lbrx_dtype_name(dt), (long long)c.k, (long long)c.n);
     }
+}
+
+/* GGML's own blocks: ggml-quant-vectors.gguf holds q.<type> (8 rows of 256 values quantized by
+   GGML) and dq.<type> (GGML's dequantization of them, f32). This test's float64 dequantizer
+   agrees with dq (so the reference above is GGML's reading of the formats), and lbrx_matmul
+   with W = q.<type> as mapped from the file matches x . dq^T within the bound, for n = 1 (the
+   matrix-vector kernels) and n = 9 (the tiled ones). */
+static void test_matmul_ggml_blocks(void) {
+    static const char *names[] = { "q4_K", "q6_K", "q5_K", "iq4_xs", "iq4_nl", "q5_0", "q5_1", "q3_K", "q2_K", "q8_0", "q4_0", "q4_1" };
+    lbrx_gguf *g;
+    lbrx_error err;
+    lbrx_context *ctx;
+    size_t t;
+    LT_SHARED_OR_SKIP(path, "derived-llama.cpp-c392e50/ggml-quant-vectors.gguf");
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
+    for (t = 0; t < sizeof names / sizeof names[0]; t++) {
+        char qn[32], dqn[32];
+        lbrx_tensor w, dq, x, y;
+        double wd[8 * 256], worst = 0;
+        int64_t xs[2] = { 9, 256 }, ys[2] = { 9, 8 }, r, j, i;
+        int n;
+        lt_rng rng;
+        rng.s = 77 + t;
+        snprintf(qn, sizeof qn, "q.%s", names[t]);
+        snprintf(dqn, sizeof dqn, "dq.%s", names[t]);
+        memset(&w, 0, sizeof w);
+        memset(&dq, 0, sizeof dq);
+        if (lbrx_gguf_get_tensor(g, qn, &w, &err) != LBRX_OK || lbrx_gguf_get_tensor(g, dqn, &dq, &err) != LBRX_OK ||
+            w.ndim != 2 || w.shape[0] != 8 || w.shape[1] != 256 || dq.dtype != LBRX_F32 || !lbrx_matmul_supports(w.dtype)) {
+            LT_CHECKF(0, "%s: not in the vectors file as 8 x 256 of a matmul dtype", qn);
+            lbrx_tensor_release(&w);
+            lbrx_tensor_release(&dq);
+            continue;
+        }
+        for (r = 0; r < 8; r++) {
+            const float *dr = (const float *)lbrx_tensor_row(&dq, r);
+            double rmax = 0;
+            if (random_format(w.dtype)) deq_row(w.dtype, (const unsigned char *)lbrx_tensor_row(&w, r), 256, wd + r * 256);
+            else for (j = 0; j < 256; j++) wd[r * 256 + j] = dr[j];
+            for (j = 0; j < 256; j++) if (fabs(dr[j]) > rmax) rmax = fabs(dr[j]);
+            for (j = 0; j < 256; j++) if (fabs(wd[r * 256 + j] - dr[j]) > worst * rmax) worst = fabs(wd[r * 256 + j] - dr[j]) / rmax;
+        }
+        LT_CHECKF(worst <= 1e-6, "%s: this test's dequantizer is %g (relative) from GGML's", names[t], worst);
+        LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+        for (j = 0; j < 9 * 256; j++) ((float *)x.data)[j] = lt_uniform(&rng);
+        for (n = 1; n <= 9; n += 8) {
+            xs[0] = ys[0] = n;
+            x.shape[0] = n;
+            LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+            LT_CHECKF(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK, "%s", err.message);
+            for (i = 0; i < n; i++)
+                for (r = 0; r < 8; r++) {
+                    double ref, tol = out_tolerance((const unsigned char *)lbrx_tensor_row(&x, i), wd + r * 256, 256, 1, &ref);
+                    double got = ((const float *)lbrx_tensor_row(&y, i))[r];
+                    LT_CHECKF(fabs(got - ref) <= tol, "%s n %d: y[%lld][%lld] = %.9g, GGML's weights give %.9g (tolerance %.3g)",
+                              names[t], n, (long long)i, (long long)r, got, ref, tol);
+                }
+            lbrx_tensor_release(&y);
+        }
+        lbrx_tensor_release(&x);
+        lbrx_tensor_release(&w);
+        lbrx_tensor_release(&dq);
+    }
+    lbrx_context_destroy(ctx);
+    lbrx_gguf_close(g);
 }
 
 static void test_matmul_errors(void) {
@@ -571,6 +644,7 @@ int main(void) {
     LT_RUN(test_matmul_sizes);
     LT_RUN(test_matmul_out1_and_layouts);
     LT_RUN(test_matmul_long_rows);
+    LT_RUN(test_matmul_ggml_blocks);
     LT_RUN(test_matmul_errors);
     LT_RUN(test_matmul_prepared_api);
     return lt_finish();

@@ -3951,7 +3951,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o
    in the sections that should have one. */
 
 #if defined(LBRX__MM_X86)
-/* Prefetch of weight row r's block b, LBRX__MM_PF bytes ahead in its stream (in a driver). */
+/* Prefetch of weight row r, LBRX__MM_PF bytes ahead of the cache line that starts p_ bytes
+   into its block b (in a driver: each line once). */
 #define LBRX__GV_PF(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, rb, b * bb + LBRX__MM_PF + p_), _MM_HINT_T0);
 
 /* Eight int32 lanes, lane l the dot product of bytes 4l..4l+3 of u (unsigned, at most 63, so
@@ -3999,7 +4000,7 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
             float res[LBRX__MM_GR]; \
             (void)xds; (void)xs16; \
             for (b = 0; b < nblk; b++) { \
-                if (i == 0) { int64_t p_; for (p_ = 0; p_ < bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
+                if (i == 0) { int64_t p_; for (p_ = (64 - b * bb % 64) % 64; p_ < bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
                 acc0 = BDOT(w0 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc0); \
                 acc1 = BDOT(w1 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc1); \
                 acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc2); \

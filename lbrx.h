@@ -5050,25 +5050,27 @@ LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64
 LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 1); }
 LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 0); }
 LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 1); }
+LBRX__PRIVATE void lbrx__dequantize_iq4_nl(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 0); }
+LBRX__PRIVATE void lbrx__dequantize_iq4_xs(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 1); }
 
 /* ---- the weight-format table: one row per weight dtype lbrx_matmul takes ---- */
 static const lbrx__wfmt lbrx__wfmts[] = {
-    /* dtype         block bytes group uoff min  unpack                 matrix-vector        quantizer                dequantizer */
-    { LBRX_F32,      1,    4,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
-    { LBRX_F16,      1,    2,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
-    { LBRX_BF16,     1,    2,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
-    { LBRX_Q8_0,     32,   34,   32,   -1,  0,   lbrx__unpack_q8_0,     lbrx__gemv_q32,      lbrx_quantize_row_q8_0,  lbrx__dequantize_q8_0 },
-    { LBRX_Q4_0,     32,   18,   32,   8,   0,   lbrx__unpack_q4_0,     lbrx__gemv_q32,      lbrx_quantize_row_q4_0,  lbrx__dequantize_q4_0 },
-    { LBRX_Q4_1,     32,   20,   32,   0,   1,   lbrx__unpack_q4_1,     lbrx__gemv_q32,      lbrx_quantize_row_q4_1,  lbrx__dequantize_q4_1 },
-    { LBRX_Q4_K,     256,  144,  32,   0,   1,   lbrx__unpack_q4_k,     lbrx__gemv_q4_k,     0,                       lbrx__dequantize_q4_k },
-    { LBRX_Q6_K,     256,  210,  16,   32,  0,   lbrx__unpack_q6_k,     lbrx__gemv_q6_k,     0,                       lbrx__dequantize_q6_k },
-    { LBRX_Q5_K,     256,  176,  32,   0,   1,   lbrx__unpack_q5_k,     lbrx__gemv_q5_k,     0,                       lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_iq4_xs,   0,                       0 },
-    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_iq4_nl,   0,                       0 },
-    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_q5_0,     0,                       lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_q5_1,     0,                       lbrx__dequantize_q5_1 },
-    { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_q3_k,     0,                       lbrx__dequantize_q3_k },
-    { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_q2_k,     0,                       lbrx__dequantize_q2_k }
+    /* dtype        block  bytes  group  uoff  min  unpack               matrix-vector      quantizer                 dequantizer */
+    { LBRX_F32,     1,      4,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_F16,     1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_BF16,    1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q32,     lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
+    { LBRX_Q4_0,    32,     18,     32,     8,     0,    lbrx__unpack_q4_0,    lbrx__gemv_q32,     lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
+    { LBRX_Q4_1,    32,     20,     32,     0,     1,    lbrx__unpack_q4_1,    lbrx__gemv_q32,     lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
+    { LBRX_Q4_K,    256,    144,    32,     0,     1,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k,    lbrx_quantize_row_q4_k,    lbrx__dequantize_q4_k },
+    { LBRX_Q6_K,    256,    210,    16,     32,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k,    lbrx_quantize_row_q6_k,    lbrx__dequantize_q6_k },
+    { LBRX_Q5_K,    256,    176,    32,     0,     1,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k,    lbrx_quantize_row_q5_k,    lbrx__dequantize_q5_k },
+    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs,  lbrx_quantize_row_iq4_xs,  lbrx__dequantize_iq4_xs },
+    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl,  lbrx_quantize_row_iq4_nl,  lbrx__dequantize_iq4_nl },
+    { LBRX_Q5_0,    32,     22,     32,     16,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0,    lbrx_quantize_row_q5_0,    lbrx__dequantize_q5_0 },
+    { LBRX_Q5_1,    32,     24,     32,     0,     1,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1,    lbrx_quantize_row_q5_1,    lbrx__dequantize_q5_1 },
+    { LBRX_Q3_K,    256,    110,    16,     4,     0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k,    lbrx_quantize_row_q3_k,    lbrx__dequantize_q3_k },
+    { LBRX_Q2_K,    256,    84,     16,     0,     1,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k,    lbrx_quantize_row_q2_k,    lbrx__dequantize_q2_k }
 };
 #define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
 

@@ -544,6 +544,41 @@ static void test_matmul_ggml_blocks(void) {
     lbrx_gguf_close(g);
 }
 
+/* The format table's rows agree with the rest of lbrx: block geometry with lbrx_dtype_block_*,
+   and for each block dtype, random floats through the row's quantizer, then its unpacker
+   (D*v + M per value) against its dequantizer (GGML's floats), within two roundings. */
+static void test_matmul_format_table(void) {
+    size_t f;
+    lt_rng rng;
+    rng.s = 4242;
+    for (f = 0; f < LBRX__WFMT_COUNT; f++) {
+        const lbrx__wfmt *t = &lbrx__wfmts[f];
+        float src[512], deq[512], d[16], mn[16];
+        unsigned char q[2 * 292];
+        int8_t v[256];
+        int j, g, bad = 0;
+        LT_CHECKF(lbrx_dtype_block_size(t->dt) == t->block && lbrx_dtype_block_bytes(t->dt) == (size_t)t->bytes && lbrx_matmul_supports(t->dt),
+                  "%s: geometry", lbrx_dtype_name(t->dt));
+        if (!t->unpack) continue;
+        LT_CHECKF(t->quantize && t->dequantize && (t->group == 32 || t->group == 16) && t->block % t->group == 0, "%s: row incomplete", lbrx_dtype_name(t->dt));
+        if (!t->quantize || !t->dequantize) continue;
+        for (j = 0; j < t->block; j++) src[j] = lt_uniform(&rng) * (1.0f + (float)(j % 7));
+        t->quantize(src, q, t->block);
+        t->dequantize(q, deq, 1);
+        t->unpack(q, v, d, mn);
+        for (j = 0; j < t->block && !bad; j++) {
+            double a = (double)d[j / t->group] * v[j], m = t->has_min ? mn[j / t->group] : 0.0;
+            g = t->uoff >= 0 && (v[j] + t->uoff < 0 || v[j] + t->uoff > 63);
+            if (g || fabs(a + m - deq[j]) > ldexp(fabs(a) + fabs(m), -22)) {
+                bad = 1;
+                fprintf(stderr, "  %s value %d: unpacked %d * %g + %g, dequantized %g%s\n", lbrx_dtype_name(t->dt), j, v[j], d[j / t->group],
+                        t->has_min ? mn[j / t->group] : 0.0, deq[j], g ? " (v + uoff outside 0..63)" : "");
+            }
+        }
+        LT_CHECKF(!bad, "%s: unpacker and dequantizer disagree", lbrx_dtype_name(t->dt));
+    }
+}
+
 static void test_matmul_errors(void) {
     lbrx_context *ctx;
     lbrx_tensor w, x, y;
@@ -645,6 +680,7 @@ int main(void) {
     LT_RUN(test_matmul_sizes);
     LT_RUN(test_matmul_out1_and_layouts);
     LT_RUN(test_matmul_long_rows);
+    LT_RUN(test_matmul_format_table);
     LT_RUN(test_matmul_ggml_blocks);
     LT_RUN(test_matmul_errors);
     LT_RUN(test_matmul_prepared_api);

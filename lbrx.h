@@ -426,16 +426,31 @@ LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n);
+/* The same for Q5_0 (22 B), Q5_1 (24 B) and IQ4_NL (18 B) blocks of 32, and Q2_K (84 B), Q3_K
+   (110 B), Q4_K (144 B), Q5_K (176 B), Q6_K (210 B) and IQ4_XS (136 B) super-blocks of 256 (n a
+   multiple of 256): GGML's bytes without an importance matrix (quantize_row_*_ref; IQ4 as
+   ggml_quantize_chunk, which tries 7 scales each side), whatever the compiler's contraction. */
+LBRXDEF void lbrx_quantize_row_q5_0(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_q5_1(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_q4_k(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_q5_k(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_iq4_nl(const float *src, void *dst, int64_t n);
+LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n);
 /* Quantize n floats into a row of type t: F32 (copy), F16, BF16 (round to nearest even),
-   Q8_0, Q4_0, Q4_1, Q8_1. LBRX_ERR_BAD_DTYPE (unknown t), LBRX_ERR_BAD_SHAPE (n negative or not
-   a multiple of the block size), LBRX_ERR_UNSUPPORTED (other types); n = 0 with NULL pointers
-   is a valid way to ask whether t is supported. Thread safe. */
+   Q8_0, Q4_0, Q4_1, Q8_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS.
+   LBRX_ERR_BAD_DTYPE (unknown t), LBRX_ERR_BAD_SHAPE (n negative or not a multiple of the block
+   size), LBRX_ERR_UNSUPPORTED (other types); n = 0 with NULL pointers is a valid way to ask
+   whether t is supported. Thread safe. */
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n);
 /* n elements of type t (any alignment) to f32: F32, F16, BF16, F64, I8..I64, U8..U64, BOOL
    (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
-   Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K (bit for bit GGML's
-   dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to the nearest float.
-   LBRX_ERR_UNSUPPORTED for IQ*, TQ*, MXFP4; errors as lbrx_quantize_row. Thread safe. */
+   Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0
+   (bit for bit GGML's dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to
+   the nearest float. LBRX_ERR_UNSUPPORTED for the other IQ types and MXFP4; errors as
+   lbrx_quantize_row. Thread safe. */
 LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n);
 /* Convert a whole tensor (any strides) into a new contiguous tensor of dtype `to` on the heap
    (allocator may be NULL), row by row through f32: `to` is one lbrx_quantize_row writes, the
@@ -468,20 +483,22 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 /* ==== matmul (API) ========================================================================== */
 
 /* y[n, out] = x[n, in] . W[out, in]^T, the Linear-layer product (PyTorch's and GGUF's layout).
-     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0 or Q4_1, used where it lies (a memory map
-        is fine): the data pointer and the row stride (stride[0] > 0, bytes) may have any
-        alignment; elements of a row are contiguous. Quantized rows hold in/32 blocks.
+     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL (in a multiple
+        of 32), Q4_K, Q5_K, Q6_K, Q3_K, Q2_K or IQ4_XS (in a multiple of 256), used where it lies
+        (a memory map is fine): the data pointer and the row stride (stride[0] > 0, bytes) may
+        have any alignment; elements of a row are contiguous. Quantized rows hold whole blocks.
      x  F32, rank >= 1, last dimension `in`: all leading dimensions flatten into n rows. Any byte
         strides and alignment, but the last stride must be 4 (contiguous rows).
      y  F32 with the leading shape of x and last dimension `out`; any strides (last one 4); its
         rows must not overlap x or w. Every element of y is written (not accumulated).
    Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
    scale, and exact integer block dot products; float weights are multiplied in f32 with fused
-   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN the weights are cache-blocked and packed per
-   call so each weight byte is read from memory once; below it the matrix-vector kernels stream
-   the rows (each weight row is read once and used for all n rows of x).
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (and W of at least 32 rows, 64 for quantized
+   weights) the weights are cache-blocked and packed per call so each weight byte is read from
+   memory once; otherwise the matrix-vector kernels stream the rows (each weight row is read once
+   and used for all n rows of x).
    Determinism: the result is bit-identical for every thread count and every split into
-   lbrx_matmul_rows ranges. It depends on n only through the kernel choice above: the tiled
+   lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
    weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
    Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
@@ -584,6 +601,8 @@ typedef struct lbrx_rope_desc {
     float freq_scale;           /* positions are multiplied by it (linear RoPE scaling); 0: 1 */
     int64_t pos_offset;         /* position of token t is pos_offset + t ... */
     const int32_t *positions;   /* ... unless this array of n_tokens positions is given */
+    const float *freq_factors;  /* optional n_dims/2 values > 0: theta_i is divided by freq_factors[i]
+                                   (GGUF's rope_freqs.weight, Llama 3.x's frequency-dependent scaling) */
 } lbrx_rope_desc;
 
 /* Rotate x: [n_tokens, n_head, head_dim] (or [n_tokens, head_dim]) of f32, into out (same shape;
@@ -631,7 +650,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
      k,v: [n_kv, n_kv_head, head_dim] f32 or f16 (the KV cache; both of one dtype). n_head is a
           multiple of n_kv_head: query head h reads KV head h / (n_head / n_kv_head) (GQA/MQA).
      out: [n_q, n_head, head_dim] f32 (must not overlap q, k or v).
-   head_dim: any multiple of 8 up to 512 (64, 80, 96, 128, 256 ...). Query i sits at position
+   head_dim: any size from 1 to 512 (rows are padded to whole vectors inside). Query i sits at position
    n_kv - n_q + i (the new tokens are the last n_q of the cache); key j at position j. A query
    row that sees no key at all (everything masked) gets zeros. Thread safety: ctx is used by one
    call at a time; results are bit-identical for every thread count. */
@@ -642,6 +661,8 @@ typedef struct lbrx_attention_desc {
                                    (window keys including its own position); 0: no window */
     const lbrx_tensor *mask;    /* optional additive f32 mask [n_q, n_kv] (or [1 or n_head, n_q,
                                    n_kv]), added after scaling; -INFINITY hides a key */
+    float softcap;              /* > 0: each scaled score s becomes softcap * tanh(s / softcap) before
+                                   the mask (Gemma 2's attn_logit_softcapping); 0: none */
 } lbrx_attention_desc;
 
 /* desc may be NULL (all defaults: no causal mask, no window, no mask, scale 1/sqrt(head_dim)). */
@@ -2274,8 +2295,16 @@ LBRX__PRIVATE int lbrx__round_clamp(float v, int lo, int hi) {
    a*b + c into one rounding (gcc's default -ffp-contract=fast outside ISO modes) from changing
    the quantizers' bytes, which follow GGML's two roundings. */
 LBRX__PRIVATE float lbrx__fp_barrier(float x) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__SSE__)
+    __asm__("" : "+x"(x));  /* opaque to the optimizer, and free: the value stays in its register */
+    return x;
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__aarch64__)
+    __asm__("" : "+w"(x));
+    return x;
+#else
     volatile float v = x;
     return v;
+#endif
 }
 
 /* ---- quantizers (GGML's reference algorithms) ---- */
@@ -2367,6 +2396,529 @@ LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
     }
 }
 
+/* Scale and min j (0..7) of Q4_K/Q5_K: 6 bits each, packed in 12 bytes. */
+LBRX__PRIVATE void lbrx__k4_scale_min(const unsigned char *s, int j, int *sc, int *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4);
+        *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+/* ---- quantizers of Q5_0/Q5_1, the K-quants and IQ4 (GGML's reference algorithms, non-imatrix
+   path). GGML compiles them without fused multiply-add: every product that meets an addition
+   goes through lbrx__fp_barrier, so the sums round as GGML's do whatever -ffp-contract says. ---- */
+
+/* GGML's nearest_int: round half to even by adding 1.5 * 2^23 (|v| < 2^22) */
+LBRX__PRIVATE int lbrx__nearest_int(float v) {
+    float t = lbrx__fp_barrier(v) + 12582912.0f;
+    int32_t i;
+    memcpy(&i, &t, 4);
+    return (i & 0x007fffff) - 0x00400000;
+}
+LBRX__PRIVATE int lbrx__clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* the 16 values of IQ4_NL and IQ4_XS */
+static const signed char lbrx__iq4_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                                 1, 13, 25, 38, 53, 69, 89, 113};
+
+/* index of the IQ4 value nearest to v (the upper one on ties) */
+LBRX__PRIVATE int lbrx__iq4_index(float v) {
+    const signed char *val = lbrx__iq4_values;
+    int lo = 0, hi = 15;
+    v = lbrx__fp_barrier(v);
+    if (v <= (float)val[0]) return 0;
+    if (v >= (float)val[15]) return 15;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (v < (float)val[mid]) hi = mid;
+        else lo = mid;
+    }
+    return v - (float)val[hi - 1] < (float)val[hi] - v ? hi - 1 : hi;
+}
+
+/* the signed value of largest magnitude among n (the first on ties; 0 when below eps) */
+LBRX__PRIVATE float lbrx__signed_amax(const float *x, int n, float eps) {
+    float amax = 0.0f, max = 0.0f;
+    int i;
+    for (i = 0; i < n; i++) {
+        if (fabsf(x[i]) > amax) {
+            amax = fabsf(x[i]);
+            max = x[i];
+        }
+    }
+    return amax < eps ? 0.0f : max;
+}
+
+LBRX__PRIVATE void lbrx__quantize_q5(const float *src, unsigned char *y, int64_t n, int with_min) {
+    const size_t hdr = with_min ? 4 : 2;
+    int64_t b;
+    LBRX_ASSERT(n % 32 == 0);
+    for (b = 0; b < n / 32; b++, src += 32, y += hdr + 20) {
+        float lo = src[0], hi = src[0], d, id;
+        uint32_t qh = 0;
+        int j;
+        if (with_min) {  /* codes 0..31 from the minimum */
+            for (j = 1; j < 32; j++) {
+                if (src[j] < lo) lo = src[j];
+                if (src[j] > hi) hi = src[j];
+            }
+            d = (hi - lo) / 31.0f;
+        } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
+            lo = 0.0f;
+            d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
+        }
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        lbrx__store_f16(y, d);
+        if (with_min) lbrx__store_f16(y + 2, lo);
+        for (j = 0; j < 16; j++) {
+            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+            /* Q5_0 clamps at 31, Q5_1 keeps GGML's unclamped byte */
+            int q0 = with_min ? lbrx__trunc_clamp(x0 + 0.5f, 0, 255) : lbrx__trunc_clamp(x0 + 16.5f, 0, 31);
+            int q1 = with_min ? lbrx__trunc_clamp(x1 + 0.5f, 0, 255) : lbrx__trunc_clamp(x1 + 16.5f, 0, 31);
+            y[hdr + 4 + j] = (unsigned char)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+            qh |= (uint32_t)((q0 >> 4) & 1) << j;
+            qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
+        }
+        for (j = 0; j < 4; j++) y[hdr + (size_t)j] = (unsigned char)(qh >> (8 * j));
+    }
+}
+
+LBRXDEF void lbrx_quantize_row_q5_0(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_q5(src, (unsigned char *)dst, n, 0);
+}
+LBRXDEF void lbrx_quantize_row_q5_1(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_q5(src, (unsigned char *)dst, n, 1);
+}
+
+/* GGML's make_qkx2_quants: codes L[i] in 0..nmax for n (<= 32) weighted values, value =
+   scale * L - min; tries nstep + 1 scales from (nmax + rmin) / range in steps of rdelta. Returns
+   the scale, *neg_min = -min (>= 0). use_mad: absolute instead of squared error. */
+LBRX__PRIVATE float lbrx__qk_scale_min(int n, int nmax, const float *x, const float *w, unsigned char *L, float *neg_min,
+                                       float rmin, float rdelta, int nstep, int use_mad) {
+    unsigned char Laux[32];
+    float min = x[0], max = x[0], sum_w = w[0], sum_x = lbrx__fp_barrier(w[0] * x[0]);
+    float iscale, scale, best_error = 0.0f;
+    int i, is;
+    for (i = 1; i < n; i++) {
+        if (x[i] < min) min = x[i];
+        if (x[i] > max) max = x[i];
+        sum_w += w[i];
+        sum_x += lbrx__fp_barrier(w[i] * x[i]);
+    }
+    if (min > 0.0f) min = 0.0f;
+    if (max == min) {
+        for (i = 0; i < n; i++) L[i] = 0;
+        *neg_min = -min;
+        return 0.0f;
+    }
+    iscale = (float)nmax / (max - min);
+    scale = 1.0f / iscale;
+    for (i = 0; i < n; i++) {
+        float diff;
+        L[i] = (unsigned char)lbrx__clampi(lbrx__nearest_int(iscale * (x[i] - min)), 0, nmax);
+        diff = lbrx__fp_barrier(scale * (float)L[i]) + min - x[i];
+        diff = use_mad ? fabsf(diff) : diff * diff;
+        best_error += lbrx__fp_barrier(w[i] * diff);
+    }
+    for (is = 0; is <= nstep; is++) {
+        float sum_l = 0.0f, sum_l2 = 0.0f, sum_xl = 0.0f, D;
+        iscale = (rmin + lbrx__fp_barrier(rdelta * (float)is) + (float)nmax) / (max - min);
+        for (i = 0; i < n; i++) {
+            int l = lbrx__clampi(lbrx__nearest_int(iscale * (x[i] - min)), 0, nmax);
+            float wl = lbrx__fp_barrier(w[i] * (float)l);
+            Laux[i] = (unsigned char)l;
+            sum_l += wl;
+            sum_l2 += lbrx__fp_barrier(wl * (float)l);
+            sum_xl += lbrx__fp_barrier(wl * x[i]);
+        }
+        D = lbrx__fp_barrier(sum_w * sum_l2) - lbrx__fp_barrier(sum_l * sum_l);
+        if (D > 0.0f) {
+            float this_scale = (lbrx__fp_barrier(sum_w * sum_xl) - lbrx__fp_barrier(sum_x * sum_l)) / D;
+            float this_min = (lbrx__fp_barrier(sum_l2 * sum_x) - lbrx__fp_barrier(sum_l * sum_xl)) / D;
+            float cur_error = 0.0f;
+            if (this_min > 0.0f) {
+                this_min = 0.0f;
+                this_scale = sum_xl / sum_l2;
+            }
+            for (i = 0; i < n; i++) {
+                float diff = lbrx__fp_barrier(this_scale * (float)Laux[i]) + this_min - x[i];
+                diff = use_mad ? fabsf(diff) : diff * diff;
+                cur_error += lbrx__fp_barrier(w[i] * diff);
+            }
+            if (cur_error < best_error) {
+                memcpy(L, Laux, (size_t)n);
+                best_error = cur_error;
+                scale = this_scale;
+                min = this_min;
+            }
+        }
+    }
+    *neg_min = -min;
+    return scale;
+}
+
+/* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
+   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
+LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
+    const int n = 16, nmax = 32;
+    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f, scale, best;
+    int i, is;
+    if (max == 0.0f) {
+        memset(L, 0, (size_t)n);
+        return 0.0f;
+    }
+    iscale = (float)-nmax / max;
+    for (i = 0; i < n; i++) {
+        int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        float w = x[i] * x[i];
+        L[i] = (signed char)(l + nmax);
+        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
+        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+    }
+    scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
+    best = scale * sumlx;
+    for (is = -9; is <= 9; is++) {
+        if (is == 0) continue;
+        iscale = -((float)nmax + lbrx__fp_barrier(0.1f * (float)is)) / max;
+        sumlx = suml2 = 0.0f;
+        for (i = 0; i < n; i++) {
+            int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
+            float w = x[i] * x[i];
+            sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
+            suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+        }
+        if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {
+            for (i = 0; i < n; i++)
+                L[i] = (signed char)(nmax + lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1));
+            scale = sumlx / suml2;
+            best = scale * sumlx;
+        }
+    }
+    return scale;
+}
+
+/* GGML's make_q3_quants with rmse (nmax = 4): codes L[i] + 4 of 16 values weighted by x^2,
+   improved one code at a time for up to 5 rounds; returns the scale. */
+LBRX__PRIVATE float lbrx__q3_group(const float *x, signed char *L) {
+    const int n = 16, nmax = 4;
+    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f;
+    int i, itry;
+    if (max == 0.0f) {
+        memset(L, 0, (size_t)n);
+        return 0.0f;
+    }
+    iscale = (float)-nmax / max;
+    for (i = 0; i < n; i++) {
+        int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        float w = x[i] * x[i];
+        L[i] = (signed char)l;
+        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
+        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+    }
+    for (itry = 0; itry < 5; itry++) {
+        int changed = 0;
+        for (i = 0; i < n; i++) {
+            float w = x[i] * x[i], slx = sumlx - lbrx__fp_barrier(w * x[i] * (float)L[i]), sl2;
+            int nl;
+            if (!(slx > 0.0f)) continue;
+            sl2 = suml2 - lbrx__fp_barrier(w * (float)L[i] * (float)L[i]);
+            nl = lbrx__clampi(lbrx__nearest_int(x[i] * sl2 / slx), -nmax, nmax - 1);
+            if (nl == L[i]) continue;
+            slx += lbrx__fp_barrier(w * x[i] * (float)nl);
+            sl2 += lbrx__fp_barrier(w * (float)nl * (float)nl);
+            if (sl2 > 0.0f && slx * slx * suml2 > sumlx * sumlx * sl2) {
+                L[i] = (signed char)nl;
+                sumlx = slx;
+                suml2 = sl2;
+                changed++;
+            }
+        }
+        if (!changed) break;
+    }
+    for (i = 0; i < n; i++) L[i] = (signed char)(L[i] + nmax);
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+/* the 2-bit codes of 256 values (in 0..3) as Q2_K/Q3_K pack them: in each half of 128, bit pair
+   k of byte l is element 32k + l */
+LBRX__PRIVATE void lbrx__pack_2bit(const unsigned char *L, unsigned char *qs) {
+    int h, l;
+    for (h = 0; h < 2; h++, L += 128, qs += 32)
+        for (l = 0; l < 32; l++)
+            qs[l] = (unsigned char)(L[l] | (L[l + 32] << 2) | (L[l + 64] << 4) | (L[l + 96] << 6));
+}
+
+LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 256 == 0);
+    for (b = 0; b < n / 256; b++, src += 256, y += 84) {
+        unsigned char L[256];
+        float w[16], scales[16], mins[16], max_scale = 0.0f, max_min = 0.0f, d, dmin;
+        int j, i;
+        for (j = 0; j < 16; j++) {
+            for (i = 0; i < 16; i++) w[i] = fabsf(src[16 * j + i]);
+            scales[j] = lbrx__qk_scale_min(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        for (j = 0; j < 16; j++) {  /* 4-bit scale (low nibble) and min (high), as bytes wrap */
+            int ls = max_scale > 0.0f ? lbrx__nearest_int(15.0f / max_scale * scales[j]) : 0;
+            int lm = max_min > 0.0f ? lbrx__nearest_int(15.0f / max_min * mins[j]) : 0;
+            y[j] = (unsigned char)(ls | (lm << 4));
+        }
+        lbrx__store_f16(y + 80, max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
+        lbrx__store_f16(y + 82, max_min > 0.0f ? max_min / 15.0f : 0.0f);
+        d = lbrx__load_f16(y + 80);
+        dmin = lbrx__load_f16(y + 82);
+        for (j = 0; j < 16; j++) {
+            float dl = d * (float)(y[j] & 0x0f), ml;
+            if (dl == 0.0f) continue;
+            ml = lbrx__fp_barrier(dmin * (float)(y[j] >> 4));
+            for (i = 0; i < 16; i++) L[16 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[16 * j + i] + ml) / dl), 0, 3);
+        }
+        lbrx__pack_2bit(L, y + 16);
+    }
+}
+
+LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 256 == 0);
+    for (b = 0; b < n / 256; b++, src += 256, y += 110) {
+        signed char L[256];
+        unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
+        float scales[16], max_scale, d;
+        int j, i;
+        for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
+        max_scale = lbrx__signed_amax(scales, 16, 0.0f);
+        memset(sc, 0, 12);
+        if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
+            float iscale = -32.0f / max_scale;
+            for (j = 0; j < 16; j++) {
+                int l = lbrx__clampi(lbrx__nearest_int(iscale * scales[j]), -32, 31) + 32;
+                if (j < 8) sc[j] = (unsigned char)(l & 0x0f);
+                else sc[j - 8] |= (unsigned char)((l & 0x0f) << 4);
+                sc[8 + j % 4] |= (unsigned char)((l >> 4) << (2 * (j / 4)));
+            }
+            lbrx__store_f16(y + 108, 1.0f / iscale);
+        } else {
+            lbrx__store_f16(y + 108, 0.0f);
+        }
+        d = lbrx__load_f16(y + 108);
+        for (j = 0; j < 16; j++) {
+            int s = (j < 8 ? sc[j] & 0x0f : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+            float dl = d * (float)(s - 32);
+            if (dl == 0.0f) continue;
+            for (i = 0; i < 16; i++)
+                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -4, 3) + 4);
+        }
+        memset(hm, 0, 32);  /* the high bit of element j at bit j / 32 of hmask[j % 32] */
+        for (j = 0; j < 256; j++) {
+            if (L[j] > 3) {
+                hm[j % 32] |= (unsigned char)(1 << (j / 32));
+                L[j] = (signed char)(L[j] - 4);
+            }
+        }
+        lbrx__pack_2bit((const unsigned char *)L, qs);
+    }
+}
+
+/* Q4_K and Q5_K: eight groups of 32, scale and min each quantized to 6 bits of d and dmin */
+LBRX__PRIVATE void lbrx__quantize_q45_k(const float *src, unsigned char *y, int64_t n, int five) {
+    const int nmax = five ? 31 : 15;
+    int64_t b;
+    LBRX_ASSERT(n % 256 == 0);
+    for (b = 0; b < n / 256; b++, src += 256, y += five ? 176 : 144) {
+        unsigned char L[256], *s = y + 4, *q = y + (five ? 48 : 16);
+        float w[32], scales[8], mins[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dmin;
+        int j, i;
+        for (j = 0; j < 8; j++) {
+            const float *x = src + 32 * j;
+            float sum_x2 = 0.0f, av_x;
+            for (i = 0; i < 32; i++) sum_x2 += lbrx__fp_barrier(x[i] * x[i]);
+            av_x = sqrtf(sum_x2 / 32.0f);
+            for (i = 0; i < 32; i++) w[i] = av_x + fabsf(x[i]);
+            scales[j] = five ? lbrx__qk_scale_min(32, 31, x, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, 0)
+                             : lbrx__qk_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, 0);
+            if (scales[j] > max_scale) max_scale = scales[j];
+            if (mins[j] > max_min) max_min = mins[j];
+        }
+        inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+        inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+        for (j = 0; j < 8; j++) {  /* codes as GGML's uint8_t holds them, then at most 63 */
+            int ls = (unsigned char)lbrx__nearest_int(inv_scale * scales[j]);
+            int lm = (unsigned char)lbrx__nearest_int(inv_min * mins[j]);
+            ls = ls < 63 ? ls : 63;
+            lm = lm < 63 ? lm : 63;
+            if (j < 4) {
+                s[j] = (unsigned char)ls;
+                s[j + 4] = (unsigned char)lm;
+            } else {
+                s[j + 4] = (unsigned char)((ls & 0x0f) | ((lm & 0x0f) << 4));
+                s[j - 4] |= (unsigned char)((ls >> 4) << 6);
+                s[j] |= (unsigned char)((lm >> 4) << 6);
+            }
+        }
+        lbrx__store_f16(y, max_scale / 63.0f);
+        lbrx__store_f16(y + 2, max_min / 63.0f);
+        d = lbrx__load_f16(y);
+        dmin = lbrx__load_f16(y + 2);
+        for (j = 0; j < 8; j++) {
+            int sc, mn;
+            float dl, ml;
+            lbrx__k4_scale_min(s, j, &sc, &mn);
+            dl = d * (float)sc;
+            if (dl == 0.0f) continue;
+            ml = lbrx__fp_barrier(dmin * (float)mn);
+            for (i = 0; i < 32; i++)
+                L[32 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[32 * j + i] + ml) / dl), 0, nmax);
+        }
+        if (five) memset(y + 16, 0, 32);
+        for (j = 0; j < 4; j++, q += 32) {  /* 64 values per 32 bytes, low nibbles first */
+            for (i = 0; i < 32; i++) {
+                int l1 = L[64 * j + i], l2 = L[64 * j + 32 + i];
+                if (five && l1 > 15) { l1 -= 16; y[16 + i] |= (unsigned char)(1 << (2 * j)); }
+                if (five && l2 > 15) { l2 -= 16; y[16 + i] |= (unsigned char)(2 << (2 * j)); }
+                q[i] = (unsigned char)(l1 | (l2 << 4));
+            }
+        }
+    }
+}
+
+LBRXDEF void lbrx_quantize_row_q4_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 0);
+}
+LBRXDEF void lbrx_quantize_row_q5_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 1);
+}
+
+LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 256 == 0);
+    for (b = 0; b < n / 256; b++, src += 256, y += 210) {
+        signed char L[256];
+        signed char *sc = (signed char *)(y + 192);
+        unsigned char *ql = y, *qh = y + 128;
+        float scales[16], max_scale, iscale, d;
+        int j, i, h;
+        for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
+        max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
+        if (max_scale == 0.0f) {
+            memset(y, 0, 210);
+            continue;
+        }
+        iscale = -128.0f / max_scale;
+        lbrx__store_f16(y + 208, 1.0f / iscale);
+        for (j = 0; j < 16; j++) {
+            int l = lbrx__nearest_int(iscale * scales[j]);
+            sc[j] = (signed char)(l < 127 ? l : 127);
+        }
+        d = lbrx__load_f16(y + 208);
+        for (j = 0; j < 16; j++) {
+            float dl = d * (float)sc[j];
+            if (dl == 0.0f) continue;
+            for (i = 0; i < 16; i++)
+                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -32, 31) + 32);
+        }
+        for (h = 0; h < 2; h++, ql += 64, qh += 32) {  /* halves of 128: low nibbles, then 2 bits */
+            const signed char *Lh = L + 128 * h;
+            for (i = 0; i < 32; i++) {
+                ql[i] = (unsigned char)((Lh[i] & 0x0f) | ((Lh[i + 64] & 0x0f) << 4));
+                ql[i + 32] = (unsigned char)((Lh[i + 32] & 0x0f) | ((Lh[i + 96] & 0x0f) << 4));
+                qh[i] = (unsigned char)((Lh[i] >> 4) | ((Lh[i + 32] >> 4) << 2) | ((Lh[i + 64] >> 4) << 4) | ((Lh[i + 96] >> 4) << 6));
+            }
+        }
+    }
+}
+
+/* GGML's IQ4 quantizer (no importance, 7 tries each side): each group of 32 gets the scale
+   that best fits the 16 non-linear values with weights x^2. IQ4_NL: a block is one group with
+   an f16 scale. IQ4_XS: 8 groups, 6-bit scales of one f16 super-scale. */
+LBRX__PRIVATE float lbrx__iq4_group(const float *x, unsigned char *L) {
+    const float v0 = (float)lbrx__iq4_values[0];
+    float max = lbrx__signed_amax(x, 32, 1e-15f), d, id, sumqx = 0.0f, sumq2 = 0.0f, best;
+    int j, itry;
+    if (max == 0.0f) return 0.0f;
+    d = -max / v0;
+    id = 1.0f / d;
+    for (j = 0; j < 32; j++) {
+        int l = lbrx__iq4_index(id * x[j]);
+        float q = (float)lbrx__iq4_values[l], w = x[j] * x[j];
+        L[j] = (unsigned char)l;
+        sumqx += lbrx__fp_barrier(w * q * x[j]);
+        sumq2 += lbrx__fp_barrier(w * q * q);
+    }
+    d = sumq2 > 0.0f ? sumqx / sumq2 : 0.0f;
+    best = d * sumqx;
+    for (itry = -7; itry <= 7; itry++) {
+        id = (float)(itry + lbrx__iq4_values[0]) / max;
+        sumqx = sumq2 = 0.0f;
+        for (j = 0; j < 32; j++) {
+            float q = (float)lbrx__iq4_values[lbrx__iq4_index(id * x[j])], w = x[j] * x[j];
+            sumqx += lbrx__fp_barrier(w * q * x[j]);
+            sumq2 += lbrx__fp_barrier(w * q * q);
+        }
+        if (sumq2 > 0.0f && sumqx * sumqx > best * sumq2) {
+            d = sumqx / sumq2;
+            best = d * sumqx;
+        }
+    }
+    return d;
+}
+
+/* 32 codes to 16 bytes: element j in the low nibble of byte j, element 16 + j in the high */
+LBRX__PRIVATE void lbrx__pack_iq4(const unsigned char *L, unsigned char *q) {
+    int j;
+    for (j = 0; j < 16; j++) q[j] = (unsigned char)(L[j] | (L[16 + j] << 4));
+}
+
+LBRXDEF void lbrx_quantize_row_iq4_nl(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 32 == 0);
+    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
+        unsigned char L[32];
+        float d = lbrx__iq4_group(src, L), id = d != 0.0f ? 1.0f / d : 0.0f;
+        int j;
+        lbrx__store_f16(y, d);
+        for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(id * src[j]);
+        lbrx__pack_iq4(L, y + 2);
+    }
+}
+
+LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(n % 256 == 0);
+    for (b = 0; b < n / 256; b++, src += 256, y += 136) {
+        unsigned char L[32];
+        float scales[8], d, id;
+        unsigned scales_h = 0;
+        int j, ib;
+        for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
+        d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
+        id = d != 0.0f ? 1.0f / d : 0.0f;
+        lbrx__store_f16(y, d);
+        for (ib = 0; ib < 8; ib++) {
+            int l = lbrx__clampi(lbrx__nearest_int(id * scales[ib]), -32, 31);
+            float dl = d * (float)l, idl = dl != 0.0f ? 1.0f / dl : 0.0f;
+            for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(idl * src[32 * ib + j]);
+            lbrx__pack_iq4(L, y + 8 + 16 * ib);
+            l += 32;
+            if (ib % 2 == 0) y[4 + ib / 2] = (unsigned char)(l & 0x0f);
+            else y[4 + ib / 2] |= (unsigned char)((l & 0x0f) << 4);
+            scales_h |= (unsigned)(l >> 4) << (2 * ib);
+        }
+        y[2] = (unsigned char)(scales_h & 0xff);
+        y[3] = (unsigned char)(scales_h >> 8);
+    }
+}
+
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n) {
     int64_t bs = lbrx_dtype_block_size(t);
     if (bs == 0) return LBRX_ERR_BAD_DTYPE;
@@ -2380,6 +2932,15 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
     case LBRX_Q8_1: lbrx_quantize_row_q8_1(src, dst, n); return LBRX_OK;
     case LBRX_Q4_0: lbrx_quantize_row_q4_0(src, dst, n); return LBRX_OK;
     case LBRX_Q4_1: lbrx_quantize_row_q4_1(src, dst, n); return LBRX_OK;
+    case LBRX_Q5_0: lbrx_quantize_row_q5_0(src, dst, n); return LBRX_OK;
+    case LBRX_Q5_1: lbrx_quantize_row_q5_1(src, dst, n); return LBRX_OK;
+    case LBRX_Q2_K: lbrx_quantize_row_q2_k(src, dst, n); return LBRX_OK;
+    case LBRX_Q3_K: lbrx_quantize_row_q3_k(src, dst, n); return LBRX_OK;
+    case LBRX_Q4_K: lbrx_quantize_row_q4_k(src, dst, n); return LBRX_OK;
+    case LBRX_Q5_K: lbrx_quantize_row_q5_k(src, dst, n); return LBRX_OK;
+    case LBRX_Q6_K: lbrx_quantize_row_q6_k(src, dst, n); return LBRX_OK;
+    case LBRX_IQ4_NL: lbrx_quantize_row_iq4_nl(src, dst, n); return LBRX_OK;
+    case LBRX_IQ4_XS: lbrx_quantize_row_iq4_xs(src, dst, n); return LBRX_OK;
     default: return LBRX_ERR_UNSUPPORTED;
     }
 }
@@ -2596,17 +3157,6 @@ LBRX__PRIVATE void lbrx__dequantize_q5(const unsigned char *x, float *y, int64_t
 
 /* ---- K-quants (super-blocks of 256) ---- */
 
-/* Scale and min j (0..7) of Q4_K/Q5_K: 6 bits each, packed in 12 bytes. */
-LBRX__PRIVATE void lbrx__k4_scale_min(const unsigned char *s, int j, int *sc, int *mn) {
-    if (j < 4) {
-        *sc = s[j] & 63;
-        *mn = s[j + 4] & 63;
-    } else {
-        *sc = (s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4);
-        *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-    }
-}
-
 /* Q2_K (84 B): scales[16] (low nibble scale, high nibble min), qs[64] (2 bits), d, dmin. The 256
    weights are two halves of 128; in a half, bit pair k of qs[l] (l < 32) is element 32k + l. */
 LBRX__PRIVATE void lbrx__dequantize_q2_k(const unsigned char *x, float *y, int64_t nb) {
@@ -2711,6 +3261,62 @@ LBRX__PRIVATE void lbrx__dequantize_q8_k(const unsigned char *x, float *y, int64
     }
 }
 
+/* IQ4_NL (18 B): d, then 32 codes as nibbles (element j low in byte j, 16 + j high) indexing the
+   16 non-linear values. IQ4_XS (136 B): d, scales_h (2 high bits of scale g at bits 2g), scales_l[4]
+   (low nibbles, group g in byte g / 2), qs[128] (IQ4_NL's nibbles per group of 32); scale - 32. */
+LBRX__PRIVATE void lbrx__dequantize_iq4(const unsigned char *x, float *y, int64_t nb, int xs) {
+    int64_t b;
+    int g, j;
+    for (b = 0; b < nb; b++, x += xs ? 136 : 18) {
+        float d = lbrx__load_f16(x);
+        const unsigned char *qs = x + (xs ? 8 : 2);
+        for (g = 0; g < (xs ? 8 : 1); g++, qs += 16, y += 32) {
+            float dl = d;
+            if (xs) {
+                int ls = ((x[4 + g / 2] >> (4 * (g % 2))) & 0x0f) | (((x[2] | (x[3] << 8)) >> (2 * g)) & 3) << 4;
+                dl = d * (float)(ls - 32);
+            }
+            for (j = 0; j < 16; j++) {
+                y[j] = dl * (float)lbrx__iq4_values[qs[j] & 0x0f];
+                y[16 + j] = dl * (float)lbrx__iq4_values[qs[j] >> 4];
+            }
+        }
+    }
+}
+
+/* TQ1_0 (54 B): qs[48] then qh[4] hold five (four) base-3 digits per byte as a fixed-point
+   fraction: digit n of byte q is the top of (q * 3^n mod 256) * 3 / 256; d last. Bytes 0..31 of
+   qs give elements 32n + m, bytes 32..47 elements 160 + 16n + m, qh elements 240 + 4n + j. */
+LBRX__PRIVATE void lbrx__dequantize_tq1_0(const unsigned char *x, float *y, int64_t nb) {
+    static const unsigned char pow3[5] = {1, 3, 9, 27, 81};
+    int64_t b;
+    int n, m, part;
+    for (b = 0; b < nb; b++, x += 54) {
+        float d = lbrx__load_f16(x + 52);
+        for (part = 0; part < 3; part++) {  /* qs[0..31], qs[32..47], qh[0..3] */
+            const unsigned char *q = x + (part == 0 ? 0 : part == 1 ? 32 : 48);
+            int width = part == 0 ? 32 : part == 1 ? 16 : 4, digits = part == 2 ? 4 : 5;
+            for (n = 0; n < digits; n++)
+                for (m = 0; m < width; m++) {
+                    unsigned char v = (unsigned char)(q[m] * pow3[n]);
+                    *y++ = (float)((v * 3 >> 8) - 1) * d;
+                }
+        }
+    }
+}
+
+/* TQ2_0 (66 B): qs[64], 2-bit codes minus 1 (bit pair l of byte 32h + m is element 128h + 32l + m), d last */
+LBRX__PRIVATE void lbrx__dequantize_tq2_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int h, l, m;
+    for (b = 0; b < nb; b++, x += 66) {
+        float d = lbrx__load_f16(x + 64);
+        for (h = 0; h < 2; h++)
+            for (l = 0; l < 4; l++)
+                for (m = 0; m < 32; m++) *y++ = (float)(((x[32 * h + m] >> (2 * l)) & 3) - 1) * d;
+    }
+}
+
 /* ---- plain types ---- */
 
 /* F8_E4M3 ("fn": no infinities, S.1111.111 is NaN, bias 7) */
@@ -2777,6 +3383,10 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
     case LBRX_Q5_K: lbrx__dequantize_q45_k(x, dst, nb, 1); break;
     case LBRX_Q6_K: lbrx__dequantize_q6_k(x, dst, nb); break;
     case LBRX_Q8_K: lbrx__dequantize_q8_k(x, dst, nb); break;
+    case LBRX_IQ4_NL: lbrx__dequantize_iq4(x, dst, nb, 0); break;
+    case LBRX_IQ4_XS: lbrx__dequantize_iq4(x, dst, nb, 1); break;
+    case LBRX_TQ1_0: lbrx__dequantize_tq1_0(x, dst, nb); break;
+    case LBRX_TQ2_0: lbrx__dequantize_tq2_0(x, dst, nb); break;
     default: return LBRX_ERR_UNSUPPORTED;
     }
     return LBRX_OK;
@@ -3173,10 +3783,13 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
      weights, each row in blocks of 32 int8 values q = round-half-even(x * 127/amax) with the
      scale d = amax/127 (f32), the block sum s = sum(q) and ds = d*s (Q4_1's offset term).
    - Canonical order, followed by the scalar code and, bit for bit, by the tiled kernels: for
-     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, for each
-     block b in order, acc = fma((float)isum_b, dw_b*dx_b, acc), and for Q4_1 then
-     acc = fma(m_b, ds_b, acc), where isum_b is the exact integer dot product of the block's
-     weight values (Q8_0: q, Q4_0: nibble-8, Q4_1: nibble) with x's int8 values.
+     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, the row
+     unpacked (the format table, lbrx__wfmts) into scale groups g of 32 or 16 values v with a
+     scale D_g and, for formats with a min, M_g, in order: acc = fma((float)isum_g, D_g*dx_g, acc)
+     and then acc = fma(M_g, dx_g*s_g, acc), where isum_g is the exact integer dot product of v
+     with x's int8 values, dx_g the scale of x's block of 32 holding the group and s_g the sum of
+     x's values in the group (Q8_0: v = q; Q4_0: nibble-8; Q4_1: nibble, M = m; Q4_K: nibble,
+     D = d*scale, M = -dmin*min; and so on, one unpacker per format).
    - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
      prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
    - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
@@ -3191,6 +3804,11 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
    LBRX__MM_CHUNK: a long run keeps the software prefetch streaming from one group of rows into
    the next (short work items measured 25% slower from DRAM: every item starts cold). */
 #define LBRX__MM_CHUNK 32
+
+/* Rows of W (float, quantized) from which the tiled kernels take n >= LBRX_MATMUL_GEMM_MIN; a W
+   with fewer goes through the matrix-vector kernels. */
+#define LBRX__MM_GEMM_ROWS_F 32
+#define LBRX__MM_GEMM_ROWS_Q 64
 
 /* The scalar kernels are the reference the tests compare SIMD builds with; SIMD builds may not
    call them. */
@@ -3249,9 +3867,6 @@ typedef struct lbrx__wfmt {
     void (*quantize)(const float *src, void *dst, int64_t n);           /* lbrx_quantize_row_<type>, or NULL */
     void (*dequantize)(const unsigned char *x, float *y, int64_t nb);   /* nb blocks to f32, or NULL */
 } lbrx__wfmt;
-
-/* IQ4_NL's and IQ4_XS's 16 code values */
-static const int8_t lbrx__iq4_values[16] = { -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113 };
 
 /* 16 bytes of nibbles: low nibbles are values 0..15, high nibbles 16..31 (Q4_0, Q4_1, Q5_*, IQ4_*) */
 LBRX__PRIVATE void lbrx__unpack_nibbles(const unsigned char *qs, int8_t *v, int sub) {
@@ -4017,18 +4632,44 @@ LBRX__INLINE __m128i lbrx__gv_k4_scales(const unsigned char *s) {
     const __m128i lo = _mm_and_si128(_mm_blend_epi32(a, _mm_srli_epi16(a, 4), 8), _mm_setr_epi32(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0x0f0f0f0f));
     return _mm_or_si128(lo, _mm_and_si128(_mm_srli_epi16(b, 2), _mm_set1_epi8(0x30)));
 }
+/* Q4_K and Q5_K: D_g * dx_g (lane g) and M_g = -dmin * min_g of the 8 groups */
+LBRX__INLINE void lbrx__gv_k4_sc_mn(const unsigned char *w, const float *xd, __m256 *sc, __m256 *mn) {
+    const __m128i sm = lbrx__gv_k4_scales(w + 4);
+    const __m128 dm = lbrx__gv_f16x2(w);
+    *sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd));
+    *mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))), _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
+}
+/* The K-quants with groups of 16 (Q6_K, Q3_K, Q2_K): the 16 int8 scales sc8 times d times x's
+   scale of the group's block of 32: lanes 2t, 2t+1 of s[h] from block 4h + t. */
+LBRX__INLINE void lbrx__gv_k16_scales(__m128i sc8, __m256 d, const float *xd, __m256 s[2]) {
+    const __m256 xv = _mm256_loadu_ps(xd);
+    s[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d), _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+    s[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d),
+                         _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
+}
+/* IQ4_XS: D_g * dx_g of the 8 groups; group g's 6-bit scale is nibble g of scales_l (4 bytes)
+   with bits 2g, 2g+1 of scales_h above it, minus 32. */
+LBRX__INLINE __m256 lbrx__gv_iq4_xs_scales(const unsigned char *w, const float *xd) {
+    int32_t sl, sh;
+    __m256i ls;
+    memcpy(&sl, w + 4, 4);
+    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
+    ls = _mm256_or_si256(
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
+                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
+        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd));
+}
+
 #if !defined(LBRX__GV512)  /* (the AVX-512 section has these three) */
 /* Q4_K and Q5_K: per group g of 32, lanes sum (v . q) * d*sc_g*dx_g; the mins go in as
    fma(-dmin*mn_g, d*s of x's block g) over the 8 lanes. */
 LBRX__INLINE __m256 lbrx__gv_q45_k(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m256 acc) {
-    const __m128i sm = lbrx__gv_k4_scales(w + 4);
-    const __m128 dm = lbrx__gv_f16x2(w);
-    const __m256 sc = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd));
-    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
-                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
     const __m256i nib = _mm256_set1_epi8(0x0f), h = five ? _mm256_loadu_si256((const __m256i *)(const void *)(w + 16)) : _mm256_setzero_si256();
     const unsigned char *qs = w + (five ? 48 : 16);
+    __m256 sc, mn;
     int j;
+    lbrx__gv_k4_sc_mn(w, xd, &sc, &mn);
     acc = _mm256_fmadd_ps(mn, _mm256_loadu_ps(xds), acc);
     for (j = 0; j < 4; j++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * j));
@@ -4053,13 +4694,12 @@ LBRX__GV_X86(lbrx__gemv_q5_k_x86, 256, 176, LBRX__GV_Q5_K)
 /* Q6_K: q (0..63) against x, minus 32 times x's sums of 4 (the same dot product with 32s);
    lanes 0..3 of a group of 32 carry its first 16 values' scale, lanes 4..7 the second's. */
 LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
-    const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
-    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
     const __m256i nib = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
+    __m256 sc[2];
     int h;
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
     for (h = 0; h < 2; h++) {
-        const __m256 s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h ? _mm_srli_si128(s8, 8) : s8)), d),
-                                       _mm256_permutevar8x32_ps(xv, h ? _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7) : _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
+        const __m256 s = sc[h];
         const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h));
         const __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h + 32));
         const __m256i hb = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
@@ -4098,21 +4738,12 @@ LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, co
 LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
 
 #if !defined(LBRX__GV512)
-/* IQ4_XS: group g's 6-bit scale is nibble g of scales_l (4 bytes) with bits 2g, 2g+1 of
-   scales_h above it, minus 32. */
+/* IQ4_XS: group 2j's 16 bytes and group 2j+1's in one register, their nibbles put in x's
+   order by 128-bit lane permutations. */
 LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
     const __m256i tab = lbrx__gv_iq4_table(), nib = _mm256_set1_epi8(0x0f);
-    int32_t sl, sh;
-    __m256i ls;
-    __m256 s;
+    const __m256 s = lbrx__gv_iq4_xs_scales(w, xd);
     int j;
-    memcpy(&sl, w + 4, 4);
-    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
-    ls = _mm256_or_si256(
-        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
-                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
-        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
-    s = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd));
     for (j = 0; j < 4; j++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
         const __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
@@ -4158,14 +4789,7 @@ LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
 LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 
 /* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
-   half h) are bit pair k of the half's 32 bytes of qs. Scales D (16, per group of 16) times x's
-   scale of the group's block of 32: lanes 2t, 2t+1 of s[h] from block 4h + t. */
-LBRX__INLINE void lbrx__gv_k16_scales(__m128i sc8, __m256 d, const float *xd, __m256 s[2]) {
-    const __m256 xv = _mm256_loadu_ps(xd);
-    s[0] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc8)), d), _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)));
-    s[1] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc8, 8))), d),
-                         _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7)));
-}
+   half h) are bit pair k of the half's 32 bytes of qs. */
 /* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
 LBRX__INLINE __m256 lbrx__gv_q3_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
     const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
@@ -4233,15 +4857,14 @@ LBRX__INLINE float lbrx__gv_hsum16(__m512 v) { return _mm512_reduce_add_ps(v); }
 /* Q4_K and Q5_K: a step is the 32 bytes of qs holding groups 2j (low nibbles) and 2j+1 (high
    nibbles), against x's 64 values of those groups; Q5_K's fifth bits come in as a masked add. */
 LBRX__INLINE __m512 lbrx__gv_q45_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int five, __m512 acc) {
-    const __m128i sm = lbrx__gv_k4_scales(w + 4);
-    const __m128 dm = lbrx__gv_f16x2(w);
-    const __m512 sc = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(sm)), _mm256_broadcastss_ps(dm)), _mm256_loadu_ps(xd)));
-    const __m256 mn = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(sm, 8))),
-                                    _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))));
     const __m512i nib = _mm512_set1_epi8(0x0f), b4 = _mm512_set1_epi8(16);
     const unsigned char *qs = w + (five ? 48 : 16);
     __m512i h = _mm512_setzero_si512();
+    __m256 sc8, mn;
+    __m512 sc;
     int j;
+    lbrx__gv_k4_sc_mn(w, xd, &sc8, &mn);
+    sc = _mm512_castps256_ps512(sc8);
     if (five) {
         const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16));
         h = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
@@ -4268,15 +4891,14 @@ LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, __m512, _mm512_setzero_ps(), l
 /* Q6_K: a step is two groups of 32 (k = 0, 1 from ql's low nibbles, k = 2, 3 from the high
    ones), each 16 values of one scale in 4 lanes. */
 LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
-    const __m128i s8 = _mm_loadu_si128((const __m128i *)(const void *)(w + 192));
-    const __m256 d = _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xv = _mm256_loadu_ps(xd);
     const __m512i nib = _mm512_set1_epi8(0x0f), top = _mm512_set1_epi8(0x30), c32 = _mm512_set1_epi8(32), z = _mm512_setzero_si512();
     const __m512i sl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1), sr = _mm512_inserti64x4(z, _mm256_set1_epi16(2), 1);
     const __m512i i01 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), i23 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+    __m256 sc[2];
     int h;
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
     for (h = 0; h < 2; h++) {
-        const __m512 s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(h ? _mm_srli_si128(s8, 8) : s8)), d),
-                                                              _mm256_permutevar8x32_ps(xv, h ? _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7) : _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3))));
+        const __m512 s = _mm512_castps256_ps512(sc[h]);
         const __m512i a = _mm512_loadu_si512(w + 64 * h);
         const __m256i hb1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 128 + 32 * h));
         const __m512i hb = _mm512_inserti64x4(_mm512_castsi256_si512(hb1), hb1, 1);
@@ -4299,17 +4921,8 @@ LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), l
 LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq, const float *xd, __m512 acc) {
     const __m512i tab = _mm512_broadcast_i32x4(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
     const __m512i nib = _mm512_set1_epi8(0x0f), c128 = _mm512_set1_epi8((char)0x80), z = _mm512_setzero_si512();
-    int32_t sl, sh;
-    __m256i ls;
-    __m512 s;
+    const __m512 s = _mm512_castps256_ps512(lbrx__gv_iq4_xs_scales(w, xd));
     int j;
-    memcpy(&sl, w + 4, 4);
-    sh = (int32_t)w[2] | ((int32_t)w[3] << 8);
-    ls = _mm256_or_si256(
-        _mm256_and_si256(_mm256_srlv_epi32(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(_mm_cvtsi32_si128(sl), _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, -1, -1, -1, -1, -1, -1, -1, -1))),
-                                           _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)), _mm256_set1_epi32(15)),
-        _mm256_slli_epi32(_mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3)), 4));
-    s = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ls, _mm256_set1_epi32(32))), _mm256_broadcastss_ps(lbrx__gv_f16x2(w))), _mm256_loadu_ps(xd)));
     for (j = 0; j < 4; j++) {
         const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 8 + 32 * j));
         const __m512i n = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), nib);
@@ -4929,7 +5542,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     int d, nt, ntq;
     size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_s16 = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
     size_t np = 0, pr = 1;
-    int gemm = 0, quant;
+    int gemm = 0, quant, few;
     unsigned char *scr;
     char names[256];
     const lbrx__wfmt *fmt;
@@ -4991,13 +5604,18 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
          !lbrx__mm_take(&total, fmt->group == 16 ? (size_t)n * (size_t)m.nb : 0, 8, &at_s16)))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     quant = lbrx_dtype_is_quantized(m.dt);
+    /* few output rows: the matrix-vector kernels, which read x once per group of 4 weight rows,
+       beat the tiles, which fill a whole register tile of columns (n = 64, k = 4096, 1 thread:
+       out 1 f32 0.75 -> 0.04 ms, q4_0 0.25 -> 0.09; the two meet at out 32 / 64-128) */
+    few = out < (quant ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);   /* W's rows, not the range's: same bits for every split */
 #if defined(LBRX__MM_TILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
+    if (n >= LBRX_MATMUL_GEMM_MIN && !few && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
+    if (n >= LBRX_MATMUL_GEMM_MIN && !few && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
 #endif
     if (reference) gemm = 0;
+    (void)few;   /* builds without tiled kernels */
     if (gemm) {
         /* quantized x panels (np*pr*k bytes and 3 words per block and row; the float tiles read
            x where it lies) and one weight buffer per thread */
@@ -5402,6 +6020,10 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: n_dims %lld is odd or outside 0..%lld", op, (long long)d.n_dims, (long long)hd);
     if (d.freq_base < 0.0f || d.freq_scale < 0.0f || d.freq_base != d.freq_base || d.freq_scale != d.freq_scale)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative or NaN freq_base / freq_scale", op);
+    if (d.freq_factors)
+        for (t = 0; t < d.n_dims / 2; t++)
+            if (!(d.freq_factors[t] > 0.0f) || d.freq_factors[t] > 3.0e38f)
+                return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: freq_factors[%lld] is not a finite number > 0", op, (long long)t);
     base = d.freq_base == 0.0f ? 10000.0 : (double)d.freq_base;
     fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
     if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
@@ -5429,6 +6051,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
             sn = cs + half;
             for (i = 0; i < half; i++) {
                 double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
+                if (d.freq_factors) theta /= (double)d.freq_factors[i];
                 cs[i] = (float)cos(theta);
                 sn[i] = (float)sin(theta);
             }
@@ -5690,7 +6313,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
 typedef struct lbrx__attn {
     int64_t n_q, n_kv, n_head, n_kv_head, d, group, window;
     int causal, f16;
-    float scale;
+    float scale, softcap;
     const unsigned char *q, *k, *v, *mask;
     unsigned char *out;
     int64_t q_s0, q_s1, k_s0, k_s1, v_s0, v_s1, o_s0, o_s1;  /* byte strides of dims 0 and 1 */
@@ -5955,11 +6578,14 @@ LBRX__INLINE void lbrx__att_row_f32(const lbrx__attn *a, const unsigned char *sr
 }
 
 /* Scores of keys j0.. (nb of them) for rows r0.. (m of them) of KV head g, S[n][c] at
-   s[n * sn + c * sc]: the additive mask, then causal / window visibility (-inf). */
+   s[n * sn + c * sc]: soft-capping, the additive mask, then causal / window visibility (-inf). */
 LBRX__PRIVATE void lbrx__att_visible(const lbrx__attn *a, int64_t g, int64_t r0, int64_t m, int64_t j0, int64_t nb,
                                     float *s, int64_t sn, int64_t sc) {
     const int64_t pos0 = a->n_kv - a->n_q, p_min = pos0 + r0 / a->group, p_max = pos0 + (r0 + m - 1) / a->group;
     int64_t c, n;
+    if (a->softcap > 0.0f)
+        for (c = 0; c < m; c++)
+            for (n = 0; n < nb; n++) s[n * sn + c * sc] = a->softcap * tanhf(s[n * sn + c * sc] / a->softcap);
     if (a->mask)
         for (c = 0; c < m; c++) {
             const int64_t row = r0 + c;
@@ -6244,16 +6870,17 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
                             (long long)v->shape[0], (long long)v->shape[1], (long long)v->shape[2], (long long)a.d);
     if (out->shape[0] != a.n_q || out->shape[1] != a.n_head || out->shape[2] != a.d)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: out does not have q's shape", op);
-    if (a.d <= 0 || a.d % 8 || a.d > 512)
-        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: head_dim %lld is not a multiple of 8 in 8..512", op, (long long)a.d);
+    if (a.d <= 0 || a.d > 512)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: head_dim %lld is not in 1..512", op, (long long)a.d);
     if (a.n_kv_head <= 0 || a.n_head % a.n_kv_head)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: n_head %lld is not a multiple of n_kv_head %lld", op,
                             (long long)a.n_head, (long long)a.n_kv_head);
-    if (dd.window < 0 || dd.scale != dd.scale)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative window or NaN scale", op);
+    if (dd.window < 0 || dd.scale != dd.scale || !(dd.softcap >= 0.0f && dd.softcap < 3.0e38f))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: negative window, NaN scale or softcap not a finite number >= 0", op);
     a.group = a.n_head / a.n_kv_head;
     a.causal = dd.causal != 0;
     a.window = dd.window;
+    a.softcap = dd.softcap;
     a.f16 = k->dtype == LBRX_F16;
     a.scale = dd.scale != 0.0f ? dd.scale : (float)(1.0 / sqrt((double)a.d));
     a.q = (const unsigned char *)q->data; a.q_s0 = q->stride[0]; a.q_s1 = q->stride[1];

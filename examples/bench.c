@@ -14,8 +14,8 @@
                   --threads 1 on a shared machine: it leaves out the time spent descheduled)
      --sweep      instead of the cases below, lbrx_matmul over a grid of shapes (op "sweep"): every
                   dtype, k 8..16384, out 1..131072, n = 1 and 64, weights read where they lie
-                  (cache or DRAM as their size decides); frac is the larger of the row's fraction
-                  of the read ceiling and of the FMA peak, and the last line names the worst row
+                  (cache or DRAM as their size decides); GB/s counts W, x and y; frac is the larger
+                  of the row's fraction of the read ceiling and of the FMA peak; the last line names the worst row
                   among those whose ideal time (at the ceiling) is at least 20 us: smaller calls
                   measure the call's fixed cost, which the row's microseconds show
    Ceilings (streaming read GB/s and FMA GFLOP/s, 1 thread and all threads) come first, as
@@ -460,6 +460,7 @@ static void bench_sweep(bench_env *env) {
                     const lbrx_dtype dt = dts[d];
                     const long long k = ks[a], out = outs[b], n = ns[c];
                     size_t rb = 0, wbytes;
+                    double bytes;
                     mm_arg m;
                     bench_row row;
                     unsigned char *wall;
@@ -471,6 +472,7 @@ static void bench_sweep(bench_env *env) {
                     lbrx_row_bytes(dt, k, &rb);
                     wbytes = rb * (size_t)out;
                     if (wbytes > ((size_t)1 << 28)) continue;   /* at most 256 MiB of weights */
+                    bytes = (double)wbytes + 4.0 * (double)n * (double)(k + out);   /* W, x and y */
                     memset(&m, 0, sizeof m);
                     m.env = env; m.m = out; m.n = n; m.k = k; m.copies = 1; m.wbytes = wbytes;
                     ws[0] = out; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = out;
@@ -487,14 +489,14 @@ static void bench_sweep(bench_env *env) {
                     row.dram = wbytes > ((size_t)64 << 20);
                     row.median_ms = bench_median_ms(env->reps, mm_once, &m);
                     row.gflops = 2.0 * (double)out * (double)n * (double)k / row.median_ms / 1e6;
-                    row.gbps = (double)wbytes / row.median_ms / 1e6;
+                    row.gbps = bytes / row.median_ms / 1e6;
                     fb = row.gbps / env->read_gbps_all;
                     ff = row.gflops / env->fma_gflops_all;
                     row.frac = fb > ff ? fb : ff;
                     row.ceiling = fb > ff ? env->read_gbps_all : env->fma_gflops_all;
                     row.peer = "none";
                     bench_emit(env, &row);
-                    t_ideal = fb > ff ? (double)wbytes / env->read_gbps_all / 1e6 : 2.0 * (double)out * (double)n * (double)k / env->fma_gflops_all / 1e6;
+                    t_ideal = fb > ff ? bytes / env->read_gbps_all / 1e6 : 2.0 * (double)out * (double)n * (double)k / env->fma_gflops_all / 1e6;
                     if (t_ideal >= 0.02 && row.frac < worst) {
                         worst = row.frac;
                         snprintf(worst_row, sizeof worst_row, "%s out=%lld n=%lld k=%lld: %.3f ms, %.1f%% of %.1f", row.dtype, out, n, k,

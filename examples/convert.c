@@ -1,8 +1,14 @@
 /* convert - convert and quantize model files between GGUF and safetensors.
 
        cc -O2 -march=native examples/convert.c -o convert -lm
-       ./convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]
+       ./convert IN OUT --type TYPE [--pure] [--threads N] [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME]
                  [--split-max-size N[K|M|G]]
+
+   TYPE  f32, f16, bf16, or one of llama.cpp's quantizations:
+           uniform (every quantizable weight gets the type, as llama-quantize --pure):
+               q8_0  q4_0  q4_1
+           llama.cpp's mixes (per-tensor rules below; --pure makes them uniform too):
+               q4_k_m  q4_k_s  q5_k_m  q5_k_s  q6_k  q3_k_m  q2_k  q5_0  q5_1  iq4_nl  iq4_xs
 
    IN    a GGUF file, the first file of a split GGUF set (-00001-of-0000N.gguf), a safetensors
          file, or a sharded checkpoint's model.safetensors.index.json (the format is found from
@@ -23,41 +29,69 @@
        Quantizing uses lbrx's GGML-exact reference quantizers: converting GGML's
        stories260K-f32.gguf to q8_0 gives the same bytes as GGML's own quantizer.
 
+   THE MIXES (llama.cpp's llama-quantize without an importance matrix, tensor for tensor)
+       Quantized: 2-D tensors whose name ends in "weight", except norms (*_norm.weight) and a few
+       small kinds (ffn_gate_inp, position_embd, token_types, attn_rel_b, ssm_conv1d). The
+       others keep their type (GGUF input) or become f32 (safetensors input, as llama.cpp's
+       convert_hf_to_gguf.py writes them). Each quantized tensor starts from the mix's type
+       (q2_K, q3_K, q4_K, q5_K, q6_K, q5_0, q5_1, iq4_nl, iq4_xs), then:
+         output.weight (token_embd.weight too when there is no output.weight): q6_K
+             (q8_0 when its rows do not fit the mix's block);
+         attn_v (and attn_qkv), counted in llama.cpp's tensor order (by layer, then name):
+             q2_k: q4_K with >= 4 query heads per KV head, else q3_K; q3_k_m: q5_K for the first
+             two, then q4_K; q4_k_m, q5_k_m: q6_K where more_bits(i, n); q4_k_s: q5_K for the
+             first four; iq4_nl, iq4_xs: q5_K with >= 4 query heads per KV head;
+             q3_K/q4_K become q5_K in 80-layer GQA llama models (llama.cpp's "70B" rule);
+         ffn_down, layer i of n = block_count: q2_k: q3_K; q3_k_m: q5_K below n/16, else
+             q4_K; q4_k_m, q5_k_m: q6_K where more_bits(i, n); q4_k_s, iq4_nl, iq4_xs: q5_K
+             below n/8;
+         attn_output: q2_k: q3_K; q3_k_m: q4_K;
+       where more_bits(i, n) = i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2. Last, a row length
+       that the type's block does not divide falls back: q6_K -> q8_0, q5_K -> q5_1, q4_K ->
+       q5_0, q3_K and q2_K -> q4_0, iq4_xs -> iq4_nl, and to f16 when 32 does not divide it
+       either. --pure skips every rule but the fallback. Mixture-of-experts and falcon rules are
+       not implemented (3-D tensors keep their type). tests/test_tools.c checks the output
+       against llama.cpp's, file hash and tensor types, for every mix.
+
    METADATA
        GGUF input: every key is copied (in order), then general.file_type (llama_ftype of --type)
        and, when a tensor is quantized, general.quantization_version = 2 are set.
-       safetensors input with a Hugging Face config.json beside it whose model_type is "llama"
-       (or architectures lists LlamaForCausalLM): the tensors get GGUF llama names and the
-       llama.* hyper-parameters are written:
+       safetensors input with a Hugging Face config.json beside it whose model_type is one that
+       examples/lbrx_model.h knows (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3): the
+       tensors get llama.cpp's GGUF names and the hyper-parameters llama.cpp's keys, both from
+       lbrx_model.h's tables (general.architecture llama -- mistral too, as llama.cpp writes it --
+       qwen2, qwen3, gemma2, gemma3 or phi3; ARCH.context_length, embedding_length,
+       feed_forward_length, block_count, attention.head_count, head_count_kv, key_length,
+       value_length, rope.dimension_count, vocab_size, attention.layer_norm_rms_epsilon,
+       rope.freq_base, and where the model has them attention.sliding_window,
+       attn_logit_softcapping, final_logit_softcapping, rope.scaling.type/factor (linear),
+       rope.freq_base_swa (gemma3), attention.sliding_window_pattern (when it is not the
+       architecture's usual one) and attention.scale (when query_pre_attn_scalar is not head_dim)),
+       and without --vocab tokenizer.ggml.bos_token_id / eos_token_id; e.g. for llama
            model.embed_tokens.weight                 -> token_embd.weight
            model.layers.N.input_layernorm.weight     -> blk.N.attn_norm.weight
            model.layers.N.self_attn.q_proj.weight    -> blk.N.attn_q.weight       (rows permuted, below)
            model.layers.N.self_attn.k_proj.weight    -> blk.N.attn_k.weight       (rows permuted, below)
-           model.layers.N.self_attn.v_proj.weight    -> blk.N.attn_v.weight
            model.layers.N.self_attn.o_proj.weight    -> blk.N.attn_output.weight
            model.layers.N.post_attention_layernorm.weight -> blk.N.ffn_norm.weight
-           model.layers.N.mlp.gate_proj.weight       -> blk.N.ffn_gate.weight
-           model.layers.N.mlp.up_proj.weight         -> blk.N.ffn_up.weight
-           model.layers.N.mlp.down_proj.weight       -> blk.N.ffn_down.weight
+           model.layers.N.mlp.gate_proj.weight       -> blk.N.ffn_gate.weight     (and up, down)
            model.norm.weight                         -> output_norm.weight
            lm_head.weight                            -> output.weight  (absent when the embeddings
                                                         are tied: then use token_embd.weight)
            *.rotary_emb.inv_freq                     (dropped)
-       config.json -> llama.context_length (max_position_embeddings), llama.embedding_length
-       (hidden_size), llama.block_count (num_hidden_layers), llama.feed_forward_length
-       (intermediate_size), llama.attention.head_count (num_attention_heads),
-       llama.attention.head_count_kv (num_key_value_heads, default head_count),
-       llama.rope.dimension_count (head_dim, default hidden_size / heads),
-       llama.attention.layer_norm_rms_epsilon (rms_norm_eps, f32), llama.rope.freq_base
-       (rope_theta, at the top level or in rope_parameters, f32, when given), llama.vocab_size
-       (vocab_size), and without --vocab tokenizer.ggml.bos_token_id / eos_token_id (bos_token_id,
-       eos_token_id); all integers as u32. RoPE scaling (rope_scaling, a rope_type other than
-       "default") is not converted: convert warns.
+       and qwen2's attn_q/k/v.bias, qwen3's and gemma3's attn_q_norm / attn_k_norm, gemma's
+       post_attention_norm, ffn_norm (pre_feedforward_layernorm) and post_ffw_norm, phi3's fused
+       attn_qkv and ffn_up (gate and up). Gemma's norms are stored as 1 + w, as llama.cpp does.
+       Llama 3.x RoPE scaling (rope_type "llama3") becomes the tensor rope_freqs.weight (f32
+       [head_dim / 2], the divisors of each frequency), as llama.cpp writes it.
+       IN may also be the checkpoint's directory (config.json beside model.safetensors or
+       model.safetensors.index.json).
        There is no tokenizer conversion: --vocab VOCAB.gguf copies every tokenizer.* key of a
        GGUF file (e.g. llama.cpp's ggml-vocab-llama-spm.gguf) into the output.
 
    ROPE CONVENTION OF THE GGUF OUTPUT (for examples/llama.c and anyone reading these files)
-       The output follows llama.cpp's GGUF llama layout: inside each head of Q and K, RoPE rotates
+       Every architecture but llama keeps HF's NeoX-style RoPE (llama.cpp's rope type NEOX) and its
+       rows as they are. For llama the output follows llama.cpp's GGUF llama layout: inside each head of Q and K, RoPE rotates
        ADJACENT pairs (x[2i], x[2i+1]) by theta_i = pos * freq_base^(-2i/head_dim) -- GGML's
        "normal" rope mode, the one llama2.c's run.c uses, and what every llama GGUF from
        llama.cpp (and stories260K) expects. Hugging Face llama checkpoints instead rotate the
@@ -71,16 +105,22 @@
 
    Both outputs are streamed: the tensors are converted a few MiB of rows at a time while the
    writer writes them, so memory stays at one such chunk whatever the model's size (the inputs
-   are memory-mapped). Progress goes to stderr for inputs over 64 MiB; a summary line to stdout. Errors: one line on
-   stderr starting "error:", exit 1. (tests/test_tools.c includes this file with
+   are memory-mapped). Rows are quantized by --threads N threads (default: OpenMP's; the bytes do
+   not depend on it). Progress goes to stderr for inputs over 64 MiB; a summary line to stdout.
+   Errors: one line on stderr starting "error:", exit 1. (tests/test_tools.c includes this file with
    LBRX_EXAMPLE_NO_MAIN and calls convert_main.) */
+#ifndef LBRX_EXAMPLE_NO_IMPL
 #define LBRX_IMPL
-#include "lbrx_gguf.h"
-#include "lbrx_safetensors.h"
+#define LBRX_MODEL_IMPLEMENTATION
+#endif
+#include "lbrx_model.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #define CV_PROGRESS_BYTES ((uint64_t)64 << 20)
 #define CV_MAX_KEEP 16
@@ -90,20 +130,42 @@ typedef struct cv_tensor {
     lbrx_tensor src;            /* the input tensor (own storage reference) */
     lbrx_dtype out;             /* output dtype */
     int64_t permute_heads;      /* > 0: Q/K rows permuted per this many heads (HF llama) */
+    int add_one;                /* 1 is added to every value (HF Gemma's norms) */
 } cv_tensor;
+
+/* A --type: its dtype, llama_ftype (general.file_type) and whether llama.cpp's mix rules apply. */
+typedef struct cv_type {
+    const char *name;
+    lbrx_dtype type;
+    uint32_t ftype;
+    int mix;
+} cv_type;
+
+static const cv_type cv_types[] = {
+    {"f32", LBRX_F32, 0, 0}, {"f16", LBRX_F16, 1, 0}, {"bf16", LBRX_BF16, 32, 0}, {"q8_0", LBRX_Q8_0, 7, 0},
+    {"q4_0", LBRX_Q4_0, 2, 0}, {"q4_1", LBRX_Q4_1, 3, 0}, {"q4_k_m", LBRX_Q4_K, 15, 1}, {"q4_k_s", LBRX_Q4_K, 14, 1},
+    {"q5_k_m", LBRX_Q5_K, 17, 1}, {"q5_k_s", LBRX_Q5_K, 16, 1}, {"q6_k", LBRX_Q6_K, 18, 1}, {"q3_k_m", LBRX_Q3_K, 12, 1},
+    {"q2_k", LBRX_Q2_K, 10, 1}, {"q5_0", LBRX_Q5_0, 8, 1}, {"q5_1", LBRX_Q5_1, 9, 1}, {"iq4_nl", LBRX_IQ4_NL, 25, 1},
+    {"iq4_xs", LBRX_IQ4_XS, 30, 1}};
+#define CV_N_TYPES (sizeof cv_types / sizeof cv_types[0])
 
 typedef struct cv_job {
     const char *in, *out, *vocab, *name;
     uint64_t split_max;         /* --split-max-size, 0: one file */
     lbrx_dtype type;
+    const cv_type *ti;          /* the --type */
+    int pure, threads;
     const char *keep[CV_MAX_KEEP];
     int n_keep;
     lbrx_gguf *gguf;            /* input, one of these two */
     lbrx_safetensors *st;
-    lbrx_json *config;          /* HF config.json when the input is an HF llama checkpoint */
+    lbrx_json *config;          /* HF config.json when the input is an HF checkpoint lbrx_model.h knows */
+    lbrx_model_config mc;       /* its hyper-parameters */
+    char in_path[4200];         /* IN, or the checkpoint file inside the directory IN */
     cv_tensor *t;
     size_t n;
-    float *scratch;             /* one row of floats, the longest row */
+    float *scratch;             /* one row of floats per thread, the longest row */
+    int64_t scratch_row;
     uint64_t total_bytes, done_bytes;
     size_t n_quantized;
     FILE *log;                  /* progress */
@@ -162,17 +224,15 @@ static const char *cv_dir_end(const char *path) {
     return a > b ? a : b;
 }
 
-/* Read config.json beside the input; NULL (no error) when there is none or it is not llama. */
+/* Read config.json beside the input; no config (and no error) when there is none or its
+   model_type is not one lbrx_model.h knows. */
 static int cv_load_hf_config(cv_job *job) {
-    char path[4096];
+    char path[4300];
     const char *end = cv_dir_end(job->in);
     FILE *f;
     long len;
     char *text;
     lbrx_error err;
-    const lbrx_json_value *root, *mt, *arch;
-    size_t i, n;
-    int is_llama = 0;
     snprintf(path, sizeof path, "%.*sconfig.json", end ? (int)(end - job->in + 1) : 0, job->in);
     f = fopen(path, "rb");
     if (!f) return 0;
@@ -180,102 +240,27 @@ static int cv_load_hf_config(cv_job *job) {
         fclose(f);
         return cv_fail(job, "%s: cannot read", path);
     }
-    n = fread(text, 1, (size_t)len, f);
+    len = (long)fread(text, 1, (size_t)len, f);
     fclose(f);
-    if (lbrx_json_parse(&job->config, text, n, NULL, &job->opt.allocator, &err) != LBRX_OK) {
+    if (lbrx_json_parse(&job->config, text, (size_t)len, NULL, &job->opt.allocator, &err) != LBRX_OK) {
         free(text);
         return cv_fail(job, "%s: %s", path, err.message);
     }
     free(text);
-    root = lbrx_json_root(job->config);
-    mt = lbrx_json_get(root, "model_type");
-    if (mt && lbrx_json_string(mt, 0) && strcmp(lbrx_json_string(mt, 0), "llama") == 0) is_llama = 1;
-    arch = lbrx_json_get(root, "architectures");
-    for (i = 0; i < lbrx_json_count(arch); i++) {
-        const char *s = lbrx_json_string(lbrx_json_at(arch, i), 0);
-        if (s && strcmp(s, "LlamaForCausalLM") == 0) is_llama = 1;
-    }
-    if (!is_llama) { lbrx_json_free(job->config); job->config = 0; }
-    return 0;
-}
-
-/* An integer of config.json, or `def` when absent (def < 0: required). */
-static int cv_config_int(cv_job *job, const char *key, int64_t def, int64_t *out) {
-    const lbrx_json_value *v = lbrx_json_get(lbrx_json_root(job->config), key);
-    if (!v || lbrx_json_type_of(v) == LBRX_JSON_NULL) {
-        if (def < 0) return cv_fail(job, "config.json: '%s' is missing", key);
-        *out = def;
+    if (!lbrx_arch_find_hf(lbrx_json_string(lbrx_json_get(lbrx_json_root(job->config), "model_type"), 0))) {
+        lbrx_json_free(job->config);
+        job->config = 0;
         return 0;
     }
-    if (lbrx_json_i64(v, out) != LBRX_OK || *out <= 0 || *out > (int64_t)UINT32_MAX)
-        return cv_fail(job, "config.json: '%s' is not a positive 32-bit integer", key);
+    if (lbrx_model_config_from_hf(lbrx_json_root(job->config), &job->mc, &err) != LBRX_OK) return cv_fail(job, "%s: %s", path, err.message);
     return 0;
 }
 
-/* The GGUF llama name of an HF tensor (into out), 0 to drop it, -1 when it has none. Sets
-   *heads_kind to 1 for q_proj, 2 for k_proj. */
-static int cv_llama_name(const char *hf, char *out, size_t cap, int *heads_kind) {
-    static const char *const map[9][2] = {
-        {"self_attn.q_proj.weight", "attn_q.weight"}, {"self_attn.k_proj.weight", "attn_k.weight"},
-        {"self_attn.v_proj.weight", "attn_v.weight"}, {"self_attn.o_proj.weight", "attn_output.weight"},
-        {"input_layernorm.weight", "attn_norm.weight"}, {"post_attention_layernorm.weight", "ffn_norm.weight"},
-        {"mlp.gate_proj.weight", "ffn_gate.weight"}, {"mlp.up_proj.weight", "ffn_up.weight"},
-        {"mlp.down_proj.weight", "ffn_down.weight"}};
-    size_t k;
-    *heads_kind = 0;
-    if (cv_ends_with(hf, ".rotary_emb.inv_freq")) return 0;
-    if (strcmp(hf, "model.embed_tokens.weight") == 0) { snprintf(out, cap, "token_embd.weight"); return 1; }
-    if (strcmp(hf, "model.norm.weight") == 0) { snprintf(out, cap, "output_norm.weight"); return 1; }
-    if (strcmp(hf, "lm_head.weight") == 0) { snprintf(out, cap, "output.weight"); return 1; }
-    if (strncmp(hf, "model.layers.", 13) == 0) {
-        char *end;
-        long layer = strtol(hf + 13, &end, 10);
-        if (end > hf + 13 && *end == '.' && layer >= 0 && layer < 100000)
-            for (k = 0; k < 9; k++)
-                if (strcmp(end + 1, map[k][0]) == 0) {
-                    snprintf(out, cap, "blk.%ld.%s", layer, map[k][1]);
-                    *heads_kind = k < 2 ? (int)k + 1 : 0;
-                    return 1;
-                }
-    }
-    return -1;
-}
-
-static int cv_llama_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
-    int64_t ctx, embd, layers, ffn, heads, heads_kv, head_dim, vocab;
-    double eps, theta;
-    const lbrx_json_value *root = lbrx_json_root(job->config), *v, *rope;
-    const char *type;
-    if (cv_config_int(job, "max_position_embeddings", 2048, &ctx) || cv_config_int(job, "hidden_size", -1, &embd) ||
-        cv_config_int(job, "num_hidden_layers", -1, &layers) || cv_config_int(job, "intermediate_size", -1, &ffn) ||
-        cv_config_int(job, "num_attention_heads", -1, &heads) || cv_config_int(job, "num_key_value_heads", heads, &heads_kv) ||
-        cv_config_int(job, "head_dim", embd / heads, &head_dim) || cv_config_int(job, "vocab_size", -1, &vocab))
-        return 1;
-    if (heads % heads_kv != 0) return cv_fail(job, "config.json: num_attention_heads is not a multiple of num_key_value_heads");
-    v = lbrx_json_get(root, "rms_norm_eps");
-    if (!v || lbrx_json_f64(v, &eps) != LBRX_OK) return cv_fail(job, "config.json: 'rms_norm_eps' is missing or not a number");
-    if (lbrx_gguf_writer_add_str(w, "general.architecture", "llama", err) != LBRX_OK ||
-        lbrx_gguf_writer_add_str(w, "general.name", job->name ? job->name : "llama", err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.context_length", (uint32_t)ctx, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.embedding_length", (uint32_t)embd, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.block_count", (uint32_t)layers, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.feed_forward_length", (uint32_t)ffn, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.attention.head_count", (uint32_t)heads, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.attention.head_count_kv", (uint32_t)heads_kv, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.rope.dimension_count", (uint32_t)head_dim, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", (float)eps, err) != LBRX_OK ||
-        lbrx_gguf_writer_add_u32(w, "llama.vocab_size", (uint32_t)vocab, err) != LBRX_OK)
+static int cv_hf_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
+    const lbrx_json_value *root = lbrx_json_root(job->config), *v;
+    if (lbrx_model_write_gguf_config(w, &job->mc, err) != LBRX_OK ||
+        lbrx_gguf_writer_add_str(w, "general.name", job->name ? job->name : job->mc.arch->name, err) != LBRX_OK)
         return cv_fail(job, "%s", err->message);
-    /* rope_theta: top level (transformers 4) or inside rope_parameters (transformers 5) */
-    rope = lbrx_json_get(root, "rope_parameters");
-    v = lbrx_json_get(root, "rope_theta");
-    if (!v) v = lbrx_json_get(rope, "rope_theta");
-    if (v && lbrx_json_f64(v, &theta) == LBRX_OK && lbrx_gguf_writer_add_f32(w, "llama.rope.freq_base", (float)theta, err) != LBRX_OK)
-        return cv_fail(job, "%s", err->message);
-    type = lbrx_json_string(lbrx_json_get(rope, "rope_type"), 0);
-    v = lbrx_json_get(root, "rope_scaling");
-    if (((v && lbrx_json_type_of(v) != LBRX_JSON_NULL) || (type && strcmp(type, "default") != 0)) && job->log)
-        fprintf(job->log, "convert: warning: config.json RoPE scaling (rope_scaling / rope_type) is not converted\n");
     /* special token ids, unless a --vocab file brings its own tokenizer.* keys */
     if (!job->vocab) {
         static const char *const ids[2][2] = {{"bos_token_id", "tokenizer.ggml.bos_token_id"}, {"eos_token_id", "tokenizer.ggml.eos_token_id"}};
@@ -293,32 +278,40 @@ static int cv_llama_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) 
 
 /* ---- input ---- */
 
-/* Add one input tensor (a new storage reference), mapping its name for HF llama checkpoints. */
+/* Add one input tensor (a new storage reference), mapping its name for HF checkpoints. */
 static int cv_add(cv_job *job, const lbrx_tensor *t, const char *name) {
     cv_tensor *c;
-    int kind = 0;
     c = &job->t[job->n];
+    c->permute_heads = 0;
+    c->add_one = 0;
     if (job->config) {
-        int r = cv_llama_name(name, c->name, sizeof c->name, &kind);
+        int r = lbrx_model_gguf_name(&job->mc, name, c->name, sizeof c->name, &c->permute_heads, &c->add_one);
         if (r == 0) return 0;
-        if (r < 0) return cv_fail(job, "tensor '%s': no GGUF llama name for this Hugging Face tensor", name);
+        if (r < 0) return cv_fail(job, "tensor '%s': no GGUF %s name for this Hugging Face tensor", name, job->mc.arch->name);
     } else {
         if (strlen(name) >= sizeof c->name) return cv_fail(job, "tensor '%.80s...': name too long", name);
         snprintf(c->name, sizeof c->name, "%s", name);
     }
+    if (c->permute_heads && (t->ndim != 2 || t->shape[0] % (2 * c->permute_heads) != 0))
+        return cv_fail(job, "tensor '%s': rows do not split into heads of even size for the RoPE permutation", c->name);
+    if (c->add_one && !cv_is_float(t->dtype)) return cv_fail(job, "tensor '%s': a norm of type %s", c->name, lbrx_dtype_name(t->dtype));
     c->src = *t;
     c->src.name = 0;
     lbrx_storage_retain(c->src.storage);
-    c->permute_heads = 0;
-    if (kind) {
-        int64_t heads, heads_kv;
-        if (cv_config_int(job, "num_attention_heads", -1, &heads) || cv_config_int(job, "num_key_value_heads", heads, &heads_kv))
-            return 1;
-        if (kind == 2) heads = heads_kv;
-        if (t->ndim != 2 || t->shape[0] % (2 * heads) != 0)
-            return cv_fail(job, "tensor '%s': rows do not split into heads of even size for the RoPE permutation", c->name);
-        c->permute_heads = heads;
-    }
+    job->n++;
+    return 0;
+}
+
+/* Llama 3.x RoPE scaling as llama.cpp writes it: the tensor rope_freqs.weight. */
+static int cv_add_rope_freqs(cv_job *job) {
+    cv_tensor *c = &job->t[job->n];
+    int64_t shape[1];
+    lbrx_error err;
+    shape[0] = job->mc.rope_dim / 2;
+    memset(c, 0, sizeof *c);
+    if (lbrx_tensor_alloc(&c->src, LBRX_F32, 1, shape, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s", err.message);
+    lbrx_model_llama3_factors(&job->mc, (float *)c->src.data);
+    snprintf(c->name, sizeof c->name, "rope_freqs.weight");
     job->n++;
     return 0;
 }
@@ -331,6 +324,16 @@ static int cv_open_input(cv_job *job) {
     lbrx_result r;
     lbrx_format fmt;
     size_t i, count;
+    FILE *f;
+    /* a checkpoint directory: its index or its one file */
+    snprintf(job->in_path, sizeof job->in_path, "%s/config.json", job->in);
+    if ((f = fopen(job->in_path, "rb")) != 0) {
+        fclose(f);
+        snprintf(job->in_path, sizeof job->in_path, "%s/model.safetensors.index.json", job->in);
+        if ((f = fopen(job->in_path, "rb")) != 0) fclose(f);
+        else snprintf(job->in_path, sizeof job->in_path, "%s/model.safetensors", job->in);
+        job->in = job->in_path;
+    }
     if (lbrx_storage_map_file(&s, job->in, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
     fmt = lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s));
     switch (fmt) {
@@ -348,7 +351,7 @@ static int cv_open_input(cv_job *job) {
         if (cv_load_hf_config(job)) return 1;
         count = lbrx_safetensors_count(job->st);
     }
-    job->t = (cv_tensor *)calloc(count ? count : 1, sizeof *job->t);
+    job->t = (cv_tensor *)calloc(count + 1, sizeof *job->t);   /* + 1: rope_freqs */
     if (!job->t) return cv_fail(job, "out of memory");
     for (i = 0; i < count; i++) {
         if (job->gguf) {
@@ -363,15 +366,158 @@ static int cv_open_input(cv_job *job) {
             if (cv_add(job, t, t->name)) return 1;
         }
     }
+    if (job->config && job->mc.rope_scaling == LBRX_ROPE_SCALING_LLAMA3) return cv_add_rope_freqs(job);
     return 0;
 }
 
 /* ---- planning: the output dtype of each tensor ---- */
 
+/* ---- llama.cpp's mixes (see THE MIXES above) ---- */
+
+typedef struct cv_mix {
+    const cv_type *ti;
+    int pure, tied;             /* tied: no output.weight, token_embd.weight takes its rule */
+    int n_layer, gqa, big70;    /* block_count, query heads per KV head, the 80-layer GQA llama */
+    int n_attn_v, i_attn_v, i_ffn_down;
+} cv_mix;
+
+/* The layer N of "blk.N...." or -1. */
+static int cv_layer_of(const char *name) {
+    char *end;
+    long v;
+    if (strncmp(name, "blk.", 4) != 0) return -1;
+    v = strtol(name + 4, &end, 10);
+    return end > name + 4 && *end == '.' && v >= 0 && v < 1000000 ? (int)v : -1;
+}
+
+/* llama.cpp's tensor order: by layer (the others, -1, first), then by name. */
+static int cv_order_cmp(const void *a, const void *b) {
+    const cv_tensor *x = *(const cv_tensor *const *)a, *y = *(const cv_tensor *const *)b;
+    int lx = cv_layer_of(x->name), ly = cv_layer_of(y->name);
+    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->name, y->name);
+}
+
+/* Tensors llama.cpp quantizes: 2-D (a second dimension over 1) weights, not norms nor a few small kinds. */
+static int cv_mix_quantizable(const cv_tensor *c) {
+    static const char *const never[] = {"_norm.weight", "ffn_gate_inp.weight", "attn_rel_b.weight", "ssm_conv1d"};
+    size_t k;
+    if (c->src.ndim != 2 || c->src.shape[0] < 2 || !cv_ends_with(c->name, "weight")) return 0;
+    if (strcmp(c->name, "position_embd.weight") == 0 || strcmp(c->name, "token_types.weight") == 0) return 0;
+    for (k = 0; k < sizeof never / sizeof never[0]; k++)
+        if (strstr(c->name, never[k])) return 0;
+    return 1;
+}
+
+static int cv_is_attn_v(const char *name) {
+    return strstr(name, "attn_qkv.weight") || strstr(name, "attn_kv_b.weight") || strstr(name, "attn_v.weight");
+}
+
+static int cv_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
+
+/* The type of a row length `cols` can take: t, or its fallback, or f16. */
+static lbrx_dtype cv_fallback(lbrx_dtype t, int64_t cols) {
+    if (cols % lbrx_dtype_block_size(t) == 0) return t;
+    switch (t) {
+    case LBRX_IQ4_XS: t = LBRX_IQ4_NL; break;
+    case LBRX_Q2_K: case LBRX_Q3_K: t = LBRX_Q4_0; break;
+    case LBRX_Q4_K: t = LBRX_Q5_0; break;
+    case LBRX_Q5_K: t = LBRX_Q5_1; break;
+    case LBRX_Q6_K: t = LBRX_Q8_0; break;
+    default: break;
+    }
+    return cols % lbrx_dtype_block_size(t) == 0 ? t : LBRX_F16;
+}
+
+/* The type of quantizable tensor `name` with rows of `cols`; call in llama.cpp's order. */
+static lbrx_dtype cv_mix_type(cv_mix *m, const char *name, int64_t cols) {
+    const uint32_t ft = m->ti->ftype;
+    lbrx_dtype t = m->ti->type;
+    if (m->pure) return cv_fallback(t, cols);
+    if (strcmp(name, "output.weight") == 0 || (m->tied && strcmp(name, "token_embd.weight") == 0)) {
+        t = cols % lbrx_dtype_block_size(t) ? LBRX_Q8_0 : LBRX_Q6_K;
+    } else if (strcmp(name, "token_embd.weight") == 0) {
+        /* the mix's type */
+    } else if (cv_is_attn_v(name)) {
+        if (ft == 10) t = m->gqa >= 4 ? LBRX_Q4_K : LBRX_Q3_K;
+        else if (ft == 12) t = m->i_attn_v < 2 ? LBRX_Q5_K : LBRX_Q4_K;
+        else if ((ft == 25 || ft == 30) && m->gqa >= 4) t = LBRX_Q5_K;
+        else if ((ft == 15 || ft == 17) && cv_more_bits(m->i_attn_v, m->n_attn_v)) t = LBRX_Q6_K;
+        else if (ft == 14 && m->i_attn_v < 4) t = LBRX_Q5_K;
+        if (m->big70 && (t == LBRX_Q3_K || t == LBRX_Q4_K)) t = LBRX_Q5_K;
+        m->i_attn_v++;
+    } else if (strstr(name, "attn_k.weight") || strstr(name, "attn_q.weight")) {
+        /* the mix's type */
+    } else if (strstr(name, "attn_output.weight")) {
+        if (ft == 10) t = LBRX_Q3_K;
+        else if (ft == 12) t = LBRX_Q4_K;
+    } else if (strstr(name, "ffn_up") || strstr(name, "ffn_gate")) {
+        /* the mix's type */
+    } else if (strstr(name, "ffn_down")) {
+        int i = m->i_ffn_down++, n = m->n_layer;
+        if (ft == 10) t = LBRX_Q3_K;
+        else if (ft == 12) t = i < n / 16 ? LBRX_Q5_K : LBRX_Q4_K;
+        else if ((ft == 15 || ft == 17) && cv_more_bits(i, n)) t = LBRX_Q6_K;
+        else if ((ft == 14 || ft == 25 || ft == 30) && i < n / 8) t = LBRX_Q5_K;
+    }
+    return cv_fallback(t, cols);
+}
+
+/* An integer hyper-parameter "<arch>.<key>" of the GGUF input (config.json's `hf` otherwise); def when absent. */
+static int64_t cv_hparam(cv_job *job, const char *arch, const char *key, const char *hf, int64_t def) {
+    int64_t v = def;
+    if (job->gguf) {
+        char full[256];
+        snprintf(full, sizeof full, "%s.%s", arch, key);
+        if (lbrx_gguf_get_int(job->gguf, full, &v, NULL) != LBRX_OK) v = def;
+    } else if (job->config) {
+        const lbrx_json_value *j = lbrx_json_get(lbrx_json_root(job->config), hf);
+        if (!j || lbrx_json_i64(j, &v) != LBRX_OK) v = def;
+    }
+    return v;
+}
+
+/* Each tensor's output type under the mix, visiting them in llama.cpp's order. */
+static int cv_plan_mix(cv_job *job) {
+    cv_mix m;
+    cv_tensor **order = (cv_tensor **)malloc((job->n ? job->n : 1) * sizeof *order);
+    char arch[64] = "llama";
+    int64_t heads, heads_kv;
+    size_t i;
+    if (!order) return cv_fail(job, "out of memory");
+    memset(&m, 0, sizeof m);
+    m.ti = job->ti;
+    m.pure = job->pure;
+    m.tied = 1;
+    if (job->gguf) {
+        lbrx_gguf_str a;
+        if (lbrx_gguf_get_str(job->gguf, "general.architecture", &a, NULL) == LBRX_OK)
+            snprintf(arch, sizeof arch, "%.*s", (int)(a.len < 63 ? a.len : 63), a.data);
+    }
+    m.n_layer = (int)cv_hparam(job, arch, "block_count", "num_hidden_layers", 0);
+    heads = cv_hparam(job, arch, "attention.head_count", "num_attention_heads", 0);
+    heads_kv = cv_hparam(job, arch, "attention.head_count_kv", "num_key_value_heads", heads);
+    m.gqa = heads_kv > 0 ? (int)(heads / heads_kv) : 0;
+    m.big70 = strcmp(arch, "llama") == 0 && m.n_layer == 80 && heads != heads_kv;
+    for (i = 0; i < job->n; i++) {
+        order[i] = &job->t[i];
+        if (strcmp(job->t[i].name, "output.weight") == 0) m.tied = 0;
+        m.n_attn_v += cv_is_attn_v(job->t[i].name) != 0;
+    }
+    qsort(order, job->n, sizeof *order, cv_order_cmp);
+    for (i = 0; i < job->n; i++) {
+        cv_tensor *c = order[i];
+        if (cv_mix_quantizable(c)) c->out = cv_mix_type(&m, c->name, c->src.shape[1]);
+        else c->out = job->gguf ? c->src.dtype : LBRX_F32;
+    }
+    free(order);
+    return 0;
+}
+
 static int cv_plan(cv_job *job, int to_gguf) {
     size_t i;
     int k;
     int64_t longest = 1;
+    if (job->ti->mix && cv_plan_mix(job)) return 1;
     for (i = 0; i < job->n; i++) {
         cv_tensor *c = &job->t[i];
         lbrx_dtype s = c->src.dtype;
@@ -384,6 +530,8 @@ static int cv_plan(cv_job *job, int to_gguf) {
             c->out = s;
         } else if (keep) {
             c->out = (s == LBRX_F32 || s == LBRX_F16 || s == LBRX_BF16) ? s : LBRX_F32;
+        } else if (job->ti->mix) {
+            /* set by cv_plan_mix (GGUF output only) */
         } else if (!to_gguf) {
             c->out = job->type;
         } else if (c->src.ndim == 2 && c->src.shape[1] % lbrx_dtype_block_size(job->type) == 0) {
@@ -396,7 +544,8 @@ static int cv_plan(cv_job *job, int to_gguf) {
         lbrx_tensor_nbytes(&c->src, &nb);
         job->total_bytes += nb;
     }
-    job->scratch = (float *)malloc((size_t)longest * sizeof(float));
+    job->scratch_row = longest;
+    job->scratch = (float *)malloc((size_t)longest * (size_t)job->threads * sizeof(float));
     return job->scratch ? 0 : cv_fail(job, "out of memory");
 }
 
@@ -412,25 +561,48 @@ static int64_t cv_source_row(const cv_tensor *c, int64_t r) {
     return h * d + (within % 2) * (d / 2) + within / 2;
 }
 
-/* Output rows [r0, r0 + n) of tensor c into dst (packed rows of c->out). */
+/* Output rows [r0, r0 + n) of tensor c into dst (packed rows of c->out), by job->threads
+   threads (each row is quantized on its own: the bytes do not depend on the count). */
 static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t n, void *dst, lbrx_error *err) {
     int64_t cols = c->src.ndim ? c->src.shape[c->src.ndim - 1] : 1, r;
     size_t out_row = 0, src_row = 0;
-    lbrx_result res;
+    lbrx_result res, bad_from = LBRX_OK, bad_to = LBRX_OK;
     if ((res = lbrx_row_bytes(c->out, cols, &out_row)) != LBRX_OK || (res = lbrx_row_bytes(c->src.dtype, cols, &src_row)) != LBRX_OK)
         return cv_error(err, res, "rows cannot be", c->name, lbrx_dtype_name(c->out));
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(job->threads) schedule(static) if ((c->out != c->src.dtype || c->add_one) && n * cols >= 16384)
+#endif
     for (r = 0; r < n; r++) {
         const void *src = lbrx_tensor_row(&c->src, cv_source_row(c, r0 + r));
         unsigned char *out = (unsigned char *)dst + (size_t)r * out_row;
-        if (c->out == c->src.dtype) {
+        float *row;
+        lbrx_result e;
+#ifdef _OPENMP
+        row = job->scratch + (size_t)omp_get_thread_num() * (size_t)job->scratch_row;
+#else
+        row = job->scratch;
+#endif
+        if (c->out == c->src.dtype && !c->add_one) {
             memcpy(out, src, src_row);
-            continue;
+        } else if ((e = lbrx_dequantize_row(c->src.dtype, src, row, cols)) != LBRX_OK) {
+#ifdef _OPENMP
+#pragma omp critical(cv_rows_error)
+#endif
+            bad_from = e;  /* the same result for every row of the tensor */
+        } else {
+            int64_t k;
+            if (c->add_one)
+                for (k = 0; k < cols; k++) row[k] += 1.0f;
+            if ((e = lbrx_quantize_row(c->out, row, out, cols)) != LBRX_OK) {
+#ifdef _OPENMP
+#pragma omp critical(cv_rows_error)
+#endif
+                bad_to = e;
+            }
         }
-        if ((res = lbrx_dequantize_row(c->src.dtype, src, job->scratch, cols)) != LBRX_OK)
-            return cv_error(err, res, "cannot convert to float from", c->name, lbrx_dtype_name(c->src.dtype));
-        if ((res = lbrx_quantize_row(c->out, job->scratch, out, cols)) != LBRX_OK)
-            return cv_error(err, res, "cannot convert to", c->name, lbrx_dtype_name(c->out));
     }
+    if (bad_from != LBRX_OK) return cv_error(err, bad_from, "cannot convert to float from", c->name, lbrx_dtype_name(c->src.dtype));
+    if (bad_to != LBRX_OK) return cv_error(err, bad_to, "cannot convert to", c->name, lbrx_dtype_name(c->out));
     return LBRX_OK;
 }
 
@@ -455,18 +627,6 @@ static lbrx_result cv_fill_rows(void *user, size_t index, const char *name, int6
     return r;
 }
 
-/* llama_ftype of the output type. */
-static uint32_t cv_file_type(lbrx_dtype t) {
-    switch (t) {
-    case LBRX_F16: return 1;
-    case LBRX_Q4_0: return 2;
-    case LBRX_Q4_1: return 3;
-    case LBRX_Q8_0: return 7;
-    case LBRX_BF16: return 32;
-    default: return 0;
-    }
-}
-
 /* ---- output ---- */
 
 static int cv_write_gguf(cv_job *job) {
@@ -483,7 +643,7 @@ static int cv_write_gguf(cv_job *job) {
                 continue;
             if (lbrx_gguf_writer_copy_kv(w, kv, &err) != LBRX_OK) { cv_fail(job, "%s", err.message); goto done; }
         }
-    } else if (job->config && cv_llama_metadata(job, w, &err)) {
+    } else if (job->config && cv_hf_metadata(job, w, &err)) {
         goto done;
     }
     if (job->vocab) {
@@ -498,7 +658,7 @@ static int cv_write_gguf(cv_job *job) {
         lbrx_gguf_close(v);
         if (bad_kv) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
     }
-    if (lbrx_gguf_writer_add_u32(w, "general.file_type", cv_file_type(job->type), &err) != LBRX_OK ||
+    if (lbrx_gguf_writer_add_u32(w, "general.file_type", job->ti->ftype, &err) != LBRX_OK ||
         (job->n_quantized && lbrx_gguf_writer_add_u32(w, "general.quantization_version", LBRX_QNT_VERSION, &err) != LBRX_OK)) {
         cv_fail(job, "%s", err.message);
         goto done;
@@ -562,17 +722,35 @@ done:
     return bad;
 }
 
+#define CV_USAGE                                                                                          \
+    "usage: convert IN OUT --type TYPE [--pure] [--threads N] [--keep PATTERN]... [--vocab VOCAB.gguf] " \
+    "[--name NAME] [--split-max-size N[K|M|G]]; TYPE: f32 f16 bf16, uniform q8_0 q4_0 q4_1, llama.cpp's " \
+    "mixes q4_k_m q4_k_s q5_k_m q5_k_s q6_k q3_k_m q2_k q5_0 q5_1 iq4_nl iq4_xs"
+
 static int cv_parse_args(cv_job *job, int argc, char **argv) {
-    static const char *const names[6] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"};
-    static const lbrx_dtype types[6] = {LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1};
-    int i, k, have_type = 0, pos = 0;
+    int i, pos = 0;
+    size_t k;
+#ifdef _OPENMP
+    job->threads = omp_get_max_threads();
+#else
+    job->threads = 1;
+#endif
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) {
-            for (k = 0; k < 6 && strcmp(argv[i + 1], names[k]) != 0; k++) {}
-            if (k == 6) return cv_fail(job, "unknown --type '%s' (f32, f16, bf16, q8_0, q4_0 or q4_1)", argv[i + 1]);
-            job->type = types[k];
-            have_type = 1;
+            for (k = 0; k < CV_N_TYPES && strcmp(argv[i + 1], cv_types[k].name) != 0; k++) {}
+            if (k == CV_N_TYPES) return cv_fail(job, "unknown --type '%s' (%s)", argv[i + 1], CV_USAGE);
+            job->ti = &cv_types[k];
+            job->type = cv_types[k].type;
             i++;
+        } else if (strcmp(argv[i], "--pure") == 0) {
+            job->pure = 1;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            char *end;
+            long t = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end || t < 1 || t > 1024) return cv_fail(job, "--threads '%s': a count from 1 to 1024", argv[i]);
+#ifdef _OPENMP
+            job->threads = (int)t;
+#endif
         } else if (strcmp(argv[i], "--keep") == 0 && i + 1 < argc) {
             if (job->n_keep == CV_MAX_KEEP) return cv_fail(job, "more than 16 --keep patterns");
             job->keep[job->n_keep++] = argv[++i];
@@ -596,8 +774,7 @@ static int cv_parse_args(cv_job *job, int argc, char **argv) {
             return cv_fail(job, "unexpected argument '%s'", argv[i]);
         }
     }
-    if (pos != 2 || !have_type)
-        return cv_fail(job, "usage: convert IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_1 [--keep PATTERN]... [--vocab VOCAB.gguf] [--name NAME] [--split-max-size N[K|M|G]]");
+    if (pos != 2 || !job->ti) return cv_fail(job, "%s", CV_USAGE);
     if (strcmp(job->in, job->out) == 0) return cv_fail(job, "%s: output and input are the same file", job->out);
     if (!cv_ends_with(job->out, ".gguf") && !cv_ends_with(job->out, ".safetensors"))
         return cv_fail(job, "%s: the output name must end in .gguf or .safetensors", job->out);
@@ -629,7 +806,7 @@ static int convert_main(int argc, char **argv, FILE *out, FILE *log, const lbrx_
         fputc('\n', log);
     } else {
         fprintf(out, "convert: wrote %s: %zu tensors, %zu of them %s\n", job.out, job.n, job.n_quantized,
-                job.n_quantized ? lbrx_dtype_name(job.type) : "quantized");
+                !job.n_quantized ? "quantized" : job.ti->mix && !job.pure ? job.ti->name : lbrx_dtype_name(job.type));
     }
     for (i = 0; i < job.n; i++) lbrx_tensor_release(&job.t[i].src);
     free(job.t);

@@ -13,8 +13,12 @@
 
    Build: cc -O3 -march=native -fopenmp -I. examples/demo.c -o demo -lm (and examples/convert.c
    beside it). */
-#define LLAMA_NO_MAIN
-#include "llama.c"
+#define LBRX_IMPL
+#define LBRX_MODEL_IMPLEMENTATION
+#include "lbrx_model.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include <errno.h>
 #if defined(_WIN32)
 #include <direct.h>
@@ -36,19 +40,18 @@
 static void demo_fill(float *p, size_t n, uint64_t *rng, float std) {
     size_t i;
     float a = std * 1.7320508f;
-    for (i = 0; i < n; i++) p[i] = a * (2.0f * llama_random_f32(rng) - 1.0f);
+    for (i = 0; i < n; i++) p[i] = a * (2.0f * lbrx_random_f32(rng) - 1.0f);
 }
 
 /* Step 1: the checkpoint. Returns 0 on success. */
 static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
-    enum { D = DEMO_DIM, F = DEMO_FFN, V = DEMO_VOCAB, L = DEMO_LAYERS, HD = DEMO_DIM / DEMO_HEADS };
-    static const char *what[9] = { "input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                   "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj" };
-    const int64_t rows[9] = { 0, D, DEMO_KV_HEADS * HD, DEMO_KV_HEADS * HD, D, 0, F, F, D };
-    const int64_t cols[9] = { D, D, D, D, D, D, D, D, F };
-    int n_tensors = 3 + 9 * L, k = 0, l, i;
-    lbrx_tensor *t = (lbrx_tensor *)calloc((size_t)n_tensors, sizeof(lbrx_tensor));
-    char (*names)[64] = (char (*)[64])calloc((size_t)n_tensors, 64);
+    enum { D = DEMO_DIM, F = DEMO_FFN, V = DEMO_VOCAB, L = DEMO_LAYERS };
+    lbrx_model_config c;
+    size_t n_table, i;
+    const lbrx_model_tensor *table = lbrx_model_tensors(&n_table);
+    int n_tensors = 3, k = 0, l;
+    lbrx_tensor *t;
+    char (*names)[64];
     size_t total = 0, off = 0;
     float *mem;
     uint64_t rng = 20261122;
@@ -56,11 +59,21 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
     char path[4200];
     FILE *f;
     lbrx_result r = LBRX_OK;
-    if (!t || !names) { free(t); free(names); return llama_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory"); }
+    /* the layer tensors of a Llama, as lbrx_model.h's table lists them */
+    memset(&c, 0, sizeof c);
+    c.arch = lbrx_arch_find("llama", 5);
+    c.dim = D; c.hidden_dim = F; c.n_heads = DEMO_HEADS; c.n_kv_heads = DEMO_KV_HEADS; c.head_dim = D / DEMO_HEADS; c.vocab_size = V;
     total = (size_t)2 * V * D + D;
-    for (i = 0; i < 9; i++) total += (size_t)L * (size_t)(rows[i] ? rows[i] : 1) * (size_t)cols[i];
+    for (i = 0; i < n_table; i++)
+        if (lbrx_model_tensor_applies(&table[i], c.arch)) {
+            n_tensors += L;
+            total += (size_t)L * (size_t)(table[i].rows ? lbrx_model_dim(&c, table[i].rows) : 1) * (size_t)lbrx_model_dim(&c, table[i].cols);
+        }
+    t = (lbrx_tensor *)calloc((size_t)n_tensors, sizeof(lbrx_tensor));
+    names = (char (*)[64])calloc((size_t)n_tensors, 64);
+    if (!t || !names) { free(t); free(names); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory"); }
     mem = (float *)malloc(total * sizeof(float));
-    if (!mem) { free(t); free(names); return llama_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for %zu weights", total); }
+    if (!mem) { free(t); free(names); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for %zu weights", total); }
     /* HF's order: embeddings, layers, final norm, output */
 #define DEMO_ADD(nm, r0, c0, norm) do { \
         int64_t sh_[2]; sh_[0] = (r0); sh_[1] = (c0); \
@@ -73,10 +86,11 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
         off += (size_t)((r0) ? (r0) : 1) * (size_t)(c0); k++; } while (0)
     DEMO_ADD("model.embed_tokens.weight", V, D, 0);
     for (l = 0; l < L; l++)
-        for (i = 0; i < 9; i++) {
+        for (i = 0; i < n_table; i++) {
             char nm[64];
-            snprintf(nm, sizeof nm, "model.layers.%d.%s.weight", l, what[i]);
-            DEMO_ADD(nm, rows[i], cols[i], rows[i] == 0);
+            if (!lbrx_model_tensor_applies(&table[i], c.arch)) continue;
+            snprintf(nm, sizeof nm, "model.layers.%d.%s", l, table[i].hf);
+            DEMO_ADD(nm, table[i].rows ? lbrx_model_dim(&c, table[i].rows) : 0, lbrx_model_dim(&c, table[i].cols), table[i].rows == 0);
         }
     DEMO_ADD("model.norm.weight", 0, D, 1);
     DEMO_ADD("lm_head.weight", V, D, 0);
@@ -91,13 +105,13 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
     free(names);
     if (r != LBRX_OK) return r;
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if (!(f = fopen(path, "w"))) return llama_errorf(err, LBRX_ERR_IO, "%s: cannot create", path);
+    if (!(f = fopen(path, "w"))) return lbrx_model_errorf(err, LBRX_ERR_IO, "%s: cannot create", path);
     fprintf(f, "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n  \"hidden_act\": \"silu\",\n"
                "  \"hidden_size\": %d,\n  \"intermediate_size\": %d,\n  \"num_hidden_layers\": %d,\n  \"num_attention_heads\": %d,\n"
                "  \"num_key_value_heads\": %d,\n  \"vocab_size\": %d,\n  \"max_position_embeddings\": %d,\n  \"rms_norm_eps\": 1e-05,\n"
                "  \"rope_theta\": 10000.0,\n  \"tie_word_embeddings\": false,\n  \"torch_dtype\": \"float32\"\n}\n",
             D, F, L, DEMO_HEADS, DEMO_KV_HEADS, V, DEMO_CTX);
-    return fclose(f) == 0 ? LBRX_OK : llama_errorf(err, LBRX_ERR_IO, "%s: write failed", path);
+    return fclose(f) == 0 ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_IO, "%s: write failed", path);
 }
 
 /* Bytes of a file, 0 if it cannot be opened. */
@@ -117,25 +131,25 @@ typedef struct demo_row {
 /* Step 3 for one file: load, prompt, generate. ref: the F32 prompt logits (NULL for the F32 run
    itself, which fills *ref_out instead). */
 static lbrx_result demo_run(const char *path, int n_threads, const float *ref, float **ref_out, demo_row *row, lbrx_error *err) {
-    llama_model m;
-    llama_state s;
+    lbrx_model m;
+    lbrx_model_state s;
     int32_t prompt[DEMO_PROMPT];
     uint64_t rng = 7;
-    size_t rss0 = llama_resident_bytes(), n = (size_t)DEMO_PROMPT * DEMO_VOCAB, i;
-    double t0 = llama_now();
+    size_t rss0 = lbrx_model_resident_bytes(), n = (size_t)DEMO_PROMPT * DEMO_VOCAB, i;
+    double t0 = lbrx_model_now();
     int g, tok;
-    lbrx_result r = llama_load(&m, path, 0, err);
+    lbrx_result r = lbrx_model_load(&m, path, err);
     memset(row, 0, sizeof *row);
     if (r != LBRX_OK) return r;
-    row->load_ms = (llama_now() - t0) * 1e3;
-    for (i = 0; i < DEMO_PROMPT; i++) prompt[i] = (int32_t)(llama_random_u32(&rng) % DEMO_VOCAB);
-    if ((r = llama_state_init(&s, &m, DEMO_PROMPT, DEMO_PROMPT + DEMO_GEN, LBRX_F16, 1, n_threads, err)) != LBRX_OK) {
-        llama_model_free(&m);
+    row->load_ms = (lbrx_model_now() - t0) * 1e3;
+    for (i = 0; i < DEMO_PROMPT; i++) prompt[i] = (int32_t)(lbrx_random_u32(&rng) % DEMO_VOCAB);
+    if ((r = lbrx_model_state_init(&s, &m, DEMO_PROMPT, DEMO_PROMPT + DEMO_GEN, LBRX_F16, 1, n_threads, err)) != LBRX_OK) {
+        lbrx_model_free(&m);
         return r;
     }
-    t0 = llama_now();
-    r = llama_forward(&m, &s, prompt, DEMO_PROMPT, 1, err);
-    row->prompt_tps = DEMO_PROMPT / (llama_now() - t0);
+    t0 = lbrx_model_now();
+    r = lbrx_model_forward(&m, &s, prompt, DEMO_PROMPT, 1, err);
+    row->prompt_tps = DEMO_PROMPT / (lbrx_model_now() - t0);
     if (r == LBRX_OK && ref) {
         for (i = 0; i < n; i++) {
             double d = fabs((double)s.logits[i] - ref[i]);
@@ -144,18 +158,18 @@ static lbrx_result demo_run(const char *path, int n_threads, const float *ref, f
     } else if (r == LBRX_OK && (*ref_out = (float *)malloc(n * sizeof(float))) != 0) {
         memcpy(*ref_out, s.logits, n * sizeof(float));
     }
-    t0 = llama_now();
-    tok = llama_argmax(s.logits + (size_t)(DEMO_PROMPT - 1) * DEMO_VOCAB, DEMO_VOCAB);
+    t0 = lbrx_model_now();
+    tok = lbrx_argmax(s.logits + (size_t)(DEMO_PROMPT - 1) * DEMO_VOCAB, DEMO_VOCAB);
     for (g = 0; g < DEMO_GEN && r == LBRX_OK; g++) {
         int32_t t32 = tok;
-        r = llama_forward(&m, &s, &t32, 1, 0, err);
-        tok = llama_argmax(s.logits, DEMO_VOCAB);
+        r = lbrx_model_forward(&m, &s, &t32, 1, 0, err);
+        tok = lbrx_argmax(s.logits, DEMO_VOCAB);
     }
-    row->gen_tps = DEMO_GEN / (llama_now() - t0);
+    row->gen_tps = DEMO_GEN / (lbrx_model_now() - t0);
     row->gen_gbps = row->gen_tps * (double)m.weight_bytes / 1e9;
-    row->rss_mb = (double)(llama_resident_bytes() - rss0) / 1e6;
-    llama_state_free(&s, &m);
-    llama_model_free(&m);
+    row->rss_mb = (double)(lbrx_model_resident_bytes() - rss0) / 1e6;
+    lbrx_model_state_free(&s, &m);
+    lbrx_model_free(&m);
     return r;
 }
 
@@ -186,20 +200,20 @@ int main(int argc, char **argv) {
 
     printf("lbrx demo: a Llama-shaped model (dim %d, %d layers, %d heads / %d KV heads, ffn %d, vocab %d) with random weights\n",
            DEMO_DIM, DEMO_LAYERS, DEMO_HEADS, DEMO_KV_HEADS, DEMO_FFN, DEMO_VOCAB);
-    t0 = llama_now();
+    t0 = lbrx_model_now();
     if (demo_make_checkpoint(dir, &err) != LBRX_OK) { fprintf(stderr, "error: %s\n", err.message); return 1; }
     snprintf(files[0], sizeof files[0], "%s/model.safetensors", dir);
-    printf("  wrote %s and config.json: %.1f MB in %.1f s\n", files[0], demo_file_mb(files[0]), llama_now() - t0);
-    if (!llama_file_exists(convert)) {
+    printf("  wrote %s and config.json: %.1f MB in %.1f s\n", files[0], demo_file_mb(files[0]), lbrx_model_now() - t0);
+    if (demo_file_mb(convert) <= 0.0) {
         printf("  %s is not built: the Q8_0 and Q4_0 rows are left out\n", convert);
         n_files = 1;
     }
     for (i = 0; i + 1 < n_files; i++) {
         snprintf(files[i + 1], sizeof files[i + 1], "%s/model-%s.gguf", dir, types[i]);
         snprintf(cmd, sizeof cmd, "'%s' '%s' '%s' --type %s", convert, files[0], files[i + 1], types[i]);
-        t0 = llama_now();
+        t0 = lbrx_model_now();
         if (system(cmd) != 0) { fprintf(stderr, "error: %s failed\n", cmd); return 1; }
-        printf("  converted to %s: %.1f MB in %.1f s\n", files[i + 1], demo_file_mb(files[i + 1]), llama_now() - t0);
+        printf("  converted to %s: %.1f MB in %.1f s\n", files[i + 1], demo_file_mb(files[i + 1]), lbrx_model_now() - t0);
     }
     printf("  running each: a %d-token prompt as one batch, then %d tokens generated (greedy), f16 KV cache\n\n", DEMO_PROMPT, DEMO_GEN);
     for (i = 0; i < n_files; i++) {

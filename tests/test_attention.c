@@ -88,6 +88,7 @@ static double max_error(const problem *p, const lbrx_attention_desc *desc) {
                 if (desc && desc->window > 0 && j <= pos - desc->window) visible = 0;
                 for (e = 0; e < p->d; e++) dot += (double)qr[e] * kv_at(p, &p->k, j, hk, e);
                 s[j] = dot * scale;
+                if (desc && desc->softcap > 0.0f) s[j] = desc->softcap * tanh(s[j] / desc->softcap);
                 if (p->has_mask) {
                     const float *m = (const float *)p->mask.data;
                     s[j] += p->mask.ndim == 3 ? m[(h * p->n_q + i) * p->n_kv + j] : m[i * p->n_kv + j];
@@ -130,7 +131,8 @@ static void check_case(lbrx_context *ctx, problem *p, const lbrx_attention_desc 
 }
 
 static void test_head_dims(void) {
-    static const int64_t dims[] = {64, 80, 96, 128, 256, 8, 24, 136, 512};
+    /* the multiples of 8 models use, and sizes that leave a partial vector (odd ones included) */
+    static const int64_t dims[] = {64, 80, 96, 128, 256, 8, 24, 136, 512, 1, 2, 3, 5, 7, 12, 20, 36, 100, 257, 511};
     lbrx_context *ctx = lt_context(2);
     lbrx_attention_desc desc;
     size_t i;
@@ -209,6 +211,33 @@ static void test_masks_and_window(void) {
         free_problem(&p);
         make_problem(&p, 1, 300, 4, 2, 128, LBRX_F16, 1.0f, 40 + i);
         check_case(ctx, &p, &desc, 2e-6, "sliding window decode");
+        free_problem(&p);
+    }
+    lbrx_context_destroy(ctx);
+}
+
+/* Soft-capped scores (Gemma 2): with large scores so that tanh bends them, over the decode and
+   the prefill paths, with a window and a mask, odd and even head dims. */
+static void test_softcap(void) {
+    static const int64_t dims[] = {16, 13, 256};
+    lbrx_context *ctx = lt_context(2);
+    lbrx_attention_desc desc;
+    size_t i;
+    memset(&desc, 0, sizeof desc);
+    desc.causal = 1;
+    desc.softcap = 2.5f;
+    for (i = 0; i < sizeof dims / sizeof dims[0]; i++) {
+        problem p;
+        make_problem(&p, 2, 300, 4, 2, dims[i], LBRX_F32, 3.0f, 31 + i);
+        check_case(ctx, &p, &desc, 2e-6, "softcap decode");
+        free_problem(&p);
+        make_problem(&p, 70, 90, 4, 2, dims[i], LBRX_F16, 3.0f, 41 + i);
+        desc.window = 9;
+        add_mask(&p, 0, 5);
+        desc.mask = &p.mask;
+        check_case(ctx, &p, &desc, 2e-6, "softcap prefill, window, mask");
+        desc.window = 0;
+        desc.mask = NULL;
         free_problem(&p);
     }
     lbrx_context_destroy(ctx);
@@ -381,10 +410,22 @@ static void test_bad_arguments(void) {
     lbrx_tensor_alloc(&bad, LBRX_F32, 3, s, NULL, NULL);   /* 3 heads: not a multiple of 2 */
     LT_CHECK(lbrx_attention(NULL, &bad, &p.k, &p.v, NULL, &p.out, &err) == LBRX_ERR_BAD_SHAPE);
     lbrx_tensor_release(&bad);
-    s[1] = 4; s[2] = 12;                                     /* head_dim 12: not a multiple of 8 */
+    s[1] = 4; s[2] = 12;                                     /* head_dim 12 against k's 16 */
     lbrx_tensor_alloc(&bad, LBRX_F32, 3, s, NULL, NULL);
     LT_CHECK(lbrx_attention(NULL, &bad, &p.k, &p.v, NULL, &bad, &err) == LBRX_ERR_BAD_SHAPE);
     lbrx_tensor_release(&bad);
+    {   /* head_dim 513 is past the limit; a negative or NaN softcap is refused */
+        problem big;
+        lbrx_attention_desc d;
+        make_problem(&big, 1, 2, 1, 1, 513, LBRX_F32, 1.0f, 3);
+        LT_CHECK(lbrx_attention(NULL, &big.q, &big.k, &big.v, NULL, &big.out, &err) == LBRX_ERR_BAD_SHAPE);
+        free_problem(&big);
+        memset(&d, 0, sizeof d);
+        d.softcap = -1.0f;
+        LT_CHECK(lbrx_attention(NULL, &p.q, &p.k, &p.v, &d, &p.out, &err) == LBRX_ERR_INVALID_ARGUMENT);
+        d.softcap = (float)NAN;
+        LT_CHECK(lbrx_attention(NULL, &p.q, &p.k, &p.v, &d, &p.out, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    }
     s[2] = 16;
     lbrx_tensor_alloc(&bad, LBRX_BF16, 3, s, NULL, NULL);   /* bf16 k */
     LT_CHECK(lbrx_attention(NULL, &p.q, &bad, &p.v, NULL, &p.out, &err) == LBRX_ERR_BAD_DTYPE);
@@ -451,6 +492,7 @@ int main(void) {
     LT_RUN(test_head_dims);
     LT_RUN(test_gqa_and_lengths);
     LT_RUN(test_masks_and_window);
+    LT_RUN(test_softcap);
     LT_RUN(test_fully_masked_rows_are_zero);
     LT_RUN(test_large_scores);
     LT_RUN(test_decode_chunks);

@@ -5,6 +5,9 @@
    LLAMA_NO_MAIN and driven through llama_main, its command line. */
 #define LLAMA_NO_MAIN
 #include "examples/llama.c"
+#define LBRX_EXAMPLE_NO_IMPL
+#define LBRX_EXAMPLE_NO_MAIN
+#include "examples/convert.c"
 #include "tests/lbrx_test.h"
 
 #define STORIES_BIN "llama2.c64/stories260K.bin"
@@ -31,7 +34,6 @@ static const char *published_seeded =
     "thought about it and took a deep breath on a spoon. He hoped it was important to be kind and continued to find its image next time.\n"
     "After they finished getting, Timmy's dad came up to his house and promised to help Timmy.\n";
 
-static int lt_slow(void) { return getenv("LT_SLOW") && *getenv("LT_SLOW"); }
 
 /* The whole contents of a stream (rewound), NUL-terminated, malloc'ed. */
 static char *slurp(FILE *f) {
@@ -87,63 +89,15 @@ static float *read_floats(const char *path, size_t *n) {
     return p;
 }
 
-/* ---- tokenizer ---- */
+/* ---- tokenizer (examples/lbrx_tokenizer.h as llama.c uses it; tests/test_tokenizer.c has
+   llama.cpp's vocabulary tests) ---- */
 
-/* llama.cpp's vocab test vectors: ids of HF's tokenizer (add_special_tokens=False) for 46
-   strings, through the SentencePiece vocab of the GGUF file. */
-static void test_tokenizer_spm_vectors(void) {
-    LT_SHARED_OR_SKIP(vocab, "llama.cpp/v3/ggml-vocab-llama-spm.gguf");
-    char inp_path[4200], out_path[4200];
-    lbrx_gguf *g = 0;
-    llama_tokenizer t;
-    lbrx_error err;
-    FILE *fi, *fo;
-    char *inp, *outs, *cur, *line;
-    int cases = 0;
-    snprintf(inp_path, sizeof inp_path, "%s.inp", vocab);
-    snprintf(out_path, sizeof out_path, "%s.out", vocab);
-    LT_CHECK(lbrx_gguf_open(&g, vocab, 0, &err) == LBRX_OK);
-    if (!g) return;
-    LT_CHECKF(llama_tokenizer_load_gguf(&t, g, &err) == LBRX_OK, "%s", err.message);
-    lbrx_gguf_close(g);
-    LT_CHECK(t.n_vocab == 32000 && t.bos == 1 && t.eos == 2 && t.unk == 0 && t.byte_id[0] == 3 && t.byte_id[255] == 258);
-    fi = fopen(inp_path, "rb");
-    fo = fopen(out_path, "rb");
-    LT_CHECK(fi && fo);
-    if (!fi || !fo) { if (fi) fclose(fi); if (fo) fclose(fo); llama_tokenizer_free(&t); return; }
-    inp = slurp(fi);
-    outs = slurp(fo);
-    fclose(fi);
-    fclose(fo);
-    cur = inp;
-    line = outs;
-    for (;;) {
-        char *sep = strstr(cur, "\n__ggml_vocab_test__\n"), *eol;
-        int *ids = 0, n = 0, i, ok = 1, want;
-        const char *q;
-        if (!sep || !line || !*line) break;
-        *sep = 0;
-        eol = strchr(line, '\n');
-        if (eol) *eol = 0;
-        LT_CHECKF(llama_encode(&t, cur, 0, &ids, &n, &err) == LBRX_OK, "%s", err.message);
-        for (q = line, i = 0; *q; i++) {
-            char *end;
-            want = (int)strtol(q, &end, 10);
-            if (end == q) break;
-            if (i >= n || ids[i] != want) ok = 0;
-            q = end;
-        }
-        if (i != n) ok = 0;
-        LT_CHECKF(ok, "case %d \"%s\": expected%s, got %d ids starting %d", cases, cur, line, n, n ? ids[0] : -1);
-        free(ids);
-        cases++;
-        cur = sep + strlen("\n__ggml_vocab_test__\n");
-        line = eol ? eol + 1 : 0;
-    }
-    LT_CHECKF(cases == 46, "%d cases", cases);
-    free(inp);
-    free(outs);
-    llama_tokenizer_free(&t);
+/* Encode with BOS into a malloc'ed array (NULL on error). */
+static int32_t *encode_bos(const lbrx_tokenizer *t, const char *text, size_t *n) {
+    int32_t *ids = 0;
+    *n = 0;
+    if (lbrx_tokenizer_encode(t, text, strlen(text), LBRX_ENCODE_BOS, &ids, n, 0) != LBRX_OK) return 0;
+    return ids;
 }
 
 /* tok512.bin (pieces with spaces) and the same vocabulary in the stories260K GGUF (pieces with
@@ -151,7 +105,7 @@ static void test_tokenizer_spm_vectors(void) {
 static void test_tokenizer_tok512(void) {
     LT_SHARED_OR_SKIP(tokbin_shared, STORIES_TOK);
     static const char *texts[] = { "Once upon a time", "Lily's mom said, \"Don't worry!\"", "caf\xc3\xa9 \xe2\x82\xac 42\t\n", "", "  two  spaces" };
-    llama_tokenizer a, b;
+    lbrx_tokenizer a, b;
     lbrx_gguf *g = 0;
     lbrx_error err;
     const char *gg;
@@ -159,28 +113,25 @@ static void test_tokenizer_tok512(void) {
     size_t i;
     snprintf(tokbin, sizeof tokbin, "%s", tokbin_shared);
     gg = lt_shared_path(STORIES_F32);
-    LT_CHECKF(llama_tokenizer_load_bin(&a, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
-    if (!gg) { llama_tokenizer_free(&a); LT_SKIP("shared test data absent: " STORIES_F32); }
+    LT_CHECKF(lbrx_tokenizer_load_llama2c(&a, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
+    if (!gg) { lbrx_tokenizer_free(&a); LT_SKIP("shared test data absent: " STORIES_F32); }
     snprintf(gpath, sizeof gpath, "%s", gg);
     LT_CHECK(lbrx_gguf_open(&g, gpath, 0, &err) == LBRX_OK);
-    if (!g) { llama_tokenizer_free(&a); return; }
-    LT_CHECKF(llama_tokenizer_load_gguf(&b, g, &err) == LBRX_OK, "%s", err.message);
+    if (!g) { lbrx_tokenizer_free(&a); return; }
+    LT_CHECKF(lbrx_tokenizer_load_gguf(&b, g, &err) == LBRX_OK, "%s", err.message);
     lbrx_gguf_close(g);
     for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        int *ia = 0, *ib = 0, na = 0, nb = 0, k, same;
+        size_t na = 0, nb = 0, k, tl = 0;
+        int32_t *ia = encode_bos(&a, texts[i], &na), *ib = encode_bos(&b, texts[i], &nb);
+        int same = ia && ib && na == nb;
         char text[256];
-        size_t tl = 0;
-        LT_CHECK(llama_encode(&a, texts[i], 1, &ia, &na, &err) == LBRX_OK);
-        LT_CHECK(llama_encode(&b, texts[i], 1, &ib, &nb, &err) == LBRX_OK);
-        same = na == nb;
         for (k = 0; same && k < na; k++) same = ia[k] == ib[k];
-        LT_CHECKF(same, "\"%s\": %d vs %d ids", texts[i], na, nb);
-        LT_CHECK(na >= 1 && ia[0] == 1);
+        LT_CHECKF(same, "\"%s\": %zu vs %zu ids", texts[i], na, nb);
+        LT_CHECK(ia && na >= 1 && ia[0] == 1);
         /* decoding prints the text back (the space the encoder put in front is dropped after BOS) */
-        for (k = 1; k < na; k++) {
-            char bb;
+        for (k = 1; ia && k < na; k++) {
             size_t len;
-            const char *p = llama_token_text(&a, ia[k - 1], ia[k], &len, &bb);
+            const char *p = lbrx_tokenizer_decode(&a, ia[k - 1], ia[k], &len);
             if (tl + len < sizeof text) { memcpy(text + tl, p, len); tl += len; }
         }
         text[tl] = 0;
@@ -189,34 +140,13 @@ static void test_tokenizer_tok512(void) {
         free(ib);
     }
     {   /* "Once upon a time" merges to whole-word pieces */
-        int *ids = 0, n = 0;
-        LT_CHECK(llama_encode(&a, "Once upon a time", 1, &ids, &n, &err) == LBRX_OK);
-        LT_CHECKF(n == 5, "%d ids", n);
+        size_t n = 0;
+        int32_t *ids = encode_bos(&a, "Once upon a time", &n);
+        LT_CHECKF(n == 5, "%zu ids", n);
         free(ids);
     }
-    llama_tokenizer_free(&a);
-    llama_tokenizer_free(&b);
-}
-
-/* A long prompt encodes in O(n log n): 200 000 bytes must not take long. */
-static void test_tokenizer_long(void) {
-    LT_SHARED_OR_SKIP(tokbin, STORIES_TOK);
-    llama_tokenizer t;
-    lbrx_error err;
-    size_t n = lt_slow() ? 20000 : 200000, i;
-    char *text = (char *)malloc(n + 1);
-    int *ids = 0, nids = 0;
-    double t0;
-    LT_CHECKF(llama_tokenizer_load_bin(&t, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
-    for (i = 0; i < n; i++) text[i] = "Once upon a time, \xc3\xa9\x01"[i % 21];
-    text[n] = 0;
-    t0 = llama_now();
-    LT_CHECK(llama_encode(&t, text, 1, &ids, &nids, &err) == LBRX_OK);
-    LT_CHECKF(llama_now() - t0 < 5.0, "%.1f s", llama_now() - t0);
-    LT_CHECK(nids > (int)(n / 8) && nids <= (int)n + 2);
-    free(ids);
-    free(text);
-    llama_tokenizer_free(&t);
+    lbrx_tokenizer_free(&a);
+    lbrx_tokenizer_free(&b);
 }
 
 /* Write bytes to a scratch file. */
@@ -225,11 +155,11 @@ static void write_file(const char *path, const void *data, size_t n) {
     if (f) { fwrite(data, 1, n, f); fclose(f); }
 }
 
-/* H20: tok.bin files whose lengths lie are refused with the field named. */
+/* H20: tok.bin files whose lengths lie are refused, and the command line says "error:". */
 static void test_tokenizer_hostile_bin(void) {
     unsigned char buf[256];
     char path[4200];
-    llama_tokenizer t;
+    lbrx_tokenizer t;
     lbrx_error err;
     int32_t v;
     float sc = 0.0f;
@@ -246,25 +176,35 @@ static void test_tokenizer_hostile_bin(void) {
         n += (size_t)v;
     }
     write_file(path, buf, n);
-    LT_CHECKF(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_OK, "%s", err.message);
-    llama_tokenizer_free(&t);
-    /* one token more than the file holds */
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 4, &err) == LBRX_ERR_TRUNCATED);
-    /* trailing bytes */
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 2, &err) == LBRX_ERR_SIZE_MISMATCH);
+    LT_CHECKF(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) == LBRX_OK, "%s", err.message);
+    lbrx_tokenizer_free(&t);
+    /* one token more than the file holds; trailing bytes */
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 4, &err) != LBRX_OK && err.message[0]);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 2, &err) != LBRX_OK && err.message[0]);
     /* a length above the declared maximum, a negative one, one past the end */
     v = 3; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = -1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = 2; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n - 2);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_TRUNCATED);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     /* max_token_length beyond the limit; a NaN score */
-    v = LLAMA_MAX_PIECE + 1; memcpy(buf, &v, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    v = LBRX_TOKENIZER_MAX_PIECE + 1; memcpy(buf, &v, 4); write_file(path, buf, n);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = 2; memcpy(buf, &v, 4); v = 1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4);
     sc = (float)NAN; memcpy(buf + 4, &sc, 4); write_file(path, buf, n);
-    LT_CHECK(llama_tokenizer_load_bin(&t, path, 3, &err) == LBRX_ERR_BAD_VALUE);
+    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
+    {   /* through the command line: one error line naming the file */
+        char *log = 0;
+        const char *bin = lt_shared_path(STORIES_BIN);
+        if (bin) {
+            char bp[4200];
+            snprintf(bp, sizeof bp, "%s", bin);
+            LT_CHECK(run_llama(0, &log, bp, "-z", path, "-n", "4", (char *)0) == 1);
+            LT_CHECKF(log && !strncmp(log, "error: ", 7), "%s", log ? log : "");
+            free(log);
+        }
+    }
 #undef PUT
     remove(path);
 }
@@ -352,17 +292,17 @@ static void test_stories_logits(void) {
 }
 
 /* Logits of 24 positions (one batch, f32 KV cache) into out[24 * 512]. */
-static int stories_logits(llama_model *m, float *out) {
-    llama_state s;
+static int stories_logits(lbrx_model *m, float *out) {
+    lbrx_model_state s;
     lbrx_error err;
     int32_t ids[24];
     int i, ok;
     for (i = 0; i < 24; i++) ids[i] = (int32_t)((i * 97 + 11) % 512);
     ids[0] = 1;
-    if (llama_state_init(&s, m, 24, 24, LBRX_F32, 1, 1, &err) != LBRX_OK) return 0;
-    ok = llama_forward(m, &s, ids, 24, 1, &err) == LBRX_OK;
+    if (lbrx_model_state_init(&s, m, 24, 24, LBRX_F32, 1, 1, &err) != LBRX_OK) return 0;
+    ok = lbrx_model_forward(m, &s, ids, 24, 1, &err) == LBRX_OK;
     if (ok) memcpy(out, s.logits, sizeof(float) * 24 * 512);
-    llama_state_free(&s, m);
+    lbrx_model_state_free(&s, m);
     return ok;
 }
 
@@ -376,18 +316,18 @@ static void test_stories_quantized(void) {
     int f, l, i;
     for (f = 0; f < 2; f++) {
         const char *p = lt_shared_path(files[f]);
-        llama_model m;
+        lbrx_model m;
         lbrx_error err;
         double worst = 0;
         int quantized = 0;
         if (!p) LT_SKIP("shared test data absent: stories260K Q8_0/Q4_0 GGUF");
-        LT_CHECKF(llama_load(&m, p, 0, &err) == LBRX_OK, "%s", err.message);
+        LT_CHECKF(lbrx_model_load(&m, p, &err) == LBRX_OK, "%s", err.message);
         if (!m.layers) return;
         LT_CHECK(stories_logits(&m, native));
         for (l = 0; l < m.c.n_layers; l++) {
             lbrx_tensor *w[7];
-            llama_layer *L = &m.layers[l];
-            w[0] = &L->wq; w[1] = &L->wk; w[2] = &L->wv; w[3] = &L->wo; w[4] = &L->w_gate; w[5] = &L->w_up; w[6] = &L->w_down;
+            lbrx_tensor *L = m.layers[l].w;
+            w[0] = &L[LBRX_W_Q]; w[1] = &L[LBRX_W_K]; w[2] = &L[LBRX_W_V]; w[3] = &L[LBRX_W_O]; w[4] = &L[LBRX_W_GATE]; w[5] = &L[LBRX_W_UP]; w[6] = &L[LBRX_W_DOWN];
             for (i = 0; i < 7; i++) {
                 lbrx_tensor c;
                 if (w[i]->dtype == LBRX_F32) continue;
@@ -405,7 +345,7 @@ static void test_stories_quantized(void) {
         }
         LT_CHECKF(worst < 0.6, "%s: %g", files[f], worst);
         if (getenv("LT_VERBOSE")) fprintf(stderr, "  %s: quantized kernels vs dequantized weights: %g\n", files[f], worst);
-        llama_model_free(&m);
+        lbrx_model_free(&m);
     }
 }
 
@@ -413,20 +353,20 @@ static void test_stories_quantized(void) {
    (up to the summation order of the batched kernels). */
 static void test_stories_batch_vs_steps(void) {
     LT_SHARED_OR_SKIP(f32, STORIES_F32);
-    llama_model m;
-    llama_state s1, s2;
+    lbrx_model m;
+    lbrx_model_state s1, s2;
     lbrx_error err;
     int32_t ids[24];
     int i, j;
     double worst = 0;
-    LT_CHECKF(llama_load(&m, f32, 0, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECKF(lbrx_model_load(&m, f32, &err) == LBRX_OK, "%s", err.message);
     for (i = 0; i < 24; i++) ids[i] = (int32_t)((i * 97 + 11) % 512);
     ids[0] = 1;
-    LT_CHECK(llama_state_init(&s1, &m, 24, 24, LBRX_F32, 1, 1, &err) == LBRX_OK);
-    LT_CHECK(llama_state_init(&s2, &m, 1, 24, LBRX_F32, 1, 1, &err) == LBRX_OK);
-    LT_CHECKF(llama_forward(&m, &s1, ids, 24, 1, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECK(lbrx_model_state_init(&s1, &m, 24, 24, LBRX_F32, 1, 1, &err) == LBRX_OK);
+    LT_CHECK(lbrx_model_state_init(&s2, &m, 1, 24, LBRX_F32, 1, 1, &err) == LBRX_OK);
+    LT_CHECKF(lbrx_model_forward(&m, &s1, ids, 24, 1, &err) == LBRX_OK, "%s", err.message);
     for (i = 0; i < 24; i++) {
-        LT_CHECK(llama_forward(&m, &s2, ids + i, 1, 1, &err) == LBRX_OK);
+        LT_CHECK(lbrx_model_forward(&m, &s2, ids + i, 1, 1, &err) == LBRX_OK);
         for (j = 0; j < 512; j++) {
             double e = fabs((double)s1.logits[i * 512 + j] - s2.logits[j]);
             if (e > worst) worst = e;
@@ -434,10 +374,10 @@ static void test_stories_batch_vs_steps(void) {
     }
     LT_CHECKF(worst < 1e-4, "max difference %g", worst);
     /* past the context: an error, not a write out of bounds */
-    LT_CHECK(llama_forward(&m, &s2, ids, 1, 1, &err) == LBRX_ERR_LIMIT);
-    llama_state_free(&s1, &m);
-    llama_state_free(&s2, &m);
-    llama_model_free(&m);
+    LT_CHECK(lbrx_model_forward(&m, &s2, ids, 1, 1, &err) == LBRX_ERR_LIMIT);
+    lbrx_model_state_free(&s1, &m);
+    lbrx_model_state_free(&s2, &m);
+    lbrx_model_free(&m);
 }
 
 /* ---- the transformers oracle ---- */
@@ -479,14 +419,14 @@ static int oracle_load(oracle *o) {
    (float64) with an f32 KV cache; and its greedy continuation token for token. */
 static void test_oracle_transformers(void) {
     oracle o;
-    llama_model m;
-    llama_state s;
-    llama_sampler smp;
+    lbrx_model m;
+    lbrx_model_state s;
+    lbrx_sampler smp;
     llama_stats st;
     lbrx_error err;
     int kvi, i, j;
     if (!oracle_load(&o)) { free(o.logits); LT_CHECK(0); return; }
-    LT_CHECKF(llama_load(&m, ORACLE_DIR, 0, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECKF(lbrx_model_load(&m, ORACLE_DIR, &err) == LBRX_OK, "%s", err.message);
     if (!m.layers) { free(o.logits); return; }
     LT_CHECK(m.c.rope_neox && m.c.n_heads == 4 && m.c.n_kv_heads == 2 && m.c.vocab_size == 1000 && m.c.rope_base == 50000.0f);
     for (kvi = 0; kvi < 2; kvi++) {
@@ -495,35 +435,37 @@ static void test_oracle_transformers(void) {
         double tol = kvi ? 1e-2 : 1e-4, worst_batch = 0, worst_step = 0;
         int32_t ids[64];
         for (i = 0; i < o.n_tokens; i++) ids[i] = o.tokens[i];
-        LT_CHECK(llama_state_init(&s, &m, o.n_tokens, o.n_tokens, kv, 1, 0, &err) == LBRX_OK);
-        LT_CHECKF(llama_forward(&m, &s, ids, o.n_tokens, 1, &err) == LBRX_OK, "%s", err.message);
+        LT_CHECK(lbrx_model_state_init(&s, &m, o.n_tokens, o.n_tokens, kv, 1, 0, &err) == LBRX_OK);
+        LT_CHECKF(lbrx_model_forward(&m, &s, ids, o.n_tokens, 1, &err) == LBRX_OK, "%s", err.message);
         for (i = 0; i < o.n_tokens * 1000; i++) {
             double e = fabs((double)s.logits[i] - o.logits[i]);
             if (!(e <= worst_batch)) worst_batch = e;
         }
-        llama_state_free(&s, &m);
+        lbrx_model_state_free(&s, &m);
         /* 6 positions as a batch, then one at a time */
-        LT_CHECK(llama_state_init(&s, &m, 6, o.n_tokens, kv, 1, 0, &err) == LBRX_OK);
-        LT_CHECK(llama_forward(&m, &s, ids, 6, 1, &err) == LBRX_OK);
+        LT_CHECK(lbrx_model_state_init(&s, &m, 6, o.n_tokens, kv, 1, 0, &err) == LBRX_OK);
+        LT_CHECK(lbrx_model_forward(&m, &s, ids, 6, 1, &err) == LBRX_OK);
         for (i = 5; i < o.n_tokens; i++) {
             const float *row = s.logits + (size_t)(s.logits_rows - 1) * 1000;
             for (j = 0; j < 1000; j++) {
                 double e = fabs((double)row[j] - o.logits[(size_t)i * 1000 + j]);
                 if (!(e <= worst_step)) worst_step = e;
             }
-            if (i + 1 < o.n_tokens) LT_CHECK(llama_forward(&m, &s, ids + i + 1, 1, 1, &err) == LBRX_OK);
+            if (i + 1 < o.n_tokens) LT_CHECK(lbrx_model_forward(&m, &s, ids + i + 1, 1, 1, &err) == LBRX_OK);
         }
-        llama_state_free(&s, &m);
+        lbrx_model_state_free(&s, &m);
         LT_CHECKF(worst_batch < tol && worst_step < tol, "kv %s: batch %g, one at a time %g", lbrx_dtype_name(kv), worst_batch, worst_step);
         if (getenv("LT_VERBOSE")) fprintf(stderr, "  oracle, kv %s: max |lbrx - transformers| = %g (batch), %g (steps)\n", lbrx_dtype_name(kv), worst_batch, worst_step);
         /* greedy: the same continuation */
-        LT_CHECK(llama_state_init(&s, &m, o.n_prompt, o.n_greedy, kv, 0, 0, &err) == LBRX_OK);
-        LT_CHECK(llama_sampler_init(&smp, 1000, 0.0f, 0.9f, 1, &err) == LBRX_OK);
+        LT_CHECK(lbrx_model_state_init(&s, &m, o.n_prompt, o.n_greedy, kv, 0, 0, &err) == LBRX_OK);
+        LT_CHECK(lbrx_sampler_init(&smp, 1000, 0.0f, 0.9f, 1, &err) == LBRX_OK);
         {
             FILE *out = fopen(lt_tmp_path("llama_greedy.txt"), "w+b");
             char *text, expect[1024];
             size_t el = 0;
-            LT_CHECK(llama_generate(&m, &s, &smp, o.greedy, o.n_prompt, o.n_greedy - 1, out, 0, &st, &err) == LBRX_OK);
+            lbrx_tokenizer none;
+            memset(&none, 0, sizeof none);
+            LT_CHECK(llama_generate(&m, &none, &s, &smp, o.greedy, o.n_prompt, o.n_greedy - 1, out, 0, &st, &err) == LBRX_OK);
             text = out ? slurp(out) : 0;
             for (i = 0; i < o.n_greedy && el + 16 < sizeof expect; i++) el += (size_t)sprintf(expect + el, i ? " %d" : "%d", o.greedy[i]);
             LT_CHECKF(text && !strcmp(text, expect), "kv %s: got \"%s\", transformers \"%s\"", lbrx_dtype_name(kv), text ? text : "", expect);
@@ -531,11 +473,104 @@ static void test_oracle_transformers(void) {
             if (out) fclose(out);
             remove(lt_tmp_path("llama_greedy.txt"));
         }
-        llama_sampler_free(&smp);
-        llama_state_free(&s, &m);
+        lbrx_sampler_free(&smp);
+        lbrx_model_state_free(&s, &m);
     }
-    llama_model_free(&m);
+    lbrx_model_free(&m);
     free(o.logits);
+}
+
+/* ---- every architecture against transformers (tests/fixtures/arch_oracle, made by
+   tests/fixtures/make_arch_oracle.py) ---- */
+
+/* Largest |logits - want| of `n` tokens run through m: as one batch, or (steps) the first three
+   as a batch and then one at a time (the decode path of the attention). f32 KV cache. */
+static double arch_run(const lbrx_model *m, const int32_t *ids, int n, const float *want, int steps, lbrx_error *err) {
+    lbrx_model_state s;
+    double worst = -1.0;
+    size_t V = (size_t)m->c.vocab_size, j;
+    int i = 0;
+    if (lbrx_model_state_init(&s, m, n, n, LBRX_F32, 1, 0, err) != LBRX_OK) return -1.0;
+    while (i < n) {
+        int b = steps ? (i == 0 ? 3 : 1) : n;
+        if (lbrx_model_forward(m, &s, ids + i, b, 1, err) != LBRX_OK) { worst = -1.0; break; }
+        for (j = 0; j < (size_t)b * V; j++) {
+            double e = fabs((double)s.logits[j] - want[(size_t)i * V + j]);
+            if (!(e <= worst)) worst = e;
+        }
+        i += b;
+    }
+    lbrx_model_state_free(&s, m);
+    return worst;
+}
+
+/* For each architecture: a random transformers model (2 layers, GQA, vocab 1000, its features
+   switched on: QKV bias, QK norm, a sliding window of 4 over 12 tokens, soft-capping, Llama 3
+   RoPE scaling, local/global layers, fused projections), loaded from its HF directory and from
+   the GGUF file convert makes of it: lbrx's logits of all 12 positions within 1e-4 of
+   transformers' (float64) with an f32 KV cache, as one batch and one position at a time. */
+static void test_arch_oracles(void) {
+    static const char *archs[] = { "llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "phi3" };
+    static const char *gguf_arch[] = { "llama", "llama", "qwen2", "qwen3", "gemma2", "gemma3", "phi3" };
+    size_t a;
+    FILE *probe = fopen("tests/fixtures/arch_oracle/llama/oracle.txt", "r");
+    if (!probe) LT_SKIP("tests/fixtures/arch_oracle not generated yet (tests/fixtures/make_arch_oracle.py on the GPU machine)");
+    fclose(probe);
+    for (a = 0; a < sizeof archs / sizeof archs[0]; a++) {
+        char dir[512], path[600], gguf[4200], line[4096];
+        int tokens[64], n = 0, f;
+        int32_t ids[64];
+        float *want;
+        size_t nw;
+        FILE *fo;
+        snprintf(dir, sizeof dir, "tests/fixtures/arch_oracle/%s", archs[a]);
+        snprintf(path, sizeof path, "%s/oracle.txt", dir);
+        fo = fopen(path, "r");
+        LT_CHECKF(fo != 0, "%s: missing", path);
+        if (!fo) continue;
+        while (fgets(line, sizeof line, fo)) {
+            int k = read_ints(line, "tokens", tokens, 64);
+            if (k > 0) n = k;
+        }
+        fclose(fo);
+        snprintf(path, sizeof path, "%s/logits.f32", dir);
+        want = read_floats(path, &nw);
+        LT_CHECKF(want && n > 0 && nw == (size_t)n * 1000, "%s: %d tokens, %zu logits", dir, n, nw);
+        if (!want || n <= 0 || nw != (size_t)n * 1000) { free(want); continue; }
+        for (f = 0; f < n; f++) ids[f] = tokens[f];
+        snprintf(gguf, sizeof gguf, "%s", lt_tmp_path("arch_oracle.gguf"));
+        for (f = 0; f < 2; f++) {
+            lbrx_model m;
+            lbrx_error err;
+            double batch, steps;
+            const char *src = f ? gguf : dir;
+            if (f) {
+                const char *args[] = { "convert", dir, gguf, "--type", "f32" };
+                FILE *out = fopen(lt_tmp_path("arch_convert.txt"), "w+b");
+                int rc = out ? convert_main(5, (char **)args, out, out, 0) : -1;
+                char *said = out ? slurp(out) : 0;
+                LT_CHECKF(rc == 0, "convert %s: %s", dir, said ? said : "");
+                free(said);
+                if (out) fclose(out);
+                remove(lt_tmp_path("arch_convert.txt"));
+                if (rc != 0) break;
+            }
+            memset(&err, 0, sizeof err);
+            LT_CHECKF(lbrx_model_load(&m, src, &err) == LBRX_OK, "%s: %s", src, err.message);
+            if (!m.layers) break;
+            LT_CHECKF(!strcmp(m.c.arch->name, gguf_arch[a]), "%s: architecture %s", src, m.c.arch->name);
+            batch = arch_run(&m, ids, n, want, 0, &err);
+            steps = arch_run(&m, ids, n, want, 1, &err);
+            LT_CHECKF(batch >= 0 && batch <= 1e-4 && steps >= 0 && steps <= 1e-4, "%s (%s): max |lbrx - transformers| %g (batch), %g (one at a time) %s",
+                      archs[a], f ? "converted GGUF" : "HF directory", batch, steps, err.message);
+            if (getenv("LT_VERBOSE"))
+                fprintf(stderr, "  %-8s %-14s max |lbrx - transformers| = %.3g (batch), %.3g (one at a time)\n", archs[a], f ? "converted GGUF" : "HF directory",
+                        batch, steps);
+            lbrx_model_free(&m);
+        }
+        remove(gguf);
+        free(want);
+    }
 }
 
 /* ollama's llama-2-tiny-random (F16 weights, head_dim 4, vocab 32000) runs end to end. */
@@ -569,7 +604,7 @@ static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
     enum { D = 16, H = 2, KV = 1, F = 32, L = 2, V = 300 };
     lbrx_gguf_writer *w = 0;
     lbrx_gguf_str toks[V + 1];
-    static char piece_mem[V + 1][8], longp[LLAMA_MAX_PIECE + 2];
+    static char piece_mem[V + 1][8], longp[LBRX_TOKENIZER_MAX_PIECE + 2];
     float scores[V + 1];
     int32_t types[V + 1];
     float *mem = (float *)calloc(V * D * 2 + 16 * D * F, sizeof(float));
@@ -604,7 +639,7 @@ static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
     if (mutate == BREAK_PIECE_LONG) {
         memset(longp, 'x', sizeof longp - 1);
         toks[V - 1].data = longp;
-        toks[V - 1].len = LLAMA_MAX_PIECE + 1;
+        toks[V - 1].len = LBRX_TOKENIZER_MAX_PIECE + 1;
     }
     if (mutate == BREAK_TOKEN_TYPE) types[V - 1] = 9;
     if (mutate == BREAK_BYTE_PIECE) types[V - 1] = 6;
@@ -656,22 +691,24 @@ static void test_hostile_gguf_models(void) {
         { BREAK_EPS, LBRX_ERR_BAD_VALUE, "epsilon" },
         { BREAK_CTX0, LBRX_ERR_BAD_VALUE, "context_length" },
         { BREAK_ARCH, LBRX_ERR_UNSUPPORTED, "architecture" },
-        { BREAK_PIECE_LONG, LBRX_ERR_LIMIT, "piece" },
+        { BREAK_PIECE_LONG, LBRX_ERR_LIMIT, "tokens" },
         { BREAK_SCORES, LBRX_ERR_SIZE_MISMATCH, "scores" },
         { BREAK_TOKEN_TYPE, LBRX_ERR_BAD_VALUE, "type" },
         { BREAK_BOS, LBRX_ERR_BAD_VALUE, "bos" },
         { BREAK_BYTE_PIECE, LBRX_ERR_BAD_VALUE, "byte" },
     };
     char path[4200];
-    llama_model m;
+    lbrx_model m;
+    lbrx_tokenizer tok;
+    char note[200];
     lbrx_error err;
     size_t i;
-    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_model.gguf"));
+    snprintf(path, sizeof path, "%s", lt_tmp_path("lbrx_model.gguf"));
     LT_CHECKF(write_model(path, BREAK_NONE, &err) == LBRX_OK, "%s", err.message);
-    LT_CHECKF(llama_load(&m, path, 0, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECKF(lbrx_model_load(&m, path, &err) == LBRX_OK, "%s", err.message);
     if (m.layers) {
         char *text = 0, *log = 0;
-        llama_model_free(&m);
+        lbrx_model_free(&m);
         LT_CHECK(run_llama(&text, &log, path, "-n", "8", "-i", "ab", "-s", "7", "--threads", "1", (char *)0) == 0);
         LT_CHECKF(text && !strncmp(text, "ab", 2), "\"%s\" %s", text ? text : "", log ? log : "");
         free(text);
@@ -681,10 +718,10 @@ static void test_hostile_gguf_models(void) {
         lbrx_result r;
         LT_CHECKF(write_model(path, cases[i].mutate, &err) == LBRX_OK, "case %d: %s", cases[i].mutate, err.message);
         memset(&err, 0, sizeof err);
-        r = llama_load(&m, path, 0, &err);
+        r = llama_load(&m, &tok, path, 0, note, sizeof note, &err);
         LT_CHECKF(r == cases[i].want && strstr(err.message, cases[i].says), "case %d: %s (%s), want %s", cases[i].mutate,
                   lbrx_result_str(r), err.message, lbrx_result_str(cases[i].want));
-        if (r == LBRX_OK) llama_model_free(&m);
+        if (r == LBRX_OK) { lbrx_model_free(&m); lbrx_tokenizer_free(&tok); }
     }
     {   /* the command line says "error:" and exits 1 */
         char *log = 0;
@@ -700,7 +737,7 @@ static void test_hostile_gguf_models(void) {
 static void test_hostile_bin_models(void) {
     int32_t h[7] = { 16, 32, 2, 2, 1, 50, 8 };
     char path[4200];
-    llama_model m;
+    lbrx_model m;
     lbrx_error err;
     size_t floats = 50 * 16 + 2 * (16 + 16 * 16 + 2 * 8 * 16 + 16 * 16 + 16 + 3 * 32 * 16) + 16 + 8 * 8, i;
     unsigned char *file = (unsigned char *)calloc(28 + floats * 4 + 64, 1);
@@ -709,7 +746,7 @@ static void test_hostile_bin_models(void) {
         { 2, 100000, 0, LBRX_ERR_BAD_VALUE }, { -1, 0, 4, LBRX_ERR_SIZE_MISMATCH }, { 5, -50, 0, LBRX_ERR_SIZE_MISMATCH },
         { 6, -1, 0, LBRX_ERR_BAD_VALUE }, { -1, 0, 28 + floats * 4 - 20, LBRX_ERR_TRUNCATED },
     };
-    snprintf(path, sizeof path, "%s", lt_tmp_path("llama_model.bin"));
+    snprintf(path, sizeof path, "%s", lt_tmp_path("lbrx_model.bin"));
     if (!file) { LT_CHECK(0); return; }
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int32_t hh[7];
@@ -719,9 +756,9 @@ static void test_hostile_bin_models(void) {
         memcpy(file, hh, 28);
         write_file(path, file, 28 + floats * 4 - cases[i].trim);
         memset(&err, 0, sizeof err);
-        r = llama_load(&m, path, 0, &err);
+        r = lbrx_model_load(&m, path, &err);
         LT_CHECKF(r == cases[i].want, "case %zu: %s (%s)", i, lbrx_result_str(r), err.message);
-        if (r == LBRX_OK) llama_model_free(&m);
+        if (r == LBRX_OK) lbrx_model_free(&m);
     }
     free(file);
     remove(path);
@@ -737,15 +774,15 @@ static void test_hostile_hf_config(void) {
         "{\"model_type\":\"llama\",\"hidden_size\":64,\"intermediate_size\":160,\"num_hidden_layers\":2,\"num_attention_heads\":4,"
         "\"num_key_value_heads\":3,\"vocab_size\":1000,\"max_position_embeddings\":128}",
         "{\"model_type\":\"llama\",\"hidden_size\":64,\"intermediate_size\":160,\"num_hidden_layers\":2,\"num_attention_heads\":4,"
-        "\"vocab_size\":1000,\"max_position_embeddings\":128,\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0}}",
-        "{\"model_type\":\"mistral\"}",
+        "\"vocab_size\":1000,\"max_position_embeddings\":128,\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":8.0}}",
+        "{\"model_type\":\"gpt2\"}",
         "{\"model_type\":\"llama\",\"hidden_size\":\"64\"}",
         "[1, 2",
     };
     static const lbrx_result want[] = { LBRX_ERR_BAD_VALUE, LBRX_ERR_BAD_VALUE, LBRX_ERR_BAD_VALUE, LBRX_ERR_UNSUPPORTED,
                                         LBRX_ERR_UNSUPPORTED, LBRX_ERR_BAD_VALUE, LBRX_ERR_BAD_HEADER };
     char dir[4200], path[4300];
-    llama_model m;
+    lbrx_model m;
     lbrx_error err;
     size_t i;
     snprintf(dir, sizeof dir, "%s", lt_tmp_path("llama_hf.safetensors"));
@@ -755,9 +792,9 @@ static void test_hostile_hf_config(void) {
         snprintf(path, sizeof path, "%s", lt_tmp_path("config.json"));
         write_file(path, configs[i], strlen(configs[i]));
         memset(&err, 0, sizeof err);
-        r = llama_load(&m, dir, 0, &err);
+        r = lbrx_model_load(&m, dir, &err);
         LT_CHECKF(r == want[i], "config %zu: %s (%s)", i, lbrx_result_str(r), err.message);
-        if (r == LBRX_OK) llama_model_free(&m);
+        if (r == LBRX_OK) lbrx_model_free(&m);
         remove(path);
     }
 }
@@ -776,9 +813,7 @@ static void test_cli_usage(void) {
 }
 
 int main(void) {
-    LT_RUN(test_tokenizer_spm_vectors);
     LT_RUN(test_tokenizer_tok512);
-    LT_RUN(test_tokenizer_long);
     LT_RUN(test_tokenizer_hostile_bin);
     LT_RUN(test_stories_greedy_64);
     LT_RUN(test_stories_published);
@@ -786,6 +821,7 @@ int main(void) {
     LT_RUN(test_stories_quantized);
     LT_RUN(test_stories_batch_vs_steps);
     LT_RUN(test_oracle_transformers);
+    LT_RUN(test_arch_oracles);
     LT_RUN(test_ollama_tiny);
     LT_RUN(test_hostile_gguf_models);
     LT_RUN(test_hostile_bin_models);

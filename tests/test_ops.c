@@ -81,19 +81,20 @@ static void test_layer_norm(void) {
 
 /* RoPE reference straight from the two published formulas, in float64:
    GGML mode 0 / GGUF llama: rotate pairs (2i, 2i+1) by theta_i = p * base^(-2i/n_dims).
-   HF (NeoX): q*cos + rotate_half(q)*sin, cos/sin = cat(freqs, freqs), rotate_half(x) = cat(-x2, x1). */
-static double rope_ref(const float *x, int64_t hd, int64_t n_dims, int neox, double pos, double base, int64_t e) {
+   HF (NeoX): q*cos + rotate_half(q)*sin, cos/sin = cat(freqs, freqs), rotate_half(x) = cat(-x2, x1).
+   ff (may be NULL): per-frequency divisors of theta_i (GGML's rope_freqs, Llama 3.x). */
+static double rope_ref(const float *x, int64_t hd, int64_t n_dims, int neox, double pos, double base, const float *ff, int64_t e) {
     int64_t half = n_dims / 2, i;
     double theta;
     if (e >= n_dims) return x[e];
     if (!neox) {
         i = e / 2;
-        theta = pos * pow(base, -2.0 * (double)i / (double)n_dims);
+        theta = pos * pow(base, -2.0 * (double)i / (double)n_dims) / (ff ? ff[i] : 1.0);
         if (e % 2 == 0) return x[e] * cos(theta) - x[e + 1] * sin(theta);
         return x[e - 1] * sin(theta) + x[e] * cos(theta);
     }
     i = e % half;
-    theta = pos * pow(base, -2.0 * (double)i / (double)n_dims);
+    theta = pos * pow(base, -2.0 * (double)i / (double)n_dims) / (ff ? ff[i] : 1.0);
     (void)hd;
     /* rotate_half(x)[e] = -x[e + half] for e < half, x[e - half] otherwise */
     return x[e] * cos(theta) + (e < half ? -x[e + half] : x[e - half]) * sin(theta);
@@ -103,6 +104,8 @@ static void test_rope_formulas(void) {
     int64_t shape[3] = {5, 3, 64}, t, h, e;
     int neox, partial, bad = 0;
     int32_t positions[5] = {0, 1, 17, 1000, 40000};
+    float factors[16];
+    for (e = 0; e < 16; e++) factors[e] = e < 4 ? 1.0f : e < 8 ? 1.0f + 0.7f * (float)(e - 3) : 8.0f;
     for (neox = 0; neox < 2; neox++)
         for (partial = 0; partial < 2; partial++) {
             lbrx_tensor x = make(3, shape, 10 + neox, 1.0f), y = make(3, shape, 12, 0.0f);
@@ -113,6 +116,7 @@ static void test_rope_formulas(void) {
             d.freq_base = partial ? 500000.0f : 0.0f;
             d.freq_scale = partial ? 0.25f : 0.0f;
             d.positions = partial ? positions : NULL;
+            d.freq_factors = partial ? factors : NULL;
             d.pos_offset = 3;
             LT_CHECK(lbrx_rope(NULL, &x, &d, &y, NULL) == LBRX_OK);
             for (t = 0; t < 5; t++)
@@ -120,7 +124,7 @@ static void test_rope_formulas(void) {
                     for (e = 0; e < 64; e++) {
                         double pos = partial ? positions[t] * 0.25 : (double)(3 + t);
                         const float *xr = (const float *)x.data + (t * 3 + h) * 64;
-                        double want = rope_ref(xr, 64, partial ? 32 : 64, neox, pos, partial ? 500000.0 : 10000.0, e);
+                        double want = rope_ref(xr, 64, partial ? 32 : 64, neox, pos, partial ? 500000.0 : 10000.0, partial ? factors : NULL, e);
                         if (fabs(at(&y, (t * 3 + h) * 64 + e) - want) > 1e-6) bad++;
                     }
             /* in place gives the same bytes */

@@ -617,6 +617,145 @@ static void test_convert_errors(void) {
     remove(in);
 }
 
+/* ---- llama.cpp's mixes ---- */
+
+/* The mix fixture: an 8-layer llama (dim 256, 4 query heads on 1 KV head, ffn 288, 64 tokens,
+   tied embeddings) in f16, 1-D norms in f32, random weights of this file's generator. Rows of
+   256 take every K-quant; ffn_down's rows of 288 take the fallbacks. The quantizer reads only
+   the row length, so the matrices have fewer rows than such a model's (32 to 64) to save time. */
+static void write_mix_model(const char *path) {
+    static const char *const layer_names[9] = {"attn_k", "attn_norm", "attn_output", "attn_q", "attn_v",
+                                               "ffn_down", "ffn_gate", "ffn_norm", "ffn_up"};
+    static const int layer_kind[9] = {0, -2, 1, 2, 3, 4, 5, -2, 6};
+    static const int64_t rows[7] = {32, 64, 64, 32, 64, 48, 48}, cols[7] = {256, 256, 256, 256, 288, 256, 256};
+    lbrx_gguf_writer *w = 0;
+    lt_rng rng = {2026};
+    lbrx_tensor *ts = (lbrx_tensor *)calloc(8 * 9 + 2, sizeof *ts);
+    char (*names)[48] = (char (*)[48])calloc(8 * 9 + 2, 48);
+    int n = 0, l, k;
+    int64_t i, norm = 256, embd[2] = {64, 256};
+    LT_CHECK(ts && names && lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
+    if (!ts || !names || !w) { free(ts); free(names); lbrx_gguf_writer_destroy(w); return; }
+    lbrx_gguf_writer_add_str(w, "general.architecture", "llama", NULL);
+    lbrx_gguf_writer_add_u32(w, "llama.context_length", 256, NULL);
+    lbrx_gguf_writer_add_u32(w, "llama.embedding_length", 256, NULL);
+    lbrx_gguf_writer_add_u32(w, "llama.block_count", 8, NULL);
+    lbrx_gguf_writer_add_u32(w, "llama.feed_forward_length", 288, NULL);
+    lbrx_gguf_writer_add_u32(w, "llama.attention.head_count", 4, NULL);
+    lbrx_gguf_writer_add_u32(w, "llama.attention.head_count_kv", 1, NULL);
+    lbrx_gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", 1e-5f, NULL);
+    lbrx_gguf_writer_add_u32(w, "general.file_type", 1, NULL);
+    /* llama.cpp's order: the non-layer tensors by name, then each layer's by name */
+    for (l = -1; l < 8; l++) {
+        for (k = 0; k < (l < 0 ? 2 : 9); k++) {
+            lbrx_tensor *t = &ts[n];
+            int kind = l < 0 ? (k == 0 ? -2 : -1) : layer_kind[k];  /* -2: a norm, -1: token_embd */
+            if (l < 0) snprintf(names[n], 48, "%s", k == 0 ? "output_norm.weight" : "token_embd.weight");
+            else snprintf(names[n], 48, "blk.%d.%s.weight", l, layer_names[k]);
+            if (kind == -2) {
+                LT_CHECK(lbrx_tensor_alloc(t, LBRX_F32, 1, &norm, NULL, NULL) == LBRX_OK);
+                for (i = 0; i < 256; i++) ((float *)t->data)[i] = 1.0f + 0.25f * lt_uniform(&rng);
+            } else {
+                int64_t shape[2];
+                float scale = 0.02f * (float)(1 + l % 3);
+                shape[0] = kind < 0 ? embd[0] : rows[kind];
+                shape[1] = kind < 0 ? embd[1] : cols[kind];
+                LT_CHECK(lbrx_tensor_alloc(t, LBRX_F16, 2, shape, NULL, NULL) == LBRX_OK);
+                for (i = 0; i < shape[0] * shape[1]; i++) {  /* uniform, with an outlier now and then */
+                    float v = lt_uniform(&rng) * scale;
+                    if (lt_next(&rng) % 97 == 0) v *= 12.0f;
+                    ((uint16_t *)t->data)[i] = lbrx_f32_to_f16(v);
+                }
+            }
+            LT_CHECK(lbrx_gguf_writer_add_tensor(w, names[n], t, NULL) == LBRX_OK);
+            n++;
+        }
+    }
+    LT_CHECK(lbrx_gguf_writer_write_path(w, path, NULL) == LBRX_OK);
+    lbrx_gguf_writer_destroy(w);
+    for (k = 0; k < n; k++) lbrx_tensor_release(&ts[k]);
+    free(ts);
+    free(names);
+}
+
+/* A GGUF's tensors in name order: their types as one letter each ('a' + GGML's type id: a f32,
+   b f16, c q4_0, g q5_0, h q5_1, i q8_0, k q2_K, l q3_K, m q4_K, n q5_K, o q6_K, u iq4_nl,
+   x iq4_xs) into letters, and FNV-1a 64 of their data, one after the other. */
+static uint64_t gguf_signature(const char *path, char *letters, size_t cap) {
+    lbrx_gguf *g = 0;
+    uint64_t h = 14695981039346656037ULL;
+    int64_t i, j, n, prev = -1;
+    letters[0] = 0;
+    if (lbrx_gguf_open(&g, path, NULL, NULL) != LBRX_OK) return 0;
+    n = lbrx_gguf_tensor_count(g);
+    for (i = 0; i < n && (size_t)i + 1 < cap; i++) {  /* the next name after prev's (n^2: a few dozen tensors) */
+        const lbrx_gguf_tensor_info *t = 0, *last = prev < 0 ? 0 : lbrx_gguf_tensor_info_at(g, prev);
+        const unsigned char *p;
+        for (j = 0; j < n; j++) {
+            const lbrx_gguf_tensor_info *c = lbrx_gguf_tensor_info_at(g, j);
+            if ((!last || strcmp(c->name, last->name) > 0) && (!t || strcmp(c->name, t->name) < 0)) {
+                t = c;
+                prev = j;
+            }
+        }
+        p = (const unsigned char *)lbrx_storage_data(lbrx_gguf_storage(g)) + t->file_offset;
+        letters[i] = (char)('a' + (int)t->dtype);
+        letters[i + 1] = 0;
+        for (j = 0; j < (int64_t)t->nbytes; j++) {
+            h ^= p[j];
+            h *= 1099511628211ULL;
+        }
+    }
+    lbrx_gguf_close(g);
+    return h;
+}
+
+/* Every mix against llama.cpp's quantizer: llama_model_quantize (libllama of the npm package
+   @node-llama-cpp/linux-x64@3.22.1, llama.cpp de3ff815; nthread 2, no imatrix) wrote these files
+   from write_mix_model's file and from stories260K-f32.gguf; the letters and hashes below are
+   gguf_signature of its output. Tensor for tensor the same types and bytes (the files differ
+   only in the order of the last two keys). */
+static void test_convert_mixes_match_llama_cpp(void) {
+    static const struct { const char *type, *letters; uint64_t fnv, fnv_stories; } want[] = {
+#include "convert_mixes.inc"
+    };
+    char in[4096], out[4096], out2[4096], err[4096], letters[128];
+    const char *stories = lt_shared_path("derived-llama.cpp-c392e50/stories260K-f32.gguf");
+    size_t k;
+    snprintf(in, sizeof in, "%s", lt_tmp_path("tools_mix_f16.gguf"));
+    snprintf(out, sizeof out, "%s", lt_tmp_path("tools_mix_out.gguf"));
+    snprintf(out2, sizeof out2, "%s", lt_tmp_path("tools_mix_out2.gguf"));
+    write_mix_model(in);
+    for (k = 0; k < sizeof want / sizeof want[0]; k++) {
+        uint64_t h;
+        /* slow configurations (sanitizers, qemu): the mix model for three mixes only */
+        if (!getenv("LT_SLOW") || k == 0 || k == 5 || k == 10) {
+            LT_CHECKF(run_convert(err, sizeof err, in, out, "--type", want[k].type, 0, 0, 0, 0) == 0, "%s", err);
+            h = gguf_signature(out, letters, sizeof letters);
+            LT_CHECKF(strcmp(letters, want[k].letters) == 0, "%s: types %s, llama.cpp's %s", want[k].type, letters, want[k].letters);
+            LT_CHECKF(h == want[k].fnv, "%s: data FNV %016llx, llama.cpp's %016llx", want[k].type, (unsigned long long)h,
+                      (unsigned long long)want[k].fnv);
+        }
+        if (stories) {
+            LT_CHECKF(run_convert(err, sizeof err, stories, out, "--type", want[k].type, 0, 0, 0, 0) == 0, "%s", err);
+            h = gguf_signature(out, letters, sizeof letters);
+            LT_CHECKF(h == want[k].fnv_stories, "stories260K %s: data FNV %016llx, llama.cpp's %016llx", want[k].type,
+                      (unsigned long long)h, (unsigned long long)want[k].fnv_stories);
+        }
+    }
+    if (!stories) printf("  (stories260K-f32.gguf part skipped: ../shared is absent)\n");
+    /* 1 and 3 threads, and --pure: every 2-D weight q4_K but the 288-long rows (q5_0) */
+    LT_CHECKF(run_convert(err, sizeof err, in, out, "--type", "q4_k_m", "--threads", "1", 0, 0) == 0, "%s", err);
+    LT_CHECKF(run_convert(err, sizeof err, in, out2, "--type", "q4_k_m", "--threads", "3", 0, 0) == 0, "%s", err);
+    LT_CHECK(files_equal(out, out2));
+    LT_CHECKF(run_convert(err, sizeof err, in, out, "--type", "q4_k_m", "--pure", 0, 0, 0) == 0, "%s", err);
+    gguf_signature(out, letters, sizeof letters);
+    LT_CHECKF(strcmp(letters, "mammmgmam" "mammmgmam" "mammmgmam" "mammmgmam" "mammmgmam" "mammmgmam" "mammmgmam" "mammmgmam" "am") == 0, "%s", letters);
+    remove(in);
+    remove(out);
+    remove(out2);
+}
+
 /* convert --split-max-size: a split set whose files hold one tensor each; inspect shows it as
    one model; converting the set back to one file gives the same bytes as converting directly;
    stories260K (when present) split in 100 kB files and back is GGML's own q8_0 file again. */
@@ -680,6 +819,7 @@ int main(void) {
     LT_RUN(test_convert_streams_safetensors);
     LT_RUN(test_convert_hf_llama);
     LT_RUN(test_convert_errors);
+    LT_RUN(test_convert_mixes_match_llama_cpp);
     LT_RUN(test_convert_split);
     return lt_finish();
 }

@@ -493,11 +493,12 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
         rows must not overlap x or w. Every element of y is written (not accumulated).
    Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
    scale, and exact integer block dot products; float weights are multiplied in f32 with fused
-   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN the weights are cache-blocked and packed per
-   call so each weight byte is read from memory once; below it the matrix-vector kernels stream
-   the rows (each weight row is read once and used for all n rows of x).
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (and W of at least 32 rows, 64 for quantized
+   weights) the weights are cache-blocked and packed per call so each weight byte is read from
+   memory once; otherwise the matrix-vector kernels stream the rows (each weight row is read once
+   and used for all n rows of x).
    Determinism: the result is bit-identical for every thread count and every split into
-   lbrx_matmul_rows ranges. It depends on n only through the kernel choice above: the tiled
+   lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
    weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
    Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
@@ -3804,6 +3805,11 @@ LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
    the next (short work items measured 25% slower from DRAM: every item starts cold). */
 #define LBRX__MM_CHUNK 32
 
+/* Rows of W (float, quantized) from which the tiled kernels take n >= LBRX_MATMUL_GEMM_MIN; a W
+   with fewer goes through the matrix-vector kernels. */
+#define LBRX__MM_GEMM_ROWS_F 32
+#define LBRX__MM_GEMM_ROWS_Q 64
+
 /* The scalar kernels are the reference the tests compare SIMD builds with; SIMD builds may not
    call them. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -5536,7 +5542,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
     int d, nt, ntq;
     size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_s16 = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
     size_t np = 0, pr = 1;
-    int gemm = 0, quant;
+    int gemm = 0, quant, few;
     unsigned char *scr;
     char names[256];
     const lbrx__wfmt *fmt;
@@ -5598,13 +5604,18 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
          !lbrx__mm_take(&total, fmt->group == 16 ? (size_t)n * (size_t)m.nb : 0, 8, &at_s16)))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     quant = lbrx_dtype_is_quantized(m.dt);
+    /* few output rows: the matrix-vector kernels, which read x once per group of 4 weight rows,
+       beat the tiles, which fill a whole register tile of columns (n = 64, k = 4096, 1 thread:
+       out 1 f32 0.75 -> 0.04 ms, q4_0 0.25 -> 0.09; the two meet at out 32 / 64-128) */
+    few = out < (quant ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);   /* W's rows, not the range's: same bits for every split */
 #if defined(LBRX__MM_TILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
+    if (n >= LBRX_MATMUL_GEMM_MIN && !few && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
+    if (n >= LBRX_MATMUL_GEMM_MIN && !few && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
 #endif
     if (reference) gemm = 0;
+    (void)few;   /* builds without tiled kernels */
     if (gemm) {
         /* quantized x panels (np*pr*k bytes and 3 words per block and row; the float tiles read
            x where it lies) and one weight buffer per thread */

@@ -570,7 +570,7 @@ static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t 
     if ((res = lbrx_row_bytes(c->out, cols, &out_row)) != LBRX_OK || (res = lbrx_row_bytes(c->src.dtype, cols, &src_row)) != LBRX_OK)
         return cv_error(err, res, "rows cannot be", c->name, lbrx_dtype_name(c->out));
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(job->threads) schedule(static) if (c->out != c->src.dtype && n * cols >= 16384)
+#pragma omp parallel for num_threads(job->threads) schedule(static) if ((c->out != c->src.dtype || c->add_one) && n * cols >= 16384)
 #endif
     for (r = 0; r < n; r++) {
         const void *src = lbrx_tensor_row(&c->src, cv_source_row(c, r0 + r));
@@ -585,12 +585,20 @@ static lbrx_result cv_rows(cv_job *job, const cv_tensor *c, int64_t r0, int64_t 
         if (c->out == c->src.dtype && !c->add_one) {
             memcpy(out, src, src_row);
         } else if ((e = lbrx_dequantize_row(c->src.dtype, src, row, cols)) != LBRX_OK) {
+#ifdef _OPENMP
+#pragma omp critical(cv_rows_error)
+#endif
             bad_from = e;  /* the same result for every row of the tensor */
         } else {
             int64_t k;
             if (c->add_one)
                 for (k = 0; k < cols; k++) row[k] += 1.0f;
-            if ((e = lbrx_quantize_row(c->out, row, out, cols)) != LBRX_OK) bad_to = e;
+            if ((e = lbrx_quantize_row(c->out, row, out, cols)) != LBRX_OK) {
+#ifdef _OPENMP
+#pragma omp critical(cv_rows_error)
+#endif
+                bad_to = e;
+            }
         }
     }
     if (bad_from != LBRX_OK) return cv_error(err, bad_from, "cannot convert to float from", c->name, lbrx_dtype_name(c->src.dtype));

@@ -145,9 +145,11 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
         memcpy(bpe.rules, lbrx__tok_pres[k].rules, sizeof lbrx__tok_pres[k].rules);
         bpe.rules[sizeof lbrx__tok_pres[k].rules] = 0;
         bpe.ignore_merges = lbrx__tok_pres[k].ignore_merges;
-        bpe.prefix_space = k & 1;
-        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 1, size && bpe.prefix_space && data[0] != ' ' ? " " : "");
+        bpe.prefix_space = 0;
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 1, "");
         lt_fuzz_tok_check(&bpe, (const char *)data, size, LBRX_ENCODE_SPECIAL, 0, "");
+        bpe.prefix_space = 1; /* a space in front of every fragment between special tokens: not exact */
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 0, "");
     }
     return 0;
 }

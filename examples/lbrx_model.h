@@ -731,6 +731,10 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         snprintf(key, sizeof key, "%s.rope.scaling.factor", c->arch->name);
         if ((r = lbrx_gguf_get_f32(g, key, &c->rope_factor, err)) != LBRX_OK) goto done;
     }
+    if (lbrx_gguf_find_tensor(g, "rope_factors_long.weight") >= 0) {
+        r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "tensor rope_factors_long.weight: LongRoPE scaling (Phi-3 128k) is not supported");
+        goto done;
+    }
     lbrx_model__defaults(c, 1e-5f);
     c->rope_neox = !(c->arch->flags & LBRX_ARCH_PERMUTE_QK);
     if ((r = lbrx_model__alloc_layers(m, err)) != LBRX_OK) goto done;

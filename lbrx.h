@@ -11,7 +11,7 @@
    QUICK START
 
        lbrx_storage *s; lbrx_tensor w; lbrx_error err;
-       if (lbrx_storage_map_file(&s, "weights.bin", NULL, &err) != LBRX_OK) {
+       if (lbrx_storage_open(&s, "weights.bin", NULL, &err) != LBRX_OK) {
            fprintf(stderr, "error: %s\n", err.message); return 1;
        }
        int64_t shape[2] = { 4096, 4096 };
@@ -43,8 +43,9 @@
 
        Files are untrusted: every size, count and offset read from a file is checked with
        overflow-safe arithmetic before it is used, and a bad file gives an lbrx_result, never an
-       abort. Kernel arguments (shapes, pointers) are trusted programmer input, checked with
-       LBRX_ASSERT where cheap. A mapped file that another process truncates while mapped raises
+       abort. Calls that return an lbrx_result check their arguments too (API rule 8); only the
+       row functions that return nothing (lbrx_quantize_row_q8_0 ...) check theirs with
+       LBRX_ASSERT, as programmer errors. A mapped file that another process truncates while mapped raises
        SIGBUS on POSIX systems; copy untrusted files that others may modify (LBRX_NO_MMAP).
 
    THREAD SAFETY
@@ -70,6 +71,45 @@
        - not run several multi-threaded contexts at once on the same cores (one context per
          host thread, each with 1 thread, splitting products with lbrx_matmul_rows, is the
          alternative for a host with its own thread pool).
+
+   API RULES (every public function of lbrx.h, lbrx_gguf.h and lbrx_safetensors.h follows them)
+
+       1. Names are lbrx_<thing>_<verb or property>. A property has no verb (lbrx_storage_size);
+          `_get_` is a lookup by key or name (lbrx_gguf_get_u32, lbrx_safetensors_get_tensor);
+          `_of` where the property's name is a type's (lbrx_storage_kind_of, lbrx_json_type_of).
+       2. Lifecycle, by what you hold:
+          - an opaque object (a pointer: lbrx_context, lbrx_gguf, lbrx_safetensors, lbrx_json,
+            lbrx_gguf_writer, lbrx_device_pool, lbrx_matmul_weights) is made by lbrx_X_create*
+            (from arguments), lbrx_X_open* (from a path, memory or a storage) or lbrx_json_parse,
+            and ended by lbrx_X_destroy, which accepts NULL;
+          - lbrx_storage, the one reference-counted object: lbrx_storage_create* / _open give a
+            reference, lbrx_storage_retain adds one, lbrx_storage_release drops one;
+          - a value (a struct you declare: lbrx_tensor, lbrx_kv_cache, lbrx_device_tensor) is
+            filled by lbrx_X_init* or by any call that has it as its output, and emptied by
+            lbrx_X_release (a zeroed or released value is fine; copying a struct takes no
+            reference);
+          - raw memory: lbrx_alloc / lbrx_free, lbrx_device_pool_alloc / lbrx_device_pool_free.
+       3. Parameters come in one order: subject, inputs, options, outputs, allocator, err. The
+          subject is what the prefix names (the context of a kernel; the lbrx_X ** or lbrx_X *
+          that a constructor or _init fills). err is always last and may be NULL. Row functions
+          on raw pointers take (src, dst, n), as GGML's.
+       4. Options are a struct lbrx_X_desc passed as a const pointer: NULL, a zeroed struct and
+          every zero field mean the defaults. A call that allocates takes its allocator as the
+          `allocator` member of its desc when it has one, else as the parameter before err; a
+          zeroed allocator or NULL is the default (LBRX_MALLOC/LBRX_FREE).
+       5. Names are owned by what they come from, never carried in a value: lbrx_tensor has no
+          name. A reader lends lbrx_X_tensor_name(r, i) until it is destroyed; the writers take
+          names next to the tensors.
+       6. Both readers have the same tensor calls, with size_t indexes: lbrx_X_tensor_count,
+          lbrx_X_tensor_name, lbrx_X_find_tensor (an index, or SIZE_MAX), lbrx_X_tensor (by
+          index) and lbrx_X_get_tensor (by name), which fill an lbrx_tensor value holding its
+          own storage reference (it outlives the reader; release it), lbrx_X_tensor_offset.
+       7. Every call that takes an lbrx_context * accepts NULL: one thread, and scratch memory
+          allocated for the call.
+       8. A call that can fail returns an lbrx_result and fills the optional lbrx_error with a
+          message naming the argument (and the file offset for file contents). For arguments:
+          LBRX_ERR_INVALID_ARGUMENT (a NULL pointer, a bad value or range), LBRX_ERR_BAD_DTYPE
+          (a dtype the call does not take), LBRX_ERR_BAD_SHAPE (shapes that do not fit).
 */
 #ifndef LBRX_H
 #define LBRX_H
@@ -238,13 +278,13 @@ typedef void (*lbrx_release_fn)(void *ptr, size_t size, void *user);
 
 /* New heap storage of `size` bytes (zeroed), aligned to `alignment` (0 means 64). The caller
    owns one reference. Thread safety: all storage functions may be called from any thread. */
-LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t alignment,
+LBRXDEF lbrx_result lbrx_storage_create(lbrx_storage **out, size_t size, size_t alignment,
                                        const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Map a file read-only (mmap / MapViewOfFile). Paths are UTF-8 on every system. An empty file
    maps to a storage of size 0 with a non-NULL data pointer. A directory, a missing file or a file
    larger than the address space gives LBRX_ERR_IO / LBRX_ERR_NOT_FOUND / LBRX_ERR_LIMIT. */
-LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
+LBRXDEF lbrx_result lbrx_storage_open(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Map bytes [offset, offset + length) of an open file read-only and without copying (a model
@@ -257,24 +297,24 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
    heap. LBRX_ERR_BAD_OFFSET when the region is not inside the file (error offset: `offset`),
    LBRX_ERR_IO for a descriptor that is not open or not a regular file, LBRX_ERR_LIMIT past half
    the address space. On Windows fd is a C runtime descriptor (_open). */
-LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
                                         const lbrx_allocator *allocator, lbrx_error *err);
-/* lbrx_storage_map_fd for a Windows file HANDLE (opened with GENERIC_READ); the handle stays
+/* lbrx_storage_open_fd for a Windows file HANDLE (opened with GENERIC_READ); the handle stays
    the caller's. LBRX_ERR_UNSUPPORTED on other systems. */
-LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
                                             const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Wrap memory the caller owns (an arena, a GPU buffer on unified memory, a MTLBuffer's
    contents). `release` (may be NULL) is called with (ptr, size, user) when the last reference
    goes. `writable` says whether kernels may write through tensors on it. */
-LBRXDEF lbrx_result lbrx_storage_wrap(lbrx_storage **out, void *ptr, size_t size, int writable,
+LBRXDEF lbrx_result lbrx_storage_create_external(lbrx_storage **out, void *ptr, size_t size, int writable,
                                       lbrx_release_fn release, void *user,
                                       const lbrx_allocator *allocator, lbrx_error *err);
 
 LBRXDEF void lbrx_storage_retain(lbrx_storage *s);
 /* Drop one reference; the last one unmaps / frees / calls the release callback. NULL is ok. */
 LBRXDEF void lbrx_storage_release(lbrx_storage *s);
-LBRXDEF lbrx_storage_kind lbrx_storage_get_kind(const lbrx_storage *s);
+LBRXDEF lbrx_storage_kind lbrx_storage_kind_of(const lbrx_storage *s);
 LBRXDEF void *lbrx_storage_data(const lbrx_storage *s);
 LBRXDEF size_t lbrx_storage_size(const lbrx_storage *s);
 LBRXDEF int lbrx_storage_writable(const lbrx_storage *s);
@@ -305,7 +345,6 @@ typedef struct lbrx_tensor {
     int64_t stride[LBRX_MAX_DIMS];
     void *data;               /* first element; any alignment unless the storage is lbrx's heap */
     lbrx_storage *storage;    /* owning reference, or NULL for a tensor over borrowed memory */
-    const char *name;         /* NUL-terminated, not owned (the file or caller keeps it); may be NULL */
 } lbrx_tensor;
 
 /* Describe a contiguous tensor at byte `offset` of `storage`, taking a new reference to it.
@@ -313,10 +352,10 @@ typedef struct lbrx_tensor {
 LBRXDEF lbrx_result lbrx_tensor_init(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                      lbrx_storage *storage, uint64_t offset, lbrx_error *err);
 /* Allocate a contiguous tensor on new heap storage (zeroed, 64-byte aligned). */
-LBRXDEF lbrx_result lbrx_tensor_alloc(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_heap(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                       const lbrx_allocator *allocator, lbrx_error *err);
 /* Describe a contiguous tensor over memory the caller keeps alive (storage NULL, no reference). */
-LBRXDEF lbrx_result lbrx_tensor_from_ptr(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_memory(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                          void *data, lbrx_error *err);
 /* Drop the storage reference and clear the struct. Safe on a zeroed or released tensor. */
 LBRXDEF void lbrx_tensor_release(lbrx_tensor *t);
@@ -343,7 +382,7 @@ LBRXDEF size_t lbrx_tensor_alignment(const lbrx_tensor *t);
 LBRXDEF lbrx_result lbrx_tensor_slice(const lbrx_tensor *t, int dim, int64_t begin, int64_t end,
                                       lbrx_tensor *out, lbrx_error *err);
 /* Rows [begin, end) of the outermost dimension (lbrx_tensor_slice of dim 0). */
-LBRXDEF lbrx_result lbrx_tensor_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
+LBRXDEF lbrx_result lbrx_tensor_slice_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
                                      lbrx_tensor *out, lbrx_error *err);
 /* A contiguous tensor seen with another shape of the same element count. One dimension may be
    -1 (inferred). Non-contiguous input is LBRX_ERR_INVALID_ARGUMENT. */
@@ -363,9 +402,9 @@ LBRXDEF lbrx_result lbrx_tensor_host_region(const lbrx_tensor *t, void **base, s
 
 /* Options of the readers' open functions (lbrx_gguf_open*, lbrx_safetensors_open*): one struct
    for every format. A zeroed struct, or NULL where one is taken, means the defaults. */
-typedef struct lbrx_open_options {
+typedef struct lbrx_open_desc {
     lbrx_allocator allocator;  /* for the reader's index and names and, opening a path, the mapping */
-} lbrx_open_options;
+} lbrx_open_desc;
 
 /* What a model file is, from its content (never its name): lbrx_format_detect. */
 typedef enum lbrx_format {
@@ -454,8 +493,8 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
 LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n);
 /* Convert a whole tensor (any strides) into a new contiguous tensor of dtype `to` on the heap
    (allocator may be NULL), row by row through f32: `to` is one lbrx_quantize_row writes, the
-   source one lbrx_dequantize_row reads. The same dtype is copied byte for byte (any dtype). The
-   new tensor keeps src's name pointer. Thread safe; no scratch beyond 16 KiB of stack. */
+   source one lbrx_dequantize_row reads. The same dtype is copied byte for byte (any dtype).
+   Thread safe; no scratch beyond 16 KiB of stack. */
 LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, lbrx_tensor *out,
                                         const lbrx_allocator *allocator, lbrx_error *err);
 
@@ -471,7 +510,8 @@ typedef struct lbrx_context_desc {
 
 typedef struct lbrx_context lbrx_context;
 
-/* desc may be NULL (defaults). Thread safety: a context is used by one call at a time. */
+/* desc may be NULL (defaults). Thread safety: a context is used by one call at a time. Every
+   kernel also accepts a NULL context: one thread, scratch allocated for the call. */
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err);
 LBRXDEF void lbrx_context_destroy(lbrx_context *ctx);
 LBRXDEF int lbrx_context_threads(const lbrx_context *ctx);
@@ -501,11 +541,13 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
    lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
    weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
-   Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
-   3*n*in bytes for quantized weights and 16*n for float ones (x is read where it lies), plus
-   0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation after.
-   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
-   checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
+   Threads: the context's count (OpenMP); a NULL ctx is one thread. Scratch: the context's,
+   grown on first use to about 3*n*in bytes for quantized weights and 16*n for float ones (x is
+   read where it lies), plus 0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation
+   after (a NULL ctx allocates it for the call).
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL tensors, bad strides or range; overlap is not
+   checked), LBRX_ERR_BAD_SHAPE (shapes that do not fit), LBRX_ERR_BAD_DTYPE (another weight
+   dtype, x or y not f32), LBRX_ERR_OUT_OF_MEMORY (scratch).
    Thread safety: one call at a time per context; w and x are only read. */
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                 lbrx_tensor *y, lbrx_error *err);
@@ -516,7 +558,7 @@ LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const l
    bit-identical to one lbrx_matmul call. Each call quantizes (or packs) x for itself, which costs
    O(n*in) per call. Errors as lbrx_matmul, and LBRX_ERR_INVALID_ARGUMENT for a bad range. */
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
-                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     int64_t out_begin, int64_t out_end, lbrx_tensor *y,
                                      lbrx_error *err);
 
 /* 1 if lbrx_matmul takes weights of dtype t. */
@@ -533,23 +575,23 @@ typedef struct lbrx_matmul_weights lbrx_matmul_weights;
    w's view and a reference to its storage, for the matrix-vector kernels that n below
    LBRX_MATMUL_GEMM_MIN uses; when w has no storage (borrowed memory) the caller keeps w's bytes
    alive as long as the object. Builds without tiled float kernels (no SIMD) keep no copy.
-   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, not rank 2, bad row stride), LBRX_ERR_UNSUPPORTED
-   (another dtype; quantized weights have no prepared form), LBRX_ERR_OVERFLOW,
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, bad row stride), LBRX_ERR_BAD_SHAPE (not rank 2),
+   LBRX_ERR_BAD_DTYPE (another dtype; quantized weights have no prepared form), LBRX_ERR_OVERFLOW,
    LBRX_ERR_OUT_OF_MEMORY. Thread safety: w is only read; the object is immutable and may be
    used by any number of threads and contexts at a time. */
-LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
-                                        lbrx_matmul_weights **out, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                               const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Free a prepared W and drop its storage reference. Safe on NULL. Not while a product uses it. */
-LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw);
+LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw);
 
 /* lbrx_matmul_rows with a prepared W: y's columns [out_begin, out_end) = x . W^T, bit-identical
    to lbrx_matmul_rows on the W it was prepared from (and so to lbrx_matmul), for every n,
    thread count and range; the context's scratch needs no per-thread weight buffer. Errors and
    thread safety as lbrx_matmul_rows (pw NULL: LBRX_ERR_INVALID_ARGUMENT). */
 LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
-                                              const lbrx_tensor *x, lbrx_tensor *y,
-                                              int64_t out_begin, int64_t out_end, lbrx_error *err);
+                                              const lbrx_tensor *x, int64_t out_begin, int64_t out_end,
+                                              lbrx_tensor *y, lbrx_error *err);
 
 /* lbrx_matmul with a prepared W: all `out` columns (lbrx_matmul_prepared_rows over [0, out)). */
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
@@ -752,7 +794,6 @@ typedef struct lbrx_device_tensor {
     size_t capacity;           /* bytes of the buffer (a pool's size class, a wrapped region) */
     lbrx_device_buffer_kind kind;
     const void *host;          /* WRAPPED and VIEW: host address of the first element; else NULL */
-    const char *name;          /* the host tensor's name, not owned */
     const lbrx_device *device; /* the device it lives on; must outlive the tensor */
     lbrx_device_pool *pool;    /* POOLED: the pool it goes back to */
     lbrx_storage *storage;     /* WRAPPED: reference that keeps the host memory alive */
@@ -761,8 +802,8 @@ typedef struct lbrx_device_tensor {
 /* A device tensor of `dtype` and `shape` with an uninitialized buffer (for the outputs of device
    kernels), from `pool` when not NULL (its device must be `dev`), else from dev->alloc. An
    empty shape gets no buffer (LBRX_DEVICE_NONE). On failure *out is zeroed. */
-LBRXDEF lbrx_result lbrx_device_tensor_alloc(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
-                                             const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_device_tensor_init(lbrx_device_tensor *out, const lbrx_device *dev, lbrx_device_pool *pool,
+                                            lbrx_dtype dtype, int ndim, const int64_t *shape, lbrx_error *err);
 /* Copy a host tensor of any dtype and layout into a new device buffer, from `pool` when not
    NULL (its device must be `dev`), else from dev->alloc. A contiguous tensor goes up in one
    upload call; a view is packed into contiguous order through host staging of
@@ -775,7 +816,7 @@ LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool 
    One download when `dst` is contiguous, else one per staging chunk. */
 LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tensor *dst, lbrx_error *err);
 /* Copy a device tensor into a new contiguous heap tensor (dt->device->allocator) with the same
-   dtype, shape and name. Release *out with lbrx_tensor_release. */
+   dtype and shape. Release *out with lbrx_tensor_release. */
 LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tensor *out, lbrx_error *err);
 /* Zero-copy: give the device the page-aligned host region of a contiguous tensor
    (lbrx_tensor_host_region) through dev->wrap_host, copying nothing. The device tensor holds a
@@ -818,11 +859,11 @@ LBRXDEF size_t lbrx_device_pool_size_class(size_t size);
 LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, void **buffer, size_t *capacity,
                                            lbrx_error *err);
 /* Give back a buffer from lbrx_device_pool_alloc, with the capacity it came with. */
-LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity);
+LBRXDEF void lbrx_device_pool_free(lbrx_device_pool *pool, void *buffer, size_t capacity);
 /* Free every cached buffer (buffers handed out stay valid). */
 LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool);
 /* The pool's counters into *out (zeroed for a NULL pool). */
-LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out);
+LBRXDEF void lbrx_device_pool_stats_of(const lbrx_device_pool *pool, lbrx_device_pool_stats *out);
 /* Free the cached buffers and the pool. Release every tensor and buffer from it first. NULL ok. */
 LBRXDEF void lbrx_device_pool_destroy(lbrx_device_pool *pool);
 
@@ -1433,10 +1474,10 @@ LBRX__PRIVATE lbrx_storage *lbrx__storage_new(const lbrx_allocator *allocator) {
     return s;
 }
 
-LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t alignment,
+LBRXDEF lbrx_result lbrx_storage_create(lbrx_storage **out, size_t size, size_t alignment,
                                        const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_storage *s;
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_alloc: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_create: out is NULL");
     *out = 0;
     if (alignment == 0) alignment = 64;
     if (alignment & (alignment - 1))
@@ -1456,11 +1497,11 @@ LBRXDEF lbrx_result lbrx_storage_alloc(lbrx_storage **out, size_t size, size_t a
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_storage_wrap(lbrx_storage **out, void *ptr, size_t size, int writable,
+LBRXDEF lbrx_result lbrx_storage_create_external(lbrx_storage **out, void *ptr, size_t size, int writable,
                                       lbrx_release_fn release, void *user,
                                       const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_storage *s;
-    if (!out || (!ptr && size)) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_wrap: NULL pointer");
+    if (!out || (!ptr && size)) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_create_external: NULL pointer");
     *out = 0;
     s = lbrx__storage_new(allocator);
     if (!s) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory");
@@ -1634,10 +1675,10 @@ LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, int f, ui
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
+LBRXDEF lbrx_result lbrx_storage_open(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_result r;
-    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_file: NULL argument");
+    if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open: NULL argument");
     *out = 0;
 #if defined(_WIN32)
     {
@@ -1680,10 +1721,10 @@ LBRXDEF lbrx_result lbrx_storage_map_file(lbrx_storage **out, const char *path,
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_fd(lbrx_storage **out, int fd, uint64_t offset, uint64_t length,
                                         const lbrx_allocator *allocator, lbrx_error *err) {
     char what[48];
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_fd: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open_fd: out is NULL");
     *out = 0;
     snprintf(what, sizeof what, "file descriptor %d", fd);
 #if defined(_WIN32)
@@ -1698,17 +1739,17 @@ LBRXDEF lbrx_result lbrx_storage_map_fd(lbrx_storage **out, int fd, uint64_t off
 #endif
 }
 
-LBRXDEF lbrx_result lbrx_storage_map_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
+LBRXDEF lbrx_result lbrx_storage_open_handle(lbrx_storage **out, void *handle, uint64_t offset, uint64_t length,
                                             const lbrx_allocator *allocator, lbrx_error *err) {
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open_handle: out is NULL");
     *out = 0;
 #if defined(_WIN32)
     if (!handle || handle == INVALID_HANDLE_VALUE)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_map_handle: invalid handle");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open_handle: invalid handle");
     return lbrx__storage_map_region(out, (HANDLE)handle, offset, length, "file handle", allocator, err);
 #else
     (void)handle; (void)offset; (void)length; (void)allocator;
-    return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_storage_map_handle: Windows only (use lbrx_storage_map_fd)");
+    return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_storage_open_handle: Windows only (use lbrx_storage_open_fd)");
 #endif
 }
 
@@ -1738,7 +1779,7 @@ LBRXDEF void lbrx_storage_release(lbrx_storage *s) {
     lbrx_free(&a, s);
 }
 
-LBRXDEF lbrx_storage_kind lbrx_storage_get_kind(const lbrx_storage *s) { return s->kind; }
+LBRXDEF lbrx_storage_kind lbrx_storage_kind_of(const lbrx_storage *s) { return s->kind; }
 LBRXDEF void *lbrx_storage_data(const lbrx_storage *s) { return s ? s->data : 0; }
 LBRXDEF size_t lbrx_storage_size(const lbrx_storage *s) { return s ? s->size : 0; }
 LBRXDEF int lbrx_storage_writable(const lbrx_storage *s) { return s ? s->writable : 0; }
@@ -1886,14 +1927,14 @@ LBRXDEF lbrx_result lbrx_tensor_init(lbrx_tensor *t, lbrx_dtype dtype, int ndim,
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_tensor_alloc(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_heap(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                       const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_tensor tmp;
     lbrx_storage *s;
     size_t nbytes;
     lbrx_result r = lbrx__tensor_describe(&tmp, dtype, ndim, shape, &nbytes, err);
     if (r != LBRX_OK) return r;
-    r = lbrx_storage_alloc(&s, nbytes, 64, allocator, err);
+    r = lbrx_storage_create(&s, nbytes, 64, allocator, err);
     if (r != LBRX_OK) return r;
     tmp.data = s->data;
     tmp.storage = s;  /* the new reference moves into the tensor */
@@ -1901,13 +1942,13 @@ LBRXDEF lbrx_result lbrx_tensor_alloc(lbrx_tensor *t, lbrx_dtype dtype, int ndim
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_tensor_from_ptr(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
+LBRXDEF lbrx_result lbrx_tensor_init_memory(lbrx_tensor *t, lbrx_dtype dtype, int ndim, const int64_t *shape,
                                          void *data, lbrx_error *err) {
     lbrx_tensor tmp;
     size_t nbytes;
     lbrx_result r = lbrx__tensor_describe(&tmp, dtype, ndim, shape, &nbytes, err);
     if (r != LBRX_OK) return r;
-    if (!data && nbytes) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_from_ptr: data is NULL");
+    if (!data && nbytes) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_tensor_init_memory: data is NULL");
     tmp.data = data;
     *t = tmp;
     return LBRX_OK;
@@ -2002,7 +2043,7 @@ LBRXDEF lbrx_result lbrx_tensor_slice(const lbrx_tensor *t, int dim, int64_t beg
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_tensor_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
+LBRXDEF lbrx_result lbrx_tensor_slice_rows(const lbrx_tensor *t, int64_t begin, int64_t end,
                                      lbrx_tensor *out, lbrx_error *err) {
     return lbrx_tensor_slice(t, 0, begin, end, out, err);
 }
@@ -2045,7 +2086,6 @@ LBRXDEF lbrx_result lbrx_tensor_reshape(const lbrx_tensor *t, int ndim, const in
     for (i = 0; i < ndim; i++) tmp.shape[i] = full[i];
     tmp.data = t->data;
     tmp.storage = t->storage;
-    tmp.name = t->name;
     lbrx_storage_retain(tmp.storage);
     *out = tmp;
     return LBRX_OK;
@@ -3421,9 +3461,8 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
         (res = lbrx_row_bytes(to, CHUNK, &out_row)) != LBRX_OK)
         return lbrx__errorf(err, res, LBRX__NO_OFFSET, "rows of %lld %s elements: %s", (long long)n, lbrx_dtype_name(src->dtype),
                             lbrx_result_str(res));
-    res = lbrx_tensor_alloc(&dst, to, src->ndim, src->shape, allocator, err);
+    res = lbrx_tensor_init_heap(&dst, to, src->ndim, src->shape, allocator, err);
     if (res != LBRX_OK) return res;
-    dst.name = src->name;
     rows = lbrx_tensor_nrows(src);
     if (lbrx_tensor_nelements(src, &i) == LBRX_OK && i == 0) rows = 0;
     esize = lbrx_dtype_block_bytes(src->dtype);
@@ -3593,6 +3632,16 @@ LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
 #define lbrx__par_mark(ctx, nt, leaving) ((void)(ctx), (void)(nt), (void)(leaving))
 #define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
+
+/* The scratch of a kernel: the context's, or when ctx is NULL (one thread, see "API rules") a
+   block of the default allocator, which *owned receives and lbrx__scratch_done frees. */
+LBRX__PRIVATE void *lbrx__scratch(lbrx_context *ctx, size_t bytes, void **owned) {
+    *owned = 0;
+    if (ctx) return lbrx_context_scratch(ctx, bytes);
+    *owned = lbrx_alloc(0, bytes, 64);
+    return *owned;
+}
+LBRX__PRIVATE void lbrx__scratch_done(void *owned) { lbrx_free(0, owned); }
 
 /* ==== SIMD vectors (implementation) ==== */
 
@@ -5552,24 +5601,38 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 #if defined(LBRX__MM_QTILED)
     lbrx__mq_x pxq;
 #endif
-    if (!ctx || !w || !x || !y || !w->data || !x->data || !y->data)
+    if (!w || !x || !y || !w->data || !x->data || !y->data)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    if (!ctx) {   /* one thread, scratch for this call only (see "API rules") */
+        lbrx_context *tmp;
+        lbrx_context_desc cd;
+        lbrx_result r;
+        memset(&cd, 0, sizeof cd);
+        cd.n_threads = 1;
+        cd.scratch_bytes = 64;
+        r = lbrx_context_create(&tmp, &cd, err);
+        if (r != LBRX_OK) return r;
+        r = lbrx__matmul_impl(tmp, w, wprep, x, y, out_begin, out_end, reference, err);
+        lbrx_context_destroy(tmp);
+        return r;
+    }
     fmt = lbrx__wfmt_of(w->dtype);
-    if (!fmt)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul: weight %s has dtype %s (%s are supported)",
-                            w->name ? w->name : "", lbrx_dtype_name(w->dtype), lbrx__wfmt_names(names, sizeof names));
-    if (w->ndim != 2 || x->dtype != LBRX_F32 || y->dtype != LBRX_F32 || x->ndim < 1 || y->ndim != x->ndim)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and f32 x, y of equal rank >= 1 (w rank %d, x %s rank %d, y %s rank %d)",
-                            w->ndim, lbrx_dtype_name(x->dtype), x->ndim, lbrx_dtype_name(y->dtype), y->ndim);
+    if (!fmt || x->dtype != LBRX_F32 || y->dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_matmul: w is %s, x %s, y %s (w: %s; x, y: f32)",
+                            lbrx_dtype_name(w->dtype), lbrx_dtype_name(x->dtype), lbrx_dtype_name(y->dtype),
+                            lbrx__wfmt_names(names, sizeof names));
+    if (w->ndim != 2 || x->ndim < 1 || y->ndim != x->ndim)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and x, y of equal rank >= 1 (w rank %d, x rank %d, y rank %d)",
+                            w->ndim, x->ndim, y->ndim);
     out = w->shape[0];
     m.k = w->shape[1];
     bs = lbrx_dtype_block_size(w->dtype);
     if (m.k % bs != 0 || x->shape[x->ndim - 1] != m.k || y->shape[y->ndim - 1] != out)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
-                            w->name ? w->name : "", (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
+                            lbrx_dtype_name(w->dtype), (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
     for (d = 0; d + 1 < x->ndim; d++)
         if (x->shape[d] != y->shape[d])
-            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
                                 d, (long long)x->shape[d], (long long)y->shape[d]);
     if ((m.k > 1 && x->stride[x->ndim - 1] != 4) || (out > 1 && y->stride[y->ndim - 1] != 4))
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: rows of x and y must be contiguous (last stride 4)");
@@ -5763,7 +5826,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 }
 
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
-                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     int64_t out_begin, int64_t out_end, lbrx_tensor *y,
                                      lbrx_error *err) {
     return lbrx__matmul_impl(ctx, w, 0, x, y, out_begin, out_end, 0, err);
 }
@@ -5771,7 +5834,7 @@ LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, co
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                 lbrx_tensor *y, lbrx_error *err) {
     if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
-    return lbrx_matmul_rows(ctx, w, x, y, 0, w->ndim == 2 ? w->shape[0] : 0, err);
+    return lbrx_matmul_rows(ctx, w, x, 0, w->ndim == 2 ? w->shape[0] : 0, y, err);
 }
 
 struct lbrx_matmul_weights {
@@ -5780,40 +5843,41 @@ struct lbrx_matmul_weights {
     lbrx_allocator allocator;
 };
 
-LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocator *allocator,
-                                        lbrx_matmul_weights **out, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                               const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_matmul_weights *pw;
     size_t bytes = 0;
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out is NULL");
     *out = 0;
-    if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: NULL weight");
+    if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: NULL weight");
     if (w->dtype != LBRX_F32 && w->dtype != LBRX_F16 && w->dtype != LBRX_BF16)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s has dtype %s (f32, f16, bf16 can be prepared)",
-                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
-    if (w->ndim != 2 || w->shape[0] < 0 || w->shape[1] < 0 || (w->shape[0] > 1 && w->stride[0] <= 0))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepare: weight %s must be rank 2 with a positive row stride",
-                            w->name ? w->name : "");
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: w has dtype %s (f32, f16, bf16 can be prepared)",
+                            lbrx_dtype_name(w->dtype));
+    if (w->ndim != 2 || w->shape[0] < 0 || w->shape[1] < 0)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: w has rank %d, not 2", w->ndim);
+    if (w->shape[0] > 1 && w->stride[0] <= 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: w's row stride %lld is not positive",
+                            (long long)w->stride[0]);
 #if defined(LBRX__MM_TILED)
     {
         uint64_t np = ((uint64_t)w->shape[0] + LBRX__MF_NR - 1) / LBRX__MF_NR, b;
         if (!lbrx_mul_u64(np * LBRX__MF_NR, (uint64_t)w->shape[1], &b) || !lbrx_mul_u64(b, 4, &b) || b > (uint64_t)SIZE_MAX)
-            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_prepare: panels of weight %s overflow", w->name ? w->name : "");
+            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: panels of w overflow");
         bytes = (size_t)b;
     }
 #endif
     pw = (lbrx_matmul_weights *)lbrx_alloc(allocator, sizeof *pw, 64);
-    if (!pw) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory");
+    if (!pw) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out of memory");
     memset(pw, 0, sizeof *pw);
     if (allocator) pw->allocator = *allocator;
     if (bytes > 0) {
         pw->panels = (float *)lbrx_alloc(allocator, bytes, 64);
         if (!pw->panels) {
             lbrx_free(allocator, pw);
-            return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_prepare: out of memory for %zu bytes of panels", bytes);
+            return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out of memory for %zu bytes of panels", bytes);
         }
     }
     pw->w = *w;
-    pw->w.name = 0;   /* not owned: the file's index may go before the storage does */
     if (pw->w.storage) lbrx_storage_retain(pw->w.storage);
 #if defined(LBRX__MM_TILED)
     if (bytes > 0) {
@@ -5832,7 +5896,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepare(const lbrx_tensor *w, const lbrx_allocat
     return LBRX_OK;
 }
 
-LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw) {
+LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw) {
     lbrx_allocator a;
     if (!pw) return;
     a = pw->allocator;
@@ -5842,8 +5906,8 @@ LBRXDEF void lbrx_matmul_weights_free(lbrx_matmul_weights *pw) {
 }
 
 LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
-                                              const lbrx_tensor *x, lbrx_tensor *y,
-                                              int64_t out_begin, int64_t out_end, lbrx_error *err) {
+                                              const lbrx_tensor *x, int64_t out_begin, int64_t out_end,
+                                              lbrx_tensor *y, lbrx_error *err) {
     if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
     return lbrx__matmul_impl(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, 0, err);
 }
@@ -5851,7 +5915,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matm
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
                                          const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err) {
     if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
-    return lbrx_matmul_prepared_rows(ctx, pw, x, y, 0, pw->w.shape[0], err);
+    return lbrx_matmul_prepared_rows(ctx, pw, x, 0, pw->w.shape[0], y, err);
 }
 
 /* ==== end matmul (implementation) ==== */
@@ -5871,15 +5935,6 @@ LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_we
 
 /* ---- shared checks and helpers of the ops ---- */
 
-/* Scratch of `bytes` from the context, or from the default allocator when ctx is NULL (then
-   *owned is set and the caller frees it with lbrx__ops_scratch_done). */
-LBRX__PRIVATE void *lbrx__ops_scratch(lbrx_context *ctx, size_t bytes, void **owned) {
-    *owned = 0;
-    if (ctx) return lbrx_context_scratch(ctx, bytes);
-    *owned = lbrx_alloc(0, bytes, 64);
-    return *owned;
-}
-LBRX__PRIVATE void lbrx__ops_scratch_done(void *owned) { lbrx_free(0, owned); }
 
 /* An f32 activation tensor with a contiguous last dimension. */
 LBRX__PRIVATE lbrx_result lbrx__ops_check_f32(const lbrx_tensor *t, const char *op, const char *what, lbrx_error *err) {
@@ -5941,11 +5996,11 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
     n = x->shape[x->ndim - 1];
     rows = lbrx_tensor_nrows(x);
     if (n == 0 || rows == 0) return LBRX_OK;
-    params = (float *)lbrx__ops_scratch(ctx, (size_t)n * 8, &owned);
+    params = (float *)lbrx__scratch(ctx, (size_t)n * 8, &owned);
     if (!params) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
     r = lbrx__ops_param(weight, n, params, &w, op, "weight", err);
     if (r == LBRX_OK) r = lbrx__ops_param(bias, n, params + n, &b, op, "bias", err);
-    if (r != LBRX_OK) { lbrx__ops_scratch_done(owned); return r; }
+    if (r != LBRX_OK) { lbrx__scratch_done(owned); return r; }
     nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 5.0 * (double)(rows * n));
     lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
@@ -5981,7 +6036,7 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -6031,7 +6086,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
     fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
     if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
     nt = lbrx__threads_for(ctx, 8.0 * (double)(n_tok * n_head * hd), 6.0 * (double)(n_tok * n_head * hd) + 50.0 * (double)(n_tok * d.n_dims));
-    table = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
+    table = (float *)lbrx__scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
     if (!table) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
     lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
@@ -6075,7 +6130,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -6275,7 +6330,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL weight or ids", op);
     if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
     if (weight->ndim != 2 || !weight->data)
-        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: weight %s is not [vocab, dim]", op, weight->name ? weight->name : "");
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: weight is not [vocab, dim]", op);
     vocab = weight->shape[0];
     dim = weight->shape[1];
     if (out->ndim != 2 || out->shape[0] != n_ids || out->shape[1] != dim)
@@ -6808,7 +6863,7 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
     n_chunks = j_hi > j_lo ? (j_hi - j_lo + LBRX__ATT_CH - 1) / LBRX__ATT_CH : 0;
     nt = lbrx__threads_for(ctx, 2.0 * (double)((j_hi - j_lo) * a->n_kv_head * a->d * (a->f16 ? 2 : 4)), 4.0 * (double)(a->n_head * a->n_q * (j_hi - j_lo) * a->d));
     if (nt > n_chunks) nt = n_chunks > 0 ? (int)n_chunks : 1;
-    scratch = (float *)lbrx__ops_scratch(ctx, (q_floats + (size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
+    scratch = (float *)lbrx__scratch(ctx, (q_floats + (size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_attention: out of memory for scratch");
     qt = scratch + (size_t)nt * ws_floats;
     parts = qt + q_floats;
@@ -6838,7 +6893,7 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -6909,7 +6964,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     nt = lbrx__threads_for(ctx, 2.0 * (double)(a.n_kv * a.n_kv_head * a.d * (a.f16 ? 2 : 4)), 4.0 * (double)(a.n_q * a.n_head * (a.n_kv + 1) * a.d));
     if (nt > n_items) nt = (int)n_items;
     ws_floats = lbrx__att_ws_floats(lbrx__att_dp(&a));
-    scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
+    scratch = (float *)lbrx__scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
     lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
@@ -6931,7 +6986,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -6947,8 +7002,8 @@ LBRXDEF lbrx_result lbrx_kv_cache_init(lbrx_kv_cache *c, lbrx_dtype dtype, int64
     if (dtype != LBRX_F16 && dtype != LBRX_F32)
         return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_kv_cache_init: dtype %s (f16 or f32 taken)", lbrx_dtype_name(dtype));
     shape[0] = capacity; shape[1] = n_kv_head; shape[2] = head_dim;
-    r = lbrx_tensor_alloc(&c->k, dtype, 3, shape, allocator, err);
-    if (r == LBRX_OK) r = lbrx_tensor_alloc(&c->v, dtype, 3, shape, allocator, err);
+    r = lbrx_tensor_init_heap(&c->k, dtype, 3, shape, allocator, err);
+    if (r == LBRX_OK) r = lbrx_tensor_init_heap(&c->v, dtype, 3, shape, allocator, err);
     if (r != LBRX_OK) lbrx_kv_cache_release(c);
     return r;
 }
@@ -7006,9 +7061,9 @@ LBRXDEF lbrx_result lbrx_kv_cache_append(lbrx_kv_cache *c, const lbrx_tensor *k,
 LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, lbrx_tensor *v, lbrx_error *err) {
     lbrx_result r;
     if (!c || !k || !v) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_kv_cache_view: NULL argument");
-    r = lbrx_tensor_rows(&c->k, 0, c->n, k, err);
+    r = lbrx_tensor_slice_rows(&c->k, 0, c->n, k, err);
     if (r != LBRX_OK) return r;
-    r = lbrx_tensor_rows(&c->v, 0, c->n, v, err);
+    r = lbrx_tensor_slice_rows(&c->v, 0, c->n, v, err);
     if (r != LBRX_OK) lbrx_tensor_release(k);
     return r;
 }
@@ -7029,9 +7084,9 @@ struct lbrx_device_pool {
 
 /* Report a failed backend call: the backend's own message if it wrote one, else the code's. */
 LBRX__PRIVATE lbrx_result lbrx__device_error(lbrx_error *err, lbrx_result r, const lbrx_error *e, const char *what,
-                                            size_t bytes, const char *name) {
-    return lbrx__errorf(err, r, LBRX__NO_OFFSET, "device %s of %zu bytes (tensor %s) failed: %s", what, bytes,
-                        name ? name : "(unnamed)", e->message[0] ? e->message : lbrx_result_str(r));
+                                            size_t bytes) {
+    return lbrx__errorf(err, r, LBRX__NO_OFFSET, "device %s of %zu bytes failed: %s", what, bytes,
+                        e->message[0] ? e->message : lbrx_result_str(r));
 }
 
 /* Fill the metadata of a device tensor from a host tensor's dtype and shape (no buffer yet). */
@@ -7050,7 +7105,6 @@ LBRX__PRIVATE lbrx_result lbrx__device_describe(const lbrx_tensor *t, lbrx_devic
     d.nrows = lbrx_tensor_nrows(t);
     if (t->ndim == 0) d.row_bytes = d.block_bytes;
     else lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &d.row_bytes);  /* checked by the layout */
-    d.name = t->name;
     *out = d;
     return LBRX_OK;
 }
@@ -7105,7 +7159,7 @@ LBRX__PRIVATE lbrx_result lbrx__device_check(const lbrx_device *dev, const char 
     return LBRX_OK;
 }
 
-/* A device tensor shaped like `t` (dtype, shape, name) with a new, unfilled buffer. */
+/* A device tensor shaped like `t` (dtype and shape) with a new, unfilled buffer. */
 LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
                                           lbrx_device_tensor *out, lbrx_error *err) {
     lbrx_device_tensor d;
@@ -7124,7 +7178,7 @@ LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_p
     } else if (d.nbytes > 0) {
         e.message[0] = 0;
         r = dev->alloc(dev->user, d.nbytes, &d.buffer, &e);
-        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes, t->name);
+        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes);
         d.kind = LBRX_DEVICE_OWNED;
         d.capacity = d.nbytes;
     }
@@ -7132,14 +7186,14 @@ LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_p
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_device_tensor_alloc(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
-                                             const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_device_tensor_init(lbrx_device_tensor *out, const lbrx_device *dev, lbrx_device_pool *pool,
+                                            lbrx_dtype dtype, int ndim, const int64_t *shape, lbrx_error *err) {
     lbrx_tensor desc;
     lbrx_result r;
     if (out) memset(out, 0, sizeof *out);
-    r = lbrx__device_check(dev, "lbrx_device_tensor_alloc", err);
+    r = lbrx__device_check(dev, "lbrx_device_tensor_init", err);
     if (r != LBRX_OK) return r;
-    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_tensor_alloc: out is NULL");
+    if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_tensor_init: out is NULL");
     r = lbrx__tensor_describe(&desc, dtype, ndim, shape, 0, err);
     if (r != LBRX_OK) return r;
     return lbrx__device_new(dev, pool, &desc, out, err);
@@ -7160,7 +7214,7 @@ LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool 
     e.message[0] = 0;
     if (lbrx_tensor_is_contiguous(t)) {
         r = dev->upload(dev->user, d.buffer, 0, t->data, d.nbytes, &e);
-        if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", d.nbytes, t->name);
+        if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", d.nbytes);
     } else {
         size_t chunk = lbrx__device_chunk(dev, d.nbytes), pos;
         unsigned char *staging = (unsigned char *)lbrx_alloc(&dev->allocator, chunk, 64);
@@ -7171,7 +7225,7 @@ LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool 
                 size_t n = d.nbytes - pos < chunk ? d.nbytes - pos : chunk;
                 lbrx__device_stream(t, d.row_bytes, pos, staging, n, 0);
                 r = dev->upload(dev->user, d.buffer, pos, staging, n, &e);
-                if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", n, t->name);
+                if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", n);
             }
             lbrx_free(&dev->allocator, staging);
         }
@@ -7205,12 +7259,11 @@ LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tens
     r = lbrx__device_check(dev, "lbrx_device_download", err);
     if (r != LBRX_OK) return r;
     if (dst->storage && !lbrx_storage_writable(dst->storage))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "download into tensor %s: its storage is read-only",
-                            dst->name ? dst->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_download: dst's storage is read-only");
     e.message[0] = 0;
     if (lbrx_tensor_is_contiguous(dst)) {
         r = dev->download(dev->user, dt->buffer, dt->offset, dst->data, dt->nbytes, &e);
-        return r == LBRX_OK ? r : lbrx__device_error(err, r, &e, "download", dt->nbytes, dt->name);
+        return r == LBRX_OK ? r : lbrx__device_error(err, r, &e, "download", dt->nbytes);
     }
     {
         size_t chunk = lbrx__device_chunk(dev, dt->nbytes), pos;
@@ -7220,7 +7273,7 @@ LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tens
             size_t n = dt->nbytes - pos < chunk ? dt->nbytes - pos : chunk;
             r = dev->download(dev->user, dt->buffer, dt->offset + pos, staging, n, &e);
             if (r == LBRX_OK) lbrx__device_stream(dst, dt->row_bytes, pos, staging, n, 1);
-            else lbrx__device_error(err, r, &e, "download", n, dt->name);
+            else lbrx__device_error(err, r, &e, "download", n);
         }
         lbrx_free(&dev->allocator, staging);
     }
@@ -7233,9 +7286,8 @@ LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tenso
     memset(out, 0, sizeof *out);
     if (dt->nbytes > 0 && !dt->device)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_to_host: the device tensor has no device");
-    r = lbrx_tensor_alloc(out, dt->dtype, dt->ndim, dt->shape, dt->device ? &dt->device->allocator : 0, err);
+    r = lbrx_tensor_init_heap(out, dt->dtype, dt->ndim, dt->shape, dt->device ? &dt->device->allocator : 0, err);
     if (r != LBRX_OK) return r;
-    out->name = dt->name;
     r = lbrx_device_download(dt, out, err);
     if (r != LBRX_OK) lbrx_tensor_release(out);
     return r;
@@ -7253,11 +7305,9 @@ LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *
     if (r != LBRX_OK) return r;
     if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_wrap: NULL tensor");
     if (!dev->wrap_host)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "the device cannot wrap host memory (no wrap_host): upload tensor %s instead",
-                            t->name ? t->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_device_wrap: the device cannot wrap host memory (no wrap_host): upload the tensor instead");
     if (!lbrx_tensor_is_contiguous(t))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead of wrapping",
-                            t->name ? t->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_wrap: t is not contiguous: upload it instead of wrapping");
     r = lbrx__device_describe(t, &d, err);
     if (r != LBRX_OK) return r;
     d.device = dev;
@@ -7266,7 +7316,7 @@ LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *
     if (r != LBRX_OK) return r;
     e.message[0] = 0;
     r = dev->wrap_host(dev->user, base, size, t->storage ? lbrx_storage_writable(t->storage) : 1, &d.buffer, &e);
-    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "wrap of host memory", size, t->name);
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "wrap of host memory", size);
     d.kind = LBRX_DEVICE_WRAPPED;
     d.offset = offset;
     d.capacity = size;
@@ -7287,15 +7337,14 @@ LBRXDEF lbrx_result lbrx_device_view(const lbrx_device_tensor *base, const lbrx_
     if ((base->kind != LBRX_DEVICE_WRAPPED && base->kind != LBRX_DEVICE_VIEW) || !base->host)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: the base is not wrapped host memory");
     if (!lbrx_tensor_is_contiguous(t))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead",
-                            t->name ? t->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: t is not contiguous: upload it instead");
     r = lbrx__device_describe(t, &d, err);
     if (r != LBRX_OK) return r;
     b = (uintptr_t)base->host;
     p = (uintptr_t)t->data;
     if (p < b || p - b > base->nbytes || d.nbytes > base->nbytes - (size_t)(p - b))
-        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, LBRX__NO_OFFSET, "tensor %s (%zu bytes) does not lie inside the %zu wrapped bytes",
-                            t->name ? t->name : "(unnamed)", d.nbytes, base->nbytes);
+        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, LBRX__NO_OFFSET, "lbrx_device_view: t (%zu bytes) does not lie inside the %zu wrapped bytes",
+                            d.nbytes, base->nbytes);
     d.kind = LBRX_DEVICE_VIEW;
     d.device = base->device;
     d.buffer = base->buffer;
@@ -7310,7 +7359,7 @@ LBRXDEF void lbrx_device_tensor_release(lbrx_device_tensor *dt) {
     if (!dt) return;
     switch (dt->kind) {
     case LBRX_DEVICE_OWNED: dt->device->free(dt->device->user, dt->buffer); break;
-    case LBRX_DEVICE_POOLED: lbrx_device_pool_release(dt->pool, dt->buffer, dt->capacity); break;
+    case LBRX_DEVICE_POOLED: lbrx_device_pool_free(dt->pool, dt->buffer, dt->capacity); break;
     case LBRX_DEVICE_WRAPPED:
         if (dt->device->unwrap_host) dt->device->unwrap_host(dt->device->user, dt->buffer);
         lbrx_storage_release(dt->storage);
@@ -7374,7 +7423,7 @@ LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, 
         lbrx_device_pool_trim(pool);
         r = dev->alloc(dev->user, cls, buffer, &e);
     }
-    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "pool alloc", cls, 0);
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "pool alloc", cls);
     pool->stats.misses++;
 handed_out:
     pool->stats.live_buffers++;
@@ -7383,7 +7432,7 @@ handed_out:
     return LBRX_OK;
 }
 
-LBRXDEF void lbrx_device_pool_release(lbrx_device_pool *pool, void *buffer, size_t capacity) {
+LBRXDEF void lbrx_device_pool_free(lbrx_device_pool *pool, void *buffer, size_t capacity) {
     const lbrx_device *dev;
     if (!pool) return;
     dev = pool->device;
@@ -7420,7 +7469,7 @@ LBRXDEF void lbrx_device_pool_trim(lbrx_device_pool *pool) {
     pool->stats.cached_bytes = 0;
 }
 
-LBRXDEF void lbrx_device_pool_get_stats(const lbrx_device_pool *pool, lbrx_device_pool_stats *out) {
+LBRXDEF void lbrx_device_pool_stats_of(const lbrx_device_pool *pool, lbrx_device_pool_stats *out) {
     if (!out) return;
     if (pool) *out = pool->stats;
     else memset(out, 0, sizeof *out);

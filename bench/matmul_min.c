@@ -48,8 +48,8 @@ int main(int argc, char **argv) {
         double best = 1e30, t;
         if (argc > 1 && !strstr(argv[1], name)) continue;
         ws[0] = m; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = m;
-        if (lbrx_tensor_alloc(&w, dts[d], 2, ws, NULL, NULL) != LBRX_OK || lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) != LBRX_OK ||
-            lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) != LBRX_OK)
+        if (lbrx_tensor_init_heap(&w, dts[d], 2, ws, NULL, NULL) != LBRX_OK || lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) != LBRX_OK ||
+            lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) != LBRX_OK)
             return 1;
         lbrx_tensor_nbytes(&w, &nb);
         for (i = 0; i < nb; i++) ((unsigned char *)w.data)[i] = (unsigned char)((i * 2654435761u) >> 13);

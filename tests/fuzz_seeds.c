@@ -43,10 +43,10 @@ static int gguf_seed(const char *dir, const char *name, const lbrx_dtype *types,
         char tname[64];
         m[0] = 2; m[1] = 2 * blk; v[0] = blk;
         snprintf(tname, sizeof tname, "blk.%d.%s.weight", i, lbrx_dtype_name(types[i]));
-        ok &= lbrx_tensor_from_ptr(&t, types[i], 2, m, bytes, &err) == LBRX_OK &&
+        ok &= lbrx_tensor_init_memory(&t, types[i], 2, m, bytes, &err) == LBRX_OK &&
               lbrx_gguf_writer_add_tensor(w, tname, &t, &err) == LBRX_OK;
         snprintf(tname, sizeof tname, "blk.%d.%s.bias", i, lbrx_dtype_name(types[i]));
-        ok &= lbrx_tensor_from_ptr(&t, types[i], 1, v, bytes + 4096, &err) == LBRX_OK &&
+        ok &= lbrx_tensor_init_memory(&t, types[i], 1, v, bytes + 4096, &err) == LBRX_OK &&
               lbrx_gguf_writer_add_tensor(w, tname, &t, &err) == LBRX_OK;
     }
     snprintf(path, sizeof path, "%s/gguf/%s.gguf", dir, name);
@@ -58,6 +58,7 @@ static int gguf_seed(const char *dir, const char *name, const lbrx_dtype *types,
 
 static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
     lbrx_tensor t[3];
+    const char *names[3] = {"model.layers.0.weight", "bias", "scalar"};
     const char *meta[4] = {"format", "pt", "note", "\xce\xb5"};
     int64_t m[2] = {3, 5}, v[1] = {7};
     lbrx_safetensors_write_desc desc;
@@ -65,12 +66,11 @@ static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
     char path[4096];
     int ok;
     const char *sname = lbrx_safetensors_dtype_name(dtype);
-    ok = lbrx_tensor_from_ptr(&t[0], dtype, 2, m, bytes, &err) == LBRX_OK &&
-         lbrx_tensor_from_ptr(&t[1], dtype, 1, v, bytes + 1024, &err) == LBRX_OK &&
-         lbrx_tensor_from_ptr(&t[2], dtype, 0, NULL, bytes + 2048, &err) == LBRX_OK;
-    t[0].name = "model.layers.0.weight"; t[1].name = "bias"; t[2].name = "scalar";
+    ok = lbrx_tensor_init_memory(&t[0], dtype, 2, m, bytes, &err) == LBRX_OK &&
+         lbrx_tensor_init_memory(&t[1], dtype, 1, v, bytes + 1024, &err) == LBRX_OK &&
+         lbrx_tensor_init_memory(&t[2], dtype, 0, NULL, bytes + 2048, &err) == LBRX_OK;
     memset(&desc, 0, sizeof desc);
-    desc.tensors = t; desc.n_tensors = 3; desc.metadata = meta; desc.n_metadata = 2;
+    desc.tensors = t; desc.names = names; desc.n_tensors = 3; desc.metadata = meta; desc.n_metadata = 2;
     snprintf(path, sizeof path, "%s/safetensors/%s.safetensors", dir, sname ? sname : "x");
     ok = ok && lbrx_safetensors_write(path, &desc, &err) == LBRX_OK;
     if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);

@@ -113,13 +113,13 @@ static void test_tokenizer_tok512(void) {
     size_t i;
     snprintf(tokbin, sizeof tokbin, "%s", tokbin_shared);
     gg = lt_shared_path(STORIES_F32);
-    LT_CHECKF(lbrx_tokenizer_load_llama2c(&a, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
-    if (!gg) { lbrx_tokenizer_free(&a); LT_SKIP("shared test data absent: " STORIES_F32); }
+    LT_CHECKF(lbrx_tokenizer_init_llama2c(&a, tokbin, 512, &err) == LBRX_OK, "%s", err.message);
+    if (!gg) { lbrx_tokenizer_release(&a); LT_SKIP("shared test data absent: " STORIES_F32); }
     snprintf(gpath, sizeof gpath, "%s", gg);
     LT_CHECK(lbrx_gguf_open(&g, gpath, 0, &err) == LBRX_OK);
-    if (!g) { lbrx_tokenizer_free(&a); return; }
-    LT_CHECKF(lbrx_tokenizer_load_gguf(&b, g, &err) == LBRX_OK, "%s", err.message);
-    lbrx_gguf_close(g);
+    if (!g) { lbrx_tokenizer_release(&a); return; }
+    LT_CHECKF(lbrx_tokenizer_init_gguf(&b, g, &err) == LBRX_OK, "%s", err.message);
+    lbrx_gguf_destroy(g);
     for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         size_t na = 0, nb = 0, k, tl = 0;
         int32_t *ia = encode_bos(&a, texts[i], &na), *ib = encode_bos(&b, texts[i], &nb);
@@ -145,8 +145,8 @@ static void test_tokenizer_tok512(void) {
         LT_CHECKF(n == 5, "%zu ids", n);
         free(ids);
     }
-    lbrx_tokenizer_free(&a);
-    lbrx_tokenizer_free(&b);
+    lbrx_tokenizer_release(&a);
+    lbrx_tokenizer_release(&b);
 }
 
 /* Write bytes to a scratch file. */
@@ -176,24 +176,24 @@ static void test_tokenizer_hostile_bin(void) {
         n += (size_t)v;
     }
     write_file(path, buf, n);
-    LT_CHECKF(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) == LBRX_OK, "%s", err.message);
-    lbrx_tokenizer_free(&t);
+    LT_CHECKF(lbrx_tokenizer_init_llama2c(&t, path, 3, &err) == LBRX_OK, "%s", err.message);
+    lbrx_tokenizer_release(&t);
     /* one token more than the file holds; trailing bytes */
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 4, &err) != LBRX_OK && err.message[0]);
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 2, &err) != LBRX_OK && err.message[0]);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, path, 4, &err) != LBRX_OK && err.message[0]);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, path, 2, &err) != LBRX_OK && err.message[0]);
     /* a length above the declared maximum, a negative one, one past the end */
     v = 3; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = -1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n);
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = 2; memcpy(buf + 4 + 8 + 1 + 4, &v, 4); write_file(path, buf, n - 2);
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, path, 3, &err) != LBRX_OK);
     /* max_token_length beyond the limit; a NaN score */
     v = LBRX_TOKENIZER_MAX_PIECE + 1; memcpy(buf, &v, 4); write_file(path, buf, n);
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, path, 3, &err) != LBRX_OK);
     v = 2; memcpy(buf, &v, 4); v = 1; memcpy(buf + 4 + 8 + 1 + 4, &v, 4);
     sc = (float)NAN; memcpy(buf + 4, &sc, 4); write_file(path, buf, n);
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, path, 3, &err) != LBRX_OK);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, path, 3, &err) != LBRX_OK);
     {   /* through the command line: one error line naming the file */
         char *log = 0;
         const char *bin = lt_shared_path(STORIES_BIN);
@@ -653,13 +653,13 @@ static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
     if (!r) r = lbrx_gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", mutate == BREAK_BOS ? (uint32_t)nv : 1u, err);
     if (!r) r = lbrx_gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", 2u, err);
     shape[0] = mutate == BREAK_EMBD_ROWS ? V - 1 : V; shape[1] = D;
-    if (!r) r = lbrx_tensor_from_ptr(&t, LBRX_F32, 2, shape, mem, err);
+    if (!r) r = lbrx_tensor_init_memory(&t, LBRX_F32, 2, shape, mem, err);
     if (!r) r = lbrx_gguf_writer_add_tensor(w, "token_embd.weight", &t, err);
     shape[0] = V;
-    if (!r) r = lbrx_tensor_from_ptr(&t, LBRX_F32, 2, shape, mem + V * D, err);
+    if (!r) r = lbrx_tensor_init_memory(&t, LBRX_F32, 2, shape, mem + V * D, err);
     if (!r) r = lbrx_gguf_writer_add_tensor(w, "output.weight", &t, err);
     shape[0] = D;
-    if (!r) r = lbrx_tensor_from_ptr(&t, LBRX_F32, 1, shape, mem, err);
+    if (!r) r = lbrx_tensor_init_memory(&t, LBRX_F32, 1, shape, mem, err);
     if (!r) r = lbrx_gguf_writer_add_tensor(w, "output_norm.weight", &t, err);
     for (l = 0; l < L && !r; l++) {
         static const char *what[9] = { "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down" };
@@ -670,7 +670,7 @@ static lbrx_result write_model(const char *path, int mutate, lbrx_error *err) {
             shape[0] = rows[i] ? rows[i] : cols[i];
             shape[1] = cols[i];
             if (mutate == BREAK_K_SHAPE && l == 1 && i == 2) shape[0] = D;
-            r = lbrx_tensor_from_ptr(&t, LBRX_F32, rows[i] ? 2 : 1, shape, mem + 2 * V * D, err);
+            r = lbrx_tensor_init_memory(&t, LBRX_F32, rows[i] ? 2 : 1, shape, mem + 2 * V * D, err);
             if (!r) r = lbrx_gguf_writer_add_tensor(w, name, &t, err);
         }
     }
@@ -725,7 +725,7 @@ static void test_hostile_gguf_models(void) {
         r = llama_load(&m, &tok, path, 0, note, sizeof note, &err);
         LT_CHECKF(r == cases[i].want && strstr(err.message, cases[i].says), "case %d: %s (%s), want %s", cases[i].mutate,
                   lbrx_result_str(r), err.message, lbrx_result_str(cases[i].want));
-        if (r == LBRX_OK) { lbrx_model_free(&m); lbrx_tokenizer_free(&tok); }
+        if (r == LBRX_OK) { lbrx_model_free(&m); lbrx_tokenizer_release(&tok); }
     }
     {   /* the command line says "error:" and exits 1 */
         char *log = 0;

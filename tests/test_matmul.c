@@ -266,7 +266,7 @@ typedef struct mcase {
 static const lbrx_dtype all_dtypes[N_DTYPES] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_Q4_K, LBRX_Q6_K,
                                                  LBRX_Q5_K, LBRX_IQ4_XS, LBRX_IQ4_NL, LBRX_Q5_0, LBRX_Q5_1, LBRX_Q3_K, LBRX_Q2_K };
 
-/* For float weights: the same product with W prepared (lbrx_matmul_prepare) for 1..3 threads
+/* For float weights: the same product with W prepared (lbrx_matmul_weights_create) for 1..3 threads
    and uneven ranges must give exactly the bytes in `want` (the unprepared result), and leave y's
    row padding alone. Returns the number of failed checks. */
 static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tensor *x, lbrx_tensor *y,
@@ -276,7 +276,7 @@ static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tenso
     int fails = 0, t;
     int64_t i;
     if (lbrx_dtype_is_quantized(c->dt)) return 0;
-    if (lbrx_matmul_prepare(w, NULL, &pw, &err) != LBRX_OK) { fprintf(stderr, "  prepare: %s\n", err.message); return 1; }
+    if (lbrx_matmul_weights_create(&pw, w, NULL, &err) != LBRX_OK) { fprintf(stderr, "  prepare: %s\n", err.message); return 1; }
     for (t = 1; t <= 3; t++) {
         lbrx_result r;
         memset(ybuf, 0xAB, (size_t)(ystride * c->n + 64));
@@ -285,9 +285,9 @@ static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tenso
         if (t == 2 && c->out > 3) {
             /* ranges that start and end inside panels and work items */
             int64_t a = c->out / 3 + 1, b2 = c->out - 2;
-            r = lbrx_matmul_prepared_rows(ctx, pw, x, y, a, b2, &err);
-            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, y, 0, a, &err);
-            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, y, b2, c->out, &err);
+            r = lbrx_matmul_prepared_rows(ctx, pw, x, a, b2, y, &err);
+            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, 0, a, y, &err);
+            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, b2, c->out, y, &err);
         } else {
             r = lbrx_matmul_prepared(ctx, pw, x, y, &err);
         }
@@ -301,7 +301,7 @@ static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tenso
             }
         if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  prepared: y padding overwritten\n"); }
     }
-    lbrx_matmul_weights_free(pw);
+    lbrx_matmul_weights_destroy(pw);
     return fails;
 }
 
@@ -360,8 +360,8 @@ static int run_case(const mcase *c, unsigned long long seed) {
         if (t == 3 && c->out > 2) {
             /* three ranges of a host-side split */
             int64_t a = c->out / 3, b2 = 2 * c->out / 3 + 1;
-            if (lbrx_matmul_rows(ctx, &w, &x, &y, 0, a, &err) != LBRX_OK || lbrx_matmul_rows(ctx, &w, &x, &y, a, b2, &err) != LBRX_OK ||
-                lbrx_matmul_rows(ctx, &w, &x, &y, b2, c->out, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
+            if (lbrx_matmul_rows(ctx, &w, &x, 0, a, &y, &err) != LBRX_OK || lbrx_matmul_rows(ctx, &w, &x, a, b2, &y, &err) != LBRX_OK ||
+                lbrx_matmul_rows(ctx, &w, &x, b2, c->out, &y, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
         } else if (lbrx_matmul(ctx, &w, &x, &y, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
         if (t > 1) {
             for (i = 0; i < c->n; i++)
@@ -520,12 +520,12 @@ static void test_matmul_ggml_blocks(void) {
             for (j = 0; j < 256; j++) if (fabs(wd[r * 256 + j] - dr[j]) > worst * rmax) worst = fabs(wd[r * 256 + j] - dr[j]) / rmax;
         }
         LT_CHECKF(worst <= 1e-6, "%s: this test's dequantizer is %g (relative) from GGML's", names[t], worst);
-        LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
         for (j = 0; j < 9 * 256; j++) ((float *)x.data)[j] = lt_uniform(&rng);
         for (n = 1; n <= 9; n += 8) {
             xs[0] = ys[0] = n;
             x.shape[0] = n;
-            LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+            LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
             LT_CHECKF(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK, "%s", err.message);
             for (i = 0; i < n; i++)
                 for (r = 0; r < 8; r++) {
@@ -541,7 +541,7 @@ static void test_matmul_ggml_blocks(void) {
         lbrx_tensor_release(&dq);
     }
     lbrx_context_destroy(ctx);
-    lbrx_gguf_close(g);
+    lbrx_gguf_destroy(g);
 }
 
 /* The format table's rows agree with the rest of lbrx: block geometry with lbrx_dtype_block_*,
@@ -585,19 +585,27 @@ static void test_matmul_errors(void) {
     lbrx_error err;
     int64_t ks[2] = { 4, 256 }, ws[2] = { 4, 32 }, xs[2] = { 2, 32 }, ys[2] = { 2, 4 }, ybad[2] = { 2, 5 };
     LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_Q8_K, 2, ks, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_Q8_K, 2, ks, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
     /* the message lists the table's dtypes */
-    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_UNSUPPORTED && strstr(err.message, "q4_K") && strstr(err.message, "iq4_xs"));
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_BAD_DTYPE && strstr(err.message, "q4_K") && strstr(err.message, "iq4_xs"));
     lbrx_tensor_release(&w);
-    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_Q8_0, 2, ws, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK);
-    LT_CHECK(lbrx_matmul_rows(ctx, &w, &x, &y, 3, 5, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul(NULL, &w, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_Q8_0, 2, ws, NULL, NULL) == LBRX_OK);
+    {   /* a NULL context is one thread with scratch for the call: the same bits as a context's */
+        int64_t j;
+        float y1[8];
+        for (j = 0; j < 4 * 34; j++) ((unsigned char *)w.data)[j] = (unsigned char)(j * 37 + 11);
+        for (j = 0; j < 64; j++) ((float *)x.data)[j] = (float)(j % 9) - 4.0f;
+        LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK);
+        memcpy(y1, y.data, sizeof y1);
+        memset(y.data, 0, sizeof y1);
+        LT_CHECK(lbrx_matmul(NULL, &w, &x, &y, &err) == LBRX_OK && memcmp(y1, y.data, sizeof y1) == 0);
+    }
+    LT_CHECK(lbrx_matmul_rows(ctx, &w, &x, 3, 5, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
     lbrx_tensor_release(&y);
-    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT && strstr(err.message, "y rows") != NULL);
+    LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_BAD_SHAPE && strstr(err.message, "y rows") != NULL);
     lbrx_tensor_release(&w); lbrx_tensor_release(&x); lbrx_tensor_release(&y);
     lbrx_context_destroy(ctx);
 }
@@ -624,15 +632,15 @@ static void test_matmul_prepared_api(void) {
     count_alloc ca = { 0, 0 };
     int64_t ws[2] = { 70, 40 }, xs[2] = { 9, 40 }, ys[2] = { 9, 70 }, ybad[2] = { 9, 71 }, qs[2] = { 4, 64 }, j;
     LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_F16, 2, ws, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&yb, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_F16, 2, ws, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&yb, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
     for (j = 0; j < 70 * 40; j++) ((uint16_t *)w.data)[j] = lbrx_f32_to_f16((float)(j % 13) - 6.0f);
     for (j = 0; j < 9 * 40; j++) ((float *)x.data)[j] = (float)(j % 7) - 3.0f;
     memset(&al, 0, sizeof al);
     al.alloc = ca_alloc; al.free = ca_free; al.user = &ca;
-    LT_CHECK(lbrx_matmul_prepare(&w, &al, &pw, &err) == LBRX_OK && pw != NULL && ca.live >= 1);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &w, &al, &err) == LBRX_OK && pw != NULL && ca.live >= 1);
     /* the object keeps w's storage: releasing the caller's view leaves it usable */
     lbrx_tensor_release(&w);
     LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &y, &err) == LBRX_OK);
@@ -648,28 +656,34 @@ static void test_matmul_prepared_api(void) {
             }
         LT_CHECK(ok);
     }
-    LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &yb, &err) == LBRX_ERR_INVALID_ARGUMENT && strstr(err.message, "y rows") != NULL);
-    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, &y, 5, 71, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, &y, 5, 4, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul_prepared(NULL, pw, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &yb, &err) == LBRX_ERR_BAD_SHAPE && strstr(err.message, "y rows") != NULL);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, 5, 71, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, 5, 4, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared(NULL, pw, &x, &yb, &err) == LBRX_ERR_BAD_SHAPE);
+    {   /* a NULL context: one thread, the same bits */
+        lbrx_tensor y2;
+        LT_CHECK(lbrx_tensor_init_heap(&y2, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_matmul_prepared(NULL, pw, &x, &y2, &err) == LBRX_OK && memcmp(y2.data, y.data, 9 * 70 * 4) == 0);
+        lbrx_tensor_release(&y2);
+    }
     LT_CHECK(lbrx_matmul_prepared(ctx, NULL, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul_prepared_rows(ctx, NULL, &x, &y, 0, 1, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    lbrx_matmul_weights_free(pw);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, NULL, &x, 0, 1, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    lbrx_matmul_weights_destroy(pw);
     LT_CHECKF(ca.live == 0 && ca.total >= 1, "live %d total %d", ca.live, ca.total);
-    lbrx_matmul_weights_free(NULL);
+    lbrx_matmul_weights_destroy(NULL);
     /* bad inputs */
     pw = (lbrx_matmul_weights *)&ca;
-    LT_CHECK(lbrx_matmul_prepare(NULL, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
-    LT_CHECK(lbrx_matmul_prepare(&x, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_Q8_0, 2, qs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_UNSUPPORTED && pw == NULL && strstr(err.message, "q8_0") != NULL);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    LT_CHECK(lbrx_matmul_weights_create(NULL, &x, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_tensor_init_heap(&wq, LBRX_Q8_0, 2, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &wq, NULL, &err) == LBRX_ERR_BAD_DTYPE && pw == NULL && strstr(err.message, "q8_0") != NULL);
     lbrx_tensor_release(&wq);
-    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_F32, 1, qs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    LT_CHECK(lbrx_tensor_init_heap(&wq, LBRX_F32, 1, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &wq, NULL, &err) == LBRX_ERR_BAD_SHAPE && pw == NULL);
     lbrx_tensor_release(&wq);
-    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_F32, 2, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&wq, LBRX_F32, 2, qs, NULL, NULL) == LBRX_OK);
     wq.stride[0] = -256;
-    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &wq, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
     wq.stride[0] = 256;
     lbrx_tensor_release(&wq);
     lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&yb);

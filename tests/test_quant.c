@@ -497,7 +497,7 @@ static void test_tensor_convert(void) {
     lt_rng rng = {11};
     float *p;
     lbrx_error err;
-    LT_CHECK(lbrx_tensor_alloc(&t, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&t, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
     p = (float *)t.data;
     for (r = 0; r < 6 * 320; r++) p[r] = lt_uniform(&rng);
     LT_CHECK(lbrx_tensor_slice(&t, 0, 1, 5, &v, NULL) == LBRX_OK);  /* rows 1..4 */
@@ -543,7 +543,7 @@ static void test_tensor_convert(void) {
         lbrx_tensor it, col, ic;
         int64_t ishape[2] = {5, 7};
         int32_t *ip;
-        LT_CHECK(lbrx_tensor_alloc(&it, LBRX_I32, 2, ishape, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&it, LBRX_I32, 2, ishape, NULL, NULL) == LBRX_OK);
         ip = (int32_t *)it.data;
         for (r = 0; r < 35; r++) ip[r] = (int32_t)(r * 1000003);
         LT_CHECK(lbrx_tensor_slice(&it, 1, 3, 6, &col, NULL) == LBRX_OK);

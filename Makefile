@@ -1,6 +1,7 @@
 # lbrx Makefile: it only wraps the one-line builds of the examples and tests.
 #   make demo    build the examples and run the demo
-#   make test    the whole test suite over the build matrix (tests/matrix.sh)
+#   make test    the native configuration: every test as C99 with this machine's SIMD and OpenMP
+#   make check   the whole build matrix (tests/matrix.sh; CONFIGS="asan nosimd" for a few)
 #   make bench   benchmarks (BLAS=1 adds OpenBLAS as the f32 peer)
 #   make fuzz    the libFuzzer harnesses tests/fuzz_*.c, FUZZ_SECONDS each (tests/fuzz.sh)
 #   make cuda    the CUDA device example (examples/cuda_device.c), only where nvcc exists
@@ -17,7 +18,7 @@ HEADERS = lbrx.h lbrx_gguf.h lbrx_safetensors.h examples/lbrx_tokenizer.h
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; })
 CUDA_ARCH ?=
 
-.PHONY: all examples demo test bench fuzz cuda clean
+.PHONY: all examples demo test check bench fuzz cuda clean
 
 all: examples
 examples: $(EXAMPLES)
@@ -43,6 +44,9 @@ demo: examples
 	./build/demo
 
 test:
+	bash tests/matrix.sh c99
+
+check:
 	bash tests/matrix.sh $(CONFIGS)
 
 FUZZ_SECONDS ?= 60

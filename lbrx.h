@@ -43,8 +43,9 @@
 
        Files are untrusted: every size, count and offset read from a file is checked with
        overflow-safe arithmetic before it is used, and a bad file gives an lbrx_result, never an
-       abort. Kernel arguments (shapes, pointers) are trusted programmer input, checked with
-       LBRX_ASSERT where cheap. A mapped file that another process truncates while mapped raises
+       abort. Calls that return an lbrx_result check their arguments too (API rule 8); only the
+       row functions that return nothing (lbrx_quantize_row_q8_0 ...) check theirs with
+       LBRX_ASSERT, as programmer errors. A mapped file that another process truncates while mapped raises
        SIGBUS on POSIX systems; copy untrusted files that others may modify (LBRX_NO_MMAP).
 
    THREAD SAFETY
@@ -70,6 +71,45 @@
        - not run several multi-threaded contexts at once on the same cores (one context per
          host thread, each with 1 thread, splitting products with lbrx_matmul_rows, is the
          alternative for a host with its own thread pool).
+
+   API RULES (every public function of lbrx.h, lbrx_gguf.h and lbrx_safetensors.h follows them)
+
+       1. Names are lbrx_<thing>_<verb or property>. A property has no verb (lbrx_storage_size);
+          `_get_` is a lookup by key or name (lbrx_gguf_get_u32, lbrx_safetensors_get_tensor);
+          `_of` where the property's name is a type's (lbrx_storage_kind_of, lbrx_json_type_of).
+       2. Lifecycle, by what you hold:
+          - an opaque object (a pointer: lbrx_context, lbrx_gguf, lbrx_safetensors, lbrx_json,
+            lbrx_gguf_writer, lbrx_device_pool, lbrx_matmul_weights) is made by lbrx_X_create*
+            (from arguments), lbrx_X_open* (from a path, memory or a storage) or lbrx_json_parse,
+            and ended by lbrx_X_destroy, which accepts NULL;
+          - lbrx_storage, the one reference-counted object: lbrx_storage_create* / _open give a
+            reference, lbrx_storage_retain adds one, lbrx_storage_release drops one;
+          - a value (a struct you declare: lbrx_tensor, lbrx_kv_cache, lbrx_device_tensor) is
+            filled by lbrx_X_init* or by any call that has it as its output, and emptied by
+            lbrx_X_release (a zeroed or released value is fine; copying a struct takes no
+            reference);
+          - raw memory: lbrx_alloc / lbrx_free, lbrx_device_pool_alloc / lbrx_device_pool_free.
+       3. Parameters come in one order: subject, inputs, options, outputs, allocator, err. The
+          subject is what the prefix names (the context of a kernel; the lbrx_X ** or lbrx_X *
+          that a constructor or _init fills). err is always last and may be NULL. Row functions
+          on raw pointers take (src, dst, n), as GGML's.
+       4. Options are a struct lbrx_X_desc passed as a const pointer: NULL, a zeroed struct and
+          every zero field mean the defaults. A call that allocates takes its allocator as the
+          `allocator` member of its desc when it has one, else as the parameter before err; a
+          zeroed allocator or NULL is the default (LBRX_MALLOC/LBRX_FREE).
+       5. Names are owned by what they come from, never carried in a value: lbrx_tensor has no
+          name. A reader lends lbrx_X_tensor_name(r, i) until it is destroyed; the writers take
+          names next to the tensors.
+       6. Both readers have the same tensor calls, with size_t indexes: lbrx_X_tensor_count,
+          lbrx_X_tensor_name, lbrx_X_find_tensor (an index, or SIZE_MAX), lbrx_X_tensor (by
+          index) and lbrx_X_get_tensor (by name), which fill an lbrx_tensor value holding its
+          own storage reference (it outlives the reader; release it), lbrx_X_tensor_offset.
+       7. Every call that takes an lbrx_context * accepts NULL: one thread, and scratch memory
+          allocated for the call.
+       8. A call that can fail returns an lbrx_result and fills the optional lbrx_error with a
+          message naming the argument (and the file offset for file contents). For arguments:
+          LBRX_ERR_INVALID_ARGUMENT (a NULL pointer, a bad value or range), LBRX_ERR_BAD_DTYPE
+          (a dtype the call does not take), LBRX_ERR_BAD_SHAPE (shapes that do not fit).
 */
 #ifndef LBRX_H
 #define LBRX_H
@@ -314,7 +354,6 @@ typedef struct lbrx_tensor {
     int64_t stride[LBRX_MAX_DIMS];
     void *data;               /* first element; any alignment unless the storage is lbrx's heap */
     lbrx_storage *storage;    /* owning reference, or NULL for a tensor over borrowed memory */
-    const char *name;         /* NUL-terminated, not owned (the file or caller keeps it); may be NULL */
 } lbrx_tensor;
 
 /* Describe a contiguous tensor at byte `offset` of `storage`, taking a new reference to it.
@@ -466,8 +505,8 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
 LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n);
 /* Convert a whole tensor (any strides) into a new contiguous tensor of dtype `to` on the heap
    (allocator may be NULL), row by row through f32: `to` is one lbrx_quantize_row writes, the
-   source one lbrx_dequantize_row reads. The same dtype is copied byte for byte (any dtype). The
-   new tensor keeps src's name pointer. Thread safe; no scratch beyond 16 KiB of stack. */
+   source one lbrx_dequantize_row reads. The same dtype is copied byte for byte (any dtype).
+   Thread safe; no scratch beyond 16 KiB of stack. */
 LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, lbrx_tensor *out,
                                         const lbrx_allocator *allocator, lbrx_error *err);
 
@@ -539,7 +578,8 @@ typedef struct lbrx_context_desc {
 
 typedef struct lbrx_context lbrx_context;
 
-/* desc may be NULL (defaults). Thread safety: a context is used by one call at a time. */
+/* desc may be NULL (defaults). Thread safety: a context is used by one call at a time. Every
+   kernel also accepts a NULL context: one thread, scratch allocated for the call. */
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err);
 LBRXDEF void lbrx_context_destroy(lbrx_context *ctx);
 LBRXDEF int lbrx_context_threads(const lbrx_context *ctx);
@@ -569,11 +609,13 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
    lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
    weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
-   Threads: the context's count (OpenMP). Scratch: the context's, grown on first use to about
-   3*n*in bytes for quantized weights and 16*n for float ones (x is read where it lies), plus
-   0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation after.
-   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, mismatched shapes, bad strides, overlap not
-   checked), LBRX_ERR_UNSUPPORTED (another weight dtype), LBRX_ERR_OUT_OF_MEMORY (scratch).
+   Threads: the context's count (OpenMP); a NULL ctx is one thread. Scratch: the context's,
+   grown on first use to about 3*n*in bytes for quantized weights and 16*n for float ones (x is
+   read where it lies), plus 0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation
+   after (a NULL ctx allocates it for the call).
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL tensors, bad strides or range; overlap is not
+   checked), LBRX_ERR_BAD_SHAPE (shapes that do not fit), LBRX_ERR_BAD_DTYPE (another weight
+   dtype, x or y not f32), LBRX_ERR_OUT_OF_MEMORY (scratch).
    Thread safety: one call at a time per context; w and x are only read. */
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                 lbrx_tensor *y, lbrx_error *err);
@@ -584,7 +626,7 @@ LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const l
    bit-identical to one lbrx_matmul call. Each call quantizes (or packs) x for itself, which costs
    O(n*in) per call. Errors as lbrx_matmul, and LBRX_ERR_INVALID_ARGUMENT for a bad range. */
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
-                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     int64_t out_begin, int64_t out_end, lbrx_tensor *y,
                                      lbrx_error *err);
 
 /* 1 if lbrx_matmul takes weights of dtype t. */
@@ -601,12 +643,12 @@ typedef struct lbrx_matmul_weights lbrx_matmul_weights;
    w's view and a reference to its storage, for the matrix-vector kernels that n below
    LBRX_MATMUL_GEMM_MIN uses; when w has no storage (borrowed memory) the caller keeps w's bytes
    alive as long as the object. Builds without tiled float kernels (no SIMD) keep no copy.
-   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, not rank 2, bad row stride), LBRX_ERR_UNSUPPORTED
-   (another dtype; quantized weights have no prepared form), LBRX_ERR_OVERFLOW,
+   Errors: LBRX_ERR_INVALID_ARGUMENT (NULL, bad row stride), LBRX_ERR_BAD_SHAPE (not rank 2),
+   LBRX_ERR_BAD_DTYPE (another dtype; quantized weights have no prepared form), LBRX_ERR_OVERFLOW,
    LBRX_ERR_OUT_OF_MEMORY. Thread safety: w is only read; the object is immutable and may be
    used by any number of threads and contexts at a time. */
-LBRXDEF lbrx_result lbrx_matmul_weights_create(const lbrx_tensor *w, const lbrx_allocator *allocator,
-                                        lbrx_matmul_weights **out, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                               const lbrx_allocator *allocator, lbrx_error *err);
 
 /* Free a prepared W and drop its storage reference. Safe on NULL. Not while a product uses it. */
 LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw);
@@ -616,8 +658,8 @@ LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw);
    thread count and range; the context's scratch needs no per-thread weight buffer. Errors and
    thread safety as lbrx_matmul_rows (pw NULL: LBRX_ERR_INVALID_ARGUMENT). */
 LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
-                                              const lbrx_tensor *x, lbrx_tensor *y,
-                                              int64_t out_begin, int64_t out_end, lbrx_error *err);
+                                              const lbrx_tensor *x, int64_t out_begin, int64_t out_end,
+                                              lbrx_tensor *y, lbrx_error *err);
 
 /* lbrx_matmul with a prepared W: all `out` columns (lbrx_matmul_prepared_rows over [0, out)). */
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
@@ -820,7 +862,6 @@ typedef struct lbrx_device_tensor {
     size_t capacity;           /* bytes of the buffer (a pool's size class, a wrapped region) */
     lbrx_device_buffer_kind kind;
     const void *host;          /* WRAPPED and VIEW: host address of the first element; else NULL */
-    const char *name;          /* the host tensor's name, not owned */
     const lbrx_device *device; /* the device it lives on; must outlive the tensor */
     lbrx_device_pool *pool;    /* POOLED: the pool it goes back to */
     lbrx_storage *storage;     /* WRAPPED: reference that keeps the host memory alive */
@@ -829,8 +870,8 @@ typedef struct lbrx_device_tensor {
 /* A device tensor of `dtype` and `shape` with an uninitialized buffer (for the outputs of device
    kernels), from `pool` when not NULL (its device must be `dev`), else from dev->alloc. An
    empty shape gets no buffer (LBRX_DEVICE_NONE). On failure *out is zeroed. */
-LBRXDEF lbrx_result lbrx_device_tensor_init(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
-                                             const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_device_tensor_init(lbrx_device_tensor *out, const lbrx_device *dev, lbrx_device_pool *pool,
+                                            lbrx_dtype dtype, int ndim, const int64_t *shape, lbrx_error *err);
 /* Copy a host tensor of any dtype and layout into a new device buffer, from `pool` when not
    NULL (its device must be `dev`), else from dev->alloc. A contiguous tensor goes up in one
    upload call; a view is packed into contiguous order through host staging of
@@ -843,7 +884,7 @@ LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool 
    One download when `dst` is contiguous, else one per staging chunk. */
 LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tensor *dst, lbrx_error *err);
 /* Copy a device tensor into a new contiguous heap tensor (dt->device->allocator) with the same
-   dtype, shape and name. Release *out with lbrx_tensor_release. */
+   dtype and shape. Release *out with lbrx_tensor_release. */
 LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tensor *out, lbrx_error *err);
 /* Zero-copy: give the device the page-aligned host region of a contiguous tensor
    (lbrx_tensor_host_region) through dev->wrap_host, copying nothing. The device tensor holds a
@@ -2114,7 +2155,6 @@ LBRXDEF lbrx_result lbrx_tensor_reshape(const lbrx_tensor *t, int ndim, const in
     for (i = 0; i < ndim; i++) tmp.shape[i] = full[i];
     tmp.data = t->data;
     tmp.storage = t->storage;
-    tmp.name = t->name;
     lbrx_storage_retain(tmp.storage);
     *out = tmp;
     return LBRX_OK;
@@ -3544,7 +3584,6 @@ LBRXDEF lbrx_result lbrx_tensor_convert(const lbrx_tensor *src, lbrx_dtype to, l
                             lbrx_result_str(res));
     res = lbrx_tensor_init_heap(&dst, to, src->ndim, src->shape, allocator, err);
     if (res != LBRX_OK) return res;
-    dst.name = src->name;
     rows = lbrx_tensor_nrows(src);
     if (lbrx_tensor_nelements(src, &i) == LBRX_OK && i == 0) rows = 0;
     esize = lbrx_dtype_block_bytes(src->dtype);
@@ -3907,6 +3946,16 @@ LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
 #define lbrx__par_mark(ctx, nt, leaving) ((void)(ctx), (void)(nt), (void)(leaving))
 #define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
+
+/* The scratch of a kernel: the context's, or when ctx is NULL (one thread, see "API rules") a
+   block of the default allocator, which *owned receives and lbrx__scratch_done frees. */
+LBRX__PRIVATE void *lbrx__scratch(lbrx_context *ctx, size_t bytes, void **owned) {
+    *owned = 0;
+    if (ctx) return lbrx_context_scratch(ctx, bytes);
+    *owned = lbrx_alloc(0, bytes, 64);
+    return *owned;
+}
+LBRX__PRIVATE void lbrx__scratch_done(void *owned) { lbrx_free(0, owned); }
 
 /* ==== SIMD vectors (implementation) ==== */
 
@@ -4876,7 +4925,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o
    in the sections that should have one. */
 
 #if defined(LBRX__MM_X86)
-/* Prefetch of weight row r's block b, LBRX__MM_PF bytes ahead in its stream (in a driver). */
+/* Prefetch of weight row r, LBRX__MM_PF bytes ahead of the cache line that starts p_ bytes
+   into its block b (in a driver: each line once). */
 #define LBRX__GV_PF(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, rb, b * bb + LBRX__MM_PF + p_), _MM_HINT_T0);
 
 /* Eight int32 lanes, lane l the dot product of bytes 4l..4l+3 of u (unsigned, at most 63, so
@@ -4924,7 +4974,7 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
             float res[LBRX__MM_GR]; \
             (void)xds; (void)xs16; \
             for (b = 0; b < nblk; b++) { \
-                if (i == 0) { int64_t p_; for (p_ = 0; p_ < bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
+                if (i == 0) { int64_t p_; for (p_ = (64 - b * bb % 64) % 64; p_ < bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
                 acc0 = BDOT(w0 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc0); \
                 acc1 = BDOT(w1 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc1); \
                 acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc2); \
@@ -5363,25 +5413,27 @@ LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64
 LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 1); }
 LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 0); }
 LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 1); }
+LBRX__PRIVATE void lbrx__dequantize_iq4_nl(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 0); }
+LBRX__PRIVATE void lbrx__dequantize_iq4_xs(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 1); }
 
 /* ---- the weight-format table: one row per weight dtype lbrx_matmul takes ---- */
 static const lbrx__wfmt lbrx__wfmts[] = {
-    /* dtype         block bytes group uoff min  unpack                 matrix-vector        quantizer                dequantizer */
-    { LBRX_F32,      1,    4,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
-    { LBRX_F16,      1,    2,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
-    { LBRX_BF16,     1,    2,    0,    0,   0,   0,                     lbrx__gemv_float,    0,                       0 },
-    { LBRX_Q8_0,     32,   34,   32,   -1,  0,   lbrx__unpack_q8_0,     lbrx__gemv_q32,      lbrx_quantize_row_q8_0,  lbrx__dequantize_q8_0 },
-    { LBRX_Q4_0,     32,   18,   32,   8,   0,   lbrx__unpack_q4_0,     lbrx__gemv_q32,      lbrx_quantize_row_q4_0,  lbrx__dequantize_q4_0 },
-    { LBRX_Q4_1,     32,   20,   32,   0,   1,   lbrx__unpack_q4_1,     lbrx__gemv_q32,      lbrx_quantize_row_q4_1,  lbrx__dequantize_q4_1 },
-    { LBRX_Q4_K,     256,  144,  32,   0,   1,   lbrx__unpack_q4_k,     lbrx__gemv_q4_k,     0,                       lbrx__dequantize_q4_k },
-    { LBRX_Q6_K,     256,  210,  16,   32,  0,   lbrx__unpack_q6_k,     lbrx__gemv_q6_k,     0,                       lbrx__dequantize_q6_k },
-    { LBRX_Q5_K,     256,  176,  32,   0,   1,   lbrx__unpack_q5_k,     lbrx__gemv_q5_k,     0,                       lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,   256,  136,  32,   -1,  0,   lbrx__unpack_iq4_xs,   lbrx__gemv_iq4_xs,   0,                       0 },
-    { LBRX_IQ4_NL,   32,   18,   32,   -1,  0,   lbrx__unpack_iq4_nl,   lbrx__gemv_iq4_nl,   0,                       0 },
-    { LBRX_Q5_0,     32,   22,   32,   16,  0,   lbrx__unpack_q5_0,     lbrx__gemv_q5_0,     0,                       lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,     32,   24,   32,   0,   1,   lbrx__unpack_q5_1,     lbrx__gemv_q5_1,     0,                       lbrx__dequantize_q5_1 },
-    { LBRX_Q3_K,     256,  110,  16,   4,   0,   lbrx__unpack_q3_k,     lbrx__gemv_q3_k,     0,                       lbrx__dequantize_q3_k },
-    { LBRX_Q2_K,     256,  84,   16,   0,   1,   lbrx__unpack_q2_k,     lbrx__gemv_q2_k,     0,                       lbrx__dequantize_q2_k }
+    /* dtype        block  bytes  group  uoff  min  unpack               matrix-vector      quantizer                 dequantizer */
+    { LBRX_F32,     1,      4,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_F16,     1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_BF16,    1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q32,     lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
+    { LBRX_Q4_0,    32,     18,     32,     8,     0,    lbrx__unpack_q4_0,    lbrx__gemv_q32,     lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
+    { LBRX_Q4_1,    32,     20,     32,     0,     1,    lbrx__unpack_q4_1,    lbrx__gemv_q32,     lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
+    { LBRX_Q4_K,    256,    144,    32,     0,     1,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k,    lbrx_quantize_row_q4_k,    lbrx__dequantize_q4_k },
+    { LBRX_Q6_K,    256,    210,    16,     32,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k,    lbrx_quantize_row_q6_k,    lbrx__dequantize_q6_k },
+    { LBRX_Q5_K,    256,    176,    32,     0,     1,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k,    lbrx_quantize_row_q5_k,    lbrx__dequantize_q5_k },
+    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs,  lbrx_quantize_row_iq4_xs,  lbrx__dequantize_iq4_xs },
+    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl,  lbrx_quantize_row_iq4_nl,  lbrx__dequantize_iq4_nl },
+    { LBRX_Q5_0,    32,     22,     32,     16,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0,    lbrx_quantize_row_q5_0,    lbrx__dequantize_q5_0 },
+    { LBRX_Q5_1,    32,     24,     32,     0,     1,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1,    lbrx_quantize_row_q5_1,    lbrx__dequantize_q5_1 },
+    { LBRX_Q3_K,    256,    110,    16,     4,     0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k,    lbrx_quantize_row_q3_k,    lbrx__dequantize_q3_k },
+    { LBRX_Q2_K,    256,    84,     16,     0,     1,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k,    lbrx_quantize_row_q2_k,    lbrx__dequantize_q2_k }
 };
 #define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
 
@@ -5863,24 +5915,38 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 #if defined(LBRX__MM_QTILED)
     lbrx__mq_x pxq;
 #endif
-    if (!ctx || !w || !x || !y || !w->data || !x->data || !y->data)
+    if (!w || !x || !y || !w->data || !x->data || !y->data)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    if (!ctx) {   /* one thread, scratch for this call only (see "API rules") */
+        lbrx_context *tmp;
+        lbrx_context_desc cd;
+        lbrx_result r;
+        memset(&cd, 0, sizeof cd);
+        cd.n_threads = 1;
+        cd.scratch_bytes = 64;
+        r = lbrx_context_create(&tmp, &cd, err);
+        if (r != LBRX_OK) return r;
+        r = lbrx__matmul_impl(tmp, w, wprep, x, y, out_begin, out_end, reference, err);
+        lbrx_context_destroy(tmp);
+        return r;
+    }
     fmt = lbrx__wfmt_of(w->dtype);
-    if (!fmt)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul: weight %s has dtype %s (%s are supported)",
-                            w->name ? w->name : "", lbrx_dtype_name(w->dtype), lbrx__wfmt_names(names, sizeof names));
-    if (w->ndim != 2 || x->dtype != LBRX_F32 || y->dtype != LBRX_F32 || x->ndim < 1 || y->ndim != x->ndim)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and f32 x, y of equal rank >= 1 (w rank %d, x %s rank %d, y %s rank %d)",
-                            w->ndim, lbrx_dtype_name(x->dtype), x->ndim, lbrx_dtype_name(y->dtype), y->ndim);
+    if (!fmt || x->dtype != LBRX_F32 || y->dtype != LBRX_F32)
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_matmul: w is %s, x %s, y %s (w: %s; x, y: f32)",
+                            lbrx_dtype_name(w->dtype), lbrx_dtype_name(x->dtype), lbrx_dtype_name(y->dtype),
+                            lbrx__wfmt_names(names, sizeof names));
+    if (w->ndim != 2 || x->ndim < 1 || y->ndim != x->ndim)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and x, y of equal rank >= 1 (w rank %d, x rank %d, y rank %d)",
+                            w->ndim, x->ndim, y->ndim);
     out = w->shape[0];
     m.k = w->shape[1];
     bs = lbrx_dtype_block_size(w->dtype);
     if (m.k % bs != 0 || x->shape[x->ndim - 1] != m.k || y->shape[y->ndim - 1] != out)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
-                            w->name ? w->name : "", (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
+                            lbrx_dtype_name(w->dtype), (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
     for (d = 0; d + 1 < x->ndim; d++)
         if (x->shape[d] != y->shape[d])
-            return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
+            return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
                                 d, (long long)x->shape[d], (long long)y->shape[d]);
     if ((m.k > 1 && x->stride[x->ndim - 1] != 4) || (out > 1 && y->stride[y->ndim - 1] != 4))
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: rows of x and y must be contiguous (last stride 4)");
@@ -6074,7 +6140,7 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
 }
 
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
-                                     lbrx_tensor *y, int64_t out_begin, int64_t out_end,
+                                     int64_t out_begin, int64_t out_end, lbrx_tensor *y,
                                      lbrx_error *err) {
     return lbrx__matmul_impl(ctx, w, 0, x, y, out_begin, out_end, 0, err);
 }
@@ -6091,24 +6157,26 @@ struct lbrx_matmul_weights {
     lbrx_allocator allocator;
 };
 
-LBRXDEF lbrx_result lbrx_matmul_weights_create(const lbrx_tensor *w, const lbrx_allocator *allocator,
-                                        lbrx_matmul_weights **out, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                               const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_matmul_weights *pw;
     size_t bytes = 0;
     if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out is NULL");
     *out = 0;
     if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: NULL weight");
     if (w->dtype != LBRX_F32 && w->dtype != LBRX_F16 && w->dtype != LBRX_BF16)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: weight %s has dtype %s (f32, f16, bf16 can be prepared)",
-                            w->name ? w->name : "", lbrx_dtype_name(w->dtype));
-    if (w->ndim != 2 || w->shape[0] < 0 || w->shape[1] < 0 || (w->shape[0] > 1 && w->stride[0] <= 0))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: weight %s must be rank 2 with a positive row stride",
-                            w->name ? w->name : "");
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: w has dtype %s (f32, f16, bf16 can be prepared)",
+                            lbrx_dtype_name(w->dtype));
+    if (w->ndim != 2 || w->shape[0] < 0 || w->shape[1] < 0)
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: w has rank %d, not 2", w->ndim);
+    if (w->shape[0] > 1 && w->stride[0] <= 0)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: w's row stride %lld is not positive",
+                            (long long)w->stride[0]);
 #if defined(LBRX__MM_TILED)
     {
         uint64_t np = ((uint64_t)w->shape[0] + LBRX__MF_NR - 1) / LBRX__MF_NR, b;
         if (!lbrx_mul_u64(np * LBRX__MF_NR, (uint64_t)w->shape[1], &b) || !lbrx_mul_u64(b, 4, &b) || b > (uint64_t)SIZE_MAX)
-            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: panels of weight %s overflow", w->name ? w->name : "");
+            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: panels of w overflow");
         bytes = (size_t)b;
     }
 #endif
@@ -6124,7 +6192,6 @@ LBRXDEF lbrx_result lbrx_matmul_weights_create(const lbrx_tensor *w, const lbrx_
         }
     }
     pw->w = *w;
-    pw->w.name = 0;   /* not owned: the file's index may go before the storage does */
     if (pw->w.storage) lbrx_storage_retain(pw->w.storage);
 #if defined(LBRX__MM_TILED)
     if (bytes > 0) {
@@ -6153,8 +6220,8 @@ LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw) {
 }
 
 LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matmul_weights *pw,
-                                              const lbrx_tensor *x, lbrx_tensor *y,
-                                              int64_t out_begin, int64_t out_end, lbrx_error *err) {
+                                              const lbrx_tensor *x, int64_t out_begin, int64_t out_end,
+                                              lbrx_tensor *y, lbrx_error *err) {
     if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
     return lbrx__matmul_impl(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, 0, err);
 }
@@ -6182,15 +6249,6 @@ LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_we
 
 /* ---- shared checks and helpers of the ops ---- */
 
-/* Scratch of `bytes` from the context, or from the default allocator when ctx is NULL (then
-   *owned is set and the caller frees it with lbrx__ops_scratch_done). */
-LBRX__PRIVATE void *lbrx__ops_scratch(lbrx_context *ctx, size_t bytes, void **owned) {
-    *owned = 0;
-    if (ctx) return lbrx_context_scratch(ctx, bytes);
-    *owned = lbrx_alloc(0, bytes, 64);
-    return *owned;
-}
-LBRX__PRIVATE void lbrx__ops_scratch_done(void *owned) { lbrx_free(0, owned); }
 
 /* An f32 activation tensor with a contiguous last dimension. */
 LBRX__PRIVATE lbrx_result lbrx__ops_check_f32(const lbrx_tensor *t, const char *op, const char *what, lbrx_error *err) {
@@ -6252,11 +6310,11 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
     n = x->shape[x->ndim - 1];
     rows = lbrx_tensor_nrows(x);
     if (n == 0 || rows == 0) return LBRX_OK;
-    params = (float *)lbrx__ops_scratch(ctx, (size_t)n * 8, &owned);
+    params = (float *)lbrx__scratch(ctx, (size_t)n * 8, &owned);
     if (!params) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
     r = lbrx__ops_param(weight, n, params, &w, op, "weight", err);
     if (r == LBRX_OK) r = lbrx__ops_param(bias, n, params + n, &b, op, "bias", err);
-    if (r != LBRX_OK) { lbrx__ops_scratch_done(owned); return r; }
+    if (r != LBRX_OK) { lbrx__scratch_done(owned); return r; }
     nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 5.0 * (double)(rows * n));
     lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
@@ -6292,7 +6350,7 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -6342,7 +6400,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
     fscale = d.freq_scale == 0.0f ? 1.0 : (double)d.freq_scale;
     if (n_tok == 0 || n_head == 0 || hd == 0) return LBRX_OK;
     nt = lbrx__threads_for(ctx, 8.0 * (double)(n_tok * n_head * hd), 6.0 * (double)(n_tok * n_head * hd) + 50.0 * (double)(n_tok * d.n_dims));
-    table = (float *)lbrx__ops_scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
+    table = (float *)lbrx__scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
     if (!table) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
     lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
@@ -6386,7 +6444,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -6586,7 +6644,7 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL weight or ids", op);
     if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
     if (weight->ndim != 2 || !weight->data)
-        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: weight %s is not [vocab, dim]", op, weight->name ? weight->name : "");
+        return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: weight is not [vocab, dim]", op);
     vocab = weight->shape[0];
     dim = weight->shape[1];
     if (out->ndim != 2 || out->shape[0] != n_ids || out->shape[1] != dim)
@@ -7119,7 +7177,7 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
     n_chunks = j_hi > j_lo ? (j_hi - j_lo + LBRX__ATT_CH - 1) / LBRX__ATT_CH : 0;
     nt = lbrx__threads_for(ctx, 2.0 * (double)((j_hi - j_lo) * a->n_kv_head * a->d * (a->f16 ? 2 : 4)), 4.0 * (double)(a->n_head * a->n_q * (j_hi - j_lo) * a->d));
     if (nt > n_chunks) nt = n_chunks > 0 ? (int)n_chunks : 1;
-    scratch = (float *)lbrx__ops_scratch(ctx, (q_floats + (size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
+    scratch = (float *)lbrx__scratch(ctx, (q_floats + (size_t)nt * ws_floats + (size_t)n_chunks * part_floats) * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_attention: out of memory for scratch");
     qt = scratch + (size_t)nt * ws_floats;
     parts = qt + q_floats;
@@ -7149,7 +7207,7 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -7220,7 +7278,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
     nt = lbrx__threads_for(ctx, 2.0 * (double)(a.n_kv * a.n_kv_head * a.d * (a.f16 ? 2 : 4)), 4.0 * (double)(a.n_q * a.n_head * (a.n_kv + 1) * a.d));
     if (nt > n_items) nt = (int)n_items;
     ws_floats = lbrx__att_ws_floats(lbrx__att_dp(&a));
-    scratch = (float *)lbrx__ops_scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
+    scratch = (float *)lbrx__scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
     lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
@@ -7242,7 +7300,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
         lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
-    lbrx__ops_scratch_done(owned);
+    lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
@@ -7340,9 +7398,9 @@ struct lbrx_device_pool {
 
 /* Report a failed backend call: the backend's own message if it wrote one, else the code's. */
 LBRX__PRIVATE lbrx_result lbrx__device_error(lbrx_error *err, lbrx_result r, const lbrx_error *e, const char *what,
-                                            size_t bytes, const char *name) {
-    return lbrx__errorf(err, r, LBRX__NO_OFFSET, "device %s of %zu bytes (tensor %s) failed: %s", what, bytes,
-                        name ? name : "(unnamed)", e->message[0] ? e->message : lbrx_result_str(r));
+                                            size_t bytes) {
+    return lbrx__errorf(err, r, LBRX__NO_OFFSET, "device %s of %zu bytes failed: %s", what, bytes,
+                        e->message[0] ? e->message : lbrx_result_str(r));
 }
 
 /* Fill the metadata of a device tensor from a host tensor's dtype and shape (no buffer yet). */
@@ -7361,7 +7419,6 @@ LBRX__PRIVATE lbrx_result lbrx__device_describe(const lbrx_tensor *t, lbrx_devic
     d.nrows = lbrx_tensor_nrows(t);
     if (t->ndim == 0) d.row_bytes = d.block_bytes;
     else lbrx_row_bytes(t->dtype, t->shape[t->ndim - 1], &d.row_bytes);  /* checked by the layout */
-    d.name = t->name;
     *out = d;
     return LBRX_OK;
 }
@@ -7416,7 +7473,7 @@ LBRX__PRIVATE lbrx_result lbrx__device_check(const lbrx_device *dev, const char 
     return LBRX_OK;
 }
 
-/* A device tensor shaped like `t` (dtype, shape, name) with a new, unfilled buffer. */
+/* A device tensor shaped like `t` (dtype and shape) with a new, unfilled buffer. */
 LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_pool *pool, const lbrx_tensor *t,
                                           lbrx_device_tensor *out, lbrx_error *err) {
     lbrx_device_tensor d;
@@ -7435,7 +7492,7 @@ LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_p
     } else if (d.nbytes > 0) {
         e.message[0] = 0;
         r = dev->alloc(dev->user, d.nbytes, &d.buffer, &e);
-        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes, t->name);
+        if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "alloc", d.nbytes);
         d.kind = LBRX_DEVICE_OWNED;
         d.capacity = d.nbytes;
     }
@@ -7443,8 +7500,8 @@ LBRX__PRIVATE lbrx_result lbrx__device_new(const lbrx_device *dev, lbrx_device_p
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_device_tensor_init(const lbrx_device *dev, lbrx_device_pool *pool, lbrx_dtype dtype, int ndim,
-                                             const int64_t *shape, lbrx_device_tensor *out, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_device_tensor_init(lbrx_device_tensor *out, const lbrx_device *dev, lbrx_device_pool *pool,
+                                            lbrx_dtype dtype, int ndim, const int64_t *shape, lbrx_error *err) {
     lbrx_tensor desc;
     lbrx_result r;
     if (out) memset(out, 0, sizeof *out);
@@ -7471,7 +7528,7 @@ LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool 
     e.message[0] = 0;
     if (lbrx_tensor_is_contiguous(t)) {
         r = dev->upload(dev->user, d.buffer, 0, t->data, d.nbytes, &e);
-        if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", d.nbytes, t->name);
+        if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", d.nbytes);
     } else {
         size_t chunk = lbrx__device_chunk(dev, d.nbytes), pos;
         unsigned char *staging = (unsigned char *)lbrx_alloc(&dev->allocator, chunk, 64);
@@ -7482,7 +7539,7 @@ LBRXDEF lbrx_result lbrx_device_upload(const lbrx_device *dev, lbrx_device_pool 
                 size_t n = d.nbytes - pos < chunk ? d.nbytes - pos : chunk;
                 lbrx__device_stream(t, d.row_bytes, pos, staging, n, 0);
                 r = dev->upload(dev->user, d.buffer, pos, staging, n, &e);
-                if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", n, t->name);
+                if (r != LBRX_OK) lbrx__device_error(err, r, &e, "upload", n);
             }
             lbrx_free(&dev->allocator, staging);
         }
@@ -7516,12 +7573,11 @@ LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tens
     r = lbrx__device_check(dev, "lbrx_device_download", err);
     if (r != LBRX_OK) return r;
     if (dst->storage && !lbrx_storage_writable(dst->storage))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "download into tensor %s: its storage is read-only",
-                            dst->name ? dst->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_download: dst's storage is read-only");
     e.message[0] = 0;
     if (lbrx_tensor_is_contiguous(dst)) {
         r = dev->download(dev->user, dt->buffer, dt->offset, dst->data, dt->nbytes, &e);
-        return r == LBRX_OK ? r : lbrx__device_error(err, r, &e, "download", dt->nbytes, dt->name);
+        return r == LBRX_OK ? r : lbrx__device_error(err, r, &e, "download", dt->nbytes);
     }
     {
         size_t chunk = lbrx__device_chunk(dev, dt->nbytes), pos;
@@ -7531,7 +7587,7 @@ LBRXDEF lbrx_result lbrx_device_download(const lbrx_device_tensor *dt, lbrx_tens
             size_t n = dt->nbytes - pos < chunk ? dt->nbytes - pos : chunk;
             r = dev->download(dev->user, dt->buffer, dt->offset + pos, staging, n, &e);
             if (r == LBRX_OK) lbrx__device_stream(dst, dt->row_bytes, pos, staging, n, 1);
-            else lbrx__device_error(err, r, &e, "download", n, dt->name);
+            else lbrx__device_error(err, r, &e, "download", n);
         }
         lbrx_free(&dev->allocator, staging);
     }
@@ -7546,7 +7602,6 @@ LBRXDEF lbrx_result lbrx_device_to_host(const lbrx_device_tensor *dt, lbrx_tenso
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_to_host: the device tensor has no device");
     r = lbrx_tensor_init_heap(out, dt->dtype, dt->ndim, dt->shape, dt->device ? &dt->device->allocator : 0, err);
     if (r != LBRX_OK) return r;
-    out->name = dt->name;
     r = lbrx_device_download(dt, out, err);
     if (r != LBRX_OK) lbrx_tensor_release(out);
     return r;
@@ -7564,11 +7619,9 @@ LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *
     if (r != LBRX_OK) return r;
     if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_wrap: NULL tensor");
     if (!dev->wrap_host)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "the device cannot wrap host memory (no wrap_host): upload tensor %s instead",
-                            t->name ? t->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "lbrx_device_wrap: the device cannot wrap host memory (no wrap_host): upload the tensor instead");
     if (!lbrx_tensor_is_contiguous(t))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead of wrapping",
-                            t->name ? t->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_wrap: t is not contiguous: upload it instead of wrapping");
     r = lbrx__device_describe(t, &d, err);
     if (r != LBRX_OK) return r;
     d.device = dev;
@@ -7577,7 +7630,7 @@ LBRXDEF lbrx_result lbrx_device_wrap(const lbrx_device *dev, const lbrx_tensor *
     if (r != LBRX_OK) return r;
     e.message[0] = 0;
     r = dev->wrap_host(dev->user, base, size, t->storage ? lbrx_storage_writable(t->storage) : 1, &d.buffer, &e);
-    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "wrap of host memory", size, t->name);
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "wrap of host memory", size);
     d.kind = LBRX_DEVICE_WRAPPED;
     d.offset = offset;
     d.capacity = size;
@@ -7598,15 +7651,14 @@ LBRXDEF lbrx_result lbrx_device_view(const lbrx_device_tensor *base, const lbrx_
     if ((base->kind != LBRX_DEVICE_WRAPPED && base->kind != LBRX_DEVICE_VIEW) || !base->host)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: the base is not wrapped host memory");
     if (!lbrx_tensor_is_contiguous(t))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %s is not contiguous: upload it instead",
-                            t->name ? t->name : "(unnamed)");
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_device_view: t is not contiguous: upload it instead");
     r = lbrx__device_describe(t, &d, err);
     if (r != LBRX_OK) return r;
     b = (uintptr_t)base->host;
     p = (uintptr_t)t->data;
     if (p < b || p - b > base->nbytes || d.nbytes > base->nbytes - (size_t)(p - b))
-        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, LBRX__NO_OFFSET, "tensor %s (%zu bytes) does not lie inside the %zu wrapped bytes",
-                            t->name ? t->name : "(unnamed)", d.nbytes, base->nbytes);
+        return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, LBRX__NO_OFFSET, "lbrx_device_view: t (%zu bytes) does not lie inside the %zu wrapped bytes",
+                            d.nbytes, base->nbytes);
     d.kind = LBRX_DEVICE_VIEW;
     d.device = base->device;
     d.buffer = base->buffer;
@@ -7685,7 +7737,7 @@ LBRXDEF lbrx_result lbrx_device_pool_alloc(lbrx_device_pool *pool, size_t size, 
         lbrx_device_pool_trim(pool);
         r = dev->alloc(dev->user, cls, buffer, &e);
     }
-    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "pool alloc", cls, 0);
+    if (r != LBRX_OK) return lbrx__device_error(err, r, &e, "pool alloc", cls);
     pool->stats.misses++;
 handed_out:
     pool->stats.live_buffers++;

@@ -15,7 +15,7 @@
        if (lbrx_gguf_get_tensor(g, "token_embd.weight", &w, &err) != LBRX_OK) ...
        // w.shape is outermost-first ([n_vocab, n_embd]); w.data points into the mapping
        lbrx_tensor_release(&w);   // the tensor held its own storage reference
-       lbrx_gguf_close(g);
+       lbrx_gguf_destroy(g);
 
    READER
 
@@ -140,10 +140,11 @@ typedef struct lbrx_gguf_tensor_info {
 
 typedef struct lbrx_gguf lbrx_gguf;
 
-/* Open a GGUF file by path (memory-mapped, see lbrx_storage_map_file) and validate it all.
-   opt may be NULL (defaults; see lbrx_open_options). On failure *out is NULL and err names the field and file offset. Thread safety: an open
-   lbrx_gguf is read-only; any number of threads may query it at once. */
-LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt,
+/* Open a GGUF file by path (memory-mapped, see lbrx_storage_open) and validate it all.
+   desc may be NULL (defaults; see lbrx_open_desc). On failure *out is NULL and err names the
+   field and file offset. Thread safety: an open lbrx_gguf is read-only; any number of threads
+   may query it at once. */
+LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_desc *desc,
                                    lbrx_error *err);
 /* SPLIT GGUF: a model cut into files PREFIX-00001-of-0000N.gguf ... PREFIX-0000N-of-0000N.gguf
    (llama.cpp's gguf-split; keys split.no, split.count, split.tensors.count). lbrx_gguf_open of
@@ -156,16 +157,16 @@ LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx
    not the number of tensors found, LBRX_ERR_DUPLICATE for a tensor in two files. Opening
    another file of the set, or a split file from memory or a storage, opens that file alone. */
 
-/* Open GGUF bytes the caller owns and keeps alive (and unchanged) until lbrx_gguf_close and the
+/* Open GGUF bytes the caller owns and keeps alive (and unchanged) until lbrx_gguf_destroy and the
    release of every tensor taken from it. */
 LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size,
-                                          const lbrx_open_options *opt, lbrx_error *err);
+                                          const lbrx_open_desc *desc, lbrx_error *err);
 /* Open GGUF bytes held by a storage; the lbrx_gguf takes its own reference. */
 LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage,
-                                           const lbrx_open_options *opt, lbrx_error *err);
+                                           const lbrx_open_desc *desc, lbrx_error *err);
 /* Free the index and drop the storage reference. Tensors taken with lbrx_gguf_tensor keep the
-   bytes alive, but their `name` pointers die here. NULL is ok. */
-LBRXDEF void lbrx_gguf_close(lbrx_gguf *g);
+   bytes alive; names from lbrx_gguf_tensor_name and the kv/info structs die here. NULL is ok. */
+LBRXDEF void lbrx_gguf_destroy(lbrx_gguf *g);
 
 LBRXDEF uint32_t lbrx_gguf_version(const lbrx_gguf *g);       /* 1, 2 or 3 */
 LBRXDEF uint32_t lbrx_gguf_alignment(const lbrx_gguf *g);     /* general.alignment or 32 */
@@ -178,10 +179,10 @@ LBRXDEF size_t lbrx_gguf_shard_count(const lbrx_gguf *g);
 LBRXDEF lbrx_storage *lbrx_gguf_shard_storage(const lbrx_gguf *g, size_t k);
 
 /* Metadata in file order: i in [0, lbrx_gguf_kv_count). NULL when out of range. */
-LBRXDEF int64_t lbrx_gguf_kv_count(const lbrx_gguf *g);
-LBRXDEF const lbrx_gguf_kv *lbrx_gguf_kv_at(const lbrx_gguf *g, int64_t i);
-/* Index of a key (exact byte compare, hash lookup), or -1. */
-LBRXDEF int64_t lbrx_gguf_find_key(const lbrx_gguf *g, const char *key);
+LBRXDEF size_t lbrx_gguf_kv_count(const lbrx_gguf *g);
+LBRXDEF const lbrx_gguf_kv *lbrx_gguf_kv_at(const lbrx_gguf *g, size_t i);
+/* Index of a key (exact byte compare, hash lookup), or SIZE_MAX. */
+LBRXDEF size_t lbrx_gguf_find_key(const lbrx_gguf *g, const char *key);
 
 /* Typed getters: LBRX_ERR_NOT_FOUND for a missing key, LBRX_ERR_TYPE_MISMATCH when the value
    has another type (no conversion, SPECS H7). */
@@ -210,16 +211,21 @@ LBRXDEF lbrx_result lbrx_gguf_get_array(const lbrx_gguf *g, const char *key, lbr
 LBRXDEF lbrx_result lbrx_gguf_get_str_array(const lbrx_gguf *g, const char *key, const lbrx_gguf_str **strs,
                                             uint64_t *count, lbrx_error *err);
 
-/* Tensors in file order: i in [0, lbrx_gguf_tensor_count). NULL when out of range. */
-LBRXDEF int64_t lbrx_gguf_tensor_count(const lbrx_gguf *g);
-LBRXDEF const lbrx_gguf_tensor_info *lbrx_gguf_tensor_info_at(const lbrx_gguf *g, int64_t i);
-/* Index of a tensor by exact name (hash lookup), or -1. */
-LBRXDEF int64_t lbrx_gguf_find_tensor(const lbrx_gguf *g, const char *name);
-/* Tensor i as an lbrx_tensor whose data points into the file (no copy); it holds a new storage
-   reference: release it with lbrx_tensor_release. Its name is the info's (valid while g is open). */
-LBRXDEF lbrx_result lbrx_gguf_tensor(const lbrx_gguf *g, int64_t i, lbrx_tensor *out, lbrx_error *err);
+/* Tensors, the same calls as lbrx_safetensors.h's: i in [0, lbrx_gguf_tensor_count) in file order. */
+LBRXDEF size_t lbrx_gguf_tensor_count(const lbrx_gguf *g);
+/* Tensor i's name (NUL-terminated, owned by g: valid until lbrx_gguf_destroy), NULL when out of range. */
+LBRXDEF const char *lbrx_gguf_tensor_name(const lbrx_gguf *g, size_t i);
+/* Index of a tensor by exact name (hash lookup), or SIZE_MAX. */
+LBRXDEF size_t lbrx_gguf_find_tensor(const lbrx_gguf *g, const char *name);
+/* Tensor i as an lbrx_tensor value whose data points into the file (no copy). It holds its own
+   storage reference, so it outlives g: release it with lbrx_tensor_release. */
+LBRXDEF lbrx_result lbrx_gguf_tensor(const lbrx_gguf *g, size_t i, lbrx_tensor *out, lbrx_error *err);
 /* lbrx_gguf_tensor by name; LBRX_ERR_NOT_FOUND when absent. */
 LBRXDEF lbrx_result lbrx_gguf_get_tensor(const lbrx_gguf *g, const char *name, lbrx_tensor *out, lbrx_error *err);
+/* File offset of tensor i's first byte; UINT64_MAX when out of range. */
+LBRXDEF uint64_t lbrx_gguf_tensor_offset(const lbrx_gguf *g, size_t i);
+/* Everything the file says about tensor i (GGUF's own fields), NULL when out of range. */
+LBRXDEF const lbrx_gguf_tensor_info *lbrx_gguf_tensor_info_at(const lbrx_gguf *g, size_t i);
 
 /* "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "str", "arr", "u64", "i64", "f64";
    "invalid" for other values. */
@@ -647,11 +653,11 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_own_names(lbrx_gguf *g, lbrx__gguf_cur
 
 /* Alignment, data section and tensor byte ranges (SPECS H13-H15). */
 LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_layout(lbrx_gguf *g, lbrx__gguf_cursor *c) {
-    int64_t ai = lbrx_gguf_find_key(g, "general.alignment");
+    size_t ai = lbrx_gguf_find_key(g, "general.alignment");
     lbrx__gguf_span *spans;
     size_t i, bytes;
     g->alignment = LBRX_GGUF_DEFAULT_ALIGNMENT;
-    if (ai >= 0) {
+    if (ai != SIZE_MAX) {
         const lbrx_gguf_kv *kv = &g->kvs[ai];
         uint32_t a;
         if (kv->type != LBRX_GGUF_UINT32)
@@ -774,7 +780,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_parse(lbrx_gguf *g, lbrx_error *err) {
     return lbrx__gguf_layout(g, &c);
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage, const lbrx_open_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storage, const lbrx_open_desc *opt,
                                            lbrx_error *err) {
     lbrx_gguf *g;
     lbrx_allocator a;
@@ -789,16 +795,16 @@ LBRXDEF lbrx_result lbrx_gguf_open_storage(lbrx_gguf **out, lbrx_storage *storag
     g->storage = storage;
     lbrx_storage_retain(storage);
     r = lbrx__gguf_parse(g, err);
-    if (r != LBRX_OK) { lbrx_gguf_close(g); return r; }
+    if (r != LBRX_OK) { lbrx_gguf_destroy(g); return r; }
     *out = g;
     return LBRX_OK;
 }
 
 /* Open one file by path (no split set). */
-LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_file(lbrx_gguf **out, const char *path, const lbrx_open_options *opt,
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_file(lbrx_gguf **out, const char *path, const lbrx_open_desc *opt,
                                                    lbrx_error *err) {
     lbrx_storage *s;
-    lbrx_result r = lbrx_storage_map_file(&s, path, opt ? &opt->allocator : 0, err);
+    lbrx_result r = lbrx_storage_open(&s, path, opt ? &opt->allocator : 0, err);
     if (r != LBRX_OK) return r;
     r = lbrx_gguf_open_storage(out, s, opt, err);
     lbrx_storage_release(s);
@@ -807,10 +813,10 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_file(lbrx_gguf **out, const char 
 
 /* An integer split key of g into *v; 0 (and *v = 0) when absent. Any other type is an error. */
 LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_split_key(const lbrx_gguf *g, const char *key, int64_t *v, lbrx_error *err) {
-    int64_t i = lbrx_gguf_find_key(g, key);
+    size_t i = lbrx_gguf_find_key(g, key);
     lbrx_result r;
     *v = 0;
-    if (i < 0) return LBRX_OK;
+    if (i == SIZE_MAX) return LBRX_OK;
     r = lbrx_gguf_get_int(g, key, v, err);
     if (r == LBRX_OK && *v < 0) r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, g->kvs[i].offset, "key '%s' is negative (%lld)", key, (long long)*v);
     return r;
@@ -818,11 +824,11 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_split_key(const lbrx_gguf *g, const ch
 
 /* g is the first file (at `path`) of a set of n files: open the others and move their tensors
    into g's name space (SPLIT GGUF above). */
-LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_split(lbrx_gguf *g, const char *path, int64_t n, const lbrx_open_options *opt,
+LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_split(lbrx_gguf *g, const char *path, int64_t n, const lbrx_open_desc *opt,
                                                     lbrx_error *err) {
     char tail[40], *p = 0;
-    size_t len = strlen(path), tl, total = g->n_tensors, k, i, at, bytes, dup = 0;
-    int64_t v, expect_tensors;
+    size_t len = strlen(path), tl, total = g->n_tensors, k, i, at, bytes, dup = 0, first;
+    int64_t expect_tensors;
     lbrx_gguf_tensor_info *merged;
     lbrx_result r;
     snprintf(tail, sizeof tail, "-%05d-of-%05lld.gguf", 1, (long long)n);
@@ -852,16 +858,16 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_split(lbrx_gguf *g, const char *p
             lbrx__error_prefix(err, p);
             break;
         }
-        if (lbrx_gguf_find_key(part, "split.no") < 0 || no != (int64_t)k || count != n) {
-            int64_t ki = lbrx_gguf_find_key(part, no != (int64_t)k || lbrx_gguf_find_key(part, "split.no") < 0 ? "split.no" : "split.count");
-            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, ki >= 0 ? part->kvs[ki].offset : LBRX__GGUF_NO_OFFSET,
+        if (lbrx_gguf_find_key(part, "split.no") == SIZE_MAX || no != (int64_t)k || count != n) {
+            size_t ki = lbrx_gguf_find_key(part, no != (int64_t)k || lbrx_gguf_find_key(part, "split.no") == SIZE_MAX ? "split.no" : "split.count");
+            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, ki != SIZE_MAX ? part->kvs[ki].offset : LBRX__GGUF_NO_OFFSET,
                              "%s: file %zu of the split set has split.no %lld and split.count %lld (expected %zu and %lld)", p, k + 1,
-                             lbrx_gguf_find_key(part, "split.no") < 0 ? -1LL : (long long)no, (long long)count, k, (long long)n);
+                             lbrx_gguf_find_key(part, "split.no") == SIZE_MAX ? -1LL : (long long)no, (long long)count, k, (long long)n);
             break;
         }
         if (nt != expect_tensors) {
-            int64_t ki = lbrx_gguf_find_key(part, "split.tensors.count");
-            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, ki >= 0 ? part->kvs[ki].offset : LBRX__GGUF_NO_OFFSET,
+            size_t ki = lbrx_gguf_find_key(part, "split.tensors.count");
+            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, ki != SIZE_MAX ? part->kvs[ki].offset : LBRX__GGUF_NO_OFFSET,
                              "%s: split.tensors.count is %lld, the first file says %lld", p, (long long)nt, (long long)expect_tensors);
             break;
         }
@@ -869,7 +875,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_split(lbrx_gguf *g, const char *p
     }
     lbrx_free(&g->allocator, p);
     if (r != LBRX_OK) return r;
-    if (lbrx_gguf_find_key(g, "split.tensors.count") >= 0 && (uint64_t)expect_tensors != (uint64_t)total)
+    if (lbrx_gguf_find_key(g, "split.tensors.count") != SIZE_MAX && (uint64_t)expect_tensors != (uint64_t)total)
         return lbrx__errorf(err, LBRX_ERR_SIZE_MISMATCH, g->kvs[lbrx_gguf_find_key(g, "split.tensors.count")].offset,
                             "%s: split.tensors.count is %lld but the %lld files hold %zu tensors", path, (long long)expect_tensors,
                             (long long)n, total);
@@ -889,15 +895,15 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_open_split(lbrx_gguf *g, const char *p
     g->n_tensors = total;
     r = lbrx__name_index_build(&g->tensor_index, &g->allocator, g->n_tensors, lbrx__gguf_tensor_name_at, g->tensors, &dup);
     if (r == LBRX_ERR_DUPLICATE) {
-        v = lbrx_gguf_find_tensor(g, g->tensors[dup].name);
+        first = lbrx_gguf_find_tensor(g, g->tensors[dup].name);
         return lbrx__errorf(err, r, g->tensors[dup].info_offset, "%s: tensor '%s' is in files %u and %u of the split set", path,
-                            g->tensors[dup].name, (unsigned)g->tensors[v].shard + 1, (unsigned)g->tensors[dup].shard + 1);
+                            g->tensors[dup].name, (unsigned)g->tensors[first].shard + 1, (unsigned)g->tensors[dup].shard + 1);
     }
     if (r != LBRX_OK) return lbrx__errorf(err, r, LBRX__GGUF_NO_OFFSET, "out of memory for the tensor index");
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_options *opt, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx_open_desc *opt, lbrx_error *err) {
     lbrx_gguf *g = 0;
     int64_t n, no;
     lbrx_result r;
@@ -907,31 +913,31 @@ LBRXDEF lbrx_result lbrx_gguf_open(lbrx_gguf **out, const char *path, const lbrx
     if (r != LBRX_OK) return r;
     if ((r = lbrx__gguf_split_key(g, "split.count", &n, err)) != LBRX_OK || (r = lbrx__gguf_split_key(g, "split.no", &no, err)) != LBRX_OK) {
         lbrx__error_prefix(err, path);
-        lbrx_gguf_close(g);
+        lbrx_gguf_destroy(g);
         return r;
     }
     if (n > 1 && no == 0 && (r = lbrx__gguf_open_split(g, path, n, opt, err)) != LBRX_OK) {
-        lbrx_gguf_close(g);
+        lbrx_gguf_destroy(g);
         return r;
     }
     *out = g;
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size, const lbrx_open_options *opt,
+LBRXDEF lbrx_result lbrx_gguf_open_memory(lbrx_gguf **out, const void *data, size_t size, const lbrx_open_desc *opt,
                                           lbrx_error *err) {
     lbrx_storage *s;
     lbrx_result r;
     if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_open_memory: out is NULL");
     *out = 0;
-    r = lbrx_storage_wrap(&s, (void *)(uintptr_t)data, size, 0, 0, 0, opt ? &opt->allocator : 0, err);
+    r = lbrx_storage_create_external(&s, (void *)(uintptr_t)data, size, 0, 0, 0, opt ? &opt->allocator : 0, err);
     if (r != LBRX_OK) return r;
     r = lbrx_gguf_open_storage(out, s, opt, err);
     lbrx_storage_release(s);
     return r;
 }
 
-LBRXDEF void lbrx_gguf_close(lbrx_gguf *g) {
+LBRXDEF void lbrx_gguf_destroy(lbrx_gguf *g) {
     lbrx_allocator a;
     if (!g) return;
     a = g->allocator;
@@ -944,7 +950,7 @@ LBRXDEF void lbrx_gguf_close(lbrx_gguf *g) {
     lbrx_storage_release(g->storage);
     if (g->shards) {
         size_t k;
-        for (k = 1; k < g->n_shards; k++) lbrx_gguf_close(g->shards[k]);
+        for (k = 1; k < g->n_shards; k++) lbrx_gguf_destroy(g->shards[k]);
         lbrx_free(&a, g->shards);
     }
     lbrx_free(&a, g);
@@ -959,37 +965,43 @@ LBRXDEF lbrx_storage *lbrx_gguf_shard_storage(const lbrx_gguf *g, size_t k) {
     if (k == 0) return g->storage;
     return k < g->n_shards ? g->shards[k]->storage : 0;
 }
-LBRXDEF int64_t lbrx_gguf_kv_count(const lbrx_gguf *g) { return (int64_t)g->n_kv; }
-LBRXDEF int64_t lbrx_gguf_tensor_count(const lbrx_gguf *g) { return (int64_t)g->n_tensors; }
+LBRXDEF size_t lbrx_gguf_kv_count(const lbrx_gguf *g) { return g ? (size_t)g->n_kv : 0; }
+LBRXDEF size_t lbrx_gguf_tensor_count(const lbrx_gguf *g) { return g ? (size_t)g->n_tensors : 0; }
 
-LBRXDEF const lbrx_gguf_kv *lbrx_gguf_kv_at(const lbrx_gguf *g, int64_t i) {
-    return (i >= 0 && (uint64_t)i < (uint64_t)g->n_kv) ? &g->kvs[i] : 0;
+LBRXDEF const lbrx_gguf_kv *lbrx_gguf_kv_at(const lbrx_gguf *g, size_t i) {
+    return (g && i < (size_t)g->n_kv) ? &g->kvs[i] : 0;
 }
 
-LBRXDEF const lbrx_gguf_tensor_info *lbrx_gguf_tensor_info_at(const lbrx_gguf *g, int64_t i) {
-    return (i >= 0 && (uint64_t)i < (uint64_t)g->n_tensors) ? &g->tensors[i] : 0;
+LBRXDEF const lbrx_gguf_tensor_info *lbrx_gguf_tensor_info_at(const lbrx_gguf *g, size_t i) {
+    return (g && i < (size_t)g->n_tensors) ? &g->tensors[i] : 0;
 }
 
-LBRXDEF int64_t lbrx_gguf_find_key(const lbrx_gguf *g, const char *key) {
-    size_t i;
-    if (!g || !key) return -1;
-    i = lbrx__name_index_find(&g->kv_index, key, strlen(key), lbrx__gguf_kv_name_at, g->kvs);
-    return i == SIZE_MAX ? -1 : (int64_t)i;
+LBRXDEF const char *lbrx_gguf_tensor_name(const lbrx_gguf *g, size_t i) {
+    const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(g, i);
+    return t ? t->name : 0;
 }
 
-LBRXDEF int64_t lbrx_gguf_find_tensor(const lbrx_gguf *g, const char *name) {
-    size_t i;
-    if (!g || !name) return -1;
-    i = lbrx__name_index_find(&g->tensor_index, name, strlen(name), lbrx__gguf_tensor_name_at, g->tensors);
-    return i == SIZE_MAX ? -1 : (int64_t)i;
+LBRXDEF uint64_t lbrx_gguf_tensor_offset(const lbrx_gguf *g, size_t i) {
+    const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(g, i);
+    return t ? t->file_offset : UINT64_MAX;
+}
+
+LBRXDEF size_t lbrx_gguf_find_key(const lbrx_gguf *g, const char *key) {
+    if (!g || !key) return SIZE_MAX;
+    return lbrx__name_index_find(&g->kv_index, key, strlen(key), lbrx__gguf_kv_name_at, g->kvs);
+}
+
+LBRXDEF size_t lbrx_gguf_find_tensor(const lbrx_gguf *g, const char *name) {
+    if (!g || !name) return SIZE_MAX;
+    return lbrx__name_index_find(&g->tensor_index, name, strlen(name), lbrx__gguf_tensor_name_at, g->tensors);
 }
 
 /* The KV of `key` if it has `type` (and, for arrays, elements of `elem_type`). */
 LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_lookup(const lbrx_gguf *g, const char *key, lbrx_gguf_type type,
                                                 lbrx_gguf_type elem_type, const lbrx_gguf_kv **out, lbrx_error *err) {
-    int64_t i = lbrx_gguf_find_key(g, key);
+    size_t i = lbrx_gguf_find_key(g, key);
     const lbrx_gguf_kv *kv;
-    if (i < 0) return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__GGUF_NO_OFFSET, "key '%s' not found", key ? key : "(null)");
+    if (i == SIZE_MAX) return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__GGUF_NO_OFFSET, "key '%s' not found", key ? key : "(null)");
     kv = &g->kvs[i];
     if (kv->type != type || kv->elem_type != elem_type) {
         if (kv->type == LBRX_GGUF_ARRAY || type == LBRX_GGUF_ARRAY)
@@ -1037,10 +1049,10 @@ LBRXDEF lbrx_result lbrx_gguf_get_str(const lbrx_gguf *g, const char *key, lbrx_
 }
 
 LBRXDEF lbrx_result lbrx_gguf_get_int(const lbrx_gguf *g, const char *key, int64_t *out, lbrx_error *err) {
-    int64_t i = lbrx_gguf_find_key(g, key);
+    size_t i = lbrx_gguf_find_key(g, key);
     const lbrx_gguf_kv *kv;
     const unsigned char *p;
-    if (i < 0) return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__GGUF_NO_OFFSET, "key '%s' not found", key ? key : "(null)");
+    if (i == SIZE_MAX) return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__GGUF_NO_OFFSET, "key '%s' not found", key ? key : "(null)");
     kv = &g->kvs[i];
     p = (const unsigned char *)kv->data;
     switch (kv->type) {
@@ -1084,18 +1096,15 @@ LBRXDEF lbrx_result lbrx_gguf_get_str_array(const lbrx_gguf *g, const char *key,
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_gguf_tensor(const lbrx_gguf *g, int64_t i, lbrx_tensor *out, lbrx_error *err) {
-    const lbrx_gguf_tensor_info *t = g ? lbrx_gguf_tensor_info_at(g, i) : 0;
-    lbrx_result r;
-    if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_tensor: no tensor #%lld", (long long)i);
-    r = lbrx_tensor_init(out, t->dtype, t->ndim, t->shape, lbrx_gguf_shard_storage(g, t->shard), t->file_offset, err);
-    if (r == LBRX_OK) out->name = t->name;
-    return r;
+LBRXDEF lbrx_result lbrx_gguf_tensor(const lbrx_gguf *g, size_t i, lbrx_tensor *out, lbrx_error *err) {
+    const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(g, i);
+    if (!t || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_tensor: no tensor #%zu", i);
+    return lbrx_tensor_init(out, t->dtype, t->ndim, t->shape, lbrx_gguf_shard_storage(g, t->shard), t->file_offset, err);
 }
 
 LBRXDEF lbrx_result lbrx_gguf_get_tensor(const lbrx_gguf *g, const char *name, lbrx_tensor *out, lbrx_error *err) {
-    int64_t i = lbrx_gguf_find_tensor(g, name);
-    if (i < 0) return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__GGUF_NO_OFFSET, "tensor '%s' not found", name ? name : "(null)");
+    size_t i = lbrx_gguf_find_tensor(g, name);
+    if (i == SIZE_MAX) return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__GGUF_NO_OFFSET, "tensor '%s' not found", name ? name : "(null)");
     return lbrx_gguf_tensor(g, i, out, err);
 }
 
@@ -1318,7 +1327,6 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor(lbrx_gguf_writer *w, const char 
     r = lbrx__gguf_writer_tensor(w, name, t->dtype, t->ndim, t->shape, &e, err);
     if (r != LBRX_OK) return r;
     e->t = *t;
-    e->t.name = 0;
     lbrx_storage_retain(e->t.storage);
     return LBRX_OK;
 }

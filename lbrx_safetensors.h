@@ -5,16 +5,16 @@
 
    QUICK START
 
-       lbrx_safetensors *st; lbrx_error err; size_t i;
+       lbrx_safetensors *st; lbrx_tensor w; lbrx_error err; size_t i;
        if (lbrx_safetensors_open(&st, "model.safetensors", NULL, &err) != LBRX_OK) {
            fprintf(stderr, "error: %s\n", err.message); return 1;     // names field + file offset
        }
-       for (i = 0; i < lbrx_safetensors_tensor_count(st); i++) {             // file order
-           const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);      // points into the mapping
-           printf("%s %s\n", t->name, lbrx_dtype_name(t->dtype));
-       }
-       const lbrx_tensor *w = lbrx_safetensors_find_tensor(st, "lm_head.weight", NULL);
+       for (i = 0; i < lbrx_safetensors_tensor_count(st); i++)         // file order
+           printf("%s\n", lbrx_safetensors_tensor_name(st, i));
+       if (lbrx_safetensors_get_tensor(st, "lm_head.weight", &w, &err) != LBRX_OK) ...
+       // w.data points into the mapping; w holds its own reference to it
        lbrx_safetensors_destroy(st);
+       lbrx_tensor_release(&w);
 
    The same calls read a sharded checkpoint: open its model.safetensors.index.json.
 
@@ -66,10 +66,11 @@ typedef enum lbrx_json_type {
 typedef struct lbrx_json lbrx_json;              /* a parsed document (owns all its values) */
 typedef struct lbrx_json_value lbrx_json_value;  /* one value inside a document */
 
-/* Limits of one parse; a zero field means the default (LBRX_JSON_MAX_DEPTH / _MAX_VALUES). */
+/* Options of one parse; a zeroed struct (or NULL) means the defaults. */
 typedef struct lbrx_json_desc {
-    int max_depth;       /* arrays/objects nested deeper fail with LBRX_ERR_LIMIT */
-    size_t max_values;   /* more values (incl. keys) fail with LBRX_ERR_LIMIT */
+    int max_depth;             /* arrays/objects nested deeper fail with LBRX_ERR_LIMIT; 0: LBRX_JSON_MAX_DEPTH */
+    size_t max_values;         /* more values (incl. keys) fail with LBRX_ERR_LIMIT; 0: LBRX_JSON_MAX_VALUES */
+    lbrx_allocator allocator;  /* for the document; zeroed: the default allocator */
 } lbrx_json_desc;
 
 /* Parse `len` bytes of JSON text (one value, surrounded by optional whitespace). Strict: UTF-8
@@ -79,8 +80,8 @@ typedef struct lbrx_json_desc {
    LBRX_ERR_BAD_HEADER with the byte offset. The text is copied where needed: the caller may free
    it after the call. Time and memory are linear in len. Thread safety: a document is read-only
    after parsing; any number of threads may read it. */
-LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_desc *limits,
-                                    const lbrx_allocator *allocator, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_desc *desc,
+                                    lbrx_error *err);
 /* Free a document and all its values. NULL is ok. */
 LBRXDEF void lbrx_json_destroy(lbrx_json *doc);
 /* The top-level value. */
@@ -121,7 +122,7 @@ LBRXDEF uint64_t lbrx_json_offset(const lbrx_json_value *v);
 typedef struct lbrx_safetensors lbrx_safetensors;
 
 /* Open a .safetensors file by memory-mapping it, or, when the path ends in ".json", a sharded
-   checkpoint's index (lbrx_safetensors_open_index). opt may be NULL (defaults; see
+   checkpoint's index (lbrx_safetensors_open_index). desc may be NULL (defaults; see
    lbrx_open_desc in lbrx.h). Validates everything (see SECURITY above);
    on failure *out is NULL and err names the tensor/field and the file offset. Result codes:
    LBRX_ERR_TRUNCATED (file shorter than its header), LBRX_ERR_LIMIT (header over
@@ -133,15 +134,15 @@ typedef struct lbrx_safetensors lbrx_safetensors;
    reversed, out of the buffer, overlapping, with holes), LBRX_ERR_SIZE_MISMATCH (byte range vs
    shape and dtype, trailing bytes), LBRX_ERR_BAD_VALUE (NUL in a name). Thread safety: an open
    file is read-only; any number of threads may read it; close it once. */
-LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_desc *opt,
+LBRXDEF lbrx_result lbrx_safetensors_open(lbrx_safetensors **out, const char *path, const lbrx_open_desc *desc,
                                           lbrx_error *err);
 /* Open a safetensors image in memory the caller owns and keeps alive (and unchanged) until the
    file is closed and every storage reference taken from its tensors is released. */
 LBRXDEF lbrx_result lbrx_safetensors_open_memory(lbrx_safetensors **out, const void *data, size_t size,
-                                                 const lbrx_open_desc *opt, lbrx_error *err);
+                                                 const lbrx_open_desc *desc, lbrx_error *err);
 /* Open a safetensors image held by a storage (takes its own reference). */
 LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_storage *storage,
-                                                  const lbrx_open_desc *opt, lbrx_error *err);
+                                                  const lbrx_open_desc *desc, lbrx_error *err);
 /* Open a sharded checkpoint through its index ({"metadata": {...}, "weight_map": {name: file}}):
    every shard named in weight_map is mapped (file names must be plain names in the index's
    directory: no '/', '\\' or ':', else LBRX_ERR_BAD_VALUE), each is validated as above, and
@@ -150,20 +151,25 @@ LBRXDEF lbrx_result lbrx_safetensors_open_storage(lbrx_safetensors **out, lbrx_s
    holds an unlisted tensor (LBRX_ERR_BAD_VALUE). The result is one name space: shards in
    file-name order, tensors in file order within each. */
 LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const char *index_path,
-                                                const lbrx_open_desc *opt, lbrx_error *err);
+                                                const lbrx_open_desc *desc, lbrx_error *err);
 /* Release the mapping(s) (tensors keep the storage alive if the caller retained it). NULL ok. */
 LBRXDEF void lbrx_safetensors_destroy(lbrx_safetensors *st);
 
-/* Number of tensors (all shards). */
+/* Tensors, the same calls as lbrx_gguf.h's: i in [0, lbrx_safetensors_tensor_count) (all shards)
+   in file order (the order of the data in the file; empty tensors at one offset keep header
+   order). */
 LBRXDEF size_t lbrx_safetensors_tensor_count(const lbrx_safetensors *st);
-/* Tensor i in file order (the order of the data in the file; empty tensors at one offset keep
-   header order). Borrowed: valid until close. Its data points into the mapping (no copy, any
-   alignment), its name into the parsed header. To keep it after close, copy the struct and
-   lbrx_storage_retain(copy.storage), then lbrx_tensor_release(&copy) when done. NULL if out of range. */
-LBRXDEF const lbrx_tensor *lbrx_safetensors_tensor(const lbrx_safetensors *st, size_t i);
-/* The tensor named exactly `name` (hash lookup, O(1) expected); NULL if none. If index is not
-   NULL it receives the tensor's position for lbrx_safetensors_tensor. */
-LBRXDEF const lbrx_tensor *lbrx_safetensors_find_tensor(const lbrx_safetensors *st, const char *name, size_t *index);
+/* Tensor i's name (NUL-terminated, owned by st: valid until lbrx_safetensors_destroy), NULL when
+   out of range. */
+LBRXDEF const char *lbrx_safetensors_tensor_name(const lbrx_safetensors *st, size_t i);
+/* Index of the tensor named exactly `name` (hash lookup, O(1) expected), or SIZE_MAX. */
+LBRXDEF size_t lbrx_safetensors_find_tensor(const lbrx_safetensors *st, const char *name);
+/* Tensor i as an lbrx_tensor value whose data points into the mapping (no copy, any alignment).
+   It holds its own storage reference, so it outlives st: release it with lbrx_tensor_release. */
+LBRXDEF lbrx_result lbrx_safetensors_tensor(const lbrx_safetensors *st, size_t i, lbrx_tensor *out, lbrx_error *err);
+/* lbrx_safetensors_tensor by name; LBRX_ERR_NOT_FOUND when absent. */
+LBRXDEF lbrx_result lbrx_safetensors_get_tensor(const lbrx_safetensors *st, const char *name, lbrx_tensor *out,
+                                                lbrx_error *err);
 /* File offset of tensor i's first byte (in its shard's file); UINT64_MAX if out of range. */
 LBRXDEF uint64_t lbrx_safetensors_tensor_offset(const lbrx_safetensors *st, size_t i);
 /* Shard holding tensor i (0 for a single file). */
@@ -196,10 +202,10 @@ typedef int (*lbrx_safetensors_write_fn)(const void *data, size_t size, void *us
 
 /* What to write. Zeroed fields are defaults. */
 typedef struct lbrx_safetensors_write_desc {
-    const lbrx_tensor *tensors;   /* any layout (strided views are gathered row by row); each needs
-                                     a unique non-NULL UTF-8 name, not "__metadata__". With `fill`
-                                     set, a tensor whose data is NULL has only dtype, ndim, shape
-                                     and name: fill produces its bytes during the write */
+    const lbrx_tensor *tensors;   /* any layout (strided views are gathered row by row). With
+                                     `fill` set, a tensor whose data is NULL has only dtype, ndim
+                                     and shape: fill produces its bytes during the write */
+    const char *const *names;     /* names[i] names tensors[i]: unique, UTF-8, not "__metadata__" */
     size_t n_tensors;
     const char *const *metadata;  /* n_metadata (key, value) pairs: metadata[2i], metadata[2i+1] */
     size_t n_metadata;
@@ -227,9 +233,8 @@ LBRXDEF lbrx_result lbrx_safetensors_write(const char *path, const lbrx_safetens
    a shard of its own), written as `<prefix>-0000K-of-0000N.safetensors` (each with the desc's
    metadata), plus `<prefix>.safetensors.index.json` with metadata.total_size and the weight_map.
    prefix NULL means "model". */
-LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *prefix,
-                                                   const lbrx_safetensors_write_desc *desc,
-                                                   uint64_t max_shard_bytes, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *prefix, uint64_t max_shard_bytes,
+                                                   const lbrx_safetensors_write_desc *desc, lbrx_error *err);
 
 #ifdef __cplusplus
 }
@@ -618,9 +623,9 @@ LBRX__PRIVATE lbrx_result lbrx__json_parse_at(lbrx_json **out, const void *text,
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_desc *limits,
-                                    const lbrx_allocator *allocator, lbrx_error *err) {
-    return lbrx__json_parse_at(out, text, len, 0, limits, allocator, err);
+LBRXDEF lbrx_result lbrx_json_parse(lbrx_json **out, const void *text, size_t len, const lbrx_json_desc *desc,
+                                    lbrx_error *err) {
+    return lbrx__json_parse_at(out, text, len, 0, desc, desc ? &desc->allocator : 0, err);
 }
 
 LBRXDEF void lbrx_json_destroy(lbrx_json *doc) {
@@ -702,6 +707,7 @@ struct lbrx_safetensors {
     lbrx_allocator allocator;
     size_t n_tensors;
     lbrx_tensor *tensors;      /* file order */
+    const char **names_of;     /* tensor names (NUL-terminated, inside the shards' JSON documents) */
     uint64_t *offsets;         /* file offset of each tensor's data */
     size_t *shard_of;
     lbrx__name_index names;    /* tensor lookup by name */
@@ -748,6 +754,7 @@ LBRXDEF void lbrx_safetensors_destroy(lbrx_safetensors *st) {
     }
     lbrx_json_destroy(st->index);
     lbrx_free(&a, st->tensors);
+    lbrx_free(&a, (void *)st->names_of);
     lbrx_free(&a, st->offsets);
     lbrx_free(&a, st->shard_of);
     lbrx_free(&a, st->names.slot);
@@ -763,10 +770,11 @@ LBRX__PRIVATE lbrx_safetensors *lbrx__st_new(size_t n, size_t n_shards, const lb
     memset(st, 0, sizeof *st);
     if (allocator) st->allocator = *allocator;
     st->tensors = (lbrx_tensor *)lbrx_alloc(allocator, m * sizeof *st->tensors, 16);
+    st->names_of = (const char **)lbrx_alloc(allocator, m * sizeof *st->names_of, 16);
     st->offsets = (uint64_t *)lbrx_alloc(allocator, m * sizeof *st->offsets, 16);
     st->shard_of = (size_t *)lbrx_alloc(allocator, m * sizeof *st->shard_of, 16);
     st->shards = (lbrx__st_shard *)lbrx_alloc(allocator, (n_shards ? n_shards : 1) * sizeof *st->shards, 16);
-    if (!st->tensors || !st->offsets || !st->shard_of || !st->shards) {
+    if (!st->tensors || !st->names_of || !st->offsets || !st->shard_of || !st->shards) {
         lbrx_safetensors_destroy(st);
         return 0;
     }
@@ -775,7 +783,7 @@ LBRX__PRIVATE lbrx_safetensors *lbrx__st_new(size_t n, size_t n_shards, const lb
 }
 
 LBRX__PRIVATE const char *lbrx__st_name_at(const void *items, size_t i, size_t *len) {
-    const char *name = ((const lbrx_tensor *)items)[i].name;
+    const char *name = ((const char *const *)items)[i];
     *len = strlen(name);
     return name;
 }
@@ -783,10 +791,10 @@ LBRX__PRIVATE const char *lbrx__st_name_at(const void *items, size_t i, size_t *
 /* Index tensors [0, n_tensors) by name; a name seen twice (in two shards) is LBRX_ERR_DUPLICATE. */
 LBRX__PRIVATE lbrx_result lbrx__st_build_index(lbrx_safetensors *st, lbrx_error *err) {
     size_t i = 0, j;
-    lbrx_result r = lbrx__name_index_build(&st->names, &st->allocator, st->n_tensors, lbrx__st_name_at, st->tensors, &i);
+    lbrx_result r = lbrx__name_index_build(&st->names, &st->allocator, st->n_tensors, lbrx__st_name_at, st->names_of, &i);
     if (r == LBRX_ERR_DUPLICATE) {
-        const char *name = st->tensors[i].name;
-        j = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->tensors);
+        const char *name = st->names_of[i];
+        j = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->names_of);
         return lbrx__errorf(err, r, st->offsets[i], "tensor \"%s\" is in shards %zu and %zu", name, st->shard_of[j] + 1,
                             st->shard_of[i] + 1);
     }
@@ -995,7 +1003,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_load(lbrx_safetensors **out, lbrx_storage *s,
     for (i = 0; i < nt; i++) {
         r = lbrx_tensor_init(&st->tensors[i], e[i].dtype, e[i].ndim, e[i].shape, s, data_start + e[i].begin, err);
         if (r != LBRX_OK) goto fail;
-        st->tensors[i].name = e[i].key->str;
+        st->names_of[i] = e[i].key->str;
         st->offsets[i] = data_start + e[i].begin;
         st->shard_of[i] = 0;
         st->n_tensors = i + 1;
@@ -1077,7 +1085,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
         lbrx_storage_release(s);
         return lbrx__errorf(err, LBRX_ERR_LIMIT, LBRX__NO_OFFSET, "%s: index of %zu bytes exceeds LBRX_SAFETENSORS_MAX_HEADER", index_path, lbrx_storage_size(s));
     }
-    r = lbrx_json_parse(&doc, lbrx_storage_data(s), lbrx_storage_size(s), 0, allocator, err);
+    r = lbrx__json_parse_at(&doc, lbrx_storage_data(s), lbrx_storage_size(s), 0, 0, allocator, err);
     lbrx_storage_release(s);
     if (r != LBRX_OK) { lbrx__error_prefix(err, index_path); return r; }
     root = lbrx_json_root(doc);
@@ -1136,6 +1144,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
         lbrx_safetensors *p = parts[i];
         for (j = 0; j < p->n_tensors; j++) {
             st->tensors[st->n_tensors] = p->tensors[j];
+            st->names_of[st->n_tensors] = p->names_of[j];
             st->offsets[st->n_tensors] = p->offsets[j];
             st->shard_of[st->n_tensors++] = i;
         }
@@ -1154,11 +1163,12 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     memset(seen, 0, total ? total : 1);
     for (i = 0; i < n_map; i++) {
         const char *name = "", *f, **at;
-        size_t len = 0, idx = 0;
+        size_t len = 0, idx = SIZE_MAX;
         const lbrx_json_value *v = lbrx_json_member(wm, i, &name, &len);
         f = lbrx_json_string(v, 0);
         at = (const char **)bsearch(&f, files, n_files, sizeof *files, lbrx__st_strcmp);
-        if (memchr(name, 0, len) || !lbrx_safetensors_find_tensor(st, name, &idx) || !at || st->shard_of[idx] != (size_t)(at - files)) {
+        if (!memchr(name, 0, len)) idx = lbrx_safetensors_find_tensor(st, name);
+        if (idx == SIZE_MAX || !at || st->shard_of[idx] != (size_t)(at - files)) {
             r = lbrx__errorf(err, LBRX_ERR_NOT_FOUND, lbrx_json_offset(v), "%s: tensor \"%.80s\" is not in its shard %s", index_path, name, f);
             goto done;
         }
@@ -1167,7 +1177,7 @@ LBRXDEF lbrx_result lbrx_safetensors_open_index(lbrx_safetensors **out, const ch
     for (i = 0; i < total; i++)
         if (!seen[i]) {
             r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, LBRX__NO_OFFSET, "%s: tensor \"%.80s\" of shard %s is not in the weight_map",
-                             index_path, st->tensors[i].name, files[st->shard_of[i]]);
+                             index_path, st->names_of[i], files[st->shard_of[i]]);
             goto done;
         }
     st->index = doc;
@@ -1186,16 +1196,24 @@ done:
 }
 
 LBRXDEF size_t lbrx_safetensors_tensor_count(const lbrx_safetensors *st) { return st ? st->n_tensors : 0; }
-LBRXDEF const lbrx_tensor *lbrx_safetensors_tensor(const lbrx_safetensors *st, size_t i) {
-    return st && i < st->n_tensors ? &st->tensors[i] : 0;
+LBRXDEF const char *lbrx_safetensors_tensor_name(const lbrx_safetensors *st, size_t i) {
+    return st && i < st->n_tensors ? st->names_of[i] : 0;
 }
-LBRXDEF const lbrx_tensor *lbrx_safetensors_find_tensor(const lbrx_safetensors *st, const char *name, size_t *index) {
-    size_t i;
-    if (!st || !name) return 0;
-    i = lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->tensors);
-    if (i == SIZE_MAX) return 0;
-    if (index) *index = i;
-    return &st->tensors[i];
+LBRXDEF size_t lbrx_safetensors_find_tensor(const lbrx_safetensors *st, const char *name) {
+    if (!st || !name) return SIZE_MAX;
+    return lbrx__name_index_find(&st->names, name, strlen(name), lbrx__st_name_at, st->names_of);
+}
+LBRXDEF lbrx_result lbrx_safetensors_tensor(const lbrx_safetensors *st, size_t i, lbrx_tensor *out, lbrx_error *err) {
+    if (!st || i >= st->n_tensors || !out)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_safetensors_tensor: no tensor #%zu", i);
+    *out = st->tensors[i];
+    lbrx_storage_retain(out->storage);
+    return LBRX_OK;
+}
+LBRXDEF lbrx_result lbrx_safetensors_get_tensor(const lbrx_safetensors *st, const char *name, lbrx_tensor *out, lbrx_error *err) {
+    size_t i = lbrx_safetensors_find_tensor(st, name);
+    if (i == SIZE_MAX) return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "tensor '%s' not found", name ? name : "(null)");
+    return lbrx_safetensors_tensor(st, i, out, err);
 }
 LBRXDEF uint64_t lbrx_safetensors_tensor_offset(const lbrx_safetensors *st, size_t i) {
     return st && i < st->n_tensors ? st->offsets[i] : LBRX__NO_OFFSET;
@@ -1262,23 +1280,30 @@ LBRX__PRIVATE void lbrx__st_putstr(lbrx__st_buf *b, const char *s) {
     lbrx__st_put(b, "\"", 1);
 }
 
-LBRX__PRIVATE int lbrx__st_tensor_name_cmp(const void *a, const void *b) {
-    return strcmp((*(const lbrx_tensor *const *)a)->name, (*(const lbrx_tensor *const *)b)->name);
+/* A tensor of a write description with its name and its index in desc.tensors. */
+typedef struct lbrx__st_item {
+    const lbrx_tensor *t;
+    const char *name;
+    size_t index;
+} lbrx__st_item;
+
+LBRX__PRIVATE int lbrx__st_item_name_cmp(const void *a, const void *b) {
+    return strcmp(((const lbrx__st_item *)a)->name, ((const lbrx__st_item *)b)->name);
 }
 
 /* Check a write description and return the tensors in writing order (*order, allocated) with
    their byte sizes (*sizes, allocated). */
-LBRX__PRIVATE lbrx_result lbrx__st_check_desc(const lbrx_safetensors_write_desc *d, const lbrx_tensor ***order,
+LBRX__PRIVATE lbrx_result lbrx__st_check_desc(const lbrx_safetensors_write_desc *d, lbrx__st_item **order,
                                              uint64_t **sizes, lbrx_error *err) {
     const lbrx_allocator *a = &d->allocator;
-    const lbrx_tensor **o, **byname;
+    lbrx__st_item *o, *byname;
     uint64_t *sz;
     size_t i, j, n = d->n_tensors, m = n ? n : 1;
     lbrx_result r = LBRX_OK;
     *order = 0;
     *sizes = 0;
-    if ((n && !d->tensors) || (d->n_metadata && !d->metadata))
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "safetensors writer: NULL tensors or metadata");
+    if ((n && (!d->tensors || !d->names)) || (d->n_metadata && !d->metadata))
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "safetensors writer: NULL tensors, names or metadata");
     for (i = 0; i < d->n_metadata; i++) {
         const char *k = d->metadata[2 * i], *v = d->metadata[2 * i + 1];
         if (!k || !v) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "metadata pair %zu has a NULL key or value", i);
@@ -1288,37 +1313,41 @@ LBRX__PRIVATE lbrx_result lbrx__st_check_desc(const lbrx_safetensors_write_desc 
             if (strcmp(d->metadata[2 * j], k) == 0)
                 return lbrx__errorf(err, LBRX_ERR_DUPLICATE, LBRX__NO_OFFSET, "metadata key \"%.80s\" appears twice", k);
     }
-    o = (const lbrx_tensor **)lbrx_alloc(a, m * sizeof *o, 16);
-    byname = (const lbrx_tensor **)lbrx_alloc(a, m * sizeof *byname, 16);
+    o = (lbrx__st_item *)lbrx_alloc(a, m * sizeof *o, 16);
+    byname = (lbrx__st_item *)lbrx_alloc(a, m * sizeof *byname, 16);
     sz = (uint64_t *)lbrx_alloc(a, m * sizeof *sz, 16);
     if (!o || !byname || !sz) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory"); goto done; }
     for (i = 0; i < n; i++) {
         const lbrx_tensor *t = &d->tensors[i];
+        const char *name = d->names[i];
         size_t nb;
-        if (!t->name) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %zu has no name", i); goto done; }
-        if (!lbrx__utf8_valid(t->name, strlen(t->name)) || strcmp(t->name, "__metadata__") == 0) {
-            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, LBRX__NO_OFFSET, "tensor name \"%.80s\" is not valid UTF-8 or is reserved", t->name);
+        if (!name) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor %zu has no name", i); goto done; }
+        if (!lbrx__utf8_valid(name, strlen(name)) || strcmp(name, "__metadata__") == 0) {
+            r = lbrx__errorf(err, LBRX_ERR_BAD_VALUE, LBRX__NO_OFFSET, "tensor name \"%.80s\" is not valid UTF-8 or is reserved", name);
             goto done;
         }
         if (!lbrx_safetensors_dtype_name(t->dtype)) {
-            r = lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "tensor \"%.80s\": safetensors has no dtype %s", t->name, lbrx_dtype_name(t->dtype));
+            r = lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "tensor \"%.80s\": safetensors has no dtype %s", name, lbrx_dtype_name(t->dtype));
             goto done;
         }
         r = lbrx__shape_layout(t->dtype, t->ndim, t->shape, 0, &nb, err);
-        if (r != LBRX_OK) { lbrx__error_prefix(err, t->name); goto done; }
-        if (nb && !t->data && !d->fill) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor \"%.80s\" has no data", t->name); goto done; }
-        o[i] = byname[i] = t;
+        if (r != LBRX_OK) { lbrx__error_prefix(err, name); goto done; }
+        if (nb && !t->data && !d->fill) { r = lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "tensor \"%.80s\" has no data", name); goto done; }
+        o[i].t = t;
+        o[i].name = name;
+        o[i].index = i;
+        byname[i] = o[i];
     }
-    qsort((void *)byname, n, sizeof *byname, lbrx__st_tensor_name_cmp);
+    qsort((void *)byname, n, sizeof *byname, lbrx__st_item_name_cmp);
     for (i = 1; i < n; i++)
-        if (strcmp(byname[i]->name, byname[i - 1]->name) == 0) {
-            r = lbrx__errorf(err, LBRX_ERR_DUPLICATE, LBRX__NO_OFFSET, "tensor name \"%.80s\" appears twice", byname[i]->name);
+        if (strcmp(byname[i].name, byname[i - 1].name) == 0) {
+            r = lbrx__errorf(err, LBRX_ERR_DUPLICATE, LBRX__NO_OFFSET, "tensor name \"%.80s\" appears twice", byname[i].name);
             goto done;
         }
     if (d->sort_names && n) memcpy((void *)o, (const void *)byname, n * sizeof *o);
     for (i = 0; i < n; i++) {
         size_t nb = 0;
-        lbrx_tensor_nbytes(o[i], &nb);
+        lbrx_tensor_nbytes(o[i].t, &nb);
         sz[i] = nb;
     }
 done:
@@ -1330,7 +1359,7 @@ done:
 }
 
 /* The padded header of tensors o[0..n) into b (data starts at a multiple of 64). */
-LBRX__PRIVATE lbrx_result lbrx__st_header(lbrx__st_buf *b, const lbrx_safetensors_write_desc *d, const lbrx_tensor *const *o,
+LBRX__PRIVATE lbrx_result lbrx__st_header(lbrx__st_buf *b, const lbrx_safetensors_write_desc *d, const lbrx__st_item *o,
                                          const uint64_t *sz, size_t n, lbrx_error *err) {
     size_t i;
     uint64_t off = 0;
@@ -1348,13 +1377,13 @@ LBRX__PRIVATE lbrx_result lbrx__st_header(lbrx__st_buf *b, const lbrx_safetensor
     }
     for (i = 0; i < n; i++) {
         if (i) lbrx__st_put(b, ",", 1);
-        lbrx__st_putstr(b, o[i]->name);
+        lbrx__st_putstr(b, o[i].name);
         lbrx__st_puts(b, ":{\"dtype\":\"");
-        lbrx__st_puts(b, lbrx_safetensors_dtype_name(o[i]->dtype));
+        lbrx__st_puts(b, lbrx_safetensors_dtype_name(o[i].t->dtype));
         lbrx__st_puts(b, "\",\"shape\":[");
-        for (k = 0; k < o[i]->ndim; k++) {
+        for (k = 0; k < o[i].t->ndim; k++) {
             if (k) lbrx__st_put(b, ",", 1);
-            lbrx__st_putu(b, (unsigned long long)o[i]->shape[k]);
+            lbrx__st_putu(b, (unsigned long long)o[i].t->shape[k]);
         }
         lbrx__st_puts(b, "],\"data_offsets\":[");
         lbrx__st_putu(b, (unsigned long long)off);
@@ -1373,14 +1402,15 @@ LBRX__PRIVATE lbrx_result lbrx__st_header(lbrx__st_buf *b, const lbrx_safetensor
 }
 
 /* Stream one tensor's bytes in row-major order; strided ones go through buf (bufsize bytes). */
-LBRX__PRIVATE lbrx_result lbrx__st_write_data(lbrx_safetensors_write_fn write, void *user, const lbrx_tensor *t,
+LBRX__PRIVATE lbrx_result lbrx__st_write_data(lbrx_safetensors_write_fn write, void *user, const lbrx__st_item *it,
                                              unsigned char *buf, size_t bufsize, lbrx_error *err) {
+    const lbrx_tensor *t = it->t;
     size_t nb = 0, es = lbrx_dtype_block_bytes(t->dtype), fill = 0;
     int64_t rows, r, row_len, c;
     lbrx_tensor_nbytes(t, &nb);
     if (nb == 0) return LBRX_OK;
     if (lbrx_tensor_is_contiguous(t)) {
-        if (write(t->data, nb, user)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor \"%.80s\": write failed", t->name);
+        if (write(t->data, nb, user)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor \"%.80s\": write failed", it->name);
         return LBRX_OK;
     }
     rows = lbrx_tensor_nrows(t);
@@ -1394,20 +1424,20 @@ LBRX__PRIVATE lbrx_result lbrx__st_write_data(lbrx_safetensors_write_fn write, v
         int64_t step = t->ndim ? t->stride[t->ndim - 1] : (int64_t)es;
         for (c = 0; c < row_len; c++) {
             if (fill + es > bufsize) {
-                if (write(buf, fill, user)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor \"%.80s\": write failed", t->name);
+                if (write(buf, fill, user)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor \"%.80s\": write failed", it->name);
                 fill = 0;
             }
             memcpy(buf + fill, row + c * step, es);
             fill += es;
         }
     }
-    if (fill && write(buf, fill, user)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor \"%.80s\": write failed", t->name);
+    if (fill && write(buf, fill, user)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "tensor \"%.80s\": write failed", it->name);
     return LBRX_OK;
 }
 
 /* Header and data of tensors o[0..n) (already checked) to a sink. */
 LBRX__PRIVATE lbrx_result lbrx__st_emit(lbrx_safetensors_write_fn write, void *user, const lbrx_safetensors_write_desc *d,
-                                       const lbrx_tensor *const *o, const uint64_t *sz, size_t n, lbrx_error *err) {
+                                       const lbrx__st_item *o, const uint64_t *sz, size_t n, lbrx_error *err) {
     lbrx__st_buf b;
     unsigned char *buf = 0;
     size_t i, bufsize = (size_t)1 << 16;
@@ -1417,17 +1447,17 @@ LBRX__PRIVATE lbrx_result lbrx__st_emit(lbrx_safetensors_write_fn write, void *u
     r = lbrx__st_header(&b, d, o, sz, n, err);
     if (r == LBRX_OK && write(b.p, b.len, user)) r = lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "header write failed");
     for (i = 0; i < n && r == LBRX_OK; i++) {
-        if (!o[i]->data) {  /* checked: d->fill is set, or the tensor has no bytes */
+        if (!o[i].t->data) {  /* checked: d->fill is set, or the tensor has no bytes */
             if (d->fill)
-                r = lbrx__fill_stream(d->fill, d->fill_user, (size_t)(o[i] - d->tensors), o[i]->name, o[i]->dtype, o[i]->ndim,
-                                      o[i]->shape, write, user, &d->allocator, err);
+                r = lbrx__fill_stream(d->fill, d->fill_user, o[i].index, o[i].name, o[i].t->dtype, o[i].t->ndim,
+                                      o[i].t->shape, write, user, &d->allocator, err);
             continue;
         }
-        if (!lbrx_tensor_is_contiguous(o[i]) && !buf) {
+        if (!lbrx_tensor_is_contiguous(o[i].t) && !buf) {
             buf = (unsigned char *)lbrx_alloc(&d->allocator, bufsize, 64);
             if (!buf) { r = lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "out of memory"); break; }
         }
-        r = lbrx__st_write_data(write, user, o[i], buf, bufsize, err);
+        r = lbrx__st_write_data(write, user, &o[i], buf, bufsize, err);
     }
     lbrx_free(&d->allocator, buf);
     lbrx_free(&d->allocator, b.p);
@@ -1441,7 +1471,7 @@ LBRX__PRIVATE int lbrx__st_fwrite(const void *data, size_t size, void *user) {
 /* What lbrx__st_emit_file writes: tensors o[0..n) (already checked) of a description. */
 typedef struct lbrx__st_file_job {
     const lbrx_safetensors_write_desc *d;
-    const lbrx_tensor *const *o;
+    const lbrx__st_item *o;
     const uint64_t *sz;
     size_t n;
 } lbrx__st_file_job;
@@ -1452,7 +1482,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_file_body(FILE *f, void *user, lbrx_error *er
 }
 
 /* Write the checked tensors o[0..n) into a new file at `path` (removed on failure). */
-LBRX__PRIVATE lbrx_result lbrx__st_emit_file(const char *path, const lbrx_safetensors_write_desc *d, const lbrx_tensor *const *o,
+LBRX__PRIVATE lbrx_result lbrx__st_emit_file(const char *path, const lbrx_safetensors_write_desc *d, const lbrx__st_item *o,
                                             const uint64_t *sz, size_t n, lbrx_error *err) {
     lbrx__st_file_job j;
     j.d = d;
@@ -1473,7 +1503,7 @@ LBRX__PRIVATE lbrx_result lbrx__st_text_body(FILE *f, void *user, lbrx_error *er
    NULL, to the sink write(user). */
 LBRX__PRIVATE lbrx_result lbrx__st_write_checked(const char *path, lbrx_safetensors_write_fn write, void *user,
                                                 const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
-    const lbrx_tensor **o;
+    lbrx__st_item *o;
     uint64_t *sz;
     lbrx_result r = lbrx__st_check_desc(desc, &o, &sz, err);
     if (r != LBRX_OK) return r;
@@ -1495,11 +1525,10 @@ LBRXDEF lbrx_result lbrx_safetensors_write(const char *path, const lbrx_safetens
     return lbrx__st_write_checked(path, 0, 0, desc, err);
 }
 
-LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *prefix,
-                                                   const lbrx_safetensors_write_desc *desc,
-                                                   uint64_t max_shard_bytes, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *prefix, uint64_t max_shard_bytes,
+                                                   const lbrx_safetensors_write_desc *desc, lbrx_error *err) {
     const lbrx_allocator *a;
-    const lbrx_tensor **o = 0;
+    lbrx__st_item *o = 0;
     uint64_t *sz = 0, total = 0, cur = 0;
     size_t *first = 0, i, k, n, n_shards = 0, cap;
     char *path = 0;
@@ -1538,7 +1567,7 @@ LBRXDEF lbrx_result lbrx_safetensors_write_sharded(const char *dir, const char *
         snprintf(path, cap, "%s%s", prefix, name);
         for (i = first[k]; i < first[k + 1]; i++) {
             if (i) lbrx__st_put(&idx, ",", 1);
-            lbrx__st_putstr(&idx, o[i]->name);
+            lbrx__st_putstr(&idx, o[i].name);
             lbrx__st_put(&idx, ":", 1);
             lbrx__st_putstr(&idx, path);
         }

@@ -44,18 +44,19 @@ static int ends_with(const char *s, const char *suffix) {
 static int create(const char *path, long mib, int n) {
     lbrx_tensor *t = (lbrx_tensor *)calloc((size_t)n, sizeof *t);
     char (*names)[32] = (char (*)[32])calloc((size_t)n, 32);
+    const char **name_of = (const char **)calloc((size_t)n, sizeof *name_of);
     int64_t rows = (int64_t)mib * 1048576 / 4 / 1024 / n, shape[2];
     float *data = (float *)calloc((size_t)(rows * 1024) * (size_t)n, 4);
     lbrx_error e;
     lbrx_result r = LBRX_OK;
     int i, gguf = ends_with(path, ".gguf");
-    if (!t || !names || !data || rows < 1) { fprintf(stderr, "error: out of memory or too many tensors\n"); return 1; }
+    if (!t || !names || !name_of || !data || rows < 1) { fprintf(stderr, "error: out of memory or too many tensors\n"); return 1; }
     shape[0] = rows;
     shape[1] = 1024;
     for (i = 0; i < n; i++) {
-        lbrx_tensor_from_ptr(&t[i], LBRX_F32, 2, shape, data + (size_t)(i * rows * 1024), NULL);
+        lbrx_tensor_init_memory(&t[i], LBRX_F32, 2, shape, data + (size_t)(i * rows * 1024), NULL);
         snprintf(names[i], 32, "layers.%d.weight", i);
-        t[i].name = names[i];
+        name_of[i] = names[i];
     }
     if (gguf) {
         lbrx_gguf_writer *w = 0;
@@ -68,10 +69,11 @@ static int create(const char *path, long mib, int n) {
         lbrx_safetensors_write_desc d;
         memset(&d, 0, sizeof d);
         d.tensors = t;
+        d.names = name_of;
         d.n_tensors = (size_t)n;
         r = lbrx_safetensors_write(path, &d, &e);
     }
-    free(data); free(names); free(t);
+    free(data); free(names); free((void *)name_of); free(t);
     if (r != LBRX_OK) { fprintf(stderr, "error: %s\n", e.message); return 1; }
     printf("wrote %s: %d tensors of [%lld, 1024] f32\n", path, n, (long long)rows);
     return 0;
@@ -89,19 +91,21 @@ static lbrx_result bench_open(bench_file *f, const char *path, lbrx_error *e) {
 }
 
 static size_t bench_count(const bench_file *f) {
-    return f->g ? (size_t)lbrx_gguf_tensor_count(f->g) : lbrx_safetensors_count(f->st);
+    return f->g ? lbrx_gguf_tensor_count(f->g) : lbrx_safetensors_tensor_count(f->st);
+}
+
+static const char *bench_name(const bench_file *f, size_t i) {
+    return f->g ? lbrx_gguf_tensor_name(f->g, i) : lbrx_safetensors_tensor_name(f->st, i);
 }
 
 /* Tensor i as an lbrx_tensor (its own reference) and whether a lookup by its name finds it. */
 static int bench_tensor(const bench_file *f, size_t i, lbrx_tensor *t) {
-    size_t found = SIZE_MAX;
     if (f->g) {
-        if (lbrx_gguf_tensor(f->g, (int64_t)i, t, NULL) != LBRX_OK) return 0;
-        return lbrx_gguf_find_tensor(f->g, t->name) == (int64_t)i;
+        if (lbrx_gguf_tensor(f->g, i, t, NULL) != LBRX_OK) return 0;
+        return lbrx_gguf_find_tensor(f->g, bench_name(f, i)) == i;
     }
-    *t = *lbrx_safetensors_tensor(f->st, i);
-    lbrx_storage_retain(t->storage);
-    return lbrx_safetensors_find(f->st, t->name, &found) && found == i;
+    if (lbrx_safetensors_tensor(f->st, i, t, NULL) != LBRX_OK) return 0;
+    return lbrx_safetensors_find_tensor(f->st, bench_name(f, i)) == i;
 }
 
 int main(int argc, char **argv) {
@@ -127,14 +131,14 @@ int main(int argc, char **argv) {
         lbrx_tensor_nbytes(&t, &nb);
         total += nb;
         if (verbose) {
-            printf("%s %s [", t.name, lbrx_dtype_name(t.dtype));
+            printf("%s %s [", bench_name(&f, i), lbrx_dtype_name(t.dtype));
             for (d = 0; d < t.ndim; d++) printf(d ? ", %lld" : "%lld", (long long)t.shape[d]);
             printf("] align %zu\n", lbrx_tensor_alignment(&t));
             if (t.dtype == LBRX_F32 && nb >= 4) {
                 float a, b;
                 memcpy(&a, t.data, 4);
                 memcpy(&b, (const char *)t.data + nb - 4, 4);
-                printf("value %s[0] = %g, last = %g\n", t.name, a, b);
+                printf("value %s[0] = %g, last = %g\n", bench_name(&f, i), a, b);
             }
         }
         lbrx_tensor_release(&t);
@@ -145,7 +149,7 @@ int main(int argc, char **argv) {
            (double)total / 1073741824.0);
     printf("open %.3f ms, open + list %.3f ms; resident memory %ld KiB before, %ld after open, %ld after list\n",
            1e3 * (t1 - t0), 1e3 * (t2 - t0), r0, r1, r2);
-    lbrx_gguf_close(f.g);
-    lbrx_safetensors_close(f.st);
+    lbrx_gguf_destroy(f.g);
+    lbrx_safetensors_destroy(f.st);
     return listed == n ? 0 : 1;
 }

@@ -300,7 +300,7 @@ static lbrx_tensor *bench_copies(lbrx_dtype dt, int ndim, const int64_t *shape, 
     if (!t) { fprintf(stderr, "out of memory\n"); exit(1); }
     for (c = 0; c < copies; c++) {
         if (c > 0) memcpy(all + (size_t)c * bytes, all, bytes);
-        lbrx_tensor_from_ptr(&t[c], dt, ndim, shape, all + (size_t)c * bytes, NULL);
+        lbrx_tensor_init_memory(&t[c], dt, ndim, shape, all + (size_t)c * bytes, NULL);
     }
     return t;
 }
@@ -312,7 +312,7 @@ typedef struct mm_arg {
     lbrx_tensor *w;        /* copies of the weights (1 unless dram), views of one buffer */
     int copies;
     lbrx_tensor x, y;
-    lbrx_matmul_weights *pw;   /* W prepared (lbrx_matmul_prepare), or NULL for the zero-copy call */
+    lbrx_matmul_weights *pw;   /* W prepared (lbrx_matmul_weights_create), or NULL for the zero-copy call */
     const unsigned char *wall;
     size_t wbytes;         /* bytes of one copy */
     long long m, n, k;
@@ -402,10 +402,10 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     fill_weights(dt, wall, m, k);
     a.w = bench_copies(dt, 2, ws, wall, a.wbytes, a.copies);
     a.wall = wall;
-    lbrx_tensor_alloc(&a.x, LBRX_F32, 2, xs, NULL, NULL);
-    lbrx_tensor_alloc(&a.y, LBRX_F32, 2, ys, NULL, NULL);
+    lbrx_tensor_init_heap(&a.x, LBRX_F32, 2, xs, NULL, NULL);
+    lbrx_tensor_init_heap(&a.y, LBRX_F32, 2, ys, NULL, NULL);
     for (i = 0; i < n * k; i++) ((float *)a.x.data)[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-    if (prepared && lbrx_matmul_prepare(&a.w[0], NULL, &a.pw, NULL) != LBRX_OK) { fprintf(stderr, "lbrx_matmul_prepare failed\n"); exit(1); }
+    if (prepared && lbrx_matmul_weights_create(&a.pw, &a.w[0], NULL, NULL) != LBRX_OK) { fprintf(stderr, "lbrx_matmul_weights_create failed\n"); exit(1); }
     memset(&row, 0, sizeof row);
     row.op = op; row.dtype = lbrx_dtype_name(dt); row.m = m; row.n = n; row.k = k; row.dram = dram;
     row.ceiling = n > 8 ? env->fma_gflops_all : dram ? read_ceiling_now(env) : env->read_gbps_all;
@@ -422,7 +422,7 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     }
 #endif
     bench_emit(env, &row);
-    lbrx_matmul_weights_free(a.pw);
+    lbrx_matmul_weights_destroy(a.pw);
     for (c = 0; c < a.copies; c++) lbrx_tensor_release(&a.w[c]);
     lbrx_tensor_release(&a.x);
     lbrx_tensor_release(&a.y);
@@ -481,8 +481,8 @@ static void bench_sweep(bench_env *env) {
                     fill_weights(dt, wall, out, k);
                     m.w = bench_copies(dt, 2, ws, wall, wbytes, 1);
                     m.wall = wall;
-                    lbrx_tensor_alloc(&m.x, LBRX_F32, 2, xs, NULL, NULL);
-                    lbrx_tensor_alloc(&m.y, LBRX_F32, 2, ys, NULL, NULL);
+                    lbrx_tensor_init_heap(&m.x, LBRX_F32, 2, xs, NULL, NULL);
+                    lbrx_tensor_init_heap(&m.y, LBRX_F32, 2, ys, NULL, NULL);
                     for (i = 0; i < n * k; i++) ((float *)m.x.data)[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
                     memset(&row, 0, sizeof row);
                     row.op = "sweep"; row.dtype = lbrx_dtype_name(dt); row.m = out; row.n = n; row.k = k;
@@ -558,7 +558,7 @@ static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, 
     ks[0] = n_kv; ks[1] = n_kv_head; ks[2] = d;
     kall = (unsigned char *)lbrx_alloc(NULL, kv_bytes * (size_t)a.copies, 4096);
     vall = (unsigned char *)lbrx_alloc(NULL, kv_bytes * (size_t)a.copies, 4096);
-    if (lbrx_tensor_alloc(&a.q, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK || lbrx_tensor_alloc(&a.out, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK ||
+    if (lbrx_tensor_init_heap(&a.q, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK || lbrx_tensor_init_heap(&a.out, LBRX_F32, 3, qs, NULL, NULL) != LBRX_OK ||
         !kall || !vall) {
         fprintf(stderr, "out of memory for attention n_q %lld n_kv %lld\n", n_q, n_kv);
         exit(1);
@@ -643,7 +643,7 @@ static void bench_tokenizer(bench_env *env) {
         lbrx_error err;
         tok_arg a;
         bench_row r;
-        if (lbrx_tokenizer_load_file(&t, toks[i].path, &err) != LBRX_OK) {
+        if (lbrx_tokenizer_init_file(&t, toks[i].path, &err) != LBRX_OK) {
             fprintf(stderr, "bench tokenizer %s: skipped (%s)\n", toks[i].name, err.message);
             continue;
         }
@@ -659,7 +659,7 @@ static void bench_tokenizer(bench_env *env) {
             printf("%-9s %-10s %lld bytes -> %lld ids, 1 thread: %9.3f ms  %6.1f MB/s\n", r.op, r.dtype, r.m, r.n, r.median_ms, r.gbps * 1e3);
         }
         fflush(stdout);
-        lbrx_tokenizer_free(&t);
+        lbrx_tokenizer_release(&t);
     }
     free(text);
 }

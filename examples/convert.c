@@ -242,9 +242,14 @@ static int cv_load_hf_config(cv_job *job) {
     }
     len = (long)fread(text, 1, (size_t)len, f);
     fclose(f);
-    if (lbrx_json_parse(&job->config, text, (size_t)len, NULL, &job->opt.allocator, &err) != LBRX_OK) {
-        free(text);
-        return cv_fail(job, "%s: %s", path, err.message);
+    {
+        lbrx_json_desc jd;
+        memset(&jd, 0, sizeof jd);
+        jd.allocator = job->opt.allocator;
+        if (lbrx_json_parse(&job->config, text, (size_t)len, &jd, &err) != LBRX_OK) {
+            free(text);
+            return cv_fail(job, "%s: %s", path, err.message);
+        }
     }
     free(text);
     if (!lbrx_arch_find_hf(lbrx_json_string(lbrx_json_get(lbrx_json_root(job->config), "model_type"), 0))) {
@@ -296,7 +301,6 @@ static int cv_add(cv_job *job, const lbrx_tensor *t, const char *name) {
         return cv_fail(job, "tensor '%s': rows do not split into heads of even size for the RoPE permutation", c->name);
     if (c->add_one && !cv_is_float(t->dtype)) return cv_fail(job, "tensor '%s': a norm of type %s", c->name, lbrx_dtype_name(t->dtype));
     c->src = *t;
-    c->src.name = 0;
     lbrx_storage_retain(c->src.storage);
     job->n++;
     return 0;
@@ -357,13 +361,17 @@ static int cv_open_input(cv_job *job) {
         if (job->gguf) {
             lbrx_tensor t;
             int bad;
-            if (lbrx_gguf_tensor(job->gguf, (int64_t)i, &t, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
-            bad = cv_add(job, &t, lbrx_gguf_tensor_info_at(job->gguf, (int64_t)i)->name);
+            if (lbrx_gguf_tensor(job->gguf, i, &t, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+            bad = cv_add(job, &t, lbrx_gguf_tensor_name(job->gguf, i));
             lbrx_tensor_release(&t);
             if (bad) return 1;
         } else {
-            const lbrx_tensor *t = lbrx_safetensors_tensor(job->st, i);
-            if (cv_add(job, t, t->name)) return 1;
+            lbrx_tensor t;
+            int bad;
+            if (lbrx_safetensors_tensor(job->st, i, &t, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
+            bad = cv_add(job, &t, lbrx_safetensors_tensor_name(job->st, i));
+            lbrx_tensor_release(&t);
+            if (bad) return 1;
         }
     }
     if (job->config && job->mc.rope_scaling == LBRX_ROPE_SCALING_LLAMA3) return cv_add_rope_freqs(job);
@@ -636,8 +644,8 @@ static int cv_write_gguf(cv_job *job) {
     int bad = 1;
     if (lbrx_gguf_writer_create(&w, &job->opt.allocator, &err) != LBRX_OK) return cv_fail(job, "out of memory");
     if (job->gguf) {
-        for (i = 0; i < (size_t)lbrx_gguf_kv_count(job->gguf); i++) {
-            const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(job->gguf, (int64_t)i);
+        for (i = 0; i < lbrx_gguf_kv_count(job->gguf); i++) {
+            const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(job->gguf, i);
             if (strcmp(kv->key, "general.file_type") == 0 || strcmp(kv->key, "general.quantization_version") == 0 ||
                 strncmp(kv->key, "split.", 6) == 0)
                 continue;
@@ -650,9 +658,9 @@ static int cv_write_gguf(cv_job *job) {
         lbrx_gguf *v;
         int bad_kv = 0;
         if (lbrx_gguf_open(&v, job->vocab, &job->opt, &err) != LBRX_OK) { cv_fail(job, "%s: %s", job->vocab, err.message); goto done; }
-        for (i = 0; i < (size_t)lbrx_gguf_kv_count(v) && !bad_kv; i++) {
-            const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(v, (int64_t)i);
-            if (strncmp(kv->key, "tokenizer.", 10) != 0 || (job->gguf && lbrx_gguf_find_key(job->gguf, kv->key) >= 0)) continue;
+        for (i = 0; i < lbrx_gguf_kv_count(v) && !bad_kv; i++) {
+            const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(v, i);
+            if (strncmp(kv->key, "tokenizer.", 10) != 0 || (job->gguf && lbrx_gguf_find_key(job->gguf, kv->key) != SIZE_MAX)) continue;
             bad_kv = lbrx_gguf_writer_copy_kv(w, kv, &err) != LBRX_OK;
         }
         lbrx_gguf_destroy(v);
@@ -687,17 +695,18 @@ done:
 static int cv_write_safetensors(cv_job *job) {
     lbrx_safetensors_write_desc desc;
     lbrx_tensor *ts = (lbrx_tensor *)calloc(job->n ? job->n : 1, sizeof *ts);
+    const char **names = (const char **)calloc(job->n ? job->n : 1, sizeof *names);
     const char **meta = 0;
     lbrx_error err;
     size_t i, n_meta = 0;
     int bad = 1;
-    if (!ts) return cv_fail(job, "out of memory");
+    if (!ts || !names) { free(ts); free((void *)names); return cv_fail(job, "out of memory"); }
     for (i = 0; i < job->n; i++) {  /* no data: cv_fill_rows streams every tensor's rows */
         const cv_tensor *c = &job->t[i];
         ts[i].dtype = c->out;
         ts[i].ndim = c->src.ndim;
         memcpy(ts[i].shape, c->src.shape, sizeof ts[i].shape);
-        ts[i].name = c->name;
+        names[i] = c->name;
     }
     if (job->st && lbrx_safetensors_metadata(job->st)) {
         const lbrx_json_value *m = lbrx_safetensors_metadata(job->st);
@@ -708,6 +717,7 @@ static int cv_write_safetensors(cv_job *job) {
     }
     memset(&desc, 0, sizeof desc);
     desc.tensors = ts;
+    desc.names = names;
     desc.n_tensors = job->n;
     desc.metadata = meta;
     desc.n_metadata = n_meta;
@@ -718,6 +728,7 @@ static int cv_write_safetensors(cv_job *job) {
     bad = 0;
 done:
     free(ts);
+    free((void *)names);
     free((void *)meta);
     return bad;
 }

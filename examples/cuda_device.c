@@ -195,7 +195,7 @@ static void gpu_linear(cublasHandle_t cb, const lbrx_device *dev, lbrx_device_po
     const float *a = (const float *)dptr(w);
     memset(&wf, 0, sizeof wf);
     if (w->dtype != LBRX_F32) {
-        LBRX_TRY(lbrx_device_tensor_alloc(dev, pool, LBRX_F32, 2, w->shape, &wf, &err), "dequantized weight");
+        LBRX_TRY(lbrx_device_tensor_init(&wf, dev, pool, LBRX_F32, 2, w->shape, &err), "dequantized weight");
         CUDA_TRY(cudadev_dequantize((int)w->dtype, dptr(w), (float *)dptr(&wf), out * in, 0));
         a = (const float *)dptr(&wf);
     }
@@ -267,7 +267,7 @@ static void check_product(const char *label, cublasHandle_t cb, const lbrx_devic
     LBRX_TRY(lbrx_device_upload(dev, pool, w, &wd, &err), "upload W");
     LBRX_TRY(lbrx_device_upload(dev, pool, x, &xd, &err), "upload x");
     t_up = now_s() - t0;
-    LBRX_TRY(lbrx_device_tensor_alloc(dev, pool, LBRX_F32, 2, yshape, &yd, &err), "y on the device");
+    LBRX_TRY(lbrx_device_tensor_init(&yd, dev, pool, LBRX_F32, 2, yshape, &err), "y on the device");
     gpu_linear(cb, dev, pool, &wd, &xd, &yd);  /* the first run loads modules and picks kernels */
     t0 = now_s();
     gpu_linear(cb, dev, pool, &wd, &xd, &yd);
@@ -275,7 +275,7 @@ static void check_product(const char *label, cublasHandle_t cb, const lbrx_devic
     t0 = now_s();
     LBRX_TRY(lbrx_device_to_host(&yd, &ygpu, &err), "download y");
     t_down = now_s() - t0;
-    LBRX_TRY(lbrx_tensor_alloc(&ycpu, LBRX_F32, 2, yshape, NULL, &err), "y on the host");
+    LBRX_TRY(lbrx_tensor_init_heap(&ycpu, LBRX_F32, 2, yshape, NULL, &err), "y on the host");
     t0 = now_s();
     LBRX_TRY(lbrx_matmul(ctx, w, x, &ycpu, &err), "lbrx_matmul");
     t_cpu = now_s() - t0;
@@ -316,8 +316,8 @@ static void part_products(const lbrx_device *dev, cudadev *c, lbrx_context *ctx)
     printf("== products on the GPU vs lbrx_matmul on the CPU (%d threads)\n", lbrx_context_threads(ctx));
     CUBLAS_TRY(cublasCreate(&cb));
     LBRX_TRY(lbrx_device_pool_create(&pool, dev, 0, &err), "pool");
-    LBRX_TRY(lbrx_tensor_alloc(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
-    LBRX_TRY(lbrx_tensor_alloc(&wf, LBRX_F32, 2, wshape, NULL, &err), "W");
+    LBRX_TRY(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
+    LBRX_TRY(lbrx_tensor_init_heap(&wf, LBRX_F32, 2, wshape, NULL, &err), "W");
     for (i = 0; i < N * IN; i++) ((float *)x.data)[i] = uniform(&seed);
     for (i = 0; i < OUT * IN; i++) ((float *)wf.data)[i] = 0.05f * uniform(&seed);
     /* a column slice of x: rows of 2048 at a stride of 4096 floats */
@@ -329,7 +329,7 @@ static void part_products(const lbrx_device *dev, cudadev *c, lbrx_context *ctx)
             w = wf;
             lbrx_storage_retain(w.storage);
         } else {
-            LBRX_TRY(lbrx_tensor_alloc(&w, types[ti], 2, wshape, NULL, &err), "quantized W");
+            LBRX_TRY(lbrx_tensor_init_heap(&w, types[ti], 2, wshape, NULL, &err), "quantized W");
             for (i = 0; i < OUT; i++)
                 if (lbrx_quantize_row(types[ti], (const float *)wf.data + i * IN, lbrx_tensor_row(&w, i), IN) != LBRX_OK) {
                     fprintf(stderr, "quantize failed\n");
@@ -351,7 +351,7 @@ static void part_products(const lbrx_device *dev, cudadev *c, lbrx_context *ctx)
         lbrx_device_tensor qd;
         size_t row;
         int64_t r, bad = 0;
-        LBRX_TRY(lbrx_tensor_alloc(&q, LBRX_Q4_0, 2, wshape, NULL, &err), "Q4_0 W");
+        LBRX_TRY(lbrx_tensor_init_heap(&q, LBRX_Q4_0, 2, wshape, NULL, &err), "Q4_0 W");
         for (i = 0; i < OUT; i++) lbrx_quantize_row(LBRX_Q4_0, (const float *)wf.data + i * IN, lbrx_tensor_row(&q, i), IN);
         LBRX_TRY(lbrx_tensor_slice(&q, 1, 32 * 7, 32 * 100, &qv, &err), "Q4_0 view");
         LBRX_TRY(lbrx_device_upload(dev, pool, &qv, &qd, &err), "upload Q4_0 view");
@@ -365,7 +365,7 @@ static void part_products(const lbrx_device *dev, cudadev *c, lbrx_context *ctx)
         lbrx_tensor_release(&qv);
         lbrx_tensor_release(&q);
     }
-    lbrx_device_pool_get_stats(pool, &st);
+    lbrx_device_pool_stats_of(pool, &st);
     printf("  pool: %llu requests served from the cache, %llu reached cudaMalloc; %zu buffers (%zu bytes) cached, %zu live\n",
            (unsigned long long)st.hits, (unsigned long long)st.misses, st.cached_buffers, st.cached_bytes, st.live_buffers);
     print_copies("after the products:", c);
@@ -439,7 +439,7 @@ static lbrx_storage *read_to_heap(const char *path, size_t size) {
     lbrx_error err;
     FILE *f = fopen(path, "rb");
     if (!f) { fprintf(stderr, "error: cannot open %s\n", path); exit(1); }
-    LBRX_TRY(lbrx_storage_alloc(&s, size, lbrx_page_size(), NULL, &err), "heap copy of the file");
+    LBRX_TRY(lbrx_storage_create(&s, size, lbrx_page_size(), NULL, &err), "heap copy of the file");
     if (fread(lbrx_storage_data(s), 1, size, f) != size) { fprintf(stderr, "error: cannot read %s\n", path); exit(1); }
     fclose(f);
     return s;
@@ -452,6 +452,7 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     int64_t nweights, k, wshape[2] = {BIG_ROWS, BIG_IN}, fshape[1], xshape[2] = {NX, BIG_IN}, yshape[2] = {NX, BIG_ROWS};
     lbrx_gguf_writer *gw;
     lbrx_gguf *g;
+    const char *wname;
     lbrx_storage *s;
     cublasHandle_t cb;
     lbrx_tensor whole, w, x, y_map, y_up, y_cpu;
@@ -483,11 +484,11 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     LBRX_TRY(lbrx_gguf_open(&g, path, NULL, &err), "gguf open");
     if (heap) {
         s = read_to_heap(path, lbrx_storage_size(lbrx_gguf_storage(g)));
-        lbrx_gguf_close(g);
+        lbrx_gguf_destroy(g);
         LBRX_TRY(lbrx_gguf_open_storage(&g, s, NULL, &err), "gguf open of the heap copy");
         lbrx_storage_release(s);
     }
-    if (existing) nweights = lbrx_gguf_tensor_count(g);
+    if (existing) nweights = (int64_t)lbrx_gguf_tensor_count(g);
     s = lbrx_gguf_storage(g);
     fsize = lbrx_storage_size(s);
     printf("== a %.2f GiB GGUF file of %lld Q8_0 weights [%d, %d] (%zu bytes each) at %s: %s in %.2f s, %s; "
@@ -498,9 +499,10 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
            lbrx_gguf_data_offset(g) % page == 0 && alignment % page == 0 ? "" : "not ");
     fshape[0] = (int64_t)fsize;
     LBRX_TRY(lbrx_tensor_init(&whole, LBRX_U8, 1, fshape, s, 0, &err), "whole-file tensor");
-    LBRX_TRY(lbrx_gguf_tensor(g, nweights / 2, &w, &err), "gguf tensor");
+    LBRX_TRY(lbrx_gguf_tensor(g, (size_t)nweights / 2, &w, &err), "gguf tensor");
+    wname = lbrx_gguf_tensor_name(g, (size_t)nweights / 2);
     if (w.dtype != LBRX_Q8_0 || w.ndim != 2 || w.shape[0] != BIG_ROWS || w.shape[1] != BIG_IN) {
-        fprintf(stderr, "error: %s: tensor %s is not Q8_0 [%d, %d]: not a file this example wrote\n", path, w.name, BIG_ROWS, BIG_IN);
+        fprintf(stderr, "error: %s: tensor %s is not Q8_0 [%d, %d]: not a file this example wrote\n", path, wname, BIG_ROWS, BIG_IN);
         exit(1);
     }
     w_off = (size_t)((const char *)w.data - (const char *)whole.data);
@@ -514,7 +516,7 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     t_page = time_h2d(dbuf, whole.data, fsize);
     t_page_w = time_h2d((char *)dbuf + w_off, w.data, wbytes);
     printf("  cudaMemcpy of the whole file from pageable memory:     %6.2f GB/s (%.3f s for %zu bytes); of %s alone %6.2f GB/s\n",
-           fsize / t_page / 1e9, t_page, fsize, w.name, wbytes / t_page_w / 1e9);
+           fsize / t_page / 1e9, t_page, fsize, wname, wbytes / t_page_w / 1e9);
 
     /* zero-copy: the whole file's pages registered once, each weight a view of it */
     copied = c->upload_bytes;
@@ -541,11 +543,11 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
 
     /* one weight multiplied on the GPU two ways: read in place from the mapping, or uploaded first */
     LBRX_TRY(lbrx_device_view(&file_d, &w, &w_d, &err), "view of a weight");
-    LBRX_TRY(lbrx_tensor_alloc(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
+    LBRX_TRY(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xshape, NULL, &err), "x");
     for (k = 0; k < NX * BIG_IN; k++) ((float *)x.data)[k] = uniform(&seed);
     LBRX_TRY(lbrx_device_upload(dev, NULL, &x, &x_d, &err), "upload x");
-    LBRX_TRY(lbrx_device_tensor_alloc(dev, NULL, LBRX_F32, 2, wshape, &wf_d, &err), "f32 weight");
-    LBRX_TRY(lbrx_device_tensor_alloc(dev, NULL, LBRX_F32, 2, yshape, &y_d, &err), "y");
+    LBRX_TRY(lbrx_device_tensor_init(&wf_d, dev, NULL, LBRX_F32, 2, wshape, &err), "f32 weight");
+    LBRX_TRY(lbrx_device_tensor_init(&y_d, dev, NULL, LBRX_F32, 2, yshape, &err), "y");
     t_map = big_product(cb, dptr(&w_d), (float *)dptr(&wf_d), (const float *)dptr(&x_d), (float *)dptr(&y_d), NX, &t_dq_map);
     LBRX_TRY(lbrx_device_to_host(&y_d, &y_map, &err), "download y");
     t = now_s();
@@ -553,12 +555,12 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     t_up = now_s() - t;
     t_dev = big_product(cb, dptr(&w_up), (float *)dptr(&wf_d), (const float *)dptr(&x_d), (float *)dptr(&y_d), NX, &t_dq_dev);
     LBRX_TRY(lbrx_device_to_host(&y_d, &y_up, &err), "download y");
-    LBRX_TRY(lbrx_tensor_alloc(&y_cpu, LBRX_F32, 2, yshape, NULL, &err), "y");
+    LBRX_TRY(lbrx_tensor_init_heap(&y_cpu, LBRX_F32, 2, yshape, NULL, &err), "y");
     t = now_s();
     LBRX_TRY(lbrx_matmul(ctx, &w, &x, &y_cpu, &err), "lbrx_matmul on the mapped weight");
     t_cpu = now_s() - t;
     ref = reference(&w, &x);
-    printf("  y[%d, %d] = x . W^T, W = %s (dequantize kernel + cublasSgemm, best of 3):\n", NX, BIG_ROWS, w.name);
+    printf("  y[%d, %d] = x . W^T, W = %s (dequantize kernel + cublasSgemm, best of 3):\n", NX, BIG_ROWS, wname);
     printf("    zero-copy, the kernel reads W from the registered %s: %7.2f ms (dequantize %.2f ms: W at %.2f GB/s over the bus)\n",
            heap ? "heap copy" : "mapping", t_map * 1e3, t_dq_map * 1e3, wbytes / t_dq_map / 1e9);
     printf("    uploaded first: lbrx_device_upload of W %.2f ms (%.2f GB/s, cudaMalloc included), then %.2f ms from device memory "
@@ -583,7 +585,7 @@ static void part_big_file(const lbrx_device *dev, cudadev *c, lbrx_context *ctx,
     cublasDestroy(cb);
     lbrx_tensor_release(&w);
     lbrx_tensor_release(&whole);
-    lbrx_gguf_close(g);
+    lbrx_gguf_destroy(g);
     if (!existing) remove(path);
     print_copies("at the end:", c);
 }

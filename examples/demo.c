@@ -52,6 +52,7 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
     int n_tensors = 3, k = 0, l;
     lbrx_tensor *t;
     char (*names)[64];
+    const char **name_of;
     size_t total = 0, off = 0;
     float *mem;
     uint64_t rng = 20261122;
@@ -71,18 +72,19 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
         }
     t = (lbrx_tensor *)calloc((size_t)n_tensors, sizeof(lbrx_tensor));
     names = (char (*)[64])calloc((size_t)n_tensors, 64);
-    if (!t || !names) { free(t); free(names); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory"); }
+    name_of = (const char **)calloc((size_t)n_tensors, sizeof *name_of);
+    if (!t || !names || !name_of) { free(t); free(names); free((void *)name_of); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory"); }
     mem = (float *)malloc(total * sizeof(float));
-    if (!mem) { free(t); free(names); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for %zu weights", total); }
+    if (!mem) { free(t); free(names); free((void *)name_of); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for %zu weights", total); }
     /* HF's order: embeddings, layers, final norm, output */
 #define DEMO_ADD(nm, r0, c0, norm) do { \
         int64_t sh_[2]; sh_[0] = (r0); sh_[1] = (c0); \
         snprintf(names[k], 64, "%s", nm); \
         if (norm) { size_t j_; for (j_ = 0; j_ < (size_t)(c0); j_++) mem[off + j_] = 1.0f; } \
         else demo_fill(mem + off, (size_t)(r0) * (size_t)(c0), &rng, 0.02f); \
-        if (r == LBRX_OK) r = (r0) ? lbrx_tensor_from_ptr(&t[k], LBRX_F32, 2, sh_, mem + off, err) \
-                                   : lbrx_tensor_from_ptr(&t[k], LBRX_F32, 1, sh_ + 1, mem + off, err); \
-        t[k].name = names[k]; \
+        if (r == LBRX_OK) r = (r0) ? lbrx_tensor_init_memory(&t[k], LBRX_F32, 2, sh_, mem + off, err) \
+                                   : lbrx_tensor_init_memory(&t[k], LBRX_F32, 1, sh_ + 1, mem + off, err); \
+        name_of[k] = names[k]; \
         off += (size_t)((r0) ? (r0) : 1) * (size_t)(c0); k++; } while (0)
     DEMO_ADD("model.embed_tokens.weight", V, D, 0);
     for (l = 0; l < L; l++)
@@ -97,12 +99,14 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
 #undef DEMO_ADD
     memset(&desc, 0, sizeof desc);
     desc.tensors = t;
+    desc.names = name_of;
     desc.n_tensors = (size_t)n_tensors;
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     if (r == LBRX_OK) r = lbrx_safetensors_write(path, &desc, err);
     free(mem);
     free(t);
     free(names);
+    free((void *)name_of);
     if (r != LBRX_OK) return r;
     snprintf(path, sizeof path, "%s/config.json", dir);
     if (!(f = fopen(path, "w"))) return lbrx_model_errorf(err, LBRX_ERR_IO, "%s: cannot create", path);

@@ -96,21 +96,21 @@ static int inspect_fail(FILE *err, const char *path, const char *message) {
 static int inspect_gguf(FILE *out, FILE *errout, const char *path, lbrx_storage *s) {
     lbrx_gguf *g;
     lbrx_error err;
-    int64_t i;
+    size_t i;
     lbrx_result r = s ? lbrx_gguf_open_storage(&g, s, NULL, &err) : lbrx_gguf_open(&g, path, NULL, &err);
     if (r != LBRX_OK) return inspect_fail(errout, path, err.message);
     fprintf(out, "format: GGUF v%u (little-endian), alignment %u", (unsigned)lbrx_gguf_version(g), (unsigned)lbrx_gguf_alignment(g));
     if (lbrx_gguf_tensor_count(g) > 0) fprintf(out, ", data section at offset %llu", (unsigned long long)lbrx_gguf_data_offset(g));
     if (lbrx_gguf_shard_count(g) > 1) fprintf(out, ", split set of %zu files", lbrx_gguf_shard_count(g));
-    fprintf(out, "\nmetadata: %lld keys\n", (long long)lbrx_gguf_kv_count(g));
+    fprintf(out, "\nmetadata: %zu keys\n", lbrx_gguf_kv_count(g));
     for (i = 0; i < lbrx_gguf_kv_count(g); i++) inspect_kv(out, lbrx_gguf_kv_at(g, i));
-    fprintf(out, "tensors: %lld\n", (long long)lbrx_gguf_tensor_count(g));
+    fprintf(out, "tensors: %zu\n", lbrx_gguf_tensor_count(g));
     for (i = 0; i < lbrx_gguf_tensor_count(g); i++) {
         const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(g, i);
         if (lbrx_gguf_shard_count(g) > 1) fprintf(out, "  [shard %u]", (unsigned)t->shard);
         inspect_tensor_line(out, t->name, t->dtype, t->ndim, t->shape, t->file_offset, lbrx_gguf_alignment(g));
     }
-    lbrx_gguf_close(g);
+    lbrx_gguf_destroy(g);
     return 0;
 }
 
@@ -139,14 +139,16 @@ static int inspect_safetensors(FILE *out, FILE *errout, const char *path, lbrx_s
         inspect_str(out, v, len);
         fputc('\n', out);
     }
-    fprintf(out, "tensors: %zu\n", lbrx_safetensors_count(st));
-    for (i = 0; i < lbrx_safetensors_count(st); i++) {
-        const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);
+    fprintf(out, "tensors: %zu\n", lbrx_safetensors_tensor_count(st));
+    for (i = 0; i < lbrx_safetensors_tensor_count(st); i++) {
+        lbrx_tensor t;
+        if (lbrx_safetensors_tensor(st, i, &t, &err) != LBRX_OK) { lbrx_safetensors_destroy(st); return inspect_fail(errout, path, err.message); }
         if (n_shards > 1) fprintf(out, "  [shard %zu]", lbrx_safetensors_tensor_shard(st, i));
-        inspect_tensor_line(out, t->name, t->dtype, t->ndim, t->shape, lbrx_safetensors_tensor_offset(st, i),
-                            lbrx_dtype_block_bytes(t->dtype));
+        inspect_tensor_line(out, lbrx_safetensors_tensor_name(st, i), t.dtype, t.ndim, t.shape, lbrx_safetensors_tensor_offset(st, i),
+                            lbrx_dtype_block_bytes(t.dtype));
+        lbrx_tensor_release(&t);
     }
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     return 0;
 }
 
@@ -158,7 +160,7 @@ static int inspect_main(int argc, char **argv, FILE *out, FILE *errout) {
     lbrx_error err;
     int rc;
     if (argc != 2) return inspect_fail(errout, argc > 0 ? argv[0] : "inspect", "usage: inspect FILE (GGUF, safetensors or model.safetensors.index.json)");
-    if (lbrx_storage_map_file(&s, argv[1], NULL, &err) != LBRX_OK) return inspect_fail(errout, argv[1], err.message);
+    if (lbrx_storage_open(&s, argv[1], NULL, &err) != LBRX_OK) return inspect_fail(errout, argv[1], err.message);
     switch (lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s))) {
     case LBRX_FORMAT_GGUF: rc = inspect_gguf(out, errout, argv[1], s); break;
     case LBRX_FORMAT_GGUF_SPLIT: rc = inspect_gguf(out, errout, argv[1], NULL); break;

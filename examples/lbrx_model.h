@@ -487,7 +487,6 @@ static lbrx_result lbrx_model__prepare(lbrx_model *m, lbrx_tensor *t, int is_vec
             int64_t i;
             for (i = 0; i < c.shape[0]; i++) ((float *)c.data)[i] += 1.0f;
         }
-        c.name = 0;
         lbrx_tensor_release(t);
         *t = c;
     }
@@ -500,7 +499,6 @@ static lbrx_tensor lbrx_model__rows(const lbrx_tensor *t, int64_t r0, int64_t n)
     lbrx_tensor v = *t;
     v.shape[0] = n;
     v.data = (unsigned char *)t->data + r0 * t->stride[0];
-    v.name = 0;
     if (v.storage) lbrx_storage_retain(v.storage);
     return v;
 }
@@ -609,7 +607,7 @@ static lbrx_result lbrx_model__load_bin(lbrx_model *m, const char *path, lbrx_er
     uint64_t D, Hd, L, V, qd, kvd, floats = 0, pos = 28;
     int shared, l, k;
     size_t i;
-    lbrx_result r = lbrx_storage_map_file(&s, path, 0, err);
+    lbrx_result r = lbrx_storage_open(&s, path, 0, err);
     if (r != LBRX_OK) return r;
     m->format = "llama2.c";
     m->file_bytes = lbrx_storage_size(s);
@@ -672,7 +670,6 @@ static lbrx_result lbrx_model__gguf_tensor(const lbrx_gguf *g, const char *name,
         memset(t, 0, sizeof *t);
         return optional ? LBRX_OK : lbrx_model_errorf(err, r, "tensor %s is missing", name);
     }
-    if (r == LBRX_OK) t->name = 0; /* the name dies with the file's index */
     return r;
 }
 
@@ -731,6 +728,10 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         snprintf(key, sizeof key, "%s.rope.scaling.factor", c->arch->name);
         if ((r = lbrx_gguf_get_f32(g, key, &c->rope_factor, err)) != LBRX_OK) goto done;
     }
+    if (lbrx_gguf_find_tensor(g, "rope_factors_long.weight") != SIZE_MAX) {
+        r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "tensor rope_factors_long.weight: LongRoPE scaling (Phi-3 128k) is not supported");
+        goto done;
+    }
     lbrx_model__defaults(c, 1e-5f);
     c->rope_neox = !(c->arch->flags & LBRX_ARCH_PERMUTE_QK);
     if ((r = lbrx_model__alloc_layers(m, err)) != LBRX_OK) goto done;
@@ -752,7 +753,7 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
             if ((r = lbrx_model__gguf_tensor(g, name, &m->layers[l].w[t->slot], 0, err)) != LBRX_OK) goto done;
         }
 done:
-    lbrx_gguf_close(g); /* the tensors hold their own storage references */
+    lbrx_gguf_destroy(g); /* the tensors hold their own storage references */
     return r;
 }
 
@@ -946,13 +947,12 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
 /* A tensor of a safetensors checkpoint by name (a new reference), or an error naming it; a
    missing optional one is left zeroed. */
 static lbrx_result lbrx_model__st_tensor(const lbrx_safetensors *st, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
-    const lbrx_tensor *f = lbrx_safetensors_find(st, name, 0);
-    memset(t, 0, sizeof *t);
-    if (!f) return optional ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "tensor %s is missing", name);
-    *t = *f;
-    t->name = 0; /* the name dies with the header */
-    lbrx_storage_retain(t->storage);
-    return LBRX_OK;
+    lbrx_result r = lbrx_safetensors_get_tensor(st, name, t, err);
+    if (r == LBRX_ERR_NOT_FOUND) {
+        memset(t, 0, sizeof *t);
+        return optional ? LBRX_OK : lbrx_model_errorf(err, r, "tensor %s is missing", name);
+    }
+    return r;
 }
 
 static int lbrx_model__file_exists(const char *path) {
@@ -969,7 +969,7 @@ static int lbrx_model__ends_with(const char *s, const char *suffix) {
 /* Read a whole small file (config.json) into a malloc'ed, NUL-terminated buffer. */
 static lbrx_result lbrx_model__read_file(const char *path, char **out, size_t *len, lbrx_error *err) {
     lbrx_storage *s = 0;
-    lbrx_result r = lbrx_storage_map_file(&s, path, 0, err);
+    lbrx_result r = lbrx_storage_open(&s, path, 0, err);
     if (r != LBRX_OK) return r;
     *len = lbrx_storage_size(s);
     *out = (char *)malloc(*len + 1);
@@ -1010,14 +1010,17 @@ static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_err
         snprintf(cpath, sizeof cpath, "%s/config.json", dir);
         if ((r = lbrx_model__read_file(cpath, &text, &len, err)) != LBRX_OK) return r;
     }
-    if ((r = lbrx_json_parse(&doc, text, len, 0, 0, err)) != LBRX_OK) goto done;
+    if ((r = lbrx_json_parse(&doc, text, len, 0, err)) != LBRX_OK) goto done;
     if ((r = lbrx_model_config_from_hf(lbrx_json_root(doc), c, err)) != LBRX_OK) goto done;
     if ((r = lbrx_safetensors_open(&st, file, 0, err)) != LBRX_OK) goto done;
     {   /* bytes of all shards: the storage of the first tensor of each */
-        size_t n = lbrx_safetensors_count(st), ns = lbrx_safetensors_shard_count(st), k, seen_upto = 0;
+        size_t n = lbrx_safetensors_tensor_count(st), ns = lbrx_safetensors_shard_count(st), k, seen_upto = 0;
         for (k = 0; k < n; k++)
             if (lbrx_safetensors_tensor_shard(st, k) == seen_upto && seen_upto < ns) {
-                m->file_bytes += lbrx_storage_size(lbrx_safetensors_tensor(st, k)->storage);
+                lbrx_tensor t;
+                if ((r = lbrx_safetensors_tensor(st, k, &t, err)) != LBRX_OK) goto done;
+                m->file_bytes += lbrx_storage_size(t.storage);
+                lbrx_tensor_release(&t);
                 seen_upto++;
             }
     }
@@ -1034,12 +1037,12 @@ static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_err
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3) { /* what GGUF files carry as rope_freqs.weight */
         int64_t shape[1];
         shape[0] = c->rope_dim / 2;
-        if ((r = lbrx_tensor_alloc(&m->rope_freqs, LBRX_F32, 1, shape, 0, err)) != LBRX_OK) goto done;
+        if ((r = lbrx_tensor_init_heap(&m->rope_freqs, LBRX_F32, 1, shape, 0, err)) != LBRX_OK) goto done;
         lbrx_model_llama3_factors(c, (float *)m->rope_freqs.data);
     }
 done:
-    lbrx_safetensors_close(st);
-    lbrx_json_free(doc);
+    lbrx_safetensors_destroy(st);
+    lbrx_json_destroy(doc);
     free(text);
     return r;
 }
@@ -1127,7 +1130,7 @@ static lbrx_tensor lbrx_model__view(float *p, int64_t a, int64_t b, int64_t c) {
     lbrx_tensor t;
     int64_t shape[3];
     shape[0] = a; shape[1] = b; shape[2] = c;
-    lbrx_tensor_from_ptr(&t, LBRX_F32, c > 0 ? 3 : 2, shape, p, 0);
+    lbrx_tensor_init_memory(&t, LBRX_F32, c > 0 ? 3 : 2, shape, p, 0);
     return t;
 }
 

@@ -9,7 +9,7 @@
    QUICK START
 
        lbrx_tokenizer tok; lbrx_error err; int32_t *ids; size_t n, i, len;
-       if (lbrx_tokenizer_load_file(&tok, "model.gguf", &err) != LBRX_OK) {   // or tokenizer.json
+       if (lbrx_tokenizer_init_file(&tok, "model.gguf", &err) != LBRX_OK) {   // or tokenizer.json
            fprintf(stderr, "error: %s\n", err.message); return 1;
        }
        fprintf(stderr, "tokenizer: %s\n", lbrx_tokenizer_describe(&tok));
@@ -19,11 +19,11 @@
            fwrite(p, 1, len, stdout);
        }
        free(ids);
-       lbrx_tokenizer_free(&tok);
+       lbrx_tokenizer_release(&tok);
 
-   A model's GGUF file already open: lbrx_tokenizer_load_gguf(&tok, g, &err) (LBRX_ERR_NOT_FOUND
+   A model's GGUF file already open: lbrx_tokenizer_init_gguf(&tok, g, &err) (LBRX_ERR_NOT_FOUND
    when it has no tokenizer, LBRX_ERR_UNSUPPORTED for a kind not implemented: say so and go on
-   with token ids). A llama2.c checkpoint: lbrx_tokenizer_load_llama2c(&tok, "tok.bin", n_vocab).
+   with token ids). A llama2.c checkpoint: lbrx_tokenizer_init_llama2c(&tok, "tok.bin", n_vocab).
 
    KINDS (one interface; tok.kind says which)
 
@@ -123,17 +123,17 @@ typedef struct lbrx_tokenizer {
 
 /* Load the tokenizer of a GGUF file's metadata (tokenizer.ggml.*). LBRX_ERR_NOT_FOUND when the
    file has none, LBRX_ERR_UNSUPPORTED for a model kind not implemented (e.g. "bert"). */
-LBRXDEF lbrx_result lbrx_tokenizer_load_gguf(lbrx_tokenizer *t, const lbrx_gguf *g, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_tokenizer_init_gguf(lbrx_tokenizer *t, const lbrx_gguf *g, lbrx_error *err);
 /* Load a Hugging Face tokenizer.json (model BPE; ByteLevel, Split or Metaspace pre-tokenizer;
    added_tokens). BOS/EOS come from a tokenizer_config.json in the same directory, if any. */
-LBRXDEF lbrx_result lbrx_tokenizer_load_json(lbrx_tokenizer *t, const char *path, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_tokenizer_init_json(lbrx_tokenizer *t, const char *path, lbrx_error *err);
 /* The same from memory (config: tokenizer_config.json's text or NULL). */
-LBRXDEF lbrx_result lbrx_tokenizer_load_json_memory(lbrx_tokenizer *t, const void *json, size_t len,
+LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const void *json, size_t len,
                                                     const void *config, size_t config_len, lbrx_error *err);
 /* Load a llama2.c tokenizer file (tok.bin) of n_vocab tokens: BOS 1, EOS 2 as llama2.c. */
-LBRXDEF lbrx_result lbrx_tokenizer_load_llama2c(lbrx_tokenizer *t, const char *path, int n_vocab, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_tokenizer_init_llama2c(lbrx_tokenizer *t, const char *path, int n_vocab, lbrx_error *err);
 /* A GGUF file, a tokenizer.json or a directory holding tokenizer.json, told by content. */
-LBRXDEF lbrx_result lbrx_tokenizer_load_file(lbrx_tokenizer *t, const char *path, lbrx_error *err);
+LBRXDEF lbrx_result lbrx_tokenizer_init_file(lbrx_tokenizer *t, const char *path, lbrx_error *err);
 /* Encode len bytes of text (any bytes) into *ids (malloc'ed; free it), *n_ids of them. flags:
    LBRX_ENCODE_*. Thread safety: any number of threads may encode with one tokenizer. */
 LBRXDEF lbrx_result lbrx_tokenizer_encode(const lbrx_tokenizer *t, const char *text, size_t len, unsigned flags,
@@ -149,8 +149,8 @@ LBRXDEF const char *lbrx_tokenizer_decode(const lbrx_tokenizer *t, int32_t prev,
 LBRXDEF int lbrx_tokenizer_is_end(const lbrx_tokenizer *t, int32_t id);
 /* One line for stderr: kind, pre-tokenizer, vocabulary size. */
 LBRXDEF const char *lbrx_tokenizer_describe(const lbrx_tokenizer *t);
-/* Free everything; t is zeroed (kind NONE). Safe on a zeroed or freed tokenizer. */
-LBRXDEF void lbrx_tokenizer_free(lbrx_tokenizer *t);
+/* Free everything; t is zeroed (kind NONE). Safe on a zeroed or released tokenizer. */
+LBRXDEF void lbrx_tokenizer_release(lbrx_tokenizer *t);
 
 #ifdef __cplusplus
 }
@@ -738,7 +738,7 @@ LBRX__TOK int lbrx__tok_pair(const lbrx_tokenizer *t, int32_t left, int32_t righ
     }
 }
 
-LBRXDEF void lbrx_tokenizer_free(lbrx_tokenizer *t) {
+LBRXDEF void lbrx_tokenizer_release(lbrx_tokenizer *t) {
     if (!t) return;
     free(t->type); free(t->attr); free(t->score); free(t->text); free(t->off); free(t->len); free(t->hash);
     free(t->pairs); free(t->special);
@@ -765,7 +765,7 @@ LBRX__TOK lbrx_result lbrx__tok_alloc(lbrx_tokenizer *t, uint64_t n, size_t text
     t->off = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
     t->len = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
     if (!t->type || !t->attr || !t->score || !t->text || !t->off || !t->len) {
-        lbrx_tokenizer_free(t);
+        lbrx_tokenizer_release(t);
         return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory for %llu tokens", (unsigned long long)n);
     }
     return LBRX_OK;
@@ -1014,7 +1014,7 @@ LBRX__TOK int lbrx__tok_gguf_bool(const lbrx_gguf *g, const char *key, int def) 
     return lbrx_gguf_get_bool(g, key, &v, 0) == LBRX_OK ? v : def;
 }
 
-LBRXDEF lbrx_result lbrx_tokenizer_load_gguf(lbrx_tokenizer *t, const lbrx_gguf *g, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_tokenizer_init_gguf(lbrx_tokenizer *t, const lbrx_gguf *g, lbrx_error *err) {
     const lbrx_gguf_str *toks, *merges = 0;
     const void *scores = 0, *types = 0;
     uint64_t n, ns = 0, nt = 0, nm = 0, i;
@@ -1104,19 +1104,19 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_gguf(lbrx_tokenizer *t, const lbrx_gguf 
     }
     return LBRX_OK;
 fail:
-    lbrx_tokenizer_free(t);
+    lbrx_tokenizer_release(t);
     return r;
 }
 
 /* ---- llama2.c tok.bin ------------------------------------------------------------------------ */
 
-LBRXDEF lbrx_result lbrx_tokenizer_load_llama2c(lbrx_tokenizer *t, const char *path, int n_vocab, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_tokenizer_init_llama2c(lbrx_tokenizer *t, const char *path, int n_vocab, lbrx_error *err) {
     lbrx_storage *s = 0;
     const unsigned char *d;
     size_t size, pos, total = 0;
     int32_t maxlen;
     int pass, i;
-    lbrx_result r = lbrx_storage_map_file(&s, path, 0, err);
+    lbrx_result r = lbrx_storage_open(&s, path, 0, err);
     memset(t, 0, sizeof *t);
     if (r != LBRX_OK) return r;
     d = (const unsigned char *)lbrx_storage_data(s);
@@ -1151,12 +1151,12 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_llama2c(lbrx_tokenizer *t, const char *p
     t->eos = 2 < n_vocab ? 2 : -1;
     t->add_bos = 1;
     t->space_prefix = 1;
-    if ((r = lbrx__tok_finish(t, err)) != LBRX_OK) { lbrx_tokenizer_free(t); return r; }
+    if ((r = lbrx__tok_finish(t, err)) != LBRX_OK) { lbrx_tokenizer_release(t); return r; }
     lbrx__tok_describe(t, "llama (SentencePiece) from", "llama2.c tok.bin", 16);
     return LBRX_OK;
 fail:
     lbrx_storage_release(s);
-    lbrx_tokenizer_free(t);
+    lbrx_tokenizer_release(t);
     return r;
 }
 
@@ -1255,7 +1255,7 @@ LBRX__TOK lbrx_result lbrx__tok_json_norm(lbrx_tokenizer *t, const lbrx_json_val
     return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: normalizer %s is not supported", type ? type : "(no type)");
 }
 
-LBRXDEF lbrx_result lbrx_tokenizer_load_json_memory(lbrx_tokenizer *t, const void *json, size_t len,
+LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const void *json, size_t len,
                                                     const void *config, size_t config_len, lbrx_error *err) {
     lbrx_json *doc = 0, *cdoc = 0;
     const lbrx_json_value *root, *model, *vocab, *merges, *added;
@@ -1266,7 +1266,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_json_memory(lbrx_tokenizer *t, const voi
     unsigned char *seen = 0;
     lbrx_result r;
     memset(t, 0, sizeof *t);
-    if ((r = lbrx_json_parse(&doc, json, len, 0, 0, err)) != LBRX_OK) return r;
+    if ((r = lbrx_json_parse(&doc, json, len, 0, err)) != LBRX_OK) return r;
     root = lbrx_json_root(doc);
     model = lbrx_json_get(root, "model");
     vocab = lbrx_json_get(model, "vocab");
@@ -1341,7 +1341,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_json_memory(lbrx_tokenizer *t, const voi
     }
     for (i = 0; i < (size_t)t->n_vocab; i++)
         if (!seen[i]) t->type[i] = LBRX_TOKEN_UNUSED; /* an id nobody names: empty, never produced */
-    if (config && (r = lbrx_json_parse(&cdoc, config, config_len, 0, 0, err)) != LBRX_OK) goto fail;
+    if (config && (r = lbrx_json_parse(&cdoc, config, config_len, 0, err)) != LBRX_OK) goto fail;
     for (i = 0; cdoc && i < 2; i++) { /* BOS and EOS by their text */
         const char *name = lbrx__tok_json_str(lbrx_json_get(lbrx_json_root(cdoc), i ? "eos_token" : "bos_token"), &slen);
         int k;
@@ -1386,25 +1386,25 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_json_memory(lbrx_tokenizer *t, const voi
         lbrx__tok_describe(t, t->byte_level ? "tokenizer.json (byte-level BPE), pre-tokenizer" : "tokenizer.json (BPE)", name, nlen);
     }
     free(seen);
-    lbrx_json_free(doc);
-    lbrx_json_free(cdoc);
+    lbrx_json_destroy(doc);
+    lbrx_json_destroy(cdoc);
     return LBRX_OK;
 fail:
     free(seen);
-    lbrx_json_free(doc);
-    lbrx_json_free(cdoc);
-    lbrx_tokenizer_free(t);
+    lbrx_json_destroy(doc);
+    lbrx_json_destroy(cdoc);
+    lbrx_tokenizer_release(t);
     return r;
 }
 
 /* A file mapped, or NULL with *r set (LBRX_ERR_NOT_FOUND when absent). */
 LBRX__TOK lbrx_storage *lbrx__tok_map(const char *path, lbrx_result *r, lbrx_error *err) {
     lbrx_storage *s = 0;
-    *r = lbrx_storage_map_file(&s, path, 0, err);
+    *r = lbrx_storage_open(&s, path, 0, err);
     return *r == LBRX_OK ? s : 0;
 }
 
-LBRXDEF lbrx_result lbrx_tokenizer_load_json(lbrx_tokenizer *t, const char *path, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_tokenizer_init_json(lbrx_tokenizer *t, const char *path, lbrx_error *err) {
     lbrx_storage *s, *c = 0;
     lbrx_result r;
     size_t n = strlen(path), d = n;
@@ -1420,7 +1420,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_json(lbrx_tokenizer *t, const char *path
         c = lbrx__tok_map(cpath, &rc, 0);
         free(cpath);
     }
-    r = lbrx_tokenizer_load_json_memory(t, lbrx_storage_data(s), lbrx_storage_size(s), c ? lbrx_storage_data(c) : 0, c ? lbrx_storage_size(c) : 0, err);
+    r = lbrx_tokenizer_init_json_memory(t, lbrx_storage_data(s), lbrx_storage_size(s), c ? lbrx_storage_data(c) : 0, c ? lbrx_storage_size(c) : 0, err);
     if (r != LBRX_OK && err && !strstr(err->message, path)) {
         char msg[sizeof err->message];
         snprintf(msg, sizeof msg, "%.100s: %.150s", path, err->message);
@@ -1431,7 +1431,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_json(lbrx_tokenizer *t, const char *path
     return r;
 }
 
-LBRXDEF lbrx_result lbrx_tokenizer_load_file(lbrx_tokenizer *t, const char *path, lbrx_error *err) {
+LBRXDEF lbrx_result lbrx_tokenizer_init_file(lbrx_tokenizer *t, const char *path, lbrx_error *err) {
     size_t n = strlen(path);
     char *in_dir = (char *)malloc(n + 16);
     FILE *f;
@@ -1443,7 +1443,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_file(lbrx_tokenizer *t, const char *path
     strcpy(in_dir + n, "/tokenizer.json");
     if ((f = fopen(in_dir, "rb")) != 0) { /* a model directory */
         fclose(f);
-        r = lbrx_tokenizer_load_json(t, in_dir, err);
+        r = lbrx_tokenizer_init_json(t, in_dir, err);
         free(in_dir);
         return r;
     }
@@ -1454,11 +1454,11 @@ LBRXDEF lbrx_result lbrx_tokenizer_load_file(lbrx_tokenizer *t, const char *path
     if (!memcmp(head, "GGUF", 4)) {
         lbrx_gguf *g = 0;
         if ((r = lbrx_gguf_open(&g, path, 0, err)) != LBRX_OK) return r;
-        r = lbrx_tokenizer_load_gguf(t, g, err);
-        lbrx_gguf_close(g);
+        r = lbrx_tokenizer_init_gguf(t, g, err);
+        lbrx_gguf_destroy(g);
         return r;
     }
-    return lbrx_tokenizer_load_json(t, path, err);
+    return lbrx_tokenizer_init_json(t, path, err);
 }
 
 /* ---- Encoding -------------------------------------------------------------------------------- */

@@ -71,11 +71,11 @@ LLAMA_FN lbrx_result llama_load(lbrx_model *m, lbrx_tokenizer *tok, const char *
     if (tok_path && strcmp(m->format, "llama2.c")) {
         r = lbrx_model_errorf(err, LBRX_ERR_INVALID_ARGUMENT, "-z is for llama2.c checkpoints; this %s model has its own tokenizer", m->format);
     } else if (tok_path) {
-        r = lbrx_tokenizer_load_llama2c(tok, tok_path, m->c.vocab_size, err);
+        r = lbrx_tokenizer_init_llama2c(tok, tok_path, m->c.vocab_size, err);
     } else if (!strcmp(m->format, "gguf")) {
         lbrx_gguf *g = 0;
-        if ((r = lbrx_gguf_open(&g, path, 0, err)) == LBRX_OK) r = lbrx_tokenizer_load_gguf(tok, g, err);
-        lbrx_gguf_close(g);
+        if ((r = lbrx_gguf_open(&g, path, 0, err)) == LBRX_OK) r = lbrx_tokenizer_init_gguf(tok, g, err);
+        lbrx_gguf_destroy(g);
     } else if (!strcmp(m->format, "safetensors")) {   /* tokenizer.json beside config.json */
         char dir[4200], probe[4300];
         const char *slash = strrchr(path, '/');
@@ -90,18 +90,18 @@ LLAMA_FN lbrx_result llama_load(lbrx_model *m, lbrx_tokenizer *tok, const char *
         snprintf(probe, sizeof probe, "%s/tokenizer.json", dir);
         if ((f = fopen(probe, "rb")) != 0) {
             fclose(f);
-            r = lbrx_tokenizer_load_json(tok, probe, err);
+            r = lbrx_tokenizer_init_json(tok, probe, err);
         }
     }
     if (r == LBRX_ERR_NOT_FOUND || r == LBRX_ERR_UNSUPPORTED) {  /* the model runs on token ids */
         snprintf(note, note_cap, "%s", r == LBRX_ERR_NOT_FOUND ? "none in the file" : err->message);
-        lbrx_tokenizer_free(tok);
+        lbrx_tokenizer_release(tok);
         r = LBRX_OK;
     }
     if (r == LBRX_OK && tok->kind != LBRX_TOKENIZER_NONE && tok->n_vocab > m->c.vocab_size)
         r = lbrx_model_errorf(err, LBRX_ERR_SIZE_MISMATCH, "the tokenizer has %d tokens but the model's vocabulary is %d", tok->n_vocab, m->c.vocab_size);
     if (r != LBRX_OK) {
-        lbrx_tokenizer_free(tok);
+        lbrx_tokenizer_release(tok);
         lbrx_model_free(m);
     }
     return r;
@@ -288,7 +288,7 @@ LLAMA_FN int llama_main(int argc, char **argv, FILE *out, FILE *log) {
     if (r == LBRX_OK && n_prompt == 0) r = lbrx_model_errorf(&err, LBRX_ERR_INVALID_ARGUMENT, "empty prompt (a model without a tokenizer needs token ids)");
     if (r != LBRX_OK) {
         fprintf(log, "error: %s\n", err.message);
-        lbrx_tokenizer_free(&tok);
+        lbrx_tokenizer_release(&tok);
         lbrx_model_free(&m);
         free(ids);
         return 1;
@@ -297,7 +297,7 @@ LLAMA_FN int llama_main(int argc, char **argv, FILE *out, FILE *log) {
     if (batch > 512) batch = 512;
     if (logits_path && !(lf = fopen(logits_path, "wb"))) {
         fprintf(log, "error: %s: cannot create\n", logits_path);
-        lbrx_tokenizer_free(&tok);
+        lbrx_tokenizer_release(&tok);
         lbrx_model_free(&m);
         free(ids);
         return 1;
@@ -324,7 +324,7 @@ LLAMA_FN int llama_main(int argc, char **argv, FILE *out, FILE *log) {
         fprintf(log, "error: %s\n", err.message);
     }
     free(ids);
-    lbrx_tokenizer_free(&tok);
+    lbrx_tokenizer_release(&tok);
     lbrx_model_free(&m);
     return r == LBRX_OK ? 0 : 1;
 }

@@ -58,17 +58,17 @@ int main(int argc, char **argv) {
                         "  TOKENIZER  a GGUF file, a tokenizer.json or a directory holding one\n");
         return 1;
     }
-    if (lbrx_tokenizer_load_file(&t, tok_path, &err) != LBRX_OK) {
+    if (lbrx_tokenizer_init_file(&t, tok_path, &err) != LBRX_OK) {
         fprintf(stderr, "error: %s\n", err.message);
         return 1;
     }
     fprintf(stderr, "tokenizer: %s\n", lbrx_tokenizer_describe(&t));
-    if (lbrx_storage_map_file(&s, file, NULL, &err) != LBRX_OK ||
+    if (lbrx_storage_open(&s, file, NULL, &err) != LBRX_OK ||
         lbrx_tokenizer_encode(&t, (const char *)lbrx_storage_data(s), lbrx_storage_size(s),
                               lbrx_tokenizer_default_flags(&t) | (bos ? LBRX_ENCODE_BOS : 0u), &ids, &n, &err) != LBRX_OK) {
         fprintf(stderr, "error: %s\n", err.message);
         lbrx_storage_release(s);
-        lbrx_tokenizer_free(&t);
+        lbrx_tokenizer_release(&t);
         return 1;
     }
     for (k = 0; k < n; k++) {
@@ -83,6 +83,6 @@ int main(int argc, char **argv) {
     if (!pieces) fputc('\n', stdout);
     free(ids);
     lbrx_storage_release(s);
-    lbrx_tokenizer_free(&t);
+    lbrx_tokenizer_release(&t);
     return fflush(stdout) == 0 ? 0 : 1;
 }

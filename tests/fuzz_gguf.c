@@ -13,7 +13,7 @@
 #include "lbrx_fuzz.h"
 #include <string.h>
 
-static unsigned lt_fuzz_gguf_kv(const lbrx_gguf *g, int64_t i) {
+static unsigned lt_fuzz_gguf_kv(const lbrx_gguf *g, size_t i) {
     const lbrx_gguf_kv *kv = lbrx_gguf_kv_at(g, i);
     unsigned acc = 0;
     uint64_t j, count = 0;
@@ -60,7 +60,7 @@ static unsigned lt_fuzz_gguf_kv(const lbrx_gguf *g, int64_t i) {
 LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     lbrx_gguf *g = NULL;
     lbrx_error err;
-    int64_t i, n;
+    size_t i, n;
     volatile unsigned acc = 0;
     lbrx_format fmt = lbrx_format_detect(data, size);  /* the lenient metadata walk, on any bytes */
     if (lbrx_gguf_open_memory(&g, data, size, NULL, &err) != LBRX_OK) {
@@ -85,7 +85,7 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
             lbrx_tensor_release(&t);
         }
     }
-    lbrx_gguf_close(g);
+    lbrx_gguf_destroy(g);
     (void)acc;
     return 0;
 }

@@ -56,21 +56,22 @@ static unsigned lt_fuzz_json_walk(const lbrx_json_value *v, int depth, int max_d
 
 LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     lbrx_json *doc = NULL;
-    lbrx_json_limits tight;
+    lbrx_json_desc tight;
     lbrx_error err;
     volatile unsigned acc = 0;
-    if (lbrx_json_parse(&doc, data, size, NULL, NULL, &err) == LBRX_OK) {
+    if (lbrx_json_parse(&doc, data, size, NULL, &err) == LBRX_OK) {
         acc += lt_fuzz_json_walk(lbrx_json_root(doc), 0, LBRX_JSON_MAX_DEPTH);
-        lbrx_json_free(doc);
+        lbrx_json_destroy(doc);
     } else {
         acc += (unsigned)strlen(err.message);
     }
+    memset(&tight, 0, sizeof tight);
     tight.max_depth = 3;
     tight.max_values = 16;
     doc = NULL;
-    if (lbrx_json_parse(&doc, data, size, &tight, NULL, &err) == LBRX_OK) {
+    if (lbrx_json_parse(&doc, data, size, &tight, &err) == LBRX_OK) {
         acc += lt_fuzz_json_walk(lbrx_json_root(doc), 0, tight.max_depth);
-        lbrx_json_free(doc);
+        lbrx_json_destroy(doc);
     }
     (void)acc;
     return 0;

@@ -18,7 +18,7 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     lbrx_error err;
     const lbrx_json_value *meta;
     lbrx_tensor kept;
-    size_t i, n, idx;
+    size_t i, n;
     volatile unsigned acc = 0;
     lbrx_format fmt = lbrx_format_detect(data, size);
     if (lbrx_safetensors_open_memory(&st, data, size, NULL, &err) != LBRX_OK) {
@@ -35,26 +35,26 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
         val = lbrx_json_string(v, &len);
         LT_FUZZ_CHECK(key != NULL && val != NULL);  /* metadata values are strings */
         acc += (unsigned)key_len + (len ? (unsigned char)val[len - 1] : 0u);
-        if (strlen(key) == key_len) LT_FUZZ_CHECK(lbrx_safetensors_metadata_get(st, key) != NULL);
+        if (strlen(key) == key_len) LT_FUZZ_CHECK(lbrx_safetensors_get_metadata(st, key) != NULL);
     }
-    n = lbrx_safetensors_count(st);
+    n = lbrx_safetensors_tensor_count(st);
     LT_FUZZ_CHECK(lbrx_safetensors_shard_count(st) == 1);
     acc += (unsigned)lbrx_safetensors_data_offset(st, 0);
     for (i = 0; i < n; i++) {
-        const lbrx_tensor *t = lbrx_safetensors_tensor(st, i);
-        LT_FUZZ_CHECK(t != NULL && t->name != NULL);
-        LT_FUZZ_CHECK(lbrx_safetensors_find(st, t->name, &idx) == t && idx == i);  /* unique names */
+        const char *name = lbrx_safetensors_tensor_name(st, i);
+        lbrx_tensor t;
+        LT_FUZZ_CHECK(name != NULL && lbrx_safetensors_tensor(st, i, &t, &err) == LBRX_OK);
+        LT_FUZZ_CHECK(lbrx_safetensors_find_tensor(st, name) == i);  /* unique names */
         LT_FUZZ_CHECK(lbrx_safetensors_tensor_offset(st, i) <= size);
-        acc += lt_fuzz_touch_tensor(t);
+        acc += lt_fuzz_touch_tensor(&t);
+        lbrx_tensor_release(&t);
     }
     /* a tensor kept past the close: its own storage reference keeps the bytes */
     memset(&kept, 0, sizeof kept);
     if (n > 0) {
-        kept = *lbrx_safetensors_tensor(st, n - 1);
-        lbrx_storage_retain(kept.storage);
-        kept.name = NULL;  /* the name dies with the header */
+        LT_FUZZ_CHECK(lbrx_safetensors_tensor(st, n - 1, &kept, &err) == LBRX_OK);
     }
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     if (n > 0) {
         acc += lt_fuzz_touch_tensor(&kept);
         lbrx_tensor_release(&kept);

@@ -58,6 +58,7 @@ static int gguf_seed(const char *dir, const char *name, const lbrx_dtype *types,
 
 static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
     lbrx_tensor t[3];
+    const char *names[3] = {"model.layers.0.weight", "bias", "scalar"};
     const char *meta[4] = {"format", "pt", "note", "\xce\xb5"};
     int64_t blk = lbrx_dtype_block_size(dtype), m[2], v[1];  /* packed sub-byte types: rows of whole bytes, no scalar */
     lbrx_safetensors_write_desc desc;
@@ -69,9 +70,8 @@ static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
     ok = lbrx_tensor_init_memory(&t[0], dtype, 2, m, bytes, &err) == LBRX_OK &&
          lbrx_tensor_init_memory(&t[1], dtype, 1, v, bytes + 1024, &err) == LBRX_OK &&
          (blk > 1 || lbrx_tensor_init_memory(&t[2], dtype, 0, NULL, bytes + 2048, &err) == LBRX_OK);
-    t[0].name = "model.layers.0.weight"; t[1].name = "bias"; t[2].name = "scalar";
     memset(&desc, 0, sizeof desc);
-    desc.tensors = t; desc.n_tensors = blk > 1 ? 2 : 3; desc.metadata = meta; desc.n_metadata = 2;
+    desc.tensors = t; desc.names = names; desc.n_tensors = blk > 1 ? 2 : 3; desc.metadata = meta; desc.n_metadata = 2;
     snprintf(path, sizeof path, "%s/safetensors/%s.safetensors", dir, sname ? sname : "x");
     ok = ok && lbrx_safetensors_write(path, &desc, &err) == LBRX_OK;
     if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);

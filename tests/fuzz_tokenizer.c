@@ -92,7 +92,7 @@ static lbrx_result lt_fuzz_tok_spm(lbrx_tokenizer *t) {
     t->bos = 1;
     t->eos = 2;
     if (r == LBRX_OK) r = lbrx__tok_finish(t, NULL);
-    if (r != LBRX_OK) lbrx_tokenizer_free(t);
+    if (r != LBRX_OK) lbrx_tokenizer_release(t);
     return r;
 }
 
@@ -112,20 +112,20 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     if (size >= 4 && memcmp(data, "GGUF", 4) == 0) {
         lbrx_gguf *g = NULL;
         if (lbrx_gguf_open_memory(&g, data, size, NULL, NULL) != LBRX_OK) return 0;
-        if (lbrx_tokenizer_load_gguf(&t, g, NULL) == LBRX_OK) {
+        if (lbrx_tokenizer_init_gguf(&t, g, NULL) == LBRX_OK) {
             LT_FUZZ_CHECK(t.kind != LBRX_TOKENIZER_NONE && t.n_vocab > 0);
             lt_fuzz_tok_texts(&t);
-            lbrx_tokenizer_free(&t);
+            lbrx_tokenizer_release(&t);
         } else {
             LT_FUZZ_CHECK(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL);
         }
-        lbrx_gguf_close(g);
+        lbrx_gguf_destroy(g);
         return 0;
     }
     if (size >= 1 && data[0] == '{') {
-        if (lbrx_tokenizer_load_json_memory(&t, data, size, NULL, 0, NULL) == LBRX_OK) {
+        if (lbrx_tokenizer_init_json_memory(&t, data, size, NULL, 0, NULL) == LBRX_OK) {
             lt_fuzz_tok_texts(&t);
-            lbrx_tokenizer_free(&t);
+            lbrx_tokenizer_release(&t);
         } else {
             LT_FUZZ_CHECK(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL);
         }
@@ -135,7 +135,7 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
         size_t len = 0;
         char *json = lt_fuzz_tok_json(&len);
         LT_FUZZ_CHECK(json && lt_fuzz_tok_spm(&spm) == LBRX_OK);
-        LT_FUZZ_CHECK(lbrx_tokenizer_load_json_memory(&bpe, json, len, NULL, 0, NULL) == LBRX_OK);
+        LT_FUZZ_CHECK(lbrx_tokenizer_init_json_memory(&bpe, json, len, NULL, 0, NULL) == LBRX_OK);
         free(json);
         ready = 1;
     }
@@ -145,9 +145,11 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
         memcpy(bpe.rules, lbrx__tok_pres[k].rules, sizeof lbrx__tok_pres[k].rules);
         bpe.rules[sizeof lbrx__tok_pres[k].rules] = 0;
         bpe.ignore_merges = lbrx__tok_pres[k].ignore_merges;
-        bpe.prefix_space = k & 1;
-        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 1, size && bpe.prefix_space && data[0] != ' ' ? " " : "");
+        bpe.prefix_space = 0;
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 1, "");
         lt_fuzz_tok_check(&bpe, (const char *)data, size, LBRX_ENCODE_SPECIAL, 0, "");
+        bpe.prefix_space = 1; /* a space in front of every fragment between special tokens: not exact */
+        lt_fuzz_tok_check(&bpe, (const char *)data, size, 0, 0, "");
     }
     return 0;
 }

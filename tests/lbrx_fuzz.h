@@ -58,7 +58,7 @@ static unsigned lt_fuzz_touch_tensor(const lbrx_tensor *t) {
         for (i = 0; i < n; i++) acc += buf[i] != buf[i] ? 1u : (unsigned)(buf[i] > 0.0f);
     }
     /* the last row, through a view of the last outer slice (whole rows: rank >= 2) */
-    if (t->ndim >= 2 && t->shape[0] > 0 && lbrx_tensor_rows(t, t->shape[0] - 1, t->shape[0], &v, NULL) == LBRX_OK) {
+    if (t->ndim >= 2 && t->shape[0] > 0 && lbrx_tensor_slice_rows(t, t->shape[0] - 1, t->shape[0], &v, NULL) == LBRX_OK) {
         if (lbrx_dequantize_row(v.dtype, lbrx_tensor_row(&v, lbrx_tensor_nrows(&v) - 1), buf, n) == LBRX_OK)
             acc += (unsigned)(buf[n - 1] > 0.0f);
         lbrx_tensor_release(&v);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The build matrix of `make test`: every tests/test_*.c is compiled in each configuration below
 # and run; the last line adds everything up as "N passed, N failed[, N skipped]".
-# Usage: tests/matrix.sh [config...]   (default: all; e.g. `tests/matrix.sh c99` while developing)
+# Usage: tests/matrix.sh [config...]   (default: all; e.g. `tests/matrix.sh c99` while developing;
+#        --list prints the configuration names)
 #
 #   c99          gcc -std=c99, -march=native, OpenMP
 #   cxx          g++ -x c++ -std=c++11
@@ -39,6 +40,7 @@ CXX=${CXX:-g++}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 WARN="-Wall -Wextra -Werror -pedantic"
 ALL_CONFIGS="c99 cxx clang-c11 clang-cxx17 nosimd noomp avx2 nommap m32 asan tsan valgrind mingw neon"
+if [ "${1:-}" = --list ]; then printf '%s\n' $ALL_CONFIGS; exit 0; fi
 configs=${*:-$ALL_CONFIGS}
 all_tests=$(ls tests/test_*.c 2>/dev/null)
 

@@ -26,10 +26,10 @@ static void make_problem(problem *p, int64_t n_q, int64_t n_kv, int64_t n_head, 
     rng.s = seed;
     qs[0] = n_q; qs[1] = n_head; qs[2] = d;
     ks[0] = n_kv; ks[1] = n_kv_head; ks[2] = d;
-    lbrx_tensor_alloc(&p->q, LBRX_F32, 3, qs, NULL, NULL);
-    lbrx_tensor_alloc(&p->out, LBRX_F32, 3, qs, NULL, NULL);
-    lbrx_tensor_alloc(&p->k, kv_dtype, 3, ks, NULL, NULL);
-    lbrx_tensor_alloc(&p->v, kv_dtype, 3, ks, NULL, NULL);
+    lbrx_tensor_init_heap(&p->q, LBRX_F32, 3, qs, NULL, NULL);
+    lbrx_tensor_init_heap(&p->out, LBRX_F32, 3, qs, NULL, NULL);
+    lbrx_tensor_init_heap(&p->k, kv_dtype, 3, ks, NULL, NULL);
+    lbrx_tensor_init_heap(&p->v, kv_dtype, 3, ks, NULL, NULL);
     for (i = 0; i < n_q * n_head * d; i++) ((float *)p->q.data)[i] = amplitude * lt_uniform(&rng);
     n = n_kv * n_kv_head * d;
     tmp = (float *)calloc((size_t)(n > 0 ? n : 1), sizeof(float));
@@ -46,8 +46,8 @@ static void add_mask(problem *p, int per_head, unsigned long long seed) {
     lt_rng rng;
     rng.s = seed;
     ms[0] = p->n_head; ms[1] = p->n_q; ms[2] = p->n_kv;
-    if (per_head) lbrx_tensor_alloc(&p->mask, LBRX_F32, 3, ms, NULL, NULL);
-    else lbrx_tensor_alloc(&p->mask, LBRX_F32, 2, ms + 1, NULL, NULL);
+    if (per_head) lbrx_tensor_init_heap(&p->mask, LBRX_F32, 3, ms, NULL, NULL);
+    else lbrx_tensor_init_heap(&p->mask, LBRX_F32, 2, ms + 1, NULL, NULL);
     n = (per_head ? p->n_head : 1) * p->n_q * p->n_kv;
     for (i = 0; i < n; i++) {
         float u = lt_uniform(&rng);
@@ -327,8 +327,8 @@ static void test_decode_chunks(void) {
         lbrx_tensor wk, wv, kv, vv;
         int64_t ws[3] = {700, 3, 64}, j;
         make_problem(&p, 1, 700, 8, 2, 64, LBRX_F16, 1.0f, 640);
-        lbrx_tensor_alloc(&wk, LBRX_F16, 3, ws, NULL, NULL);
-        lbrx_tensor_alloc(&wv, LBRX_F16, 3, ws, NULL, NULL);
+        lbrx_tensor_init_heap(&wk, LBRX_F16, 3, ws, NULL, NULL);
+        lbrx_tensor_init_heap(&wv, LBRX_F16, 3, ws, NULL, NULL);
         memset(wk.data, 0, (size_t)(700 * 3 * 64 * 2));
         memset(wv.data, 0, (size_t)(700 * 3 * 64 * 2));
         for (j = 0; j < 700; j++) {
@@ -383,8 +383,8 @@ static void test_strided_views(void) {
     desc.causal = 1;
     rng.s = 99;
     make_problem(&p, 10, 30, 4, 2, 32, LBRX_F32, 1.0f, 12);
-    lbrx_tensor_alloc(&wide, LBRX_F32, 3, ws, NULL, NULL);
-    lbrx_tensor_alloc(&wide_out, LBRX_F32, 3, ws, NULL, NULL);
+    lbrx_tensor_init_heap(&wide, LBRX_F32, 3, ws, NULL, NULL);
+    lbrx_tensor_init_heap(&wide_out, LBRX_F32, 3, ws, NULL, NULL);
     for (i = 0; i < 10 * 8 * 32; i++) ((float *)wide.data)[i] = lt_uniform(&rng);
     lbrx_tensor_slice(&wide, 1, 2, 6, &qv, NULL);
     lbrx_tensor_slice(&wide_out, 1, 4, 8, &ov, NULL);
@@ -407,11 +407,11 @@ static void test_bad_arguments(void) {
     make_problem(&p, 4, 4, 4, 2, 16, LBRX_F32, 1.0f, 1);
     memset(&err, 0, sizeof err);
     LT_CHECK(lbrx_attention(NULL, NULL, &p.k, &p.v, NULL, &p.out, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    lbrx_tensor_alloc(&bad, LBRX_F32, 3, s, NULL, NULL);   /* 3 heads: not a multiple of 2 */
+    lbrx_tensor_init_heap(&bad, LBRX_F32, 3, s, NULL, NULL);   /* 3 heads: not a multiple of 2 */
     LT_CHECK(lbrx_attention(NULL, &bad, &p.k, &p.v, NULL, &p.out, &err) == LBRX_ERR_BAD_SHAPE);
     lbrx_tensor_release(&bad);
     s[1] = 4; s[2] = 12;                                     /* head_dim 12 against k's 16 */
-    lbrx_tensor_alloc(&bad, LBRX_F32, 3, s, NULL, NULL);
+    lbrx_tensor_init_heap(&bad, LBRX_F32, 3, s, NULL, NULL);
     LT_CHECK(lbrx_attention(NULL, &bad, &p.k, &p.v, NULL, &bad, &err) == LBRX_ERR_BAD_SHAPE);
     lbrx_tensor_release(&bad);
     {   /* head_dim 513 is past the limit; a negative or NaN softcap is refused */
@@ -427,7 +427,7 @@ static void test_bad_arguments(void) {
         LT_CHECK(lbrx_attention(NULL, &p.q, &p.k, &p.v, &d, &p.out, &err) == LBRX_ERR_INVALID_ARGUMENT);
     }
     s[2] = 16;
-    lbrx_tensor_alloc(&bad, LBRX_BF16, 3, s, NULL, NULL);   /* bf16 k */
+    lbrx_tensor_init_heap(&bad, LBRX_BF16, 3, s, NULL, NULL);   /* bf16 k */
     LT_CHECK(lbrx_attention(NULL, &p.q, &bad, &p.v, NULL, &p.out, &err) == LBRX_ERR_BAD_DTYPE);
     LT_CHECK(strstr(err.message, "bf16") != NULL);
     lbrx_tensor_release(&bad);
@@ -448,8 +448,8 @@ static void test_kv_cache(void) {
         LT_CHECK(lbrx_kv_cache_init(&cache, types[c], 20, 2, 16, NULL, NULL) == LBRX_OK);
         for (step = 1; total + step <= 20; step += 2) {   /* appends of 1, 3, 5, 7 positions */
             s[0] = step;
-            lbrx_tensor_alloc(&kn, LBRX_F32, 3, s, NULL, NULL);
-            lbrx_tensor_alloc(&vn, LBRX_F32, 3, s, NULL, NULL);
+            lbrx_tensor_init_heap(&kn, LBRX_F32, 3, s, NULL, NULL);
+            lbrx_tensor_init_heap(&vn, LBRX_F32, 3, s, NULL, NULL);
             for (i = 0; i < step * 32; i++) {
                 all_k[total * 32 + i] = ((float *)kn.data)[i] = 100.0f * lt_uniform(&rng);
                 all_v[total * 32 + i] = ((float *)vn.data)[i] = lt_uniform(&rng);
@@ -478,8 +478,8 @@ static void test_kv_cache(void) {
         lbrx_tensor_release(&kview); lbrx_tensor_release(&vview);
         /* past the capacity: an error, nothing written */
         s[0] = 20 - total + 1;
-        lbrx_tensor_alloc(&kn, LBRX_F32, 3, s, NULL, NULL);
-        lbrx_tensor_alloc(&vn, LBRX_F32, 3, s, NULL, NULL);
+        lbrx_tensor_init_heap(&kn, LBRX_F32, 3, s, NULL, NULL);
+        lbrx_tensor_init_heap(&vn, LBRX_F32, 3, s, NULL, NULL);
         memset(&err, 0, sizeof err);
         LT_CHECK(lbrx_kv_cache_append(&cache, &kn, &vn, &err) == LBRX_ERR_LIMIT && cache.n == total);
         lbrx_tensor_release(&kn); lbrx_tensor_release(&vn);

@@ -37,10 +37,10 @@ static void test_allocator_counts(void) {
     lbrx_context *ctx;
     lbrx_context_desc desc;
     int64_t shape[2] = {3, 100};
-    LT_CHECK(lbrx_tensor_alloc(&t, LBRX_F32, 2, shape, &a, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&t, LBRX_F32, 2, shape, &a, NULL) == LBRX_OK);
     LT_CHECK(c.allocs == 2 && c.bytes >= 1200);  /* the storage struct and its data */
     LT_CHECK(((uintptr_t)t.data & 63) == 0);
-    LT_CHECK(lbrx_tensor_rows(&t, 1, 2, &v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_slice_rows(&t, 1, 2, &v, NULL) == LBRX_OK);
     lbrx_tensor_release(&t);
     LT_CHECK(c.frees == 0);  /* the view still holds the storage */
     lbrx_tensor_release(&v);
@@ -63,9 +63,9 @@ static void test_heap_alignment(void) {
         lbrx_storage *s;
         LT_CHECK(p && ((uintptr_t)p & 63) == 0);
         lbrx_free(NULL, p);
-        LT_CHECK(lbrx_storage_alloc(&s, (size_t)i * 7, 0, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_storage_create(&s, (size_t)i * 7, 0, NULL, NULL) == LBRX_OK);
         LT_CHECK(((uintptr_t)lbrx_storage_data(s) & 63) == 0 && lbrx_storage_size(s) == (size_t)i * 7);
-        LT_CHECK(lbrx_storage_writable(s) && lbrx_storage_get_kind(s) == LBRX_STORAGE_HEAP);
+        LT_CHECK(lbrx_storage_writable(s) && lbrx_storage_kind_of(s) == LBRX_STORAGE_HEAP);
         lbrx_storage_release(s);
     }
     LT_CHECK(lbrx_alloc(NULL, 10, 48) == NULL);  /* not a power of two */
@@ -128,7 +128,7 @@ static void test_views_share_storage(void) {
     float *p;
     int64_t i, j, k;
     lbrx_error err;
-    LT_CHECK(lbrx_tensor_alloc(&t, LBRX_F32, 3, shape, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&t, LBRX_F32, 3, shape, NULL, NULL) == LBRX_OK);
     p = (float *)t.data;
     for (i = 0; i < 120; i++) p[i] = (float)i;
     LT_CHECK(lbrx_tensor_is_contiguous(&t) && lbrx_tensor_nrows(&t) == 20);
@@ -145,7 +145,7 @@ static void test_views_share_storage(void) {
     LT_CHECK(lbrx_tensor_slice(&s, 2, 1, 4, &s2, NULL) == LBRX_OK);
     LT_CHECK(((float *)lbrx_tensor_row(&s2, 5))[2] == val3(2, 3, 3));
     /* rows of the outermost dimension stay contiguous */
-    LT_CHECK(lbrx_tensor_rows(&t, 1, 3, &rows, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_slice_rows(&t, 1, 3, &rows, NULL) == LBRX_OK);
     LT_CHECK(lbrx_tensor_is_contiguous(&rows) && ((float *)rows.data)[0] == val3(1, 0, 0));
     /* reshape: same data pointer, inferred dimension */
     LT_CHECK(lbrx_tensor_reshape(&t, 2, nshape, &r, NULL) == LBRX_OK && r.shape[0] == 20 && r.data == t.data);
@@ -171,7 +171,7 @@ static void test_block_views(void) {
     lbrx_tensor q, s, r;
     int64_t shape[2] = {3, 128}, nshape[1] = {384};
     lbrx_error err;
-    LT_CHECK(lbrx_tensor_alloc(&q, LBRX_Q4_0, 2, shape, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&q, LBRX_Q4_0, 2, shape, NULL, NULL) == LBRX_OK);
     LT_CHECK(q.stride[0] == 4 * 18 && q.stride[1] == 0);
     LT_CHECK(lbrx_tensor_slice(&q, 1, 64, 128, &s, NULL) == LBRX_OK);
     LT_CHECK((unsigned char *)s.data == (unsigned char *)q.data + 2 * 18 && s.shape[1] == 64);
@@ -195,13 +195,13 @@ static void test_shape_errors(void) {
     int64_t neg[2] = {2, -1}, big[3] = {(int64_t)1 << 40, (int64_t)1 << 40, 16}, odd[1] = {33};
     int64_t zero[2] = {0, 5};
     float buf[4];
-    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, 2, neg, buf, &err) == LBRX_ERR_BAD_SHAPE);
-    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, 3, big, buf, &err) == LBRX_ERR_OVERFLOW);
-    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_Q8_0, 1, odd, buf, &err) == LBRX_ERR_BAD_SHAPE && strstr(err.message, "block"));
-    LT_CHECK(lbrx_tensor_from_ptr(&t, (lbrx_dtype)31, 1, odd, buf, &err) == LBRX_ERR_BAD_DTYPE && strstr(err.message, "31"));
-    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, LBRX_MAX_DIMS + 1, big, buf, &err) == LBRX_ERR_BAD_SHAPE);
-    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, 2, zero, NULL, &err) == LBRX_OK && lbrx_tensor_nrows(&t) == 0);
-    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, 0, NULL, buf, &err) == LBRX_OK && lbrx_tensor_nrows(&t) == 1);
+    LT_CHECK(lbrx_tensor_init_memory(&t, LBRX_F32, 2, neg, buf, &err) == LBRX_ERR_BAD_SHAPE);
+    LT_CHECK(lbrx_tensor_init_memory(&t, LBRX_F32, 3, big, buf, &err) == LBRX_ERR_OVERFLOW);
+    LT_CHECK(lbrx_tensor_init_memory(&t, LBRX_Q8_0, 1, odd, buf, &err) == LBRX_ERR_BAD_SHAPE && strstr(err.message, "block"));
+    LT_CHECK(lbrx_tensor_init_memory(&t, (lbrx_dtype)31, 1, odd, buf, &err) == LBRX_ERR_BAD_DTYPE && strstr(err.message, "31"));
+    LT_CHECK(lbrx_tensor_init_memory(&t, LBRX_F32, LBRX_MAX_DIMS + 1, big, buf, &err) == LBRX_ERR_BAD_SHAPE);
+    LT_CHECK(lbrx_tensor_init_memory(&t, LBRX_F32, 2, zero, NULL, &err) == LBRX_OK && lbrx_tensor_nrows(&t) == 0);
+    LT_CHECK(lbrx_tensor_init_memory(&t, LBRX_F32, 0, NULL, buf, &err) == LBRX_OK && lbrx_tensor_nrows(&t) == 1);
 }
 
 /* ---- f16 / bf16 against the test's own double-precision reference ---- */

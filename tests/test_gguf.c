@@ -60,7 +60,7 @@ static lbrx_result open_gb(const gb *g, lbrx_error *e) {
     r = lbrx_gguf_open_memory(&f, g->b, g->n, NULL, e);
     LT_CHECK((r == LBRX_OK) == (f != NULL));
     if (r != LBRX_OK) LT_CHECKF(e->result == r && e->message[0], "error detail not filled for %s", lbrx_result_str(r));
-    lbrx_gguf_close(f);
+    lbrx_gguf_destroy(f);
     return r;
 }
 
@@ -92,23 +92,23 @@ static void test_crafted_valid(void) {
     LT_CHECK(lbrx_gguf_get_str(f, "general.name", &s, &e) == LBRX_OK && s.len == 4 && memcmp(s.data, "tiny", 4) == 0);
     LT_CHECK(s.data >= (const char *)g.b && s.data < (const char *)g.b + g.n);  /* zero copy */
     LT_CHECK(lbrx_gguf_get_tensor(f, "w", &t, &e) == LBRX_OK);
-    LT_CHECK(t.ndim == 2 && t.shape[0] == 2 && t.shape[1] == 3 && t.dtype == LBRX_F32 && strcmp(t.name, "w") == 0);
+    LT_CHECK(t.ndim == 2 && t.shape[0] == 2 && t.shape[1] == 3 && t.dtype == LBRX_F32 && strcmp(lbrx_gguf_tensor_name(f, 0), "w") == 0);
     LT_CHECK((unsigned char *)t.data == g.b + lbrx_gguf_data_offset(f) && ((float *)t.data)[5] == 5.0f);
     LT_CHECK(lbrx_gguf_data_offset(f) % 32 == 0);
-    lbrx_gguf_close(f);
+    lbrx_gguf_destroy(f);
     LT_CHECK(((float *)t.data)[4] == 4.0f);  /* the tensor outlives the lbrx_gguf */
     lbrx_tensor_release(&t);
     gb_free(&g);
 }
 
 /* H1: counts larger than the file could hold */
-/* lbrx_open_options: the open functions allocate through the given allocator (the index, the
+/* lbrx_open_desc: the open functions allocate through the given allocator (the index, the
    names, the mapping) and close gives every byte back. */
 static void test_open_options(void) {
     gb g = {0, 0, 0};
     lbrx_gguf *f = 0;
     lbrx_error e;
-    lbrx_open_options opt;
+    lbrx_open_desc opt;
     lt_counting c = {0, 0, 0, 0, 0};
     char path[4096];
     FILE *out;
@@ -117,7 +117,7 @@ static void test_open_options(void) {
     opt.allocator = lt_counting_allocator(&c);
     LT_CHECKF(lbrx_gguf_open_memory(&f, g.b, g.n, &opt, &e) == LBRX_OK, "%s", e.message);
     LT_CHECK(f && lbrx_gguf_find_tensor(f, "w") == 0 && c.allocs > 0);
-    lbrx_gguf_close(f);
+    lbrx_gguf_destroy(f);
     LT_CHECKF(c.allocs == c.frees, "%ld allocations, %ld frees", c.allocs, c.frees);
     snprintf(path, sizeof path, "%s", lt_tmp_path("gguf_opt.gguf"));
     out = fopen(path, "wb");
@@ -126,7 +126,7 @@ static void test_open_options(void) {
     c.allocs = c.frees = 0;
     LT_CHECKF(lbrx_gguf_open(&f, path, &opt, &e) == LBRX_OK, "%s", e.message);
     LT_CHECK(f && lbrx_gguf_find_key(f, "general.name") == 1 && c.allocs > 0);
-    lbrx_gguf_close(f);
+    lbrx_gguf_destroy(f);
     LT_CHECK(c.allocs == c.frees);
     remove(path);
     gb_free(&g);
@@ -142,14 +142,14 @@ static void test_utf8_path(void) {
     lbrx_tensor t;
     char path[4096];
     snprintf(path, sizeof path, "%s", lt_tmp_path("t\xC3\xABst_\xC3\xBC.gguf"));
-    LT_CHECK(lbrx_tensor_from_ptr(&t, LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_memory(&t, LBRX_F32, 1, shape, v, NULL) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_create(&w, NULL, &e) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_add_tensor(w, "v", &t, &e) == LBRX_OK);
     LT_CHECKF(lbrx_gguf_writer_write_path(w, path, &e) == LBRX_OK, "%s", e.message);
     lbrx_gguf_writer_destroy(w);
     LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &e) == LBRX_OK, "%s", e.message);
     LT_CHECK(g && lbrx_gguf_find_tensor(g, "v") == 0);
-    lbrx_gguf_close(g);
+    lbrx_gguf_destroy(g);
     LT_CHECK(lt_remove(path) == 0);
 }
 
@@ -254,7 +254,7 @@ static void test_h7_typed_getters(void) {
         LT_CHECK(lbrx_gguf_get_str_array(f, "tokens", &strs, &n, &e) == LBRX_OK && n == 2 && strs[0].len == 2 &&
                  memcmp(strs[0].data, "ab", 2) == 0 && strs[1].len == 1 && strs[1].data[0] == 'c');
         LT_CHECK(lbrx_gguf_get_u32(f, "missing", &u, &e) == LBRX_ERR_NOT_FOUND);
-        lbrx_gguf_close(f);
+        lbrx_gguf_destroy(f);
     }
     gb_free(&g);
     gb_header(&g, 3, 0, 1); gb_str(&g, "general.alignment"); gb_u32(&g, 5); gb_u32(&g, 32);
@@ -317,7 +317,7 @@ static void test_h11_zero_dims(void) {
     if (f) {
         const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(f, 0);
         LT_CHECK(t->nbytes == 0 && t->shape[0] == 5 && t->shape[1] == 0);
-        lbrx_gguf_close(f);
+        lbrx_gguf_destroy(f);
     }
     gb_free(&g);
     one_tensor(&g, 3, b, 0, 0, 0); EXPECT(&g, LBRX_OK); gb_free(&g);
@@ -337,7 +337,7 @@ static void test_h11_zero_dims(void) {
         LT_CHECK(lbrx_tensor_nbytes(&t, &nb) == LBRX_OK && nb == 0 && lbrx_tensor_nrows(&t) == 0);
         LT_CHECK(lbrx_tensor_is_contiguous(&t));
         lbrx_tensor_release(&t);
-        lbrx_gguf_close(f);
+        lbrx_gguf_destroy(f);
     }
     gb_free(&g);
     huge[2] = 3;  /* the same dimensions without the zero overflow */
@@ -404,7 +404,7 @@ static void test_h15_alignment(void) {
         lbrx_error e;
         gb_header(&g, 3, 1, 1); gb_kv_u32(&g, "general.alignment", 256); gb_tinfo(&g, "t", 1, ne, 0, 0); gb_pad(&g, 256); gb_zeros(&g, 16);
         LT_CHECK(lbrx_gguf_open_memory(&f, g.b, g.n, NULL, &e) == LBRX_OK);
-        if (f) { LT_CHECK(lbrx_gguf_alignment(f) == 256 && lbrx_gguf_data_offset(f) == 256); lbrx_gguf_close(f); }
+        if (f) { LT_CHECK(lbrx_gguf_alignment(f) == 256 && lbrx_gguf_data_offset(f) == 256); lbrx_gguf_destroy(f); }
         gb_free(&g);
     }
 }
@@ -431,7 +431,7 @@ static void test_h16_versions(void) {
         if (f) {
             LT_CHECK(lbrx_gguf_version(f) == 1 && lbrx_gguf_tensor(f, 0, &t, &e) == LBRX_OK && t.shape[0] == 3 && t.shape[1] == 2);
             lbrx_tensor_release(&t);
-            lbrx_gguf_close(f);
+            lbrx_gguf_destroy(f);
         }
         gb_free(&g);
     }
@@ -449,7 +449,7 @@ static void test_h17_truncation(void) {
         lbrx_result r = lbrx_gguf_open_memory(&f, g.b, n, NULL, &e);
         LT_CHECKF(r != LBRX_OK, "prefix of %zu bytes accepted", n);
         if (n >= 4 && n < infos_end) LT_CHECKF(r == LBRX_ERR_TRUNCATED, "prefix %zu: %s", n, lbrx_result_str(r));
-        lbrx_gguf_close(f);
+        lbrx_gguf_destroy(f);
     }
     gb_free(&g);
 }
@@ -490,7 +490,7 @@ static void test_mutations(void) {
         memcpy(copy, g.b, g.n);
         for (k = 0; k < flips; k++) copy[lt_next(&rng) % g.n] = (unsigned char)lt_next(&rng);
         if (lbrx_gguf_open_memory(&f, copy, g.n, NULL, &e) == LBRX_OK) {
-            int64_t i;
+            size_t i;
             for (i = 0; i < lbrx_gguf_tensor_count(f); i++) {
                 lbrx_tensor t;
                 size_t nb = 0;
@@ -499,7 +499,7 @@ static void test_mutations(void) {
                     lbrx_tensor_release(&t);
                 }
             }
-            lbrx_gguf_close(f);
+            lbrx_gguf_destroy(f);
         }
         free(copy);
     }
@@ -508,7 +508,7 @@ static void test_mutations(void) {
 
 /* ---- the real files ---- */
 
-typedef struct vocab_fact { const char *path; uint32_t version; int64_t n_kv; uint64_t n_tokens; const char *first, *last; } vocab_fact;
+typedef struct vocab_fact { const char *path; uint32_t version; size_t n_kv; uint64_t n_tokens; const char *first, *last; } vocab_fact;
 
 static void test_shared_vocab_files(void) {
     static const vocab_fact facts[] = {
@@ -537,8 +537,8 @@ static void test_shared_vocab_files(void) {
             LT_CHECK(tok[n - 1].len == strlen(facts[i].last) && memcmp(tok[n - 1].data, facts[i].last, (size_t)tok[n - 1].len) == 0);
         }
         LT_CHECK(lbrx_gguf_get_str(g, "tokenizer.ggml.model", &model, &e) == LBRX_OK);
-        LT_CHECK(lbrx_gguf_find_key(g, "general.architecture") >= 0);
-        lbrx_gguf_close(g);
+        LT_CHECK(lbrx_gguf_find_key(g, "general.architecture") != SIZE_MAX);
+        lbrx_gguf_destroy(g);
     }
     {   /* typed values of one file: llama-spm */
         lbrx_gguf *g = 0;
@@ -555,7 +555,7 @@ static void test_shared_vocab_files(void) {
             LT_CHECK(lbrx_gguf_get_f32(g, "llama.attention.layer_norm_rms_epsilon", &eps, &e) == LBRX_OK && eps == (float)1e-5f);
             LT_CHECK(lbrx_gguf_get_array(g, "tokenizer.ggml.scores", LBRX_GGUF_FLOAT32, &scores, &n, &e) == LBRX_OK && n == 32000);
             LT_CHECK(lbrx_gguf_get_array(g, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, &scores, &n, &e) == LBRX_OK && n == 32000);
-            lbrx_gguf_close(g);
+            lbrx_gguf_destroy(g);
         }
     }
 }
@@ -565,15 +565,15 @@ static void check_stories_shapes(lbrx_gguf *g) {
     static const int64_t shapes[9][2] = {{64, 64}, {32, 64}, {32, 64}, {64, 64}, {64, 0}, {172, 64}, {64, 172}, {172, 64}, {64, 0}};
     int b, k;
     char name[64];
-    int64_t i;
+    size_t i;
     LT_CHECK(lbrx_gguf_tensor_count(g) == 48);
     for (b = 0; b < 5; b++)
         for (k = 0; k < 9; k++) {
             const lbrx_gguf_tensor_info *t;
             snprintf(name, sizeof name, "blk.%d.%s.weight", b, names[k]);
             i = lbrx_gguf_find_tensor(g, name);
-            LT_CHECKF(i >= 0, "%s missing", name);
-            if (i < 0) continue;
+            LT_CHECKF(i != SIZE_MAX, "%s missing", name);
+            if (i == SIZE_MAX) continue;
             t = lbrx_gguf_tensor_info_at(g, i);
             LT_CHECKF(t->ndim == (shapes[k][1] ? 2 : 1) && t->shape[0] == shapes[k][0] && (t->ndim == 1 || t->shape[1] == shapes[k][1]),
                       "%s: shape", name);
@@ -581,8 +581,8 @@ static void check_stories_shapes(lbrx_gguf *g) {
     i = lbrx_gguf_find_tensor(g, "token_embd.weight");
     LT_CHECK(i == 0 && lbrx_gguf_tensor_info_at(g, i)->shape[0] == 512 && lbrx_gguf_tensor_info_at(g, i)->shape[1] == 64);
     i = lbrx_gguf_find_tensor(g, "output.weight");
-    LT_CHECK(i >= 0 && lbrx_gguf_tensor_info_at(g, i)->shape[0] == 512);
-    LT_CHECK(lbrx_gguf_find_tensor(g, "output_norm.weight") >= 0 && lbrx_gguf_find_tensor(g, "blk.5.attn_q.weight") < 0);
+    LT_CHECK(i != SIZE_MAX && lbrx_gguf_tensor_info_at(g, i)->shape[0] == 512);
+    LT_CHECK(lbrx_gguf_find_tensor(g, "output_norm.weight") != SIZE_MAX && lbrx_gguf_find_tensor(g, "blk.5.attn_q.weight") == SIZE_MAX);
 }
 
 static void test_shared_stories(void) {
@@ -592,7 +592,7 @@ static void test_shared_stories(void) {
         lbrx_error e;
         uint32_t u = 0;
         lbrx_tensor t;
-        int64_t i;
+        size_t i;
         LT_CHECK(lbrx_gguf_open(&g, path, NULL, &e) == LBRX_OK);
         if (!g) return;
         LT_CHECK(lbrx_gguf_kv_count(g) == 19 && lbrx_gguf_version(g) == 3 && lbrx_gguf_alignment(g) == 32);
@@ -620,7 +620,7 @@ static void test_shared_stories(void) {
             if (f) fclose(f);
             free(ref);
         }
-        lbrx_gguf_close(g);
+        lbrx_gguf_destroy(g);
     }
 }
 
@@ -644,14 +644,14 @@ static void test_shared_quantized_and_ollama(void) {
             LT_CHECK(strcmp(t->name, "blk.0.ffn_down.weight") == 0 && t->shape[0] == 8 && t->shape[1] == 32);
             t = lbrx_gguf_tensor_info_at(g, 11);  /* ends exactly at EOF */
             LT_CHECK(t->file_offset + t->nbytes == lbrx_storage_size(lbrx_gguf_storage(g)));
-            lbrx_gguf_close(g);
+            lbrx_gguf_destroy(g);
         }
     }
     for (k = 0; k < 2; k++) {
         const char *p = lt_shared_path(q[k]);
         lbrx_gguf *g = 0;
         lbrx_error e;
-        int64_t i, nq = 0;
+        size_t i, nq = 0;
         uint32_t qv;
         if (!p) continue;
         LT_CHECK(lbrx_gguf_open(&g, p, NULL, &e) == LBRX_OK);
@@ -661,7 +661,7 @@ static void test_shared_quantized_and_ollama(void) {
         for (i = 0; i < lbrx_gguf_tensor_count(g); i++) nq += lbrx_gguf_tensor_info_at(g, i)->dtype == (k ? LBRX_Q4_0 : LBRX_Q8_0);
         LT_CHECK(nq == 32);
         LT_CHECK(lbrx_gguf_tensor_info_at(g, lbrx_gguf_find_tensor(g, "blk.0.ffn_down.weight"))->dtype == LBRX_F32);
-        lbrx_gguf_close(g);
+        lbrx_gguf_destroy(g);
     }
     {
         const char *p = lt_shared_path("derived-llama.cpp-c392e50/ggml-quant-vectors.gguf");
@@ -670,7 +670,7 @@ static void test_shared_quantized_and_ollama(void) {
         if (p && lbrx_gguf_open(&g, p, NULL, &e) == LBRX_OK) {
             LT_CHECK(lbrx_gguf_tensor_count(g) == 33 && lbrx_gguf_kv_count(g) == 3);
             LT_CHECK(lbrx_gguf_tensor_info_at(g, lbrx_gguf_find_tensor(g, "q.tq1_0"))->dtype == LBRX_TQ1_0);
-            lbrx_gguf_close(g);
+            lbrx_gguf_destroy(g);
         } else {
             LT_CHECK(p == NULL);
         }
@@ -793,7 +793,7 @@ static void test_writer_round_trip(void) {
         size_t nb, k;
         if (!lbrx_dtype_valid(id)) continue;
         shape[0] = 3; shape[1] = lbrx_dtype_block_size((lbrx_dtype)id) * 2;
-        LT_CHECK(lbrx_tensor_alloc(&src[n], (lbrx_dtype)id, 2, shape, NULL, &e) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&src[n], (lbrx_dtype)id, 2, shape, NULL, &e) == LBRX_OK);
         lbrx_tensor_nbytes(&src[n], &nb);
         for (k = 0; k < nb; k++) ((unsigned char *)src[n].data)[k] = (unsigned char)lt_next(&rng);
         snprintf(name, sizeof name, "w.%s", lbrx_dtype_name((lbrx_dtype)id));
@@ -803,12 +803,12 @@ static void test_writer_round_trip(void) {
     LT_CHECK(n >= 30);
     {
         int64_t s4[4] = {2, 3, 1, 5}, s0[1] = {0}, e2[2] = {4, 0}, s1[1] = {7};
-        LT_CHECK(lbrx_tensor_alloc(&extra[0], LBRX_F32, 0, s0, NULL, &e) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&extra[0], LBRX_F32, 0, s0, NULL, &e) == LBRX_OK);
         ((float *)extra[0].data)[0] = 42.0f;
-        LT_CHECK(lbrx_tensor_alloc(&extra[1], LBRX_I16, 4, s4, NULL, &e) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&extra[1], LBRX_I16, 4, s4, NULL, &e) == LBRX_OK);
         for (i = 0; i < 30; i++) ((int16_t *)extra[1].data)[i] = (int16_t)(i * 7 - 100);
-        LT_CHECK(lbrx_tensor_alloc(&extra[2], LBRX_F16, 2, e2, NULL, &e) == LBRX_OK);
-        LT_CHECK(lbrx_tensor_alloc(&extra[3], LBRX_F32, 1, s1, NULL, &e) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&extra[2], LBRX_F16, 2, e2, NULL, &e) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&extra[3], LBRX_F32, 1, s1, NULL, &e) == LBRX_OK);
         for (i = 0; i < 7; i++) ((float *)extra[3].data)[i] = (float)i;
         LT_CHECK(lbrx_gguf_writer_add_tensor(w, "scalar", &extra[0], &e) == LBRX_OK);
         LT_CHECK(lbrx_gguf_writer_add_tensor(w, "rank4", &extra[1], &e) == LBRX_OK);
@@ -842,8 +842,8 @@ static void test_writer_round_trip(void) {
         if (g) {
             uint64_t expect_off = 0;
             check_all_metadata(g);
-            LT_CHECK(lbrx_gguf_tensor_count(g) == n + 6);
-            for (i = 0; i < lbrx_gguf_tensor_count(g); i++) {
+            LT_CHECK(lbrx_gguf_tensor_count(g) == (size_t)n + 6);
+            for (i = 0; (size_t)i < lbrx_gguf_tensor_count(g); i++) {
                 const lbrx_gguf_tensor_info *t = lbrx_gguf_tensor_info_at(g, i);
                 LT_CHECKF(t->offset == expect_off && t->file_offset % 64 == 0, "tensor %s offset", t->name);
                 expect_off += (t->nbytes + 63) / 64 * 64;  /* contiguous, each padded to 64 */
@@ -878,7 +878,7 @@ static void test_writer_round_trip(void) {
                 LT_CHECK(lbrx_gguf_get_tensor(g, "filled", &t, &e) == LBRX_OK && memcmp(t.data, big, big_bytes) == 0);
                 lbrx_tensor_release(&t);
             }
-            lbrx_gguf_close(g);
+            lbrx_gguf_destroy(g);
         }
     }
     lbrx_gguf_writer_destroy(w);
@@ -901,7 +901,7 @@ static void test_writer_refusals(void) {
     char longname[70];
     memset(longname, 'x', 64); longname[64] = 0;
     LT_CHECK(lbrx_gguf_writer_create(&w, NULL, &e) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&t, LBRX_U8, 2, shape, NULL, &e) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&t, LBRX_U8, 2, shape, NULL, &e) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_add_tensor(w, "u8", &t, &e) == LBRX_ERR_BAD_DTYPE);
     lbrx_tensor_release(&t);
     LT_CHECK(lbrx_gguf_writer_add_tensor_fill(w, "r5", LBRX_F32, 5, s5, fill_rows, NULL, &e) == LBRX_ERR_BAD_SHAPE);
@@ -936,6 +936,7 @@ static void test_descriptor_storage(void) {
     lbrx_gguf_writer *w = 0;
     lbrx_tensor t, src;
     lbrx_safetensors_write_desc desc;
+    const char *w_name = "w";
     lbrx_storage *s = 0;
     lbrx_gguf *g = 0;
     lbrx_safetensors *st = 0;
@@ -949,10 +950,9 @@ static void test_descriptor_storage(void) {
     LT_CHECK(f != NULL);
     if (!f) return;
     memset(junk, 0xA5, sizeof junk);
-    LT_CHECK(lbrx_tensor_alloc(&src, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&src, LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
     d = (float *)src.data;
     for (i = 0; i < 15; i++) d[i] = (float)i * 0.25f - 1.0f;
-    src.name = "w";
     fwrite(junk, 1, (size_t)gguf_at, f);
     LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_add_u32(w, "general.alignment", 32, NULL) == LBRX_OK);
@@ -964,6 +964,7 @@ static void test_descriptor_storage(void) {
     st_at = ftell(f);
     memset(&desc, 0, sizeof desc);
     desc.tensors = &src;
+    desc.names = &w_name;
     desc.n_tensors = 1;
     LT_CHECK(lbrx_safetensors_write_to(st_sink, f, &desc, NULL) == LBRX_OK);
     st_end = ftell(f);
@@ -972,7 +973,7 @@ static void test_descriptor_storage(void) {
     fd = open_ro(path);
     LT_CHECK(fd >= 0);
     if (fd >= 0) {
-        LT_CHECKF(lbrx_storage_map_fd(&s, fd, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        LT_CHECKF(lbrx_storage_open_fd(&s, fd, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
         if (s) {
             LT_CHECK(lbrx_storage_size(s) == (size_t)(gguf_end - gguf_at) && memcmp(lbrx_storage_data(s), "GGUF", 4) == 0);
             LT_CHECK(lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s)) == LBRX_FORMAT_GGUF);
@@ -986,7 +987,7 @@ static void test_descriptor_storage(void) {
             LT_CHECK(lbrx_gguf_get_tensor(g, "b", &t, &e) == LBRX_OK);
             LT_CHECK(t.storage && memcmp(t.data, src.data, 60) == 0);
             LT_CHECK((size_t)((const unsigned char *)t.data - (const unsigned char *)lbrx_storage_data(t.storage)) == b->file_offset);
-            lbrx_gguf_close(g);  /* the tensor keeps the mapping */
+            lbrx_gguf_destroy(g);  /* the tensor keeps the mapping */
             {
                 void *base; size_t size, off;
                 LT_CHECK(lbrx_tensor_host_region(&t, &base, &size, &off, NULL) == LBRX_OK && (uintptr_t)base % lbrx_page_size() == 0);
@@ -996,7 +997,7 @@ static void test_descriptor_storage(void) {
             lbrx_tensor_release(&t);
         }
         /* the safetensors model, to the end of the file minus the trailer */
-        LT_CHECKF(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        LT_CHECKF(lbrx_storage_open_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at), NULL, &e) == LBRX_OK, "%s", e.message);
         if (s) {
             LT_CHECK(lbrx_format_detect(lbrx_storage_data(s), lbrx_storage_size(s)) == LBRX_FORMAT_SAFETENSORS);
             LT_CHECKF(lbrx_safetensors_open_storage(&st, s, NULL, &e) == LBRX_OK, "%s", e.message);
@@ -1004,41 +1005,43 @@ static void test_descriptor_storage(void) {
             s = 0;
         }
         if (st) {
-            const lbrx_tensor *x = lbrx_safetensors_find(st, "w", NULL);
-            LT_CHECK(x && memcmp(x->data, src.data, 60) == 0 && lbrx_safetensors_data_offset(st, 0) % 64 == 0);
-            lbrx_safetensors_close(st);
+            lbrx_tensor x;
+            LT_CHECK(lbrx_safetensors_get_tensor(st, "w", &x, NULL) == LBRX_OK && memcmp(x.data, src.data, 60) == 0 &&
+                     lbrx_safetensors_data_offset(st, 0) % 64 == 0);
+            lbrx_tensor_release(&x);
+            lbrx_safetensors_destroy(st);
         }
         /* the trailer makes the whole rest of the file an invalid safetensors image */
-        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, UINT64_MAX, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == (size_t)(st_end - st_at + 5));
+        LT_CHECK(lbrx_storage_open_fd(&s, fd, (uint64_t)st_at, UINT64_MAX, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == (size_t)(st_end - st_at + 5));
         LT_CHECK(lbrx_safetensors_open_storage(&st, s, NULL, &e) == LBRX_ERR_SIZE_MISMATCH);
         lbrx_storage_release(s);
         s = 0;
         /* regions outside the file, an empty region, a closed descriptor */
-        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_end + 6, 0, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL &&
+        LT_CHECK(lbrx_storage_open_fd(&s, fd, (uint64_t)st_end + 6, 0, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL &&
                  e.offset == (uint64_t)st_end + 6 && strstr(e.message, "past the end"));
-        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at + 6), NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
-        LT_CHECK(lbrx_storage_map_fd(&s, fd, UINT64_MAX, 1, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
-        LT_CHECK(lbrx_storage_map_fd(&s, fd, (uint64_t)st_end + 5, 0, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == 0 && lbrx_storage_data(s));
+        LT_CHECK(lbrx_storage_open_fd(&s, fd, (uint64_t)st_at, (uint64_t)(st_end - st_at + 6), NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
+        LT_CHECK(lbrx_storage_open_fd(&s, fd, UINT64_MAX, 1, NULL, &e) == LBRX_ERR_BAD_OFFSET && s == NULL);
+        LT_CHECK(lbrx_storage_open_fd(&s, fd, (uint64_t)st_end + 5, 0, NULL, &e) == LBRX_OK && lbrx_storage_size(s) == 0 && lbrx_storage_data(s));
         lbrx_storage_release(s);
         s = 0;
         LT_CHECK(lbrx_gguf_open_storage(&g, s ? s : NULL, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT);
         close_fd(fd);
     }
-    LT_CHECK(lbrx_storage_map_fd(&s, -1, 0, 1, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT && s == NULL);
+    LT_CHECK(lbrx_storage_open_fd(&s, -1, 0, 1, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT && s == NULL);
 #if defined(_WIN32)
     {
         HANDLE h = CreateFileA(path, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
         LT_CHECK(h != INVALID_HANDLE_VALUE);
-        LT_CHECKF(lbrx_storage_map_handle(&s, h, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
+        LT_CHECKF(lbrx_storage_open_handle(&s, h, (uint64_t)gguf_at, (uint64_t)(gguf_end - gguf_at), NULL, &e) == LBRX_OK, "%s", e.message);
         CloseHandle(h);  /* the mapping outlives the handle */
         if (s) {
             LT_CHECK(lbrx_gguf_open_storage(&g, s, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 2);
-            lbrx_gguf_close(g);
+            lbrx_gguf_destroy(g);
             lbrx_storage_release(s);
         }
     }
 #else
-    LT_CHECK(lbrx_storage_map_handle(&s, NULL, 0, 1, NULL, &e) == LBRX_ERR_UNSUPPORTED && s == NULL);
+    LT_CHECK(lbrx_storage_open_handle(&s, NULL, 0, 1, NULL, &e) == LBRX_ERR_UNSUPPORTED && s == NULL);
 #endif
     lbrx_tensor_release(&src);
     remove(path);
@@ -1056,12 +1059,12 @@ static void write_set(const char *prefix, const char *const *names, int n, int e
     LT_CHECK(lbrx_gguf_writer_create(&w, NULL, NULL) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_add_str(w, "general.architecture", "test", NULL) == LBRX_OK);
     for (i = 0; i < n; i++) {
-        LT_CHECK(lbrx_tensor_alloc(&t[i], LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&t[i], LBRX_F32, 2, shape, NULL, NULL) == LBRX_OK);
         for (j = 0; j < 32; j++) ((float *)t[i].data)[j] = base + (float)i;
         LT_CHECK(lbrx_gguf_writer_add_tensor(w, names[i], &t[i], NULL) == LBRX_OK);
     }
     if (empty) {
-        LT_CHECK(lbrx_tensor_alloc(&t[n], LBRX_F32, 1, zero, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_tensor_init_heap(&t[n], LBRX_F32, 1, zero, NULL, NULL) == LBRX_OK);
         LT_CHECK(lbrx_gguf_writer_add_tensor(w, "empty", &t[n], NULL) == LBRX_OK);
     }
     LT_CHECKF(lbrx_gguf_writer_write_split(w, prefix, max, &e) == LBRX_OK, "%s", e.message);
@@ -1098,16 +1101,16 @@ static void test_split(void) {
     if (g) {
         LT_CHECK(lbrx_gguf_tensor_count(g) == 3 && lbrx_gguf_shard_count(g) == 3 && lbrx_gguf_shard_storage(g, 3) == NULL);
         LT_CHECK(lbrx_gguf_get_int(g, "split.count", &v, NULL) == LBRX_OK && v == 3);
-        LT_CHECK(lbrx_gguf_find_key(g, "general.architecture") >= 0);
+        LT_CHECK(lbrx_gguf_find_key(g, "general.architecture") != SIZE_MAX);
         LT_CHECK(lbrx_gguf_get_tensor(g, "c", &t, &e) == LBRX_OK && ((float *)t.data)[31] == 3.0f);
         LT_CHECK(lbrx_gguf_tensor_info_at(g, 2)->shard == 2 && t.storage == lbrx_gguf_shard_storage(g, 2));
-        lbrx_gguf_close(g);  /* the tensor keeps its file mapped */
+        lbrx_gguf_destroy(g);  /* the tensor keeps its file mapped */
         LT_CHECK(((float *)t.data)[0] == 3.0f);
         lbrx_tensor_release(&t);
     }
     /* a later file opens alone; from memory, the first file is one file */
     LT_CHECK(lbrx_gguf_open(&g, p2, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 1 && lbrx_gguf_shard_count(g) == 1);
-    lbrx_gguf_close(g);
+    lbrx_gguf_destroy(g);
     /* the first file under another name */
     snprintf(q, sizeof q, "%s-first.gguf", prefix);
     LT_CHECK(copy_file(p1, q));
@@ -1148,7 +1151,7 @@ static void test_split(void) {
     write_set(prefix, abc, 3, 0, 1 << 20, 1.0f);
     snprintf(q, sizeof q, "%s-00001-of-00001.gguf", prefix);
     LT_CHECK(lbrx_gguf_open(&g, q, NULL, &e) == LBRX_OK && lbrx_gguf_tensor_count(g) == 3 && lbrx_gguf_shard_count(g) == 1);
-    lbrx_gguf_close(g);
+    lbrx_gguf_destroy(g);
     remove(q);
     {
         lbrx_gguf_writer *w = 0;
@@ -1166,7 +1169,7 @@ static void test_stories_rewrite(void) {
         lbrx_gguf *g = 0, *g2 = 0;
         lbrx_gguf_writer *w = 0;
         lbrx_error e;
-        int64_t i;
+        size_t i;
         const char *out = lt_tmp_path("gguf_stories_rewrite.gguf");
         size_t n1 = 0, n2 = 0;
         unsigned char *b1, *b2;
@@ -1177,7 +1180,7 @@ static void test_stories_rewrite(void) {
         for (i = 0; i < lbrx_gguf_tensor_count(g); i++) {
             lbrx_tensor t;
             LT_CHECK(lbrx_gguf_tensor(g, i, &t, &e) == LBRX_OK);
-            LT_CHECK(lbrx_gguf_writer_add_tensor(w, t.name, &t, &e) == LBRX_OK);
+            LT_CHECK(lbrx_gguf_writer_add_tensor(w, lbrx_gguf_tensor_name(g, i), &t, &e) == LBRX_OK);
             lbrx_tensor_release(&t);
         }
         LT_CHECKF(lbrx_gguf_writer_write_path(w, out, &e) == LBRX_OK, "%s", e.message);
@@ -1193,9 +1196,9 @@ static void test_stories_rewrite(void) {
                 const lbrx_gguf_kv *a = lbrx_gguf_kv_at(g, i), *b = lbrx_gguf_kv_at(g2, i);
                 LT_CHECK(strcmp(a->key, b->key) == 0 && a->type == b->type && a->elem_type == b->elem_type && a->count == b->count);
             }
-            lbrx_gguf_close(g2);
+            lbrx_gguf_destroy(g2);
         }
-        lbrx_gguf_close(g);
+        lbrx_gguf_destroy(g);
         remove(out);
     }
 }

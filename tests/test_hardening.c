@@ -83,11 +83,11 @@ static void test_views_outlive_owner(void) {
     int64_t r, c, bad = 0;
     snprintf(keep, sizeof keep, "%s", path);
     LT_CHECK(write_pattern_file(keep, 64 * 32 + 16));
-    LT_CHECKF(lbrx_storage_map_file(&s, keep, NULL, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECKF(lbrx_storage_open(&s, keep, NULL, &err) == LBRX_OK, "%s", err.message);
     if (!s) { remove(keep); return; }
     /* a tensor after a 64-byte header, then views of it */
     LT_CHECK(lbrx_tensor_init(&t, LBRX_F32, 2, shape, s, 64, &err) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_rows(&t, 10, 20, &rows, &err) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_slice_rows(&t, 10, 20, &rows, &err) == LBRX_OK);
     LT_CHECK(lbrx_tensor_slice(&t, 1, 5, 6, &col, &err) == LBRX_OK);
     LT_CHECK(lbrx_tensor_reshape(&t, 1, flat_shape, &flat, &err) == LBRX_OK);
     /* the owner lets go first: the file stays mapped for the views */
@@ -114,7 +114,7 @@ static void test_external_release_once(void) {
     lbrx_storage *s = NULL;
     lbrx_tensor a, b;
     int64_t shape[1] = {64};
-    LT_CHECK(lbrx_storage_wrap(&s, buf, sizeof buf, 1, count_release, &rc, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_storage_create_external(&s, buf, sizeof buf, 1, count_release, &rc, NULL, NULL) == LBRX_OK);
     if (!s) return;
     LT_CHECK(lbrx_tensor_init(&a, LBRX_F32, 1, shape, s, 0, NULL) == LBRX_OK);
     LT_CHECK(lbrx_tensor_slice(&a, 0, 8, 16, &b, NULL) == LBRX_OK);
@@ -152,7 +152,7 @@ static void *reader_main(void *p) {
         if (lbrx_tensor_init(&t, LBRX_F32, 2, shape, a->s, (uint64_t)a->header_floats * 4, NULL) != LBRX_OK) { a->bad++; continue; }
         r0 = (int64_t)(lt_next(&rng) % (uint64_t)a->rows);
         r1 = r0 + 1 + (int64_t)(lt_next(&rng) % (uint64_t)(a->rows - r0));
-        if (lbrx_tensor_rows(&t, r0, r1, &v, NULL) != LBRX_OK) { a->bad++; lbrx_tensor_release(&t); continue; }
+        if (lbrx_tensor_slice_rows(&t, r0, r1, &v, NULL) != LBRX_OK) { a->bad++; lbrx_tensor_release(&t); continue; }
         if (it & 1) lbrx_tensor_release(&t);  /* the view may outlive the tensor it came from */
         lbrx_storage_retain(v.storage);
         for (r = 0; r < r1 - r0; r++) {
@@ -199,7 +199,7 @@ static void test_concurrent_readers_mapped(void) {
     long bad;
     snprintf(keep, sizeof keep, "%s", path);
     LT_CHECK(write_pattern_file(keep, 8 + 256 * 64));
-    LT_CHECKF(lbrx_storage_map_file(&s, keep, NULL, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECKF(lbrx_storage_open(&s, keep, NULL, &err) == LBRX_OK, "%s", err.message);
     if (!s) { remove(keep); return; }
     bad = run_readers(s, 256, 64, 8);
     LT_CHECKF(bad == 0, "%ld wrong reads", bad);
@@ -214,7 +214,7 @@ static void test_concurrent_readers_release_once(void) {
     long bad;
     if (!buf) LT_SKIP("out of memory");
     for (i = 0; i < n; i++) buf[i] = pattern_value(i);
-    LT_CHECK(lbrx_storage_wrap(&s, buf, (size_t)n * sizeof(float), 0, count_release, &rc, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_storage_create_external(&s, buf, (size_t)n * sizeof(float), 0, count_release, &rc, NULL, NULL) == LBRX_OK);
     if (s) {
         bad = run_readers(s, 128, 32, 16);
         LT_CHECKF(bad == 0, "%ld wrong reads", bad);
@@ -260,12 +260,11 @@ static int model_make(model_case *m) {
         int64_t shape[2];
         shape[0] = 8 + k; shape[1] = MODEL_COLS;
         snprintf(m->names[k], sizeof m->names[k], "t.%d", k);
-        ok = lbrx_tensor_alloc(&m->t[k], model_dtypes[k % 4], 2, shape, NULL, NULL) == LBRX_OK;
+        ok = lbrx_tensor_init_heap(&m->t[k], model_dtypes[k % 4], 2, shape, NULL, NULL) == LBRX_OK;
         for (r = 0; ok && r < shape[0]; r++) {
             for (c = 0; c < MODEL_COLS; c++) src[c] = lt_uniform(&rng) * (float)(k + 1);
             ok = lbrx_quantize_row(model_dtypes[k % 4], src, lbrx_tensor_row(&m->t[k], r), MODEL_COLS) == LBRX_OK;
         }
-        m->t[k].name = m->names[k];
         if (ok) m->sum[k] = tensor_sum(&m->t[k], &ok);
     }
     return ok;
@@ -292,13 +291,15 @@ static int model_write_gguf(const model_case *m, const char *path) {
 /* safetensors has no block dtypes: the F32 and F16 tensors only */
 static int model_write_safetensors(const model_case *m, const char *path) {
     lbrx_tensor ts[MODEL_TENSORS];
+    const char *names[MODEL_TENSORS];
     lbrx_safetensors_write_desc desc;
     lbrx_error err;
     int k, n = 0, ok;
     for (k = 0; k < MODEL_TENSORS; k++)
-        if (!lbrx_dtype_is_quantized(m->t[k].dtype)) ts[n++] = m->t[k];
+        if (!lbrx_dtype_is_quantized(m->t[k].dtype)) { names[n] = m->names[k]; ts[n++] = m->t[k]; }
     memset(&desc, 0, sizeof desc);
     desc.tensors = ts;
+    desc.names = names;
     desc.n_tensors = (size_t)n;
     ok = lbrx_safetensors_write(path, &desc, &err) == LBRX_OK;
     if (!ok) fprintf(stderr, "  safetensors write: %s\n", err.message);
@@ -318,11 +319,10 @@ static void test_gguf_tensors_outlive_file(void) {
     LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &err) == LBRX_OK, "%s", err.message);
     if (!g) { model_free(&m); remove(path); return; }
     for (k = 0; k < MODEL_TENSORS; k++) LT_CHECK(lbrx_gguf_get_tensor(g, m.names[k], &t[k], &err) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_rows(&t[3], 2, 5, &rows, &err) == LBRX_OK);
-    lbrx_gguf_close(g);  /* unmaps nothing yet: the tensors hold the storage */
+    LT_CHECK(lbrx_tensor_slice_rows(&t[3], 2, 5, &rows, &err) == LBRX_OK);
+    lbrx_gguf_destroy(g);  /* unmaps nothing yet: the tensors hold the storage */
     for (k = 0; k < MODEL_TENSORS; k++) {
         LT_CHECKF(tensor_sum(&t[k], &ok) == m.sum[k] && ok, "tensor %d after close", k);
-        t[k].name = NULL;  /* names died with the reader */
         lbrx_tensor_release(&t[k]);
     }
     /* the view is the last holder of the mapping */
@@ -344,16 +344,13 @@ static void test_safetensors_tensors_outlive_file(void) {
     LT_CHECKF(lbrx_safetensors_open(&st, path, NULL, &err) == LBRX_OK, "%s", err.message);
     if (!st) { model_free(&m); remove(path); return; }
     for (k = 0; k < MODEL_TENSORS; k++) {
-        const lbrx_tensor *t = lbrx_safetensors_find(st, m.names[k], NULL);
-        if (lbrx_dtype_is_quantized(m.t[k].dtype)) { LT_CHECK(t == NULL); continue; }
-        LT_CHECK(t != NULL);
-        if (!t) continue;
-        kept[n] = *t;
-        kept[n].name = NULL;
-        lbrx_storage_retain(kept[n].storage);  /* the documented way to keep a tensor past close */
-        n++;
+        lbrx_result r = lbrx_safetensors_get_tensor(st, m.names[k], &kept[n], &err);
+        if (lbrx_dtype_is_quantized(m.t[k].dtype)) { LT_CHECK(r == LBRX_ERR_NOT_FOUND); continue; }
+        LT_CHECK(r == LBRX_OK);
+        if (r != LBRX_OK) continue;
+        n++;  /* a value with its own storage reference: it outlives the reader */
     }
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     for (k = 0, n = 0; k < MODEL_TENSORS; k++) {
         if (lbrx_dtype_is_quantized(m.t[k].dtype)) continue;
         LT_CHECKF(tensor_sum(&kept[n], &ok) == m.sum[k] && ok, "tensor %d after close", k);
@@ -387,18 +384,16 @@ static void *model_reader_main(void *p) {
             if (lbrx_gguf_get_tensor(a->g, a->m->names[k], &t, NULL) != LBRX_OK) { a->bad++; continue; }
             if (lbrx_gguf_get_u32(a->g, "model.count", &count, NULL) != LBRX_OK || count != MODEL_TENSORS) a->bad++;
         } else if (a->st) {
-            const lbrx_tensor *f = lbrx_safetensors_find(a->st, a->m->names[k], NULL);
-            if (lbrx_dtype_is_quantized(a->m->t[k].dtype)) { if (f) a->bad++; continue; }
-            if (!f) { a->bad++; continue; }
-            t = *f;
-            lbrx_storage_retain(t.storage);
+            lbrx_result r = lbrx_safetensors_get_tensor(a->st, a->m->names[k], &t, NULL);
+            if (lbrx_dtype_is_quantized(a->m->t[k].dtype)) { if (r != LBRX_ERR_NOT_FOUND) a->bad++; continue; }
+            if (r != LBRX_OK) { a->bad++; continue; }
         } else {
             t = a->own[k];
             lbrx_storage_retain(t.storage);
         }
         ok = 1;
         if (tensor_sum(&t, &ok) != a->m->sum[k] || !ok) a->bad++;
-        if (lbrx_tensor_rows(&t, 1, 3, &v, NULL) == LBRX_OK) {
+        if (lbrx_tensor_slice_rows(&t, 1, 3, &v, NULL) == LBRX_OK) {
             lbrx_tensor_release(&t);  /* the view outlives the tensor it came from */
             ok = 1;
             tensor_sum(&v, &ok);
@@ -456,8 +451,7 @@ static void test_concurrent_model_readers(void) {
         LT_CHECKF(bad == 0, "gguf: %ld wrong reads", bad);
         /* 8 threads holding the tensors of a closed reader; the last one out unmaps */
         for (k = 0; k < MODEL_TENSORS; k++) LT_CHECK(lbrx_gguf_get_tensor(g, m.names[k], &own[k], NULL) == LBRX_OK);
-        lbrx_gguf_close(g);
-        for (k = 0; k < MODEL_TENSORS; k++) own[k].name = NULL;
+        lbrx_gguf_destroy(g);
         bad = run_model_readers(&m, NULL, NULL, own);
         LT_CHECKF(bad == 0, "gguf, closed: %ld wrong reads", bad);
         for (k = 0; k < MODEL_TENSORS; k++) lbrx_tensor_release(&own[k]);
@@ -467,7 +461,7 @@ static void test_concurrent_model_readers(void) {
     if (st) {
         bad = run_model_readers(&m, NULL, st, NULL);
         LT_CHECKF(bad == 0, "safetensors: %ld wrong reads", bad);
-        lbrx_safetensors_close(st);
+        lbrx_safetensors_destroy(st);
     }
     model_free(&m);
     LT_CHECK(remove(gpath) == 0 && remove(spath) == 0);
@@ -519,8 +513,8 @@ static void *kernel_main(void *p) {
     memset(&ad, 0, sizeof ad);
     ad.causal = 1;
     if (lbrx_context_create(&ctx, &cd, NULL) != LBRX_OK ||
-        lbrx_tensor_alloc(&y, LBRX_F32, 2, kc->y_ref.shape, NULL, NULL) != LBRX_OK) { a->bad++; lbrx_context_destroy(ctx); return NULL; }
-    if (lbrx_tensor_alloc(&att, LBRX_F32, 3, kc->att_ref.shape, NULL, NULL) != LBRX_OK) { a->bad++; lbrx_tensor_release(&y); lbrx_context_destroy(ctx); return NULL; }
+        lbrx_tensor_init_heap(&y, LBRX_F32, 2, kc->y_ref.shape, NULL, NULL) != LBRX_OK) { a->bad++; lbrx_context_destroy(ctx); return NULL; }
+    if (lbrx_tensor_init_heap(&att, LBRX_F32, 3, kc->att_ref.shape, NULL, NULL) != LBRX_OK) { a->bad++; lbrx_tensor_release(&y); lbrx_context_destroy(ctx); return NULL; }
     for (it = 0; it < a->iters; it++) {
         if (lbrx_matmul(ctx, &kc->w, &kc->x, &y, NULL) != LBRX_OK) a->bad++;
         a->bad += count_diff(&y, &kc->y_ref);
@@ -529,7 +523,7 @@ static void *kernel_main(void *p) {
     }
     /* this thread's share of the split product: columns [index*per, (index+1)*per) */
     lbrx_context_set_threads(ctx, 1);
-    if (lbrx_matmul_rows(ctx, &kc->w, &kc->x, &kc->y_split, a->index * per, (a->index + 1) * per, NULL) != LBRX_OK) a->bad++;
+    if (lbrx_matmul_rows(ctx, &kc->w, &kc->x, a->index * per, (a->index + 1) * per, &kc->y_split, NULL) != LBRX_OK) a->bad++;
     lbrx_tensor_release(&att);
     lbrx_tensor_release(&y);
     lbrx_context_destroy(ctx);
@@ -551,14 +545,14 @@ static void test_kernels_from_host_threads(void) {
     size_t j;
     memset(&kc, 0, sizeof kc);
     rng.s = 12345;
-    LT_CHECK(lbrx_tensor_alloc(&kc.w, LBRX_F32, 2, ws, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&kc.x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&kc.q, LBRX_F32, 3, qs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&kc.k, LBRX_F32, 3, ks, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&kc.v, LBRX_F32, 3, ks, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&kc.y_ref, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&kc.y_split, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&kc.att_ref, LBRX_F32, 3, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.w, LBRX_F32, 2, ws, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.q, LBRX_F32, 3, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.k, LBRX_F32, 3, ks, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.v, LBRX_F32, 3, ks, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.y_ref, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.y_split, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&kc.att_ref, LBRX_F32, 3, qs, NULL, NULL) == LBRX_OK);
     if (!kc.w.data || !kc.x.data || !kc.q.data || !kc.k.data || !kc.v.data || !kc.y_ref.data || !kc.y_split.data || !kc.att_ref.data) goto done;
     for (j = 0; j < (size_t)(KT_OUT * KT_IN); j++) ((float *)kc.w.data)[j] = lt_uniform(&rng);
     for (j = 0; j < (size_t)(KT_N * KT_IN); j++) ((float *)kc.x.data)[j] = lt_uniform(&rng);
@@ -627,7 +621,7 @@ static void test_big_file_offsets(void) {
     snprintf(keep, sizeof keep, "%s", path);
     if (!write_sparse_file(keep, size, tail)) { remove(keep); LT_SKIP("cannot create a sparse 4 GiB file here"); }
     memset(&err, 0, sizeof err);
-    r = lbrx_storage_map_file(&s, keep, NULL, &err);
+    r = lbrx_storage_open(&s, keep, NULL, &err);
     if (sizeof(size_t) == 4) {
         /* 32-bit: refused cleanly, no storage, a message */
         LT_CHECKF(r == LBRX_ERR_LIMIT, "got %s: %s", lbrx_result_str(r), err.message);
@@ -659,7 +653,7 @@ static void test_no_32bit_wraparound(void) {
     int64_t one[1] = {16}, big[2] = {65536, 65536};
     size_t rb = 0;
     lbrx_result r;
-    LT_CHECK(lbrx_storage_wrap(&s, buf, sizeof buf, 0, NULL, NULL, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_storage_create_external(&s, buf, sizeof buf, 0, NULL, NULL, NULL, NULL) == LBRX_OK);
     if (!s) return;
     LT_CHECK(lbrx_storage_at(s, ((uint64_t)1 << 32) + 16, 16) == NULL);
     LT_CHECK(lbrx_storage_at(s, 16, ((uint64_t)1 << 32) + 16) == NULL);
@@ -684,21 +678,21 @@ static void test_utf8_path(void) {
     lbrx_result r;
     snprintf(keep, sizeof keep, "%s", lt_tmp_path(name));
     if (!write_pattern_file(keep, 1000)) LT_SKIP("cannot create a file with a non-ASCII name here");
-    r = lbrx_storage_map_file(&s, keep, NULL, &err);
+    r = lbrx_storage_open(&s, keep, NULL, &err);
     LT_CHECKF(r == LBRX_OK, "%s", err.message);
     if (s) {
         const float *f = (const float *)lbrx_storage_at(s, 999 * 4, 4);
-        LT_CHECK(lbrx_storage_size(s) == 4000 && lbrx_storage_get_kind(s) == LBRX_STORAGE_MMAP);
+        LT_CHECK(lbrx_storage_size(s) == 4000 && lbrx_storage_kind_of(s) == LBRX_STORAGE_MMAP);
         LT_CHECK(f && *f == pattern_value(999));
         lbrx_storage_release(s);
     }
     LT_CHECK(remove_utf8(keep) == 0);
     /* gone now: a clear NOT_FOUND */
     s = NULL;
-    r = lbrx_storage_map_file(&s, keep, NULL, &err);
+    r = lbrx_storage_open(&s, keep, NULL, &err);
     LT_CHECKF(r == LBRX_ERR_NOT_FOUND && s == NULL, "%s", lbrx_result_str(r));
     /* not UTF-8 (a lone continuation byte): Windows cannot name it, POSIX finds no such file */
-    r = lbrx_storage_map_file(&s, lt_tmp_path("bad_\x80_name.bin"), NULL, &err);
+    r = lbrx_storage_open(&s, lt_tmp_path("bad_\x80_name.bin"), NULL, &err);
 #if defined(_WIN32)
     LT_CHECKF(r == LBRX_ERR_INVALID_ARGUMENT, "%s", lbrx_result_str(r));
 #else

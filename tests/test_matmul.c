@@ -1,8 +1,8 @@
 /* Matmul: y[n, out] = x[n, in] . W[out, in]^T against a float64 reference written here, for every
    weight dtype, odd sizes, unaligned and strided operands, thread counts and output ranges. */
 #define LBRX_THREAD_SLICE 0   /* every operation on all threads: the thread-count checks split even small cases */
-#define LBRX_IMPLEMENTATION
-#include "lbrx.h"
+#define LBRX_IMPL
+#include "lbrx_gguf.h"
 #include "lbrx_test.h"
 
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
@@ -233,6 +233,26 @@ static void deq_row(lbrx_dtype dt, const unsigned char *src, int64_t k, double *
     }
 }
 
+/* The float64 bound on |y - x.w| for one output: x's quantization to int8 blocks (quantized
+   weights) plus (k + 4) f32 roundings on the sum of magnitudes; *ref gets x.w. x may be
+   unaligned. */
+static double out_tolerance(const unsigned char *x, const double *w, int64_t k, int quant, double *ref) {
+    double mag = 0, qerr = 0;
+    int64_t j, b;
+    *ref = 0;
+    for (j = 0; j < k; j++) { float xv; memcpy(&xv, x + 4 * j, 4); *ref += (double)xv * w[j]; mag += fabs((double)xv * w[j]); }
+    if (quant) {
+        /* x is quantized to int8 with scale amax/127 per block: each x value moves by at most
+           half a step, amax/254, and the int8 scale itself is an f32 rounding of amax/127 */
+        for (b = 0; b < k / 32; b++) {
+            double amax = 0, wsum = 0;
+            for (j = b * 32; j < b * 32 + 32; j++) { float xv; memcpy(&xv, x + 4 * j, 4); if (fabs(xv) > amax) amax = fabs(xv); wsum += fabs(w[j]); }
+            qerr += (amax / 254.0) * (1 + 1e-6) * wsum;
+        }
+    }
+    return qerr + ((double)k + 4) * ldexp(1.0, -24) * (mag + qerr) + 1e-30;
+}
+
 /* ---- one case ---- */
 
 typedef struct mcase {
@@ -246,7 +266,7 @@ typedef struct mcase {
 static const lbrx_dtype all_dtypes[N_DTYPES] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_Q4_K, LBRX_Q6_K,
                                                  LBRX_Q5_K, LBRX_IQ4_XS, LBRX_IQ4_NL, LBRX_Q5_0, LBRX_Q5_1, LBRX_Q3_K, LBRX_Q2_K };
 
-/* For float weights: the same product with W prepared (lbrx_matmul_prepare) for 1..3 threads
+/* For float weights: the same product with W prepared (lbrx_matmul_weights_create) for 1..3 threads
    and uneven ranges must give exactly the bytes in `want` (the unprepared result), and leave y's
    row padding alone. Returns the number of failed checks. */
 static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tensor *x, lbrx_tensor *y,
@@ -256,7 +276,7 @@ static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tenso
     int fails = 0, t;
     int64_t i;
     if (lbrx_dtype_is_quantized(c->dt)) return 0;
-    if (lbrx_matmul_prepare(w, NULL, &pw, &err) != LBRX_OK) { fprintf(stderr, "  prepare: %s\n", err.message); return 1; }
+    if (lbrx_matmul_weights_create(&pw, w, NULL, &err) != LBRX_OK) { fprintf(stderr, "  prepare: %s\n", err.message); return 1; }
     for (t = 1; t <= 3; t++) {
         lbrx_result r;
         memset(ybuf, 0xAB, (size_t)(ystride * c->n + 64));
@@ -265,9 +285,9 @@ static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tenso
         if (t == 2 && c->out > 3) {
             /* ranges that start and end inside panels and work items */
             int64_t a = c->out / 3 + 1, b2 = c->out - 2;
-            r = lbrx_matmul_prepared_rows(ctx, pw, x, y, a, b2, &err);
-            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, y, 0, a, &err);
-            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, y, b2, c->out, &err);
+            r = lbrx_matmul_prepared_rows(ctx, pw, x, a, b2, y, &err);
+            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, 0, a, y, &err);
+            if (r == LBRX_OK) r = lbrx_matmul_prepared_rows(ctx, pw, x, b2, c->out, y, &err);
         } else {
             r = lbrx_matmul_prepared(ctx, pw, x, y, &err);
         }
@@ -281,7 +301,7 @@ static int check_prepared(const mcase *c, const lbrx_tensor *w, const lbrx_tenso
             }
         if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  prepared: y padding overwritten\n"); }
     }
-    lbrx_matmul_weights_free(pw);
+    lbrx_matmul_weights_destroy(pw);
     return fails;
 }
 
@@ -340,8 +360,8 @@ static int run_case(const mcase *c, unsigned long long seed) {
         if (t == 3 && c->out > 2) {
             /* three ranges of a host-side split */
             int64_t a = c->out / 3, b2 = 2 * c->out / 3 + 1;
-            if (lbrx_matmul_rows(ctx, &w, &x, &y, 0, a, &err) != LBRX_OK || lbrx_matmul_rows(ctx, &w, &x, &y, a, b2, &err) != LBRX_OK ||
-                lbrx_matmul_rows(ctx, &w, &x, &y, b2, c->out, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
+            if (lbrx_matmul_rows(ctx, &w, &x, 0, a, &y, &err) != LBRX_OK || lbrx_matmul_rows(ctx, &w, &x, a, b2, &y, &err) != LBRX_OK ||
+                lbrx_matmul_rows(ctx, &w, &x, b2, c->out, &y, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
         } else if (lbrx_matmul(ctx, &w, &x, &y, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); continue; }
         if (t > 1) {
             for (i = 0; i < c->n; i++)
@@ -378,23 +398,10 @@ static int run_case(const mcase *c, unsigned long long seed) {
     /* padding between y rows untouched */
     if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  y padding overwritten\n"); }
     for (i = 0; i < c->n && fails < 5; i++) {
-        const float *xr = (const float *)(void *)(xbuf + c->x_misalign + i * xstride);
+        const unsigned char *xr = xbuf + c->x_misalign + i * xstride;
         for (o = 0; o < c->out; o++) {
-            double ref = 0, mag = 0, qerr = 0, got, tol;
+            double ref, got, tol = out_tolerance(xr, wd + o * c->k, c->k, quant, &ref);
             float yv;
-            int64_t b;
-            for (j = 0; j < c->k; j++) { float xv; memcpy(&xv, (const unsigned char *)xr + 4 * j, 4); ref += (double)xv * wd[o * c->k + j]; mag += fabs((double)xv * wd[o * c->k + j]); }
-            if (quant) {
-                /* x is quantized to int8 with scale amax/127 per block: each x value moves by at most
-                   half a step, amax/254, and the int8 scale itself is an f32 rounding of amax/127 */
-                for (b = 0; b < c->k / 32; b++) {
-                    double amax = 0, wsum = 0;
-                    for (j = b * 32; j < b * 32 + 32; j++) { float xv; memcpy(&xv, (const unsigned char *)xr + 4 * j, 4); if (fabs(xv) > amax) amax = fabs(xv); wsum += fabs(wd[o * c->k + j]); }
-                    qerr += (amax / 254.0) * (1 + 1e-6) * wsum;
-                }
-            }
-            /* f32 accumulation: at most (k + 4) roundings of relative size 2^-24 on the sum of magnitudes */
-            tol = qerr + ((double)c->k + 4) * ldexp(1.0, -24) * (mag + qerr) + 1e-30;
             memcpy(&yv, ybuf + i * ystride + 4 * o, 4);
             got = yv;
             if (!(fabs(got - ref) <= tol)) {
@@ -471,25 +478,134 @@ static void test_matmul_long_rows(void) {
     }
 }
 
+/* GGML's own blocks: ggml-quant-vectors.gguf holds q.<type> (8 rows of 256 values quantized by
+   GGML) and dq.<type> (GGML's dequantization of them, f32). This test's float64 dequantizer
+   agrees with dq (so the reference above is GGML's reading of the formats), and lbrx_matmul
+   with W = q.<type> as mapped from the file matches x . dq^T within the bound, for n = 1 (the
+   matrix-vector kernels) and n = 9 (the tiled ones). */
+static void test_matmul_ggml_blocks(void) {
+    static const char *names[] = { "q4_K", "q6_K", "q5_K", "iq4_xs", "iq4_nl", "q5_0", "q5_1", "q3_K", "q2_K", "q8_0", "q4_0", "q4_1" };
+    lbrx_gguf *g;
+    lbrx_error err;
+    lbrx_context *ctx;
+    size_t t;
+    LT_SHARED_OR_SKIP(path, "derived-llama.cpp-c392e50/ggml-quant-vectors.gguf");
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &err) == LBRX_OK, "%s", err.message);
+    LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
+    for (t = 0; t < sizeof names / sizeof names[0]; t++) {
+        char qn[32], dqn[32];
+        lbrx_tensor w, dq, x, y;
+        double wd[8 * 256], worst = 0;
+        int64_t xs[2] = { 9, 256 }, ys[2] = { 9, 8 }, r, j, i;
+        int n;
+        lt_rng rng;
+        rng.s = 77 + t;
+        snprintf(qn, sizeof qn, "q.%s", names[t]);
+        snprintf(dqn, sizeof dqn, "dq.%s", names[t]);
+        memset(&w, 0, sizeof w);
+        memset(&dq, 0, sizeof dq);
+        if (lbrx_gguf_get_tensor(g, qn, &w, &err) != LBRX_OK || lbrx_gguf_get_tensor(g, dqn, &dq, &err) != LBRX_OK ||
+            w.ndim != 2 || w.shape[0] != 8 || w.shape[1] != 256 || dq.dtype != LBRX_F32 || !lbrx_matmul_supports(w.dtype)) {
+            LT_CHECKF(0, "%s: not in the vectors file as 8 x 256 of a matmul dtype", qn);
+            lbrx_tensor_release(&w);
+            lbrx_tensor_release(&dq);
+            continue;
+        }
+        for (r = 0; r < 8; r++) {
+            const float *dr = (const float *)lbrx_tensor_row(&dq, r);
+            double rmax = 0;
+            if (random_format(w.dtype)) deq_row(w.dtype, (const unsigned char *)lbrx_tensor_row(&w, r), 256, wd + r * 256);
+            else for (j = 0; j < 256; j++) wd[r * 256 + j] = dr[j];
+            for (j = 0; j < 256; j++) if (fabs(dr[j]) > rmax) rmax = fabs(dr[j]);
+            for (j = 0; j < 256; j++) if (fabs(wd[r * 256 + j] - dr[j]) > worst * rmax) worst = fabs(wd[r * 256 + j] - dr[j]) / rmax;
+        }
+        LT_CHECKF(worst <= 1e-6, "%s: this test's dequantizer is %g (relative) from GGML's", names[t], worst);
+        LT_CHECK(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+        for (j = 0; j < 9 * 256; j++) ((float *)x.data)[j] = lt_uniform(&rng);
+        for (n = 1; n <= 9; n += 8) {
+            xs[0] = ys[0] = n;
+            x.shape[0] = n;
+            LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+            LT_CHECKF(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK, "%s", err.message);
+            for (i = 0; i < n; i++)
+                for (r = 0; r < 8; r++) {
+                    double ref, tol = out_tolerance((const unsigned char *)lbrx_tensor_row(&x, i), wd + r * 256, 256, 1, &ref);
+                    double got = ((const float *)lbrx_tensor_row(&y, i))[r];
+                    LT_CHECKF(fabs(got - ref) <= tol, "%s n %d: y[%lld][%lld] = %.9g, GGML's weights give %.9g (tolerance %.3g)",
+                              names[t], n, (long long)i, (long long)r, got, ref, tol);
+                }
+            lbrx_tensor_release(&y);
+        }
+        lbrx_tensor_release(&x);
+        lbrx_tensor_release(&w);
+        lbrx_tensor_release(&dq);
+    }
+    lbrx_context_destroy(ctx);
+    lbrx_gguf_destroy(g);
+}
+
+/* The format table's rows agree with the rest of lbrx: block geometry with lbrx_dtype_block_*,
+   and for each block dtype, random floats through the row's quantizer, then its unpacker
+   (D*v + M per value) against its dequantizer (GGML's floats), within two roundings. */
+static void test_matmul_format_table(void) {
+    size_t f;
+    lt_rng rng;
+    rng.s = 4242;
+    for (f = 0; f < LBRX__WFMT_COUNT; f++) {
+        const lbrx__wfmt *t = &lbrx__wfmts[f];
+        float src[512], deq[512], d[16], mn[16];
+        unsigned char q[2 * 292];
+        int8_t v[256];
+        int j, g, bad = 0;
+        LT_CHECKF(lbrx_dtype_block_size(t->dt) == t->block && lbrx_dtype_block_bytes(t->dt) == (size_t)t->bytes && lbrx_matmul_supports(t->dt),
+                  "%s: geometry", lbrx_dtype_name(t->dt));
+        if (!t->unpack) continue;
+        LT_CHECKF(t->quantize && t->dequantize && (t->group == 32 || t->group == 16) && t->block % t->group == 0, "%s: row incomplete", lbrx_dtype_name(t->dt));
+        if (!t->quantize || !t->dequantize) continue;
+        for (j = 0; j < t->block; j++) src[j] = lt_uniform(&rng) * (1.0f + (float)(j % 7));
+        t->quantize(src, q, t->block);
+        t->dequantize(q, deq, 1);
+        t->unpack(q, v, d, mn);
+        for (j = 0; j < t->block && !bad; j++) {
+            double a = (double)d[j / t->group] * v[j], m = t->has_min ? mn[j / t->group] : 0.0;
+            g = t->uoff >= 0 && (v[j] + t->uoff < 0 || v[j] + t->uoff > 63);
+            if (g || fabs(a + m - deq[j]) > ldexp(fabs(a) + fabs(m), -22)) {
+                bad = 1;
+                fprintf(stderr, "  %s value %d: unpacked %d * %g + %g, dequantized %g%s\n", lbrx_dtype_name(t->dt), j, v[j], d[j / t->group],
+                        t->has_min ? mn[j / t->group] : 0.0, deq[j], g ? " (v + uoff outside 0..63)" : "");
+            }
+        }
+        LT_CHECKF(!bad, "%s: unpacker and dequantizer disagree", lbrx_dtype_name(t->dt));
+    }
+}
+
 static void test_matmul_errors(void) {
     lbrx_context *ctx;
     lbrx_tensor w, x, y;
     lbrx_error err;
     int64_t ks[2] = { 4, 256 }, ws[2] = { 4, 32 }, xs[2] = { 2, 32 }, ys[2] = { 2, 4 }, ybad[2] = { 2, 5 };
     LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_Q8_K, 2, ks, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_Q8_K, 2, ks, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
     /* the message lists the table's dtypes */
-    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_UNSUPPORTED && strstr(err.message, "q4_K") && strstr(err.message, "iq4_xs"));
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_BAD_DTYPE && strstr(err.message, "q4_K") && strstr(err.message, "iq4_xs"));
     lbrx_tensor_release(&w);
-    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_Q8_0, 2, ws, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK);
-    LT_CHECK(lbrx_matmul_rows(ctx, &w, &x, &y, 3, 5, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul(NULL, &w, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_Q8_0, 2, ws, NULL, NULL) == LBRX_OK);
+    {   /* a NULL context is one thread with scratch for the call: the same bits as a context's */
+        int64_t j;
+        float y1[8];
+        for (j = 0; j < 4 * 34; j++) ((unsigned char *)w.data)[j] = (unsigned char)(j * 37 + 11);
+        for (j = 0; j < 64; j++) ((float *)x.data)[j] = (float)(j % 9) - 4.0f;
+        LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK);
+        memcpy(y1, y.data, sizeof y1);
+        memset(y.data, 0, sizeof y1);
+        LT_CHECK(lbrx_matmul(NULL, &w, &x, &y, &err) == LBRX_OK && memcmp(y1, y.data, sizeof y1) == 0);
+    }
+    LT_CHECK(lbrx_matmul_rows(ctx, &w, &x, 3, 5, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
     lbrx_tensor_release(&y);
-    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT && strstr(err.message, "y rows") != NULL);
+    LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_ERR_BAD_SHAPE && strstr(err.message, "y rows") != NULL);
     lbrx_tensor_release(&w); lbrx_tensor_release(&x); lbrx_tensor_release(&y);
     lbrx_context_destroy(ctx);
 }
@@ -516,15 +632,15 @@ static void test_matmul_prepared_api(void) {
     count_alloc ca = { 0, 0 };
     int64_t ws[2] = { 70, 40 }, xs[2] = { 9, 40 }, ys[2] = { 9, 70 }, ybad[2] = { 9, 71 }, qs[2] = { 4, 64 }, j;
     LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&w, LBRX_F16, 2, ws, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_tensor_alloc(&yb, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_F16, 2, ws, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&yb, LBRX_F32, 2, ybad, NULL, NULL) == LBRX_OK);
     for (j = 0; j < 70 * 40; j++) ((uint16_t *)w.data)[j] = lbrx_f32_to_f16((float)(j % 13) - 6.0f);
     for (j = 0; j < 9 * 40; j++) ((float *)x.data)[j] = (float)(j % 7) - 3.0f;
     memset(&al, 0, sizeof al);
     al.alloc = ca_alloc; al.free = ca_free; al.user = &ca;
-    LT_CHECK(lbrx_matmul_prepare(&w, &al, &pw, &err) == LBRX_OK && pw != NULL && ca.live >= 1);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &w, &al, &err) == LBRX_OK && pw != NULL && ca.live >= 1);
     /* the object keeps w's storage: releasing the caller's view leaves it usable */
     lbrx_tensor_release(&w);
     LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &y, &err) == LBRX_OK);
@@ -540,28 +656,34 @@ static void test_matmul_prepared_api(void) {
             }
         LT_CHECK(ok);
     }
-    LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &yb, &err) == LBRX_ERR_INVALID_ARGUMENT && strstr(err.message, "y rows") != NULL);
-    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, &y, 5, 71, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, &y, 5, 4, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul_prepared(NULL, pw, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared(ctx, pw, &x, &yb, &err) == LBRX_ERR_BAD_SHAPE && strstr(err.message, "y rows") != NULL);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, 5, 71, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, pw, &x, 5, 4, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_matmul_prepared(NULL, pw, &x, &yb, &err) == LBRX_ERR_BAD_SHAPE);
+    {   /* a NULL context: one thread, the same bits */
+        lbrx_tensor y2;
+        LT_CHECK(lbrx_tensor_init_heap(&y2, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+        LT_CHECK(lbrx_matmul_prepared(NULL, pw, &x, &y2, &err) == LBRX_OK && memcmp(y2.data, y.data, 9 * 70 * 4) == 0);
+        lbrx_tensor_release(&y2);
+    }
     LT_CHECK(lbrx_matmul_prepared(ctx, NULL, &x, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_matmul_prepared_rows(ctx, NULL, &x, &y, 0, 1, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    lbrx_matmul_weights_free(pw);
+    LT_CHECK(lbrx_matmul_prepared_rows(ctx, NULL, &x, 0, 1, &y, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    lbrx_matmul_weights_destroy(pw);
     LT_CHECKF(ca.live == 0 && ca.total >= 1, "live %d total %d", ca.live, ca.total);
-    lbrx_matmul_weights_free(NULL);
+    lbrx_matmul_weights_destroy(NULL);
     /* bad inputs */
     pw = (lbrx_matmul_weights *)&ca;
-    LT_CHECK(lbrx_matmul_prepare(NULL, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
-    LT_CHECK(lbrx_matmul_prepare(&x, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
-    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_Q8_0, 2, qs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_UNSUPPORTED && pw == NULL && strstr(err.message, "q8_0") != NULL);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    LT_CHECK(lbrx_matmul_weights_create(NULL, &x, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_tensor_init_heap(&wq, LBRX_Q8_0, 2, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &wq, NULL, &err) == LBRX_ERR_BAD_DTYPE && pw == NULL && strstr(err.message, "q8_0") != NULL);
     lbrx_tensor_release(&wq);
-    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_F32, 1, qs, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    LT_CHECK(lbrx_tensor_init_heap(&wq, LBRX_F32, 1, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &wq, NULL, &err) == LBRX_ERR_BAD_SHAPE && pw == NULL);
     lbrx_tensor_release(&wq);
-    LT_CHECK(lbrx_tensor_alloc(&wq, LBRX_F32, 2, qs, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&wq, LBRX_F32, 2, qs, NULL, NULL) == LBRX_OK);
     wq.stride[0] = -256;
-    LT_CHECK(lbrx_matmul_prepare(&wq, NULL, &pw, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &wq, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT && pw == NULL);
     wq.stride[0] = 256;
     lbrx_tensor_release(&wq);
     lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&yb);
@@ -572,6 +694,8 @@ int main(void) {
     LT_RUN(test_matmul_sizes);
     LT_RUN(test_matmul_out1_and_layouts);
     LT_RUN(test_matmul_long_rows);
+    LT_RUN(test_matmul_format_table);
+    LT_RUN(test_matmul_ggml_blocks);
     LT_RUN(test_matmul_errors);
     LT_RUN(test_matmul_prepared_api);
     return lt_finish();

@@ -11,7 +11,7 @@ static lbrx_tensor make(int ndim, const int64_t *shape, unsigned long long seed,
     lt_rng rng;
     rng.s = seed;
     for (i = 0; i < ndim; i++) n *= shape[i];
-    lbrx_tensor_alloc(&t, LBRX_F32, ndim, shape, NULL, NULL);
+    lbrx_tensor_init_heap(&t, LBRX_F32, ndim, shape, NULL, NULL);
     for (i = 0; i < n; i++) ((float *)t.data)[i] = amplitude * lt_uniform(&rng);
     return t;
 }
@@ -29,7 +29,7 @@ static void test_rms_norm(void) {
     for (dt = 0; dt < 3; dt++) {
         const lbrx_tensor *wp = &w;
         if (dt == 1) {   /* f16 weight: reference uses the rounded values */
-            lbrx_tensor_alloc(&w16, LBRX_F16, 1, wshape, NULL, NULL);
+            lbrx_tensor_init_heap(&w16, LBRX_F16, 1, wshape, NULL, NULL);
             lbrx_f32_to_f16_row((const float *)w.data, w16.data, 300);
             lbrx_f16_to_f32_row(w16.data, (float *)w.data, 300);
             wp = &w16;
@@ -257,8 +257,8 @@ static void test_embedding(void) {
     lbrx_tensor w = make(2, ws, 60, 3.0f), out = make(2, os, 61, 0.0f), w16, wb16;
     lbrx_error err;
     int t, bad = 0;
-    lbrx_tensor_alloc(&w16, LBRX_F16, 2, ws, NULL, NULL);
-    lbrx_tensor_alloc(&wb16, LBRX_BF16, 2, ws, NULL, NULL);
+    lbrx_tensor_init_heap(&w16, LBRX_F16, 2, ws, NULL, NULL);
+    lbrx_tensor_init_heap(&wb16, LBRX_BF16, 2, ws, NULL, NULL);
     for (e = 0; e < 50 * 24; e++) {
         uint16_t h16 = lbrx_f32_to_f16(at(&w, e)), hb = lbrx_f32_to_bf16(at(&w, e));
         memcpy((unsigned char *)w16.data + 2 * e, &h16, 2);
@@ -281,7 +281,7 @@ static void test_embedding(void) {
         lbrx_tensor wq, outq;
         const unsigned char *blk;
         float src[64];
-        lbrx_tensor_alloc(&wq, LBRX_Q8_0, 2, qs, NULL, NULL);
+        lbrx_tensor_init_heap(&wq, LBRX_Q8_0, 2, qs, NULL, NULL);
         outq = make(2, qo, 63, 0.0f);
         for (t = 0; t < 50; t++) {
             for (e = 0; e < 64; e++) src[e] = at(&w, (t * 64 + e) % (50 * 24)) * (float)(t + 1);
@@ -350,7 +350,7 @@ static void test_bad_arguments(void) {
     LT_CHECK(lbrx_silu(NULL, &x, &y, &err) == LBRX_ERR_BAD_SHAPE);
     LT_CHECK(lbrx_rms_norm(NULL, NULL, NULL, 1e-5f, &x, &err) == LBRX_ERR_INVALID_ARGUMENT);
     LT_CHECK(lbrx_rms_norm(NULL, &x, &y, 1e-5f, &x, &err) == LBRX_ERR_BAD_SHAPE);   /* weight of 27 */
-    lbrx_tensor_alloc(&h, LBRX_F16, 2, s, NULL, NULL);
+    lbrx_tensor_init_heap(&h, LBRX_F16, 2, s, NULL, NULL);
     LT_CHECK(lbrx_softmax(NULL, &h, &h, &err) == LBRX_ERR_BAD_DTYPE);
     LT_CHECK(strstr(err.message, "f16") != NULL);
     {

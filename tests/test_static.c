@@ -21,7 +21,7 @@ static void test_static_instantiation(void) {
     memcpy(buf + 8, hdr, (size_t)n);
     memcpy(buf + 8 + n, &v, 4);
     LT_CHECK(lbrx_safetensors_open_memory(&st, buf, sizeof buf, NULL, &err) == LBRX_OK);
-    lbrx_safetensors_close(st);
+    lbrx_safetensors_destroy(st);
     /* not a GGUF file: refused with the specific code, no crash */
     LT_CHECK(lbrx_gguf_open_memory(&g, buf, sizeof buf, NULL, &err) == LBRX_ERR_BAD_MAGIC);
     LT_CHECK(g == NULL);

@@ -80,8 +80,8 @@ static void test_sparse_large_file(void) {
         LT_SKIP("cannot create a sparse 1 GiB file here");
     }
     before = resident_bytes();
-    LT_CHECK(lbrx_storage_map_file(&s, path, NULL, &err) == LBRX_OK);
-    LT_CHECK(lbrx_storage_size(s) == (size_t)file_size && lbrx_storage_get_kind(s) == LBRX_STORAGE_MMAP);
+    LT_CHECK(lbrx_storage_open(&s, path, NULL, &err) == LBRX_OK);
+    LT_CHECK(lbrx_storage_size(s) == (size_t)file_size && lbrx_storage_kind_of(s) == LBRX_STORAGE_MMAP);
     LT_CHECK(!lbrx_storage_writable(s));
     shape[0] = 1024;
     shape[1] = 256;
@@ -116,7 +116,7 @@ static void test_odd_size_file(void) {
     int i;
     for (i = 0; i < N; i++) buf[i] = (unsigned char)(i * 7 + 3);
     LT_CHECK(write_file(path, buf, N));
-    LT_CHECK(lbrx_storage_map_file(&s, path, NULL, &err) == LBRX_OK);
+    LT_CHECK(lbrx_storage_open(&s, path, NULL, &err) == LBRX_OK);
     LT_CHECK(lbrx_storage_size(s) == N && memcmp(lbrx_storage_data(s), buf, N) == 0);
     LT_CHECK(lbrx_storage_at(s, 4999, 1) != NULL && lbrx_storage_at(s, 4999, 2) == NULL);
     LT_CHECK(lbrx_storage_at(s, 5000, 0) != NULL && lbrx_storage_at(s, 5001, 0) == NULL);
@@ -149,7 +149,7 @@ static void test_empty_missing_directory(void) {
     snprintf(path, sizeof path, "%s", lt_tmp_path("storage_empty.bin"));
     /* empty file: a storage of size 0; any tensor with bytes is out of range */
     LT_CHECK(write_file(path, "", 0));
-    LT_CHECK(lbrx_storage_map_file(&s, path, NULL, &err) == LBRX_OK);
+    LT_CHECK(lbrx_storage_open(&s, path, NULL, &err) == LBRX_OK);
     LT_CHECK(lbrx_storage_size(s) == 0 && lbrx_storage_data(s) != NULL);
     LT_CHECK(lbrx_tensor_init(&t, LBRX_F32, 1, one, s, 0, &err) == LBRX_ERR_BAD_OFFSET);
     lbrx_storage_release(s);
@@ -157,27 +157,27 @@ static void test_empty_missing_directory(void) {
     /* missing */
     snprintf(missing, sizeof missing, "%s", lt_tmp_path("storage_no_such_file.bin"));
     s = (lbrx_storage *)1;
-    LT_CHECK(lbrx_storage_map_file(&s, missing, NULL, &err) == LBRX_ERR_NOT_FOUND && s == NULL);
+    LT_CHECK(lbrx_storage_open(&s, missing, NULL, &err) == LBRX_ERR_NOT_FOUND && s == NULL);
     LT_CHECK(err.result == LBRX_ERR_NOT_FOUND && strstr(err.message, "no_such_file.bin") && strstr(err.message, "no such file"));
     /* a path through a regular file */
     LT_CHECK(write_file(path, "x", 1));
     snprintf(through, sizeof through, "%s/inside", path);
-    LT_CHECK(lbrx_storage_map_file(&s, through, NULL, &err) == LBRX_ERR_NOT_FOUND);
+    LT_CHECK(lbrx_storage_open(&s, through, NULL, &err) == LBRX_ERR_NOT_FOUND);
     remove(path);
     /* directory */
     snprintf(dir, sizeof dir, "%s", lt_tmp_path("storage_dir"));
     remove_dir(dir);
     LT_CHECK(make_dir(dir) == 0);
-    LT_CHECK(lbrx_storage_map_file(&s, dir, NULL, &err) == LBRX_ERR_IO && strstr(err.message, "directory"));
+    LT_CHECK(lbrx_storage_open(&s, dir, NULL, &err) == LBRX_ERR_IO && strstr(err.message, "directory"));
     remove_dir(dir);
-    LT_CHECK(lbrx_storage_map_file(&s, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_storage_open(&s, NULL, NULL, &err) == LBRX_ERR_INVALID_ARGUMENT);
 #if !defined(_WIN32)
     /* a FIFO with no writer: refused at once, not waited on */
     LT_CHECK(mkfifo(path, 0600) == 0);
-    LT_CHECK(lbrx_storage_map_file(&s, path, NULL, &err) == LBRX_ERR_IO && strstr(err.message, "not a regular file"));
+    LT_CHECK(lbrx_storage_open(&s, path, NULL, &err) == LBRX_ERR_IO && strstr(err.message, "not a regular file"));
     remove(path);
 #endif
-    LT_CHECK(lbrx_storage_map_file(&s, missing, NULL, NULL) == LBRX_ERR_NOT_FOUND);  /* err is optional */
+    LT_CHECK(lbrx_storage_open(&s, missing, NULL, NULL) == LBRX_ERR_NOT_FOUND);  /* err is optional */
 }
 
 typedef struct release_log { int calls; void *ptr; size_t size; } release_log;
@@ -197,8 +197,8 @@ static void test_external_storage(void) {
     int64_t shape[2] = {8, 8}, flat[1] = {64};
     int i;
     for (i = 0; i < 64; i++) mem[i] = (float)i;
-    LT_CHECK(lbrx_storage_wrap(&s, mem, sizeof mem, 1, on_release, &log, NULL, NULL) == LBRX_OK);
-    LT_CHECK(lbrx_storage_get_kind(s) == LBRX_STORAGE_EXTERNAL && lbrx_storage_writable(s));
+    LT_CHECK(lbrx_storage_create_external(&s, mem, sizeof mem, 1, on_release, &log, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_storage_kind_of(s) == LBRX_STORAGE_EXTERNAL && lbrx_storage_writable(s));
     LT_CHECK(lbrx_tensor_init(&t, LBRX_F32, 2, shape, s, 0, NULL) == LBRX_OK);
     LT_CHECK(t.data == (void *)mem);
     lbrx_storage_release(s);
@@ -213,9 +213,9 @@ static void test_external_storage(void) {
     lbrx_tensor_release(&v);
     LT_CHECK(log.calls == 1);
     /* no callback is fine; wrapping NULL with a size is not */
-    LT_CHECK(lbrx_storage_wrap(&s, mem, sizeof mem, 0, NULL, NULL, NULL, NULL) == LBRX_OK && !lbrx_storage_writable(s));
+    LT_CHECK(lbrx_storage_create_external(&s, mem, sizeof mem, 0, NULL, NULL, NULL, NULL) == LBRX_OK && !lbrx_storage_writable(s));
     lbrx_storage_release(s);
-    LT_CHECK(lbrx_storage_wrap(&s, NULL, 16, 0, NULL, NULL, NULL, NULL) == LBRX_ERR_INVALID_ARGUMENT);
+    LT_CHECK(lbrx_storage_create_external(&s, NULL, 16, 0, NULL, NULL, NULL, NULL) == LBRX_ERR_INVALID_ARGUMENT);
 }
 
 /* many threads retaining and releasing one storage: one callback at the end */
@@ -224,7 +224,7 @@ static void test_refcount_threads(void) {
     release_log log = {0, NULL, 0};
     lbrx_storage *s;
     int i;
-    LT_CHECK(lbrx_storage_wrap(&s, mem, sizeof mem, 1, on_release, &log, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_storage_create_external(&s, mem, sizeof mem, 1, on_release, &log, NULL, NULL) == LBRX_OK);
 #ifdef _OPENMP
 #pragma omp parallel for
 #endif

@@ -4,9 +4,11 @@
      upstream by the Hugging Face tokenizers with add_special_tokens=False);
    - the Llama 3 and Qwen 3 tokenizer.json files reproduce llama.cpp's expected outputs of
      ../shared/data/tokenizers/llama.cpp-tests (llama-bpe, qwen2, deepseek-r1-qwen);
-   - Python tokenizers' ids for texts of our own (random Unicode, code, numbers, whitespace,
-     CJK, emoji): tests/fixtures/tokenizer_oracle (made by tests/fixtures/make_tokenizer_oracle.py
-     on the device machine);
+   - an independent implementation's ids for 444 texts of our own (random code points of many
+     scripts and planes, code, numbers, whitespace runs, CJK, emoji, specials written in the text):
+     tests/fixtures/tokenizer_oracle.json, texts by tests/fixtures/make_tokenizer_oracle.py, ids by
+     transformers.js (tests/fixtures/make_tokenizer_oracle.mjs; the device machine, where Python
+     tokenizers is, could not be had: the .py script makes the same file with it there);
    - byte-level round trip: the pieces of encode(text) concatenate to text, for every text
      above and for random bytes (invalid UTF-8 included);
    - hostile tokenizer data (SPECS H20 and its BPE counterparts) is an error, never a crash. */
@@ -151,15 +153,15 @@ static void test_llama_cpp_vocabs(void) {
         snprintf(out, sizeof out, "%s.out", p);
         LT_CHECKF(lbrx_gguf_open(&g, p, NULL, &e) == LBRX_OK, "%s", e.message);
         if (!g) continue;
-        LT_CHECKF(lbrx_tokenizer_load_gguf(&t, g, &e) == LBRX_OK, "%s: %s", names[i], e.message);
+        LT_CHECKF(lbrx_tokenizer_init_gguf(&t, g, &e) == LBRX_OK, "%s: %s", names[i], e.message);
         if (t.kind) {
             int n = check_inp_out(&t, inp, out, names[i], t.kind == LBRX_TOKENIZER_BPE);
             LT_CHECKF(n >= 40, "%s: only %d texts", names[i], n);
             if (getenv("LT_VERBOSE")) fprintf(stderr, "  %s: %d texts, %s\n", names[i], n, lbrx_tokenizer_describe(&t));
             done++;
         }
-        lbrx_tokenizer_free(&t);
-        lbrx_gguf_close(g);
+        lbrx_tokenizer_release(&t);
+        lbrx_gguf_destroy(g);
     }
     if (!done) LT_SKIP("../shared/data/llama.cpp/v3 is absent");
 }
@@ -184,14 +186,14 @@ static void test_tokenizer_json(void) {
         if (!(p = lt_shared_path(rel))) continue;
         snprintf(inp, sizeof inp, "%s", p);
         snprintf(out, sizeof out, "%.*s.out", (int)strlen(inp) - 4, inp);
-        LT_CHECKF(lbrx_tokenizer_load_file(&t, json, &e) == LBRX_OK, "%s: %s", json, e.message);
+        LT_CHECKF(lbrx_tokenizer_init_file(&t, json, &e) == LBRX_OK, "%s: %s", json, e.message);
         if (t.kind) {
             int n = check_inp_out(&t, inp, out, cases[i].test, 1);
             LT_CHECKF(n >= 40, "%s: only %d texts", cases[i].test, n);
             if (getenv("LT_VERBOSE")) fprintf(stderr, "  %s: %d texts, %s\n", cases[i].test, n, lbrx_tokenizer_describe(&t));
             done++;
         }
-        lbrx_tokenizer_free(&t);
+        lbrx_tokenizer_release(&t);
     }
     if (!done) LT_SKIP("../shared/data/tokenizers is absent");
 }
@@ -210,7 +212,7 @@ static void test_round_trip(void) {
         lbrx_tokenizer t;
         lbrx_error e;
         if (!p) continue;
-        LT_CHECKF(lbrx_tokenizer_load_file(&t, p, &e) == LBRX_OK, "%s: %s", files[f], e.message);
+        LT_CHECKF(lbrx_tokenizer_init_file(&t, p, &e) == LBRX_OK, "%s: %s", files[f], e.message);
         for (i = 0; t.kind && i < 300; i++) {
             size_t n = random_text(text, 4096), nids = 0, k, m;
             int32_t *ids = NULL;
@@ -231,7 +233,7 @@ static void test_round_trip(void) {
             free(ids);
         }
         if (t.kind) done++;
-        lbrx_tokenizer_free(&t);
+        lbrx_tokenizer_release(&t);
     }
     free(text);
     free(want);
@@ -260,7 +262,7 @@ static void test_special_tokens(void) {
     size_t n = 0, len;
     const char *piece;
     if (!p) LT_SKIP("../shared/data/tokenizers is absent");
-    LT_CHECKF(lbrx_tokenizer_load_file(&t, p, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_tokenizer_init_file(&t, p, &e) == LBRX_OK, "%s", e.message);
     if (!t.kind) return;
     LT_CHECK(lbrx_tokenizer_default_flags(&t) == LBRX_ENCODE_SPECIAL);
     LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, LBRX_ENCODE_SPECIAL, &ids, &n, &e) == LBRX_OK);
@@ -276,16 +278,16 @@ static void test_special_tokens(void) {
     free(ids);
     LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_ERR_BAD_VALUE && ids == NULL);
     free(ids);
-    lbrx_tokenizer_free(&t);
+    lbrx_tokenizer_release(&t);
     LT_CHECK(t.kind == LBRX_TOKENIZER_NONE);
-    lbrx_tokenizer_free(&t);
+    lbrx_tokenizer_release(&t);
     if ((p = lt_shared_path("tokenizers/llama3/tokenizer.json")) != NULL) {
-        LT_CHECKF(lbrx_tokenizer_load_file(&t, p, &e) == LBRX_OK, "%s", e.message);
+        LT_CHECKF(lbrx_tokenizer_init_file(&t, p, &e) == LBRX_OK, "%s", e.message);
         LT_CHECK(t.bos == 128000 && t.eos == 128001 && t.eot == 128009);
         LT_CHECK(lbrx_tokenizer_encode(&t, "Hi", 2, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_OK);
         LT_CHECK(n == 2 && ids[0] == 128000 && ids[1] == 13347);
         free(ids);
-        lbrx_tokenizer_free(&t);
+        lbrx_tokenizer_release(&t);
     }
 }
 
@@ -298,7 +300,7 @@ static void test_llama2c(void) {
     size_t n = 0, i, len, pos = 0;
     char out[64];
     if (!p) LT_SKIP("../shared/data/llama2.c64 is absent");
-    LT_CHECKF(lbrx_tokenizer_load_llama2c(&t, p, 512, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_tokenizer_init_llama2c(&t, p, 512, &e) == LBRX_OK, "%s", e.message);
     LT_CHECK(t.bos == 1 && t.eos == 2 && t.kind == LBRX_TOKENIZER_SPM);
     LT_CHECK(lbrx_tokenizer_encode(&t, "Once upon a time", 16, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_OK);
     LT_CHECK(n >= 2 && ids[0] == 1);
@@ -308,8 +310,15 @@ static void test_llama2c(void) {
     }
     LT_CHECK(pos == 16 && !memcmp(out, "Once upon a time", 16));
     free(ids);
-    lbrx_tokenizer_free(&t);
-    LT_CHECK(lbrx_tokenizer_load_llama2c(&t, p, 513, &e) == LBRX_ERR_TRUNCATED && t.kind == LBRX_TOKENIZER_NONE);
+    lbrx_tokenizer_release(&t);
+    LT_CHECK(lbrx_tokenizer_init_llama2c(&t, p, 513, &e) == LBRX_ERR_TRUNCATED && t.kind == LBRX_TOKENIZER_NONE);
+}
+
+/* A load's result is the one wanted; a refused load leaves the tokenizer empty and says why. */
+static void check_load(lbrx_result r, lbrx_result want, const lbrx_tokenizer *t, const lbrx_error *e, const char *what) {
+    LT_CHECKF(r == want, "%s: result %d (%s), want %d", what, (int)r, e->message, (int)want);
+    if (r != LBRX_OK) LT_CHECKF(t->kind == LBRX_TOKENIZER_NONE && t->text == NULL && e->message[0], "%s", what);
+    if (getenv("LT_VERBOSE") && r != LBRX_OK) fprintf(stderr, "  %s: %s\n", what, e->message);
 }
 
 /* A GGUF tokenizer written by lbrx's writer: a small byte-level vocabulary, then each key made
@@ -353,8 +362,9 @@ static lbrx_result load_case(const gguf_case *c, lbrx_tokenizer *t, lbrx_error *
     if (r != LBRX_OK) return r;
     LT_CHECKF(lbrx_gguf_open(&g, path, NULL, e) == LBRX_OK, "%s", e->message);
     if (!g) return LBRX_ERR_IO;
-    r = lbrx_tokenizer_load_gguf(t, g, e);
-    lbrx_gguf_close(g);
+    r = lbrx_tokenizer_init_gguf(t, g, e);
+    lbrx_gguf_destroy(g);
+    lt_remove(path);
     return r;
 }
 
@@ -382,9 +392,7 @@ static void test_hostile_gguf(void) {
         lbrx_result r;
         memset(&e, 0, sizeof e);
         r = load_case(&cases[i], &t, &e);
-        LT_CHECKF(r == cases[i].want, "%s: result %d (%s), want %d", cases[i].what, (int)r, e.message, (int)cases[i].want);
-        if (r != LBRX_OK) LT_CHECKF(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL && e.message[0], "%s", cases[i].what);
-        if (getenv("LT_VERBOSE") && r != LBRX_OK) fprintf(stderr, "  %s: %s\n", cases[i].what, e.message);
+        check_load(r, cases[i].want, &t, &e, cases[i].what);
         if (r == LBRX_OK) { /* the valid one works: " the" = "Ġt" + "he" */
             int32_t *ids = NULL;
             size_t n = 0;
@@ -395,7 +403,7 @@ static void test_hostile_gguf(void) {
             LT_CHECKF(n == 10 && ids[9] == 259, "%zu ids", n); /* " the" < | e n d | > <u>: the user-defined token always */
             free(ids);
         }
-        lbrx_tokenizer_free(&t);
+        lbrx_tokenizer_release(&t);
     }
 }
 
@@ -423,19 +431,81 @@ static void test_hostile_json(void) {
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lbrx_tokenizer t;
         lbrx_error e;
-        lbrx_result r;
         memset(&e, 0, sizeof e);
-        r = lbrx_tokenizer_load_json_memory(&t, cases[i].json, strlen(cases[i].json), NULL, 0, &e);
-        LT_CHECKF(r == cases[i].want, "%s: result %d (%s), want %d", cases[i].what, (int)r, e.message, (int)cases[i].want);
-        if (r != LBRX_OK) LT_CHECKF(t.kind == LBRX_TOKENIZER_NONE && t.text == NULL && e.message[0], "%s", cases[i].what);
-        if (getenv("LT_VERBOSE") && r != LBRX_OK) fprintf(stderr, "  %s: %s\n", cases[i].what, e.message);
-        lbrx_tokenizer_free(&t);
+        check_load(lbrx_tokenizer_init_json_memory(&t, cases[i].json, strlen(cases[i].json), NULL, 0, &e), cases[i].want, &t, &e, cases[i].what);
+        lbrx_tokenizer_release(&t);
     }
+}
+
+/* The oracle's ids for our own texts (tests/fixtures/tokenizer_oracle.json): every text, both
+   tokenizers; then U+0085, which the oracle's JavaScript regexes do not count as \s. */
+static void test_oracle(void) {
+    static const char *const names[2] = { "llama3", "qwen3" };
+    size_t len = 0, i, k, checked = 0;
+    char *doc_text = read_all("tests/fixtures/tokenizer_oracle.json", &len);
+    lbrx_json *doc = NULL;
+    const lbrx_json_value *cases;
+    int w;
+    LT_CHECKF(doc_text != NULL, "tests/fixtures/tokenizer_oracle.json is missing");
+    if (!doc_text) return;
+    LT_CHECK(lbrx_json_parse(&doc, doc_text, len, NULL, NULL) == LBRX_OK);
+    cases = lbrx_json_get(lbrx_json_root(doc), "cases");
+    LT_CHECK(lbrx_json_count(cases) >= 400);
+    for (w = 0; w < 2; w++) {
+        char rel[64];
+        const char *p;
+        lbrx_tokenizer t;
+        lbrx_error e;
+        snprintf(rel, sizeof rel, "tokenizers/%s/tokenizer.json", names[w]);
+        if (!(p = lt_shared_path(rel))) continue;
+        LT_CHECKF(lbrx_tokenizer_init_file(&t, p, &e) == LBRX_OK, "%s", e.message);
+        for (i = 0; t.kind && i < lbrx_json_count(cases); i++) {
+            const lbrx_json_value *c = lbrx_json_at(cases, i), *want = lbrx_json_get(c, names[w]);
+            size_t tl = 0, n = 0;
+            const char *text = lbrx_json_string(lbrx_json_get(c, "text"), &tl);
+            int32_t *ids = NULL;
+            int ok;
+            LT_CHECK(text != NULL && lbrx_tokenizer_encode(&t, text, tl, LBRX_ENCODE_SPECIAL, &ids, &n, &e) == LBRX_OK);
+            ok = n == lbrx_json_count(want);
+            for (k = 0; ok && k < n; k++) {
+                int64_t v;
+                ok = lbrx_json_i64(lbrx_json_at(want, k), &v) == LBRX_OK && v == ids[k];
+            }
+            LT_CHECKF(ok, "%s: oracle case %zu (%zu bytes): %zu ids, the oracle gave %zu", names[w], i, tl, n, lbrx_json_count(want));
+            checked++;
+            free(ids);
+        }
+        lbrx_tokenizer_release(&t);
+    }
+    if (getenv("LT_VERBOSE")) fprintf(stderr, "  %zu oracle encodings compared\n", checked);
+    if (checked) { /* Oniguruma's \s (Rust tokenizers' regexes) has U+0085 (its documentation, RE
+                      "3. Character types"): "x \u0085y" is "x", " ", "\u0085y" under Llama 3's regex */
+        lbrx_tokenizer t;
+        lbrx_error e;
+        int32_t *ids = NULL;
+        size_t n = 0, pos = 0, l;
+        char back[16];
+        LT_CHECK(lbrx_tokenizer_init_file(&t, lt_shared_path("tokenizers/llama3/tokenizer.json"), &e) == LBRX_OK);
+        LT_CHECK(lbrx_tokenizer_encode(&t, "x \xc2\x85y", 5, 0, &ids, &n, &e) == LBRX_OK);
+        LT_CHECKF(n >= 3 && ids[0] == 87 && ids[1] == 220, "%zu ids", n); /* "x", "Ġ" */
+        for (k = 2; k < n; k++) {
+            const char *p = lbrx_tokenizer_piece(&t, ids[k], &l);
+            if (pos + l <= sizeof back) memcpy(back + pos, p, l);
+            pos += l;
+        }
+        LT_CHECK(pos == 3 && !memcmp(back, "\xc2\x85y", 3));
+        free(ids);
+        lbrx_tokenizer_release(&t);
+    }
+    lbrx_json_destroy(doc);
+    free(doc_text);
+    if (!checked) LT_SKIP("../shared/data/tokenizers is absent");
 }
 
 int main(void) {
     LT_RUN(test_llama_cpp_vocabs);
     LT_RUN(test_tokenizer_json);
+    LT_RUN(test_oracle);
     LT_RUN(test_round_trip);
     LT_RUN(test_fuzz_harness);
     LT_RUN(test_special_tokens);

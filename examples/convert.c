@@ -358,21 +358,14 @@ static int cv_open_input(cv_job *job) {
     job->t = (cv_tensor *)calloc(count + 1, sizeof *job->t);   /* + 1: rope_freqs */
     if (!job->t) return cv_fail(job, "out of memory");
     for (i = 0; i < count; i++) {
-        if (job->gguf) {
-            lbrx_tensor t;
-            int bad;
-            if (lbrx_gguf_tensor(job->gguf, i, &t, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
-            bad = cv_add(job, &t, lbrx_gguf_tensor_name(job->gguf, i));
-            lbrx_tensor_release(&t);
-            if (bad) return 1;
-        } else {
-            lbrx_tensor t;
-            int bad;
-            if (lbrx_safetensors_tensor(job->st, i, &t, &err) != LBRX_OK) return cv_fail(job, "%s: %s", job->in, err.message);
-            bad = cv_add(job, &t, lbrx_safetensors_tensor_name(job->st, i));
-            lbrx_tensor_release(&t);
-            if (bad) return 1;
-        }
+        /* the two readers' tensor calls have one shape */
+        lbrx_tensor t;
+        int bad;
+        if ((job->gguf ? lbrx_gguf_tensor(job->gguf, i, &t, &err) : lbrx_safetensors_tensor(job->st, i, &t, &err)) != LBRX_OK)
+            return cv_fail(job, "%s: %s", job->in, err.message);
+        bad = cv_add(job, &t, job->gguf ? lbrx_gguf_tensor_name(job->gguf, i) : lbrx_safetensors_tensor_name(job->st, i));
+        lbrx_tensor_release(&t);
+        if (bad) return 1;
     }
     if (job->config && job->mc.rope_scaling == LBRX_ROPE_SCALING_LLAMA3) return cv_add_rope_freqs(job);
     return 0;

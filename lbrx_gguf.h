@@ -19,7 +19,7 @@
 
    READER
 
-       Opening a file checks everything the accessors rely on (SPECS.md (c) H1-H18): every count,
+       Opening a file checks everything the accessors rely on: every count,
        length and offset is compared with the bytes that remain before it is used, with
        overflow-checked arithmetic. Strings are never copied: an lbrx_gguf_str points into the
        mapping (keys and tensor names, which are short, are copied once so they can be
@@ -185,7 +185,7 @@ LBRXDEF const lbrx_gguf_kv *lbrx_gguf_kv_at(const lbrx_gguf *g, size_t i);
 LBRXDEF size_t lbrx_gguf_find_key(const lbrx_gguf *g, const char *key);
 
 /* Typed getters: LBRX_ERR_NOT_FOUND for a missing key, LBRX_ERR_TYPE_MISMATCH when the value
-   has another type (no conversion, SPECS H7). */
+   has another type (no conversion). */
 LBRXDEF lbrx_result lbrx_gguf_get_u8(const lbrx_gguf *g, const char *key, uint8_t *out, lbrx_error *err);
 LBRXDEF lbrx_result lbrx_gguf_get_i8(const lbrx_gguf *g, const char *key, int8_t *out, lbrx_error *err);
 LBRXDEF lbrx_result lbrx_gguf_get_u16(const lbrx_gguf *g, const char *key, uint16_t *out, lbrx_error *err);
@@ -360,7 +360,7 @@ LBRX__GGUF_PRIVATE int lbrx__gguf_alignment_ok(uint32_t a) {
     return a >= LBRX_GGUF_MIN_ALIGNMENT && a <= LBRX_GGUF_MAX_ALIGNMENT && (a & (a - 1)) == 0;
 }
 
-/* x rounded up to a multiple of the power of two a; 0 on overflow (SPECS H14). */
+/* x rounded up to a multiple of the power of two a; 0 on overflow. */
 LBRX__GGUF_PRIVATE int lbrx__gguf_align_up(uint64_t x, uint64_t a, uint64_t *out) {
     if (x > UINT64_MAX - (a - 1)) return 0;
     *out = (x + (a - 1)) & ~(a - 1);
@@ -483,7 +483,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_value(lbrx__gguf_cursor *c, lbrx_gguf_
         kv->elem_type = (lbrx_gguf_type)et;
         at = c->pos;
         if ((r = lbrx__gguf_count(c, &n, "array count")) != LBRX_OK) return r;
-        /* compare the count with the bytes that remain before anything else (SPECS H3) */
+        /* compare the count with the bytes that remain before anything else */
         if (n > (c->size - c->pos) / lbrx__gguf_min_size(c, kv->elem_type))
             return lbrx__errorf(c->err, LBRX_ERR_TRUNCATED, at, "%s: array of %llu %s needs more than the %llu bytes that remain",
                                 c->what, (unsigned long long)n, lbrx_gguf_type_name(kv->elem_type),
@@ -564,7 +564,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_tensor_record(lbrx__gguf_cursor *c, si
     t->name = name.data;
     t->name_len = name.len;
     if ((r = lbrx__gguf_u32(c, &nd, "n_dims")) != LBRX_OK) return r;
-    /* checked before reading any dimension (SPECS H9) */
+    /* checked before reading any dimension */
     if (nd > LBRX_GGUF_MAX_DIMS)
         return lbrx__errorf(c->err, LBRX_ERR_BAD_SHAPE, c->pos - 4, "%s: n_dims %u is more than %d", c->what, (unsigned)nd,
                             LBRX_GGUF_MAX_DIMS);
@@ -575,7 +575,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_tensor_record(lbrx__gguf_cursor *c, si
                                 c->what, d, (unsigned long long)ne[d]);
     }
     if ((r = lbrx__gguf_u32(c, &type, "type")) != LBRX_OK) return r;
-    /* GGML ids only, and only those with a block size (SPECS H12) */
+    /* GGML ids only, and only those with a block size */
     if (type >= (uint32_t)LBRX_GGML_TYPE_COUNT || !lbrx_dtype_valid((int)type))
         return lbrx__errorf(c->err, LBRX_ERR_BAD_DTYPE, c->pos - 4, "%s: invalid GGML type id %u", c->what, (unsigned)type);
     if ((r = lbrx__gguf_u64(c, &t->offset, "offset")) != LBRX_OK) return r;
@@ -651,7 +651,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_own_names(lbrx_gguf *g, lbrx__gguf_cur
     return LBRX_OK;
 }
 
-/* Alignment, data section and tensor byte ranges (SPECS H13-H15). */
+/* Alignment, data section and tensor byte ranges. */
 LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_layout(lbrx_gguf *g, lbrx__gguf_cursor *c) {
     size_t ai = lbrx_gguf_find_key(g, "general.alignment");
     lbrx__gguf_span *spans;
@@ -742,7 +742,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_parse(lbrx_gguf *g, lbrx_error *err) {
     c.v1 = version == 1;
     if ((r = lbrx__gguf_count(&c, &n_tensors, "tensor_count")) != LBRX_OK) return r;
     if ((r = lbrx__gguf_count(&c, &n_kv, "metadata_kv_count")) != LBRX_OK) return r;
-    /* bound each count by the bytes that remain before allocating anything (SPECS H1):
+    /* bound each count by the bytes that remain before allocating anything:
        a KV takes at least key length + 1 + type + 1, a tensor info name length + 1 + n_dims + type + offset */
     remain = c.size - c.pos;
     if (n_kv > remain / (c.v1 ? 10u : 14u))

@@ -1,4 +1,5 @@
-/* GGUF: the real files of ../shared/data, a hostile-input suite (SPECS (c) H1-H18) built here,
+/* GGUF: the real files of ../shared/data, a hostile-input suite (one file per check of
+   lbrx_gguf.h's READER section) built here,
    and writer round trips. Expected values come from the files' provenance and an independent
    Python parser (token counts, first/last tokens, shapes), and from llama2.c's stories260K.bin
    (the same weights in another format), never from lbrx itself. */

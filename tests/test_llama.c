@@ -1,7 +1,8 @@
 /* tests/test_llama.c - examples/llama.c end to end: the tokenizer against the HF tokenizer's
    ids, stories260K against the text llama2.c's run.c publishes, a transformers model against
    its logits (tests/fixtures/llama_oracle, made by tests/fixtures/make_llama_oracle.py), and
-   models and tokenizers that do not fit together (SPECS H19, H20). The example is included with
+   models and tokenizers that do not fit together (shape and vocabulary mismatches are
+   errors). The example is included with
    LLAMA_NO_MAIN and driven through llama_main, its command line. */
 #define LLAMA_NO_MAIN
 #include "examples/llama.c"

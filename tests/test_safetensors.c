@@ -1,5 +1,5 @@
 /* safetensors reader/writer and the JSON reader: real files from ../shared/data, a hostile-input
-   suite (SPECS c, S1-S13) crafted here, JSON edge cases, round trips, shards, fixtures written by
+   suite (one file per check of lbrx_safetensors.h's SECURITY section) crafted here, JSON edge cases, round trips, shards, fixtures written by
    Python's safetensors (tests/fixtures/make_safetensors.py). */
 #define LBRX_IMPL
 #include "lbrx_safetensors.h"
@@ -308,7 +308,7 @@ static void test_other_files(void) {
     }
 }
 
-/* ---- hostile input: one or more crafted files per SPECS (c) S1-S13 ---- */
+/* ---- hostile input: one or more crafted files per check of the SECURITY section ---- */
 
 static void test_hostile(void) {
     unsigned char small[7] = {0}, *b;

@@ -11,7 +11,7 @@
      tokenizers is, could not be had: the .py script makes the same file with it there);
    - byte-level round trip: the pieces of encode(text) concatenate to text, for every text
      above and for random bytes (invalid UTF-8 included);
-   - hostile tokenizer data (SPECS H20 and its BPE counterparts) is an error, never a crash. */
+   - hostile tokenizer data (bad scores, types, merges, ids out of range) is an error, never a crash. */
 #define LBRX_IMPL
 #include "examples/lbrx_tokenizer.h"
 #include "tests/lbrx_test.h"

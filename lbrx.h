@@ -1595,32 +1595,130 @@ LBRXDEF lbrx_result lbrx__write_file(const char *path, lbrx__file_body_fn body, 
     return r;
 }
 
-/* Fill s (kind MMAP, data already &empty_byte) with bytes [offset, offset + length) of an open
-   file: mapped read-only from the page (Windows: allocation granularity) below offset, or read
-   into the heap under LBRX_NO_MMAP. length UINT64_MAX: to the end. `what` names the file in
-   messages. The handle or descriptor stays the caller's. */
+/* The file layer under lbrx_storage_open*, one version per system: lbrx__file_open (path to an
+   open file), lbrx__file_size (a regular file's size), lbrx__file_map / lbrx__file_unmap (a
+   read-only view of a span of it) or, under LBRX_NO_MMAP, lbrx__file_read (bytes at an offset),
+   lbrx__file_close. `what` names the file in messages. */
 #if defined(_WIN32)
-LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, HANDLE f, uint64_t offset, uint64_t length, const char *what,
-                                                const lbrx_allocator *allocator, lbrx_error *err) {
+typedef HANDLE lbrx__file;
+
+LBRX__PRIVATE lbrx_result lbrx__file_open(const char *path, const lbrx_allocator *allocator, lbrx__file *f, lbrx_error *err) {
+    wchar_t *wpath = lbrx__utf8_to_wide(path, allocator);
+    DWORD attr;
+    if (!wpath) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path);
+    attr = GetFileAttributesW(wpath);
+    if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
+        lbrx_free(allocator, wpath);
+        return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
+    }
+    *f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
+    lbrx_free(allocator, wpath);
+    if (*f == INVALID_HANDLE_VALUE) {
+        DWORD e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
+            return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
+        return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (Windows error %lu)", path, (unsigned long)e);
+    }
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__file_close(lbrx__file f) { CloseHandle(f); }
+
+LBRX__PRIVATE lbrx_result lbrx__file_size(lbrx__file f, const char *what, uint64_t *size, lbrx_error *err) {
     LARGE_INTEGER li;
-    uint64_t fsize;
     if (GetFileType(f) != FILE_TYPE_DISK) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
     if (!GetFileSizeEx(f, &li)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot read its size", what);
-    fsize = (uint64_t)li.QuadPart;
+    *size = (uint64_t)li.QuadPart;
+    return LBRX_OK;
+}
+
+#if defined(LBRX_NO_MMAP)
+/* Up to `want` (at most 1 GiB) bytes at `at` into buf: the count read, 0 at the end or on an error. */
+LBRX__PRIVATE size_t lbrx__file_read(lbrx__file f, void *buf, size_t want, uint64_t at) {
+    DWORD got = 0;
+    OVERLAPPED ov;
+    memset(&ov, 0, sizeof ov);
+    ov.Offset = (DWORD)(at & 0xffffffffu);
+    ov.OffsetHigh = (DWORD)(at >> 32);
+    return ReadFile(f, buf, (DWORD)want, &got, &ov) ? (size_t)got : 0;
+}
 #else
-LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, int fd, uint64_t offset, uint64_t length, const char *what,
-                                                const lbrx_allocator *allocator, lbrx_error *err) {
+/* A read-only view of `span` bytes at `base` (a multiple of the allocation granularity). */
+LBRX__PRIVATE lbrx_result lbrx__file_map(lbrx__file f, uint64_t base, size_t span, const char *what, void **view, lbrx_error *err) {
+    HANDLE m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
+    if (!m) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", what, (unsigned long)GetLastError());
+    *view = MapViewOfFile(m, FILE_MAP_READ, (DWORD)(base >> 32), (DWORD)(base & 0xffffffffu), (SIZE_T)span);
+    CloseHandle(m);
+    if (!*view)
+        return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", what, (unsigned long)GetLastError());
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__file_unmap(void *view, size_t span) { (void)span; UnmapViewOfFile(view); }
+#endif
+#else
+typedef int lbrx__file;
+
+LBRX__PRIVATE lbrx_result lbrx__file_open(const char *path, const lbrx_allocator *allocator, lbrx__file *f, lbrx_error *err) {
+    (void)allocator;
+    /* O_NONBLOCK: a FIFO must not block here (it is refused as not a regular file) */
+    do { *f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (*f < 0 && errno == EINTR);
+    if (*f < 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR)
+            return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
+        /* EOVERFLOW: a file past 2 GiB in a 32-bit build without 64-bit offsets */
+        return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
+    }
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__file_close(lbrx__file f) { close(f); }
+
+LBRX__PRIVATE lbrx_result lbrx__file_size(lbrx__file f, const char *what, uint64_t *size, lbrx_error *err) {
     struct stat st;
-    uint64_t fsize;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(f, &st) != 0) {
         int e = errno;
         return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot stat (%s)", what, strerror(e));
     }
     if (S_ISDIR(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", what);
     if (!S_ISREG(st.st_mode)) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: not a regular file", what);
     if (st.st_size < 0) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: negative size", what);
-    fsize = (uint64_t)st.st_size;
+    *size = (uint64_t)st.st_size;
+    return LBRX_OK;
+}
+
+#if defined(LBRX_NO_MMAP)
+/* Up to `want` (at most 1 GiB) bytes at `at` into buf: the count read, 0 at the end or on an error. */
+LBRX__PRIVATE size_t lbrx__file_read(lbrx__file f, void *buf, size_t want, uint64_t at) {
+    ssize_t got;
+    do { got = pread(f, buf, want, (off_t)at); } while (got < 0 && errno == EINTR);
+    return got > 0 ? (size_t)got : 0;
+}
+#else
+/* A private read-only mapping of `span` bytes at `base` (a multiple of the page size). */
+LBRX__PRIVATE lbrx_result lbrx__file_map(lbrx__file f, uint64_t base, size_t span, const char *what, void **view, lbrx_error *err) {
+    void *p = mmap(0, span, PROT_READ, MAP_PRIVATE, f, (off_t)base);
+    if (p == MAP_FAILED) {
+        int e = errno;
+        return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", what, strerror(e));
+    }
+    *view = p;
+    return LBRX_OK;
+}
+
+LBRX__PRIVATE void lbrx__file_unmap(void *view, size_t span) { munmap(view, span); }
 #endif
+#endif
+
+/* Fill s (kind MMAP, data already &empty_byte) with bytes [offset, offset + length) of an open
+   file: mapped read-only from the page (Windows: allocation granularity) below offset, or read
+   into the heap under LBRX_NO_MMAP. length UINT64_MAX: to the end. The file stays the caller's. */
+LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, lbrx__file f, uint64_t offset, uint64_t length, const char *what,
+                                                const lbrx_allocator *allocator, lbrx_error *err) {
+    uint64_t fsize;
+    lbrx_result r = lbrx__file_size(f, what, &fsize, err);
+    if (r != LBRX_OK) return r;
     if (offset > fsize) return lbrx__errorf(err, LBRX_ERR_BAD_OFFSET, offset, "%s: offset %llu is past the end of the %llu-byte file", what,
                                             (unsigned long long)offset, (unsigned long long)fsize);
     if (length == UINT64_MAX) length = fsize - offset;
@@ -1638,51 +1736,24 @@ LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, int fd, uint64
         size_t done = 0;
         if (!buf) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory reading %llu bytes", what, (unsigned long long)length);
         while (done < (size_t)length) {
-            size_t want = (size_t)length - done;
-            uint64_t at = offset + done;
-#if defined(_WIN32)
-            DWORD got = 0;
-            OVERLAPPED ov;
-            memset(&ov, 0, sizeof ov);
-            ov.Offset = (DWORD)(at & 0xffffffffu);
-            ov.OffsetHigh = (DWORD)(at >> 32);
+            size_t want = (size_t)length - done, got;
             if (want > 0x40000000u) want = 0x40000000u;
-            if (!ReadFile(f, buf + done, (DWORD)want, &got, &ov) || got == 0) {
-#else
-            ssize_t got;
-            if (want > 0x40000000u) want = 0x40000000u;
-            got = pread(fd, buf + done, want, (off_t)at);
-            if (got < 0 && errno == EINTR) continue;
-            if (got <= 0) {
-#endif
+            got = lbrx__file_read(f, buf + done, want, offset + done);
+            if (got == 0) {
                 lbrx_free(allocator, buf);
-                return lbrx__errorf(err, LBRX_ERR_IO, at, "%s: read failed", what);
+                return lbrx__errorf(err, LBRX_ERR_IO, offset + done, "%s: read failed", what);
             }
-            done += (size_t)got;
+            done += got;
         }
         s->map_base = buf;
         s->data = buf;
         s->map_size = (size_t)length;
 #else
         size_t page = lbrx_page_size(), delta = (size_t)(offset % page);
-        uint64_t base = offset - delta;
         size_t span = (size_t)length + delta;  /* fits: length <= SIZE_MAX / 2 and delta < page */
-#if defined(_WIN32)
-        HANDLE m = CreateFileMappingW(f, 0, PAGE_READONLY, 0, 0, 0);
-        if (!m) return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: CreateFileMapping failed (Windows error %lu)", what, (unsigned long)GetLastError());
-        s->map_base = MapViewOfFile(m, FILE_MAP_READ, (DWORD)(base >> 32), (DWORD)(base & 0xffffffffu), (SIZE_T)span);
-        CloseHandle(m);
-        if (!s->map_base)
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: MapViewOfFile failed (Windows error %lu)", what, (unsigned long)GetLastError());
-#else
-        void *p = mmap(0, span, PROT_READ, MAP_PRIVATE, fd, (off_t)base);
-        if (p == MAP_FAILED) {
-            int e = errno;
-            return lbrx__errorf(err, e == ENOMEM ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: mmap failed (%s)", what, strerror(e));
-        }
-        s->map_base = p;
-#endif
         (void)allocator;
+        r = lbrx__file_map(f, offset - delta, span, what, &s->map_base, err);
+        if (r != LBRX_OK) return r;
         s->data = (unsigned char *)s->map_base + delta;
         s->map_size = span;
 #endif
@@ -1692,13 +1763,8 @@ LBRX__PRIVATE lbrx_result lbrx__storage_map_open(lbrx_storage *s, int fd, uint64
 }
 
 /* A new storage over an open file's region (lbrx__storage_map_open). */
-#if defined(_WIN32)
-LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, HANDLE f, uint64_t offset, uint64_t length, const char *what,
+LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, lbrx__file f, uint64_t offset, uint64_t length, const char *what,
                                                   const lbrx_allocator *allocator, lbrx_error *err) {
-#else
-LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, int f, uint64_t offset, uint64_t length, const char *what,
-                                                  const lbrx_allocator *allocator, lbrx_error *err) {
-#endif
     lbrx_storage *s;
     lbrx_result r;
     *out = 0;
@@ -1714,47 +1780,14 @@ LBRX__PRIVATE lbrx_result lbrx__storage_map_region(lbrx_storage **out, int f, ui
 
 LBRXDEF lbrx_result lbrx_storage_open(lbrx_storage **out, const char *path,
                                           const lbrx_allocator *allocator, lbrx_error *err) {
+    lbrx__file f;
     lbrx_result r;
     if (!out || !path) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_storage_open: NULL argument");
     *out = 0;
-#if defined(_WIN32)
-    {
-        wchar_t *wpath = lbrx__utf8_to_wide(path, allocator);
-        HANDLE f;
-        DWORD attr;
-        if (!wpath) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: path is not valid UTF-8", path);
-        attr = GetFileAttributesW(wpath);
-        if (attr != INVALID_FILE_ATTRIBUTES && (attr & FILE_ATTRIBUTE_DIRECTORY)) {
-            lbrx_free(allocator, wpath);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: is a directory", path);
-        }
-        f = CreateFileW(wpath, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, 0, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, 0);
-        lbrx_free(allocator, wpath);
-        if (f == INVALID_HANDLE_VALUE) {
-            DWORD e = GetLastError();
-            if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
-                return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
-            return lbrx__errorf(err, LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (Windows error %lu)", path, (unsigned long)e);
-        }
-        r = lbrx__storage_map_region(out, f, 0, UINT64_MAX, path, allocator, err);
-        CloseHandle(f);
-    }
-#else
-    {
-        int fd;
-        /* O_NONBLOCK: a FIFO must not block here (it is refused as not a regular file) */
-        do { fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
-        if (fd < 0) {
-            int e = errno;
-            if (e == ENOENT || e == ENOTDIR)
-                return lbrx__errorf(err, LBRX_ERR_NOT_FOUND, LBRX__NO_OFFSET, "%s: no such file", path);
-            /* EOVERFLOW: a file past 2 GiB in a 32-bit build without 64-bit offsets */
-            return lbrx__errorf(err, e == EOVERFLOW ? LBRX_ERR_LIMIT : LBRX_ERR_IO, LBRX__NO_OFFSET, "%s: cannot open (%s)", path, strerror(e));
-        }
-        r = lbrx__storage_map_region(out, fd, 0, UINT64_MAX, path, allocator, err);
-        close(fd);
-    }
-#endif
+    r = lbrx__file_open(path, allocator, &f, err);
+    if (r != LBRX_OK) return r;
+    r = lbrx__storage_map_region(out, f, 0, UINT64_MAX, path, allocator, err);
+    lbrx__file_close(f);
     return r;
 }
 
@@ -1802,15 +1835,11 @@ LBRXDEF void lbrx_storage_release(lbrx_storage *s) {
     case LBRX_STORAGE_HEAP: lbrx_free(&a, s->data); break;
     case LBRX_STORAGE_EXTERNAL: if (s->release) s->release(s->data == &s->empty_byte ? 0 : s->data, s->size, s->release_user); break;
     case LBRX_STORAGE_MMAP:
-        if (s->map_base) {
 #if defined(LBRX_NO_MMAP)
-            lbrx_free(&a, s->map_base);
-#elif defined(_WIN32)
-            UnmapViewOfFile(s->map_base);
+        lbrx_free(&a, s->map_base);
 #else
-            munmap(s->map_base, s->map_size);
+        if (s->map_base) lbrx__file_unmap(s->map_base, s->map_size);
 #endif
-        }
         break;
     }
     lbrx_free(&a, s);

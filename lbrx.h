@@ -5649,40 +5649,40 @@ LBRX__PRIVATE int lbrx__mm_take(size_t *total, size_t count, size_t size, size_t
     return lbrx_add_size(*total, b, total);
 }
 
-/* lbrx_matmul_rows, with w's prepared panels wprep (lbrx_matmul_weights) or NULL; `reference`
-   forces the scalar code (canonical order for every n), which the tests compare the SIMD kernels
-   with. */
-LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep,
-                                           const lbrx_tensor *x, lbrx_tensor *y, int64_t out_begin,
-                                           int64_t out_end, int reference, lbrx_error *err) {
-    lbrx__mm m;
-    int64_t out, n, i, bs;
-    int d, nt, ntq;
-    size_t total = 0, at_xr, at_yr, at_q = 0, at_d = 0, at_s = 0, at_ds = 0, at_s16 = 0, at_p = 0, at_p2 = 0, at_w = 0, wsz = 0;
-    size_t np = 0, pr = 1;
-    int gemm = 0, quant, few;
-    unsigned char *scr;
-    char names[256];
-    const lbrx__wfmt *fmt;
+/* lbrx_matmul_rows in named steps: lbrx__mm_setup (check the arguments, describe the product in
+   m), lbrx__mm_plan (threads, kernel path and the scratch layout), lbrx__mm_bind (point m into
+   the scratch), lbrx__mm_quantize_rows (x to int8 blocks), then lbrx__mm_run_tiled (pack x,
+   register tiles) or lbrx__mm_run_rows (matrix-vector kernels). lbrx__matmul_run drives them
+   with a kernel set: lbrx__mm_fast in the library, lbrx__mm_reference (the scalar code, in its
+   canonical order for every n) in the tests that compare the SIMD kernels with it. */
+typedef void (*lbrx__mm_quantize_fn)(const float *x, int64_t k, int8_t *q, float *d, int32_t *s, float *ds);
+typedef struct lbrx__mm_kernels {
+    lbrx__mm_quantize_fn quantize;  /* one row of x to int8 blocks */
+    lbrx__mm_kernel_fn rows;        /* the matrix-vector kernel; NULL: the format's (lbrx__wfmt.gemv) */
+    int tiles;                      /* 1: the register-tiled kernels where they pay */
+} lbrx__mm_kernels;
+static const lbrx__mm_kernels lbrx__mm_fast = { lbrx__mm_quantize_x, 0, 1 };
+LBRX__MM_REF const lbrx__mm_kernels lbrx__mm_reference = { lbrx__mm_quantize_x_scalar, lbrx__mm_rows_scalar, 0 };
+
+/* Where the scratch's parts lie (byte offsets, 64-aligned) and how the product is run. */
+typedef struct lbrx__mm_plan {
+    size_t total, at_xr, at_yr, at_q, at_d, at_s, at_ds, at_s16, at_p, at_p2, at_w;
+    size_t wsz;   /* weight buffer bytes per thread (tiled path) */
+    size_t np;    /* x panels of pr rows (tiled path) */
+    int nt;       /* threads */
+    int quant, gemm;
 #if defined(LBRX__MM_QTILED)
     lbrx__mq_x pxq;
 #endif
-    if (!w || !x || !y || !w->data || !x->data || !y->data)
-        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
-    if (!ctx) {   /* one thread, scratch for this call only (see "API rules") */
-        lbrx_context *tmp;
-        lbrx_context_desc cd;
-        lbrx_result r;
-        memset(&cd, 0, sizeof cd);
-        cd.n_threads = 1;
-        cd.scratch_bytes = 64;
-        r = lbrx_context_create(&tmp, &cd, err);
-        if (r != LBRX_OK) return r;
-        r = lbrx__matmul_impl(tmp, w, wprep, x, y, out_begin, out_end, reference, err);
-        lbrx_context_destroy(tmp);
-        return r;
-    }
-    fmt = lbrx__wfmt_of(w->dtype);
+} lbrx__mm_plan;
+
+/* Checks the arguments and fills m's description of the product (m->n = 0: nothing to do). */
+LBRX__PRIVATE lbrx_result lbrx__mm_setup(lbrx__mm *m, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
+                                        const lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err) {
+    int64_t out, n, bs;
+    int d;
+    char names[256];
+    const lbrx__wfmt *fmt = lbrx__wfmt_of(w->dtype);
     if (!fmt || x->dtype != LBRX_F32 || y->dtype != LBRX_F32)
         return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "lbrx_matmul: w is %s, x %s, y %s (w: %s; x, y: f32)",
                             lbrx_dtype_name(w->dtype), lbrx_dtype_name(x->dtype), lbrx_dtype_name(y->dtype),
@@ -5691,16 +5691,16 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: need w of rank 2 and x, y of equal rank >= 1 (w rank %d, x rank %d, y rank %d)",
                             w->ndim, x->ndim, y->ndim);
     out = w->shape[0];
-    m.k = w->shape[1];
+    m->k = w->shape[1];
     bs = lbrx_dtype_block_size(w->dtype);
-    if (m.k % bs != 0 || x->shape[x->ndim - 1] != m.k || y->shape[y->ndim - 1] != out)
+    if (m->k % bs != 0 || x->shape[x->ndim - 1] != m->k || y->shape[y->ndim - 1] != out)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: w %s is [%lld, %lld] but x rows have %lld and y rows %lld elements",
-                            lbrx_dtype_name(w->dtype), (long long)out, (long long)m.k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
+                            lbrx_dtype_name(w->dtype), (long long)out, (long long)m->k, (long long)x->shape[x->ndim - 1], (long long)y->shape[y->ndim - 1]);
     for (d = 0; d + 1 < x->ndim; d++)
         if (x->shape[d] != y->shape[d])
             return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "lbrx_matmul: dimension %d of x (%lld) and y (%lld) differ",
                                 d, (long long)x->shape[d], (long long)y->shape[d]);
-    if ((m.k > 1 && x->stride[x->ndim - 1] != 4) || (out > 1 && y->stride[y->ndim - 1] != 4))
+    if ((m->k > 1 && x->stride[x->ndim - 1] != 4) || (out > 1 && y->stride[y->ndim - 1] != 4))
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: rows of x and y must be contiguous (last stride 4)");
     if (out > 1 && w->stride[0] <= 0)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: weight row stride %lld", (long long)w->stride[0]);
@@ -5709,192 +5709,252 @@ LBRX__MM_REF lbrx_result lbrx__matmul_impl(lbrx_context *ctx, const lbrx_tensor 
                             (long long)out_begin, (long long)out_end, (long long)out);
     n = 1;  /* x's rows, also when its rows are empty (k = 0: y is zeros) */
     for (d = 0; d + 1 < x->ndim; d++) n *= x->shape[d];
-    if (n == 0 || out_begin == out_end) return LBRX_OK;
-    m.dt = w->dtype;
-    m.fmt = fmt;
-    m.xs16 = 0;
-    m.n = n;
-    m.nb = m.k / 32;
-    m.w = (const unsigned char *)w->data;
-    m.ws = w->stride[0];
-    m.kq = (m.k + 63) & ~(int64_t)63;
-    m.xp = 0;
-    m.wprep = wprep;
-    m.wbuf = 0;
-    m.wbuf_bytes = 0;
+    m->dt = w->dtype;
+    m->fmt = fmt;
+    m->xs16 = 0;
+    m->n = out_begin == out_end ? 0 : n;
+    m->nb = m->k / 32;
+    m->w = (const unsigned char *)w->data;
+    m->ws = w->stride[0];
+    m->kq = (m->k + 63) & ~(int64_t)63;
+    m->xp = 0;
+    m->wprep = wprep;
+    m->wbuf = 0;
+    m->wbuf_bytes = 0;
+    m->xq = 0; m->xd = 0; m->xs = 0; m->xds = 0;
+    return LBRX_OK;
+}
+
+/* The threads, the kernel path (tiles: whether tiled kernels may be used; out: W's rows) and the
+   scratch layout. */
+LBRX__PRIVATE lbrx_result lbrx__mm_plan_for(lbrx_context *ctx, const lbrx__mm *m, int64_t out, int64_t out_begin, int64_t out_end, int tiles,
+                                           lbrx__mm_plan *L, lbrx_error *err) {
+    const int64_t n = m->n;
+    const lbrx__wfmt *fmt = m->fmt;
+    size_t pr = 1;
+    int few;
+    memset(L, 0, sizeof *L);
     {
-        const double rows = (double)(out_end - out_begin), kk = (double)m.k;
-        nt = lbrx__threads_for(ctx, rows * kk * (double)lbrx_dtype_block_bytes(m.dt) / (double)bs + (double)n * kk * 4.0,
-                               2.0 * (double)n * rows * kk);
+        const double rows = (double)(out_end - out_begin), kk = (double)m->k;
+        L->nt = lbrx__threads_for(ctx, rows * kk * (double)lbrx_dtype_block_bytes(m->dt) / (double)lbrx_dtype_block_size(m->dt) + (double)n * kk * 4.0,
+                                  2.0 * (double)n * rows * kk);
     }
-    if ((uint64_t)n > (uint64_t)(SIZE_MAX / 64) || (uint64_t)m.kq > (uint64_t)(SIZE_MAX / 64) ||
-        !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_xr) || !lbrx__mm_take(&total, (size_t)n, sizeof(float *), &at_yr))
+    if ((uint64_t)n > (uint64_t)(SIZE_MAX / 64) || (uint64_t)m->kq > (uint64_t)(SIZE_MAX / 64) ||
+        !lbrx__mm_take(&L->total, (size_t)n, sizeof(float *), &L->at_xr) || !lbrx__mm_take(&L->total, (size_t)n, sizeof(float *), &L->at_yr))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
-    if (lbrx_dtype_is_quantized(m.dt) &&
-        (!lbrx__mm_take(&total, (size_t)n, (size_t)m.kq, &at_q) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_d) ||
-         !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_s) || !lbrx__mm_take(&total, (size_t)n * (size_t)m.nb, 4, &at_ds) ||
-         !lbrx__mm_take(&total, fmt->group == 16 ? (size_t)n * (size_t)m.nb : 0, 8, &at_s16)))
+    L->quant = lbrx_dtype_is_quantized(m->dt);
+    if (L->quant &&
+        (!lbrx__mm_take(&L->total, (size_t)n, (size_t)m->kq, &L->at_q) || !lbrx__mm_take(&L->total, (size_t)n * (size_t)m->nb, 4, &L->at_d) ||
+         !lbrx__mm_take(&L->total, (size_t)n * (size_t)m->nb, 4, &L->at_s) || !lbrx__mm_take(&L->total, (size_t)n * (size_t)m->nb, 4, &L->at_ds) ||
+         !lbrx__mm_take(&L->total, fmt->group == 16 ? (size_t)n * (size_t)m->nb : 0, 8, &L->at_s16)))
         return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
-    quant = lbrx_dtype_is_quantized(m.dt);
     /* few output rows: the matrix-vector kernels, which read x once per group of 4 weight rows,
        beat the tiles, which fill a whole register tile of columns (n = 64, k = 4096, 1 thread:
        out 1 f32 0.75 -> 0.04 ms, q4_0 0.25 -> 0.09; the two meet at out 32 / 64-128) */
-    few = out < (quant ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);   /* W's rows, not the range's: same bits for every split */
+    few = out < (L->quant ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);   /* W's rows, not the range's: same bits for every split */
 #if defined(LBRX__MM_TILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && !few && !quant) { gemm = 1; pr = LBRX__MF_MR; wsz = wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
+    if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && !L->quant) { L->gemm = 1; pr = LBRX__MF_MR; L->wsz = m->wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
-    if (n >= LBRX_MATMUL_GEMM_MIN && !few && quant) { gemm = 1; pr = LBRX__MQ_QR; wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
+    if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
 #endif
-    if (reference) gemm = 0;
-    (void)few;   /* builds without tiled kernels */
-    if (gemm) {
+    (void)few; (void)tiles;   /* builds without tiled kernels */
+    if (L->gemm) {
         /* quantized x panels (np*pr*k bytes and 3 words per block and row; the float tiles read
            x where it lies) and one weight buffer per thread */
-        np = ((size_t)n + pr - 1) / pr;
-        if ((quant && (!lbrx__mm_take(&total, np * pr, (size_t)m.k, &at_p) || !lbrx__mm_take(&total, np * pr * (size_t)(m.k / fmt->group), 12, &at_p2))) ||
-            !lbrx__mm_take(&total, (size_t)nt, wsz, &at_w))
+        L->np = ((size_t)n + pr - 1) / pr;
+        if ((L->quant && (!lbrx__mm_take(&L->total, L->np * pr, (size_t)m->k, &L->at_p) ||
+                          !lbrx__mm_take(&L->total, L->np * pr * (size_t)(m->k / fmt->group), 12, &L->at_p2))) ||
+            !lbrx__mm_take(&L->total, (size_t)L->nt, L->wsz, &L->at_w))
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
     }
-    scr = (unsigned char *)lbrx_context_scratch(ctx, total);
-    if (!scr) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul: out of memory for %zu bytes of scratch", total);
-    m.xr = (const float **)(void *)(scr + at_xr);
-    m.yr = (float **)(void *)(scr + at_yr);
-    for (i = 0; i < n; i++) {
-        m.xr[i] = (const float *)lbrx_tensor_row(x, i);
-        m.yr[i] = (float *)lbrx_tensor_row(y, i);
+    return LBRX_OK;
+}
+
+/* Points m (and the plan's x panels) into the scratch scr laid out by L. */
+LBRX__PRIVATE void lbrx__mm_bind(lbrx__mm *m, lbrx__mm_plan *L, unsigned char *scr, const lbrx_tensor *x, const lbrx_tensor *y) {
+    int64_t i;
+    m->xr = (const float **)(void *)(scr + L->at_xr);
+    m->yr = (float **)(void *)(scr + L->at_yr);
+    for (i = 0; i < m->n; i++) {
+        m->xr[i] = (const float *)lbrx_tensor_row(x, i);
+        m->yr[i] = (float *)lbrx_tensor_row(y, i);
     }
-    if (m.k == 0) {
-        for (i = 0; i < n; i++) memset(m.yr[i] + out_begin, 0, (size_t)(out_end - out_begin) * sizeof(float));
-        return LBRX_OK;
+    if (L->quant) {
+        m->xq = (int8_t *)(scr + L->at_q);
+        m->xd = (float *)(void *)(scr + L->at_d);
+        m->xs = (int32_t *)(void *)(scr + L->at_s);
+        m->xds = (float *)(void *)(scr + L->at_ds);
+        if (m->fmt->group == 16) m->xs16 = (int32_t *)(void *)(scr + L->at_s16);
     }
-    if (quant) {
-        m.xq = (int8_t *)(scr + at_q);
-        m.xd = (float *)(void *)(scr + at_d);
-        m.xs = (int32_t *)(void *)(scr + at_s);
-        m.xds = (float *)(void *)(scr + at_ds);
-        ntq = nt > 1 ? lbrx__threads_for(ctx, 5.0 * (double)n * (double)m.k, 4.0 * (double)n * (double)m.k) : 1;
-        lbrx__par_begin(ctx, ntq);
+    if (L->gemm) {
+#if defined(LBRX__MM_QTILED)
+        if (L->quant) {
+            size_t per = L->np * LBRX__MQ_QR * (size_t)(m->k / m->fmt->group);
+            L->pxq.q = (int32_t *)(void *)(scr + L->at_p);
+            L->pxq.d = (float *)(void *)(scr + L->at_p2);
+            L->pxq.corr = (int32_t *)(void *)(scr + L->at_p2 + 4 * per);
+            L->pxq.ds = (float *)(void *)(scr + L->at_p2 + 8 * per);
+            m->xp = &L->pxq;
+        }
+#endif
+        m->wbuf = scr + L->at_w;
+        m->wbuf_bytes = L->wsz;
+    }
+}
+
+/* x's rows to int8 blocks with `quantize` (threads: a share of nt by the work), and for
+   formats with 16-value groups the sums of q per 16 values. */
+LBRX__PRIVATE void lbrx__mm_quantize_rows(lbrx_context *ctx, lbrx__mm *m, int nt, lbrx__mm_quantize_fn quantize) {
+    int64_t i;
+    int ntq = nt > 1 ? lbrx__threads_for(ctx, 5.0 * (double)m->n * (double)m->k, 4.0 * (double)m->n * (double)m->k) : 1;
+    lbrx__par_begin(ctx, ntq);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ntq) if (ntq > 1)
 #endif
-        {
-            lbrx__par_mark(ctx, ntq, 0);
+    {
+        lbrx__par_mark(ctx, ntq, 0);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
-            for (i = 0; i < n; i++) {
-                if (reference) lbrx__mm_quantize_x_scalar(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
-                else lbrx__mm_quantize_x(m.xr[i], m.k, m.xq + i * m.kq, m.xd + i * m.nb, m.xs + i * m.nb, m.xds + i * m.nb);
-            }
-            lbrx__par_mark(ctx, ntq, 1);
-        }
-        lbrx__par_end(ctx, ntq);
-        if (fmt->group == 16) {
-            /* the sums of q per 16 values */
-            m.xs16 = (int32_t *)(void *)(scr + at_s16);
-            for (i = 0; i < n; i++) {
-                const int8_t *q = m.xq + i * m.kq;
-                int32_t *s16 = m.xs16 + i * 2 * m.nb;
-                int64_t b;
-                int t;
-                for (b = 0; b < m.nb; b++) {
-                    int32_t lo = 0;
-                    for (t = 0; t < 16; t++) lo += q[32 * b + t];
-                    s16[2 * b] = lo;
-                    s16[2 * b + 1] = m.xs[i * m.nb + b] - lo;
-                }
-            }
-        }
-    } else {
-        m.xq = 0; m.xd = 0; m.xs = 0; m.xds = 0;
+        for (i = 0; i < m->n; i++)
+            quantize(m->xr[i], m->k, m->xq + i * m->kq, m->xd + i * m->nb, m->xs + i * m->nb, m->xds + i * m->nb);
+        lbrx__par_mark(ctx, ntq, 1);
     }
-#if defined(LBRX__MM_TILED)
-    if (gemm) {
-        /* work items of NC columns; with prepared panels aligned to NC so none shares a panel */
-        int64_t p, base = wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
-        int64_t ntask = (out_end - base + LBRX__MM_NC - 1) / LBRX__MM_NC;
-#if defined(LBRX__MM_QTILED)
-        if (quant) {
-            size_t per = np * pr * (size_t)(m.k / fmt->group);
-            pxq.q = (int32_t *)(void *)(scr + at_p);
-            pxq.d = (float *)(void *)(scr + at_p2);
-            pxq.corr = (int32_t *)(void *)(scr + at_p2 + 4 * per);
-            pxq.ds = (float *)(void *)(scr + at_p2 + 8 * per);
-            m.xp = &pxq;
+    lbrx__par_end(ctx, ntq);
+    if (m->xs16) {
+        for (i = 0; i < m->n; i++) {
+            const int8_t *q = m->xq + i * m->kq;
+            int32_t *s16 = m->xs16 + i * 2 * m->nb;
+            int64_t b;
+            int t;
+            for (b = 0; b < m->nb; b++) {
+                int32_t lo = 0;
+                for (t = 0; t < 16; t++) lo += q[32 * b + t];
+                s16[2 * b] = lo;
+                s16[2 * b + 1] = m->xs[i * m->nb + b] - lo;
+            }
         }
-#endif
-        m.wbuf = scr + at_w;
-        m.wbuf_bytes = wsz;
-        lbrx__par_begin(ctx, nt);
+    }
+}
+
+#if defined(LBRX__MM_TILED)
+/* The tiled kernels over work items of NC output columns (with prepared panels aligned to NC so
+   none shares a panel); quantized x is packed into panels first. */
+LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx__mm_plan *L, int64_t out_begin, int64_t out_end) {
+    const int nt = L->nt;
+    int64_t p, base = m->wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
+    int64_t ntask = (out_end - base + LBRX__MM_NC - 1) / LBRX__MM_NC;
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-        {
-            int tid = 0;
-            int64_t c;
-            lbrx__par_mark(ctx, nt, 0);
+    {
+        int tid = 0;
+        int64_t c;
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
-            tid = omp_get_thread_num();
+        tid = omp_get_thread_num();
 #endif
 #if defined(LBRX__MM_QTILED)
-            if (quant) {
+        if (L->quant) {
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-                for (p = 0; p < (int64_t)np; p++) lbrx__mm_pack_x_q(&m, &pxq, p);
-            }
+            for (p = 0; p < (int64_t)L->np; p++) lbrx__mm_pack_x_q(m, &L->pxq, p);
+        }
 #endif
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1) nowait
 #endif
-            for (c = 0; c < ntask; c++) {
-                int64_t o0 = base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
-                if (o0 < out_begin) o0 = out_begin;
+        for (c = 0; c < ntask; c++) {
+            int64_t o0 = base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
+            if (o0 < out_begin) o0 = out_begin;
 #if defined(LBRX__MM_QTILED)
-                if (quant) { lbrx__mm_gemm_q(&m, o0, o1, m.wbuf + (size_t)tid * m.wbuf_bytes); continue; }
+            if (L->quant) { lbrx__mm_gemm_q(m, o0, o1, m->wbuf + (size_t)tid * m->wbuf_bytes); continue; }
 #endif
-#if defined(LBRX__MM_TILED)
-                lbrx__mm_gemm_f(&m, o0, o1, (float *)(void *)(m.wbuf + (size_t)tid * m.wbuf_bytes));
-#endif
-            }
-            lbrx__par_mark(ctx, nt, 1);
-            (void)tid;
+            lbrx__mm_gemm_f(m, o0, o1, (float *)(void *)(m->wbuf + (size_t)tid * m->wbuf_bytes));
         }
-        lbrx__par_end(ctx, nt);
-        return LBRX_OK;
+        lbrx__par_mark(ctx, nt, 1);
+        (void)tid;
     }
+    lbrx__par_end(ctx, nt);
+    (void)p;
+}
 #endif
-    {
-        int64_t rows = out_end - out_begin, per = (rows + nt - 1) / nt, nch, c;
-        per = (per + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK * LBRX__MM_CHUNK;
-        nch = (rows + per - 1) / per;
-        if (nch < nt) nt = (int)nch;
-        lbrx__par_begin(ctx, nt);
+
+/* The matrix-vector kernel `rows` over chunks of the range, one per thread at most. */
+LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int nt, int64_t out_begin, int64_t out_end,
+                                    lbrx__mm_kernel_fn rows_fn) {
+    int64_t rows = out_end - out_begin, per = (rows + nt - 1) / nt, nch, c;
+    per = (per + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK * LBRX__MM_CHUNK;
+    nch = (rows + per - 1) / per;
+    if (nch < nt) nt = (int)nch;
+    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
-        {
-            lbrx__par_mark(ctx, nt, 0);
+    {
+        lbrx__par_mark(ctx, nt, 0);
 #ifdef _OPENMP
 #pragma omp for schedule(static, 1) nowait
 #endif
-            for (c = 0; c < nch; c++) {
-                int64_t o0 = out_begin + c * per, o1 = o0 + per;
-                if (reference) lbrx__mm_rows_scalar(&m, o0, o1 < out_end ? o1 : out_end);
-                else fmt->gemv(&m, o0, o1 < out_end ? o1 : out_end);
-            }
-            lbrx__par_mark(ctx, nt, 1);
+        for (c = 0; c < nch; c++) {
+            int64_t o0 = out_begin + c * per, o1 = o0 + per;
+            rows_fn(m, o0, o1 < out_end ? o1 : out_end);
         }
-        lbrx__par_end(ctx, nt);
+        lbrx__par_mark(ctx, nt, 1);
     }
+    lbrx__par_end(ctx, nt);
+}
+
+/* lbrx_matmul_rows with w's prepared panels wprep (lbrx_matmul_weights) or NULL, run by the
+   kernel set ks. */
+LBRX__PRIVATE lbrx_result lbrx__matmul_run(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
+                                          lbrx_tensor *y, int64_t out_begin, int64_t out_end, const lbrx__mm_kernels *ks,
+                                          lbrx_error *err) {
+    lbrx__mm m;
+    lbrx__mm_plan L;
+    unsigned char *scr;
+    lbrx_result r;
+    int64_t i;
+    if (!w || !x || !y || !w->data || !x->data || !y->data)
+        return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
+    if (!ctx) {   /* one thread, scratch for this call only (see "API rules") */
+        lbrx_context *tmp;
+        lbrx_context_desc cd;
+        memset(&cd, 0, sizeof cd);
+        cd.n_threads = 1;
+        cd.scratch_bytes = 64;
+        r = lbrx_context_create(&tmp, &cd, err);
+        if (r != LBRX_OK) return r;
+        r = lbrx__matmul_run(tmp, w, wprep, x, y, out_begin, out_end, ks, err);
+        lbrx_context_destroy(tmp);
+        return r;
+    }
+    r = lbrx__mm_setup(&m, w, wprep, x, y, out_begin, out_end, err);
+    if (r != LBRX_OK || m.n == 0) return r;
+    r = lbrx__mm_plan_for(ctx, &m, w->shape[0], out_begin, out_end, ks->tiles, &L, err);
+    if (r != LBRX_OK) return r;
+    scr = (unsigned char *)lbrx_context_scratch(ctx, L.total);
+    if (!scr) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul: out of memory for %zu bytes of scratch", L.total);
+    lbrx__mm_bind(&m, &L, scr, x, y);
+    if (m.k == 0) {
+        for (i = 0; i < m.n; i++) memset(m.yr[i] + out_begin, 0, (size_t)(out_end - out_begin) * sizeof(float));
+        return LBRX_OK;
+    }
+    if (L.quant) lbrx__mm_quantize_rows(ctx, &m, L.nt, ks->quantize);
+#if defined(LBRX__MM_TILED)
+    if (L.gemm) { lbrx__mm_run_tiled(ctx, &m, &L, out_begin, out_end); return LBRX_OK; }
+#endif
+    lbrx__mm_run_rows(ctx, &m, L.nt, out_begin, out_end, ks->rows ? ks->rows : m.fmt->gemv);
     return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                      int64_t out_begin, int64_t out_end, lbrx_tensor *y,
                                      lbrx_error *err) {
-    return lbrx__matmul_impl(ctx, w, 0, x, y, out_begin, out_end, 0, err);
+    return lbrx__matmul_run(ctx, w, 0, x, y, out_begin, out_end, &lbrx__mm_fast, err);
 }
 
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
@@ -5975,7 +6035,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matm
                                               const lbrx_tensor *x, int64_t out_begin, int64_t out_end,
                                               lbrx_tensor *y, lbrx_error *err) {
     if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
-    return lbrx__matmul_impl(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, 0, err);
+    return lbrx__matmul_run(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, &lbrx__mm_fast, err);
 }
 
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,

@@ -45,6 +45,7 @@ demo: examples
 
 test:
 	bash tests/matrix.sh c99
+	bash tests/readme_snippets.sh
 
 check:
 	bash tests/matrix.sh $(CONFIGS)

@@ -381,7 +381,7 @@ static int run_case(const mcase *c, unsigned long long seed) {
         lbrx_error err;
         memset(ybuf2, 0xAB, (size_t)(ystride * c->n + 64));
         y.data = ybuf2;
-        if (lbrx__matmul_impl(ctx, &w, 0, &x, &y, 0, c->out, 1, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); }
+        if (lbrx__matmul_run(ctx, &w, 0, &x, &y, 0, c->out, &lbrx__mm_reference, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); }
         else if (canonical_order(c->dt, c->n, c->out)) {
             for (i = 0; i < c->n; i++)
                 if (memcmp(ybuf + i * ystride, ybuf2 + i * ystride, (size_t)c->out * 4) != 0) {

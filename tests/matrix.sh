@@ -123,9 +123,11 @@ run_config() {
     for t in $(tests_of "$cfg"); do
       b=$out/$(basename "$t" .c)
       rm -f "$b" "$b.exe"
+      t0=$SECONDS
       if ! $cc -I. "$t" -o "$b" -lm -lpthread 2>"$b.log"; then
         cat "$b.log"; echo "COMPILE FAILED $t ($cfg)"; compile_fail=$((compile_fail + 1)); continue
       fi
+      echo "   compiled $(basename "$t") in $((SECONDS - t0)) s"
       [ -f "$b.exe" ] && b=$b.exe
       bins="$bins $b"
     done

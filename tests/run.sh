@@ -5,7 +5,9 @@
 set -u
 passed=0; failed=0; skipped=0
 for bin in "$@"; do
+  t0=$SECONDS
   out=$(${LT_LAUNCH:-} "$bin" 2>/tmp/lbrx_test_err.$$); rc=$?
+  echo "   $(basename "$bin"): $((SECONDS - t0)) s" >&2
   line=$(printf '%s\n' "$out" | tr -d '\r' | grep '^LT_RESULT' | tail -n 1)  # \r: Windows text mode
   cat /tmp/lbrx_test_err.$$ >&2
   if [ -z "$line" ]; then

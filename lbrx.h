@@ -4767,6 +4767,9 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
     int ix[16], p;
     __m512i idx_q, idx_d, idx_m, idx_h, idx_h2, idx_x;
     int64_t o, i, b, gi, row[LBRX__MM_GR];
+    __m512 xdv, xmv;
+    __m512i xlo, xhi, corr;
+    __mmask64 ma = 0, mb = 0;
     /* byte t of the step as an index into (its first 64 bytes, its last 64 bytes) */
 #define LBRX__Q512_WIN(t) (unsigned char)((t) < 64 ? (t) : 64 + (t) - (sb - 64))
     for (p = 0; p < 64; p++) {
@@ -4786,6 +4789,74 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
     idx_h = _mm512_loadu_si512(ih);
     idx_h2 = _mm512_loadu_si512(ih2);
     idx_x = _mm512_loadu_si512(ix);
+    /* x's side of the step of nc blocks at block b (FULL: nc = G, plain loads) */
+#define LBRX__Q512_X(FULL) { \
+        const __mmask16 ld_ = (__mmask16)((1u << nc) - 1); \
+        const __m512i sx_ = _mm512_maskz_permutexvar_epi32(first, idx_x, _mm512_maskz_loadu_epi32(ld_, xs + b)); \
+        xdv = _mm512_permutexvar_ps(idx_x, _mm512_maskz_loadu_ps(ld_, xd + b)); \
+        corr = mins ? zero : _mm512_sub_epi32(zero, _mm512_slli_epi32(sx_, csh)); \
+        xmv = mins ? _mm512_maskz_permutexvar_ps(first, idx_x, _mm512_maskz_loadu_ps(ld_, xds + b)) : _mm512_setzero_ps(); \
+        xlo = FULL ? _mm512_loadu_si512(xq + b * 32) : _mm512_maskz_loadu_epi8(LBRX__Q512_MASK(32 * nc), xq + b * 32); \
+        xhi = xlo; \
+        if (g == 4) { \
+            const __m512i x1_ = FULL ? _mm512_loadu_si512(xq + b * 32 + 64) : _mm512_maskz_loadu_epi8(LBRX__Q512_MASK(32 * nc - 64), xq + b * 32 + 64); \
+            xhi = _mm512_shuffle_i64x2(xlo, x1_, _MM_SHUFFLE(3, 1, 3, 1)); \
+            xlo = _mm512_shuffle_i64x2(xlo, x1_, _MM_SHUFFLE(2, 0, 2, 0)); \
+        } }
+    /* the blocks' f16 scales (or mins) by the index idx: from the first load where they all lie in it */
+#define LBRX__Q512_HDR(idx) (hdr1 ? _mm512_permutexvar_epi8(idx, a_) : _mm512_permutex2var_epi8(a_, idx, e_))
+    /* weight row r's step at byte s */
+#define LBRX__Q512_STEP(r, FULL) { \
+        const __m512i a_ = FULL ? _mm512_loadu_si512(w##r + s) : _mm512_maskz_loadu_epi8(ma, w##r + s); \
+        const __m512i e_ = FULL ? _mm512_loadu_si512(w##r + s + sb - 64) : _mm512_maskz_loadu_epi8(mb, w##r + s + sb - 64); \
+        const __m512i q_ = _mm512_permutex2var_epi8(a_, idx_q, e_); \
+        __m512i i_; \
+        if (g == 2) i_ = _mm512_dpbusd_epi32(corr, _mm512_xor_si512(q_, bias), xlo); \
+        else { \
+            __m512i l_ = _mm512_and_si512(q_, nib), h_ = _mm512_and_si512(_mm512_srli_epi16(q_, 4), nib); \
+            if (dt == LBRX_IQ4_NL) { l_ = _mm512_shuffle_epi8(tab, l_); h_ = _mm512_shuffle_epi8(tab, h_); } \
+            if (hoff >= 0) { \
+                l_ = _mm512_mask_add_epi8(l_, _mm512_test_epi8_mask(_mm512_permutex2var_epi8(a_, idx_h, e_), bitsel), l_, b16); \
+                h_ = _mm512_mask_add_epi8(h_, _mm512_test_epi8_mask(_mm512_permutex2var_epi8(a_, idx_h2, e_), bitsel), h_, b16); \
+            } \
+            i_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, l_, xlo), h_, xhi); \
+        } \
+        acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_d))), xdv), acc##r); \
+        if (mins) acc##r = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_m))), xmv, acc##r); }
+#define LBRX__Q512_STEP_FULL(r) LBRX__Q512_STEP(r, 1)
+#define LBRX__Q512_STEP_PART(r) LBRX__Q512_STEP(r, 0)
+    /* Rows of one block lying side by side (k = 32, W contiguous): a step is G rows, row j in
+       block j's lanes against x's block in every lane, and the lanes of each block summed
+       (the same order in every lane, so a row gives the same bits wherever a split puts it). */
+    if (m->nb == 1 && m->ws == bb) {
+        const __m512i out = _mm512_setr_epi32(0, 16 / g, 32 / g % 16, 48 / g % 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);   /* block j's first lane */
+        for (o = o0; o < o1; o += g) {
+            const unsigned char *w0 = m->w + o * m->ws;
+            const int64_t s = 0, nc = o1 - o < g ? o1 - o : g;
+            ma = LBRX__Q512_MASK(nc * bb);
+            mb = LBRX__Q512_MASK(nc * bb - (sb - 64));
+            _mm_prefetch((const char *)(w0 + LBRX__MM_PF), _MM_HINT_T0);
+            for (i = 0; i < m->n; i++) {
+                const int8_t *xq = m->xq + i * m->kq;
+                const __m512i x0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)xq));
+                const __m512i x1 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(xq + 16)));
+                const __m512i sx = _mm512_maskz_set1_epi32(first, m->xs[i * m->nb]);
+                __m512 acc0 = _mm512_setzero_ps();
+                xdv = _mm512_set1_ps(m->xd[i * m->nb]);
+                corr = mins ? zero : _mm512_sub_epi32(zero, _mm512_slli_epi32(sx, csh));
+                xmv = mins ? _mm512_maskz_mov_ps(first, _mm512_set1_ps(m->xds[i * m->nb])) : _mm512_setzero_ps();
+                /* G = 4: x's values 0..15 then 16..31 in each lane; G = 2: its 32 values in each half */
+                xlo = g == 4 ? x0 : _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)xq)), _mm256_loadu_si256((const __m256i *)(const void *)xq), 1);
+                xhi = x1;
+                LBRX__Q512_STEP(0, 0)
+                acc0 = _mm512_add_ps(acc0, _mm512_permute_ps(acc0, 0x4E));
+                acc0 = _mm512_add_ps(acc0, _mm512_permute_ps(acc0, 0xB1));
+                if (g == 2) acc0 = _mm512_add_ps(acc0, _mm512_shuffle_f32x4(acc0, acc0, _MM_SHUFFLE(2, 3, 0, 1)));
+                _mm512_mask_storeu_ps(m->yr[i] + o, (__mmask16)((1u << nc) - 1), _mm512_permutexvar_ps(out, acc0));
+            }
+        }
+        return;
+    }
     lbrx__mm_group(o0, o1, 0, row);
     for (o = 0; o < LBRX__MM_GR; o++)   /* the first rows' first bytes: the steps prefetch from there on */
         for (p = 0; p < LBRX__MM_PF && p < rb; p += 64) _mm_prefetch((const char *)(m->w + row[o] * m->ws + p), _MM_HINT_T0);
@@ -4797,48 +4868,9 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
             const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
             const int32_t *xs = m->xs + i * m->nb;
             float res[LBRX__MM_GR];
-            __m512 xdv, xmv;
-            __m512i xlo, xhi, corr;
-            __mmask64 ma = 0, mb = 0;
 #define LBRX__MM_ACC(r) __m512 acc##r = _mm512_setzero_ps();
             LBRX__MM_R4(LBRX__MM_ACC)
 #undef LBRX__MM_ACC
-            /* x's side of the step of nc blocks at block b (FULL: nc = G, plain loads) */
-#define LBRX__Q512_X(FULL) { \
-                const __mmask16 ld_ = (__mmask16)((1u << nc) - 1); \
-                const __m512i sx_ = _mm512_maskz_permutexvar_epi32(first, idx_x, _mm512_maskz_loadu_epi32(ld_, xs + b)); \
-                xdv = _mm512_permutexvar_ps(idx_x, _mm512_maskz_loadu_ps(ld_, xd + b)); \
-                corr = mins ? zero : _mm512_sub_epi32(zero, _mm512_slli_epi32(sx_, csh)); \
-                xmv = mins ? _mm512_maskz_permutexvar_ps(first, idx_x, _mm512_maskz_loadu_ps(ld_, xds + b)) : _mm512_setzero_ps(); \
-                xlo = FULL ? _mm512_loadu_si512(xq + b * 32) : _mm512_maskz_loadu_epi8(LBRX__Q512_MASK(32 * nc), xq + b * 32); \
-                xhi = xlo; \
-                if (g == 4) { \
-                    const __m512i x1_ = FULL ? _mm512_loadu_si512(xq + b * 32 + 64) : _mm512_maskz_loadu_epi8(LBRX__Q512_MASK(32 * nc - 64), xq + b * 32 + 64); \
-                    xhi = _mm512_shuffle_i64x2(xlo, x1_, _MM_SHUFFLE(3, 1, 3, 1)); \
-                    xlo = _mm512_shuffle_i64x2(xlo, x1_, _MM_SHUFFLE(2, 0, 2, 0)); \
-                } }
-            /* the blocks' f16 scales (or mins) by the index idx: from the first load where they all lie in it */
-#define LBRX__Q512_HDR(idx) (hdr1 ? _mm512_permutexvar_epi8(idx, a_) : _mm512_permutex2var_epi8(a_, idx, e_))
-            /* weight row r's step at byte s */
-#define LBRX__Q512_STEP(r, FULL) { \
-                const __m512i a_ = FULL ? _mm512_loadu_si512(w##r + s) : _mm512_maskz_loadu_epi8(ma, w##r + s); \
-                const __m512i e_ = FULL ? _mm512_loadu_si512(w##r + s + sb - 64) : _mm512_maskz_loadu_epi8(mb, w##r + s + sb - 64); \
-                const __m512i q_ = _mm512_permutex2var_epi8(a_, idx_q, e_); \
-                __m512i i_; \
-                if (g == 2) i_ = _mm512_dpbusd_epi32(corr, _mm512_xor_si512(q_, bias), xlo); \
-                else { \
-                    __m512i l_ = _mm512_and_si512(q_, nib), h_ = _mm512_and_si512(_mm512_srli_epi16(q_, 4), nib); \
-                    if (dt == LBRX_IQ4_NL) { l_ = _mm512_shuffle_epi8(tab, l_); h_ = _mm512_shuffle_epi8(tab, h_); } \
-                    if (hoff >= 0) { \
-                        l_ = _mm512_mask_add_epi8(l_, _mm512_test_epi8_mask(_mm512_permutex2var_epi8(a_, idx_h, e_), bitsel), l_, b16); \
-                        h_ = _mm512_mask_add_epi8(h_, _mm512_test_epi8_mask(_mm512_permutex2var_epi8(a_, idx_h2, e_), bitsel), h_, b16); \
-                    } \
-                    i_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, l_, xlo), h_, xhi); \
-                } \
-                acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_d))), xdv), acc##r); \
-                if (mins) acc##r = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_m))), xmv, acc##r); }
-#define LBRX__Q512_STEP_FULL(r) LBRX__Q512_STEP(r, 1)
-#define LBRX__Q512_STEP_PART(r) LBRX__Q512_STEP(r, 0)
             for (b = 0; b + g <= m->nb; b += g) {
                 const int64_t s = b * bb, nc = g;
                 LBRX__Q512_X(1)
@@ -5274,6 +5306,7 @@ LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
 LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 #endif
 
+#if !defined(LBRX__GV512)  /* (the AVX-512 section has Q3_K and Q2_K) */
 /* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
    half h) are bit pair k of the half's 32 bytes of qs. */
 /* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
@@ -5329,6 +5362,7 @@ LBRX__INLINE __m256 lbrx__gv_q2_k(const unsigned char *w, const int8_t *xq, cons
 }
 #define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q2_k(w, xq, xd, xs16, acc)
 LBRX__GV_X86(lbrx__gemv_q2_k_x86, 256, 84, LBRX__GV_Q2_K)
+#endif
 
 #endif /* LBRX__MM_X86 */
 
@@ -5421,6 +5455,63 @@ LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq
 }
 #define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
 LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
+/* The K-quants with groups of 16 (Q3_K, Q2_K): the 16 scales sc8 (int8) times d times x's scale
+   of the group's block of 32, lane g for group g. */
+LBRX__INLINE __m512 lbrx__gv_k16_scales512(__m128i sc8, float d, const float *xd) {
+    const __m512 xv = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), _mm512_castps256_ps512(_mm256_loadu_ps(xd)));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(d)), xv);
+}
+/* lanes 0..3 from lane g of s, 4..7 from g + 1, 8..11 from g + 2, 12..15 from g + 3 */
+#define LBRX__GV_QUAD(s, g) _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_set1_epi32(g)), s)
+
+/* Q3_K and Q2_K: a step is two groups of 32 (bit pairs k and k + 1 of the half h's 32 bytes of
+   qs, shifted apart by a per-half shift) against x's 64 values; Q3_K adds 4 where hmask's bit
+   4h + k is set (a masked add) and subtracts 4 times x's sums of 4, Q2_K's mins go in against
+   x's sums of 16 (xs16). */
+LBRX__INLINE __m512 lbrx__gv_q23_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, int three, __m512 acc) {
+    const __m512i m3 = _mm512_set1_epi8(3), c4 = _mm512_set1_epi8(4), z = _mm512_setzero_si512();
+    const unsigned char *qs = w + (three ? 32 : 16);
+    __m512i hm = z;
+    __m512 sc;
+    int h, k;
+    if (three) {
+        const unsigned char *s = w + 96;
+        int32_t s8;
+        __m128i lo, hi;
+        const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)w);
+        memcpy(&s8, s + 8, 4);
+        lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
+        lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
+        hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+        sc = lbrx__gv_k16_scales512(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm_cvtss_f32(lbrx__gv_f16x2(w + 108)), xd);
+        hm = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
+    } else {
+        const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
+        const __m128 dm = lbrx__gv_f16x2(w + 80);
+        sc = lbrx__gv_k16_scales512(_mm_and_si128(sb, m4), _mm_cvtss_f32(dm), xd);
+        acc = _mm512_fmadd_ps(lbrx__gv_k16_scales512(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), -_mm_cvtss_f32(_mm_movehdup_ps(dm)), xd),
+                              _mm512_cvtepi32_ps(_mm512_loadu_si512(xs16)), acc);
+    }
+    for (h = 0; h < 2; h++) {
+        const __m256i q1 = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * h));
+        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q1), q1, 1);
+        for (k = 0; k < 4; k += 2) {
+            const __m512i x = _mm512_loadu_si512(xq + 128 * h + 32 * k);
+            __m512i u = _mm512_and_si512(_mm512_srlv_epi16(q, _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * k)), _mm256_set1_epi16((short)(2 * k + 2)), 1)), m3), p;
+            if (three) {
+                const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (4 * h + k))), _mm256_set1_epi8((char)(2 << (4 * h + k))), 1);
+                u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(hm, bit), u, c4);
+                p = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u, x), _mm512_dpbusd_epi32(z, c4, x));
+            } else p = _mm512_dpbusd_epi32(z, u, x);
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_QUAD(sc, 8 * h + 2 * k), acc);
+        }
+    }
+    return acc;
+}
+#define LBRX__GV_Q3_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 1, acc)
+#define LBRX__GV_Q2_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 0, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q3_k_avx512, 256, 110, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q3_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q2_k_avx512, 256, 84, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q2_K512)
 #endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)
@@ -5494,6 +5585,8 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_avx512
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_avx512
 #define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_avx512
+#define lbrx__gemv_q3_k lbrx__gemv_q3_k_avx512
+#define lbrx__gemv_q2_k lbrx__gemv_q2_k_avx512
 #elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
@@ -5508,8 +5601,10 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q5_0 lbrx__gemv_q5_0_x86
 #define lbrx__gemv_q5_1 lbrx__gemv_q5_1_x86
 #endif
+#if !defined(LBRX__GV512)
 #define lbrx__gemv_q3_k lbrx__gemv_q3_k_x86
 #define lbrx__gemv_q2_k lbrx__gemv_q2_k_x86
+#endif
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
 #else

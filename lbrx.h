@@ -4760,7 +4760,8 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
     const int hdr1 = (g - 1) * bb + (mins ? 4 : 2) <= 64;   /* the last block's scale (and min) in the first 64 bytes */
     const int64_t rb = m->nb * bb;
     const __m512i nib = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512(), b16 = _mm512_set1_epi8(16);
-    const __m512i tab = _mm512_broadcast_i32x4(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
+    /* (the maskz forms of the broadcasts: g++ 12 warns of the plain ones' undefined source) */
+    const __m512i tab = _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
     const __m512i bitsel = _mm512_set1_epi64((long long)0x8040201008040201ULL);
     const __mmask16 first = dt == LBRX_Q8_0 ? 0x0101 : 0x1111;
     unsigned char iq[64], id[64], im[64], ih[64], ih2[64];
@@ -4838,8 +4839,8 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
             _mm_prefetch((const char *)(w0 + LBRX__MM_PF), _MM_HINT_T0);
             for (i = 0; i < m->n; i++) {
                 const int8_t *xq = m->xq + i * m->kq;
-                const __m512i x0 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)xq));
-                const __m512i x1 = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(xq + 16)));
+                const __m512i x0 = _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_loadu_si128((const __m128i *)(const void *)xq));
+                const __m512i x1 = _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_loadu_si128((const __m128i *)(const void *)(xq + 16)));
                 const __m512i sx = _mm512_maskz_set1_epi32(first, m->xs[i * m->nb]);
                 __m512 acc0 = _mm512_setzero_ps();
                 xdv = _mm512_set1_ps(m->xd[i * m->nb]);

@@ -72,6 +72,17 @@
        LBRX_NO_SIMD         use the portable scalar code only
        LBRX_NO_AVX2 / LBRX_NO_AVX512 / LBRX_NO_NEON / LBRX_NO_F16C
                             turn off one instruction set even where the compiler enables it
+       LBRX_NO_DISPATCH     turn off runtime dispatch. Dispatch is on by default on x86-64 with gcc
+                            or clang when the build enables neither AVX2 nor F16C (no -march: a
+                            binary for other machines): the kernels (matmul, attention and the
+                            ops with SIMD code) are compiled for AVX-512 F/BW/DQ/VL with VNNI and
+                            VBMI, for AVX2 with FMA and F16C, and without SIMD, and the first call
+                            takes the best set that the CPU and the OS support (CPUID, XGETBV),
+                            with the bits of a -march=native build of that set. The environment
+                            variable LBRX_ISA=avx2 or LBRX_ISA=scalar takes a lower set (a higher
+                            or unknown name changes nothing). The implementation includes
+                            "lbrx.h" again for this: keep the file's name. LBRX_NO_AVX512 leaves
+                            the AVX-512 set out.
        _OPENMP              (set by -fopenmp) kernels run on up to the context's thread count
                             (see THREADS); without it everything is correct on one thread
        LBRX_THREAD_SLICE    seconds of estimated one-thread work that each thread of an
@@ -89,9 +100,10 @@
 
    THREAD SAFETY
 
-       No global mutable state. Storage reference counts are atomic, so tensors sharing one
-       storage may be used and released from several threads. A lbrx_context is used by one call
-       at a time; give each host thread its own context.
+       No global mutable state but the kernel set a dispatch build chooses at its first call (an
+       atomic, written once; see LBRX_NO_DISPATCH). Storage reference counts are atomic, so
+       tensors sharing one storage may be used and released from several threads. A
+       lbrx_context is used by one call at a time; give each host thread its own context.
 
    THREADS
 

@@ -4051,6 +4051,29 @@ LBRX__PRIVATE void *lbrx__scratch(lbrx_context *ctx, size_t bytes, void **owned)
 }
 LBRX__PRIVATE void lbrx__scratch_done(void *owned) { lbrx_free(0, owned); }
 
+/* The fused multiply-add of the scalar code (the canonical order: see the matmul section).
+   MinGW-w64's fmaf is not fused where the compiler has no FMA instruction to put in its place (a
+   build without -march): this one is. The product of two floats is exact in double; the sum is
+   rounded to odd (TwoSum's error makes the last bit sticky), and rounding that to float is the
+   one rounding of a*b+c. */
+#if defined(__MINGW32__) && !defined(__FMA__)
+LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
+    double p = (double)a * (double)b, s = p + (double)c, bv = s - p, e = (p - (s - bv)) + ((double)c - bv);
+    uint64_t u;
+    if (e != 0.0 && e == e) {
+        memcpy(&u, &s, 8);
+        if (!(u & 1)) {
+            u += (e > 0.0) == (s > 0.0) ? 1 : (uint64_t)-1;
+            memcpy(&s, &u, 8);
+        }
+    }
+    return (float)s;
+}
+#define LBRX__FMAF lbrx__fmaf
+#else
+#define LBRX__FMAF fmaf
+#endif
+
 /* ==== kernel sets: what the kernel sections share, and runtime dispatch ==== */
 
 /* The kernel sections (SIMD vectors, matmul, ops and attention, up to their end) are compiled
@@ -4731,7 +4754,7 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
         for (j = 0; j < m->k; j++) {
             float v;
             memcpy(&v, wr + 4 * j, 4);
-            acc = fmaf(lbrx__mm_ldf(x + j), v, acc);
+            acc = LBRX__FMAF(lbrx__mm_ldf(x + j), v, acc);
         }
         break;
     }
@@ -4740,7 +4763,7 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
         for (j = 0; j < m->k; j++) {
             uint16_t h;
             memcpy(&h, wr + 2 * j, 2);
-            acc = fmaf(lbrx__mm_ldf(x + j), m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h), acc);
+            acc = LBRX__FMAF(lbrx__mm_ldf(x + j), m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h), acc);
         }
         break;
     }
@@ -4757,8 +4780,8 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
                 const int64_t gi = b * gpb + g, e0 = gi * f->group;
                 int32_t isum = 0;
                 for (t = 0; t < f->group; t++) isum += v[g * f->group + t] * xq[e0 + t];
-                acc = fmaf((float)isum, d[g] * lbrx__mm_xgd(m, i, gi), acc);
-                if (f->has_min) acc = fmaf(mn[g], lbrx__mm_xgds(m, i, gi), acc);
+                acc = LBRX__FMAF((float)isum, d[g] * lbrx__mm_xgd(m, i, gi), acc);
+                if (f->has_min) acc = LBRX__FMAF(mn[g], lbrx__mm_xgds(m, i, gi), acc);
             }
         }
         break;
@@ -5085,8 +5108,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
                     const __m256i v_ = _mm256_set_m128i(_mm_setzero_si128(), _mm_loadu_si128((const __m128i *)(const void *)(w##r + at + qoff))); \
                     const __m256i l_ = q80 ? lbrx__mm_bdot_q8(w##r + at + 2, xv) : \
                         lbrx__mm_bdot_q4x2(_mm256_and_si256(v_, n4), xv, _mm256_and_si256(_mm256_srli_epi16(v_, 4), n4), xh); \
-                    t##r = fmaf(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__load_f16(w##r + at) * xd[b], t##r); \
-                    if (!q80) t##r = fmaf(q41 ? lbrx__load_f16(w##r + at + 2) : -8.0f * lbrx__load_f16(w##r + at), xds[b], t##r); }
+                    t##r = LBRX__FMAF(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__load_f16(w##r + at) * xd[b], t##r); \
+                    if (!q80) t##r = LBRX__FMAF(q41 ? lbrx__load_f16(w##r + at + 2) : -8.0f * lbrx__load_f16(w##r + at), xds[b], t##r); }
                 LBRX__MM_R4(LBRX__MM_TAIL)
 #undef LBRX__MM_TAIL
             }
@@ -5134,7 +5157,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 #define LBRX__MM_DOT(r) { float wv; \
                     if (dt == LBRX_F32) memcpy(&wv, w##r + 4 * j, 4); \
                     else { uint16_t h; memcpy(&h, w##r + 2 * j, 2); wv = dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h); } \
-                    t##r = fmaf(xv, wv, t##r); }
+                    t##r = LBRX__FMAF(xv, wv, t##r); }
                 LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
             }
@@ -5214,7 +5237,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_neon(const lbrx__mm *m, int64_t o0, int64_t o
                     w1 = vreinterpretq_s8_u8(hi);
                 }
                 acc = vfmaq_f32(acc, vcvtq_f32_s32(lbrx__mm_bdot_neon(w0, w1, xq + b * 32)), vdupq_n_f32(lbrx__load_f16(blk) * xd[b]));
-                if (m->dt == LBRX_Q4_1) tail = fmaf(lbrx__load_f16(blk + 2), xds[b], tail);
+                if (m->dt == LBRX_Q4_1) tail = LBRX__FMAF(lbrx__load_f16(blk + 2), xds[b], tail);
             }
             res = vaddvq_f32(acc) + tail;
             memcpy(m->yr[i] + o, &res, 4);
@@ -5243,7 +5266,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o
                 float wv;
                 if (m->dt == LBRX_F32) memcpy(&wv, wr + 4 * j, 4);
                 else { uint16_t h; memcpy(&h, wr + 2 * j, 2); wv = m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h); }
-                tail = fmaf(lbrx__mm_ldf(m->xr[i] + j), wv, tail);
+                tail = LBRX__FMAF(lbrx__mm_ldf(m->xr[i] + j), wv, tail);
             }
             res = vaddvq_f32(acc) + tail;
             memcpy(m->yr[i] + o, &res, 4);
@@ -5667,8 +5690,8 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
                     const int32x4_t p = vpadalq_s16(vpaddlq_s16(vmull_s8(vget_low_s8(wv), vget_low_s8(xv))), vmull_s8(vget_high_s8(wv), vget_high_s8(xv)));
 #endif
                     acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(d[g] * xd[xb]));
-                    if (f->has_min && f->group == 16) t = fmaf(mn[g], xd[xb] * (float)m->xs16[i * 2 * m->nb + e / 16], t);
-                    else if (f->has_min && (h & 1) == 0) t = fmaf(mn[g], xds[xb], t);
+                    if (f->has_min && f->group == 16) t = LBRX__FMAF(mn[g], xd[xb] * (float)m->xs16[i * 2 * m->nb + e / 16], t);
+                    else if (f->has_min && (h & 1) == 0) t = LBRX__FMAF(mn[g], xds[xb], t);
                 }
             }
             res = vaddvq_f32(acc) + t;

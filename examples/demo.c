@@ -82,10 +82,10 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
         snprintf(names[k], 64, "%s", nm); \
         if (norm) { size_t j_; for (j_ = 0; j_ < (size_t)(c0); j_++) mem[off + j_] = 1.0f; } \
         else demo_fill(mem + off, (size_t)(r0) * (size_t)(c0), &rng, 0.02f); \
-        if (r == LBRX_OK) r = (r0) ? lbrx_tensor_init_memory(&t[k], LBRX_F32, 2, sh_, mem + off, err) \
-                                   : lbrx_tensor_init_memory(&t[k], LBRX_F32, 1, sh_ + 1, mem + off, err); \
+        if (r == LBRX_OK) r = sh_[0] ? lbrx_tensor_init_memory(&t[k], LBRX_F32, 2, sh_, mem + off, err) \
+                                     : lbrx_tensor_init_memory(&t[k], LBRX_F32, 1, sh_ + 1, mem + off, err); \
         name_of[k] = names[k]; \
-        off += (size_t)((r0) ? (r0) : 1) * (size_t)(c0); k++; } while (0)
+        off += (size_t)(sh_[0] ? sh_[0] : 1) * (size_t)sh_[1]; k++; } while (0)
     DEMO_ADD("model.embed_tokens.weight", V, D, 0);
     for (l = 0; l < L; l++)
         for (i = 0; i < n_table; i++) {

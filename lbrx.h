@@ -12,7 +12,7 @@
    LBRXDEF declarations). `grep -n '>>NAME' lbrx.h` finds the section's banners: its
    declarations and its implementation.
 
-     >>errors    lbrx_result_str
+     >>errors    lbrx_result_str lbrx_error_set
      >>dtypes    lbrx_dtype_valid lbrx_dtype_name lbrx_dtype_block_size lbrx_dtype_block_bytes
                  lbrx_dtype_is_quantized lbrx_row_bytes
      >>alloc     lbrx_alloc lbrx_free lbrx_mul_size lbrx_add_size lbrx_mul_u64 lbrx_add_u64
@@ -236,13 +236,27 @@ LBRXDEF const char *lbrx_result_str(lbrx_result r);
 
 /* Optional detail for a failed call, owned by the caller. Every function that takes a
    lbrx_error * accepts NULL. On failure `message` holds one line naming what is wrong and where
-   (field, tensor, file offset); `offset` holds the file offset concerned or UINT64_MAX. On
+   (field, tensor, file offset); `offset` holds the file offset concerned or LBRX_NO_OFFSET. On
    success the struct is left untouched. */
 typedef struct lbrx_error {
     lbrx_result result;
     uint64_t offset;
     char message[256];
 } lbrx_error;
+
+/* The `offset` of an lbrx_error that concerns no file position. */
+#define LBRX_NO_OFFSET UINT64_MAX
+
+/* Fills *err (err may be NULL) with r, offset (LBRX_NO_OFFSET: none) and a printf-style message,
+   followed by " (file offset N)" when there is an offset; returns r. Code built on lbrx (the
+   example headers, a reader of another format) reports its errors with it the library's way:
+   `return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "block count %d", n);` */
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 5)))
+#endif
+LBRXDEF lbrx_result lbrx_error_set(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
 
 /* ============================================================================================
    Data types (ids are GGML's ggml_type ids; safetensors-only types above GGML's range)  // >>dtypes
@@ -1003,19 +1017,12 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 #else
 #define LBRX__PRIVATE static
 #endif
-/* The `offset` of an lbrx_error that concerns no file position. */
-#define LBRX__NO_OFFSET UINT64_MAX
-/* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message. */
-#if defined(__MINGW32__)
-__attribute__((format(gnu_printf, 4, 5)))
-#elif defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 4, 5)))
-#endif
-LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
-/* lbrx__error_fill, and the value r: `return lbrx__errorf(err, LBRX_ERR_IO, offset, "...", ...);`.
-   A macro (r is evaluated twice: pass a constant or a variable) so that the optimizer sees which
-   result each error path returns and does not warn about outputs an error path leaves unset. */
-#define lbrx__errorf(err, r, offset, ...) (lbrx__error_fill((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
+#define LBRX__NO_OFFSET LBRX_NO_OFFSET   /* the spelling of the implementation */
+/* lbrx_error_set, with r as the value seen here: `return lbrx__errorf(err, LBRX_ERR_IO, offset,
+   "...", ...);`. A macro (r is evaluated twice: pass a constant or a variable) so that the
+   optimizer sees which result each error path returns and does not warn about outputs an error
+   path leaves unset. */
+#define lbrx__errorf(err, r, offset, ...) ((void)lbrx_error_set((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
 /* Put "prefix: " before err's message (err may be NULL): the file a shard's error came from. */
 LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix);
 /* Check a shape against a dtype (rank, sign, block multiple, overflow); optionally return the
@@ -1189,7 +1196,7 @@ LBRXDEF const char *lbrx_result_str(lbrx_result r) {
     }
 }
 
-LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
+LBRXDEF lbrx_result lbrx_error_set(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
     if (err) {
         va_list ap;
         size_t n;
@@ -1199,10 +1206,11 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
         vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
         n = strlen(err->message);
-        if (offset != UINT64_MAX && n + 1 < sizeof err->message)
+        if (offset != LBRX_NO_OFFSET && n + 1 < sizeof err->message)
             snprintf(err->message + n, sizeof err->message - n, " (file offset %llu)",
                      (unsigned long long)offset);
     }
+    return r;
 }
 
 LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix) {

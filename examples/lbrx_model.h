@@ -184,8 +184,6 @@ LBRX_MODEL_DEF int lbrx_sampler_sample(lbrx_sampler *s, float *logits);
 LBRX_MODEL_DEF uint32_t lbrx_random_u32(uint64_t *state);
 LBRX_MODEL_DEF float lbrx_random_f32(uint64_t *state);
 LBRX_MODEL_DEF int lbrx_argmax(const float *x, int n);
-/* Fill *err with r and a printf-style message; return r. */
-LBRX_MODEL_DEF lbrx_result lbrx_model_errorf(lbrx_error *err, lbrx_result r, const char *fmt, ...);
 /* Seconds on a monotonic clock; resident memory of this process in bytes (Linux; 0 elsewhere). */
 LBRX_MODEL_DEF double lbrx_model_now(void);
 LBRX_MODEL_DEF size_t lbrx_model_resident_bytes(void);
@@ -199,22 +197,9 @@ LBRX_MODEL_DEF size_t lbrx_model_resident_bytes(void);
 #define LBRX_MODEL__IMPLEMENTATION_DONE
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-LBRX_MODEL_DEF lbrx_result lbrx_model_errorf(lbrx_error *err, lbrx_result r, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->result = r;
-        err->offset = UINT64_MAX;
-    }
-    return r;
-}
 
 /* Seconds on a monotonic clock. */
 LBRX_MODEL_DEF double lbrx_model_now(void) {
@@ -375,41 +360,41 @@ static void lbrx_model__defaults(lbrx_model_config *c, float eps) {
 
 LBRX_MODEL_DEF lbrx_result lbrx_model_check_config(const lbrx_model_config *c, lbrx_error *err) {
     if (c->n_layers < 1 || c->n_layers > LBRX_MODEL_MAX_LAYERS)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "block count %d (must be 1..%d)", c->n_layers, LBRX_MODEL_MAX_LAYERS);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "block count %d (must be 1..%d)", c->n_layers, LBRX_MODEL_MAX_LAYERS);
     if (c->dim < 1 || c->dim > LBRX_MODEL_MAX_DIM)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "embedding length %d (must be 1..%d)", c->dim, LBRX_MODEL_MAX_DIM);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "embedding length %d (must be 1..%d)", c->dim, LBRX_MODEL_MAX_DIM);
     if (c->hidden_dim < 1 || c->hidden_dim > LBRX_MODEL_MAX_DIM)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "feed-forward length %d (must be 1..%d)", c->hidden_dim, LBRX_MODEL_MAX_DIM);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "feed-forward length %d (must be 1..%d)", c->hidden_dim, LBRX_MODEL_MAX_DIM);
     if (c->n_heads < 1 || c->n_heads > c->dim)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "head count %d (must be 1..embedding length %d)", c->n_heads, c->dim);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "head count %d (must be 1..embedding length %d)", c->n_heads, c->dim);
     if (c->n_kv_heads < 1 || c->n_kv_heads > c->n_heads)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "KV head count %d (must be 1..head count %d)", c->n_kv_heads, c->n_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "KV head count %d (must be 1..head count %d)", c->n_kv_heads, c->n_heads);
     if (c->n_heads % c->n_kv_heads)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "head count %d is not a multiple of the KV head count %d", c->n_heads, c->n_kv_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "head count %d is not a multiple of the KV head count %d", c->n_heads, c->n_kv_heads);
     if (c->head_dim == 0)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "embedding length %d is not a multiple of the head count %d", c->dim, c->n_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "embedding length %d is not a multiple of the head count %d", c->dim, c->n_heads);
     if (c->head_dim < 2 || c->head_dim % 2 || c->head_dim > 512 || (int64_t)c->head_dim * c->n_heads > LBRX_MODEL_MAX_DIM)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "head dimension %d (must be even, 2..512, and head count x head dimension <= %d)", c->head_dim, LBRX_MODEL_MAX_DIM);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "head dimension %d (must be even, 2..512, and head count x head dimension <= %d)", c->head_dim, LBRX_MODEL_MAX_DIM);
     if (c->rope_dim != c->head_dim)
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "RoPE dimension count %d differs from the head dimension %d (partial RoPE is not supported)", c->rope_dim, c->head_dim);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "RoPE dimension count %d differs from the head dimension %d (partial RoPE is not supported)", c->rope_dim, c->head_dim);
     if (c->vocab_size < 1 || c->vocab_size > LBRX_MODEL_MAX_VOCAB)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "vocabulary size %d (must be 1..%d)", c->vocab_size, LBRX_MODEL_MAX_VOCAB);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "vocabulary size %d (must be 1..%d)", c->vocab_size, LBRX_MODEL_MAX_VOCAB);
     if (c->seq_len < 1 || c->seq_len > LBRX_MODEL_MAX_CTX)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "context length %d (must be 1..%d)", c->seq_len, LBRX_MODEL_MAX_CTX);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "context length %d (must be 1..%d)", c->seq_len, LBRX_MODEL_MAX_CTX);
     if (!(c->norm_eps > 0.0f && c->norm_eps < 1.0f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "RMS norm epsilon %g (must be in (0, 1))", (double)c->norm_eps);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "RMS norm epsilon %g (must be in (0, 1))", (double)c->norm_eps);
     if (!(c->rope_base > 1.0f && c->rope_base < 1e30f) || !(c->rope_base_swa > 1.0f && c->rope_base_swa < 1e30f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "RoPE frequency base %g / %g (must be > 1 and finite)", (double)c->rope_base, (double)c->rope_base_swa);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "RoPE frequency base %g / %g (must be > 1 and finite)", (double)c->rope_base, (double)c->rope_base_swa);
     if (c->rope_scaling != LBRX_ROPE_SCALING_NONE && !(c->rope_factor >= 1.0f && c->rope_factor < 1e6f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "RoPE scaling factor %g (must be 1..1e6)", (double)c->rope_factor);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "RoPE scaling factor %g (must be 1..1e6)", (double)c->rope_factor);
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3 && !(c->llama3_high > c->llama3_low && c->llama3_low > 0.0f && c->llama3_ctx > 0))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "llama3 RoPE scaling: low_freq_factor %g, high_freq_factor %g, original context %d",
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "llama3 RoPE scaling: low_freq_factor %g, high_freq_factor %g, original context %d",
                                  (double)c->llama3_low, (double)c->llama3_high, c->llama3_ctx);
     if (c->window < 0 || c->swa_pattern < 0 || c->swa_pattern > LBRX_MODEL_MAX_LAYERS)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "sliding window %d / pattern %d", c->window, c->swa_pattern);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "sliding window %d / pattern %d", c->window, c->swa_pattern);
     if (!(c->attn_scale >= 0.0f && c->attn_scale < 1e6f) || !(c->attn_softcap >= 0.0f && c->attn_softcap < 1e30f) ||
         !(c->final_softcap >= 0.0f && c->final_softcap < 1e30f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "attention scale %g or soft-capping %g / %g is not a finite number >= 0",
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "attention scale %g or soft-capping %g / %g is not a finite number >= 0",
                                  (double)c->attn_scale, (double)c->attn_softcap, (double)c->final_softcap);
     return LBRX_OK;
 }
@@ -448,13 +433,13 @@ static int lbrx_model__present(const lbrx_tensor *t) { return t->data || t->stor
 
 /* Check that a weight is present with shape [rows, cols] ([cols] when rows is 0). */
 static lbrx_result lbrx_model__check_shape(const lbrx_tensor *t, const char *name, int64_t rows, int64_t cols, lbrx_error *err) {
-    if (!lbrx_model__present(t)) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "tensor %s is missing", name);
+    if (!lbrx_model__present(t)) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "tensor %s is missing", name);
     if (rows == 0) {
         if (t->ndim != 1 || t->shape[0] != cols)
-            return lbrx_model_errorf(err, LBRX_ERR_BAD_SHAPE, "tensor %s has %d dimensions [%lld%s], expected [%lld]", name, t->ndim,
+            return lbrx_error_set(err, LBRX_ERR_BAD_SHAPE, LBRX_NO_OFFSET, "tensor %s has %d dimensions [%lld%s], expected [%lld]", name, t->ndim,
                                      (long long)(t->ndim ? t->shape[0] : 0), t->ndim > 1 ? ", ..." : "", (long long)cols);
     } else if (t->ndim != 2 || t->shape[0] != rows || t->shape[1] != cols) {
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_SHAPE, "tensor %s has shape [%lld, %lld]%s, expected [%lld, %lld] from the hyper-parameters",
+        return lbrx_error_set(err, LBRX_ERR_BAD_SHAPE, LBRX_NO_OFFSET, "tensor %s has shape [%lld, %lld]%s, expected [%lld, %lld] from the hyper-parameters",
                                  name, (long long)(t->ndim > 0 ? t->shape[0] : 0), (long long)(t->ndim > 1 ? t->shape[1] : 0),
                                  t->ndim != 2 ? " (not 2-D)" : "", (long long)rows, (long long)cols);
     }
@@ -570,7 +555,7 @@ static lbrx_result lbrx_model__finish(lbrx_model *m, int plus_one, lbrx_error *e
         if ((r = lbrx_model__prepare(m, &m->rope_freqs, 1, 0, "rope_freqs", err)) != LBRX_OK) return r;
         for (j = 0; j < m->rope_freqs.shape[0]; j++) {
             float v = ((const float *)m->rope_freqs.data)[j];
-            if (!(v > 0.0f && v < 1e30f)) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "rope_freqs[%lld] = %g (must be > 0 and finite)", (long long)j, (double)v);
+            if (!(v > 0.0f && v < 1e30f)) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "rope_freqs[%lld] = %g (must be > 0 and finite)", (long long)j, (double)v);
         }
     }
     return LBRX_OK;
@@ -578,9 +563,9 @@ static lbrx_result lbrx_model__finish(lbrx_model *m, int plus_one, lbrx_error *e
 
 static lbrx_result lbrx_model__alloc_layers(lbrx_model *m, lbrx_error *err) {
     if (m->c.n_layers < 1 || m->c.n_layers > LBRX_MODEL_MAX_LAYERS)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "block count %d (must be 1..%d)", m->c.n_layers, LBRX_MODEL_MAX_LAYERS);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "block count %d (must be 1..%d)", m->c.n_layers, LBRX_MODEL_MAX_LAYERS);
     m->layers = (lbrx_model_layer *)calloc((size_t)m->c.n_layers, sizeof(lbrx_model_layer));
-    return m->layers ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory");
+    return m->layers ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory");
 }
 
 /* ---- llama2.c checkpoints ---- */
@@ -611,20 +596,20 @@ static lbrx_result lbrx_model__load_bin(lbrx_model *m, const char *path, lbrx_er
     if (r != LBRX_OK) return r;
     m->format = "llama2.c";
     m->file_bytes = lbrx_storage_size(s);
-    if (lbrx_storage_size(s) < 28) { r = lbrx_model_errorf(err, LBRX_ERR_TRUNCATED, "%s: %zu bytes, too short for a llama2.c header", path, lbrx_storage_size(s)); goto done; }
+    if (lbrx_storage_size(s) < 28) { r = lbrx_error_set(err, LBRX_ERR_TRUNCATED, LBRX_NO_OFFSET, "%s: %zu bytes, too short for a llama2.c header", path, lbrx_storage_size(s)); goto done; }
     memcpy(h, lbrx_storage_data(s), 28);
-    if (h[0] == 0x616b3432) { r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "%s: a llama2.c version-%d export; only the legacy export is supported", path, (int)h[1]); goto done; }
+    if (h[0] == 0x616b3432) { r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "%s: a llama2.c version-%d export; only the legacy export is supported", path, (int)h[1]); goto done; }
     for (k = 0; k < 7; k++)
         if (h[k] == 0 || (h[k] < 0 && k != 5) || h[k] == INT32_MIN) {
             static const char *field[7] = { "dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len" };
-            r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "%s: header field %s is %d (file offset %d)", path, field[k], (int)h[k], 4 * k);
+            r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s: header field %s is %d (file offset %d)", path, field[k], (int)h[k], 4 * k);
             goto done;
         }
     shared = h[5] > 0;
     c->arch = lbrx_arch_find("llama", 5);
     c->dim = h[0]; c->hidden_dim = h[1]; c->n_layers = h[2]; c->n_heads = h[3]; c->n_kv_heads = h[4];
     c->vocab_size = shared ? h[5] : -h[5]; c->seq_len = h[6];
-    if (c->dim % c->n_heads) { r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "%s: dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads); goto done; }
+    if (c->dim % c->n_heads) { r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s: dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads); goto done; }
     lbrx_model__defaults(c, 1e-5f);
     c->rope_neox = 0;
     if ((r = lbrx_model_check_config(c, err)) != LBRX_OK) goto done;
@@ -633,7 +618,7 @@ static lbrx_result lbrx_model__load_bin(lbrx_model *m, const char *path, lbrx_er
     /* every factor is below 2^24 and L below 2^10, so these sums fit in 64 bits */
     floats = V * D + L * (D + qd * D + 2 * kvd * D + D * qd + D + 3 * Hd * D) + D + (uint64_t)c->seq_len * (uint64_t)c->head_dim + (shared ? 0 : V * D);
     if ((uint64_t)lbrx_storage_size(s) - 28 != floats * 4) {
-        r = lbrx_model_errorf(err, LBRX_ERR_SIZE_MISMATCH, "%s: the header implies %llu bytes of weights but the file has %llu", path,
+        r = lbrx_error_set(err, LBRX_ERR_SIZE_MISMATCH, LBRX_NO_OFFSET, "%s: the header implies %llu bytes of weights but the file has %llu", path,
                               (unsigned long long)(floats * 4), (unsigned long long)(lbrx_storage_size(s) - 28));
         goto done;
     }
@@ -668,7 +653,7 @@ static lbrx_result lbrx_model__gguf_tensor(const lbrx_gguf *g, const char *name,
     lbrx_result r = lbrx_gguf_get_tensor(g, name, t, err);
     if (r == LBRX_ERR_NOT_FOUND) {
         memset(t, 0, sizeof *t);
-        return optional ? LBRX_OK : lbrx_model_errorf(err, r, "tensor %s is missing", name);
+        return optional ? LBRX_OK : lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name);
     }
     return r;
 }
@@ -689,7 +674,7 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
     m->file_bytes = lbrx_storage_size(lbrx_gguf_storage(g));
     if ((r = lbrx_gguf_get_str(g, "general.architecture", &arch, err)) != LBRX_OK) goto done;
     if (!(c->arch = lbrx_arch_find(arch.data, (size_t)arch.len))) {
-        r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "general.architecture is \"%.*s\" (supported: llama, qwen2, qwen3, gemma2, gemma3, phi3)",
+        r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "general.architecture is \"%.*s\" (supported: llama, qwen2, qwen3, gemma2, gemma3, phi3)",
                               (int)(arch.len < 64 ? arch.len : 64), arch.data);
         goto done;
     }
@@ -701,17 +686,17 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         snprintf(key, sizeof key, "%s.%s", c->arch->name, p->gguf);
         r = p->is_float ? lbrx_gguf_get_f32(g, key, &x, err) : lbrx_gguf_get_int(g, key, &v, err);
         if (r == LBRX_ERR_NOT_FOUND && p->need < 2) { r = LBRX_OK; continue; }
-        if (r == LBRX_ERR_NOT_FOUND) r = lbrx_model_errorf(err, r, "metadata %s is missing", key);
+        if (r == LBRX_ERR_NOT_FOUND) r = lbrx_error_set(err, r, LBRX_NO_OFFSET, "metadata %s is missing", key);
         if (r != LBRX_OK) goto done;
         if (p->is_float ? !(x >= 0.0f && x < 1e30f) || (p->need && x == 0.0f) : v < (p->need ? 1 : 0) || v > lbrx_model__param_max(p)) {
-            r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "metadata %s = %g (must be %s)", key, p->is_float ? (double)x : (double)v,
+            r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "metadata %s = %g (must be %s)", key, p->is_float ? (double)x : (double)v,
                                   p->is_float ? (p->need ? "> 0 and finite" : ">= 0 and finite") : p->need ? "1..2^24" : "0..2^24");
             goto done;
         }
         if (p->is_float) *(float *)field = x; else *(int *)field = (int)v;
     }
     if (!c->head_dim && c->dim % c->n_heads) {
-        r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "%s.embedding_length %d is not a multiple of %s.attention.head_count %d", c->arch->name, c->dim,
+        r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s.embedding_length %d is not a multiple of %s.attention.head_count %d", c->arch->name, c->dim,
                               c->arch->name, c->n_heads);
         goto done;
     }
@@ -721,7 +706,7 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
     snprintf(key, sizeof key, "%s.rope.scaling.type", c->arch->name);
     if (lbrx_gguf_get_str(g, key, &st, 0) == LBRX_OK && !(st.len == 4 && !memcmp(st.data, "none", 4))) {
         if (!(st.len == 6 && !memcmp(st.data, "linear", 6))) {
-            r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "%s \"%.*s\" is not supported (none, linear)", key, (int)(st.len < 64 ? st.len : 64), st.data);
+            r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "%s \"%.*s\" is not supported (none, linear)", key, (int)(st.len < 64 ? st.len : 64), st.data);
             goto done;
         }
         c->rope_scaling = LBRX_ROPE_SCALING_LINEAR;
@@ -729,7 +714,7 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         if ((r = lbrx_gguf_get_f32(g, key, &c->rope_factor, err)) != LBRX_OK) goto done;
     }
     if (lbrx_gguf_find_tensor(g, "rope_factors_long.weight") != SIZE_MAX) {
-        r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "tensor rope_factors_long.weight: LongRoPE scaling (Phi-3 128k) is not supported");
+        r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tensor rope_factors_long.weight: LongRoPE scaling (Phi-3 128k) is not supported");
         goto done;
     }
     lbrx_model__defaults(c, 1e-5f);
@@ -821,10 +806,10 @@ static lbrx_result lbrx_model__json_int(const lbrx_json_value *obj, const char *
     const lbrx_json_value *v = lbrx_json_get(obj, key);
     int64_t x;
     if (!v || lbrx_json_type_of(v) == LBRX_JSON_NULL)
-        return required ? lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "config.json: %s is missing", key) : LBRX_OK;
+        return required ? lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: %s is missing", key) : LBRX_OK;
     if (lbrx_json_i64(v, &x) != LBRX_OK)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s is not an integer (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
-    if (x < lo || x > hi) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s = %lld (must be %lld..%lld)", key, (long long)x, (long long)lo, (long long)hi);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s is not an integer (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
+    if (x < lo || x > hi) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s = %lld (must be %lld..%lld)", key, (long long)x, (long long)lo, (long long)hi);
     *out = (int)x;
     return LBRX_OK;
 }
@@ -835,7 +820,7 @@ static lbrx_result lbrx_model__json_float(const lbrx_json_value *obj, const char
     double x;
     if (!v || lbrx_json_type_of(v) == LBRX_JSON_NULL) return LBRX_OK;
     if (lbrx_json_f64(v, &x) != LBRX_OK || !(x > -1e30 && x < 1e30))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s is not a number (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s is not a number (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
     *out = (float)x;
     return LBRX_OK;
 }
@@ -855,7 +840,7 @@ static lbrx_result lbrx_model__hf_rope(const lbrx_json_value *o, lbrx_model_conf
     if (!type || !strcmp(type, "default")) return LBRX_OK;
     if (!strcmp(type, "linear")) c->rope_scaling = LBRX_ROPE_SCALING_LINEAR;
     else if (!strcmp(type, "llama3")) c->rope_scaling = LBRX_ROPE_SCALING_LLAMA3;
-    else return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: RoPE scaling \"%.40s\" is not supported (default, linear, llama3)", type);
+    else return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: RoPE scaling \"%.40s\" is not supported (default, linear, llama3)", type);
     if ((r = lbrx_model__json_float(o, "factor", &c->rope_factor, err)) != LBRX_OK) return r;
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3) {
         c->llama3_low = 1.0f;
@@ -876,19 +861,19 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
     size_t i;
     int b = 0;
     memset(c, 0, sizeof *c);
-    if (lbrx_json_type_of(cfg) != LBRX_JSON_OBJECT) return lbrx_model_errorf(err, LBRX_ERR_BAD_HEADER, "config.json is not an object");
+    if (lbrx_json_type_of(cfg) != LBRX_JSON_OBJECT) return lbrx_error_set(err, LBRX_ERR_BAD_HEADER, LBRX_NO_OFFSET, "config.json is not an object");
     if (!(c->arch = lbrx_arch_find_hf(mt)))
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: model_type \"%.40s\" is not supported (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3)",
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: model_type \"%.40s\" is not supported (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3)",
                                  mt ? mt : "(none)");
     act = lbrx_json_string(lbrx_json_get(cfg, "hidden_activation"), 0);
     if (!act) act = lbrx_json_string(lbrx_json_get(cfg, "hidden_act"), 0);
     if (act && strcmp(act, c->arch->flags & LBRX_ARCH_GEGLU ? "gelu_pytorch_tanh" : "silu"))
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: activation \"%.40s\" is not %s's", act, c->arch->name);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: activation \"%.40s\" is not %s's", act, c->arch->name);
     for (i = 0; i < 2; i++) {
         const char *k = i ? "mlp_bias" : "attention_bias";
         const lbrx_json_value *v = lbrx_json_get(cfg, k);
         if (v && lbrx_json_type_of(v) != LBRX_JSON_NULL && (lbrx_json_bool(v, &b) != LBRX_OK || b))
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: %s is not false", k);
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: %s is not false", k);
     }
     for (i = 0; i < LBRX_MODEL__N_PARAMS; i++) {
         const lbrx_model__param *p = &lbrx_model__params[i];
@@ -898,11 +883,11 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
                         : lbrx_model__json_int(cfg, p->hf, p->need == 2, p->need ? 1 : 0, lbrx_model__param_max(p), (int *)field, err);
         if (r != LBRX_OK) return r;
         if (p->is_float && (*(float *)field < 0.0f || (p->need && lbrx_json_get(cfg, p->hf) && lbrx_json_type_of(lbrx_json_get(cfg, p->hf)) != LBRX_JSON_NULL && *(float *)field == 0.0f)))
-            return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s = %g (must be > 0)", p->hf, (double)*(float *)field);
+            return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s = %g (must be > 0)", p->hf, (double)*(float *)field);
     }
     if ((r = lbrx_model__json_float(cfg, "partial_rotary_factor", &c->rope_factor, err)) != LBRX_OK) return r;
     if (c->rope_factor != 0.0f && c->rope_factor != 1.0f)
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: partial_rotary_factor %g (partial RoPE is not supported)", (double)c->rope_factor);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: partial_rotary_factor %g (partial RoPE is not supported)", (double)c->rope_factor);
     c->rope_factor = 0.0f;
     if (lbrx_json_type_of(lbrx_json_get(cfg, "use_sliding_window")) == LBRX_JSON_BOOL && lbrx_json_bool(lbrx_json_get(cfg, "use_sliding_window"), &b) == LBRX_OK && !b)
         c->window = 0;
@@ -916,30 +901,30 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
         return r;
     }
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3 && (c->arch->flags & LBRX_ARCH_LOCAL_ROPE))
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: llama3 RoPE scaling on a %s model", c->arch->name);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: llama3 RoPE scaling on a %s model", c->arch->name);
     /* which layers have the window: layer_types, else the architecture's pattern */
     if (c->window && lbrx_json_type_of(lt) == LBRX_JSON_ARRAY) {
         int n = (int)lbrx_json_count(lt), p, l, ok = 0, n_swa = 0;
-        if (n != c->n_layers) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: layer_types has %d entries for %d layers", n, c->n_layers);
+        if (n != c->n_layers) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: layer_types has %d entries for %d layers", n, c->n_layers);
         for (l = 0; l < n; l++) n_swa += lbrx_model__json_is_str(lbrx_json_at(lt, (size_t)l), "sliding_attention");
         if (!n_swa) c->window = 0;
         for (p = 1; p <= n && n_swa && !ok; p++) {  /* p = 1: every layer */
             c->swa_pattern = p;
             for (ok = 1, l = 0; l < n && ok; l++) ok = lbrx_model_layer_swa(c, l) == lbrx_model__json_is_str(lbrx_json_at(lt, (size_t)l), "sliding_attention");
         }
-        if (n_swa && !ok) return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: layer_types is not a repeating pattern of window layers and one full layer");
+        if (n_swa && !ok) return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: layer_types is not a repeating pattern of window layers and one full layer");
         if (c->swa_pattern == 1) c->swa_pattern = 0;
     }
     {
         float q = 0.0f;
         if ((r = lbrx_model__json_float(cfg, "query_pre_attn_scalar", &q, err)) != LBRX_OK) return r;
-        if (q < 0.0f) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: query_pre_attn_scalar %g", (double)q);
+        if (q < 0.0f) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: query_pre_attn_scalar %g", (double)q);
         if (q > 0.0f) c->attn_scale = (float)(1.0 / sqrt((double)q));
     }
     if (!c->head_dim && c->n_heads > 0 && c->dim % c->n_heads)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: hidden_size %d is not a multiple of num_attention_heads %d", c->dim, c->n_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: hidden_size %d is not a multiple of num_attention_heads %d", c->dim, c->n_heads);
     lbrx_model__defaults(c, 1e-6f);
-    if (!c->vocab_size) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "config.json: vocab_size is missing");
+    if (!c->vocab_size) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: vocab_size is missing");
     c->rope_neox = 1; /* HF checkpoints rotate half-split pairs */
     return lbrx_model_check_config(c, err);
 }
@@ -950,7 +935,7 @@ static lbrx_result lbrx_model__st_tensor(const lbrx_safetensors *st, const char 
     lbrx_result r = lbrx_safetensors_get_tensor(st, name, t, err);
     if (r == LBRX_ERR_NOT_FOUND) {
         memset(t, 0, sizeof *t);
-        return optional ? LBRX_OK : lbrx_model_errorf(err, r, "tensor %s is missing", name);
+        return optional ? LBRX_OK : lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name);
     }
     return r;
 }
@@ -978,7 +963,7 @@ static lbrx_result lbrx_model__read_file(const char *path, char **out, size_t *l
         (*out)[*len] = 0;
     }
     lbrx_storage_release(s);
-    return *out ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory reading %s", path);
+    return *out ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory reading %s", path);
 }
 
 /* A Hugging Face checkpoint: `path` is its directory (config.json beside model.safetensors or
@@ -995,7 +980,7 @@ static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_err
     lbrx_result r;
     globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output;
     m->format = "safetensors";
-    if (plen >= sizeof dir) return lbrx_model_errorf(err, LBRX_ERR_LIMIT, "path too long");
+    if (plen >= sizeof dir) return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "path too long");
     memcpy(dir, path, plen + 1);
     if (lbrx_model__ends_with(path, ".safetensors") || lbrx_model__ends_with(path, ".json")) {
         char *slash = strrchr(dir, '/');
@@ -1058,7 +1043,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_load(lbrx_model *m, const char *path, lbrx
         r = lbrx_model__load_hf(m, path, err);
     } else {
         f = fopen(path, "rb");
-        if (!f) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "%s: cannot open", path);
+        if (!f) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "%s: cannot open", path);
         if (fread(magic, 1, 4, f) != 4) magic[0] = 0;
         fclose(f);
         r = !memcmp(magic, "GGUF", 4) ? lbrx_model__load_gguf(m, path, err) : lbrx_model__load_bin(m, path, err);
@@ -1100,7 +1085,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_state_init(lbrx_model_state *s, const lbrx
     lbrx_result r;
     memset(s, 0, sizeof *s);
     if (max_batch < 1 || n_ctx < 1 || n_ctx > c->seq_len)
-        return lbrx_model_errorf(err, LBRX_ERR_INVALID_ARGUMENT, "batch %d / context %d (the model's context is %d)", max_batch, n_ctx, c->seq_len);
+        return lbrx_error_set(err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "batch %d / context %d (the model's context is %d)", max_batch, n_ctx, c->seq_len);
     memset(&cd, 0, sizeof cd);
     cd.n_threads = n_threads;
     if ((r = lbrx_context_create(&s->ctx, &cd, err)) != LBRX_OK) return r;
@@ -1116,7 +1101,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_state_init(lbrx_model_state *s, const lbrx
     s->hb2 = lbrx_model__floats(B, c->hidden_dim, &ok);
     s->logits = lbrx_model__floats(all_logits ? B : 1, c->vocab_size, &ok);
     s->kv = (lbrx_kv_cache *)calloc((size_t)c->n_layers, sizeof(lbrx_kv_cache));
-    if (!ok || !s->kv) { lbrx_model_state_free(s, m); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for activations"); }
+    if (!ok || !s->kv) { lbrx_model_state_free(s, m); return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory for activations"); }
     for (l = 0; l < c->n_layers; l++)
         if ((r = lbrx_kv_cache_init(&s->kv[l], kv_dtype, n_ctx, c->n_kv_heads, c->head_dim, 0, err)) != LBRX_OK) {
             lbrx_model_state_free(s, m);
@@ -1168,7 +1153,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_forward(const lbrx_model *m, lbrx_model_st
     lbrx_rope_desc rd;
     lbrx_attention_desc ad;
     if (n < 1 || n > s->max_batch || pos + n > s->n_ctx)
-        return lbrx_model_errorf(err, LBRX_ERR_LIMIT, "%d tokens at position %lld do not fit (batch %d, context %d)", n, (long long)pos, s->max_batch, s->n_ctx);
+        return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "%d tokens at position %lld do not fit (batch %d, context %d)", n, (long long)pos, s->max_batch, s->n_ctx);
     memset(&ad, 0, sizeof ad);
     ad.causal = 1;
     ad.scale = c->attn_scale > 0.0f ? c->attn_scale : (float)(1.0 / sqrt((double)hd));
@@ -1241,7 +1226,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_sampler_init(lbrx_sampler *s, int n_vocab, float
     s->rng = seed;
     s->n_vocab = n_vocab;
     s->cand = (lbrx_sampler_prob *)malloc((size_t)n_vocab * sizeof *s->cand);
-    return s->cand ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for the sampler");
+    return s->cand ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory for the sampler");
 }
 
 LBRX_MODEL_DEF void lbrx_sampler_free(lbrx_sampler *s) { free(s->cand); s->cand = 0; }

@@ -647,10 +647,20 @@ static int64_t lbrx_model__param_max(const lbrx_model__param *p) {
     return p->off == offsetof(lbrx_model_config, n_layers) ? LBRX_MODEL_MAX_LAYERS : LBRX_MODEL_MAX_CTX;
 }
 
-/* A tensor of a GGUF file by name into *t (a new reference); a missing one is left zeroed when
-   optional, else an error. */
-static lbrx_result lbrx_model__gguf_tensor(const lbrx_gguf *g, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
-    lbrx_result r = lbrx_gguf_get_tensor(g, name, t, err);
+/* The two readers' lbrx_X_get_tensor, for lbrx_model__load_tensors. */
+typedef lbrx_result (*lbrx_model__get_fn)(const void *reader, const char *name, lbrx_tensor *t, lbrx_error *err);
+static lbrx_result lbrx_model__gguf_get(const void *g, const char *name, lbrx_tensor *t, lbrx_error *err) {
+    return lbrx_gguf_get_tensor((const lbrx_gguf *)g, name, t, err);
+}
+static lbrx_result lbrx_model__st_get(const void *st, const char *name, lbrx_tensor *t, lbrx_error *err) {
+    return lbrx_safetensors_get_tensor((const lbrx_safetensors *)st, name, t, err);
+}
+
+/* One tensor by name from a reader into *t (a new reference); a missing one is left zeroed when
+   optional, else an error naming it. */
+static lbrx_result lbrx_model__get_tensor(lbrx_model__get_fn get, const void *reader, const char *name, lbrx_tensor *t, int optional,
+                                          lbrx_error *err) {
+    lbrx_result r = get(reader, name, t, err);
     if (r == LBRX_ERR_NOT_FOUND) {
         memset(t, 0, sizeof *t);
         return optional ? LBRX_OK : lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name);
@@ -658,18 +668,40 @@ static lbrx_result lbrx_model__gguf_tensor(const lbrx_gguf *g, const char *name,
     return r;
 }
 
+/* The model's tensors from a reader, named as GGUF ("blk.L.") or Hugging Face
+   ("model.layers.L.") name them: the globals (output and rope_freqs optional) and each layer's
+   rows of the table. */
+static lbrx_result lbrx_model__load_tensors(lbrx_model *m, lbrx_model__get_fn get, const void *reader, int hf, lbrx_error *err) {
+    lbrx_tensor *globals[4];
+    char name[256];
+    size_t i;
+    int l;
+    lbrx_result r;
+    globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output; globals[3] = &m->rope_freqs;
+    for (i = 0; i < 4; i++) {
+        const char *nm = hf ? lbrx_model__globals[i].hf : lbrx_model__globals[i].gguf;
+        if (nm && (r = lbrx_model__get_tensor(get, reader, nm, globals[i], i >= 2, err)) != LBRX_OK) return r;
+    }
+    for (l = 0; l < m->c.n_layers; l++)
+        for (i = 0; i < LBRX_MODEL__N_TENSORS; i++) {
+            const lbrx_model_tensor *t = &lbrx_model__tensors[i];
+            if (!lbrx_model__applies(t, m->c.arch->flags)) continue;
+            if (hf) snprintf(name, sizeof name, "model.layers.%d.%s", l, t->hf);
+            else snprintf(name, sizeof name, "blk.%d.%s", l, t->gguf);
+            if ((r = lbrx_model__get_tensor(get, reader, name, &m->layers[l].w[t->slot], 0, err)) != LBRX_OK) return r;
+        }
+    return LBRX_OK;
+}
+
 /* A GGUF file of a known architecture: hyper-parameters and tensors (mapped). */
 static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_error *err) {
     lbrx_gguf *g = 0;
     lbrx_model_config *c = &m->c;
     lbrx_gguf_str arch, st;
-    lbrx_tensor *globals[4];
-    char key[160], name[160];
+    char key[160];
     size_t i;
-    int l;
     lbrx_result r = lbrx_gguf_open(&g, path, 0, err);
     if (r != LBRX_OK) return r;
-    globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output; globals[3] = &m->rope_freqs;
     m->format = "gguf";
     m->file_bytes = lbrx_storage_size(lbrx_gguf_storage(g));
     if ((r = lbrx_gguf_get_str(g, "general.architecture", &arch, err)) != LBRX_OK) goto done;
@@ -720,8 +752,7 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
     lbrx_model__defaults(c, 1e-5f);
     c->rope_neox = !(c->arch->flags & LBRX_ARCH_PERMUTE_QK);
     if ((r = lbrx_model__alloc_layers(m, err)) != LBRX_OK) goto done;
-    for (i = 0; i < 4; i++)
-        if ((r = lbrx_model__gguf_tensor(g, lbrx_model__globals[i].gguf, globals[i], i >= 2, err)) != LBRX_OK) goto done;
+    if ((r = lbrx_model__load_tensors(m, lbrx_model__gguf_get, g, 0, err)) != LBRX_OK) goto done;
     /* the vocabulary: ARCH.vocab_size, else the tokenizer's, else token_embd's rows (all checked
        against each other in lbrx_model__finish and by the tokenizer's user) */
     if (!c->vocab_size) {
@@ -730,13 +761,6 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         if (lbrx_gguf_get_str_array(g, "tokenizer.ggml.tokens", &toks, &nt, 0) == LBRX_OK && nt > 0 && nt <= LBRX_MODEL_MAX_VOCAB) c->vocab_size = (int)nt;
         else if (m->embd.ndim == 2 && m->embd.shape[0] <= LBRX_MODEL_MAX_VOCAB) c->vocab_size = (int)m->embd.shape[0];
     }
-    for (l = 0; l < c->n_layers; l++)
-        for (i = 0; i < LBRX_MODEL__N_TENSORS; i++) {
-            const lbrx_model_tensor *t = &lbrx_model__tensors[i];
-            if (!lbrx_model__applies(t, c->arch->flags)) continue;
-            snprintf(name, sizeof name, "blk.%d.%s", l, t->gguf);
-            if ((r = lbrx_model__gguf_tensor(g, name, &m->layers[l].w[t->slot], 0, err)) != LBRX_OK) goto done;
-        }
 done:
     lbrx_gguf_destroy(g); /* the tensors hold their own storage references */
     return r;
@@ -929,17 +953,6 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
     return lbrx_model_check_config(c, err);
 }
 
-/* A tensor of a safetensors checkpoint by name (a new reference), or an error naming it; a
-   missing optional one is left zeroed. */
-static lbrx_result lbrx_model__st_tensor(const lbrx_safetensors *st, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
-    lbrx_result r = lbrx_safetensors_get_tensor(st, name, t, err);
-    if (r == LBRX_ERR_NOT_FOUND) {
-        memset(t, 0, sizeof *t);
-        return optional ? LBRX_OK : lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name);
-    }
-    return r;
-}
-
 static int lbrx_model__file_exists(const char *path) {
     FILE *f = fopen(path, "rb");
     if (f) fclose(f);
@@ -969,16 +982,13 @@ static lbrx_result lbrx_model__read_file(const char *path, char **out, size_t *l
 /* A Hugging Face checkpoint: `path` is its directory (config.json beside model.safetensors or
    model.safetensors.index.json) or the path of the .safetensors / index file. */
 static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_error *err) {
-    char dir[4096], file[4200], name[256];
+    char dir[4096], file[4200];
     char *text = 0;
-    size_t len = 0, plen = strlen(path), i;
+    size_t len = 0, plen = strlen(path);
     lbrx_json *doc = 0;
     lbrx_safetensors *st = 0;
     lbrx_model_config *c = &m->c;
-    lbrx_tensor *globals[3];
-    int l;
     lbrx_result r;
-    globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output;
     m->format = "safetensors";
     if (plen >= sizeof dir) return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "path too long");
     memcpy(dir, path, plen + 1);
@@ -1010,15 +1020,7 @@ static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_err
             }
     }
     if ((r = lbrx_model__alloc_layers(m, err)) != LBRX_OK) goto done;
-    for (i = 0; i < 3; i++)
-        if ((r = lbrx_model__st_tensor(st, lbrx_model__globals[i].hf, globals[i], i == 2, err)) != LBRX_OK) goto done;
-    for (l = 0; l < c->n_layers; l++)
-        for (i = 0; i < LBRX_MODEL__N_TENSORS; i++) {
-            const lbrx_model_tensor *t = &lbrx_model__tensors[i];
-            if (!lbrx_model__applies(t, c->arch->flags)) continue;
-            snprintf(name, sizeof name, "model.layers.%d.%s", l, t->hf);
-            if ((r = lbrx_model__st_tensor(st, name, &m->layers[l].w[t->slot], 0, err)) != LBRX_OK) goto done;
-        }
+    if ((r = lbrx_model__load_tensors(m, lbrx_model__st_get, st, 1, err)) != LBRX_OK) goto done;
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3) { /* what GGUF files carry as rope_freqs.weight */
         int64_t shape[1];
         shape[0] = c->rope_dim / 2;

@@ -84,6 +84,15 @@
        attn_qkv and ffn_up (gate and up). Gemma's norms are stored as 1 + w, as llama.cpp does.
        Llama 3.x RoPE scaling (rope_type "llama3") becomes the tensor rope_freqs.weight (f32
        [head_dim / 2], the divisors of each frequency), as llama.cpp writes it.
+       Quantized checkpoints (see lbrx_model_quant in examples/lbrx_model.h): MLX ("quantization"
+       in config.json: U32 .weight with .scales and .biases) and AWQ / GPTQ int4
+       ("quantization_config": .qweight, .qzeros, .scales, .g_idx) become one NAME.weight each.
+       4-bit weights whose groups repack into Q4_1 exactly (MLX with f16 scales and biases) are
+       copied into the GGUF output as Q4_1 with no float detour, whatever --type says (a second
+       quantization would only lose); the others -- 8-bit MLX, AWQ/GPTQ, whose -zero x scale
+       f16 cannot hold -- are dequantized (F16, or F32 if a value overflows f16), a line on stderr
+       names each and says why, and then get --type as any float tensor. Act-order GPTQ (g_idx
+       not i / group_size) is refused.
        IN may also be the checkpoint's directory (config.json beside model.safetensors or
        model.safetensors.index.json).
        There is no tokenizer conversion: --vocab VOCAB.gguf copies every tokenizer.* key of a
@@ -131,6 +140,7 @@ typedef struct cv_tensor {
     lbrx_dtype out;             /* output dtype */
     int64_t permute_heads;      /* > 0: Q/K rows permuted per this many heads (HF llama) */
     int add_one;                /* 1 is added to every value (HF Gemma's norms) */
+    int repacked;               /* an affine weight repacked into Q4_1 exactly */
 } cv_tensor;
 
 /* A --type: its dtype, llama_ftype (general.file_type) and whether llama.cpp's mix rules apply. */
@@ -161,6 +171,7 @@ typedef struct cv_job {
     lbrx_safetensors *st;
     lbrx_json *config;          /* HF config.json when the input is an HF checkpoint lbrx_model.h knows */
     lbrx_model_config mc;       /* its hyper-parameters */
+    lbrx_model_quant quant;     /* and its quantization (MLX, AWQ, GPTQ) */
     char in_path[4200];         /* IN, or the checkpoint file inside the directory IN */
     cv_tensor *t;
     size_t n;
@@ -252,7 +263,9 @@ static int cv_load_hf_config(cv_job *job) {
         job->config = 0;
         return 0;
     }
-    if (lbrx_model_config_from_hf(lbrx_json_root(job->config), &job->mc, &err) != LBRX_OK) return cv_fail(job, "%s: %s", path, err.message);
+    if (lbrx_model_config_from_hf(lbrx_json_root(job->config), &job->mc, &err) != LBRX_OK ||
+        lbrx_model_quant_from_hf(lbrx_json_root(job->config), &job->quant, &err) != LBRX_OK)
+        return cv_fail(job, "%s: %s", path, err.message);
     return 0;
 }
 
@@ -299,6 +312,36 @@ static int cv_add(cv_job *job, const lbrx_tensor *t, const char *name) {
     lbrx_storage_retain(c->src.storage);
     job->n++;
     return 0;
+}
+
+/* A tensor of a quantized HF checkpoint: its scales, biases, qzeros, g_idx are read with their
+   weight (1: skip it); a quantized weight (MLX's U32 .weight, AWQ/GPTQ's .qweight) is added as
+   NAME.weight in Q4_1 when exact, else dequantized with a line on the log saying so; the rest
+   (0) is added as it is. */
+static int cv_affine(cv_job *job, const lbrx_tensor *t, const char *name, int *bad) {
+    static const char *const parts[2][3] = { { ".scales", ".biases", 0 }, { ".scales", ".qzeros", ".g_idx" } };
+    const int mlx = job->quant.packing == LBRX_AFFINE_MLX;
+    char wname[300], why[160];
+    lbrx_tensor w;
+    lbrx_error err;
+    size_t n = strlen(name), before = job->n;
+    int k, how;
+    *bad = 0;
+    if (!job->quant.packing) return 0;
+    for (k = 0; k < 3; k++)
+        if (parts[!mlx][k] && cv_ends_with(name, parts[!mlx][k])) return 1;
+    if (mlx ? !(cv_ends_with(name, ".weight") && t->dtype == LBRX_U32) : !cv_ends_with(name, ".qweight")) return 0;
+    snprintf(wname, sizeof wname, "%.*s.weight", (int)(n - (mlx ? 7 : 8)), name);
+    if (lbrx_model_hf_weight(job->st, &job->quant, wname, &w, &how, why, sizeof why, &err) != LBRX_OK) {
+        *bad = cv_fail(job, "%s: %s", job->in, err.message);
+        return 1;
+    }
+    if (how == LBRX_MODEL_WEIGHT_DEQUANTIZED && job->log)
+        fprintf(job->log, "convert: %s: not exact as Q4_1 (%s); dequantized to %s, then as a float tensor\n", wname, why, lbrx_dtype_name(w.dtype));
+    *bad = cv_add(job, &w, wname);
+    if (job->n > before) job->t[before].repacked = how == LBRX_MODEL_WEIGHT_REPACKED;
+    lbrx_tensor_release(&w);
+    return 1;
 }
 
 /* Llama 3.x RoPE scaling as llama.cpp writes it: the tensor rope_freqs.weight. */
@@ -355,10 +398,12 @@ static int cv_open_input(cv_job *job) {
     for (i = 0; i < count; i++) {
         /* the two readers' tensor calls have one shape */
         lbrx_tensor t;
+        const char *name;
         int bad;
         if ((job->gguf ? lbrx_gguf_tensor(job->gguf, i, &t, &err) : lbrx_safetensors_tensor(job->st, i, &t, &err)) != LBRX_OK)
             return cv_fail(job, "%s: %s", job->in, err.message);
-        bad = cv_add(job, &t, job->gguf ? lbrx_gguf_tensor_name(job->gguf, i) : lbrx_safetensors_tensor_name(job->st, i));
+        name = job->gguf ? lbrx_gguf_tensor_name(job->gguf, i) : lbrx_safetensors_tensor_name(job->st, i);
+        if (!cv_affine(job, &t, name, &bad)) bad = cv_add(job, &t, name);
         lbrx_tensor_release(&t);
         if (bad) return 1;
     }
@@ -524,6 +569,8 @@ static int cv_plan(cv_job *job, int to_gguf) {
             if (to_gguf ? (int)s >= LBRX_GGML_TYPE_COUNT : lbrx_safetensors_dtype_name(s) == 0)
                 return cv_fail(job, "tensor '%s': %s has no type in the output format", c->name, lbrx_dtype_name(s));
             c->out = s;
+        } else if (c->repacked && to_gguf) {
+            c->out = s;  /* Q4_1 as repacked: requantizing would round a second time */
         } else if (keep) {
             c->out = (s == LBRX_F32 || s == LBRX_F16 || s == LBRX_BF16) ? s : LBRX_F32;
         } else if (job->ti->mix) {

@@ -124,6 +124,9 @@ typedef struct lbrx_model {
     const char *format;   /* "gguf", "llama2.c" or "safetensors" */
     size_t weight_bytes;  /* bytes of the matmul weights read for each token */
     size_t file_bytes;    /* bytes of the model file(s) */
+    const char *quant;    /* quantized HF checkpoint: "MLX", "AWQ" or "GPTQ"; else NULL */
+    int n_repacked, n_dequantized;  /* its weights put into Q4_1 exactly / dequantized */
+    char quant_note[256]; /* the first dequantized weight and why */
 } lbrx_model;
 
 /* Load a GGUF file, a llama2.c checkpoint, or a Hugging Face checkpoint (a directory with
@@ -144,6 +147,47 @@ LBRX_MODEL_DEF int lbrx_model_gguf_name(const lbrx_model_config *c, const char *
                                         int *add_one);
 /* Llama 3.x: the rope_dim / 2 frequency divisors (GGUF rope_freqs.weight) of c's llama3 scaling. */
 LBRX_MODEL_DEF void lbrx_model_llama3_factors(const lbrx_model_config *c, float *out);
+
+/* Quantized Hugging Face checkpoints: affine groups (lbrx.h's lbrx_affine), as config.json says.
+     MLX        "quantization": {"group_size", "bits", ["mode": "affine"], and per-module
+                entries "model.layers.N.x.y": {"group_size", "bits"} of mixed recipes}: a weight
+                stored as U32 with NAME.scales and NAME.biases beside it (a float weight is a
+                module MLX left unquantized). Bits 4 or 8.
+     AWQ, GPTQ  "quantization_config": {"quant_method": "awq" | "gptq", "bits": 4, "group_size"
+                (GPTQ -1: one group per row), AWQ "version" "gemm" and "zero_point" true, GPTQ
+                "desc_act", "checkpoint_format" "gptq" (v1 zeros)}: NAME.qweight, NAME.qzeros,
+                NAME.scales (and GPTQ's NAME.g_idx) in place of NAME.weight.
+   How each weight is run: a 4-bit one with groups of 32k goes into Q4_1 by lbrx_affine_to_q4_1
+   (no float detour) when that is exact, i.e. when Q4_1's f16 d and m are the checkpoint's own
+   scale and offset: always for MLX F16 scales and biases, for BF16 ones unless a value is outside
+   f16's normal range. Anything else -- 8-bit MLX, groups that are not 32k, and AWQ/GPTQ, whose
+   m = -zero x scale needs up to 15 significant bits where f16 has 11 -- is dequantized as the
+   format computes it (f32 q x scale + bias, or (q - zero) x scale) and stored as F16 (F32 when
+   a value overflows f16): for AWQ/GPTQ that is bit for bit the float16 tensor their own torch
+   code dequantizes to. */
+typedef struct lbrx_model_quant {
+    lbrx_affine_packing packing;   /* 0: the checkpoint is not quantized */
+    int bits;
+    int64_t group;                 /* 0: one group per row (GPTQ's -1) */
+    int desc_act;                  /* GPTQ act-order claimed (g_idx decides) */
+    const lbrx_json_value *cfg;    /* the quantization object (MLX's per-module entries) */
+} lbrx_model_quant;
+
+/* What config.json (parsed root object) says of quantization; q->packing 0 when nothing. Errors
+   name the field: LBRX_ERR_UNSUPPORTED for a method, mode, bit width, AWQ version or GPTQ format
+   not run here, LBRX_ERR_BAD_VALUE / LBRX_ERR_NOT_FOUND for a malformed or missing one. */
+LBRX_MODEL_DEF lbrx_result lbrx_model_quant_from_hf(const lbrx_json_value *cfg, lbrx_model_quant *q, lbrx_error *err);
+
+/* What lbrx_model_hf_weight did with a weight. */
+enum { LBRX_MODEL_WEIGHT_PLAIN, LBRX_MODEL_WEIGHT_REPACKED, LBRX_MODEL_WEIGHT_DEQUANTIZED };
+
+/* The weight `name` (".weight") of a safetensors checkpoint quantized as q (q NULL or packing 0:
+   the tensor itself), as a new tensor: the stored one (*how PLAIN), a new Q4_1 (REPACKED,
+   exact) or a dequantized F16/F32 one (DEQUANTIZED; why, when not NULL, says why not Q4_1).
+   Errors name the tensor: LBRX_ERR_NOT_FOUND (the weight, or its scales / biases / qzeros),
+   lbrx_affine_init's (group size, shapes, dtypes, act-order g_idx). */
+LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, const lbrx_model_quant *q, const char *name, lbrx_tensor *t,
+                                                int *how, char *why, size_t why_cap, lbrx_error *err);
 
 /* Buffers and KV cache of a run. */
 typedef struct lbrx_model_state {
@@ -196,6 +240,7 @@ LBRX_MODEL_DEF size_t lbrx_model_resident_bytes(void);
 #if defined(LBRX_MODEL_IMPLEMENTATION) && !defined(LBRX_MODEL__IMPLEMENTATION_DONE)
 #define LBRX_MODEL__IMPLEMENTATION_DONE
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +491,21 @@ static lbrx_result lbrx_model__check_shape(const lbrx_tensor *t, const char *nam
     return LBRX_OK;
 }
 
+/* Put "what: " (printf-style) before err's message; returns err's result. */
+static lbrx_result lbrx_model__error_context(lbrx_error *err, lbrx_result r, const char *fmt, ...) {
+    if (err) {
+        char head[320], msg[sizeof err->message + 330];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(head, sizeof head, fmt, ap);
+        va_end(ap);
+        snprintf(msg, sizeof msg, "%s: %s", head, err->message);
+        memcpy(err->message, msg, sizeof err->message - 1);
+        err->message[sizeof err->message - 1] = 0;
+    }
+    return r;
+}
+
 /* Make a weight usable as it lies where lbrx's kernels take it: vectors (norms, biases) in F32
    (plus_one: 1 + w, a copy); matmul weights in lbrx_matmul's dtypes, others converted once (to
    Q8_0 when rows allow, else F32). Adds the bytes a token reads. */
@@ -459,15 +519,7 @@ static lbrx_result lbrx_model__prepare(lbrx_model *m, lbrx_tensor *t, int is_vec
     else to = t->shape[t->ndim - 1] % 32 == 0 ? LBRX_Q8_0 : LBRX_F32;
     if (to != t->dtype || plus_one) {
         r = lbrx_tensor_convert(t, to, &c, 0, err);
-        if (r != LBRX_OK) {
-            if (err) {
-                char msg[sizeof err->message + 160];
-                snprintf(msg, sizeof msg, "tensor %.100s (%s): %s", name, lbrx_dtype_name(t->dtype), err->message);
-                memcpy(err->message, msg, sizeof err->message - 1);
-                err->message[sizeof err->message - 1] = 0;
-            }
-            return r;
-        }
+        if (r != LBRX_OK) return lbrx_model__error_context(err, r, "tensor %.100s (%s)", name, lbrx_dtype_name(t->dtype));
         if (plus_one) {
             int64_t i;
             for (i = 0; i < c.shape[0]; i++) ((float *)c.data)[i] += 1.0f;
@@ -647,31 +699,25 @@ static int64_t lbrx_model__param_max(const lbrx_model__param *p) {
     return p->off == offsetof(lbrx_model_config, n_layers) ? LBRX_MODEL_MAX_LAYERS : LBRX_MODEL_MAX_CTX;
 }
 
-/* The two readers' lbrx_X_get_tensor, for lbrx_model__load_tensors. */
-typedef lbrx_result (*lbrx_model__get_fn)(const void *reader, const char *name, lbrx_tensor *t, lbrx_error *err);
-static lbrx_result lbrx_model__gguf_get(const void *g, const char *name, lbrx_tensor *t, lbrx_error *err) {
-    return lbrx_gguf_get_tensor((const lbrx_gguf *)g, name, t, err);
-}
-static lbrx_result lbrx_model__st_get(const void *st, const char *name, lbrx_tensor *t, lbrx_error *err) {
-    return lbrx_safetensors_get_tensor((const lbrx_safetensors *)st, name, t, err);
+/* The result r of a reader's get_tensor for `name`: a missing tensor is left zeroed, and is an
+   error naming it unless optional. */
+static lbrx_result lbrx_model__missing(lbrx_result r, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
+    if (r != LBRX_ERR_NOT_FOUND) return r;
+    memset(t, 0, sizeof *t);
+    return optional ? LBRX_OK : lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name);
 }
 
-/* One tensor by name from a reader into *t (a new reference); a missing one is left zeroed when
-   optional, else an error naming it. */
-static lbrx_result lbrx_model__get_tensor(lbrx_model__get_fn get, const void *reader, const char *name, lbrx_tensor *t, int optional,
-                                          lbrx_error *err) {
-    lbrx_result r = get(reader, name, t, err);
-    if (r == LBRX_ERR_NOT_FOUND) {
-        memset(t, 0, sizeof *t);
-        return optional ? LBRX_OK : lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name);
-    }
-    return r;
+/* A model tensor `name` from a reader into *t (a new reference); LBRX_ERR_NOT_FOUND, with a
+   message naming it, when the file has none. */
+typedef lbrx_result (*lbrx_model__get_fn)(void *reader, const char *name, lbrx_tensor *t, lbrx_error *err);
+static lbrx_result lbrx_model__gguf_get(void *g, const char *name, lbrx_tensor *t, lbrx_error *err) {
+    return lbrx_model__missing(lbrx_gguf_get_tensor((const lbrx_gguf *)g, name, t, err), name, t, 0, err);
 }
 
 /* The model's tensors from a reader, named as GGUF ("blk.L.") or Hugging Face
    ("model.layers.L.") name them: the globals (output and rope_freqs optional) and each layer's
    rows of the table. */
-static lbrx_result lbrx_model__load_tensors(lbrx_model *m, lbrx_model__get_fn get, const void *reader, int hf, lbrx_error *err) {
+static lbrx_result lbrx_model__load_tensors(lbrx_model *m, lbrx_model__get_fn get, void *reader, int hf, lbrx_error *err) {
     lbrx_tensor *globals[4];
     char name[256];
     size_t i;
@@ -680,7 +726,10 @@ static lbrx_result lbrx_model__load_tensors(lbrx_model *m, lbrx_model__get_fn ge
     globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output; globals[3] = &m->rope_freqs;
     for (i = 0; i < 4; i++) {
         const char *nm = hf ? lbrx_model__globals[i].hf : lbrx_model__globals[i].gguf;
-        if (nm && (r = lbrx_model__get_tensor(get, reader, nm, globals[i], i >= 2, err)) != LBRX_OK) return r;
+        if (!nm) continue;
+        r = get(reader, nm, globals[i], err);
+        if (r == LBRX_ERR_NOT_FOUND && i >= 2) r = LBRX_OK;  /* tied output; rope_freqs */
+        if (r != LBRX_OK) return r;
     }
     for (l = 0; l < m->c.n_layers; l++)
         for (i = 0; i < LBRX_MODEL__N_TENSORS; i++) {
@@ -688,7 +737,7 @@ static lbrx_result lbrx_model__load_tensors(lbrx_model *m, lbrx_model__get_fn ge
             if (!lbrx_model__applies(t, m->c.arch->flags)) continue;
             if (hf) snprintf(name, sizeof name, "model.layers.%d.%s", l, t->hf);
             else snprintf(name, sizeof name, "blk.%d.%s", l, t->gguf);
-            if ((r = lbrx_model__get_tensor(get, reader, name, &m->layers[l].w[t->slot], 0, err)) != LBRX_OK) return r;
+            if ((r = get(reader, name, &m->layers[l].w[t->slot], err)) != LBRX_OK) return r;
         }
     return LBRX_OK;
 }
@@ -953,6 +1002,202 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
     return lbrx_model_check_config(c, err);
 }
 
+/* A tensor of a safetensors checkpoint by name (a new reference), or an error naming it; a
+   missing optional one is left zeroed. */
+static lbrx_result lbrx_model__st_tensor(const lbrx_safetensors *st, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
+    return lbrx_model__missing(lbrx_safetensors_get_tensor(st, name, t, err), name, t, optional, err);
+}
+
+/* ---- quantized Hugging Face checkpoints ---- */
+
+/* An integer field `key` of the quantization object `what` into *out (absent: def, or an error
+   when def is below lo). */
+static lbrx_result lbrx_model__quant_int(const lbrx_json_value *o, const char *what, const char *key, int64_t def, int64_t lo, int64_t hi,
+                                         int64_t *out, lbrx_error *err) {
+    const lbrx_json_value *v = lbrx_json_get(o, key);
+    if (!v) {
+        if (def < lo) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: %s.%s is missing", what, key);
+        *out = def;
+        return LBRX_OK;
+    }
+    if (lbrx_json_i64(v, out) != LBRX_OK || *out < lo || *out > hi)
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s.%s is not an integer from %lld to %lld (offset %llu)", what, key,
+                                 (long long)lo, (long long)hi, (unsigned long long)lbrx_json_offset(v));
+    return LBRX_OK;
+}
+
+/* Whether string field `key` of o is absent (ok_if_absent) or equals one of the `|`-separated
+   words (case-insensitive). */
+static int lbrx_model__quant_is(const lbrx_json_value *o, const char *key, const char *words, int ok_if_absent) {
+    size_t n = 0, w;
+    const char *s = lbrx_json_string(lbrx_json_get(o, key), &n);
+    if (!lbrx_json_get(o, key)) return ok_if_absent;
+    if (!s) return 0;
+    while (*words) {
+        w = strcspn(words, "|");
+        if (w == n) {
+            size_t i = 0;
+            while (i < n && tolower((unsigned char)s[i]) == words[i]) i++;
+            if (i == n) return 1;
+        }
+        words += w + (words[w] == '|');
+    }
+    return 0;
+}
+
+LBRX_MODEL_DEF lbrx_result lbrx_model_quant_from_hf(const lbrx_json_value *cfg, lbrx_model_quant *q, lbrx_error *err) {
+    const lbrx_json_value *v;
+    int64_t bits = 0, group = 0;
+    lbrx_result r;
+    memset(q, 0, sizeof *q);
+    if ((v = lbrx_json_get(cfg, "quantization")) != 0) {   /* MLX (which may also write quantization_config) */
+        if (lbrx_json_type_of(v) != LBRX_JSON_OBJECT) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization is not an object");
+        if (!lbrx_model__quant_is(v, "mode", "affine", 1))
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization.mode is not \"affine\" (MLX's mxfp4/mxfp8/nvfp4 are not run here)");
+        if ((r = lbrx_model__quant_int(v, "quantization", "bits", 0, 1, 64, &bits, err)) != LBRX_OK ||
+            (r = lbrx_model__quant_int(v, "quantization", "group_size", 0, 1, 1 << 20, &group, err)) != LBRX_OK)
+            return r;
+        if (bits != 4 && bits != 8)
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization.bits = %lld (MLX weights of 4 or 8 bits run here)", (long long)bits);
+        q->packing = LBRX_AFFINE_MLX;
+    } else if ((v = lbrx_json_get(cfg, "quantization_config")) != 0) {
+        const lbrx_json_value *d;
+        int awq;
+        if (lbrx_json_type_of(v) != LBRX_JSON_OBJECT)
+            return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization_config is not an object");
+        if (!lbrx_json_get(v, "quant_method")) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: quantization_config.quant_method is missing");
+        awq = lbrx_model__quant_is(v, "quant_method", "awq", 0);
+        if (!awq && !lbrx_model__quant_is(v, "quant_method", "gptq", 0))
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.quant_method \"%.40s\" is not run here (awq, gptq, or MLX's quantization)",
+                                     lbrx_json_string(lbrx_json_get(v, "quant_method"), 0) ? lbrx_json_string(lbrx_json_get(v, "quant_method"), 0) : "?");
+        if ((r = lbrx_model__quant_int(v, "quantization_config", "bits", 0, 1, 64, &bits, err)) != LBRX_OK ||
+            (r = lbrx_model__quant_int(v, "quantization_config", "group_size", 0, -1, 1 << 20, &group, err)) != LBRX_OK)
+            return r;
+        if (bits != 4)
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.bits = %lld (%s weights of 4 bits run here)", (long long)bits,
+                                     awq ? "AWQ" : "GPTQ");
+        if (group == 0) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization_config.group_size is 0");
+        if (awq && !lbrx_model__quant_is(v, "version", "gemm", 1))
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.version is not \"gemm\" (AWQ's other layouts are not run here)");
+        if (awq && (d = lbrx_json_get(v, "zero_point")) != 0) {
+            int zp = 1;
+            if (lbrx_json_bool(d, &zp) != LBRX_OK || !zp)
+                return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.zero_point is not true (AWQ without zeros is not run here)");
+        }
+        if (!awq && !lbrx_model__quant_is(v, "checkpoint_format", "gptq", 1))
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.checkpoint_format is not \"gptq\" (v1 zeros; gptq_v2 is not run here)");
+        if (!awq && (d = lbrx_json_get(v, "dynamic")) != 0 && lbrx_json_count(d) > 0)
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.dynamic (per-module GPTQ settings) is not run here");
+        if (!awq && (d = lbrx_json_get(v, "desc_act")) != 0 && lbrx_json_bool(d, &q->desc_act) != LBRX_OK)
+            return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization_config.desc_act is not true or false");
+        q->packing = awq ? LBRX_AFFINE_AWQ : LBRX_AFFINE_GPTQ;
+    }
+    q->bits = (int)bits;
+    q->group = group < 0 ? 0 : group;
+    q->cfg = v;
+    return LBRX_OK;
+}
+
+/* A tensor NAME.SUFFIX of the checkpoint into t; missing is an error naming it. */
+static lbrx_result lbrx_model__st_part(const lbrx_safetensors *st, const char *base, const char *suffix, lbrx_tensor *t, lbrx_error *err) {
+    char name[320];
+    snprintf(name, sizeof name, "%s.%s", base, suffix);
+    return lbrx_model__st_tensor(st, name, t, 0, err);
+}
+
+LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, const lbrx_model_quant *q, const char *name, lbrx_tensor *t,
+                                                int *how, char *why, size_t why_cap, lbrx_error *err) {
+    static const char *const method[4] = { "", "MLX", "AWQ", "GPTQ" };
+    char base[256];
+    size_t n = strlen(name);
+    lbrx_tensor w, s, o, g;
+    lbrx_affine a;
+    int bits, exact = 0;
+    int64_t group;
+    lbrx_result r;
+    *how = LBRX_MODEL_WEIGHT_PLAIN;
+    if (why && why_cap) why[0] = 0;
+    memset(t, 0, sizeof *t);
+    memset(&w, 0, sizeof w); memset(&s, 0, sizeof s); memset(&o, 0, sizeof o); memset(&g, 0, sizeof g);
+    if (!q || !q->packing || n < 8 || strcmp(name + n - 7, ".weight") || n - 7 >= sizeof base) return lbrx_model__st_tensor(st, name, t, 0, err);
+    memcpy(base, name, n - 7);
+    base[n - 7] = 0;
+    r = lbrx_safetensors_get_tensor(st, name, &w, err);
+    bits = q->bits;
+    group = q->group;
+    if (q->packing == LBRX_AFFINE_MLX) {
+        const lbrx_json_value *own = lbrx_json_get(q->cfg, base);
+        if (r != LBRX_OK) return r == LBRX_ERR_NOT_FOUND ? lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name) : r;
+        if (w.dtype != LBRX_U32) { *t = w; return LBRX_OK; }  /* a module MLX left in float */
+        if (lbrx_json_type_of(own) == LBRX_JSON_OBJECT) {   /* a mixed recipe's own setting */
+            int64_t b = 0;
+            if ((r = lbrx_model__quant_int(own, base, "bits", bits, 1, 64, &b, err)) != LBRX_OK ||
+                (r = lbrx_model__quant_int(own, base, "group_size", group, 1, 1 << 20, &group, err)) != LBRX_OK)
+                goto done;
+            bits = (int)b;
+        }
+        if ((r = lbrx_model__st_part(st, base, "scales", &s, err)) != LBRX_OK || (r = lbrx_model__st_part(st, base, "biases", &o, err)) != LBRX_OK)
+            goto done;
+    } else {
+        if (r == LBRX_OK) { *t = w; return LBRX_OK; }  /* a module left unquantized (lm_head, modules_to_not_convert) */
+        if (r != LBRX_ERR_NOT_FOUND) return r;
+        snprintf(base + n - 7, sizeof base - (n - 7), ".qweight");
+        r = lbrx_safetensors_get_tensor(st, base, &w, err);
+        base[n - 7] = 0;
+        if (r == LBRX_ERR_NOT_FOUND) return lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing (nor is there a %s.qweight)", name, base);
+        if (r != LBRX_OK) return r;
+        if ((r = lbrx_model__st_part(st, base, "scales", &s, err)) != LBRX_OK || (r = lbrx_model__st_part(st, base, "qzeros", &o, err)) != LBRX_OK)
+            goto done;
+        if (q->packing == LBRX_AFFINE_GPTQ) {
+            char gn[320];
+            snprintf(gn, sizeof gn, "%s.g_idx", base);
+            if ((r = lbrx_model__st_tensor(st, gn, &g, 1, err)) != LBRX_OK) goto done;
+            if (q->desc_act && !lbrx_model__present(&g)) {
+                r = lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "%s: quantization_config.desc_act is true but %s is missing", base, gn);
+                goto done;
+            }
+        }
+        if (!group && w.ndim == 2) group = q->packing == LBRX_AFFINE_AWQ ? w.shape[0] : w.shape[0] * 8;  /* one group per row */
+    }
+    if ((r = lbrx_affine_init(&a, q->packing, bits, group, &w, &s, &o, lbrx_model__present(&g) ? &g : 0, err)) != LBRX_OK) {
+        r = r == LBRX_ERR_UNSUPPORTED && lbrx_model__present(&g) ? lbrx_model__error_context(err, r, "%s (quantization_config.desc_act)", base)
+                                                                 : lbrx_model__error_context(err, r, "%s (%s, %d bits, group %lld)", base, method[q->packing], bits, (long long)group);
+        goto done;
+    }
+    r = lbrx_affine_to_q4_1(&a, t, 0, &exact, err);
+    if (r == LBRX_OK && exact) {
+        *how = LBRX_MODEL_WEIGHT_REPACKED;
+    } else {
+        int64_t shape[2], i;
+        lbrx_tensor f;
+        int fits = 1;
+        memset(&f, 0, sizeof f);
+        if (why && why_cap && r != LBRX_OK)
+            snprintf(why, why_cap, "%s %d-bit groups of %lld are not Q4_1's (4 bits, groups of 32k)", method[q->packing], bits, (long long)group);
+        else if (why && why_cap)
+            snprintf(why, why_cap, "%s: %s", method[q->packing], q->packing == LBRX_AFFINE_MLX ? "a scale or bias is not an f16 number"
+                                                                  : "-zero x scale needs more significant bits than Q4_1's f16 min holds");
+        lbrx_tensor_release(t);
+        shape[0] = a.rows;
+        shape[1] = a.cols;
+        if ((r = lbrx_tensor_init_heap(&f, LBRX_F32, 2, shape, 0, err)) == LBRX_OK &&
+            (r = lbrx_affine_dequantize_rows(&a, 0, a.rows, (float *)f.data, err)) == LBRX_OK) {
+            for (i = 0; i < a.rows * a.cols && fits; i++) fits = fabsf(((const float *)f.data)[i]) <= 65504.0f;
+            if (!fits) *t = f;
+            else if ((r = lbrx_tensor_convert(&f, LBRX_F16, t, 0, err)) == LBRX_OK) lbrx_tensor_release(&f);
+            if (r == LBRX_OK) *how = LBRX_MODEL_WEIGHT_DEQUANTIZED;
+        }
+        if (r != LBRX_OK) lbrx_tensor_release(&f);
+    }
+    lbrx_affine_release(&a);
+done:
+    lbrx_tensor_release(&w);
+    lbrx_tensor_release(&s);
+    lbrx_tensor_release(&o);
+    lbrx_tensor_release(&g);
+    return r;
+}
+
 static int lbrx_model__file_exists(const char *path) {
     FILE *f = fopen(path, "rb");
     if (f) fclose(f);
@@ -979,6 +1224,26 @@ static lbrx_result lbrx_model__read_file(const char *path, char **out, size_t *l
     return *out ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory reading %s", path);
 }
 
+/* A weight of an HF checkpoint (lbrx_model_hf_weight), counted in m's quantization summary. */
+static lbrx_result lbrx_model__hf_slot(lbrx_model *m, const lbrx_safetensors *st, const lbrx_model_quant *q, const char *name, lbrx_tensor *t,
+                                       lbrx_error *err) {
+    char why[160];
+    int how;
+    lbrx_result r = lbrx_model_hf_weight(st, q, name, t, &how, why, sizeof why, err);
+    if (r != LBRX_OK) return r;
+    m->n_repacked += how == LBRX_MODEL_WEIGHT_REPACKED;
+    if (how == LBRX_MODEL_WEIGHT_DEQUANTIZED && !m->n_dequantized++)
+        snprintf(m->quant_note, sizeof m->quant_note, "%.90s dequantized to %s: %.120s", name, lbrx_dtype_name(t->dtype), why);
+    return LBRX_OK;
+}
+
+/* lbrx_model__hf_slot as an lbrx_model__get_fn. */
+typedef struct lbrx_model__hf_reader { lbrx_model *m; const lbrx_safetensors *st; const lbrx_model_quant *q; } lbrx_model__hf_reader;
+static lbrx_result lbrx_model__hf_get(void *reader, const char *name, lbrx_tensor *t, lbrx_error *err) {
+    const lbrx_model__hf_reader *h = (const lbrx_model__hf_reader *)reader;
+    return lbrx_model__hf_slot(h->m, h->st, h->q, name, t, err);
+}
+
 /* A Hugging Face checkpoint: `path` is its directory (config.json beside model.safetensors or
    model.safetensors.index.json) or the path of the .safetensors / index file. */
 static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_error *err) {
@@ -988,6 +1253,8 @@ static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_err
     lbrx_json *doc = 0;
     lbrx_safetensors *st = 0;
     lbrx_model_config *c = &m->c;
+    lbrx_model__hf_reader hr;
+    lbrx_model_quant q;
     lbrx_result r;
     m->format = "safetensors";
     if (plen >= sizeof dir) return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "path too long");
@@ -1020,7 +1287,12 @@ static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_err
             }
     }
     if ((r = lbrx_model__alloc_layers(m, err)) != LBRX_OK) goto done;
-    if ((r = lbrx_model__load_tensors(m, lbrx_model__st_get, st, 1, err)) != LBRX_OK) goto done;
+    if ((r = lbrx_model_quant_from_hf(lbrx_json_root(doc), &q, err)) != LBRX_OK) goto done;
+    if (q.packing) m->quant = q.packing == LBRX_AFFINE_MLX ? "MLX" : q.packing == LBRX_AFFINE_AWQ ? "AWQ" : "GPTQ";
+    hr.m = m;
+    hr.st = st;
+    hr.q = &q;
+    if ((r = lbrx_model__load_tensors(m, lbrx_model__hf_get, &hr, 1, err)) != LBRX_OK) goto done;
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3) { /* what GGUF files carry as rope_freqs.weight */
         int64_t shape[1];
         shape[0] = c->rope_dim / 2;

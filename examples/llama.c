@@ -13,7 +13,11 @@
      - a llama2.c checkpoint (.bin, the legacy export) with its tokenizer given by -z tok.bin;
      - a Hugging Face checkpoint (model_type llama, mistral, qwen2, qwen3, gemma2, gemma3_text,
        phi3): a directory holding config.json and model.safetensors or a sharded
-       model.safetensors.index.json (or the path of one of those files).
+       model.safetensors.index.json (or the path of one of those files); its weights may be
+       MLX-quantized (config.json "quantization", 4 or 8 bits) or AWQ / GPTQ int4
+       ("quantization_config"): 4-bit groups of 32k go into Q4_1 when that is exact (MLX with
+       f16 scales), the rest is dequantized to F16 and stderr says which and why (see
+       lbrx_model_quant in examples/lbrx_model.h); act-order GPTQ (g_idx) is refused.
    A model without a tokenizer lbrx reads takes -i as a list of token ids ("1 450 4996") and
    prints token ids too.
    The flags are those of llama2.c's run.c: -n is the number of positions to run (prompt
@@ -275,6 +279,9 @@ LLAMA_FN int llama_main(int argc, char **argv, FILE *out, FILE *log) {
     fprintf(log, "%s: %s, architecture %s, %d layers, dim %d, %d heads (%d KV) of %d, vocab %d, context %d, %.1f MB of weights; loaded in %.1f ms\n",
             model_path, m.format, m.c.arch->name, m.c.n_layers, m.c.dim, m.c.n_heads, m.c.n_kv_heads, m.c.head_dim, m.c.vocab_size, m.c.seq_len,
             (double)m.weight_bytes / 1e6, (lbrx_model_now() - t0) * 1e3);
+    if (m.quant)
+        fprintf(log, "%s quantization: %d weights repacked into Q4_1 exactly, %d dequantized%s%s%s\n", m.quant, m.n_repacked, m.n_dequantized,
+                m.n_dequantized ? " (first: " : "", m.n_dequantized ? m.quant_note : "", m.n_dequantized ? ")" : "");
     if (tok.kind != LBRX_TOKENIZER_NONE) fprintf(log, "tokenizer: %s\n", lbrx_tokenizer_describe(&tok));
     else fprintf(log, "tokenizer: %s; the prompt and the output are token ids\n", note);
     if (steps == 0 || steps > m.c.seq_len) steps = m.c.seq_len;

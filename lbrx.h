@@ -2494,6 +2494,17 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
+/* What every lbrx_quantize_row_<type> does with its row: n values (a multiple of t's block
+   size) as n / block blocks of t, each quantized by `block` from its values to its bytes. */
+typedef void (*lbrx__quantize_block_fn)(const float *src, unsigned char *y);
+LBRX__PRIVATE void lbrx__quantize_blocks(const float *src, void *dst, int64_t n, lbrx_dtype t, lbrx__quantize_block_fn block) {
+    const int64_t bs = lbrx_dtype_block_size(t), bytes = (int64_t)lbrx_dtype_block_bytes(t);
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(bs > 0 && n % bs == 0);
+    for (b = 0; b < n / bs; b++) block(src + b * bs, y + b * bytes);
+}
+
 /* One block of 32 floats as Q8_0/Q8_1 codes: the f16 scale to dh, the codes to qs; returns
    the sum of the codes and the f32 scale in *d (the codes are rounded with it, not the f16). */
 LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, unsigned char *qs, float *d) {
@@ -2514,71 +2525,65 @@ LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, u
     return sum;
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q8_0(const float *src, unsigned char *y) {
+    float d;
+    lbrx__quantize_block_q8(src, y, y + 2, &d);
+}
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    float d;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++) lbrx__quantize_block_q8(src + 32 * b, y + 34 * b, y + 34 * b + 2, &d);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q8_0, lbrx__quantize_block_q8_0);
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q8_1(const float *src, unsigned char *y) {
+    float d;
+    int sum = lbrx__quantize_block_q8(src, y, y + 4, &d);
+    lbrx__store_f16(y + 2, (float)sum * d);
+}
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    float d;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++) {
-        int sum = lbrx__quantize_block_q8(src + 32 * b, y + 36 * b, y + 36 * b + 4, &d);
-        lbrx__store_f16(y + 36 * b + 2, (float)sum * d);
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q8_1, lbrx__quantize_block_q8_1);
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q4_0(const float *src, unsigned char *y) {
+    float amax = 0.0f, max = 0.0f, d, id;
+    int j;
+    /* the signed value of largest magnitude (the first one on ties) maps to -8 */
+    for (j = 0; j < 32; j++) {
+        if (fabsf(src[j]) > amax) {
+            amax = fabsf(src[j]);
+            max = src[j];
+        }
+    }
+    d = max / -8.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier(src[j] * id), x1 = lbrx__fp_barrier(src[16 + j] * id);
+        int q0 = lbrx__trunc_clamp(x0 + 8.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 8.5f, 0, 15);
+        y[2 + j] = (unsigned char)(q0 | (q1 << 4));
+    }
+}
 LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
-        float amax = 0.0f, max = 0.0f, d, id;
-        int j;
-        /* the signed value of largest magnitude (the first one on ties) maps to -8 */
-        for (j = 0; j < 32; j++) {
-            if (fabsf(src[j]) > amax) {
-                amax = fabsf(src[j]);
-                max = src[j];
-            }
-        }
-        d = max / -8.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier(src[j] * id), x1 = lbrx__fp_barrier(src[16 + j] * id);
-            int q0 = lbrx__trunc_clamp(x0 + 8.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 8.5f, 0, 15);
-            y[2 + j] = (unsigned char)(q0 | (q1 << 4));
-        }
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_0, lbrx__quantize_block_q4_0);
 }
 
-LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 20) {
-        float lo = src[0], hi = src[0], d, id;
-        int j;
-        for (j = 1; j < 32; j++) {
-            if (src[j] < lo) lo = src[j];
-            if (src[j] > hi) hi = src[j];
-        }
-        d = (hi - lo) / 15.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        lbrx__store_f16(y + 2, lo);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
-            int q0 = lbrx__trunc_clamp(x0 + 0.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 0.5f, 0, 15);
-            y[4 + j] = (unsigned char)(q0 | (q1 << 4));
-        }
+LBRX__PRIVATE void lbrx__quantize_block_q4_1(const float *src, unsigned char *y) {
+    float lo = src[0], hi = src[0], d, id;
+    int j;
+    for (j = 1; j < 32; j++) {
+        if (src[j] < lo) lo = src[j];
+        if (src[j] > hi) hi = src[j];
     }
+    d = (hi - lo) / 15.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    lbrx__store_f16(y + 2, lo);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+        int q0 = lbrx__trunc_clamp(x0 + 0.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 0.5f, 0, 15);
+        y[4 + j] = (unsigned char)(q0 | (q1 << 4));
+    }
+}
+LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_1, lbrx__quantize_block_q4_1);
 }
 
 /* Scale and min j (0..7) of Q4_K/Q5_K: 6 bits each, packed in 12 bytes. */
@@ -2637,45 +2642,43 @@ LBRX__PRIVATE float lbrx__signed_amax(const float *x, int n, float eps) {
     return amax < eps ? 0.0f : max;
 }
 
-LBRX__PRIVATE void lbrx__quantize_q5(const float *src, unsigned char *y, int64_t n, int with_min) {
+LBRX__PRIVATE void lbrx__quantize_block_q5(const float *src, unsigned char *y, int with_min) {
     const size_t hdr = with_min ? 4 : 2;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += hdr + 20) {
-        float lo = src[0], hi = src[0], d, id;
-        uint32_t qh = 0;
-        int j;
-        if (with_min) {  /* codes 0..31 from the minimum */
-            for (j = 1; j < 32; j++) {
-                if (src[j] < lo) lo = src[j];
-                if (src[j] > hi) hi = src[j];
-            }
-            d = (hi - lo) / 31.0f;
-        } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
-            lo = 0.0f;
-            d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
+    float lo = src[0], hi = src[0], d, id;
+    uint32_t qh = 0;
+    int j;
+    if (with_min) {  /* codes 0..31 from the minimum */
+        for (j = 1; j < 32; j++) {
+            if (src[j] < lo) lo = src[j];
+            if (src[j] > hi) hi = src[j];
         }
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        if (with_min) lbrx__store_f16(y + 2, lo);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
-            /* Q5_0 clamps at 31, Q5_1 keeps GGML's unclamped byte */
-            int q0 = with_min ? lbrx__trunc_clamp(x0 + 0.5f, 0, 255) : lbrx__trunc_clamp(x0 + 16.5f, 0, 31);
-            int q1 = with_min ? lbrx__trunc_clamp(x1 + 0.5f, 0, 255) : lbrx__trunc_clamp(x1 + 16.5f, 0, 31);
-            y[hdr + 4 + j] = (unsigned char)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
-            qh |= (uint32_t)((q0 >> 4) & 1) << j;
-            qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
-        }
-        for (j = 0; j < 4; j++) y[hdr + (size_t)j] = (unsigned char)(qh >> (8 * j));
+        d = (hi - lo) / 31.0f;
+    } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
+        lo = 0.0f;
+        d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
     }
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    if (with_min) lbrx__store_f16(y + 2, lo);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+        /* Q5_0 clamps at 31, Q5_1 keeps GGML's unclamped byte */
+        int q0 = with_min ? lbrx__trunc_clamp(x0 + 0.5f, 0, 255) : lbrx__trunc_clamp(x0 + 16.5f, 0, 31);
+        int q1 = with_min ? lbrx__trunc_clamp(x1 + 0.5f, 0, 255) : lbrx__trunc_clamp(x1 + 16.5f, 0, 31);
+        y[hdr + 4 + j] = (unsigned char)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+        qh |= (uint32_t)((q0 >> 4) & 1) << j;
+        qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
+    }
+    for (j = 0; j < 4; j++) y[hdr + (size_t)j] = (unsigned char)(qh >> (8 * j));
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q5_0(const float *src, unsigned char *y) { lbrx__quantize_block_q5(src, y, 0); }
+LBRX__PRIVATE void lbrx__quantize_block_q5_1(const float *src, unsigned char *y) { lbrx__quantize_block_q5(src, y, 1); }
 LBRXDEF void lbrx_quantize_row_q5_0(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q5(src, (unsigned char *)dst, n, 0);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_0, lbrx__quantize_block_q5_0);
 }
 LBRXDEF void lbrx_quantize_row_q5_1(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q5(src, (unsigned char *)dst, n, 1);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_1, lbrx__quantize_block_q5_1);
 }
 
 /* GGML's make_qkx2_quants: codes L[i] in 0..nmax for n (<= 32) weighted values, value =
@@ -2836,189 +2839,181 @@ LBRX__PRIVATE void lbrx__pack_2bit(const unsigned char *L, unsigned char *qs) {
             qs[l] = (unsigned char)(L[l] | (L[l + 32] << 2) | (L[l + 64] << 4) | (L[l + 96] << 6));
 }
 
-LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 84) {
-        unsigned char L[256];
-        float w[16], scales[16], mins[16], max_scale = 0.0f, max_min = 0.0f, d, dmin;
-        int j, i;
-        for (j = 0; j < 16; j++) {
-            for (i = 0; i < 16; i++) w[i] = fabsf(src[16 * j + i]);
-            scales[j] = lbrx__qk_scale_min(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
-        }
-        for (j = 0; j < 16; j++) {  /* 4-bit scale (low nibble) and min (high), as bytes wrap */
-            int ls = max_scale > 0.0f ? lbrx__nearest_int(15.0f / max_scale * scales[j]) : 0;
-            int lm = max_min > 0.0f ? lbrx__nearest_int(15.0f / max_min * mins[j]) : 0;
-            y[j] = (unsigned char)(ls | (lm << 4));
-        }
-        lbrx__store_f16(y + 80, max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
-        lbrx__store_f16(y + 82, max_min > 0.0f ? max_min / 15.0f : 0.0f);
-        d = lbrx__load_f16(y + 80);
-        dmin = lbrx__load_f16(y + 82);
-        for (j = 0; j < 16; j++) {
-            float dl = d * (float)(y[j] & 0x0f), ml;
-            if (dl == 0.0f) continue;
-            ml = lbrx__fp_barrier(dmin * (float)(y[j] >> 4));
-            for (i = 0; i < 16; i++) L[16 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[16 * j + i] + ml) / dl), 0, 3);
-        }
-        lbrx__pack_2bit(L, y + 16);
+LBRX__PRIVATE void lbrx__quantize_block_q2_k(const float *src, unsigned char *y) {
+    unsigned char L[256];
+    float w[16], scales[16], mins[16], max_scale = 0.0f, max_min = 0.0f, d, dmin;
+    int j, i;
+    for (j = 0; j < 16; j++) {
+        for (i = 0; i < 16; i++) w[i] = fabsf(src[16 * j + i]);
+        scales[j] = lbrx__qk_scale_min(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
     }
+    for (j = 0; j < 16; j++) {  /* 4-bit scale (low nibble) and min (high), as bytes wrap */
+        int ls = max_scale > 0.0f ? lbrx__nearest_int(15.0f / max_scale * scales[j]) : 0;
+        int lm = max_min > 0.0f ? lbrx__nearest_int(15.0f / max_min * mins[j]) : 0;
+        y[j] = (unsigned char)(ls | (lm << 4));
+    }
+    lbrx__store_f16(y + 80, max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
+    lbrx__store_f16(y + 82, max_min > 0.0f ? max_min / 15.0f : 0.0f);
+    d = lbrx__load_f16(y + 80);
+    dmin = lbrx__load_f16(y + 82);
+    for (j = 0; j < 16; j++) {
+        float dl = d * (float)(y[j] & 0x0f), ml;
+        if (dl == 0.0f) continue;
+        ml = lbrx__fp_barrier(dmin * (float)(y[j] >> 4));
+        for (i = 0; i < 16; i++) L[16 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[16 * j + i] + ml) / dl), 0, 3);
+    }
+    lbrx__pack_2bit(L, y + 16);
+}
+LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q2_K, lbrx__quantize_block_q2_k);
 }
 
-LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 110) {
-        signed char L[256];
-        unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
-        float scales[16], max_scale, d;
-        int j, i;
-        for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
-        max_scale = lbrx__signed_amax(scales, 16, 0.0f);
-        memset(sc, 0, 12);
-        if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
-            float iscale = -32.0f / max_scale;
-            for (j = 0; j < 16; j++) {
-                int l = lbrx__clampi(lbrx__nearest_int(iscale * scales[j]), -32, 31) + 32;
-                if (j < 8) sc[j] = (unsigned char)(l & 0x0f);
-                else sc[j - 8] |= (unsigned char)((l & 0x0f) << 4);
-                sc[8 + j % 4] |= (unsigned char)((l >> 4) << (2 * (j / 4)));
-            }
-            lbrx__store_f16(y + 108, 1.0f / iscale);
-        } else {
-            lbrx__store_f16(y + 108, 0.0f);
-        }
-        d = lbrx__load_f16(y + 108);
+LBRX__PRIVATE void lbrx__quantize_block_q3_k(const float *src, unsigned char *y) {
+    signed char L[256];
+    unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
+    float scales[16], max_scale, d;
+    int j, i;
+    for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
+    max_scale = lbrx__signed_amax(scales, 16, 0.0f);
+    memset(sc, 0, 12);
+    if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
+        float iscale = -32.0f / max_scale;
         for (j = 0; j < 16; j++) {
-            int s = (j < 8 ? sc[j] & 0x0f : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
-            float dl = d * (float)(s - 32);
-            if (dl == 0.0f) continue;
-            for (i = 0; i < 16; i++)
-                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -4, 3) + 4);
+            int l = lbrx__clampi(lbrx__nearest_int(iscale * scales[j]), -32, 31) + 32;
+            if (j < 8) sc[j] = (unsigned char)(l & 0x0f);
+            else sc[j - 8] |= (unsigned char)((l & 0x0f) << 4);
+            sc[8 + j % 4] |= (unsigned char)((l >> 4) << (2 * (j / 4)));
         }
-        memset(hm, 0, 32);  /* the high bit of element j at bit j / 32 of hmask[j % 32] */
-        for (j = 0; j < 256; j++) {
-            if (L[j] > 3) {
-                hm[j % 32] |= (unsigned char)(1 << (j / 32));
-                L[j] = (signed char)(L[j] - 4);
-            }
-        }
-        lbrx__pack_2bit((const unsigned char *)L, qs);
+        lbrx__store_f16(y + 108, 1.0f / iscale);
+    } else {
+        lbrx__store_f16(y + 108, 0.0f);
     }
+    d = lbrx__load_f16(y + 108);
+    for (j = 0; j < 16; j++) {
+        int s = (j < 8 ? sc[j] & 0x0f : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+        float dl = d * (float)(s - 32);
+        if (dl == 0.0f) continue;
+        for (i = 0; i < 16; i++)
+            L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -4, 3) + 4);
+    }
+    memset(hm, 0, 32);  /* the high bit of element j at bit j / 32 of hmask[j % 32] */
+    for (j = 0; j < 256; j++) {
+        if (L[j] > 3) {
+            hm[j % 32] |= (unsigned char)(1 << (j / 32));
+            L[j] = (signed char)(L[j] - 4);
+        }
+    }
+    lbrx__pack_2bit((const unsigned char *)L, qs);
+}
+LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q3_K, lbrx__quantize_block_q3_k);
 }
 
 /* Q4_K and Q5_K: eight groups of 32, scale and min each quantized to 6 bits of d and dmin */
-LBRX__PRIVATE void lbrx__quantize_q45_k(const float *src, unsigned char *y, int64_t n, int five) {
+LBRX__PRIVATE void lbrx__quantize_block_q45_k(const float *src, unsigned char *y, int five) {
     const int nmax = five ? 31 : 15;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += five ? 176 : 144) {
-        unsigned char L[256], *s = y + 4, *q = y + (five ? 48 : 16);
-        float w[32], scales[8], mins[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dmin;
-        int j, i;
-        for (j = 0; j < 8; j++) {
-            const float *x = src + 32 * j;
-            float sum_x2 = 0.0f, av_x;
-            for (i = 0; i < 32; i++) sum_x2 += lbrx__fp_barrier(x[i] * x[i]);
-            av_x = sqrtf(sum_x2 / 32.0f);
-            for (i = 0; i < 32; i++) w[i] = av_x + fabsf(x[i]);
-            scales[j] = five ? lbrx__qk_scale_min(32, 31, x, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, 0)
-                             : lbrx__qk_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, 0);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
+    unsigned char L[256], *s = y + 4, *q = y + (five ? 48 : 16);
+    float w[32], scales[8], mins[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dmin;
+    int j, i;
+    for (j = 0; j < 8; j++) {
+        const float *x = src + 32 * j;
+        float sum_x2 = 0.0f, av_x;
+        for (i = 0; i < 32; i++) sum_x2 += lbrx__fp_barrier(x[i] * x[i]);
+        av_x = sqrtf(sum_x2 / 32.0f);
+        for (i = 0; i < 32; i++) w[i] = av_x + fabsf(x[i]);
+        scales[j] = five ? lbrx__qk_scale_min(32, 31, x, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, 0)
+                         : lbrx__qk_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+    inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+    for (j = 0; j < 8; j++) {  /* codes as GGML's uint8_t holds them, then at most 63 */
+        int ls = (unsigned char)lbrx__nearest_int(inv_scale * scales[j]);
+        int lm = (unsigned char)lbrx__nearest_int(inv_min * mins[j]);
+        ls = ls < 63 ? ls : 63;
+        lm = lm < 63 ? lm : 63;
+        if (j < 4) {
+            s[j] = (unsigned char)ls;
+            s[j + 4] = (unsigned char)lm;
+        } else {
+            s[j + 4] = (unsigned char)((ls & 0x0f) | ((lm & 0x0f) << 4));
+            s[j - 4] |= (unsigned char)((ls >> 4) << 6);
+            s[j] |= (unsigned char)((lm >> 4) << 6);
         }
-        inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
-        inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
-        for (j = 0; j < 8; j++) {  /* codes as GGML's uint8_t holds them, then at most 63 */
-            int ls = (unsigned char)lbrx__nearest_int(inv_scale * scales[j]);
-            int lm = (unsigned char)lbrx__nearest_int(inv_min * mins[j]);
-            ls = ls < 63 ? ls : 63;
-            lm = lm < 63 ? lm : 63;
-            if (j < 4) {
-                s[j] = (unsigned char)ls;
-                s[j + 4] = (unsigned char)lm;
-            } else {
-                s[j + 4] = (unsigned char)((ls & 0x0f) | ((lm & 0x0f) << 4));
-                s[j - 4] |= (unsigned char)((ls >> 4) << 6);
-                s[j] |= (unsigned char)((lm >> 4) << 6);
-            }
-        }
-        lbrx__store_f16(y, max_scale / 63.0f);
-        lbrx__store_f16(y + 2, max_min / 63.0f);
-        d = lbrx__load_f16(y);
-        dmin = lbrx__load_f16(y + 2);
-        for (j = 0; j < 8; j++) {
-            int sc, mn;
-            float dl, ml;
-            lbrx__k4_scale_min(s, j, &sc, &mn);
-            dl = d * (float)sc;
-            if (dl == 0.0f) continue;
-            ml = lbrx__fp_barrier(dmin * (float)mn);
-            for (i = 0; i < 32; i++)
-                L[32 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[32 * j + i] + ml) / dl), 0, nmax);
-        }
-        if (five) memset(y + 16, 0, 32);
-        for (j = 0; j < 4; j++, q += 32) {  /* 64 values per 32 bytes, low nibbles first */
-            for (i = 0; i < 32; i++) {
-                int l1 = L[64 * j + i], l2 = L[64 * j + 32 + i];
-                if (five && l1 > 15) { l1 -= 16; y[16 + i] |= (unsigned char)(1 << (2 * j)); }
-                if (five && l2 > 15) { l2 -= 16; y[16 + i] |= (unsigned char)(2 << (2 * j)); }
-                q[i] = (unsigned char)(l1 | (l2 << 4));
-            }
+    }
+    lbrx__store_f16(y, max_scale / 63.0f);
+    lbrx__store_f16(y + 2, max_min / 63.0f);
+    d = lbrx__load_f16(y);
+    dmin = lbrx__load_f16(y + 2);
+    for (j = 0; j < 8; j++) {
+        int sc, mn;
+        float dl, ml;
+        lbrx__k4_scale_min(s, j, &sc, &mn);
+        dl = d * (float)sc;
+        if (dl == 0.0f) continue;
+        ml = lbrx__fp_barrier(dmin * (float)mn);
+        for (i = 0; i < 32; i++)
+            L[32 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[32 * j + i] + ml) / dl), 0, nmax);
+    }
+    if (five) memset(y + 16, 0, 32);
+    for (j = 0; j < 4; j++, q += 32) {  /* 64 values per 32 bytes, low nibbles first */
+        for (i = 0; i < 32; i++) {
+            int l1 = L[64 * j + i], l2 = L[64 * j + 32 + i];
+            if (five && l1 > 15) { l1 -= 16; y[16 + i] |= (unsigned char)(1 << (2 * j)); }
+            if (five && l2 > 15) { l2 -= 16; y[16 + i] |= (unsigned char)(2 << (2 * j)); }
+            q[i] = (unsigned char)(l1 | (l2 << 4));
         }
     }
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q4_k(const float *src, unsigned char *y) { lbrx__quantize_block_q45_k(src, y, 0); }
+LBRX__PRIVATE void lbrx__quantize_block_q5_k(const float *src, unsigned char *y) { lbrx__quantize_block_q45_k(src, y, 1); }
 LBRXDEF void lbrx_quantize_row_q4_k(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 0);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_K, lbrx__quantize_block_q4_k);
 }
 LBRXDEF void lbrx_quantize_row_q5_k(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 1);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_K, lbrx__quantize_block_q5_k);
 }
 
-LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 210) {
-        signed char L[256];
-        signed char *sc = (signed char *)(y + 192);
-        unsigned char *ql = y, *qh = y + 128;
-        float scales[16], max_scale, iscale, d;
-        int j, i, h;
-        for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
-        max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
-        if (max_scale == 0.0f) {
-            memset(y, 0, 210);
-            continue;
-        }
-        iscale = -128.0f / max_scale;
-        lbrx__store_f16(y + 208, 1.0f / iscale);
-        for (j = 0; j < 16; j++) {
-            int l = lbrx__nearest_int(iscale * scales[j]);
-            sc[j] = (signed char)(l < 127 ? l : 127);
-        }
-        d = lbrx__load_f16(y + 208);
-        for (j = 0; j < 16; j++) {
-            float dl = d * (float)sc[j];
-            if (dl == 0.0f) continue;
-            for (i = 0; i < 16; i++)
-                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -32, 31) + 32);
-        }
-        for (h = 0; h < 2; h++, ql += 64, qh += 32) {  /* halves of 128: low nibbles, then 2 bits */
-            const signed char *Lh = L + 128 * h;
-            for (i = 0; i < 32; i++) {
-                ql[i] = (unsigned char)((Lh[i] & 0x0f) | ((Lh[i + 64] & 0x0f) << 4));
-                ql[i + 32] = (unsigned char)((Lh[i + 32] & 0x0f) | ((Lh[i + 96] & 0x0f) << 4));
-                qh[i] = (unsigned char)((Lh[i] >> 4) | ((Lh[i + 32] >> 4) << 2) | ((Lh[i + 64] >> 4) << 4) | ((Lh[i + 96] >> 4) << 6));
-            }
+LBRX__PRIVATE void lbrx__quantize_block_q6_k(const float *src, unsigned char *y) {
+    signed char L[256];
+    signed char *sc = (signed char *)(y + 192);
+    unsigned char *ql = y, *qh = y + 128;
+    float scales[16], max_scale, iscale, d;
+    int j, i, h;
+    for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
+    max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
+    if (max_scale == 0.0f) {
+        memset(y, 0, 210);
+        return;
+    }
+    iscale = -128.0f / max_scale;
+    lbrx__store_f16(y + 208, 1.0f / iscale);
+    for (j = 0; j < 16; j++) {
+        int l = lbrx__nearest_int(iscale * scales[j]);
+        sc[j] = (signed char)(l < 127 ? l : 127);
+    }
+    d = lbrx__load_f16(y + 208);
+    for (j = 0; j < 16; j++) {
+        float dl = d * (float)sc[j];
+        if (dl == 0.0f) continue;
+        for (i = 0; i < 16; i++)
+            L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -32, 31) + 32);
+    }
+    for (h = 0; h < 2; h++, ql += 64, qh += 32) {  /* halves of 128: low nibbles, then 2 bits */
+        const signed char *Lh = L + 128 * h;
+        for (i = 0; i < 32; i++) {
+            ql[i] = (unsigned char)((Lh[i] & 0x0f) | ((Lh[i + 64] & 0x0f) << 4));
+            ql[i + 32] = (unsigned char)((Lh[i + 32] & 0x0f) | ((Lh[i + 96] & 0x0f) << 4));
+            qh[i] = (unsigned char)((Lh[i] >> 4) | ((Lh[i + 32] >> 4) << 2) | ((Lh[i + 64] >> 4) << 4) | ((Lh[i + 96] >> 4) << 6));
         }
     }
+}
+LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q6_K, lbrx__quantize_block_q6_k);
 }
 
 /* GGML's IQ4 quantizer (no importance, 7 tries each side): each group of 32 gets the scale
@@ -3062,46 +3057,42 @@ LBRX__PRIVATE void lbrx__pack_iq4(const unsigned char *L, unsigned char *q) {
     for (j = 0; j < 16; j++) q[j] = (unsigned char)(L[j] | (L[16 + j] << 4));
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_iq4_nl(const float *src, unsigned char *y) {
+    unsigned char L[32];
+    float d = lbrx__iq4_group(src, L), id = d != 0.0f ? 1.0f / d : 0.0f;
+    int j;
+    lbrx__store_f16(y, d);
+    for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(id * src[j]);
+    lbrx__pack_iq4(L, y + 2);
+}
 LBRXDEF void lbrx_quantize_row_iq4_nl(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
-        unsigned char L[32];
-        float d = lbrx__iq4_group(src, L), id = d != 0.0f ? 1.0f / d : 0.0f;
-        int j;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(id * src[j]);
-        lbrx__pack_iq4(L, y + 2);
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_IQ4_NL, lbrx__quantize_block_iq4_nl);
 }
 
-LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 136) {
-        unsigned char L[32];
-        float scales[8], d, id;
-        unsigned scales_h = 0;
-        int j, ib;
-        for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
-        d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (ib = 0; ib < 8; ib++) {
-            int l = lbrx__clampi(lbrx__nearest_int(id * scales[ib]), -32, 31);
-            float dl = d * (float)l, idl = dl != 0.0f ? 1.0f / dl : 0.0f;
-            for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(idl * src[32 * ib + j]);
-            lbrx__pack_iq4(L, y + 8 + 16 * ib);
-            l += 32;
-            if (ib % 2 == 0) y[4 + ib / 2] = (unsigned char)(l & 0x0f);
-            else y[4 + ib / 2] |= (unsigned char)((l & 0x0f) << 4);
-            scales_h |= (unsigned)(l >> 4) << (2 * ib);
-        }
-        y[2] = (unsigned char)(scales_h & 0xff);
-        y[3] = (unsigned char)(scales_h >> 8);
+LBRX__PRIVATE void lbrx__quantize_block_iq4_xs(const float *src, unsigned char *y) {
+    unsigned char L[32];
+    float scales[8], d, id;
+    unsigned scales_h = 0;
+    int j, ib;
+    for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
+    d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    for (ib = 0; ib < 8; ib++) {
+        int l = lbrx__clampi(lbrx__nearest_int(id * scales[ib]), -32, 31);
+        float dl = d * (float)l, idl = dl != 0.0f ? 1.0f / dl : 0.0f;
+        for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(idl * src[32 * ib + j]);
+        lbrx__pack_iq4(L, y + 8 + 16 * ib);
+        l += 32;
+        if (ib % 2 == 0) y[4 + ib / 2] = (unsigned char)(l & 0x0f);
+        else y[4 + ib / 2] |= (unsigned char)((l & 0x0f) << 4);
+        scales_h |= (unsigned)(l >> 4) << (2 * ib);
     }
+    y[2] = (unsigned char)(scales_h & 0xff);
+    y[3] = (unsigned char)(scales_h >> 8);
+}
+LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_IQ4_XS, lbrx__quantize_block_iq4_xs);
 }
 
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n) {

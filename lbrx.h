@@ -99,9 +99,9 @@
        one thread from the bytes it reads and its arithmetic and takes one thread per
        LBRX_THREAD_SLICE of it, so small operations (a small model's whole token) never fork and
        join. Results are bit-identical for every thread count. When a parallel region finds one
-       of its threads descheduled (it started or finished late because another thread or process
-       held its core), the context runs on one thread for a while (50 ms to 1 s) and then tries
-       again. A host that shares its cores with other work should also:
+       of its threads descheduled (it started late because another thread or process held its
+       core), the context runs on half that region's threads for a while (50 ms to 1 s) and then
+       tries all again. A host that shares its cores with other work should also:
        - give the context the cores it can spare (lbrx_context_set_threads), not all of them;
        - let idle OpenMP threads sleep instead of spinning: OMP_WAIT_POLICY=passive in the
          environment before the program starts (GOMP_SPINCOUNT=0 for libgomp alone;
@@ -3884,10 +3884,11 @@ struct lbrx_context {
     lbrx_allocator allocator;
     void *scratch;
     size_t scratch_bytes;
-    /* the thread policy's state (lbrx__threads_for): the running region's start, its threads'
-       entry times and the master's finish; until when the context runs on one thread, and the
+    /* the thread policy's state (lbrx__threads_for): the running region's start and its
+       threads' entry times; until when the context runs on at most par_cap threads, and the
        current length of that period */
-    double par_t0, par_in[LBRX__PAR_MAX], par_master, solo_until, solo_len;
+    double par_t0, par_in[LBRX__PAR_MAX], solo_until, solo_len;
+    int par_cap;
 };
 
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err) {
@@ -3949,14 +3950,19 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
    context's count. So tiny operations (the many small ones of a small model's token) never fork
    and join, and mid-sized ones use only the threads that pay for their start.
    A host shares its cores with other work. When another thread takes a core, a thread of a
-   region can start or finish a scheduler time slice late (milliseconds), and a fork/join per
-   operation then costs orders of magnitude more than it saves. Each region records when its
-   threads started and when the master finished its share (lbrx__par_begin / lbrx__par_mark /
-   lbrx__par_end); a region that waited more than LBRX__PAR_LATE for its threads, and more than
-   a quarter of its own work, puts the context on one thread for at least LBRX__PAR_SOLO seconds
-   and 20 times the wait (a try costs about one time slice, so tries cost at most 5 %), twice as
+   region can start a scheduler time slice late (milliseconds), and a fork/join per operation
+   then costs orders of magnitude more than it saves. Each region records when its threads
+   started (lbrx__par_begin / lbrx__par_mark / lbrx__par_end); a region whose last thread started
+   more than LBRX__PAR_LATE after the region, and more than a quarter of the region's remaining
+   time, puts the context on half that region's threads for at least LBRX__PAR_SOLO seconds and
+   20 times the delay (a try costs about one time slice, so tries cost at most 5 %), twice as
    long after each try that still finds a thread late (up to 1 s), back to the full count after
-   one that does not (the next period then starts from half the last one).
+   one that does not (the next period then starts from half the last one). Half, not one: on a
+   host of many cores one busy core should cost a few threads, not all but one (the scheduler
+   moves the remaining threads to idle cores); on two cores half is one. Only the start counts:
+   when the master waits for the others at the end, the wait is as often the shares' imbalance
+   as a descheduled thread, and a thread that loses its core mid-region starts the next region
+   late.
    The results do not depend on the thread count, so this changes only the speed. */
 #define LBRX__PAR_BPS 20e9     /* bytes per second one thread is assumed to read */
 #define LBRX__PAR_FPS 50e9     /* floating-point operations per second of one thread */
@@ -3972,31 +3978,29 @@ LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flop
     if (!(slice > 0.0)) return n;
     if (n > 1 && t < n * slice) n = (int)(t / slice);
 #ifdef _OPENMP
-    if (n > 1 && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = 1;
+    if (n > 1 && n > ctx->par_cap && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = ctx->par_cap;
 #endif
     return n < 1 ? 1 : n;
 }
 
 #ifdef _OPENMP
-/* Before a region of nt threads; inside it, every thread at its start (leaving = 0) and at its
-   end (leaving = 1: only the master's counts); after it. */
+/* Before a region of nt threads; inside it, every thread at its start; after it. */
 LBRX__PRIVATE void lbrx__par_begin(lbrx_context *ctx, int nt) {
     if (ctx && nt > 1) ctx->par_t0 = omp_get_wtime();
 }
-LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt, int leaving) {
+LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt) {
     int tid;
     if (!ctx || nt <= 1) return;
     tid = omp_get_thread_num();
-    if (leaving) { if (tid == 0) ctx->par_master = omp_get_wtime(); }
-    else if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
+    if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
 }
 LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
     double now, late;
     int t;
     if (!ctx || nt <= 1) return;
     now = omp_get_wtime();
-    late = now - ctx->par_master;   /* the master waiting for the others at the end */
-    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* a thread starting late (older entries: not in this team) */
+    late = 0.0;
+    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* the latest start (older entries: not in this team) */
         if (ctx->par_in[t] - ctx->par_t0 > late) late = ctx->par_in[t] - ctx->par_t0;
     if (late > LBRX__PAR_LATE && late > 0.25 * (now - ctx->par_t0 - late)) {
         double len = 2.0 * ctx->solo_len;
@@ -4004,13 +4008,14 @@ LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
         if (len < LBRX__PAR_SOLO) len = LBRX__PAR_SOLO;
         ctx->solo_len = len < 1.0 ? len : 1.0;
         ctx->solo_until = now + ctx->solo_len;
+        ctx->par_cap = nt / 2;
     } else {
         ctx->solo_len *= 0.5;   /* the next late region starts from half the last period */
     }
 }
 #else
 #define lbrx__par_begin(ctx, nt) ((void)(ctx), (void)(nt))
-#define lbrx__par_mark(ctx, nt, leaving) ((void)(ctx), (void)(nt), (void)(leaving))
+#define lbrx__par_mark(ctx, nt) ((void)(ctx), (void)(nt))
 #define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
 
@@ -6128,13 +6133,12 @@ LBRX__PRIVATE void lbrx__mm_quantize_rows(lbrx_context *ctx, lbrx__mm *m, int nt
 #pragma omp parallel num_threads(ntq) if (ntq > 1)
 #endif
     {
-        lbrx__par_mark(ctx, ntq, 0);
+        lbrx__par_mark(ctx, ntq);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < m->n; i++)
             quantize(m->xr[i], m->k, m->xq + i * m->kq, m->xd + i * m->nb, m->xs + i * m->nb, m->xds + i * m->nb);
-        lbrx__par_mark(ctx, ntq, 1);
     }
     lbrx__par_end(ctx, ntq);
     if (m->xs16) {
@@ -6167,7 +6171,7 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
     {
         int tid = 0;
         int64_t c;
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
@@ -6190,7 +6194,6 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
 #endif
             lbrx__mm_gemm_f(m, o0, o1, (float *)(void *)(m->wbuf + (size_t)tid * m->wbuf_bytes));
         }
-        lbrx__par_mark(ctx, nt, 1);
         (void)tid;
     }
     lbrx__par_end(ctx, nt);
@@ -6210,7 +6213,7 @@ LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int n
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static, 1) nowait
 #endif
@@ -6218,7 +6221,6 @@ LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int n
             int64_t o0 = out_begin + c * per, o1 = o0 + per;
             rows_fn(m, o0, o1 < out_end ? o1 : out_end);
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
 }
@@ -6448,7 +6450,7 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6474,7 +6476,6 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
                 yr[j] = y;
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
@@ -6534,7 +6535,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6568,7 +6569,6 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
                     for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
@@ -6648,13 +6648,12 @@ LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, l
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < rows; i++)
             lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
@@ -6710,7 +6709,7 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6734,7 +6733,6 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
             case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
@@ -6793,14 +6791,13 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (t = 1; t < n_ids; t++)
             lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
                                 (float *)lbrx_tensor_row(out, t), dim);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
@@ -7314,7 +7311,7 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
 #endif
     {
         int tid = 0;
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #pragma omp for schedule(static)
@@ -7331,7 +7328,6 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < a->n_kv_head * m; i++) lbrx__att_dec_combine(a, m, i / m, i % m, parts, n_chunks);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
@@ -7412,7 +7408,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1) nowait
 #endif
@@ -7424,7 +7420,6 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
 #endif
             lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);

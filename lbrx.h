@@ -12,7 +12,7 @@
    LBRXDEF declarations). `grep -n '>>NAME' lbrx.h` finds the section's banners: its
    declarations and its implementation.
 
-     >>errors    lbrx_result_str
+     >>errors    lbrx_result_str lbrx_error_set
      >>dtypes    lbrx_dtype_valid lbrx_dtype_name lbrx_dtype_block_size lbrx_dtype_block_bytes
                  lbrx_dtype_is_quantized lbrx_row_bytes
      >>alloc     lbrx_alloc lbrx_free lbrx_mul_size lbrx_add_size lbrx_mul_u64 lbrx_add_u64
@@ -111,9 +111,9 @@
        one thread from the bytes it reads and its arithmetic and takes one thread per
        LBRX_THREAD_SLICE of it, so small operations (a small model's whole token) never fork and
        join. Results are bit-identical for every thread count. When a parallel region finds one
-       of its threads descheduled (it started or finished late because another thread or process
-       held its core), the context runs on one thread for a while (50 ms to 1 s) and then tries
-       again. A host that shares its cores with other work should also:
+       of its threads descheduled (it started late because another thread or process held its
+       core), the context runs on half that region's threads for a while (50 ms to 1 s) and then
+       tries all again. A host that shares its cores with other work should also:
        - give the context the cores it can spare (lbrx_context_set_threads), not all of them;
        - let idle OpenMP threads sleep instead of spinning: OMP_WAIT_POLICY=passive in the
          environment before the program starts (GOMP_SPINCOUNT=0 for libgomp alone;
@@ -248,13 +248,27 @@ LBRXDEF const char *lbrx_result_str(lbrx_result r);
 
 /* Optional detail for a failed call, owned by the caller. Every function that takes a
    lbrx_error * accepts NULL. On failure `message` holds one line naming what is wrong and where
-   (field, tensor, file offset); `offset` holds the file offset concerned or UINT64_MAX. On
+   (field, tensor, file offset); `offset` holds the file offset concerned or LBRX_NO_OFFSET. On
    success the struct is left untouched. */
 typedef struct lbrx_error {
     lbrx_result result;
     uint64_t offset;
     char message[256];
 } lbrx_error;
+
+/* The `offset` of an lbrx_error that concerns no file position. */
+#define LBRX_NO_OFFSET UINT64_MAX
+
+/* Fills *err (err may be NULL) with r, offset (LBRX_NO_OFFSET: none) and a printf-style message,
+   followed by " (file offset N)" when there is an offset; returns r. Code built on lbrx (the
+   example headers, a reader of another format) reports its errors with it the library's way:
+   `return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "block count %d", n);` */
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 5)))
+#endif
+LBRXDEF lbrx_result lbrx_error_set(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
 
 /* ============================================================================================
    Data types (ids are GGML's ggml_type ids; safetensors-only types above GGML's range)  // >>dtypes
@@ -1015,19 +1029,12 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 #else
 #define LBRX__PRIVATE static
 #endif
-/* The `offset` of an lbrx_error that concerns no file position. */
-#define LBRX__NO_OFFSET UINT64_MAX
-/* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message. */
-#if defined(__MINGW32__)
-__attribute__((format(gnu_printf, 4, 5)))
-#elif defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 4, 5)))
-#endif
-LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
-/* lbrx__error_fill, and the value r: `return lbrx__errorf(err, LBRX_ERR_IO, offset, "...", ...);`.
-   A macro (r is evaluated twice: pass a constant or a variable) so that the optimizer sees which
-   result each error path returns and does not warn about outputs an error path leaves unset. */
-#define lbrx__errorf(err, r, offset, ...) (lbrx__error_fill((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
+#define LBRX__NO_OFFSET LBRX_NO_OFFSET   /* the spelling of the implementation */
+/* lbrx_error_set, with r as the value seen here: `return lbrx__errorf(err, LBRX_ERR_IO, offset,
+   "...", ...);`. A macro (r is evaluated twice: pass a constant or a variable) so that the
+   optimizer sees which result each error path returns and does not warn about outputs an error
+   path leaves unset. */
+#define lbrx__errorf(err, r, offset, ...) ((void)lbrx_error_set((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
 /* Put "prefix: " before err's message (err may be NULL): the file a shard's error came from. */
 LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix);
 /* Check a shape against a dtype (rank, sign, block multiple, overflow); optionally return the
@@ -1215,7 +1222,7 @@ LBRXDEF const char *lbrx_result_str(lbrx_result r) {
     }
 }
 
-LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
+LBRXDEF lbrx_result lbrx_error_set(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
     if (err) {
         va_list ap;
         size_t n;
@@ -1225,10 +1232,11 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
         vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
         n = strlen(err->message);
-        if (offset != UINT64_MAX && n + 1 < sizeof err->message)
+        if (offset != LBRX_NO_OFFSET && n + 1 < sizeof err->message)
             snprintf(err->message + n, sizeof err->message - n, " (file offset %llu)",
                      (unsigned long long)offset);
     }
+    return r;
 }
 
 LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix) {
@@ -2512,6 +2520,17 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
+/* What every lbrx_quantize_row_<type> does with its row: n values (a multiple of t's block
+   size) as n / block blocks of t, each quantized by `block` from its values to its bytes. */
+typedef void (*lbrx__quantize_block_fn)(const float *src, unsigned char *y);
+LBRX__PRIVATE void lbrx__quantize_blocks(const float *src, void *dst, int64_t n, lbrx_dtype t, lbrx__quantize_block_fn block) {
+    const int64_t bs = lbrx_dtype_block_size(t), bytes = (int64_t)lbrx_dtype_block_bytes(t);
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(bs > 0 && n % bs == 0);
+    for (b = 0; b < n / bs; b++) block(src + b * bs, y + b * bytes);
+}
+
 /* One block of 32 floats as Q8_0/Q8_1 codes: the f16 scale to dh, the codes to qs; returns
    the sum of the codes and the f32 scale in *d (the codes are rounded with it, not the f16). */
 LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, unsigned char *qs, float *d) {
@@ -2532,71 +2551,65 @@ LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, u
     return sum;
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q8_0(const float *src, unsigned char *y) {
+    float d;
+    lbrx__quantize_block_q8(src, y, y + 2, &d);
+}
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    float d;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++) lbrx__quantize_block_q8(src + 32 * b, y + 34 * b, y + 34 * b + 2, &d);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q8_0, lbrx__quantize_block_q8_0);
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q8_1(const float *src, unsigned char *y) {
+    float d;
+    int sum = lbrx__quantize_block_q8(src, y, y + 4, &d);
+    lbrx__store_f16(y + 2, (float)sum * d);
+}
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    float d;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++) {
-        int sum = lbrx__quantize_block_q8(src + 32 * b, y + 36 * b, y + 36 * b + 4, &d);
-        lbrx__store_f16(y + 36 * b + 2, (float)sum * d);
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q8_1, lbrx__quantize_block_q8_1);
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q4_0(const float *src, unsigned char *y) {
+    float amax = 0.0f, max = 0.0f, d, id;
+    int j;
+    /* the signed value of largest magnitude (the first one on ties) maps to -8 */
+    for (j = 0; j < 32; j++) {
+        if (fabsf(src[j]) > amax) {
+            amax = fabsf(src[j]);
+            max = src[j];
+        }
+    }
+    d = max / -8.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier(src[j] * id), x1 = lbrx__fp_barrier(src[16 + j] * id);
+        int q0 = lbrx__trunc_clamp(x0 + 8.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 8.5f, 0, 15);
+        y[2 + j] = (unsigned char)(q0 | (q1 << 4));
+    }
+}
 LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
-        float amax = 0.0f, max = 0.0f, d, id;
-        int j;
-        /* the signed value of largest magnitude (the first one on ties) maps to -8 */
-        for (j = 0; j < 32; j++) {
-            if (fabsf(src[j]) > amax) {
-                amax = fabsf(src[j]);
-                max = src[j];
-            }
-        }
-        d = max / -8.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier(src[j] * id), x1 = lbrx__fp_barrier(src[16 + j] * id);
-            int q0 = lbrx__trunc_clamp(x0 + 8.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 8.5f, 0, 15);
-            y[2 + j] = (unsigned char)(q0 | (q1 << 4));
-        }
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_0, lbrx__quantize_block_q4_0);
 }
 
-LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 20) {
-        float lo = src[0], hi = src[0], d, id;
-        int j;
-        for (j = 1; j < 32; j++) {
-            if (src[j] < lo) lo = src[j];
-            if (src[j] > hi) hi = src[j];
-        }
-        d = (hi - lo) / 15.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        lbrx__store_f16(y + 2, lo);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
-            int q0 = lbrx__trunc_clamp(x0 + 0.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 0.5f, 0, 15);
-            y[4 + j] = (unsigned char)(q0 | (q1 << 4));
-        }
+LBRX__PRIVATE void lbrx__quantize_block_q4_1(const float *src, unsigned char *y) {
+    float lo = src[0], hi = src[0], d, id;
+    int j;
+    for (j = 1; j < 32; j++) {
+        if (src[j] < lo) lo = src[j];
+        if (src[j] > hi) hi = src[j];
     }
+    d = (hi - lo) / 15.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    lbrx__store_f16(y + 2, lo);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+        int q0 = lbrx__trunc_clamp(x0 + 0.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 0.5f, 0, 15);
+        y[4 + j] = (unsigned char)(q0 | (q1 << 4));
+    }
+}
+LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_1, lbrx__quantize_block_q4_1);
 }
 
 /* Scale and min j (0..7) of Q4_K/Q5_K: 6 bits each, packed in 12 bytes. */
@@ -2655,45 +2668,43 @@ LBRX__PRIVATE float lbrx__signed_amax(const float *x, int n, float eps) {
     return amax < eps ? 0.0f : max;
 }
 
-LBRX__PRIVATE void lbrx__quantize_q5(const float *src, unsigned char *y, int64_t n, int with_min) {
+LBRX__PRIVATE void lbrx__quantize_block_q5(const float *src, unsigned char *y, int with_min) {
     const size_t hdr = with_min ? 4 : 2;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += hdr + 20) {
-        float lo = src[0], hi = src[0], d, id;
-        uint32_t qh = 0;
-        int j;
-        if (with_min) {  /* codes 0..31 from the minimum */
-            for (j = 1; j < 32; j++) {
-                if (src[j] < lo) lo = src[j];
-                if (src[j] > hi) hi = src[j];
-            }
-            d = (hi - lo) / 31.0f;
-        } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
-            lo = 0.0f;
-            d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
+    float lo = src[0], hi = src[0], d, id;
+    uint32_t qh = 0;
+    int j;
+    if (with_min) {  /* codes 0..31 from the minimum */
+        for (j = 1; j < 32; j++) {
+            if (src[j] < lo) lo = src[j];
+            if (src[j] > hi) hi = src[j];
         }
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        if (with_min) lbrx__store_f16(y + 2, lo);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
-            /* Q5_0 clamps at 31, Q5_1 keeps GGML's unclamped byte */
-            int q0 = with_min ? lbrx__trunc_clamp(x0 + 0.5f, 0, 255) : lbrx__trunc_clamp(x0 + 16.5f, 0, 31);
-            int q1 = with_min ? lbrx__trunc_clamp(x1 + 0.5f, 0, 255) : lbrx__trunc_clamp(x1 + 16.5f, 0, 31);
-            y[hdr + 4 + j] = (unsigned char)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
-            qh |= (uint32_t)((q0 >> 4) & 1) << j;
-            qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
-        }
-        for (j = 0; j < 4; j++) y[hdr + (size_t)j] = (unsigned char)(qh >> (8 * j));
+        d = (hi - lo) / 31.0f;
+    } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
+        lo = 0.0f;
+        d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
     }
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    if (with_min) lbrx__store_f16(y + 2, lo);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+        /* Q5_0 clamps at 31, Q5_1 keeps GGML's unclamped byte */
+        int q0 = with_min ? lbrx__trunc_clamp(x0 + 0.5f, 0, 255) : lbrx__trunc_clamp(x0 + 16.5f, 0, 31);
+        int q1 = with_min ? lbrx__trunc_clamp(x1 + 0.5f, 0, 255) : lbrx__trunc_clamp(x1 + 16.5f, 0, 31);
+        y[hdr + 4 + j] = (unsigned char)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+        qh |= (uint32_t)((q0 >> 4) & 1) << j;
+        qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
+    }
+    for (j = 0; j < 4; j++) y[hdr + (size_t)j] = (unsigned char)(qh >> (8 * j));
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q5_0(const float *src, unsigned char *y) { lbrx__quantize_block_q5(src, y, 0); }
+LBRX__PRIVATE void lbrx__quantize_block_q5_1(const float *src, unsigned char *y) { lbrx__quantize_block_q5(src, y, 1); }
 LBRXDEF void lbrx_quantize_row_q5_0(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q5(src, (unsigned char *)dst, n, 0);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_0, lbrx__quantize_block_q5_0);
 }
 LBRXDEF void lbrx_quantize_row_q5_1(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q5(src, (unsigned char *)dst, n, 1);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_1, lbrx__quantize_block_q5_1);
 }
 
 /* GGML's make_qkx2_quants: codes L[i] in 0..nmax for n (<= 32) weighted values, value =
@@ -2854,189 +2865,181 @@ LBRX__PRIVATE void lbrx__pack_2bit(const unsigned char *L, unsigned char *qs) {
             qs[l] = (unsigned char)(L[l] | (L[l + 32] << 2) | (L[l + 64] << 4) | (L[l + 96] << 6));
 }
 
-LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 84) {
-        unsigned char L[256];
-        float w[16], scales[16], mins[16], max_scale = 0.0f, max_min = 0.0f, d, dmin;
-        int j, i;
-        for (j = 0; j < 16; j++) {
-            for (i = 0; i < 16; i++) w[i] = fabsf(src[16 * j + i]);
-            scales[j] = lbrx__qk_scale_min(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
-        }
-        for (j = 0; j < 16; j++) {  /* 4-bit scale (low nibble) and min (high), as bytes wrap */
-            int ls = max_scale > 0.0f ? lbrx__nearest_int(15.0f / max_scale * scales[j]) : 0;
-            int lm = max_min > 0.0f ? lbrx__nearest_int(15.0f / max_min * mins[j]) : 0;
-            y[j] = (unsigned char)(ls | (lm << 4));
-        }
-        lbrx__store_f16(y + 80, max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
-        lbrx__store_f16(y + 82, max_min > 0.0f ? max_min / 15.0f : 0.0f);
-        d = lbrx__load_f16(y + 80);
-        dmin = lbrx__load_f16(y + 82);
-        for (j = 0; j < 16; j++) {
-            float dl = d * (float)(y[j] & 0x0f), ml;
-            if (dl == 0.0f) continue;
-            ml = lbrx__fp_barrier(dmin * (float)(y[j] >> 4));
-            for (i = 0; i < 16; i++) L[16 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[16 * j + i] + ml) / dl), 0, 3);
-        }
-        lbrx__pack_2bit(L, y + 16);
+LBRX__PRIVATE void lbrx__quantize_block_q2_k(const float *src, unsigned char *y) {
+    unsigned char L[256];
+    float w[16], scales[16], mins[16], max_scale = 0.0f, max_min = 0.0f, d, dmin;
+    int j, i;
+    for (j = 0; j < 16; j++) {
+        for (i = 0; i < 16; i++) w[i] = fabsf(src[16 * j + i]);
+        scales[j] = lbrx__qk_scale_min(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
     }
+    for (j = 0; j < 16; j++) {  /* 4-bit scale (low nibble) and min (high), as bytes wrap */
+        int ls = max_scale > 0.0f ? lbrx__nearest_int(15.0f / max_scale * scales[j]) : 0;
+        int lm = max_min > 0.0f ? lbrx__nearest_int(15.0f / max_min * mins[j]) : 0;
+        y[j] = (unsigned char)(ls | (lm << 4));
+    }
+    lbrx__store_f16(y + 80, max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
+    lbrx__store_f16(y + 82, max_min > 0.0f ? max_min / 15.0f : 0.0f);
+    d = lbrx__load_f16(y + 80);
+    dmin = lbrx__load_f16(y + 82);
+    for (j = 0; j < 16; j++) {
+        float dl = d * (float)(y[j] & 0x0f), ml;
+        if (dl == 0.0f) continue;
+        ml = lbrx__fp_barrier(dmin * (float)(y[j] >> 4));
+        for (i = 0; i < 16; i++) L[16 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[16 * j + i] + ml) / dl), 0, 3);
+    }
+    lbrx__pack_2bit(L, y + 16);
+}
+LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q2_K, lbrx__quantize_block_q2_k);
 }
 
-LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 110) {
-        signed char L[256];
-        unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
-        float scales[16], max_scale, d;
-        int j, i;
-        for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
-        max_scale = lbrx__signed_amax(scales, 16, 0.0f);
-        memset(sc, 0, 12);
-        if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
-            float iscale = -32.0f / max_scale;
-            for (j = 0; j < 16; j++) {
-                int l = lbrx__clampi(lbrx__nearest_int(iscale * scales[j]), -32, 31) + 32;
-                if (j < 8) sc[j] = (unsigned char)(l & 0x0f);
-                else sc[j - 8] |= (unsigned char)((l & 0x0f) << 4);
-                sc[8 + j % 4] |= (unsigned char)((l >> 4) << (2 * (j / 4)));
-            }
-            lbrx__store_f16(y + 108, 1.0f / iscale);
-        } else {
-            lbrx__store_f16(y + 108, 0.0f);
-        }
-        d = lbrx__load_f16(y + 108);
+LBRX__PRIVATE void lbrx__quantize_block_q3_k(const float *src, unsigned char *y) {
+    signed char L[256];
+    unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
+    float scales[16], max_scale, d;
+    int j, i;
+    for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
+    max_scale = lbrx__signed_amax(scales, 16, 0.0f);
+    memset(sc, 0, 12);
+    if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
+        float iscale = -32.0f / max_scale;
         for (j = 0; j < 16; j++) {
-            int s = (j < 8 ? sc[j] & 0x0f : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
-            float dl = d * (float)(s - 32);
-            if (dl == 0.0f) continue;
-            for (i = 0; i < 16; i++)
-                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -4, 3) + 4);
+            int l = lbrx__clampi(lbrx__nearest_int(iscale * scales[j]), -32, 31) + 32;
+            if (j < 8) sc[j] = (unsigned char)(l & 0x0f);
+            else sc[j - 8] |= (unsigned char)((l & 0x0f) << 4);
+            sc[8 + j % 4] |= (unsigned char)((l >> 4) << (2 * (j / 4)));
         }
-        memset(hm, 0, 32);  /* the high bit of element j at bit j / 32 of hmask[j % 32] */
-        for (j = 0; j < 256; j++) {
-            if (L[j] > 3) {
-                hm[j % 32] |= (unsigned char)(1 << (j / 32));
-                L[j] = (signed char)(L[j] - 4);
-            }
-        }
-        lbrx__pack_2bit((const unsigned char *)L, qs);
+        lbrx__store_f16(y + 108, 1.0f / iscale);
+    } else {
+        lbrx__store_f16(y + 108, 0.0f);
     }
+    d = lbrx__load_f16(y + 108);
+    for (j = 0; j < 16; j++) {
+        int s = (j < 8 ? sc[j] & 0x0f : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+        float dl = d * (float)(s - 32);
+        if (dl == 0.0f) continue;
+        for (i = 0; i < 16; i++)
+            L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -4, 3) + 4);
+    }
+    memset(hm, 0, 32);  /* the high bit of element j at bit j / 32 of hmask[j % 32] */
+    for (j = 0; j < 256; j++) {
+        if (L[j] > 3) {
+            hm[j % 32] |= (unsigned char)(1 << (j / 32));
+            L[j] = (signed char)(L[j] - 4);
+        }
+    }
+    lbrx__pack_2bit((const unsigned char *)L, qs);
+}
+LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q3_K, lbrx__quantize_block_q3_k);
 }
 
 /* Q4_K and Q5_K: eight groups of 32, scale and min each quantized to 6 bits of d and dmin */
-LBRX__PRIVATE void lbrx__quantize_q45_k(const float *src, unsigned char *y, int64_t n, int five) {
+LBRX__PRIVATE void lbrx__quantize_block_q45_k(const float *src, unsigned char *y, int five) {
     const int nmax = five ? 31 : 15;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += five ? 176 : 144) {
-        unsigned char L[256], *s = y + 4, *q = y + (five ? 48 : 16);
-        float w[32], scales[8], mins[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dmin;
-        int j, i;
-        for (j = 0; j < 8; j++) {
-            const float *x = src + 32 * j;
-            float sum_x2 = 0.0f, av_x;
-            for (i = 0; i < 32; i++) sum_x2 += lbrx__fp_barrier(x[i] * x[i]);
-            av_x = sqrtf(sum_x2 / 32.0f);
-            for (i = 0; i < 32; i++) w[i] = av_x + fabsf(x[i]);
-            scales[j] = five ? lbrx__qk_scale_min(32, 31, x, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, 0)
-                             : lbrx__qk_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, 0);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
+    unsigned char L[256], *s = y + 4, *q = y + (five ? 48 : 16);
+    float w[32], scales[8], mins[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dmin;
+    int j, i;
+    for (j = 0; j < 8; j++) {
+        const float *x = src + 32 * j;
+        float sum_x2 = 0.0f, av_x;
+        for (i = 0; i < 32; i++) sum_x2 += lbrx__fp_barrier(x[i] * x[i]);
+        av_x = sqrtf(sum_x2 / 32.0f);
+        for (i = 0; i < 32; i++) w[i] = av_x + fabsf(x[i]);
+        scales[j] = five ? lbrx__qk_scale_min(32, 31, x, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, 0)
+                         : lbrx__qk_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+    inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+    for (j = 0; j < 8; j++) {  /* codes as GGML's uint8_t holds them, then at most 63 */
+        int ls = (unsigned char)lbrx__nearest_int(inv_scale * scales[j]);
+        int lm = (unsigned char)lbrx__nearest_int(inv_min * mins[j]);
+        ls = ls < 63 ? ls : 63;
+        lm = lm < 63 ? lm : 63;
+        if (j < 4) {
+            s[j] = (unsigned char)ls;
+            s[j + 4] = (unsigned char)lm;
+        } else {
+            s[j + 4] = (unsigned char)((ls & 0x0f) | ((lm & 0x0f) << 4));
+            s[j - 4] |= (unsigned char)((ls >> 4) << 6);
+            s[j] |= (unsigned char)((lm >> 4) << 6);
         }
-        inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
-        inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
-        for (j = 0; j < 8; j++) {  /* codes as GGML's uint8_t holds them, then at most 63 */
-            int ls = (unsigned char)lbrx__nearest_int(inv_scale * scales[j]);
-            int lm = (unsigned char)lbrx__nearest_int(inv_min * mins[j]);
-            ls = ls < 63 ? ls : 63;
-            lm = lm < 63 ? lm : 63;
-            if (j < 4) {
-                s[j] = (unsigned char)ls;
-                s[j + 4] = (unsigned char)lm;
-            } else {
-                s[j + 4] = (unsigned char)((ls & 0x0f) | ((lm & 0x0f) << 4));
-                s[j - 4] |= (unsigned char)((ls >> 4) << 6);
-                s[j] |= (unsigned char)((lm >> 4) << 6);
-            }
-        }
-        lbrx__store_f16(y, max_scale / 63.0f);
-        lbrx__store_f16(y + 2, max_min / 63.0f);
-        d = lbrx__load_f16(y);
-        dmin = lbrx__load_f16(y + 2);
-        for (j = 0; j < 8; j++) {
-            int sc, mn;
-            float dl, ml;
-            lbrx__k4_scale_min(s, j, &sc, &mn);
-            dl = d * (float)sc;
-            if (dl == 0.0f) continue;
-            ml = lbrx__fp_barrier(dmin * (float)mn);
-            for (i = 0; i < 32; i++)
-                L[32 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[32 * j + i] + ml) / dl), 0, nmax);
-        }
-        if (five) memset(y + 16, 0, 32);
-        for (j = 0; j < 4; j++, q += 32) {  /* 64 values per 32 bytes, low nibbles first */
-            for (i = 0; i < 32; i++) {
-                int l1 = L[64 * j + i], l2 = L[64 * j + 32 + i];
-                if (five && l1 > 15) { l1 -= 16; y[16 + i] |= (unsigned char)(1 << (2 * j)); }
-                if (five && l2 > 15) { l2 -= 16; y[16 + i] |= (unsigned char)(2 << (2 * j)); }
-                q[i] = (unsigned char)(l1 | (l2 << 4));
-            }
+    }
+    lbrx__store_f16(y, max_scale / 63.0f);
+    lbrx__store_f16(y + 2, max_min / 63.0f);
+    d = lbrx__load_f16(y);
+    dmin = lbrx__load_f16(y + 2);
+    for (j = 0; j < 8; j++) {
+        int sc, mn;
+        float dl, ml;
+        lbrx__k4_scale_min(s, j, &sc, &mn);
+        dl = d * (float)sc;
+        if (dl == 0.0f) continue;
+        ml = lbrx__fp_barrier(dmin * (float)mn);
+        for (i = 0; i < 32; i++)
+            L[32 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[32 * j + i] + ml) / dl), 0, nmax);
+    }
+    if (five) memset(y + 16, 0, 32);
+    for (j = 0; j < 4; j++, q += 32) {  /* 64 values per 32 bytes, low nibbles first */
+        for (i = 0; i < 32; i++) {
+            int l1 = L[64 * j + i], l2 = L[64 * j + 32 + i];
+            if (five && l1 > 15) { l1 -= 16; y[16 + i] |= (unsigned char)(1 << (2 * j)); }
+            if (five && l2 > 15) { l2 -= 16; y[16 + i] |= (unsigned char)(2 << (2 * j)); }
+            q[i] = (unsigned char)(l1 | (l2 << 4));
         }
     }
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q4_k(const float *src, unsigned char *y) { lbrx__quantize_block_q45_k(src, y, 0); }
+LBRX__PRIVATE void lbrx__quantize_block_q5_k(const float *src, unsigned char *y) { lbrx__quantize_block_q45_k(src, y, 1); }
 LBRXDEF void lbrx_quantize_row_q4_k(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 0);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_K, lbrx__quantize_block_q4_k);
 }
 LBRXDEF void lbrx_quantize_row_q5_k(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 1);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_K, lbrx__quantize_block_q5_k);
 }
 
-LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 210) {
-        signed char L[256];
-        signed char *sc = (signed char *)(y + 192);
-        unsigned char *ql = y, *qh = y + 128;
-        float scales[16], max_scale, iscale, d;
-        int j, i, h;
-        for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
-        max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
-        if (max_scale == 0.0f) {
-            memset(y, 0, 210);
-            continue;
-        }
-        iscale = -128.0f / max_scale;
-        lbrx__store_f16(y + 208, 1.0f / iscale);
-        for (j = 0; j < 16; j++) {
-            int l = lbrx__nearest_int(iscale * scales[j]);
-            sc[j] = (signed char)(l < 127 ? l : 127);
-        }
-        d = lbrx__load_f16(y + 208);
-        for (j = 0; j < 16; j++) {
-            float dl = d * (float)sc[j];
-            if (dl == 0.0f) continue;
-            for (i = 0; i < 16; i++)
-                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -32, 31) + 32);
-        }
-        for (h = 0; h < 2; h++, ql += 64, qh += 32) {  /* halves of 128: low nibbles, then 2 bits */
-            const signed char *Lh = L + 128 * h;
-            for (i = 0; i < 32; i++) {
-                ql[i] = (unsigned char)((Lh[i] & 0x0f) | ((Lh[i + 64] & 0x0f) << 4));
-                ql[i + 32] = (unsigned char)((Lh[i + 32] & 0x0f) | ((Lh[i + 96] & 0x0f) << 4));
-                qh[i] = (unsigned char)((Lh[i] >> 4) | ((Lh[i + 32] >> 4) << 2) | ((Lh[i + 64] >> 4) << 4) | ((Lh[i + 96] >> 4) << 6));
-            }
+LBRX__PRIVATE void lbrx__quantize_block_q6_k(const float *src, unsigned char *y) {
+    signed char L[256];
+    signed char *sc = (signed char *)(y + 192);
+    unsigned char *ql = y, *qh = y + 128;
+    float scales[16], max_scale, iscale, d;
+    int j, i, h;
+    for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
+    max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
+    if (max_scale == 0.0f) {
+        memset(y, 0, 210);
+        return;
+    }
+    iscale = -128.0f / max_scale;
+    lbrx__store_f16(y + 208, 1.0f / iscale);
+    for (j = 0; j < 16; j++) {
+        int l = lbrx__nearest_int(iscale * scales[j]);
+        sc[j] = (signed char)(l < 127 ? l : 127);
+    }
+    d = lbrx__load_f16(y + 208);
+    for (j = 0; j < 16; j++) {
+        float dl = d * (float)sc[j];
+        if (dl == 0.0f) continue;
+        for (i = 0; i < 16; i++)
+            L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -32, 31) + 32);
+    }
+    for (h = 0; h < 2; h++, ql += 64, qh += 32) {  /* halves of 128: low nibbles, then 2 bits */
+        const signed char *Lh = L + 128 * h;
+        for (i = 0; i < 32; i++) {
+            ql[i] = (unsigned char)((Lh[i] & 0x0f) | ((Lh[i + 64] & 0x0f) << 4));
+            ql[i + 32] = (unsigned char)((Lh[i + 32] & 0x0f) | ((Lh[i + 96] & 0x0f) << 4));
+            qh[i] = (unsigned char)((Lh[i] >> 4) | ((Lh[i + 32] >> 4) << 2) | ((Lh[i + 64] >> 4) << 4) | ((Lh[i + 96] >> 4) << 6));
         }
     }
+}
+LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q6_K, lbrx__quantize_block_q6_k);
 }
 
 /* GGML's IQ4 quantizer (no importance, 7 tries each side): each group of 32 gets the scale
@@ -3080,46 +3083,42 @@ LBRX__PRIVATE void lbrx__pack_iq4(const unsigned char *L, unsigned char *q) {
     for (j = 0; j < 16; j++) q[j] = (unsigned char)(L[j] | (L[16 + j] << 4));
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_iq4_nl(const float *src, unsigned char *y) {
+    unsigned char L[32];
+    float d = lbrx__iq4_group(src, L), id = d != 0.0f ? 1.0f / d : 0.0f;
+    int j;
+    lbrx__store_f16(y, d);
+    for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(id * src[j]);
+    lbrx__pack_iq4(L, y + 2);
+}
 LBRXDEF void lbrx_quantize_row_iq4_nl(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
-        unsigned char L[32];
-        float d = lbrx__iq4_group(src, L), id = d != 0.0f ? 1.0f / d : 0.0f;
-        int j;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(id * src[j]);
-        lbrx__pack_iq4(L, y + 2);
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_IQ4_NL, lbrx__quantize_block_iq4_nl);
 }
 
-LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 136) {
-        unsigned char L[32];
-        float scales[8], d, id;
-        unsigned scales_h = 0;
-        int j, ib;
-        for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
-        d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (ib = 0; ib < 8; ib++) {
-            int l = lbrx__clampi(lbrx__nearest_int(id * scales[ib]), -32, 31);
-            float dl = d * (float)l, idl = dl != 0.0f ? 1.0f / dl : 0.0f;
-            for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(idl * src[32 * ib + j]);
-            lbrx__pack_iq4(L, y + 8 + 16 * ib);
-            l += 32;
-            if (ib % 2 == 0) y[4 + ib / 2] = (unsigned char)(l & 0x0f);
-            else y[4 + ib / 2] |= (unsigned char)((l & 0x0f) << 4);
-            scales_h |= (unsigned)(l >> 4) << (2 * ib);
-        }
-        y[2] = (unsigned char)(scales_h & 0xff);
-        y[3] = (unsigned char)(scales_h >> 8);
+LBRX__PRIVATE void lbrx__quantize_block_iq4_xs(const float *src, unsigned char *y) {
+    unsigned char L[32];
+    float scales[8], d, id;
+    unsigned scales_h = 0;
+    int j, ib;
+    for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
+    d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    for (ib = 0; ib < 8; ib++) {
+        int l = lbrx__clampi(lbrx__nearest_int(id * scales[ib]), -32, 31);
+        float dl = d * (float)l, idl = dl != 0.0f ? 1.0f / dl : 0.0f;
+        for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(idl * src[32 * ib + j]);
+        lbrx__pack_iq4(L, y + 8 + 16 * ib);
+        l += 32;
+        if (ib % 2 == 0) y[4 + ib / 2] = (unsigned char)(l & 0x0f);
+        else y[4 + ib / 2] |= (unsigned char)((l & 0x0f) << 4);
+        scales_h |= (unsigned)(l >> 4) << (2 * ib);
     }
+    y[2] = (unsigned char)(scales_h & 0xff);
+    y[3] = (unsigned char)(scales_h >> 8);
+}
+LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_IQ4_XS, lbrx__quantize_block_iq4_xs);
 }
 
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n) {
@@ -3911,10 +3910,11 @@ struct lbrx_context {
     lbrx_allocator allocator;
     void *scratch;
     size_t scratch_bytes;
-    /* the thread policy's state (lbrx__threads_for): the running region's start, its threads'
-       entry times and the master's finish; until when the context runs on one thread, and the
+    /* the thread policy's state (lbrx__threads_for): the running region's start and its
+       threads' entry times; until when the context runs on at most par_cap threads, and the
        current length of that period */
-    double par_t0, par_in[LBRX__PAR_MAX], par_master, solo_until, solo_len;
+    double par_t0, par_in[LBRX__PAR_MAX], solo_until, solo_len;
+    int par_cap;
 };
 
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err) {
@@ -3976,14 +3976,19 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
    context's count. So tiny operations (the many small ones of a small model's token) never fork
    and join, and mid-sized ones use only the threads that pay for their start.
    A host shares its cores with other work. When another thread takes a core, a thread of a
-   region can start or finish a scheduler time slice late (milliseconds), and a fork/join per
-   operation then costs orders of magnitude more than it saves. Each region records when its
-   threads started and when the master finished its share (lbrx__par_begin / lbrx__par_mark /
-   lbrx__par_end); a region that waited more than LBRX__PAR_LATE for its threads, and more than
-   a quarter of its own work, puts the context on one thread for at least LBRX__PAR_SOLO seconds
-   and 20 times the wait (a try costs about one time slice, so tries cost at most 5 %), twice as
+   region can start a scheduler time slice late (milliseconds), and a fork/join per operation
+   then costs orders of magnitude more than it saves. Each region records when its threads
+   started (lbrx__par_begin / lbrx__par_mark / lbrx__par_end); a region whose last thread started
+   more than LBRX__PAR_LATE after the region, and more than a quarter of the region's remaining
+   time, puts the context on half that region's threads for at least LBRX__PAR_SOLO seconds and
+   20 times the delay (a try costs about one time slice, so tries cost at most 5 %), twice as
    long after each try that still finds a thread late (up to 1 s), back to the full count after
-   one that does not (the next period then starts from half the last one).
+   one that does not (the next period then starts from half the last one). Half, not one: on a
+   host of many cores one busy core should cost a few threads, not all but one (the scheduler
+   moves the remaining threads to idle cores); on two cores half is one. Only the start counts:
+   when the master waits for the others at the end, the wait is as often the shares' imbalance
+   as a descheduled thread, and a thread that loses its core mid-region starts the next region
+   late.
    The results do not depend on the thread count, so this changes only the speed. */
 #define LBRX__PAR_BPS 20e9     /* bytes per second one thread is assumed to read */
 #define LBRX__PAR_FPS 50e9     /* floating-point operations per second of one thread */
@@ -3999,31 +4004,29 @@ LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flop
     if (!(slice > 0.0)) return n;
     if (n > 1 && t < n * slice) n = (int)(t / slice);
 #ifdef _OPENMP
-    if (n > 1 && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = 1;
+    if (n > 1 && n > ctx->par_cap && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = ctx->par_cap;
 #endif
     return n < 1 ? 1 : n;
 }
 
 #ifdef _OPENMP
-/* Before a region of nt threads; inside it, every thread at its start (leaving = 0) and at its
-   end (leaving = 1: only the master's counts); after it. */
+/* Before a region of nt threads; inside it, every thread at its start; after it. */
 LBRX__PRIVATE void lbrx__par_begin(lbrx_context *ctx, int nt) {
     if (ctx && nt > 1) ctx->par_t0 = omp_get_wtime();
 }
-LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt, int leaving) {
+LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt) {
     int tid;
     if (!ctx || nt <= 1) return;
     tid = omp_get_thread_num();
-    if (leaving) { if (tid == 0) ctx->par_master = omp_get_wtime(); }
-    else if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
+    if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
 }
 LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
     double now, late;
     int t;
     if (!ctx || nt <= 1) return;
     now = omp_get_wtime();
-    late = now - ctx->par_master;   /* the master waiting for the others at the end */
-    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* a thread starting late (older entries: not in this team) */
+    late = 0.0;
+    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* the latest start (older entries: not in this team) */
         if (ctx->par_in[t] - ctx->par_t0 > late) late = ctx->par_in[t] - ctx->par_t0;
     if (late > LBRX__PAR_LATE && late > 0.25 * (now - ctx->par_t0 - late)) {
         double len = 2.0 * ctx->solo_len;
@@ -4031,13 +4034,14 @@ LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
         if (len < LBRX__PAR_SOLO) len = LBRX__PAR_SOLO;
         ctx->solo_len = len < 1.0 ? len : 1.0;
         ctx->solo_until = now + ctx->solo_len;
+        ctx->par_cap = nt / 2;
     } else {
         ctx->solo_len *= 0.5;   /* the next late region starts from half the last period */
     }
 }
 #else
 #define lbrx__par_begin(ctx, nt) ((void)(ctx), (void)(nt))
-#define lbrx__par_mark(ctx, nt, leaving) ((void)(ctx), (void)(nt), (void)(leaving))
+#define lbrx__par_mark(ctx, nt) ((void)(ctx), (void)(nt))
 #define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
 
@@ -6424,13 +6428,12 @@ LBRX__PRIVATE void lbrx__mm_quantize_rows(lbrx_context *ctx, lbrx__mm *m, int nt
 #pragma omp parallel num_threads(ntq) if (ntq > 1)
 #endif
     {
-        lbrx__par_mark(ctx, ntq, 0);
+        lbrx__par_mark(ctx, ntq);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < m->n; i++)
             quantize(m->xr[i], m->k, m->xq + i * m->kq, m->xd + i * m->nb, m->xs + i * m->nb, m->xds + i * m->nb);
-        lbrx__par_mark(ctx, ntq, 1);
     }
     lbrx__par_end(ctx, ntq);
     if (m->xs16) {
@@ -6463,7 +6466,7 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
     {
         int tid = 0;
         int64_t c;
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
@@ -6486,7 +6489,6 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
 #endif
             lbrx__mm_gemm_f(m, o0, o1, (float *)(void *)(m->wbuf + (size_t)tid * m->wbuf_bytes));
         }
-        lbrx__par_mark(ctx, nt, 1);
         (void)tid;
     }
     lbrx__par_end(ctx, nt);
@@ -6506,7 +6508,7 @@ LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int n
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static, 1) nowait
 #endif
@@ -6514,7 +6516,6 @@ LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int n
             int64_t o0 = out_begin + c * per, o1 = o0 + per;
             rows_fn(m, o0, o1 < out_end ? o1 : out_end);
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
 }
@@ -6753,7 +6754,7 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6779,7 +6780,6 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
                 yr[j] = y;
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
@@ -6840,7 +6840,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6874,7 +6874,6 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
                     for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
@@ -6953,13 +6952,12 @@ LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, l
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < rows; i++)
             lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
@@ -7015,7 +7013,7 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -7039,7 +7037,6 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
             case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
@@ -7099,14 +7096,13 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (t = 1; t < n_ids; t++)
             lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
                                 (float *)lbrx_tensor_row(out, t), dim);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
@@ -7621,7 +7617,7 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
 #endif
     {
         int tid = 0;
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #pragma omp for schedule(static)
@@ -7638,7 +7634,6 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < a->n_kv_head * m; i++) lbrx__att_dec_combine(a, m, i / m, i % m, parts, n_chunks);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
@@ -7719,7 +7714,7 @@ LBRX__PRIVATE lbrx_result lbrx__attention(lbrx_context *ctx, const lbrx_tensor *
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1) nowait
 #endif
@@ -7731,7 +7726,6 @@ LBRX__PRIVATE lbrx_result lbrx__attention(lbrx_context *ctx, const lbrx_tensor *
 #endif
             lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);

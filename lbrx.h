@@ -2748,12 +2748,14 @@ LBRX__PRIVATE float lbrx__qk_scale_min(int n, int nmax, const float *x, const fl
     return scale;
 }
 
-/* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
-   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
-LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
-    const int n = 16, nmax = 32;
-    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f, scale, best;
-    int i, is;
+/* The first pass GGML's make_qx_quants and make_q3_quants share: the signed value of largest
+   magnitude of 16 values x (0: codes zero, returns 0), and codes l in -nmax..nmax-1 of scale
+   -max / nmax as L[i] = l + bias, with their x^2-weighted sums of x*l (*sumlx) and l*l (*suml2). */
+LBRX__PRIVATE float lbrx__qx_first(const float *x, int nmax, int bias, signed char *L, float *sumlx, float *suml2) {
+    const int n = 16;
+    float max = lbrx__signed_amax(x, n, 1e-15f), iscale;
+    int i;
+    *sumlx = *suml2 = 0.0f;
     if (max == 0.0f) {
         memset(L, 0, (size_t)n);
         return 0.0f;
@@ -2762,10 +2764,20 @@ LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
     for (i = 0; i < n; i++) {
         int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
         float w = x[i] * x[i];
-        L[i] = (signed char)(l + nmax);
-        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+        L[i] = (signed char)(l + bias);
+        *sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
+        *suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
     }
+    return max;
+}
+
+/* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
+   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
+LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
+    const int n = 16, nmax = 32;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, nmax, L, &sumlx, &suml2), iscale, scale, best;
+    int i, is;
+    if (max == 0.0f) return 0.0f;
     scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
     best = scale * sumlx;
     for (is = -9; is <= 9; is++) {
@@ -2792,20 +2804,9 @@ LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
    improved one code at a time for up to 5 rounds; returns the scale. */
 LBRX__PRIVATE float lbrx__q3_group(const float *x, signed char *L) {
     const int n = 16, nmax = 4;
-    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, 0, L, &sumlx, &suml2);
     int i, itry;
-    if (max == 0.0f) {
-        memset(L, 0, (size_t)n);
-        return 0.0f;
-    }
-    iscale = (float)-nmax / max;
-    for (i = 0; i < n; i++) {
-        int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
-        float w = x[i] * x[i];
-        L[i] = (signed char)l;
-        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
-    }
+    if (max == 0.0f) return 0.0f;
     for (itry = 0; itry < 5; itry++) {
         int changed = 0;
         for (i = 0; i < n; i++) {

@@ -468,7 +468,7 @@ static void bench_affine(bench_env *env) {
     int c, ok;
     double t0, repack_ms;
     bench_row row;
-    if (!bench_selected(env, "affine", "mlx4>q4_1") && !bench_selected(env, "affine", "mlx4>f32")) return;
+    if (!bench_selected(env, "affine_repack", "mlx4>q4_1") && !bench_selected(env, "affine", "mlx4>f32")) return;
     ws[0] = m; ws[1] = k / 8; ss[0] = m; ss[1] = k / group;
     ok = lbrx_tensor_init_heap(&w, LBRX_U32, 2, ws, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&sc, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK &&
          lbrx_tensor_init_heap(&bi, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK;
@@ -491,7 +491,7 @@ static void bench_affine(bench_env *env) {
     row.gbps = (double)(m * k / 2) / repack_ms / 1e6;
     row.ceiling = env->read_gbps_1;
     row.frac = row.gbps / row.ceiling;
-    bench_emit(env, &row);
+    if (bench_selected(env, "affine_repack", "mlx4>q4_1")) bench_emit(env, &row);
     for (c = 0; c < 2; c++) {
         double tq = bench_matmul_case(env, LBRX_Q4_1, m, ns[c], k, ns[c] == 1, 0, q.data, "affine", "mlx4>q4_1");
         double tf = bench_matmul_case(env, LBRX_F32, m, ns[c], k, ns[c] == 1, 0, f.data, "affine", "mlx4>f32");

@@ -12,7 +12,7 @@
    LBRXDEF declarations). `grep -n '>>NAME' lbrx.h` finds the section's banners: its
    declarations and its implementation.
 
-     >>errors    lbrx_result_str
+     >>errors    lbrx_result_str lbrx_error_set
      >>dtypes    lbrx_dtype_valid lbrx_dtype_name lbrx_dtype_block_size lbrx_dtype_block_bytes
                  lbrx_dtype_is_quantized lbrx_row_bytes
      >>alloc     lbrx_alloc lbrx_free lbrx_mul_size lbrx_add_size lbrx_mul_u64 lbrx_add_u64
@@ -72,6 +72,17 @@
        LBRX_NO_SIMD         use the portable scalar code only
        LBRX_NO_AVX2 / LBRX_NO_AVX512 / LBRX_NO_NEON / LBRX_NO_F16C
                             turn off one instruction set even where the compiler enables it
+       LBRX_NO_DISPATCH     turn off runtime dispatch. Dispatch is on by default on x86-64 with gcc
+                            or clang when the build enables neither AVX2 nor F16C (no -march: a
+                            binary for other machines): the kernels (matmul, attention and the
+                            ops with SIMD code) are compiled for AVX-512 F/BW/DQ/VL with VNNI and
+                            VBMI, for AVX2 with FMA and F16C, and without SIMD, and the first call
+                            takes the best set that the CPU and the OS support (CPUID, XGETBV),
+                            with the bits of a -march=native build of that set. The environment
+                            variable LBRX_ISA=avx2 or LBRX_ISA=scalar takes a lower set (a higher
+                            or unknown name changes nothing). The implementation includes
+                            "lbrx.h" again for this: keep the file's name. LBRX_NO_AVX512 leaves
+                            the AVX-512 set out.
        _OPENMP              (set by -fopenmp) kernels run on up to the context's thread count
                             (see THREADS); without it everything is correct on one thread
        LBRX_THREAD_SLICE    seconds of estimated one-thread work that each thread of an
@@ -89,9 +100,10 @@
 
    THREAD SAFETY
 
-       No global mutable state. Storage reference counts are atomic, so tensors sharing one
-       storage may be used and released from several threads. A lbrx_context is used by one call
-       at a time; give each host thread its own context.
+       No global mutable state but the kernel set a dispatch build chooses at its first call (an
+       atomic, written once; see LBRX_NO_DISPATCH). Storage reference counts are atomic, so
+       tensors sharing one storage may be used and released from several threads. A
+       lbrx_context is used by one call at a time; give each host thread its own context.
 
    THREADS
 
@@ -99,9 +111,9 @@
        one thread from the bytes it reads and its arithmetic and takes one thread per
        LBRX_THREAD_SLICE of it, so small operations (a small model's whole token) never fork and
        join. Results are bit-identical for every thread count. When a parallel region finds one
-       of its threads descheduled (it started or finished late because another thread or process
-       held its core), the context runs on one thread for a while (50 ms to 1 s) and then tries
-       again. A host that shares its cores with other work should also:
+       of its threads descheduled (it started late because another thread or process held its
+       core), the context runs on half that region's threads for a while (50 ms to 1 s) and then
+       tries all again. A host that shares its cores with other work should also:
        - give the context the cores it can spare (lbrx_context_set_threads), not all of them;
        - let idle OpenMP threads sleep instead of spinning: OMP_WAIT_POLICY=passive in the
          environment before the program starts (GOMP_SPINCOUNT=0 for libgomp alone;
@@ -236,13 +248,27 @@ LBRXDEF const char *lbrx_result_str(lbrx_result r);
 
 /* Optional detail for a failed call, owned by the caller. Every function that takes a
    lbrx_error * accepts NULL. On failure `message` holds one line naming what is wrong and where
-   (field, tensor, file offset); `offset` holds the file offset concerned or UINT64_MAX. On
+   (field, tensor, file offset); `offset` holds the file offset concerned or LBRX_NO_OFFSET. On
    success the struct is left untouched. */
 typedef struct lbrx_error {
     lbrx_result result;
     uint64_t offset;
     char message[256];
 } lbrx_error;
+
+/* The `offset` of an lbrx_error that concerns no file position. */
+#define LBRX_NO_OFFSET UINT64_MAX
+
+/* Fills *err (err may be NULL) with r, offset (LBRX_NO_OFFSET: none) and a printf-style message,
+   followed by " (file offset N)" when there is an offset; returns r. Code built on lbrx (the
+   example headers, a reader of another format) reports its errors with it the library's way:
+   `return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "block count %d", n);` */
+#if defined(__MINGW32__)
+__attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 5)))
+#endif
+LBRXDEF lbrx_result lbrx_error_set(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
 
 /* ============================================================================================
    Data types (ids are GGML's ggml_type ids; safetensors-only types above GGML's range)  // >>dtypes
@@ -1011,19 +1037,12 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt);
 #else
 #define LBRX__PRIVATE static
 #endif
-/* The `offset` of an lbrx_error that concerns no file position. */
-#define LBRX__NO_OFFSET UINT64_MAX
-/* Fill *err (if not NULL) with r, offset (UINT64_MAX: none) and a printf-style message. */
-#if defined(__MINGW32__)
-__attribute__((format(gnu_printf, 4, 5)))
-#elif defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 4, 5)))
-#endif
-LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...);
-/* lbrx__error_fill, and the value r: `return lbrx__errorf(err, LBRX_ERR_IO, offset, "...", ...);`.
-   A macro (r is evaluated twice: pass a constant or a variable) so that the optimizer sees which
-   result each error path returns and does not warn about outputs an error path leaves unset. */
-#define lbrx__errorf(err, r, offset, ...) (lbrx__error_fill((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
+#define LBRX__NO_OFFSET LBRX_NO_OFFSET   /* the spelling of the implementation */
+/* lbrx_error_set, with r as the value seen here: `return lbrx__errorf(err, LBRX_ERR_IO, offset,
+   "...", ...);`. A macro (r is evaluated twice: pass a constant or a variable) so that the
+   optimizer sees which result each error path returns and does not warn about outputs an error
+   path leaves unset. */
+#define lbrx__errorf(err, r, offset, ...) ((void)lbrx_error_set((err), (r), (offset), __VA_ARGS__), (lbrx_result)(r))
 /* Put "prefix: " before err's message (err may be NULL): the file a shard's error came from. */
 LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix);
 /* Check a shape against a dtype (rank, sign, block multiple, overflow); optionally return the
@@ -1082,7 +1101,8 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #define LBRX_IMPLEMENTATION
 #endif
 
-#if defined(LBRX_IMPLEMENTATION) && !defined(LBRX__IMPLEMENTATION_DONE)
+#if defined(LBRX_IMPLEMENTATION) && (!defined(LBRX__IMPLEMENTATION_DONE) || defined(LBRX__KPASS))
+#if !defined(LBRX__KPASS)   /* (a dispatch build's pass of the kernel sections: see lbrx__kset) */
 #define LBRX__IMPLEMENTATION_DONE
 
 #include <string.h>
@@ -1121,6 +1141,16 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #if defined(__AVX512VBMI__)
 #define LBRX__AVX512VBMI 1
 #endif
+#if defined(__AVX512VL__)
+#define LBRX__AVX512VL 1
+#endif
+#endif
+/* Runtime dispatch (see LBRX_NO_DISPATCH): an x86-64 build by gcc or clang that enables neither
+   AVX2 nor F16C compiles the kernel sections three times, for AVX-512, AVX2 and no SIMD, and
+   chooses one set at run time (lbrx__kset). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(LBRX__AVX2) && !defined(LBRX__F16C) && \
+    !defined(LBRX_NO_DISPATCH) && !defined(LBRX_NO_AVX2) && !defined(__AVX2__) && !defined(__F16C__)
+#define LBRX__DISPATCH 1
 #endif
 #if (defined(__ARM_NEON) || defined(__ARM_NEON__)) && defined(__aarch64__) && !defined(LBRX_NO_NEON)
 #define LBRX__NEON 1
@@ -1132,12 +1162,15 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #endif
 #endif
 #endif
-#if defined(LBRX__AVX2) || defined(LBRX__F16C)
+#if defined(LBRX__AVX2) || defined(LBRX__F16C) || defined(LBRX__DISPATCH)
 #include <immintrin.h>
+#endif
+#if defined(LBRX__DISPATCH)
+#include <cpuid.h>
 #endif
 /* g++ before 13 warns about the AVX-512 intrinsics' own deliberately undefined temporaries
    (GCC bug 105593); silenced for lbrx's code only, restored at the end of the implementation. */
-#if defined(LBRX__AVX512) && defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#if (defined(LBRX__AVX512) || defined(LBRX__DISPATCH)) && defined(__cplusplus) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #define LBRX__GCC_BUG_105593 1
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -1197,7 +1230,7 @@ LBRXDEF const char *lbrx_result_str(lbrx_result r) {
     }
 }
 
-LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
+LBRXDEF lbrx_result lbrx_error_set(lbrx_error *err, lbrx_result r, uint64_t offset, const char *fmt, ...) {
     if (err) {
         va_list ap;
         size_t n;
@@ -1207,10 +1240,11 @@ LBRXDEF void lbrx__error_fill(lbrx_error *err, lbrx_result r, uint64_t offset, c
         vsnprintf(err->message, sizeof err->message, fmt, ap);
         va_end(ap);
         n = strlen(err->message);
-        if (offset != UINT64_MAX && n + 1 < sizeof err->message)
+        if (offset != LBRX_NO_OFFSET && n + 1 < sizeof err->message)
             snprintf(err->message + n, sizeof err->message - n, " (file offset %llu)",
                      (unsigned long long)offset);
     }
+    return r;
 }
 
 LBRXDEF void lbrx__error_prefix(lbrx_error *err, const char *prefix) {
@@ -2494,6 +2528,17 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
+/* What every lbrx_quantize_row_<type> does with its row: n values (a multiple of t's block
+   size) as n / block blocks of t, each quantized by `block` from its values to its bytes. */
+typedef void (*lbrx__quantize_block_fn)(const float *src, unsigned char *y);
+LBRX__PRIVATE void lbrx__quantize_blocks(const float *src, void *dst, int64_t n, lbrx_dtype t, lbrx__quantize_block_fn block) {
+    const int64_t bs = lbrx_dtype_block_size(t), bytes = (int64_t)lbrx_dtype_block_bytes(t);
+    unsigned char *y = (unsigned char *)dst;
+    int64_t b;
+    LBRX_ASSERT(bs > 0 && n % bs == 0);
+    for (b = 0; b < n / bs; b++) block(src + b * bs, y + b * bytes);
+}
+
 /* One block of 32 floats as Q8_0/Q8_1 codes: the f16 scale to dh, the codes to qs; returns
    the sum of the codes and the f32 scale in *d (the codes are rounded with it, not the f16). */
 LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, unsigned char *qs, float *d) {
@@ -2514,71 +2559,65 @@ LBRX__PRIVATE int lbrx__quantize_block_q8(const float *src, unsigned char *dh, u
     return sum;
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q8_0(const float *src, unsigned char *y) {
+    float d;
+    lbrx__quantize_block_q8(src, y, y + 2, &d);
+}
 LBRXDEF void lbrx_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    float d;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++) lbrx__quantize_block_q8(src + 32 * b, y + 34 * b, y + 34 * b + 2, &d);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q8_0, lbrx__quantize_block_q8_0);
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q8_1(const float *src, unsigned char *y) {
+    float d;
+    int sum = lbrx__quantize_block_q8(src, y, y + 4, &d);
+    lbrx__store_f16(y + 2, (float)sum * d);
+}
 LBRXDEF void lbrx_quantize_row_q8_1(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    float d;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++) {
-        int sum = lbrx__quantize_block_q8(src + 32 * b, y + 36 * b, y + 36 * b + 4, &d);
-        lbrx__store_f16(y + 36 * b + 2, (float)sum * d);
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q8_1, lbrx__quantize_block_q8_1);
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q4_0(const float *src, unsigned char *y) {
+    float amax = 0.0f, max = 0.0f, d, id;
+    int j;
+    /* the signed value of largest magnitude (the first one on ties) maps to -8 */
+    for (j = 0; j < 32; j++) {
+        if (fabsf(src[j]) > amax) {
+            amax = fabsf(src[j]);
+            max = src[j];
+        }
+    }
+    d = max / -8.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier(src[j] * id), x1 = lbrx__fp_barrier(src[16 + j] * id);
+        int q0 = lbrx__trunc_clamp(x0 + 8.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 8.5f, 0, 15);
+        y[2 + j] = (unsigned char)(q0 | (q1 << 4));
+    }
+}
 LBRXDEF void lbrx_quantize_row_q4_0(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
-        float amax = 0.0f, max = 0.0f, d, id;
-        int j;
-        /* the signed value of largest magnitude (the first one on ties) maps to -8 */
-        for (j = 0; j < 32; j++) {
-            if (fabsf(src[j]) > amax) {
-                amax = fabsf(src[j]);
-                max = src[j];
-            }
-        }
-        d = max / -8.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier(src[j] * id), x1 = lbrx__fp_barrier(src[16 + j] * id);
-            int q0 = lbrx__trunc_clamp(x0 + 8.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 8.5f, 0, 15);
-            y[2 + j] = (unsigned char)(q0 | (q1 << 4));
-        }
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_0, lbrx__quantize_block_q4_0);
 }
 
-LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 20) {
-        float lo = src[0], hi = src[0], d, id;
-        int j;
-        for (j = 1; j < 32; j++) {
-            if (src[j] < lo) lo = src[j];
-            if (src[j] > hi) hi = src[j];
-        }
-        d = (hi - lo) / 15.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        lbrx__store_f16(y + 2, lo);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
-            int q0 = lbrx__trunc_clamp(x0 + 0.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 0.5f, 0, 15);
-            y[4 + j] = (unsigned char)(q0 | (q1 << 4));
-        }
+LBRX__PRIVATE void lbrx__quantize_block_q4_1(const float *src, unsigned char *y) {
+    float lo = src[0], hi = src[0], d, id;
+    int j;
+    for (j = 1; j < 32; j++) {
+        if (src[j] < lo) lo = src[j];
+        if (src[j] > hi) hi = src[j];
     }
+    d = (hi - lo) / 15.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    lbrx__store_f16(y + 2, lo);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+        int q0 = lbrx__trunc_clamp(x0 + 0.5f, 0, 15), q1 = lbrx__trunc_clamp(x1 + 0.5f, 0, 15);
+        y[4 + j] = (unsigned char)(q0 | (q1 << 4));
+    }
+}
+LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_1, lbrx__quantize_block_q4_1);
 }
 
 /* Scale and min j (0..7) of Q4_K/Q5_K: 6 bits each, packed in 12 bytes. */
@@ -2637,45 +2676,43 @@ LBRX__PRIVATE float lbrx__signed_amax(const float *x, int n, float eps) {
     return amax < eps ? 0.0f : max;
 }
 
-LBRX__PRIVATE void lbrx__quantize_q5(const float *src, unsigned char *y, int64_t n, int with_min) {
+LBRX__PRIVATE void lbrx__quantize_block_q5(const float *src, unsigned char *y, int with_min) {
     const size_t hdr = with_min ? 4 : 2;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += hdr + 20) {
-        float lo = src[0], hi = src[0], d, id;
-        uint32_t qh = 0;
-        int j;
-        if (with_min) {  /* codes 0..31 from the minimum */
-            for (j = 1; j < 32; j++) {
-                if (src[j] < lo) lo = src[j];
-                if (src[j] > hi) hi = src[j];
-            }
-            d = (hi - lo) / 31.0f;
-        } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
-            lo = 0.0f;
-            d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
+    float lo = src[0], hi = src[0], d, id;
+    uint32_t qh = 0;
+    int j;
+    if (with_min) {  /* codes 0..31 from the minimum */
+        for (j = 1; j < 32; j++) {
+            if (src[j] < lo) lo = src[j];
+            if (src[j] > hi) hi = src[j];
         }
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        if (with_min) lbrx__store_f16(y + 2, lo);
-        for (j = 0; j < 16; j++) {
-            float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
-            /* Q5_0 clamps at 31, Q5_1 keeps GGML's unclamped byte */
-            int q0 = with_min ? lbrx__trunc_clamp(x0 + 0.5f, 0, 255) : lbrx__trunc_clamp(x0 + 16.5f, 0, 31);
-            int q1 = with_min ? lbrx__trunc_clamp(x1 + 0.5f, 0, 255) : lbrx__trunc_clamp(x1 + 16.5f, 0, 31);
-            y[hdr + 4 + j] = (unsigned char)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
-            qh |= (uint32_t)((q0 >> 4) & 1) << j;
-            qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
-        }
-        for (j = 0; j < 4; j++) y[hdr + (size_t)j] = (unsigned char)(qh >> (8 * j));
+        d = (hi - lo) / 31.0f;
+    } else {  /* the signed value of largest magnitude maps to -16; -0 for zeros, as GGML's */
+        lo = 0.0f;
+        d = lbrx__signed_amax(src, 32, 0.0f) / -16.0f;
     }
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    if (with_min) lbrx__store_f16(y + 2, lo);
+    for (j = 0; j < 16; j++) {
+        float x0 = lbrx__fp_barrier((src[j] - lo) * id), x1 = lbrx__fp_barrier((src[16 + j] - lo) * id);
+        /* Q5_0 clamps at 31, Q5_1 keeps GGML's unclamped byte */
+        int q0 = with_min ? lbrx__trunc_clamp(x0 + 0.5f, 0, 255) : lbrx__trunc_clamp(x0 + 16.5f, 0, 31);
+        int q1 = with_min ? lbrx__trunc_clamp(x1 + 0.5f, 0, 255) : lbrx__trunc_clamp(x1 + 16.5f, 0, 31);
+        y[hdr + 4 + j] = (unsigned char)((q0 & 0x0f) | ((q1 & 0x0f) << 4));
+        qh |= (uint32_t)((q0 >> 4) & 1) << j;
+        qh |= (uint32_t)((q1 >> 4) & 1) << (j + 16);
+    }
+    for (j = 0; j < 4; j++) y[hdr + (size_t)j] = (unsigned char)(qh >> (8 * j));
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q5_0(const float *src, unsigned char *y) { lbrx__quantize_block_q5(src, y, 0); }
+LBRX__PRIVATE void lbrx__quantize_block_q5_1(const float *src, unsigned char *y) { lbrx__quantize_block_q5(src, y, 1); }
 LBRXDEF void lbrx_quantize_row_q5_0(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q5(src, (unsigned char *)dst, n, 0);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_0, lbrx__quantize_block_q5_0);
 }
 LBRXDEF void lbrx_quantize_row_q5_1(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q5(src, (unsigned char *)dst, n, 1);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_1, lbrx__quantize_block_q5_1);
 }
 
 /* GGML's make_qkx2_quants: codes L[i] in 0..nmax for n (<= 32) weighted values, value =
@@ -2836,189 +2873,181 @@ LBRX__PRIVATE void lbrx__pack_2bit(const unsigned char *L, unsigned char *qs) {
             qs[l] = (unsigned char)(L[l] | (L[l + 32] << 2) | (L[l + 64] << 4) | (L[l + 96] << 6));
 }
 
-LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 84) {
-        unsigned char L[256];
-        float w[16], scales[16], mins[16], max_scale = 0.0f, max_min = 0.0f, d, dmin;
-        int j, i;
-        for (j = 0; j < 16; j++) {
-            for (i = 0; i < 16; i++) w[i] = fabsf(src[16 * j + i]);
-            scales[j] = lbrx__qk_scale_min(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
-        }
-        for (j = 0; j < 16; j++) {  /* 4-bit scale (low nibble) and min (high), as bytes wrap */
-            int ls = max_scale > 0.0f ? lbrx__nearest_int(15.0f / max_scale * scales[j]) : 0;
-            int lm = max_min > 0.0f ? lbrx__nearest_int(15.0f / max_min * mins[j]) : 0;
-            y[j] = (unsigned char)(ls | (lm << 4));
-        }
-        lbrx__store_f16(y + 80, max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
-        lbrx__store_f16(y + 82, max_min > 0.0f ? max_min / 15.0f : 0.0f);
-        d = lbrx__load_f16(y + 80);
-        dmin = lbrx__load_f16(y + 82);
-        for (j = 0; j < 16; j++) {
-            float dl = d * (float)(y[j] & 0x0f), ml;
-            if (dl == 0.0f) continue;
-            ml = lbrx__fp_barrier(dmin * (float)(y[j] >> 4));
-            for (i = 0; i < 16; i++) L[16 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[16 * j + i] + ml) / dl), 0, 3);
-        }
-        lbrx__pack_2bit(L, y + 16);
+LBRX__PRIVATE void lbrx__quantize_block_q2_k(const float *src, unsigned char *y) {
+    unsigned char L[256];
+    float w[16], scales[16], mins[16], max_scale = 0.0f, max_min = 0.0f, d, dmin;
+    int j, i;
+    for (j = 0; j < 16; j++) {
+        for (i = 0; i < 16; i++) w[i] = fabsf(src[16 * j + i]);
+        scales[j] = lbrx__qk_scale_min(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15, 1);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
     }
+    for (j = 0; j < 16; j++) {  /* 4-bit scale (low nibble) and min (high), as bytes wrap */
+        int ls = max_scale > 0.0f ? lbrx__nearest_int(15.0f / max_scale * scales[j]) : 0;
+        int lm = max_min > 0.0f ? lbrx__nearest_int(15.0f / max_min * mins[j]) : 0;
+        y[j] = (unsigned char)(ls | (lm << 4));
+    }
+    lbrx__store_f16(y + 80, max_scale > 0.0f ? max_scale / 15.0f : 0.0f);
+    lbrx__store_f16(y + 82, max_min > 0.0f ? max_min / 15.0f : 0.0f);
+    d = lbrx__load_f16(y + 80);
+    dmin = lbrx__load_f16(y + 82);
+    for (j = 0; j < 16; j++) {
+        float dl = d * (float)(y[j] & 0x0f), ml;
+        if (dl == 0.0f) continue;
+        ml = lbrx__fp_barrier(dmin * (float)(y[j] >> 4));
+        for (i = 0; i < 16; i++) L[16 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[16 * j + i] + ml) / dl), 0, 3);
+    }
+    lbrx__pack_2bit(L, y + 16);
+}
+LBRXDEF void lbrx_quantize_row_q2_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q2_K, lbrx__quantize_block_q2_k);
 }
 
-LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 110) {
-        signed char L[256];
-        unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
-        float scales[16], max_scale, d;
-        int j, i;
-        for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
-        max_scale = lbrx__signed_amax(scales, 16, 0.0f);
-        memset(sc, 0, 12);
-        if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
-            float iscale = -32.0f / max_scale;
-            for (j = 0; j < 16; j++) {
-                int l = lbrx__clampi(lbrx__nearest_int(iscale * scales[j]), -32, 31) + 32;
-                if (j < 8) sc[j] = (unsigned char)(l & 0x0f);
-                else sc[j - 8] |= (unsigned char)((l & 0x0f) << 4);
-                sc[8 + j % 4] |= (unsigned char)((l >> 4) << (2 * (j / 4)));
-            }
-            lbrx__store_f16(y + 108, 1.0f / iscale);
-        } else {
-            lbrx__store_f16(y + 108, 0.0f);
-        }
-        d = lbrx__load_f16(y + 108);
+LBRX__PRIVATE void lbrx__quantize_block_q3_k(const float *src, unsigned char *y) {
+    signed char L[256];
+    unsigned char *hm = y, *qs = y + 32, *sc = y + 96;
+    float scales[16], max_scale, d;
+    int j, i;
+    for (j = 0; j < 16; j++) scales[j] = lbrx__q3_group(src + 16 * j, L + 16 * j);
+    max_scale = lbrx__signed_amax(scales, 16, 0.0f);
+    memset(sc, 0, 12);
+    if (max_scale != 0.0f) {  /* 16 six-bit scales biased by 32 */
+        float iscale = -32.0f / max_scale;
         for (j = 0; j < 16; j++) {
-            int s = (j < 8 ? sc[j] & 0x0f : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
-            float dl = d * (float)(s - 32);
-            if (dl == 0.0f) continue;
-            for (i = 0; i < 16; i++)
-                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -4, 3) + 4);
+            int l = lbrx__clampi(lbrx__nearest_int(iscale * scales[j]), -32, 31) + 32;
+            if (j < 8) sc[j] = (unsigned char)(l & 0x0f);
+            else sc[j - 8] |= (unsigned char)((l & 0x0f) << 4);
+            sc[8 + j % 4] |= (unsigned char)((l >> 4) << (2 * (j / 4)));
         }
-        memset(hm, 0, 32);  /* the high bit of element j at bit j / 32 of hmask[j % 32] */
-        for (j = 0; j < 256; j++) {
-            if (L[j] > 3) {
-                hm[j % 32] |= (unsigned char)(1 << (j / 32));
-                L[j] = (signed char)(L[j] - 4);
-            }
-        }
-        lbrx__pack_2bit((const unsigned char *)L, qs);
+        lbrx__store_f16(y + 108, 1.0f / iscale);
+    } else {
+        lbrx__store_f16(y + 108, 0.0f);
     }
+    d = lbrx__load_f16(y + 108);
+    for (j = 0; j < 16; j++) {
+        int s = (j < 8 ? sc[j] & 0x0f : sc[j - 8] >> 4) | (((sc[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+        float dl = d * (float)(s - 32);
+        if (dl == 0.0f) continue;
+        for (i = 0; i < 16; i++)
+            L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -4, 3) + 4);
+    }
+    memset(hm, 0, 32);  /* the high bit of element j at bit j / 32 of hmask[j % 32] */
+    for (j = 0; j < 256; j++) {
+        if (L[j] > 3) {
+            hm[j % 32] |= (unsigned char)(1 << (j / 32));
+            L[j] = (signed char)(L[j] - 4);
+        }
+    }
+    lbrx__pack_2bit((const unsigned char *)L, qs);
+}
+LBRXDEF void lbrx_quantize_row_q3_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q3_K, lbrx__quantize_block_q3_k);
 }
 
 /* Q4_K and Q5_K: eight groups of 32, scale and min each quantized to 6 bits of d and dmin */
-LBRX__PRIVATE void lbrx__quantize_q45_k(const float *src, unsigned char *y, int64_t n, int five) {
+LBRX__PRIVATE void lbrx__quantize_block_q45_k(const float *src, unsigned char *y, int five) {
     const int nmax = five ? 31 : 15;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += five ? 176 : 144) {
-        unsigned char L[256], *s = y + 4, *q = y + (five ? 48 : 16);
-        float w[32], scales[8], mins[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dmin;
-        int j, i;
-        for (j = 0; j < 8; j++) {
-            const float *x = src + 32 * j;
-            float sum_x2 = 0.0f, av_x;
-            for (i = 0; i < 32; i++) sum_x2 += lbrx__fp_barrier(x[i] * x[i]);
-            av_x = sqrtf(sum_x2 / 32.0f);
-            for (i = 0; i < 32; i++) w[i] = av_x + fabsf(x[i]);
-            scales[j] = five ? lbrx__qk_scale_min(32, 31, x, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, 0)
-                             : lbrx__qk_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, 0);
-            if (scales[j] > max_scale) max_scale = scales[j];
-            if (mins[j] > max_min) max_min = mins[j];
+    unsigned char L[256], *s = y + 4, *q = y + (five ? 48 : 16);
+    float w[32], scales[8], mins[8], max_scale = 0.0f, max_min = 0.0f, inv_scale, inv_min, d, dmin;
+    int j, i;
+    for (j = 0; j < 8; j++) {
+        const float *x = src + 32 * j;
+        float sum_x2 = 0.0f, av_x;
+        for (i = 0; i < 32; i++) sum_x2 += lbrx__fp_barrier(x[i] * x[i]);
+        av_x = sqrtf(sum_x2 / 32.0f);
+        for (i = 0; i < 32; i++) w[i] = av_x + fabsf(x[i]);
+        scales[j] = five ? lbrx__qk_scale_min(32, 31, x, w, L + 32 * j, &mins[j], -0.5f, 0.1f, 15, 0)
+                         : lbrx__qk_scale_min(32, 15, x, w, L + 32 * j, &mins[j], -1.0f, 0.1f, 20, 0);
+        if (scales[j] > max_scale) max_scale = scales[j];
+        if (mins[j] > max_min) max_min = mins[j];
+    }
+    inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
+    inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
+    for (j = 0; j < 8; j++) {  /* codes as GGML's uint8_t holds them, then at most 63 */
+        int ls = (unsigned char)lbrx__nearest_int(inv_scale * scales[j]);
+        int lm = (unsigned char)lbrx__nearest_int(inv_min * mins[j]);
+        ls = ls < 63 ? ls : 63;
+        lm = lm < 63 ? lm : 63;
+        if (j < 4) {
+            s[j] = (unsigned char)ls;
+            s[j + 4] = (unsigned char)lm;
+        } else {
+            s[j + 4] = (unsigned char)((ls & 0x0f) | ((lm & 0x0f) << 4));
+            s[j - 4] |= (unsigned char)((ls >> 4) << 6);
+            s[j] |= (unsigned char)((lm >> 4) << 6);
         }
-        inv_scale = max_scale > 0.0f ? 63.0f / max_scale : 0.0f;
-        inv_min = max_min > 0.0f ? 63.0f / max_min : 0.0f;
-        for (j = 0; j < 8; j++) {  /* codes as GGML's uint8_t holds them, then at most 63 */
-            int ls = (unsigned char)lbrx__nearest_int(inv_scale * scales[j]);
-            int lm = (unsigned char)lbrx__nearest_int(inv_min * mins[j]);
-            ls = ls < 63 ? ls : 63;
-            lm = lm < 63 ? lm : 63;
-            if (j < 4) {
-                s[j] = (unsigned char)ls;
-                s[j + 4] = (unsigned char)lm;
-            } else {
-                s[j + 4] = (unsigned char)((ls & 0x0f) | ((lm & 0x0f) << 4));
-                s[j - 4] |= (unsigned char)((ls >> 4) << 6);
-                s[j] |= (unsigned char)((lm >> 4) << 6);
-            }
-        }
-        lbrx__store_f16(y, max_scale / 63.0f);
-        lbrx__store_f16(y + 2, max_min / 63.0f);
-        d = lbrx__load_f16(y);
-        dmin = lbrx__load_f16(y + 2);
-        for (j = 0; j < 8; j++) {
-            int sc, mn;
-            float dl, ml;
-            lbrx__k4_scale_min(s, j, &sc, &mn);
-            dl = d * (float)sc;
-            if (dl == 0.0f) continue;
-            ml = lbrx__fp_barrier(dmin * (float)mn);
-            for (i = 0; i < 32; i++)
-                L[32 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[32 * j + i] + ml) / dl), 0, nmax);
-        }
-        if (five) memset(y + 16, 0, 32);
-        for (j = 0; j < 4; j++, q += 32) {  /* 64 values per 32 bytes, low nibbles first */
-            for (i = 0; i < 32; i++) {
-                int l1 = L[64 * j + i], l2 = L[64 * j + 32 + i];
-                if (five && l1 > 15) { l1 -= 16; y[16 + i] |= (unsigned char)(1 << (2 * j)); }
-                if (five && l2 > 15) { l2 -= 16; y[16 + i] |= (unsigned char)(2 << (2 * j)); }
-                q[i] = (unsigned char)(l1 | (l2 << 4));
-            }
+    }
+    lbrx__store_f16(y, max_scale / 63.0f);
+    lbrx__store_f16(y + 2, max_min / 63.0f);
+    d = lbrx__load_f16(y);
+    dmin = lbrx__load_f16(y + 2);
+    for (j = 0; j < 8; j++) {
+        int sc, mn;
+        float dl, ml;
+        lbrx__k4_scale_min(s, j, &sc, &mn);
+        dl = d * (float)sc;
+        if (dl == 0.0f) continue;
+        ml = lbrx__fp_barrier(dmin * (float)mn);
+        for (i = 0; i < 32; i++)
+            L[32 * j + i] = (unsigned char)lbrx__clampi(lbrx__nearest_int((src[32 * j + i] + ml) / dl), 0, nmax);
+    }
+    if (five) memset(y + 16, 0, 32);
+    for (j = 0; j < 4; j++, q += 32) {  /* 64 values per 32 bytes, low nibbles first */
+        for (i = 0; i < 32; i++) {
+            int l1 = L[64 * j + i], l2 = L[64 * j + 32 + i];
+            if (five && l1 > 15) { l1 -= 16; y[16 + i] |= (unsigned char)(1 << (2 * j)); }
+            if (five && l2 > 15) { l2 -= 16; y[16 + i] |= (unsigned char)(2 << (2 * j)); }
+            q[i] = (unsigned char)(l1 | (l2 << 4));
         }
     }
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_q4_k(const float *src, unsigned char *y) { lbrx__quantize_block_q45_k(src, y, 0); }
+LBRX__PRIVATE void lbrx__quantize_block_q5_k(const float *src, unsigned char *y) { lbrx__quantize_block_q45_k(src, y, 1); }
 LBRXDEF void lbrx_quantize_row_q4_k(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 0);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q4_K, lbrx__quantize_block_q4_k);
 }
 LBRXDEF void lbrx_quantize_row_q5_k(const float *src, void *dst, int64_t n) {
-    lbrx__quantize_q45_k(src, (unsigned char *)dst, n, 1);
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q5_K, lbrx__quantize_block_q5_k);
 }
 
-LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 210) {
-        signed char L[256];
-        signed char *sc = (signed char *)(y + 192);
-        unsigned char *ql = y, *qh = y + 128;
-        float scales[16], max_scale, iscale, d;
-        int j, i, h;
-        for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
-        max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
-        if (max_scale == 0.0f) {
-            memset(y, 0, 210);
-            continue;
-        }
-        iscale = -128.0f / max_scale;
-        lbrx__store_f16(y + 208, 1.0f / iscale);
-        for (j = 0; j < 16; j++) {
-            int l = lbrx__nearest_int(iscale * scales[j]);
-            sc[j] = (signed char)(l < 127 ? l : 127);
-        }
-        d = lbrx__load_f16(y + 208);
-        for (j = 0; j < 16; j++) {
-            float dl = d * (float)sc[j];
-            if (dl == 0.0f) continue;
-            for (i = 0; i < 16; i++)
-                L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -32, 31) + 32);
-        }
-        for (h = 0; h < 2; h++, ql += 64, qh += 32) {  /* halves of 128: low nibbles, then 2 bits */
-            const signed char *Lh = L + 128 * h;
-            for (i = 0; i < 32; i++) {
-                ql[i] = (unsigned char)((Lh[i] & 0x0f) | ((Lh[i + 64] & 0x0f) << 4));
-                ql[i + 32] = (unsigned char)((Lh[i + 32] & 0x0f) | ((Lh[i + 96] & 0x0f) << 4));
-                qh[i] = (unsigned char)((Lh[i] >> 4) | ((Lh[i + 32] >> 4) << 2) | ((Lh[i + 64] >> 4) << 4) | ((Lh[i + 96] >> 4) << 6));
-            }
+LBRX__PRIVATE void lbrx__quantize_block_q6_k(const float *src, unsigned char *y) {
+    signed char L[256];
+    signed char *sc = (signed char *)(y + 192);
+    unsigned char *ql = y, *qh = y + 128;
+    float scales[16], max_scale, iscale, d;
+    int j, i, h;
+    for (j = 0; j < 16; j++) scales[j] = lbrx__q6_group(src + 16 * j, L + 16 * j);
+    max_scale = lbrx__signed_amax(scales, 16, 1e-15f);
+    if (max_scale == 0.0f) {
+        memset(y, 0, 210);
+        return;
+    }
+    iscale = -128.0f / max_scale;
+    lbrx__store_f16(y + 208, 1.0f / iscale);
+    for (j = 0; j < 16; j++) {
+        int l = lbrx__nearest_int(iscale * scales[j]);
+        sc[j] = (signed char)(l < 127 ? l : 127);
+    }
+    d = lbrx__load_f16(y + 208);
+    for (j = 0; j < 16; j++) {
+        float dl = d * (float)sc[j];
+        if (dl == 0.0f) continue;
+        for (i = 0; i < 16; i++)
+            L[16 * j + i] = (signed char)(lbrx__clampi(lbrx__nearest_int(src[16 * j + i] / dl), -32, 31) + 32);
+    }
+    for (h = 0; h < 2; h++, ql += 64, qh += 32) {  /* halves of 128: low nibbles, then 2 bits */
+        const signed char *Lh = L + 128 * h;
+        for (i = 0; i < 32; i++) {
+            ql[i] = (unsigned char)((Lh[i] & 0x0f) | ((Lh[i + 64] & 0x0f) << 4));
+            ql[i + 32] = (unsigned char)((Lh[i + 32] & 0x0f) | ((Lh[i + 96] & 0x0f) << 4));
+            qh[i] = (unsigned char)((Lh[i] >> 4) | ((Lh[i + 32] >> 4) << 2) | ((Lh[i + 64] >> 4) << 4) | ((Lh[i + 96] >> 4) << 6));
         }
     }
+}
+LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_Q6_K, lbrx__quantize_block_q6_k);
 }
 
 /* GGML's IQ4 quantizer (no importance, 7 tries each side): each group of 32 gets the scale
@@ -3062,46 +3091,42 @@ LBRX__PRIVATE void lbrx__pack_iq4(const unsigned char *L, unsigned char *q) {
     for (j = 0; j < 16; j++) q[j] = (unsigned char)(L[j] | (L[16 + j] << 4));
 }
 
+LBRX__PRIVATE void lbrx__quantize_block_iq4_nl(const float *src, unsigned char *y) {
+    unsigned char L[32];
+    float d = lbrx__iq4_group(src, L), id = d != 0.0f ? 1.0f / d : 0.0f;
+    int j;
+    lbrx__store_f16(y, d);
+    for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(id * src[j]);
+    lbrx__pack_iq4(L, y + 2);
+}
 LBRXDEF void lbrx_quantize_row_iq4_nl(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 32 == 0);
-    for (b = 0; b < n / 32; b++, src += 32, y += 18) {
-        unsigned char L[32];
-        float d = lbrx__iq4_group(src, L), id = d != 0.0f ? 1.0f / d : 0.0f;
-        int j;
-        lbrx__store_f16(y, d);
-        for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(id * src[j]);
-        lbrx__pack_iq4(L, y + 2);
-    }
+    lbrx__quantize_blocks(src, dst, n, LBRX_IQ4_NL, lbrx__quantize_block_iq4_nl);
 }
 
-LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
-    unsigned char *y = (unsigned char *)dst;
-    int64_t b;
-    LBRX_ASSERT(n % 256 == 0);
-    for (b = 0; b < n / 256; b++, src += 256, y += 136) {
-        unsigned char L[32];
-        float scales[8], d, id;
-        unsigned scales_h = 0;
-        int j, ib;
-        for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
-        d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
-        id = d != 0.0f ? 1.0f / d : 0.0f;
-        lbrx__store_f16(y, d);
-        for (ib = 0; ib < 8; ib++) {
-            int l = lbrx__clampi(lbrx__nearest_int(id * scales[ib]), -32, 31);
-            float dl = d * (float)l, idl = dl != 0.0f ? 1.0f / dl : 0.0f;
-            for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(idl * src[32 * ib + j]);
-            lbrx__pack_iq4(L, y + 8 + 16 * ib);
-            l += 32;
-            if (ib % 2 == 0) y[4 + ib / 2] = (unsigned char)(l & 0x0f);
-            else y[4 + ib / 2] |= (unsigned char)((l & 0x0f) << 4);
-            scales_h |= (unsigned)(l >> 4) << (2 * ib);
-        }
-        y[2] = (unsigned char)(scales_h & 0xff);
-        y[3] = (unsigned char)(scales_h >> 8);
+LBRX__PRIVATE void lbrx__quantize_block_iq4_xs(const float *src, unsigned char *y) {
+    unsigned char L[32];
+    float scales[8], d, id;
+    unsigned scales_h = 0;
+    int j, ib;
+    for (ib = 0; ib < 8; ib++) scales[ib] = lbrx__iq4_group(src + 32 * ib, L);
+    d = -lbrx__signed_amax(scales, 8, 0.0f) / 32.0f;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    lbrx__store_f16(y, d);
+    for (ib = 0; ib < 8; ib++) {
+        int l = lbrx__clampi(lbrx__nearest_int(id * scales[ib]), -32, 31);
+        float dl = d * (float)l, idl = dl != 0.0f ? 1.0f / dl : 0.0f;
+        for (j = 0; j < 32; j++) L[j] = (unsigned char)lbrx__iq4_index(idl * src[32 * ib + j]);
+        lbrx__pack_iq4(L, y + 8 + 16 * ib);
+        l += 32;
+        if (ib % 2 == 0) y[4 + ib / 2] = (unsigned char)(l & 0x0f);
+        else y[4 + ib / 2] |= (unsigned char)((l & 0x0f) << 4);
+        scales_h |= (unsigned)(l >> 4) << (2 * ib);
     }
+    y[2] = (unsigned char)(scales_h & 0xff);
+    y[3] = (unsigned char)(scales_h >> 8);
+}
+LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_IQ4_XS, lbrx__quantize_block_iq4_xs);
 }
 
 LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst, int64_t n) {
@@ -3901,10 +3926,11 @@ struct lbrx_context {
     lbrx_allocator allocator;
     void *scratch;
     size_t scratch_bytes;
-    /* the thread policy's state (lbrx__threads_for): the running region's start, its threads'
-       entry times and the master's finish; until when the context runs on one thread, and the
+    /* the thread policy's state (lbrx__threads_for): the running region's start and its
+       threads' entry times; until when the context runs on at most par_cap threads, and the
        current length of that period */
-    double par_t0, par_in[LBRX__PAR_MAX], par_master, solo_until, solo_len;
+    double par_t0, par_in[LBRX__PAR_MAX], solo_until, solo_len;
+    int par_cap;
 };
 
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err) {
@@ -3966,14 +3992,19 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
    context's count. So tiny operations (the many small ones of a small model's token) never fork
    and join, and mid-sized ones use only the threads that pay for their start.
    A host shares its cores with other work. When another thread takes a core, a thread of a
-   region can start or finish a scheduler time slice late (milliseconds), and a fork/join per
-   operation then costs orders of magnitude more than it saves. Each region records when its
-   threads started and when the master finished its share (lbrx__par_begin / lbrx__par_mark /
-   lbrx__par_end); a region that waited more than LBRX__PAR_LATE for its threads, and more than
-   a quarter of its own work, puts the context on one thread for at least LBRX__PAR_SOLO seconds
-   and 20 times the wait (a try costs about one time slice, so tries cost at most 5 %), twice as
+   region can start a scheduler time slice late (milliseconds), and a fork/join per operation
+   then costs orders of magnitude more than it saves. Each region records when its threads
+   started (lbrx__par_begin / lbrx__par_mark / lbrx__par_end); a region whose last thread started
+   more than LBRX__PAR_LATE after the region, and more than a quarter of the region's remaining
+   time, puts the context on half that region's threads for at least LBRX__PAR_SOLO seconds and
+   20 times the delay (a try costs about one time slice, so tries cost at most 5 %), twice as
    long after each try that still finds a thread late (up to 1 s), back to the full count after
-   one that does not (the next period then starts from half the last one).
+   one that does not (the next period then starts from half the last one). Half, not one: on a
+   host of many cores one busy core should cost a few threads, not all but one (the scheduler
+   moves the remaining threads to idle cores); on two cores half is one. Only the start counts:
+   when the master waits for the others at the end, the wait is as often the shares' imbalance
+   as a descheduled thread, and a thread that loses its core mid-region starts the next region
+   late.
    The results do not depend on the thread count, so this changes only the speed. */
 #define LBRX__PAR_BPS 20e9     /* bytes per second one thread is assumed to read */
 #define LBRX__PAR_FPS 50e9     /* floating-point operations per second of one thread */
@@ -3989,31 +4020,29 @@ LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flop
     if (!(slice > 0.0)) return n;
     if (n > 1 && t < n * slice) n = (int)(t / slice);
 #ifdef _OPENMP
-    if (n > 1 && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = 1;
+    if (n > 1 && n > ctx->par_cap && ctx->solo_until > 0.0 && omp_get_wtime() < ctx->solo_until) n = ctx->par_cap;
 #endif
     return n < 1 ? 1 : n;
 }
 
 #ifdef _OPENMP
-/* Before a region of nt threads; inside it, every thread at its start (leaving = 0) and at its
-   end (leaving = 1: only the master's counts); after it. */
+/* Before a region of nt threads; inside it, every thread at its start; after it. */
 LBRX__PRIVATE void lbrx__par_begin(lbrx_context *ctx, int nt) {
     if (ctx && nt > 1) ctx->par_t0 = omp_get_wtime();
 }
-LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt, int leaving) {
+LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt) {
     int tid;
     if (!ctx || nt <= 1) return;
     tid = omp_get_thread_num();
-    if (leaving) { if (tid == 0) ctx->par_master = omp_get_wtime(); }
-    else if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
+    if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
 }
 LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
     double now, late;
     int t;
     if (!ctx || nt <= 1) return;
     now = omp_get_wtime();
-    late = now - ctx->par_master;   /* the master waiting for the others at the end */
-    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* a thread starting late (older entries: not in this team) */
+    late = 0.0;
+    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* the latest start (older entries: not in this team) */
         if (ctx->par_in[t] - ctx->par_t0 > late) late = ctx->par_in[t] - ctx->par_t0;
     if (late > LBRX__PAR_LATE && late > 0.25 * (now - ctx->par_t0 - late)) {
         double len = 2.0 * ctx->solo_len;
@@ -4021,13 +4050,14 @@ LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
         if (len < LBRX__PAR_SOLO) len = LBRX__PAR_SOLO;
         ctx->solo_len = len < 1.0 ? len : 1.0;
         ctx->solo_until = now + ctx->solo_len;
+        ctx->par_cap = nt / 2;
     } else {
         ctx->solo_len *= 0.5;   /* the next late region starts from half the last period */
     }
 }
 #else
 #define lbrx__par_begin(ctx, nt) ((void)(ctx), (void)(nt))
-#define lbrx__par_mark(ctx, nt, leaving) ((void)(ctx), (void)(nt), (void)(leaving))
+#define lbrx__par_mark(ctx, nt) ((void)(ctx), (void)(nt))
 #define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
 
@@ -4040,6 +4070,273 @@ LBRX__PRIVATE void *lbrx__scratch(lbrx_context *ctx, size_t bytes, void **owned)
     return *owned;
 }
 LBRX__PRIVATE void lbrx__scratch_done(void *owned) { lbrx_free(0, owned); }
+
+/* The fused multiply-add of the scalar code (the canonical order: see the matmul section).
+   MinGW-w64's fmaf is not fused where the compiler has no FMA instruction to put in its place (a
+   build without -march): this one is. The product of two floats is exact in double; the sum is
+   rounded to odd (TwoSum's error makes the last bit sticky), and rounding that to float is the
+   one rounding of a*b+c. */
+#if defined(__MINGW32__) && !defined(__FMA__)
+LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
+    double p = (double)a * (double)b, s = p + (double)c, bv = s - p, e = (p - (s - bv)) + ((double)c - bv);
+    uint64_t u;
+    if (e != 0.0 && e == e) {
+        memcpy(&u, &s, 8);
+        if (!(u & 1)) {
+            u += (e > 0.0) == (s > 0.0) ? 1 : (uint64_t)-1;
+            memcpy(&s, &u, 8);
+        }
+    }
+    return (float)s;
+}
+#define LBRX__FMAF lbrx__fmaf
+#else
+#define LBRX__FMAF fmaf
+#endif
+
+/* ==== kernel sets: what the kernel sections share, and runtime dispatch ==== */
+
+/* The kernel sections (SIMD vectors, matmul, ops and attention, up to their end) are compiled
+   once for the instruction sets the compiler enables, or, in a dispatch build (LBRX__DISPATCH:
+   x86-64, gcc or clang, neither AVX2 nor F16C enabled, LBRX_NO_DISPATCH not defined), three
+   times: by two nested inclusions of this file (LBRX__KPASS 2: AVX-512 F/BW/DQ/VL with VNNI and
+   VBMI; 1: AVX2, FMA and F16C), each under its instruction set's target attributes, and then as
+   the rest of this file (no SIMD). Each compilation's functions, types and tables get its suffix
+   (__avx512, __avx2, __scalar) from the names below and it ends with a table of its entry points
+   (lbrx__kset_tab); the public functions, compiled once, call through the table that
+   lbrx__kset_get chooses at its first call: the best set the CPU and the OS support, or a lower
+   one named by the environment variable LBRX_ISA (scalar, avx2, avx512). The public functions
+   call LBRX__KCALL(f): lbrx__f directly in the other builds. A function, type or table added to
+   the kernel sections goes into the list of names (a second pass's redefinition error says so),
+   a macro into the list of #undef at the end of the sections (tests/api_list.py --check). */
+struct lbrx_matmul_weights {
+    lbrx_tensor w;              /* the view prepared from, holding its own storage reference */
+    float *panels;              /* [out/NR rounded up][in][NR] f32, zero past out; NULL without tiled kernels */
+    lbrx_allocator allocator;
+};
+
+typedef enum lbrx__unary_kind { LBRX__SILU, LBRX__GELU, LBRX__GELU_ERF, LBRX__SOFTMAX } lbrx__unary_kind;
+typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__binary_kind;
+
+#if defined(LBRX__DISPATCH)
+typedef struct lbrx__kset {
+    const char *name;
+    int mm_simd, mm_tiled, mm_qtiled;   /* which matmul paths the set has (for the tests) */
+    lbrx_result (*matmul)(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
+                          lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err);
+    lbrx_result (*weights_create)(lbrx_matmul_weights **out, const lbrx_tensor *w, const lbrx_allocator *allocator, lbrx_error *err);
+    lbrx_result (*unary)(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx__unary_kind kind, const char *op, lbrx_error *err);
+    lbrx_result (*binary)(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out, lbrx__binary_kind kind,
+                          const char *op, lbrx_error *err);
+    lbrx_result (*attention)(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k, const lbrx_tensor *v,
+                             const lbrx_attention_desc *desc, lbrx_tensor *out, lbrx_error *err);
+} lbrx__kset;
+LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
+#define LBRX__KCALL(f) (lbrx__kset_get()->f)
+#undef LBRX__PRIVATE   /* a pass compiles functions that only another one calls */
+#define LBRX__PRIVATE static LBRX__UNUSED
+#define LBRX__KN(n) LBRX__KN2(n, LBRX__KSFX)
+#define LBRX__KN2(n, s) LBRX__KN3(n, s)
+#define LBRX__KN3(n, s) n##__##s
+/* the names of the kernel sections (written by tests/api_list.py) */
+#define lbrx__vec LBRX__KN(lbrx__vec)
+#define lbrx__vhsum LBRX__KN(lbrx__vhsum)
+#define lbrx__vhmax LBRX__KN(lbrx__vhmax)
+#define lbrx__vexp LBRX__KN(lbrx__vexp)
+#define lbrx__vld_h LBRX__KN(lbrx__vld_h)
+#define lbrx__vhsum4 LBRX__KN(lbrx__vhsum4)
+#define lbrx__mm LBRX__KN(lbrx__mm)
+#define lbrx__mm_ldf LBRX__KN(lbrx__mm_ldf)
+#define lbrx__unpack_fn LBRX__KN(lbrx__unpack_fn)
+#define lbrx__mm_kernel_fn LBRX__KN(lbrx__mm_kernel_fn)
+#define lbrx__wfmt LBRX__KN(lbrx__wfmt)
+#define lbrx__unpack_nibbles LBRX__KN(lbrx__unpack_nibbles)
+#define lbrx__unpack_q8_0 LBRX__KN(lbrx__unpack_q8_0)
+#define lbrx__unpack_q4_0 LBRX__KN(lbrx__unpack_q4_0)
+#define lbrx__unpack_q4_1 LBRX__KN(lbrx__unpack_q4_1)
+#define lbrx__unpack_q5 LBRX__KN(lbrx__unpack_q5)
+#define lbrx__unpack_q5_0 LBRX__KN(lbrx__unpack_q5_0)
+#define lbrx__unpack_q5_1 LBRX__KN(lbrx__unpack_q5_1)
+#define lbrx__unpack_iq4_nl LBRX__KN(lbrx__unpack_iq4_nl)
+#define lbrx__unpack_iq4_xs LBRX__KN(lbrx__unpack_iq4_xs)
+#define lbrx__unpack_q2_k LBRX__KN(lbrx__unpack_q2_k)
+#define lbrx__unpack_q3_k LBRX__KN(lbrx__unpack_q3_k)
+#define lbrx__unpack_q45_k LBRX__KN(lbrx__unpack_q45_k)
+#define lbrx__unpack_q4_k LBRX__KN(lbrx__unpack_q4_k)
+#define lbrx__unpack_q5_k LBRX__KN(lbrx__unpack_q5_k)
+#define lbrx__unpack_q6_k LBRX__KN(lbrx__unpack_q6_k)
+#define lbrx__mm_quantize_x_scalar LBRX__KN(lbrx__mm_quantize_x_scalar)
+#define lbrx__mm_xgd LBRX__KN(lbrx__mm_xgd)
+#define lbrx__mm_xgds LBRX__KN(lbrx__mm_xgds)
+#define lbrx__mm_dot_scalar LBRX__KN(lbrx__mm_dot_scalar)
+#define lbrx__mm_rows_scalar LBRX__KN(lbrx__mm_rows_scalar)
+#define lbrx__mm_hsum8 LBRX__KN(lbrx__mm_hsum8)
+#define lbrx__mm_quantize_x_simd LBRX__KN(lbrx__mm_quantize_x_simd)
+#define lbrx__mm_bdot_q8 LBRX__KN(lbrx__mm_bdot_q8)
+#define lbrx__mm_bdot_q4x2 LBRX__KN(lbrx__mm_bdot_q4x2)
+#define lbrx__mm_group LBRX__KN(lbrx__mm_group)
+#define lbrx__mm_put LBRX__KN(lbrx__mm_put)
+#define lbrx__mm_pf_addr LBRX__KN(lbrx__mm_pf_addr)
+#define lbrx__mm_gemv_q_x86 LBRX__KN(lbrx__mm_gemv_q_x86)
+#define lbrx__mm_gemv_q_avx512 LBRX__KN(lbrx__mm_gemv_q_avx512)
+#define lbrx__mm_gemv_f_x86 LBRX__KN(lbrx__mm_gemv_f_x86)
+#define lbrx__mm_bdot_neon LBRX__KN(lbrx__mm_bdot_neon)
+#define lbrx__mm_gemv_q_neon LBRX__KN(lbrx__mm_gemv_q_neon)
+#define lbrx__mm_gemv_f_neon LBRX__KN(lbrx__mm_gemv_f_neon)
+#define lbrx__gv_dotu LBRX__KN(lbrx__gv_dotu)
+#define lbrx__gv_dots LBRX__KN(lbrx__gv_dots)
+#define lbrx__gv_f16x2 LBRX__KN(lbrx__gv_f16x2)
+#define lbrx__gv_k4_scales LBRX__KN(lbrx__gv_k4_scales)
+#define lbrx__gv_k4_sc_mn LBRX__KN(lbrx__gv_k4_sc_mn)
+#define lbrx__gv_k16_scales LBRX__KN(lbrx__gv_k16_scales)
+#define lbrx__gv_iq4_xs_scales LBRX__KN(lbrx__gv_iq4_xs_scales)
+#define lbrx__gv_q45_k LBRX__KN(lbrx__gv_q45_k)
+#define lbrx__gemv_q4_k_x86 LBRX__KN(lbrx__gemv_q4_k_x86)
+#define lbrx__gemv_q5_k_x86 LBRX__KN(lbrx__gemv_q5_k_x86)
+#define lbrx__gv_q6_k LBRX__KN(lbrx__gv_q6_k)
+#define lbrx__gemv_q6_k_x86 LBRX__KN(lbrx__gemv_q6_k_x86)
+#define lbrx__gv_iq4_table LBRX__KN(lbrx__gv_iq4_table)
+#define lbrx__gv_iq4_nl LBRX__KN(lbrx__gv_iq4_nl)
+#define lbrx__gemv_iq4_nl_x86 LBRX__KN(lbrx__gemv_iq4_nl_x86)
+#define lbrx__gv_iq4_xs LBRX__KN(lbrx__gv_iq4_xs)
+#define lbrx__gemv_iq4_xs_x86 LBRX__KN(lbrx__gemv_iq4_xs_x86)
+#define lbrx__gv_q5 LBRX__KN(lbrx__gv_q5)
+#define lbrx__gemv_q5_0_x86 LBRX__KN(lbrx__gemv_q5_0_x86)
+#define lbrx__gemv_q5_1_x86 LBRX__KN(lbrx__gemv_q5_1_x86)
+#define lbrx__gv_q3_k LBRX__KN(lbrx__gv_q3_k)
+#define lbrx__gemv_q3_k_x86 LBRX__KN(lbrx__gemv_q3_k_x86)
+#define lbrx__gv_q2_k LBRX__KN(lbrx__gv_q2_k)
+#define lbrx__gemv_q2_k_x86 LBRX__KN(lbrx__gemv_q2_k_x86)
+#define lbrx__gv_hsum16 LBRX__KN(lbrx__gv_hsum16)
+#define lbrx__gv_q45_k_512 LBRX__KN(lbrx__gv_q45_k_512)
+#define lbrx__gemv_q4_k_avx512 LBRX__KN(lbrx__gemv_q4_k_avx512)
+#define lbrx__gemv_q5_k_avx512 LBRX__KN(lbrx__gemv_q5_k_avx512)
+#define lbrx__gv_q6_k_512 LBRX__KN(lbrx__gv_q6_k_512)
+#define lbrx__gemv_q6_k_avx512 LBRX__KN(lbrx__gemv_q6_k_avx512)
+#define lbrx__gv_iq4_xs_512 LBRX__KN(lbrx__gv_iq4_xs_512)
+#define lbrx__gemv_iq4_xs_avx512 LBRX__KN(lbrx__gemv_iq4_xs_avx512)
+#define lbrx__gemv_unpacked_neon LBRX__KN(lbrx__gemv_unpacked_neon)
+#define lbrx__dequantize_q5_0 LBRX__KN(lbrx__dequantize_q5_0)
+#define lbrx__dequantize_q5_1 LBRX__KN(lbrx__dequantize_q5_1)
+#define lbrx__dequantize_q4_k LBRX__KN(lbrx__dequantize_q4_k)
+#define lbrx__dequantize_q5_k LBRX__KN(lbrx__dequantize_q5_k)
+#define lbrx__dequantize_iq4_nl LBRX__KN(lbrx__dequantize_iq4_nl)
+#define lbrx__dequantize_iq4_xs LBRX__KN(lbrx__dequantize_iq4_xs)
+#define lbrx__wfmts LBRX__KN(lbrx__wfmts)
+#define lbrx__wfmt_of LBRX__KN(lbrx__wfmt_of)
+#define lbrx__mm_quantize_x LBRX__KN(lbrx__mm_quantize_x)
+#define lbrx__vi LBRX__KN(lbrx__vi)
+#define lbrx__vq LBRX__KN(lbrx__vq)
+#define lbrx__mm_ftile LBRX__KN(lbrx__mm_ftile)
+#define lbrx__mm_pack_w_f8 LBRX__KN(lbrx__mm_pack_w_f8)
+#define lbrx__mm_pack_w_f LBRX__KN(lbrx__mm_pack_w_f)
+#define lbrx__mm_gemm_f LBRX__KN(lbrx__mm_gemm_f)
+#define lbrx__mq_x LBRX__KN(lbrx__mq_x)
+#define lbrx__mq_bias LBRX__KN(lbrx__mq_bias)
+#define lbrx__mm_pack_x_q LBRX__KN(lbrx__mm_pack_x_q)
+#define lbrx__mm_pack_w_q LBRX__KN(lbrx__mm_pack_w_q)
+#define lbrx__mm_qtile_u LBRX__KN(lbrx__mm_qtile_u)
+#define lbrx__mm_qtile_s LBRX__KN(lbrx__mm_qtile_s)
+#define lbrx__mm_qtile_u16 LBRX__KN(lbrx__mm_qtile_u16)
+#define lbrx__mm_gemm_q LBRX__KN(lbrx__mm_gemm_q)
+#define lbrx__wfmt_names LBRX__KN(lbrx__wfmt_names)
+#define lbrx__mm_take LBRX__KN(lbrx__mm_take)
+#define lbrx__mm_quantize_fn LBRX__KN(lbrx__mm_quantize_fn)
+#define lbrx__mm_kernels LBRX__KN(lbrx__mm_kernels)
+#define lbrx__mm_fast LBRX__KN(lbrx__mm_fast)
+#define lbrx__mm_reference LBRX__KN(lbrx__mm_reference)
+#define lbrx__mm_plan LBRX__KN(lbrx__mm_plan)
+#define lbrx__mm_setup LBRX__KN(lbrx__mm_setup)
+#define lbrx__mm_plan_for LBRX__KN(lbrx__mm_plan_for)
+#define lbrx__mm_bind LBRX__KN(lbrx__mm_bind)
+#define lbrx__mm_quantize_rows LBRX__KN(lbrx__mm_quantize_rows)
+#define lbrx__mm_run_tiled LBRX__KN(lbrx__mm_run_tiled)
+#define lbrx__mm_run_rows LBRX__KN(lbrx__mm_run_rows)
+#define lbrx__matmul_run LBRX__KN(lbrx__matmul_run)
+#define lbrx__matmul LBRX__KN(lbrx__matmul)
+#define lbrx__weights_create LBRX__KN(lbrx__weights_create)
+#define lbrx__ops_check_f32 LBRX__KN(lbrx__ops_check_f32)
+#define lbrx__ops_check_same_shape LBRX__KN(lbrx__ops_check_same_shape)
+#define lbrx__ops_param LBRX__KN(lbrx__ops_param)
+#define lbrx__norm LBRX__KN(lbrx__norm)
+#define lbrx__sigmoid_row LBRX__KN(lbrx__sigmoid_row)
+#define lbrx__softmax_row LBRX__KN(lbrx__softmax_row)
+#define lbrx__unary_row LBRX__KN(lbrx__unary_row)
+#define lbrx__unary LBRX__KN(lbrx__unary)
+#define lbrx__binary LBRX__KN(lbrx__binary)
+#define lbrx__attn LBRX__KN(lbrx__attn)
+#define lbrx__attn_check3 LBRX__KN(lbrx__attn_check3)
+#define lbrx__att_qk_tile LBRX__KN(lbrx__att_qk_tile)
+#define lbrx__att_pv_tile LBRX__KN(lbrx__att_pv_tile)
+#define lbrx__att_pf LBRX__KN(lbrx__att_pf)
+#define lbrx__att_qk_dot LBRX__KN(lbrx__att_qk_dot)
+#define lbrx__att_qk LBRX__KN(lbrx__att_qk)
+#define lbrx__att_pv LBRX__KN(lbrx__att_pv)
+#define lbrx__att_dec_qk_keys LBRX__KN(lbrx__att_dec_qk_keys)
+#define lbrx__att_dec_qk_run LBRX__KN(lbrx__att_dec_qk_run)
+#define lbrx__att_dec_qk_rows LBRX__KN(lbrx__att_dec_qk_rows)
+#define lbrx__att_dec_qk LBRX__KN(lbrx__att_dec_qk)
+#define lbrx__att_keys LBRX__KN(lbrx__att_keys)
+#define lbrx__att_in_place LBRX__KN(lbrx__att_in_place)
+#define lbrx__att_head LBRX__KN(lbrx__att_head)
+#define lbrx__att_q LBRX__KN(lbrx__att_q)
+#define lbrx__att_out LBRX__KN(lbrx__att_out)
+#define lbrx__att_dp LBRX__KN(lbrx__att_dp)
+#define lbrx__att_pack_rows LBRX__KN(lbrx__att_pack_rows)
+#define lbrx__att_row_f32 LBRX__KN(lbrx__att_row_f32)
+#define lbrx__att_visible LBRX__KN(lbrx__att_visible)
+#define lbrx__att_softmax_cols LBRX__KN(lbrx__att_softmax_cols)
+#define lbrx__att_softmax_rows LBRX__KN(lbrx__att_softmax_rows)
+#define lbrx__att_ws_floats LBRX__KN(lbrx__att_ws_floats)
+#define lbrx__att_tile LBRX__KN(lbrx__att_tile)
+#define lbrx__att_dec_ws_floats LBRX__KN(lbrx__att_dec_ws_floats)
+#define lbrx__att_dec_hs LBRX__KN(lbrx__att_dec_hs)
+#define lbrx__att_dec_chunk LBRX__KN(lbrx__att_dec_chunk)
+#define lbrx__att_dec_combine LBRX__KN(lbrx__att_dec_combine)
+#define lbrx__att_decode LBRX__KN(lbrx__att_decode)
+#define lbrx__attention LBRX__KN(lbrx__attention)
+#define lbrx__kset_tab LBRX__KN(lbrx__kset_tab)
+/* end of the names */
+#if !defined(LBRX_NO_AVX512)
+#define LBRX__KPASS 2
+#include "lbrx.h"
+#undef LBRX__KPASS
+#endif
+#define LBRX__KPASS 1
+#include "lbrx.h"
+#undef LBRX__KPASS
+#define LBRX__KSFX scalar
+#else
+#define LBRX__KCALL(f) lbrx__##f
+#endif
+#endif /* !LBRX__KPASS */
+
+/* A pass of a dispatch build: its instruction set, for the functions up to the end of the ops. */
+#if defined(LBRX__KPASS)
+#define LBRX__AVX2 1
+#define LBRX__F16C 1
+#if LBRX__KPASS == 2
+#define LBRX__AVX512 1
+#define LBRX__AVX512VNNI 1
+#define LBRX__AVX512VBMI 1
+#define LBRX__AVX512VL 1
+#define LBRX__KSFX avx512
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512vbmi")
+#endif
+#else
+#define LBRX__KSFX avx2
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#endif
+#endif
+#endif
 
 /* ==== SIMD vectors (implementation) ==== */ // >>simd
 
@@ -4089,9 +4386,9 @@ typedef __m512 lbrx__vec;
 #define lbrx__vadd(a, b) _mm512_add_ps(a, b)
 #define lbrx__vsub(a, b) _mm512_sub_ps(a, b)
 #define lbrx__vmax(a, b) _mm512_max_ps(a, b)
-#define lbrx__vhsum(v) _mm512_reduce_add_ps(v)
-#define lbrx__vhmax(v) _mm512_reduce_max_ps(v)
 #define lbrx__vdiv(a, b) _mm512_div_ps(a, b)
+LBRX__INLINE float lbrx__vhsum(__m512 v) { return _mm512_reduce_add_ps(v); }
+LBRX__INLINE float lbrx__vhmax(__m512 v) { return _mm512_reduce_max_ps(v); }
 LBRX__INLINE __m512 lbrx__vexp(__m512 x) {
     __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(LBRX__EXP_LO), _CMP_GE_OQ);
     __m512 n, r, p;
@@ -4102,7 +4399,7 @@ LBRX__INLINE __m512 lbrx__vexp(__m512 x) {
     p = LBRX__EXP_POLY(r, _mm512_set1_ps, _mm512_fmadd_ps);
     return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
 }
-#define lbrx__vld_h(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+LBRX__INLINE __m512 lbrx__vld_h(const unsigned char *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p)); }
 /* out[0..3] = the sums of a, b, c and d */
 LBRX__INLINE void lbrx__vhsum4(__m512 a, __m512 b, __m512 c, __m512 d, float *out) {
     __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
@@ -4149,7 +4446,7 @@ LBRX__INLINE __m256 lbrx__vexp(__m256 x) {
     return _mm256_and_ps(keep, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 #if defined(LBRX__F16C)
-#define lbrx__vld_h(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+LBRX__INLINE __m256 lbrx__vld_h(const unsigned char *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p)); }
 #else
 LBRX__INLINE __m256 lbrx__vld_h(const unsigned char *p) {
     float t[8];
@@ -4204,16 +4501,16 @@ typedef float lbrx__vec;
 #define lbrx__vadd(a, b) ((a) + (b))
 #define lbrx__vsub(a, b) ((a) - (b))
 #define lbrx__vmax(a, b) ((a) > (b) ? (a) : (b))
-#define lbrx__vhsum(v) (v)
-#define lbrx__vhmax(v) (v)
 #define lbrx__vdiv(a, b) ((a) / (b))
-#define lbrx__vexp(x) expf(x)
+LBRX__INLINE float lbrx__vhsum(float v) { return v; }
+LBRX__INLINE float lbrx__vhmax(float v) { return v; }
+LBRX__INLINE float lbrx__vexp(float x) { return expf(x); }
 LBRX__INLINE float lbrx__vld_h(const unsigned char *p) {
     uint16_t h;
     memcpy(&h, p, 2);
     return lbrx_f16_to_f32(h);
 }
-#define lbrx__vhsum4(a, b, c, d, out) ((out)[0] = (a), (out)[1] = (b), (out)[2] = (c), (out)[3] = (d))
+LBRX__INLINE void lbrx__vhsum4(float a, float b, float c, float d, float *out) { out[0] = a; out[1] = b; out[2] = c; out[3] = d; }
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #define LBRX__PREFETCH(p) __builtin_prefetch(p)
@@ -4477,7 +4774,7 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
         for (j = 0; j < m->k; j++) {
             float v;
             memcpy(&v, wr + 4 * j, 4);
-            acc = fmaf(lbrx__mm_ldf(x + j), v, acc);
+            acc = LBRX__FMAF(lbrx__mm_ldf(x + j), v, acc);
         }
         break;
     }
@@ -4486,7 +4783,7 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
         for (j = 0; j < m->k; j++) {
             uint16_t h;
             memcpy(&h, wr + 2 * j, 2);
-            acc = fmaf(lbrx__mm_ldf(x + j), m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h), acc);
+            acc = LBRX__FMAF(lbrx__mm_ldf(x + j), m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h), acc);
         }
         break;
     }
@@ -4503,8 +4800,8 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
                 const int64_t gi = b * gpb + g, e0 = gi * f->group;
                 int32_t isum = 0;
                 for (t = 0; t < f->group; t++) isum += v[g * f->group + t] * xq[e0 + t];
-                acc = fmaf((float)isum, d[g] * lbrx__mm_xgd(m, i, gi), acc);
-                if (f->has_min) acc = fmaf(mn[g], lbrx__mm_xgds(m, i, gi), acc);
+                acc = LBRX__FMAF((float)isum, d[g] * lbrx__mm_xgd(m, i, gi), acc);
+                if (f->has_min) acc = LBRX__FMAF(mn[g], lbrx__mm_xgds(m, i, gi), acc);
             }
         }
         break;
@@ -4527,7 +4824,7 @@ LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1
 
 #if defined(LBRX__AVX2) && defined(LBRX__F16C)
 #define LBRX__MM_X86 1
-#if defined(LBRX__AVX512VNNI) && defined(__AVX512VL__)
+#if defined(LBRX__AVX512VNNI) && defined(LBRX__AVX512VL)
 #define LBRX__MM_VNNI256 1
 #endif
 #if defined(LBRX__AVX512VNNI) && defined(LBRX__AVX512VBMI)
@@ -4831,8 +5128,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
                     const __m256i v_ = _mm256_set_m128i(_mm_setzero_si128(), _mm_loadu_si128((const __m128i *)(const void *)(w##r + at + qoff))); \
                     const __m256i l_ = q80 ? lbrx__mm_bdot_q8(w##r + at + 2, xv) : \
                         lbrx__mm_bdot_q4x2(_mm256_and_si256(v_, n4), xv, _mm256_and_si256(_mm256_srli_epi16(v_, 4), n4), xh); \
-                    t##r = fmaf(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__load_f16(w##r + at) * xd[b], t##r); \
-                    if (!q80) t##r = fmaf(q41 ? lbrx__load_f16(w##r + at + 2) : -8.0f * lbrx__load_f16(w##r + at), xds[b], t##r); }
+                    t##r = LBRX__FMAF(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__load_f16(w##r + at) * xd[b], t##r); \
+                    if (!q80) t##r = LBRX__FMAF(q41 ? lbrx__load_f16(w##r + at + 2) : -8.0f * lbrx__load_f16(w##r + at), xds[b], t##r); }
                 LBRX__MM_R4(LBRX__MM_TAIL)
 #undef LBRX__MM_TAIL
             }
@@ -4880,7 +5177,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 #define LBRX__MM_DOT(r) { float wv; \
                     if (dt == LBRX_F32) memcpy(&wv, w##r + 4 * j, 4); \
                     else { uint16_t h; memcpy(&h, w##r + 2 * j, 2); wv = dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h); } \
-                    t##r = fmaf(xv, wv, t##r); }
+                    t##r = LBRX__FMAF(xv, wv, t##r); }
                 LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
             }
@@ -4960,7 +5257,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_neon(const lbrx__mm *m, int64_t o0, int64_t o
                     w1 = vreinterpretq_s8_u8(hi);
                 }
                 acc = vfmaq_f32(acc, vcvtq_f32_s32(lbrx__mm_bdot_neon(w0, w1, xq + b * 32)), vdupq_n_f32(lbrx__load_f16(blk) * xd[b]));
-                if (m->dt == LBRX_Q4_1) tail = fmaf(lbrx__load_f16(blk + 2), xds[b], tail);
+                if (m->dt == LBRX_Q4_1) tail = LBRX__FMAF(lbrx__load_f16(blk + 2), xds[b], tail);
             }
             res = vaddvq_f32(acc) + tail;
             memcpy(m->yr[i] + o, &res, 4);
@@ -4989,7 +5286,7 @@ LBRX__PRIVATE void lbrx__mm_gemv_f_neon(const lbrx__mm *m, int64_t o0, int64_t o
                 float wv;
                 if (m->dt == LBRX_F32) memcpy(&wv, wr + 4 * j, 4);
                 else { uint16_t h; memcpy(&h, wr + 2 * j, 2); wv = m->dt == LBRX_F16 ? lbrx_f16_to_f32(h) : lbrx_bf16_to_f32(h); }
-                tail = fmaf(lbrx__mm_ldf(m->xr[i] + j), wv, tail);
+                tail = LBRX__FMAF(lbrx__mm_ldf(m->xr[i] + j), wv, tail);
             }
             res = vaddvq_f32(acc) + tail;
             memcpy(m->yr[i] + o, &res, 4);
@@ -5413,8 +5710,8 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
                     const int32x4_t p = vpadalq_s16(vpaddlq_s16(vmull_s8(vget_low_s8(wv), vget_low_s8(xv))), vmull_s8(vget_high_s8(wv), vget_high_s8(xv)));
 #endif
                     acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(d[g] * xd[xb]));
-                    if (f->has_min && f->group == 16) t = fmaf(mn[g], xd[xb] * (float)m->xs16[i * 2 * m->nb + e / 16], t);
-                    else if (f->has_min && (h & 1) == 0) t = fmaf(mn[g], xds[xb], t);
+                    if (f->has_min && f->group == 16) t = LBRX__FMAF(mn[g], xd[xb] * (float)m->xs16[i * 2 * m->nb + e / 16], t);
+                    else if (f->has_min && (h & 1) == 0) t = LBRX__FMAF(mn[g], xds[xb], t);
                 }
             }
             res = vaddvq_f32(acc) + t;
@@ -5958,7 +6255,9 @@ LBRX__NOINLINE LBRX__PRIVATE void lbrx__mm_gemm_q(const lbrx__mm *m, int64_t o0,
 }
 #endif /* LBRX__MM_QTILED */
 
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
 LBRXDEF int lbrx_matmul_supports(lbrx_dtype t) { return lbrx__wfmt_of(t) != 0; }
+#endif
 
 /* "f32, f16, ..." : the table's dtypes, for error messages */
 LBRX__PRIVATE const char *lbrx__wfmt_names(char *buf, size_t size) {
@@ -6145,13 +6444,12 @@ LBRX__PRIVATE void lbrx__mm_quantize_rows(lbrx_context *ctx, lbrx__mm *m, int nt
 #pragma omp parallel num_threads(ntq) if (ntq > 1)
 #endif
     {
-        lbrx__par_mark(ctx, ntq, 0);
+        lbrx__par_mark(ctx, ntq);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < m->n; i++)
             quantize(m->xr[i], m->k, m->xq + i * m->kq, m->xd + i * m->nb, m->xs + i * m->nb, m->xds + i * m->nb);
-        lbrx__par_mark(ctx, ntq, 1);
     }
     lbrx__par_end(ctx, ntq);
     if (m->xs16) {
@@ -6184,7 +6482,7 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
     {
         int tid = 0;
         int64_t c;
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
@@ -6207,7 +6505,6 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
 #endif
             lbrx__mm_gemm_f(m, o0, o1, (float *)(void *)(m->wbuf + (size_t)tid * m->wbuf_bytes));
         }
-        lbrx__par_mark(ctx, nt, 1);
         (void)tid;
     }
     lbrx__par_end(ctx, nt);
@@ -6227,7 +6524,7 @@ LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int n
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static, 1) nowait
 #endif
@@ -6235,7 +6532,6 @@ LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int n
             int64_t o0 = out_begin + c * per, o1 = o0 + per;
             rows_fn(m, o0, o1 < out_end ? o1 : out_end);
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
 }
@@ -6283,10 +6579,17 @@ LBRX__PRIVATE lbrx_result lbrx__matmul_run(lbrx_context *ctx, const lbrx_tensor 
     return LBRX_OK;
 }
 
+/* lbrx_matmul_rows and lbrx_matmul_prepared_rows with this build's (this kernel set's) kernels */
+LBRX__PRIVATE lbrx_result lbrx__matmul(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
+                                      lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err) {
+    return lbrx__matmul_run(ctx, w, wprep, x, y, out_begin, out_end, &lbrx__mm_fast, err);
+}
+
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
 LBRXDEF lbrx_result lbrx_matmul_rows(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
                                      int64_t out_begin, int64_t out_end, lbrx_tensor *y,
                                      lbrx_error *err) {
-    return lbrx__matmul_run(ctx, w, 0, x, y, out_begin, out_end, &lbrx__mm_fast, err);
+    return LBRX__KCALL(matmul)(ctx, w, 0, x, y, out_begin, out_end, err);
 }
 
 LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const lbrx_tensor *x,
@@ -6294,15 +6597,10 @@ LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const l
     if (!w) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul: NULL argument");
     return lbrx_matmul_rows(ctx, w, x, 0, w->ndim == 2 ? w->shape[0] : 0, y, err);
 }
+#endif
 
-struct lbrx_matmul_weights {
-    lbrx_tensor w;              /* the view prepared from, holding its own storage reference */
-    float *panels;              /* [out/NR rounded up][in][NR] f32, zero past out; NULL without tiled kernels */
-    lbrx_allocator allocator;
-};
-
-LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
-                                               const lbrx_allocator *allocator, lbrx_error *err) {
+LBRX__PRIVATE lbrx_result lbrx__weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                              const lbrx_allocator *allocator, lbrx_error *err) {
     lbrx_matmul_weights *pw;
     size_t bytes = 0;
     if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out is NULL");
@@ -6354,6 +6652,12 @@ LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const 
     return LBRX_OK;
 }
 
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
+LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                               const lbrx_allocator *allocator, lbrx_error *err) {
+    return LBRX__KCALL(weights_create)(out, w, allocator, err);
+}
+
 LBRXDEF void lbrx_matmul_weights_destroy(lbrx_matmul_weights *pw) {
     lbrx_allocator a;
     if (!pw) return;
@@ -6367,7 +6671,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matm
                                               const lbrx_tensor *x, int64_t out_begin, int64_t out_end,
                                               lbrx_tensor *y, lbrx_error *err) {
     if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
-    return lbrx__matmul_run(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, &lbrx__mm_fast, err);
+    return LBRX__KCALL(matmul)(ctx, &pw->w, pw->panels, x, y, out_begin, out_end, err);
 }
 
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
@@ -6375,6 +6679,7 @@ LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_we
     if (!pw) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_prepared: NULL weights");
     return lbrx_matmul_prepared_rows(ctx, pw, x, 0, pw->w.shape[0], y, err);
 }
+#endif
 
 /* ==== end matmul (implementation) ==== */
 
@@ -6465,7 +6770,7 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6491,13 +6796,13 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
                 yr[j] = y;
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
 LBRXDEF lbrx_result lbrx_rms_norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
                                   float eps, lbrx_tensor *out, lbrx_error *err) {
     return lbrx__norm(ctx, x, weight, 0, eps, 0, out, err);
@@ -6551,7 +6856,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6585,16 +6890,14 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
                     for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
     return LBRX_OK;
 }
+#endif
 
 /* ---- elementwise activations and softmax ---- */
-
-typedef enum lbrx__unary_kind { LBRX__SILU, LBRX__GELU, LBRX__GELU_ERF, LBRX__SOFTMAX } lbrx__unary_kind;
 
 /* y = x / (1 + exp(-c x)), times g[j] when g is not NULL: SiLU (c = 1), SwiGLU (SiLU times up),
    and the tanh GELU, which is x * sigmoid(2u) = x / (1 + exp(-2u)), u = sqrt(2/pi) (x + 0.044715 x^3). */
@@ -6665,34 +6968,33 @@ LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, l
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < rows; i++)
             lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
 LBRXDEF lbrx_result lbrx_silu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
-    return lbrx__unary(ctx, x, out, LBRX__SILU, "lbrx_silu", err);
+    return LBRX__KCALL(unary)(ctx, x, out, LBRX__SILU, "lbrx_silu", err);
 }
 LBRXDEF lbrx_result lbrx_gelu(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
-    return lbrx__unary(ctx, x, out, LBRX__GELU, "lbrx_gelu", err);
+    return LBRX__KCALL(unary)(ctx, x, out, LBRX__GELU, "lbrx_gelu", err);
 }
 LBRXDEF lbrx_result lbrx_gelu_erf(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
-    return lbrx__unary(ctx, x, out, LBRX__GELU_ERF, "lbrx_gelu_erf", err);
+    return LBRX__KCALL(unary)(ctx, x, out, LBRX__GELU_ERF, "lbrx_gelu_erf", err);
 }
 LBRXDEF lbrx_result lbrx_softmax(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx_error *err) {
-    return lbrx__unary(ctx, x, out, LBRX__SOFTMAX, "lbrx_softmax", err);
+    return LBRX__KCALL(unary)(ctx, x, out, LBRX__SOFTMAX, "lbrx_softmax", err);
 }
+#endif
 
 /* ---- binary ops with broadcasting ---- */
-
-typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__binary_kind;
 
 LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
                                       lbrx__binary_kind kind, const char *op, lbrx_error *err) {
@@ -6727,7 +7029,7 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
@@ -6751,19 +7053,19 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
             case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
             }
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
 
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
 LBRXDEF lbrx_result lbrx_add(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
                              lbrx_error *err) {
-    return lbrx__binary(ctx, a, b, out, LBRX__ADD, "lbrx_add", err);
+    return LBRX__KCALL(binary)(ctx, a, b, out, LBRX__ADD, "lbrx_add", err);
 }
 LBRXDEF lbrx_result lbrx_mul(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
                              lbrx_error *err) {
-    return lbrx__binary(ctx, a, b, out, LBRX__MUL, "lbrx_mul", err);
+    return LBRX__KCALL(binary)(ctx, a, b, out, LBRX__MUL, "lbrx_mul", err);
 }
 LBRXDEF lbrx_result lbrx_swiglu(lbrx_context *ctx, const lbrx_tensor *gate, const lbrx_tensor *up,
                                 lbrx_tensor *out, lbrx_error *err) {
@@ -6773,7 +7075,7 @@ LBRXDEF lbrx_result lbrx_swiglu(lbrx_context *ctx, const lbrx_tensor *gate, cons
     if ((r = lbrx__ops_check_f32(out, "lbrx_swiglu", "out", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_same_shape(gate, up, "lbrx_swiglu", "up", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_same_shape(gate, out, "lbrx_swiglu", "out", err)) != LBRX_OK) return r;
-    return lbrx__binary(ctx, gate, up, out, LBRX__SWIGLU, "lbrx_swiglu", err);
+    return LBRX__KCALL(binary)(ctx, gate, up, out, LBRX__SWIGLU, "lbrx_swiglu", err);
 }
 
 /* ---- embedding ---- */
@@ -6810,18 +7112,18 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(static) nowait
 #endif
         for (t = 1; t < n_ids; t++)
             lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
                                 (float *)lbrx_tensor_row(out, t), dim);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     return LBRX_OK;
 }
+#endif
 
 /* ---- attention ---- */
 
@@ -7331,7 +7633,7 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
 #endif
     {
         int tid = 0;
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #pragma omp for schedule(static)
@@ -7348,16 +7650,15 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
 #pragma omp for schedule(static) nowait
 #endif
         for (i = 0; i < a->n_kv_head * m; i++) lbrx__att_dec_combine(a, m, i / m, i % m, parts, n_chunks);
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
-                                   const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
-                                   lbrx_error *err) {
+LBRX__PRIVATE lbrx_result lbrx__attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
+                                         const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
+                                         lbrx_error *err) {
     static const char *op = "lbrx_attention";
     lbrx__attn a;
     lbrx_attention_desc dd;
@@ -7429,7 +7730,7 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
     {
-        lbrx__par_mark(ctx, nt, 0);
+        lbrx__par_mark(ctx, nt);
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1) nowait
 #endif
@@ -7441,7 +7742,6 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
 #endif
             lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
         }
-        lbrx__par_mark(ctx, nt, 1);
     }
     lbrx__par_end(ctx, nt);
     lbrx__scratch_done(owned);
@@ -7450,6 +7750,13 @@ LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, cons
 
 
 /* ---- KV cache ---- */
+
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
+LBRXDEF lbrx_result lbrx_attention(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k,
+                                   const lbrx_tensor *v, const lbrx_attention_desc *desc, lbrx_tensor *out,
+                                   lbrx_error *err) {
+    return LBRX__KCALL(attention)(ctx, q, k, v, desc, out, err);
+}
 
 LBRXDEF lbrx_result lbrx_kv_cache_init(lbrx_kv_cache *c, lbrx_dtype dtype, int64_t capacity, int64_t n_kv_head,
                                        int64_t head_dim, const lbrx_allocator *allocator, lbrx_error *err) {
@@ -7525,8 +7832,266 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
     if (r != LBRX_OK) lbrx_tensor_release(k);
     return r;
 }
+#endif
 
 /* ==== end ops and attention (implementation) ==== */
+
+/* ---- this compilation's kernel set ---- */
+#if defined(LBRX__AVX512) && defined(LBRX__GV512) && defined(LBRX__MM_GEMV512) && defined(LBRX__MM_VNNI256)
+#define LBRX__KSET_NAME "avx512"
+#elif defined(LBRX__AVX512)
+#define LBRX__KSET_NAME "avx512 without vnni/vbmi"
+#elif defined(LBRX__MM_X86)
+#define LBRX__KSET_NAME "avx2"
+#elif defined(LBRX__AVX2)
+#define LBRX__KSET_NAME "avx2 without f16c"
+#elif defined(LBRX__NEON)
+#define LBRX__KSET_NAME "neon"
+#else
+#define LBRX__KSET_NAME "scalar"
+#endif
+#if defined(LBRX__DISPATCH)
+#if defined(LBRX__MM_X86)
+#define LBRX__KSET_SIMD 1
+#else
+#define LBRX__KSET_SIMD 0
+#endif
+#if defined(LBRX__MM_TILED)
+#define LBRX__KSET_TILED 1
+#else
+#define LBRX__KSET_TILED 0
+#endif
+#if defined(LBRX__MM_QTILED)
+#define LBRX__KSET_QTILED 1
+#else
+#define LBRX__KSET_QTILED 0
+#endif
+static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED,
+                                           lbrx__matmul, lbrx__weights_create, lbrx__unary, lbrx__binary, lbrx__attention };
+#endif
+
+#if defined(LBRX__KPASS)   /* end of a pass: its target attributes and its macros go */
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+/* the macros of the kernel sections (written by tests/api_list.py) */
+#undef LBRX__INLINE
+#undef LBRX__NOINLINE
+#undef LBRX__UNROLL
+#undef LBRX__EXP_LO
+#undef LBRX__EXP_HI
+#undef LBRX__LN2_HI
+#undef LBRX__LN2_LO
+#undef LBRX__EXP_POLY
+#undef LBRX__VL
+#undef lbrx__vzero
+#undef lbrx__vld
+#undef lbrx__vst
+#undef lbrx__vdup
+#undef lbrx__vfma
+#undef lbrx__vmul
+#undef lbrx__vadd
+#undef lbrx__vsub
+#undef lbrx__vmax
+#undef lbrx__vdiv
+#undef LBRX__NEON_FMA
+#undef LBRX__PREFETCH
+#undef LBRX__MM_CHUNK
+#undef LBRX__MM_GEMM_ROWS_F
+#undef LBRX__MM_GEMM_ROWS_Q
+#undef LBRX__MM_REF
+#undef LBRX__MM_X86
+#undef LBRX__MM_VNNI256
+#undef LBRX__MM_GEMV512
+#undef LBRX__GV512
+#undef LBRX__MM_PF
+#undef LBRX__MM_GR
+#undef LBRX__MM_R4
+#undef LBRX__MM_WROW
+#undef LBRX__MM_PFR
+#undef LBRX__MM_SC
+#undef LBRX__MM_DOT
+#undef LBRX__MM_ACC
+#undef LBRX__MM_STEP
+#undef LBRX__MM_TAIL
+#undef LBRX__MM_RES
+#undef LBRX__MM_LDW
+#undef LBRX__GV_PF
+#undef LBRX__GV_PAIR
+#undef LBRX__GV_X86
+#undef LBRX__GV_DRIVER
+#undef LBRX__GV_Q4_K
+#undef LBRX__GV_Q5_K
+#undef LBRX__GV_Q6_K
+#undef LBRX__GV_IQ4_NL
+#undef LBRX__GV_IQ4_XS
+#undef LBRX__GV_Q5_0
+#undef LBRX__GV_Q5_1
+#undef LBRX__GV_Q3_K
+#undef LBRX__GV_Q2_K
+#undef LBRX__GV_SPLIT
+#undef LBRX__GV_WIDEN
+#undef LBRX__GV_Q4_K512
+#undef LBRX__GV_Q5_K512
+#undef LBRX__GV_Q6_K512
+#undef LBRX__GV_IQ4_XS512
+#undef lbrx__gemv_q32
+#undef lbrx__gemv_float
+#undef lbrx__gemv_q4_k
+#undef lbrx__gemv_q5_k
+#undef lbrx__gemv_q6_k
+#undef lbrx__gemv_iq4_xs
+#undef lbrx__gemv_iq4_nl
+#undef lbrx__gemv_q5_0
+#undef lbrx__gemv_q5_1
+#undef lbrx__gemv_q3_k
+#undef lbrx__gemv_q2_k
+#undef lbrx__gemv_unpacked
+#undef LBRX__WFMT_COUNT
+#undef LBRX__MM_TILED
+#undef LBRX__MF_MR
+#undef LBRX__MF_NV
+#undef LBRX__MF_ROWS
+#undef LBRX__MF_VECS
+#undef LBRX__MF_RV
+#undef LBRX__MM_QTILED
+#undef LBRX__MQ_N
+#undef LBRX__VI_LD
+#undef LBRX__VI_BC
+#undef LBRX__VI_TOF
+#undef LBRX__VQ_LD
+#undef LBRX__VQ_BC
+#undef LBRX__VQ_MUL
+#undef LBRX__VQ_FMA
+#undef LBRX__VQ_ZERO
+#undef LBRX__VQ_ST
+#undef LBRX__MQ_DOT_U
+#undef LBRX__MQ_DOT_S
+#undef LBRX__MQ_SBIAS
+#undef LBRX__MQ_UNSIGNED
+#undef LBRX__MQ_QR
+#undef LBRX__MQ_QV
+#undef LBRX__MQ_ROWS
+#undef LBRX__MQ_RV
+#undef LBRX__MQ_VECS
+#undef LBRX__MM_KC
+#undef LBRX__MM_NC
+#undef LBRX__MQ_KCB
+#undef LBRX__MF_NR
+#undef LBRX__MF_XROW
+#undef LBRX__MF_DECL
+#undef LBRX__MF_INIT
+#undef LBRX__MF_PFW
+#undef LBRX__MF_LDW
+#undef LBRX__MF_FMA1
+#undef LBRX__MF_STEP
+#undef LBRX__MF_STORE
+#undef LBRX__MQ_NR
+#undef LBRX__MQ_TILE
+#undef LBRX__MQ_DECLF
+#undef LBRX__MQ_ZEROF
+#undef LBRX__MQ_LOADF
+#undef LBRX__MQ_STOREF
+#undef LBRX__MQ_DECLI
+#undef LBRX__MQ_LDW
+#undef LBRX__MQ_DOTV_U
+#undef LBRX__MQ_DOTV_S
+#undef LBRX__MQ_DOTROW_U
+#undef LBRX__MQ_DOTROW_S
+#undef LBRX__MQ_LDD
+#undef LBRX__MQ_SCALE
+#undef LBRX__MQ_LDM
+#undef LBRX__MQ_MIN
+#undef LBRX__ATT_CW
+#undef LBRX__ATT_DA
+#undef LBRX__ATT_LD
+#undef LBRX__ATT_RN
+#undef LBRX__ATT_RR
+#undef LBRX__ATT_MT
+#undef LBRX__ATT_BK
+#undef LBRX__ATT_DEC
+#undef LBRX__ATT_WCASES
+#undef LBRX__ATT_CASES
+#undef LBRX__ATT_QK_CASE
+#undef LBRX__ATT_PV_CASE
+#undef LBRX__ATT_DOT_CASE
+#undef LBRX__ATT_CH
+#undef LBRX__ATT_PS
+#undef LBRX__KSET_NAME
+#undef LBRX__KSET_SIMD
+#undef LBRX__KSET_TILED
+#undef LBRX__KSET_QTILED
+#undef LBRX__AVX2
+#undef LBRX__F16C
+#undef LBRX__AVX512
+#undef LBRX__AVX512VNNI
+#undef LBRX__AVX512VBMI
+#undef LBRX__AVX512VL
+#undef LBRX__KSFX
+/* end of the macros */
+#else
+
+#if defined(LBRX__DISPATCH)
+/* 2: AVX-512 F, BW, DQ, VL, VNNI and VBMI with the OS saving the opmask and zmm state; 1: AVX2,
+   FMA and F16C with the ymm state saved; 0: neither. */
+LBRX__PRIVATE int lbrx__cpu_level(void) {
+    unsigned a, b, c, d, b7 = 0, c7 = 0, xlo, xhi;
+    int level = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28))) return 0;   /* OSXSAVE, AVX */
+    __asm__ __volatile__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    (void)xhi;
+    if ((xlo & 6u) != 6u) return 0;
+    if (__get_cpuid_max(0, 0) >= 7) __cpuid_count(7, 0, a, b7, c7, d);
+    if ((b7 & (1u << 5)) && (c & (1u << 12)) && (c & (1u << 29))) level = 1;
+    if (level == 1 && (xlo & 0xe6u) == 0xe6u && (b7 & (1u << 16)) && (b7 & (1u << 17)) && (b7 & (1u << 30)) &&
+        (b7 & (1u << 31)) && (c7 & (1u << 1)) && (c7 & (1u << 11)))
+        level = 2;
+    return level;
+}
+
+/* The level to run on a CPU of level cpu when LBRX_ISA is isa (NULL: unset): the CPU's, or the
+   lower one named (a name above the CPU's level, or unknown, changes nothing). */
+LBRX__PRIVATE int lbrx__kset_level(const char *isa, int cpu) {
+    int want = cpu;
+    if (isa && strcmp(isa, "scalar") == 0) want = 0;
+    else if (isa && strcmp(isa, "avx2") == 0) want = 1;
+#if defined(LBRX_NO_AVX512)
+    if (cpu > 1) cpu = 1;
+#endif
+    return want < cpu ? want : cpu;
+}
+
+/* The kernel set of level 0, 1 or 2. */
+LBRX__PRIVATE const lbrx__kset *lbrx__kset_of(int level) {
+#if !defined(LBRX_NO_AVX512)
+    if (level >= 2) return &lbrx__kset_tab__avx512;
+#endif
+    return level >= 1 ? &lbrx__kset_tab__avx2 : &lbrx__kset_tab__scalar;
+}
+
+/* The kernel set of this process, chosen at the first call (concurrent first calls choose the
+   same one). */
+LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void) {
+    static int chosen;   /* 0: not yet; else the level + 1 */
+    int c = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
+    if (!c) {
+        c = lbrx__kset_level(getenv("LBRX_ISA"), lbrx__cpu_level()) + 1;
+        __atomic_store_n(&chosen, c, __ATOMIC_RELEASE);
+    }
+    return lbrx__kset_of(c - 1);
+}
+#endif
+
+/* The name of the kernel set that runs ("avx512", "avx2", "neon", "scalar", ...). */
+LBRX__PRIVATE LBRX__UNUSED const char *lbrx__kset_name(void) {
+#if defined(LBRX__DISPATCH)
+    return lbrx__kset_get()->name;
+#else
+    return LBRX__KSET_NAME;
+#endif
+}
 
 /* ==== device interface (implementation) ==== */ // >>device
 
@@ -8059,6 +8624,7 @@ LBRXDEF void *lbrx_device_host_data(const lbrx_device_tensor *dt) {
 #if defined(LBRX__GCC_BUG_105593)
 #pragma GCC diagnostic pop
 #endif
+#endif /* !LBRX__KPASS */
 #endif /* LBRX_IMPLEMENTATION */
 
 /*

@@ -113,7 +113,8 @@ LBRXDEF const lbrx_json_value *lbrx_json_at(const lbrx_json_value *v, size_t i);
    NULL, its key (NUL-terminated; key_len counts bytes and includes any \u0000 inside). */
 LBRXDEF const lbrx_json_value *lbrx_json_member(const lbrx_json_value *obj, size_t i, const char **key, size_t *key_len);
 /* The value of the member whose key equals `key` exactly (byte compare, same length); NULL if
-   none or obj is not an object. Linear in the member count. */
+   none or obj is not an object. O(log n) in the member count (a binary search of the keys,
+   which lbrx_json_parse sorts once). */
 LBRXDEF const lbrx_json_value *lbrx_json_get(const lbrx_json_value *obj, const char *key);
 /* A string's decoded UTF-8 bytes (NUL-terminated; *len, if not NULL, gets the byte count, which
    counts any embedded \u0000); NULL if v is not a string. */
@@ -561,15 +562,17 @@ LBRX__PRIVATE int lbrx__jkey_cmp(const void *a, const void *b) {
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* Link children (kids arrays) and refuse duplicate keys, in O(n log n). */
+/* Link children (kids arrays) and refuse duplicate keys, in O(n log n). An object of count
+   members has 3 * count kids: key, value, key, value, ..., then its keys sorted (by length, then
+   bytes: lbrx__jkey_cmp), which lbrx_json_get searches. Every member is two nodes or more, so
+   the kids of all values fit in n_nodes + n_nodes / 2. */
 LBRX__PRIVATE lbrx_result lbrx__jlink(lbrx_json *d, lbrx_error *err) {
-    size_t i, k = 0, tmp_cap = 0;
-    const lbrx_json_value **tmp = 0;
-    lbrx_result r = LBRX_OK;
-    d->kids = (const lbrx_json_value **)lbrx_alloc(&d->allocator, (d->n_nodes ? d->n_nodes : 1) * sizeof *d->kids, 16);
+    size_t i, k = 0;
+    d->kids = (const lbrx_json_value **)lbrx_alloc(&d->allocator, (d->n_nodes + d->n_nodes / 2 + 1) * sizeof *d->kids, 16);
     if (!d->kids) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "JSON: out of memory");
-    for (i = 0; i < d->n_nodes && r == LBRX_OK; i++) {
+    for (i = 0; i < d->n_nodes; i++) {
         lbrx_json_value *v = &d->nodes[i];
+        const lbrx_json_value **sorted;
         size_t j, c = i + 1, n;
         if (v->type != LBRX_JSON_ARRAY && v->type != LBRX_JSON_OBJECT) continue;
         n = v->type == LBRX_JSON_OBJECT ? 2 * v->count : v->count;
@@ -578,24 +581,18 @@ LBRX__PRIVATE lbrx_result lbrx__jlink(lbrx_json *d, lbrx_error *err) {
             d->kids[k++] = &d->nodes[c];
             c = d->nodes[c].next;
         }
-        if (v->type != LBRX_JSON_OBJECT || v->count < 2) continue;
-        if (v->count > tmp_cap) {
-            lbrx_free(&d->allocator, (void *)tmp);
-            tmp = (const lbrx_json_value **)lbrx_alloc(&d->allocator, v->count * sizeof *tmp, 16);
-            if (!tmp) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "JSON: out of memory");
-            tmp_cap = v->count;
-        }
-        for (j = 0; j < v->count; j++) tmp[j] = v->kids[2 * j];
-        qsort((void *)tmp, v->count, sizeof *tmp, lbrx__jkey_cmp);
+        if (v->type != LBRX_JSON_OBJECT) continue;
+        sorted = d->kids + k;
+        for (j = 0; j < v->count; j++) sorted[j] = v->kids[2 * j];
+        k += v->count;
+        if (v->count < 2) continue;
+        qsort((void *)sorted, v->count, sizeof *sorted, lbrx__jkey_cmp);
         for (j = 1; j < v->count; j++)
-            if (tmp[j]->len == tmp[j - 1]->len && memcmp(tmp[j]->str, tmp[j - 1]->str, tmp[j]->len) == 0) {
-                r = lbrx__errorf(err, LBRX_ERR_DUPLICATE, tmp[j]->offset, "JSON: duplicate key \"%.*s\" in an object",
-                                 (int)(tmp[j]->len > 80 ? 80 : tmp[j]->len), tmp[j]->str);
-                break;
-            }
+            if (sorted[j]->len == sorted[j - 1]->len && memcmp(sorted[j]->str, sorted[j - 1]->str, sorted[j]->len) == 0)
+                return lbrx__errorf(err, LBRX_ERR_DUPLICATE, sorted[j]->offset, "JSON: duplicate key \"%.*s\" in an object",
+                                    (int)(sorted[j]->len > 80 ? 80 : sorted[j]->len), sorted[j]->str);
     }
-    lbrx_free(&d->allocator, (void *)tmp);
-    return r;
+    return LBRX_OK;
 }
 
 /* lbrx_json_parse with a base added to every offset (the text's position in its file). */
@@ -670,12 +667,18 @@ LBRXDEF const lbrx_json_value *lbrx_json_member(const lbrx_json_value *obj, size
     return obj->kids[2 * i + 1];
 }
 LBRXDEF const lbrx_json_value *lbrx_json_get(const lbrx_json_value *obj, const char *key) {
-    size_t i, n;
+    const lbrx_json_value *const *sorted;
+    size_t lo = 0, hi, n;
     if (!obj || obj->type != LBRX_JSON_OBJECT || !key) return 0;
     n = strlen(key);
-    for (i = 0; i < obj->count; i++) {
-        const lbrx_json_value *k = obj->kids[2 * i];
-        if (k->len == n && memcmp(k->str, key, n) == 0) return obj->kids[2 * i + 1];
+    sorted = obj->kids + 2 * obj->count;   /* binary search of the sorted keys (lbrx__jlink) */
+    hi = obj->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const lbrx_json_value *k = sorted[mid];
+        int c = k->len != n ? (k->len < n ? -1 : 1) : memcmp(k->str, key, n);
+        if (c == 0) return k + 1;   /* a key's value is the node after it */
+        if (c < 0) lo = mid + 1; else hi = mid;
     }
     return 0;
 }

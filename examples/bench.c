@@ -125,19 +125,28 @@ typedef struct read_arg { const uint32_t *buf; size_t n; int threads, prefetch, 
 typedef __m512i rd_vec;
 #define RD_ZERO() _mm512_setzero_si512()
 #define RD_LINE(s, p) s = _mm512_add_epi32(s, _mm512_load_si512((const void *)(p)))
-#define RD_SUM(s) (uint32_t)_mm512_reduce_add_epi32(s)
 #elif defined(__AVX2__)
 typedef __m256i rd_vec;
 #define RD_ZERO() _mm256_setzero_si256()
 #define RD_LINE(s, p) s = _mm256_add_epi32(s, _mm256_add_epi32(_mm256_load_si256((const __m256i *)(const void *)(p)), \
                                                               _mm256_load_si256((const __m256i *)(const void *)((p) + 8))))
-static uint32_t rd_sum(__m256i v) { uint32_t t[8], s = 0; int l; _mm256_storeu_si256((__m256i *)(void *)t, v); for (l = 0; l < 8; l++) s += t[l]; return s; }
-#define RD_SUM(s) rd_sum(s)
 #else
 typedef uint32_t rd_vec;
 #define RD_ZERO() 0u
 #define RD_LINE(s, p) { int l_; for (l_ = 0; l_ < 16; l_++) s += (p)[l_]; }
 #define RD_SUM(s) (s)
+#endif
+#if defined(__AVX512F__) || defined(__AVX2__)
+/* the lanes' sum through memory: g++ 12 -O2 warns (maybe-uninitialized, inside its own header)
+   on _mm512_reduce_add_epi32 inlined into an OpenMP region */
+static uint32_t rd_sum(rd_vec v) {
+    uint32_t t[sizeof(rd_vec) / 4], s = 0;
+    size_t l;
+    memcpy(t, &v, sizeof t);
+    for (l = 0; l < sizeof t / 4; l++) s += t[l];
+    return s;
+}
+#define RD_SUM(s) rd_sum(s)
 #endif
 #if defined(__GNUC__) || defined(__clang__)
 #define RD_PREFETCH(p) __builtin_prefetch(p)

@@ -210,12 +210,7 @@ static int cv_fail(cv_job *job, const char *fmt, ...) {
 
 /* Fill a library error from a callback (the convert-side failures of a row). */
 static lbrx_result cv_error(lbrx_error *err, lbrx_result r, const char *what, const char *name, const char *dtype) {
-    if (err) {
-        err->result = r;
-        err->offset = UINT64_MAX;
-        snprintf(err->message, sizeof err->message, "tensor '%.100s': %s %s (%s)", name, what, dtype, lbrx_result_str(r));
-    }
-    return r;
+    return lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor '%.100s': %s %s (%s)", name, what, dtype, lbrx_result_str(r));
 }
 
 static int cv_is_float(lbrx_dtype t) {

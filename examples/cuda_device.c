@@ -57,12 +57,7 @@ typedef struct cudadev {
 
 /* Fill err with "what (bytes): CUDA's own words". */
 static lbrx_result cudadev_fail(lbrx_error *err, lbrx_result r, cudaError_t e, const char *what, size_t bytes) {
-    if (err) {
-        err->result = r;
-        err->offset = UINT64_MAX;
-        snprintf(err->message, sizeof err->message, "%s (%zu bytes): %s", what, bytes, cudaGetErrorString(e));
-    }
-    return r;
+    return lbrx_error_set(err, r, LBRX_NO_OFFSET, "%s (%zu bytes): %s", what, bytes, cudaGetErrorString(e));
 }
 
 static lbrx_result cudadev_alloc(void *user, size_t size, void **buffer, lbrx_error *err) {

@@ -73,19 +73,19 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
     t = (lbrx_tensor *)calloc((size_t)n_tensors, sizeof(lbrx_tensor));
     names = (char (*)[64])calloc((size_t)n_tensors, 64);
     name_of = (const char **)calloc((size_t)n_tensors, sizeof *name_of);
-    if (!t || !names || !name_of) { free(t); free(names); free((void *)name_of); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory"); }
+    if (!t || !names || !name_of) { free(t); free(names); free((void *)name_of); return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory"); }
     mem = (float *)malloc(total * sizeof(float));
-    if (!mem) { free(t); free(names); free((void *)name_of); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for %zu weights", total); }
+    if (!mem) { free(t); free(names); free((void *)name_of); return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory for %zu weights", total); }
     /* HF's order: embeddings, layers, final norm, output */
 #define DEMO_ADD(nm, r0, c0, norm) do { \
         int64_t sh_[2]; sh_[0] = (r0); sh_[1] = (c0); \
         snprintf(names[k], 64, "%s", nm); \
         if (norm) { size_t j_; for (j_ = 0; j_ < (size_t)(c0); j_++) mem[off + j_] = 1.0f; } \
         else demo_fill(mem + off, (size_t)(r0) * (size_t)(c0), &rng, 0.02f); \
-        if (r == LBRX_OK) r = (r0) ? lbrx_tensor_init_memory(&t[k], LBRX_F32, 2, sh_, mem + off, err) \
-                                   : lbrx_tensor_init_memory(&t[k], LBRX_F32, 1, sh_ + 1, mem + off, err); \
+        if (r == LBRX_OK) r = sh_[0] ? lbrx_tensor_init_memory(&t[k], LBRX_F32, 2, sh_, mem + off, err) \
+                                     : lbrx_tensor_init_memory(&t[k], LBRX_F32, 1, sh_ + 1, mem + off, err); \
         name_of[k] = names[k]; \
-        off += (size_t)((r0) ? (r0) : 1) * (size_t)(c0); k++; } while (0)
+        off += (size_t)(sh_[0] ? sh_[0] : 1) * (size_t)sh_[1]; k++; } while (0)
     DEMO_ADD("model.embed_tokens.weight", V, D, 0);
     for (l = 0; l < L; l++)
         for (i = 0; i < n_table; i++) {
@@ -109,13 +109,13 @@ static int demo_make_checkpoint(const char *dir, lbrx_error *err) {
     free((void *)name_of);
     if (r != LBRX_OK) return r;
     snprintf(path, sizeof path, "%s/config.json", dir);
-    if (!(f = fopen(path, "w"))) return lbrx_model_errorf(err, LBRX_ERR_IO, "%s: cannot create", path);
+    if (!(f = fopen(path, "w"))) return lbrx_error_set(err, LBRX_ERR_IO, LBRX_NO_OFFSET, "%s: cannot create", path);
     fprintf(f, "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n  \"hidden_act\": \"silu\",\n"
                "  \"hidden_size\": %d,\n  \"intermediate_size\": %d,\n  \"num_hidden_layers\": %d,\n  \"num_attention_heads\": %d,\n"
                "  \"num_key_value_heads\": %d,\n  \"vocab_size\": %d,\n  \"max_position_embeddings\": %d,\n  \"rms_norm_eps\": 1e-05,\n"
                "  \"rope_theta\": 10000.0,\n  \"tie_word_embeddings\": false,\n  \"torch_dtype\": \"float32\"\n}\n",
             D, F, L, DEMO_HEADS, DEMO_KV_HEADS, V, DEMO_CTX);
-    return fclose(f) == 0 ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_IO, "%s: write failed", path);
+    return fclose(f) == 0 ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_IO, LBRX_NO_OFFSET, "%s: write failed", path);
 }
 
 /* Bytes of a file, 0 if it cannot be opened. */

@@ -228,8 +228,6 @@ LBRX_MODEL_DEF int lbrx_sampler_sample(lbrx_sampler *s, float *logits);
 LBRX_MODEL_DEF uint32_t lbrx_random_u32(uint64_t *state);
 LBRX_MODEL_DEF float lbrx_random_f32(uint64_t *state);
 LBRX_MODEL_DEF int lbrx_argmax(const float *x, int n);
-/* Fill *err with r and a printf-style message; return r. */
-LBRX_MODEL_DEF lbrx_result lbrx_model_errorf(lbrx_error *err, lbrx_result r, const char *fmt, ...);
 /* Seconds on a monotonic clock; resident memory of this process in bytes (Linux; 0 elsewhere). */
 LBRX_MODEL_DEF double lbrx_model_now(void);
 LBRX_MODEL_DEF size_t lbrx_model_resident_bytes(void);
@@ -244,22 +242,9 @@ LBRX_MODEL_DEF size_t lbrx_model_resident_bytes(void);
 
 #include <ctype.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-LBRX_MODEL_DEF lbrx_result lbrx_model_errorf(lbrx_error *err, lbrx_result r, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->result = r;
-        err->offset = UINT64_MAX;
-    }
-    return r;
-}
 
 /* Seconds on a monotonic clock. */
 LBRX_MODEL_DEF double lbrx_model_now(void) {
@@ -420,41 +405,41 @@ static void lbrx_model__defaults(lbrx_model_config *c, float eps) {
 
 LBRX_MODEL_DEF lbrx_result lbrx_model_check_config(const lbrx_model_config *c, lbrx_error *err) {
     if (c->n_layers < 1 || c->n_layers > LBRX_MODEL_MAX_LAYERS)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "block count %d (must be 1..%d)", c->n_layers, LBRX_MODEL_MAX_LAYERS);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "block count %d (must be 1..%d)", c->n_layers, LBRX_MODEL_MAX_LAYERS);
     if (c->dim < 1 || c->dim > LBRX_MODEL_MAX_DIM)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "embedding length %d (must be 1..%d)", c->dim, LBRX_MODEL_MAX_DIM);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "embedding length %d (must be 1..%d)", c->dim, LBRX_MODEL_MAX_DIM);
     if (c->hidden_dim < 1 || c->hidden_dim > LBRX_MODEL_MAX_DIM)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "feed-forward length %d (must be 1..%d)", c->hidden_dim, LBRX_MODEL_MAX_DIM);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "feed-forward length %d (must be 1..%d)", c->hidden_dim, LBRX_MODEL_MAX_DIM);
     if (c->n_heads < 1 || c->n_heads > c->dim)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "head count %d (must be 1..embedding length %d)", c->n_heads, c->dim);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "head count %d (must be 1..embedding length %d)", c->n_heads, c->dim);
     if (c->n_kv_heads < 1 || c->n_kv_heads > c->n_heads)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "KV head count %d (must be 1..head count %d)", c->n_kv_heads, c->n_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "KV head count %d (must be 1..head count %d)", c->n_kv_heads, c->n_heads);
     if (c->n_heads % c->n_kv_heads)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "head count %d is not a multiple of the KV head count %d", c->n_heads, c->n_kv_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "head count %d is not a multiple of the KV head count %d", c->n_heads, c->n_kv_heads);
     if (c->head_dim == 0)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "embedding length %d is not a multiple of the head count %d", c->dim, c->n_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "embedding length %d is not a multiple of the head count %d", c->dim, c->n_heads);
     if (c->head_dim < 2 || c->head_dim % 2 || c->head_dim > 512 || (int64_t)c->head_dim * c->n_heads > LBRX_MODEL_MAX_DIM)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "head dimension %d (must be even, 2..512, and head count x head dimension <= %d)", c->head_dim, LBRX_MODEL_MAX_DIM);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "head dimension %d (must be even, 2..512, and head count x head dimension <= %d)", c->head_dim, LBRX_MODEL_MAX_DIM);
     if (c->rope_dim != c->head_dim)
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "RoPE dimension count %d differs from the head dimension %d (partial RoPE is not supported)", c->rope_dim, c->head_dim);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "RoPE dimension count %d differs from the head dimension %d (partial RoPE is not supported)", c->rope_dim, c->head_dim);
     if (c->vocab_size < 1 || c->vocab_size > LBRX_MODEL_MAX_VOCAB)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "vocabulary size %d (must be 1..%d)", c->vocab_size, LBRX_MODEL_MAX_VOCAB);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "vocabulary size %d (must be 1..%d)", c->vocab_size, LBRX_MODEL_MAX_VOCAB);
     if (c->seq_len < 1 || c->seq_len > LBRX_MODEL_MAX_CTX)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "context length %d (must be 1..%d)", c->seq_len, LBRX_MODEL_MAX_CTX);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "context length %d (must be 1..%d)", c->seq_len, LBRX_MODEL_MAX_CTX);
     if (!(c->norm_eps > 0.0f && c->norm_eps < 1.0f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "RMS norm epsilon %g (must be in (0, 1))", (double)c->norm_eps);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "RMS norm epsilon %g (must be in (0, 1))", (double)c->norm_eps);
     if (!(c->rope_base > 1.0f && c->rope_base < 1e30f) || !(c->rope_base_swa > 1.0f && c->rope_base_swa < 1e30f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "RoPE frequency base %g / %g (must be > 1 and finite)", (double)c->rope_base, (double)c->rope_base_swa);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "RoPE frequency base %g / %g (must be > 1 and finite)", (double)c->rope_base, (double)c->rope_base_swa);
     if (c->rope_scaling != LBRX_ROPE_SCALING_NONE && !(c->rope_factor >= 1.0f && c->rope_factor < 1e6f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "RoPE scaling factor %g (must be 1..1e6)", (double)c->rope_factor);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "RoPE scaling factor %g (must be 1..1e6)", (double)c->rope_factor);
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3 && !(c->llama3_high > c->llama3_low && c->llama3_low > 0.0f && c->llama3_ctx > 0))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "llama3 RoPE scaling: low_freq_factor %g, high_freq_factor %g, original context %d",
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "llama3 RoPE scaling: low_freq_factor %g, high_freq_factor %g, original context %d",
                                  (double)c->llama3_low, (double)c->llama3_high, c->llama3_ctx);
     if (c->window < 0 || c->swa_pattern < 0 || c->swa_pattern > LBRX_MODEL_MAX_LAYERS)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "sliding window %d / pattern %d", c->window, c->swa_pattern);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "sliding window %d / pattern %d", c->window, c->swa_pattern);
     if (!(c->attn_scale >= 0.0f && c->attn_scale < 1e6f) || !(c->attn_softcap >= 0.0f && c->attn_softcap < 1e30f) ||
         !(c->final_softcap >= 0.0f && c->final_softcap < 1e30f))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "attention scale %g or soft-capping %g / %g is not a finite number >= 0",
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "attention scale %g or soft-capping %g / %g is not a finite number >= 0",
                                  (double)c->attn_scale, (double)c->attn_softcap, (double)c->final_softcap);
     return LBRX_OK;
 }
@@ -493,13 +478,13 @@ static int lbrx_model__present(const lbrx_tensor *t) { return t->data || t->stor
 
 /* Check that a weight is present with shape [rows, cols] ([cols] when rows is 0). */
 static lbrx_result lbrx_model__check_shape(const lbrx_tensor *t, const char *name, int64_t rows, int64_t cols, lbrx_error *err) {
-    if (!lbrx_model__present(t)) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "tensor %s is missing", name);
+    if (!lbrx_model__present(t)) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "tensor %s is missing", name);
     if (rows == 0) {
         if (t->ndim != 1 || t->shape[0] != cols)
-            return lbrx_model_errorf(err, LBRX_ERR_BAD_SHAPE, "tensor %s has %d dimensions [%lld%s], expected [%lld]", name, t->ndim,
+            return lbrx_error_set(err, LBRX_ERR_BAD_SHAPE, LBRX_NO_OFFSET, "tensor %s has %d dimensions [%lld%s], expected [%lld]", name, t->ndim,
                                      (long long)(t->ndim ? t->shape[0] : 0), t->ndim > 1 ? ", ..." : "", (long long)cols);
     } else if (t->ndim != 2 || t->shape[0] != rows || t->shape[1] != cols) {
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_SHAPE, "tensor %s has shape [%lld, %lld]%s, expected [%lld, %lld] from the hyper-parameters",
+        return lbrx_error_set(err, LBRX_ERR_BAD_SHAPE, LBRX_NO_OFFSET, "tensor %s has shape [%lld, %lld]%s, expected [%lld, %lld] from the hyper-parameters",
                                  name, (long long)(t->ndim > 0 ? t->shape[0] : 0), (long long)(t->ndim > 1 ? t->shape[1] : 0),
                                  t->ndim != 2 ? " (not 2-D)" : "", (long long)rows, (long long)cols);
     }
@@ -622,7 +607,7 @@ static lbrx_result lbrx_model__finish(lbrx_model *m, int plus_one, lbrx_error *e
         if ((r = lbrx_model__prepare(m, &m->rope_freqs, 1, 0, "rope_freqs", err)) != LBRX_OK) return r;
         for (j = 0; j < m->rope_freqs.shape[0]; j++) {
             float v = ((const float *)m->rope_freqs.data)[j];
-            if (!(v > 0.0f && v < 1e30f)) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "rope_freqs[%lld] = %g (must be > 0 and finite)", (long long)j, (double)v);
+            if (!(v > 0.0f && v < 1e30f)) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "rope_freqs[%lld] = %g (must be > 0 and finite)", (long long)j, (double)v);
         }
     }
     return LBRX_OK;
@@ -630,9 +615,9 @@ static lbrx_result lbrx_model__finish(lbrx_model *m, int plus_one, lbrx_error *e
 
 static lbrx_result lbrx_model__alloc_layers(lbrx_model *m, lbrx_error *err) {
     if (m->c.n_layers < 1 || m->c.n_layers > LBRX_MODEL_MAX_LAYERS)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "block count %d (must be 1..%d)", m->c.n_layers, LBRX_MODEL_MAX_LAYERS);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "block count %d (must be 1..%d)", m->c.n_layers, LBRX_MODEL_MAX_LAYERS);
     m->layers = (lbrx_model_layer *)calloc((size_t)m->c.n_layers, sizeof(lbrx_model_layer));
-    return m->layers ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory");
+    return m->layers ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory");
 }
 
 /* ---- llama2.c checkpoints ---- */
@@ -663,20 +648,20 @@ static lbrx_result lbrx_model__load_bin(lbrx_model *m, const char *path, lbrx_er
     if (r != LBRX_OK) return r;
     m->format = "llama2.c";
     m->file_bytes = lbrx_storage_size(s);
-    if (lbrx_storage_size(s) < 28) { r = lbrx_model_errorf(err, LBRX_ERR_TRUNCATED, "%s: %zu bytes, too short for a llama2.c header", path, lbrx_storage_size(s)); goto done; }
+    if (lbrx_storage_size(s) < 28) { r = lbrx_error_set(err, LBRX_ERR_TRUNCATED, LBRX_NO_OFFSET, "%s: %zu bytes, too short for a llama2.c header", path, lbrx_storage_size(s)); goto done; }
     memcpy(h, lbrx_storage_data(s), 28);
-    if (h[0] == 0x616b3432) { r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "%s: a llama2.c version-%d export; only the legacy export is supported", path, (int)h[1]); goto done; }
+    if (h[0] == 0x616b3432) { r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "%s: a llama2.c version-%d export; only the legacy export is supported", path, (int)h[1]); goto done; }
     for (k = 0; k < 7; k++)
         if (h[k] == 0 || (h[k] < 0 && k != 5) || h[k] == INT32_MIN) {
             static const char *field[7] = { "dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len" };
-            r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "%s: header field %s is %d (file offset %d)", path, field[k], (int)h[k], 4 * k);
+            r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s: header field %s is %d (file offset %d)", path, field[k], (int)h[k], 4 * k);
             goto done;
         }
     shared = h[5] > 0;
     c->arch = lbrx_arch_find("llama", 5);
     c->dim = h[0]; c->hidden_dim = h[1]; c->n_layers = h[2]; c->n_heads = h[3]; c->n_kv_heads = h[4];
     c->vocab_size = shared ? h[5] : -h[5]; c->seq_len = h[6];
-    if (c->dim % c->n_heads) { r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "%s: dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads); goto done; }
+    if (c->dim % c->n_heads) { r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s: dim %d is not a multiple of n_heads %d", path, c->dim, c->n_heads); goto done; }
     lbrx_model__defaults(c, 1e-5f);
     c->rope_neox = 0;
     if ((r = lbrx_model_check_config(c, err)) != LBRX_OK) goto done;
@@ -685,7 +670,7 @@ static lbrx_result lbrx_model__load_bin(lbrx_model *m, const char *path, lbrx_er
     /* every factor is below 2^24 and L below 2^10, so these sums fit in 64 bits */
     floats = V * D + L * (D + qd * D + 2 * kvd * D + D * qd + D + 3 * Hd * D) + D + (uint64_t)c->seq_len * (uint64_t)c->head_dim + (shared ? 0 : V * D);
     if ((uint64_t)lbrx_storage_size(s) - 28 != floats * 4) {
-        r = lbrx_model_errorf(err, LBRX_ERR_SIZE_MISMATCH, "%s: the header implies %llu bytes of weights but the file has %llu", path,
+        r = lbrx_error_set(err, LBRX_ERR_SIZE_MISMATCH, LBRX_NO_OFFSET, "%s: the header implies %llu bytes of weights but the file has %llu", path,
                               (unsigned long long)(floats * 4), (unsigned long long)(lbrx_storage_size(s) - 28));
         goto done;
     }
@@ -714,15 +699,47 @@ static int64_t lbrx_model__param_max(const lbrx_model__param *p) {
     return p->off == offsetof(lbrx_model_config, n_layers) ? LBRX_MODEL_MAX_LAYERS : LBRX_MODEL_MAX_CTX;
 }
 
-/* A tensor of a GGUF file by name into *t (a new reference); a missing one is left zeroed when
-   optional, else an error. */
-static lbrx_result lbrx_model__gguf_tensor(const lbrx_gguf *g, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
-    lbrx_result r = lbrx_gguf_get_tensor(g, name, t, err);
-    if (r == LBRX_ERR_NOT_FOUND) {
-        memset(t, 0, sizeof *t);
-        return optional ? LBRX_OK : lbrx_model_errorf(err, r, "tensor %s is missing", name);
+/* The result r of a reader's get_tensor for `name`: a missing tensor is left zeroed, and is an
+   error naming it unless optional. */
+static lbrx_result lbrx_model__missing(lbrx_result r, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
+    if (r != LBRX_ERR_NOT_FOUND) return r;
+    memset(t, 0, sizeof *t);
+    return optional ? LBRX_OK : lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name);
+}
+
+/* A model tensor `name` from a reader into *t (a new reference); LBRX_ERR_NOT_FOUND, with a
+   message naming it, when the file has none. */
+typedef lbrx_result (*lbrx_model__get_fn)(void *reader, const char *name, lbrx_tensor *t, lbrx_error *err);
+static lbrx_result lbrx_model__gguf_get(void *g, const char *name, lbrx_tensor *t, lbrx_error *err) {
+    return lbrx_model__missing(lbrx_gguf_get_tensor((const lbrx_gguf *)g, name, t, err), name, t, 0, err);
+}
+
+/* The model's tensors from a reader, named as GGUF ("blk.L.") or Hugging Face
+   ("model.layers.L.") name them: the globals (output and rope_freqs optional) and each layer's
+   rows of the table. */
+static lbrx_result lbrx_model__load_tensors(lbrx_model *m, lbrx_model__get_fn get, void *reader, int hf, lbrx_error *err) {
+    lbrx_tensor *globals[4];
+    char name[256];
+    size_t i;
+    int l;
+    lbrx_result r;
+    globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output; globals[3] = &m->rope_freqs;
+    for (i = 0; i < 4; i++) {
+        const char *nm = hf ? lbrx_model__globals[i].hf : lbrx_model__globals[i].gguf;
+        if (!nm) continue;
+        r = get(reader, nm, globals[i], err);
+        if (r == LBRX_ERR_NOT_FOUND && i >= 2) r = LBRX_OK;  /* tied output; rope_freqs */
+        if (r != LBRX_OK) return r;
     }
-    return r;
+    for (l = 0; l < m->c.n_layers; l++)
+        for (i = 0; i < LBRX_MODEL__N_TENSORS; i++) {
+            const lbrx_model_tensor *t = &lbrx_model__tensors[i];
+            if (!lbrx_model__applies(t, m->c.arch->flags)) continue;
+            if (hf) snprintf(name, sizeof name, "model.layers.%d.%s", l, t->hf);
+            else snprintf(name, sizeof name, "blk.%d.%s", l, t->gguf);
+            if ((r = get(reader, name, &m->layers[l].w[t->slot], err)) != LBRX_OK) return r;
+        }
+    return LBRX_OK;
 }
 
 /* A GGUF file of a known architecture: hyper-parameters and tensors (mapped). */
@@ -730,18 +747,15 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
     lbrx_gguf *g = 0;
     lbrx_model_config *c = &m->c;
     lbrx_gguf_str arch, st;
-    lbrx_tensor *globals[4];
-    char key[160], name[160];
+    char key[160];
     size_t i;
-    int l;
     lbrx_result r = lbrx_gguf_open(&g, path, 0, err);
     if (r != LBRX_OK) return r;
-    globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output; globals[3] = &m->rope_freqs;
     m->format = "gguf";
     m->file_bytes = lbrx_storage_size(lbrx_gguf_storage(g));
     if ((r = lbrx_gguf_get_str(g, "general.architecture", &arch, err)) != LBRX_OK) goto done;
     if (!(c->arch = lbrx_arch_find(arch.data, (size_t)arch.len))) {
-        r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "general.architecture is \"%.*s\" (supported: llama, qwen2, qwen3, gemma2, gemma3, phi3)",
+        r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "general.architecture is \"%.*s\" (supported: llama, qwen2, qwen3, gemma2, gemma3, phi3)",
                               (int)(arch.len < 64 ? arch.len : 64), arch.data);
         goto done;
     }
@@ -753,17 +767,17 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         snprintf(key, sizeof key, "%s.%s", c->arch->name, p->gguf);
         r = p->is_float ? lbrx_gguf_get_f32(g, key, &x, err) : lbrx_gguf_get_int(g, key, &v, err);
         if (r == LBRX_ERR_NOT_FOUND && p->need < 2) { r = LBRX_OK; continue; }
-        if (r == LBRX_ERR_NOT_FOUND) r = lbrx_model_errorf(err, r, "metadata %s is missing", key);
+        if (r == LBRX_ERR_NOT_FOUND) r = lbrx_error_set(err, r, LBRX_NO_OFFSET, "metadata %s is missing", key);
         if (r != LBRX_OK) goto done;
         if (p->is_float ? !(x >= 0.0f && x < 1e30f) || (p->need && x == 0.0f) : v < (p->need ? 1 : 0) || v > lbrx_model__param_max(p)) {
-            r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "metadata %s = %g (must be %s)", key, p->is_float ? (double)x : (double)v,
+            r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "metadata %s = %g (must be %s)", key, p->is_float ? (double)x : (double)v,
                                   p->is_float ? (p->need ? "> 0 and finite" : ">= 0 and finite") : p->need ? "1..2^24" : "0..2^24");
             goto done;
         }
         if (p->is_float) *(float *)field = x; else *(int *)field = (int)v;
     }
     if (!c->head_dim && c->dim % c->n_heads) {
-        r = lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "%s.embedding_length %d is not a multiple of %s.attention.head_count %d", c->arch->name, c->dim,
+        r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s.embedding_length %d is not a multiple of %s.attention.head_count %d", c->arch->name, c->dim,
                               c->arch->name, c->n_heads);
         goto done;
     }
@@ -773,7 +787,7 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
     snprintf(key, sizeof key, "%s.rope.scaling.type", c->arch->name);
     if (lbrx_gguf_get_str(g, key, &st, 0) == LBRX_OK && !(st.len == 4 && !memcmp(st.data, "none", 4))) {
         if (!(st.len == 6 && !memcmp(st.data, "linear", 6))) {
-            r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "%s \"%.*s\" is not supported (none, linear)", key, (int)(st.len < 64 ? st.len : 64), st.data);
+            r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "%s \"%.*s\" is not supported (none, linear)", key, (int)(st.len < 64 ? st.len : 64), st.data);
             goto done;
         }
         c->rope_scaling = LBRX_ROPE_SCALING_LINEAR;
@@ -781,14 +795,13 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         if ((r = lbrx_gguf_get_f32(g, key, &c->rope_factor, err)) != LBRX_OK) goto done;
     }
     if (lbrx_gguf_find_tensor(g, "rope_factors_long.weight") != SIZE_MAX) {
-        r = lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "tensor rope_factors_long.weight: LongRoPE scaling (Phi-3 128k) is not supported");
+        r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tensor rope_factors_long.weight: LongRoPE scaling (Phi-3 128k) is not supported");
         goto done;
     }
     lbrx_model__defaults(c, 1e-5f);
     c->rope_neox = !(c->arch->flags & LBRX_ARCH_PERMUTE_QK);
     if ((r = lbrx_model__alloc_layers(m, err)) != LBRX_OK) goto done;
-    for (i = 0; i < 4; i++)
-        if ((r = lbrx_model__gguf_tensor(g, lbrx_model__globals[i].gguf, globals[i], i >= 2, err)) != LBRX_OK) goto done;
+    if ((r = lbrx_model__load_tensors(m, lbrx_model__gguf_get, g, 0, err)) != LBRX_OK) goto done;
     /* the vocabulary: ARCH.vocab_size, else the tokenizer's, else token_embd's rows (all checked
        against each other in lbrx_model__finish and by the tokenizer's user) */
     if (!c->vocab_size) {
@@ -797,13 +810,6 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         if (lbrx_gguf_get_str_array(g, "tokenizer.ggml.tokens", &toks, &nt, 0) == LBRX_OK && nt > 0 && nt <= LBRX_MODEL_MAX_VOCAB) c->vocab_size = (int)nt;
         else if (m->embd.ndim == 2 && m->embd.shape[0] <= LBRX_MODEL_MAX_VOCAB) c->vocab_size = (int)m->embd.shape[0];
     }
-    for (l = 0; l < c->n_layers; l++)
-        for (i = 0; i < LBRX_MODEL__N_TENSORS; i++) {
-            const lbrx_model_tensor *t = &lbrx_model__tensors[i];
-            if (!lbrx_model__applies(t, c->arch->flags)) continue;
-            snprintf(name, sizeof name, "blk.%d.%s", l, t->gguf);
-            if ((r = lbrx_model__gguf_tensor(g, name, &m->layers[l].w[t->slot], 0, err)) != LBRX_OK) goto done;
-        }
 done:
     lbrx_gguf_destroy(g); /* the tensors hold their own storage references */
     return r;
@@ -873,10 +879,10 @@ static lbrx_result lbrx_model__json_int(const lbrx_json_value *obj, const char *
     const lbrx_json_value *v = lbrx_json_get(obj, key);
     int64_t x;
     if (!v || lbrx_json_type_of(v) == LBRX_JSON_NULL)
-        return required ? lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "config.json: %s is missing", key) : LBRX_OK;
+        return required ? lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: %s is missing", key) : LBRX_OK;
     if (lbrx_json_i64(v, &x) != LBRX_OK)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s is not an integer (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
-    if (x < lo || x > hi) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s = %lld (must be %lld..%lld)", key, (long long)x, (long long)lo, (long long)hi);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s is not an integer (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
+    if (x < lo || x > hi) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s = %lld (must be %lld..%lld)", key, (long long)x, (long long)lo, (long long)hi);
     *out = (int)x;
     return LBRX_OK;
 }
@@ -887,7 +893,7 @@ static lbrx_result lbrx_model__json_float(const lbrx_json_value *obj, const char
     double x;
     if (!v || lbrx_json_type_of(v) == LBRX_JSON_NULL) return LBRX_OK;
     if (lbrx_json_f64(v, &x) != LBRX_OK || !(x > -1e30 && x < 1e30))
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s is not a number (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s is not a number (byte %llu)", key, (unsigned long long)lbrx_json_offset(v));
     *out = (float)x;
     return LBRX_OK;
 }
@@ -907,7 +913,7 @@ static lbrx_result lbrx_model__hf_rope(const lbrx_json_value *o, lbrx_model_conf
     if (!type || !strcmp(type, "default")) return LBRX_OK;
     if (!strcmp(type, "linear")) c->rope_scaling = LBRX_ROPE_SCALING_LINEAR;
     else if (!strcmp(type, "llama3")) c->rope_scaling = LBRX_ROPE_SCALING_LLAMA3;
-    else return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: RoPE scaling \"%.40s\" is not supported (default, linear, llama3)", type);
+    else return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: RoPE scaling \"%.40s\" is not supported (default, linear, llama3)", type);
     if ((r = lbrx_model__json_float(o, "factor", &c->rope_factor, err)) != LBRX_OK) return r;
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3) {
         c->llama3_low = 1.0f;
@@ -928,19 +934,19 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
     size_t i;
     int b = 0;
     memset(c, 0, sizeof *c);
-    if (lbrx_json_type_of(cfg) != LBRX_JSON_OBJECT) return lbrx_model_errorf(err, LBRX_ERR_BAD_HEADER, "config.json is not an object");
+    if (lbrx_json_type_of(cfg) != LBRX_JSON_OBJECT) return lbrx_error_set(err, LBRX_ERR_BAD_HEADER, LBRX_NO_OFFSET, "config.json is not an object");
     if (!(c->arch = lbrx_arch_find_hf(mt)))
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: model_type \"%.40s\" is not supported (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3)",
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: model_type \"%.40s\" is not supported (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, phi3)",
                                  mt ? mt : "(none)");
     act = lbrx_json_string(lbrx_json_get(cfg, "hidden_activation"), 0);
     if (!act) act = lbrx_json_string(lbrx_json_get(cfg, "hidden_act"), 0);
     if (act && strcmp(act, c->arch->flags & LBRX_ARCH_GEGLU ? "gelu_pytorch_tanh" : "silu"))
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: activation \"%.40s\" is not %s's", act, c->arch->name);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: activation \"%.40s\" is not %s's", act, c->arch->name);
     for (i = 0; i < 2; i++) {
         const char *k = i ? "mlp_bias" : "attention_bias";
         const lbrx_json_value *v = lbrx_json_get(cfg, k);
         if (v && lbrx_json_type_of(v) != LBRX_JSON_NULL && (lbrx_json_bool(v, &b) != LBRX_OK || b))
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: %s is not false", k);
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: %s is not false", k);
     }
     for (i = 0; i < LBRX_MODEL__N_PARAMS; i++) {
         const lbrx_model__param *p = &lbrx_model__params[i];
@@ -950,11 +956,11 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
                         : lbrx_model__json_int(cfg, p->hf, p->need == 2, p->need ? 1 : 0, lbrx_model__param_max(p), (int *)field, err);
         if (r != LBRX_OK) return r;
         if (p->is_float && (*(float *)field < 0.0f || (p->need && lbrx_json_get(cfg, p->hf) && lbrx_json_type_of(lbrx_json_get(cfg, p->hf)) != LBRX_JSON_NULL && *(float *)field == 0.0f)))
-            return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s = %g (must be > 0)", p->hf, (double)*(float *)field);
+            return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s = %g (must be > 0)", p->hf, (double)*(float *)field);
     }
     if ((r = lbrx_model__json_float(cfg, "partial_rotary_factor", &c->rope_factor, err)) != LBRX_OK) return r;
     if (c->rope_factor != 0.0f && c->rope_factor != 1.0f)
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: partial_rotary_factor %g (partial RoPE is not supported)", (double)c->rope_factor);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: partial_rotary_factor %g (partial RoPE is not supported)", (double)c->rope_factor);
     c->rope_factor = 0.0f;
     if (lbrx_json_type_of(lbrx_json_get(cfg, "use_sliding_window")) == LBRX_JSON_BOOL && lbrx_json_bool(lbrx_json_get(cfg, "use_sliding_window"), &b) == LBRX_OK && !b)
         c->window = 0;
@@ -968,30 +974,30 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
         return r;
     }
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3 && (c->arch->flags & LBRX_ARCH_LOCAL_ROPE))
-        return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: llama3 RoPE scaling on a %s model", c->arch->name);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: llama3 RoPE scaling on a %s model", c->arch->name);
     /* which layers have the window: layer_types, else the architecture's pattern */
     if (c->window && lbrx_json_type_of(lt) == LBRX_JSON_ARRAY) {
         int n = (int)lbrx_json_count(lt), p, l, ok = 0, n_swa = 0;
-        if (n != c->n_layers) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: layer_types has %d entries for %d layers", n, c->n_layers);
+        if (n != c->n_layers) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: layer_types has %d entries for %d layers", n, c->n_layers);
         for (l = 0; l < n; l++) n_swa += lbrx_model__json_is_str(lbrx_json_at(lt, (size_t)l), "sliding_attention");
         if (!n_swa) c->window = 0;
         for (p = 1; p <= n && n_swa && !ok; p++) {  /* p = 1: every layer */
             c->swa_pattern = p;
             for (ok = 1, l = 0; l < n && ok; l++) ok = lbrx_model_layer_swa(c, l) == lbrx_model__json_is_str(lbrx_json_at(lt, (size_t)l), "sliding_attention");
         }
-        if (n_swa && !ok) return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: layer_types is not a repeating pattern of window layers and one full layer");
+        if (n_swa && !ok) return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: layer_types is not a repeating pattern of window layers and one full layer");
         if (c->swa_pattern == 1) c->swa_pattern = 0;
     }
     {
         float q = 0.0f;
         if ((r = lbrx_model__json_float(cfg, "query_pre_attn_scalar", &q, err)) != LBRX_OK) return r;
-        if (q < 0.0f) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: query_pre_attn_scalar %g", (double)q);
+        if (q < 0.0f) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: query_pre_attn_scalar %g", (double)q);
         if (q > 0.0f) c->attn_scale = (float)(1.0 / sqrt((double)q));
     }
     if (!c->head_dim && c->n_heads > 0 && c->dim % c->n_heads)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: hidden_size %d is not a multiple of num_attention_heads %d", c->dim, c->n_heads);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: hidden_size %d is not a multiple of num_attention_heads %d", c->dim, c->n_heads);
     lbrx_model__defaults(c, 1e-6f);
-    if (!c->vocab_size) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "config.json: vocab_size is missing");
+    if (!c->vocab_size) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: vocab_size is missing");
     c->rope_neox = 1; /* HF checkpoints rotate half-split pairs */
     return lbrx_model_check_config(c, err);
 }
@@ -999,12 +1005,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_config_from_hf(const lbrx_json_value *cfg,
 /* A tensor of a safetensors checkpoint by name (a new reference), or an error naming it; a
    missing optional one is left zeroed. */
 static lbrx_result lbrx_model__st_tensor(const lbrx_safetensors *st, const char *name, lbrx_tensor *t, int optional, lbrx_error *err) {
-    lbrx_result r = lbrx_safetensors_get_tensor(st, name, t, err);
-    if (r == LBRX_ERR_NOT_FOUND) {
-        memset(t, 0, sizeof *t);
-        return optional ? LBRX_OK : lbrx_model_errorf(err, r, "tensor %s is missing", name);
-    }
-    return r;
+    return lbrx_model__missing(lbrx_safetensors_get_tensor(st, name, t, err), name, t, optional, err);
 }
 
 /* ---- quantized Hugging Face checkpoints ---- */
@@ -1015,12 +1016,12 @@ static lbrx_result lbrx_model__quant_int(const lbrx_json_value *o, const char *w
                                          int64_t *out, lbrx_error *err) {
     const lbrx_json_value *v = lbrx_json_get(o, key);
     if (!v) {
-        if (def < lo) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "config.json: %s.%s is missing", what, key);
+        if (def < lo) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: %s.%s is missing", what, key);
         *out = def;
         return LBRX_OK;
     }
     if (lbrx_json_i64(v, out) != LBRX_OK || *out < lo || *out > hi)
-        return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: %s.%s is not an integer from %lld to %lld (offset %llu)", what, key,
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: %s.%s is not an integer from %lld to %lld (offset %llu)", what, key,
                                  (long long)lo, (long long)hi, (unsigned long long)lbrx_json_offset(v));
     return LBRX_OK;
 }
@@ -1050,45 +1051,45 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_quant_from_hf(const lbrx_json_value *cfg, 
     lbrx_result r;
     memset(q, 0, sizeof *q);
     if ((v = lbrx_json_get(cfg, "quantization")) != 0) {   /* MLX (which may also write quantization_config) */
-        if (lbrx_json_type_of(v) != LBRX_JSON_OBJECT) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: quantization is not an object");
+        if (lbrx_json_type_of(v) != LBRX_JSON_OBJECT) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization is not an object");
         if (!lbrx_model__quant_is(v, "mode", "affine", 1))
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization.mode is not \"affine\" (MLX's mxfp4/mxfp8/nvfp4 are not run here)");
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization.mode is not \"affine\" (MLX's mxfp4/mxfp8/nvfp4 are not run here)");
         if ((r = lbrx_model__quant_int(v, "quantization", "bits", 0, 1, 64, &bits, err)) != LBRX_OK ||
             (r = lbrx_model__quant_int(v, "quantization", "group_size", 0, 1, 1 << 20, &group, err)) != LBRX_OK)
             return r;
         if (bits != 4 && bits != 8)
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization.bits = %lld (MLX weights of 4 or 8 bits run here)", (long long)bits);
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization.bits = %lld (MLX weights of 4 or 8 bits run here)", (long long)bits);
         q->packing = LBRX_AFFINE_MLX;
     } else if ((v = lbrx_json_get(cfg, "quantization_config")) != 0) {
         const lbrx_json_value *d;
         int awq;
         if (lbrx_json_type_of(v) != LBRX_JSON_OBJECT)
-            return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: quantization_config is not an object");
-        if (!lbrx_json_get(v, "quant_method")) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "config.json: quantization_config.quant_method is missing");
+            return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization_config is not an object");
+        if (!lbrx_json_get(v, "quant_method")) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "config.json: quantization_config.quant_method is missing");
         awq = lbrx_model__quant_is(v, "quant_method", "awq", 0);
         if (!awq && !lbrx_model__quant_is(v, "quant_method", "gptq", 0))
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization_config.quant_method \"%.40s\" is not run here (awq, gptq, or MLX's quantization)",
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.quant_method \"%.40s\" is not run here (awq, gptq, or MLX's quantization)",
                                      lbrx_json_string(lbrx_json_get(v, "quant_method"), 0) ? lbrx_json_string(lbrx_json_get(v, "quant_method"), 0) : "?");
         if ((r = lbrx_model__quant_int(v, "quantization_config", "bits", 0, 1, 64, &bits, err)) != LBRX_OK ||
             (r = lbrx_model__quant_int(v, "quantization_config", "group_size", 0, -1, 1 << 20, &group, err)) != LBRX_OK)
             return r;
         if (bits != 4)
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization_config.bits = %lld (%s weights of 4 bits run here)", (long long)bits,
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.bits = %lld (%s weights of 4 bits run here)", (long long)bits,
                                      awq ? "AWQ" : "GPTQ");
-        if (group == 0) return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: quantization_config.group_size is 0");
+        if (group == 0) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization_config.group_size is 0");
         if (awq && !lbrx_model__quant_is(v, "version", "gemm", 1))
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization_config.version is not \"gemm\" (AWQ's other layouts are not run here)");
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.version is not \"gemm\" (AWQ's other layouts are not run here)");
         if (awq && (d = lbrx_json_get(v, "zero_point")) != 0) {
             int zp = 1;
             if (lbrx_json_bool(d, &zp) != LBRX_OK || !zp)
-                return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization_config.zero_point is not true (AWQ without zeros is not run here)");
+                return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.zero_point is not true (AWQ without zeros is not run here)");
         }
         if (!awq && !lbrx_model__quant_is(v, "checkpoint_format", "gptq", 1))
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization_config.checkpoint_format is not \"gptq\" (v1 zeros; gptq_v2 is not run here)");
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.checkpoint_format is not \"gptq\" (v1 zeros; gptq_v2 is not run here)");
         if (!awq && (d = lbrx_json_get(v, "dynamic")) != 0 && lbrx_json_count(d) > 0)
-            return lbrx_model_errorf(err, LBRX_ERR_UNSUPPORTED, "config.json: quantization_config.dynamic (per-module GPTQ settings) is not run here");
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "config.json: quantization_config.dynamic (per-module GPTQ settings) is not run here");
         if (!awq && (d = lbrx_json_get(v, "desc_act")) != 0 && lbrx_json_bool(d, &q->desc_act) != LBRX_OK)
-            return lbrx_model_errorf(err, LBRX_ERR_BAD_VALUE, "config.json: quantization_config.desc_act is not true or false");
+            return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "config.json: quantization_config.desc_act is not true or false");
         q->packing = awq ? LBRX_AFFINE_AWQ : LBRX_AFFINE_GPTQ;
     }
     q->bits = (int)bits;
@@ -1126,7 +1127,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, cons
     group = q->group;
     if (q->packing == LBRX_AFFINE_MLX) {
         const lbrx_json_value *own = lbrx_json_get(q->cfg, base);
-        if (r != LBRX_OK) return r == LBRX_ERR_NOT_FOUND ? lbrx_model_errorf(err, r, "tensor %s is missing", name) : r;
+        if (r != LBRX_OK) return r == LBRX_ERR_NOT_FOUND ? lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing", name) : r;
         if (w.dtype != LBRX_U32) { *t = w; return LBRX_OK; }  /* a module MLX left in float */
         if (lbrx_json_type_of(own) == LBRX_JSON_OBJECT) {   /* a mixed recipe's own setting */
             int64_t b = 0;
@@ -1143,7 +1144,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, cons
         snprintf(base + n - 7, sizeof base - (n - 7), ".qweight");
         r = lbrx_safetensors_get_tensor(st, base, &w, err);
         base[n - 7] = 0;
-        if (r == LBRX_ERR_NOT_FOUND) return lbrx_model_errorf(err, r, "tensor %s is missing (nor is there a %s.qweight)", name, base);
+        if (r == LBRX_ERR_NOT_FOUND) return lbrx_error_set(err, r, LBRX_NO_OFFSET, "tensor %s is missing (nor is there a %s.qweight)", name, base);
         if (r != LBRX_OK) return r;
         if ((r = lbrx_model__st_part(st, base, "scales", &s, err)) != LBRX_OK || (r = lbrx_model__st_part(st, base, "qzeros", &o, err)) != LBRX_OK)
             goto done;
@@ -1152,7 +1153,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, cons
             snprintf(gn, sizeof gn, "%s.g_idx", base);
             if ((r = lbrx_model__st_tensor(st, gn, &g, 1, err)) != LBRX_OK) goto done;
             if (q->desc_act && !lbrx_model__present(&g)) {
-                r = lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "%s: quantization_config.desc_act is true but %s is missing", base, gn);
+                r = lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "%s: quantization_config.desc_act is true but %s is missing", base, gn);
                 goto done;
             }
         }
@@ -1220,7 +1221,7 @@ static lbrx_result lbrx_model__read_file(const char *path, char **out, size_t *l
         (*out)[*len] = 0;
     }
     lbrx_storage_release(s);
-    return *out ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory reading %s", path);
+    return *out ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory reading %s", path);
 }
 
 /* A weight of an HF checkpoint (lbrx_model_hf_weight), counted in m's quantization summary. */
@@ -1236,22 +1237,27 @@ static lbrx_result lbrx_model__hf_slot(lbrx_model *m, const lbrx_safetensors *st
     return LBRX_OK;
 }
 
+/* lbrx_model__hf_slot as an lbrx_model__get_fn. */
+typedef struct lbrx_model__hf_reader { lbrx_model *m; const lbrx_safetensors *st; const lbrx_model_quant *q; } lbrx_model__hf_reader;
+static lbrx_result lbrx_model__hf_get(void *reader, const char *name, lbrx_tensor *t, lbrx_error *err) {
+    const lbrx_model__hf_reader *h = (const lbrx_model__hf_reader *)reader;
+    return lbrx_model__hf_slot(h->m, h->st, h->q, name, t, err);
+}
+
 /* A Hugging Face checkpoint: `path` is its directory (config.json beside model.safetensors or
    model.safetensors.index.json) or the path of the .safetensors / index file. */
 static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_error *err) {
-    char dir[4096], file[4200], name[256];
+    char dir[4096], file[4200];
     char *text = 0;
-    size_t len = 0, plen = strlen(path), i;
+    size_t len = 0, plen = strlen(path);
     lbrx_json *doc = 0;
     lbrx_safetensors *st = 0;
     lbrx_model_config *c = &m->c;
+    lbrx_model__hf_reader hr;
     lbrx_model_quant q;
-    lbrx_tensor *globals[3];
-    int l;
     lbrx_result r;
-    globals[0] = &m->embd; globals[1] = &m->out_norm; globals[2] = &m->output;
     m->format = "safetensors";
-    if (plen >= sizeof dir) return lbrx_model_errorf(err, LBRX_ERR_LIMIT, "path too long");
+    if (plen >= sizeof dir) return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "path too long");
     memcpy(dir, path, plen + 1);
     if (lbrx_model__ends_with(path, ".safetensors") || lbrx_model__ends_with(path, ".json")) {
         char *slash = strrchr(dir, '/');
@@ -1283,18 +1289,10 @@ static lbrx_result lbrx_model__load_hf(lbrx_model *m, const char *path, lbrx_err
     if ((r = lbrx_model__alloc_layers(m, err)) != LBRX_OK) goto done;
     if ((r = lbrx_model_quant_from_hf(lbrx_json_root(doc), &q, err)) != LBRX_OK) goto done;
     if (q.packing) m->quant = q.packing == LBRX_AFFINE_MLX ? "MLX" : q.packing == LBRX_AFFINE_AWQ ? "AWQ" : "GPTQ";
-    for (i = 0; i < 3; i++) {
-        r = lbrx_model__hf_slot(m, st, &q, lbrx_model__globals[i].hf, globals[i], err);
-        if (r == LBRX_ERR_NOT_FOUND && i == 2) r = LBRX_OK;  /* tied output */
-        if (r != LBRX_OK) goto done;
-    }
-    for (l = 0; l < c->n_layers; l++)
-        for (i = 0; i < LBRX_MODEL__N_TENSORS; i++) {
-            const lbrx_model_tensor *t = &lbrx_model__tensors[i];
-            if (!lbrx_model__applies(t, c->arch->flags)) continue;
-            snprintf(name, sizeof name, "model.layers.%d.%s", l, t->hf);
-            if ((r = lbrx_model__hf_slot(m, st, &q, name, &m->layers[l].w[t->slot], err)) != LBRX_OK) goto done;
-        }
+    hr.m = m;
+    hr.st = st;
+    hr.q = &q;
+    if ((r = lbrx_model__load_tensors(m, lbrx_model__hf_get, &hr, 1, err)) != LBRX_OK) goto done;
     if (c->rope_scaling == LBRX_ROPE_SCALING_LLAMA3) { /* what GGUF files carry as rope_freqs.weight */
         int64_t shape[1];
         shape[0] = c->rope_dim / 2;
@@ -1319,7 +1317,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_load(lbrx_model *m, const char *path, lbrx
         r = lbrx_model__load_hf(m, path, err);
     } else {
         f = fopen(path, "rb");
-        if (!f) return lbrx_model_errorf(err, LBRX_ERR_NOT_FOUND, "%s: cannot open", path);
+        if (!f) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "%s: cannot open", path);
         if (fread(magic, 1, 4, f) != 4) magic[0] = 0;
         fclose(f);
         r = !memcmp(magic, "GGUF", 4) ? lbrx_model__load_gguf(m, path, err) : lbrx_model__load_bin(m, path, err);
@@ -1361,7 +1359,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_state_init(lbrx_model_state *s, const lbrx
     lbrx_result r;
     memset(s, 0, sizeof *s);
     if (max_batch < 1 || n_ctx < 1 || n_ctx > c->seq_len)
-        return lbrx_model_errorf(err, LBRX_ERR_INVALID_ARGUMENT, "batch %d / context %d (the model's context is %d)", max_batch, n_ctx, c->seq_len);
+        return lbrx_error_set(err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "batch %d / context %d (the model's context is %d)", max_batch, n_ctx, c->seq_len);
     memset(&cd, 0, sizeof cd);
     cd.n_threads = n_threads;
     if ((r = lbrx_context_create(&s->ctx, &cd, err)) != LBRX_OK) return r;
@@ -1377,7 +1375,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_state_init(lbrx_model_state *s, const lbrx
     s->hb2 = lbrx_model__floats(B, c->hidden_dim, &ok);
     s->logits = lbrx_model__floats(all_logits ? B : 1, c->vocab_size, &ok);
     s->kv = (lbrx_kv_cache *)calloc((size_t)c->n_layers, sizeof(lbrx_kv_cache));
-    if (!ok || !s->kv) { lbrx_model_state_free(s, m); return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for activations"); }
+    if (!ok || !s->kv) { lbrx_model_state_free(s, m); return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory for activations"); }
     for (l = 0; l < c->n_layers; l++)
         if ((r = lbrx_kv_cache_init(&s->kv[l], kv_dtype, n_ctx, c->n_kv_heads, c->head_dim, 0, err)) != LBRX_OK) {
             lbrx_model_state_free(s, m);
@@ -1429,7 +1427,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_forward(const lbrx_model *m, lbrx_model_st
     lbrx_rope_desc rd;
     lbrx_attention_desc ad;
     if (n < 1 || n > s->max_batch || pos + n > s->n_ctx)
-        return lbrx_model_errorf(err, LBRX_ERR_LIMIT, "%d tokens at position %lld do not fit (batch %d, context %d)", n, (long long)pos, s->max_batch, s->n_ctx);
+        return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "%d tokens at position %lld do not fit (batch %d, context %d)", n, (long long)pos, s->max_batch, s->n_ctx);
     memset(&ad, 0, sizeof ad);
     ad.causal = 1;
     ad.scale = c->attn_scale > 0.0f ? c->attn_scale : (float)(1.0 / sqrt((double)hd));
@@ -1502,7 +1500,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_sampler_init(lbrx_sampler *s, int n_vocab, float
     s->rng = seed;
     s->n_vocab = n_vocab;
     s->cand = (lbrx_sampler_prob *)malloc((size_t)n_vocab * sizeof *s->cand);
-    return s->cand ? LBRX_OK : lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory for the sampler");
+    return s->cand ? LBRX_OK : lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory for the sampler");
 }
 
 LBRX_MODEL_DEF void lbrx_sampler_free(lbrx_sampler *s) { free(s->cand); s->cand = 0; }

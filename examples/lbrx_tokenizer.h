@@ -162,7 +162,6 @@ LBRXDEF void lbrx_tokenizer_release(lbrx_tokenizer *t);
    ============================================================================================ */
 #if (defined(LBRX_TOKENIZER_IMPLEMENTATION) || defined(LBRX_IMPL)) && !defined(LBRX_TOKENIZER_IMPLEMENTED)
 #define LBRX_TOKENIZER_IMPLEMENTED
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,18 +398,6 @@ static const uint32_t lbrx__tok_ucat[2205] = {
     0x17d0f0, 0x180001, 0x189a58, 0x700804, 0x700f80,
 };
 /* END GENERATED */
-
-LBRX__TOK lbrx_result lbrx__tok_err(lbrx_error *err, lbrx_result r, const char *fmt, ...) {
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-        err->result = r;
-        err->offset = UINT64_MAX;
-    }
-    return r;
-}
 
 /* ---- Unicode classes --------------------------------------------------------------------- */
 
@@ -752,10 +739,10 @@ LBRX__TOK lbrx_result lbrx__tok_alloc(lbrx_tokenizer *t, uint64_t n, size_t text
     t->bos = t->eos = t->unk = t->eot = -1;
     t->pre = -1;
     if (n == 0 || n > LBRX_TOKENIZER_MAX_VOCAB)
-        return lbrx__tok_err(err, n ? LBRX_ERR_LIMIT : LBRX_ERR_BAD_VALUE, "tokenizer: %llu tokens (must be 1..%d)",
+        return lbrx_error_set(err, n ? LBRX_ERR_LIMIT : LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer: %llu tokens (must be 1..%d)",
                              (unsigned long long)n, LBRX_TOKENIZER_MAX_VOCAB);
     if (!lbrx_add_size(text_bytes, (size_t)n, &cap) || cap > UINT32_MAX)
-        return lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer: %zu bytes of token text (limit 4 GiB)", text_bytes);
+        return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "tokenizer: %zu bytes of token text (limit 4 GiB)", text_bytes);
     t->n_vocab = (int)n;
     t->text_cap = cap;
     t->type = (unsigned char *)calloc((size_t)n, 1);
@@ -766,7 +753,7 @@ LBRX__TOK lbrx_result lbrx__tok_alloc(lbrx_tokenizer *t, uint64_t n, size_t text
     t->len = (uint32_t *)calloc((size_t)n, sizeof(uint32_t));
     if (!t->type || !t->attr || !t->score || !t->text || !t->off || !t->len) {
         lbrx_tokenizer_release(t);
-        return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory for %llu tokens", (unsigned long long)n);
+        return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "tokenizer: out of memory for %llu tokens", (unsigned long long)n);
     }
     return LBRX_OK;
 }
@@ -798,12 +785,12 @@ LBRX__TOK lbrx_result lbrx__tok_set(lbrx_tokenizer *t, int i, const char *p, siz
     size_t j, w;
     char *dst;
     if (len > LBRX_TOKENIZER_MAX_PIECE)
-        return lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer: token %d has a piece of %zu bytes (limit %d)", i, len, LBRX_TOKENIZER_MAX_PIECE);
+        return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "tokenizer: token %d has a piece of %zu bytes (limit %d)", i, len, LBRX_TOKENIZER_MAX_PIECE);
     if (!(score == score) || score > 3.0e38f || score < -3.0e38f)
-        return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer: token %d has a score that is not a finite number", i);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer: token %d has a score that is not a finite number", i);
     if (type < LBRX_TOKEN_UNDEFINED || type > LBRX_TOKEN_BYTE)
-        return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer: token %d has type %d (must be 0..6)", i, type);
-    if (len + 1 > t->text_cap - t->text_used) return lbrx__tok_err(err, LBRX_ERR_SIZE_MISMATCH, "tokenizer: pieces larger than counted");
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer: token %d has type %d (must be 0..6)", i, type);
+    if (len + 1 > t->text_cap - t->text_used) return lbrx_error_set(err, LBRX_ERR_SIZE_MISMATCH, LBRX_NO_OFFSET, "tokenizer: pieces larger than counted");
     dst = t->text + t->text_used;
     for (j = 0, w = 0; j < len;) {
         const unsigned char *s = (const unsigned char *)p + j;
@@ -830,7 +817,7 @@ LBRX__TOK lbrx_result lbrx__tok_set(lbrx_tokenizer *t, int i, const char *p, siz
     }
     if (type == LBRX_TOKEN_BYTE) {
         int b = lbrx__tok_byte_name(dst, w);
-        if (b < 0) return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer: token %d is a byte token but its piece is not <0xXX>", i);
+        if (b < 0) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer: token %d is a byte token but its piece is not <0xXX>", i);
         dst[0] = (char)b;
         dst[1] = 0;
         w = 1;
@@ -870,11 +857,11 @@ LBRX__TOK lbrx_result lbrx__tok_finish(lbrx_tokenizer *t, lbrx_error *err) {
     const char *names[4] = { "bos", "eos", "unknown", "end-of-turn" };
     for (i = 0; i < 4; i++)
         if (ids[i] < -1 || ids[i] >= t->n_vocab)
-            return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer: %s token id %d is outside the vocabulary of %d", names[i], (int)ids[i], t->n_vocab);
+            return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer: %s token id %d is outside the vocabulary of %d", names[i], (int)ids[i], t->n_vocab);
     while (cap < 2u * (uint32_t)t->n_vocab) cap *= 2;
     t->hash = (int32_t *)malloc((size_t)cap * sizeof(int32_t));
     t->special = (int32_t *)malloc((size_t)t->n_vocab * sizeof(int32_t));
-    if (!t->hash || !t->special) return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
+    if (!t->hash || !t->special) return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "tokenizer: out of memory");
     memset(t->hash, 0xFF, (size_t)cap * sizeof(int32_t));
     t->hash_mask = cap - 1;
     if (!t->byte_level) for (i = 0; i < 256; i++) t->byte_id[i] = -1;
@@ -904,7 +891,7 @@ LBRX__TOK lbrx_result lbrx__tok_finish(lbrx_tokenizer *t, lbrx_error *err) {
     }
     if (t->n_special) {
         lbrx__tok_skey *keys = (lbrx__tok_skey *)malloc((size_t)t->n_special * sizeof *keys);
-        if (!keys) return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory");
+        if (!keys) return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "tokenizer: out of memory");
         for (i = 0; i < t->n_special; i++) { keys[i].id = t->special[i]; keys[i].len = t->len[t->special[i]]; }
         qsort(keys, (size_t)t->n_special, sizeof *keys, lbrx__tok_special_cmp);
         for (i = 0; i < t->n_special; i++) t->special[i] = keys[i].id;
@@ -942,10 +929,10 @@ LBRX__TOK void lbrx__tok_add_pair(lbrx_tokenizer *t, int32_t left, int32_t right
 
 LBRX__TOK lbrx_result lbrx__tok_alloc_pairs(lbrx_tokenizer *t, uint64_t n, lbrx_error *err) {
     uint32_t cap = 16;
-    if (n > LBRX_TOKENIZER_MAX_VOCAB * 2ull) return lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer: %llu merges (limit %d)", (unsigned long long)n, LBRX_TOKENIZER_MAX_VOCAB * 2);
+    if (n > LBRX_TOKENIZER_MAX_VOCAB * 2ull) return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "tokenizer: %llu merges (limit %d)", (unsigned long long)n, LBRX_TOKENIZER_MAX_VOCAB * 2);
     while (cap < 2 * n) cap *= 2;
     t->pairs = (struct lbrx__tok_merge_slot *)malloc((size_t)cap * sizeof *t->pairs);
-    if (!t->pairs) return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory for %llu merges", (unsigned long long)n);
+    if (!t->pairs) return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "tokenizer: out of memory for %llu merges", (unsigned long long)n);
     memset(t->pairs, 0xFF, (size_t)cap * sizeof *t->pairs);
     t->pair_mask = cap - 1;
     return LBRX_OK;
@@ -960,7 +947,7 @@ LBRX__TOK lbrx_result lbrx__tok_add_merge(lbrx_tokenizer *t, const char *a, size
     int side;
     int32_t ia, ib, im;
     if (alen > LBRX_TOKENIZER_MAX_PIECE || blen > LBRX_TOKENIZER_MAX_PIECE)
-        return lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer: %s is longer than %d bytes", where, LBRX_TOKENIZER_MAX_PIECE);
+        return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "tokenizer: %s is longer than %d bytes", where, LBRX_TOKENIZER_MAX_PIECE);
     for (side = 0; side < 2; side++) { /* convert like the vocabulary's tokens */
         const char *p = side ? b : a;
         size_t n = side ? blen : alen;
@@ -985,7 +972,7 @@ LBRX__TOK lbrx_result lbrx__tok_add_merge(lbrx_tokenizer *t, const char *a, size
     ib = lbrx__tok_lookup(t, buf + wa, w - wa);
     im = lbrx__tok_lookup(t, buf, w);
     if (ia < 0 || ib < 0 || im < 0)
-        return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer: %s (\"%.*s\" + \"%.*s\") names %s that is not in the vocabulary", where,
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer: %s (\"%.*s\" + \"%.*s\") names %s that is not in the vocabulary", where,
                              (int)(alen < 40 ? alen : 40), a, (int)(blen < 40 ? blen : 40), b,
                              ia < 0 ? "a left token" : ib < 0 ? "a right token" : "a merged token");
     lbrx__tok_add_pair(t, ia, ib, im, rank);
@@ -1004,7 +991,7 @@ LBRX__TOK lbrx_result lbrx__tok_gguf_id(const lbrx_gguf *g, const char *key, int
     lbrx_result r = lbrx_gguf_get_int(g, key, &v, err);
     if (r == LBRX_ERR_NOT_FOUND) { *out = def < n_vocab ? def : -1; return LBRX_OK; }
     if (r != LBRX_OK) return r;
-    if (v < -1 || v >= n_vocab) return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "%s = %lld is outside the vocabulary of %d tokens", key, (long long)v, n_vocab);
+    if (v < -1 || v >= n_vocab) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s = %lld is outside the vocabulary of %d tokens", key, (long long)v, n_vocab);
     *out = (int32_t)v;
     return LBRX_OK;
 }
@@ -1024,26 +1011,26 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_gguf(lbrx_tokenizer *t, const lbrx_gguf 
     lbrx_result r;
     memset(t, 0, sizeof *t);
     if ((r = lbrx_gguf_get_str(g, "tokenizer.ggml.model", &model, err)) != LBRX_OK) {
-        if (r == LBRX_ERR_NOT_FOUND) return lbrx__tok_err(err, r, "the file has no tokenizer (tokenizer.ggml.model)");
+        if (r == LBRX_ERR_NOT_FOUND) return lbrx_error_set(err, r, LBRX_NO_OFFSET, "the file has no tokenizer (tokenizer.ggml.model)");
         return r;
     }
     if (model.len == 5 && !memcmp(model.data, "llama", 5)) kind = LBRX_TOKENIZER_SPM;
     else if (model.len == 4 && !memcmp(model.data, "gpt2", 4)) kind = LBRX_TOKENIZER_BPE;
     else if ((model.len == 8 && !memcmp(model.data, "no_vocab", 8)) || (model.len == 4 && !memcmp(model.data, "none", 4)))
-        return lbrx__tok_err(err, LBRX_ERR_NOT_FOUND, "the file has no tokenizer (tokenizer.ggml.model = \"%.*s\")", (int)model.len, model.data);
+        return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "the file has no tokenizer (tokenizer.ggml.model = \"%.*s\")", (int)model.len, model.data);
     else
-        return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer model \"%.*s\" (tokenizer.ggml.model) is not supported", (int)(model.len < 64 ? model.len : 64), model.data);
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer model \"%.*s\" (tokenizer.ggml.model) is not supported", (int)(model.len < 64 ? model.len : 64), model.data);
     if (kind == LBRX_TOKENIZER_BPE) {
         r = lbrx_gguf_get_str(g, "tokenizer.ggml.pre", &pre, err);
         if (r == LBRX_ERR_NOT_FOUND) { pre.data = "default"; pre.len = 7; }
         else if (r != LBRX_OK) return r;
         if ((pre_i = lbrx__tok_find_pre(pre.data, (size_t)pre.len)) < 0)
-            return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "pre-tokenizer \"%.*s\" (tokenizer.ggml.pre) is not known", (int)(pre.len < 64 ? pre.len : 64), pre.data);
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "pre-tokenizer \"%.*s\" (tokenizer.ggml.pre) is not known", (int)(pre.len < 64 ? pre.len : 64), pre.data);
         if ((r = lbrx_gguf_get_str_array(g, "tokenizer.ggml.merges", &merges, &nm, err)) != LBRX_OK)
-            return r == LBRX_ERR_NOT_FOUND ? lbrx__tok_err(err, r, "a gpt2 tokenizer without tokenizer.ggml.merges") : r;
+            return r == LBRX_ERR_NOT_FOUND ? lbrx_error_set(err, r, LBRX_NO_OFFSET, "a gpt2 tokenizer without tokenizer.ggml.merges") : r;
     }
     if ((r = lbrx_gguf_get_str_array(g, "tokenizer.ggml.tokens", &toks, &n, err)) != LBRX_OK)
-        return r == LBRX_ERR_NOT_FOUND ? lbrx__tok_err(err, r, "the file has no tokenizer.ggml.tokens") : r;
+        return r == LBRX_ERR_NOT_FOUND ? lbrx_error_set(err, r, LBRX_NO_OFFSET, "the file has no tokenizer.ggml.tokens") : r;
     r = lbrx_gguf_get_array(g, "tokenizer.ggml.scores", LBRX_GGUF_FLOAT32, &scores, &ns, err);
     if (r == LBRX_ERR_NOT_FOUND && kind == LBRX_TOKENIZER_BPE) { scores = 0; ns = n; }
     else if (r != LBRX_OK) return r;
@@ -1051,13 +1038,13 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_gguf(lbrx_tokenizer *t, const lbrx_gguf 
     if (r == LBRX_ERR_NOT_FOUND) { types = 0; nt = n; }
     else if (r != LBRX_OK) return r;
     if (ns != n || nt != n)
-        return lbrx__tok_err(err, LBRX_ERR_SIZE_MISMATCH, "tokenizer: %llu tokens but %llu scores and %llu token types",
+        return lbrx_error_set(err, LBRX_ERR_SIZE_MISMATCH, LBRX_NO_OFFSET, "tokenizer: %llu tokens but %llu scores and %llu token types",
                              (unsigned long long)n, (unsigned long long)ns, (unsigned long long)nt);
     if (n == 0 || n > LBRX_TOKENIZER_MAX_VOCAB)
-        return lbrx__tok_err(err, n ? LBRX_ERR_LIMIT : LBRX_ERR_BAD_VALUE, "tokenizer.ggml.tokens: %llu tokens (must be 1..%d)", (unsigned long long)n, LBRX_TOKENIZER_MAX_VOCAB);
+        return lbrx_error_set(err, n ? LBRX_ERR_LIMIT : LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer.ggml.tokens: %llu tokens (must be 1..%d)", (unsigned long long)n, LBRX_TOKENIZER_MAX_VOCAB);
     for (i = 0; i < n; i++) {
         if (toks[i].len > LBRX_TOKENIZER_MAX_PIECE)
-            return lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer.ggml.tokens[%llu] has %llu bytes (limit %d)", (unsigned long long)i, (unsigned long long)toks[i].len, LBRX_TOKENIZER_MAX_PIECE);
+            return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "tokenizer.ggml.tokens[%llu] has %llu bytes (limit %d)", (unsigned long long)i, (unsigned long long)toks[i].len, LBRX_TOKENIZER_MAX_PIECE);
         total += (size_t)toks[i].len;
     }
     if ((r = lbrx__tok_alloc(t, n, total, err)) != LBRX_OK) return r;
@@ -1095,7 +1082,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_gguf(lbrx_tokenizer *t, const lbrx_gguf 
             size_t len = (size_t)merges[i].len;
             if (len > 1) sp = (const char *)memchr(s + 1, ' ', len - 1);
             snprintf(where, sizeof where, "tokenizer.ggml.merges[%llu]", (unsigned long long)i);
-            if (!sp) { r = lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer: %s has no space between two tokens", where); goto fail; }
+            if (!sp) { r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer: %s has no space between two tokens", where); goto fail; }
             if ((r = lbrx__tok_add_merge(t, s, (size_t)(sp - s), sp + 1, len - (size_t)(sp - s) - 1, (uint32_t)i, where, err)) != LBRX_OK) goto fail;
         }
         lbrx__tok_describe(t, "gpt2 (byte-level BPE), pre-tokenizer", pre.data, (size_t)pre.len);
@@ -1121,28 +1108,28 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_llama2c(lbrx_tokenizer *t, const char *p
     if (r != LBRX_OK) return r;
     d = (const unsigned char *)lbrx_storage_data(s);
     size = lbrx_storage_size(s);
-    if (size < 4) { lbrx_storage_release(s); return lbrx__tok_err(err, LBRX_ERR_TRUNCATED, "%s: too short for a tokenizer", path); }
+    if (size < 4) { lbrx_storage_release(s); return lbrx_error_set(err, LBRX_ERR_TRUNCATED, LBRX_NO_OFFSET, "%s: too short for a tokenizer", path); }
     memcpy(&maxlen, d, 4);
     if (maxlen < 0 || maxlen > LBRX_TOKENIZER_MAX_PIECE) {
         lbrx_storage_release(s);
-        return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "%s: max token length %d (must be 0..%d)", path, (int)maxlen, LBRX_TOKENIZER_MAX_PIECE);
+        return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s: max token length %d (must be 0..%d)", path, (int)maxlen, LBRX_TOKENIZER_MAX_PIECE);
     }
     for (pass = 0; pass < 2; pass++) {
         pos = 4;
         for (i = 0; i < n_vocab; i++) {
             float score;
             int32_t len;
-            if (size - pos < 8) { r = lbrx__tok_err(err, LBRX_ERR_TRUNCATED, "%s: ends inside token %d (file offset %zu)", path, i, pos); goto fail; }
+            if (size - pos < 8) { r = lbrx_error_set(err, LBRX_ERR_TRUNCATED, LBRX_NO_OFFSET, "%s: ends inside token %d (file offset %zu)", path, i, pos); goto fail; }
             memcpy(&score, d + pos, 4);
             memcpy(&len, d + pos + 4, 4);
             pos += 8;
-            if (len < 0 || len > maxlen) { r = lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "%s: token %d has length %d (max %d, file offset %zu)", path, i, (int)len, (int)maxlen, pos - 4); goto fail; }
-            if (size - pos < (size_t)len) { r = lbrx__tok_err(err, LBRX_ERR_TRUNCATED, "%s: piece of token %d runs past the end (file offset %zu)", path, i, pos); goto fail; }
+            if (len < 0 || len > maxlen) { r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "%s: token %d has length %d (max %d, file offset %zu)", path, i, (int)len, (int)maxlen, pos - 4); goto fail; }
+            if (size - pos < (size_t)len) { r = lbrx_error_set(err, LBRX_ERR_TRUNCATED, LBRX_NO_OFFSET, "%s: piece of token %d runs past the end (file offset %zu)", path, i, pos); goto fail; }
             if (pass == 0) total += (size_t)len; /* cannot overflow: bounded by the file size */
             else if ((r = lbrx__tok_set(t, i, (const char *)d + pos, (size_t)len, score, LBRX_TOKEN_UNDEFINED, LBRX__TOK_SPACES, err)) != LBRX_OK) goto fail;
             pos += (size_t)len;
         }
-        if (pos != size) { r = lbrx__tok_err(err, LBRX_ERR_SIZE_MISMATCH, "%s: %zu bytes after the last of %d tokens", path, size - pos, n_vocab); goto fail; }
+        if (pos != size) { r = lbrx_error_set(err, LBRX_ERR_SIZE_MISMATCH, LBRX_NO_OFFSET, "%s: %zu bytes after the last of %d tokens", path, size - pos, n_vocab); goto fail; }
         if (pass == 0 && (r = lbrx__tok_alloc(t, n_vocab > 0 ? (uint64_t)n_vocab : 0, total, err)) != LBRX_OK) goto fail;
     }
     lbrx_storage_release(s);
@@ -1184,7 +1171,7 @@ LBRX__TOK lbrx_result lbrx__tok_json_pre(lbrx_tokenizer *t, const lbrx_json_valu
     size_t n, i;
     const char *type = lbrx_json_string(lbrx_json_get(pre, "type"), &n);
     if (lbrx_json_type_of(pre) == LBRX_JSON_NULL) return LBRX_OK;
-    if (!type || depth > 4) return lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer.json: pre_tokenizer without a type (offset %llu)", (unsigned long long)lbrx_json_offset(pre));
+    if (!type || depth > 4) return lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer.json: pre_tokenizer without a type (offset %llu)", (unsigned long long)lbrx_json_offset(pre));
     if (!strcmp(type, "Sequence")) {
         const lbrx_json_value *seq = lbrx_json_get(pre, "pretokenizers");
         for (i = 0; i < lbrx_json_count(seq); i++) {
@@ -1193,7 +1180,7 @@ LBRX__TOK lbrx_result lbrx__tok_json_pre(lbrx_tokenizer *t, const lbrx_json_valu
         }
         return LBRX_OK;
     }
-    if (*n_rules >= (int)sizeof t->rules - 1) return lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer.json: more than %d pre-tokenizer steps", (int)sizeof t->rules - 1);
+    if (*n_rules >= (int)sizeof t->rules - 1) return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "tokenizer.json: more than %d pre-tokenizer steps", (int)sizeof t->rules - 1);
     if (!strcmp(type, "ByteLevel")) {
         t->byte_level = 1;
         t->prefix_space = lbrx__tok_json_flag(pre, "add_prefix_space", 0);
@@ -1213,7 +1200,7 @@ LBRX__TOK lbrx_result lbrx__tok_json_pre(lbrx_tokenizer *t, const lbrx_json_valu
         const char *rep = lbrx_json_string(lbrx_json_get(pre, "replacement"), &rl);
         const char *scheme = lbrx_json_string(lbrx_json_get(pre, "prepend_scheme"), 0);
         if (!rep || rl != 3 || memcmp(rep, "\xe2\x96\x81", 3) != 0)
-            return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: Metaspace replacement other than U+2581");
+            return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.json: Metaspace replacement other than U+2581");
         if (scheme) t->metaspace = !strcmp(scheme, "first") ? 1 : !strcmp(scheme, "always") ? 2 : 3;
         else t->metaspace = lbrx__tok_json_flag(pre, "add_prefix_space", 1) ? 2 : 3;
         t->metaspace_split = lbrx__tok_json_flag(pre, "split", 1);
@@ -1227,10 +1214,10 @@ LBRX__TOK lbrx_result lbrx__tok_json_pre(lbrx_tokenizer *t, const lbrx_json_valu
                 t->rules[(*n_rules)++] = (unsigned char)k;
                 return LBRX_OK;
             }
-        return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: pre-tokenizer Split pattern %.80s%s is not one lbrx knows", rx ? rx : "(not a Regex)",
+        return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.json: pre-tokenizer Split pattern %.80s%s is not one lbrx knows", rx ? rx : "(not a Regex)",
                              rx && n > 80 ? "..." : "");
     }
-    return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: pre-tokenizer %s is not supported", type);
+    return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.json: pre-tokenizer %s is not supported", type);
 }
 
 /* The normalizer: none, NFC (not applied, see the top of the file), or SentencePiece's
@@ -1252,7 +1239,7 @@ LBRX__TOK lbrx_result lbrx__tok_json_norm(lbrx_tokenizer *t, const lbrx_json_val
         }
         if (replace == 1) { t->metaspace = prepend == 1 ? 2 : 3; t->metaspace_split = 0; return LBRX_OK; }
     }
-    return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: normalizer %s is not supported", type ? type : "(no type)");
+    return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.json: normalizer %s is not supported", type ? type : "(no type)");
 }
 
 LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const void *json, size_t len,
@@ -1272,20 +1259,20 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const voi
     vocab = lbrx_json_get(model, "vocab");
     merges = lbrx_json_get(model, "merges");
     added = lbrx_json_get(root, "added_tokens");
-    if (!model) { r = lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer.json: no \"model\""); goto fail; }
+    if (!model) { r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer.json: no \"model\""); goto fail; }
     if (!lbrx__tok_json_is(model, "type", "BPE") && !(lbrx_json_get(model, "type") == 0 && merges)) {
         s = lbrx_json_string(lbrx_json_get(model, "type"), 0);
-        r = lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: model type %s is not supported (BPE is)", s ? s : "(none)");
+        r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.json: model type %s is not supported (BPE is)", s ? s : "(none)");
         goto fail;
     }
     if (lbrx_json_type_of(vocab) != LBRX_JSON_OBJECT || lbrx_json_type_of(merges) != LBRX_JSON_ARRAY) {
-        r = lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer.json: model.vocab must be an object and model.merges an array");
+        r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer.json: model.vocab must be an object and model.merges an array");
         goto fail;
     }
     for (i = 0; i < 2; i++) {
         const char *key = i ? "end_of_word_suffix" : "continuing_subword_prefix";
         if ((s = lbrx_json_string(lbrx_json_get(model, key), &slen)) != 0 && slen) {
-            r = lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: model.%s is not supported", key);
+            r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.json: model.%s is not supported", key);
             goto fail;
         }
     }
@@ -1296,12 +1283,12 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const voi
         const lbrx_json_value *e = i < n_tok ? lbrx_json_member(vocab, i, &s, &slen) : lbrx_json_at(added, i - n_tok);
         if (i >= n_tok) s = lbrx_json_string(lbrx_json_get(e, "content"), &slen), e = lbrx_json_get(e, "id");
         if (!s || lbrx_json_i64(e, &id) != LBRX_OK || id < 0 || id >= LBRX_TOKENIZER_MAX_VOCAB) {
-            r = lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer.json: %s %zu has no id in 0..%d (offset %llu)", i < n_tok ? "model.vocab entry" : "added_tokens entry",
+            r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer.json: %s %zu has no id in 0..%d (offset %llu)", i < n_tok ? "model.vocab entry" : "added_tokens entry",
                               i < n_tok ? i : i - n_tok, LBRX_TOKENIZER_MAX_VOCAB - 1, (unsigned long long)lbrx_json_offset(e));
             goto fail;
         }
         if (slen > LBRX_TOKENIZER_MAX_PIECE) {
-            r = lbrx__tok_err(err, LBRX_ERR_LIMIT, "tokenizer.json: token %lld has %zu bytes (limit %d)", (long long)id, slen, LBRX_TOKENIZER_MAX_PIECE);
+            r = lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "tokenizer.json: token %lld has %zu bytes (limit %d)", (long long)id, slen, LBRX_TOKENIZER_MAX_PIECE);
             goto fail;
         }
         if (id > max_id) max_id = id;
@@ -1313,14 +1300,14 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const voi
     if ((r = lbrx__tok_json_norm(t, lbrx_json_get(root, "normalizer"), err)) != LBRX_OK) goto fail;
     if ((r = lbrx__tok_json_pre(t, lbrx_json_get(root, "pre_tokenizer"), 0, &n_rules, err)) != LBRX_OK) goto fail;
     if (!t->byte_level && !t->metaspace) {
-        r = lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "tokenizer.json: neither a ByteLevel nor a Metaspace pre-tokenizer");
+        r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.json: neither a ByteLevel nor a Metaspace pre-tokenizer");
         goto fail;
     }
     t->byte_fallback = lbrx__tok_json_flag(model, "byte_fallback", 0);
     t->ignore_merges = lbrx__tok_json_flag(model, "ignore_merges", 0);
     how = t->byte_level ? LBRX__TOK_BYTELEVEL : LBRX__TOK_SPACES;
     seen = (unsigned char *)calloc((size_t)t->n_vocab, 1);
-    if (!seen) { r = lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "tokenizer: out of memory"); goto fail; }
+    if (!seen) { r = lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "tokenizer: out of memory"); goto fail; }
     for (i = 0; i < n_tok + n_added; i++) { /* added tokens last: they override the vocabulary's entry */
         const lbrx_json_value *e = i < n_tok ? lbrx_json_member(vocab, i, &s, &slen) : lbrx_json_at(added, i - n_tok);
         int type = LBRX_TOKEN_NORMAL;
@@ -1330,7 +1317,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const voi
         }
         lbrx_json_i64(i < n_tok ? e : lbrx_json_get(e, "id"), &id);
         if (seen[id] == 1 + (i >= n_tok)) {
-            r = lbrx__tok_err(err, LBRX_ERR_DUPLICATE, "tokenizer.json: id %lld appears twice in %s", (long long)id, i < n_tok ? "model.vocab" : "added_tokens");
+            r = lbrx_error_set(err, LBRX_ERR_DUPLICATE, LBRX_NO_OFFSET, "tokenizer.json: id %lld appears twice in %s", (long long)id, i < n_tok ? "model.vocab" : "added_tokens");
             goto fail;
         }
         seen[id] = (unsigned char)(1 + (i >= n_tok));
@@ -1370,7 +1357,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_json_memory(lbrx_tokenizer *t, const voi
         } else {
             a = b = 0;
         }
-        if (!a || !b) { r = lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer.json: %s is not two tokens (offset %llu)", where, (unsigned long long)lbrx_json_offset(m)); goto fail; }
+        if (!a || !b) { r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer.json: %s is not two tokens (offset %llu)", where, (unsigned long long)lbrx_json_offset(m)); goto fail; }
         if ((r = lbrx__tok_add_merge(t, a, alen, b, blen, (uint32_t)i, where, err)) != LBRX_OK) goto fail;
     }
     { /* name the pre-tokenizer after the GGUF one with the same rules */
@@ -1438,7 +1425,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_file(lbrx_tokenizer *t, const char *path
     unsigned char head[4] = { 0, 0, 0, 0 };
     lbrx_result r;
     memset(t, 0, sizeof *t);
-    if (!in_dir) return lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!in_dir) return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory");
     memcpy(in_dir, path, n);
     strcpy(in_dir + n, "/tokenizer.json");
     if ((f = fopen(in_dir, "rb")) != 0) { /* a model directory */
@@ -1448,7 +1435,7 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_file(lbrx_tokenizer *t, const char *path
         return r;
     }
     free(in_dir);
-    if (!(f = fopen(path, "rb"))) return lbrx__tok_err(err, LBRX_ERR_NOT_FOUND, "%s: cannot open", path);
+    if (!(f = fopen(path, "rb"))) return lbrx_error_set(err, LBRX_ERR_NOT_FOUND, LBRX_NO_OFFSET, "%s: cannot open", path);
     if (fread(head, 1, 4, f) < 1) head[0] = 0;
     fclose(f);
     if (!memcmp(head, "GGUF", 4)) {
@@ -1579,7 +1566,7 @@ LBRX__TOK lbrx_result lbrx__tok_merge(const lbrx_tokenizer *t, lbrx__tok_work *w
             if (b < 0) b = t->unk;
             if (b < 0 && t->kind == LBRX_TOKENIZER_BPE) continue; /* dropped, as Hugging Face and llama.cpp do */
             if (b < 0)
-                return lbrx__tok_err(err, LBRX_ERR_UNSUPPORTED, "text byte 0x%02x has no token (no byte fallback, no unknown token)", (unsigned char)w->buf[w->start[i] + k]);
+                return lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "text byte 0x%02x has no token (no byte fallback, no unknown token)", (unsigned char)w->buf[w->start[i] + k]);
             lbrx__tok_emit(w, b);
         }
     }
@@ -1691,12 +1678,12 @@ LBRXDEF lbrx_result lbrx_tokenizer_encode(const lbrx_tokenizer *t, const char *t
     size_t cap, i, frag;
     int first = 2;
     lbrx_result r = LBRX_OK;
-    if (!ids || !n_ids) return lbrx__tok_err(err, LBRX_ERR_INVALID_ARGUMENT, "lbrx_tokenizer_encode: NULL argument");
+    if (!ids || !n_ids) return lbrx_error_set(err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "lbrx_tokenizer_encode: NULL argument");
     *ids = 0;
     *n_ids = 0;
     if (!t || t->kind == LBRX_TOKENIZER_NONE || (!text && len))
-        return lbrx__tok_err(err, LBRX_ERR_INVALID_ARGUMENT, "lbrx_tokenizer_encode: no tokenizer or no text");
-    if (len > LBRX_TOKENIZER_MAX_TEXT) return lbrx__tok_err(err, LBRX_ERR_LIMIT, "text of %zu bytes is longer than %zu", len, (size_t)LBRX_TOKENIZER_MAX_TEXT);
+        return lbrx_error_set(err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "lbrx_tokenizer_encode: no tokenizer or no text");
+    if (len > LBRX_TOKENIZER_MAX_TEXT) return lbrx_error_set(err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "text of %zu bytes is longer than %zu", len, (size_t)LBRX_TOKENIZER_MAX_TEXT);
     memset(&w, 0, sizeof w);
     cap = len + 2; /* ids: at most one per byte, plus BOS and a leading space */
     w.buf = (char *)malloc(cap);
@@ -1715,11 +1702,11 @@ LBRXDEF lbrx_result lbrx_tokenizer_encode(const lbrx_tokenizer *t, const char *t
     w.cap = cap;
     if (t->byte_level && len >= 4096) w.cache = (struct lbrx__tok_cached *)calloc(LBRX__TOK_CACHE, sizeof *w.cache); /* optional: NULL is fine */
     if (!w.buf || !w.pre || !w.start || !w.slen || !w.next || !w.prev || !w.sid || !w.heap || !w.cp || !w.fl || !w.cut || !w.cpoff || !w.ids) {
-        r = lbrx__tok_err(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory encoding %zu bytes of text", len);
+        r = lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory encoding %zu bytes of text", len);
         goto done;
     }
     if (flags & LBRX_ENCODE_BOS) {
-        if (t->bos < 0) { r = lbrx__tok_err(err, LBRX_ERR_BAD_VALUE, "tokenizer has no BOS token"); goto done; }
+        if (t->bos < 0) { r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "tokenizer has no BOS token"); goto done; }
         lbrx__tok_emit(&w, t->bos);
     }
     for (i = 0, frag = 0; i < len;) {

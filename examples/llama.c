@@ -73,7 +73,7 @@ LLAMA_FN lbrx_result llama_load(lbrx_model *m, lbrx_tokenizer *tok, const char *
     snprintf(note, note_cap, "none in %s", path);
     if (r != LBRX_OK) return r;
     if (tok_path && strcmp(m->format, "llama2.c")) {
-        r = lbrx_model_errorf(err, LBRX_ERR_INVALID_ARGUMENT, "-z is for llama2.c checkpoints; this %s model has its own tokenizer", m->format);
+        r = lbrx_error_set(err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "-z is for llama2.c checkpoints; this %s model has its own tokenizer", m->format);
     } else if (tok_path) {
         r = lbrx_tokenizer_init_llama2c(tok, tok_path, m->c.vocab_size, err);
     } else if (!strcmp(m->format, "gguf")) {
@@ -103,7 +103,7 @@ LLAMA_FN lbrx_result llama_load(lbrx_model *m, lbrx_tokenizer *tok, const char *
         r = LBRX_OK;
     }
     if (r == LBRX_OK && tok->kind != LBRX_TOKENIZER_NONE && tok->n_vocab > m->c.vocab_size)
-        r = lbrx_model_errorf(err, LBRX_ERR_SIZE_MISMATCH, "the tokenizer has %d tokens but the model's vocabulary is %d", tok->n_vocab, m->c.vocab_size);
+        r = lbrx_error_set(err, LBRX_ERR_SIZE_MISMATCH, LBRX_NO_OFFSET, "the tokenizer has %d tokens but the model's vocabulary is %d", tok->n_vocab, m->c.vocab_size);
     if (r != LBRX_OK) {
         lbrx_tokenizer_release(tok);
         lbrx_model_free(m);
@@ -127,7 +127,7 @@ LLAMA_FN lbrx_result llama_parse_ids(const char *s, int n_vocab, int32_t **out, 
     int n = 0;
     *out = 0;
     *n_out = 0;
-    if (!ids) return lbrx_model_errorf(err, LBRX_ERR_OUT_OF_MEMORY, "out of memory");
+    if (!ids) return lbrx_error_set(err, LBRX_ERR_OUT_OF_MEMORY, LBRX_NO_OFFSET, "out of memory");
     while (*s) {
         char *end;
         long v;
@@ -136,7 +136,7 @@ LLAMA_FN lbrx_result llama_parse_ids(const char *s, int n_vocab, int32_t **out, 
         v = strtol(s, &end, 10);
         if (end == s || (*end && !isspace((unsigned char)*end)) || v < 0 || v >= n_vocab) {
             free(ids);
-            return lbrx_model_errorf(err, LBRX_ERR_INVALID_ARGUMENT, "the prompt must be token ids in 0..%d for a model without a tokenizer", n_vocab - 1);
+            return lbrx_error_set(err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "the prompt must be token ids in 0..%d for a model without a tokenizer", n_vocab - 1);
         }
         ids[n++] = (int)v;
         s = end;
@@ -180,7 +180,7 @@ LLAMA_FN lbrx_result llama_generate(const lbrx_model *m, const lbrx_tokenizer *t
     double t0;
     lbrx_result r;
     memset(st, 0, sizeof *st);
-    if (n_prompt < 1) return lbrx_model_errorf(err, LBRX_ERR_INVALID_ARGUMENT, "empty prompt");
+    if (n_prompt < 1) return lbrx_error_set(err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "empty prompt");
     if (out) {
         for (i = 0; i <= n_run && i < n_prompt; i++) llama_emit(t, out, i ? prompt[i - 1] : -1, prompt[i]);
     }
@@ -189,7 +189,7 @@ LLAMA_FN lbrx_result llama_generate(const lbrx_model *m, const lbrx_tokenizer *t
         int n = n_run - i < s->max_batch ? n_run - i : s->max_batch;
         if ((r = lbrx_model_forward(m, s, prompt + i, n, logits_f != 0, err)) != LBRX_OK) return r;
         if (logits_f && fwrite(s->logits, sizeof(float) * V, (size_t)n, logits_f) != (size_t)n)
-            return lbrx_model_errorf(err, LBRX_ERR_IO, "cannot write the logits");
+            return lbrx_error_set(err, LBRX_ERR_IO, LBRX_NO_OFFSET, "cannot write the logits");
     }
     st->n_prompt = n_run;
     st->prompt_s = lbrx_model_now() - t0;
@@ -204,7 +204,7 @@ LLAMA_FN lbrx_result llama_generate(const lbrx_model *m, const lbrx_tokenizer *t
         token = next;
         if (pos >= steps) break;
         if ((r = lbrx_model_forward(m, s, &token, 1, logits_f != 0, err)) != LBRX_OK) return r;
-        if (logits_f && fwrite(s->logits, sizeof(float), V, logits_f) != V) return lbrx_model_errorf(err, LBRX_ERR_IO, "cannot write the logits");
+        if (logits_f && fwrite(s->logits, sizeof(float), V, logits_f) != V) return lbrx_error_set(err, LBRX_ERR_IO, LBRX_NO_OFFSET, "cannot write the logits");
         pos++;
         st->n_gen++;
     }
@@ -287,12 +287,12 @@ LLAMA_FN int llama_main(int argc, char **argv, FILE *out, FILE *log) {
     if (steps == 0 || steps > m.c.seq_len) steps = m.c.seq_len;
     if (tok.kind != LBRX_TOKENIZER_NONE) {
         r = lbrx_tokenizer_encode(&tok, prompt, strlen(prompt), lbrx_tokenizer_default_flags(&tok) | (tok.add_bos ? LBRX_ENCODE_BOS : 0u), &ids, &n_ids, &err);
-        if (r == LBRX_OK && n_ids > (size_t)INT_MAX) r = lbrx_model_errorf(&err, LBRX_ERR_LIMIT, "prompt of %zu tokens", n_ids);
+        if (r == LBRX_OK && n_ids > (size_t)INT_MAX) r = lbrx_error_set(&err, LBRX_ERR_LIMIT, LBRX_NO_OFFSET, "prompt of %zu tokens", n_ids);
         n_prompt = (int)n_ids;
     } else {
         r = llama_parse_ids(prompt, m.c.vocab_size, &ids, &n_prompt, &err);
     }
-    if (r == LBRX_OK && n_prompt == 0) r = lbrx_model_errorf(&err, LBRX_ERR_INVALID_ARGUMENT, "empty prompt (a model without a tokenizer needs token ids)");
+    if (r == LBRX_OK && n_prompt == 0) r = lbrx_error_set(&err, LBRX_ERR_INVALID_ARGUMENT, LBRX_NO_OFFSET, "empty prompt (a model without a tokenizer needs token ids)");
     if (r != LBRX_OK) {
         fprintf(log, "error: %s\n", err.message);
         lbrx_tokenizer_release(&tok);
@@ -320,7 +320,7 @@ LLAMA_FN int llama_main(int argc, char **argv, FILE *out, FILE *log) {
     }
     fputc('\n', out);
     fflush(out);
-    if (lf && fclose(lf) != 0 && r == LBRX_OK) r = lbrx_model_errorf(&err, LBRX_ERR_IO, "%s: write failed", logits_path);
+    if (lf && fclose(lf) != 0 && r == LBRX_OK) r = lbrx_error_set(&err, LBRX_ERR_IO, LBRX_NO_OFFSET, "%s: write failed", logits_path);
     if (r == LBRX_OK) {
         fprintf(log, "prompt: %d tokens in %.1f ms, %.1f tokens/s\n", st.n_prompt, st.prompt_s * 1e3,
                 st.prompt_s > 0 ? st.n_prompt / st.prompt_s : 0.0);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the "API REFERENCE" list at the top of lbrx.h, lbrx_gguf.h and lbrx_safetensors.h from
 their LBRXDEF declarations, grouped by the `// >>name` markers of the API's section banners (so
-no public function is missing). Usage: python3 tests/api_list.py [--check]
+no public function is missing), and in lbrx.h the two lists of a dispatch build's passes over the
+kernel sections (see lbrx__kset): the names each pass suffixes (its functions, types and tables)
+and the macros it undefines at its end. Usage: python3 tests/api_list.py [--check]
 (--check: exit 1 when a header's list is not what it would write)."""
 import os, re, sys, textwrap
 
@@ -48,6 +50,42 @@ def block(path, text):
     return "\n".join(lines) + "\n\n"
 
 
+KERNEL_NAMES = ("/* the names of the kernel sections (written by tests/api_list.py) */\n", "/* end of the names */\n")
+KERNEL_MACROS = ("/* the macros of the kernel sections (written by tests/api_list.py) */\n", "/* end of the macros */\n")
+# defined at the end of the sections, beside the ones in them: the set's table, its description,
+# and the instruction-set macros a pass sets at its start
+KERNEL_EXTRA_NAMES = ["lbrx__kset_tab"]
+KERNEL_EXTRA_MACROS = ["LBRX__KSET_NAME", "LBRX__KSET_SIMD", "LBRX__KSET_TILED", "LBRX__KSET_QTILED", "LBRX__AVX2", "LBRX__F16C",
+                       "LBRX__AVX512", "LBRX__AVX512VNNI", "LBRX__AVX512VBMI", "LBRX__AVX512VL", "LBRX__KSFX"]
+
+
+def kernel_lists(text):
+    """lbrx.h with its kernel-section lists rewritten: from the SIMD section's banner to the end of
+    the ops, every private function, type and static table (the names) and every macro."""
+    lines = text.split("\n")
+    a = next(i for i, l in enumerate(lines) if l.startswith("/* ==== SIMD vectors (implementation)"))
+    b = next(i for i, l in enumerate(lines) if l.startswith("/* ==== end ops and attention (implementation)"))
+    names, macros = [], []
+    for l in lines[a:b]:
+        m = (re.match(r"^(?:LBRX__NOINLINE\s+)?(?:LBRX__PRIVATE|LBRX__INLINE|LBRX__MM_REF|static)\b[^=;(]*?\b(lbrx__\w+)\s*\(", l) or
+             re.match(r"^(?:LBRX__PRIVATE\s+|LBRX__MM_REF\s+|static\s+)?(?:const\s+)?\w+\s+(lbrx__\w+)(?:\[\])?\s*=", l) or
+             re.match(r"^typedef\s+struct\s+(lbrx__\w+)", l) or re.match(r"^typedef\b.*\(\*(lbrx__\w+)\)", l) or
+             re.match(r"^typedef\b[^;(]*\b(lbrx__\w+)\s*;", l) or re.match(r"^\}\s*(lbrx__\w+)\s*;", l) or
+             re.match(r"^LBRX__(?:GV_X86|GV_DRIVER|MQ_TILE)\((lbrx__\w+)", l))
+        if m:
+            names.append(m.group(1))
+        m = re.match(r"^\s*#\s*define\s+(\w+)", l)
+        if m:
+            macros.append(m.group(1))
+    names = list(dict.fromkeys(names + KERNEL_EXTRA_NAMES))
+    macros = [m for m in dict.fromkeys(macros + KERNEL_EXTRA_MACROS) if m not in names]
+    for (begin, end), body in ((KERNEL_NAMES, "".join("#define %s LBRX__KN(%s)\n" % (n, n) for n in names)),
+                               (KERNEL_MACROS, "".join("#undef %s\n" % m for m in macros))):
+        i = text.index(begin) + len(begin)
+        text = text[:i] + body + text[text.index(end, i):]
+    return text
+
+
 def main():
     os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     check, bad = "--check" in sys.argv, 0
@@ -61,13 +99,15 @@ def main():
         else:  # before the QUICK START of the top comment
             a = text.index("   QUICK START")
             out = text[:a] + new + text[a:]
+        if path == "lbrx.h":
+            out = kernel_lists(out)
         if out != text:
             bad += 1
             if check:
-                print(path + ": API REFERENCE is not up to date (python3 tests/api_list.py)")
+                print(path + ": API REFERENCE or kernel lists not up to date (python3 tests/api_list.py)")
             else:
                 open(path, "w").write(out)
-                print(path + ": API REFERENCE written")
+                print(path + ": API REFERENCE and lists written")
     return 1 if check and bad else 0
 
 

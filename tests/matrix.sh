@@ -11,6 +11,9 @@
 #   nosimd       -DLBRX_NO_SIMD (the scalar code only)
 #   noomp        without -fopenmp (pragmas ignored, one thread)
 #   avx2         -mavx2 -mfma -mf16c, no AVX-512
+#   dispatch     gcc -std=c99 without -march: the kernel sets chosen at run time (lbrx__kset); its
+#                "kernel set NAME: results HASH" lines (test_ops) must equal the native builds' of
+#                the same set (c99, avx2, nosimd), where their logs are newer than lbrx.h
 #   nommap       -DLBRX_NO_MMAP (files are read into the heap)
 #   m32          gcc -m32: 32-bit size_t and pointers (catches size_t/uint64_t mix-ups; files
 #                past 4 GiB must be refused). Debian's gcc-multilib conflicts with the aarch64
@@ -39,7 +42,7 @@ CC=${CC:-gcc}
 CXX=${CXX:-g++}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 WARN="-Wall -Wextra -Werror -pedantic"
-ALL_CONFIGS="c99 cxx clang-c11 clang-cxx17 nosimd noomp avx2 nommap m32 asan tsan valgrind mingw neon"
+ALL_CONFIGS="c99 cxx clang-c11 clang-cxx17 nosimd noomp avx2 dispatch nommap m32 asan tsan valgrind mingw neon"
 if [ "${1:-}" = --list ]; then printf '%s\n' $ALL_CONFIGS; exit 0; fi
 configs=${*:-$ALL_CONFIGS}
 all_tests=$(ls tests/test_*.c 2>/dev/null)
@@ -53,6 +56,7 @@ flags_of() {
     nosimd)      echo "$CC -std=c99 -O2 -march=native -fopenmp -DLBRX_NO_SIMD $WARN" ;;
     noomp)       echo "$CC -std=c99 -O2 -march=native -Wno-unknown-pragmas $WARN" ;;
     avx2)        echo "$CC -std=c99 -O2 -mavx2 -mfma -mf16c -fopenmp $WARN" ;;
+    dispatch)    echo "$CC -std=c99 -O2 -fopenmp $WARN" ;;
     nommap)      echo "$CC -std=c99 -O2 -march=native -fopenmp -DLBRX_NO_MMAP $WARN" ;;
     m32)         echo "$CC -m32 -isystem build/m32-include -std=c99 -O2 -march=native -mfpmath=sse -fopenmp $WARN" ;;
     asan)        echo "$CC -std=c99 -O1 -g -march=native -fopenmp -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer $WARN" ;;
@@ -160,6 +164,19 @@ for cfg in $configs; do
   s=$(echo "$res" | sed -n 's/.* \([0-9]*\) skipped.*/\1/p'); c=$(echo "$res" | sed -n 's/.* \([0-9]*\) compile failures.*/\1/p')
   total_p=$((total_p + ${p:-0})); total_f=$((total_f + ${f:-1} + ${c:-0})); total_s=$((total_s + ${s:-0}))
 done
+# Runtime dispatch: the bits of each kernel set the dispatch build ran must be the native build's
+# (from this run or an earlier one, as CI runs c99 first, if its log is newer than lbrx.h).
+case " $configs " in *" dispatch "*)
+  for cfg in c99 avx2 nosimd; do
+    [ "build/test-$cfg/run.log" -nt lbrx.h ] && [ -f build/test-dispatch/run.log ] || continue
+    line=$(grep -m1 '^  kernel set ' "build/test-$cfg/run.log")
+    [ -n "$line" ] || continue
+    if ! grep -qxF "$line" build/test-dispatch/run.log; then
+      echo "dispatch: the native $cfg build printed '${line# }', the dispatch build has no such line"
+      total_f=$((total_f + 1))
+    fi
+  done ;;
+esac
 printf "matrix (configs, results, seconds each; $JOBS at a time, $SECONDS s in all):$summary\n"
 if [ "$total_s" -gt 0 ]; then echo "$total_p passed, $total_f failed, $total_s skipped"
 else echo "$total_p passed, $total_f failed"; fi

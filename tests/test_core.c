@@ -353,8 +353,9 @@ static void test_rows_match_scalar(void) {
 }
 
 /* The thread policy (lbrx__threads_for): tiny work on the calling thread, work worth all threads
-   on all of them, as many as the work pays for between; one thread after a region whose threads
-   started late (a descheduled core), and all again once that period has passed. */
+   on all of them, as many as the work pays for between; half a region's threads after it found
+   one of them starting late (a descheduled core), and all again once that period has passed; a
+   master waiting at the end (unequal shares) is not a descheduled thread. */
 static void test_thread_policy(void) {
     lbrx_context *ctx = NULL;
     lbrx_context_desc desc;
@@ -373,7 +374,6 @@ static void test_thread_policy(void) {
 #ifdef _OPENMP
     lbrx__par_begin(ctx, 2);
     ctx->par_in[1] = ctx->par_t0 + 0.002;   /* thread 1 started 2 ms late */
-    ctx->par_master = omp_get_wtime();
     lbrx__par_end(ctx, 2);
     LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 1);
     LT_CHECKF(ctx->solo_len >= 0.04 && ctx->solo_len <= 1.0, "solo for %g s", ctx->solo_len);
@@ -381,9 +381,22 @@ static void test_thread_policy(void) {
     LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
     lbrx__par_begin(ctx, 2);                  /* a region on time halves the next period */
     ctx->par_in[1] = ctx->par_t0;
-    ctx->par_master = omp_get_wtime();
     lbrx__par_end(ctx, 2);
     LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n && ctx->solo_len < 0.04);
+    if (n == 4) {
+        lbrx__par_begin(ctx, 4);              /* of 4 threads, one late: 2 for the period */
+        ctx->par_in[1] = ctx->par_in[2] = ctx->par_t0;
+        ctx->par_in[3] = ctx->par_t0 + 0.002;
+        lbrx__par_end(ctx, 4);
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 2);
+        LT_CHECK(lbrx__threads_for(ctx, 1.5 * slice, 0) == 1);
+        ctx->solo_until = omp_get_wtime() - 1.0;
+        lbrx__par_begin(ctx, 4);              /* all on time while the master waited 5 ms at the end */
+        ctx->par_in[1] = ctx->par_in[2] = ctx->par_in[3] = ctx->par_t0;
+        while (omp_get_wtime() < ctx->par_t0 + 0.005) { }
+        lbrx__par_end(ctx, 4);
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 4);
+    }
 #endif
     lbrx_context_destroy(ctx);
 }

@@ -13,6 +13,10 @@ static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
 static int canonical_order(lbrx_dtype dt, int64_t n, int64_t out) {
     int tiled = 0;
     (void)dt; (void)n; (void)out;
+#if defined(LBRX__DISPATCH)   /* the kernel set chosen at run time */
+    if (!lbrx__kset_get()->mm_simd) return 1;
+    tiled = lbrx_dtype_is_quantized(dt) ? lbrx__kset_get()->mm_qtiled : lbrx__kset_get()->mm_tiled;
+#else
 #if !defined(LBRX__MM_X86) && !defined(LBRX__NEON)
     return 1;
 #endif
@@ -21,6 +25,7 @@ static int canonical_order(lbrx_dtype dt, int64_t n, int64_t out) {
 #endif
 #if defined(LBRX__MM_QTILED)
     if (lbrx_dtype_is_quantized(dt)) tiled = 1;
+#endif
 #endif
     return tiled && n >= LBRX_MATMUL_GEMM_MIN && out >= (lbrx_dtype_is_quantized(dt) ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);
 }

@@ -362,6 +362,205 @@ static void test_bad_arguments(void) {
     lbrx_tensor_release(&h); lbrx_tensor_release(&x); lbrx_tensor_release(&y);
 }
 
+
+/* ---- kernel sets (runtime dispatch) ----
+   A fixed battery of matmuls (n = 1: the matrix-vector kernels; n = 9 with 70 rows: the tiles),
+   prepared weights, attention (decode over an f16 cache, causal prefill over f32) and
+   activations. Every build prints its kernel set and a hash of the battery's bits on stderr
+   ("kernel set NAME: results HASH"); tests/matrix.sh checks that the dispatch build's line for
+   each set equals the line of the native build of that set (c99, avx2, nosimd configurations). A
+   dispatch build (no -march on x86-64) also checks that it chose the set a -march=native build
+   of this CPU compiles, told here from /proc/cpuinfo's flags (not lbrx's CPUID code), and runs
+   every set the CPU has against the scalar one: bit for bit where the order is canonical (the
+   tiles), else within the bounds of the summation order and the exp polynomial. */
+#define KS_K 256
+#define KS_OUT 70
+#define KS_FLOATS 16384
+static const lbrx_dtype ks_dtypes[] = { LBRX_F32, LBRX_F16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_K, LBRX_Q6_K };
+
+#if defined(LBRX__DISPATCH)
+#define KS_CALL(ks, f, pub, ...) ((ks) ? ((const lbrx__kset *)(ks))->f(__VA_ARGS__) : (pub))
+#else
+#define KS_CALL(ks, f, pub, ...) (pub)
+#endif
+
+/* The battery's outputs at out[0..), run by kernel set ks (NULL: the public functions); returns
+   the count and fills what[] with where each part starts (for messages) and exact[] with 1 where
+   every SIMD set must equal the scalar one bit for bit. */
+static int ks_battery(const void *ks, float *out, unsigned char *exact) {
+    lbrx_context *ctx;
+    lbrx_context_desc cd;
+    lt_rng rng;
+    int at = 0, d, i;
+    memset(&cd, 0, sizeof cd);
+    cd.n_threads = 2;
+    if (lbrx_context_create(&ctx, &cd, NULL) != LBRX_OK) return -1;
+    rng.s = 777;
+    for (d = 0; d < (int)(sizeof ks_dtypes / sizeof ks_dtypes[0]); d++) {
+        int64_t wshape[2] = { KS_OUT, KS_K }, n;
+        size_t rb;
+        lbrx_tensor w, x, y;
+        float src[KS_K];
+        int64_t o;
+        lbrx_row_bytes(ks_dtypes[d], KS_K, &rb);
+        lbrx_tensor_init_heap(&w, ks_dtypes[d], 2, wshape, NULL, NULL);
+        for (o = 0; o < KS_OUT; o++) {
+            for (i = 0; i < KS_K; i++) src[i] = lt_uniform(&rng);
+            lbrx_quantize_row(ks_dtypes[d], src, (unsigned char *)w.data + o * rb, KS_K);
+        }
+        for (n = 1; n <= 9; n += 8) {
+            int64_t xs[2] = { n, KS_K }, ys[2] = { n, KS_OUT };
+            lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL);
+            lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL);
+            for (i = 0; i < n * KS_K; i++) ((float *)x.data)[i] = lt_uniform(&rng);
+            if (KS_CALL(ks, matmul, lbrx_matmul(ctx, &w, &x, &y, NULL), ctx, &w, 0, &x, &y, 0, KS_OUT, NULL) != LBRX_OK) at = -1000000;
+            if (at >= 0) {
+                memcpy(out + at, y.data, (size_t)(n * KS_OUT) * 4);
+                memset(exact + at, n > 1, (size_t)(n * KS_OUT));
+                at += (int)(n * KS_OUT);
+            }
+            if (n > 1 && d < 2) {   /* prepared weights (float dtypes) */
+                lbrx_matmul_weights *pw = 0;
+                if (KS_CALL(ks, weights_create, lbrx_matmul_weights_create(&pw, &w, NULL, NULL), &pw, &w, NULL, NULL) != LBRX_OK ||
+                    KS_CALL(ks, matmul, lbrx_matmul_prepared(ctx, pw, &x, &y, NULL), ctx, &pw->w, pw->panels, &x, &y, 0, KS_OUT, NULL) != LBRX_OK)
+                    at = -1000000;
+                lbrx_matmul_weights_destroy(pw);
+                if (at >= 0) {
+                    memcpy(out + at, y.data, (size_t)(n * KS_OUT) * 4);
+                    memset(exact + at, 1, (size_t)(n * KS_OUT));
+                    at += (int)(n * KS_OUT);
+                }
+            }
+            lbrx_tensor_release(&x);
+            lbrx_tensor_release(&y);
+        }
+        lbrx_tensor_release(&w);
+    }
+    {   /* attention: decode (1 query, 100 keys in f16) and causal prefill (20 in f32) */
+        int c;
+        for (c = 0; c < 2 && at >= 0; c++) {
+            int64_t nq = c ? 20 : 1, nkv = c ? 20 : 100, qs[3] = { nq, 4, 64 }, ks3[3] = { nkv, 2, 64 };
+            lbrx_dtype kd = c ? LBRX_F32 : LBRX_F16;
+            lbrx_tensor q, k, v, o;
+            lbrx_attention_desc desc;
+            float tmp[64];
+            int64_t j;
+            memset(&desc, 0, sizeof desc);
+            desc.causal = c;
+            lbrx_tensor_init_heap(&q, LBRX_F32, 3, qs, NULL, NULL);
+            lbrx_tensor_init_heap(&o, LBRX_F32, 3, qs, NULL, NULL);
+            lbrx_tensor_init_heap(&k, kd, 3, ks3, NULL, NULL);
+            lbrx_tensor_init_heap(&v, kd, 3, ks3, NULL, NULL);
+            for (i = 0; i < nq * 256; i++) ((float *)q.data)[i] = lt_uniform(&rng);
+            for (j = 0; j < nkv * 2; j++) {
+                for (i = 0; i < 64; i++) tmp[i] = lt_uniform(&rng);
+                lbrx_quantize_row(kd, tmp, (unsigned char *)k.data + j * 64 * lbrx_dtype_block_bytes(kd), 64);
+                for (i = 0; i < 64; i++) tmp[i] = lt_uniform(&rng);
+                lbrx_quantize_row(kd, tmp, (unsigned char *)v.data + j * 64 * lbrx_dtype_block_bytes(kd), 64);
+            }
+            if (KS_CALL(ks, attention, lbrx_attention(ctx, &q, &k, &v, &desc, &o, NULL), ctx, &q, &k, &v, &desc, &o, NULL) != LBRX_OK) at = -1000000;
+            else {
+                memcpy(out + at, o.data, (size_t)(nq * 256) * 4);
+                memset(exact + at, 0, (size_t)(nq * 256));
+                at += (int)(nq * 256);
+            }
+            lbrx_tensor_release(&q); lbrx_tensor_release(&k); lbrx_tensor_release(&v); lbrx_tensor_release(&o);
+        }
+    }
+    if (at >= 0) {   /* silu, softmax, swiglu over 3 rows of 37 */
+        int64_t sh[2] = { 3, 37 };
+        lbrx_tensor a = make(2, sh, 99, 6.0f), b = make(2, sh, 98, 2.0f), r;
+        lbrx_tensor_init_heap(&r, LBRX_F32, 2, sh, NULL, NULL);
+        for (i = 0; i < 3 && at >= 0; i++) {
+            lbrx_result e = i == 0 ? KS_CALL(ks, unary, lbrx_silu(ctx, &a, &r, NULL), ctx, &a, &r, LBRX__SILU, "lbrx_silu", NULL)
+                          : i == 1 ? KS_CALL(ks, unary, lbrx_softmax(ctx, &a, &r, NULL), ctx, &a, &r, LBRX__SOFTMAX, "lbrx_softmax", NULL)
+                          : KS_CALL(ks, binary, lbrx_swiglu(ctx, &a, &b, &r, NULL), ctx, &a, &b, &r, LBRX__SWIGLU, "lbrx_swiglu", NULL);
+            if (e != LBRX_OK) { at = -1000000; break; }
+            memcpy(out + at, r.data, 3 * 37 * 4);
+            memset(exact + at, 0, 3 * 37);
+            at += 3 * 37;
+        }
+        lbrx_tensor_release(&a); lbrx_tensor_release(&b); lbrx_tensor_release(&r);
+    }
+    lbrx_context_destroy(ctx);
+    (void)ks;
+    return at;
+}
+
+static unsigned long long ks_hash(const float *v, int n) {
+    unsigned long long h = 1469598103934665603ULL;
+    const unsigned char *p = (const unsigned char *)v;
+    size_t i;
+    for (i = 0; i < (size_t)n * 4; i++) h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+#if defined(LBRX__DISPATCH)
+/* The set a -march=native build of this CPU compiles, from the kernel's list of CPU flags;
+   NULL where there is none (not Linux). */
+static const char *ks_native_name(void) {
+    static char line[8192];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    const char *name = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0) {
+#define KS_HAS(flag) (strstr(line, " " flag " ") || strstr(line, " " flag "\n"))
+            if (KS_HAS("avx512f") && KS_HAS("avx512bw") && KS_HAS("avx512dq") && KS_HAS("avx512vl") && KS_HAS("avx512_vnni") && KS_HAS("avx512vbmi"))
+                name = "avx512";
+            else if (KS_HAS("avx2") && KS_HAS("fma") && KS_HAS("f16c")) name = "avx2";
+            else name = "scalar";
+#undef KS_HAS
+            break;
+        }
+    fclose(f);
+    return name;
+}
+#endif
+
+static void test_kernel_sets(void) {
+    static float got[KS_FLOATS];
+    static unsigned char exact[KS_FLOATS];
+    int n = ks_battery(0, got, exact);
+    LT_CHECK(n > 0 && n <= KS_FLOATS);
+    if (n <= 0) return;
+    fprintf(stderr, "  kernel set %s: results %016llx\n", lbrx__kset_name(), ks_hash(got, n));
+#if defined(LBRX__DISPATCH)
+    {
+        static float ref[KS_FLOATS];
+        const char *native = ks_native_name();
+        int level, cpu = lbrx__cpu_level(), i, nr;
+        if (native) LT_CHECKF(strcmp(lbrx__kset_name(), native) == 0 || getenv("LBRX_ISA"), "chose kernel set %s, a native build of this CPU has %s",
+                              lbrx__kset_name(), native);
+        /* LBRX_ISA: a lower level is taken, a higher or unknown one changes nothing */
+        LT_CHECK(lbrx__kset_level(0, 2) == 2 && lbrx__kset_level("scalar", 2) == 0 && lbrx__kset_level("avx2", 2) == 1);
+        LT_CHECK(lbrx__kset_level("avx512", 1) == 1 && lbrx__kset_level("avx512", 0) == 0 && lbrx__kset_level("avx2", 0) == 0);
+        LT_CHECK(lbrx__kset_level("sse9", 2) == 2 && lbrx__kset_level("", 1) == 1);
+        nr = ks_battery(lbrx__kset_of(0), ref, exact);
+        LT_CHECK(nr == n && strcmp(lbrx__kset_of(0)->name, "scalar") == 0);
+        for (level = 0; level <= cpu; level++) {
+            const lbrx__kset *ks = lbrx__kset_of(level);
+            int bad = 0;
+            float scale = 0.0f;
+            n = ks_battery(ks, got, exact);
+            LT_CHECKF(n == nr, "%s: battery of %d values, scalar %d", ks->name, n, nr);
+            if (n != nr) continue;
+            fprintf(stderr, "  kernel set %s: results %016llx\n", ks->name, ks_hash(got, n));
+            for (i = 0; i < n; i++) scale = fabsf(ref[i]) > scale ? fabsf(ref[i]) : scale;
+            for (i = 0; i < n && !bad; i++) {
+                /* canonical order: the same bits; else 1e-5 of the largest output (sums of 256
+                   products in another order, exp to an ulp) */
+                if (exact[i] && (ks->mm_tiled || !ks->mm_simd) ? memcmp(got + i, ref + i, 4) != 0 : !(fabsf(got[i] - ref[i]) <= 1e-5f * scale)) {
+                    bad = 1;
+                    fprintf(stderr, "  %s: value %d is %.9g, the scalar set's %.9g\n", ks->name, i, got[i], ref[i]);
+                }
+            }
+            LT_CHECK(!bad);
+        }
+    }
+#endif
+}
+
 int main(void) {
     LT_RUN(test_rms_norm);
     LT_RUN(test_layer_norm);
@@ -373,5 +572,6 @@ int main(void) {
     LT_RUN(test_embedding);
     LT_RUN(test_threads_bit_identical);
     LT_RUN(test_bad_arguments);
+    LT_RUN(test_kernel_sets);
     return lt_finish();
 }

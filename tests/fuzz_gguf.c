@@ -59,14 +59,34 @@ static unsigned lt_fuzz_gguf_kv(const lbrx_gguf *g, size_t i) {
     return acc;
 }
 
+/* Every tensor of an opened file (or split set): names unique, each in one of its files, and
+   each one open accepted can be made and read. */
+static unsigned lt_fuzz_gguf_tensors(const lbrx_gguf *g) {
+    size_t i, n = lbrx_gguf_tensor_count(g), shards = lbrx_gguf_shard_count(g);
+    unsigned acc = 0;
+    lbrx_error err;
+    for (i = 0; i < n; i++) {
+        const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(g, i);
+        lbrx_tensor t;
+        LT_FUZZ_CHECK(ti != NULL && ti->shard < shards && lbrx_gguf_find_tensor(g, ti->name) == i);
+        memset(&t, 0, sizeof t);
+        LT_FUZZ_CHECK(lbrx_gguf_tensor(g, i, &t, &err) == LBRX_OK);
+        if (t.storage) {
+            acc += lt_fuzz_touch_tensor(&t);
+            lbrx_tensor_release(&t);
+        }
+    }
+    return acc;
+}
+
 /* A split GGUF set (detected from the first file's split.count): the input is its files one
    after another, each starting with the GGUF magic. They are written as
-   lbrx-fuzz-split-0000K-of-0000N.gguf into $LT_TMP (else $TMPDIR, else the current directory)
+   lbrx-fuzz-split-0000K-of-0000N.gguf into $LT_TMP (else $TMPDIR, else /tmp; Windows: the current directory)
    and the first is opened with lbrx_gguf_open, which opens and checks the others: shards that
    disagree, a missing one (the name says N, the input holds fewer), duplicate tensors. */
 static unsigned lt_fuzz_gguf_split(const uint8_t *data, size_t size) {
     enum { MAX_FILES = 8 };
-    size_t start[MAX_FILES + 1], n = 1, p, i, total;
+    size_t start[MAX_FILES + 1], n = 1, p, i;
     char path[MAX_FILES][1024];
     const char *dir = getenv("LT_TMP");
     unsigned acc = 0;
@@ -74,7 +94,11 @@ static unsigned lt_fuzz_gguf_split(const uint8_t *data, size_t size) {
     lbrx_error err;
     err.message[0] = 0;
     if (!dir || !*dir) dir = getenv("TMPDIR");
+#ifdef _WIN32
     if (!dir || !*dir) dir = ".";
+#else
+    if (!dir || !*dir) dir = "/tmp";
+#endif
     start[0] = 0;
     for (p = 4; p + 4 <= size && n < MAX_FILES; p++)
         if (!memcmp(data + p, "GGUF", 4)) start[n++] = p;
@@ -91,18 +115,7 @@ static unsigned lt_fuzz_gguf_split(const uint8_t *data, size_t size) {
         size_t k, shards = lbrx_gguf_shard_count(g);
         LT_FUZZ_CHECK(shards >= 1 && shards <= n);
         for (k = 0; k < shards; k++) LT_FUZZ_CHECK(lbrx_gguf_shard_storage(g, k) != NULL);
-        total = lbrx_gguf_tensor_count(g);
-        for (k = 0; k < total; k++) {
-            const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(g, k);
-            lbrx_tensor t;
-            LT_FUZZ_CHECK(ti != NULL && ti->shard < shards && lbrx_gguf_find_tensor(g, ti->name) == k);  /* one name space */
-            memset(&t, 0, sizeof t);
-            LT_FUZZ_CHECK(lbrx_gguf_tensor(g, k, &t, &err) == LBRX_OK);
-            if (t.storage) {
-                acc += lt_fuzz_touch_tensor(&t);
-                lbrx_tensor_release(&t);
-            }
-        }
+        acc += lt_fuzz_gguf_tensors(g);  /* one name space over the files */
         lbrx_gguf_destroy(g);
     } else {
         acc += (unsigned)strlen(err.message);
@@ -126,20 +139,7 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     acc += lbrx_gguf_version(g) + lbrx_gguf_alignment(g) + (unsigned)lbrx_gguf_data_offset(g);
     n = lbrx_gguf_kv_count(g);
     for (i = 0; i < n; i++) acc += lt_fuzz_gguf_kv(g, i);
-    n = lbrx_gguf_tensor_count(g);
-    for (i = 0; i < n; i++) {
-        const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(g, i);
-        lbrx_tensor t;
-        if (!ti) continue;
-        LT_FUZZ_CHECK(lbrx_gguf_find_tensor(g, ti->name) == i);  /* names are unique */
-        /* open checked everything: every tensor it accepted can be made */
-        memset(&t, 0, sizeof t);
-        LT_FUZZ_CHECK(lbrx_gguf_tensor(g, i, &t, &err) == LBRX_OK);
-        if (t.storage) {
-            acc += lt_fuzz_touch_tensor(&t);
-            lbrx_tensor_release(&t);
-        }
-    }
+    acc += lt_fuzz_gguf_tensors(g);
     lbrx_gguf_destroy(g);
     (void)acc;
     return 0;

@@ -1,4 +1,8 @@
-/* A/B driver: times lbrx calls (median of reps) for the dispatch-vs-native comparison */
+/* dispatch_ab.c - the median time of a few lbrx calls, for comparing a build without -march
+   (runtime dispatch) with a -march=native one (bench/RESULTS.md, "Runtime dispatch").
+   Usage: dispatch_ab q4_0|q4_K|f32 N   (W 4096 x 4096, N rows of x)
+          dispatch_ab attn N_Q N_KV     (causal, 32 heads of 128 over 8 KV heads, f16 cache)
+   2 threads; prints milliseconds. */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
 #include <stdio.h>
@@ -11,7 +15,9 @@ static void fill(lbrx_tensor *t, int64_t n) { int64_t i; unsigned s = 1; float *
   for (i = 0; i < n; i++) { s = s * 1103515245u + 12345u; f[i] = (float)(s >> 8) / 16777216.0f - 0.5f; }
   if (t->dtype == LBRX_F32) memcpy(t->data, f, n * 4); else lbrx_quantize_row(t->dtype, f, t->data, n); free(f); }
 int main(int argc, char **argv) {
-  const char *what = argv[1]; int reps = 3, r; double ts[64];
+  const char *what; int reps = 3, r; double ts[64];
+  if (argc < 3 || (!strcmp(argv[1], "attn") && argc < 4)) { fprintf(stderr, "usage: see the top of dispatch_ab.c\n"); return 2; }
+  what = argv[1];
   lbrx_context *ctx; lbrx_context_desc cd; memset(&cd, 0, sizeof cd); cd.n_threads = 2; lbrx_context_create(&ctx, &cd, NULL);
   if (!strcmp(what, "attn")) {
     int64_t nq = atoi(argv[2]), nkv = atoi(argv[3]); int64_t qs[3] = { nq, 32, 128 }, ks[3] = { nkv, 8, 128 };

@@ -2774,12 +2774,14 @@ LBRX__PRIVATE float lbrx__qk_scale_min(int n, int nmax, const float *x, const fl
     return scale;
 }
 
-/* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
-   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
-LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
-    const int n = 16, nmax = 32;
-    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f, scale, best;
-    int i, is;
+/* The first pass GGML's make_qx_quants and make_q3_quants share: the signed value of largest
+   magnitude of 16 values x (0: codes zero, returns 0), and codes l in -nmax..nmax-1 of scale
+   -max / nmax as L[i] = l + bias, with their x^2-weighted sums of x*l (*sumlx) and l*l (*suml2). */
+LBRX__PRIVATE float lbrx__qx_first(const float *x, int nmax, int bias, signed char *L, float *sumlx, float *suml2) {
+    const int n = 16;
+    float max = lbrx__signed_amax(x, n, 1e-15f), iscale;
+    int i;
+    *sumlx = *suml2 = 0.0f;
     if (max == 0.0f) {
         memset(L, 0, (size_t)n);
         return 0.0f;
@@ -2788,10 +2790,20 @@ LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
     for (i = 0; i < n; i++) {
         int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
         float w = x[i] * x[i];
-        L[i] = (signed char)(l + nmax);
-        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+        L[i] = (signed char)(l + bias);
+        *sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
+        *suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
     }
+    return max;
+}
+
+/* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
+   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
+LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
+    const int n = 16, nmax = 32;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, nmax, L, &sumlx, &suml2), iscale, scale, best;
+    int i, is;
+    if (max == 0.0f) return 0.0f;
     scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
     best = scale * sumlx;
     for (is = -9; is <= 9; is++) {
@@ -2818,20 +2830,9 @@ LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
    improved one code at a time for up to 5 rounds; returns the scale. */
 LBRX__PRIVATE float lbrx__q3_group(const float *x, signed char *L) {
     const int n = 16, nmax = 4;
-    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, 0, L, &sumlx, &suml2);
     int i, itry;
-    if (max == 0.0f) {
-        memset(L, 0, (size_t)n);
-        return 0.0f;
-    }
-    iscale = (float)-nmax / max;
-    for (i = 0; i < n; i++) {
-        int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
-        float w = x[i] * x[i];
-        L[i] = (signed char)l;
-        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
-    }
+    if (max == 0.0f) return 0.0f;
     for (itry = 0; itry < 5; itry++) {
         int changed = 0;
         for (i = 0; i < n; i++) {
@@ -4256,9 +4257,8 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__att_qk_dot LBRX__KN(lbrx__att_qk_dot)
 #define lbrx__att_qk LBRX__KN(lbrx__att_qk)
 #define lbrx__att_pv LBRX__KN(lbrx__att_pv)
-#define lbrx__att_dec_qk_keys LBRX__KN(lbrx__att_dec_qk_keys)
+#define lbrx__att_dq LBRX__KN(lbrx__att_dq)
 #define lbrx__att_dec_qk_run LBRX__KN(lbrx__att_dec_qk_run)
-#define lbrx__att_dec_qk_rows LBRX__KN(lbrx__att_dec_qk_rows)
 #define lbrx__att_dec_qk LBRX__KN(lbrx__att_dec_qk)
 #define lbrx__att_keys LBRX__KN(lbrx__att_keys)
 #define lbrx__att_in_place LBRX__KN(lbrx__att_in_place)
@@ -7287,54 +7287,61 @@ LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64
     }
 }
 
-/* Decoding's scores of the kn keys from key n0 (K rows ks0 bytes apart, heads ks1 apart, from
-   kb) for rm of the mh rows of every one of G heads (head g's Q at qt + g * mh * dp, its S at
-   s + g * mh * LBRX__ATT_BK): all heads of the run, so K is read in memory order. pf is for key
-   0 of kb: the run prefetches V of its own keys and K of the next run's (see lbrx__att_pf). */
-LBRX__INLINE void lbrx__att_dec_qk_keys(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t n0, int64_t G,
-                                       int64_t dp, const float *qt, float *s, int64_t mh, const int rm, const int kn,
-                                       const lbrx__att_pf *pf) {
-    lbrx__att_pf p = *pf;
-    int64_t g;
-    p.k = pf->k + (n0 + kn) * pf->kstep;
-    p.v = pf->v + n0 * pf->vstep;
-    p.key = p.head = 0;
-    for (g = 0; g < G; g++)
-        lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p);
-}
+/* Decoding's scores for one block of keys: S[g][c][n] = K[n] of head g . Q[c] of head g, for the
+   nk keys of the block and the mh query rows of each of the G KV heads. */
+typedef struct lbrx__att_dq {
+    const unsigned char *kb;    /* key 0 of head 0; K rows ks0 bytes apart, heads ks1 apart */
+    int64_t ks0, ks1;
+    int64_t nk, G, dp, mh;      /* keys, KV heads, padded head_dim, query rows per head */
+    const float *qt;            /* head g's packed queries at qt + g * mh * dp */
+    float *s;                   /* head g's scores at s + g * mh * LBRX__ATT_BK */
+    lbrx__att_pf pf;            /* for key 0 of kb: each run of keys prefetches V of its own keys
+                                   and K of the next run's (see lbrx__att_pf) */
+} lbrx__att_dq;
 
-/* The same for nk keys: runs of kn keys, then the keys left one at a time; with rm, kn and the
-   dtype as compile-time sizes. */
-LBRX__INLINE void lbrx__att_dec_qk_run(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t nk, int64_t G, int64_t dp,
-                                      const float *qt, float *s, int64_t mh, const int rm, const int kn, const lbrx__att_pf *pf) {
-    int64_t n0;
-    for (n0 = 0; n0 + kn <= nk; n0 += kn) lbrx__att_dec_qk_keys(kb, ks0, ks1, f16, n0, G, dp, qt, s, mh, rm, kn, pf);
-    for (; n0 < nk; n0++) lbrx__att_dec_qk_keys(kb, ks0, ks1, f16, n0, G, dp, qt, s, mh, rm, 1, pf);
-}
-
-/* lbrx__att_dec_qk_run for rows r0 .. r0 + rm (rm 1..8) of the m rows of each head, with runs of
-   as many keys as LBRX__ATT_DA sums allow. */
-LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_dec_qk_rows(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
-                                        const float *qt, float *s, int64_t m, int64_t r0, int64_t rm, const lbrx__att_pf *pf) {
-    qt += r0 * dp;
-    s += r0 * LBRX__ATT_BK;
-    switch (rm * 2 + (f16 != 0)) {
-#define LBRX__ATT_DOT_CASE(R) \
-    case (R) * 2: lbrx__att_dec_qk_run(kb, ks0, ks1, 0, nk, G, dp, qt, s, m, R, LBRX__ATT_DA / (R), pf); break; \
-    case (R) * 2 + 1: lbrx__att_dec_qk_run(kb, ks0, ks1, 1, nk, G, dp, qt, s, m, R, LBRX__ATT_DA / (R), pf); break;
-    LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
-    LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
-#undef LBRX__ATT_DOT_CASE
-    default: break;
+/* Rows r0 .. r0 + rm of every head of j, in runs of kn keys (then the keys left one at a time),
+   all heads of a run together so that K is read in memory order; rm, kn and the dtype are
+   compile-time sizes. */
+LBRX__INLINE void lbrx__att_dec_qk_run(const lbrx__att_dq *j, int64_t r0, const int f16, const int rm, const int kn) {
+    const unsigned char *kb = j->kb;
+    const int64_t ks0 = j->ks0, ks1 = j->ks1, nk = j->nk, G = j->G, dp = j->dp, mh = j->mh;
+    const float *qt = j->qt + r0 * dp;
+    float *s = j->s + r0 * LBRX__ATT_BK;
+    int64_t n0, g;
+    for (n0 = 0; n0 < nk;) {
+        const int64_t kr = n0 + kn <= nk ? kn : 1;
+        lbrx__att_pf p = j->pf;
+        p.k = j->pf.k + (n0 + kr) * j->pf.kstep;
+        p.v = j->pf.v + n0 * j->pf.vstep;
+        p.key = p.head = 0;
+        if (kr == kn) {
+            for (g = 0; g < G; g++)
+                lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p);
+        } else {
+            for (g = 0; g < G; g++)
+                lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, 1, &p);
+        }
+        n0 += kr;
     }
 }
 
-/* Decoding's scores (see lbrx__att_dec_qk_run) for all m rows (up to LBRX__ATT_DEC) of each head:
-   in passes of at most 8 rows; a second pass reads the keys again from cache. */
-LBRX__PRIVATE void lbrx__att_dec_qk(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
-                                   const float *qt, float *s, int64_t m, const lbrx__att_pf *pf) {
+/* Decoding's scores of j for all mh rows (up to LBRX__ATT_DEC) of each head: in passes of at
+   most 8 rows (a second pass reads the keys again from cache), each with runs of as many keys
+   as LBRX__ATT_DA sums allow. */
+LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_dec_qk(const lbrx__att_dq *j, int f16) {
     int64_t r0;
-    for (r0 = 0; r0 < m; r0 += 8) lbrx__att_dec_qk_rows(kb, ks0, ks1, f16, nk, G, dp, qt, s, m, r0, m - r0 < 8 ? m - r0 : 8, pf);
+    for (r0 = 0; r0 < j->mh; r0 += 8) {
+        const int64_t rm = j->mh - r0 < 8 ? j->mh - r0 : 8;
+        switch (rm * 2 + (f16 != 0)) {
+#define LBRX__ATT_DOT_CASE(R) \
+        case (R) * 2: lbrx__att_dec_qk_run(j, r0, 0, R, LBRX__ATT_DA / (R)); break; \
+        case (R) * 2 + 1: lbrx__att_dec_qk_run(j, r0, 1, R, LBRX__ATT_DA / (R)); break;
+        LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
+        LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
+#undef LBRX__ATT_DOT_CASE
+        default: break;
+        }
+    }
 }
 
 /* The keys [*j_lo, *j_hi) that rows r0.. (m of them) may see: causal and window bounds. */
@@ -7525,14 +7532,18 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     float *s = ws, *alpha = s + G * m * LBRX__ATT_BK, *kb = alpha + LBRX__ATT_DEC, *vb = kb + G * dp;
     const int direct = lbrx__att_in_place(a, dp), f16 = direct && a->f16;
     int64_t g, j0, n, c;
-    lbrx__att_pf pf;
-    pf.kstep = a->k_s0;
-    pf.vstep = a->v_s0;
-    pf.khead = a->k_s1;
-    pf.vhead = a->v_s1;
-    pf.heads = G;
-    pf.span = a->d * (a->f16 ? 2 : 4);
-    pf.key = pf.head = 0;
+    lbrx__att_dq dq;
+    dq.G = G;
+    dq.dp = dp;
+    dq.mh = m;
+    dq.qt = qt;
+    dq.pf.kstep = a->k_s0;
+    dq.pf.vstep = a->v_s0;
+    dq.pf.khead = a->k_s1;
+    dq.pf.vhead = a->v_s1;
+    dq.pf.heads = G;
+    dq.pf.span = a->d * (a->f16 ? 2 : 4);
+    dq.pf.key = dq.pf.head = 0;
     for (g = 0; g < G; g++) {
         float *o = part + g * hs;
         memset(o, 0, (size_t)(m * dp) * sizeof(float));
@@ -7541,19 +7552,20 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     if (!direct) memset(kb, 0, (size_t)((G + LBRX__ATT_BK) * dp) * sizeof(float));   /* head_dim padding stays zero */
     for (j0 = j_begin; j0 < j_end; j0 += LBRX__ATT_BK) {
         const int64_t nb = j_end - j0 < LBRX__ATT_BK ? j_end - j0 : LBRX__ATT_BK;
-        const unsigned char *kp = a->k + j0 * a->k_s0;
-        pf.k = kp;
-        pf.v = a->v + j0 * a->v_s0;
+        const unsigned char *kp = a->k + j0 * a->k_s0, *vp0 = a->v + j0 * a->v_s0;
         if (direct) {
-            lbrx__att_dec_qk(kp, a->k_s0, a->k_s1, f16, nb, G, dp, qt, s, m, &pf);
+            dq.kb = kp; dq.ks0 = a->k_s0; dq.ks1 = a->k_s1; dq.nk = nb; dq.s = s;
+            dq.pf.k = kp; dq.pf.v = vp0;
+            lbrx__att_dec_qk(&dq, f16);
         } else {
             /* one key at a time through the f32 rows kb */
-            lbrx__att_pf p = pf;
+            dq.kb = (const unsigned char *)kb; dq.ks0 = 0; dq.ks1 = dp * 4; dq.nk = 1;
             for (n = 0; n < nb; n++) {
                 for (g = 0; g < G; g++) lbrx__att_row_f32(a, kp + n * a->k_s0 + g * a->k_s1, kb + g * dp);
-                p.k = pf.k + n * a->k_s0;
-                p.v = pf.v + n * a->v_s0;
-                lbrx__att_dec_qk((const unsigned char *)kb, 0, dp * 4, 0, 1, G, dp, qt, s + n, m, &p);
+                dq.s = s + n;
+                dq.pf.k = kp + n * a->k_s0;
+                dq.pf.v = vp0 + n * a->v_s0;
+                lbrx__att_dec_qk(&dq, 0);
             }
         }
         for (g = 0; g < G; g++) {

@@ -2782,12 +2782,14 @@ LBRX__PRIVATE float lbrx__qk_scale_min(int n, int nmax, const float *x, const fl
     return scale;
 }
 
-/* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
-   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
-LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
-    const int n = 16, nmax = 32;
-    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f, scale, best;
-    int i, is;
+/* The first pass GGML's make_qx_quants and make_q3_quants share: the signed value of largest
+   magnitude of 16 values x (0: codes zero, returns 0), and codes l in -nmax..nmax-1 of scale
+   -max / nmax as L[i] = l + bias, with their x^2-weighted sums of x*l (*sumlx) and l*l (*suml2). */
+LBRX__PRIVATE float lbrx__qx_first(const float *x, int nmax, int bias, signed char *L, float *sumlx, float *suml2) {
+    const int n = 16;
+    float max = lbrx__signed_amax(x, n, 1e-15f), iscale;
+    int i;
+    *sumlx = *suml2 = 0.0f;
     if (max == 0.0f) {
         memset(L, 0, (size_t)n);
         return 0.0f;
@@ -2796,10 +2798,20 @@ LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
     for (i = 0; i < n; i++) {
         int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
         float w = x[i] * x[i];
-        L[i] = (signed char)(l + nmax);
-        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+        L[i] = (signed char)(l + bias);
+        *sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
+        *suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
     }
+    return max;
+}
+
+/* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
+   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
+LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
+    const int n = 16, nmax = 32;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, nmax, L, &sumlx, &suml2), iscale, scale, best;
+    int i, is;
+    if (max == 0.0f) return 0.0f;
     scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
     best = scale * sumlx;
     for (is = -9; is <= 9; is++) {
@@ -2826,20 +2838,9 @@ LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
    improved one code at a time for up to 5 rounds; returns the scale. */
 LBRX__PRIVATE float lbrx__q3_group(const float *x, signed char *L) {
     const int n = 16, nmax = 4;
-    float max = lbrx__signed_amax(x, n, 1e-15f), iscale, sumlx = 0.0f, suml2 = 0.0f;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, 0, L, &sumlx, &suml2);
     int i, itry;
-    if (max == 0.0f) {
-        memset(L, 0, (size_t)n);
-        return 0.0f;
-    }
-    iscale = (float)-nmax / max;
-    for (i = 0; i < n; i++) {
-        int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
-        float w = x[i] * x[i];
-        L[i] = (signed char)l;
-        sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-        suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
-    }
+    if (max == 0.0f) return 0.0f;
     for (itry = 0; itry < 5; itry++) {
         int changed = 0;
         for (i = 0; i < n; i++) {
@@ -4172,13 +4173,19 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__mm_rows_scalar LBRX__KN(lbrx__mm_rows_scalar)
 #define lbrx__mm_hsum8 LBRX__KN(lbrx__mm_hsum8)
 #define lbrx__mm_quantize_x_simd LBRX__KN(lbrx__mm_quantize_x_simd)
-#define lbrx__mm_bdot_q8 LBRX__KN(lbrx__mm_bdot_q8)
-#define lbrx__mm_bdot_q4x2 LBRX__KN(lbrx__mm_bdot_q4x2)
 #define lbrx__mm_group LBRX__KN(lbrx__mm_group)
 #define lbrx__mm_put LBRX__KN(lbrx__mm_put)
 #define lbrx__mm_pf_addr LBRX__KN(lbrx__mm_pf_addr)
+#define lbrx__mm_bdot_q8 LBRX__KN(lbrx__mm_bdot_q8)
+#define lbrx__mm_bdot_q4x2 LBRX__KN(lbrx__mm_bdot_q4x2)
 #define lbrx__mm_gemv_q_x86 LBRX__KN(lbrx__mm_gemv_q_x86)
-#define lbrx__mm_gemv_q_avx512 LBRX__KN(lbrx__mm_gemv_q_avx512)
+#define lbrx__mm_gemv_q512 LBRX__KN(lbrx__mm_gemv_q512)
+#define lbrx__gemv_q8_0_avx512 LBRX__KN(lbrx__gemv_q8_0_avx512)
+#define lbrx__gemv_q4_0_avx512 LBRX__KN(lbrx__gemv_q4_0_avx512)
+#define lbrx__gemv_q4_1_avx512 LBRX__KN(lbrx__gemv_q4_1_avx512)
+#define lbrx__gemv_iq4_nl_avx512 LBRX__KN(lbrx__gemv_iq4_nl_avx512)
+#define lbrx__gemv_q5_0_avx512 LBRX__KN(lbrx__gemv_q5_0_avx512)
+#define lbrx__gemv_q5_1_avx512 LBRX__KN(lbrx__gemv_q5_1_avx512)
 #define lbrx__mm_gemv_f_x86 LBRX__KN(lbrx__mm_gemv_f_x86)
 #define lbrx__mm_bdot_neon LBRX__KN(lbrx__mm_bdot_neon)
 #define lbrx__mm_gemv_q_neon LBRX__KN(lbrx__mm_gemv_q_neon)
@@ -4215,6 +4222,10 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gemv_q6_k_avx512 LBRX__KN(lbrx__gemv_q6_k_avx512)
 #define lbrx__gv_iq4_xs_512 LBRX__KN(lbrx__gv_iq4_xs_512)
 #define lbrx__gemv_iq4_xs_avx512 LBRX__KN(lbrx__gemv_iq4_xs_avx512)
+#define lbrx__gv_k16_scales512 LBRX__KN(lbrx__gv_k16_scales512)
+#define lbrx__gv_q23_k_512 LBRX__KN(lbrx__gv_q23_k_512)
+#define lbrx__gemv_q3_k_avx512 LBRX__KN(lbrx__gemv_q3_k_avx512)
+#define lbrx__gemv_q2_k_avx512 LBRX__KN(lbrx__gemv_q2_k_avx512)
 #define lbrx__gemv_unpacked_neon LBRX__KN(lbrx__gemv_unpacked_neon)
 #define lbrx__dequantize_q5_0 LBRX__KN(lbrx__dequantize_q5_0)
 #define lbrx__dequantize_q5_1 LBRX__KN(lbrx__dequantize_q5_1)
@@ -4272,9 +4283,8 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__att_qk_dot LBRX__KN(lbrx__att_qk_dot)
 #define lbrx__att_qk LBRX__KN(lbrx__att_qk)
 #define lbrx__att_pv LBRX__KN(lbrx__att_pv)
-#define lbrx__att_dec_qk_keys LBRX__KN(lbrx__att_dec_qk_keys)
+#define lbrx__att_dq LBRX__KN(lbrx__att_dq)
 #define lbrx__att_dec_qk_run LBRX__KN(lbrx__att_dec_qk_run)
-#define lbrx__att_dec_qk_rows LBRX__KN(lbrx__att_dec_qk_rows)
 #define lbrx__att_dec_qk LBRX__KN(lbrx__att_dec_qk)
 #define lbrx__att_keys LBRX__KN(lbrx__att_keys)
 #define lbrx__att_in_place LBRX__KN(lbrx__att_in_place)
@@ -4880,28 +4890,6 @@ LBRX__PRIVATE void lbrx__mm_quantize_x_simd(const float *x, int64_t k, int8_t *q
     }
 }
 
-/* Eight int32 lanes whose sum is the integer dot product of one weight block with x's block. */
-LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv) {
-    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)wq);
-    __m256i aw = _mm256_abs_epi8(w), sx = _mm256_sign_epi8(xv, w);
-#if defined(LBRX__MM_VNNI256)
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, sx);
-#else
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), _mm256_set1_epi16(1));
-#endif
-}
-
-/* Eight int32 lanes: unsigned 4-bit weights lo, hi (one byte each, 0..15) against x's int8 values
-   of the same lanes xlo, xhi; lanes 0..3 sum the register's lower 128 bits, lanes 4..7 the upper. */
-LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __m256i xhi) {
-#if defined(LBRX__MM_VNNI256)
-    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, xlo), hi, xhi);
-#else
-    /* a pair of products is at most 2 * 15 * 127 in magnitude, so two of them fit int16 */
-    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, xlo), _mm256_maddubs_epi16(hi, xhi)), _mm256_set1_epi16(1));
-#endif
-}
-
 #define LBRX__MM_GR 4          /* weight rows per group of every matrix-vector kernel (LBRX__MM_R4 lists them) */
 #define LBRX__MM_R4(X) X(0) X(1) X(2) X(3)
 
@@ -4947,6 +4935,28 @@ LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, i
 }
 
 #if !defined(LBRX__MM_GEMV512)
+/* Eight int32 lanes whose sum is the integer dot product of one weight block with x's block. */
+LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv) {
+    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)wq);
+    __m256i aw = _mm256_abs_epi8(w), sx = _mm256_sign_epi8(xv, w);
+#if defined(LBRX__MM_VNNI256)
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, sx);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, sx), _mm256_set1_epi16(1));
+#endif
+}
+
+/* Eight int32 lanes: unsigned 4-bit weights lo, hi (one byte each, 0..15) against x's int8 values
+   of the same lanes xlo, xhi; lanes 0..3 sum the register's lower 128 bits, lanes 4..7 the upper. */
+LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __m256i xhi) {
+#if defined(LBRX__MM_VNNI256)
+    return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, xlo), hi, xhi);
+#else
+    /* a pair of products is at most 2 * 15 * 127 in magnitude, so two of them fit int16 */
+    return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, xlo), _mm256_maddubs_epi16(hi, xhi)), _mm256_set1_epi16(1));
+#endif
+}
+
 /* Quantized weights on 256-bit registers, rows [o0, o1) in groups of 4 against all rows of x.
    Per 8 blocks each row gathers its 8 f16 scales (and Q4_1 minimums) into one register: the
    scale of block j times x's is lane j, broadcast to a step's lanes by one permutation, and the
@@ -5045,39 +5055,132 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 
 #if defined(LBRX__MM_GEMV512)
 
-/* Quantized weights with AVX-512 VNNI and VBMI, rows [o0, o1) in groups of LBRX__MM_GR against
-   all rows of x. A step is G blocks whose 32 G values fill one 64-byte register: G = 4 for Q4_0
-   and Q4_1 (block j's 16 bytes in 128-bit lane j; low nibbles meet x values 0..15, high nibbles
-   16..31), G = 2 for Q8_0 (block j in 256-bit half j, biased by 128 to unsigned bytes). The
-   step's G * bb bytes (68..80) arrive as two loads, its first and its last 64 bytes, so nothing
-   past the step is read; a two-source byte permutation picks the values, a one-source one the
-   f16 scales (a block's scale in each of its 16 / G lanes). vpdpbusd starts from the term that
-   undoes the bias (Q4_0: -8 s, Q8_0: -128 s, s = sum of x's block) in the block's first lane.
-   Per row one 16-lane f32 accumulator, acc = fma(isum, dw*dx, acc) per step (Q4_1 then adds
-   fma(min, d*s of x) in the block's first lane); the blocks after the last whole step go
-   through the 8-lane block kernels above. */
-LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t o1) {
-    const int bb = (int)lbrx_dtype_block_bytes(m->dt), q41 = m->dt == LBRX_Q4_1, q80 = m->dt == LBRX_Q8_0;
-    const int g = q80 ? 2 : 4, sb = g * bb, qoff = q41 ? 4 : 2, lpb = 16 / g;
-    const int64_t nbs = m->nb - m->nb % g, rb = m->nb * bb;
-    const __m512i nib = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512();
-    const __mmask16 first = q80 ? 0x0101 : 0x1111, ld = q80 ? 0x3 : 0xF;
-    unsigned char iq[64], id[64], im[64];
+/* The 32-value block formats (Q8_0, Q4_0, Q4_1, IQ4_NL, Q5_0, Q5_1) with AVX-512 VNNI and VBMI,
+   rows [o0, o1) in groups of LBRX__MM_GR against all rows of x; one body, compiled once per
+   format (dt a constant). A step is G blocks whose 32 G values fill one 64-byte register:
+   G = 4 for the 4- and 5-bit formats (block j's 16 bytes of nibbles in 128-bit lane j; low
+   nibbles meet x values 0..15, high nibbles 16..31), G = 2 for Q8_0 (block j in 256-bit half j).
+   The step's G * bb bytes (68..96) arrive as two loads, its first and its last 64 bytes, so
+   nothing past the step is read; two-source byte permutations pick the values, the f16 scales
+   (a block's scale in each of its 16 / G lanes), the mins and Q5's fifth bits (bit j of qh,
+   tested into a mask that adds 16 to value j). Values are made unsigned: Q8_0 and IQ4_NL
+   (through its code table) + 128, Q4_0 and Q5_0 as stored (the format table's uoff), and
+   vpdpbusd starts from -uoff s (s = sum of x's block) in the block's first lane. Per row one
+   16-lane f32 accumulator, acc = fma(isum, dw*dx, acc) per step (the formats with a min then
+   add fma(min, d*s of x) in the block's first lane). A row's last nc < G blocks are one step
+   through masked loads (absent blocks read as zeros: zero scales, zero x), so a short row costs
+   one step. */
+#define LBRX__Q512_G(dt) ((dt) == LBRX_Q8_0 ? 2 : 4)
+#define LBRX__Q512_H(dt) ((dt) == LBRX_Q5_0 ? 2 : (dt) == LBRX_Q5_1 ? 4 : -1)   /* offset of Q5's 32 fifth bits */
+#define LBRX__Q512_MIN(dt) ((dt) == LBRX_Q4_1 || (dt) == LBRX_Q5_1)
+/* the bytes of a mask of the first n (n < 0: none, n >= 64: all) */
+#define LBRX__Q512_MASK(n) ((n) >= 64 ? ~(__mmask64)0 : (n) <= 0 ? (__mmask64)0 : (((__mmask64)1 << (n)) - 1))
+LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, const lbrx_dtype dt) {
+    const int bb = dt == LBRX_Q8_0 ? 34 : dt == LBRX_Q4_1 ? 20 : dt == LBRX_Q5_0 ? 22 : dt == LBRX_Q5_1 ? 24 : 18;
+    const int g = LBRX__Q512_G(dt), hoff = LBRX__Q512_H(dt), mins = LBRX__Q512_MIN(dt), sb = g * bb, lpb = 16 / g;
+    const int qoff = hoff >= 0 ? hoff + 4 : mins ? 4 : 2;
+    const int csh = dt == LBRX_Q4_0 ? 3 : dt == LBRX_Q5_0 ? 4 : 7;   /* -uoff s = -(s << csh) */
+    const int hdr1 = (g - 1) * bb + (mins ? 4 : 2) <= 64;   /* the last block's scale (and min) in the first 64 bytes */
+    const int64_t rb = m->nb * bb;
+    const __m512i nib = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512(), b16 = _mm512_set1_epi8(16);
+    /* (the maskz forms of the broadcasts: g++ 12 warns of the plain ones' undefined source) */
+    const __m512i tab = _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
+    const __m512i bitsel = _mm512_set1_epi64((long long)0x8040201008040201ULL);
+    const __mmask16 first = dt == LBRX_Q8_0 ? 0x0101 : 0x1111;
+    unsigned char iq[64], id[64], im[64], ih[64], ih2[64];
     int ix[16], p;
-    __m512i idx_q, idx_d, idx_m, idx_x;
+    __m512i idx_q, idx_d, idx_m, idx_h, idx_h2, idx_x;
     int64_t o, i, b, gi, row[LBRX__MM_GR];
+    __m512 xdv, xmv;
+    __m512i xlo, xhi, corr;
+    __mmask64 ma = 0, mb = 0;
+    /* byte t of the step as an index into (its first 64 bytes, its last 64 bytes) */
+#define LBRX__Q512_WIN(t) (unsigned char)((t) < 64 ? (t) : 64 + (t) - (sb - 64))
     for (p = 0; p < 64; p++) {
-        int j = p / (64 / g), t = j * bb + qoff + p % (64 / g);
-        iq[p] = (unsigned char)(t < 64 ? t : 64 + t - (sb - 64));
+        int j = p / (64 / g);
+        iq[p] = LBRX__Q512_WIN(j * bb + qoff + p % (64 / g));
+        ih[p] = LBRX__Q512_WIN(j * bb + (hoff < 0 ? 0 : hoff) + (p % 16) / 8);        /* fifth bits of values 0..15 */
+        ih2[p] = LBRX__Q512_WIN(j * bb + (hoff < 0 ? 0 : hoff) + 2 + (p % 16) / 8);   /* and of values 16..31 */
         j = p / 2 / lpb;
-        id[p] = (unsigned char)(p < 32 ? j * bb + p % 2 : 0);
-        im[p] = (unsigned char)(p < 32 ? j * bb + 2 + p % 2 : 0);
+        id[p] = p < 32 ? LBRX__Q512_WIN(j * bb + p % 2) : 0;
+        im[p] = p < 32 ? LBRX__Q512_WIN(j * bb + 2 + p % 2) : 0;
         if (p < 16) ix[p] = p / lpb;
     }
+#undef LBRX__Q512_WIN
     idx_q = _mm512_loadu_si512(iq);
     idx_d = _mm512_loadu_si512(id);
     idx_m = _mm512_loadu_si512(im);
+    idx_h = _mm512_loadu_si512(ih);
+    idx_h2 = _mm512_loadu_si512(ih2);
     idx_x = _mm512_loadu_si512(ix);
+    /* x's side of the step of nc blocks at block b (FULL: nc = G, plain loads) */
+#define LBRX__Q512_X(FULL) { \
+        const __mmask16 ld_ = (__mmask16)((1u << nc) - 1); \
+        const __m512i sx_ = _mm512_maskz_permutexvar_epi32(first, idx_x, _mm512_maskz_loadu_epi32(ld_, xs + b)); \
+        xdv = _mm512_permutexvar_ps(idx_x, _mm512_maskz_loadu_ps(ld_, xd + b)); \
+        corr = mins ? zero : _mm512_sub_epi32(zero, _mm512_slli_epi32(sx_, csh)); \
+        xmv = mins ? _mm512_maskz_permutexvar_ps(first, idx_x, _mm512_maskz_loadu_ps(ld_, xds + b)) : _mm512_setzero_ps(); \
+        xlo = FULL ? _mm512_loadu_si512(xq + b * 32) : _mm512_maskz_loadu_epi8(LBRX__Q512_MASK(32 * nc), xq + b * 32); \
+        xhi = xlo; \
+        if (g == 4) { \
+            const __m512i x1_ = FULL ? _mm512_loadu_si512(xq + b * 32 + 64) : _mm512_maskz_loadu_epi8(LBRX__Q512_MASK(32 * nc - 64), xq + b * 32 + 64); \
+            xhi = _mm512_shuffle_i64x2(xlo, x1_, _MM_SHUFFLE(3, 1, 3, 1)); \
+            xlo = _mm512_shuffle_i64x2(xlo, x1_, _MM_SHUFFLE(2, 0, 2, 0)); \
+        } }
+    /* the blocks' f16 scales (or mins) by the index idx: from the first load where they all lie in it */
+#define LBRX__Q512_HDR(idx) (hdr1 ? _mm512_permutexvar_epi8(idx, a_) : _mm512_permutex2var_epi8(a_, idx, e_))
+    /* weight row r's step at byte s */
+#define LBRX__Q512_STEP(r, FULL) { \
+        const __m512i a_ = FULL ? _mm512_loadu_si512(w##r + s) : _mm512_maskz_loadu_epi8(ma, w##r + s); \
+        const __m512i e_ = FULL ? _mm512_loadu_si512(w##r + s + sb - 64) : _mm512_maskz_loadu_epi8(mb, w##r + s + sb - 64); \
+        const __m512i q_ = _mm512_permutex2var_epi8(a_, idx_q, e_); \
+        __m512i i_; \
+        if (g == 2) i_ = _mm512_dpbusd_epi32(corr, _mm512_xor_si512(q_, bias), xlo); \
+        else { \
+            __m512i l_ = _mm512_and_si512(q_, nib), h_ = _mm512_and_si512(_mm512_srli_epi16(q_, 4), nib); \
+            if (dt == LBRX_IQ4_NL) { l_ = _mm512_shuffle_epi8(tab, l_); h_ = _mm512_shuffle_epi8(tab, h_); } \
+            if (hoff >= 0) { \
+                l_ = _mm512_mask_add_epi8(l_, _mm512_test_epi8_mask(_mm512_permutex2var_epi8(a_, idx_h, e_), bitsel), l_, b16); \
+                h_ = _mm512_mask_add_epi8(h_, _mm512_test_epi8_mask(_mm512_permutex2var_epi8(a_, idx_h2, e_), bitsel), h_, b16); \
+            } \
+            i_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, l_, xlo), h_, xhi); \
+        } \
+        acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_d))), xdv), acc##r); \
+        if (mins) acc##r = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_m))), xmv, acc##r); }
+#define LBRX__Q512_STEP_FULL(r) LBRX__Q512_STEP(r, 1)
+#define LBRX__Q512_STEP_PART(r) LBRX__Q512_STEP(r, 0)
+    /* Rows of one block lying side by side (k = 32, W contiguous): a step is G rows, row j in
+       block j's lanes against x's block in every lane, and the lanes of each block summed
+       (the same order in every lane, so a row gives the same bits wherever a split puts it). */
+    if (m->nb == 1 && m->ws == bb) {
+        const __m512i out = _mm512_setr_epi32(0, 16 / g, 32 / g % 16, 48 / g % 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);   /* block j's first lane */
+        for (o = o0; o < o1; o += g) {
+            const unsigned char *w0 = m->w + o * m->ws;
+            const int64_t s = 0, nc = o1 - o < g ? o1 - o : g;
+            ma = LBRX__Q512_MASK(nc * bb);
+            mb = LBRX__Q512_MASK(nc * bb - (sb - 64));
+            _mm_prefetch((const char *)(w0 + LBRX__MM_PF), _MM_HINT_T0);
+            for (i = 0; i < m->n; i++) {
+                const int8_t *xq = m->xq + i * m->kq;
+                const __m512i x0 = _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_loadu_si128((const __m128i *)(const void *)xq));
+                const __m512i x1 = _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_loadu_si128((const __m128i *)(const void *)(xq + 16)));
+                const __m512i sx = _mm512_maskz_set1_epi32(first, m->xs[i * m->nb]);
+                __m512 acc0 = _mm512_setzero_ps();
+                xdv = _mm512_set1_ps(m->xd[i * m->nb]);
+                corr = mins ? zero : _mm512_sub_epi32(zero, _mm512_slli_epi32(sx, csh));
+                xmv = mins ? _mm512_maskz_mov_ps(first, _mm512_set1_ps(m->xds[i * m->nb])) : _mm512_setzero_ps();
+                /* G = 4: x's values 0..15 then 16..31 in each lane; G = 2: its 32 values in each half */
+                xlo = g == 4 ? x0 : _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)xq)), _mm256_loadu_si256((const __m256i *)(const void *)xq), 1);
+                xhi = x1;
+                LBRX__Q512_STEP(0, 0)
+                acc0 = _mm512_add_ps(acc0, _mm512_permute_ps(acc0, 0x4E));
+                acc0 = _mm512_add_ps(acc0, _mm512_permute_ps(acc0, 0xB1));
+                if (g == 2) acc0 = _mm512_add_ps(acc0, _mm512_shuffle_f32x4(acc0, acc0, _MM_SHUFFLE(2, 3, 0, 1)));
+                _mm512_mask_storeu_ps(m->yr[i] + o, (__mmask16)((1u << nc) - 1), _mm512_permutexvar_ps(out, acc0));
+            }
+        }
+        return;
+    }
     lbrx__mm_group(o0, o1, 0, row);
     for (o = 0; o < LBRX__MM_GR; o++)   /* the first rows' first bytes: the steps prefetch from there on */
         for (p = 0; p < LBRX__MM_PF && p < rb; p += 64) _mm_prefetch((const char *)(m->w + row[o] * m->ws + p), _MM_HINT_T0);
@@ -5089,57 +5192,47 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_avx512(const lbrx__mm *m, int64_t o0, int64_t
             const float *xd = m->xd + i * m->nb, *xds = m->xds + i * m->nb;
             const int32_t *xs = m->xs + i * m->nb;
             float res[LBRX__MM_GR];
-#define LBRX__MM_ACC(r) __m512 acc##r = _mm512_setzero_ps(); float t##r = 0.0f;
+#define LBRX__MM_ACC(r) __m512 acc##r = _mm512_setzero_ps();
             LBRX__MM_R4(LBRX__MM_ACC)
 #undef LBRX__MM_ACC
-            for (b = 0; b < nbs; b += g) {
-                const int64_t s = b * bb;
-                const __m512 xdv = _mm512_permutexvar_ps(idx_x, _mm512_maskz_loadu_ps(ld, xd + b));
-                const __m512i sx = _mm512_maskz_permutexvar_epi32(first, idx_x, _mm512_maskz_loadu_epi32(ld, xs + b));
-                const __m512i corr = q41 ? zero : _mm512_sub_epi32(zero, _mm512_slli_epi32(sx, q80 ? 7 : 3));
-                const __m512 xmv = q41 ? _mm512_maskz_permutexvar_ps(first, idx_x, _mm512_maskz_loadu_ps(ld, xds + b)) : _mm512_setzero_ps();
-                __m512i xlo = _mm512_loadu_si512(xq + b * 32), xhi = xlo;
-                if (!q80) {
-                    const __m512i x1 = _mm512_loadu_si512(xq + b * 32 + 64);
-                    xhi = _mm512_shuffle_i64x2(xlo, x1, _MM_SHUFFLE(3, 1, 3, 1));
-                    xlo = _mm512_shuffle_i64x2(xlo, x1, _MM_SHUFFLE(2, 0, 2, 0));
-                }
+            for (b = 0; b + g <= m->nb; b += g) {
+                const int64_t s = b * bb, nc = g;
+                LBRX__Q512_X(1)
                 if (i == 0) {
 #define LBRX__MM_PFR(r) _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, rb, s + LBRX__MM_PF), _MM_HINT_T0); \
                     _mm_prefetch(lbrx__mm_pf_addr(w##r, m->ws, rb, s + LBRX__MM_PF + sb - 1), _MM_HINT_T0);
                     LBRX__MM_R4(LBRX__MM_PFR)
 #undef LBRX__MM_PFR
                 }
-#define LBRX__MM_STEP(r) { \
-                    const __m512i a_ = _mm512_loadu_si512(w##r + s), q_ = _mm512_permutex2var_epi8(a_, idx_q, _mm512_loadu_si512(w##r + s + sb - 64)); \
-                    const __m512i i_ = q80 ? _mm512_dpbusd_epi32(corr, _mm512_xor_si512(q_, bias), xlo) : \
-                        _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, _mm512_and_si512(q_, nib), xlo), _mm512_and_si512(_mm512_srli_epi16(q_, 4), nib), xhi); \
-                    const __m512 d_ = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_d, a_))); \
-                    acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(d_, xdv), acc##r); \
-                    if (q41) acc##r = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi8(idx_m, a_))), xmv, acc##r); }
-                LBRX__MM_R4(LBRX__MM_STEP)
-#undef LBRX__MM_STEP
+                LBRX__MM_R4(LBRX__Q512_STEP_FULL)
             }
-            for (; b < m->nb; b++) {
-                const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xq + b * 32)), xh = _mm256_permute2x128_si256(xv, xv, 0x11);
-                const __m256i n4 = _mm256_set1_epi8(0x0F);
-                const size_t at = (size_t)(b * bb);
-#define LBRX__MM_TAIL(r) { \
-                    const __m256i v_ = _mm256_set_m128i(_mm_setzero_si128(), _mm_loadu_si128((const __m128i *)(const void *)(w##r + at + qoff))); \
-                    const __m256i l_ = q80 ? lbrx__mm_bdot_q8(w##r + at + 2, xv) : \
-                        lbrx__mm_bdot_q4x2(_mm256_and_si256(v_, n4), xv, _mm256_and_si256(_mm256_srli_epi16(v_, 4), n4), xh); \
-                    t##r = LBRX__FMAF(lbrx__mm_hsum8(_mm256_cvtepi32_ps(l_)), lbrx__load_f16(w##r + at) * xd[b], t##r); \
-                    if (!q80) t##r = LBRX__FMAF(q41 ? lbrx__load_f16(w##r + at + 2) : -8.0f * lbrx__load_f16(w##r + at), xds[b], t##r); }
-                LBRX__MM_R4(LBRX__MM_TAIL)
-#undef LBRX__MM_TAIL
+            if (b < m->nb) {
+                const int64_t s = b * bb, nc = m->nb - b;
+                ma = LBRX__Q512_MASK(nc * bb);
+                mb = LBRX__Q512_MASK(nc * bb - (sb - 64));
+                LBRX__Q512_X(0)
+                LBRX__MM_R4(LBRX__Q512_STEP_PART)
             }
-#define LBRX__MM_RES(r) res[r] = _mm512_reduce_add_ps(acc##r) + t##r;
+#undef LBRX__Q512_X
+#undef LBRX__Q512_STEP
+#undef LBRX__Q512_STEP_FULL
+#undef LBRX__Q512_STEP_PART
+#undef LBRX__Q512_HDR
+#define LBRX__MM_RES(r) res[r] = _mm512_reduce_add_ps(acc##r);
             LBRX__MM_R4(LBRX__MM_RES)
 #undef LBRX__MM_RES
             lbrx__mm_put(m, i, row, nr, res);
         }
     }
 }
+#define LBRX__Q512_KERNEL(NAME, DT) LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { lbrx__mm_gemv_q512(m, o0, o1, DT); }
+LBRX__Q512_KERNEL(lbrx__gemv_q8_0_avx512, LBRX_Q8_0)
+LBRX__Q512_KERNEL(lbrx__gemv_q4_0_avx512, LBRX_Q4_0)
+LBRX__Q512_KERNEL(lbrx__gemv_q4_1_avx512, LBRX_Q4_1)
+LBRX__Q512_KERNEL(lbrx__gemv_iq4_nl_avx512, LBRX_IQ4_NL)
+LBRX__Q512_KERNEL(lbrx__gemv_q5_0_avx512, LBRX_Q5_0)
+LBRX__Q512_KERNEL(lbrx__gemv_q5_1_avx512, LBRX_Q5_1)
+#undef LBRX__Q512_MASK
 #endif
 
 /* Eight weights of a float row as f32. */
@@ -5473,6 +5566,7 @@ LBRX__INLINE __m256i lbrx__gv_iq4_table(void) {
     const __m128i t = _mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values);
     return _mm256_set_m128i(t, t);
 }
+#if !defined(LBRX__MM_GEMV512)  /* (the 512-bit kernel of the 32-value blocks has IQ4_NL, Q5_0, Q5_1) */
 LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
     const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(w + 2));
     const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
@@ -5481,6 +5575,7 @@ LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, co
 }
 #define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
+#endif
 
 #if !defined(LBRX__GV512)
 /* IQ4_XS: group 2j's 16 bytes and group 2j+1's in one register, their nibbles put in x's
@@ -5505,6 +5600,7 @@ LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, co
 LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
 #endif
 
+#if !defined(LBRX__MM_GEMV512)
 /* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
    byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
    Q5_1's min goes in through lane 0. */
@@ -5532,7 +5628,9 @@ LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const 
 #define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 1, acc)
 LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
 LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
+#endif
 
+#if !defined(LBRX__GV512)  /* (the AVX-512 section has Q3_K and Q2_K) */
 /* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
    half h) are bit pair k of the half's 32 bytes of qs. */
 /* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
@@ -5588,6 +5686,7 @@ LBRX__INLINE __m256 lbrx__gv_q2_k(const unsigned char *w, const int8_t *xq, cons
 }
 #define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q2_k(w, xq, xd, xs16, acc)
 LBRX__GV_X86(lbrx__gemv_q2_k_x86, 256, 84, LBRX__GV_Q2_K)
+#endif
 
 #endif /* LBRX__MM_X86 */
 
@@ -5680,6 +5779,63 @@ LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq
 }
 #define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
 LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
+/* The K-quants with groups of 16 (Q3_K, Q2_K): the 16 scales sc8 (int8) times d times x's scale
+   of the group's block of 32, lane g for group g. */
+LBRX__INLINE __m512 lbrx__gv_k16_scales512(__m128i sc8, float d, const float *xd) {
+    const __m512 xv = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), _mm512_castps256_ps512(_mm256_loadu_ps(xd)));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(d)), xv);
+}
+/* lanes 0..3 from lane g of s, 4..7 from g + 1, 8..11 from g + 2, 12..15 from g + 3 */
+#define LBRX__GV_QUAD(s, g) _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_set1_epi32(g)), s)
+
+/* Q3_K and Q2_K: a step is two groups of 32 (bit pairs k and k + 1 of the half h's 32 bytes of
+   qs, shifted apart by a per-half shift) against x's 64 values; Q3_K adds 4 where hmask's bit
+   4h + k is set (a masked add) and subtracts 4 times x's sums of 4, Q2_K's mins go in against
+   x's sums of 16 (xs16). */
+LBRX__INLINE __m512 lbrx__gv_q23_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, int three, __m512 acc) {
+    const __m512i m3 = _mm512_set1_epi8(3), c4 = _mm512_set1_epi8(4), z = _mm512_setzero_si512();
+    const unsigned char *qs = w + (three ? 32 : 16);
+    __m512i hm = z;
+    __m512 sc;
+    int h, k;
+    if (three) {
+        const unsigned char *s = w + 96;
+        int32_t s8;
+        __m128i lo, hi;
+        const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)w);
+        memcpy(&s8, s + 8, 4);
+        lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
+        lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
+        hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+        sc = lbrx__gv_k16_scales512(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm_cvtss_f32(lbrx__gv_f16x2(w + 108)), xd);
+        hm = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
+    } else {
+        const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
+        const __m128 dm = lbrx__gv_f16x2(w + 80);
+        sc = lbrx__gv_k16_scales512(_mm_and_si128(sb, m4), _mm_cvtss_f32(dm), xd);
+        acc = _mm512_fmadd_ps(lbrx__gv_k16_scales512(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), -_mm_cvtss_f32(_mm_movehdup_ps(dm)), xd),
+                              _mm512_cvtepi32_ps(_mm512_loadu_si512(xs16)), acc);
+    }
+    for (h = 0; h < 2; h++) {
+        const __m256i q1 = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * h));
+        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q1), q1, 1);
+        for (k = 0; k < 4; k += 2) {
+            const __m512i x = _mm512_loadu_si512(xq + 128 * h + 32 * k);
+            __m512i u = _mm512_and_si512(_mm512_srlv_epi16(q, _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * k)), _mm256_set1_epi16((short)(2 * k + 2)), 1)), m3), p;
+            if (three) {
+                const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (4 * h + k))), _mm256_set1_epi8((char)(2 << (4 * h + k))), 1);
+                u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(hm, bit), u, c4);
+                p = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u, x), _mm512_dpbusd_epi32(z, c4, x));
+            } else p = _mm512_dpbusd_epi32(z, u, x);
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_QUAD(sc, 8 * h + 2 * k), acc);
+        }
+    }
+    return acc;
+}
+#define LBRX__GV_Q3_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 1, acc)
+#define LBRX__GV_Q2_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 0, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q3_k_avx512, 256, 110, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q3_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q2_k_avx512, 256, 84, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q2_K512)
 #endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)
@@ -5725,16 +5881,27 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
    kernel for a format leaves it to its unpacking kernel, a build without SIMD to the scalar
    code) ---- */
 #if defined(LBRX__MM_GEMV512)
-#define lbrx__gemv_q32 lbrx__mm_gemv_q_avx512
+#define lbrx__gemv_q8_0 lbrx__gemv_q8_0_avx512
+#define lbrx__gemv_q4_0 lbrx__gemv_q4_0_avx512
+#define lbrx__gemv_q4_1 lbrx__gemv_q4_1_avx512
+#define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_avx512
+#define lbrx__gemv_q5_0 lbrx__gemv_q5_0_avx512
+#define lbrx__gemv_q5_1 lbrx__gemv_q5_1_avx512
 #define lbrx__gemv_float lbrx__mm_gemv_f_x86
 #elif defined(LBRX__MM_X86)
-#define lbrx__gemv_q32 lbrx__mm_gemv_q_x86
+#define lbrx__gemv_q8_0 lbrx__mm_gemv_q_x86
+#define lbrx__gemv_q4_0 lbrx__mm_gemv_q_x86
+#define lbrx__gemv_q4_1 lbrx__mm_gemv_q_x86
 #define lbrx__gemv_float lbrx__mm_gemv_f_x86
 #elif defined(LBRX__NEON)
-#define lbrx__gemv_q32 lbrx__mm_gemv_q_neon
+#define lbrx__gemv_q8_0 lbrx__mm_gemv_q_neon
+#define lbrx__gemv_q4_0 lbrx__mm_gemv_q_neon
+#define lbrx__gemv_q4_1 lbrx__mm_gemv_q_neon
 #define lbrx__gemv_float lbrx__mm_gemv_f_neon
 #else
-#define lbrx__gemv_q32 lbrx__mm_rows_scalar
+#define lbrx__gemv_q8_0 lbrx__mm_rows_scalar
+#define lbrx__gemv_q4_0 lbrx__mm_rows_scalar
+#define lbrx__gemv_q4_1 lbrx__mm_rows_scalar
 #define lbrx__gemv_float lbrx__mm_rows_scalar
 #endif
 #if defined(LBRX__GV512)
@@ -5742,6 +5909,8 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_avx512
 #define lbrx__gemv_q6_k lbrx__gemv_q6_k_avx512
 #define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_avx512
+#define lbrx__gemv_q3_k lbrx__gemv_q3_k_avx512
+#define lbrx__gemv_q2_k lbrx__gemv_q2_k_avx512
 #elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q4_k lbrx__gemv_q4_k_x86
 #define lbrx__gemv_q5_k lbrx__gemv_q5_k_x86
@@ -5751,11 +5920,15 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #if !defined(LBRX__GV512)
 #define lbrx__gemv_iq4_xs lbrx__gemv_iq4_xs_x86
 #endif
+#if !defined(LBRX__MM_GEMV512)
 #define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_x86
 #define lbrx__gemv_q5_0 lbrx__gemv_q5_0_x86
 #define lbrx__gemv_q5_1 lbrx__gemv_q5_1_x86
+#endif
+#if !defined(LBRX__GV512)
 #define lbrx__gemv_q3_k lbrx__gemv_q3_k_x86
 #define lbrx__gemv_q2_k lbrx__gemv_q2_k_x86
+#endif
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_unpacked lbrx__gemv_unpacked_neon
 #else
@@ -5803,9 +5976,9 @@ static const lbrx__wfmt lbrx__wfmts[] = {
     { LBRX_F32,     1,      4,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
     { LBRX_F16,     1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
     { LBRX_BF16,    1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q32,     lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
-    { LBRX_Q4_0,    32,     18,     32,     8,     0,    lbrx__unpack_q4_0,    lbrx__gemv_q32,     lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
-    { LBRX_Q4_1,    32,     20,     32,     0,     1,    lbrx__unpack_q4_1,    lbrx__gemv_q32,     lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
+    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q8_0,    lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
+    { LBRX_Q4_0,    32,     18,     32,     8,     0,    lbrx__unpack_q4_0,    lbrx__gemv_q4_0,    lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
+    { LBRX_Q4_1,    32,     20,     32,     0,     1,    lbrx__unpack_q4_1,    lbrx__gemv_q4_1,    lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
     { LBRX_Q4_K,    256,    144,    32,     0,     1,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k,    lbrx_quantize_row_q4_k,    lbrx__dequantize_q4_k },
     { LBRX_Q6_K,    256,    210,    16,     32,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k,    lbrx_quantize_row_q6_k,    lbrx__dequantize_q6_k },
     { LBRX_Q5_K,    256,    176,    32,     0,     1,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k,    lbrx_quantize_row_q5_k,    lbrx__dequantize_q5_k },
@@ -7303,54 +7476,61 @@ LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_pv(const float *p, int64_t pn, int64
     }
 }
 
-/* Decoding's scores of the kn keys from key n0 (K rows ks0 bytes apart, heads ks1 apart, from
-   kb) for rm of the mh rows of every one of G heads (head g's Q at qt + g * mh * dp, its S at
-   s + g * mh * LBRX__ATT_BK): all heads of the run, so K is read in memory order. pf is for key
-   0 of kb: the run prefetches V of its own keys and K of the next run's (see lbrx__att_pf). */
-LBRX__INLINE void lbrx__att_dec_qk_keys(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t n0, int64_t G,
-                                       int64_t dp, const float *qt, float *s, int64_t mh, const int rm, const int kn,
-                                       const lbrx__att_pf *pf) {
-    lbrx__att_pf p = *pf;
-    int64_t g;
-    p.k = pf->k + (n0 + kn) * pf->kstep;
-    p.v = pf->v + n0 * pf->vstep;
-    p.key = p.head = 0;
-    for (g = 0; g < G; g++)
-        lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p);
-}
+/* Decoding's scores for one block of keys: S[g][c][n] = K[n] of head g . Q[c] of head g, for the
+   nk keys of the block and the mh query rows of each of the G KV heads. */
+typedef struct lbrx__att_dq {
+    const unsigned char *kb;    /* key 0 of head 0; K rows ks0 bytes apart, heads ks1 apart */
+    int64_t ks0, ks1;
+    int64_t nk, G, dp, mh;      /* keys, KV heads, padded head_dim, query rows per head */
+    const float *qt;            /* head g's packed queries at qt + g * mh * dp */
+    float *s;                   /* head g's scores at s + g * mh * LBRX__ATT_BK */
+    lbrx__att_pf pf;            /* for key 0 of kb: each run of keys prefetches V of its own keys
+                                   and K of the next run's (see lbrx__att_pf) */
+} lbrx__att_dq;
 
-/* The same for nk keys: runs of kn keys, then the keys left one at a time; with rm, kn and the
-   dtype as compile-time sizes. */
-LBRX__INLINE void lbrx__att_dec_qk_run(const unsigned char *kb, int64_t ks0, int64_t ks1, const int f16, int64_t nk, int64_t G, int64_t dp,
-                                      const float *qt, float *s, int64_t mh, const int rm, const int kn, const lbrx__att_pf *pf) {
-    int64_t n0;
-    for (n0 = 0; n0 + kn <= nk; n0 += kn) lbrx__att_dec_qk_keys(kb, ks0, ks1, f16, n0, G, dp, qt, s, mh, rm, kn, pf);
-    for (; n0 < nk; n0++) lbrx__att_dec_qk_keys(kb, ks0, ks1, f16, n0, G, dp, qt, s, mh, rm, 1, pf);
-}
-
-/* lbrx__att_dec_qk_run for rows r0 .. r0 + rm (rm 1..8) of the m rows of each head, with runs of
-   as many keys as LBRX__ATT_DA sums allow. */
-LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_dec_qk_rows(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
-                                        const float *qt, float *s, int64_t m, int64_t r0, int64_t rm, const lbrx__att_pf *pf) {
-    qt += r0 * dp;
-    s += r0 * LBRX__ATT_BK;
-    switch (rm * 2 + (f16 != 0)) {
-#define LBRX__ATT_DOT_CASE(R) \
-    case (R) * 2: lbrx__att_dec_qk_run(kb, ks0, ks1, 0, nk, G, dp, qt, s, m, R, LBRX__ATT_DA / (R), pf); break; \
-    case (R) * 2 + 1: lbrx__att_dec_qk_run(kb, ks0, ks1, 1, nk, G, dp, qt, s, m, R, LBRX__ATT_DA / (R), pf); break;
-    LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
-    LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
-#undef LBRX__ATT_DOT_CASE
-    default: break;
+/* Rows r0 .. r0 + rm of every head of j, in runs of kn keys (then the keys left one at a time),
+   all heads of a run together so that K is read in memory order; rm, kn and the dtype are
+   compile-time sizes. */
+LBRX__INLINE void lbrx__att_dec_qk_run(const lbrx__att_dq *j, int64_t r0, const int f16, const int rm, const int kn) {
+    const unsigned char *kb = j->kb;
+    const int64_t ks0 = j->ks0, ks1 = j->ks1, nk = j->nk, G = j->G, dp = j->dp, mh = j->mh;
+    const float *qt = j->qt + r0 * dp;
+    float *s = j->s + r0 * LBRX__ATT_BK;
+    int64_t n0, g;
+    for (n0 = 0; n0 < nk;) {
+        const int64_t kr = n0 + kn <= nk ? kn : 1;
+        lbrx__att_pf p = j->pf;
+        p.k = j->pf.k + (n0 + kr) * j->pf.kstep;
+        p.v = j->pf.v + n0 * j->pf.vstep;
+        p.key = p.head = 0;
+        if (kr == kn) {
+            for (g = 0; g < G; g++)
+                lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, kn, &p);
+        } else {
+            for (g = 0; g < G; g++)
+                lbrx__att_qk_dot(kb + n0 * ks0 + g * ks1, ks0, f16, dp, qt + g * mh * dp, s + g * mh * LBRX__ATT_BK + n0, rm, 1, &p);
+        }
+        n0 += kr;
     }
 }
 
-/* Decoding's scores (see lbrx__att_dec_qk_run) for all m rows (up to LBRX__ATT_DEC) of each head:
-   in passes of at most 8 rows; a second pass reads the keys again from cache. */
-LBRX__PRIVATE void lbrx__att_dec_qk(const unsigned char *kb, int64_t ks0, int64_t ks1, int f16, int64_t nk, int64_t G, int64_t dp,
-                                   const float *qt, float *s, int64_t m, const lbrx__att_pf *pf) {
+/* Decoding's scores of j for all mh rows (up to LBRX__ATT_DEC) of each head: in passes of at
+   most 8 rows (a second pass reads the keys again from cache), each with runs of as many keys
+   as LBRX__ATT_DA sums allow. */
+LBRX__NOINLINE LBRX__PRIVATE void lbrx__att_dec_qk(const lbrx__att_dq *j, int f16) {
     int64_t r0;
-    for (r0 = 0; r0 < m; r0 += 8) lbrx__att_dec_qk_rows(kb, ks0, ks1, f16, nk, G, dp, qt, s, m, r0, m - r0 < 8 ? m - r0 : 8, pf);
+    for (r0 = 0; r0 < j->mh; r0 += 8) {
+        const int64_t rm = j->mh - r0 < 8 ? j->mh - r0 : 8;
+        switch (rm * 2 + (f16 != 0)) {
+#define LBRX__ATT_DOT_CASE(R) \
+        case (R) * 2: lbrx__att_dec_qk_run(j, r0, 0, R, LBRX__ATT_DA / (R)); break; \
+        case (R) * 2 + 1: lbrx__att_dec_qk_run(j, r0, 1, R, LBRX__ATT_DA / (R)); break;
+        LBRX__ATT_DOT_CASE(1) LBRX__ATT_DOT_CASE(2) LBRX__ATT_DOT_CASE(3) LBRX__ATT_DOT_CASE(4)
+        LBRX__ATT_DOT_CASE(5) LBRX__ATT_DOT_CASE(6) LBRX__ATT_DOT_CASE(7) LBRX__ATT_DOT_CASE(8)
+#undef LBRX__ATT_DOT_CASE
+        default: break;
+        }
+    }
 }
 
 /* The keys [*j_lo, *j_hi) that rows r0.. (m of them) may see: causal and window bounds. */
@@ -7541,14 +7721,18 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     float *s = ws, *alpha = s + G * m * LBRX__ATT_BK, *kb = alpha + LBRX__ATT_DEC, *vb = kb + G * dp;
     const int direct = lbrx__att_in_place(a, dp), f16 = direct && a->f16;
     int64_t g, j0, n, c;
-    lbrx__att_pf pf;
-    pf.kstep = a->k_s0;
-    pf.vstep = a->v_s0;
-    pf.khead = a->k_s1;
-    pf.vhead = a->v_s1;
-    pf.heads = G;
-    pf.span = a->d * (a->f16 ? 2 : 4);
-    pf.key = pf.head = 0;
+    lbrx__att_dq dq;
+    dq.G = G;
+    dq.dp = dp;
+    dq.mh = m;
+    dq.qt = qt;
+    dq.pf.kstep = a->k_s0;
+    dq.pf.vstep = a->v_s0;
+    dq.pf.khead = a->k_s1;
+    dq.pf.vhead = a->v_s1;
+    dq.pf.heads = G;
+    dq.pf.span = a->d * (a->f16 ? 2 : 4);
+    dq.pf.key = dq.pf.head = 0;
     for (g = 0; g < G; g++) {
         float *o = part + g * hs;
         memset(o, 0, (size_t)(m * dp) * sizeof(float));
@@ -7557,19 +7741,20 @@ LBRX__PRIVATE void lbrx__att_dec_chunk(const lbrx__attn *a, int64_t m, int64_t j
     if (!direct) memset(kb, 0, (size_t)((G + LBRX__ATT_BK) * dp) * sizeof(float));   /* head_dim padding stays zero */
     for (j0 = j_begin; j0 < j_end; j0 += LBRX__ATT_BK) {
         const int64_t nb = j_end - j0 < LBRX__ATT_BK ? j_end - j0 : LBRX__ATT_BK;
-        const unsigned char *kp = a->k + j0 * a->k_s0;
-        pf.k = kp;
-        pf.v = a->v + j0 * a->v_s0;
+        const unsigned char *kp = a->k + j0 * a->k_s0, *vp0 = a->v + j0 * a->v_s0;
         if (direct) {
-            lbrx__att_dec_qk(kp, a->k_s0, a->k_s1, f16, nb, G, dp, qt, s, m, &pf);
+            dq.kb = kp; dq.ks0 = a->k_s0; dq.ks1 = a->k_s1; dq.nk = nb; dq.s = s;
+            dq.pf.k = kp; dq.pf.v = vp0;
+            lbrx__att_dec_qk(&dq, f16);
         } else {
             /* one key at a time through the f32 rows kb */
-            lbrx__att_pf p = pf;
+            dq.kb = (const unsigned char *)kb; dq.ks0 = 0; dq.ks1 = dp * 4; dq.nk = 1;
             for (n = 0; n < nb; n++) {
                 for (g = 0; g < G; g++) lbrx__att_row_f32(a, kp + n * a->k_s0 + g * a->k_s1, kb + g * dp);
-                p.k = pf.k + n * a->k_s0;
-                p.v = pf.v + n * a->v_s0;
-                lbrx__att_dec_qk((const unsigned char *)kb, 0, dp * 4, 0, 1, G, dp, qt, s + n, m, &p);
+                dq.s = s + n;
+                dq.pf.k = kp + n * a->k_s0;
+                dq.pf.v = vp0 + n * a->v_s0;
+                lbrx__att_dec_qk(&dq, 0);
             }
         }
         for (g = 0; g < G; g++) {
@@ -7913,10 +8098,19 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MM_PFR
 #undef LBRX__MM_SC
 #undef LBRX__MM_DOT
+#undef LBRX__Q512_G
+#undef LBRX__Q512_H
+#undef LBRX__Q512_MIN
+#undef LBRX__Q512_MASK
+#undef LBRX__Q512_WIN
+#undef LBRX__Q512_X
+#undef LBRX__Q512_HDR
+#undef LBRX__Q512_STEP
+#undef LBRX__Q512_STEP_FULL
+#undef LBRX__Q512_STEP_PART
 #undef LBRX__MM_ACC
-#undef LBRX__MM_STEP
-#undef LBRX__MM_TAIL
 #undef LBRX__MM_RES
+#undef LBRX__Q512_KERNEL
 #undef LBRX__MM_LDW
 #undef LBRX__GV_PF
 #undef LBRX__GV_PAIR
@@ -7937,15 +8131,20 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__GV_Q5_K512
 #undef LBRX__GV_Q6_K512
 #undef LBRX__GV_IQ4_XS512
-#undef lbrx__gemv_q32
+#undef LBRX__GV_QUAD
+#undef LBRX__GV_Q3_K512
+#undef LBRX__GV_Q2_K512
+#undef lbrx__gemv_q8_0
+#undef lbrx__gemv_q4_0
+#undef lbrx__gemv_q4_1
+#undef lbrx__gemv_iq4_nl
+#undef lbrx__gemv_q5_0
+#undef lbrx__gemv_q5_1
 #undef lbrx__gemv_float
 #undef lbrx__gemv_q4_k
 #undef lbrx__gemv_q5_k
 #undef lbrx__gemv_q6_k
 #undef lbrx__gemv_iq4_xs
-#undef lbrx__gemv_iq4_nl
-#undef lbrx__gemv_q5_0
-#undef lbrx__gemv_q5_1
 #undef lbrx__gemv_q3_k
 #undef lbrx__gemv_q2_k
 #undef lbrx__gemv_unpacked

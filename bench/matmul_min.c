@@ -1,14 +1,14 @@
-/* matmul_min - the quantized matmul kernels' own speed on a shared machine: 4096x4096 weights of
-   each block dtype (random code bytes, scales 1/64), one lbrx_matmul repeated, the fastest
+/* matmul_min - the quantized matmul kernels' own speed on a shared machine: weights (4096x4096 unless
+   given) of each block dtype (random code bytes, scales 1/64), one lbrx_matmul repeated, the fastest
    repetition reported (the minimum is what the kernel can do; on a machine where other work
    takes the cores away the median says more about the other work).
 
        cc -O3 -march=native -fopenmp -I. bench/matmul_min.c -o build/matmul_min -lm
-       build/matmul_min [DTYPES [N [THREADS]]]   DTYPES: comma-separated names ("q4_K,q6_K";
-                                                 default all), N rows of x (default 1), threads
-                                                 (default 1)
+       build/matmul_min [DTYPES [N [THREADS [OUT [IN]]]]]   DTYPES: comma-separated names
+                                     ("q4_K,q6_K"; default all), N rows of x (default 1), threads
+                                     (default 1), W's shape OUT x IN (default 4096 x 4096)
    N = 1: min of 300 calls, in GB/s of weight bytes (the weights fit in the L3: this is compute,
-   not memory); N > 1: min of 5, in GFLOP/s. With LBRX_MIN_CPU_TIME set in the environment the
+   not memory); N > 1: min of 5 (more for small products, up to 200), in GFLOP/s. With LBRX_MIN_CPU_TIME set in the environment the
    process's CPU time is timed instead of the wall clock (1 thread: time descheduled left out). */
 #define LBRX_IMPLEMENTATION
 #include "lbrx.h"
@@ -26,15 +26,16 @@ static double now(void) {
 int main(int argc, char **argv) {
     static const lbrx_dtype dts[] = { LBRX_Q4_0, LBRX_Q4_1, LBRX_Q8_0, LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS,
                                       LBRX_IQ4_NL, LBRX_Q5_0, LBRX_Q5_1, LBRX_Q3_K, LBRX_Q2_K };
-    const int64_t m = 4096, k = 4096;
+    const int64_t m = argc > 4 ? atoi(argv[4]) : 4096, k = argc > 5 ? atoi(argv[5]) : 4096;
     int64_t n = argc > 2 ? atoi(argv[2]) : 1;
-    int reps = n == 1 ? 300 : 5, r;
+    const double work = 2.0 * (double)m * (double)k * (double)n;
+    int reps = n == 1 ? 300 : work > 8e9 ? 5 : work < 2e8 ? 200 : (int)(4e10 / work), r;
     size_t d;
     lbrx_context *ctx;
     lbrx_context_desc cd;
     memset(&cd, 0, sizeof cd);
     cd.n_threads = argc > 3 ? atoi(argv[3]) : 1;
-    if (n < 1 || lbrx_context_create(&ctx, &cd, NULL) != LBRX_OK) return 1;
+    if (n < 1 || m < 1 || k < 256 || k % 256 || lbrx_context_create(&ctx, &cd, NULL) != LBRX_OK) return 1;
     for (d = 0; d < sizeof dts / sizeof dts[0]; d++) {
         const char *name = lbrx_dtype_name(dts[d]);
         const size_t bb = lbrx_dtype_block_bytes(dts[d]);

@@ -510,16 +510,18 @@ static void bench_affine(bench_env *env) {
     lbrx_tensor_release(&w); lbrx_tensor_release(&sc); lbrx_tensor_release(&bi); lbrx_tensor_release(&q); lbrx_tensor_release(&f);
 }
 
-/* The shape sweep (--sweep): W [out, k] of every dtype against n = 1 and 64 rows of x, one copy
-   of the weights (read from the caches when they fit). */
+/* The shape sweep (--sweep): W [out, k] of every weight dtype of lbrx_matmul (the k that are a
+   multiple of its block) against n = 1 and 64 rows of x, one copy of the weights (read from the
+   caches when they fit). */
 static void bench_sweep(bench_env *env) {
-    static const lbrx_dtype dts[6] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1 };
+    static const lbrx_dtype dts[15] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_IQ4_NL, LBRX_Q5_0, LBRX_Q5_1,
+                                        LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS, LBRX_Q3_K, LBRX_Q2_K };
     static const long long ks[7] = { 8, 32, 128, 512, 2048, 4096, 16384 }, outs[7] = { 1, 8, 64, 512, 4096, 32768, 131072 };
     static const long long ns[2] = { 1, 64 };
     double worst = 2;
     char worst_row[160] = "";
     int d, a, b, c;
-    for (d = 0; d < 6; d++)
+    for (d = 0; d < 15; d++)
         for (a = 0; a < 7; a++)
             for (b = 0; b < 7; b++)
                 for (c = 0; c < 2; c++) {
@@ -534,7 +536,7 @@ static void bench_sweep(bench_env *env) {
                     double t_ideal, fb, ff;
                     long long i;
                     if (!bench_selected(env, "sweep", lbrx_dtype_name(dt))) continue;
-                    if (lbrx_dtype_is_quantized(dt) && k % 32) continue;
+                    if (k % (long long)lbrx_dtype_block_size(dt)) continue;
                     lbrx_row_bytes(dt, k, &rb);
                     wbytes = rb * (size_t)out;
                     if (wbytes > ((size_t)1 << 28)) continue;   /* at most 256 MiB of weights */

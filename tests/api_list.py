@@ -71,7 +71,7 @@ def kernel_lists(text):
              re.match(r"^(?:LBRX__PRIVATE\s+|LBRX__MM_REF\s+|static\s+)?(?:const\s+)?\w+\s+(lbrx__\w+)(?:\[\])?\s*=", l) or
              re.match(r"^typedef\s+struct\s+(lbrx__\w+)", l) or re.match(r"^typedef\b.*\(\*(lbrx__\w+)\)", l) or
              re.match(r"^typedef\b[^;(]*\b(lbrx__\w+)\s*;", l) or re.match(r"^\}\s*(lbrx__\w+)\s*;", l) or
-             re.match(r"^LBRX__(?:GV_X86|GV_DRIVER|MQ_TILE)\((lbrx__\w+)", l))
+             re.match(r"^LBRX__(?:GV_X86|GV_DRIVER|MQ_TILE|Q512_KERNEL)\((lbrx__\w+)", l))
         if m:
             names.append(m.group(1))
         m = re.match(r"^\s*#\s*define\s+(\w+)", l)

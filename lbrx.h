@@ -7571,8 +7571,12 @@ LBRX__PRIVATE void lbrx__att_pack_rows(const lbrx__attn *a, int64_t g, int64_t m
 
 /* One K or V row (head_dim values, f16 or f32) as floats; the padding of dst is left alone. */
 LBRX__INLINE void lbrx__att_row_f32(const lbrx__attn *a, const unsigned char *src, float *dst) {
-    if (a->f16) lbrx_f16_to_f32_row(src, dst, (size_t)a->d);
-    else memcpy(dst, src, (size_t)a->d * 4);
+    int64_t e = 0;
+    if (!a->f16) { memcpy(dst, src, (size_t)a->d * 4); return; }
+#if defined(LBRX__KPASS)   /* a dispatch pass: lbrx_f16_to_f32_row, outside the kernel sections, is scalar there */
+    for (; e + LBRX__VL <= a->d; e += LBRX__VL) lbrx__vst(dst + e, lbrx__vld_h(src + 2 * e));
+#endif
+    lbrx_f16_to_f32_row(src + 2 * e, dst + e, (size_t)(a->d - e));
 }
 
 /* Scores of keys j0.. (nb of them) for rows r0.. (m of them) of KV head g, S[n][c] at

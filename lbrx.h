@@ -291,7 +291,15 @@ typedef enum lbrx_dtype {
     LBRX_F4 = 74,               /* E2M1 (MX FP4), two per byte: element 2i in the low nibble;
                                    a "block" of 2 elements in 1 byte, so rows have even length */
     LBRX_F6_E2M3 = 75,          /* MX FP6 (bias 1, max 7.5), four in 3 bytes: element i of the
-                                   group in bits 6i..6i+5 of the little-endian 24-bit word */
+                                   group in bits 6i..6i+5 of the little-endian 24-bit word. No
+                                   specification fixes this order: the OCP MX v1.0 spec leaves
+                                   the memory layout of elements to implementations, safetensors
+                                   gives F6 only its size (6 bits, tensors of whole bytes), torch
+                                   and ml_dtypes have no packed FP6. lbrx takes the
+                                   least-significant-first bit stream that F4 (torch's
+                                   float4_e2m1fn_x2) uses; a most-significant-first writer (as
+                                   some sub-byte proposals are) would read differently, and no
+                                   F6 file of another writer has been seen to check against */
     LBRX_F6_E3M2 = 76,          /* MX FP6 (bias 3, max 28), packed as F6_E2M3 */
     LBRX_C64 = 77,              /* complex64: (f32 real, f32 imaginary) */
     LBRX_DTYPE_COUNT = 78
@@ -3849,17 +3857,19 @@ LBRXDEF void lbrx_affine_release(lbrx_affine *a) {
 }
 
 LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err) {
-    int64_t o, i;
+    int64_t o, g, i;
     if (!a || !a->packing || (n > 0 && !dst) || row < 0 || n < 0 || row > a->rows - n)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_affine_dequantize_rows: rows [%lld, +%lld) of %lld",
                             (long long)row, (long long)n, a ? (long long)a->rows : 0LL);
     for (o = row; o < row + n; o++)
-        for (i = 0; i < a->cols; i++) {
+        for (g = 0; g < a->cols; g += a->group) {  /* one scale and offset per group */
             float scale, offset;
             int z;
-            lbrx__affine_group(a, o, i, &scale, &offset, &z);
-            if (z < 0) *dst++ = (float)lbrx__affine_q(a, o, i) * scale + offset;
-            else *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
+            lbrx__affine_group(a, o, g, &scale, &offset, &z);
+            if (z < 0)
+                for (i = g; i < g + a->group; i++) *dst++ = (float)lbrx__affine_q(a, o, i) * scale + offset;
+            else
+                for (i = g; i < g + a->group; i++) *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
         }
     return LBRX_OK;
 }
@@ -3889,8 +3899,14 @@ LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, 
             all &= lbrx_f16_to_f32(dh) == d && lbrx_f16_to_f32(mh) == m;
             memcpy(blk, &dh, 2);
             memcpy(blk + 2, &mh, 2);
-            for (j = 0; j < 16; j++)
-                blk[4 + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
+            if (a->packing == LBRX_AFFINE_MLX) {  /* 4 words of 8 nibbles, elements in order: j from words 0-1, j + 16 from 2-3 */
+                uint32_t w[4];
+                for (j = 0; j < 4; j++) w[j] = lbrx__affine_word(&a->weight, o, 4 * b + j);
+                for (j = 0; j < 16; j++) blk[4 + j] = (unsigned char)((w[j / 8] >> (4 * (j % 8)) & 15u) | (w[2 + j / 8] >> (4 * (j % 8)) & 15u) << 4);
+            } else {
+                for (j = 0; j < 16; j++)
+                    blk[4 + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
+            }
         }
     }
     if (exact) *exact = all;
@@ -7555,8 +7571,12 @@ LBRX__PRIVATE void lbrx__att_pack_rows(const lbrx__attn *a, int64_t g, int64_t m
 
 /* One K or V row (head_dim values, f16 or f32) as floats; the padding of dst is left alone. */
 LBRX__INLINE void lbrx__att_row_f32(const lbrx__attn *a, const unsigned char *src, float *dst) {
-    if (a->f16) lbrx_f16_to_f32_row(src, dst, (size_t)a->d);
-    else memcpy(dst, src, (size_t)a->d * 4);
+    int64_t e = 0;
+    if (!a->f16) { memcpy(dst, src, (size_t)a->d * 4); return; }
+#if defined(LBRX__KPASS)   /* a dispatch pass: lbrx_f16_to_f32_row, outside the kernel sections, is scalar there */
+    for (; e + LBRX__VL <= a->d; e += LBRX__VL) lbrx__vst(dst + e, lbrx__vld_h(src + 2 * e));
+#endif
+    lbrx_f16_to_f32_row(src + 2 * e, dst + e, (size_t)(a->d - e));
 }
 
 /* Scores of keys j0.. (nb of them) for rows r0.. (m of them) of KV head g, S[n][c] at

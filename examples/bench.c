@@ -9,7 +9,7 @@
                   fraction of `ceiling`, the relevant ceiling: read bandwidth for n <= 8 -- for
                   dram rows measured again just before the row -- and FMA peak otherwise)
      --reps N     timed repetitions per case (median reported; default 9)
-     --only WORD  run the cases whose op or dtype contains WORD (e.g. q4_0, matmul)
+     --only WORD  run the cases whose op or dtype contains WORD (e.g. q4_0, matmul, affine)
      --cpu-time   time with the process's CPU time instead of the wall clock (use with
                   --threads 1 on a shared machine: it leaves out the time spent descheduled)
      --sweep      instead of the cases below, lbrx_matmul over a grid of shapes (op "sweep"): every
@@ -390,16 +390,21 @@ static void fill_weights(lbrx_dtype dt, unsigned char *dst, long long m, long lo
 }
 
 /* One row: W [m, k] of dtype dt, x [n, k]; `prepared` times lbrx_matmul_prepared on W prepared
-   once beforehand (op "matmul_prepared"; cache rows only) instead of the zero-copy lbrx_matmul. */
-static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long long n, long long k, int dram, int prepared) {
+   once beforehand (op "matmul_prepared"; cache rows only) instead of the zero-copy lbrx_matmul.
+   `given` (NULL: random weights) holds W's bytes, and `op` / `label` (NULL: "matmul" and dt's
+   name) name the row. Returns the median in ms (0 when the row is not selected). */
+static double bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long long n, long long k, int dram, int prepared,
+                                const void *given, const char *op, const char *label) {
     mm_arg a;
     bench_row row;
     int64_t ws[2], xs[2], ys[2];
     unsigned char *wall;
     long long i;
     int c;
-    const char *op = prepared ? "matmul_prepared" : "matmul";
-    if (!bench_selected(env, op, lbrx_dtype_name(dt))) return;
+    double ms;
+    if (!op) op = prepared ? "matmul_prepared" : "matmul";
+    if (!label) label = lbrx_dtype_name(dt);
+    if (!bench_selected(env, op, label)) return 0;
     memset(&a, 0, sizeof a);
     a.env = env; a.m = m; a.n = n; a.k = k;
     ws[0] = m; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = m;
@@ -408,7 +413,8 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     a.copies = bench_copy_count(a.wbytes, dram);
     wall = (unsigned char *)lbrx_alloc(NULL, a.wbytes * (size_t)a.copies, 4096);
     if (!wall) { fprintf(stderr, "out of memory for %d copies of %zu bytes\n", a.copies, a.wbytes); exit(1); }
-    fill_weights(dt, wall, m, k);
+    if (given) memcpy(wall, given, a.wbytes);
+    else fill_weights(dt, wall, m, k);
     a.w = bench_copies(dt, 2, ws, wall, a.wbytes, a.copies);
     a.wall = wall;
     lbrx_tensor_init_heap(&a.x, LBRX_F32, 2, xs, NULL, NULL);
@@ -416,7 +422,7 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     for (i = 0; i < n * k; i++) ((float *)a.x.data)[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
     if (prepared && lbrx_matmul_weights_create(&a.pw, &a.w[0], NULL, NULL) != LBRX_OK) { fprintf(stderr, "lbrx_matmul_weights_create failed\n"); exit(1); }
     memset(&row, 0, sizeof row);
-    row.op = op; row.dtype = lbrx_dtype_name(dt); row.m = m; row.n = n; row.k = k; row.dram = dram;
+    row.op = op; row.dtype = label; row.m = m; row.n = n; row.k = k; row.dram = dram;
     row.ceiling = n > 8 ? env->fma_gflops_all : dram ? read_ceiling_now(env) : env->read_gbps_all;
     row.median_ms = bench_median_ms(env->reps, mm_once, &a);
     row.gflops = 2.0 * (double)m * (double)n * (double)k / row.median_ms / 1e6;
@@ -431,12 +437,14 @@ static void bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long l
     }
 #endif
     bench_emit(env, &row);
+    ms = row.median_ms;
     lbrx_matmul_weights_destroy(a.pw);
     for (c = 0; c < a.copies; c++) lbrx_tensor_release(&a.w[c]);
     lbrx_tensor_release(&a.x);
     lbrx_tensor_release(&a.y);
     lbrx_free(NULL, wall);
     free(a.w);
+    return ms;
 }
 
 static void bench_matmul(bench_env *env) {
@@ -444,13 +452,62 @@ static void bench_matmul(bench_env *env) {
                                         LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS };
     int d;
     for (d = 0; d < 10; d++) {
-        bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0);
-        bench_matmul_case(env, dts[d], 4096, 1, 4096, 1, 0);
-        bench_matmul_case(env, dts[d], 14336, 1, 4096, 1, 0);
-        bench_matmul_case(env, dts[d], 4096, 1, 14336, 1, 0);
-        bench_matmul_case(env, dts[d], 4096, 512, 4096, 0, 0);
-        if (d < 3) bench_matmul_case(env, dts[d], 4096, 512, 4096, 0, 1);   /* float weights can be prepared */
+        bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0, NULL, NULL, NULL);
+        bench_matmul_case(env, dts[d], 4096, 1, 4096, 1, 0, NULL, NULL, NULL);
+        bench_matmul_case(env, dts[d], 14336, 1, 4096, 1, 0, NULL, NULL, NULL);
+        bench_matmul_case(env, dts[d], 4096, 1, 14336, 1, 0, NULL, NULL, NULL);
+        bench_matmul_case(env, dts[d], 4096, 512, 4096, 0, 0, NULL, NULL, NULL);
+        if (d < 3) bench_matmul_case(env, dts[d], 4096, 512, 4096, 0, 1, NULL, NULL, NULL);   /* float weights can be prepared */
     }
+}
+
+/* Affine group quantization (op "affine"): an MLX 4-bit weight [4096, 4096] in groups of 64
+   (random integers, f16 scales and biases) repacked into Q4_1 by lbrx_affine_to_q4_1 (row
+   "affine_repack": its time once, GB/s of the packed input), then lbrx_matmul on the Q4_1
+   (label mlx4>q4_1) and on the same weights dequantized to F32 (label mlx4>f32), at n = 1 from
+   DRAM and n = 512; a line gives the ratio of each pair. */
+static void bench_affine(bench_env *env) {
+    const long long m = 4096, k = 4096, group = 64;
+    static const long long ns[2] = { 1, 512 };
+    int64_t ws[2], ss[2];
+    lbrx_tensor w, sc, bi, q, f;
+    lbrx_affine a;
+    unsigned long long s = 0x9E3779B97F4A7C15ULL;
+    long long i;
+    int c, ok;
+    double t0, repack_ms;
+    bench_row row;
+    if (!bench_selected(env, "affine_repack", "mlx4>q4_1") && !bench_selected(env, "affine", "mlx4>f32")) return;
+    ws[0] = m; ws[1] = k / 8; ss[0] = m; ss[1] = k / group;
+    ok = lbrx_tensor_init_heap(&w, LBRX_U32, 2, ws, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&sc, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK &&
+         lbrx_tensor_init_heap(&bi, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK;
+    if (!ok) { fprintf(stderr, "out of memory\n"); exit(1); }
+    for (i = 0; i < m * k / 8; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; ((uint32_t *)w.data)[i] = (uint32_t)(s >> 32); }
+    for (i = 0; i < m * k / group; i++) {
+        ((uint16_t *)sc.data)[i] = lbrx_f32_to_f16(1.0f / 64);
+        ((uint16_t *)bi.data)[i] = lbrx_f32_to_f16(-8.0f / 64);
+    }
+    if (lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, group, &w, &sc, &bi, NULL, NULL) != LBRX_OK) { fprintf(stderr, "lbrx_affine_init failed\n"); exit(1); }
+    t0 = now_s();
+    ok = lbrx_affine_to_q4_1(&a, &q, NULL, NULL, NULL) == LBRX_OK;
+    repack_ms = (now_s() - t0) * 1e3;
+    ws[1] = k;
+    ok = ok && lbrx_tensor_init_heap(&f, LBRX_F32, 2, ws, NULL, NULL) == LBRX_OK && lbrx_affine_dequantize_rows(&a, 0, m, (float *)f.data, NULL) == LBRX_OK;
+    if (!ok) { fprintf(stderr, "affine repack failed\n"); exit(1); }
+    memset(&row, 0, sizeof row);
+    row.op = "affine_repack"; row.dtype = "mlx4>q4_1"; row.m = m; row.k = k;
+    row.median_ms = repack_ms;
+    row.gbps = (double)(m * k / 2) / repack_ms / 1e6;
+    row.ceiling = env->read_gbps_1;
+    row.frac = row.gbps / row.ceiling;
+    if (bench_selected(env, "affine_repack", "mlx4>q4_1")) bench_emit(env, &row);
+    for (c = 0; c < 2; c++) {
+        double tq = bench_matmul_case(env, LBRX_Q4_1, m, ns[c], k, ns[c] == 1, 0, q.data, "affine", "mlx4>q4_1");
+        double tf = bench_matmul_case(env, LBRX_F32, m, ns[c], k, ns[c] == 1, 0, f.data, "affine", "mlx4>f32");
+        if (tq > 0 && tf > 0) printf("%saffine n=%lld: the Q4_1 repack takes %.2fx the time of F32\n", env->csv ? "# " : "", ns[c], tq / tf);
+    }
+    lbrx_affine_release(&a);
+    lbrx_tensor_release(&w); lbrx_tensor_release(&sc); lbrx_tensor_release(&bi); lbrx_tensor_release(&q); lbrx_tensor_release(&f);
 }
 
 /* The shape sweep (--sweep): W [out, k] of every weight dtype of lbrx_matmul (the k that are a
@@ -706,6 +763,7 @@ int main(int argc, char **argv) {
     if (env.sweep) bench_sweep(&env);
     else {
         bench_matmul(&env);
+        bench_affine(&env);
         bench_attention(&env);
         bench_tokenizer(&env);
     }

@@ -7,7 +7,8 @@
 #
 # Corpus: build/fuzz/<target>/corpus (under $FUZZ_DIR instead of build/fuzz if set), kept between
 # runs (so runs add up) and seeded on every run
-# with tests/fuzz_regressions/<target>/ (every input that ever crashed), seeds that
+# with tests/fuzz_regressions/<target>/ (every input that ever crashed, and seed-* inputs that
+# reach paths no real file in ../shared does: a split GGUF set, MLX/AWQ/GPTQ weights), seeds that
 # tests/fuzz_seeds.c writes with lbrx's writers (every dtype), and the real files of
 # ../shared/data (or $LBRX_SHARED_DATA): .gguf files for gguf, .safetensors for safetensors,
 # their JSON headers and the .json files for json, llama.cpp's tokenizer test strings for

@@ -2,6 +2,8 @@
    metadata value (scalars, strings, arrays, through the typed getters too) and every tensor
    (lookup by name, the zero-copy tensor, its first rows dequantized), then close; format
    detection (lbrx_format_detect) runs on every input and must say GGUF for every file opened.
+   An input detected as the first file of a split set is also written out as the files of a
+   set and opened by path (lt_fuzz_gguf_split below).
 
        clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_gguf.c -o fuzz_gguf
        ./fuzz_gguf -dict=tests/fuzz_gguf.dict corpus/      (or: make fuzz)
@@ -57,12 +59,78 @@ static unsigned lt_fuzz_gguf_kv(const lbrx_gguf *g, size_t i) {
     return acc;
 }
 
+/* Every tensor of an opened file (or split set): names unique, each in one of its files, and
+   each one open accepted can be made and read. */
+static unsigned lt_fuzz_gguf_tensors(const lbrx_gguf *g) {
+    size_t i, n = lbrx_gguf_tensor_count(g), shards = lbrx_gguf_shard_count(g);
+    unsigned acc = 0;
+    lbrx_error err;
+    for (i = 0; i < n; i++) {
+        const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(g, i);
+        lbrx_tensor t;
+        LT_FUZZ_CHECK(ti != NULL && ti->shard < shards && lbrx_gguf_find_tensor(g, ti->name) == i);
+        memset(&t, 0, sizeof t);
+        LT_FUZZ_CHECK(lbrx_gguf_tensor(g, i, &t, &err) == LBRX_OK);
+        if (t.storage) {
+            acc += lt_fuzz_touch_tensor(&t);
+            lbrx_tensor_release(&t);
+        }
+    }
+    return acc;
+}
+
+/* A split GGUF set (detected from the first file's split.count): the input is its files one
+   after another, each starting with the GGUF magic. They are written as
+   lbrx-fuzz-split-0000K-of-0000N.gguf into $LT_TMP (else $TMPDIR, else /tmp; Windows: the current directory)
+   and the first is opened with lbrx_gguf_open, which opens and checks the others: shards that
+   disagree, a missing one (the name says N, the input holds fewer), duplicate tensors. */
+static unsigned lt_fuzz_gguf_split(const uint8_t *data, size_t size) {
+    enum { MAX_FILES = 8 };
+    size_t start[MAX_FILES + 1], n = 1, p, i;
+    char path[MAX_FILES][1024];
+    const char *dir = getenv("LT_TMP");
+    unsigned acc = 0;
+    lbrx_gguf *g = NULL;
+    lbrx_error err;
+    err.message[0] = 0;
+    if (!dir || !*dir) dir = getenv("TMPDIR");
+#ifdef _WIN32
+    if (!dir || !*dir) dir = ".";
+#else
+    if (!dir || !*dir) dir = "/tmp";
+#endif
+    start[0] = 0;
+    for (p = 4; p + 4 <= size && n < MAX_FILES; p++)
+        if (!memcmp(data + p, "GGUF", 4)) start[n++] = p;
+    start[n] = size;
+    for (i = 0; i < n; i++) {
+        FILE *f;
+        snprintf(path[i], sizeof path[i], "%s/lbrx-fuzz-split-%05d-of-%05d.gguf", dir, (int)i + 1, (int)n);
+        f = fopen(path[i], "wb");
+        if (!f) { n = i; break; }
+        if (fwrite(data + start[i], 1, start[i + 1] - start[i], f) != start[i + 1] - start[i]) acc++;
+        fclose(f);
+    }
+    if (n > 0 && lbrx_gguf_open(&g, path[0], NULL, &err) == LBRX_OK) {
+        size_t k, shards = lbrx_gguf_shard_count(g);
+        LT_FUZZ_CHECK(shards >= 1 && shards <= n);
+        for (k = 0; k < shards; k++) LT_FUZZ_CHECK(lbrx_gguf_shard_storage(g, k) != NULL);
+        acc += lt_fuzz_gguf_tensors(g);  /* one name space over the files */
+        lbrx_gguf_destroy(g);
+    } else {
+        acc += (unsigned)strlen(err.message);
+    }
+    for (i = 0; i < n; i++) remove(path[i]);
+    return acc;
+}
+
 LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     lbrx_gguf *g = NULL;
     lbrx_error err;
     size_t i, n;
     volatile unsigned acc = 0;
     lbrx_format fmt = lbrx_format_detect(data, size);  /* the lenient metadata walk, on any bytes */
+    if (fmt == LBRX_FORMAT_GGUF_SPLIT) acc += lt_fuzz_gguf_split(data, size);
     if (lbrx_gguf_open_memory(&g, data, size, NULL, &err) != LBRX_OK) {
         acc += (unsigned)strlen(err.message);  /* the message is always a terminated string */
         return 0;
@@ -71,20 +139,7 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     acc += lbrx_gguf_version(g) + lbrx_gguf_alignment(g) + (unsigned)lbrx_gguf_data_offset(g);
     n = lbrx_gguf_kv_count(g);
     for (i = 0; i < n; i++) acc += lt_fuzz_gguf_kv(g, i);
-    n = lbrx_gguf_tensor_count(g);
-    for (i = 0; i < n; i++) {
-        const lbrx_gguf_tensor_info *ti = lbrx_gguf_tensor_info_at(g, i);
-        lbrx_tensor t;
-        if (!ti) continue;
-        LT_FUZZ_CHECK(lbrx_gguf_find_tensor(g, ti->name) == i);  /* names are unique */
-        /* open checked everything: every tensor it accepted can be made */
-        memset(&t, 0, sizeof t);
-        LT_FUZZ_CHECK(lbrx_gguf_tensor(g, i, &t, &err) == LBRX_OK);
-        if (t.storage) {
-            acc += lt_fuzz_touch_tensor(&t);
-            lbrx_tensor_release(&t);
-        }
-    }
+    acc += lt_fuzz_gguf_tensors(g);
     lbrx_gguf_destroy(g);
     (void)acc;
     return 0;

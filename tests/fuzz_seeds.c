@@ -78,6 +78,78 @@ static int safetensors_seed(const char *dir, lbrx_dtype dtype) {
     return ok;
 }
 
+/* Affine group-quantized weights (lbrx_affine, reached by fuzz_safetensors.c through every
+   NAME.scales): MLX (4-bit, U32 [4, 8] = 4 rows of 64, groups of 32, f16 scales and biases),
+   AWQ (qweight I32 [64, 1] = 8 outputs of 64 inputs) and GPTQ (qweight I32 [8, 8], g_idx i / 32),
+   one file each. */
+static int affine_seed(const char *dir, const char *name) {
+    static int32_t g_idx[64];
+    lbrx_tensor t[4];
+    const char *names[4];
+    char full[4][32], path[4096];
+    int64_t shapes[4][2];
+    lbrx_dtype types[4];
+    lbrx_safetensors_write_desc desc;
+    lbrx_error err;
+    int i, n = name[0] == 'g' ? 4 : 3, ok = 1;
+    const int mlx = name[0] == 'm', awq = name[0] == 'a';
+    static const char *const parts[2][4] = { { "weight", "scales", "biases", 0 }, { "qweight", "scales", "qzeros", "g_idx" } };
+    for (i = 0; i < 64; i++) g_idx[i] = i / 32;
+    shapes[0][0] = mlx ? 4 : awq ? 64 : 8; shapes[0][1] = mlx ? 8 : awq ? 1 : 8; types[0] = mlx ? LBRX_U32 : LBRX_I32;
+    shapes[1][0] = mlx ? 4 : 2;            shapes[1][1] = mlx ? 2 : 8;             types[1] = LBRX_F16;
+    shapes[2][0] = mlx ? 4 : 2;            shapes[2][1] = mlx ? 2 : 1;             types[2] = mlx ? LBRX_F16 : LBRX_I32;
+    shapes[3][0] = 64;                     shapes[3][1] = 0;                       types[3] = LBRX_I32;
+    for (i = 0; i < n; i++) {
+        snprintf(full[i], sizeof full[i], "%s.%s", name, parts[!mlx][i]);
+        names[i] = full[i];
+        ok &= lbrx_tensor_init_memory(&t[i], types[i], i == 3 ? 1 : 2, shapes[i], i == 3 ? (void *)g_idx : (void *)(bytes + 1024 * i), &err) == LBRX_OK;
+    }
+    memset(&desc, 0, sizeof desc);
+    desc.tensors = t; desc.names = names; desc.n_tensors = (size_t)n;
+    snprintf(path, sizeof path, "%s/safetensors/affine-%s.safetensors", dir, name);
+    ok = ok && lbrx_safetensors_write(path, &desc, &err) == LBRX_OK;
+    if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);
+    return ok;
+}
+
+/* A split GGUF set of three files (two tensors each at most), concatenated into one input as
+   fuzz_gguf.c takes it (each file starts with the magic). */
+static int split_seed(const char *dir) {
+    static const lbrx_dtype types[5] = { LBRX_F32, LBRX_Q8_0, LBRX_F16, LBRX_Q4_1, LBRX_F32 };
+    lbrx_gguf_writer *w = NULL;
+    lbrx_error err;
+    char prefix[4096], part[4200], path[4096];
+    FILE *out;
+    int i, ok;
+    snprintf(prefix, sizeof prefix, "%s/gguf/split-set", dir);
+    ok = lbrx_gguf_writer_create(&w, NULL, &err) == LBRX_OK && lbrx_gguf_writer_add_str(w, "general.architecture", "llama", &err) == LBRX_OK;
+    for (i = 0; ok && i < 5; i++) {
+        lbrx_tensor t;
+        int64_t m[2];
+        char tname[32];
+        m[0] = 2; m[1] = 32;
+        snprintf(tname, sizeof tname, "blk.%d.weight", i);
+        ok = lbrx_tensor_init_memory(&t, types[i], 2, m, bytes + 512 * i, &err) == LBRX_OK && lbrx_gguf_writer_add_tensor(w, tname, &t, &err) == LBRX_OK;
+    }
+    ok = ok && lbrx_gguf_writer_write_split(w, prefix, 300, &err) == LBRX_OK;
+    lbrx_gguf_writer_destroy(w);
+    snprintf(path, sizeof path, "%s/gguf/split.gguf", dir);
+    out = ok ? fopen(path, "wb") : NULL;
+    for (i = 1; out && i <= 3; i++) {
+        FILE *f;
+        size_t got;
+        snprintf(part, sizeof part, "%s-%05d-of-00003.gguf", prefix, i);
+        f = fopen(part, "rb");
+        ok &= f != NULL;
+        while (f && (got = fread(bytes + 32768, 1, 16384, f)) > 0) ok &= fwrite(bytes + 32768, 1, got, out) == got;
+        if (f) fclose(f);
+        remove(part);
+    }
+    if (out) fclose(out);
+    if (!ok || !out) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, ok ? "cannot write" : err.message);
+    return ok && out;
+}
+
 /* A small SentencePiece vocabulary as a GGUF file without tensors (for fuzz_tokenizer.c): the
    special tokens, the 256 byte tokens and a few merges, with scores and types. */
 static int tokenizer_seed(const char *dir) {
@@ -140,5 +212,7 @@ int main(int argc, char **argv) {
     ok &= gguf_seed(argv[1], "all", gguf_types, n_gguf, 64);
     for (i = 0; i < n_st; i++) ok &= safetensors_seed(argv[1], st_types[i]);
     ok &= tokenizer_seed(argv[1]);
+    ok &= affine_seed(argv[1], "mlx") && affine_seed(argv[1], "awq") && affine_seed(argv[1], "gptq");
+    ok &= split_seed(argv[1]);
     return ok ? 0 : 1;
 }

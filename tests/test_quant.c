@@ -821,6 +821,22 @@ static void test_affine_hostile(void) {
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_AWQ, 4, 64, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_BAD_SHAPE);  /* GPTQ tensors read as AWQ */
     lbrx_tensor_release(&g);
     af_free(&c);
+    {   /* shapes whose element counts overflow (tensor structs made by hand: no file has them) */
+        lbrx_tensor w, sc;
+        lbrx_tensor q;
+        const int64_t big = (int64_t)1 << 61, huge = (int64_t)1 << 59;
+        memset(&w, 0, sizeof w);
+        w.dtype = LBRX_U32; w.ndim = 2; w.shape[0] = 16; w.shape[1] = big; w.data = &w;
+        LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &w, &w, &w, NULL, &e) == LBRX_ERR_OVERFLOW && strstr(e.message, "too large"));
+        w.shape[0] = huge; w.shape[1] = huge;  /* [2^59, 2^62] accepted, but no Q4_1 tensor holds it */
+        w.stride[1] = 4; w.stride[0] = 4 * huge;
+        memset(&sc, 0, sizeof sc);
+        sc.dtype = LBRX_F16; sc.ndim = 2; sc.shape[0] = huge; sc.shape[1] = huge * 8 / 64; sc.data = &sc;
+        LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &w, &sc, &sc, NULL, &e) == LBRX_OK);
+        memset(&q, 0, sizeof q);
+        LT_CHECKF(lbrx_affine_to_q4_1(&a, &q, NULL, NULL, &e) == LBRX_ERR_OVERFLOW && q.data == NULL, "%s", e.message);
+        lbrx_affine_release(&a);
+    }
 }
 
 int main(void) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <time.h>
 #ifdef _WIN32
 #include <windows.h>
 #endif
@@ -32,11 +33,12 @@ static const char *lt_cur_name;
 #define LT_RUN(fn) lt_run_one(#fn, fn)
 
 LT_UNUSED static void lt_run_one(const char *name, void (*fn)(void)) {
+    clock_t t0 = clock();
     lt_cur_name = name; lt_cur_failed = 0; lt_cur_skipped = 0;
     fn();
     if (lt_cur_failed) { lt_failed++; fprintf(stderr, "FAIL %s\n", name); }
     else if (lt_cur_skipped) lt_skipped++;
-    else { lt_passed++; if (getenv("LT_VERBOSE")) fprintf(stderr, "ok   %s\n", name); }
+    else { lt_passed++; if (getenv("LT_VERBOSE")) fprintf(stderr, "ok   %s (%.2f s of CPU)\n", name, (double)(clock() - t0) / CLOCKS_PER_SEC); }
 }
 
 LT_UNUSED static int lt_finish(void) {

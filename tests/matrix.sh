@@ -33,6 +33,10 @@
 #   mingw        x86_64-w64-mingw32-gcc, run under wine: the MapViewOfFile path and UTF-8 paths
 #   neon         aarch64-linux-gnu-gcc (NEON, dot product, fp16), run under qemu-aarch64
 #
+# c99 and cxx build the tests as a user's program does (LBRX_IMPL: every public function extern).
+# Every other configuration adds -DLBRX_STATIC, so that each test compiles only the functions it
+# reaches (an extern function is compiled whether used or not): 2-3x less compile time, which is
+# most of the matrix's time (asan: test_matmul 36 s -> 14 s of CPU). Behaviour is the same.
 # A configuration whose tools are missing is skipped with a message (counted as skipped);
 # .ci/run installs all of them. Configurations run $JOBS at a time (default: the core count),
 # each compiling and running its tests in turn; each one's output is printed when it ends.
@@ -106,6 +110,7 @@ run_config() {
   local cfg=$1 cc launch="" slow="" out=build/test-$1 bins="" compile_fail=0 t b res why start=$SECONDS
   local -a envs=()
   cc=$(flags_of "$cfg")
+  case "$cfg" in c99|cxx) ;; *) cc="$cc -DLBRX_STATIC" ;; esac
   mkdir -p "$out"; rm -f "$out/result"
   why=$(missing_tools "$cfg")
   if [ -n "$why" ]; then

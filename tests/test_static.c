@@ -1,6 +1,8 @@
 /* All three headers instantiated in one translation unit with LBRX_STATIC (every function
    static): must compile warning-free in every matrix config and work. */
+#ifndef LBRX_STATIC   /* tests/matrix.sh defines it in most configurations */
 #define LBRX_STATIC
+#endif
 #define LBRX_IMPL
 #include "lbrx.h"
 #include "lbrx_gguf.h"

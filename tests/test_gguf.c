@@ -990,9 +990,9 @@ static void test_descriptor_storage(void) {
             LT_CHECK((size_t)((const unsigned char *)t.data - (const unsigned char *)lbrx_storage_data(t.storage)) == b->file_offset);
             lbrx_gguf_destroy(g);  /* the tensor keeps the mapping */
             {
-                void *base; size_t size, off;
+                void *base = NULL; size_t size = 0, off = 0;
                 LT_CHECK(lbrx_tensor_host_region(&t, &base, &size, &off, NULL) == LBRX_OK && (uintptr_t)base % lbrx_page_size() == 0);
-                LT_CHECK(memcmp((const unsigned char *)base + off, src.data, 60) == 0);
+                LT_CHECK(base && memcmp((const unsigned char *)base + off, src.data, 60) == 0);
             }
             LT_CHECK(memcmp(t.data, src.data, 60) == 0);
             lbrx_tensor_release(&t);

@@ -129,10 +129,10 @@ static void test_odd_size_file(void) {
     shape[0] = 1249;
     LT_CHECK(lbrx_tensor_init(&t, LBRX_F32, 1, shape, s, 3, &err) == LBRX_OK && lbrx_tensor_alignment(&t) == 1);
     {
-        void *base;
-        size_t size, offset, page = lbrx_page_size();
+        void *base = NULL;
+        size_t size = 0, offset = 0, page = lbrx_page_size();
         LT_CHECK(lbrx_tensor_host_region(&t, &base, &size, &offset, &err) == LBRX_OK);
-        LT_CHECK(((uintptr_t)base % page) == 0 && size % page == 0 && (unsigned char *)base + offset == (unsigned char *)t.data);
+        LT_CHECK(base && ((uintptr_t)base % page) == 0 && size % page == 0 && (unsigned char *)base + offset == (unsigned char *)t.data);
         LT_CHECK(offset + 1249 * 4 <= size);
     }
     lbrx_tensor_release(&t);

@@ -1347,7 +1347,7 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_writer_tensor(lbrx_gguf_writer *w, con
 }
 
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor(lbrx_gguf_writer *w, const char *name, const lbrx_tensor *t, lbrx_error *err) {
-    lbrx__gguf_wtensor *e;
+    lbrx__gguf_wtensor *e = NULL;
     lbrx_result r;
     if (!t) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_add_tensor: tensor is NULL");
     r = lbrx__gguf_writer_tensor(w, name, t->dtype, t->ndim, t->shape, &e, err);
@@ -1359,7 +1359,7 @@ LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor(lbrx_gguf_writer *w, const char 
 
 LBRXDEF lbrx_result lbrx_gguf_writer_add_tensor_fill(lbrx_gguf_writer *w, const char *name, lbrx_dtype dtype, int ndim,
                                                      const int64_t *shape, lbrx_fill_fn fill, void *user, lbrx_error *err) {
-    lbrx__gguf_wtensor *e;
+    lbrx__gguf_wtensor *e = NULL;
     lbrx_result r;
     if (!fill) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__GGUF_NO_OFFSET, "lbrx_gguf_writer_add_tensor_fill: fill is NULL");
     r = lbrx__gguf_writer_tensor(w, name, dtype, ndim, shape, &e, err);

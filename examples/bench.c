@@ -665,6 +665,114 @@ static void bench_attention(bench_env *env) {
     for (i = 0; i < 2; i++) bench_attention_case(env, prefill[i], prefill[i], 1);
 }
 
+/* ---- row-wise ops and row conversions ----
+   The row-wise ops at the sizes of a Llama-3-8B layer (op "ops", dtype the op's name; m =
+   tokens, n = the row): rms_norm, softmax and add over [m, 4096], silu over [m, 14336], rope over
+   [m, 32, 128]; m = 1 (one decoded token: their fixed cost) and 64. And the row conversions of
+   256 Ki values (op "convert": f16, bf16 and q8_0 to f32, f32 to q8_0). From cache; GB/s counts
+   the bytes read and written. */
+typedef struct ops_arg {
+    bench_env *env;
+    const char *name;
+    lbrx_tensor x, y, w;
+    void *src;
+    float *dst;
+    long long n;
+} ops_arg;
+
+static void ops_once(void *p, int rep) {
+    ops_arg *a = (ops_arg *)p;
+    lbrx_context *ctx = a->env->ctx;
+    lbrx_result r = LBRX_OK;
+    (void)rep;
+    if (!strcmp(a->name, "rms_norm")) r = lbrx_rms_norm(ctx, &a->x, &a->w, 1e-5f, &a->y, NULL);
+    else if (!strcmp(a->name, "softmax")) r = lbrx_softmax(ctx, &a->x, &a->y, NULL);
+    else if (!strcmp(a->name, "add")) r = lbrx_add(ctx, &a->x, &a->x, &a->y, NULL);
+    else if (!strcmp(a->name, "silu")) r = lbrx_silu(ctx, &a->x, &a->y, NULL);
+    else if (!strcmp(a->name, "rope")) {
+        lbrx_rope_desc d;
+        memset(&d, 0, sizeof d);
+        d.mode = LBRX_ROPE_NEOX;
+        d.pos_offset = 100;
+        r = lbrx_rope(ctx, &a->x, &d, &a->y, NULL);
+    }
+    else if (!strcmp(a->name, "f16>f32")) lbrx_f16_to_f32_row(a->src, a->dst, (size_t)a->n);
+    else if (!strcmp(a->name, "bf16>f32")) lbrx_bf16_to_f32_row(a->src, a->dst, (size_t)a->n);
+    else if (!strcmp(a->name, "q8_0>f32")) r = lbrx_dequantize_row(LBRX_Q8_0, a->src, a->dst, a->n);
+    else if (!strcmp(a->name, "f32>q8_0")) lbrx_quantize_row_q8_0(a->dst, a->src, a->n);
+    if (r != LBRX_OK) {
+        fprintf(stderr, "bench ops %s failed\n", a->name);
+        exit(1);
+    }
+}
+
+static void bench_ops(bench_env *env) {
+    static const struct { const char *name; long long n, heads; } ops[] = {
+        { "rms_norm", 4096, 1 }, { "softmax", 4096, 1 }, { "add", 4096, 1 }, { "silu", 14336, 1 }, { "rope", 128, 32 } };
+    static const char *const convs[] = { "f16>f32", "bf16>f32", "q8_0>f32", "f32>q8_0" };
+    static const long long ms[2] = { 1, 64 };
+    size_t i, j;
+    long long e;
+    for (i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        for (j = 0; j < 2; j++) {
+            int64_t shape[3], wshape[1];
+            ops_arg a;
+            bench_row row;
+            long long count = ms[j] * ops[i].heads * ops[i].n;
+            if (!bench_selected(env, "ops", ops[i].name)) continue;
+            memset(&a, 0, sizeof a);
+            a.env = env;
+            a.name = ops[i].name;
+            shape[0] = ms[j]; shape[1] = ops[i].heads; shape[2] = ops[i].n;
+            if (ops[i].heads == 1) shape[1] = ops[i].n;
+            wshape[0] = ops[i].n;
+            if (lbrx_tensor_init_heap(&a.x, LBRX_F32, ops[i].heads == 1 ? 2 : 3, shape, NULL, NULL) != LBRX_OK ||
+                lbrx_tensor_init_heap(&a.y, LBRX_F32, ops[i].heads == 1 ? 2 : 3, shape, NULL, NULL) != LBRX_OK ||
+                lbrx_tensor_init_heap(&a.w, LBRX_F32, 1, wshape, NULL, NULL) != LBRX_OK) {
+                fprintf(stderr, "out of memory for ops %s\n", a.name);
+                exit(1);
+            }
+            for (e = 0; e < count; e++) ((float *)a.x.data)[e] = (float)((e * 7919) % 1000) / 250.0f - 2.0f;
+            for (e = 0; e < ops[i].n; e++) ((float *)a.w.data)[e] = 1.0f + (float)(e % 7) / 7.0f;
+            memset(&row, 0, sizeof row);
+            row.op = "ops"; row.dtype = a.name; row.m = ms[j]; row.n = ops[i].heads * ops[i].n;
+            row.median_ms = bench_median_ms(env->reps, ops_once, &a);
+            row.gbps = 8.0 * (double)count / row.median_ms / 1e6;
+            row.peer = "none";
+            bench_emit(env, &row);
+            lbrx_tensor_release(&a.x); lbrx_tensor_release(&a.y); lbrx_tensor_release(&a.w);
+        }
+    }
+    for (i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+        const long long n = 256 * 1024;
+        ops_arg a;
+        bench_row row;
+        unsigned char *src;
+        double in_bytes = strchr(convs[i], 'q') ? 34.0 / 32.0 : 2.0;
+        if (!bench_selected(env, "convert", convs[i])) continue;
+        memset(&a, 0, sizeof a);
+        a.env = env;
+        a.name = convs[i];
+        a.n = n;
+        src = (unsigned char *)lbrx_alloc(NULL, (size_t)n * 2, 64);
+        a.dst = (float *)lbrx_alloc(NULL, (size_t)n * 4, 64);
+        if (!src || !a.dst) { fprintf(stderr, "out of memory for convert\n"); exit(1); }
+        for (e = 0; e < n; e++) a.dst[e] = (float)((e * 7919) % 1000) / 250.0f - 2.0f;
+        if (!strcmp(a.name, "bf16>f32")) lbrx_f32_to_bf16_row(a.dst, src, (size_t)n);
+        else if (strchr(a.name, 'q')) lbrx_quantize_row_q8_0(a.dst, src, n);
+        else lbrx_f32_to_f16_row(a.dst, src, (size_t)n);
+        a.src = src;
+        memset(&row, 0, sizeof row);
+        row.op = "convert"; row.dtype = a.name; row.m = 1; row.n = n;
+        row.median_ms = bench_median_ms(env->reps, ops_once, &a);
+        row.gbps = (in_bytes + 4.0) * (double)n / row.median_ms / 1e6;
+        row.peer = "none";
+        bench_emit(env, &row);
+        lbrx_free(NULL, src);
+        lbrx_free(NULL, a.dst);
+    }
+}
+
 /* ---- tokenizers ----
    Encoding text on one thread (op "tokenizer", m = bytes of text, n = ids; gbps is the text rate
    in GB/s): the Llama 3 and Qwen 3 tokenizer.json files and Llama 2's SentencePiece GGUF of
@@ -765,6 +873,7 @@ int main(int argc, char **argv) {
         bench_matmul(&env);
         bench_affine(&env);
         bench_attention(&env);
+        bench_ops(&env);
         bench_tokenizer(&env);
     }
     lbrx_context_destroy(env.ctx);

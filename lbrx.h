@@ -4062,6 +4062,68 @@ LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
 #define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
 
+/* ---- parallel loops ----
+   Every threaded loop of the library runs through lbrx__par_run: one region of nt threads (the
+   thread policy's bookkeeping around it) that does the steps in order, step s calling
+   fn(arg, i, tid) for every i in [0, n) (tid: the calling thread, 0 .. nt-1, for its share of a
+   scratch), every thread waiting for the others between two steps. The schedule decides only
+   which thread does which i: BLOCKS one run of consecutive i per thread (OpenMP's static),
+   CYCLIC i round robin (static, 1), DYNAMIC one i at a time to the next free thread (dynamic, 1).
+   lbrx__par_rows is its one-step, BLOCKS form. */
+typedef void (*lbrx__par_fn)(void *arg, int64_t i, int tid);
+typedef enum lbrx__par_sched { LBRX__PAR_BLOCKS, LBRX__PAR_CYCLIC, LBRX__PAR_DYNAMIC } lbrx__par_sched;
+typedef struct lbrx__par_step {
+    int64_t n;
+    lbrx__par_sched sched;
+    lbrx__par_fn fn;
+} lbrx__par_step;
+
+LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step *steps, int n_steps, void *arg) {
+    lbrx__par_begin(ctx, nt);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+        const int tid = omp_get_thread_num();
+        int s;
+        lbrx__par_mark(ctx, nt);
+        for (s = 0; s < n_steps; s++) {
+            const int64_t n = steps[s].n;
+            const lbrx__par_fn fn = steps[s].fn;
+            int64_t i;
+            if (s > 0) {
+#pragma omp barrier
+            }
+            if (steps[s].sched == LBRX__PAR_DYNAMIC) {
+#pragma omp for schedule(dynamic, 1) nowait
+                for (i = 0; i < n; i++) fn(arg, i, tid);
+            } else if (steps[s].sched == LBRX__PAR_CYCLIC) {
+#pragma omp for schedule(static, 1) nowait
+                for (i = 0; i < n; i++) fn(arg, i, tid);
+            } else {
+#pragma omp for schedule(static) nowait
+                for (i = 0; i < n; i++) fn(arg, i, tid);
+            }
+        }
+    }
+#else
+    {
+        int s;
+        int64_t i;
+        for (s = 0; s < n_steps; s++)
+            for (i = 0; i < steps[s].n; i++) steps[s].fn(arg, i, 0);
+    }
+#endif
+    lbrx__par_end(ctx, nt);
+}
+
+LBRX__PRIVATE void lbrx__par_rows(lbrx_context *ctx, int nt, int64_t n, lbrx__par_fn fn, void *arg) {
+    lbrx__par_step step;
+    step.n = n;
+    step.sched = LBRX__PAR_BLOCKS;
+    step.fn = fn;
+    lbrx__par_run(ctx, nt, &step, 1, arg);
+}
+
 /* The scratch of a kernel: the context's, or when ctx is NULL (one thread, see "API rules") a
    block of the default allocator, which *owned receives and lbrx__scratch_done frees. */
 LBRX__PRIVATE void *lbrx__scratch(lbrx_context *ctx, size_t bytes, void **owned) {
@@ -4260,8 +4322,13 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__mm_setup LBRX__KN(lbrx__mm_setup)
 #define lbrx__mm_plan_for LBRX__KN(lbrx__mm_plan_for)
 #define lbrx__mm_bind LBRX__KN(lbrx__mm_bind)
+#define lbrx__mm_job LBRX__KN(lbrx__mm_job)
+#define lbrx__mm_quantize_row LBRX__KN(lbrx__mm_quantize_row)
 #define lbrx__mm_quantize_rows LBRX__KN(lbrx__mm_quantize_rows)
+#define lbrx__mm_pack_step LBRX__KN(lbrx__mm_pack_step)
+#define lbrx__mm_tile_step LBRX__KN(lbrx__mm_tile_step)
 #define lbrx__mm_run_tiled LBRX__KN(lbrx__mm_run_tiled)
+#define lbrx__mm_chunk_step LBRX__KN(lbrx__mm_chunk_step)
 #define lbrx__mm_run_rows LBRX__KN(lbrx__mm_run_rows)
 #define lbrx__matmul_run LBRX__KN(lbrx__matmul_run)
 #define lbrx__matmul LBRX__KN(lbrx__matmul)
@@ -4269,12 +4336,22 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__ops_check_f32 LBRX__KN(lbrx__ops_check_f32)
 #define lbrx__ops_check_same_shape LBRX__KN(lbrx__ops_check_same_shape)
 #define lbrx__ops_param LBRX__KN(lbrx__ops_param)
+#define lbrx__norm_job LBRX__KN(lbrx__norm_job)
+#define lbrx__norm_row LBRX__KN(lbrx__norm_row)
 #define lbrx__norm LBRX__KN(lbrx__norm)
+#define lbrx__rope_job LBRX__KN(lbrx__rope_job)
+#define lbrx__rope_token LBRX__KN(lbrx__rope_token)
 #define lbrx__sigmoid_row LBRX__KN(lbrx__sigmoid_row)
 #define lbrx__softmax_row LBRX__KN(lbrx__softmax_row)
 #define lbrx__unary_row LBRX__KN(lbrx__unary_row)
+#define lbrx__unary_job LBRX__KN(lbrx__unary_job)
+#define lbrx__unary_step LBRX__KN(lbrx__unary_step)
 #define lbrx__unary LBRX__KN(lbrx__unary)
+#define lbrx__binary_job LBRX__KN(lbrx__binary_job)
+#define lbrx__binary_row LBRX__KN(lbrx__binary_row)
 #define lbrx__binary LBRX__KN(lbrx__binary)
+#define lbrx__embedding_job LBRX__KN(lbrx__embedding_job)
+#define lbrx__embedding_row LBRX__KN(lbrx__embedding_row)
 #define lbrx__attn LBRX__KN(lbrx__attn)
 #define lbrx__attn_check3 LBRX__KN(lbrx__attn_check3)
 #define lbrx__att_qk_tile LBRX__KN(lbrx__att_qk_tile)
@@ -4303,6 +4380,11 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__att_dec_hs LBRX__KN(lbrx__att_dec_hs)
 #define lbrx__att_dec_chunk LBRX__KN(lbrx__att_dec_chunk)
 #define lbrx__att_dec_combine LBRX__KN(lbrx__att_dec_combine)
+#define lbrx__att_job LBRX__KN(lbrx__att_job)
+#define lbrx__att_dec_pack_step LBRX__KN(lbrx__att_dec_pack_step)
+#define lbrx__att_dec_chunk_step LBRX__KN(lbrx__att_dec_chunk_step)
+#define lbrx__att_dec_combine_step LBRX__KN(lbrx__att_dec_combine_step)
+#define lbrx__att_tile_step LBRX__KN(lbrx__att_tile_step)
 #define lbrx__att_decode LBRX__KN(lbrx__att_decode)
 #define lbrx__attention LBRX__KN(lbrx__attention)
 #define lbrx__kset_tab LBRX__KN(lbrx__kset_tab)
@@ -6607,24 +6689,31 @@ LBRX__PRIVATE void lbrx__mm_bind(lbrx__mm *m, lbrx__mm_plan *L, unsigned char *s
     }
 }
 
+/* a matmul and the function of one of its steps (lbrx__par_run) */
+typedef struct lbrx__mm_job {
+    lbrx__mm *m;
+    lbrx__mm_quantize_fn quantize;
+    lbrx__mm_kernel_fn rows_fn;
+    const lbrx__mm_plan *L;
+    int64_t out_begin, out_end, base, per;
+} lbrx__mm_job;
+
+LBRX__PRIVATE void lbrx__mm_quantize_row(void *arg, int64_t i, int tid) {
+    const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
+    lbrx__mm *m = j->m;
+    j->quantize(m->xr[i], m->k, m->xq + i * m->kq, m->xd + i * m->nb, m->xs + i * m->nb, m->xds + i * m->nb);
+    (void)tid;
+}
+
 /* x's rows to int8 blocks with `quantize` (threads: a share of nt by the work), and for
    formats with 16-value groups the sums of q per 16 values. */
 LBRX__PRIVATE void lbrx__mm_quantize_rows(lbrx_context *ctx, lbrx__mm *m, int nt, lbrx__mm_quantize_fn quantize) {
     int64_t i;
     int ntq = nt > 1 ? lbrx__threads_for(ctx, 5.0 * (double)m->n * (double)m->k, 4.0 * (double)m->n * (double)m->k) : 1;
-    lbrx__par_begin(ctx, ntq);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(ntq) if (ntq > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, ntq);
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (i = 0; i < m->n; i++)
-            quantize(m->xr[i], m->k, m->xq + i * m->kq, m->xd + i * m->nb, m->xs + i * m->nb, m->xds + i * m->nb);
-    }
-    lbrx__par_end(ctx, ntq);
+    lbrx__mm_job job;
+    memset(&job, 0, sizeof job);
+    job.m = m; job.quantize = quantize;
+    lbrx__par_rows(ctx, ntq, m->n, lbrx__mm_quantize_row, &job);
     if (m->xs16) {
         for (i = 0; i < m->n; i++) {
             const int8_t *q = m->xq + i * m->kq;
@@ -6644,69 +6733,68 @@ LBRX__PRIVATE void lbrx__mm_quantize_rows(lbrx_context *ctx, lbrx__mm *m, int nt
 #if defined(LBRX__MM_TILED)
 /* The tiled kernels over work items of NC output columns (with prepared panels aligned to NC so
    none shares a panel); quantized x is packed into panels first. */
-LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx__mm_plan *L, int64_t out_begin, int64_t out_end) {
-    const int nt = L->nt;
-    int64_t p, base = m->wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
-    int64_t ntask = (out_end - base + LBRX__MM_NC - 1) / LBRX__MM_NC;
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        int tid = 0;
-        int64_t c;
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#endif
 #if defined(LBRX__MM_QTILED)
-        if (L->quant) {
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-            for (p = 0; p < (int64_t)L->np; p++) lbrx__mm_pack_x_q(m, &L->pxq, p);
-        }
-#endif
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1) nowait
-#endif
-        for (c = 0; c < ntask; c++) {
-            int64_t o0 = base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < out_end ? o0 + LBRX__MM_NC : out_end;
-            if (o0 < out_begin) o0 = out_begin;
-#if defined(LBRX__MM_QTILED)
-            if (L->quant) { lbrx__mm_gemm_q(m, o0, o1, m->wbuf + (size_t)tid * m->wbuf_bytes); continue; }
-#endif
-            lbrx__mm_gemm_f(m, o0, o1, (float *)(void *)(m->wbuf + (size_t)tid * m->wbuf_bytes));
-        }
-        (void)tid;
-    }
-    lbrx__par_end(ctx, nt);
-    (void)p;
+LBRX__PRIVATE void lbrx__mm_pack_step(void *arg, int64_t p, int tid) {
+    const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
+    lbrx__mm_pack_x_q(j->m, &j->L->pxq, p);
+    (void)tid;
 }
 #endif
 
+/* work item c: the output columns from base + c NC, NC of them, clipped to the range */
+LBRX__PRIVATE void lbrx__mm_tile_step(void *arg, int64_t c, int tid) {
+    const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
+    lbrx__mm *m = j->m;
+    int64_t o0 = j->base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < j->out_end ? o0 + LBRX__MM_NC : j->out_end;
+    if (o0 < j->out_begin) o0 = j->out_begin;
+#if defined(LBRX__MM_QTILED)
+    if (j->L->quant) { lbrx__mm_gemm_q(m, o0, o1, m->wbuf + (size_t)tid * m->wbuf_bytes); return; }
+#endif
+    lbrx__mm_gemm_f(m, o0, o1, (float *)(void *)(m->wbuf + (size_t)tid * m->wbuf_bytes));
+}
+
+LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx__mm_plan *L, int64_t out_begin, int64_t out_end) {
+    lbrx__mm_job job;
+    lbrx__par_step steps[2];
+    int n_steps = 0;
+    memset(&job, 0, sizeof job);
+    job.m = m; job.L = L; job.out_begin = out_begin; job.out_end = out_end;
+    job.base = m->wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
+#if defined(LBRX__MM_QTILED)
+    if (L->quant) {
+        steps[n_steps].n = (int64_t)L->np;
+        steps[n_steps].sched = LBRX__PAR_BLOCKS;
+        steps[n_steps++].fn = lbrx__mm_pack_step;
+    }
+#endif
+    steps[n_steps].n = (out_end - job.base + LBRX__MM_NC - 1) / LBRX__MM_NC;
+    steps[n_steps].sched = LBRX__PAR_DYNAMIC;
+    steps[n_steps++].fn = lbrx__mm_tile_step;
+    lbrx__par_run(ctx, L->nt, steps, n_steps, &job);
+}
+#endif
+
+/* chunk c of the range: per rows from out_begin + c per */
+LBRX__PRIVATE void lbrx__mm_chunk_step(void *arg, int64_t c, int tid) {
+    const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
+    int64_t o0 = j->out_begin + c * j->per, o1 = o0 + j->per;
+    j->rows_fn(j->m, o0, o1 < j->out_end ? o1 : j->out_end);
+    (void)tid;
+}
+
 /* The matrix-vector kernel `rows` over chunks of the range, one per thread at most. */
-LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, const lbrx__mm *m, int nt, int64_t out_begin, int64_t out_end,
+LBRX__PRIVATE void lbrx__mm_run_rows(lbrx_context *ctx, lbrx__mm *m, int nt, int64_t out_begin, int64_t out_end,
                                     lbrx__mm_kernel_fn rows_fn) {
-    int64_t rows = out_end - out_begin, per = (rows + nt - 1) / nt, nch, c;
+    int64_t rows = out_end - out_begin, per = (rows + nt - 1) / nt, nch;
+    lbrx__mm_job job;
+    lbrx__par_step step;
     per = (per + LBRX__MM_CHUNK - 1) / LBRX__MM_CHUNK * LBRX__MM_CHUNK;
     nch = (rows + per - 1) / per;
     if (nch < nt) nt = (int)nch;
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-#pragma omp for schedule(static, 1) nowait
-#endif
-        for (c = 0; c < nch; c++) {
-            int64_t o0 = out_begin + c * per, o1 = o0 + per;
-            rows_fn(m, o0, o1 < out_end ? o1 : out_end);
-        }
-    }
-    lbrx__par_end(ctx, nt);
+    memset(&job, 0, sizeof job);
+    job.m = m; job.rows_fn = rows_fn; job.out_begin = out_begin; job.out_end = out_end; job.per = per;
+    step.n = nch; step.sched = LBRX__PAR_CYCLIC; step.fn = lbrx__mm_chunk_step;
+    lbrx__par_run(ctx, nt, &step, 1, &job);
 }
 
 /* lbrx_matmul_rows with w's prepared panels wprep (lbrx_matmul_weights) or NULL, run by the
@@ -6916,15 +7004,50 @@ LBRX__PRIVATE lbrx_result lbrx__ops_param(const lbrx_tensor *p, int64_t n, float
 
 /* ---- norms ---- */
 
+typedef struct lbrx__norm_job {
+    const lbrx_tensor *x;
+    lbrx_tensor *out;
+    const float *w, *b;
+    int64_t n;
+    float eps;
+    int layer;
+} lbrx__norm_job;
+
+LBRX__PRIVATE void lbrx__norm_row(void *arg, int64_t i, int tid) {
+    const lbrx__norm_job *a = (const lbrx__norm_job *)arg;
+    const int64_t n = a->n;
+    const float *xr = (const float *)lbrx_tensor_row(a->x, i), *w = a->w, *b = a->b;
+    float *yr = (float *)lbrx_tensor_row(a->out, i);
+    double mean = 0.0, ss = 0.0;
+    float inv, mu;
+    int64_t j;
+    if (a->layer) {
+        for (j = 0; j < n; j++) mean += xr[j];
+        mean /= (double)n;
+        for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
+    } else {
+        for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
+    }
+    inv = (float)(1.0 / sqrt(ss / (double)n + a->eps));
+    mu = (float)mean;
+    for (j = 0; j < n; j++) {
+        float y = (xr[j] - mu) * inv;
+        if (w) y *= w[j];
+        if (b) y += b[j];
+        yr[j] = y;
+    }
+    (void)tid;
+}
+
 LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_tensor *weight,
                                     const lbrx_tensor *bias, float eps, int layer, lbrx_tensor *out, lbrx_error *err) {
     const char *op = layer ? "lbrx_layer_norm" : "lbrx_rms_norm";
     lbrx_result r;
-    int64_t n, rows, i;
+    int64_t n, rows;
     const float *w = 0, *b = 0;
     float *params;
     void *owned;
-    int nt;
+    lbrx__norm_job job;
     if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
@@ -6937,40 +7060,8 @@ LBRX__PRIVATE lbrx_result lbrx__norm(lbrx_context *ctx, const lbrx_tensor *x, co
     r = lbrx__ops_param(weight, n, params, &w, op, "weight", err);
     if (r == LBRX_OK) r = lbrx__ops_param(bias, n, params + n, &b, op, "bias", err);
     if (r != LBRX_OK) { lbrx__scratch_done(owned); return r; }
-    nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 5.0 * (double)(rows * n));
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (i = 0; i < rows; i++) {
-            const float *xr = (const float *)lbrx_tensor_row(x, i);
-            float *yr = (float *)lbrx_tensor_row(out, i);
-            double mean = 0.0, ss = 0.0;
-            float inv, mu;
-            int64_t j;
-            if (layer) {
-                for (j = 0; j < n; j++) mean += xr[j];
-                mean /= (double)n;
-                for (j = 0; j < n; j++) { double d = xr[j] - mean; ss += d * d; }
-            } else {
-                for (j = 0; j < n; j++) ss += (double)xr[j] * xr[j];
-            }
-            inv = (float)(1.0 / sqrt(ss / (double)n + eps));
-            mu = (float)mean;
-            for (j = 0; j < n; j++) {
-                float y = (xr[j] - mu) * inv;
-                if (w) y *= w[j];
-                if (b) y += b[j];
-                yr[j] = y;
-            }
-        }
-    }
-    lbrx__par_end(ctx, nt);
+    job.x = x; job.out = out; job.w = w; job.b = b; job.n = n; job.eps = eps; job.layer = layer;
+    lbrx__par_rows(ctx, lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 5.0 * (double)(rows * n)), rows, lbrx__norm_row, &job);
     lbrx__scratch_done(owned);
     return LBRX_OK;
 }
@@ -6988,6 +7079,43 @@ LBRXDEF lbrx_result lbrx_layer_norm(lbrx_context *ctx, const lbrx_tensor *x, con
 
 /* ---- RoPE ---- */
 
+typedef struct lbrx__rope_job {
+    const lbrx_tensor *x;
+    lbrx_tensor *out;
+    const lbrx_rope_desc *d;
+    int64_t n_head, hd;
+    double base, fscale;
+    float *table;   /* per thread: n_dims + 1 floats */
+} lbrx__rope_job;
+
+/* token t: its angles into the thread's table, then its heads */
+LBRX__PRIVATE void lbrx__rope_token(void *arg, int64_t t, int tid) {
+    const lbrx__rope_job *a = (const lbrx__rope_job *)arg;
+    const lbrx_rope_desc *d = a->d;
+    int64_t half = d->n_dims / 2, h, i;
+    float *cs = a->table + (size_t)tid * (size_t)(d->n_dims + 1), *sn = cs + half;
+    double pos = (double)(d->positions ? (int64_t)d->positions[t] : d->pos_offset + t) * a->fscale;
+    for (i = 0; i < half; i++) {
+        double theta = pos * pow(a->base, -2.0 * (double)i / (double)d->n_dims);
+        if (d->freq_factors) theta /= (double)d->freq_factors[i];
+        cs[i] = (float)cos(theta);
+        sn[i] = (float)sin(theta);
+    }
+    for (h = 0; h < a->n_head; h++) {
+        const float *xr = (const float *)lbrx_tensor_row(a->x, t * a->n_head + h);
+        float *yr = (float *)lbrx_tensor_row(a->out, t * a->n_head + h);
+        /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
+        int64_t step = d->mode == LBRX_ROPE_NEOX ? 1 : 2, off = d->mode == LBRX_ROPE_NEOX ? half : 1;
+        for (i = 0; i < half; i++) {
+            float xa = xr[i * step], xb = xr[i * step + off];
+            yr[i * step] = xa * cs[i] - xb * sn[i];
+            yr[i * step + off] = xa * sn[i] + xb * cs[i];
+        }
+        if (yr != xr)
+            for (i = d->n_dims; i < a->hd; i++) yr[i] = xr[i];
+    }
+}
+
 LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbrx_rope_desc *desc,
                               lbrx_tensor *out, lbrx_error *err) {
     static const char *op = "lbrx_rope";
@@ -6998,6 +7126,7 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
     float *table;
     void *owned;
     int nt;
+    lbrx__rope_job job;
     if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
@@ -7024,47 +7153,9 @@ LBRXDEF lbrx_result lbrx_rope(lbrx_context *ctx, const lbrx_tensor *x, const lbr
     nt = lbrx__threads_for(ctx, 8.0 * (double)(n_tok * n_head * hd), 6.0 * (double)(n_tok * n_head * hd) + 50.0 * (double)(n_tok * d.n_dims));
     table = (float *)lbrx__scratch(ctx, (size_t)nt * (size_t)(d.n_dims + 1) * 4, &owned);
     if (!table) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (t = 0; t < n_tok; t++) {
-            int tid = 0;
-            int64_t half = d.n_dims / 2, h, i;
-            float *cs, *sn;
-            double pos = (double)(d.positions ? (int64_t)d.positions[t] : d.pos_offset + t) * fscale;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-            cs = table + (size_t)tid * (size_t)(d.n_dims + 1);
-            sn = cs + half;
-            for (i = 0; i < half; i++) {
-                double theta = pos * pow(base, -2.0 * (double)i / (double)d.n_dims);
-                if (d.freq_factors) theta /= (double)d.freq_factors[i];
-                cs[i] = (float)cos(theta);
-                sn[i] = (float)sin(theta);
-            }
-            for (h = 0; h < n_head; h++) {
-                const float *xr = (const float *)lbrx_tensor_row(x, t * n_head + h);
-                float *yr = (float *)lbrx_tensor_row(out, t * n_head + h);
-                /* pair i is (a_i, b_i): interleaved (2i, 2i+1), NeoX (i, i + half) */
-                int64_t step = d.mode == LBRX_ROPE_NEOX ? 1 : 2, off = d.mode == LBRX_ROPE_NEOX ? half : 1;
-                for (i = 0; i < half; i++) {
-                    float a = xr[i * step], b = xr[i * step + off];
-                    yr[i * step] = a * cs[i] - b * sn[i];
-                    yr[i * step + off] = a * sn[i] + b * cs[i];
-                }
-                if (yr != xr)
-                    for (i = d.n_dims; i < hd; i++) yr[i] = xr[i];
-            }
-        }
-    }
-    lbrx__par_end(ctx, nt);
+    job.x = x; job.out = out; job.d = &d; job.n_head = n_head; job.hd = hd;
+    job.base = base; job.fscale = fscale; job.table = table;
+    lbrx__par_rows(ctx, nt, n_tok, lbrx__rope_token, &job);
     lbrx__scratch_done(owned);
     return LBRX_OK;
 }
@@ -7125,30 +7216,31 @@ LBRX__PRIVATE void lbrx__unary_row(lbrx__unary_kind kind, const float *x, float 
     }
 }
 
+typedef struct lbrx__unary_job {
+    const lbrx_tensor *x;
+    lbrx_tensor *out;
+    lbrx__unary_kind kind;
+    int64_t n;
+} lbrx__unary_job;
+
+LBRX__PRIVATE void lbrx__unary_step(void *arg, int64_t i, int tid) {
+    const lbrx__unary_job *a = (const lbrx__unary_job *)arg;
+    lbrx__unary_row(a->kind, (const float *)lbrx_tensor_row(a->x, i), (float *)lbrx_tensor_row(a->out, i), a->n);
+    (void)tid;
+}
+
 LBRX__PRIVATE lbrx_result lbrx__unary(lbrx_context *ctx, const lbrx_tensor *x, lbrx_tensor *out, lbrx__unary_kind kind,
                                      const char *op, lbrx_error *err) {
     lbrx_result r;
-    int64_t n, rows, i;
-    int nt;
+    int64_t n, rows;
+    lbrx__unary_job job;
     if ((r = lbrx__ops_check_f32(x, op, "x", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_same_shape(x, out, op, "out", err)) != LBRX_OK) return r;
     n = x->shape[x->ndim - 1];
     rows = lbrx_tensor_nrows(x);
-    nt = lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 30.0 * (double)(rows * n));
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (i = 0; i < rows; i++)
-            lbrx__unary_row(kind, (const float *)lbrx_tensor_row(x, i), (float *)lbrx_tensor_row(out, i), n);
-    }
-    lbrx__par_end(ctx, nt);
+    job.x = x; job.out = out; job.kind = kind; job.n = n;
+    lbrx__par_rows(ctx, lbrx__threads_for(ctx, 8.0 * (double)(rows * n), 30.0 * (double)(rows * n)), rows, lbrx__unary_step, &job);
     return LBRX_OK;
 }
 
@@ -7169,11 +7261,46 @@ LBRXDEF lbrx_result lbrx_softmax(lbrx_context *ctx, const lbrx_tensor *x, lbrx_t
 
 /* ---- binary ops with broadcasting ---- */
 
+typedef struct lbrx__binary_job {
+    const lbrx_tensor *a, *b;
+    lbrx_tensor *out;
+    lbrx__binary_kind kind;
+    int64_t sa[LBRX_MAX_DIMS], sb[LBRX_MAX_DIMS];  /* byte strides of a and b over out's dims, 0 = broadcast */
+    int64_t n;
+    int a_step, b_step;
+} lbrx__binary_job;
+
+/* out's row i from the rows of a and b its index maps to */
+LBRX__PRIVATE void lbrx__binary_row(void *arg, int64_t i, int tid) {
+    const lbrx__binary_job *J = (const lbrx__binary_job *)arg;
+    const lbrx_tensor *out = J->out;
+    const unsigned char *pa = (const unsigned char *)J->a->data, *pb = (const unsigned char *)J->b->data;
+    const float *xa, *xb;
+    float *y = (float *)lbrx_tensor_row(out, i);
+    const int64_t n = J->n, a_step = J->a_step, b_step = J->b_step;
+    int64_t rem = i, j;
+    int kk;
+    for (kk = out->ndim - 2; kk >= 0; kk--) {
+        int64_t c = rem % out->shape[kk];
+        rem /= out->shape[kk];
+        pa += c * J->sa[kk];
+        pb += c * J->sb[kk];
+    }
+    xa = (const float *)pa;
+    xb = (const float *)pb;
+    switch (J->kind) {
+    case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
+    case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
+    case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
+    }
+    (void)tid;
+}
+
 LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, const lbrx_tensor *b, lbrx_tensor *out,
                                       lbrx__binary_kind kind, const char *op, lbrx_error *err) {
-    int64_t sa[LBRX_MAX_DIMS], sb[LBRX_MAX_DIMS];  /* byte strides of a and b over out's dims, 0 = broadcast */
-    int64_t n, rows, i;
-    int nd, k, nt, a_step, b_step;
+    lbrx__binary_job job;
+    int64_t *sa = job.sa, *sb = job.sb, n, rows;
+    int nd, k;
     lbrx_result r;
     if ((r = lbrx__ops_check_f32(a, op, "a", err)) != LBRX_OK) return r;
     if ((r = lbrx__ops_check_f32(b, op, "b", err)) != LBRX_OK) return r;
@@ -7194,40 +7321,11 @@ LBRX__PRIVATE lbrx_result lbrx__binary(lbrx_context *ctx, const lbrx_tensor *a, 
     }
     n = out->shape[nd - 1];
     rows = lbrx_tensor_nrows(out);
-    a_step = sa[nd - 1] ? 1 : 0;
-    b_step = sb[nd - 1] ? 1 : 0;
-    nt = lbrx__threads_for(ctx, 12.0 * (double)(rows * n), (kind == LBRX__SWIGLU ? 30.0 : 1.0) * (double)(rows * n));
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (i = 0; i < rows; i++) {
-            const unsigned char *pa = (const unsigned char *)a->data, *pb = (const unsigned char *)b->data;
-            const float *xa, *xb;
-            float *y = (float *)lbrx_tensor_row(out, i);
-            int64_t rem = i, j;
-            int kk;
-            for (kk = nd - 2; kk >= 0; kk--) {
-                int64_t c = rem % out->shape[kk];
-                rem /= out->shape[kk];
-                pa += c * sa[kk];
-                pb += c * sb[kk];
-            }
-            xa = (const float *)pa;
-            xb = (const float *)pb;
-            switch (kind) {
-            case LBRX__ADD: for (j = 0; j < n; j++) y[j] = xa[j * a_step] + xb[j * b_step]; break;
-            case LBRX__MUL: for (j = 0; j < n; j++) y[j] = xa[j * a_step] * xb[j * b_step]; break;
-            case LBRX__SWIGLU: lbrx__sigmoid_row(xa, xb, y, n, 0); break;   /* same shapes: steps are 1 */
-            }
-        }
-    }
-    lbrx__par_end(ctx, nt);
+    job.a = a; job.b = b; job.out = out; job.kind = kind; job.n = n;
+    job.a_step = sa[nd - 1] ? 1 : 0;
+    job.b_step = sb[nd - 1] ? 1 : 0;
+    lbrx__par_rows(ctx, lbrx__threads_for(ctx, 12.0 * (double)(rows * n), (kind == LBRX__SWIGLU ? 30.0 : 1.0) * (double)(rows * n)), rows,
+                   lbrx__binary_row, &job);
     return LBRX_OK;
 }
 
@@ -7253,12 +7351,27 @@ LBRXDEF lbrx_result lbrx_swiglu(lbrx_context *ctx, const lbrx_tensor *gate, cons
 
 /* ---- embedding ---- */
 
+typedef struct lbrx__embedding_job {
+    const lbrx_tensor *weight;
+    const int32_t *ids;
+    lbrx_tensor *out;
+} lbrx__embedding_job;
+
+/* row t + 1 (row 0 is done before the threads start) */
+LBRX__PRIVATE void lbrx__embedding_row(void *arg, int64_t t, int tid) {
+    const lbrx__embedding_job *a = (const lbrx__embedding_job *)arg;
+    const lbrx_tensor *w = a->weight;
+    t++;
+    lbrx_dequantize_row(w->dtype, (const unsigned char *)w->data + a->ids[t] * w->stride[0], (float *)lbrx_tensor_row(a->out, t), w->shape[1]);
+    (void)tid;
+}
+
 LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight, const int32_t *ids,
                                    int64_t n_ids, lbrx_tensor *out, lbrx_error *err) {
     static const char *op = "lbrx_embedding";
     int64_t vocab, dim, t;
     lbrx_result r;
-    int nt;
+    lbrx__embedding_job job;
     if (!weight || (!ids && n_ids > 0) || n_ids < 0)
         return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL weight or ids", op);
     if ((r = lbrx__ops_check_f32(out, op, "out", err)) != LBRX_OK) return r;
@@ -7279,21 +7392,8 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
     if (n_ids > 0 && (r = lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[0] * weight->stride[0],
                                               (float *)lbrx_tensor_row(out, 0), dim)) != LBRX_OK)
         return lbrx__errorf(err, r, LBRX__NO_OFFSET, "%s: rows of %s cannot be dequantized", op, lbrx_dtype_name(weight->dtype));
-    nt = lbrx__threads_for(ctx, 8.0 * (double)(n_ids * dim), 2.0 * (double)(n_ids * dim));
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (t = 1; t < n_ids; t++)
-            lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[t] * weight->stride[0],
-                                (float *)lbrx_tensor_row(out, t), dim);
-    }
-    lbrx__par_end(ctx, nt);
+    job.weight = weight; job.ids = ids; job.out = out;
+    lbrx__par_rows(ctx, lbrx__threads_for(ctx, 8.0 * (double)(n_ids * dim), 2.0 * (double)(n_ids * dim)), n_ids - 1, lbrx__embedding_row, &job);
     return LBRX_OK;
 }
 #endif
@@ -7798,16 +7898,49 @@ LBRX__PRIVATE void lbrx__att_dec_combine(const lbrx__attn *a, int64_t m, int64_t
     for (e = 0; e < a->d; e++) out[e] *= inv;
 }
 
+/* an attention call and the functions of its threaded steps (lbrx__par_run): decode's packing
+   of the queries, chunks and combination; prefill's tiles */
+typedef struct lbrx__att_job {
+    const lbrx__attn *a;
+    int64_t m, dp, j_lo, j_hi, n_chunks, rows, n_tiles;
+    size_t ws_floats, part_floats;
+    float *scratch, *qt, *parts;
+} lbrx__att_job;
+
+LBRX__PRIVATE void lbrx__att_dec_pack_step(void *arg, int64_t g, int tid) {
+    const lbrx__att_job *J = (const lbrx__att_job *)arg;
+    lbrx__att_pack_rows(J->a, g, J->m, J->dp, J->qt + g * J->m * J->dp);
+    (void)tid;
+}
+LBRX__PRIVATE void lbrx__att_dec_chunk_step(void *arg, int64_t t, int tid) {
+    const lbrx__att_job *J = (const lbrx__att_job *)arg;
+    int64_t jb = J->j_lo + t * LBRX__ATT_CH, je = jb + LBRX__ATT_CH < J->j_hi ? jb + LBRX__ATT_CH : J->j_hi;
+    lbrx__att_dec_chunk(J->a, J->m, jb, je, J->qt, J->scratch + (size_t)tid * J->ws_floats, J->parts + (size_t)t * J->part_floats);
+}
+LBRX__PRIVATE void lbrx__att_dec_combine_step(void *arg, int64_t i, int tid) {
+    const lbrx__att_job *J = (const lbrx__att_job *)arg;
+    lbrx__att_dec_combine(J->a, J->m, i / J->m, i % J->m, J->parts, J->n_chunks);
+    (void)tid;
+}
+/* item: a tile of LBRX__ATT_MT rows of one KV head's group */
+LBRX__PRIVATE void lbrx__att_tile_step(void *arg, int64_t item, int tid) {
+    const lbrx__att_job *J = (const lbrx__att_job *)arg;
+    int64_t g = item / J->n_tiles, r0 = (item % J->n_tiles) * LBRX__ATT_MT;
+    lbrx__att_tile(J->a, g, r0, J->rows - r0 < LBRX__ATT_MT ? J->rows - r0 : LBRX__ATT_MT, J->scratch + (size_t)tid * J->ws_floats);
+}
+
 /* Decoding (rows = n_q * group <= LBRX__ATT_DEC): every head's queries packed once, the chunks in parallel,
    then the combination per output row. */
 LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *a, lbrx_error *err) {
     const int64_t m = a->n_q * a->group, dp = lbrx__att_dp(a);
     const size_t ws_floats = lbrx__att_dec_ws_floats(a->n_kv_head, m, dp), part_floats = (size_t)(a->n_kv_head * lbrx__att_dec_hs(m, dp));
     const size_t q_floats = (size_t)(a->n_kv_head * m * dp);
-    int64_t j_lo, j_hi, n_chunks, t, i;
+    int64_t j_lo, j_hi, n_chunks;
     float *scratch, *qt, *parts;
     void *owned;
     int nt;
+    lbrx__att_job job;
+    lbrx__par_step steps[3];
     lbrx__att_keys(a, 0, m, &j_lo, &j_hi);
     n_chunks = j_hi > j_lo ? (j_hi - j_lo + LBRX__ATT_CH - 1) / LBRX__ATT_CH : 0;
     nt = lbrx__threads_for(ctx, 2.0 * (double)((j_hi - j_lo) * a->n_kv_head * a->d * (a->f16 ? 2 : 4)), 4.0 * (double)(a->n_head * a->n_q * (j_hi - j_lo) * a->d));
@@ -7816,31 +7949,14 @@ LBRX__PRIVATE lbrx_result lbrx__att_decode(lbrx_context *ctx, const lbrx__attn *
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_attention: out of memory for scratch");
     qt = scratch + (size_t)nt * ws_floats;
     parts = qt + q_floats;
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        int tid = 0;
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-        tid = omp_get_thread_num();
-#pragma omp for schedule(static)
-#endif
-        for (i = 0; i < a->n_kv_head; i++) lbrx__att_pack_rows(a, i, m, dp, qt + i * m * dp);
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (t = 0; t < n_chunks; t++) {
-            int64_t jb = j_lo + t * LBRX__ATT_CH, je = jb + LBRX__ATT_CH < j_hi ? jb + LBRX__ATT_CH : j_hi;
-            lbrx__att_dec_chunk(a, m, jb, je, qt, scratch + (size_t)tid * ws_floats, parts + (size_t)t * part_floats);
-        }
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-        for (i = 0; i < a->n_kv_head * m; i++) lbrx__att_dec_combine(a, m, i / m, i % m, parts, n_chunks);
-    }
-    lbrx__par_end(ctx, nt);
+    memset(&job, 0, sizeof job);
+    job.a = a; job.m = m; job.dp = dp; job.j_lo = j_lo; job.j_hi = j_hi; job.n_chunks = n_chunks;
+    job.ws_floats = ws_floats; job.part_floats = part_floats; job.scratch = scratch; job.qt = qt; job.parts = parts;
+    steps[0].n = a->n_kv_head; steps[0].fn = lbrx__att_dec_pack_step;
+    steps[1].n = n_chunks; steps[1].fn = lbrx__att_dec_chunk_step;
+    steps[2].n = a->n_kv_head * m; steps[2].fn = lbrx__att_dec_combine_step;
+    steps[0].sched = steps[1].sched = steps[2].sched = LBRX__PAR_BLOCKS;
+    lbrx__par_run(ctx, nt, steps, 3, &job);
     lbrx__scratch_done(owned);
     return LBRX_OK;
 }
@@ -7852,11 +7968,13 @@ LBRX__PRIVATE lbrx_result lbrx__attention(lbrx_context *ctx, const lbrx_tensor *
     lbrx__attn a;
     lbrx_attention_desc dd;
     lbrx_result r;
-    int64_t item, n_items, rows, n_tiles;
+    int64_t n_items, rows, n_tiles;
     size_t ws_floats;
     float *scratch;
     void *owned;
     int nt;
+    lbrx__att_job job;
+    lbrx__par_step step;
     if (desc) dd = *desc; else memset(&dd, 0, sizeof dd);
     if ((r = lbrx__attn_check3(q, "q", err)) != LBRX_OK || (r = lbrx__attn_check3(k, "k", err)) != LBRX_OK ||
         (r = lbrx__attn_check3(v, "v", err)) != LBRX_OK || (r = lbrx__attn_check3(out, "out", err)) != LBRX_OK)
@@ -7914,25 +8032,12 @@ LBRX__PRIVATE lbrx_result lbrx__attention(lbrx_context *ctx, const lbrx_tensor *
     ws_floats = lbrx__att_ws_floats(lbrx__att_dp(&a));
     scratch = (float *)lbrx__scratch(ctx, (size_t)nt * ws_floats * sizeof(float), &owned);
     if (!scratch) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "%s: out of memory for scratch", op);
-    lbrx__par_begin(ctx, nt);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-#endif
-    {
-        lbrx__par_mark(ctx, nt);
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1) nowait
-#endif
-        for (item = 0; item < n_items; item++) {
-            int64_t g = item / n_tiles, r0 = (item % n_tiles) * LBRX__ATT_MT;
-            int tid = 0;
-#ifdef _OPENMP
-            tid = omp_get_thread_num();
-#endif
-            lbrx__att_tile(&a, g, r0, rows - r0 < LBRX__ATT_MT ? rows - r0 : LBRX__ATT_MT, scratch + (size_t)tid * ws_floats);
-        }
-    }
-    lbrx__par_end(ctx, nt);
+    memset(&job, 0, sizeof job);
+    job.a = &a; job.rows = rows; job.n_tiles = n_tiles; job.ws_floats = ws_floats; job.scratch = scratch;
+    step.n = n_items;
+    step.sched = LBRX__PAR_DYNAMIC;
+    step.fn = lbrx__att_tile_step;
+    lbrx__par_run(ctx, nt, &step, 1, &job);
     lbrx__scratch_done(owned);
     return LBRX_OK;
 }

@@ -74,8 +74,9 @@
                             turn off one instruction set even where the compiler enables it
        LBRX_NO_DISPATCH     turn off runtime dispatch. Dispatch is on by default on x86-64 with gcc
                             or clang when the build enables neither AVX2 nor F16C (no -march: a
-                            binary for other machines): the kernels (matmul, attention and the
-                            ops with SIMD code) are compiled for AVX-512 F/BW/DQ/VL with VNNI and
+                            binary for other machines): the kernels (matmul, attention, the
+                            ops with SIMD code, the f16 / bf16 row conversions and the Q8_0,
+                            Q4_0 and Q4_1 dequantizers) are compiled for AVX-512 F/BW/DQ/VL with VNNI and
                             VBMI, for AVX2 with FMA and F16C, and without SIMD, and the first call
                             takes the best set that the CPU and the OS support (CPUID, XGETBV),
                             with the bits of a -march=native build of that set. The environment
@@ -2362,120 +2363,6 @@ LBRXDEF uint16_t lbrx_f32_to_bf16(float f) {
     return (uint16_t)(x >> 16);
 }
 
-/* The vector loops below run to n rounded down to their width (not "i + 8 <= n"), which also
-   lets gcc see that the scalar tail is short (no -Waggressive-loop-optimizations false alarm
-   when n is a constant in the caller). */
-LBRXDEF void lbrx_f16_to_f32_row(const void *src, float *dst, size_t n) {
-    const unsigned char *s = (const unsigned char *)src;
-    size_t i = 0;
-#if defined(LBRX__AVX512)
-    for (; i < (n & ~(size_t)15); i += 16)
-        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
-#endif
-#if defined(LBRX__F16C)
-    for (; i < (n & ~(size_t)7); i += 8)
-        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 2 * i))));
-#elif defined(LBRX__NEON)
-    for (; i < (n & ~(size_t)3); i += 4)
-        vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(s + 2 * i))));
-#endif
-    for (; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
-}
-
-LBRXDEF void lbrx_f32_to_f16_row(const float *src, void *dst, size_t n) {
-    unsigned char *d = (unsigned char *)dst;
-    size_t i = 0;
-#if defined(LBRX__AVX512)
-    for (; i < (n & ~(size_t)15); i += 16)
-        _mm256_storeu_si256((__m256i *)(d + 2 * i),
-                            _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-#endif
-#if defined(LBRX__F16C)
-    for (; i < (n & ~(size_t)7); i += 8)
-        _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
-#elif defined(LBRX__NEON)
-    for (; i < (n & ~(size_t)3); i += 4)
-        vst1_u8(d + 2 * i, vreinterpret_u8_f16(vcvt_f16_f32(vld1q_f32(src + i))));
-#endif
-    for (; i < n; i++) {
-        uint16_t h = lbrx_f32_to_f16(src[i]);
-        d[2 * i] = (unsigned char)(h & 0xff);
-        d[2 * i + 1] = (unsigned char)(h >> 8);
-    }
-}
-
-LBRXDEF void lbrx_bf16_to_f32_row(const void *src, float *dst, size_t n) {
-    const unsigned char *s = (const unsigned char *)src;
-    size_t i = 0;
-#if defined(LBRX__AVX512)
-    for (; i < (n & ~(size_t)15); i += 16) {
-        __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s + 2 * i)));
-        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
-    }
-#endif
-#if defined(LBRX__AVX2)
-    for (; i < (n & ~(size_t)7); i += 8) {
-        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
-        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
-    }
-#elif defined(LBRX__NEON)
-    for (; i < (n & ~(size_t)3); i += 4)
-        vst1q_f32(dst + i, vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(s + 2 * i)), 16)));
-#endif
-    for (; i < n; i++) dst[i] = lbrx_bf16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
-}
-
-/* The SIMD versions below do lbrx_f32_to_bf16's integer rounding lane by lane: NaN becomes
-   (x >> 16) | 0x40, everything else rounds to nearest even through x + 0x7fff + lsb. */
-LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) {
-    unsigned char *d = (unsigned char *)dst;
-    size_t i = 0;
-#if defined(LBRX__AVX512)
-    {
-        const __m512i absmask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
-        const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff), quiet = _mm512_set1_epi32(0x40);
-        for (; i < (n & ~(size_t)15); i += 16) {
-            __m512i x = _mm512_castps_si512(_mm512_loadu_ps(src + i)), hi = _mm512_srli_epi32(x, 16);
-            __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, absmask), inf);
-            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(bias, _mm512_and_si512(hi, one))), 16);
-            r = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(hi, quiet));
-            _mm256_storeu_si256((__m256i *)(d + 2 * i), _mm512_cvtepi32_epi16(r));
-        }
-    }
-#endif
-#if defined(LBRX__AVX2)
-    {
-        const __m256i absmask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
-        const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
-        for (; i < (n & ~(size_t)7); i += 8) {
-            __m256i x = _mm256_castps_si256(_mm256_loadu_ps(src + i)), hi = _mm256_srli_epi32(x, 16);
-            __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absmask), inf);
-            __m256i r = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
-            r = _mm256_blendv_epi8(r, _mm256_or_si256(hi, quiet), nan);
-            r = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
-            _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_castsi256_si128(r));
-        }
-    }
-#elif defined(LBRX__NEON)
-    {
-        const uint32x4_t absmask = vdupq_n_u32(0x7fffffffu), inf = vdupq_n_u32(0x7f800000u);
-        const uint32x4_t one = vdupq_n_u32(1), bias = vdupq_n_u32(0x7fff), quiet = vdupq_n_u32(0x40);
-        for (; i < (n & ~(size_t)3); i += 4) {
-            uint32x4_t x = vreinterpretq_u32_f32(vld1q_f32(src + i)), hi = vshrq_n_u32(x, 16);
-            uint32x4_t nan = vcgtq_u32(vandq_u32(x, absmask), inf);
-            uint32x4_t r = vshrq_n_u32(vaddq_u32(x, vaddq_u32(bias, vandq_u32(hi, one))), 16);
-            r = vbslq_u32(nan, vorrq_u32(hi, quiet), r);
-            vst1_u8(d + 2 * i, vreinterpret_u8_u16(vmovn_u32(r)));
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        uint16_t h = lbrx_f32_to_bf16(src[i]);
-        d[2 * i] = (unsigned char)(h & 0xff);
-        d[2 * i + 1] = (unsigned char)(h >> 8);
-    }
-}
-
 /* ============================================================================================
    Block formats  // >>blocks
    ============================================================================================ */
@@ -3204,140 +3091,6 @@ LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_1_scalar(const unsigned char *x,
     }
 }
 
-#if defined(LBRX__AVX512)
-LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    for (b = 0; b < nb; b++, x += 34, y += 32) {
-        __m512 d = _mm512_set1_ps(lbrx__load_f16(x));
-        __m512i q0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 2)));
-        __m512i q1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 18)));
-        _mm512_storeu_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(q0), d));
-        _mm512_storeu_ps(y + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(q1), d));
-    }
-}
-/* the 16 low nibbles and the 16 high nibbles of a 4-bit block, as 32-bit lanes */
-LBRX__PRIVATE void lbrx__nibbles_avx512(const unsigned char *qs, __m512i *lo, __m512i *hi) {
-    __m128i v = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0f);
-    *lo = _mm512_cvtepu8_epi32(_mm_and_si128(v, m));
-    *hi = _mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(v, 4), m));
-}
-LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    __m512i eight = _mm512_set1_epi32(8);
-    for (b = 0; b < nb; b++, x += 18, y += 32) {
-        __m512 d = _mm512_set1_ps(lbrx__load_f16(x));
-        __m512i lo, hi;
-        lbrx__nibbles_avx512(x + 2, &lo, &hi);
-        _mm512_storeu_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo, eight)), d));
-        _mm512_storeu_ps(y + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi, eight)), d));
-    }
-}
-LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    for (b = 0; b < nb; b++, x += 20, y += 32) {
-        __m512 d = _mm512_set1_ps(lbrx__load_f16(x)), m = _mm512_set1_ps(lbrx__load_f16(x + 2));
-        __m512i lo, hi;
-        lbrx__nibbles_avx512(x + 4, &lo, &hi);
-        _mm512_storeu_ps(y, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d, m));
-        _mm512_storeu_ps(y + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d, m));
-    }
-}
-#elif defined(LBRX__AVX2)
-LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int k;
-    for (b = 0; b < nb; b++, x += 34, y += 32) {
-        __m256 d = _mm256_set1_ps(lbrx__load_f16(x));
-        for (k = 0; k < 4; k++) {
-            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x + 2 + 8 * k)));
-            _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));
-        }
-    }
-}
-/* the 16 low nibbles and the 16 high nibbles of a 4-bit block, 8 per 32-bit vector */
-LBRX__PRIVATE void lbrx__nibbles_avx2(const unsigned char *qs, __m256i q[4]) {
-    __m128i v = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0f);
-    __m128i lo = _mm_and_si128(v, m), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m);
-    q[0] = _mm256_cvtepu8_epi32(lo);
-    q[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8));
-    q[2] = _mm256_cvtepu8_epi32(hi);
-    q[3] = _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8));
-}
-LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int k;
-    __m256i eight = _mm256_set1_epi32(8);
-    for (b = 0; b < nb; b++, x += 18, y += 32) {
-        __m256 d = _mm256_set1_ps(lbrx__load_f16(x));
-        __m256i q[4];
-        lbrx__nibbles_avx2(x + 2, q);
-        for (k = 0; k < 4; k++)
-            _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q[k], eight)), d));
-    }
-}
-LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    int k;
-    for (b = 0; b < nb; b++, x += 20, y += 32) {
-        __m256 d = _mm256_set1_ps(lbrx__load_f16(x)), m = _mm256_set1_ps(lbrx__load_f16(x + 2));
-        __m256i q[4];
-        lbrx__nibbles_avx2(x + 4, q);
-        for (k = 0; k < 4; k++)
-            _mm256_storeu_ps(y + 8 * k, _mm256_fmadd_ps(_mm256_cvtepi32_ps(q[k]), d, m));
-    }
-}
-#elif defined(LBRX__NEON)
-/* 16 signed bytes to floats times d, stored at y */
-LBRX__PRIVATE void lbrx__s8x16_mul_neon(int8x16_t q, float32x4_t d, float *y) {
-    int16x8_t a = vmovl_s8(vget_low_s8(q)), b = vmovl_s8(vget_high_s8(q));
-    vst1q_f32(y, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(a))), d));
-    vst1q_f32(y + 4, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(a))), d));
-    vst1q_f32(y + 8, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(b))), d));
-    vst1q_f32(y + 12, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(b))), d));
-}
-LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    for (b = 0; b < nb; b++, x += 34, y += 32) {
-        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x));
-        lbrx__s8x16_mul_neon(vreinterpretq_s8_u8(vld1q_u8(x + 2)), d, y);
-        lbrx__s8x16_mul_neon(vreinterpretq_s8_u8(vld1q_u8(x + 18)), d, y + 16);
-    }
-}
-LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    uint8x16_t m = vdupq_n_u8(0x0f);
-    int8x16_t eight = vdupq_n_s8(8);
-    for (b = 0; b < nb; b++, x += 18, y += 32) {
-        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x));
-        uint8x16_t v = vld1q_u8(x + 2);
-        lbrx__s8x16_mul_neon(vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v, m)), eight), d, y);
-        lbrx__s8x16_mul_neon(vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v, 4)), eight), d, y + 16);
-    }
-}
-/* 16 unsigned nibbles (one per byte) to q*d + m, stored at y */
-LBRX__PRIVATE void lbrx__u4x16_fma_neon(uint8x16_t q, float32x4_t d, float32x4_t m, float *y) {
-    uint16x8_t a = vmovl_u8(vget_low_u8(q)), b = vmovl_u8(vget_high_u8(q));
-    vst1q_f32(y, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_low_u16(a))), d));
-    vst1q_f32(y + 4, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_high_u16(a))), d));
-    vst1q_f32(y + 8, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_low_u16(b))), d));
-    vst1q_f32(y + 12, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_high_u16(b))), d));
-}
-LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
-    int64_t b;
-    uint8x16_t mask = vdupq_n_u8(0x0f);
-    for (b = 0; b < nb; b++, x += 20, y += 32) {
-        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x)), m = vdupq_n_f32(lbrx__load_f16(x + 2));
-        uint8x16_t v = vld1q_u8(x + 4);
-        lbrx__u4x16_fma_neon(vandq_u8(v, mask), d, m, y);
-        lbrx__u4x16_fma_neon(vshrq_n_u8(v, 4), d, m, y + 16);
-    }
-}
-#else
-#define lbrx__dequantize_q8_0 lbrx__dequantize_q8_0_scalar
-#define lbrx__dequantize_q4_0 lbrx__dequantize_q4_0_scalar
-#define lbrx__dequantize_q4_1 lbrx__dequantize_q4_1_scalar
-#endif
-
 /* Q5_0 and Q5_1: qh (32 bits, little-endian) holds the fifth bit of element j at bit j */
 LBRX__PRIVATE uint32_t lbrx__load_u32le(const unsigned char *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -3572,87 +3325,6 @@ LBRX__PRIVATE void lbrx__dequantize_mxfp4(const unsigned char *x, float *y, int6
             y[j + 16] = (float)lbrx__e2m1x2[x[1 + j] >> 4] * d;
         }
     }
-}
-
-#define LBRX__CONVERT_PLAIN(ctype, count)                                                  \
-    do {                                                                                   \
-        int64_t i_;                                                                        \
-        for (i_ = 0; i_ < (count); i_++) {                                                 \
-            ctype v_;                                                                      \
-            memcpy(&v_, x + (size_t)i_ * sizeof(ctype), sizeof(ctype));                    \
-            dst[i_] = (float)v_;                                                           \
-        }                                                                                  \
-    } while (0)
-
-LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n) {
-    const unsigned char *x = (const unsigned char *)src;
-    int64_t bs = lbrx_dtype_block_size(t), nb, i;
-    if (bs == 0) return LBRX_ERR_BAD_DTYPE;
-    if (n < 0 || n % bs) return LBRX_ERR_BAD_SHAPE;
-    if (n > 0 && (!src || !dst)) return LBRX_ERR_INVALID_ARGUMENT;
-    nb = n / bs;
-    switch (t) {
-    case LBRX_F32: if (n) memcpy(dst, x, (size_t)n * 4); break;
-    case LBRX_F16: lbrx_f16_to_f32_row(x, dst, (size_t)n); break;
-    case LBRX_BF16: lbrx_bf16_to_f32_row(x, dst, (size_t)n); break;
-    case LBRX_F64: LBRX__CONVERT_PLAIN(double, n); break;
-    case LBRX_I8: LBRX__CONVERT_PLAIN(int8_t, n); break;
-    case LBRX_I16: LBRX__CONVERT_PLAIN(int16_t, n); break;
-    case LBRX_I32: LBRX__CONVERT_PLAIN(int32_t, n); break;
-    case LBRX_I64: LBRX__CONVERT_PLAIN(int64_t, n); break;
-    case LBRX_U8: LBRX__CONVERT_PLAIN(uint8_t, n); break;
-    case LBRX_U16: LBRX__CONVERT_PLAIN(uint16_t, n); break;
-    case LBRX_U32: LBRX__CONVERT_PLAIN(uint32_t, n); break;
-    case LBRX_U64: LBRX__CONVERT_PLAIN(uint64_t, n); break;
-    case LBRX_BOOL: for (i = 0; i < n; i++) dst[i] = x[i] ? 1.0f : 0.0f; break;
-    case LBRX_F8_E4M3: for (i = 0; i < n; i++) dst[i] = lbrx__f8_e4m3_to_f32(x[i]); break;
-    case LBRX_F8_E5M2: /* the upper byte of an f16 */
-        for (i = 0; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(x[i] << 8));
-        break;
-    case LBRX_F8_E8M0:
-        for (i = 0; i < n; i++) dst[i] = x[i] == 0xff ? (float)NAN : ldexpf(1.0f, (int)x[i] - 127);
-        break;
-    case LBRX_F8_E4M3FNUZ:
-    case LBRX_F8_E5M2FNUZ:
-        for (i = 0; i < n; i++)
-            dst[i] = x[i] == 0x80 ? (float)NAN : t == LBRX_F8_E4M3FNUZ ? lbrx__minifloat_to_f32(x[i], 4, 3, 8) : lbrx__minifloat_to_f32(x[i], 5, 2, 16);
-        break;
-    case LBRX_F4:
-        for (i = 0; i < nb; i++) {
-            dst[2 * i] = 0.5f * (float)lbrx__e2m1x2[x[i] & 15];
-            dst[2 * i + 1] = 0.5f * (float)lbrx__e2m1x2[x[i] >> 4];
-        }
-        break;
-    case LBRX_F6_E2M3:
-    case LBRX_F6_E3M2:
-        for (i = 0; i < nb; i++) {
-            uint32_t w = (uint32_t)x[3 * i] | (uint32_t)x[3 * i + 1] << 8 | (uint32_t)x[3 * i + 2] << 16;
-            int k;
-            for (k = 0; k < 4; k++)
-                dst[4 * i + k] = t == LBRX_F6_E2M3 ? lbrx__minifloat_to_f32((w >> (6 * k)) & 63, 2, 3, 1)
-                                                   : lbrx__minifloat_to_f32((w >> (6 * k)) & 63, 3, 2, 3);
-        }
-        break;
-    case LBRX_MXFP4: lbrx__dequantize_mxfp4(x, dst, nb); break;
-    case LBRX_Q4_0: lbrx__dequantize_q4_0(x, dst, nb); break;
-    case LBRX_Q4_1: lbrx__dequantize_q4_1(x, dst, nb); break;
-    case LBRX_Q5_0: lbrx__dequantize_q5(x, dst, nb, 0); break;
-    case LBRX_Q5_1: lbrx__dequantize_q5(x, dst, nb, 1); break;
-    case LBRX_Q8_0: lbrx__dequantize_q8_0(x, dst, nb); break;
-    case LBRX_Q8_1: lbrx__dequantize_q8(x, dst, nb, 36, 4); break;
-    case LBRX_Q2_K: lbrx__dequantize_q2_k(x, dst, nb); break;
-    case LBRX_Q3_K: lbrx__dequantize_q3_k(x, dst, nb); break;
-    case LBRX_Q4_K: lbrx__dequantize_q45_k(x, dst, nb, 0); break;
-    case LBRX_Q5_K: lbrx__dequantize_q45_k(x, dst, nb, 1); break;
-    case LBRX_Q6_K: lbrx__dequantize_q6_k(x, dst, nb); break;
-    case LBRX_Q8_K: lbrx__dequantize_q8_k(x, dst, nb); break;
-    case LBRX_IQ4_NL: lbrx__dequantize_iq4(x, dst, nb, 0); break;
-    case LBRX_IQ4_XS: lbrx__dequantize_iq4(x, dst, nb, 1); break;
-    case LBRX_TQ1_0: lbrx__dequantize_tq1_0(x, dst, nb); break;
-    case LBRX_TQ2_0: lbrx__dequantize_tq2_0(x, dst, nb); break;
-    default: return LBRX_ERR_UNSUPPORTED;
-    }
-    return LBRX_OK;
 }
 
 /* ---- whole tensors ---- */
@@ -4159,10 +3831,10 @@ LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
 
 /* ==== kernel sets: what the kernel sections share, and runtime dispatch ==== */
 
-/* The kernel sections (SIMD vectors, matmul, ops and attention, up to their end) are compiled
-   once for the instruction sets the compiler enables, or, in a dispatch build (LBRX__DISPATCH:
-   x86-64, gcc or clang, neither AVX2 nor F16C enabled, LBRX_NO_DISPATCH not defined), three
-   times: by two nested inclusions of this file (LBRX__KPASS 2: AVX-512 F/BW/DQ/VL with VNNI and
+/* The kernel sections (SIMD vectors, row conversions, matmul, ops and attention, up to their
+   end) are compiled once for the instruction sets the compiler enables, or, in a dispatch build
+   (LBRX__DISPATCH: x86-64, gcc or clang, neither AVX2 nor F16C enabled, LBRX_NO_DISPATCH not
+   defined), three times: by two nested inclusions of this file (LBRX__KPASS 2: AVX-512 F/BW/DQ/VL with VNNI and
    VBMI; 1: AVX2, FMA and F16C), each under its instruction set's target attributes, and then as
    the rest of this file (no SIMD). Each compilation's functions, types and tables get its suffix
    (__avx512, __avx2, __scalar) from the names below and it ends with a table of its entry points
@@ -4193,6 +3865,13 @@ typedef struct lbrx__kset {
                           const char *op, lbrx_error *err);
     lbrx_result (*attention)(lbrx_context *ctx, const lbrx_tensor *q, const lbrx_tensor *k, const lbrx_tensor *v,
                              const lbrx_attention_desc *desc, lbrx_tensor *out, lbrx_error *err);
+    void (*f16_to_f32_row)(const void *src, float *dst, size_t n);
+    void (*f32_to_f16_row)(const float *src, void *dst, size_t n);
+    void (*bf16_to_f32_row)(const void *src, float *dst, size_t n);
+    void (*f32_to_bf16_row)(const float *src, void *dst, size_t n);
+    void (*dequantize_q8_0)(const unsigned char *x, float *y, int64_t nb);
+    void (*dequantize_q4_0)(const unsigned char *x, float *y, int64_t nb);
+    void (*dequantize_q4_1)(const unsigned char *x, float *y, int64_t nb);
 } lbrx__kset;
 LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define LBRX__KCALL(f) (lbrx__kset_get()->f)
@@ -4208,6 +3887,17 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__vexp LBRX__KN(lbrx__vexp)
 #define lbrx__vld_h LBRX__KN(lbrx__vld_h)
 #define lbrx__vhsum4 LBRX__KN(lbrx__vhsum4)
+#define lbrx__f16_to_f32_row LBRX__KN(lbrx__f16_to_f32_row)
+#define lbrx__f32_to_f16_row LBRX__KN(lbrx__f32_to_f16_row)
+#define lbrx__bf16_to_f32_row LBRX__KN(lbrx__bf16_to_f32_row)
+#define lbrx__f32_to_bf16_row LBRX__KN(lbrx__f32_to_bf16_row)
+#define lbrx__dequantize_q8_0 LBRX__KN(lbrx__dequantize_q8_0)
+#define lbrx__nibbles_avx512 LBRX__KN(lbrx__nibbles_avx512)
+#define lbrx__dequantize_q4_0 LBRX__KN(lbrx__dequantize_q4_0)
+#define lbrx__dequantize_q4_1 LBRX__KN(lbrx__dequantize_q4_1)
+#define lbrx__nibbles_avx2 LBRX__KN(lbrx__nibbles_avx2)
+#define lbrx__s8x16_mul_neon LBRX__KN(lbrx__s8x16_mul_neon)
+#define lbrx__u4x16_fma_neon LBRX__KN(lbrx__u4x16_fma_neon)
 #define lbrx__mm LBRX__KN(lbrx__mm)
 #define lbrx__mm_ldf LBRX__KN(lbrx__mm_ldf)
 #define lbrx__unpack_fn LBRX__KN(lbrx__unpack_fn)
@@ -4611,6 +4301,350 @@ LBRX__INLINE void lbrx__vhsum4(float a, float b, float c, float d, float *out) {
 #endif
 
 /* ==== end SIMD vectors (implementation) ==== */
+
+/* ==== row conversions (implementation) ==== */ // >>f16
+
+/* The f16 and bf16 rows to and from f32 and the dequantizers of Q8_0, Q4_0 and Q4_1 with SIMD
+   bodies: in the kernel sections, so that a dispatch build runs them with the chosen set's
+   instructions too. The kernels call them directly; the public functions below, and through them
+   every other caller, through LBRX__KCALL. */
+/* The vector loops below run to n rounded down to their width (not "i + 8 <= n"), which also
+   lets gcc see that the scalar tail is short (no -Waggressive-loop-optimizations false alarm
+   when n is a constant in the caller). */
+LBRX__PRIVATE void lbrx__f16_to_f32_row(const void *src, float *dst, size_t n) {
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0;
+#if defined(LBRX__AVX512)
+    for (; i < (n & ~(size_t)15); i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(s + 2 * i))));
+#endif
+#if defined(LBRX__F16C)
+    for (; i < (n & ~(size_t)7); i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + 2 * i))));
+#elif defined(LBRX__NEON)
+    for (; i < (n & ~(size_t)3); i += 4)
+        vst1q_f32(dst + i, vcvt_f32_f16(vreinterpret_f16_u8(vld1_u8(s + 2 * i))));
+#endif
+    for (; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
+}
+
+LBRX__PRIVATE void lbrx__f32_to_f16_row(const float *src, void *dst, size_t n) {
+    unsigned char *d = (unsigned char *)dst;
+    size_t i = 0;
+#if defined(LBRX__AVX512)
+    for (; i < (n & ~(size_t)15); i += 16)
+        _mm256_storeu_si256((__m256i *)(d + 2 * i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#endif
+#if defined(LBRX__F16C)
+    for (; i < (n & ~(size_t)7); i += 8)
+        _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#elif defined(LBRX__NEON)
+    for (; i < (n & ~(size_t)3); i += 4)
+        vst1_u8(d + 2 * i, vreinterpret_u8_f16(vcvt_f16_f32(vld1q_f32(src + i))));
+#endif
+    for (; i < n; i++) {
+        uint16_t h = lbrx_f32_to_f16(src[i]);
+        d[2 * i] = (unsigned char)(h & 0xff);
+        d[2 * i + 1] = (unsigned char)(h >> 8);
+    }
+}
+
+LBRX__PRIVATE void lbrx__bf16_to_f32_row(const void *src, float *dst, size_t n) {
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0;
+#if defined(LBRX__AVX512)
+    for (; i < (n & ~(size_t)15); i += 16) {
+        __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(s + 2 * i)));
+        _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+    }
+#endif
+#if defined(LBRX__AVX2)
+    for (; i < (n & ~(size_t)7); i += 8) {
+        __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + 2 * i)));
+        _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+    }
+#elif defined(LBRX__NEON)
+    for (; i < (n & ~(size_t)3); i += 4)
+        vst1q_f32(dst + i, vreinterpretq_f32_u32(vshll_n_u16(vreinterpret_u16_u8(vld1_u8(s + 2 * i)), 16)));
+#endif
+    for (; i < n; i++) dst[i] = lbrx_bf16_to_f32((uint16_t)(s[2 * i] | (s[2 * i + 1] << 8)));
+}
+
+/* The SIMD versions below do lbrx_f32_to_bf16's integer rounding lane by lane: NaN becomes
+   (x >> 16) | 0x40, everything else rounds to nearest even through x + 0x7fff + lsb. */
+LBRX__PRIVATE void lbrx__f32_to_bf16_row(const float *src, void *dst, size_t n) {
+    unsigned char *d = (unsigned char *)dst;
+    size_t i = 0;
+#if defined(LBRX__AVX512)
+    {
+        const __m512i absmask = _mm512_set1_epi32(0x7fffffff), inf = _mm512_set1_epi32(0x7f800000);
+        const __m512i one = _mm512_set1_epi32(1), bias = _mm512_set1_epi32(0x7fff), quiet = _mm512_set1_epi32(0x40);
+        for (; i < (n & ~(size_t)15); i += 16) {
+            __m512i x = _mm512_castps_si512(_mm512_loadu_ps(src + i)), hi = _mm512_srli_epi32(x, 16);
+            __mmask16 nan = _mm512_cmpgt_epi32_mask(_mm512_and_si512(x, absmask), inf);
+            __m512i r = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(bias, _mm512_and_si512(hi, one))), 16);
+            r = _mm512_mask_blend_epi32(nan, r, _mm512_or_si512(hi, quiet));
+            _mm256_storeu_si256((__m256i *)(d + 2 * i), _mm512_cvtepi32_epi16(r));
+        }
+    }
+#endif
+#if defined(LBRX__AVX2)
+    {
+        const __m256i absmask = _mm256_set1_epi32(0x7fffffff), inf = _mm256_set1_epi32(0x7f800000);
+        const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
+        for (; i < (n & ~(size_t)7); i += 8) {
+            __m256i x = _mm256_castps_si256(_mm256_loadu_ps(src + i)), hi = _mm256_srli_epi32(x, 16);
+            __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(x, absmask), inf);
+            __m256i r = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(bias, _mm256_and_si256(hi, one))), 16);
+            r = _mm256_blendv_epi8(r, _mm256_or_si256(hi, quiet), nan);
+            r = _mm256_permute4x64_epi64(_mm256_packus_epi32(r, r), 0x08);
+            _mm_storeu_si128((__m128i *)(d + 2 * i), _mm256_castsi256_si128(r));
+        }
+    }
+#elif defined(LBRX__NEON)
+    {
+        const uint32x4_t absmask = vdupq_n_u32(0x7fffffffu), inf = vdupq_n_u32(0x7f800000u);
+        const uint32x4_t one = vdupq_n_u32(1), bias = vdupq_n_u32(0x7fff), quiet = vdupq_n_u32(0x40);
+        for (; i < (n & ~(size_t)3); i += 4) {
+            uint32x4_t x = vreinterpretq_u32_f32(vld1q_f32(src + i)), hi = vshrq_n_u32(x, 16);
+            uint32x4_t nan = vcgtq_u32(vandq_u32(x, absmask), inf);
+            uint32x4_t r = vshrq_n_u32(vaddq_u32(x, vaddq_u32(bias, vandq_u32(hi, one))), 16);
+            r = vbslq_u32(nan, vorrq_u32(hi, quiet), r);
+            vst1_u8(d + 2 * i, vreinterpret_u8_u16(vmovn_u32(r)));
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        uint16_t h = lbrx_f32_to_bf16(src[i]);
+        d[2 * i] = (unsigned char)(h & 0xff);
+        d[2 * i + 1] = (unsigned char)(h >> 8);
+    }
+}
+
+#if defined(LBRX__AVX512)
+LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        __m512 d = _mm512_set1_ps(lbrx__load_f16(x));
+        __m512i q0 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 2)));
+        __m512i q1 = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(x + 18)));
+        _mm512_storeu_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(q0), d));
+        _mm512_storeu_ps(y + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(q1), d));
+    }
+}
+/* the 16 low nibbles and the 16 high nibbles of a 4-bit block, as 32-bit lanes */
+LBRX__PRIVATE void lbrx__nibbles_avx512(const unsigned char *qs, __m512i *lo, __m512i *hi) {
+    __m128i v = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0f);
+    *lo = _mm512_cvtepu8_epi32(_mm_and_si128(v, m));
+    *hi = _mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(v, 4), m));
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    __m512i eight = _mm512_set1_epi32(8);
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        __m512 d = _mm512_set1_ps(lbrx__load_f16(x));
+        __m512i lo, hi;
+        lbrx__nibbles_avx512(x + 2, &lo, &hi);
+        _mm512_storeu_ps(y, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo, eight)), d));
+        _mm512_storeu_ps(y + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi, eight)), d));
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        __m512 d = _mm512_set1_ps(lbrx__load_f16(x)), m = _mm512_set1_ps(lbrx__load_f16(x + 2));
+        __m512i lo, hi;
+        lbrx__nibbles_avx512(x + 4, &lo, &hi);
+        _mm512_storeu_ps(y, _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo), d, m));
+        _mm512_storeu_ps(y + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi), d, m));
+    }
+}
+#elif defined(LBRX__AVX2)
+LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int k;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        __m256 d = _mm256_set1_ps(lbrx__load_f16(x));
+        for (k = 0; k < 4; k++) {
+            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(x + 2 + 8 * k)));
+            _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(q), d));
+        }
+    }
+}
+/* the 16 low nibbles and the 16 high nibbles of a 4-bit block, 8 per 32-bit vector */
+LBRX__PRIVATE void lbrx__nibbles_avx2(const unsigned char *qs, __m256i q[4]) {
+    __m128i v = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(0x0f);
+    __m128i lo = _mm_and_si128(v, m), hi = _mm_and_si128(_mm_srli_epi16(v, 4), m);
+    q[0] = _mm256_cvtepu8_epi32(lo);
+    q[1] = _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8));
+    q[2] = _mm256_cvtepu8_epi32(hi);
+    q[3] = _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8));
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int k;
+    __m256i eight = _mm256_set1_epi32(8);
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        __m256 d = _mm256_set1_ps(lbrx__load_f16(x));
+        __m256i q[4];
+        lbrx__nibbles_avx2(x + 2, q);
+        for (k = 0; k < 4; k++)
+            _mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q[k], eight)), d));
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    int k;
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        __m256 d = _mm256_set1_ps(lbrx__load_f16(x)), m = _mm256_set1_ps(lbrx__load_f16(x + 2));
+        __m256i q[4];
+        lbrx__nibbles_avx2(x + 4, q);
+        for (k = 0; k < 4; k++)
+            _mm256_storeu_ps(y + 8 * k, _mm256_fmadd_ps(_mm256_cvtepi32_ps(q[k]), d, m));
+    }
+}
+#elif defined(LBRX__NEON)
+/* 16 signed bytes to floats times d, stored at y */
+LBRX__PRIVATE void lbrx__s8x16_mul_neon(int8x16_t q, float32x4_t d, float *y) {
+    int16x8_t a = vmovl_s8(vget_low_s8(q)), b = vmovl_s8(vget_high_s8(q));
+    vst1q_f32(y, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(a))), d));
+    vst1q_f32(y + 4, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(a))), d));
+    vst1q_f32(y + 8, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(b))), d));
+    vst1q_f32(y + 12, vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_high_s16(b))), d));
+}
+LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    for (b = 0; b < nb; b++, x += 34, y += 32) {
+        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x));
+        lbrx__s8x16_mul_neon(vreinterpretq_s8_u8(vld1q_u8(x + 2)), d, y);
+        lbrx__s8x16_mul_neon(vreinterpretq_s8_u8(vld1q_u8(x + 18)), d, y + 16);
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    uint8x16_t m = vdupq_n_u8(0x0f);
+    int8x16_t eight = vdupq_n_s8(8);
+    for (b = 0; b < nb; b++, x += 18, y += 32) {
+        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x));
+        uint8x16_t v = vld1q_u8(x + 2);
+        lbrx__s8x16_mul_neon(vsubq_s8(vreinterpretq_s8_u8(vandq_u8(v, m)), eight), d, y);
+        lbrx__s8x16_mul_neon(vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(v, 4)), eight), d, y + 16);
+    }
+}
+/* 16 unsigned nibbles (one per byte) to q*d + m, stored at y */
+LBRX__PRIVATE void lbrx__u4x16_fma_neon(uint8x16_t q, float32x4_t d, float32x4_t m, float *y) {
+    uint16x8_t a = vmovl_u8(vget_low_u8(q)), b = vmovl_u8(vget_high_u8(q));
+    vst1q_f32(y, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_low_u16(a))), d));
+    vst1q_f32(y + 4, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_high_u16(a))), d));
+    vst1q_f32(y + 8, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_low_u16(b))), d));
+    vst1q_f32(y + 12, vfmaq_f32(m, vcvtq_f32_u32(vmovl_u16(vget_high_u16(b))), d));
+}
+LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) {
+    int64_t b;
+    uint8x16_t mask = vdupq_n_u8(0x0f);
+    for (b = 0; b < nb; b++, x += 20, y += 32) {
+        float32x4_t d = vdupq_n_f32(lbrx__load_f16(x)), m = vdupq_n_f32(lbrx__load_f16(x + 2));
+        uint8x16_t v = vld1q_u8(x + 4);
+        lbrx__u4x16_fma_neon(vandq_u8(v, mask), d, m, y);
+        lbrx__u4x16_fma_neon(vshrq_n_u8(v, 4), d, m, y + 16);
+    }
+}
+#else
+LBRX__PRIVATE void lbrx__dequantize_q8_0(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q8_0_scalar(x, y, nb); }
+LBRX__PRIVATE void lbrx__dequantize_q4_0(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q4_0_scalar(x, y, nb); }
+LBRX__PRIVATE void lbrx__dequantize_q4_1(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q4_1_scalar(x, y, nb); }
+#endif
+
+#if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
+LBRXDEF void lbrx_f16_to_f32_row(const void *src, float *dst, size_t n) { LBRX__KCALL(f16_to_f32_row)(src, dst, n); }
+LBRXDEF void lbrx_f32_to_f16_row(const float *src, void *dst, size_t n) { LBRX__KCALL(f32_to_f16_row)(src, dst, n); }
+LBRXDEF void lbrx_bf16_to_f32_row(const void *src, float *dst, size_t n) { LBRX__KCALL(bf16_to_f32_row)(src, dst, n); }
+LBRXDEF void lbrx_f32_to_bf16_row(const float *src, void *dst, size_t n) { LBRX__KCALL(f32_to_bf16_row)(src, dst, n); }
+
+#define LBRX__CONVERT_PLAIN(ctype, count)                                                  \
+    do {                                                                                   \
+        int64_t i_;                                                                        \
+        for (i_ = 0; i_ < (count); i_++) {                                                 \
+            ctype v_;                                                                      \
+            memcpy(&v_, x + (size_t)i_ * sizeof(ctype), sizeof(ctype));                    \
+            dst[i_] = (float)v_;                                                           \
+        }                                                                                  \
+    } while (0)
+
+LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *dst, int64_t n) {
+    const unsigned char *x = (const unsigned char *)src;
+    int64_t bs = lbrx_dtype_block_size(t), nb, i;
+    if (bs == 0) return LBRX_ERR_BAD_DTYPE;
+    if (n < 0 || n % bs) return LBRX_ERR_BAD_SHAPE;
+    if (n > 0 && (!src || !dst)) return LBRX_ERR_INVALID_ARGUMENT;
+    nb = n / bs;
+    switch (t) {
+    case LBRX_F32: if (n) memcpy(dst, x, (size_t)n * 4); break;
+    case LBRX_F16: LBRX__KCALL(f16_to_f32_row)(x, dst, (size_t)n); break;
+    case LBRX_BF16: LBRX__KCALL(bf16_to_f32_row)(x, dst, (size_t)n); break;
+    case LBRX_F64: LBRX__CONVERT_PLAIN(double, n); break;
+    case LBRX_I8: LBRX__CONVERT_PLAIN(int8_t, n); break;
+    case LBRX_I16: LBRX__CONVERT_PLAIN(int16_t, n); break;
+    case LBRX_I32: LBRX__CONVERT_PLAIN(int32_t, n); break;
+    case LBRX_I64: LBRX__CONVERT_PLAIN(int64_t, n); break;
+    case LBRX_U8: LBRX__CONVERT_PLAIN(uint8_t, n); break;
+    case LBRX_U16: LBRX__CONVERT_PLAIN(uint16_t, n); break;
+    case LBRX_U32: LBRX__CONVERT_PLAIN(uint32_t, n); break;
+    case LBRX_U64: LBRX__CONVERT_PLAIN(uint64_t, n); break;
+    case LBRX_BOOL: for (i = 0; i < n; i++) dst[i] = x[i] ? 1.0f : 0.0f; break;
+    case LBRX_F8_E4M3: for (i = 0; i < n; i++) dst[i] = lbrx__f8_e4m3_to_f32(x[i]); break;
+    case LBRX_F8_E5M2: /* the upper byte of an f16 */
+        for (i = 0; i < n; i++) dst[i] = lbrx_f16_to_f32((uint16_t)(x[i] << 8));
+        break;
+    case LBRX_F8_E8M0:
+        for (i = 0; i < n; i++) dst[i] = x[i] == 0xff ? (float)NAN : ldexpf(1.0f, (int)x[i] - 127);
+        break;
+    case LBRX_F8_E4M3FNUZ:
+    case LBRX_F8_E5M2FNUZ:
+        for (i = 0; i < n; i++)
+            dst[i] = x[i] == 0x80 ? (float)NAN : t == LBRX_F8_E4M3FNUZ ? lbrx__minifloat_to_f32(x[i], 4, 3, 8) : lbrx__minifloat_to_f32(x[i], 5, 2, 16);
+        break;
+    case LBRX_F4:
+        for (i = 0; i < nb; i++) {
+            dst[2 * i] = 0.5f * (float)lbrx__e2m1x2[x[i] & 15];
+            dst[2 * i + 1] = 0.5f * (float)lbrx__e2m1x2[x[i] >> 4];
+        }
+        break;
+    case LBRX_F6_E2M3:
+    case LBRX_F6_E3M2:
+        for (i = 0; i < nb; i++) {
+            uint32_t w = (uint32_t)x[3 * i] | (uint32_t)x[3 * i + 1] << 8 | (uint32_t)x[3 * i + 2] << 16;
+            int k;
+            for (k = 0; k < 4; k++)
+                dst[4 * i + k] = t == LBRX_F6_E2M3 ? lbrx__minifloat_to_f32((w >> (6 * k)) & 63, 2, 3, 1)
+                                                   : lbrx__minifloat_to_f32((w >> (6 * k)) & 63, 3, 2, 3);
+        }
+        break;
+    case LBRX_MXFP4: lbrx__dequantize_mxfp4(x, dst, nb); break;
+    case LBRX_Q4_0: LBRX__KCALL(dequantize_q4_0)(x, dst, nb); break;
+    case LBRX_Q4_1: LBRX__KCALL(dequantize_q4_1)(x, dst, nb); break;
+    case LBRX_Q5_0: lbrx__dequantize_q5(x, dst, nb, 0); break;
+    case LBRX_Q5_1: lbrx__dequantize_q5(x, dst, nb, 1); break;
+    case LBRX_Q8_0: LBRX__KCALL(dequantize_q8_0)(x, dst, nb); break;
+    case LBRX_Q8_1: lbrx__dequantize_q8(x, dst, nb, 36, 4); break;
+    case LBRX_Q2_K: lbrx__dequantize_q2_k(x, dst, nb); break;
+    case LBRX_Q3_K: lbrx__dequantize_q3_k(x, dst, nb); break;
+    case LBRX_Q4_K: lbrx__dequantize_q45_k(x, dst, nb, 0); break;
+    case LBRX_Q5_K: lbrx__dequantize_q45_k(x, dst, nb, 1); break;
+    case LBRX_Q6_K: lbrx__dequantize_q6_k(x, dst, nb); break;
+    case LBRX_Q8_K: lbrx__dequantize_q8_k(x, dst, nb); break;
+    case LBRX_IQ4_NL: lbrx__dequantize_iq4(x, dst, nb, 0); break;
+    case LBRX_IQ4_XS: lbrx__dequantize_iq4(x, dst, nb, 1); break;
+    case LBRX_TQ1_0: lbrx__dequantize_tq1_0(x, dst, nb); break;
+    case LBRX_TQ2_0: lbrx__dequantize_tq2_0(x, dst, nb); break;
+    default: return LBRX_ERR_UNSUPPORTED;
+    }
+    return LBRX_OK;
+}
+#endif
+
+/* ==== end row conversions (implementation) ==== */
 
 /* ==== matmul (implementation) ==== */ // >>matmul
 
@@ -6295,8 +6329,8 @@ LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64
             int64_t done, c, t;
             for (done = r < r8 ? kc8 : 0; done < kc; done += c) {
                 c = kc - done < 64 ? kc - done : 64;
-                if (m->dt == LBRX_F16) lbrx_f16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);
-                else lbrx_bf16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);
+                if (m->dt == LBRX_F16) lbrx__f16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);
+                else lbrx__bf16_to_f32_row(src + 2 * (k0 + done), tmp, (size_t)c);
                 for (t = 0; t < c; t++) wp[(done + t) * LBRX__MF_NR + r] = tmp[t];
             }
         }
@@ -6993,8 +7027,8 @@ LBRX__PRIVATE lbrx_result lbrx__ops_param(const lbrx_tensor *p, int64_t n, float
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__NO_OFFSET, "%s: %s is not a contiguous vector of %lld", op, what, (long long)n);
     switch (p->dtype) {
     case LBRX_F32: memcpy(dst, p->data, (size_t)n * 4); break;
-    case LBRX_F16: lbrx_f16_to_f32_row(p->data, dst, (size_t)n); break;
-    case LBRX_BF16: lbrx_bf16_to_f32_row(p->data, dst, (size_t)n); break;
+    case LBRX_F16: lbrx__f16_to_f32_row(p->data, dst, (size_t)n); break;
+    case LBRX_BF16: lbrx__bf16_to_f32_row(p->data, dst, (size_t)n); break;
     default:
         return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__NO_OFFSET, "%s: %s is %s (f32, f16 or bf16 taken)", op, what, lbrx_dtype_name(p->dtype));
     }
@@ -7671,12 +7705,8 @@ LBRX__PRIVATE void lbrx__att_pack_rows(const lbrx__attn *a, int64_t g, int64_t m
 
 /* One K or V row (head_dim values, f16 or f32) as floats; the padding of dst is left alone. */
 LBRX__INLINE void lbrx__att_row_f32(const lbrx__attn *a, const unsigned char *src, float *dst) {
-    int64_t e = 0;
-    if (!a->f16) { memcpy(dst, src, (size_t)a->d * 4); return; }
-#if defined(LBRX__KPASS)   /* a dispatch pass: lbrx_f16_to_f32_row, outside the kernel sections, is scalar there */
-    for (; e + LBRX__VL <= a->d; e += LBRX__VL) lbrx__vst(dst + e, lbrx__vld_h(src + 2 * e));
-#endif
-    lbrx_f16_to_f32_row(src + 2 * e, dst + e, (size_t)(a->d - e));
+    if (a->f16) lbrx__f16_to_f32_row(src, dst, (size_t)a->d);
+    else memcpy(dst, src, (size_t)a->d * 4);
 }
 
 /* Scores of keys j0.. (nb of them) for rows r0.. (m of them) of KV head g, S[n][c] at
@@ -8161,7 +8191,9 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 #define LBRX__KSET_QTILED 0
 #endif
 static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED,
-                                           lbrx__matmul, lbrx__weights_create, lbrx__unary, lbrx__binary, lbrx__attention };
+                                           lbrx__matmul, lbrx__weights_create, lbrx__unary, lbrx__binary, lbrx__attention,
+                                           lbrx__f16_to_f32_row, lbrx__f32_to_f16_row, lbrx__bf16_to_f32_row, lbrx__f32_to_bf16_row,
+                                           lbrx__dequantize_q8_0, lbrx__dequantize_q4_0, lbrx__dequantize_q4_1 };
 #endif
 
 #if defined(LBRX__KPASS)   /* end of a pass: its target attributes and its macros go */
@@ -8192,6 +8224,7 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef lbrx__vdiv
 #undef LBRX__NEON_FMA
 #undef LBRX__PREFETCH
+#undef LBRX__CONVERT_PLAIN
 #undef LBRX__MM_CHUNK
 #undef LBRX__MM_GEMM_ROWS_F
 #undef LBRX__MM_GEMM_ROWS_Q

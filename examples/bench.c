@@ -9,7 +9,8 @@
                   fraction of `ceiling`, the relevant ceiling: read bandwidth for n <= 8 -- for
                   dram rows measured again just before the row -- and FMA peak otherwise)
      --reps N     timed repetitions per case (median reported; default 9)
-     --only WORD  run the cases whose op or dtype contains WORD (e.g. q4_0, matmul, affine)
+     --only WORD  run the cases whose op or dtype contains WORD (e.g. q4_0, matmul, affine;
+                  attention_decode: the attention rows of n_q <= 4 only)
      --cpu-time   time with the process's CPU time instead of the wall clock (use with
                   --threads 1 on a shared machine: it leaves out the time spent descheduled)
      --sweep      instead of the cases below, lbrx_matmul over a grid of shapes (op "sweep"): every
@@ -617,7 +618,7 @@ static void bench_attention_case(bench_env *env, long long n_q, long long n_kv, 
     unsigned char *kall, *vall;
     long long i;
     int c;
-    if (!bench_selected(env, op, "f16")) return;
+    if (!bench_selected(env, op, "f16") && !(decode && bench_selected(env, "attention_decode", "f16"))) return;
     memset(&a, 0, sizeof a);
     a.env = env;
     a.desc.causal = causal;

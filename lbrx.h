@@ -33,7 +33,7 @@
                  lbrx_quantize_row_q5_k lbrx_quantize_row_q6_k lbrx_quantize_row_iq4_nl
                  lbrx_quantize_row_iq4_xs lbrx_quantize_row lbrx_dequantize_row lbrx_tensor_convert
      >>affine    lbrx_affine_init lbrx_affine_release lbrx_affine_dequantize_rows
-                 lbrx_affine_to_q4_1
+                 lbrx_affine_to_q4_1 lbrx_affine_repack
      >>context   lbrx_context_create lbrx_context_destroy lbrx_context_threads
                  lbrx_context_set_threads lbrx_context_scratch
      >>matmul    lbrx_matmul lbrx_matmul_rows lbrx_matmul_supports lbrx_matmul_weights_create
@@ -631,8 +631,10 @@ LBRXDEF lbrx_result lbrx_affine_init(lbrx_affine *a, lbrx_affine_packing packing
                                      const lbrx_tensor *weight, const lbrx_tensor *scales, const lbrx_tensor *offsets,
                                      const lbrx_tensor *g_idx, lbrx_error *err);
 LBRXDEF void lbrx_affine_release(lbrx_affine *a);
-/* Rows [row, row + n) of W as f32 into dst (n * cols floats), computed as each format's code
-   does it in float: MLX q * scale + bias, AWQ/GPTQ (q - z) * scale. Thread safe. */
+/* Rows [row, row + n) of W as f32 into dst (n * cols floats): MLX fma(q, scale, bias), AWQ/GPTQ
+   (q - z) * scale, each the exact value rounded once to f32 (what the formats' code computes in
+   float32; with f16 or bf16 scales q * scale is exact, so an unfused q * scale + bias is the
+   same). Thread safe. */
 LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err);
 /* Repack a 4-bit weight into a new Q4_1 tensor [rows, cols] (cols a multiple of 32, group a
    multiple of 32) without going through f32 values: Q4_1's y = q * d + m is the affine form, so
@@ -645,6 +647,19 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
    inexact, by at most half an f16 ulp of m per block). lbrx_matmul runs the result. */
 LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
                                         int *exact, lbrx_error *err);
+/* Repack W (cols and group multiples of 32) into a new tensor [rows, cols] of the smallest block
+   dtype that holds it exactly, without going through f32 values; lbrx_matmul runs it natively:
+   - Q4_1 (20 B per 32) for 4 bits when every scale and offset is an f16 (lbrx_affine_to_q4_1
+     says when: MLX with f16 scales and biases, and bf16 ones in f16's normal range);
+   - else LBRX_AFFINE_Q4 (24 B per 32: f32 d = scale and m = bias or -z * scale);
+   - LBRX_AFFINE_Q8 (40 B per 32) for 8 bits (MLX).
+   The result dequantizes (lbrx_dequantize_row, fma(q, d, m)) to exactly
+   lbrx_affine_dequantize_rows. *exact (may be NULL) is 1 but for AWQ/GPTQ with F32 scales whose
+   -z * scale needs more than f32's 24 significant bits (AutoAWQ and GPTQ write f16 scales, for
+   which it is exact: 11 bits times a 5-bit z): then m is rounded (half an f32 ulp) and *exact 0.
+   LBRX_ERR_UNSUPPORTED for other groups or row lengths; LBRX_ERR_OVERFLOW, OUT_OF_MEMORY. */
+LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                       int *exact, lbrx_error *err);
 
 /* ============================================================================================
    Context: thread count and scratch memory  // >>context
@@ -3954,51 +3969,93 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
             int z;
             lbrx__affine_group(a, o, g, &scale, &offset, &z);
             if (z < 0)
-                for (i = g; i < g + a->group; i++) *dst++ = (float)lbrx__affine_q(a, o, i) * scale + offset;
+                for (i = g; i < g + a->group; i++) *dst++ = LBRX__FMAF((float)lbrx__affine_q(a, o, i), scale, offset);
             else
                 for (i = g; i < g + a->group; i++) *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
         }
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
-                                        int *exact, lbrx_error *err) {
+/* Whether f16 holds block b of row o's scale and offset (and f32 the offset -z * scale). */
+LBRX__PRIVATE int lbrx__affine_block_exact(const lbrx_affine *a, int64_t o, int64_t b, int f16) {
+    float d, m;
+    int z;
+    lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
+    if (z >= 0 && (double)m != -(double)z * (double)d) return 0;
+    return !f16 || (lbrx_f16_to_f32(lbrx_f32_to_f16(d)) == d && lbrx_f16_to_f32(lbrx_f32_to_f16(m)) == m);
+}
+
+/* A new tensor [rows, cols] of dtype dt (Q4_1, LBRX_AFFINE_Q4 or _Q8): per block of 32 its
+   group's scale and offset (f16 for Q4_1, else f32), then its integers in the block's order.
+   *exact: every scale and offset held exactly. */
+LBRX__PRIVATE lbrx_result lbrx__affine_pack(const lbrx_affine *a, lbrx_dtype dt, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                           int *exact, const char *fn, lbrx_error *err) {
+    const int f16 = dt == LBRX_Q4_1, hdr = f16 ? 4 : 8, bb = (int)lbrx_dtype_block_bytes(dt), bits = dt == LBRX_AFFINE_Q8 ? 8 : 4;
     int64_t shape[2], o, b, j;
     int all = 1;
     lbrx_tensor t;
     lbrx_result r;
-    if (!a || !a->packing || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_affine_to_q4_1: NULL argument");
-    if (a->bits != 4 || a->cols % 32 || a->group % 32)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "affine weight: %d bits in groups of %lld do not repack into Q4_1 (4 bits, groups of 32k)",
-                            a->bits, (long long)a->group);
+    if (!a || !a->packing || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL argument", fn);
+    if (a->bits != bits || a->cols % 32 || a->group % 32)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "affine weight: %d bits in groups of %lld do not repack into %s (%d bits, groups of 32k)",
+                            a->bits, (long long)a->group, lbrx_dtype_name(dt), bits);
     shape[0] = a->rows;
     shape[1] = a->cols;
-    if ((r = lbrx_tensor_init_heap(&t, LBRX_Q4_1, 2, shape, allocator, err)) != LBRX_OK) return r;
+    if ((r = lbrx_tensor_init_heap(&t, dt, 2, shape, allocator, err)) != LBRX_OK) return r;
     for (o = 0; o < a->rows; o++) {
         unsigned char *blk = (unsigned char *)lbrx_tensor_row(&t, o);
-        for (b = 0; b < a->cols / 32; b++, blk += 20) {
+        for (b = 0; b < a->cols / 32; b++, blk += bb) {
             float d, m;
             int z;
-            uint16_t dh, mh;
             lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
-            dh = lbrx_f32_to_f16(d);
-            mh = lbrx_f32_to_f16(m);
-            all &= lbrx_f16_to_f32(dh) == d && lbrx_f16_to_f32(mh) == m;
-            memcpy(blk, &dh, 2);
-            memcpy(blk + 2, &mh, 2);
-            if (a->packing == LBRX_AFFINE_MLX) {  /* 4 words of 8 nibbles, elements in order: j from words 0-1, j + 16 from 2-3 */
+            all &= lbrx__affine_block_exact(a, o, b, f16);
+            if (f16) {
+                uint16_t dh = lbrx_f32_to_f16(d), mh = lbrx_f32_to_f16(m);
+                memcpy(blk, &dh, 2);
+                memcpy(blk + 2, &mh, 2);
+            } else {
+                memcpy(blk, &d, 4);
+                memcpy(blk + 4, &m, 4);
+            }
+            if (a->packing == LBRX_AFFINE_MLX && bits == 8) {  /* 8 words of 4 bytes, lowest first: the bytes in order */
+                for (j = 0; j < 8; j++) {
+                    uint32_t w = lbrx__affine_word(&a->weight, o, 8 * b + j);
+                    blk[hdr + 4 * j] = (unsigned char)w;
+                    blk[hdr + 4 * j + 1] = (unsigned char)(w >> 8);
+                    blk[hdr + 4 * j + 2] = (unsigned char)(w >> 16);
+                    blk[hdr + 4 * j + 3] = (unsigned char)(w >> 24);
+                }
+            } else if (a->packing == LBRX_AFFINE_MLX) {  /* 4 words of 8 nibbles, elements in order: j from words 0-1, j + 16 from 2-3 */
                 uint32_t w[4];
                 for (j = 0; j < 4; j++) w[j] = lbrx__affine_word(&a->weight, o, 4 * b + j);
-                for (j = 0; j < 16; j++) blk[4 + j] = (unsigned char)((w[j / 8] >> (4 * (j % 8)) & 15u) | (w[2 + j / 8] >> (4 * (j % 8)) & 15u) << 4);
+                for (j = 0; j < 16; j++) blk[hdr + j] = (unsigned char)((w[j / 8] >> (4 * (j % 8)) & 15u) | (w[2 + j / 8] >> (4 * (j % 8)) & 15u) << 4);
             } else {
                 for (j = 0; j < 16; j++)
-                    blk[4 + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
+                    blk[hdr + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
             }
         }
     }
     if (exact) *exact = all;
     *out = t;
     return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                        int *exact, lbrx_error *err) {
+    return lbrx__affine_pack(a, LBRX_Q4_1, out, allocator, exact, "lbrx_affine_to_q4_1", err);
+}
+
+LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                       int *exact, lbrx_error *err) {
+    lbrx_dtype dt = a && a->bits == 8 ? LBRX_AFFINE_Q8 : LBRX_AFFINE_Q4;
+    int64_t o, b;
+    if (a && a->packing && a->bits == 4 && a->cols % 32 == 0 && a->group % 32 == 0) {
+        dt = LBRX_Q4_1;   /* unless a scale or offset is not an f16: one block per group suffices */
+        for (o = 0; o < a->rows && dt == LBRX_Q4_1; o++)
+            for (b = 0; b < a->cols / 32 && dt == LBRX_Q4_1; b += a->group / 32)
+                if (!lbrx__affine_block_exact(a, o, b, 1)) dt = LBRX_AFFINE_Q4;
+    }
+    return lbrx__affine_pack(a, dt, out, allocator, exact, "lbrx_affine_repack", err);
 }
 
 /* ==== end affine group quantization (implementation) ==== */

@@ -91,8 +91,10 @@
        copied into the GGUF output as Q4_1 with no float detour, whatever --type says (a second
        quantization would only lose); the others -- 8-bit MLX, AWQ/GPTQ, whose -zero x scale
        f16 cannot hold -- are dequantized (F16, or F32 if a value overflows f16), a line on stderr
-       names each and says why, and then get --type as any float tensor. Act-order GPTQ (g_idx
-       not i / group_size) is refused.
+       names each and says why, and then get --type as any float tensor (llama and lbrx_model
+       load the checkpoint itself into lbrx's exact LBRX_AFFINE_Q4 / _Q8 blocks instead, which no
+       file format has: the GGUF writer refuses them). Act-order GPTQ (g_idx not i / group_size)
+       is refused.
        IN may also be the checkpoint's directory (config.json beside model.safetensors or
        model.safetensors.index.json).
        There is no tokenizer conversion: --vocab VOCAB.gguf copies every tokenizer.* key of a
@@ -266,6 +268,7 @@ static int cv_load_hf_config(cv_job *job) {
     if (lbrx_model_config_from_hf(lbrx_json_root(job->config), &job->mc, &err) != LBRX_OK ||
         lbrx_model_quant_from_hf(lbrx_json_root(job->config), &job->quant, &err) != LBRX_OK)
         return cv_fail(job, "%s: %s", path, err.message);
+    job->quant.q4_1_only = 1;   /* lbrx's affine dtypes have no GGUF or safetensors type */
     return 0;
 }
 

@@ -568,7 +568,8 @@ LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_iq4_nl(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n);
 /* Quantize n floats into a row of type t: F32 (copy), F16, BF16 (round to nearest even),
-   Q8_0, Q4_0, Q4_1, Q8_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS.
+   Q8_0, Q4_0, Q4_1, Q8_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, and
+   lbrx's AFFINE_Q4 / AFFINE_Q8 (each block's min and (max - min) / 15 or 255 as f32 m and d).
    LBRX_ERR_BAD_DTYPE (unknown t), LBRX_ERR_BAD_SHAPE (n negative or not a multiple of the block
    size), LBRX_ERR_UNSUPPORTED (other types); n = 0 with NULL pointers is a valid way to ask
    whether t is supported. Thread safe. */
@@ -576,7 +577,8 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
 /* n elements of type t (any alignment) to f32: F32, F16, BF16, F64, I8..I64, U8..U64, BOOL
    (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
    Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0
-   (bit for bit GGML's dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to
+   (bit for bit GGML's dequantize_row_*; SIMD and scalar builds agree), lbrx's AFFINE_Q4 and
+   AFFINE_Q8 (fma(q, d, m)). 64-bit integers round to
    the nearest float. LBRX_ERR_UNSUPPORTED for the other IQ types and C64; errors as
    lbrx_quantize_row. Thread safe. The MX types: MXFP4 (GGML's block: E8M0 scale byte, 16 bytes
    of E2M1 pairs, low nibbles elements 0..15; bit for bit GGML's dequantize_row_mxfp4, whose
@@ -686,8 +688,8 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 /* ==== matmul (API) ============================================================== */ // >>matmul
 
 /* y[n, out] = x[n, in] . W[out, in]^T, the Linear-layer product (PyTorch's and GGUF's layout).
-     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL (in a multiple
-        of 32), Q4_K, Q5_K, Q6_K, Q3_K, Q2_K or IQ4_XS (in a multiple of 256), used where it lies
+     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, AFFINE_Q4,
+        AFFINE_Q8 (in a multiple of 32), Q4_K, Q5_K, Q6_K, Q3_K, Q2_K or IQ4_XS (in a multiple of 256), used where it lies
         (a memory map is fine): the data pointer and the row stride (stride[0] > 0, bytes) may
         have any alignment; elements of a row are contiguous. Quantized rows hold whole blocks.
      x  F32, rank >= 1, last dimension `in`: all leading dimensions flatten into n rows. Any byte

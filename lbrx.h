@@ -3983,7 +3983,7 @@ LBRX__PRIVATE int lbrx__affine_block_exact(const lbrx_affine *a, int64_t o, int6
     float d, m;
     int z;
     lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
-    if (z >= 0 && (double)m != -(double)z * (double)d) return 0;
+    if (z >= 0 && (!(d - d == 0.0f) || (double)m != -(double)z * (double)d)) return 0;  /* d finite: fma(q, inf, -inf) is NaN */
     return !f16 || (lbrx_f16_to_f32(lbrx_f32_to_f16(d)) == d && lbrx_f16_to_f32(lbrx_f32_to_f16(m)) == m);
 }
 

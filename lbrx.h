@@ -625,7 +625,9 @@ LBRXDEF lbrx_result lbrx_affine_init(lbrx_affine *a, lbrx_affine_packing packing
                                      const lbrx_tensor *g_idx, lbrx_error *err);
 LBRXDEF void lbrx_affine_release(lbrx_affine *a);
 /* Rows [row, row + n) of W as f32 into dst (n * cols floats), computed as each format's code
-   does it in float: MLX q * scale + bias, AWQ/GPTQ (q - z) * scale. Thread safe. */
+   does it in float: MLX q * scale + bias (the product rounded to f32, then the sum: exact
+   products for f16/bf16 scales; the same bits in every build, fused multiply-add or not),
+   AWQ/GPTQ (q - z) * scale (exact). Thread safe. */
 LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err);
 /* Repack a 4-bit weight into a new Q4_1 tensor [rows, cols] (cols a multiple of 32, group a
    multiple of 32) without going through f32 values: Q4_1's y = q * d + m is the affine form, so
@@ -3867,7 +3869,8 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
             int z;
             lbrx__affine_group(a, o, g, &scale, &offset, &z);
             if (z < 0)
-                for (i = g; i < g + a->group; i++) *dst++ = (float)lbrx__affine_q(a, o, i) * scale + offset;
+                for (i = g; i < g + a->group; i++)  /* two roundings whatever the build's -ffp-contract */
+                    *dst++ = lbrx__fp_barrier((float)lbrx__affine_q(a, o, i) * scale) + offset;
             else
                 for (i = g; i < g + a->group; i++) *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
         }

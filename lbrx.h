@@ -304,8 +304,9 @@ typedef enum lbrx_dtype {
     LBRX_C64 = 77,              /* complex64: (f32 real, f32 imaginary) */
     /* lbrx's own block types, for the affine group quantization of MLX, AWQ and GPTQ (>>affine):
        no file format has them (the GGUF writer refuses them), lbrx_affine_repack makes them.
-       A block of 32 values y = q * d + m, computed as one fused multiply-add (the exact value
-       rounded once to f32), with d and m f32 (little-endian) at bytes 0 and 4: */
+       A block of 32 values y = q * d + m as MLX's formula is computed in f32 (the product
+       rounded, then the sum; lbrx_affine_dequantize_rows), with d and m f32 (little-endian) at
+       bytes 0 and 4: */
     LBRX_AFFINE_Q4 = 78,        /* 24 B: d, m, then Q4_1's 16 bytes of nibbles (value j in the low
                                    nibble of byte j, value j + 16 in its high nibble) */
     LBRX_AFFINE_Q8 = 79,        /* 40 B: d, m, then 32 unsigned bytes q */
@@ -578,7 +579,7 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
    (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
    Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0
    (bit for bit GGML's dequantize_row_*; SIMD and scalar builds agree), lbrx's AFFINE_Q4 and
-   AFFINE_Q8 (fma(q, d, m)). 64-bit integers round to
+   AFFINE_Q8 (q * d rounded, plus m). 64-bit integers round to
    the nearest float. LBRX_ERR_UNSUPPORTED for the other IQ types and C64; errors as
    lbrx_quantize_row. Thread safe. The MX types: MXFP4 (GGML's block: E8M0 scale byte, 16 bytes
    of E2M1 pairs, low nibbles elements 0..15; bit for bit GGML's dequantize_row_mxfp4, whose
@@ -633,10 +634,10 @@ LBRXDEF lbrx_result lbrx_affine_init(lbrx_affine *a, lbrx_affine_packing packing
                                      const lbrx_tensor *weight, const lbrx_tensor *scales, const lbrx_tensor *offsets,
                                      const lbrx_tensor *g_idx, lbrx_error *err);
 LBRXDEF void lbrx_affine_release(lbrx_affine *a);
-/* Rows [row, row + n) of W as f32 into dst (n * cols floats): MLX fma(q, scale, bias), AWQ/GPTQ
-   (q - z) * scale, each the exact value rounded once to f32 (what the formats' code computes in
-   float32; with f16 or bf16 scales q * scale is exact, so an unfused q * scale + bias is the
-   same). Thread safe. */
+/* Rows [row, row + n) of W as f32 into dst (n * cols floats), computed as each format's code
+   does it in float: MLX q * scale + bias (the product rounded to f32, then the sum: exact
+   products for f16/bf16 scales; the same bits in every build, fused multiply-add or not),
+   AWQ/GPTQ (q - z) * scale (exact). Thread safe. */
 LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err);
 /* Repack a 4-bit weight into a new Q4_1 tensor [rows, cols] (cols a multiple of 32, group a
    multiple of 32) without going through f32 values: Q4_1's y = q * d + m is the affine form, so
@@ -655,10 +656,11 @@ LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, 
      says when: MLX with f16 scales and biases, and bf16 ones in f16's normal range);
    - else LBRX_AFFINE_Q4 (24 B per 32: f32 d = scale and m = bias or -z * scale);
    - LBRX_AFFINE_Q8 (40 B per 32) for 8 bits (MLX).
-   The result dequantizes (lbrx_dequantize_row, fma(q, d, m)) to exactly
-   lbrx_affine_dequantize_rows. *exact (may be NULL) is 1 but for AWQ/GPTQ with F32 scales whose
-   -z * scale needs more than f32's 24 significant bits (AutoAWQ and GPTQ write f16 scales, for
-   which it is exact: 11 bits times a 5-bit z): then m is rounded (half an f32 ulp) and *exact 0.
+   The result dequantizes (lbrx_dequantize_row: q * d rounded, plus m) to exactly
+   lbrx_affine_dequantize_rows. *exact (may be NULL) is 1 but for AWQ/GPTQ with F32 scales of
+   more than 20 significant bits (AutoAWQ and GPTQ write f16 scales: 11 bits): then -z * scale
+   or q * scale may need more than f32's 24 (m or the product is rounded, where (q - z) * scale
+   rounds once) and *exact says whether any block does.
    LBRX_ERR_UNSUPPORTED for other groups or row lengths; LBRX_ERR_OVERFLOW, OUT_OF_MEMORY. */
 LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
                                        int *exact, lbrx_error *err);
@@ -698,10 +700,11 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
         rows must not overlap x or w. Every element of y is written (not accumulated).
    Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
    scale, and exact integer block dot products; float weights are multiplied in f32 with fused
-   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (and W of at least 32 rows, 64 for quantized
-   weights) the weights are cache-blocked and packed per call so each weight byte is read from
-   memory once; otherwise the matrix-vector kernels stream the rows (each weight row is read once
-   and used for all n rows of x).
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (12 for quantized weights where the AVX-512
+   VNNI/VBMI kernels run) and W of at least 32 rows (64 for quantized weights) the weights are
+   cache-blocked and packed per call so each weight byte is read from memory once; otherwise
+   the matrix-vector kernels stream the rows (each weight row is read once and used for all n
+   rows of x).
    Determinism: the result is bit-identical for every thread count and every split into
    lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
@@ -762,7 +765,8 @@ LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matm
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
                                          const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err);
 
-/* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
+/* Rows of x (n) from which the tiled matrix-matrix kernels are used (quantized weights: from
+   12 where the AVX-512 VNNI/VBMI matrix-vector kernels are built, which are faster below). */
 #define LBRX_MATMUL_GEMM_MIN 8
 
 /* ==== end matmul (API) ====================================================================== */
@@ -3277,7 +3281,8 @@ LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_0_scalar(const unsigned char *x,
     }
 }
 
-/* LBRX_AFFINE_Q4 / _Q8: fma(q, d, m), the exact q * d + m rounded once */
+/* LBRX_AFFINE_Q4 / _Q8: q * d rounded to f32, plus m (two roundings whatever the build's
+   -ffp-contract, as lbrx_affine_dequantize_rows) */
 LBRX__PRIVATE void lbrx__dequantize_affine(const unsigned char *x, float *y, int64_t nb, int bits) {
     const int64_t bytes = bits == 8 ? 40 : 24;
     int64_t b;
@@ -3286,7 +3291,7 @@ LBRX__PRIVATE void lbrx__dequantize_affine(const unsigned char *x, float *y, int
         const float d = lbrx__load_f32(x), m = lbrx__load_f32(x + 4);
         for (j = 0; j < 32; j++) {
             const int q = bits == 8 ? x[8 + j] : j < 16 ? x[8 + j] & 0x0f : x[8 + j - 16] >> 4;
-            y[j] = LBRX__FMAF((float)q, d, m);
+            y[j] = lbrx__fp_barrier((float)q * d) + m;
         }
     }
 }
@@ -3971,19 +3976,25 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
             int z;
             lbrx__affine_group(a, o, g, &scale, &offset, &z);
             if (z < 0)
-                for (i = g; i < g + a->group; i++) *dst++ = LBRX__FMAF((float)lbrx__affine_q(a, o, i), scale, offset);
+                for (i = g; i < g + a->group; i++)  /* two roundings whatever the build's -ffp-contract */
+                    *dst++ = lbrx__fp_barrier((float)lbrx__affine_q(a, o, i) * scale) + offset;
             else
                 for (i = g; i < g + a->group; i++) *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
         }
     return LBRX_OK;
 }
 
-/* Whether f16 holds block b of row o's scale and offset (and f32 the offset -z * scale). */
+/* Whether y = round(round(q * d) + m) of block b of row o is the checkpoint's value for every q
+   (f16: and f16 holds its scale and offset). AWQ/GPTQ's (q - z) * d rounds once: so -z * d and
+   every q * d must be exact in f32 (then the sum is the exact value, rounded once); q * d is
+   for every q < 2^bits when it is for the largest (odd) q, as the odd part of q times d's
+   significand is largest there. d finite: inf * q - z * inf is NaN. */
 LBRX__PRIVATE int lbrx__affine_block_exact(const lbrx_affine *a, int64_t o, int64_t b, int f16) {
+    const float top = (float)((1 << a->bits) - 1);
     float d, m;
     int z;
     lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
-    if (z >= 0 && (!(d - d == 0.0f) || (double)m != -(double)z * (double)d)) return 0;  /* d finite: fma(q, inf, -inf) is NaN */
+    if (z >= 0 && (!(d - d == 0.0f) || (double)m != -(double)z * (double)d || (double)lbrx__fp_barrier(top * d) != (double)top * (double)d)) return 0;
     return !f16 || (lbrx_f16_to_f32(lbrx_f32_to_f16(d)) == d && lbrx_f16_to_f32(lbrx_f32_to_f16(m)) == m);
 }
 
@@ -4247,6 +4258,7 @@ typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__bina
 typedef struct lbrx__kset {
     const char *name;
     int mm_simd, mm_tiled, mm_qtiled;   /* which matmul paths the set has (for the tests) */
+    int mm_gemm_min_q;                  /* its LBRX__MM_GEMM_MIN_Q (for the tests) */
     lbrx_result (*matmul)(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
                           lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err);
     lbrx_result (*weights_create)(lbrx_matmul_weights **out, const lbrx_tensor *w, const lbrx_allocator *allocator, lbrx_error *err);
@@ -4673,9 +4685,9 @@ LBRX__INLINE void lbrx__vhsum4(float a, float b, float c, float d, float *out) {
      x's values in the group (Q8_0: v = q; Q4_0: nibble-8; Q4_1: nibble, M = m; Q4_K: nibble,
      D = d*scale, M = -dmin*min; and so on, one unpacker per format; for LBRX_AFFINE_Q8 isum_g
      is the dot product of v + 128 = q).
-   - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
+   - n < LBRX_MATMUL_GEMM_MIN (quantized W: LBRX__MM_GEMM_MIN_Q): matrix-vector kernels stream groups of weight rows with software
      prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
-   - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
+   - n >= LBRX_MATMUL_GEMM_MIN (LBRX__MM_GEMM_MIN_Q): each thread takes panels of output columns; per block of `in` it
      packs (converts, unpacks) the weights of the panel once into its own buffer, or takes them
      from the prepared panels (lbrx_matmul_weights), and runs register-blocked tiles over all
      rows of x: the float tiles broadcast x where it lies, the quantized ones read a packed copy
@@ -4992,6 +5004,18 @@ LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1
 #endif
 
 #define LBRX__MM_PF 2048       /* software prefetch distance of the matrix-vector kernels, bytes */
+
+/* Rows of x from which quantized weights take the tiled kernels. The 512-bit matrix-vector
+   kernels, which unpack each weight block once per row of x, beat packing the weights for the
+   tiles below 12 rows (2048x2048, 1 thread, CPU time, GFLOP/s tiles -> matrix-vector at n = 8:
+   q4_0 32 -> 92, q8_0 31 -> 58, q4_K 45 -> 61, q6_K 34 -> 66, iq4_nl 17 -> 82, q2_K 47 -> 71;
+   at n = 12 q4_K 74 -> 61 and q5_K 60 -> 51 turn the other way, while the 32-value formats still
+   gain); the AVX2 ones only below 8 (n = 12: tiles 1.3-2x). */
+#if defined(LBRX__MM_GEMV512)
+#define LBRX__MM_GEMM_MIN_Q 12
+#else
+#define LBRX__MM_GEMM_MIN_Q LBRX_MATMUL_GEMM_MIN
+#endif
 
 #if defined(LBRX__MM_X86)
 LBRX__PRIVATE float lbrx__mm_hsum8(__m256 v) {
@@ -6190,7 +6214,7 @@ LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, flo
 #endif
 }
 
-/* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN) ---- */
+/* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN, LBRX__MM_GEMM_MIN_Q) ---- */
 
 /* Float tiles: MR rows of x times NR = NV vectors of output columns; x is broadcast from its
    rows, the packed weights are [kc][NR] floats. Quantized tiles: QR rows times QV vectors of
@@ -6743,7 +6767,7 @@ LBRX__PRIVATE lbrx_result lbrx__mm_plan_for(lbrx_context *ctx, const lbrx__mm *m
     if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && !L->quant) { L->gemm = 1; pr = LBRX__MF_MR; L->wsz = m->wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
-    if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
+    if (tiles && n >= LBRX__MM_GEMM_MIN_Q && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
 #endif
     (void)few; (void)tiles;   /* builds without tiled kernels */
     if (L->gemm) {
@@ -8238,7 +8262,7 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 #else
 #define LBRX__KSET_QTILED 0
 #endif
-static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED,
+static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED, LBRX__MM_GEMM_MIN_Q,
                                            lbrx__matmul, lbrx__weights_create, lbrx__unary, lbrx__binary, lbrx__attention };
 #endif
 
@@ -8279,6 +8303,7 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MM_GEMV512
 #undef LBRX__GV512
 #undef LBRX__MM_PF
+#undef LBRX__MM_GEMM_MIN_Q
 #undef LBRX__MM_GR
 #undef LBRX__MM_R4
 #undef LBRX__MM_WROW

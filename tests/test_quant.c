@@ -723,6 +723,14 @@ static double af_ref(const af_case *c, lbrx_affine_packing packing, int64_t grou
     return ((double)c->q[o][i] - (double)c->zero[o][g]) * c->scale[o][g];
 }
 
+/* ... as the formats compute it in float32: MLX's product rounded, then the sum (two roundings;
+   the double sum of two floats of these magnitudes is exact); (q - z) * scale rounded once */
+static float af_ref_f32(const af_case *c, lbrx_affine_packing packing, int64_t group, int64_t o, int64_t i) {
+    int64_t g = i / group;
+    if (packing == LBRX_AFFINE_MLX) return (float)((double)(float)((double)c->q[o][i] * c->scale[o][g]) + c->bias[o][g]);
+    return (float)af_ref(c, packing, group, o, i);
+}
+
 static void af_free(af_case *c) { lbrx_tensor_release(&c->w); lbrx_tensor_release(&c->s); lbrx_tensor_release(&c->o); }
 
 static void test_affine(void) {
@@ -753,7 +761,7 @@ static void test_affine(void) {
         LT_CHECK(a.rows == AF_OUT && a.cols == AF_IN);
         LT_CHECK(lbrx_affine_dequantize_rows(&a, 0, AF_OUT, deq, NULL) == LBRX_OK);
         for (o = 0; o < AF_OUT; o++)
-            for (i = 0; i < AF_IN; i++) bad += deq[o * AF_IN + i] != (float)af_ref(&c, cases[k].p, cases[k].group, o, i);
+            for (i = 0; i < AF_IN; i++) bad += deq[o * AF_IN + i] != af_ref_f32(&c, cases[k].p, cases[k].group, o, i);
         LT_CHECKF(bad == 0, "case %zu: %lld values differ from the float64 reference", k, (long long)bad);
         if (cases[k].bits == 4) {
             LT_CHECK(lbrx_affine_to_q4_1(&a, &q41, NULL, &exact, &e) == LBRX_OK);
@@ -787,8 +795,8 @@ static void test_affine(void) {
             LT_CHECK(lbrx_affine_to_q4_1(&a, &q41, NULL, &exact, &e) == LBRX_ERR_UNSUPPORTED);
         }
         {   /* lbrx_affine_repack: Q4_1 where that is exact, else LBRX_AFFINE_Q4 / _Q8, whose
-               dequantization is the float64 value rounded once to f32, bit for bit; exact but
-               where f32 cannot hold -z * scale (computed here: full F32 AWQ scales) */
+               dequantization is the formats' f32 value bit for bit; exact but where f32 cannot
+               hold -z * scale or 15 * scale (computed here: full F32 AWQ scales) */
             lbrx_tensor t;
             lbrx_dtype want = cases[k].exact == 1 ? LBRX_Q4_1 : cases[k].bits == 8 ? LBRX_AFFINE_Q8 : LBRX_AFFINE_Q4;
             int want_exact = 1;
@@ -796,15 +804,17 @@ static void test_affine(void) {
             for (o = 0; o < AF_OUT && cases[k].p != LBRX_AFFINE_MLX; o++)
                 for (g = 0; g < AF_IN / cases[k].group; g++) {
                     float m = -(float)c.zero[o][g] * c.scale[o][g];
+                    int qq;
                     want_exact &= (double)m == -(double)c.zero[o][g] * (double)c.scale[o][g];
+                    for (qq = 0; qq < 16; qq++) { float p = (float)qq * c.scale[o][g]; want_exact &= (double)p == qq * (double)c.scale[o][g]; }
                 }
             LT_CHECKF(lbrx_affine_repack(&a, &t, NULL, &exact, &e) == LBRX_OK && t.dtype == want && exact == want_exact,
                       "case %zu: repack into %s, exact %d (want %s, %d)", k, lbrx_dtype_name(t.dtype), exact, lbrx_dtype_name(want), want_exact);
             for (o = 0; o < AF_OUT; o++) lbrx_dequantize_row(t.dtype, lbrx_tensor_row(&t, o), deq2 + o * AF_IN, AF_IN);
             for (o = 0, bad = 0; o < AF_OUT; o++)
                 for (i = 0; i < AF_IN; i++) {
-                    float r = (float)af_ref(&c, cases[k].p, cases[k].group, o, i), got = deq2[o * AF_IN + i];
-                    /* inexact: m off by half an f32 ulp of it, plus the rounding of the sum */
+                    float r = af_ref_f32(&c, cases[k].p, cases[k].group, o, i), got = deq2[o * AF_IN + i];
+                    /* inexact: m and q * d off by half an f32 ulp each, plus the rounding of the sum */
                     bad += want_exact ? got != r : !(fabs((double)got - r) <= ldexp(fabs((double)c.scale[o][i / cases[k].group]) * 16, -23));
                 }
             LT_CHECKF(bad == 0, "case %zu: %s repack dequantizes differently in %lld values", k, lbrx_dtype_name(t.dtype), (long long)bad);

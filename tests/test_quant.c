@@ -801,6 +801,7 @@ static void test_affine(void) {
             lbrx_dtype want = cases[k].exact == 1 ? LBRX_Q4_1 : cases[k].bits == 8 ? LBRX_AFFINE_Q8 : LBRX_AFFINE_Q4;
             int want_exact = 1;
             int64_t g;
+            memset(&t, 0, sizeof t);
             for (o = 0; o < AF_OUT && cases[k].p != LBRX_AFFINE_MLX; o++)
                 for (g = 0; g < AF_IN / cases[k].group; g++) {
                     float m = -(float)c.zero[o][g] * c.scale[o][g];

@@ -1401,6 +1401,7 @@ static void test_python_affine_fixture(void) {
             {   /* repacked (Q4_1, or lbrx's AFFINE_Q4 / _Q8) without floats: exact, the same values */
                 lbrx_tensor q;
                 int exact = 0;
+                memset(&q, 0, sizeof q);
                 LT_CHECKF(lbrx_affine_repack(&a, &q, NULL, &exact, &e) == LBRX_OK && exact, "%s: repack: %s", cases[k].p, e.message);
                 for (i = 0, bad = 0; deq && q.data && i < a.rows; i++) {
                     LT_CHECK(lbrx_dequantize_row(q.dtype, lbrx_tensor_row(&q, i), deq + i * a.cols, a.cols) == LBRX_OK);

@@ -138,7 +138,7 @@ static int check_inp_out(const lbrx_tokenizer *t, const char *inp_path, const ch
 
 static void test_llama_cpp_vocabs(void) {
     static const char *const names[] = { "llama-spm", "phi-3", "gpt-2", "mpt", "falcon", "starcoder", "refact",
-                                         "deepseek-llm", "deepseek-coder" };
+                                         "deepseek-llm", "deepseek-coder", "bert-bge" };
     size_t i;
     int done = 0;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -382,7 +382,9 @@ static void test_hostile_gguf(void) {
         { "token type 9", "gpt2", "gpt-2", "h e", 262, 9, 258, 0, LBRX_ERR_BAD_VALUE },
         { "token type -1", "gpt2", "gpt-2", "h e", 262, -1, 258, 0, LBRX_ERR_BAD_VALUE },
         { "scores count", "llama", NULL, "h e", 262, 1, 258, 1, LBRX_ERR_SIZE_MISMATCH },
-        { "model bert", "bert", NULL, "h e", 262, 1, 258, 0, LBRX_ERR_UNSUPPORTED },
+        { "bert without an unknown token", "bert", NULL, "h e", 262, 1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "bert", "bert", NULL, "h e", 262, LBRX_TOKEN_UNKNOWN, 258, 0, LBRX_OK },
+        { "model t5", "t5", NULL, "h e", 262, 1, 258, 0, LBRX_ERR_UNSUPPORTED },
         { "no model", NULL, NULL, "h e", 262, 1, 258, 0, LBRX_ERR_NOT_FOUND },
     };
     size_t i;
@@ -393,7 +395,7 @@ static void test_hostile_gguf(void) {
         memset(&e, 0, sizeof e);
         r = load_case(&cases[i], &t, &e);
         check_load(r, cases[i].want, &t, &e, cases[i].what);
-        if (r == LBRX_OK) { /* the valid one works: " the" = "Ġt" + "he" */
+        if (r == LBRX_OK && t.kind == LBRX_TOKENIZER_BPE) { /* the valid one works: " the" = "Ġt" + "he" */
             int32_t *ids = NULL;
             size_t n = 0;
             LT_CHECK(lbrx_tokenizer_encode(&t, " the<|end|><u>", 14, LBRX_ENCODE_SPECIAL, &ids, &n, &e) == LBRX_OK);
@@ -405,6 +407,63 @@ static void test_hostile_gguf(void) {
         }
         lbrx_tokenizer_release(&t);
     }
+}
+
+/* WordPiece on a small vocabulary written here, ids worked out by hand from the rules
+   (llama.cpp's BERT tokenizer): NFD's first code point, lowercase, words split at spaces,
+   punctuation, ASCII symbols and CJK; longest entry first; a word with an unmatched part is
+   [UNK]; controls, NUL and invalid bytes dropped. */
+static void test_wordpiece(void) {
+    static const char *const toks[] = {
+        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "\xe2\x96\x81hello", "\xe2\x96\x81world", "\xe2\x96\x81un", "aff", "able",
+        "\xe2\x96\x81,", "\xe2\x96\x81!", "\xe2\x96\x81" "cafe", "\xe2\x96\x81\xe6\x97\xa5", "\xe2\x96\x81\xe6\x9c\xac", "\xe2\x96\x81" "a", "b",
+        "\xe2\x96\x81" "ab", "\xe2\x96\x81x", "\xe2\x96\x81$", "\xe2\x82\xac", "\xe2\x96\x81\xe2\x82\xac", "\xe2\x96\x81" "5" };
+    static const char text[] = "Hello, WORLD!\tCaf\xc3\xa9 Cafe\xcc\x81 unaffable \xe6\x97\xa5\xe6\x9c\xac xyz a\xe2\x80\x8b" "b abb $5 "
+                               "\xff\xfeHELLO \xe2\x82\xac" "5 \xe2\x82\xac hel\0lo x\xe2\x96\x81" "a\xf0\x9f";
+    static const int32_t want[] = { 4, 9, 5, 10, 11, 1, 6, 7, 8, 12, 13, 1, 16, 16, 15, 18, 21, 4, 1, 20, 4, 17, 14 };
+    enum { N = sizeof toks / sizeof toks[0] };
+    lbrx_gguf_str s[N];
+    int32_t types[N];
+    uint32_t unk = 1, cls = 2, sep = 3;
+    lbrx_gguf_writer *w = NULL;
+    lbrx_gguf *g = NULL;
+    lbrx_tokenizer t;
+    lbrx_error e;
+    const char *path = lt_tmp_path("tok_wpm.gguf"), *p;
+    int32_t *ids = NULL;
+    size_t n = 0, i, len;
+    for (i = 0; i < N; i++) { s[i].data = toks[i]; s[i].len = strlen(toks[i]); types[i] = i < 4 ? LBRX_TOKEN_CONTROL : LBRX_TOKEN_NORMAL; }
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, &e) == LBRX_OK &&
+             lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "bert", &e) == LBRX_OK &&
+             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, s, N, &e) == LBRX_OK &&
+             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, N, &e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.unknown_token_id", LBRX_GGUF_UINT32, &unk, &e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.cls_token_id", LBRX_GGUF_UINT32, &cls, &e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.seperator_token_id", LBRX_GGUF_UINT32, &sep, &e) == LBRX_OK &&
+             lbrx_gguf_writer_write_path(w, path, &e) == LBRX_OK);
+    lbrx_gguf_writer_destroy(w);
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_tokenizer_init_gguf(&t, g, &e) == LBRX_OK, "%s", e.message);
+    lbrx_gguf_destroy(g);
+    lt_remove(path);
+    LT_CHECK(t.kind == LBRX_TOKENIZER_WPM && t.bos == 2 && t.eos == 3 && t.unk == 1);
+    LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == sizeof want / sizeof want[0], "%zu ids", n);
+    for (i = 0; i < n && i < sizeof want / sizeof want[0]; i++) LT_CHECKF(ids[i] == want[i], "id %zu: %d, want %d", i, (int)ids[i], (int)want[i]);
+    free(ids);
+    /* [CLS] first; pieces give the words with a space in front, none after [CLS] */
+    LT_CHECK(lbrx_tokenizer_encode(&t, "unaffable", 9, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_OK);
+    LT_CHECK(n == 4 && ids[0] == 2 && ids[1] == 6 && ids[2] == 7 && ids[3] == 8);
+    p = lbrx_tokenizer_decode(&t, ids[0], ids[1], &len);
+    LT_CHECK(len == 2 && !memcmp(p, "un", 2));
+    p = lbrx_tokenizer_piece(&t, ids[1], &len);
+    LT_CHECK(len == 3 && !memcmp(p, " un", 3));
+    p = lbrx_tokenizer_decode(&t, ids[1], ids[2], &len);
+    LT_CHECK(len == 3 && !memcmp(p, "aff", 3));
+    free(ids);
+    LT_CHECK(lbrx_tokenizer_encode(&t, "", 0, 0, &ids, &n, &e) == LBRX_OK && n == 0);
+    free(ids);
+    lbrx_tokenizer_release(&t);
 }
 
 static void test_hostile_json(void) {
@@ -511,6 +570,7 @@ int main(void) {
     LT_RUN(test_special_tokens);
     LT_RUN(test_llama2c);
     LT_RUN(test_hostile_gguf);
+    LT_RUN(test_wordpiece);
     LT_RUN(test_hostile_json);
     return lt_finish();
 }

@@ -43,12 +43,13 @@
      LBRX_TOKENIZER_WPM  WordPiece (BERT): GGUF tokenizer.ggml.model = "bert", whose tokens that
                          start a word begin with '▁' (llama.cpp's convert strips "##" from the
                          others). The text is normalized per code point (first code point of
-                         its NFD decomposition, lowercased: accents go), split at White_Space,
-                         and punctuation, ASCII symbols and CJK ideographs become words of their
-                         own; controls, U+FFFD and invalid UTF-8 bytes are dropped. Each word
-                         takes the longest vocabulary entry first, left to right; a word with a
-                         part no entry matches is one [UNK]. Lossy: decoding gives the
-                         normalized words, each with a space in front.
+                         its NFD decomposition, lowercased, combining marks dropped: accents go;
+                         tokenizer.ggml.normalizer.lowercase / .strip_accents false keep case /
+                         accents), split at White_Space, and punctuation, ASCII symbols and CJK
+                         ideographs become words of their own; controls, U+FFFD and invalid
+                         UTF-8 bytes are dropped. Each word takes the longest vocabulary entry
+                         first, left to right; a word with a part no entry matches is one [UNK].
+                         Lossy: decoding gives the normalized words, each with a space in front.
 
    ENCODING. lbrx_tokenizer_encode takes any bytes (invalid UTF-8 and NULs included; a byte that
    is not valid UTF-8 is a character of its own class "other"). Special tokens are cut out of the
@@ -127,6 +128,7 @@ typedef struct lbrx_tokenizer {
     unsigned char rules[8];/* byte-level pre-tokenizer rules (LBRX__TOK_R_*), 0-terminated */
     int byte_level, ignore_merges, byte_fallback, space_prefix, metaspace, metaspace_split, prefix_space;
     uint32_t max_len;      /* WPM: the longest token, in bytes */
+    int wpm_lower, wpm_strip; /* WPM: lowercase; strip accents (NFD's first code point, marks dropped) */
     unsigned char ascii_fl[128]; /* class flags of ASCII */
     char desc[96];
 } lbrx_tokenizer;
@@ -788,6 +790,53 @@ static const uint32_t lbrx__tok_fold_runs[3008] = {
     0x17d0b000, 0x1d5340, 0x17d0b800, 0x1da4e2, 0x17d0c000, 0x1da4e6, 0x17d0c800, 0x1da4ec,
     0x17d0d000, 0x1da4f5, 0x17d0d800, 0x1da4fb, 0x17d0e000, 0x1da51f, 0x17d0e800, 0x1fabe3,
 };
+static const uint32_t lbrx__tok_lower_runs[360] = {
+    0x20832, 0x200020, 0x6002c, 0x200020, 0x6c00c, 0x200020, 0x8002f, 0x200001,
+    0x98000, 0x1fff39, 0x99005, 0x200001, 0x9c80f, 0x200001, 0xa502d, 0x200001,
+    0xbc000, 0x1fff87, 0xbc805, 0x200001, 0xc0800, 0x2000d2, 0xc1003, 0x200001,
+    0xc3000, 0x2000ce, 0xc3800, 0x200001, 0xc4802, 0x2000cd, 0xc5800, 0x200001,
+    0xc7000, 0x20004f, 0xc7800, 0x2000ca, 0xc8000, 0x2000cb, 0xc8800, 0x200001,
+    0xc9800, 0x2000cd, 0xca000, 0x2000cf, 0xcb000, 0x2000d3, 0xcb800, 0x2000d1,
+    0xcc000, 0x200001, 0xce000, 0x2000d3, 0xce800, 0x2000d5, 0xcf800, 0x2000d6,
+    0xd0005, 0x200001, 0xd3000, 0x2000da, 0xd3800, 0x200001, 0xd4800, 0x2000da,
+    0xd6000, 0x200001, 0xd7000, 0x2000da, 0xd7800, 0x200001, 0xd8802, 0x2000d9,
+    0xd9803, 0x200001, 0xdb800, 0x2000db, 0xdc000, 0x200001, 0xde000, 0x200001,
+    0xe2002, 0x800001c6, 0xe3802, 0x800001c9, 0xe5002, 0x800001cc, 0xe680f, 0x200001,
+    0xef011, 0x200001, 0xf8802, 0x800001f3, 0xfa000, 0x200001, 0xfb000, 0x1fff9f,
+    0xfb800, 0x1fffc8, 0xfc027, 0x200001, 0x110000, 0x1fff7e, 0x111011, 0x200001,
+    0x11d000, 0x202a2b, 0x11d800, 0x200001, 0x11e800, 0x1fff5d, 0x11f000, 0x202a28,
+    0x120800, 0x200001, 0x121800, 0x1fff3d, 0x122000, 0x200045, 0x122800, 0x200047,
+    0x123009, 0x200001, 0x1b8003, 0x200001, 0x1bb000, 0x200001, 0x1bf800, 0x200074,
+    0x1c3000, 0x200026, 0x1c4004, 0x200025, 0x1c6000, 0x200040, 0x1c7002, 0x20003f,
+    0x1c8820, 0x200020, 0x1d1810, 0x200020, 0x1e7800, 0x200008, 0x1ec017, 0x200001,
+    0x1fa000, 0x1fffc4, 0x1fb800, 0x200001, 0x1fc800, 0x1ffff9, 0x1fd000, 0x200001,
+    0x1fe804, 0x1fff7e, 0x20001e, 0x200050, 0x20803e, 0x200020, 0x230021, 0x200001,
+    0x245035, 0x200001, 0x260000, 0x20000f, 0x26080d, 0x200001, 0x26805f, 0x200001,
+    0x29884a, 0x200030, 0x85004a, 0x201c60, 0x863800, 0x201c60, 0x866800, 0x201c60,
+    0x9d009e, 0x2097d0, 0x9f800a, 0x200008, 0xe48054, 0x1ff440, 0xe5e804, 0x1ff440,
+    0xf00095, 0x200001, 0xf4f000, 0x1fe241, 0xf5005f, 0x200001, 0xf8400e, 0x1ffff8,
+    0xf8c00a, 0x1ffff8, 0xf9400e, 0x1ffff8, 0xf9c00e, 0x1ffff8, 0xfa400a, 0x1ffff8,
+    0xfac807, 0x1ffff8, 0xfb400e, 0x1ffff8, 0xfc400e, 0x1ffff8, 0xfcc00e, 0x1ffff8,
+    0xfd400e, 0x1ffff8, 0xfdc002, 0x1ffff8, 0xfdd002, 0x1fffb6, 0xfde000, 0x1ffff7,
+    0xfe4006, 0x1fffaa, 0xfe6000, 0x1ffff7, 0xfec002, 0x1ffff8, 0xfed002, 0x1fff9c,
+    0xff4002, 0x1ffff8, 0xff5002, 0x1fff90, 0xff6000, 0x1ffff9, 0xffc002, 0x1fff80,
+    0xffd002, 0x1fff82, 0xffe000, 0x1ffff7, 0x1093000, 0x1fe2a3, 0x1095000, 0x1fdf41,
+    0x1095800, 0x1fdfba, 0x1099000, 0x20001c, 0x10b001e, 0x200010, 0x10c1800, 0x200001,
+    0x125b032, 0x20001a, 0x160005e, 0x200030, 0x1630000, 0x200001, 0x1631000, 0x1fd609,
+    0x1631800, 0x1ff11a, 0x1632000, 0x1fd619, 0x1633805, 0x200001, 0x1636800, 0x1fd5e4,
+    0x1637000, 0x1fd603, 0x1637800, 0x1fd5e1, 0x1638000, 0x1fd5e2, 0x1639000, 0x200001,
+    0x163a800, 0x200001, 0x163f002, 0x1fd5c1, 0x1640063, 0x200001, 0x1675803, 0x200001,
+    0x1679000, 0x200001, 0x532002d, 0x200001, 0x534001b, 0x200001, 0x539100d, 0x200001,
+    0x539903d, 0x200001, 0x53bc803, 0x200001, 0x53be800, 0x1f75fc, 0x53bf009, 0x200001,
+    0x53c5800, 0x200001, 0x53c6800, 0x1f5ad8, 0x53c8003, 0x200001, 0x53cb013, 0x200001,
+    0x53d5000, 0x1f5abc, 0x53d5800, 0x1f5ab1, 0x53d6000, 0x1f5ab5, 0x53d6800, 0x1f5abf,
+    0x53d7000, 0x1f5abc, 0x53d8000, 0x1f5aee, 0x53d8800, 0x1f5ad6, 0x53d9000, 0x1f5aeb,
+    0x53d9800, 0x2003a0, 0x53da00f, 0x200001, 0x53e2000, 0x1fffd0, 0x53e2800, 0x1f5abd,
+    0x53e3000, 0x1f75c8, 0x53e3803, 0x200001, 0x53e8000, 0x200001, 0x53eb003, 0x200001,
+    0x53fa800, 0x200001, 0x7f90832, 0x200020, 0x820004e, 0x200028, 0x8258046, 0x200028,
+    0x82b8014, 0x200027, 0x82be01c, 0x200027, 0x82c600c, 0x200027, 0x82ca002, 0x200027,
+    0x8640064, 0x200040, 0x8c5003e, 0x200020, 0xb72003e, 0x200020, 0xf480042, 0x200022,
+};
 /* END GENERATED */
 
 /* ---- Unicode classes --------------------------------------------------------------------- */
@@ -810,23 +859,24 @@ LBRX__TOK unsigned lbrx__tok_flags(uint32_t c) {
     return cls_flag[lbrx__tok_ucat[lo] & 7] | (ws ? LBRX__TOK_WS : 0);
 }
 
-/* WordPiece's normalization of c: the first code point of its NFD decomposition, lowercased
-   (what llama.cpp's BERT tokenizer does to each code point). */
-LBRX__TOK uint32_t lbrx__tok_fold(uint32_t c) {
-    size_t lo = 0, hi = sizeof lbrx__tok_fold_runs / sizeof lbrx__tok_fold_runs[0] / 2;
+/* c through a generated code point map (runs of n_runs: lbrx__tok_fold_runs, WordPiece's NFD
+   first code point lowercased, or lbrx__tok_lower_runs, lowercase alone). */
+LBRX__TOK uint32_t lbrx__tok_cpmap(const uint32_t *runs, size_t n_runs, uint32_t c) {
+    size_t lo = 0, hi = n_runs;
     uint32_t first, stride, k, v;
-    if (c > 0x10FFFF || c < (lbrx__tok_fold_runs[0] >> 11)) return c;
+    if (c > 0x10FFFF || c < (runs[0] >> 11)) return c;
     while (hi - lo > 1) { /* last run whose first code point <= c */
         size_t mid = lo + (hi - lo) / 2;
-        if ((lbrx__tok_fold_runs[2 * mid] >> 11) <= c) lo = mid; else hi = mid;
+        if ((runs[2 * mid] >> 11) <= c) lo = mid; else hi = mid;
     }
-    first = lbrx__tok_fold_runs[2 * lo] >> 11;
-    stride = (lbrx__tok_fold_runs[2 * lo] & 1) + 1;
+    first = runs[2 * lo] >> 11;
+    stride = (runs[2 * lo] & 1) + 1;
     k = (c - first) / stride;
-    if ((c - first) % stride || k > ((lbrx__tok_fold_runs[2 * lo] >> 1) & 1023)) return c;
-    v = lbrx__tok_fold_runs[2 * lo + 1];
+    if ((c - first) % stride || k > ((runs[2 * lo] >> 1) & 1023)) return c;
+    v = runs[2 * lo + 1];
     return v & 0x80000000u ? v & 0x1FFFFFu : c + v - 0x200000u;
 }
+#define LBRX__TOK_MAP(table, c) lbrx__tok_cpmap(table, sizeof table / sizeof table[0] / 2, c)
 
 /* Decode one code point at s[0..n) (n >= 1), strictly (no overlongs, surrogates, > 10FFFF);
    a byte that starts no valid sequence is returned as 0x110000 + byte, length 1. */
@@ -1497,6 +1547,14 @@ LBRXDEF lbrx_result lbrx_tokenizer_init_gguf(lbrx_tokenizer *t, const lbrx_gguf 
         r = lbrx_error_set(err, LBRX_ERR_BAD_VALUE, LBRX_NO_OFFSET, "a bert tokenizer without an unknown token (tokenizer.ggml.unknown_token_id or a token of type 2)");
         goto fail;
     }
+    if (kind == LBRX_TOKENIZER_WPM) { /* BERT's normalizer: both by default, strip_accents follows lowercase */
+        t->wpm_lower = lbrx__tok_gguf_bool(g, "tokenizer.ggml.normalizer.lowercase", 1);
+        t->wpm_strip = lbrx__tok_gguf_bool(g, "tokenizer.ggml.normalizer.strip_accents", t->wpm_lower);
+        if (t->wpm_strip && !t->wpm_lower) {
+            r = lbrx_error_set(err, LBRX_ERR_UNSUPPORTED, LBRX_NO_OFFSET, "tokenizer.ggml.normalizer.strip_accents without .lowercase is not supported");
+            goto fail;
+        }
+    }
     if (kind == LBRX_TOKENIZER_BPE) {
         if ((r = lbrx__tok_alloc_pairs(t, nm, err)) != LBRX_OK) goto fail;
         for (i = 0; i < nm; i++) {
@@ -2081,10 +2139,15 @@ LBRX__TOK void lbrx__tok_wpm(const lbrx_tokenizer *t, lbrx__tok_work *w, const c
     size_t pos, used, m = 1;
     w->pre[0] = ' '; /* the '▁' that starts a word, stored as ' ' like the vocabulary's */
     for (pos = 0; pos < n; pos += used) {
-        uint32_t c = lbrx__tok_fold(lbrx__tok_utf8((const unsigned char *)p + pos, n - pos, &used));
-        unsigned fl = lbrx__tok_flags(c);
+        uint32_t c = lbrx__tok_utf8((const unsigned char *)p + pos, n - pos, &used);
+        unsigned fl;
+        /* the generator checks that the mapped code point is of the class llama.cpp tests (the
+           unmapped or NFD one) */
+        c = t->wpm_strip ? LBRX__TOK_MAP(lbrx__tok_fold_runs, c) : t->wpm_lower ? LBRX__TOK_MAP(lbrx__tok_lower_runs, c) : c;
+        fl = lbrx__tok_flags(c);
         if (fl & LBRX__TOK_WS) { lbrx__tok_wpm_word(t, w, m); m = 1; continue; }
         if (c == 0 || c == 0xFFFD || c > 0x10FFFF || (fl & LBRX__TOK_C)) continue; /* dropped (invalid bytes too) */
+        if (t->wpm_strip && (fl & LBRX__TOK_M)) continue; /* accents */
         if ((fl & LBRX__TOK_P) || (c < 0x7F && (fl & LBRX__TOK_S)) || lbrx__tok_wpm_cjk(c)) {
             lbrx__tok_wpm_word(t, w, m);
             m = 1 + lbrx__tok_put_utf8(c, w->pre + 1);

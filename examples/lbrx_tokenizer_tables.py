@@ -11,7 +11,8 @@ from the White_Space list instead), 1 = letter (L*), 2 = number (N*), 3 = punctu
 
 lbrx__tok_fold_runs is WordPiece's normalization of one code point: the first code point of its
 canonical decomposition (NFD), lowercased (simple case mapping), as llama.cpp's BERT tokenizer
-does it. Only code points that change are listed, as runs of two uint32 each:
+does it; lbrx__tok_lower_runs is the lowercasing alone (a vocabulary that keeps accents).
+Only code points that change are listed, as runs of two uint32 each:
   (first << 11) | ((count - 1) << 1) | (stride == 2)   count code points first, first + stride, ...
   0x80000000 | target                                   all of them become target, or
   delta + 0x200000                                      each becomes itself + delta.
@@ -43,25 +44,28 @@ def chinese(cp):  # the ranges lbrx__tok_wpm_cjk tests (BERT's, as llama.cpp has
     return any(a <= cp <= b for a, b in ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F),
                                          (0x2B740, 0x2B81F), (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F)))
 
-def fold_pairs():
+def same_kind(a, b):
+    """The tokenizer classifies the mapped code point b; llama.cpp classifies a (the NFD one, or
+    the input when accents stay), before lowercasing: they must agree."""
+    return (klass(a) == klass(b) and (a in WHITE_SPACE) == (b in WHITE_SPACE) and chinese(a) == chinese(b) and
+            (a in (0, 0xFFFD)) == (b in (0, 0xFFFD)) and (klass(a) != 5 or (a < 0x7F) == (b < 0x7F)))
+
+def map_pairs(nfd):
     pairs = []
     for cp in range(0x110000):
         if 0xD800 <= cp <= 0xDFFF:
             continue
-        nfd = ord(unicodedata.normalize('NFD', chr(cp))[0])
-        low = ord(chr(nfd).lower()[0])
-        # the tokenizer classifies the folded code point; llama.cpp classifies the NFD one (before
-        # lowercasing): they must agree, and a code point grows by at most one UTF-8 byte
-        assert klass(low) == klass(nfd) and (low in WHITE_SPACE) == (nfd in WHITE_SPACE), hex(cp)
-        assert chinese(low) == chinese(nfd) and (low in (0, 0xFFFD)) == (nfd in (0, 0xFFFD)), hex(cp)
-        assert len(chr(low).encode()) <= len(chr(cp).encode()) + 1, hex(cp)
+        first = ord(unicodedata.normalize('NFD', chr(cp))[0]) if nfd else cp
+        low = ord(chr(first).lower()[0])
+        # and a code point grows by at most one UTF-8 byte (the encoder sizes its buffers so)
+        assert same_kind(first, low) and len(chr(low).encode()) <= len(chr(cp).encode()) + 1, hex(cp)
         if low != cp:
             pairs.append((cp, low))
     return pairs
 
-def fold_runs():
+def map_runs(nfd):
     runs = []  # [first, count, stride, kind ('d' delta, 'k' target, '?' one so far), value]
-    for cp, v in fold_pairs():
+    for cp, v in map_pairs(nfd):
         if runs:
             r = runs[-1]
             last = r[0] + (r[1] - 1) * r[2]
@@ -91,7 +95,8 @@ def block():
     out = [BEGIN + " from Unicode %s (Python unicodedata); do not edit */" % unicodedata.unidata_version,
            "#define LBRX__TOK_UNICODE_VERSION \"%s\"" % unicodedata.unidata_version]
     out += emit("lbrx__tok_ucat", table(), 10)
-    out += emit("lbrx__tok_fold_runs", fold_runs(), 8)
+    out += emit("lbrx__tok_fold_runs", map_runs(True), 8)
+    out += emit("lbrx__tok_lower_runs", map_runs(False), 8)
     out.append(END)
     return "\n".join(out)
 

@@ -108,6 +108,7 @@ static lbrx_result lt_fuzz_tok_wpm(lbrx_tokenizer *t) {
     for (i = 0; i < n; i++) total += strlen(pieces[i]);
     if ((r = lbrx__tok_alloc(t, (uint64_t)n, total, NULL)) != LBRX_OK) return r;
     t->kind = LBRX_TOKENIZER_WPM;
+    t->wpm_lower = t->wpm_strip = 1;
     for (i = 0; r == LBRX_OK && i < n; i++)
         r = lbrx__tok_set(t, i, pieces[i], strlen(pieces[i]), 0.0f, i < 3 ? LBRX_TOKEN_CONTROL : LBRX_TOKEN_NORMAL, i < 3 ? LBRX__TOK_RAW : LBRX__TOK_SPACES, NULL);
     t->unk = 0;

@@ -410,42 +410,57 @@ static void test_hostile_gguf(void) {
 }
 
 /* WordPiece on a small vocabulary written here, ids worked out by hand from the rules
-   (llama.cpp's BERT tokenizer): NFD's first code point, lowercase, words split at spaces,
+   (llama.cpp's BERT tokenizer): NFD's first code point, lowercase, marks dropped ("Cafe" + U+0301
+   is "cafe" as "Café" is), words split at spaces,
    punctuation, ASCII symbols and CJK; longest entry first; a word with an unmatched part is
    [UNK]; controls, NUL and invalid bytes dropped. */
-static void test_wordpiece(void) {
+static lbrx_result load_wpm(lbrx_tokenizer *t, int lower, int strip, lbrx_error *e) { /* -1: key absent */
     static const char *const toks[] = {
         "[PAD]", "[UNK]", "[CLS]", "[SEP]", "\xe2\x96\x81hello", "\xe2\x96\x81world", "\xe2\x96\x81un", "aff", "able",
         "\xe2\x96\x81,", "\xe2\x96\x81!", "\xe2\x96\x81" "cafe", "\xe2\x96\x81\xe6\x97\xa5", "\xe2\x96\x81\xe6\x9c\xac", "\xe2\x96\x81" "a", "b",
-        "\xe2\x96\x81" "ab", "\xe2\x96\x81x", "\xe2\x96\x81$", "\xe2\x82\xac", "\xe2\x96\x81\xe2\x82\xac", "\xe2\x96\x81" "5" };
-    static const char text[] = "Hello, WORLD!\tCaf\xc3\xa9 Cafe\xcc\x81 unaffable \xe6\x97\xa5\xe6\x9c\xac xyz a\xe2\x80\x8b" "b abb $5 "
-                               "\xff\xfeHELLO \xe2\x82\xac" "5 \xe2\x82\xac hel\0lo x\xe2\x96\x81" "a\xf0\x9f";
-    static const int32_t want[] = { 4, 9, 5, 10, 11, 1, 6, 7, 8, 12, 13, 1, 16, 16, 15, 18, 21, 4, 1, 20, 4, 17, 14 };
+        "\xe2\x96\x81" "ab", "\xe2\x96\x81x", "\xe2\x96\x81$", "\xe2\x82\xac", "\xe2\x96\x81\xe2\x82\xac", "\xe2\x96\x81" "5",
+        "\xe2\x96\x81" "Caf\xc3\xa9" };
     enum { N = sizeof toks / sizeof toks[0] };
     lbrx_gguf_str s[N];
     int32_t types[N];
     uint32_t unk = 1, cls = 2, sep = 3;
+    unsigned char flag[2];
     lbrx_gguf_writer *w = NULL;
     lbrx_gguf *g = NULL;
-    lbrx_tokenizer t;
-    lbrx_error e;
-    const char *path = lt_tmp_path("tok_wpm.gguf"), *p;
-    int32_t *ids = NULL;
-    size_t n = 0, i, len;
+    const char *path = lt_tmp_path("tok_wpm.gguf");
+    lbrx_result r;
+    size_t i;
+    flag[0] = (unsigned char)(lower > 0);
+    flag[1] = (unsigned char)(strip > 0);
     for (i = 0; i < N; i++) { s[i].data = toks[i]; s[i].len = strlen(toks[i]); types[i] = i < 4 ? LBRX_TOKEN_CONTROL : LBRX_TOKEN_NORMAL; }
-    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, &e) == LBRX_OK &&
-             lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "bert", &e) == LBRX_OK &&
-             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, s, N, &e) == LBRX_OK &&
-             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, N, &e) == LBRX_OK &&
-             lbrx_gguf_writer_add(w, "tokenizer.ggml.unknown_token_id", LBRX_GGUF_UINT32, &unk, &e) == LBRX_OK &&
-             lbrx_gguf_writer_add(w, "tokenizer.ggml.cls_token_id", LBRX_GGUF_UINT32, &cls, &e) == LBRX_OK &&
-             lbrx_gguf_writer_add(w, "tokenizer.ggml.seperator_token_id", LBRX_GGUF_UINT32, &sep, &e) == LBRX_OK &&
-             lbrx_gguf_writer_write_path(w, path, &e) == LBRX_OK);
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, e) == LBRX_OK &&
+             lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "bert", e) == LBRX_OK &&
+             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, s, N, e) == LBRX_OK &&
+             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, N, e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.unknown_token_id", LBRX_GGUF_UINT32, &unk, e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.cls_token_id", LBRX_GGUF_UINT32, &cls, e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.seperator_token_id", LBRX_GGUF_UINT32, &sep, e) == LBRX_OK &&
+             (lower < 0 || lbrx_gguf_writer_add(w, "tokenizer.ggml.normalizer.lowercase", LBRX_GGUF_BOOL, &flag[0], e) == LBRX_OK) &&
+             (strip < 0 || lbrx_gguf_writer_add(w, "tokenizer.ggml.normalizer.strip_accents", LBRX_GGUF_BOOL, &flag[1], e) == LBRX_OK) &&
+             lbrx_gguf_writer_write_path(w, path, e) == LBRX_OK);
     lbrx_gguf_writer_destroy(w);
-    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, &e) == LBRX_OK, "%s", e.message);
-    LT_CHECKF(lbrx_tokenizer_init_gguf(&t, g, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, e) == LBRX_OK, "%s", e->message);
+    r = lbrx_tokenizer_init_gguf(t, g, e);
     lbrx_gguf_destroy(g);
     lt_remove(path);
+    return r;
+}
+
+static void test_wordpiece(void) {
+    static const char text[] = "Hello, WORLD!\tCaf\xc3\xa9 Cafe\xcc\x81 unaffable \xe6\x97\xa5\xe6\x9c\xac xyz a\xe2\x80\x8b" "b abb $5 "
+                               "\xff\xfeHELLO \xe2\x82\xac" "5 \xe2\x82\xac hel\0lo x\xe2\x96\x81" "a\xf0\x9f";
+    static const int32_t want[] = { 4, 9, 5, 10, 11, 11, 6, 7, 8, 12, 13, 1, 16, 16, 15, 18, 21, 4, 1, 20, 4, 17, 14 };
+    lbrx_tokenizer t;
+    lbrx_error e;
+    const char *p;
+    int32_t *ids = NULL;
+    size_t n = 0, i, len;
+    LT_CHECKF(load_wpm(&t, -1, -1, &e) == LBRX_OK, "%s", e.message);
     LT_CHECK(t.kind == LBRX_TOKENIZER_WPM && t.bos == 2 && t.eos == 3 && t.unk == 1);
     LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, 0, &ids, &n, &e) == LBRX_OK);
     LT_CHECKF(n == sizeof want / sizeof want[0], "%zu ids", n);
@@ -464,6 +479,21 @@ static void test_wordpiece(void) {
     LT_CHECK(lbrx_tokenizer_encode(&t, "", 0, 0, &ids, &n, &e) == LBRX_OK && n == 0);
     free(ids);
     lbrx_tokenizer_release(&t);
+    /* a cased vocabulary (normalizer.lowercase false; strip_accents follows it): "Café" is a
+       token of its own, "café" and "Hello" are not */
+    LT_CHECKF(load_wpm(&t, 0, -1, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(lbrx_tokenizer_encode(&t, "Caf\xc3\xa9 caf\xc3\xa9 Hello hello", 23, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == 4 && ids[0] == 22 && ids[1] == 1 && ids[2] == 1 && ids[3] == 4, "%zu ids: %d %d %d %d", n, (int)ids[0], (int)ids[1], (int)ids[2], (int)ids[3]);
+    free(ids);
+    lbrx_tokenizer_release(&t);
+    /* lowercase, accents kept: "Café" -> "café", not a token */
+    LT_CHECKF(load_wpm(&t, 1, 0, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(lbrx_tokenizer_encode(&t, "Caf\xc3\xa9 HELLO", 11, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == 2 && ids[0] == 1 && ids[1] == 4, "%zu ids", n);
+    free(ids);
+    lbrx_tokenizer_release(&t);
+    memset(&e, 0, sizeof e);
+    check_load(load_wpm(&t, 0, 1, &e), LBRX_ERR_UNSUPPORTED, &t, &e, "strip_accents without lowercase");
 }
 
 static void test_hostile_json(void) {

@@ -625,7 +625,9 @@ LBRXDEF lbrx_result lbrx_affine_init(lbrx_affine *a, lbrx_affine_packing packing
                                      const lbrx_tensor *g_idx, lbrx_error *err);
 LBRXDEF void lbrx_affine_release(lbrx_affine *a);
 /* Rows [row, row + n) of W as f32 into dst (n * cols floats), computed as each format's code
-   does it in float: MLX q * scale + bias, AWQ/GPTQ (q - z) * scale. Thread safe. */
+   does it in float: MLX q * scale + bias (the product rounded to f32, then the sum: exact
+   products for f16/bf16 scales; the same bits in every build, fused multiply-add or not),
+   AWQ/GPTQ (q - z) * scale (exact). Thread safe. */
 LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err);
 /* Repack a 4-bit weight into a new Q4_1 tensor [rows, cols] (cols a multiple of 32, group a
    multiple of 32) without going through f32 values: Q4_1's y = q * d + m is the affine form, so
@@ -674,10 +676,11 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
         rows must not overlap x or w. Every element of y is written (not accumulated).
    Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
    scale, and exact integer block dot products; float weights are multiplied in f32 with fused
-   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (and W of at least 32 rows, 64 for quantized
-   weights) the weights are cache-blocked and packed per call so each weight byte is read from
-   memory once; otherwise the matrix-vector kernels stream the rows (each weight row is read once
-   and used for all n rows of x).
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (12 for quantized weights where the AVX-512
+   VNNI/VBMI kernels run) and W of at least 32 rows (64 for quantized weights) the weights are
+   cache-blocked and packed per call so each weight byte is read from memory once; otherwise
+   the matrix-vector kernels stream the rows (each weight row is read once and used for all n
+   rows of x).
    Determinism: the result is bit-identical for every thread count and every split into
    lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
@@ -738,7 +741,8 @@ LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matm
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
                                          const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err);
 
-/* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
+/* Rows of x (n) from which the tiled matrix-matrix kernels are used (quantized weights: from
+   12 where the AVX-512 VNNI/VBMI matrix-vector kernels are built, which are faster below). */
 #define LBRX_MATMUL_GEMM_MIN 8
 
 /* ==== end matmul (API) ====================================================================== */
@@ -3867,7 +3871,8 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
             int z;
             lbrx__affine_group(a, o, g, &scale, &offset, &z);
             if (z < 0)
-                for (i = g; i < g + a->group; i++) *dst++ = (float)lbrx__affine_q(a, o, i) * scale + offset;
+                for (i = g; i < g + a->group; i++)  /* two roundings whatever the build's -ffp-contract */
+                    *dst++ = lbrx__fp_barrier((float)lbrx__affine_q(a, o, i) * scale) + offset;
             else
                 for (i = g; i < g + a->group; i++) *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
         }
@@ -4123,6 +4128,7 @@ typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__bina
 typedef struct lbrx__kset {
     const char *name;
     int mm_simd, mm_tiled, mm_qtiled;   /* which matmul paths the set has (for the tests) */
+    int mm_gemm_min_q;                  /* its LBRX__MM_GEMM_MIN_Q (for the tests) */
     lbrx_result (*matmul)(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
                           lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err);
     lbrx_result (*weights_create)(lbrx_matmul_weights **out, const lbrx_tensor *w, const lbrx_allocator *allocator, lbrx_error *err);
@@ -4544,9 +4550,9 @@ LBRX__INLINE void lbrx__vhsum4(float a, float b, float c, float d, float *out) {
      with x's int8 values, dx_g the scale of x's block of 32 holding the group and s_g the sum of
      x's values in the group (Q8_0: v = q; Q4_0: nibble-8; Q4_1: nibble, M = m; Q4_K: nibble,
      D = d*scale, M = -dmin*min; and so on, one unpacker per format).
-   - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
+   - n < LBRX_MATMUL_GEMM_MIN (quantized W: LBRX__MM_GEMM_MIN_Q): matrix-vector kernels stream groups of weight rows with software
      prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
-   - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
+   - n >= LBRX_MATMUL_GEMM_MIN (LBRX__MM_GEMM_MIN_Q): each thread takes panels of output columns; per block of `in` it
      packs (converts, unpacks) the weights of the panel once into its own buffer, or takes them
      from the prepared panels (lbrx_matmul_weights), and runs register-blocked tiles over all
      rows of x: the float tiles broadcast x where it lies, the quantized ones read a packed copy
@@ -4846,6 +4852,18 @@ LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1
 #endif
 
 #define LBRX__MM_PF 2048       /* software prefetch distance of the matrix-vector kernels, bytes */
+
+/* Rows of x from which quantized weights take the tiled kernels. The 512-bit matrix-vector
+   kernels, which unpack each weight block once per row of x, beat packing the weights for the
+   tiles below 12 rows (2048x2048, 1 thread, CPU time, GFLOP/s tiles -> matrix-vector at n = 8:
+   q4_0 32 -> 92, q8_0 31 -> 58, q4_K 45 -> 61, q6_K 34 -> 66, iq4_nl 17 -> 82, q2_K 47 -> 71;
+   at n = 12 q4_K 74 -> 61 and q5_K 60 -> 51 turn the other way, while the 32-value formats still
+   gain); the AVX2 ones only below 8 (n = 12: tiles 1.3-2x). */
+#if defined(LBRX__MM_GEMV512)
+#define LBRX__MM_GEMM_MIN_Q 12
+#else
+#define LBRX__MM_GEMM_MIN_Q LBRX_MATMUL_GEMM_MIN
+#endif
 
 #if defined(LBRX__MM_X86)
 LBRX__PRIVATE float lbrx__mm_hsum8(__m256 v) {
@@ -6007,7 +6025,7 @@ LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, flo
 #endif
 }
 
-/* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN) ---- */
+/* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN, LBRX__MM_GEMM_MIN_Q) ---- */
 
 /* Float tiles: MR rows of x times NR = NV vectors of output columns; x is broadcast from its
    rows, the packed weights are [kc][NR] floats. Quantized tiles: QR rows times QV vectors of
@@ -6560,7 +6578,7 @@ LBRX__PRIVATE lbrx_result lbrx__mm_plan_for(lbrx_context *ctx, const lbrx__mm *m
     if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && !L->quant) { L->gemm = 1; pr = LBRX__MF_MR; L->wsz = m->wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
-    if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
+    if (tiles && n >= LBRX__MM_GEMM_MIN_Q && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
 #endif
     (void)few; (void)tiles;   /* builds without tiled kernels */
     if (L->gemm) {
@@ -8055,7 +8073,7 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 #else
 #define LBRX__KSET_QTILED 0
 #endif
-static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED,
+static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED, LBRX__MM_GEMM_MIN_Q,
                                            lbrx__matmul, lbrx__weights_create, lbrx__unary, lbrx__binary, lbrx__attention };
 #endif
 
@@ -8096,6 +8114,7 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MM_GEMV512
 #undef LBRX__GV512
 #undef LBRX__MM_PF
+#undef LBRX__MM_GEMM_MIN_Q
 #undef LBRX__MM_GR
 #undef LBRX__MM_R4
 #undef LBRX__MM_WROW

@@ -8,14 +8,15 @@
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
 
 /* 1 when this build computes (dt, n, out) in canonical order: with the scalar code (no SIMD
-   kernels for matmul) or with the tiled kernels (n >= LBRX_MATMUL_GEMM_MIN and W of enough rows
+   kernels for matmul) or with the tiled kernels (n >= LBRX_MATMUL_GEMM_MIN, _Q for quantized W, and W of enough rows
    where the build has them). */
 static int canonical_order(lbrx_dtype dt, int64_t n, int64_t out) {
-    int tiled = 0;
+    int tiled = 0, min_q = LBRX_MATMUL_GEMM_MIN;
     (void)dt; (void)n; (void)out;
 #if defined(LBRX__DISPATCH)   /* the kernel set chosen at run time */
     if (!lbrx__kset_get()->mm_simd) return 1;
     tiled = lbrx_dtype_is_quantized(dt) ? lbrx__kset_get()->mm_qtiled : lbrx__kset_get()->mm_tiled;
+    min_q = lbrx__kset_get()->mm_gemm_min_q;
 #else
 #if !defined(LBRX__MM_X86) && !defined(LBRX__NEON)
     return 1;
@@ -26,8 +27,10 @@ static int canonical_order(lbrx_dtype dt, int64_t n, int64_t out) {
 #if defined(LBRX__MM_QTILED)
     if (lbrx_dtype_is_quantized(dt)) tiled = 1;
 #endif
+    min_q = LBRX__MM_GEMM_MIN_Q;
 #endif
-    return tiled && n >= LBRX_MATMUL_GEMM_MIN && out >= (lbrx_dtype_is_quantized(dt) ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);
+    return tiled && n >= (lbrx_dtype_is_quantized(dt) ? min_q : LBRX_MATMUL_GEMM_MIN) &&
+           out >= (lbrx_dtype_is_quantized(dt) ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);
 }
 
 /* ---- reference weights: made here from random floats, and dequantized here to double ---- */

@@ -65,7 +65,8 @@
    for control tokens); lbrx_tokenizer_decode gives what a text stream prints: nothing for control
    tokens, and for SentencePiece the first piece after BOS loses its leading space.
    Concatenating lbrx_tokenizer_piece over encode's ids gives the text back exactly for
-   byte-level BPE (and for SPM with byte fallback, minus the added leading space).
+   byte-level BPE (and for SPM with byte fallback, minus the added leading space and with each
+   '▁' of the text read as a space, as SentencePiece and llama.cpp read it).
 
    SECURITY. Loading checks every count, id and length: ids out of range, merges naming tokens
    that are not in the vocabulary, an unknown pre-tokenizer, an empty vocabulary are errors with a
@@ -2175,9 +2176,18 @@ LBRX__TOK lbrx_result lbrx__tok_fragment(const lbrx_tokenizer *t, lbrx__tok_work
         (t->metaspace == 2 || (t->metaspace == 1 && first == 2)) ||
         (t->byte_level && t->prefix_space && p[0] != ' '))
         w->pre[m++] = ' ';
-    memcpy(w->pre + m, p, n);
-    m += n;
-    if (t->byte_level) return lbrx__tok_bytelevel(t, w, w->pre, m, err);
+    if (t->byte_level) {
+        memcpy(w->pre + m, p, n);
+        return lbrx__tok_bytelevel(t, w, w->pre, m + n, err);
+    }
+    for (i = 0; i < n; i++) { /* SentencePiece / Metaspace: a '▁' of the text is a space, as the vocabulary's are */
+        if (i + 2 < n && (unsigned char)p[i] == 0xE2 && (unsigned char)p[i + 1] == 0x96 && (unsigned char)p[i + 2] == 0x81) {
+            w->pre[m++] = ' ';
+            i += 2;
+        } else {
+            w->pre[m++] = p[i];
+        }
+    }
     if (t->kind == LBRX_TOKENIZER_SPM || !t->metaspace_split) return lbrx__tok_merge(t, w, w->pre, m, err);
     for (s = 0, i = 1; i <= m; i++) /* Metaspace split: every piece starts at a space */
         if (i == m || w->pre[i] == ' ') {

@@ -128,6 +128,7 @@ typedef struct lbrx_tokenizer {
     int pre;               /* index in lbrx__tok_pres, -1 for none */
     unsigned char rules[8];/* byte-level pre-tokenizer rules (LBRX__TOK_R_*), 0-terminated */
     int byte_level, ignore_merges, byte_fallback, space_prefix, metaspace, metaspace_split, prefix_space;
+    int metaspace_keep;    /* Metaspace pre-tokenizer: no '▁' put in front of a fragment that starts with one */
     uint32_t max_len;      /* WPM: the longest token, in bytes */
     int wpm_lower, wpm_strip; /* WPM: lowercase; strip accents (NFD's first code point, marks dropped) */
     unsigned char ascii_fl[128]; /* class flags of ASCII */
@@ -1686,6 +1687,7 @@ LBRX__TOK lbrx_result lbrx__tok_json_pre(lbrx_tokenizer *t, const lbrx_json_valu
         if (scheme) t->metaspace = !strcmp(scheme, "first") ? 1 : !strcmp(scheme, "always") ? 2 : 3;
         else t->metaspace = lbrx__tok_json_flag(pre, "add_prefix_space", 1) ? 2 : 3;
         t->metaspace_split = lbrx__tok_json_flag(pre, "split", 1);
+        t->metaspace_keep = 1; /* Hugging Face's Metaspace adds none to a text that starts with a space */
         return LBRX_OK;
     }
     if (!strcmp(type, "Split") && lbrx__tok_json_is(pre, "behavior", "Isolated") && !lbrx__tok_json_flag(pre, "invert", 0)) {
@@ -2173,7 +2175,8 @@ LBRX__TOK lbrx_result lbrx__tok_fragment(const lbrx_tokenizer *t, lbrx__tok_work
     if (n == 0) return LBRX_OK;
     if (t->kind == LBRX_TOKENIZER_WPM) { lbrx__tok_wpm(t, w, p, n); return LBRX_OK; }
     if ((t->kind == LBRX_TOKENIZER_SPM && t->space_prefix && first) ||
-        (t->metaspace == 2 || (t->metaspace == 1 && first == 2)) ||
+        ((t->metaspace == 2 || (t->metaspace == 1 && first == 2)) &&
+         !(t->metaspace_keep && (p[0] == ' ' || (n >= 3 && !memcmp(p, "\xe2\x96\x81", 3))))) ||
         (t->byte_level && t->prefix_space && p[0] != ' '))
         w->pre[m++] = ' ';
     if (t->byte_level) {

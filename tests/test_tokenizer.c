@@ -509,6 +509,34 @@ static void test_wordpiece(void) {
     check_load(load_wpm(&t, 0, 1, &e), LBRX_ERR_UNSUPPORTED, &t, &e, "strip_accents without lowercase");
 }
 
+/* Metaspace: Hugging Face's pre-tokenizer puts no '▁' in front of a text that starts with a
+   space (or '▁'); SentencePiece's normalizer Prepend + Replace always does. */
+static void test_metaspace(void) {
+    static const char model[] = "\"model\":{\"type\":\"BPE\",\"vocab\":{\"\xe2\x96\x81\":0,\"a\":1,\"\xe2\x96\x81" "a\":2},\"merges\":[\"\xe2\x96\x81 a\"]}";
+    static const struct { const char *text; int n, id0, id1; } pre_cases[] = {
+        { "a", 1, 2, -1 }, { " a", 1, 2, -1 }, { "\xe2\x96\x81" "a", 1, 2, -1 }, { "a a", 2, 2, 2 }, { "  a", 2, 0, 2 } };
+    char json[512];
+    lbrx_tokenizer t;
+    lbrx_error e;
+    int32_t *ids = NULL;
+    size_t n = 0, i;
+    snprintf(json, sizeof json, "{%s,\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\xe2\x96\x81\",\"prepend_scheme\":\"always\",\"split\":true}}", model);
+    LT_CHECKF(lbrx_tokenizer_init_json_memory(&t, json, strlen(json), NULL, 0, &e) == LBRX_OK, "%s", e.message);
+    for (i = 0; t.kind && i < sizeof pre_cases / sizeof pre_cases[0]; i++) {
+        LT_CHECK(lbrx_tokenizer_encode(&t, pre_cases[i].text, strlen(pre_cases[i].text), 0, &ids, &n, &e) == LBRX_OK);
+        LT_CHECKF(n == (size_t)pre_cases[i].n && ids[0] == pre_cases[i].id0 && (n < 2 || ids[1] == pre_cases[i].id1), "\"%s\": %zu ids", pre_cases[i].text, n);
+        free(ids);
+    }
+    lbrx_tokenizer_release(&t);
+    snprintf(json, sizeof json, "{%s,\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\",\"prepend\":\"\xe2\x96\x81\"},"
+             "{\"type\":\"Replace\",\"pattern\":{\"String\":\" \"},\"content\":\"\xe2\x96\x81\"}]},\"pre_tokenizer\":null}", model);
+    LT_CHECKF(lbrx_tokenizer_init_json_memory(&t, json, strlen(json), NULL, 0, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(t.kind && lbrx_tokenizer_encode(&t, " a", 2, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == 2 && ids[0] == 0 && ids[1] == 2, "%zu ids", n); /* "▁▁a" */
+    free(ids);
+    lbrx_tokenizer_release(&t);
+}
+
 static void test_hostile_json(void) {
     static const struct { const char *what, *json; lbrx_result want; } cases[] = {
         { "valid", "{\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},\"merges\":[\"a b\"]},\"pre_tokenizer\":{\"type\":\"ByteLevel\"}}", LBRX_OK },
@@ -614,6 +642,7 @@ int main(void) {
     LT_RUN(test_llama2c);
     LT_RUN(test_hostile_gguf);
     LT_RUN(test_wordpiece);
+    LT_RUN(test_metaspace);
     LT_RUN(test_hostile_json);
     return lt_finish();
 }

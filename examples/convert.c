@@ -67,7 +67,9 @@
        attn_logit_softcapping, final_logit_softcapping, rope.scaling.type/factor (linear),
        rope.freq_base_swa (gemma3), attention.sliding_window_pattern (when it is not the
        architecture's usual one) and attention.scale (when query_pre_attn_scalar is not head_dim)),
-       and without --vocab tokenizer.ggml.bos_token_id / eos_token_id; e.g. for llama
+       and without --vocab tokenizer.ggml.model "none" (no vocabulary: llama.cpp loads such a
+       file with ARCH.vocab_size dummy tokens; lbrx reads token ids) and
+       tokenizer.ggml.bos_token_id / eos_token_id; e.g. for llama
            model.embed_tokens.weight                 -> token_embd.weight
            model.layers.N.input_layernorm.weight     -> blk.N.attn_norm.weight
            model.layers.N.self_attn.q_proj.weight    -> blk.N.attn_q.weight       (rows permuted, below)
@@ -277,8 +279,11 @@ static int cv_hf_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
     if (lbrx_model_write_gguf_config(w, &job->mc, err) != LBRX_OK ||
         lbrx_gguf_writer_add_str(w, "general.name", job->name ? job->name : job->mc.arch->name, err) != LBRX_OK)
         return cv_fail(job, "%s", err->message);
-    /* special token ids, unless a --vocab file brings its own tokenizer.* keys */
+    /* special token ids, unless a --vocab file brings its own tokenizer.* keys; without one the
+       file says it has no vocabulary ("none"), as llama.cpp needs to load it at all (it then makes
+       ARCH.vocab_size dummy tokens) */
     if (!job->vocab) {
+        if (lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "none", err) != LBRX_OK) return cv_fail(job, "%s", err->message);
         static const char *const ids[2][2] = {{"bos_token_id", "tokenizer.ggml.bos_token_id"}, {"eos_token_id", "tokenizer.ggml.eos_token_id"}};
         int k;
         for (k = 0; k < 2; k++) {

@@ -58,6 +58,9 @@ typedef struct lbrx_arch {
     unsigned flags;          /* LBRX_ARCH_* */
     int swa_pattern;         /* window layers: 0 every layer, n: layer l iff l % n < n - 1 */
     float rope_base_swa;     /* LBRX_ARCH_LOCAL_ROPE: default RoPE base of window layers */
+    int dim_scale_layers;    /* a GGUF file without ARCH.attention.scale and with this many layers
+                                (Gemma 2 / 3 27B) scales q.k by 1/sqrt(dim / heads), as llama.cpp
+                                decides it from the model's size (HF: query_pre_attn_scalar) */
 } lbrx_arch;
 
 /* The architectures known (see the top of this file), and the one named (NULL if none). */
@@ -282,13 +285,13 @@ LBRX_MODEL_DEF size_t lbrx_model_resident_bytes(void) {
 /* ---- the tables ---- */
 
 static const lbrx_arch lbrx_model__archs[] = {
-    { "llama", "llama mistral", LBRX_ARCH_PERMUTE_QK, 0, 0.0f },
-    { "qwen2", "qwen2", LBRX_ARCH_QKV_BIAS, 0, 0.0f },
-    { "qwen3", "qwen3", LBRX_ARCH_QK_NORM, 0, 0.0f },
-    { "gemma2", "gemma2", LBRX_ARCH_GEGLU | LBRX_ARCH_NORM_PLUS1 | LBRX_ARCH_EMBD_SCALE | LBRX_ARCH_SANDWICH, 2, 0.0f },
+    { "llama", "llama mistral", LBRX_ARCH_PERMUTE_QK, 0, 0.0f, 0 },
+    { "qwen2", "qwen2", LBRX_ARCH_QKV_BIAS, 0, 0.0f, 0 },
+    { "qwen3", "qwen3", LBRX_ARCH_QK_NORM, 0, 0.0f, 0 },
+    { "gemma2", "gemma2", LBRX_ARCH_GEGLU | LBRX_ARCH_NORM_PLUS1 | LBRX_ARCH_EMBD_SCALE | LBRX_ARCH_SANDWICH, 2, 0.0f, 46 },
     { "gemma3", "gemma3_text", LBRX_ARCH_GEGLU | LBRX_ARCH_NORM_PLUS1 | LBRX_ARCH_EMBD_SCALE | LBRX_ARCH_SANDWICH | LBRX_ARCH_QK_NORM |
-                               LBRX_ARCH_LOCAL_ROPE, 6, 10000.0f },
-    { "phi3", "phi3", LBRX_ARCH_FUSED, 0, 0.0f },
+                               LBRX_ARCH_LOCAL_ROPE, 6, 10000.0f, 62 },
+    { "phi3", "phi3", LBRX_ARCH_FUSED, 0, 0.0f, 0 },
 };
 
 static const lbrx_model_tensor lbrx_model__tensors[] = {
@@ -790,7 +793,10 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         goto done;
     }
     snprintf(key, sizeof key, "%s.attention.scale", c->arch->name);
-    if ((r = lbrx_gguf_get_f32(g, key, &c->attn_scale, err)) == LBRX_ERR_NOT_FOUND) r = LBRX_OK;
+    if ((r = lbrx_gguf_get_f32(g, key, &c->attn_scale, err)) == LBRX_ERR_NOT_FOUND) {
+        r = LBRX_OK;
+        if (c->n_layers == c->arch->dim_scale_layers) c->attn_scale = (float)(1.0 / sqrt((double)(c->dim / c->n_heads)));
+    }
     if (r != LBRX_OK) goto done;
     snprintf(key, sizeof key, "%s.rope.scaling.type", c->arch->name);
     if (lbrx_gguf_get_str(g, key, &st, 0) == LBRX_OK && !(st.len == 4 && !memcmp(st.data, "none", 4))) {

@@ -562,6 +562,13 @@ static void test_arch_oracles(void) {
                 if (rc != 0) break;
             }
             memset(&err, 0, sizeof err);
+            if (f) { /* no tokenizer in the checkpoint: the GGUF says "none" (llama.cpp loads it then), lbrx finds none */
+                lbrx_gguf *g = 0;
+                lbrx_tokenizer tok;
+                LT_CHECKF(lbrx_gguf_open(&g, gguf, 0, &err) == LBRX_OK, "%s", err.message);
+                LT_CHECK(g && lbrx_tokenizer_init_gguf(&tok, g, &err) == LBRX_ERR_NOT_FOUND && strstr(err.message, "\"none\""));
+                lbrx_gguf_destroy(g);
+            }
             LT_CHECKF(lbrx_model_load(&m, src, &err) == LBRX_OK, "%s: %s", src, err.message);
             if (!m.layers) break;
             LT_CHECKF(!strcmp(m.c.arch->name, gguf_arch[a]), "%s: architecture %s", src, m.c.arch->name);
@@ -577,6 +584,65 @@ static void test_arch_oracles(void) {
         remove(gguf);
         free(want);
     }
+}
+
+/* Gemma 2 / 3 27B GGUF files from llama.cpp carry no attention scale: llama.cpp takes
+   1/sqrt(dim / heads) for a model of 46 (gemma2) / 62 (gemma3) layers, the 27B sizes, and
+   1/sqrt(head_dim) otherwise (its src/models/gemma2.cpp, gemma3.cpp); ARCH.attention.scale, which
+   lbrx's convert writes, wins over both. A model of the table's tensors (zeros, dim 16, 2 heads
+   of 4: dim / heads = 8) with 45, 46, 62 layers, with and without the key. */
+static void test_gemma_attention_scale(void) {
+    static const struct { const char *arch; int layers; float key, want; } cases[] = {
+        { "gemma2", 46, 0.0f, 0.35355339f }, { "gemma2", 45, 0.0f, 0.0f }, { "gemma2", 46, 0.25f, 0.25f },
+        { "gemma3", 62, 0.0f, 0.35355339f }, { "gemma3", 46, 0.0f, 0.0f }, { "qwen3", 46, 0.0f, 0.0f },
+    };
+    static float zeros[16 * 16];
+    size_t n_table, i, k;
+    const lbrx_model_tensor *table = lbrx_model_tensors(&n_table);
+    char path[4200];
+    snprintf(path, sizeof path, "%s", lt_tmp_path("gemma_scale.gguf"));
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        lbrx_model_config c;
+        lbrx_gguf_writer *w = 0;
+        lbrx_tensor t;
+        lbrx_model m;
+        lbrx_error err;
+        int64_t shape[2];
+        char name[96];
+        int l;
+        lbrx_result r;
+        memset(&c, 0, sizeof c);
+        c.arch = lbrx_arch_find(cases[k].arch, strlen(cases[k].arch));
+        c.dim = 16; c.hidden_dim = 16; c.n_layers = cases[k].layers; c.n_heads = 2; c.n_kv_heads = 1; c.head_dim = 4; c.rope_dim = 4;
+        c.vocab_size = 16; c.seq_len = 32; c.norm_eps = 1e-6f; c.rope_base = 10000.0f; c.rope_base_swa = 10000.0f; c.window = 4;
+        c.swa_pattern = c.arch->swa_pattern; c.attn_scale = cases[k].key;
+        r = lbrx_gguf_writer_create(&w, 0, &err);
+        if (!r) r = lbrx_model_write_gguf_config(w, &c, &err);
+        for (i = 0; i < 2 && !r; i++) { /* token_embd [16, 16], output_norm [16] */
+            shape[0] = shape[1] = 16;
+            r = lbrx_tensor_init_memory(&t, LBRX_F32, i ? 1 : 2, shape, zeros, &err);
+            if (!r) r = lbrx_gguf_writer_add_tensor(w, i ? "output_norm.weight" : "token_embd.weight", &t, &err);
+        }
+        for (l = 0; l < c.n_layers && !r; l++)
+            for (i = 0; i < n_table && !r; i++) {
+                if (!lbrx_model_tensor_applies(&table[i], c.arch)) continue;
+                snprintf(name, sizeof name, "blk.%d.%s", l, table[i].gguf);
+                shape[0] = table[i].rows ? lbrx_model_dim(&c, table[i].rows) : lbrx_model_dim(&c, table[i].cols);
+                shape[1] = lbrx_model_dim(&c, table[i].cols);
+                r = lbrx_tensor_init_memory(&t, LBRX_F32, table[i].rows ? 2 : 1, shape, zeros, &err);
+                if (!r) r = lbrx_gguf_writer_add_tensor(w, name, &t, &err);
+            }
+        if (!r) r = lbrx_gguf_writer_write_path(w, path, &err);
+        lbrx_gguf_writer_destroy(w);
+        LT_CHECKF(r == LBRX_OK, "%s: %s", cases[k].arch, err.message);
+        if (r != LBRX_OK) continue;
+        LT_CHECKF(lbrx_model_load(&m, path, &err) == LBRX_OK, "%s %d layers: %s", cases[k].arch, cases[k].layers, err.message);
+        if (!m.layers) continue;
+        LT_CHECKF(fabsf(m.c.attn_scale - cases[k].want) < 1e-7f, "%s, %d layers, key %g: scale %g, want %g", cases[k].arch, cases[k].layers,
+                  (double)cases[k].key, (double)m.c.attn_scale, (double)cases[k].want);
+        lbrx_model_free(&m);
+    }
+    remove(path);
 }
 
 /* ollama's llama-2-tiny-random (F16 weights, head_dim 4, vocab 32000) runs end to end. */
@@ -1240,6 +1306,7 @@ int main(void) {
     LT_RUN(test_stories_batch_vs_steps);
     LT_RUN(test_oracle_transformers);
     LT_RUN(test_arch_oracles);
+    LT_RUN(test_gemma_attention_scale);
     LT_RUN(test_ollama_tiny);
     LT_RUN(test_hostile_gguf_models);
     LT_RUN(test_hostile_bin_models);

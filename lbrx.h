@@ -33,7 +33,7 @@
                  lbrx_quantize_row_q5_k lbrx_quantize_row_q6_k lbrx_quantize_row_iq4_nl
                  lbrx_quantize_row_iq4_xs lbrx_quantize_row lbrx_dequantize_row lbrx_tensor_convert
      >>affine    lbrx_affine_init lbrx_affine_release lbrx_affine_dequantize_rows
-                 lbrx_affine_to_q4_1
+                 lbrx_affine_to_q4_1 lbrx_affine_repack
      >>context   lbrx_context_create lbrx_context_destroy lbrx_context_threads
                  lbrx_context_set_threads lbrx_context_scratch
      >>matmul    lbrx_matmul lbrx_matmul_rows lbrx_matmul_supports lbrx_matmul_weights_create
@@ -303,7 +303,15 @@ typedef enum lbrx_dtype {
                                    F6 file of another writer has been seen to check against */
     LBRX_F6_E3M2 = 76,          /* MX FP6 (bias 3, max 28), packed as F6_E2M3 */
     LBRX_C64 = 77,              /* complex64: (f32 real, f32 imaginary) */
-    LBRX_DTYPE_COUNT = 78
+    /* lbrx's own block types, for the affine group quantization of MLX, AWQ and GPTQ (>>affine):
+       no file format has them (the GGUF writer refuses them), lbrx_affine_repack makes them.
+       A block of 32 values y = q * d + m as MLX's formula is computed in f32 (the product
+       rounded, then the sum; lbrx_affine_dequantize_rows), with d and m f32 (little-endian) at
+       bytes 0 and 4: */
+    LBRX_AFFINE_Q4 = 78,        /* 24 B: d, m, then Q4_1's 16 bytes of nibbles (value j in the low
+                                   nibble of byte j, value j + 16 in its high nibble) */
+    LBRX_AFFINE_Q8 = 79,        /* 40 B: d, m, then 32 unsigned bytes q */
+    LBRX_DTYPE_COUNT = 80
 } lbrx_dtype;
 
 /* 1 if `id` names a dtype lbrx knows (table entry with a non-zero block size). */
@@ -562,7 +570,8 @@ LBRXDEF void lbrx_quantize_row_q6_k(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_iq4_nl(const float *src, void *dst, int64_t n);
 LBRXDEF void lbrx_quantize_row_iq4_xs(const float *src, void *dst, int64_t n);
 /* Quantize n floats into a row of type t: F32 (copy), F16, BF16 (round to nearest even),
-   Q8_0, Q4_0, Q4_1, Q8_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS.
+   Q8_0, Q4_0, Q4_1, Q8_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, and
+   lbrx's AFFINE_Q4 / AFFINE_Q8 (each block's min and (max - min) / 15 or 255 as f32 m and d).
    LBRX_ERR_BAD_DTYPE (unknown t), LBRX_ERR_BAD_SHAPE (n negative or not a multiple of the block
    size), LBRX_ERR_UNSUPPORTED (other types); n = 0 with NULL pointers is a valid way to ask
    whether t is supported. Thread safe. */
@@ -570,7 +579,8 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
 /* n elements of type t (any alignment) to f32: F32, F16, BF16, F64, I8..I64, U8..U64, BOOL
    (0 or 1), F8_E4M3 (fn: no infinities, S.1111.111 is NaN), F8_E5M2, and the block types Q4_0,
    Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0
-   (bit for bit GGML's dequantize_row_*; SIMD and scalar builds agree). 64-bit integers round to
+   (bit for bit GGML's dequantize_row_*; SIMD and scalar builds agree), lbrx's AFFINE_Q4 and
+   AFFINE_Q8 (q * d rounded, plus m). 64-bit integers round to
    the nearest float. LBRX_ERR_UNSUPPORTED for the other IQ types and C64; errors as
    lbrx_quantize_row. Thread safe. The MX types: MXFP4 (GGML's block: E8M0 scale byte, 16 bytes
    of E2M1 pairs, low nibbles elements 0..15; bit for bit GGML's dequantize_row_mxfp4, whose
@@ -626,7 +636,9 @@ LBRXDEF lbrx_result lbrx_affine_init(lbrx_affine *a, lbrx_affine_packing packing
                                      const lbrx_tensor *g_idx, lbrx_error *err);
 LBRXDEF void lbrx_affine_release(lbrx_affine *a);
 /* Rows [row, row + n) of W as f32 into dst (n * cols floats), computed as each format's code
-   does it in float: MLX q * scale + bias, AWQ/GPTQ (q - z) * scale. Thread safe. */
+   does it in float: MLX q * scale + bias (the product rounded to f32, then the sum: exact
+   products for f16/bf16 scales; the same bits in every build, fused multiply-add or not),
+   AWQ/GPTQ (q - z) * scale (exact). Thread safe. */
 LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t row, int64_t n, float *dst, lbrx_error *err);
 /* Repack a 4-bit weight into a new Q4_1 tensor [rows, cols] (cols a multiple of 32, group a
    multiple of 32) without going through f32 values: Q4_1's y = q * d + m is the affine form, so
@@ -639,6 +651,20 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
    inexact, by at most half an f16 ulp of m per block). lbrx_matmul runs the result. */
 LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
                                         int *exact, lbrx_error *err);
+/* Repack W (cols and group multiples of 32) into a new tensor [rows, cols] of the smallest block
+   dtype that holds it exactly, without going through f32 values; lbrx_matmul runs it natively:
+   - Q4_1 (20 B per 32) for 4 bits when every scale and offset is an f16 (lbrx_affine_to_q4_1
+     says when: MLX with f16 scales and biases, and bf16 ones in f16's normal range);
+   - else LBRX_AFFINE_Q4 (24 B per 32: f32 d = scale and m = bias or -z * scale);
+   - LBRX_AFFINE_Q8 (40 B per 32) for 8 bits (MLX).
+   The result dequantizes (lbrx_dequantize_row: q * d rounded, plus m) to exactly
+   lbrx_affine_dequantize_rows. *exact (may be NULL) is 1 but for AWQ/GPTQ with F32 scales of
+   more than 20 significant bits (AutoAWQ and GPTQ write f16 scales: 11 bits): then -z * scale
+   or q * scale may need more than f32's 24 (m or the product is rounded, where (q - z) * scale
+   rounds once) and *exact says whether any block does.
+   LBRX_ERR_UNSUPPORTED for other groups or row lengths; LBRX_ERR_OVERFLOW, OUT_OF_MEMORY. */
+LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                       int *exact, lbrx_error *err);
 
 /* ============================================================================================
    Context: thread count and scratch memory  // >>context
@@ -665,8 +691,8 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
 /* ==== matmul (API) ============================================================== */ // >>matmul
 
 /* y[n, out] = x[n, in] . W[out, in]^T, the Linear-layer product (PyTorch's and GGUF's layout).
-     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL (in a multiple
-        of 32), Q4_K, Q5_K, Q6_K, Q3_K, Q2_K or IQ4_XS (in a multiple of 256), used where it lies
+     w  rank 2 [out, in] in F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, AFFINE_Q4,
+        AFFINE_Q8 (in a multiple of 32), Q4_K, Q5_K, Q6_K, Q3_K, Q2_K or IQ4_XS (in a multiple of 256), used where it lies
         (a memory map is fine): the data pointer and the row stride (stride[0] > 0, bytes) may
         have any alignment; elements of a row are contiguous. Quantized rows hold whole blocks.
      x  F32, rank >= 1, last dimension `in`: all leading dimensions flatten into n rows. Any byte
@@ -675,10 +701,11 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
         rows must not overlap x or w. Every element of y is written (not accumulated).
    Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
    scale, and exact integer block dot products; float weights are multiplied in f32 with fused
-   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (and W of at least 32 rows, 64 for quantized
-   weights) the weights are cache-blocked and packed per call so each weight byte is read from
-   memory once; otherwise the matrix-vector kernels stream the rows (each weight row is read once
-   and used for all n rows of x).
+   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (12 for quantized weights where the AVX-512
+   VNNI/VBMI kernels run) and W of at least 32 rows (64 for quantized weights) the weights are
+   cache-blocked and packed per call so each weight byte is read from memory once; otherwise
+   the matrix-vector kernels stream the rows (each weight row is read once and used for all n
+   rows of x).
    Determinism: the result is bit-identical for every thread count and every split into
    lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
@@ -739,7 +766,8 @@ LBRXDEF lbrx_result lbrx_matmul_prepared_rows(lbrx_context *ctx, const lbrx_matm
 LBRXDEF lbrx_result lbrx_matmul_prepared(lbrx_context *ctx, const lbrx_matmul_weights *pw,
                                          const lbrx_tensor *x, lbrx_tensor *y, lbrx_error *err);
 
-/* Rows of x (n) from which the tiled matrix-matrix kernels are used. */
+/* Rows of x (n) from which the tiled matrix-matrix kernels are used (quantized weights: from
+   12 where the AVX-512 VNNI/VBMI matrix-vector kernels are built, which are faster below). */
 #define LBRX_MATMUL_GEMM_MIN 8
 
 /* ==== end matmul (API) ====================================================================== */
@@ -1307,7 +1335,8 @@ LBRX__PRIVATE const lbrx__dtype_info *lbrx__dtype_info_of(int id) {
     static const lbrx__dtype_info extra[LBRX_DTYPE_COUNT - LBRX_U8] = {
         {"u8", 1, 1}, {"u16", 1, 2}, {"u32", 1, 4}, {"u64", 1, 8}, {"bool", 1, 1},
         {"f8_e4m3", 1, 1}, {"f8_e5m2", 1, 1}, {"f8_e8m0", 1, 1}, {"f8_e4m3fnuz", 1, 1},
-        {"f8_e5m2fnuz", 1, 1}, {"f4", 2, 1}, {"f6_e2m3", 4, 3}, {"f6_e3m2", 4, 3}, {"c64", 1, 8}};
+        {"f8_e5m2fnuz", 1, 1}, {"f4", 2, 1}, {"f6_e2m3", 4, 3}, {"f6_e3m2", 4, 3}, {"c64", 1, 8},
+        {"affine_q4", 32, 24}, {"affine_q8", 32, 40}};
     const lbrx__dtype_info *d = 0;
     if (id >= 0 && id < LBRX_GGML_TYPE_COUNT) d = &ggml[id];
     else if (id >= LBRX_U8 && id < LBRX_DTYPE_COUNT) d = &extra[id - LBRX_U8];
@@ -2369,9 +2398,38 @@ LBRXDEF uint16_t lbrx_f32_to_bf16(float f) {
 
 /* ==== block formats (implementation) ==== */
 
+/* The fused multiply-add of the scalar code (the canonical order: see the matmul section).
+   MinGW-w64's fmaf is not fused where the compiler has no FMA instruction to put in its place (a
+   build without -march): this one is. The product of two floats is exact in double; the sum is
+   rounded to odd (TwoSum's error makes the last bit sticky), and rounding that to float is the
+   one rounding of a*b+c. */
+#if defined(__MINGW32__) && !defined(__FMA__)
+LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
+    double p = (double)a * (double)b, s = p + (double)c, bv = s - p, e = (p - (s - bv)) + ((double)c - bv);
+    uint64_t u;
+    if (e != 0.0 && e == e) {
+        memcpy(&u, &s, 8);
+        if (!(u & 1)) {
+            u += (e > 0.0) == (s > 0.0) ? 1 : (uint64_t)-1;
+            memcpy(&s, &u, 8);
+        }
+    }
+    return (float)s;
+}
+#define LBRX__FMAF lbrx__fmaf
+#else
+#define LBRX__FMAF fmaf
+#endif
+
 /* Block headers hold little-endian f16 scales at any alignment. */
 LBRX__PRIVATE float lbrx__load_f16(const unsigned char *p) {
     return lbrx_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
+}
+/* and lbrx's affine blocks (LBRX_AFFINE_Q4, _Q8) f32 ones */
+LBRX__PRIVATE float lbrx__load_f32(const unsigned char *p) {
+    float f;
+    memcpy(&f, p, 4);
+    return f;
 }
 LBRX__PRIVATE void lbrx__store_f16(unsigned char *p, float f) {
     uint16_t h = lbrx_f32_to_f16(f);
@@ -2505,6 +2563,36 @@ LBRX__PRIVATE void lbrx__quantize_block_q4_1(const float *src, unsigned char *y)
 }
 LBRXDEF void lbrx_quantize_row_q4_1(const float *src, void *dst, int64_t n) {
     lbrx__quantize_blocks(src, dst, n, LBRX_Q4_1, lbrx__quantize_block_q4_1);
+}
+
+/* LBRX_AFFINE_Q4 / _Q8 from floats (min and max of the block, as Q4_1 with f32 d and m; the
+   checkpoints' repack, lbrx_affine_repack, is what these types are for). */
+LBRX__PRIVATE void lbrx__quantize_block_affine(const float *src, unsigned char *y, int bits) {
+    const int top = (1 << bits) - 1;
+    float lo = src[0], hi = src[0], d, id;
+    int j;
+    for (j = 1; j < 32; j++) {
+        if (src[j] < lo) lo = src[j];
+        if (src[j] > hi) hi = src[j];
+    }
+    d = (hi - lo) / (float)top;
+    id = d != 0.0f ? 1.0f / d : 0.0f;
+    memcpy(y, &d, 4);
+    memcpy(y + 4, &lo, 4);
+    for (j = 0; j < 32; j++) {
+        int q = lbrx__trunc_clamp(lbrx__fp_barrier((src[j] - lo) * id) + 0.5f, 0, top);
+        if (bits == 8) y[8 + j] = (unsigned char)q;
+        else if (j < 16) y[8 + j] = (unsigned char)q;
+        else y[8 + j - 16] |= (unsigned char)(q << 4);
+    }
+}
+LBRX__PRIVATE void lbrx__quantize_block_affine_q4(const float *src, unsigned char *y) { lbrx__quantize_block_affine(src, y, 4); }
+LBRX__PRIVATE void lbrx__quantize_block_affine_q8(const float *src, unsigned char *y) { lbrx__quantize_block_affine(src, y, 8); }
+LBRX__PRIVATE void lbrx__quantize_row_affine_q4(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_AFFINE_Q4, lbrx__quantize_block_affine_q4);
+}
+LBRX__PRIVATE void lbrx__quantize_row_affine_q8(const float *src, void *dst, int64_t n) {
+    lbrx__quantize_blocks(src, dst, n, LBRX_AFFINE_Q8, lbrx__quantize_block_affine_q8);
 }
 
 /* Scale and min j (0..7) of Q4_K/Q5_K: 6 bits each, packed in 12 bytes. */
@@ -3039,6 +3127,8 @@ LBRXDEF lbrx_result lbrx_quantize_row(lbrx_dtype t, const float *src, void *dst,
     case LBRX_Q6_K: lbrx_quantize_row_q6_k(src, dst, n); return LBRX_OK;
     case LBRX_IQ4_NL: lbrx_quantize_row_iq4_nl(src, dst, n); return LBRX_OK;
     case LBRX_IQ4_XS: lbrx_quantize_row_iq4_xs(src, dst, n); return LBRX_OK;
+    case LBRX_AFFINE_Q4: lbrx__quantize_row_affine_q4(src, dst, n); return LBRX_OK;
+    case LBRX_AFFINE_Q8: lbrx__quantize_row_affine_q8(src, dst, n); return LBRX_OK;
     default: return LBRX_ERR_UNSUPPORTED;
     }
 }
@@ -3077,6 +3167,23 @@ LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_0_scalar(const unsigned char *x,
         }
     }
 }
+
+/* LBRX_AFFINE_Q4 / _Q8: q * d rounded to f32, plus m (two roundings whatever the build's
+   -ffp-contract, as lbrx_affine_dequantize_rows) */
+LBRX__PRIVATE void lbrx__dequantize_affine(const unsigned char *x, float *y, int64_t nb, int bits) {
+    const int64_t bytes = bits == 8 ? 40 : 24;
+    int64_t b;
+    int j;
+    for (b = 0; b < nb; b++, x += bytes, y += 32) {
+        const float d = lbrx__load_f32(x), m = lbrx__load_f32(x + 4);
+        for (j = 0; j < 32; j++) {
+            const int q = bits == 8 ? x[8 + j] : j < 16 ? x[8 + j] & 0x0f : x[8 + j - 16] >> 4;
+            y[j] = lbrx__fp_barrier((float)q * d) + m;
+        }
+    }
+}
+LBRX__PRIVATE void lbrx__dequantize_affine_q4(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_affine(x, y, nb, 4); }
+LBRX__PRIVATE void lbrx__dequantize_affine_q8(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_affine(x, y, nb, 8); }
 
 LBRX__SCALAR_REFERENCE void lbrx__dequantize_q4_1_scalar(const unsigned char *x, float *y, int64_t nb) {
     int64_t b;
@@ -3539,51 +3646,99 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
             int z;
             lbrx__affine_group(a, o, g, &scale, &offset, &z);
             if (z < 0)
-                for (i = g; i < g + a->group; i++) *dst++ = (float)lbrx__affine_q(a, o, i) * scale + offset;
+                for (i = g; i < g + a->group; i++)  /* two roundings whatever the build's -ffp-contract */
+                    *dst++ = lbrx__fp_barrier((float)lbrx__affine_q(a, o, i) * scale) + offset;
             else
                 for (i = g; i < g + a->group; i++) *dst++ = (float)((int)lbrx__affine_q(a, o, i) - z) * scale;
         }
     return LBRX_OK;
 }
 
-LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
-                                        int *exact, lbrx_error *err) {
+/* Whether y = round(round(q * d) + m) of block b of row o is the checkpoint's value for every q
+   (f16: and f16 holds its scale and offset). AWQ/GPTQ's (q - z) * d rounds once: so -z * d and
+   every q * d must be exact in f32 (then the sum is the exact value, rounded once); q * d is
+   for every q < 2^bits when it is for the largest (odd) q, as the odd part of q times d's
+   significand is largest there. d finite: inf * q - z * inf is NaN. */
+LBRX__PRIVATE int lbrx__affine_block_exact(const lbrx_affine *a, int64_t o, int64_t b, int f16) {
+    const float top = (float)((1 << a->bits) - 1);
+    float d, m;
+    int z;
+    lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
+    if (z >= 0 && (!(d - d == 0.0f) || (double)m != -(double)z * (double)d || (double)lbrx__fp_barrier(top * d) != (double)top * (double)d)) return 0;
+    return !f16 || (lbrx_f16_to_f32(lbrx_f32_to_f16(d)) == d && lbrx_f16_to_f32(lbrx_f32_to_f16(m)) == m);
+}
+
+/* A new tensor [rows, cols] of dtype dt (Q4_1, LBRX_AFFINE_Q4 or _Q8): per block of 32 its
+   group's scale and offset (f16 for Q4_1, else f32), then its integers in the block's order.
+   *exact: every scale and offset held exactly. */
+LBRX__PRIVATE lbrx_result lbrx__affine_pack(const lbrx_affine *a, lbrx_dtype dt, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                           int *exact, const char *fn, lbrx_error *err) {
+    const int f16 = dt == LBRX_Q4_1, hdr = f16 ? 4 : 8, bb = (int)lbrx_dtype_block_bytes(dt), bits = dt == LBRX_AFFINE_Q8 ? 8 : 4;
     int64_t shape[2], o, b, j;
     int all = 1;
     lbrx_tensor t;
     lbrx_result r;
-    if (!a || !a->packing || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_affine_to_q4_1: NULL argument");
-    if (a->bits != 4 || a->cols % 32 || a->group % 32)
-        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "affine weight: %d bits in groups of %lld do not repack into Q4_1 (4 bits, groups of 32k)",
-                            a->bits, (long long)a->group);
+    if (!a || !a->packing || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL argument", fn);
+    if (a->bits != bits || a->cols % 32 || a->group % 32)
+        return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "affine weight: %d bits in groups of %lld do not repack into %s (%d bits, groups of 32k)",
+                            a->bits, (long long)a->group, lbrx_dtype_name(dt), bits);
     shape[0] = a->rows;
     shape[1] = a->cols;
-    if ((r = lbrx_tensor_init_heap(&t, LBRX_Q4_1, 2, shape, allocator, err)) != LBRX_OK) return r;
+    if ((r = lbrx_tensor_init_heap(&t, dt, 2, shape, allocator, err)) != LBRX_OK) return r;
     for (o = 0; o < a->rows; o++) {
         unsigned char *blk = (unsigned char *)lbrx_tensor_row(&t, o);
-        for (b = 0; b < a->cols / 32; b++, blk += 20) {
+        for (b = 0; b < a->cols / 32; b++, blk += bb) {
             float d, m;
             int z;
-            uint16_t dh, mh;
             lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
-            dh = lbrx_f32_to_f16(d);
-            mh = lbrx_f32_to_f16(m);
-            all &= lbrx_f16_to_f32(dh) == d && lbrx_f16_to_f32(mh) == m;
-            memcpy(blk, &dh, 2);
-            memcpy(blk + 2, &mh, 2);
-            if (a->packing == LBRX_AFFINE_MLX) {  /* 4 words of 8 nibbles, elements in order: j from words 0-1, j + 16 from 2-3 */
+            all &= lbrx__affine_block_exact(a, o, b, f16);
+            if (f16) {
+                uint16_t dh = lbrx_f32_to_f16(d), mh = lbrx_f32_to_f16(m);
+                memcpy(blk, &dh, 2);
+                memcpy(blk + 2, &mh, 2);
+            } else {
+                memcpy(blk, &d, 4);
+                memcpy(blk + 4, &m, 4);
+            }
+            if (a->packing == LBRX_AFFINE_MLX && bits == 8) {  /* 8 words of 4 bytes, lowest first: the bytes in order */
+                for (j = 0; j < 8; j++) {
+                    uint32_t w = lbrx__affine_word(&a->weight, o, 8 * b + j);
+                    blk[hdr + 4 * j] = (unsigned char)w;
+                    blk[hdr + 4 * j + 1] = (unsigned char)(w >> 8);
+                    blk[hdr + 4 * j + 2] = (unsigned char)(w >> 16);
+                    blk[hdr + 4 * j + 3] = (unsigned char)(w >> 24);
+                }
+            } else if (a->packing == LBRX_AFFINE_MLX) {  /* 4 words of 8 nibbles, elements in order: j from words 0-1, j + 16 from 2-3 */
                 uint32_t w[4];
                 for (j = 0; j < 4; j++) w[j] = lbrx__affine_word(&a->weight, o, 4 * b + j);
-                for (j = 0; j < 16; j++) blk[4 + j] = (unsigned char)((w[j / 8] >> (4 * (j % 8)) & 15u) | (w[2 + j / 8] >> (4 * (j % 8)) & 15u) << 4);
+                for (j = 0; j < 16; j++) blk[hdr + j] = (unsigned char)((w[j / 8] >> (4 * (j % 8)) & 15u) | (w[2 + j / 8] >> (4 * (j % 8)) & 15u) << 4);
             } else {
                 for (j = 0; j < 16; j++)
-                    blk[4 + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
+                    blk[hdr + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
             }
         }
     }
     if (exact) *exact = all;
     *out = t;
     return LBRX_OK;
+}
+
+LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                        int *exact, lbrx_error *err) {
+    return lbrx__affine_pack(a, LBRX_Q4_1, out, allocator, exact, "lbrx_affine_to_q4_1", err);
+}
+
+LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
+                                       int *exact, lbrx_error *err) {
+    lbrx_dtype dt = a && a->bits == 8 ? LBRX_AFFINE_Q8 : LBRX_AFFINE_Q4;
+    int64_t o, b;
+    if (a && a->packing && a->bits == 4 && a->cols % 32 == 0 && a->group % 32 == 0) {
+        dt = LBRX_Q4_1;   /* unless a scale or offset is not an f16: one block per group suffices */
+        for (o = 0; o < a->rows && dt == LBRX_Q4_1; o++)
+            for (b = 0; b < a->cols / 32 && dt == LBRX_Q4_1; b += a->group / 32)
+                if (!lbrx__affine_block_exact(a, o, b, 1)) dt = LBRX_AFFINE_Q4;
+    }
+    return lbrx__affine_pack(a, dt, out, allocator, exact, "lbrx_affine_repack", err);
 }
 
 /* ==== end affine group quantization (implementation) ==== */
@@ -3806,28 +3961,6 @@ LBRX__PRIVATE void *lbrx__scratch(lbrx_context *ctx, size_t bytes, void **owned)
 }
 LBRX__PRIVATE void lbrx__scratch_done(void *owned) { lbrx_free(0, owned); }
 
-/* The fused multiply-add of the scalar code (the canonical order: see the matmul section).
-   MinGW-w64's fmaf is not fused where the compiler has no FMA instruction to put in its place (a
-   build without -march): this one is. The product of two floats is exact in double; the sum is
-   rounded to odd (TwoSum's error makes the last bit sticky), and rounding that to float is the
-   one rounding of a*b+c. */
-#if defined(__MINGW32__) && !defined(__FMA__)
-LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
-    double p = (double)a * (double)b, s = p + (double)c, bv = s - p, e = (p - (s - bv)) + ((double)c - bv);
-    uint64_t u;
-    if (e != 0.0 && e == e) {
-        memcpy(&u, &s, 8);
-        if (!(u & 1)) {
-            u += (e > 0.0) == (s > 0.0) ? 1 : (uint64_t)-1;
-            memcpy(&s, &u, 8);
-        }
-    }
-    return (float)s;
-}
-#define LBRX__FMAF lbrx__fmaf
-#else
-#define LBRX__FMAF fmaf
-#endif
 
 /* ==== kernel sets: what the kernel sections share, and runtime dispatch ==== */
 
@@ -3857,6 +3990,7 @@ typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__bina
 typedef struct lbrx__kset {
     const char *name;
     int mm_simd, mm_tiled, mm_qtiled;   /* which matmul paths the set has (for the tests) */
+    int mm_gemm_min_q;                  /* its LBRX__MM_GEMM_MIN_Q (for the tests) */
     lbrx_result (*matmul)(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
                           lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err);
     lbrx_result (*weights_create)(lbrx_matmul_weights **out, const lbrx_tensor *w, const lbrx_allocator *allocator, lbrx_error *err);
@@ -3907,6 +4041,8 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__unpack_q8_0 LBRX__KN(lbrx__unpack_q8_0)
 #define lbrx__unpack_q4_0 LBRX__KN(lbrx__unpack_q4_0)
 #define lbrx__unpack_q4_1 LBRX__KN(lbrx__unpack_q4_1)
+#define lbrx__unpack_affine_q4 LBRX__KN(lbrx__unpack_affine_q4)
+#define lbrx__unpack_affine_q8 LBRX__KN(lbrx__unpack_affine_q8)
 #define lbrx__unpack_q5 LBRX__KN(lbrx__unpack_q5)
 #define lbrx__unpack_q5_0 LBRX__KN(lbrx__unpack_q5_0)
 #define lbrx__unpack_q5_1 LBRX__KN(lbrx__unpack_q5_1)
@@ -3938,6 +4074,8 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gemv_iq4_nl_avx512 LBRX__KN(lbrx__gemv_iq4_nl_avx512)
 #define lbrx__gemv_q5_0_avx512 LBRX__KN(lbrx__gemv_q5_0_avx512)
 #define lbrx__gemv_q5_1_avx512 LBRX__KN(lbrx__gemv_q5_1_avx512)
+#define lbrx__gemv_affine_q4_avx512 LBRX__KN(lbrx__gemv_affine_q4_avx512)
+#define lbrx__gemv_affine_q8_avx512 LBRX__KN(lbrx__gemv_affine_q8_avx512)
 #define lbrx__mm_gemv_f_x86 LBRX__KN(lbrx__mm_gemv_f_x86)
 #define lbrx__mm_bdot_neon LBRX__KN(lbrx__mm_bdot_neon)
 #define lbrx__mm_gemv_q_neon LBRX__KN(lbrx__mm_gemv_q_neon)
@@ -4638,6 +4776,8 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
     case LBRX_IQ4_XS: lbrx__dequantize_iq4(x, dst, nb, 1); break;
     case LBRX_TQ1_0: lbrx__dequantize_tq1_0(x, dst, nb); break;
     case LBRX_TQ2_0: lbrx__dequantize_tq2_0(x, dst, nb); break;
+    case LBRX_AFFINE_Q4: lbrx__dequantize_affine_q4(x, dst, nb); break;
+    case LBRX_AFFINE_Q8: lbrx__dequantize_affine_q8(x, dst, nb); break;
     default: return LBRX_ERR_UNSUPPORTED;
     }
     return LBRX_OK;
@@ -4659,10 +4799,11 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
      and then acc = fma(M_g, dx_g*s_g, acc), where isum_g is the exact integer dot product of v
      with x's int8 values, dx_g the scale of x's block of 32 holding the group and s_g the sum of
      x's values in the group (Q8_0: v = q; Q4_0: nibble-8; Q4_1: nibble, M = m; Q4_K: nibble,
-     D = d*scale, M = -dmin*min; and so on, one unpacker per format).
-   - n < LBRX_MATMUL_GEMM_MIN: matrix-vector kernels stream groups of weight rows with software
+     D = d*scale, M = -dmin*min; and so on, one unpacker per format; for LBRX_AFFINE_Q8 isum_g
+     is the dot product of v + 128 = q).
+   - n < LBRX_MATMUL_GEMM_MIN (quantized W: LBRX__MM_GEMM_MIN_Q): matrix-vector kernels stream groups of weight rows with software
      prefetch (memory-level parallelism is what bounds decoding) and sum in SIMD lanes.
-   - n >= LBRX_MATMUL_GEMM_MIN: each thread takes panels of output columns; per block of `in` it
+   - n >= LBRX_MATMUL_GEMM_MIN (LBRX__MM_GEMM_MIN_Q): each thread takes panels of output columns; per block of `in` it
      packs (converts, unpacks) the weights of the panel once into its own buffer, or takes them
      from the prepared panels (lbrx_matmul_weights), and runs register-blocked tiles over all
      rows of x: the float tiles broadcast x where it lies, the quantized ones read a packed copy
@@ -4722,7 +4863,10 @@ LBRX__PRIVATE float lbrx__mm_ldf(const float *p) {
    256) unpacks into groups of `group` values (32, or 16 for the K-quants with 16-value scales)
    as int8 integers v with a float scale D and, for the formats with a min, a float M, so that
    value = D * v + M. D and M are the format's scales multiplied out (an f16 times an integer of
-   at most 8 bits: exact in f32), so unpacking rounds nothing. The table (lbrx__wfmts, below the
+   at most 8 bits: exact in f32; lbrx's affine blocks store f32 ones), so unpacking rounds
+   nothing. LBRX_AFFINE_Q8's unsigned 8-bit q is v = q - 128 with vadd = 128: value =
+   D * (v + vadd) + M, the integer sums taking vadd times x's block sum (exact; folding 128 D into
+   M instead would round where m and 128 d span more than 24 bits). The table (lbrx__wfmts, below the
    kernels) gives each dtype's geometry, its unpacker, its matrix-vector kernel for this build and
    its quantizer and dequantizer. */
 typedef void (*lbrx__unpack_fn)(const unsigned char *blk, int8_t *v, float *d, float *mn);
@@ -4732,6 +4876,7 @@ typedef struct lbrx__wfmt {
     int block, bytes, group;  /* values per block, bytes per block, values per scale group (0: float type) */
     int uoff;                 /* v + uoff lies in 0..63 for every block (an unsigned operand); -1: v signed */
     int has_min;
+    int vadd;                 /* value = D * (v + vadd) + M (128: LBRX_AFFINE_Q8, else 0) */
     lbrx__unpack_fn unpack;   /* NULL for the float types */
     lbrx__mm_kernel_fn gemv;  /* matrix-vector kernel of this build: rows [o0, o1) against every row of x */
     void (*quantize)(const float *src, void *dst, int64_t n);           /* lbrx_quantize_row_<type>, or NULL */
@@ -4761,6 +4906,18 @@ LBRX__PRIVATE void lbrx__unpack_q4_1(const unsigned char *x, int8_t *v, float *d
     lbrx__unpack_nibbles(x + 4, v, 0);
     d[0] = lbrx__load_f16(x);
     mn[0] = lbrx__load_f16(x + 2);
+}
+/* LBRX_AFFINE_Q4 (v = nibble) and _Q8 (v = q - 128, the row's vadd 128): D = d, M = m */
+LBRX__PRIVATE void lbrx__unpack_affine_q4(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    lbrx__unpack_nibbles(x + 8, v, 0);
+    d[0] = lbrx__load_f32(x);
+    mn[0] = lbrx__load_f32(x + 4);
+}
+LBRX__PRIVATE void lbrx__unpack_affine_q8(const unsigned char *x, int8_t *v, float *d, float *mn) {
+    int j;
+    for (j = 0; j < 32; j++) v[j] = (int8_t)(x[8 + j] - 128);
+    d[0] = lbrx__load_f32(x);
+    mn[0] = lbrx__load_f32(x + 4);
 }
 /* Q5_0 (v = q - 16) and Q5_1 (v = q, min m): the fifth bit of value j is bit j of qh */
 LBRX__PRIVATE void lbrx__unpack_q5(const unsigned char *x, int8_t *v, int hdr, int sub) {
@@ -4926,6 +5083,7 @@ LBRX__MM_REF float lbrx__mm_dot_scalar(const lbrx__mm *m, const unsigned char *w
                 const int64_t gi = b * gpb + g, e0 = gi * f->group;
                 int32_t isum = 0;
                 for (t = 0; t < f->group; t++) isum += v[g * f->group + t] * xq[e0 + t];
+                if (f->vadd) isum += f->vadd * (f->group == 16 ? m->xs16[i * 2 * m->nb + gi] : m->xs[i * m->nb + gi]);
                 acc = LBRX__FMAF((float)isum, d[g] * lbrx__mm_xgd(m, i, gi), acc);
                 if (f->has_min) acc = LBRX__FMAF(mn[g], lbrx__mm_xgds(m, i, gi), acc);
             }
@@ -4962,6 +5120,18 @@ LBRX__MM_REF void lbrx__mm_rows_scalar(const lbrx__mm *m, int64_t o0, int64_t o1
 #endif
 
 #define LBRX__MM_PF 2048       /* software prefetch distance of the matrix-vector kernels, bytes */
+
+/* Rows of x from which quantized weights take the tiled kernels. The 512-bit matrix-vector
+   kernels, which unpack each weight block once per row of x, beat packing the weights for the
+   tiles below 12 rows (2048x2048, 1 thread, CPU time, GFLOP/s tiles -> matrix-vector at n = 8:
+   q4_0 32 -> 92, q8_0 31 -> 58, q4_K 45 -> 61, q6_K 34 -> 66, iq4_nl 17 -> 82, q2_K 47 -> 71;
+   at n = 12 q4_K 74 -> 61 and q5_K 60 -> 51 turn the other way, while the 32-value formats still
+   gain); the AVX2 ones only below 8 (n = 12: tiles 1.3-2x). */
+#if defined(LBRX__MM_GEMV512)
+#define LBRX__MM_GEMM_MIN_Q 12
+#else
+#define LBRX__MM_GEMM_MIN_Q LBRX_MATMUL_GEMM_MIN
+#endif
 
 #if defined(LBRX__MM_X86)
 LBRX__PRIVATE float lbrx__mm_hsum8(__m256 v) {
@@ -5051,9 +5221,11 @@ LBRX__PRIVATE const char *lbrx__mm_pf_addr(const unsigned char *w, int64_t ws, i
 }
 
 #if !defined(LBRX__MM_GEMV512)
-/* Eight int32 lanes whose sum is the integer dot product of one weight block with x's block. */
-LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv) {
-    __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)wq);
+/* Eight int32 lanes whose sum is the integer dot product of one weight block with x's block
+   (flip: the bytes are unsigned q, taken as v = q - 128: |v| <= 128, so |v| x pairs still fit
+   int16 in maddubs). */
+LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv, int flip) {
+    __m256i w = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)wq), _mm256_set1_epi8(flip ? (char)0x80 : 0));
     __m256i aw = _mm256_abs_epi8(w), sx = _mm256_sign_epi8(xv, w);
 #if defined(LBRX__MM_VNNI256)
     return _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, sx);
@@ -5079,10 +5251,13 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __
    terms that do not depend on the weight values (Q4_0: -8 d s, Q4_1: m d s, with d s of x's
    block) go to a second 8-lane accumulator. A Q4 step is two blocks, their 16 bytes side by side
    in one register (low nibbles meet x values 0..15, high nibbles 16..31, both blocks at once);
-   a Q8_0 step is one block. Per row: fixed tree sums of the two accumulators at the end. */
+   a Q8_0 step is one block. Per row: fixed tree sums of the two accumulators at the end.
+   LBRX_AFFINE_Q4 is Q4_1 and LBRX_AFFINE_Q8 Q8_0 with f32 scales and mins (a8: its q taken as
+   v = q - 128, whose vadd = 128 goes in as 128 d against x's d s). */
 LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1) {
-    const int bb = (int)lbrx_dtype_block_bytes(m->dt), qoff = m->dt == LBRX_Q4_1 ? 4 : 2;
-    const int q41 = m->dt == LBRX_Q4_1, q40 = m->dt == LBRX_Q4_0, q80 = m->dt == LBRX_Q8_0;
+    const int f32 = m->dt == LBRX_AFFINE_Q4 || m->dt == LBRX_AFFINE_Q8, a8 = m->dt == LBRX_AFFINE_Q8;
+    const int bb = (int)lbrx_dtype_block_bytes(m->dt), qoff = f32 ? 8 : m->dt == LBRX_Q4_1 ? 4 : 2;
+    const int q41 = m->dt == LBRX_Q4_1 || f32, q40 = m->dt == LBRX_Q4_0, q80 = m->dt == LBRX_Q8_0 || a8;
     const __m256i gidx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(bb));
     const __m256i lo16 = _mm256_set1_epi32(0xFFFF), nib = _mm256_set1_epi8(0x0F);
     const __m256i pair = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
@@ -5108,12 +5283,14 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 #undef LBRX__MM_PFR
                 }
                 if (nc == 8) {
-                    const __m256 xov = _mm256_mul_ps(_mm256_loadu_ps(xds + b), off);
+                    const __m256 xov = _mm256_mul_ps(_mm256_loadu_ps(xds + b), off), xov128 = _mm256_mul_ps(xov, _mm256_set1_ps(128.0f));
 #define LBRX__MM_SC(r) { \
                         const __m256i g_ = _mm256_i32gather_epi32((const int *)(const void *)(w##r + b * bb), gidx, 1), l_ = _mm256_and_si256(g_, lo16); \
-                        const __m256 d_ = _mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(l_), _mm256_extracti128_si256(l_, 1))); \
+                        const __m256 d_ = f32 ? _mm256_castsi256_ps(g_) : _mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(l_), _mm256_extracti128_si256(l_, 1))); \
                         s##r = _mm256_mul_ps(d_, xdv); \
-                        if (q41) { const __m256i h_ = _mm256_srli_epi32(g_, 16); \
+                        if (f32) { a##r = _mm256_fmadd_ps(_mm256_i32gather_ps((const float *)(const void *)(w##r + b * bb + 4), gidx, 1), xov, a##r); \
+                            if (a8) a##r = _mm256_fmadd_ps(d_, xov128, a##r); } \
+                        else if (q41) { const __m256i h_ = _mm256_srli_epi32(g_, 16); \
                             a##r = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(h_), _mm256_extracti128_si256(h_, 1))), xov, a##r); } \
                         else if (q40) a##r = _mm256_fmadd_ps(d_, xov, a##r); }
                     LBRX__MM_R4(LBRX__MM_SC)
@@ -5122,9 +5299,10 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                     /* the last nc < 8 blocks: scales one at a time, lanes nc..7 zero */
                     float sc[4][8] = { { 0 } }, t[4][8] = { { 0 } };
                     for (j = 0; j < nc; j++) {
-#define LBRX__MM_SC(r) { const unsigned char *k_ = w##r + (b + j) * bb; float d_ = lbrx__load_f16(k_); \
+#define LBRX__MM_SC(r) { const unsigned char *k_ = w##r + (b + j) * bb; float d_ = f32 ? lbrx__load_f32(k_) : lbrx__load_f16(k_); \
                         sc[r][j] = d_ * xd[b + j]; \
-                        if (!q80) t[r][j] = (q41 ? lbrx__load_f16(k_ + 2) : -8.0f * d_) * xds[b + j]; }
+                        if (f32) t[r][j] = (lbrx__load_f32(k_ + 4) + (a8 ? 128.0f * d_ : 0.0f)) * xds[b + j]; \
+                        else if (!q80) t[r][j] = (q41 ? lbrx__load_f16(k_ + 2) : -8.0f * d_) * xds[b + j]; }
                         LBRX__MM_R4(LBRX__MM_SC)
 #undef LBRX__MM_SC
                     }
@@ -5135,8 +5313,8 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
                 if (q80) {
                     for (j = 0; j < nc; j++) {
                         const __m256i xv = _mm256_load_si256((const __m256i *)(const void *)(xq + (b + j) * 32)), jv = _mm256_set1_epi32(j);
-                        const size_t at = (size_t)((b + j) * bb + 2);
-#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + at, xv)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
+                        const size_t at = (size_t)((b + j) * bb + qoff);
+#define LBRX__MM_DOT(r) f##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(lbrx__mm_bdot_q8(w##r + at, xv, a8)), _mm256_permutevar8x32_ps(s##r, jv), f##r);
                         LBRX__MM_R4(LBRX__MM_DOT)
 #undef LBRX__MM_DOT
                     }
@@ -5171,38 +5349,43 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_x86(const lbrx__mm *m, int64_t o0, int64_t o1
 
 #if defined(LBRX__MM_GEMV512)
 
-/* The 32-value block formats (Q8_0, Q4_0, Q4_1, IQ4_NL, Q5_0, Q5_1) with AVX-512 VNNI and VBMI,
+/* The 32-value block formats (Q8_0, Q4_0, Q4_1, IQ4_NL, Q5_0, Q5_1, AFFINE_Q4, AFFINE_Q8) with AVX-512 VNNI and VBMI,
    rows [o0, o1) in groups of LBRX__MM_GR against all rows of x; one body, compiled once per
    format (dt a constant). A step is G blocks whose 32 G values fill one 64-byte register:
    G = 4 for the 4- and 5-bit formats (block j's 16 bytes of nibbles in 128-bit lane j; low
-   nibbles meet x values 0..15, high nibbles 16..31), G = 2 for Q8_0 (block j in 256-bit half j).
+   nibbles meet x values 0..15, high nibbles 16..31), G = 2 for the 8-bit ones (block j in
+   256-bit half j).
    The step's G * bb bytes (68..96) arrive as two loads, its first and its last 64 bytes, so
    nothing past the step is read; two-source byte permutations pick the values, the f16 scales
-   (a block's scale in each of its 16 / G lanes), the mins and Q5's fifth bits (bit j of qh,
-   tested into a mask that adds 16 to value j). Values are made unsigned: Q8_0 and IQ4_NL
-   (through its code table) + 128, Q4_0 and Q5_0 as stored (the format table's uoff), and
-   vpdpbusd starts from -uoff s (s = sum of x's block) in the block's first lane. Per row one
+   (a block's scale in each of its 16 / G lanes; the affine blocks' f32 ones four bytes a lane),
+   the mins and Q5's fifth bits (bit j of qh, tested into a mask that adds 16 to value j).
+   Values are made unsigned: Q8_0 and IQ4_NL (through its code table) + 128, Q4_0 and Q5_0 as
+   stored (the format table's uoff), and vpdpbusd starts from -uoff s (s = sum of x's block) in
+   the block's first lane; AFFINE_Q8's q is v + 128 as stored, its sum the one wanted (v + vadd). Per row one
    16-lane f32 accumulator, acc = fma(isum, dw*dx, acc) per step (the formats with a min then
    add fma(min, d*s of x) in the block's first lane). A row's last nc < G blocks are one step
    through masked loads (absent blocks read as zeros: zero scales, zero x), so a short row costs
    one step. */
-#define LBRX__Q512_G(dt) ((dt) == LBRX_Q8_0 ? 2 : 4)
+#define LBRX__Q512_G(dt) ((dt) == LBRX_Q8_0 || (dt) == LBRX_AFFINE_Q8 ? 2 : 4)
 #define LBRX__Q512_H(dt) ((dt) == LBRX_Q5_0 ? 2 : (dt) == LBRX_Q5_1 ? 4 : -1)   /* offset of Q5's 32 fifth bits */
-#define LBRX__Q512_MIN(dt) ((dt) == LBRX_Q4_1 || (dt) == LBRX_Q5_1)
+#define LBRX__Q512_F32(dt) ((dt) == LBRX_AFFINE_Q4 || (dt) == LBRX_AFFINE_Q8)   /* f32 scale and min */
+#define LBRX__Q512_MIN(dt) ((dt) == LBRX_Q4_1 || (dt) == LBRX_Q5_1 || LBRX__Q512_F32(dt))
 /* the bytes of a mask of the first n (n < 0: none, n >= 64: all) */
 #define LBRX__Q512_MASK(n) ((n) >= 64 ? ~(__mmask64)0 : (n) <= 0 ? (__mmask64)0 : (((__mmask64)1 << (n)) - 1))
 LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, const lbrx_dtype dt) {
-    const int bb = dt == LBRX_Q8_0 ? 34 : dt == LBRX_Q4_1 ? 20 : dt == LBRX_Q5_0 ? 22 : dt == LBRX_Q5_1 ? 24 : 18;
+    const int bb = dt == LBRX_Q8_0 ? 34 : dt == LBRX_Q4_1 ? 20 : dt == LBRX_Q5_0 ? 22 : dt == LBRX_Q5_1 || dt == LBRX_AFFINE_Q4 ? 24 :
+                   dt == LBRX_AFFINE_Q8 ? 40 : 18;
     const int g = LBRX__Q512_G(dt), hoff = LBRX__Q512_H(dt), mins = LBRX__Q512_MIN(dt), sb = g * bb, lpb = 16 / g;
-    const int qoff = hoff >= 0 ? hoff + 4 : mins ? 4 : 2;
+    const int f32 = LBRX__Q512_F32(dt), hb = f32 ? 4 : 2;   /* bytes of a scale */
+    const int qoff = hoff >= 0 ? hoff + 4 : mins ? 2 * hb : 2;
     const int csh = dt == LBRX_Q4_0 ? 3 : dt == LBRX_Q5_0 ? 4 : 7;   /* -uoff s = -(s << csh) */
-    const int hdr1 = (g - 1) * bb + (mins ? 4 : 2) <= 64;   /* the last block's scale (and min) in the first 64 bytes */
+    const int hdr1 = (g - 1) * bb + (mins ? 2 : 1) * hb <= 64;   /* the last block's scale (and min) in the first 64 bytes */
     const int64_t rb = m->nb * bb;
     const __m512i nib = _mm512_set1_epi8(0x0F), bias = _mm512_set1_epi8((char)0x80), zero = _mm512_setzero_si512(), b16 = _mm512_set1_epi8(16);
     /* (the maskz forms of the broadcasts: g++ 12 warns of the plain ones' undefined source) */
     const __m512i tab = _mm512_maskz_broadcast_i32x4(0xFFFF, _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values), _mm_set1_epi8((char)0x80)));
     const __m512i bitsel = _mm512_set1_epi64((long long)0x8040201008040201ULL);
-    const __mmask16 first = dt == LBRX_Q8_0 ? 0x0101 : 0x1111;
+    const __mmask16 first = g == 2 ? 0x0101 : 0x1111;
     unsigned char iq[64], id[64], im[64], ih[64], ih2[64];
     int ix[16], p;
     __m512i idx_q, idx_d, idx_m, idx_h, idx_h2, idx_x;
@@ -5217,9 +5400,9 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
         iq[p] = LBRX__Q512_WIN(j * bb + qoff + p % (64 / g));
         ih[p] = LBRX__Q512_WIN(j * bb + (hoff < 0 ? 0 : hoff) + (p % 16) / 8);        /* fifth bits of values 0..15 */
         ih2[p] = LBRX__Q512_WIN(j * bb + (hoff < 0 ? 0 : hoff) + 2 + (p % 16) / 8);   /* and of values 16..31 */
-        j = p / 2 / lpb;
-        id[p] = p < 32 ? LBRX__Q512_WIN(j * bb + p % 2) : 0;
-        im[p] = p < 32 ? LBRX__Q512_WIN(j * bb + 2 + p % 2) : 0;
+        j = p / hb / lpb;
+        id[p] = p < 16 * hb ? LBRX__Q512_WIN(j * bb + p % hb) : 0;
+        im[p] = p < 16 * hb ? LBRX__Q512_WIN(j * bb + hb + p % hb) : 0;
         if (p < 16) ix[p] = p / lpb;
     }
 #undef LBRX__Q512_WIN
@@ -5245,13 +5428,15 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
         } }
     /* the blocks' f16 scales (or mins) by the index idx: from the first load where they all lie in it */
 #define LBRX__Q512_HDR(idx) (hdr1 ? _mm512_permutexvar_epi8(idx, a_) : _mm512_permutex2var_epi8(a_, idx, e_))
+    /* ... as 16 f32 lanes */
+#define LBRX__Q512_HDRF(idx) (f32 ? _mm512_castsi512_ps(LBRX__Q512_HDR(idx)) : _mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx))))
     /* weight row r's step at byte s */
 #define LBRX__Q512_STEP(r, FULL) { \
         const __m512i a_ = FULL ? _mm512_loadu_si512(w##r + s) : _mm512_maskz_loadu_epi8(ma, w##r + s); \
         const __m512i e_ = FULL ? _mm512_loadu_si512(w##r + s + sb - 64) : _mm512_maskz_loadu_epi8(mb, w##r + s + sb - 64); \
         const __m512i q_ = _mm512_permutex2var_epi8(a_, idx_q, e_); \
         __m512i i_; \
-        if (g == 2) i_ = _mm512_dpbusd_epi32(corr, _mm512_xor_si512(q_, bias), xlo); \
+        if (g == 2) i_ = _mm512_dpbusd_epi32(corr, dt == LBRX_AFFINE_Q8 ? q_ : _mm512_xor_si512(q_, bias), xlo); \
         else { \
             __m512i l_ = _mm512_and_si512(q_, nib), h_ = _mm512_and_si512(_mm512_srli_epi16(q_, 4), nib); \
             if (dt == LBRX_IQ4_NL) { l_ = _mm512_shuffle_epi8(tab, l_); h_ = _mm512_shuffle_epi8(tab, h_); } \
@@ -5261,8 +5446,8 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
             } \
             i_ = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(corr, l_, xlo), h_, xhi); \
         } \
-        acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_d))), xdv), acc##r); \
-        if (mins) acc##r = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(LBRX__Q512_HDR(idx_m))), xmv, acc##r); }
+        acc##r = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i_), _mm512_mul_ps(LBRX__Q512_HDRF(idx_d), xdv), acc##r); \
+        if (mins) acc##r = _mm512_fmadd_ps(LBRX__Q512_HDRF(idx_m), xmv, acc##r); }
 #define LBRX__Q512_STEP_FULL(r) LBRX__Q512_STEP(r, 1)
 #define LBRX__Q512_STEP_PART(r) LBRX__Q512_STEP(r, 0)
     /* Rows of one block lying side by side (k = 32, W contiguous): a step is G rows, row j in
@@ -5334,6 +5519,7 @@ LBRX__INLINE void lbrx__mm_gemv_q512(const lbrx__mm *m, int64_t o0, int64_t o1, 
 #undef LBRX__Q512_STEP_FULL
 #undef LBRX__Q512_STEP_PART
 #undef LBRX__Q512_HDR
+#undef LBRX__Q512_HDRF
 #define LBRX__MM_RES(r) res[r] = _mm512_reduce_add_ps(acc##r);
             LBRX__MM_R4(LBRX__MM_RES)
 #undef LBRX__MM_RES
@@ -5348,6 +5534,8 @@ LBRX__Q512_KERNEL(lbrx__gemv_q4_1_avx512, LBRX_Q4_1)
 LBRX__Q512_KERNEL(lbrx__gemv_iq4_nl_avx512, LBRX_IQ4_NL)
 LBRX__Q512_KERNEL(lbrx__gemv_q5_0_avx512, LBRX_Q5_0)
 LBRX__Q512_KERNEL(lbrx__gemv_q5_1_avx512, LBRX_Q5_1)
+LBRX__Q512_KERNEL(lbrx__gemv_affine_q4_avx512, LBRX_AFFINE_Q4)
+LBRX__Q512_KERNEL(lbrx__gemv_affine_q8_avx512, LBRX_AFFINE_Q8)
 #undef LBRX__Q512_MASK
 #endif
 
@@ -5441,9 +5629,12 @@ LBRX__PRIVATE int32x4_t lbrx__mm_bdot_neon(int8x16_t w0, int8x16_t w1, const int
 #endif
 }
 
-/* Quantized weights, one row at a time: acc = fma(isum lanes, dw*dx, acc) per block. */
+/* Quantized weights, one row at a time: acc = fma(isum lanes, dw*dx, acc) per block. Q8_0, Q4_0,
+   Q4_1, and LBRX_AFFINE_Q4 / _Q8 (Q4_1 / Q8_0 with f32 scales and mins; AFFINE_Q8's q taken as
+   v = q - 128, the isum's lane 0 adding 128 s). */
 LBRX__PRIVATE void lbrx__mm_gemv_q_neon(const lbrx__mm *m, int64_t o0, int64_t o1) {
     const size_t bb = lbrx_dtype_block_bytes(m->dt);
+    const int f32 = m->dt == LBRX_AFFINE_Q4 || m->dt == LBRX_AFFINE_Q8, a8 = m->dt == LBRX_AFFINE_Q8;
     int64_t o, i, b;
     for (o = o0; o < o1; o++) {
         const unsigned char *wr = m->w + o * m->ws;
@@ -5455,18 +5646,23 @@ LBRX__PRIVATE void lbrx__mm_gemv_q_neon(const lbrx__mm *m, int64_t o0, int64_t o
             for (b = 0; b < m->nb; b++) {
                 const unsigned char *blk = wr + (size_t)b * bb;
                 int8x16_t w0, w1;
-                if (m->dt == LBRX_Q8_0) {
-                    w0 = vreinterpretq_s8_u8(vld1q_u8(blk + 2));
-                    w1 = vreinterpretq_s8_u8(vld1q_u8(blk + 18));
+                int32x4_t p;
+                if (m->dt == LBRX_Q8_0 || a8) {
+                    const uint8x16_t flip = vdupq_n_u8(a8 ? 0x80 : 0);
+                    w0 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(blk + (a8 ? 8 : 2)), flip));
+                    w1 = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(blk + (a8 ? 24 : 18)), flip));
                 } else {
-                    uint8x16_t v = vld1q_u8(blk + (m->dt == LBRX_Q4_1 ? 4 : 2));
+                    uint8x16_t v = vld1q_u8(blk + (f32 ? 8 : m->dt == LBRX_Q4_1 ? 4 : 2));
                     uint8x16_t lo = vandq_u8(v, vdupq_n_u8(0x0F)), hi = vshrq_n_u8(v, 4);
                     if (m->dt == LBRX_Q4_0) { lo = vsubq_u8(lo, vdupq_n_u8(8)); hi = vsubq_u8(hi, vdupq_n_u8(8)); }
                     w0 = vreinterpretq_s8_u8(lo);
                     w1 = vreinterpretq_s8_u8(hi);
                 }
-                acc = vfmaq_f32(acc, vcvtq_f32_s32(lbrx__mm_bdot_neon(w0, w1, xq + b * 32)), vdupq_n_f32(lbrx__load_f16(blk) * xd[b]));
-                if (m->dt == LBRX_Q4_1) tail = LBRX__FMAF(lbrx__load_f16(blk + 2), xds[b], tail);
+                p = lbrx__mm_bdot_neon(w0, w1, xq + b * 32);
+                if (a8) p = vsetq_lane_s32(vgetq_lane_s32(p, 0) + 128 * m->xs[i * m->nb + b], p, 0);
+                acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32((f32 ? lbrx__load_f32(blk) : lbrx__load_f16(blk)) * xd[b]));
+                if (f32) tail = LBRX__FMAF(lbrx__load_f32(blk + 4), xds[b], tail);
+                else if (m->dt == LBRX_Q4_1) tail = LBRX__FMAF(lbrx__load_f16(blk + 2), xds[b], tail);
             }
             res = vaddvq_f32(acc) + tail;
             memcpy(m->yr[i] + o, &res, 4);
@@ -5977,10 +6173,11 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
                     const int8x16_t wv = vld1q_s8(v + 16 * h), xv = vld1q_s8(xq + e);
                     const int g = f->group == 16 ? h : h / 2;
 #if defined(LBRX__NEON_DOTPROD)
-                    const int32x4_t p = vdotq_s32(vdupq_n_s32(0), wv, xv);
+                    int32x4_t p = vdotq_s32(vdupq_n_s32(0), wv, xv);
 #else
-                    const int32x4_t p = vpadalq_s16(vpaddlq_s16(vmull_s8(vget_low_s8(wv), vget_low_s8(xv))), vmull_s8(vget_high_s8(wv), vget_high_s8(xv)));
+                    int32x4_t p = vpadalq_s16(vpaddlq_s16(vmull_s8(vget_low_s8(wv), vget_low_s8(xv))), vmull_s8(vget_high_s8(wv), vget_high_s8(xv)));
 #endif
+                    if (f->vadd && (h & 1) == 0) p = vsetq_lane_s32(vgetq_lane_s32(p, 0) + f->vadd * m->xs[i * m->nb + xb], p, 0);
                     acc = vfmaq_f32(acc, vcvtq_f32_s32(p), vdupq_n_f32(d[g] * xd[xb]));
                     if (f->has_min && f->group == 16) t = LBRX__FMAF(mn[g], xd[xb] * (float)m->xs16[i * 2 * m->nb + e / 16], t);
                     else if (f->has_min && (h & 1) == 0) t = LBRX__FMAF(mn[g], xds[xb], t);
@@ -6003,21 +6200,29 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_iq4_nl lbrx__gemv_iq4_nl_avx512
 #define lbrx__gemv_q5_0 lbrx__gemv_q5_0_avx512
 #define lbrx__gemv_q5_1 lbrx__gemv_q5_1_avx512
+#define lbrx__gemv_affine_q4 lbrx__gemv_affine_q4_avx512
+#define lbrx__gemv_affine_q8 lbrx__gemv_affine_q8_avx512
 #define lbrx__gemv_float lbrx__mm_gemv_f_x86
 #elif defined(LBRX__MM_X86)
 #define lbrx__gemv_q8_0 lbrx__mm_gemv_q_x86
 #define lbrx__gemv_q4_0 lbrx__mm_gemv_q_x86
 #define lbrx__gemv_q4_1 lbrx__mm_gemv_q_x86
+#define lbrx__gemv_affine_q4 lbrx__mm_gemv_q_x86
+#define lbrx__gemv_affine_q8 lbrx__mm_gemv_q_x86
 #define lbrx__gemv_float lbrx__mm_gemv_f_x86
 #elif defined(LBRX__NEON)
 #define lbrx__gemv_q8_0 lbrx__mm_gemv_q_neon
 #define lbrx__gemv_q4_0 lbrx__mm_gemv_q_neon
 #define lbrx__gemv_q4_1 lbrx__mm_gemv_q_neon
+#define lbrx__gemv_affine_q4 lbrx__mm_gemv_q_neon
+#define lbrx__gemv_affine_q8 lbrx__mm_gemv_q_neon
 #define lbrx__gemv_float lbrx__mm_gemv_f_neon
 #else
 #define lbrx__gemv_q8_0 lbrx__mm_rows_scalar
 #define lbrx__gemv_q4_0 lbrx__mm_rows_scalar
 #define lbrx__gemv_q4_1 lbrx__mm_rows_scalar
+#define lbrx__gemv_affine_q4 lbrx__mm_rows_scalar
+#define lbrx__gemv_affine_q8 lbrx__mm_rows_scalar
 #define lbrx__gemv_float lbrx__mm_rows_scalar
 #endif
 #if defined(LBRX__GV512)
@@ -6088,22 +6293,24 @@ LBRX__PRIVATE void lbrx__dequantize_iq4_xs(const unsigned char *x, float *y, int
 
 /* ---- the weight-format table: one row per weight dtype lbrx_matmul takes ---- */
 static const lbrx__wfmt lbrx__wfmts[] = {
-    /* dtype        block  bytes  group  uoff  min  unpack               matrix-vector      quantizer                 dequantizer */
-    { LBRX_F32,     1,      4,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_F16,     1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_BF16,    1,      2,      0,      0,     0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q8_0,    lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
-    { LBRX_Q4_0,    32,     18,     32,     8,     0,    lbrx__unpack_q4_0,    lbrx__gemv_q4_0,    lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
-    { LBRX_Q4_1,    32,     20,     32,     0,     1,    lbrx__unpack_q4_1,    lbrx__gemv_q4_1,    lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
-    { LBRX_Q4_K,    256,    144,    32,     0,     1,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k,    lbrx_quantize_row_q4_k,    lbrx__dequantize_q4_k },
-    { LBRX_Q6_K,    256,    210,    16,     32,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k,    lbrx_quantize_row_q6_k,    lbrx__dequantize_q6_k },
-    { LBRX_Q5_K,    256,    176,    32,     0,     1,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k,    lbrx_quantize_row_q5_k,    lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs,  lbrx_quantize_row_iq4_xs,  lbrx__dequantize_iq4_xs },
-    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl,  lbrx_quantize_row_iq4_nl,  lbrx__dequantize_iq4_nl },
-    { LBRX_Q5_0,    32,     22,     32,     16,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0,    lbrx_quantize_row_q5_0,    lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,    32,     24,     32,     0,     1,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1,    lbrx_quantize_row_q5_1,    lbrx__dequantize_q5_1 },
-    { LBRX_Q3_K,    256,    110,    16,     4,     0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k,    lbrx_quantize_row_q3_k,    lbrx__dequantize_q3_k },
-    { LBRX_Q2_K,    256,    84,     16,     0,     1,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k,    lbrx_quantize_row_q2_k,    lbrx__dequantize_q2_k }
+    /* dtype        block  bytes  group  uoff  min  vadd  unpack                 matrix-vector         quantizer                       dequantizer */
+    { LBRX_F32,     1,      4,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_F16,     1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_BF16,    1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
+    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q8_0,    lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
+    { LBRX_Q4_0,    32,     18,     32,     8,     0,    0,    lbrx__unpack_q4_0,    lbrx__gemv_q4_0,    lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
+    { LBRX_Q4_1,    32,     20,     32,     0,     1,    0,    lbrx__unpack_q4_1,    lbrx__gemv_q4_1,    lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
+    { LBRX_Q4_K,    256,    144,    32,     0,     1,    0,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k,    lbrx_quantize_row_q4_k,    lbrx__dequantize_q4_k },
+    { LBRX_Q6_K,    256,    210,    16,     32,    0,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k,    lbrx_quantize_row_q6_k,    lbrx__dequantize_q6_k },
+    { LBRX_Q5_K,    256,    176,    32,     0,     1,    0,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k,    lbrx_quantize_row_q5_k,    lbrx__dequantize_q5_k },
+    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs,  lbrx_quantize_row_iq4_xs,  lbrx__dequantize_iq4_xs },
+    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl,  lbrx_quantize_row_iq4_nl,  lbrx__dequantize_iq4_nl },
+    { LBRX_Q5_0,    32,     22,     32,     16,    0,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0,    lbrx_quantize_row_q5_0,    lbrx__dequantize_q5_0 },
+    { LBRX_Q5_1,    32,     24,     32,     0,     1,    0,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1,    lbrx_quantize_row_q5_1,    lbrx__dequantize_q5_1 },
+    { LBRX_Q3_K,    256,    110,    16,     4,     0,    0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k,    lbrx_quantize_row_q3_k,    lbrx__dequantize_q3_k },
+    { LBRX_Q2_K,    256,    84,     16,     0,     1,    0,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k,    lbrx_quantize_row_q2_k,    lbrx__dequantize_q2_k },
+    { LBRX_AFFINE_Q4, 32,   24,     32,     0,     1,    0,    lbrx__unpack_affine_q4, lbrx__gemv_affine_q4, lbrx__quantize_row_affine_q4, lbrx__dequantize_affine_q4 },
+    { LBRX_AFFINE_Q8, 32,   40,     32,     -1,    1,    128,  lbrx__unpack_affine_q8, lbrx__gemv_affine_q8, lbrx__quantize_row_affine_q8, lbrx__dequantize_affine_q8 }
 };
 #define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
 
@@ -6123,7 +6330,7 @@ LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, flo
 #endif
 }
 
-/* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN) ---- */
+/* ---- tiled matrix-matrix kernels (n >= LBRX_MATMUL_GEMM_MIN, LBRX__MM_GEMM_MIN_Q) ---- */
 
 /* Float tiles: MR rows of x times NR = NV vectors of output columns; x is broadcast from its
    rows, the packed weights are [kc][NR] floats. Quantized tiles: QR rows times QV vectors of
@@ -6378,8 +6585,8 @@ LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, fl
 #define LBRX__MQ_NR (LBRX__MQ_N * LBRX__MQ_QV)
 
 /* The quantized x panels: words [p][k/4][QR] (4 int8 values each), and per scale group of the
-   weight format [p][k/group][QR] x's scale d, the integer correction -bias*s (s the group's sum
-   of q) and d*s. */
+   weight format [p][k/group][QR] x's scale d, the integer correction (vadd - bias)*s (s the
+   group's sum of q) and d*s. */
 typedef struct lbrx__mq_x { int32_t *q; float *d; int32_t *corr; float *ds; } lbrx__mq_x;
 
 /* What the packed weight bytes hold: v + uoff for formats with small non-negative v + uoff where
@@ -6404,7 +6611,7 @@ LBRX__PRIVATE void lbrx__mm_pack_x_q(const lbrx__mm *m, const lbrx__mq_x *px, in
             for (g = 0; g < ng; g++) {
                 d[g * LBRX__MQ_QR] = lbrx__mm_xgd(m, i, g);
                 ds[g * LBRX__MQ_QR] = mins ? lbrx__mm_xgds(m, i, g) : 0.0f;
-                corr[g * LBRX__MQ_QR] = -bias * (g16 ? m->xs16[i * 2 * m->nb + g] : m->xs[i * m->nb + g]);
+                corr[g * LBRX__MQ_QR] = (m->fmt->vadd - bias) * (g16 ? m->xs16[i * 2 * m->nb + g] : m->xs[i * m->nb + g]);
             }
         } else {
             for (j = 0; j < k4; j++) q[j * LBRX__MQ_QR] = 0;
@@ -6676,7 +6883,7 @@ LBRX__PRIVATE lbrx_result lbrx__mm_plan_for(lbrx_context *ctx, const lbrx__mm *m
     if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && !L->quant) { L->gemm = 1; pr = LBRX__MF_MR; L->wsz = m->wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
 #endif
 #if defined(LBRX__MM_QTILED)
-    if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
+    if (tiles && n >= LBRX__MM_GEMM_MIN_Q && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
 #endif
     (void)few; (void)tiles;   /* builds without tiled kernels */
     if (L->gemm) {
@@ -8190,7 +8397,7 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 #else
 #define LBRX__KSET_QTILED 0
 #endif
-static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED,
+static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED, LBRX__MM_GEMM_MIN_Q,
                                            lbrx__matmul, lbrx__weights_create, lbrx__unary, lbrx__binary, lbrx__attention,
                                            lbrx__f16_to_f32_row, lbrx__f32_to_f16_row, lbrx__bf16_to_f32_row, lbrx__f32_to_bf16_row,
                                            lbrx__dequantize_q8_0, lbrx__dequantize_q4_0, lbrx__dequantize_q4_1 };
@@ -8234,6 +8441,7 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MM_GEMV512
 #undef LBRX__GV512
 #undef LBRX__MM_PF
+#undef LBRX__MM_GEMM_MIN_Q
 #undef LBRX__MM_GR
 #undef LBRX__MM_R4
 #undef LBRX__MM_WROW
@@ -8242,11 +8450,13 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MM_DOT
 #undef LBRX__Q512_G
 #undef LBRX__Q512_H
+#undef LBRX__Q512_F32
 #undef LBRX__Q512_MIN
 #undef LBRX__Q512_MASK
 #undef LBRX__Q512_WIN
 #undef LBRX__Q512_X
 #undef LBRX__Q512_HDR
+#undef LBRX__Q512_HDRF
 #undef LBRX__Q512_STEP
 #undef LBRX__Q512_STEP_FULL
 #undef LBRX__Q512_STEP_PART
@@ -8282,6 +8492,8 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef lbrx__gemv_iq4_nl
 #undef lbrx__gemv_q5_0
 #undef lbrx__gemv_q5_1
+#undef lbrx__gemv_affine_q4
+#undef lbrx__gemv_affine_q8
 #undef lbrx__gemv_float
 #undef lbrx__gemv_q4_k
 #undef lbrx__gemv_q5_k

@@ -1327,7 +1327,8 @@ LBRX__GGUF_PRIVATE lbrx_result lbrx__gguf_writer_tensor(lbrx_gguf_writer *w, con
     len = strlen(name);
     if ((why = lbrx__gguf_check_name(name, len, &code)) != 0) return lbrx__errorf(err, code, LBRX__GGUF_NO_OFFSET, "tensor '%.80s': %s", name, why);
     if ((int)dtype < 0 || (int)dtype >= LBRX_GGML_TYPE_COUNT || !lbrx_dtype_valid((int)dtype))
-        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__GGUF_NO_OFFSET, "tensor '%s': dtype %d has no GGML type id", name, (int)dtype);
+        return lbrx__errorf(err, LBRX_ERR_BAD_DTYPE, LBRX__GGUF_NO_OFFSET, "tensor '%s': dtype %d (%s) has no GGML type id%s", name, (int)dtype,
+                            lbrx_dtype_name(dtype), dtype == LBRX_AFFINE_Q4 || dtype == LBRX_AFFINE_Q8 ? " (lbrx's own affine block: no file format holds it)" : "");
     if (ndim < 0 || ndim > LBRX_GGUF_MAX_DIMS)
         return lbrx__errorf(err, LBRX_ERR_BAD_SHAPE, LBRX__GGUF_NO_OFFSET, "tensor '%s': rank %d is outside 0..%d", name, ndim, LBRX_GGUF_MAX_DIMS);
     r = lbrx__shape_layout(dtype, ndim, shape, stride, &nbytes, &e);

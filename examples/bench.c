@@ -376,6 +376,12 @@ static void fill_weights(lbrx_dtype dt, unsigned char *dst, long long m, long lo
         scale_fields(dt, at);
         for (i = 0; i < bytes; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; dst[i] = (unsigned char)(s >> 32); }
         for (i = 0; i < bytes; i += bb) {
+            if (dt == LBRX_AFFINE_Q4 || dt == LBRX_AFFINE_Q8) {  /* f32 d and m */
+                const float d = 1.0f / 64, mn = -8.0f / 64;
+                memcpy(dst + i, &d, 4);
+                memcpy(dst + i + 4, &mn, 4);
+                continue;
+            }
             memcpy(dst + i + at[0], &h, 2);
             if (at[1] >= 0) memcpy(dst + i + at[1], &h, 2);
         }
@@ -449,10 +455,11 @@ static double bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long
 }
 
 static void bench_matmul(bench_env *env) {
-    static const lbrx_dtype dts[10] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1,
+    /* lbrx's affine blocks (AWQ/GPTQ/MLX checkpoints, lbrx_affine_repack) next to Q4_1 */
+    static const lbrx_dtype dts[12] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_AFFINE_Q4, LBRX_AFFINE_Q8,
                                         LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS };
     int d;
-    for (d = 0; d < 10; d++) {
+    for (d = 0; d < 12; d++) {
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0, NULL, NULL, NULL);
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 1, 0, NULL, NULL, NULL);
         bench_matmul_case(env, dts[d], 14336, 1, 4096, 1, 0, NULL, NULL, NULL);

@@ -67,7 +67,9 @@
        attn_logit_softcapping, final_logit_softcapping, rope.scaling.type/factor (linear),
        rope.freq_base_swa (gemma3), attention.sliding_window_pattern (when it is not the
        architecture's usual one) and attention.scale (when query_pre_attn_scalar is not head_dim)),
-       and without --vocab tokenizer.ggml.bos_token_id / eos_token_id; e.g. for llama
+       and without --vocab tokenizer.ggml.model "none" (no vocabulary: llama.cpp loads such a
+       file with ARCH.vocab_size dummy tokens; lbrx reads token ids) and
+       tokenizer.ggml.bos_token_id / eos_token_id; e.g. for llama
            model.embed_tokens.weight                 -> token_embd.weight
            model.layers.N.input_layernorm.weight     -> blk.N.attn_norm.weight
            model.layers.N.self_attn.q_proj.weight    -> blk.N.attn_q.weight       (rows permuted, below)
@@ -91,8 +93,10 @@
        copied into the GGUF output as Q4_1 with no float detour, whatever --type says (a second
        quantization would only lose); the others -- 8-bit MLX, AWQ/GPTQ, whose -zero x scale
        f16 cannot hold -- are dequantized (F16, or F32 if a value overflows f16), a line on stderr
-       names each and says why, and then get --type as any float tensor. Act-order GPTQ (g_idx
-       not i / group_size) is refused.
+       names each and says why, and then get --type as any float tensor (llama and lbrx_model
+       load the checkpoint itself into lbrx's exact LBRX_AFFINE_Q4 / _Q8 blocks instead, which no
+       file format has: the GGUF writer refuses them). Act-order GPTQ (g_idx not i / group_size)
+       is refused.
        IN may also be the checkpoint's directory (config.json beside model.safetensors or
        model.safetensors.index.json).
        There is no tokenizer conversion: --vocab VOCAB.gguf copies every tokenizer.* key of a
@@ -266,6 +270,7 @@ static int cv_load_hf_config(cv_job *job) {
     if (lbrx_model_config_from_hf(lbrx_json_root(job->config), &job->mc, &err) != LBRX_OK ||
         lbrx_model_quant_from_hf(lbrx_json_root(job->config), &job->quant, &err) != LBRX_OK)
         return cv_fail(job, "%s: %s", path, err.message);
+    job->quant.q4_1_only = 1;   /* lbrx's affine dtypes have no GGUF or safetensors type */
     return 0;
 }
 
@@ -274,8 +279,11 @@ static int cv_hf_metadata(cv_job *job, lbrx_gguf_writer *w, lbrx_error *err) {
     if (lbrx_model_write_gguf_config(w, &job->mc, err) != LBRX_OK ||
         lbrx_gguf_writer_add_str(w, "general.name", job->name ? job->name : job->mc.arch->name, err) != LBRX_OK)
         return cv_fail(job, "%s", err->message);
-    /* special token ids, unless a --vocab file brings its own tokenizer.* keys */
+    /* special token ids, unless a --vocab file brings its own tokenizer.* keys; without one the
+       file says it has no vocabulary ("none"), as llama.cpp needs to load it at all (it then makes
+       ARCH.vocab_size dummy tokens) */
     if (!job->vocab) {
+        if (lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "none", err) != LBRX_OK) return cv_fail(job, "%s", err->message);
         static const char *const ids[2][2] = {{"bos_token_id", "tokenizer.ggml.bos_token_id"}, {"eos_token_id", "tokenizer.ggml.eos_token_id"}};
         int k;
         for (k = 0; k < 2; k++) {

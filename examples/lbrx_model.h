@@ -58,6 +58,9 @@ typedef struct lbrx_arch {
     unsigned flags;          /* LBRX_ARCH_* */
     int swa_pattern;         /* window layers: 0 every layer, n: layer l iff l % n < n - 1 */
     float rope_base_swa;     /* LBRX_ARCH_LOCAL_ROPE: default RoPE base of window layers */
+    int dim_scale_layers;    /* a GGUF file without ARCH.attention.scale and with this many layers
+                                (Gemma 2 / 3 27B) scales q.k by 1/sqrt(dim / heads), as llama.cpp
+                                decides it from the model's size (HF: query_pre_attn_scalar) */
 } lbrx_arch;
 
 /* The architectures known (see the top of this file), and the one named (NULL if none). */
@@ -125,7 +128,8 @@ typedef struct lbrx_model {
     size_t weight_bytes;  /* bytes of the matmul weights read for each token */
     size_t file_bytes;    /* bytes of the model file(s) */
     const char *quant;    /* quantized HF checkpoint: "MLX", "AWQ" or "GPTQ"; else NULL */
-    int n_repacked, n_dequantized;  /* its weights put into Q4_1 exactly / dequantized */
+    int n_repacked, n_dequantized;  /* its weights repacked exactly (lbrx_affine_repack) / dequantized */
+    int n_q4_1, n_affine_q4, n_affine_q8;  /* the repacked ones by dtype */
     char quant_note[256]; /* the first dequantized weight and why */
 } lbrx_model;
 
@@ -157,20 +161,26 @@ LBRX_MODEL_DEF void lbrx_model_llama3_factors(const lbrx_model_config *c, float 
                 (GPTQ -1: one group per row), AWQ "version" "gemm" and "zero_point" true, GPTQ
                 "desc_act", "checkpoint_format" "gptq" (v1 zeros)}: NAME.qweight, NAME.qzeros,
                 NAME.scales (and GPTQ's NAME.g_idx) in place of NAME.weight.
-   How each weight is run: a 4-bit one with groups of 32k goes into Q4_1 by lbrx_affine_to_q4_1
-   (no float detour) when that is exact, i.e. when Q4_1's f16 d and m are the checkpoint's own
-   scale and offset: always for MLX F16 scales and biases, for BF16 ones unless a value is outside
-   f16's normal range. Anything else -- 8-bit MLX, groups that are not 32k, and AWQ/GPTQ, whose
-   m = -zero x scale needs up to 15 significant bits where f16 has 11 -- is dequantized as the
-   format computes it (f32 q x scale + bias, or (q - zero) x scale) and stored as F16 (F32 when
-   a value overflows f16): for AWQ/GPTQ that is bit for bit the float16 tensor their own torch
-   code dequantizes to. */
+   How each weight is run: with groups of 32k it is repacked by lbrx_affine_repack (no float
+   detour, exact, lbrx_matmul runs it natively) into
+   - Q4_1 for 4 bits when Q4_1's f16 d and m are the checkpoint's own scale and offset: always
+     for MLX F16 scales and biases, for BF16 ones unless a value is outside f16's normal range;
+   - else LBRX_AFFINE_Q4 (f32 d and m: AWQ/GPTQ, whose m = -zero x scale needs up to 15
+     significant bits where f16 has 11, MLX BF16/F32 scales f16 cannot hold), 24 B per 32;
+   - LBRX_AFFINE_Q8 for 8-bit MLX, 40 B per 32.
+   Anything else -- groups that are not 32k, AWQ/GPTQ F32 scales whose -zero x scale f32 cannot
+   hold, and with q4_1_only (a file writer: lbrx's affine dtypes have no GGUF or safetensors type)
+   whatever Q4_1 does not hold exactly -- is dequantized as the format computes it (fma(q, scale,
+   bias) or (q - zero) x scale, rounded once to f32) and stored as F16 (F32 when a value
+   overflows f16): for AWQ/GPTQ that is bit for bit the float16 tensor their own torch code
+   dequantizes to. */
 typedef struct lbrx_model_quant {
     lbrx_affine_packing packing;   /* 0: the checkpoint is not quantized */
     int bits;
     int64_t group;                 /* 0: one group per row (GPTQ's -1) */
     int desc_act;                  /* GPTQ act-order claimed (g_idx decides) */
     const lbrx_json_value *cfg;    /* the quantization object (MLX's per-module entries) */
+    int q4_1_only;                 /* set by the caller: repack into Q4_1 only (see above) */
 } lbrx_model_quant;
 
 /* What config.json (parsed root object) says of quantization; q->packing 0 when nothing. Errors
@@ -182,8 +192,9 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_quant_from_hf(const lbrx_json_value *cfg, 
 enum { LBRX_MODEL_WEIGHT_PLAIN, LBRX_MODEL_WEIGHT_REPACKED, LBRX_MODEL_WEIGHT_DEQUANTIZED };
 
 /* The weight `name` (".weight") of a safetensors checkpoint quantized as q (q NULL or packing 0:
-   the tensor itself), as a new tensor: the stored one (*how PLAIN), a new Q4_1 (REPACKED,
-   exact) or a dequantized F16/F32 one (DEQUANTIZED; why, when not NULL, says why not Q4_1).
+   the tensor itself), as a new tensor: the stored one (*how PLAIN), a new Q4_1, LBRX_AFFINE_Q4
+   or LBRX_AFFINE_Q8 one (REPACKED, exact) or a dequantized F16/F32 one (DEQUANTIZED; why, when
+   not NULL, says why it was not repacked).
    Errors name the tensor: LBRX_ERR_NOT_FOUND (the weight, or its scales / biases / qzeros),
    lbrx_affine_init's (group size, shapes, dtypes, act-order g_idx). */
 LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, const lbrx_model_quant *q, const char *name, lbrx_tensor *t,
@@ -274,13 +285,13 @@ LBRX_MODEL_DEF size_t lbrx_model_resident_bytes(void) {
 /* ---- the tables ---- */
 
 static const lbrx_arch lbrx_model__archs[] = {
-    { "llama", "llama mistral", LBRX_ARCH_PERMUTE_QK, 0, 0.0f },
-    { "qwen2", "qwen2", LBRX_ARCH_QKV_BIAS, 0, 0.0f },
-    { "qwen3", "qwen3", LBRX_ARCH_QK_NORM, 0, 0.0f },
-    { "gemma2", "gemma2", LBRX_ARCH_GEGLU | LBRX_ARCH_NORM_PLUS1 | LBRX_ARCH_EMBD_SCALE | LBRX_ARCH_SANDWICH, 2, 0.0f },
+    { "llama", "llama mistral", LBRX_ARCH_PERMUTE_QK, 0, 0.0f, 0 },
+    { "qwen2", "qwen2", LBRX_ARCH_QKV_BIAS, 0, 0.0f, 0 },
+    { "qwen3", "qwen3", LBRX_ARCH_QK_NORM, 0, 0.0f, 0 },
+    { "gemma2", "gemma2", LBRX_ARCH_GEGLU | LBRX_ARCH_NORM_PLUS1 | LBRX_ARCH_EMBD_SCALE | LBRX_ARCH_SANDWICH, 2, 0.0f, 46 },
     { "gemma3", "gemma3_text", LBRX_ARCH_GEGLU | LBRX_ARCH_NORM_PLUS1 | LBRX_ARCH_EMBD_SCALE | LBRX_ARCH_SANDWICH | LBRX_ARCH_QK_NORM |
-                               LBRX_ARCH_LOCAL_ROPE, 6, 10000.0f },
-    { "phi3", "phi3", LBRX_ARCH_FUSED, 0, 0.0f },
+                               LBRX_ARCH_LOCAL_ROPE, 6, 10000.0f, 62 },
+    { "phi3", "phi3", LBRX_ARCH_FUSED, 0, 0.0f, 0 },
 };
 
 static const lbrx_model_tensor lbrx_model__tensors[] = {
@@ -782,7 +793,10 @@ static lbrx_result lbrx_model__load_gguf(lbrx_model *m, const char *path, lbrx_e
         goto done;
     }
     snprintf(key, sizeof key, "%s.attention.scale", c->arch->name);
-    if ((r = lbrx_gguf_get_f32(g, key, &c->attn_scale, err)) == LBRX_ERR_NOT_FOUND) r = LBRX_OK;
+    if ((r = lbrx_gguf_get_f32(g, key, &c->attn_scale, err)) == LBRX_ERR_NOT_FOUND) {
+        r = LBRX_OK;
+        if (c->n_layers == c->arch->dim_scale_layers) c->attn_scale = (float)(1.0 / sqrt((double)(c->dim / c->n_heads)));
+    }
     if (r != LBRX_OK) goto done;
     snprintf(key, sizeof key, "%s.rope.scaling.type", c->arch->name);
     if (lbrx_gguf_get_str(g, key, &st, 0) == LBRX_OK && !(st.len == 4 && !memcmp(st.data, "none", 4))) {
@@ -1164,7 +1178,7 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, cons
                                                                  : lbrx_model__error_context(err, r, "%s (%s, %d bits, group %lld)", base, method[q->packing], bits, (long long)group);
         goto done;
     }
-    r = lbrx_affine_to_q4_1(&a, t, 0, &exact, err);
+    r = q->q4_1_only ? lbrx_affine_to_q4_1(&a, t, 0, &exact, err) : lbrx_affine_repack(&a, t, 0, &exact, err);
     if (r == LBRX_OK && exact) {
         *how = LBRX_MODEL_WEIGHT_REPACKED;
     } else {
@@ -1173,10 +1187,13 @@ LBRX_MODEL_DEF lbrx_result lbrx_model_hf_weight(const lbrx_safetensors *st, cons
         int fits = 1;
         memset(&f, 0, sizeof f);
         if (why && why_cap && r != LBRX_OK)
-            snprintf(why, why_cap, "%s %d-bit groups of %lld are not Q4_1's (4 bits, groups of 32k)", method[q->packing], bits, (long long)group);
-        else if (why && why_cap)
+            snprintf(why, why_cap, "%s %d-bit groups of %lld are not %s (groups of 32k)", method[q->packing], bits, (long long)group,
+                     q->q4_1_only ? "Q4_1's (4 bits," : "a block dtype's");
+        else if (why && why_cap && q->q4_1_only)
             snprintf(why, why_cap, "%s: %s", method[q->packing], q->packing == LBRX_AFFINE_MLX ? "a scale or bias is not an f16 number"
                                                                   : "-zero x scale needs more significant bits than Q4_1's f16 min holds");
+        else if (why && why_cap)
+            snprintf(why, why_cap, "%s: an F32 scale times its zero point needs more than f32's 24 significant bits", method[q->packing]);
         lbrx_tensor_release(t);
         shape[0] = a.rows;
         shape[1] = a.cols;
@@ -1231,7 +1248,12 @@ static lbrx_result lbrx_model__hf_slot(lbrx_model *m, const lbrx_safetensors *st
     int how;
     lbrx_result r = lbrx_model_hf_weight(st, q, name, t, &how, why, sizeof why, err);
     if (r != LBRX_OK) return r;
-    m->n_repacked += how == LBRX_MODEL_WEIGHT_REPACKED;
+    if (how == LBRX_MODEL_WEIGHT_REPACKED) {
+        m->n_repacked++;
+        m->n_q4_1 += t->dtype == LBRX_Q4_1;
+        m->n_affine_q4 += t->dtype == LBRX_AFFINE_Q4;
+        m->n_affine_q8 += t->dtype == LBRX_AFFINE_Q8;
+    }
     if (how == LBRX_MODEL_WEIGHT_DEQUANTIZED && !m->n_dequantized++)
         snprintf(m->quant_note, sizeof m->quant_note, "%.90s dequantized to %s: %.120s", name, lbrx_dtype_name(t->dtype), why);
     return LBRX_OK;

@@ -280,7 +280,8 @@ LLAMA_FN int llama_main(int argc, char **argv, FILE *out, FILE *log) {
             model_path, m.format, m.c.arch->name, m.c.n_layers, m.c.dim, m.c.n_heads, m.c.n_kv_heads, m.c.head_dim, m.c.vocab_size, m.c.seq_len,
             (double)m.weight_bytes / 1e6, (lbrx_model_now() - t0) * 1e3);
     if (m.quant)
-        fprintf(log, "%s quantization: %d weights repacked into Q4_1 exactly, %d dequantized%s%s%s\n", m.quant, m.n_repacked, m.n_dequantized,
+        fprintf(log, "%s quantization: %d weights repacked exactly (%d into q4_1, %d affine_q4, %d affine_q8: run natively), %d dequantized%s%s%s\n",
+                m.quant, m.n_repacked, m.n_q4_1, m.n_affine_q4, m.n_affine_q8, m.n_dequantized,
                 m.n_dequantized ? " (first: " : "", m.n_dequantized ? m.quant_note : "", m.n_dequantized ? ")" : "");
     if (tok.kind != LBRX_TOKENIZER_NONE) fprintf(log, "tokenizer: %s\n", lbrx_tokenizer_describe(&tok));
     else fprintf(log, "tokenizer: %s; the prompt and the output are token ids\n", note);

@@ -88,8 +88,10 @@ fail=0
 for t in $targets; do
   mkdir -p "$fz/$t"
   rm -f $fz/"$t"/{crash,leak,timeout,oom,slow-unit}-*
+  # LBRX_STATIC: only the functions the harness reaches are compiled (about 3 s of CPU instead of
+  # 90 per harness under the sanitizers' instrumentation); the fuzzed code is the same.
   if ! clang -g -O1 -march=native -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-         -I. "tests/fuzz_$t.c" -o "$fz/$t/fuzz_$t" -lm 2> "$fz/$t/build.log"; then
+         -DLBRX_STATIC -I. "tests/fuzz_$t.c" -o "$fz/$t/fuzz_$t" -lm 2> "$fz/$t/build.log"; then
     cat "$fz/$t/build.log"; echo "fuzz $t: BUILD FAILED"; fail=1; continue
   fi
   seed "$t"

@@ -17,8 +17,8 @@
 /* The affine group quantization of weight `base` (lbrx_affine_init) from the tensors beside it:
    MLX's base.weight + base.scales + base.biases in 4 and 8 bits, AWQ's and GPTQ's base.qweight +
    base.qzeros + base.scales (+ GPTQ's base.g_idx), the group size from the shapes. Whatever
-   init accepts must dequantize, and a Q4_1 repack it calls exact must dequantize to the same
-   floats bit for bit. */
+   init accepts must dequantize, and a repack (lbrx_affine_to_q4_1, lbrx_affine_repack) it calls
+   exact must dequantize to the same floats bit for bit. */
 static unsigned lt_fuzz_affine(const lbrx_safetensors *st, const char *base, size_t base_len) {
     static const char *const parts[5] = { "weight", "biases", "qweight", "qzeros", "g_idx" };
     lbrx_tensor t[6];  /* weight, biases, qweight, qzeros, g_idx, scales */
@@ -55,6 +55,11 @@ static unsigned lt_fuzz_affine(const lbrx_safetensors *st, const char *base, siz
                 LT_FUZZ_CHECK(x != NULL && lbrx_affine_dequantize_rows(&a, 0, 1, x, &err) == LBRX_OK);
                 if (lbrx_affine_to_q4_1(&a, &q, NULL, &exact, &err) == LBRX_OK) {
                     LT_FUZZ_CHECK(lbrx_dequantize_row(LBRX_Q4_1, lbrx_tensor_row(&q, 0), x + a.cols, a.cols) == LBRX_OK);
+                    for (i = 0; exact && i < a.cols; i++) LT_FUZZ_CHECK(x[i] == x[a.cols + i] || (x[i] != x[i] && x[a.cols + i] != x[a.cols + i]));
+                    lbrx_tensor_release(&q);
+                }
+                if (lbrx_affine_repack(&a, &q, NULL, &exact, &err) == LBRX_OK) {  /* Q4_1 or lbrx's AFFINE_Q4 / _Q8: the same contract */
+                    LT_FUZZ_CHECK(lbrx_dequantize_row(q.dtype, lbrx_tensor_row(&q, 0), x + a.cols, a.cols) == LBRX_OK);
                     for (i = 0; exact && i < a.cols; i++) LT_FUZZ_CHECK(x[i] == x[a.cols + i] || (x[i] != x[i] && x[a.cols + i] != x[a.cols + i]));
                     lbrx_tensor_release(&q);
                 }

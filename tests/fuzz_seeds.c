@@ -189,6 +189,34 @@ static int tokenizer_seed(const char *dir) {
     return ok;
 }
 
+/* A small WordPiece (BERT) vocabulary as a GGUF file without tensors (for fuzz_tokenizer.c),
+   in llama.cpp's form: word starts carry '▁', continuations nothing. */
+static int tokenizer_bert_seed(const char *dir) {
+    static const char *const pieces[] = { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "\xe2\x96\x81the", "\xe2\x96\x81t", "he",
+                                          "\xe2\x96\x81,", "\xe2\x96\x81" "a", "b", "\xe2\x96\x81\xe6\x97\xa5", "##x" };
+    enum { N = sizeof pieces / sizeof pieces[0] };
+    lbrx_gguf_str toks[N];
+    int32_t types[N];
+    uint32_t unk = 1, cls = 2, sep = 3;
+    lbrx_gguf_writer *w = NULL;
+    lbrx_error err;
+    char path[4096];
+    int i, ok;
+    for (i = 0; i < N; i++) { toks[i].data = pieces[i]; toks[i].len = strlen(pieces[i]); types[i] = i < 4 ? 3 : 1; }
+    ok = lbrx_gguf_writer_create(&w, NULL, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "bert", &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, toks, N, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, N, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add(w, "tokenizer.ggml.unknown_token_id", LBRX_GGUF_UINT32, &unk, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add(w, "tokenizer.ggml.cls_token_id", LBRX_GGUF_UINT32, &cls, &err) == LBRX_OK &&
+         lbrx_gguf_writer_add(w, "tokenizer.ggml.seperator_token_id", LBRX_GGUF_UINT32, &sep, &err) == LBRX_OK;
+    snprintf(path, sizeof path, "%s/tokenizer/bert.gguf", dir);
+    ok = ok && lbrx_gguf_writer_write_path(w, path, &err) == LBRX_OK;
+    if (!ok) fprintf(stderr, "fuzz_seeds: %s: %s\n", path, err.message);
+    lbrx_gguf_writer_destroy(w);
+    return ok;
+}
+
 int main(int argc, char **argv) {
     static const lbrx_dtype gguf_types[] = {
         LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_F64, LBRX_I8, LBRX_I16, LBRX_I32, LBRX_I64,
@@ -211,7 +239,7 @@ int main(int argc, char **argv) {
     for (i = 0; i < n_gguf; i++) ok &= gguf_seed(argv[1], lbrx_dtype_name(gguf_types[i]), &gguf_types[i], 1, 32);
     ok &= gguf_seed(argv[1], "all", gguf_types, n_gguf, 64);
     for (i = 0; i < n_st; i++) ok &= safetensors_seed(argv[1], st_types[i]);
-    ok &= tokenizer_seed(argv[1]);
+    ok &= tokenizer_seed(argv[1]) && tokenizer_bert_seed(argv[1]);
     ok &= affine_seed(argv[1], "mlx") && affine_seed(argv[1], "awq") && affine_seed(argv[1], "gptq");
     ok &= split_seed(argv[1]);
     return ok ? 0 : 1;

@@ -6,7 +6,8 @@
    - anything else is text (any bytes, NULs included), encoded by a fixed SentencePiece
      vocabulary and by a fixed byte-level BPE vocabulary under every pre-tokenizer lbrx knows,
      with and without special tokens: every id must be in range and the pieces must give the
-     text back exactly (byte fallback and byte-level make every text representable).
+     text back exactly (byte fallback and byte-level make every text representable); and by a
+     fixed WordPiece vocabulary (lossy: ids in range only).
 
        clang -g -O1 -fsanitize=fuzzer,address,undefined -I. tests/fuzz_tokenizer.c -o fuzz_tokenizer
    Replay without libFuzzer: tests/fuzz_main.c. tests/test_tokenizer.c runs it on its texts. */
@@ -18,11 +19,22 @@
 #include <string.h>
 
 /* Encode text[0..len) with flags; check the ids; with `exact`, check that the pieces give
-   prefix + text back. Returns the number of ids (0 on an encoding error). */
+   prefix + text back (SentencePiece reads each '▁' of the text as a space). Returns the number
+   of ids (0 on an encoding error). */
 static size_t lt_fuzz_tok_check(const lbrx_tokenizer *t, const char *text, size_t len, unsigned flags, int exact, const char *prefix) {
     int32_t *ids = NULL;
-    size_t n = 0, i, pos = 0, plen = strlen(prefix);
+    size_t n = 0, i, pos = 0, plen = strlen(prefix), rlen = len;
+    char *ref = NULL;
     if (lbrx_tokenizer_encode(t, text, len, flags, &ids, &n, NULL) != LBRX_OK) return 0;
+    if (exact && (t->kind == LBRX_TOKENIZER_SPM || t->metaspace)) {
+        LT_FUZZ_CHECK((ref = (char *)malloc(len + 1)) != NULL);
+        for (i = 0, rlen = 0; i < len; i++) {
+            int bar = i + 2 < len && (unsigned char)text[i] == 0xE2 && (unsigned char)text[i + 1] == 0x96 && (unsigned char)text[i + 2] == 0x81;
+            ref[rlen++] = bar ? ' ' : text[i];
+            i += bar ? 2 : 0;
+        }
+        text = ref;
+    }
     for (i = 0; i < n; i++) {
         size_t l;
         const char *p = lbrx_tokenizer_piece(t, ids[i], &l);
@@ -32,13 +44,14 @@ static size_t lt_fuzz_tok_check(const lbrx_tokenizer *t, const char *text, size_
         if (exact) {
             size_t k;
             for (k = 0; k < l; k++, pos++) {
-                char want = pos < plen ? prefix[pos] : pos - plen < len ? text[pos - plen] : 0;
-                LT_FUZZ_CHECK(pos < plen + len && p[k] == want);
+                char want = pos < plen ? prefix[pos] : pos - plen < rlen ? text[pos - plen] : 0;
+                LT_FUZZ_CHECK(pos < plen + rlen && p[k] == want);
             }
         }
     }
-    if (exact) LT_FUZZ_CHECK(pos == plen + len);
+    if (exact) LT_FUZZ_CHECK(pos == plen + rlen);
     free(ids);
+    free(ref);
     return n;
 }
 
@@ -96,6 +109,28 @@ static lbrx_result lt_fuzz_tok_spm(lbrx_tokenizer *t) {
     return r;
 }
 
+/* A WordPiece vocabulary: [UNK], [CLS], [SEP], word starts ('▁') and continuations. */
+static lbrx_result lt_fuzz_tok_wpm(lbrx_tokenizer *t) {
+    static const char *const pieces[] = {
+        "[UNK]", "[CLS]", "[SEP]", "\xe2\x96\x81the", "\xe2\x96\x81t", "he", "\xe2\x96\x81" "a", "a", "b", "\xe2\x96\x81,",
+        "\xe2\x96\x81\xe6\x97\xa5", "\xe2\x96\x81" "12", "3", "\xe2\x96\x81\xc3\xa9", "\xc3\xa9", "\xe2\x96\x81\xe2\x96\x81" };
+    int n = (int)(sizeof pieces / sizeof pieces[0]), i;
+    size_t total = 0;
+    lbrx_result r;
+    for (i = 0; i < n; i++) total += strlen(pieces[i]);
+    if ((r = lbrx__tok_alloc(t, (uint64_t)n, total, NULL)) != LBRX_OK) return r;
+    t->kind = LBRX_TOKENIZER_WPM;
+    t->wpm_lower = t->wpm_strip = 1;
+    for (i = 0; r == LBRX_OK && i < n; i++)
+        r = lbrx__tok_set(t, i, pieces[i], strlen(pieces[i]), 0.0f, i < 3 ? LBRX_TOKEN_CONTROL : LBRX_TOKEN_NORMAL, i < 3 ? LBRX__TOK_RAW : LBRX__TOK_SPACES, NULL);
+    t->unk = 0;
+    t->bos = 1;
+    t->eos = 2;
+    if (r == LBRX_OK) r = lbrx__tok_finish(t, NULL);
+    if (r != LBRX_OK) lbrx_tokenizer_release(t);
+    return r;
+}
+
 /* Fixed texts for a tokenizer that the input itself defines. */
 static void lt_fuzz_tok_texts(const lbrx_tokenizer *t) {
     static const char text[] = "Hello w\xc3\xb6rld, \xe6\x97\xa5\xe6\x9c\xac 123 4567 \t\n\n  x \x01\xff\xc3 the end <|end|><s>";
@@ -105,7 +140,7 @@ static void lt_fuzz_tok_texts(const lbrx_tokenizer *t) {
 }
 
 LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
-    static lbrx_tokenizer spm, bpe;
+    static lbrx_tokenizer spm, bpe, wpm;
     static int ready;
     lbrx_tokenizer t;
     int k;
@@ -134,13 +169,15 @@ LBRX_FUZZ_EXTERN int LBRX_FUZZ_ENTRY(const uint8_t *data, size_t size) {
     if (!ready) {
         size_t len = 0;
         char *json = lt_fuzz_tok_json(&len);
-        LT_FUZZ_CHECK(json && lt_fuzz_tok_spm(&spm) == LBRX_OK);
+        LT_FUZZ_CHECK(json && lt_fuzz_tok_spm(&spm) == LBRX_OK && lt_fuzz_tok_wpm(&wpm) == LBRX_OK);
         LT_FUZZ_CHECK(lbrx_tokenizer_init_json_memory(&bpe, json, len, NULL, 0, NULL) == LBRX_OK);
         free(json);
         ready = 1;
     }
     lt_fuzz_tok_check(&spm, (const char *)data, size, 0, 1, size ? " " : "");
     lt_fuzz_tok_check(&spm, (const char *)data, size, LBRX_ENCODE_SPECIAL, 0, "");
+    lt_fuzz_tok_check(&wpm, (const char *)data, size, 0, 0, "");
+    lt_fuzz_tok_check(&wpm, (const char *)data, size, LBRX_ENCODE_SPECIAL | LBRX_ENCODE_BOS, 0, "");
     for (k = 0; k < LBRX__TOK_N_PRES; k++) { /* every pre-tokenizer over the same vocabulary */
         memcpy(bpe.rules, lbrx__tok_pres[k].rules, sizeof lbrx__tok_pres[k].rules);
         bpe.rules[sizeof lbrx__tok_pres[k].rules] = 0;

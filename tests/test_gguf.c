@@ -905,6 +905,11 @@ static void test_writer_refusals(void) {
     LT_CHECK(lbrx_tensor_init_heap(&t, LBRX_U8, 2, shape, NULL, &e) == LBRX_OK);
     LT_CHECK(lbrx_gguf_writer_add_tensor(w, "u8", &t, &e) == LBRX_ERR_BAD_DTYPE);
     lbrx_tensor_release(&t);
+    /* lbrx's own affine blocks: no GGML type, said by name */
+    LT_CHECK(lbrx_tensor_init_heap(&t, LBRX_AFFINE_Q4, 2, shape, NULL, &e) == LBRX_OK);
+    LT_CHECKF(lbrx_gguf_writer_add_tensor(w, "aq4", &t, &e) == LBRX_ERR_BAD_DTYPE && strstr(e.message, "affine_q4") && strstr(e.message, "no file format"), "%s", e.message);
+    lbrx_tensor_release(&t);
+    LT_CHECK(lbrx_gguf_writer_add_tensor_fill(w, "aq8", LBRX_AFFINE_Q8, 2, shape, fill_rows, NULL, &e) == LBRX_ERR_BAD_DTYPE);
     LT_CHECK(lbrx_gguf_writer_add_tensor_fill(w, "r5", LBRX_F32, 5, s5, fill_rows, NULL, &e) == LBRX_ERR_BAD_SHAPE);
     LT_CHECK(lbrx_gguf_writer_add_tensor_fill(w, "odd", LBRX_Q8_0, 1, odd, fill_rows, NULL, &e) == LBRX_ERR_BAD_SHAPE);
     LT_CHECK(lbrx_gguf_writer_add_tensor_fill(w, longname, LBRX_F32, 2, shape, fill_rows, NULL, &e) == LBRX_ERR_LIMIT);

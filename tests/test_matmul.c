@@ -8,14 +8,15 @@
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
 
 /* 1 when this build computes (dt, n, out) in canonical order: with the scalar code (no SIMD
-   kernels for matmul) or with the tiled kernels (n >= LBRX_MATMUL_GEMM_MIN and W of enough rows
+   kernels for matmul) or with the tiled kernels (n >= LBRX_MATMUL_GEMM_MIN, _Q for quantized W, and W of enough rows
    where the build has them). */
 static int canonical_order(lbrx_dtype dt, int64_t n, int64_t out) {
-    int tiled = 0;
+    int tiled = 0, min_q = LBRX_MATMUL_GEMM_MIN;
     (void)dt; (void)n; (void)out;
 #if defined(LBRX__DISPATCH)   /* the kernel set chosen at run time */
     if (!lbrx__kset_get()->mm_simd) return 1;
     tiled = lbrx_dtype_is_quantized(dt) ? lbrx__kset_get()->mm_qtiled : lbrx__kset_get()->mm_tiled;
+    min_q = lbrx__kset_get()->mm_gemm_min_q;
 #else
 #if !defined(LBRX__MM_X86) && !defined(LBRX__NEON)
     return 1;
@@ -26,8 +27,10 @@ static int canonical_order(lbrx_dtype dt, int64_t n, int64_t out) {
 #if defined(LBRX__MM_QTILED)
     if (lbrx_dtype_is_quantized(dt)) tiled = 1;
 #endif
+    min_q = LBRX__MM_GEMM_MIN_Q;
 #endif
-    return tiled && n >= LBRX_MATMUL_GEMM_MIN && out >= (lbrx_dtype_is_quantized(dt) ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);
+    return tiled && n >= (lbrx_dtype_is_quantized(dt) ? min_q : LBRX_MATMUL_GEMM_MIN) &&
+           out >= (lbrx_dtype_is_quantized(dt) ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);
 }
 
 /* ---- reference weights: made here from random floats, and dequantized here to double ---- */
@@ -70,6 +73,26 @@ static void make_row(lbrx_dtype dt, const float *v, int64_t k, unsigned char *ds
                     uint16_t h = ref_f16(f == 0 && lt_uniform(&rng) < 0 ? -sc : sc);
                     memcpy(blk + rf->at[f], &h, 2);
                 }
+        }
+        return;
+    }
+    if (dt == LBRX_AFFINE_Q4 || dt == LBRX_AFFINE_Q8) {
+        /* lbrx's affine blocks (f32 d, f32 m, then 4-bit nibbles as Q4_1 or 8-bit bytes): random
+           codes, d with all 24 significant bits used, m about -half the code range times d (as
+           a checkpoint's zero point or bias makes it), also with a full significand */
+        const int top = dt == LBRX_AFFINE_Q8 ? 255 : 15, bytes = dt == LBRX_AFFINE_Q8 ? 40 : 24;
+        lt_rng rng;
+        uint32_t bits;
+        memcpy(&bits, v, 4);
+        rng.s = 0x51ED2701F00DULL ^ bits;
+        for (b = 0; b < k / 32; b++) {
+            unsigned char *blk = dst + b * bytes;
+            float d = (0.5f + 0.5f * fabsf(lt_uniform(&rng))) * 0.1f / (float)top * (1.0f + fabsf(v[b % k]));
+            float mn = -(float)top * d * (0.5f + 0.25f * lt_uniform(&rng));
+            memcpy(blk, &d, 4);
+            memcpy(blk + 4, &mn, 4);
+            for (j = 8; j < bytes; j++) blk[j] = (unsigned char)(lt_next(&rng) >> 40);
+            if (b == 0) blk[8] = dt == LBRX_AFFINE_Q8 ? 0 : 0xF0;   /* the extreme codes: q = 0 (v = -128) and 15 */
         }
         return;
     }
@@ -215,9 +238,30 @@ static void deq_block(lbrx_dtype dt, const unsigned char *x, double *y) {
     }
 }
 
-static void deq_row(lbrx_dtype dt, const unsigned char *src, int64_t k, double *out) {
+/* ... and *mag (may be NULL) the magnitudes |D q| + |M| of the two terms a weight with a min
+   enters the sum with (else |w|): the f32 roundings scale with them, not with w */
+static void deq_row(lbrx_dtype dt, const unsigned char *src, int64_t k, double *out, double *mag) {
     int64_t j, b;
     const rfmt *rf = random_format(dt);
+    if (mag && dt != LBRX_AFFINE_Q4 && dt != LBRX_AFFINE_Q8) {
+        deq_row(dt, src, k, out, NULL);
+        for (j = 0; j < k; j++) mag[j] = fabs(out[j]);
+        return;
+    }
+    if (dt == LBRX_AFFINE_Q4 || dt == LBRX_AFFINE_Q8) {
+        /* y = q * d + m exactly (the layout of LBRX_AFFINE_Q4 / _Q8 in lbrx.h's dtypes) */
+        const int bytes = dt == LBRX_AFFINE_Q8 ? 40 : 24;
+        for (j = 0; j < k; j++) {
+            const unsigned char *blk = src + (j / 32) * bytes;
+            int t = (int)(j % 32), q = dt == LBRX_AFFINE_Q8 ? blk[8 + t] : t < 16 ? blk[8 + t] & 15 : blk[8 + t - 16] >> 4;
+            float d, mn;
+            memcpy(&d, blk, 4);
+            memcpy(&mn, blk + 4, 4);
+            out[j] = (double)q * d + mn;
+            if (mag) mag[j] = fabs((double)q * d) + fabs((double)mn);
+        }
+        return;
+    }
     if (rf) {
         for (b = 0; b < k / rf->block; b++) deq_block(dt, src + b * rf->bytes, out + b * rf->block);
         return;
@@ -241,11 +285,16 @@ static void deq_row(lbrx_dtype dt, const unsigned char *src, int64_t k, double *
 /* The float64 bound on |y - x.w| for one output: x's quantization to int8 blocks (quantized
    weights) plus (k + 4) f32 roundings on the sum of magnitudes; *ref gets x.w. x may be
    unaligned. */
-static double out_tolerance(const unsigned char *x, const double *w, int64_t k, int quant, double *ref) {
+static double out_tolerance(const unsigned char *x, const double *w, const double *wmag, int64_t k, int quant, double *ref) {
     double mag = 0, qerr = 0;
     int64_t j, b;
     *ref = 0;
-    for (j = 0; j < k; j++) { float xv; memcpy(&xv, x + 4 * j, 4); *ref += (double)xv * w[j]; mag += fabs((double)xv * w[j]); }
+    for (j = 0; j < k; j++) {
+        float xv;
+        memcpy(&xv, x + 4 * j, 4);
+        *ref += (double)xv * w[j];
+        mag += fabs((double)xv) * (wmag ? wmag[j] : fabs(w[j]));
+    }
     if (quant) {
         /* x is quantized to int8 with scale amax/127 per block: each x value moves by at most
            half a step, amax/254, and the int8 scale itself is an f32 rounding of amax/127 */
@@ -267,9 +316,10 @@ typedef struct mcase {
     int64_t w_pad, x_pad, y_pad;  /* extra bytes between rows (strided views) */
 } mcase;
 
-#define N_DTYPES 15
+#define N_DTYPES 17
 static const lbrx_dtype all_dtypes[N_DTYPES] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_Q4_K, LBRX_Q6_K,
-                                                 LBRX_Q5_K, LBRX_IQ4_XS, LBRX_IQ4_NL, LBRX_Q5_0, LBRX_Q5_1, LBRX_Q3_K, LBRX_Q2_K };
+                                                 LBRX_Q5_K, LBRX_IQ4_XS, LBRX_IQ4_NL, LBRX_Q5_0, LBRX_Q5_1, LBRX_Q3_K, LBRX_Q2_K,
+                                                 LBRX_AFFINE_Q4, LBRX_AFFINE_Q8 };
 
 /* For float weights: the same product with W prepared (lbrx_matmul_weights_create) for 1..3 threads
    and uneven ranges must give exactly the bytes in `want` (the unprepared result), and leave y's
@@ -318,7 +368,7 @@ static int run_case(const mcase *c, unsigned long long seed) {
     int64_t o, i, j, wstride, xstride, ystride;
     unsigned char *wbuf, *xbuf, *ybuf, *ybuf2;
     float *v;
-    double *wd;
+    double *wd, *wm;
     lbrx_tensor w, x, y;
     lbrx_context *ctx;
     int fails = 0, t;
@@ -334,10 +384,11 @@ static int run_case(const mcase *c, unsigned long long seed) {
     ybuf2 = (unsigned char *)malloc((size_t)(ystride * c->n + 64));
     v = (float *)malloc((size_t)(c->k + 1) * 4);
     wd = (double *)malloc((size_t)(c->out * c->k + 1) * 8);
+    wm = (double *)malloc((size_t)(c->out * c->k + 1) * 8);
     for (o = 0; o < c->out; o++) {
         for (j = 0; j < c->k; j++) v[j] = lt_uniform(&rng) * (1.0f + (float)(o % 3));
         make_row(c->dt, v, c->k, wbuf + c->w_misalign + o * wstride);
-        deq_row(c->dt, wbuf + c->w_misalign + o * wstride, c->k, wd + o * c->k);
+        deq_row(c->dt, wbuf + c->w_misalign + o * wstride, c->k, wd + o * c->k, wm + o * c->k);
     }
     for (i = 0; i < c->n; i++)
         for (j = 0; j < c->k; j++) { float f = lt_uniform(&rng) * 2.0f; memcpy(xbuf + c->x_misalign + i * xstride + 4 * j, &f, 4); }
@@ -405,7 +456,7 @@ static int run_case(const mcase *c, unsigned long long seed) {
     for (i = 0; i < c->n && fails < 5; i++) {
         const unsigned char *xr = xbuf + c->x_misalign + i * xstride;
         for (o = 0; o < c->out; o++) {
-            double ref, got, tol = out_tolerance(xr, wd + o * c->k, c->k, quant, &ref);
+            double ref, got, tol = out_tolerance(xr, wd + o * c->k, wm + o * c->k, c->k, quant, &ref);
             float yv;
             memcpy(&yv, ybuf + i * ystride + 4 * o, 4);
             got = yv;
@@ -419,7 +470,7 @@ static int run_case(const mcase *c, unsigned long long seed) {
     }
     lbrx_context_destroy(ctx);
 done:
-    free(wbuf); free(xbuf); free(ybuf); free(ybuf2); free(v); free(wd);
+    free(wbuf); free(xbuf); free(ybuf); free(ybuf2); free(v); free(wd); free(wm);
     return fails;
 }
 
@@ -519,7 +570,7 @@ static void test_matmul_ggml_blocks(void) {
         for (r = 0; r < 8; r++) {
             const float *dr = (const float *)lbrx_tensor_row(&dq, r);
             double rmax = 0;
-            if (random_format(w.dtype)) deq_row(w.dtype, (const unsigned char *)lbrx_tensor_row(&w, r), 256, wd + r * 256);
+            if (random_format(w.dtype)) deq_row(w.dtype, (const unsigned char *)lbrx_tensor_row(&w, r), 256, wd + r * 256, NULL);
             else for (j = 0; j < 256; j++) wd[r * 256 + j] = dr[j];
             for (j = 0; j < 256; j++) if (fabs(dr[j]) > rmax) rmax = fabs(dr[j]);
             for (j = 0; j < 256; j++) if (fabs(wd[r * 256 + j] - dr[j]) > worst * rmax) worst = fabs(wd[r * 256 + j] - dr[j]) / rmax;
@@ -534,7 +585,7 @@ static void test_matmul_ggml_blocks(void) {
             LT_CHECKF(lbrx_matmul(ctx, &w, &x, &y, &err) == LBRX_OK, "%s", err.message);
             for (i = 0; i < n; i++)
                 for (r = 0; r < 8; r++) {
-                    double ref, tol = out_tolerance((const unsigned char *)lbrx_tensor_row(&x, i), wd + r * 256, 256, 1, &ref);
+                    double ref, tol = out_tolerance((const unsigned char *)lbrx_tensor_row(&x, i), wd + r * 256, NULL, 256, 1, &ref);
                     double got = ((const float *)lbrx_tensor_row(&y, i))[r];
                     LT_CHECKF(fabs(got - ref) <= tol, "%s n %d: y[%lld][%lld] = %.9g, GGML's weights give %.9g (tolerance %.3g)",
                               names[t], n, (long long)i, (long long)r, got, ref, tol);
@@ -572,7 +623,7 @@ static void test_matmul_format_table(void) {
         t->dequantize(q, deq, 1);
         t->unpack(q, v, d, mn);
         for (j = 0; j < t->block && !bad; j++) {
-            double a = (double)d[j / t->group] * v[j], m = t->has_min ? mn[j / t->group] : 0.0;
+            double a = (double)d[j / t->group] * (v[j] + t->vadd), m = t->has_min ? mn[j / t->group] : 0.0;
             g = t->uoff >= 0 && (v[j] + t->uoff < 0 || v[j] + t->uoff > 63);
             if (g || fabs(a + m - deq[j]) > ldexp(fabs(a) + fabs(m), -22)) {
                 bad = 1;

@@ -663,8 +663,10 @@ static void af_make(af_case *c, lbrx_affine_packing packing, int bits, int64_t g
         for (g = 0; g < ng; g++) {
             /* values a checkpoint's dtype holds: rounded through sdt */
             float sc = (float)(af_rand(1000) + 1) * 1e-4f * (tiny > 0 && g == 0 ? tiny : 1.0f), bi = ((float)af_rand(2001) - 1000.0f) * 1e-3f;
-            /* F32: values of 11 bits, so that q * scale is exact in float as in the reference */
-            if (sdt == LBRX_F16 || sdt == LBRX_F32) { sc = lbrx_f16_to_f32(lbrx_f32_to_f16(sc)); bi = lbrx_f16_to_f32(lbrx_f32_to_f16(bi)); }
+            /* F32: values of 11 bits, so that q * scale is exact in float as in the reference;
+               tiny < 0: F32 values with all 24 significant bits */
+            if (tiny < 0) { sc *= 1.0f + (float)af_rand(1u << 20) * (1.0f / 2097152.0f); bi *= 1.0f + (float)af_rand(1u << 20) * (1.0f / 2097152.0f); }
+            else if (sdt == LBRX_F16 || sdt == LBRX_F32) { sc = lbrx_f16_to_f32(lbrx_f32_to_f16(sc)); bi = lbrx_f16_to_f32(lbrx_f32_to_f16(bi)); }
             if (sdt == LBRX_BF16) { sc = lbrx_bf16_to_f32(lbrx_f32_to_bf16(sc)); bi = lbrx_bf16_to_f32(lbrx_f32_to_bf16(bi)); }
             c->scale[o][g] = sc;
             c->bias[o][g] = bi;
@@ -721,6 +723,14 @@ static double af_ref(const af_case *c, lbrx_affine_packing packing, int64_t grou
     return ((double)c->q[o][i] - (double)c->zero[o][g]) * c->scale[o][g];
 }
 
+/* ... as the formats compute it in float32: MLX's product rounded, then the sum (two roundings;
+   the double sum of two floats of these magnitudes is exact); (q - z) * scale rounded once */
+static float af_ref_f32(const af_case *c, lbrx_affine_packing packing, int64_t group, int64_t o, int64_t i) {
+    int64_t g = i / group;
+    if (packing == LBRX_AFFINE_MLX) return (float)((double)(float)((double)c->q[o][i] * c->scale[o][g]) + c->bias[o][g]);
+    return (float)af_ref(c, packing, group, o, i);
+}
+
 static void af_free(af_case *c) { lbrx_tensor_release(&c->w); lbrx_tensor_release(&c->s); lbrx_tensor_release(&c->o); }
 
 static void test_affine(void) {
@@ -731,7 +741,10 @@ static void test_affine(void) {
         {LBRX_AFFINE_MLX, 8, 64, LBRX_BF16, 0, -1}, {LBRX_AFFINE_MLX, 8, 32, LBRX_F32, 0, -1},
         {LBRX_AFFINE_MLX, 4, 64, LBRX_BF16, 1e-4f, 0},  /* bf16 scales near 1e-8: f16 subnormal, inexact */
         {LBRX_AFFINE_AWQ, 4, 128, LBRX_F16, 0, 0}, {LBRX_AFFINE_AWQ, 4, 32, LBRX_F16, 0, 0},
-        {LBRX_AFFINE_GPTQ, 4, 128, LBRX_F16, 0, 0}, {LBRX_AFFINE_GPTQ, 4, 64, LBRX_F16, 0, 0}};
+        {LBRX_AFFINE_GPTQ, 4, 128, LBRX_F16, 0, 0}, {LBRX_AFFINE_GPTQ, 4, 64, LBRX_F16, 0, 0},
+        /* full f32 scales and biases: fma(q, scale, bias) is one rounding of the exact value */
+        {LBRX_AFFINE_MLX, 4, 32, LBRX_F32, -1, 0}, {LBRX_AFFINE_MLX, 8, 64, LBRX_F32, -1, -1}, {LBRX_AFFINE_AWQ, 4, 32, LBRX_F32, -1, 0},
+        {LBRX_AFFINE_GPTQ, 4, 64, LBRX_BF16, 0, 0}};
     lbrx_context *ctx = 0;
     size_t k;
     LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
@@ -748,7 +761,7 @@ static void test_affine(void) {
         LT_CHECK(a.rows == AF_OUT && a.cols == AF_IN);
         LT_CHECK(lbrx_affine_dequantize_rows(&a, 0, AF_OUT, deq, NULL) == LBRX_OK);
         for (o = 0; o < AF_OUT; o++)
-            for (i = 0; i < AF_IN; i++) bad += deq[o * AF_IN + i] != (float)af_ref(&c, cases[k].p, cases[k].group, o, i);
+            for (i = 0; i < AF_IN; i++) bad += deq[o * AF_IN + i] != af_ref_f32(&c, cases[k].p, cases[k].group, o, i);
         LT_CHECKF(bad == 0, "case %zu: %lld values differ from the float64 reference", k, (long long)bad);
         if (cases[k].bits == 4) {
             LT_CHECK(lbrx_affine_to_q4_1(&a, &q41, NULL, &exact, &e) == LBRX_OK);
@@ -780,6 +793,34 @@ static void test_affine(void) {
             lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&q41);
         } else {
             LT_CHECK(lbrx_affine_to_q4_1(&a, &q41, NULL, &exact, &e) == LBRX_ERR_UNSUPPORTED);
+        }
+        {   /* lbrx_affine_repack: Q4_1 where that is exact, else LBRX_AFFINE_Q4 / _Q8, whose
+               dequantization is the formats' f32 value bit for bit; exact but where f32 cannot
+               hold -z * scale or 15 * scale (computed here: full F32 AWQ scales) */
+            lbrx_tensor t;
+            lbrx_dtype want = cases[k].exact == 1 ? LBRX_Q4_1 : cases[k].bits == 8 ? LBRX_AFFINE_Q8 : LBRX_AFFINE_Q4;
+            int want_exact = 1;
+            int64_t g;
+            memset(&t, 0, sizeof t);
+            for (o = 0; o < AF_OUT && cases[k].p != LBRX_AFFINE_MLX; o++)
+                for (g = 0; g < AF_IN / cases[k].group; g++) {
+                    float m = -(float)c.zero[o][g] * c.scale[o][g];
+                    int qq;
+                    want_exact &= (double)m == -(double)c.zero[o][g] * (double)c.scale[o][g];
+                    for (qq = 0; qq < 16; qq++) { float p = (float)qq * c.scale[o][g]; want_exact &= (double)p == qq * (double)c.scale[o][g]; }
+                }
+            LT_CHECKF(lbrx_affine_repack(&a, &t, NULL, &exact, &e) == LBRX_OK && t.dtype == want && exact == want_exact,
+                      "case %zu: repack into %s, exact %d (want %s, %d)", k, lbrx_dtype_name(t.dtype), exact, lbrx_dtype_name(want), want_exact);
+            for (o = 0; o < AF_OUT; o++) lbrx_dequantize_row(t.dtype, lbrx_tensor_row(&t, o), deq2 + o * AF_IN, AF_IN);
+            for (o = 0, bad = 0; o < AF_OUT; o++)
+                for (i = 0; i < AF_IN; i++) {
+                    float r = af_ref_f32(&c, cases[k].p, cases[k].group, o, i), got = deq2[o * AF_IN + i];
+                    /* inexact: m and q * d off by half an f32 ulp each, plus the rounding of the sum */
+                    bad += want_exact ? got != r : !(fabs((double)got - r) <= ldexp(fabs((double)c.scale[o][i / cases[k].group]) * 16, -23));
+                }
+            LT_CHECKF(bad == 0, "case %zu: %s repack dequantizes differently in %lld values", k, lbrx_dtype_name(t.dtype), (long long)bad);
+            if (getenv("LT_VERBOSE")) fprintf(stderr, "  case %zu: repacked into %s, exact %d\n", k, lbrx_dtype_name(t.dtype), exact);
+            lbrx_tensor_release(&t);
         }
         lbrx_affine_release(&a);
         af_free(&c);

@@ -1359,6 +1359,66 @@ static void test_python_mx_fixture(void) {
     lbrx_safetensors_destroy(st);
 }
 
+/* The group-quantized checkpoints packed by torch from each format's documented layout and
+   written by the real safetensors (tests/fixtures/make_affine_checkpoints.py): lbrx_affine reads
+   every layout and dequantizes each weight to exactly the values the script computed, and so
+   does its repack by lbrx_affine_repack. */
+static void test_python_affine_fixture(void) {
+    static const struct { const char *p; lbrx_affine_packing packing; int bits; int64_t group; } cases[] = {
+        {"mlx4_bf16", LBRX_AFFINE_MLX, 4, 64}, {"mlx4_f16", LBRX_AFFINE_MLX, 4, 32}, {"mlx8_f16", LBRX_AFFINE_MLX, 8, 64},
+        {"mlx8_f32", LBRX_AFFINE_MLX, 8, 128}, {"awq", LBRX_AFFINE_AWQ, 4, 128}, {"gptq", LBRX_AFFINE_GPTQ, 4, 64}};
+    lbrx_safetensors *st = 0;
+    lbrx_error e;
+    size_t k;
+    if (lbrx_safetensors_open(&st, "tests/fixtures/py_affine.safetensors", NULL, &e) != LBRX_OK)
+        LT_SKIP("tests/fixtures/py_affine.safetensors absent (run from the repository root)");
+    for (k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const int mlx = cases[k].packing == LBRX_AFFINE_MLX;
+        static const char *const parts[2][4] = {{"qweight", "scales", "qzeros", "g_idx"}, {"weight", "scales", "biases", 0}};
+        lbrx_tensor t[5];
+        lbrx_affine a;
+        char name[64];
+        int j, have = 1;
+        int64_t n, i, bad = 0;
+        float *deq;
+        memset(t, 0, sizeof t);
+        for (j = 0; j < 5; j++) {
+            const char *part = j < 4 ? parts[mlx][j] : "ref";
+            if (!part || (j == 3 && cases[k].packing != LBRX_AFFINE_GPTQ)) continue;  /* g_idx: GPTQ's only */
+            snprintf(name, sizeof name, "%s.%s", cases[k].p, part);
+            have &= lbrx_safetensors_get_tensor(st, name, &t[j], &e) == LBRX_OK;
+            LT_CHECKF(have, "%s: %s", name, e.message);
+        }
+        if (have) {
+            LT_CHECKF(lbrx_affine_init(&a, cases[k].packing, cases[k].bits, cases[k].group, &t[0], &t[1], &t[2],
+                                       t[3].storage ? &t[3] : NULL, &e) == LBRX_OK, "%s: %s", cases[k].p, e.message);
+            LT_CHECK(a.rows == t[4].shape[0] && a.cols == t[4].shape[1]);
+            n = a.rows * a.cols;
+            deq = (float *)malloc((size_t)n * sizeof *deq);
+            LT_CHECK(deq && lbrx_affine_dequantize_rows(&a, 0, a.rows, deq, &e) == LBRX_OK);
+            for (i = 0; deq && i < n; i++) bad += memcmp(&deq[i], (const float *)t[4].data + i, 4) != 0;
+            LT_CHECKF(bad == 0, "%s: %lld of %lld values differ from the script's", cases[k].p, (long long)bad, (long long)n);
+            {   /* repacked (Q4_1, or lbrx's AFFINE_Q4 / _Q8) without floats: exact, the same values */
+                lbrx_tensor q;
+                int exact = 0;
+                memset(&q, 0, sizeof q);
+                LT_CHECKF(lbrx_affine_repack(&a, &q, NULL, &exact, &e) == LBRX_OK && exact, "%s: repack: %s", cases[k].p, e.message);
+                for (i = 0, bad = 0; deq && q.data && i < a.rows; i++) {
+                    LT_CHECK(lbrx_dequantize_row(q.dtype, lbrx_tensor_row(&q, i), deq + i * a.cols, a.cols) == LBRX_OK);
+                    for (j = 0; j < a.cols; j++) bad += memcmp(&deq[i * a.cols + j], (const float *)t[4].data + i * a.cols + j, 4) != 0;
+                }
+                LT_CHECKF(bad == 0, "%s: repacked into %s, %lld values differ from the script's", cases[k].p, lbrx_dtype_name(q.dtype), (long long)bad);
+                if (getenv("LT_VERBOSE")) fprintf(stderr, "  %s: repacked into %s exactly\n", cases[k].p, lbrx_dtype_name(q.dtype));
+                lbrx_tensor_release(&q);
+            }
+            free(deq);
+            lbrx_affine_release(&a);
+        }
+        for (j = 0; j < 5; j++) lbrx_tensor_release(&t[j]);
+    }
+    lbrx_safetensors_destroy(st);
+}
+
 int main(void) {
     LT_RUN(test_samples_arange);
     LT_RUN(test_safetensorsjl);
@@ -1377,6 +1437,7 @@ int main(void) {
     LT_RUN(test_python_fixtures);
     LT_RUN(test_new_dtypes_round_trip);
     LT_RUN(test_python_mx_fixture);
+    LT_RUN(test_python_affine_fixture);
     st_ring_clear();
     return lt_finish();
 }

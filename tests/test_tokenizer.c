@@ -138,7 +138,7 @@ static int check_inp_out(const lbrx_tokenizer *t, const char *inp_path, const ch
 
 static void test_llama_cpp_vocabs(void) {
     static const char *const names[] = { "llama-spm", "phi-3", "gpt-2", "mpt", "falcon", "starcoder", "refact",
-                                         "deepseek-llm", "deepseek-coder" };
+                                         "deepseek-llm", "deepseek-coder", "bert-bge" };
     size_t i;
     int done = 0;
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -221,16 +221,29 @@ static void test_round_trip(void) {
             for (k = 0; k < nids; k++) LT_CHECK(ids[k] >= 0 && ids[k] < t.n_vocab);
             /* SPM: " " + text; byte-level BPE: text less the bytes the vocabulary has no token for
                (Falcon lacks 28), which are dropped as Hugging Face and llama.cpp drop them */
-            if (spm) {
+            if (spm) { /* a '▁' of the text is a space (SentencePiece's, llama.cpp's reading) */
                 want[0] = ' ';
-                memcpy(want + 1, text, n);
-                m = n ? n + 1 : 0;
+                for (k = 0, m = 1; k < n; k++) {
+                    int bar = k + 2 < n && (unsigned char)text[k] == 0xE2 && (unsigned char)text[k + 1] == 0x96 && (unsigned char)text[k + 2] == 0x81;
+                    want[m++] = bar ? ' ' : text[k];
+                    k += bar ? 2 : 0;
+                }
+                if (!n) m = 0;
             } else {
                 for (k = 0, m = 0; k < n; k++)
                     if (t.byte_id[(unsigned char)text[k]] >= 0) want[m++] = text[k];
             }
             LT_CHECKF(round_trips(&t, ids, nids, want, m), "%s: random text %d does not round-trip", files[f], i);
             free(ids);
+        }
+        if (t.kind == LBRX_TOKENIZER_SPM) { /* "a▁▁b" is "a  b" (llama.cpp: 500 of 500 random texts equal) */
+            int32_t *i1 = NULL, *i2 = NULL;
+            size_t n1 = 0, n2 = 0;
+            LT_CHECK(lbrx_tokenizer_encode(&t, "a\xe2\x96\x81\xe2\x96\x81" "b", 8, 0, &i1, &n1, &e) == LBRX_OK &&
+                     lbrx_tokenizer_encode(&t, "a  b", 4, 0, &i2, &n2, &e) == LBRX_OK);
+            LT_CHECK(n1 == n2 && n1 > 0 && !memcmp(i1, i2, n1 * sizeof *i1));
+            free(i1);
+            free(i2);
         }
         if (t.kind) done++;
         lbrx_tokenizer_release(&t);
@@ -382,7 +395,9 @@ static void test_hostile_gguf(void) {
         { "token type 9", "gpt2", "gpt-2", "h e", 262, 9, 258, 0, LBRX_ERR_BAD_VALUE },
         { "token type -1", "gpt2", "gpt-2", "h e", 262, -1, 258, 0, LBRX_ERR_BAD_VALUE },
         { "scores count", "llama", NULL, "h e", 262, 1, 258, 1, LBRX_ERR_SIZE_MISMATCH },
-        { "model bert", "bert", NULL, "h e", 262, 1, 258, 0, LBRX_ERR_UNSUPPORTED },
+        { "bert without an unknown token", "bert", NULL, "h e", 262, 1, 258, 0, LBRX_ERR_BAD_VALUE },
+        { "bert", "bert", NULL, "h e", 262, LBRX_TOKEN_UNKNOWN, 258, 0, LBRX_OK },
+        { "model t5", "t5", NULL, "h e", 262, 1, 258, 0, LBRX_ERR_UNSUPPORTED },
         { "no model", NULL, NULL, "h e", 262, 1, 258, 0, LBRX_ERR_NOT_FOUND },
     };
     size_t i;
@@ -393,7 +408,7 @@ static void test_hostile_gguf(void) {
         memset(&e, 0, sizeof e);
         r = load_case(&cases[i], &t, &e);
         check_load(r, cases[i].want, &t, &e, cases[i].what);
-        if (r == LBRX_OK) { /* the valid one works: " the" = "Ġt" + "he" */
+        if (r == LBRX_OK && t.kind == LBRX_TOKENIZER_BPE) { /* the valid one works: " the" = "Ġt" + "he" */
             int32_t *ids = NULL;
             size_t n = 0;
             LT_CHECK(lbrx_tokenizer_encode(&t, " the<|end|><u>", 14, LBRX_ENCODE_SPECIAL, &ids, &n, &e) == LBRX_OK);
@@ -405,6 +420,121 @@ static void test_hostile_gguf(void) {
         }
         lbrx_tokenizer_release(&t);
     }
+}
+
+/* WordPiece on a small vocabulary written here, ids worked out by hand from the rules
+   (llama.cpp's BERT tokenizer): NFD's first code point, lowercase, marks dropped ("Cafe" + U+0301
+   is "cafe" as "Café" is), words split at spaces,
+   punctuation, ASCII symbols and CJK; longest entry first; a word with an unmatched part is
+   [UNK]; controls, NUL and invalid bytes dropped. */
+static lbrx_result load_wpm(lbrx_tokenizer *t, int lower, int strip, lbrx_error *e) { /* -1: key absent */
+    static const char *const toks[] = {
+        "[PAD]", "[UNK]", "[CLS]", "[SEP]", "\xe2\x96\x81hello", "\xe2\x96\x81world", "\xe2\x96\x81un", "aff", "able",
+        "\xe2\x96\x81,", "\xe2\x96\x81!", "\xe2\x96\x81" "cafe", "\xe2\x96\x81\xe6\x97\xa5", "\xe2\x96\x81\xe6\x9c\xac", "\xe2\x96\x81" "a", "b",
+        "\xe2\x96\x81" "ab", "\xe2\x96\x81x", "\xe2\x96\x81$", "\xe2\x82\xac", "\xe2\x96\x81\xe2\x82\xac", "\xe2\x96\x81" "5",
+        "\xe2\x96\x81" "Caf\xc3\xa9" };
+    enum { N = sizeof toks / sizeof toks[0] };
+    lbrx_gguf_str s[N];
+    int32_t types[N];
+    uint32_t unk = 1, cls = 2, sep = 3;
+    unsigned char flag[2];
+    lbrx_gguf_writer *w = NULL;
+    lbrx_gguf *g = NULL;
+    const char *path = lt_tmp_path("tok_wpm.gguf");
+    lbrx_result r;
+    size_t i;
+    flag[0] = (unsigned char)(lower > 0);
+    flag[1] = (unsigned char)(strip > 0);
+    for (i = 0; i < N; i++) { s[i].data = toks[i]; s[i].len = strlen(toks[i]); types[i] = i < 4 ? LBRX_TOKEN_CONTROL : LBRX_TOKEN_NORMAL; }
+    LT_CHECK(lbrx_gguf_writer_create(&w, NULL, e) == LBRX_OK &&
+             lbrx_gguf_writer_add_str(w, "tokenizer.ggml.model", "bert", e) == LBRX_OK &&
+             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.tokens", LBRX_GGUF_STRING, s, N, e) == LBRX_OK &&
+             lbrx_gguf_writer_add_array(w, "tokenizer.ggml.token_type", LBRX_GGUF_INT32, types, N, e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.unknown_token_id", LBRX_GGUF_UINT32, &unk, e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.cls_token_id", LBRX_GGUF_UINT32, &cls, e) == LBRX_OK &&
+             lbrx_gguf_writer_add(w, "tokenizer.ggml.seperator_token_id", LBRX_GGUF_UINT32, &sep, e) == LBRX_OK &&
+             (lower < 0 || lbrx_gguf_writer_add(w, "tokenizer.ggml.normalizer.lowercase", LBRX_GGUF_BOOL, &flag[0], e) == LBRX_OK) &&
+             (strip < 0 || lbrx_gguf_writer_add(w, "tokenizer.ggml.normalizer.strip_accents", LBRX_GGUF_BOOL, &flag[1], e) == LBRX_OK) &&
+             lbrx_gguf_writer_write_path(w, path, e) == LBRX_OK);
+    lbrx_gguf_writer_destroy(w);
+    LT_CHECKF(lbrx_gguf_open(&g, path, NULL, e) == LBRX_OK, "%s", e->message);
+    r = lbrx_tokenizer_init_gguf(t, g, e);
+    lbrx_gguf_destroy(g);
+    lt_remove(path);
+    return r;
+}
+
+static void test_wordpiece(void) {
+    static const char text[] = "Hello, WORLD!\tCaf\xc3\xa9 Cafe\xcc\x81 unaffable \xe6\x97\xa5\xe6\x9c\xac xyz a\xe2\x80\x8b" "b abb $5 "
+                               "\xff\xfeHELLO \xe2\x82\xac" "5 \xe2\x82\xac hel\0lo x\xe2\x96\x81" "a\xf0\x9f";
+    static const int32_t want[] = { 4, 9, 5, 10, 11, 11, 6, 7, 8, 12, 13, 1, 16, 16, 15, 18, 21, 4, 1, 20, 4, 17, 14 };
+    lbrx_tokenizer t;
+    lbrx_error e;
+    const char *p;
+    int32_t *ids = NULL;
+    size_t n = 0, i, len;
+    LT_CHECKF(load_wpm(&t, -1, -1, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(t.kind == LBRX_TOKENIZER_WPM && t.bos == 2 && t.eos == 3 && t.unk == 1);
+    LT_CHECK(lbrx_tokenizer_encode(&t, text, sizeof text - 1, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == sizeof want / sizeof want[0], "%zu ids", n);
+    for (i = 0; i < n && i < sizeof want / sizeof want[0]; i++) LT_CHECKF(ids[i] == want[i], "id %zu: %d, want %d", i, (int)ids[i], (int)want[i]);
+    free(ids);
+    /* [CLS] first; pieces give the words with a space in front, none after [CLS] */
+    LT_CHECK(lbrx_tokenizer_encode(&t, "unaffable", 9, LBRX_ENCODE_BOS, &ids, &n, &e) == LBRX_OK);
+    LT_CHECK(n == 4 && ids[0] == 2 && ids[1] == 6 && ids[2] == 7 && ids[3] == 8);
+    p = lbrx_tokenizer_decode(&t, ids[0], ids[1], &len);
+    LT_CHECK(len == 2 && !memcmp(p, "un", 2));
+    p = lbrx_tokenizer_piece(&t, ids[1], &len);
+    LT_CHECK(len == 3 && !memcmp(p, " un", 3));
+    p = lbrx_tokenizer_decode(&t, ids[1], ids[2], &len);
+    LT_CHECK(len == 3 && !memcmp(p, "aff", 3));
+    free(ids);
+    LT_CHECK(lbrx_tokenizer_encode(&t, "", 0, 0, &ids, &n, &e) == LBRX_OK && n == 0);
+    free(ids);
+    lbrx_tokenizer_release(&t);
+    /* a cased vocabulary (normalizer.lowercase false; strip_accents follows it): "Café" is a
+       token of its own, "café" and "Hello" are not */
+    LT_CHECKF(load_wpm(&t, 0, -1, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(lbrx_tokenizer_encode(&t, "Caf\xc3\xa9 caf\xc3\xa9 Hello hello", 23, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == 4 && ids[0] == 22 && ids[1] == 1 && ids[2] == 1 && ids[3] == 4, "%zu ids: %d %d %d %d", n, (int)ids[0], (int)ids[1], (int)ids[2], (int)ids[3]);
+    free(ids);
+    lbrx_tokenizer_release(&t);
+    /* lowercase, accents kept: "Café" -> "café", not a token */
+    LT_CHECKF(load_wpm(&t, 1, 0, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(lbrx_tokenizer_encode(&t, "Caf\xc3\xa9 HELLO", 11, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == 2 && ids[0] == 1 && ids[1] == 4, "%zu ids", n);
+    free(ids);
+    lbrx_tokenizer_release(&t);
+    memset(&e, 0, sizeof e);
+    check_load(load_wpm(&t, 0, 1, &e), LBRX_ERR_UNSUPPORTED, &t, &e, "strip_accents without lowercase");
+}
+
+/* Metaspace: Hugging Face's pre-tokenizer puts no '▁' in front of a text that starts with a
+   space (or '▁'); SentencePiece's normalizer Prepend + Replace always does. */
+static void test_metaspace(void) {
+    static const char model[] = "\"model\":{\"type\":\"BPE\",\"vocab\":{\"\xe2\x96\x81\":0,\"a\":1,\"\xe2\x96\x81" "a\":2},\"merges\":[\"\xe2\x96\x81 a\"]}";
+    static const struct { const char *text; int n, id0, id1; } pre_cases[] = {
+        { "a", 1, 2, -1 }, { " a", 1, 2, -1 }, { "\xe2\x96\x81" "a", 1, 2, -1 }, { "a a", 2, 2, 2 }, { "  a", 2, 0, 2 } };
+    char json[512];
+    lbrx_tokenizer t;
+    lbrx_error e;
+    int32_t *ids = NULL;
+    size_t n = 0, i;
+    snprintf(json, sizeof json, "{%s,\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"\xe2\x96\x81\",\"prepend_scheme\":\"always\",\"split\":true}}", model);
+    LT_CHECKF(lbrx_tokenizer_init_json_memory(&t, json, strlen(json), NULL, 0, &e) == LBRX_OK, "%s", e.message);
+    for (i = 0; t.kind && i < sizeof pre_cases / sizeof pre_cases[0]; i++) {
+        LT_CHECK(lbrx_tokenizer_encode(&t, pre_cases[i].text, strlen(pre_cases[i].text), 0, &ids, &n, &e) == LBRX_OK);
+        LT_CHECKF(n == (size_t)pre_cases[i].n && ids[0] == pre_cases[i].id0 && (n < 2 || ids[1] == pre_cases[i].id1), "\"%s\": %zu ids", pre_cases[i].text, n);
+        free(ids);
+    }
+    lbrx_tokenizer_release(&t);
+    snprintf(json, sizeof json, "{%s,\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Prepend\",\"prepend\":\"\xe2\x96\x81\"},"
+             "{\"type\":\"Replace\",\"pattern\":{\"String\":\" \"},\"content\":\"\xe2\x96\x81\"}]},\"pre_tokenizer\":null}", model);
+    LT_CHECKF(lbrx_tokenizer_init_json_memory(&t, json, strlen(json), NULL, 0, &e) == LBRX_OK, "%s", e.message);
+    LT_CHECK(t.kind && lbrx_tokenizer_encode(&t, " a", 2, 0, &ids, &n, &e) == LBRX_OK);
+    LT_CHECKF(n == 2 && ids[0] == 0 && ids[1] == 2, "%zu ids", n); /* "▁▁a" */
+    free(ids);
+    lbrx_tokenizer_release(&t);
 }
 
 static void test_hostile_json(void) {
@@ -511,6 +641,8 @@ int main(void) {
     LT_RUN(test_special_tokens);
     LT_RUN(test_llama2c);
     LT_RUN(test_hostile_gguf);
+    LT_RUN(test_wordpiece);
+    LT_RUN(test_metaspace);
     LT_RUN(test_hostile_json);
     return lt_finish();
 }

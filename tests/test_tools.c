@@ -550,6 +550,9 @@ static void test_convert_hf_llama(void) {
         LT_CHECK(lbrx_gguf_get_f32(g, "llama.rope.freq_base", &base, NULL) == LBRX_OK && base == 500000.0f);
         LT_CHECK(lbrx_gguf_get_u32(g, "general.file_type", &u, NULL) == LBRX_OK && u == 0);
         if (vocab) LT_CHECK(lbrx_gguf_find_key(g, "tokenizer.ggml.tokens") != SIZE_MAX && lbrx_gguf_find_key(g, "tokenizer.ggml.scores") != SIZE_MAX);
+        /* without --vocab: tokenizer.ggml.model "none", which llama.cpp needs to load the file at all */
+        LT_CHECK(lbrx_gguf_get_str(g, "tokenizer.ggml.model", &arch, NULL) == LBRX_OK &&
+                 (vocab ? arch.len == 5 && memcmp(arch.data, "llama", 5) == 0 : arch.len == 4 && memcmp(arch.data, "none", 4) == 0));
         LT_CHECK(lbrx_gguf_get_u32(g, "tokenizer.ggml.eos_token_id", &u, NULL) == LBRX_OK && u == 2);
         /* names and unpermuted tensors: same bytes */
         LT_CHECK(lbrx_gguf_get_tensor(g, "blk.1.ffn_down.weight", &t, NULL) == LBRX_OK && t.shape[0] == HF_E && t.shape[1] == HF_F &&

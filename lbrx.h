@@ -3896,7 +3896,8 @@ LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
    scratch), every thread waiting for the others between two steps. The schedule decides only
    which thread does which i: BLOCKS one run of consecutive i per thread (OpenMP's static),
    CYCLIC i round robin (static, 1), DYNAMIC one i at a time to the next free thread (dynamic, 1).
-   lbrx__par_rows is its one-step, BLOCKS form. */
+   One thread (nt <= 1, or no OpenMP) runs the steps in a plain loop, without forking a team of
+   one. lbrx__par_rows is its one-step, BLOCKS form. */
 typedef void (*lbrx__par_fn)(void *arg, int64_t i, int tid);
 typedef enum lbrx__par_sched { LBRX__PAR_BLOCKS, LBRX__PAR_CYCLIC, LBRX__PAR_DYNAMIC } lbrx__par_sched;
 typedef struct lbrx__par_step {
@@ -3906,41 +3907,45 @@ typedef struct lbrx__par_step {
 } lbrx__par_step;
 
 LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step *steps, int n_steps, void *arg) {
-    lbrx__par_begin(ctx, nt);
 #ifdef _OPENMP
-#pragma omp parallel num_threads(nt) if (nt > 1)
-    {
-        const int tid = omp_get_thread_num();
-        int s;
-        lbrx__par_mark(ctx, nt);
-        for (s = 0; s < n_steps; s++) {
-            const int64_t n = steps[s].n;
-            const lbrx__par_fn fn = steps[s].fn;
-            int64_t i;
-            if (s > 0) {
+    if (nt > 1) {
+        lbrx__par_begin(ctx, nt);
+#pragma omp parallel num_threads(nt)
+        {
+            const int tid = omp_get_thread_num();
+            int s;
+            lbrx__par_mark(ctx, nt);
+            for (s = 0; s < n_steps; s++) {
+                const int64_t n = steps[s].n;
+                const lbrx__par_fn fn = steps[s].fn;
+                int64_t i;
+                if (s > 0) {
 #pragma omp barrier
-            }
-            if (steps[s].sched == LBRX__PAR_DYNAMIC) {
+                }
+                if (steps[s].sched == LBRX__PAR_DYNAMIC) {
 #pragma omp for schedule(dynamic, 1) nowait
-                for (i = 0; i < n; i++) fn(arg, i, tid);
-            } else if (steps[s].sched == LBRX__PAR_CYCLIC) {
+                    for (i = 0; i < n; i++) fn(arg, i, tid);
+                } else if (steps[s].sched == LBRX__PAR_CYCLIC) {
 #pragma omp for schedule(static, 1) nowait
-                for (i = 0; i < n; i++) fn(arg, i, tid);
-            } else {
+                    for (i = 0; i < n; i++) fn(arg, i, tid);
+                } else {
 #pragma omp for schedule(static) nowait
-                for (i = 0; i < n; i++) fn(arg, i, tid);
+                    for (i = 0; i < n; i++) fn(arg, i, tid);
+                }
             }
         }
+        lbrx__par_end(ctx, nt);
+        return;
     }
-#else
-    {
+#endif
+    {   /* one thread: the steps in order, without a region (the policy's bookkeeping is for nt > 1) */
         int s;
         int64_t i;
         for (s = 0; s < n_steps; s++)
             for (i = 0; i < steps[s].n; i++) steps[s].fn(arg, i, 0);
     }
-#endif
-    lbrx__par_end(ctx, nt);
+    (void)ctx;
+    (void)nt;
 }
 
 LBRX__PRIVATE void lbrx__par_rows(lbrx_context *ctx, int nt, int64_t n, lbrx__par_fn fn, void *arg) {

@@ -3732,7 +3732,10 @@ LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, c
                                        int *exact, lbrx_error *err) {
     lbrx_dtype dt = a && a->bits == 8 ? LBRX_AFFINE_Q8 : LBRX_AFFINE_Q4;
     int64_t o, b;
-    if (a && a->packing && a->bits == 4 && a->cols % 32 == 0 && a->group % 32 == 0) {
+    size_t rb = 0, total;
+    /* (the scan only for a tensor that can exist: lbrx__affine_pack reports the others) */
+    if (a && a->packing && a->bits == 4 && a->cols % 32 == 0 && a->group % 32 == 0 && lbrx_row_bytes(LBRX_Q4_1, a->cols, &rb) == LBRX_OK &&
+        (uint64_t)a->rows <= (uint64_t)SIZE_MAX && lbrx_mul_size(rb, (size_t)a->rows, &total)) {
         dt = LBRX_Q4_1;   /* unless a scale or offset is not an f16: one block per group suffices */
         for (o = 0; o < a->rows && dt == LBRX_Q4_1; o++)
             for (b = 0; b < a->cols / 32 && dt == LBRX_Q4_1; b += a->group / 32)

@@ -842,6 +842,8 @@ static void test_affine_hostile(void) {
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 32, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_BAD_SHAPE &&
              strstr(e.message, "scales") && strstr(e.message, "expected [16, 8]"));
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 3, 64, &c.w, &c.s, &c.o, NULL, &e) == LBRX_ERR_UNSUPPORTED);
+    memset(&bad, 0, sizeof bad);
+    LT_CHECK(lbrx_affine_repack(NULL, &bad, NULL, NULL, &e) == LBRX_ERR_INVALID_ARGUMENT && bad.data == NULL);
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &c.w, NULL, &e) == LBRX_ERR_BAD_DTYPE && strstr(e.message, "biases"));
     LT_CHECK(lbrx_tensor_init_heap(&bad, LBRX_F16, 2, ss, NULL, NULL) == LBRX_OK);
     LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &c.w, &c.s, &bad, NULL, &e) == LBRX_ERR_BAD_SHAPE && strstr(e.message, "[16, 3]"));
@@ -876,6 +878,7 @@ static void test_affine_hostile(void) {
         LT_CHECK(lbrx_affine_init(&a, LBRX_AFFINE_MLX, 4, 64, &w, &sc, &sc, NULL, &e) == LBRX_OK);
         memset(&q, 0, sizeof q);
         LT_CHECKF(lbrx_affine_to_q4_1(&a, &q, NULL, NULL, &e) == LBRX_ERR_OVERFLOW && q.data == NULL, "%s", e.message);
+        LT_CHECKF(lbrx_affine_repack(&a, &q, NULL, NULL, &e) == LBRX_ERR_OVERFLOW && q.data == NULL, "%s", e.message);
         lbrx_affine_release(&a);
     }
 }

@@ -4125,12 +4125,6 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gemv_q3_k_avx512 LBRX__KN(lbrx__gemv_q3_k_avx512)
 #define lbrx__gemv_q2_k_avx512 LBRX__KN(lbrx__gemv_q2_k_avx512)
 #define lbrx__gemv_unpacked_neon LBRX__KN(lbrx__gemv_unpacked_neon)
-#define lbrx__dequantize_q5_0 LBRX__KN(lbrx__dequantize_q5_0)
-#define lbrx__dequantize_q5_1 LBRX__KN(lbrx__dequantize_q5_1)
-#define lbrx__dequantize_q4_k LBRX__KN(lbrx__dequantize_q4_k)
-#define lbrx__dequantize_q5_k LBRX__KN(lbrx__dequantize_q5_k)
-#define lbrx__dequantize_iq4_nl LBRX__KN(lbrx__dequantize_iq4_nl)
-#define lbrx__dequantize_iq4_xs LBRX__KN(lbrx__dequantize_iq4_xs)
 #define lbrx__wfmts LBRX__KN(lbrx__wfmts)
 #define lbrx__wfmt_of LBRX__KN(lbrx__wfmt_of)
 #define lbrx__mm_quantize_x LBRX__KN(lbrx__mm_quantize_x)
@@ -4875,8 +4869,8 @@ LBRX__PRIVATE float lbrx__mm_ldf(const float *p) {
    nothing. LBRX_AFFINE_Q8's unsigned 8-bit q is v = q - 128 with vadd = 128: value =
    D * (v + vadd) + M, the integer sums taking vadd times x's block sum (exact; folding 128 D into
    M instead would round where m and 128 d span more than 24 bits). The table (lbrx__wfmts, below the
-   kernels) gives each dtype's geometry, its unpacker, its matrix-vector kernel for this build and
-   its quantizer and dequantizer. */
+   kernels) gives each dtype's geometry, its unpacker and its matrix-vector kernel for this build;
+   its quantizer and dequantizer are lbrx_quantize_row's and lbrx_dequantize_row's. */
 typedef void (*lbrx__unpack_fn)(const unsigned char *blk, int8_t *v, float *d, float *mn);
 typedef void (*lbrx__mm_kernel_fn)(const lbrx__mm *m, int64_t o0, int64_t o1);
 typedef struct lbrx__wfmt {
@@ -4887,8 +4881,6 @@ typedef struct lbrx__wfmt {
     int vadd;                 /* value = D * (v + vadd) + M (128: LBRX_AFFINE_Q8, else 0) */
     lbrx__unpack_fn unpack;   /* NULL for the float types */
     lbrx__mm_kernel_fn gemv;  /* matrix-vector kernel of this build: rows [o0, o1) against every row of x */
-    void (*quantize)(const float *src, void *dst, int64_t n);           /* lbrx_quantize_row_<type>, or NULL */
-    void (*dequantize)(const unsigned char *x, float *y, int64_t nb);   /* nb blocks to f32, or NULL */
 } lbrx__wfmt;
 
 /* 16 bytes of nibbles: low nibbles are values 0..15, high nibbles 16..31 (Q4_0, Q4_1, Q5_*, IQ4_*) */
@@ -6291,34 +6283,26 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q2_k lbrx__gemv_unpacked
 #endif
 
-/* dequantizers of the table's signature for the formats whose block-format code takes a flag */
-LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 0); }
-LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 1); }
-LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 0); }
-LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 1); }
-LBRX__PRIVATE void lbrx__dequantize_iq4_nl(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 0); }
-LBRX__PRIVATE void lbrx__dequantize_iq4_xs(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 1); }
-
 /* ---- the weight-format table: one row per weight dtype lbrx_matmul takes ---- */
 static const lbrx__wfmt lbrx__wfmts[] = {
-    /* dtype        block  bytes  group  uoff  min  vadd  unpack                 matrix-vector         quantizer                       dequantizer */
-    { LBRX_F32,     1,      4,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_F16,     1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_BF16,    1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q8_0,    lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
-    { LBRX_Q4_0,    32,     18,     32,     8,     0,    0,    lbrx__unpack_q4_0,    lbrx__gemv_q4_0,    lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
-    { LBRX_Q4_1,    32,     20,     32,     0,     1,    0,    lbrx__unpack_q4_1,    lbrx__gemv_q4_1,    lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
-    { LBRX_Q4_K,    256,    144,    32,     0,     1,    0,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k,    lbrx_quantize_row_q4_k,    lbrx__dequantize_q4_k },
-    { LBRX_Q6_K,    256,    210,    16,     32,    0,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k,    lbrx_quantize_row_q6_k,    lbrx__dequantize_q6_k },
-    { LBRX_Q5_K,    256,    176,    32,     0,     1,    0,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k,    lbrx_quantize_row_q5_k,    lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs,  lbrx_quantize_row_iq4_xs,  lbrx__dequantize_iq4_xs },
-    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl,  lbrx_quantize_row_iq4_nl,  lbrx__dequantize_iq4_nl },
-    { LBRX_Q5_0,    32,     22,     32,     16,    0,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0,    lbrx_quantize_row_q5_0,    lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,    32,     24,     32,     0,     1,    0,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1,    lbrx_quantize_row_q5_1,    lbrx__dequantize_q5_1 },
-    { LBRX_Q3_K,    256,    110,    16,     4,     0,    0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k,    lbrx_quantize_row_q3_k,    lbrx__dequantize_q3_k },
-    { LBRX_Q2_K,    256,    84,     16,     0,     1,    0,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k,    lbrx_quantize_row_q2_k,    lbrx__dequantize_q2_k },
-    { LBRX_AFFINE_Q4, 32,   24,     32,     0,     1,    0,    lbrx__unpack_affine_q4, lbrx__gemv_affine_q4, lbrx__quantize_row_affine_q4, lbrx__dequantize_affine_q4 },
-    { LBRX_AFFINE_Q8, 32,   40,     32,     -1,    1,    128,  lbrx__unpack_affine_q8, lbrx__gemv_affine_q8, lbrx__quantize_row_affine_q8, lbrx__dequantize_affine_q8 }
+    /* dtype        block  bytes  group  uoff  min  vadd  unpack                 matrix-vector */
+    { LBRX_F32,     1,      4,      0,      0,     0,    0,    0,                    lbrx__gemv_float },
+    { LBRX_F16,     1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float },
+    { LBRX_BF16,    1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float },
+    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q8_0 },
+    { LBRX_Q4_0,    32,     18,     32,     8,     0,    0,    lbrx__unpack_q4_0,    lbrx__gemv_q4_0 },
+    { LBRX_Q4_1,    32,     20,     32,     0,     1,    0,    lbrx__unpack_q4_1,    lbrx__gemv_q4_1 },
+    { LBRX_Q4_K,    256,    144,    32,     0,     1,    0,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k },
+    { LBRX_Q6_K,    256,    210,    16,     32,    0,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k },
+    { LBRX_Q5_K,    256,    176,    32,     0,     1,    0,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k },
+    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs },
+    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl },
+    { LBRX_Q5_0,    32,     22,     32,     16,    0,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0 },
+    { LBRX_Q5_1,    32,     24,     32,     0,     1,    0,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1 },
+    { LBRX_Q3_K,    256,    110,    16,     4,     0,    0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k },
+    { LBRX_Q2_K,    256,    84,     16,     0,     1,    0,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k },
+    { LBRX_AFFINE_Q4, 32,   24,     32,     0,     1,    0,    lbrx__unpack_affine_q4, lbrx__gemv_affine_q4 },
+    { LBRX_AFFINE_Q8, 32,   40,     32,     -1,    1,    128,  lbrx__unpack_affine_q8, lbrx__gemv_affine_q8 }
 };
 #define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
 

@@ -6439,6 +6439,7 @@ typedef float32x4_t lbrx__vq;
 
 #define LBRX__MM_KC 512        /* float kernels: elements of `in` per packed weight block */
 #define LBRX__MM_NC 256        /* output columns per work item (a multiple of every NR) */
+#define LBRX__MM_NC_MIN 64     /* the narrowest work item (narrow W, many threads; a multiple of every NR) */
 #define LBRX__MQ_KCB 16        /* quantized kernels: blocks of 32 per packed weight block */
 
 #if defined(LBRX__MM_TILED)
@@ -6947,7 +6948,7 @@ typedef struct lbrx__mm_job {
     lbrx__mm_quantize_fn quantize;
     lbrx__mm_kernel_fn rows_fn;
     const lbrx__mm_plan *L;
-    int64_t out_begin, out_end, base, per;
+    int64_t out_begin, out_end, base, per, nc;
 } lbrx__mm_job;
 
 LBRX__PRIVATE void lbrx__mm_quantize_row(void *arg, int64_t i, int tid) {
@@ -6993,11 +6994,11 @@ LBRX__PRIVATE void lbrx__mm_pack_step(void *arg, int64_t p, int tid) {
 }
 #endif
 
-/* work item c: the output columns from base + c NC, NC of them, clipped to the range */
+/* work item c: the output columns from base + c nc, nc of them, clipped to the range */
 LBRX__PRIVATE void lbrx__mm_tile_step(void *arg, int64_t c, int tid) {
     const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
     lbrx__mm *m = j->m;
-    int64_t o0 = j->base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < j->out_end ? o0 + LBRX__MM_NC : j->out_end;
+    int64_t o0 = j->base + c * j->nc, o1 = o0 + j->nc < j->out_end ? o0 + j->nc : j->out_end;
     if (o0 < j->out_begin) o0 = j->out_begin;
 #if defined(LBRX__MM_QTILED)
     if (j->L->quant) { lbrx__mm_gemm_q(m, o0, o1, m->wbuf + (size_t)tid * m->wbuf_bytes); return; }
@@ -7012,6 +7013,11 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
     memset(&job, 0, sizeof job);
     job.m = m; job.L = L; job.out_begin = out_begin; job.out_end = out_end;
     job.base = m->wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
+    /* at least 4 work items per thread where W is narrow (768 rows: 3 items of NC), so that the
+       threads end together: items of NC / 2^j columns, down to LBRX__MM_NC_MIN (a multiple of
+       every NR, so items still start on prepared panels) */
+    job.nc = LBRX__MM_NC;
+    while (job.nc > LBRX__MM_NC_MIN && (out_end - job.base + job.nc - 1) / job.nc < 4 * L->nt) job.nc /= 2;
 #if defined(LBRX__MM_QTILED)
     if (L->quant) {
         steps[n_steps].n = (int64_t)L->np;
@@ -7019,7 +7025,7 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
         steps[n_steps++].fn = lbrx__mm_pack_step;
     }
 #endif
-    steps[n_steps].n = (out_end - job.base + LBRX__MM_NC - 1) / LBRX__MM_NC;
+    steps[n_steps].n = (out_end - job.base + job.nc - 1) / job.nc;
     steps[n_steps].sched = LBRX__PAR_DYNAMIC;
     steps[n_steps++].fn = lbrx__mm_tile_step;
     lbrx__par_run(ctx, L->nt, steps, n_steps, &job);
@@ -8542,6 +8548,7 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MQ_VECS
 #undef LBRX__MM_KC
 #undef LBRX__MM_NC
+#undef LBRX__MM_NC_MIN
 #undef LBRX__MQ_KCB
 #undef LBRX__MF_NR
 #undef LBRX__MF_XROW

@@ -2401,29 +2401,6 @@ LBRXDEF uint16_t lbrx_f32_to_bf16(float f) {
 
 /* ==== block formats (implementation) ==== */
 
-/* The fused multiply-add of the scalar code (the canonical order: see the matmul section).
-   MinGW-w64's fmaf is not fused where the compiler has no FMA instruction to put in its place (a
-   build without -march): this one is. The product of two floats is exact in double; the sum is
-   rounded to odd (TwoSum's error makes the last bit sticky), and rounding that to float is the
-   one rounding of a*b+c. */
-#if defined(__MINGW32__) && !defined(__FMA__)
-LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
-    double p = (double)a * (double)b, s = p + (double)c, bv = s - p, e = (p - (s - bv)) + ((double)c - bv);
-    uint64_t u;
-    if (e != 0.0 && e == e) {
-        memcpy(&u, &s, 8);
-        if (!(u & 1)) {
-            u += (e > 0.0) == (s > 0.0) ? 1 : (uint64_t)-1;
-            memcpy(&s, &u, 8);
-        }
-    }
-    return (float)s;
-}
-#define LBRX__FMAF lbrx__fmaf
-#else
-#define LBRX__FMAF fmaf
-#endif
-
 /* Block headers hold little-endian f16 scales at any alignment. */
 LBRX__PRIVATE float lbrx__load_f16(const unsigned char *p) {
     return lbrx_f16_to_f32((uint16_t)(p[0] | (p[1] << 8)));
@@ -4004,6 +3981,28 @@ LBRX__PRIVATE void *lbrx__scratch(lbrx_context *ctx, size_t bytes, void **owned)
 }
 LBRX__PRIVATE void lbrx__scratch_done(void *owned) { lbrx_free(0, owned); }
 
+/* The fused multiply-add of the scalar code (the canonical order: see the matmul section).
+   MinGW-w64's fmaf is not fused where the compiler has no FMA instruction to put in its place (a
+   build without -march): this one is. The product of two floats is exact in double; the sum is
+   rounded to odd (TwoSum's error makes the last bit sticky), and rounding that to float is the
+   one rounding of a*b+c. */
+#if defined(__MINGW32__) && !defined(__FMA__)
+LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
+    double p = (double)a * (double)b, s = p + (double)c, bv = s - p, e = (p - (s - bv)) + ((double)c - bv);
+    uint64_t u;
+    if (e != 0.0 && e == e) {
+        memcpy(&u, &s, 8);
+        if (!(u & 1)) {
+            u += (e > 0.0) == (s > 0.0) ? 1 : (uint64_t)-1;
+            memcpy(&s, &u, 8);
+        }
+    }
+    return (float)s;
+}
+#define LBRX__FMAF lbrx__fmaf
+#else
+#define LBRX__FMAF fmaf
+#endif
 
 /* ==== kernel sets: what the kernel sections share, and runtime dispatch ==== */
 

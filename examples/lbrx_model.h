@@ -170,9 +170,9 @@ LBRX_MODEL_DEF void lbrx_model_llama3_factors(const lbrx_model_config *c, float 
    - LBRX_AFFINE_Q8 for 8-bit MLX, 40 B per 32.
    Anything else -- groups that are not 32k, AWQ/GPTQ F32 scales whose -zero x scale f32 cannot
    hold, and with q4_1_only (a file writer: lbrx's affine dtypes have no GGUF or safetensors type)
-   whatever Q4_1 does not hold exactly -- is dequantized as the format computes it (fma(q, scale,
-   bias) or (q - zero) x scale, rounded once to f32) and stored as F16 (F32 when a value
-   overflows f16): for AWQ/GPTQ that is bit for bit the float16 tensor their own torch code
+   whatever Q4_1 does not hold exactly -- is dequantized as the format computes it (MLX: q x scale
+   rounded to f32, plus bias; AWQ/GPTQ: (q - zero) x scale, rounded once) and stored as F16 (F32
+   when a value overflows f16): for AWQ/GPTQ that is bit for bit the float16 tensor their own torch code
    dequantizes to. */
 typedef struct lbrx_model_quant {
     lbrx_affine_packing packing;   /* 0: the checkpoint is not quantized */

@@ -757,7 +757,8 @@ static void test_affine(void) {
         {LBRX_AFFINE_MLX, 4, 64, LBRX_BF16, 1e-4f, 0},  /* bf16 scales near 1e-8: f16 subnormal, inexact */
         {LBRX_AFFINE_AWQ, 4, 128, LBRX_F16, 0, 0}, {LBRX_AFFINE_AWQ, 4, 32, LBRX_F16, 0, 0},
         {LBRX_AFFINE_GPTQ, 4, 128, LBRX_F16, 0, 0}, {LBRX_AFFINE_GPTQ, 4, 64, LBRX_F16, 0, 0},
-        /* full f32 scales and biases: fma(q, scale, bias) is one rounding of the exact value */
+        /* full f32 scales and biases (24 significant bits): Q4_1's f16 holds none of them, and
+           AWQ's -z * scale and q * scale need more than f32 has (want_exact below) */
         {LBRX_AFFINE_MLX, 4, 32, LBRX_F32, -1, 0}, {LBRX_AFFINE_MLX, 8, 64, LBRX_F32, -1, -1}, {LBRX_AFFINE_AWQ, 4, 32, LBRX_F32, -1, 0},
         {LBRX_AFFINE_GPTQ, 4, 64, LBRX_BF16, 0, 0}};
     lbrx_context *ctx = 0;

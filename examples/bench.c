@@ -348,15 +348,17 @@ static void blas_once(void *p, int rep) {
 #endif
 
 /* Where a block's f16 scales lie (a second one: the multiplier of the mins), -1 for none. */
-static void scale_fields(lbrx_dtype dt, int at[2]) {
+static int scale_fields(lbrx_dtype dt, int at[2]) {
     at[0] = 0; at[1] = -1;
     switch (dt) {
     case LBRX_Q4_1: case LBRX_Q5_1: case LBRX_Q4_K: case LBRX_Q5_K: at[1] = 2; break;
     case LBRX_Q6_K: at[0] = 208; break;
     case LBRX_Q3_K: at[0] = 108; break;
     case LBRX_Q2_K: at[0] = 80; at[1] = 82; break;
+    case LBRX_AFFINE_Q4: case LBRX_AFFINE_Q8: at[1] = 4; return 4;   /* f32 d and m */
     default: break;
     }
+    return 2;
 }
 
 /* Weights of dtype dt from random values in [-0.5, 0.5): float types converted, block types with
@@ -371,19 +373,15 @@ static void fill_weights(lbrx_dtype dt, unsigned char *dst, long long m, long lo
     if (!row) { fprintf(stderr, "out of memory\n"); exit(1); }
     if (lbrx_dtype_is_quantized(dt)) {
         size_t bb = lbrx_dtype_block_bytes(dt);
-        uint16_t h = lbrx_f32_to_f16(1.0f / 64);
+        const float f = 1.0f / 64;
+        const uint16_t h = lbrx_f32_to_f16(f);
         int at[2];
-        scale_fields(dt, at);
+        const int width = scale_fields(dt, at);
+        const void *scale = width == 4 ? (const void *)&f : (const void *)&h;
         for (i = 0; i < bytes; i++) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; dst[i] = (unsigned char)(s >> 32); }
         for (i = 0; i < bytes; i += bb) {
-            if (dt == LBRX_AFFINE_Q4 || dt == LBRX_AFFINE_Q8) {  /* f32 d and m */
-                const float d = 1.0f / 64, mn = -8.0f / 64;
-                memcpy(dst + i, &d, 4);
-                memcpy(dst + i + 4, &mn, 4);
-                continue;
-            }
-            memcpy(dst + i + at[0], &h, 2);
-            if (at[1] >= 0) memcpy(dst + i + at[1], &h, 2);
+            memcpy(dst + i + at[0], scale, (size_t)width);
+            if (at[1] >= 0) memcpy(dst + i + at[1], scale, (size_t)width);
         }
     } else {
         for (r = 0; r < m; r++) {
@@ -456,10 +454,10 @@ static double bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long
 
 static void bench_matmul(bench_env *env) {
     /* lbrx's affine blocks (AWQ/GPTQ/MLX checkpoints, lbrx_affine_repack) next to Q4_1 */
-    static const lbrx_dtype dts[12] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_AFFINE_Q4, LBRX_AFFINE_Q8,
+    static const lbrx_dtype dts[] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_AFFINE_Q4, LBRX_AFFINE_Q8,
                                         LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS };
-    int d;
-    for (d = 0; d < 12; d++) {
+    size_t d;
+    for (d = 0; d < sizeof dts / sizeof dts[0]; d++) {
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0, NULL, NULL, NULL);
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 1, 0, NULL, NULL, NULL);
         bench_matmul_case(env, dts[d], 14336, 1, 4096, 1, 0, NULL, NULL, NULL);

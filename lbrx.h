@@ -7630,11 +7630,9 @@ typedef struct lbrx__embedding_job {
     lbrx_tensor *out;
 } lbrx__embedding_job;
 
-/* row t + 1 (row 0 is done before the threads start) */
 LBRX__PRIVATE void lbrx__embedding_row(void *arg, int64_t t, int tid) {
     const lbrx__embedding_job *a = (const lbrx__embedding_job *)arg;
     const lbrx_tensor *w = a->weight;
-    t++;
     lbrx_dequantize_row(w->dtype, (const unsigned char *)w->data + a->ids[t] * w->stride[0], (float *)lbrx_tensor_row(a->out, t), w->shape[1]);
     (void)tid;
 }
@@ -7661,12 +7659,11 @@ LBRXDEF lbrx_result lbrx_embedding(lbrx_context *ctx, const lbrx_tensor *weight,
         if (ids[t] < 0 || ids[t] >= vocab)
             return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: ids[%lld] = %ld is outside the vocabulary of %lld",
                                 op, (long long)t, (long)ids[t], (long long)vocab);
-    /* one row first: a dtype without a dequantizer fails here, before anything is threaded */
-    if (n_ids > 0 && (r = lbrx_dequantize_row(weight->dtype, (const unsigned char *)weight->data + ids[0] * weight->stride[0],
-                                              (float *)lbrx_tensor_row(out, 0), dim)) != LBRX_OK)
+    /* a dtype without a dequantizer fails here, before anything is threaded (n = 0: the question) */
+    if (n_ids > 0 && (r = lbrx_dequantize_row(weight->dtype, NULL, NULL, 0)) != LBRX_OK)
         return lbrx__errorf(err, r, LBRX__NO_OFFSET, "%s: rows of %s cannot be dequantized", op, lbrx_dtype_name(weight->dtype));
     job.weight = weight; job.ids = ids; job.out = out;
-    lbrx__par_rows(ctx, lbrx__threads_for(ctx, 8.0 * (double)(n_ids * dim), 2.0 * (double)(n_ids * dim)), n_ids - 1, lbrx__embedding_row, &job);
+    lbrx__par_rows(ctx, lbrx__threads_for(ctx, 8.0 * (double)(n_ids * dim), 2.0 * (double)(n_ids * dim)), n_ids, lbrx__embedding_row, &job);
     return LBRX_OK;
 }
 #endif

@@ -304,6 +304,17 @@ static void test_embedding(void) {
     out = make(2, os, 62, 0.0f);
     LT_CHECK(lbrx_embedding(NULL, &w, bad_ids, 2, &out, &err) == LBRX_ERR_INVALID_ARGUMENT);
     LT_CHECK(strstr(err.message, "ids[1]") != NULL);
+    {   /* a dtype lbrx_dequantize_row does not read (C64): an error before any row is written */
+        int64_t cs[2] = {50, 12};
+        lbrx_tensor wc;
+        lbrx_tensor_init_heap(&wc, LBRX_C64, 2, cs, NULL, NULL);
+        os[1] = 12;
+        lbrx_tensor_release(&out);
+        out = make(2, os, 62, 0.0f);
+        memset(out.data, 0, 2 * 12 * 4);
+        LT_CHECK(lbrx_embedding(NULL, &wc, ids, 2, &out, &err) == LBRX_ERR_UNSUPPORTED && strstr(err.message, "c64") && at(&out, 0) == 0.0f);
+        lbrx_tensor_release(&wc);
+    }
     lbrx_tensor_release(&w); lbrx_tensor_release(&w16); lbrx_tensor_release(&wb16); lbrx_tensor_release(&out);
 }
 

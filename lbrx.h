@@ -3839,7 +3839,8 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
    operation then costs more than it saves. So each region measures what its threads saved:
    the calling thread times its own shares (`work`, barrier waits left out; it is never the one
    waiting to start), and the region as a whole takes `wall`. Half the threads, all running,
-   would have taken about 2 work, so the region saved 2 work - wall: a thread woken 0.2 ms late
+   would have taken about 2 work, plus their own fork and join (LBRX__PAR_JOIN) where half is
+   more than one, so the region saved 2 work (+ LBRX__PAR_JOIN) - wall: a thread woken 0.2 ms late
    (a virtual machine's wake-up latency) in a region of 0.5 ms shares still saves, one that waits
    for a time slice in a region of 1 ms loses. The savings are summed, decaying with a time
    constant of LBRX__PAR_MEMORY, so an occasional late thread among regions that saved more
@@ -3863,6 +3864,7 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
 #endif
 #define LBRX__PAR_MEMORY 0.05  /* seconds over which the savings of past regions decay */
 #define LBRX__PAR_CREDIT 2e-3  /* seconds lost, net of the savings, before giving up threads */
+#define LBRX__PAR_JOIN 50e-6   /* seconds a region of several threads spends forking and joining */
 #define LBRX__PAR_SOLO 0.05    /* seconds on half the threads after the savings fell below zero */
 
 LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flops) {
@@ -3880,7 +3882,8 @@ LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flop
 /* After a region of nt threads, started at ctx->par_t0, whose calling thread spent
    ctx->par_work in its shares. */
 LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
-    const double now = omp_get_wtime(), wall = now - ctx->par_t0, saved = 2.0 * ctx->par_work - wall;
+    const double now = omp_get_wtime(), wall = now - ctx->par_t0;
+    const double saved = 2.0 * ctx->par_work + (nt / 2 > 1 ? LBRX__PAR_JOIN : 0.0) - wall;
     if (nt > ctx->par_team) {   /* the team's creation */
         ctx->par_team = nt;
         return;

@@ -4120,7 +4120,6 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gemv_q6_k_avx512 LBRX__KN(lbrx__gemv_q6_k_avx512)
 #define lbrx__gv_iq4_xs_512 LBRX__KN(lbrx__gv_iq4_xs_512)
 #define lbrx__gemv_iq4_xs_avx512 LBRX__KN(lbrx__gemv_iq4_xs_avx512)
-#define lbrx__gv_k16_scales512 LBRX__KN(lbrx__gv_k16_scales512)
 #define lbrx__gv_q23_k_512 LBRX__KN(lbrx__gv_q23_k_512)
 #define lbrx__gemv_q3_k_avx512 LBRX__KN(lbrx__gemv_q3_k_avx512)
 #define lbrx__gemv_q2_k_avx512 LBRX__KN(lbrx__gemv_q2_k_avx512)
@@ -6099,58 +6098,61 @@ LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq
 }
 #define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
 LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
-/* The K-quants with groups of 16 (Q3_K, Q2_K): the 16 scales sc8 (int8) times d times x's scale
-   of the group's block of 32, lane g for group g. */
-LBRX__INLINE __m512 lbrx__gv_k16_scales512(__m128i sc8, float d, const float *xd) {
-    const __m512 xv = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), _mm512_castps256_ps512(_mm256_loadu_ps(xd)));
-    return _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(d)), xv);
-}
-/* lanes 0..3 from lane g of s, 4..7 from g + 1, 8..11 from g + 2, 12..15 from g + 3 */
-#define LBRX__GV_QUAD(s, g) _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_set1_epi32(g)), s)
-
-/* Q3_K and Q2_K: a step is two groups of 32 (bit pairs k and k + 1 of the half h's 32 bytes of
-   qs, shifted apart by a per-half shift) against x's 64 values; Q3_K adds 4 where hmask's bit
-   4h + k is set (a masked add) and subtracts 4 times x's sums of 4, Q2_K's mins go in against
-   x's sums of 16 (xs16). */
+/* Q3_K and Q2_K: step k (0..3) is bit pair k of all 64 bytes of qs, values 32k..32k+31 of both
+   halves, against x's matching 64 bytes (Q3_K adds 4 where hmask's bit k (low half) or 4 + k
+   (high half) is set, a masked add). The four steps' sums of 4 are reduced in the integers by
+   two rounds of packing to int16 and adding pairs (|sums| < 2^15): lane 4l + k ends up holding
+   group 2k + (l & 1) + 8 (l >> 1), as an int16 pair whose sum is the group's sum; the last
+   round's pair sum multiplies in the group's scale (Q3_K first subtracts 4 times x's sum of 16
+   from the pair). Q2_K's mins times x's sums of 16 the same way; one float multiply-add per
+   block. */
 LBRX__INLINE __m512 lbrx__gv_q23_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, int three, __m512 acc) {
-    const __m512i m3 = _mm512_set1_epi8(3), c4 = _mm512_set1_epi8(4), z = _mm512_setzero_si512();
-    const unsigned char *qs = w + (three ? 32 : 16);
-    __m512i hm = z;
-    __m512 sc;
-    int h, k;
+    const __m512i m3 = _mm512_set1_epi8(3), c4 = _mm512_set1_epi8(4), one = _mm512_set1_epi16(1), lo16 = _mm512_set1_epi32(0xffff);
+    /* a group's scale byte in both bytes of its lane's pair, for the lane order above */
+    const __m256i pairs = _mm256_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 1, 1, 3, 3, 5, 5, 7, 7, 8, 8, 10, 10, 12, 12, 14, 14, 9, 9, 11, 11, 13, 13, 15, 15);
+    const __m512 xv = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7), _mm512_castps256_ps512(_mm256_loadu_ps(xd)));
+    const __m512i xs = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15), _mm512_loadu_si512(xs16));
+    const __m512i q = _mm512_loadu_si512(w + (three ? 32 : 16));
+    __m512i hm = q, p[4], s;
+    int k;
     if (three) {
-        const unsigned char *s = w + 96;
-        int32_t s8;
-        __m128i lo, hi;
+        /* scale of group g: low nibble of byte g & 7 (high nibble for g >= 8) of the 12 bytes at
+           96, bits 4, 5 from bit pair g >> 2 of byte 8 + (g & 3); here in the low and high byte
+           of each int16 (read from 94 to stay inside the block), shifted into place, minus 32 */
+        const __m512i sb = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(w + 94)));
+        const __m512i t = _mm512_shuffle_epi8(sb, _mm512_setr_epi64(0x0c040c040a020a02, 0x0c080c080a060a06, 0x0d050d050b030b03, 0x0d090d090b070b07,
+                                                                    0x0c040c040a020a02, 0x0c080c080a060a06, 0x0d050d050b030b03, 0x0d090d090b070b07));
+        const __m512i nib = _mm512_srlv_epi16(t, _mm512_setr_epi64(0, 0, 0, 0, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004));
+        const __m512i top = _mm512_srlv_epi16(t, _mm512_setr_epi64(0x0004000400040004, 0x0006000600060006, 0x0004000400040004, 0x0006000600060006,
+                                                                   0x0008000800080008, 0x000a000a000a000a, 0x0008000800080008, 0x000a000a000a000a));
         const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)w);
-        memcpy(&s8, s + 8, 4);
-        lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
-        lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
-        hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
-        sc = lbrx__gv_k16_scales512(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm_cvtss_f32(lbrx__gv_f16x2(w + 108)), xd);
-        hm = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
+        s = _mm512_sub_epi16(_mm512_and_si512(_mm512_ternarylogic_epi32(nib, top, _mm512_set1_epi16(0x0f), 0xE4), _mm512_set1_epi16(0x3f)), _mm512_set1_epi16(32));
+        hm = _mm512_inserti64x4(_mm512_castsi256_si512(h1), _mm256_srli_epi16(h1, 4), 1);
     } else {
-        const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
+        s = _mm512_cvtepu8_epi16(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)w)), pairs));
+    }
+    for (k = 0; k < 4; k++) {
+        const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(xq + 32 * k))),
+                                             _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 + 32 * k)), 1);
+        const __m512i a = k ? _mm512_srli_epi16(q, 2 * k) : q;
+        __m512i u;
+        if (three) {
+            /* bit k of hm's bytes (4 + k in the high half) to bit 2: (a & 3) | h */
+            const __m512i h = _mm512_and_si512(k < 2 ? _mm512_slli_epi16(hm, 2 - k) : k > 2 ? _mm512_srli_epi16(hm, 1) : hm, c4);
+            u = _mm512_ternarylogic_epi32(a, m3, h, 0xEA);
+        } else u = _mm512_and_si512(a, m3);
+        p[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, x);
+    }
+    p[0] = _mm512_packs_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), one), _mm512_madd_epi16(_mm512_packs_epi32(p[2], p[3]), one));
+    if (three) {
+        p[0] = _mm512_sub_epi16(p[0], _mm512_and_si512(_mm512_slli_epi32(xs, 2), lo16));
+        return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(p[0], s)), _mm512_set1_ps(_mm_cvtss_f32(lbrx__gv_f16x2(w + 108)))), xv, acc);
+    } else {
         const __m128 dm = lbrx__gv_f16x2(w + 80);
-        sc = lbrx__gv_k16_scales512(_mm_and_si128(sb, m4), _mm_cvtss_f32(dm), xd);
-        acc = _mm512_fmadd_ps(lbrx__gv_k16_scales512(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), -_mm_cvtss_f32(_mm_movehdup_ps(dm)), xd),
-                              _mm512_cvtepi32_ps(_mm512_loadu_si512(xs16)), acc);
+        const __m512 mn = _mm512_cvtepi32_ps(_mm512_madd_epi16(_mm512_and_si512(xs, lo16), _mm512_srli_epi16(s, 4)));
+        const __m512 sc = _mm512_cvtepi32_ps(_mm512_madd_epi16(p[0], _mm512_and_si512(s, _mm512_set1_epi16(0x0f))));
+        return _mm512_fmadd_ps(_mm512_fmadd_ps(sc, _mm512_set1_ps(_mm_cvtss_f32(dm)), _mm512_mul_ps(mn, _mm512_set1_ps(-_mm_cvtss_f32(_mm_movehdup_ps(dm))))), xv, acc);
     }
-    for (h = 0; h < 2; h++) {
-        const __m256i q1 = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * h));
-        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q1), q1, 1);
-        for (k = 0; k < 4; k += 2) {
-            const __m512i x = _mm512_loadu_si512(xq + 128 * h + 32 * k);
-            __m512i u = _mm512_and_si512(_mm512_srlv_epi16(q, _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * k)), _mm256_set1_epi16((short)(2 * k + 2)), 1)), m3), p;
-            if (three) {
-                const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (4 * h + k))), _mm256_set1_epi8((char)(2 << (4 * h + k))), 1);
-                u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(hm, bit), u, c4);
-                p = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u, x), _mm512_dpbusd_epi32(z, c4, x));
-            } else p = _mm512_dpbusd_epi32(z, u, x);
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_QUAD(sc, 8 * h + 2 * k), acc);
-        }
-    }
-    return acc;
 }
 #define LBRX__GV_Q3_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 1, acc)
 #define LBRX__GV_Q2_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 0, acc)
@@ -8491,7 +8493,6 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__GV_Q5_K512
 #undef LBRX__GV_Q6_K512
 #undef LBRX__GV_IQ4_XS512
-#undef LBRX__GV_QUAD
 #undef LBRX__GV_Q3_K512
 #undef LBRX__GV_Q2_K512
 #undef lbrx__gemv_q8_0

@@ -4108,9 +4108,8 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gv_q5 LBRX__KN(lbrx__gv_q5)
 #define lbrx__gemv_q5_0_x86 LBRX__KN(lbrx__gemv_q5_0_x86)
 #define lbrx__gemv_q5_1_x86 LBRX__KN(lbrx__gemv_q5_1_x86)
-#define lbrx__gv_q3_k LBRX__KN(lbrx__gv_q3_k)
+#define lbrx__gv_q23_k LBRX__KN(lbrx__gv_q23_k)
 #define lbrx__gemv_q3_k_x86 LBRX__KN(lbrx__gemv_q3_k_x86)
-#define lbrx__gv_q2_k LBRX__KN(lbrx__gv_q2_k)
 #define lbrx__gemv_q2_k_x86 LBRX__KN(lbrx__gemv_q2_k_x86)
 #define lbrx__gv_hsum16 LBRX__KN(lbrx__gv_hsum16)
 #define lbrx__gv_q45_k_512 LBRX__KN(lbrx__gv_q45_k_512)
@@ -5950,60 +5949,59 @@ LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
 #endif
 
 #if !defined(LBRX__GV512)  /* (the AVX-512 section has Q3_K and Q2_K) */
-/* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
-   half h) are bit pair k of the half's 32 bytes of qs. */
-/* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
-LBRX__INLINE __m256 lbrx__gv_q3_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
-    const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
-    const unsigned char *s = w + 96;
-    int32_t s8;
-    __m128i lo, hi;
-    __m256 sc[2];
+/* Q3_K and Q2_K: step (h, k) is bit pair k of the half h's 32 bytes of qs, values 128h + 32k ..
+   128h + 32k + 31 against x's 32 (Q3_K adds 4 where hmask's bit 4h + k is set), its 128-bit
+   lane l holding group 8h + 2k + l. Per half the four steps' sums of 4 are reduced in the
+   integers as in the AVX-512 section (lane 4l + k ends up holding group 8h + 2k + l, as an
+   int16 pair; the last round multiplies in the scales), then one float multiply-add. */
+LBRX__INLINE __m256 lbrx__gv_q23_k(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, int three, __m256 acc) {
+    const __m256i m3 = _mm256_set1_epi8(3), c4 = _mm256_set1_epi8(4), one = _mm256_set1_epi16(1), lo16 = _mm256_set1_epi32(0xffff);
+    const __m128i pairs = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 1, 1, 3, 3, 5, 5, 7, 7);
+    const __m256i gidx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m128 dm = lbrx__gv_f16x2(w + (three ? 108 : 80));
+    __m256i hm = _mm256_setzero_si256();
+    __m128i sb;
     int h, k;
-    memcpy(&s8, s + 8, 4);
-    lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
-    lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
-    hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
-    lbrx__gv_k16_scales(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 108)), xd, sc);
+    if (three) {
+        const unsigned char *s = w + 96;
+        int32_t s8;
+        __m128i lo, hi;
+        memcpy(&s8, s + 8, 4);
+        lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
+        lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
+        hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+        sb = _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32));
+        hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    } else sb = _mm_loadu_si128((const __m128i *)(const void *)w);
     for (h = 0; h < 2; h++) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32 + 32 * h));
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + (three ? 32 : 16) + 32 * h));
+        const __m256i xs = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(xs16 + 8 * h)), gidx);
+        const __m128i hp = _mm_shuffle_epi8(sb, _mm_add_epi8(pairs, _mm_set1_epi8((char)(8 * h))));
+        const __m256 xv = _mm256_broadcast_ps((const __m128 *)(const void *)(xd + 4 * h));
+        __m256i p[4], s;
         for (k = 0; k < 4; k++) {
-            const __m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + k)));
-            const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three),
-                                              _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four));
-            const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k));
-            const __m256i p = _mm256_sub_epi32(lbrx__gv_dotu(u, x), lbrx__gv_dotu(four, x));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
+            const int t = 4 * h + k;
+            __m256i u = _mm256_and_si256(k ? _mm256_srli_epi16(q, 2 * k) : q, m3);
+            /* hmask's bit t to bit 2 */
+            if (three) u = _mm256_or_si256(u, _mm256_and_si256(t < 2 ? _mm256_slli_epi16(hm, 2 - t) : t > 2 ? _mm256_srli_epi16(hm, t - 2) : hm, c4));
+            p[k] = lbrx__gv_dotu(u, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k)));
+        }
+        s = _mm256_packs_epi32(_mm256_madd_epi16(_mm256_packs_epi32(p[0], p[1]), one), _mm256_madd_epi16(_mm256_packs_epi32(p[2], p[3]), one));
+        if (three) {
+            s = _mm256_madd_epi16(_mm256_sub_epi16(s, _mm256_and_si256(_mm256_slli_epi32(xs, 2), lo16)), _mm256_cvtepi8_epi16(hp));
+            acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_broadcastss_ps(dm)), xv, acc);
+        } else {
+            const __m256i b = _mm256_cvtepu8_epi16(hp);
+            const __m256 mn = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_and_si256(xs, lo16), _mm256_srli_epi16(b, 4)));
+            const __m256 sc = _mm256_cvtepi32_ps(_mm256_madd_epi16(s, _mm256_and_si256(b, _mm256_set1_epi16(0x0f))));
+            acc = _mm256_fmadd_ps(_mm256_fmadd_ps(sc, _mm256_broadcastss_ps(dm), _mm256_mul_ps(mn, _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))))), xv, acc);
         }
     }
     return acc;
 }
-#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q3_k(w, xq, xd, acc)
+#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 1, acc)
+#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 0, acc)
 LBRX__GV_X86(lbrx__gemv_q3_k_x86, 256, 110, LBRX__GV_Q3_K)
-
-/* Q2_K: v = the 2 bits; scale nibbles times d, min nibbles times -dmin against x's scale times
-   its sums of 16 (xs16) */
-LBRX__INLINE __m256 lbrx__gv_q2_k(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, __m256 acc) {
-    const __m256i three = _mm256_set1_epi8(3);
-    const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
-    const __m128 dm = lbrx__gv_f16x2(w + 80);
-    __m256 sc[2], mn[2];
-    int h, k;
-    lbrx__gv_k16_scales(_mm_and_si128(sb, m4), _mm256_broadcastss_ps(dm), xd, sc);
-    lbrx__gv_k16_scales(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))), xd, mn);
-    acc = _mm256_fmadd_ps(mn[0], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)xs16)), acc);
-    acc = _mm256_fmadd_ps(mn[1], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(xs16 + 8))), acc);
-    for (h = 0; h < 2; h++) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16 + 32 * h));
-        for (k = 0; k < 4; k++) {
-            const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
-            const __m256i p = lbrx__gv_dotu(u, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k)));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
-        }
-    }
-    return acc;
-}
-#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q2_k(w, xq, xd, xs16, acc)
 LBRX__GV_X86(lbrx__gemv_q2_k_x86, 256, 84, LBRX__GV_Q2_K)
 #endif
 

@@ -456,10 +456,10 @@ static double bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long
 
 static void bench_matmul(bench_env *env) {
     /* lbrx's affine blocks (AWQ/GPTQ/MLX checkpoints, lbrx_affine_repack) next to Q4_1 */
-    static const lbrx_dtype dts[12] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_AFFINE_Q4, LBRX_AFFINE_Q8,
-                                        LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS };
+    static const lbrx_dtype dts[14] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_AFFINE_Q4, LBRX_AFFINE_Q8,
+                                        LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS, LBRX_Q3_K, LBRX_Q2_K };
     int d;
-    for (d = 0; d < 12; d++) {
+    for (d = 0; d < 14; d++) {
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0, NULL, NULL, NULL);
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 1, 0, NULL, NULL, NULL);
         bench_matmul_case(env, dts[d], 14336, 1, 4096, 1, 0, NULL, NULL, NULL);

@@ -4101,11 +4101,10 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gv_q6_k LBRX__KN(lbrx__gv_q6_k)
 #define lbrx__gemv_q6_k_x86 LBRX__KN(lbrx__gemv_q6_k_x86)
 #define lbrx__gv_iq4_table LBRX__KN(lbrx__gv_iq4_table)
-#define lbrx__gv_iq4_nl LBRX__KN(lbrx__gv_iq4_nl)
+#define lbrx__gv_q32x2 LBRX__KN(lbrx__gv_q32x2)
 #define lbrx__gemv_iq4_nl_x86 LBRX__KN(lbrx__gemv_iq4_nl_x86)
 #define lbrx__gv_iq4_xs LBRX__KN(lbrx__gv_iq4_xs)
 #define lbrx__gemv_iq4_xs_x86 LBRX__KN(lbrx__gemv_iq4_xs_x86)
-#define lbrx__gv_q5 LBRX__KN(lbrx__gv_q5)
 #define lbrx__gemv_q5_0_x86 LBRX__KN(lbrx__gemv_q5_0_x86)
 #define lbrx__gemv_q5_1_x86 LBRX__KN(lbrx__gemv_q5_1_x86)
 #define lbrx__gv_q23_k LBRX__KN(lbrx__gv_q23_k)
@@ -5240,13 +5239,13 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv, int 
 #endif
 }
 
-/* Eight int32 lanes: unsigned 4-bit weights lo, hi (one byte each, 0..15) against x's int8 values
+/* Eight int32 lanes: unsigned 4- or 5-bit weights lo, hi (one byte each, 0..31) against x's int8 values
    of the same lanes xlo, xhi; lanes 0..3 sum the register's lower 128 bits, lanes 4..7 the upper. */
 LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __m256i xhi) {
 #if defined(LBRX__MM_VNNI256)
     return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, xlo), hi, xhi);
 #else
-    /* a pair of products is at most 2 * 15 * 127 in magnitude, so two of them fit int16 */
+    /* a pair of products is at most 2 * 31 * 127 in magnitude (Q5's values), so two of them fit int16 */
     return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, xlo), _mm256_maddubs_epi16(hi, xhi)), _mm256_set1_epi16(1));
 #endif
 }
@@ -5747,11 +5746,12 @@ LBRX__INLINE __m128 lbrx__gv_f16x2(const unsigned char *p) {
 /* lanes 0..3 of s broadcast from lane a, lanes 4..7 from lane b */
 #define LBRX__GV_PAIR(s, a, b) _mm256_permutevar8x32_ps(s, _mm256_setr_epi32(a, a, a, a, b, b, b, b))
 
-/* The x86 driver: NAME runs BDOT(w, xq, xd, xds, xs16, acc) -> acc over the blocks (BLOCK values,
-   BB bytes) of each row, on accumulators of type VT (VZERO, summed by VSUM); xq, xd, xds and
-   xs16 point at x's side of the block. */
-#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) LBRX__GV_DRIVER(NAME, BLOCK, BB, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, BDOT)
-#define LBRX__GV_DRIVER(NAME, BLOCK, BB, VT, VZERO, VSUM, BDOT) \
+/* The x86 driver: NAME runs BDOT(w, xq, xd, xds, xs16, nl, acc) -> acc over the blocks (BLOCK
+   values, BB bytes) of each row, SB blocks a step (nl: the blocks left in the row, at least 1),
+   on accumulators of type VT (VZERO, summed by VSUM); xq, xd, xds and xs16 point at x's side of
+   the step's first block. */
+#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) LBRX__GV_DRIVER(NAME, BLOCK, BB, 1, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, BDOT)
+#define LBRX__GV_DRIVER(NAME, BLOCK, BB, SB, VT, VZERO, VSUM, BDOT) \
 LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
     const int64_t bb = (BB), nblk = m->k / (BLOCK), rb = nblk * bb, xb = (BLOCK) / 32; \
     int64_t i, b, gi, row[LBRX__MM_GR]; \
@@ -5765,12 +5765,12 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
             VT acc0 = VZERO, acc1 = acc0, acc2 = acc0, acc3 = acc0; \
             float res[LBRX__MM_GR]; \
             (void)xds; (void)xs16; \
-            for (b = 0; b < nblk; b++) { \
-                if (i == 0) { int64_t p_; for (p_ = (64 - b * bb % 64) % 64; p_ < bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
-                acc0 = BDOT(w0 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc0); \
-                acc1 = BDOT(w1 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc1); \
-                acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc2); \
-                acc3 = BDOT(w3 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc3); \
+            for (b = 0; b < nblk; b += (SB)) { \
+                if (i == 0) { int64_t p_; for (p_ = (64 - b * bb % 64) % 64; p_ < (SB) * bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
+                acc0 = BDOT(w0 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc0); \
+                acc1 = BDOT(w1 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc1); \
+                acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc2); \
+                acc3 = BDOT(w3 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc3); \
             } \
             res[0] = VSUM(acc0); res[1] = VSUM(acc1); res[2] = VSUM(acc2); res[3] = VSUM(acc3); \
             lbrx__mm_put(m, i, row, nr, res); \
@@ -5842,8 +5842,8 @@ LBRX__INLINE __m256 lbrx__gv_q45_k(const unsigned char *w, const int8_t *xq, con
     }
     return acc;
 }
-#define LBRX__GV_Q4_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k(w, xq, xd, xds, 0, acc)
-#define LBRX__GV_Q5_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k(w, xq, xd, xds, 1, acc)
+#define LBRX__GV_Q4_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k(w, xq, xd, xds, 1, acc)
 LBRX__GV_X86(lbrx__gemv_q4_k_x86, 256, 144, LBRX__GV_Q4_K)
 LBRX__GV_X86(lbrx__gemv_q5_k_x86, 256, 176, LBRX__GV_Q5_K)
 
@@ -5874,7 +5874,7 @@ LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, cons
     }
     return acc;
 }
-#define LBRX__GV_Q6_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k(w, xq, xd, acc)
+#define LBRX__GV_Q6_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q6_k(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_q6_k_x86, 256, 210, LBRX__GV_Q6_K)
 #endif
 
@@ -5884,16 +5884,6 @@ LBRX__INLINE __m256i lbrx__gv_iq4_table(void) {
     const __m128i t = _mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values);
     return _mm256_set_m128i(t, t);
 }
-#if !defined(LBRX__MM_GEMV512)  /* (the 512-bit kernel of the 32-value blocks has IQ4_NL, Q5_0, Q5_1) */
-LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(w + 2));
-    const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
-    const __m256i p = lbrx__gv_dots(_mm256_shuffle_epi8(lbrx__gv_iq4_table(), u), _mm256_loadu_si256((const __m256i *)(const void *)xq));
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(lbrx__gv_f16x2(w)) * xd[0]), acc);
-}
-#define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
-LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
-#endif
 
 #if !defined(LBRX__GV512)
 /* IQ4_XS: group 2j's 16 bytes and group 2j+1's in one register, their nibbles put in x's
@@ -5914,38 +5904,64 @@ LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, co
     }
     return acc;
 }
-#define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
+#define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
 #endif
 
-#if !defined(LBRX__MM_GEMV512)
-/* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
-   byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
-   Q5_1's min goes in through lane 0. */
-LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int with_min, __m256 acc) {
-    const int hdr = with_min ? 4 : 2;
-    int32_t qh;
-    __m256i hb, u, p, x;
-    __m128i q;
-    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    const __m128 dm = lbrx__gv_f16x2(w);
-    memcpy(&qh, w + hdr, 4);
-    hb = _mm256_shuffle_epi8(_mm256_set1_epi32(qh), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                                                      2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    hb = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bits), bits), _mm256_set1_epi8(16));
-    q = _mm_loadu_si128((const __m128i *)(const void *)(w + hdr + 4));
-    u = _mm256_or_si256(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f)), hb);
-    x = _mm256_loadu_si256((const __m256i *)(const void *)xq);
-    p = lbrx__gv_dotu(u, x);
-    if (!with_min) p = _mm256_sub_epi32(p, lbrx__gv_dotu(_mm256_set1_epi8(16), x));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(dm) * xd[0]), acc);
-    if (with_min) acc = _mm256_add_ps(acc, _mm256_set_m128(_mm_setzero_ps(), _mm_set_ss(_mm_cvtss_f32(_mm_movehdup_ps(dm)) * xds[0])));
-    return acc;
+#if !defined(LBRX__MM_GEMV512)  /* (the 512-bit kernel of the 32-value blocks has IQ4_NL, Q5_0, Q5_1) */
+/* IQ4_NL, Q5_0 and Q5_1 (dt a constant): a step is two blocks, A and B (a row's last odd block
+   alone: B's bytes, scale and x side read as zeros), their 16 bytes of nibbles side by side in
+   one register as the Q4 kernel has them: the low nibbles meet x values 0..15 of each block,
+   the high nibbles 16..31 (x's two blocks put in that order by 128-bit lane permutations).
+   IQ4_NL's nibbles index its code values (one byte shuffle; signed against x with v's sign),
+   Q5's fifth bits (bit j of qh) come from a byte shuffle of qh and a test against bit j % 8.
+   The two blocks' f16 scale (and Q5_1's min) words convert at once, times x's (d, d*s) pairs:
+   lanes 0..3 take A's scale, 4..7 B's; Q5_0's -16 d d*s of x and Q5_1's m d*s go in through
+   lanes 0..3 of the accumulator. */
+LBRX__INLINE __m256 lbrx__gv_q32x2(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, lbrx_dtype dt, int two, __m256 acc) {
+    const int bb = dt == LBRX_Q5_1 ? 24 : dt == LBRX_Q5_0 ? 22 : 18, hdr = dt == LBRX_Q5_1 ? 4 : 2, qoff = dt == LBRX_IQ4_NL ? 2 : hdr + 4;
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    const __m128i qa = _mm_loadu_si128((const __m128i *)(const void *)(w + qoff));
+    const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(qa), two ? _mm_loadu_si128((const __m128i *)(const void *)(w + bb + qoff)) : _mm_setzero_si128(), 1);
+    const __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)xq), x1 = two ? _mm256_loadu_si256((const __m256i *)(const void *)(xq + 32)) : x0;
+    const __m256i xlo = _mm256_permute2x128_si256(x0, x1, 0x20), xhi = _mm256_permute2x128_si256(x0, x1, 0x31);
+    __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib), p;
+    /* (dA, mA, dB, mB) (m zero without a min) and x's (dA, d*sA, dB, d*sB) */
+    const uint32_t keep = dt == LBRX_Q5_1 ? 0xffffffffu : 0xffffu;
+    uint32_t wa, wb = 0;
+    __m256 dm, xv, sc;
+    __m128 x2;
+    memcpy(&wa, w, 4);
+    if (two) memcpy(&wb, w + bb, 4);
+    dm = _mm256_cvtph_ps(_mm_set_epi32(0, 0, (int)(wb & keep), (int)(wa & keep)));
+    x2 = two ? _mm_unpacklo_ps(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)xd)), _mm_castpd_ps(_mm_load_sd((const double *)(const void *)xds)))
+             : _mm_unpacklo_ps(_mm_load_ss(xd), _mm_load_ss(xds));
+    xv = _mm256_set_m128(_mm_setzero_ps(), x2);
+    sc = _mm256_permutevar8x32_ps(_mm256_mul_ps(dm, xv), _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2));
+    if (dt == LBRX_IQ4_NL) {
+        const __m256i tab = lbrx__gv_iq4_table();
+        p = _mm256_add_epi32(lbrx__gv_dots(_mm256_shuffle_epi8(tab, lo), xlo), lbrx__gv_dots(_mm256_shuffle_epi8(tab, hi), xhi));
+    } else {
+        const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ULL), b4 = _mm256_set1_epi8(16);
+        const __m128i ha = _mm_loadu_si128((const __m128i *)(const void *)(w + hdr));
+        const __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(ha), two ? _mm_loadu_si128((const __m128i *)(const void *)(w + bb + hdr)) : _mm_setzero_si128(), 1);
+        const __m256i hl = _mm256_shuffle_epi8(h, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+        const __m256i hh = _mm256_shuffle_epi8(h, _mm256_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hl, bits), bits), b4));
+        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hh, bits), bits), b4));
+        p = lbrx__mm_bdot_q4x2(lo, xlo, hi, xhi);
+        /* lanes 0..3 of the accumulator: Q5_0 -16 dA d*sA, -16 dB d*sB; Q5_1 mA d*sA, mB d*sB */
+        acc = _mm256_fmadd_ps(dm, dt == LBRX_Q5_0 ? _mm256_mul_ps(_mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(1, 4, 3, 4, 4, 4, 4, 4)), _mm256_set1_ps(-16.0f))
+                                                  : _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 1, 4, 3, 4, 4, 4, 4)), acc);
+    }
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), sc, acc);
 }
-#define LBRX__GV_Q5_0(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 0, acc)
-#define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 1, acc)
-LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
-LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
+#define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q32x2(w, xq, xd, xds, LBRX_IQ4_NL, nl > 1, acc)
+#define LBRX__GV_Q5_0(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q32x2(w, xq, xd, xds, LBRX_Q5_0, nl > 1, acc)
+#define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q32x2(w, xq, xd, xds, LBRX_Q5_1, nl > 1, acc)
+LBRX__GV_DRIVER(lbrx__gemv_iq4_nl_x86, 32, 18, 2, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, LBRX__GV_IQ4_NL)
+LBRX__GV_DRIVER(lbrx__gemv_q5_0_x86, 32, 22, 2, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, LBRX__GV_Q5_0)
+LBRX__GV_DRIVER(lbrx__gemv_q5_1_x86, 32, 24, 2, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, LBRX__GV_Q5_1)
 #endif
 
 #if !defined(LBRX__GV512)  /* (the AVX-512 section has Q3_K and Q2_K) */
@@ -5999,8 +6015,8 @@ LBRX__INLINE __m256 lbrx__gv_q23_k(const unsigned char *w, const int8_t *xq, con
     }
     return acc;
 }
-#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 1, acc)
-#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 0, acc)
+#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 1, acc)
+#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 0, acc)
 LBRX__GV_X86(lbrx__gemv_q3_k_x86, 256, 110, LBRX__GV_Q3_K)
 LBRX__GV_X86(lbrx__gemv_q2_k_x86, 256, 84, LBRX__GV_Q2_K)
 #endif
@@ -6044,10 +6060,10 @@ LBRX__INLINE __m512 lbrx__gv_q45_k_512(const unsigned char *w, const int8_t *xq,
     }
     return acc;
 }
-#define LBRX__GV_Q4_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 0, acc)
-#define LBRX__GV_Q5_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 1, acc)
-LBRX__GV_DRIVER(lbrx__gemv_q4_k_avx512, 256, 144, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q4_K512)
-LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q5_K512)
+#define LBRX__GV_Q4_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 1, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q4_k_avx512, 256, 144, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q4_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q5_K512)
 
 /* Q6_K: a step is two groups of 32 (k = 0, 1 from ql's low nibbles, k = 2, 3 from the high
    ones), each 16 values of one scale in 4 lanes. */
@@ -6073,8 +6089,8 @@ LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, 
     }
     return acc;
 }
-#define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
-LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
+#define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
 
 /* IQ4_XS: a step is the 32 bytes of groups 2j and 2j+1, their nibbles put in x's order by a
    128-bit lane permutation; the code values + 128 (unsigned) against x, minus 128 times x's
@@ -6094,8 +6110,8 @@ LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq
     }
     return acc;
 }
-#define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
-LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
+#define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
 /* Q3_K and Q2_K: step k (0..3) is bit pair k of all 64 bytes of qs, values 32k..32k+31 of both
    halves, against x's matching 64 bytes (Q3_K adds 4 where hmask's bit k (low half) or 4 + k
    (high half) is set, a masked add). The four steps' sums of 4 are reduced in the integers by
@@ -6152,10 +6168,10 @@ LBRX__INLINE __m512 lbrx__gv_q23_k_512(const unsigned char *w, const int8_t *xq,
         return _mm512_fmadd_ps(_mm512_fmadd_ps(sc, _mm512_set1_ps(_mm_cvtss_f32(dm)), _mm512_mul_ps(mn, _mm512_set1_ps(-_mm_cvtss_f32(_mm_movehdup_ps(dm))))), xv, acc);
     }
 }
-#define LBRX__GV_Q3_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 1, acc)
-#define LBRX__GV_Q2_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 0, acc)
-LBRX__GV_DRIVER(lbrx__gemv_q3_k_avx512, 256, 110, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q3_K512)
-LBRX__GV_DRIVER(lbrx__gemv_q2_k_avx512, 256, 84, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q2_K512)
+#define LBRX__GV_Q3_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 1, acc)
+#define LBRX__GV_Q2_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 0, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q3_k_avx512, 256, 110, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q3_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q2_k_avx512, 256, 84, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q2_K512)
 #endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)

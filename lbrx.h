@@ -2471,6 +2471,20 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 #endif
 }
 
+/* The n floats at p as stored, hidden from the optimizer: what was computed into them is
+   rounded to float before any later expression reads them (lbrx__fp_barrier for arrays, leaving
+   the loops on either side free to use SIMD). */
+#if defined(__GNUC__) || defined(__clang__)
+#define lbrx__fp_fence(p, n) __asm__ __volatile__("" : : "r"(p) : "memory")
+#else
+#define lbrx__fp_fence(p, n) lbrx__fp_fence_fn(p, n)
+LBRX__PRIVATE void lbrx__fp_fence_fn(float *p, int n) {
+    volatile float *v = p;
+    int i;
+    for (i = 0; i < n; i++) v[i] = v[i];
+}
+#endif
+
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
 /* What every lbrx_quantize_row_<type> does with its row: n values (a multiple of t's block
@@ -2781,33 +2795,56 @@ LBRX__PRIVATE float lbrx__qx_first(const float *x, int nmax, int bias, signed ch
 }
 
 /* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
-   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
+   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. The 18
+   tries' sums are formed side by side (each in GGML's order, so each rounds as GGML's does),
+   independent chains the processor overlaps; then the tries are taken in GGML's order. */
+#define LBRX__Q6_TRIES 24  /* lbrx__q6_group's 18 tries padded to whole SIMD vectors */
 LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
     const int n = 16, nmax = 32;
-    float sumlx, suml2, max = lbrx__qx_first(x, nmax, nmax, L, &sumlx, &suml2), iscale, scale, best;
-    int i, is;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, nmax, L, &sumlx, &suml2), scale, best;
+    float iscale[LBRX__Q6_TRIES], slx[LBRX__Q6_TRIES], sl2[LBRX__Q6_TRIES], w[16], wx[16];
+    int i, t;
     if (max == 0.0f) return 0.0f;
     scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
     best = scale * sumlx;
-    for (is = -9; is <= 9; is++) {
-        if (is == 0) continue;
-        iscale = -((float)nmax + lbrx__fp_barrier(0.1f * (float)is)) / max;
-        sumlx = suml2 = 0.0f;
-        for (i = 0; i < n; i++) {
-            int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
-            float w = x[i] * x[i];
-            sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-            suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+    for (t = 0; t < LBRX__Q6_TRIES; t++) {  /* is = -9..-1, 1..9; the rest pads the loops to whole vectors */
+        iscale[t] = t < 18 ? -((float)nmax + lbrx__fp_barrier(0.1f * (float)(t < 9 ? t - 9 : t - 8))) / max : 0.0f;
+        slx[t] = sl2[t] = 0.0f;
+    }
+    for (i = 0; i < n; i++) {
+        w[i] = x[i] * x[i];
+        wx[i] = w[i] * x[i];
+    }
+    for (i = 0; i < n; i++) {
+        float v[LBRX__Q6_TRIES], p1[LBRX__Q6_TRIES], p2[LBRX__Q6_TRIES];
+        for (t = 0; t < LBRX__Q6_TRIES; t++) v[t] = iscale[t] * x[i];
+        lbrx__fp_fence(v, LBRX__Q6_TRIES);
+        for (t = 0; t < LBRX__Q6_TRIES; t++) v[t] += 12582912.0f;   /* lbrx__nearest_int in floats (|v| < 2^22) */
+        lbrx__fp_fence(v, LBRX__Q6_TRIES);
+        for (t = 0; t < LBRX__Q6_TRIES; t++) {
+            float l = v[t] - 12582912.0f;
+            l = l < (float)-nmax ? (float)-nmax : l > (float)(nmax - 1) ? (float)(nmax - 1) : l;
+            p1[t] = wx[i] * l;
+            p2[t] = w[i] * l * l;
         }
-        if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {
-            for (i = 0; i < n; i++)
-                L[i] = (signed char)(nmax + lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1));
-            scale = sumlx / suml2;
-            best = scale * sumlx;
+        lbrx__fp_fence(p1, LBRX__Q6_TRIES);
+        lbrx__fp_fence(p2, LBRX__Q6_TRIES);
+        for (t = 0; t < LBRX__Q6_TRIES; t++) {
+            slx[t] += p1[t];
+            sl2[t] += p2[t];
         }
     }
+    for (t = 0; t < 18; t++)
+        if (sl2[t] > 0.0f && slx[t] * slx[t] > best * sl2[t]) {
+            for (i = 0; i < n; i++)
+                L[i] = (signed char)(nmax + lbrx__clampi(lbrx__nearest_int(iscale[t] * x[i]), -nmax, nmax - 1));
+            scale = slx[t] / sl2[t];
+            best = scale * slx[t];
+        }
     return scale;
 }
+
+#undef LBRX__Q6_TRIES
 
 /* GGML's make_q3_quants with rmse (nmax = 4): codes L[i] + 4 of 16 values weighted by x^2,
    improved one code at a time for up to 5 rounds; returns the scale. */

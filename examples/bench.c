@@ -677,7 +677,7 @@ static void bench_attention(bench_env *env) {
    The row-wise ops at the sizes of a Llama-3-8B layer (op "ops", dtype the op's name; m =
    tokens, n = the row): rms_norm, softmax and add over [m, 4096], silu over [m, 14336], rope over
    [m, 32, 128]; m = 1 (one decoded token: their fixed cost) and 64. And the row conversions of
-   256 Ki values (op "convert": f16, bf16 and q8_0 to f32, f32 to f16, bf16 and q8_0). From
+   256 Ki values (op "convert": f16, bf16 and q8_0 to f32, f32 to f16, bf16, q8_0 and q6_K). From
    cache; GB/s counts the bytes read and written. */
 typedef struct ops_arg {
     bench_env *env;
@@ -710,6 +710,7 @@ static void ops_once(void *p, int rep) {
     else if (!strcmp(a->name, "f32>f16")) lbrx_f32_to_f16_row(a->dst, a->src, (size_t)a->n);
     else if (!strcmp(a->name, "f32>bf16")) lbrx_f32_to_bf16_row(a->dst, a->src, (size_t)a->n);
     else if (!strcmp(a->name, "f32>q8_0")) lbrx_quantize_row_q8_0(a->dst, a->src, a->n);
+    else if (!strcmp(a->name, "f32>q6_K")) lbrx_quantize_row_q6_k(a->dst, a->src, a->n);
     if (r != LBRX_OK) {
         fprintf(stderr, "bench ops %s failed\n", a->name);
         exit(1);
@@ -719,7 +720,7 @@ static void ops_once(void *p, int rep) {
 static void bench_ops(bench_env *env) {
     static const struct { const char *name; long long n, heads; } ops[] = {
         { "rms_norm", 4096, 1 }, { "softmax", 4096, 1 }, { "add", 4096, 1 }, { "silu", 14336, 1 }, { "rope", 128, 32 } };
-    static const char *const convs[] = { "f16>f32", "bf16>f32", "q8_0>f32", "f32>f16", "f32>bf16", "f32>q8_0" };
+    static const char *const convs[] = { "f16>f32", "bf16>f32", "q8_0>f32", "f32>f16", "f32>bf16", "f32>q8_0", "f32>q6_K" };
     static const long long ms[2] = { 1, 64 };
     size_t i, j;
     long long e;
@@ -758,7 +759,7 @@ static void bench_ops(bench_env *env) {
         ops_arg a;
         bench_row row;
         unsigned char *src;
-        double in_bytes = strchr(convs[i], 'q') ? 34.0 / 32.0 : 2.0;
+        double in_bytes = strstr(convs[i], "q6_K") ? 210.0 / 256.0 : strchr(convs[i], 'q') ? 34.0 / 32.0 : 2.0;
         if (!bench_selected(env, "convert", convs[i])) continue;
         memset(&a, 0, sizeof a);
         a.env = env;

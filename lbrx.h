@@ -111,10 +111,13 @@
        An operation runs on up to its context's thread count (OpenMP): it estimates its time on
        one thread from the bytes it reads and its arithmetic and takes one thread per
        LBRX_THREAD_SLICE of it, so small operations (a small model's whole token) never fork and
-       join. Results are bit-identical for every thread count. When a parallel region finds one
-       of its threads descheduled (it started late because another thread or process held its
-       core), the context runs on half that region's threads for a while (50 ms to 1 s) and then
-       tries all again. A host that shares its cores with other work should also:
+       join. Results are bit-identical for every thread count. Each parallel region measures
+       what its threads saved against half of them; when the recent regions lost more than they
+       saved (2 ms net: a thread started or went on late because another thread or process held
+       its core), the context runs on half the threads for a while (50 ms to 1 s) and then tries
+       all again. A virtual machine's wake-up latency (a fraction of a millisecond) does not
+       trigger it where the regions still save. A host that shares its cores with other work
+       should also:
        - give the context the cores it can spare (lbrx_context_set_threads), not all of them;
        - let idle OpenMP threads sleep instead of spinning: OMP_WAIT_POLICY=passive in the
          environment before the program starts (GOMP_SPINCOUNT=0 for libgomp alone;
@@ -3787,18 +3790,18 @@ LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, c
    Context  // >>context
    ============================================================================================ */
 
-#define LBRX__PAR_MAX 64       /* threads of a region whose start times are recorded */
-
 struct lbrx_context {
     int n_threads;
     lbrx_allocator allocator;
     void *scratch;
     size_t scratch_bytes;
-    /* the thread policy's state (lbrx__threads_for): the running region's start and its
-       threads' entry times; until when the context runs on at most par_cap threads, and the
-       current length of that period */
-    double par_t0, par_in[LBRX__PAR_MAX], solo_until, solo_len;
-    int par_cap;
+    /* the thread policy's state (lbrx__threads_for): the running region's start and the time
+       its calling thread spent in its shares; the recent regions' time saved against half
+       their threads (decayed sum) and when it was last added to; until when the context runs
+       on at most par_cap threads, and the current length of that period (all in seconds); the
+       most threads a region of this context has had */
+    double par_t0, par_work, par_gain, par_gain_t, solo_until, solo_len;
+    int par_cap, par_team;
 };
 
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err) {
@@ -3859,28 +3862,36 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
    LBRX__PAR_BPS and LBRX__PAR_FPS, one thread per LBRX_THREAD_SLICE of that time, at most the
    context's count. So tiny operations (the many small ones of a small model's token) never fork
    and join, and mid-sized ones use only the threads that pay for their start.
-   A host shares its cores with other work. When another thread takes a core, a thread of a
-   region can start a scheduler time slice late (milliseconds), and a fork/join per operation
-   then costs orders of magnitude more than it saves. Each region records when its threads
-   started (lbrx__par_begin / lbrx__par_mark / lbrx__par_end); a region whose last thread started
-   more than LBRX__PAR_LATE after the region, and more than a quarter of the region's remaining
-   time, puts the context on half that region's threads for at least LBRX__PAR_SOLO seconds and
-   20 times the delay (a try costs about one time slice, so tries cost at most 5 %), twice as
-   long after each try that still finds a thread late (up to 1 s), back to the full count after
-   one that does not (the next period then starts from half the last one). Half, not one: on a
-   host of many cores one busy core should cost a few threads, not all but one (the scheduler
-   moves the remaining threads to idle cores); on two cores half is one. Only the start counts:
-   when the master waits for the others at the end, the wait is as often the shares' imbalance
-   as a descheduled thread, and a thread that loses its core mid-region starts the next region
-   late.
+   A host shares its cores with other work. When another thread holds a core, a thread of a
+   region starts, or goes on, a scheduler time slice late (milliseconds), and a fork/join per
+   operation then costs more than it saves. So each region measures what its threads saved:
+   the calling thread times its own shares (`work`, barrier waits left out; it is never the one
+   waiting to start), and the region as a whole takes `wall`. Half the threads, all running,
+   would have taken about 2 work, so the region saved 2 work - wall: a thread woken 0.2 ms late
+   (a virtual machine's wake-up latency) in a region of 0.5 ms shares still saves, one that waits
+   for a time slice in a region of 1 ms loses. The savings are summed, decaying with a time
+   constant of LBRX__PAR_MEMORY, so an occasional late thread among regions that saved more
+   changes nothing, while a core that another process holds (most regions losing) is given up
+   within a region or two: when the sum falls below -LBRX__PAR_CREDIT (a loss accepted, so that
+   the first region after a pause, whose threads wake from sleep on idle cores, does not decide
+   alone), the context runs on half the threads of the region that made it fall for at least
+   LBRX__PAR_SOLO seconds and 20 times that region's loss (a try costs about one loss, so tries
+   cost at most 5 %), twice as long after each try that still loses (up to 1 s), back to the
+   full count after one that saves (the next period then starts from half the last one). Half,
+   not one: on a host of many cores one busy core should cost a few threads, not all but one
+   (the scheduler moves the remaining threads to idle cores); on two cores half is one. Shares
+   the partition made unequal do not count as a loss unless the calling thread's is under half
+   the longest. The first region of more threads than the context has had creates OpenMP's
+   threads (milliseconds) and does not count.
    The results do not depend on the thread count, so this changes only the speed. */
 #define LBRX__PAR_BPS 20e9     /* bytes per second one thread is assumed to read */
 #define LBRX__PAR_FPS 50e9     /* floating-point operations per second of one thread */
 #ifndef LBRX_THREAD_SLICE
 #define LBRX_THREAD_SLICE 10e-6   /* seconds of one-thread work each thread must have */
 #endif
-#define LBRX__PAR_LATE 100e-6  /* a region's threads later than this were descheduled */
-#define LBRX__PAR_SOLO 0.05    /* seconds on one thread after the first late region */
+#define LBRX__PAR_MEMORY 0.05  /* seconds over which the savings of past regions decay */
+#define LBRX__PAR_CREDIT 2e-3  /* seconds lost, net of the savings, before giving up threads */
+#define LBRX__PAR_SOLO 0.05    /* seconds on half the threads after the savings fell below zero */
 
 LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flops) {
     const double t = bytes / LBRX__PAR_BPS + flops / LBRX__PAR_FPS, slice = LBRX_THREAD_SLICE;
@@ -3894,39 +3905,28 @@ LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flop
 }
 
 #ifdef _OPENMP
-/* Before a region of nt threads; inside it, every thread at its start; after it. */
-LBRX__PRIVATE void lbrx__par_begin(lbrx_context *ctx, int nt) {
-    if (ctx && nt > 1) ctx->par_t0 = omp_get_wtime();
-}
-LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt) {
-    int tid;
-    if (!ctx || nt <= 1) return;
-    tid = omp_get_thread_num();
-    if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
-}
+/* After a region of nt threads, started at ctx->par_t0, whose calling thread spent
+   ctx->par_work in its shares. */
 LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
-    double now, late;
-    int t;
-    if (!ctx || nt <= 1) return;
-    now = omp_get_wtime();
-    late = 0.0;
-    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* the latest start (older entries: not in this team) */
-        if (ctx->par_in[t] - ctx->par_t0 > late) late = ctx->par_in[t] - ctx->par_t0;
-    if (late > LBRX__PAR_LATE && late > 0.25 * (now - ctx->par_t0 - late)) {
+    const double now = omp_get_wtime(), wall = now - ctx->par_t0, saved = 2.0 * ctx->par_work - wall;
+    if (nt > ctx->par_team) {   /* the team's creation */
+        ctx->par_team = nt;
+        return;
+    }
+    ctx->par_gain = ctx->par_gain * (LBRX__PAR_MEMORY / (LBRX__PAR_MEMORY + (now - ctx->par_gain_t))) + saved;
+    ctx->par_gain_t = now;
+    if (ctx->par_gain < -LBRX__PAR_CREDIT) {
         double len = 2.0 * ctx->solo_len;
-        if (len < 20.0 * late) len = 20.0 * late;
+        if (len < -20.0 * saved) len = -20.0 * saved;
         if (len < LBRX__PAR_SOLO) len = LBRX__PAR_SOLO;
         ctx->solo_len = len < 1.0 ? len : 1.0;
         ctx->solo_until = now + ctx->solo_len;
         ctx->par_cap = nt / 2;
-    } else {
-        ctx->solo_len *= 0.5;   /* the next late region starts from half the last period */
+        ctx->par_gain = 0.0;
+    } else if (saved > 0.0) {
+        ctx->solo_len *= 0.5;   /* the next losing period starts from half the last one */
     }
 }
-#else
-#define lbrx__par_begin(ctx, nt) ((void)(ctx), (void)(nt))
-#define lbrx__par_mark(ctx, nt) ((void)(ctx), (void)(nt))
-#define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
 
 /* ---- parallel loops ----
@@ -3949,12 +3949,12 @@ typedef struct lbrx__par_step {
 LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step *steps, int n_steps, void *arg) {
 #ifdef _OPENMP
     if (nt > 1) {
-        lbrx__par_begin(ctx, nt);
+        if (ctx) ctx->par_t0 = omp_get_wtime();
 #pragma omp parallel num_threads(nt)
         {
             const int tid = omp_get_thread_num();
+            double work = 0.0, t = 0.0;   /* the calling thread's time in its shares */
             int s;
-            lbrx__par_mark(ctx, nt);
             for (s = 0; s < n_steps; s++) {
                 const int64_t n = steps[s].n;
                 const lbrx__par_fn fn = steps[s].fn;
@@ -3962,6 +3962,7 @@ LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step
                 if (s > 0) {
 #pragma omp barrier
                 }
+                if (tid == 0) t = omp_get_wtime();
                 if (steps[s].sched == LBRX__PAR_DYNAMIC) {
 #pragma omp for schedule(dynamic, 1) nowait
                     for (i = 0; i < n; i++) fn(arg, i, tid);
@@ -3972,9 +3973,11 @@ LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step
 #pragma omp for schedule(static) nowait
                     for (i = 0; i < n; i++) fn(arg, i, tid);
                 }
+                if (tid == 0) work += omp_get_wtime() - t;
             }
+            if (tid == 0 && ctx) ctx->par_work = work;
         }
-        lbrx__par_end(ctx, nt);
+        if (ctx) lbrx__par_end(ctx, nt);
         return;
     }
 #endif
@@ -6489,6 +6492,7 @@ typedef float32x4_t lbrx__vq;
 
 #define LBRX__MM_KC 512        /* float kernels: elements of `in` per packed weight block */
 #define LBRX__MM_NC 256        /* output columns per work item (a multiple of every NR) */
+#define LBRX__MM_NC_MIN 64     /* the narrowest work item (narrow W, many threads; a multiple of every NR) */
 #define LBRX__MQ_KCB 16        /* quantized kernels: blocks of 32 per packed weight block */
 
 #if defined(LBRX__MM_TILED)
@@ -6997,7 +7001,7 @@ typedef struct lbrx__mm_job {
     lbrx__mm_quantize_fn quantize;
     lbrx__mm_kernel_fn rows_fn;
     const lbrx__mm_plan *L;
-    int64_t out_begin, out_end, base, per;
+    int64_t out_begin, out_end, base, per, nc;
 } lbrx__mm_job;
 
 LBRX__PRIVATE void lbrx__mm_quantize_row(void *arg, int64_t i, int tid) {
@@ -7043,11 +7047,11 @@ LBRX__PRIVATE void lbrx__mm_pack_step(void *arg, int64_t p, int tid) {
 }
 #endif
 
-/* work item c: the output columns from base + c NC, NC of them, clipped to the range */
+/* work item c: the output columns from base + c nc, nc of them, clipped to the range */
 LBRX__PRIVATE void lbrx__mm_tile_step(void *arg, int64_t c, int tid) {
     const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
     lbrx__mm *m = j->m;
-    int64_t o0 = j->base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < j->out_end ? o0 + LBRX__MM_NC : j->out_end;
+    int64_t o0 = j->base + c * j->nc, o1 = o0 + j->nc < j->out_end ? o0 + j->nc : j->out_end;
     if (o0 < j->out_begin) o0 = j->out_begin;
 #if defined(LBRX__MM_QTILED)
     if (j->L->quant) { lbrx__mm_gemm_q(m, o0, o1, m->wbuf + (size_t)tid * m->wbuf_bytes); return; }
@@ -7062,6 +7066,11 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
     memset(&job, 0, sizeof job);
     job.m = m; job.L = L; job.out_begin = out_begin; job.out_end = out_end;
     job.base = m->wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
+    /* at least 4 work items per thread where W is narrow (768 rows: 3 items of NC), so that the
+       threads end together: items of NC / 2^j columns, down to LBRX__MM_NC_MIN (a multiple of
+       every NR, so items still start on prepared panels) */
+    job.nc = LBRX__MM_NC;
+    while (job.nc > LBRX__MM_NC_MIN && (out_end - job.base + job.nc - 1) / job.nc < 4 * L->nt) job.nc /= 2;
 #if defined(LBRX__MM_QTILED)
     if (L->quant) {
         steps[n_steps].n = (int64_t)L->np;
@@ -7069,7 +7078,7 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
         steps[n_steps++].fn = lbrx__mm_pack_step;
     }
 #endif
-    steps[n_steps].n = (out_end - job.base + LBRX__MM_NC - 1) / LBRX__MM_NC;
+    steps[n_steps].n = (out_end - job.base + job.nc - 1) / job.nc;
     steps[n_steps].sched = LBRX__PAR_DYNAMIC;
     steps[n_steps++].fn = lbrx__mm_tile_step;
     lbrx__par_run(ctx, L->nt, steps, n_steps, &job);
@@ -8591,6 +8600,7 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MQ_VECS
 #undef LBRX__MM_KC
 #undef LBRX__MM_NC
+#undef LBRX__MM_NC_MIN
 #undef LBRX__MQ_KCB
 #undef LBRX__MF_NR
 #undef LBRX__MF_XROW

@@ -4141,10 +4141,10 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gv_q6_k LBRX__KN(lbrx__gv_q6_k)
 #define lbrx__gemv_q6_k_x86 LBRX__KN(lbrx__gemv_q6_k_x86)
 #define lbrx__gv_iq4_table LBRX__KN(lbrx__gv_iq4_table)
-#define lbrx__gv_q32x2 LBRX__KN(lbrx__gv_q32x2)
-#define lbrx__gemv_iq4_nl_x86 LBRX__KN(lbrx__gemv_iq4_nl_x86)
 #define lbrx__gv_iq4_xs LBRX__KN(lbrx__gv_iq4_xs)
 #define lbrx__gemv_iq4_xs_x86 LBRX__KN(lbrx__gemv_iq4_xs_x86)
+#define lbrx__gv_q32x2 LBRX__KN(lbrx__gv_q32x2)
+#define lbrx__gemv_iq4_nl_x86 LBRX__KN(lbrx__gemv_iq4_nl_x86)
 #define lbrx__gemv_q5_0_x86 LBRX__KN(lbrx__gemv_q5_0_x86)
 #define lbrx__gemv_q5_1_x86 LBRX__KN(lbrx__gemv_q5_1_x86)
 #define lbrx__gv_q23_k LBRX__KN(lbrx__gv_q23_k)
@@ -8541,8 +8541,8 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__GV_Q4_K
 #undef LBRX__GV_Q5_K
 #undef LBRX__GV_Q6_K
-#undef LBRX__GV_IQ4_NL
 #undef LBRX__GV_IQ4_XS
+#undef LBRX__GV_IQ4_NL
 #undef LBRX__GV_Q5_0
 #undef LBRX__GV_Q5_1
 #undef LBRX__GV_Q3_K

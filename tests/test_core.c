@@ -411,6 +411,10 @@ static void test_thread_policy(void) {
         LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
         if (n == 4) {
             policy_region(ctx, 4, 0.010, 0.0005);    /* 4 threads: two more are created, not counted */
+            for (i = 0; i < 300; i++)                /* fork and join longer than the shares: half would pay it too */
+                policy_region(ctx, 4, 60e-6, 20e-6);
+            LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 4);
+            ctx->par_gain = 0.0;
             policy_region(ctx, 4, 0.0045, 0.0005);   /* of 4 threads, one late: 2 for the period */
             LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 2);
             LT_CHECK(lbrx__threads_for(ctx, 1.5 * slice, 0) == 1);

@@ -5804,7 +5804,8 @@ LBRX__INLINE __m256i lbrx__gv_dots(__m256i v, __m256i x) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(x, v)), _mm256_set1_epi16(1));
 #endif
 }
-/* The two f16 values at p (any alignment) in lanes 0 and 1 */
+/* The two f16 values at p (any alignment) in lanes 0 and 1 (a block's last f16 as lane 1 of the
+   pair before it: nothing past the block is read) */
 LBRX__INLINE __m128 lbrx__gv_f16x2(const unsigned char *p) {
     int32_t v;
     memcpy(&v, p, 4);
@@ -5920,7 +5921,7 @@ LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, cons
     const __m256i nib = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
     __m256 sc[2];
     int h;
-    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(_mm_movehdup_ps(lbrx__gv_f16x2(w + 206))), xd, sc);
     for (h = 0; h < 2; h++) {
         const __m256 s = sc[h];
         const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h));
@@ -6041,7 +6042,7 @@ LBRX__INLINE __m256 lbrx__gv_q23_k(const unsigned char *w, const int8_t *xq, con
     const __m256i m3 = _mm256_set1_epi8(3), c4 = _mm256_set1_epi8(4), one = _mm256_set1_epi16(1), lo16 = _mm256_set1_epi32(0xffff);
     const __m128i pairs = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 1, 1, 3, 3, 5, 5, 7, 7);
     const __m256i gidx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    const __m128 dm = lbrx__gv_f16x2(w + (three ? 108 : 80));
+    const __m128 dm = three ? _mm_movehdup_ps(lbrx__gv_f16x2(w + 106)) : lbrx__gv_f16x2(w + 80);
     __m256i hm = _mm256_setzero_si256();
     __m128i sb;
     int h, k;
@@ -6140,7 +6141,7 @@ LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, 
     const __m512i i01 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), i23 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
     __m256 sc[2];
     int h;
-    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(_mm_movehdup_ps(lbrx__gv_f16x2(w + 206))), xd, sc);
     for (h = 0; h < 2; h++) {
         const __m512 s = _mm512_castps256_ps512(sc[h]);
         const __m512i a = _mm512_loadu_si512(w + 64 * h);
@@ -6227,7 +6228,7 @@ LBRX__INLINE __m512 lbrx__gv_q23_k_512(const unsigned char *w, const int8_t *xq,
     p[0] = _mm512_packs_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), one), _mm512_madd_epi16(_mm512_packs_epi32(p[2], p[3]), one));
     if (three) {
         p[0] = _mm512_sub_epi16(p[0], _mm512_and_si512(_mm512_slli_epi32(xs, 2), lo16));
-        return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(p[0], s)), _mm512_set1_ps(_mm_cvtss_f32(lbrx__gv_f16x2(w + 108)))), xv, acc);
+        return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(p[0], s)), _mm512_set1_ps(_mm_cvtss_f32(_mm_movehdup_ps(lbrx__gv_f16x2(w + 106))))), xv, acc);
     } else {
         const __m128 dm = lbrx__gv_f16x2(w + 80);
         const __m512 mn = _mm512_cvtepi32_ps(_mm512_madd_epi16(_mm512_and_si512(xs, lo16), _mm512_srli_epi16(s, 4)));

@@ -4,6 +4,10 @@
 #define LBRX_IMPL
 #include "lbrx_gguf.h"
 #include "lbrx_test.h"
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
 
@@ -636,6 +640,49 @@ static void test_matmul_format_table(void) {
     }
 }
 
+/* No kernel reads past W: each block dtype's W [5, 512] ends where an inaccessible page begins
+   (a mapped file can end there); n = 1, 3, 16 give the same bytes as the same W on the heap. */
+static void test_matmul_reads_inside_w(void) {
+#if defined(__unix__) || defined(__APPLE__)
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const int64_t out = 5, k = 512;
+    static float src[5 * 512];
+    size_t f, i;
+    for (i = 0; i < sizeof src / sizeof src[0]; i++) src[i] = (float)((i * 7919) % 1000) / 250.0f - 2.0f;
+    for (f = 0; f < LBRX__WFMT_COUNT; f++) {
+        const lbrx_dtype dt = lbrx__wfmts[f].dt;
+        size_t rb = 0, nb, span;
+        unsigned char *base;
+        int c;
+        if (lbrx__wfmts[f].block == 1) continue;
+        lbrx_row_bytes(dt, k, &rb);
+        nb = rb * (size_t)out;
+        span = (nb + pg - 1) / pg * pg;
+        base = (unsigned char *)mmap(NULL, span + pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == (unsigned char *)MAP_FAILED || mprotect(base + span, pg, PROT_NONE) != 0) LT_SKIP("mmap/mprotect failed");
+        for (c = 0; c < 3; c++) {
+            const int64_t n = c == 0 ? 1 : c == 1 ? 3 : 16;
+            int64_t ws[2], xs[2], ys[2];
+            lbrx_tensor w, wh, x, y, yh;
+            ws[0] = out; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = out;
+            LT_CHECK(lbrx_tensor_init_heap(&wh, dt, 2, ws, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK &&
+                     lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&yh, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+            for (i = 0; i < (size_t)(n * k); i++) ((float *)x.data)[i] = (float)(i % 13) - 6.0f;
+            LT_CHECK(lbrx_quantize_row(dt, src, wh.data, out * k) == LBRX_OK);
+            memcpy(base + span - nb, wh.data, nb);
+            w = wh;
+            w.data = base + span - nb;
+            LT_CHECKF(lbrx_matmul(NULL, &w, &x, &y, NULL) == LBRX_OK && lbrx_matmul(NULL, &wh, &x, &yh, NULL) == LBRX_OK &&
+                      memcmp(y.data, yh.data, (size_t)(n * out) * 4) == 0, "%s n %lld: W before a guard page", lbrx_dtype_name(dt), (long long)n);
+            lbrx_tensor_release(&wh); lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&yh);
+        }
+        munmap(base, span + pg);
+    }
+#else
+    LT_SKIP("no mmap here");
+#endif
+}
+
 static void test_matmul_errors(void) {
     lbrx_context *ctx;
     lbrx_tensor w, x, y;
@@ -753,6 +800,7 @@ int main(void) {
     LT_RUN(test_matmul_long_rows);
     LT_RUN(test_matmul_format_table);
     LT_RUN(test_matmul_ggml_blocks);
+    LT_RUN(test_matmul_reads_inside_w);
     LT_RUN(test_matmul_errors);
     LT_RUN(test_matmul_prepared_api);
     return lt_finish();

@@ -704,6 +704,62 @@ static void test_matmul_format_table(void) {
     }
 }
 
+/* The bf16 dot product at the edges of its definition: subnormal bf16 weights and x (read as
+   zero), products and sums below 2^-126 (flushed to zero, sign kept), odd k; bit for bit
+   against ref_bf16dp, with prepared weights too. Runs where bf16dp() does (on CPUs with
+   AVX512_BF16 the instruction itself, else its emulation). */
+static void test_matmul_bf16_subnormals(void) {
+    enum { OUT = 40, K = 9, N = 8 };
+    int64_t ws[2] = { OUT, K }, xs[2] = { N, K }, ys[2] = { N, OUT }, i, o, j;
+    lbrx_tensor w, x, y, yp;
+    lbrx_matmul_weights *pw = NULL;
+    lbrx_context *ctx;
+    lt_rng rng;
+    double wd[OUT * K];
+    float xq[N * K];
+    int bad = 0;
+    if (!bf16dp(LBRX_BF16, N, OUT)) { LT_CHECK(1); return; }
+    rng.s = 31337;
+    LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_BF16, 2, ws, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK &&
+             lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&yp, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    for (o = 0; o < OUT; o++)
+        for (j = 0; j < K; j++) {
+            /* row classes: subnormal weights, tiny normal ones (products underflow), ordinary ones */
+            uint32_t u = (uint32_t)(lt_next(&rng) >> 40) & 0x807fu;   /* sign and 7 mantissa bits: exponent 0 */
+            float f;
+            if (o % 3 == 1) u |= (uint32_t)(1 + o % 5) << 7;            /* 2^-126 .. 2^-122 */
+            else if (o % 3 == 2) u |= 127u << 7;                        /* around 1 */
+            u <<= 16;
+            memcpy(&f, &u, 4);
+            ((uint16_t *)w.data)[o * K + j] = (uint16_t)(u >> 16);
+            wd[o * K + j] = f;
+        }
+    for (i = 0; i < N; i++)
+        for (j = 0; j < K; j++) {
+            /* x: tiny (subnormal after rounding), small (products below 2^-126 with the tiny
+               weights), or ordinary */
+            float f = lt_uniform(&rng) * (i % 3 == 0 ? 1e-39f : i % 3 == 1 ? 1e-3f : 1.0f);
+            ((float *)x.data)[i * K + j] = f;
+            xq[i * K + j] = ref_round_bf16(f);
+        }
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &w, NULL, NULL) == LBRX_OK && lbrx_matmul_prepared(ctx, pw, &x, &yp, NULL) == LBRX_OK);
+    for (i = 0; i < N && !bad; i++)
+        for (o = 0; o < OUT && !bad; o++) {
+            float want = ref_bf16dp(xq + i * K, wd + o * K, K), got = ((float *)y.data)[i * OUT + o];
+            if (memcmp(&got, &want, 4) != 0 || memcmp(&got, (float *)yp.data + i * OUT + o, 4) != 0) {
+                bad = 1;
+                fprintf(stderr, "  bf16 subnormals: y[%lld][%lld] = %a (prepared %a), vdpbf16ps's steps give %a\n", (long long)i, (long long)o,
+                        got, ((float *)yp.data)[i * OUT + o], want);
+            }
+        }
+    LT_CHECK(!bad);
+    lbrx_matmul_weights_destroy(pw);
+    lbrx_tensor_release(&w); lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&yp);
+    lbrx_context_destroy(ctx);
+}
+
 static void test_matmul_errors(void) {
     lbrx_context *ctx;
     lbrx_tensor w, x, y;
@@ -821,6 +877,7 @@ int main(void) {
     LT_RUN(test_matmul_long_rows);
     LT_RUN(test_matmul_format_table);
     LT_RUN(test_matmul_ggml_blocks);
+    LT_RUN(test_matmul_bf16_subnormals);
     LT_RUN(test_matmul_errors);
     LT_RUN(test_matmul_prepared_api);
     return lt_finish();

@@ -83,8 +83,8 @@
                             Q4_0 and Q4_1 dequantizers) are compiled for AVX-512 F/BW/DQ/VL with VNNI and
                             VBMI, for AVX2 with FMA and F16C, and without SIMD, and the first call
                             takes the best set that the CPU and the OS support (CPUID, XGETBV),
-                            with the bits of a -march=native build of that set. On a CPU with
-                            AVX512_BF16 that is "avx512 bf16": the AVX-512 kernels with bf16
+                            with the bits of a -march=native build of that set. On an AMD CPU
+                            with AVX512_BF16 that is "avx512 bf16": the AVX-512 kernels with bf16
                             weights in the bf16 dot product (see lbrx_matmul). The environment
                             variable LBRX_ISA=avx512, avx2 or scalar takes a lower set (a higher
                             or unknown name changes nothing). The implementation includes
@@ -707,8 +707,9 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
         rows must not overlap x or w. Every element of y is written (not accumulated).
    Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
    scale, and exact integer block dot products; float weights are multiplied in f32 with fused
-   multiply-add. BF16 weights on CPUs with AVX512_BF16 (a -march build for one, or the dispatch
-   set "avx512 bf16"), for n >= LBRX_MATMUL_GEMM_MIN in the tiled kernels only: x is rounded to
+   multiply-add. BF16 weights on AMD CPUs with AVX512_BF16 (Zen 4, 5: a -march build for one, or
+   the dispatch set "avx512 bf16"; not on Intel, where the instruction measured half the f32
+   path's speed), for n >= LBRX_MATMUL_GEMM_MIN in the tiled kernels only: x is rounded to
    bf16 (to nearest even, as lbrx_f32_to_bf16) and each pair of `in` goes through vdpbf16ps (two
    exact bf16 products per f32 lane, the odd element's then the even one's fused into the sum;
    subnormal inputs and sums are zero), twice the products per instruction. Rounding x moves
@@ -1188,7 +1189,10 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #if defined(__AVX512VL__)
 #define LBRX__AVX512VL 1
 #endif
-#if defined(__AVX512BF16__)
+/* AVX512_BF16 where vdpbf16ps pays: on AMD Zen 4/5 it does twice the products of an f32 FMA
+   per cycle, on Intel's Sapphire Rapids half (bench/RESULTS.md), so a -march build takes it
+   for AMD targets only (gcc 12.2 names Zen 4 znver3 plus AVX-512) */
+#if defined(__AVX512BF16__) && (defined(__znver3__) || defined(__znver4__) || defined(__znver5__))
 #define LBRX__AVX512BF16 1
 #endif
 #endif
@@ -6405,10 +6409,12 @@ LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, flo
 #endif
 
 /* BF16 weights with the AVX512_BF16 dot product (vdpbf16ps): the float tiles' shape on pairs of
-   `in`, with x rounded to bf16 once per call. Compiled where the build enables AVX512_BF16
-   (-march on such a CPU: the one kernel set takes it, LBRX__MM_BF16DP_ALL), in the AVX-512 pass
-   of a dispatch build (the function attribute below: only the kernel set "avx512 bf16" calls it,
-   chosen by CPUID), and, for the tests, emulated with AVX-512F under LBRX_EMULATE_BF16DP. */
+   `in`, with x rounded to bf16 once per call. Compiled where the build enables AVX512_BF16 for
+   an AMD target (LBRX__AVX512BF16: the one kernel set takes it, LBRX__MM_BF16DP_ALL), in the
+   AVX-512 pass of a dispatch build (the function attribute below: only the kernel set "avx512
+   bf16" calls it, chosen by CPUID: AVX512_BF16 on an AMD CPU), and, for the tests, emulated
+   with AVX-512F under LBRX_EMULATE_BF16DP. On Sapphire Rapids it ran bit-exact to the
+   emulation and the definition, at half the f32 tiles' speed: Intel CPUs keep those. */
 #if defined(LBRX__AVX512) && (defined(LBRX__AVX512BF16) || defined(LBRX__KPASS) || defined(LBRX_EMULATE_BF16DP))
 #define LBRX__MM_BF16DP 1
 #if defined(LBRX__KPASS) && !defined(LBRX_EMULATE_BF16DP)
@@ -8831,12 +8837,15 @@ static const lbrx__kset lbrx__kset_tab_bf16 = LBRX__KSET_ROW(LBRX__KSET_NAME " b
 #else
 
 #if defined(LBRX__DISPATCH)
-/* 3: level 2 and AVX512_BF16; 2: AVX-512 F, BW, DQ, VL, VNNI and VBMI with the OS saving the
-   opmask and zmm state; 1: AVX2, FMA and F16C with the ymm state saved; 0: neither.
+/* 3: level 2 and AVX512_BF16 on an AMD CPU (where vdpbf16ps outruns the f32 FMA; on Intel's
+   Sapphire Rapids it runs at half of it); 2: AVX-512 F, BW, DQ, VL, VNNI and VBMI with the OS
+   saving the opmask and zmm state; 1: AVX2, FMA and F16C with the ymm state saved; 0: neither.
    LBRX_EMULATE_BF16DP (tests) makes every level 2 a 3. */
 LBRX__PRIVATE int lbrx__cpu_level(void) {
     unsigned a, b, c, d, a7 = 0, b7 = 0, c7 = 0, a71 = 0, u1, u2, u3, xlo, xhi;
-    int level = 0;
+    int level = 0, amd;
+    __cpuid(0, a, u1, u2, u3);
+    amd = u1 == 0x68747541u && u3 == 0x69746e65u && u2 == 0x444d4163u;   /* "AuthenticAMD" in ebx, edx, ecx */
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28))) return 0;   /* OSXSAVE, AVX */
     __asm__ __volatile__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
     (void)xhi;
@@ -8849,9 +8858,10 @@ LBRX__PRIVATE int lbrx__cpu_level(void) {
         level = 2;
 #if defined(LBRX_EMULATE_BF16DP)
     a71 |= 1u << 5;
+    amd = 1;
 #endif
     (void)u1; (void)u2; (void)u3;
-    if (level == 2 && (a71 & (1u << 5))) level = 3;
+    if (level == 2 && amd && (a71 & (1u << 5))) level = 3;
     return level;
 }
 

@@ -117,10 +117,13 @@
        An operation runs on up to its context's thread count (OpenMP): it estimates its time on
        one thread from the bytes it reads and its arithmetic and takes one thread per
        LBRX_THREAD_SLICE of it, so small operations (a small model's whole token) never fork and
-       join. Results are bit-identical for every thread count. When a parallel region finds one
-       of its threads descheduled (it started late because another thread or process held its
-       core), the context runs on half that region's threads for a while (50 ms to 1 s) and then
-       tries all again. A host that shares its cores with other work should also:
+       join. Results are bit-identical for every thread count. Each parallel region measures
+       what its threads saved against half of them; when the recent regions lost more than they
+       saved (2 ms net: a thread started or went on late because another thread or process held
+       its core), the context runs on half the threads for a while (50 ms to 1 s) and then tries
+       all again. A virtual machine's wake-up latency (a fraction of a millisecond) does not
+       trigger it where the regions still save. A host that shares its cores with other work
+       should also:
        - give the context the cores it can spare (lbrx_context_set_threads), not all of them;
        - let idle OpenMP threads sleep instead of spinning: OMP_WAIT_POLICY=passive in the
          environment before the program starts (GOMP_SPINCOUNT=0 for libgomp alone;
@@ -3677,94 +3680,126 @@ LBRXDEF lbrx_result lbrx_affine_dequantize_rows(const lbrx_affine *a, int64_t ro
     return LBRX_OK;
 }
 
-/* Whether y = round(round(q * d) + m) of block b of row o is the checkpoint's value for every q
-   (f16: and f16 holds its scale and offset). AWQ/GPTQ's (q - z) * d rounds once: so -z * d and
-   every q * d must be exact in f32 (then the sum is the exact value, rounded once); q * d is
-   for every q < 2^bits when it is for the largest (odd) q, as the odd part of q times d's
-   significand is largest there. d finite: inf * q - z * inf is NaN. */
-LBRX__PRIVATE int lbrx__affine_block_exact(const lbrx_affine *a, int64_t o, int64_t b, int f16) {
-    const float top = (float)((1 << a->bits) - 1);
-    float d, m;
-    int z;
-    lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
-    if (z >= 0 && (!(d - d == 0.0f) || (double)m != -(double)z * (double)d || (double)lbrx__fp_barrier(top * d) != (double)top * (double)d)) return 0;
-    return !f16 || (lbrx_f16_to_f32(lbrx_f32_to_f16(d)) == d && lbrx_f16_to_f32(lbrx_f32_to_f16(m)) == m);
+/* Whether y = round(round(q * d) + m) is the checkpoint's value for every q of a group whose
+   scale, offset and zero point lbrx__affine_group gave. AWQ/GPTQ's (q - z) * d rounds once: so
+   -z * d and every q * d must be exact in f32 (then the sum is the exact value, rounded once);
+   q * d is for every q < 2^bits when it is for the largest (odd) q, as the odd part of q times
+   d's significand is largest there. d finite: inf * q - z * inf is NaN. MLX's values (z < 0) are
+   of that form. */
+LBRX__PRIVATE int lbrx__affine_exact(int bits, float d, float m, int z) {
+    const float top = (float)((1 << bits) - 1);
+    return z < 0 || (d - d == 0.0f && (double)m == -(double)z * (double)d && (double)lbrx__fp_barrier(top * d) == (double)top * (double)d);
+}
+
+/* The Q4_1 tensor *t, whose blocks before block b of row o are written (each with f16 d and m
+   that are the checkpoint's exactly), replaced by an LBRX_AFFINE_Q4 one with the same blocks
+   there: the same d and m as f32, the same nibbles. */
+LBRX__PRIVATE lbrx_result lbrx__affine_widen(lbrx_tensor *t, int64_t o, int64_t b, const lbrx_allocator *allocator, lbrx_error *err) {
+    lbrx_tensor w;
+    int64_t r, k;
+    lbrx_result res = lbrx_tensor_init_heap(&w, LBRX_AFFINE_Q4, 2, t->shape, allocator, err);
+    if (res != LBRX_OK) return res;
+    for (r = 0; r <= o; r++) {
+        const unsigned char *src = (const unsigned char *)lbrx_tensor_row(t, r);
+        unsigned char *dst = (unsigned char *)lbrx_tensor_row(&w, r);
+        for (k = 0; k < (r < o ? t->shape[1] / 32 : b); k++, src += 20, dst += 24) {
+            const float dm[2] = {lbrx__load_f16(src), lbrx__load_f16(src + 2)};
+            memcpy(dst, dm, 8);
+            memcpy(dst + 8, src + 4, 16);
+        }
+    }
+    lbrx_tensor_release(t);
+    *t = w;
+    return LBRX_OK;
 }
 
 /* A new tensor [rows, cols] of dtype dt (Q4_1, LBRX_AFFINE_Q4 or _Q8): per block of 32 its
    group's scale and offset (f16 for Q4_1, else f32), then its integers in the block's order.
-   *exact: every scale and offset held exactly. */
-LBRX__PRIVATE lbrx_result lbrx__affine_pack(const lbrx_affine *a, lbrx_dtype dt, lbrx_tensor *out, const lbrx_allocator *allocator,
+   Each group's scale and offset are read and checked once. widen (dt Q4_1): from the first group
+   that a Q4_1 block does not hold exactly (an f16 d or m that is not the checkpoint's, or
+   lbrx__affine_exact false), the tensor is LBRX_AFFINE_Q4 (lbrx__affine_widen). *exact: every
+   group held exactly (lbrx__affine_exact, and for Q4_1 f16 d and m). */
+LBRX__PRIVATE lbrx_result lbrx__affine_pack(const lbrx_affine *a, lbrx_dtype dt, int widen, lbrx_tensor *out, const lbrx_allocator *allocator,
                                            int *exact, const char *fn, lbrx_error *err) {
-    const int f16 = dt == LBRX_Q4_1, hdr = f16 ? 4 : 8, bb = (int)lbrx_dtype_block_bytes(dt), bits = dt == LBRX_AFFINE_Q8 ? 8 : 4;
-    int64_t shape[2], o, b, j;
-    int all = 1;
+    const int bits = dt == LBRX_AFFINE_Q8 ? 8 : 4;
+    int64_t shape[2], o, g, b, j, gb;
+    int all = 1, all16 = 1;
     lbrx_tensor t;
     lbrx_result r;
     if (!a || !a->packing || !out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "%s: NULL argument", fn);
     if (a->bits != bits || a->cols % 32 || a->group % 32)
         return lbrx__errorf(err, LBRX_ERR_UNSUPPORTED, LBRX__NO_OFFSET, "affine weight: %d bits in groups of %lld do not repack into %s (%d bits, groups of 32k)",
-                            a->bits, (long long)a->group, lbrx_dtype_name(dt), bits);
+                            a->bits, (long long)a->group, lbrx_dtype_name(widen ? LBRX_AFFINE_Q4 : dt), bits);
     shape[0] = a->rows;
     shape[1] = a->cols;
+    gb = a->group / 32;
     if ((r = lbrx_tensor_init_heap(&t, dt, 2, shape, allocator, err)) != LBRX_OK) return r;
-    for (o = 0; o < a->rows; o++) {
-        unsigned char *blk = (unsigned char *)lbrx_tensor_row(&t, o);
-        for (b = 0; b < a->cols / 32; b++, blk += bb) {
+    for (o = 0; o < a->rows; o++)
+        for (g = 0; g < a->cols / a->group; g++) {
             float d, m;
-            int z;
-            lbrx__affine_group(a, o, 32 * b, &d, &m, &z);
-            all &= lbrx__affine_block_exact(a, o, b, f16);
-            if (f16) {
-                uint16_t dh = lbrx_f32_to_f16(d), mh = lbrx_f32_to_f16(m);
-                memcpy(blk, &dh, 2);
-                memcpy(blk + 2, &mh, 2);
-            } else {
-                memcpy(blk, &d, 4);
-                memcpy(blk + 4, &m, 4);
-            }
-            if (a->packing == LBRX_AFFINE_MLX && bits == 8) {  /* 8 words of 4 bytes, lowest first: the bytes in order */
-                for (j = 0; j < 8; j++) {
-                    uint32_t w = lbrx__affine_word(&a->weight, o, 8 * b + j);
-                    blk[hdr + 4 * j] = (unsigned char)w;
-                    blk[hdr + 4 * j + 1] = (unsigned char)(w >> 8);
-                    blk[hdr + 4 * j + 2] = (unsigned char)(w >> 16);
-                    blk[hdr + 4 * j + 3] = (unsigned char)(w >> 24);
+            int z, ok, hdr;
+            size_t bb;
+            uint16_t dh = 0, mh = 0;
+            lbrx__affine_group(a, o, g * a->group, &d, &m, &z);
+            ok = lbrx__affine_exact(a->bits, d, m, z);
+            all &= ok;
+            if (dt == LBRX_Q4_1) {
+                dh = lbrx_f32_to_f16(d);
+                mh = lbrx_f32_to_f16(m);
+                if (!(ok && lbrx_f16_to_f32(dh) == d && lbrx_f16_to_f32(mh) == m)) {
+                    all16 = 0;
+                    if (widen) {
+                        if ((r = lbrx__affine_widen(&t, o, g * gb, allocator, err)) != LBRX_OK) {
+                            lbrx_tensor_release(&t);
+                            return r;
+                        }
+                        dt = LBRX_AFFINE_Q4;
+                    }
                 }
-            } else if (a->packing == LBRX_AFFINE_MLX) {  /* 4 words of 8 nibbles, elements in order: j from words 0-1, j + 16 from 2-3 */
-                uint32_t w[4];
-                for (j = 0; j < 4; j++) w[j] = lbrx__affine_word(&a->weight, o, 4 * b + j);
-                for (j = 0; j < 16; j++) blk[hdr + j] = (unsigned char)((w[j / 8] >> (4 * (j % 8)) & 15u) | (w[2 + j / 8] >> (4 * (j % 8)) & 15u) << 4);
-            } else {
-                for (j = 0; j < 16; j++)
-                    blk[hdr + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
+            }
+            hdr = dt == LBRX_Q4_1 ? 4 : 8;
+            bb = lbrx_dtype_block_bytes(dt);
+            for (b = g * gb; b < (g + 1) * gb; b++) {
+                unsigned char *blk = (unsigned char *)lbrx_tensor_row(&t, o) + (size_t)b * bb;
+                if (dt == LBRX_Q4_1) {
+                    memcpy(blk, &dh, 2);
+                    memcpy(blk + 2, &mh, 2);
+                } else {
+                    memcpy(blk, &d, 4);
+                    memcpy(blk + 4, &m, 4);
+                }
+                if (a->packing == LBRX_AFFINE_MLX && bits == 8) {  /* 8 words of 4 bytes, lowest first: the bytes in order */
+                    for (j = 0; j < 8; j++) {
+                        uint32_t w = lbrx__affine_word(&a->weight, o, 8 * b + j);
+                        blk[hdr + 4 * j] = (unsigned char)w;
+                        blk[hdr + 4 * j + 1] = (unsigned char)(w >> 8);
+                        blk[hdr + 4 * j + 2] = (unsigned char)(w >> 16);
+                        blk[hdr + 4 * j + 3] = (unsigned char)(w >> 24);
+                    }
+                } else if (a->packing == LBRX_AFFINE_MLX) {  /* 4 words of 8 nibbles, elements in order: j from words 0-1, j + 16 from 2-3 */
+                    uint32_t w[4];
+                    for (j = 0; j < 4; j++) w[j] = lbrx__affine_word(&a->weight, o, 4 * b + j);
+                    for (j = 0; j < 16; j++) blk[hdr + j] = (unsigned char)((w[j / 8] >> (4 * (j % 8)) & 15u) | (w[2 + j / 8] >> (4 * (j % 8)) & 15u) << 4);
+                } else {
+                    for (j = 0; j < 16; j++)
+                        blk[hdr + j] = (unsigned char)(lbrx__affine_q(a, o, 32 * b + j) | lbrx__affine_q(a, o, 32 * b + j + 16) << 4);
+                }
             }
         }
-    }
-    if (exact) *exact = all;
+    if (exact) *exact = all && (t.dtype != LBRX_Q4_1 || all16);
     *out = t;
     return LBRX_OK;
 }
 
 LBRXDEF lbrx_result lbrx_affine_to_q4_1(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
                                         int *exact, lbrx_error *err) {
-    return lbrx__affine_pack(a, LBRX_Q4_1, out, allocator, exact, "lbrx_affine_to_q4_1", err);
+    return lbrx__affine_pack(a, LBRX_Q4_1, 0, out, allocator, exact, "lbrx_affine_to_q4_1", err);
 }
 
+/* Q4_1 first, LBRX_AFFINE_Q4 from the first group f16 does not hold (one pass over the groups) */
 LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, const lbrx_allocator *allocator,
                                        int *exact, lbrx_error *err) {
-    lbrx_dtype dt = a && a->bits == 8 ? LBRX_AFFINE_Q8 : LBRX_AFFINE_Q4;
-    int64_t o, b;
-    size_t rb = 0, total;
-    /* (the scan only for a tensor that can exist: lbrx__affine_pack reports the others) */
-    if (a && a->packing && a->bits == 4 && a->cols % 32 == 0 && a->group % 32 == 0 && lbrx_row_bytes(LBRX_Q4_1, a->cols, &rb) == LBRX_OK &&
-        (uint64_t)a->rows <= (uint64_t)SIZE_MAX && lbrx_mul_size(rb, (size_t)a->rows, &total)) {
-        dt = LBRX_Q4_1;   /* unless a scale or offset is not an f16: one block per group suffices */
-        for (o = 0; o < a->rows && dt == LBRX_Q4_1; o++)
-            for (b = 0; b < a->cols / 32 && dt == LBRX_Q4_1; b += a->group / 32)
-                if (!lbrx__affine_block_exact(a, o, b, 1)) dt = LBRX_AFFINE_Q4;
-    }
-    return lbrx__affine_pack(a, dt, out, allocator, exact, "lbrx_affine_repack", err);
+    return lbrx__affine_pack(a, a && a->bits == 8 ? LBRX_AFFINE_Q8 : LBRX_Q4_1, 1, out, allocator, exact, "lbrx_affine_repack", err);
 }
 
 /* ==== end affine group quantization (implementation) ==== */
@@ -3773,18 +3808,18 @@ LBRXDEF lbrx_result lbrx_affine_repack(const lbrx_affine *a, lbrx_tensor *out, c
    Context  // >>context
    ============================================================================================ */
 
-#define LBRX__PAR_MAX 64       /* threads of a region whose start times are recorded */
-
 struct lbrx_context {
     int n_threads;
     lbrx_allocator allocator;
     void *scratch;
     size_t scratch_bytes;
-    /* the thread policy's state (lbrx__threads_for): the running region's start and its
-       threads' entry times; until when the context runs on at most par_cap threads, and the
-       current length of that period */
-    double par_t0, par_in[LBRX__PAR_MAX], solo_until, solo_len;
-    int par_cap;
+    /* the thread policy's state (lbrx__threads_for): the running region's start and the time
+       its calling thread spent in its shares; the recent regions' time saved against half
+       their threads (decayed sum) and when it was last added to; until when the context runs
+       on at most par_cap threads, and the current length of that period (all in seconds); the
+       most threads a region of this context has had */
+    double par_t0, par_work, par_gain, par_gain_t, solo_until, solo_len;
+    int par_cap, par_team;
 };
 
 LBRXDEF lbrx_result lbrx_context_create(lbrx_context **out, const lbrx_context_desc *desc, lbrx_error *err) {
@@ -3845,28 +3880,38 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes) {
    LBRX__PAR_BPS and LBRX__PAR_FPS, one thread per LBRX_THREAD_SLICE of that time, at most the
    context's count. So tiny operations (the many small ones of a small model's token) never fork
    and join, and mid-sized ones use only the threads that pay for their start.
-   A host shares its cores with other work. When another thread takes a core, a thread of a
-   region can start a scheduler time slice late (milliseconds), and a fork/join per operation
-   then costs orders of magnitude more than it saves. Each region records when its threads
-   started (lbrx__par_begin / lbrx__par_mark / lbrx__par_end); a region whose last thread started
-   more than LBRX__PAR_LATE after the region, and more than a quarter of the region's remaining
-   time, puts the context on half that region's threads for at least LBRX__PAR_SOLO seconds and
-   20 times the delay (a try costs about one time slice, so tries cost at most 5 %), twice as
-   long after each try that still finds a thread late (up to 1 s), back to the full count after
-   one that does not (the next period then starts from half the last one). Half, not one: on a
-   host of many cores one busy core should cost a few threads, not all but one (the scheduler
-   moves the remaining threads to idle cores); on two cores half is one. Only the start counts:
-   when the master waits for the others at the end, the wait is as often the shares' imbalance
-   as a descheduled thread, and a thread that loses its core mid-region starts the next region
-   late.
+   A host shares its cores with other work. When another thread holds a core, a thread of a
+   region starts, or goes on, a scheduler time slice late (milliseconds), and a fork/join per
+   operation then costs more than it saves. So each region measures what its threads saved:
+   the calling thread times its own shares (`work`, barrier waits left out; it is never the one
+   waiting to start), and the region as a whole takes `wall`. Half the threads, all running,
+   would have taken about 2 work, plus their own fork and join (LBRX__PAR_JOIN) where half is
+   more than one, so the region saved 2 work (+ LBRX__PAR_JOIN) - wall: a thread woken 0.2 ms late
+   (a virtual machine's wake-up latency) in a region of 0.5 ms shares still saves, one that waits
+   for a time slice in a region of 1 ms loses. The savings are summed, decaying with a time
+   constant of LBRX__PAR_MEMORY, so an occasional late thread among regions that saved more
+   changes nothing, while a core that another process holds (most regions losing) is given up
+   within a region or two: when the sum falls below -LBRX__PAR_CREDIT (a loss accepted, so that
+   the first region after a pause, whose threads wake from sleep on idle cores, does not decide
+   alone), the context runs on half the threads of the region that made it fall for at least
+   LBRX__PAR_SOLO seconds and 20 times that region's loss (a try costs about one loss, so tries
+   cost at most 5 %), twice as long after each try that still loses (up to 1 s), back to the
+   full count after one that saves (the next period then starts from half the last one). Half,
+   not one: on a host of many cores one busy core should cost a few threads, not all but one
+   (the scheduler moves the remaining threads to idle cores); on two cores half is one. Shares
+   the partition made unequal do not count as a loss unless the calling thread's is under half
+   the longest. The first region of more threads than the context has had creates OpenMP's
+   threads (milliseconds) and does not count.
    The results do not depend on the thread count, so this changes only the speed. */
 #define LBRX__PAR_BPS 20e9     /* bytes per second one thread is assumed to read */
 #define LBRX__PAR_FPS 50e9     /* floating-point operations per second of one thread */
 #ifndef LBRX_THREAD_SLICE
 #define LBRX_THREAD_SLICE 10e-6   /* seconds of one-thread work each thread must have */
 #endif
-#define LBRX__PAR_LATE 100e-6  /* a region's threads later than this were descheduled */
-#define LBRX__PAR_SOLO 0.05    /* seconds on one thread after the first late region */
+#define LBRX__PAR_MEMORY 0.05  /* seconds over which the savings of past regions decay */
+#define LBRX__PAR_CREDIT 2e-3  /* seconds lost, net of the savings, before giving up threads */
+#define LBRX__PAR_JOIN 50e-6   /* seconds a region of several threads spends forking and joining */
+#define LBRX__PAR_SOLO 0.05    /* seconds on half the threads after the savings fell below zero */
 
 LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flops) {
     const double t = bytes / LBRX__PAR_BPS + flops / LBRX__PAR_FPS, slice = LBRX_THREAD_SLICE;
@@ -3880,39 +3925,29 @@ LBRX__PRIVATE int lbrx__threads_for(lbrx_context *ctx, double bytes, double flop
 }
 
 #ifdef _OPENMP
-/* Before a region of nt threads; inside it, every thread at its start; after it. */
-LBRX__PRIVATE void lbrx__par_begin(lbrx_context *ctx, int nt) {
-    if (ctx && nt > 1) ctx->par_t0 = omp_get_wtime();
-}
-LBRX__PRIVATE void lbrx__par_mark(lbrx_context *ctx, int nt) {
-    int tid;
-    if (!ctx || nt <= 1) return;
-    tid = omp_get_thread_num();
-    if (tid < LBRX__PAR_MAX) ctx->par_in[tid] = omp_get_wtime();
-}
+/* After a region of nt threads, started at ctx->par_t0, whose calling thread spent
+   ctx->par_work in its shares. */
 LBRX__PRIVATE void lbrx__par_end(lbrx_context *ctx, int nt) {
-    double now, late;
-    int t;
-    if (!ctx || nt <= 1) return;
-    now = omp_get_wtime();
-    late = 0.0;
-    for (t = 1; t < nt && t < LBRX__PAR_MAX; t++)   /* the latest start (older entries: not in this team) */
-        if (ctx->par_in[t] - ctx->par_t0 > late) late = ctx->par_in[t] - ctx->par_t0;
-    if (late > LBRX__PAR_LATE && late > 0.25 * (now - ctx->par_t0 - late)) {
+    const double now = omp_get_wtime(), wall = now - ctx->par_t0;
+    const double saved = 2.0 * ctx->par_work + (nt / 2 > 1 ? LBRX__PAR_JOIN : 0.0) - wall;
+    if (nt > ctx->par_team) {   /* the team's creation */
+        ctx->par_team = nt;
+        return;
+    }
+    ctx->par_gain = ctx->par_gain * (LBRX__PAR_MEMORY / (LBRX__PAR_MEMORY + (now - ctx->par_gain_t))) + saved;
+    ctx->par_gain_t = now;
+    if (ctx->par_gain < -LBRX__PAR_CREDIT) {
         double len = 2.0 * ctx->solo_len;
-        if (len < 20.0 * late) len = 20.0 * late;
+        if (len < -20.0 * saved) len = -20.0 * saved;
         if (len < LBRX__PAR_SOLO) len = LBRX__PAR_SOLO;
         ctx->solo_len = len < 1.0 ? len : 1.0;
         ctx->solo_until = now + ctx->solo_len;
         ctx->par_cap = nt / 2;
-    } else {
-        ctx->solo_len *= 0.5;   /* the next late region starts from half the last period */
+        ctx->par_gain = 0.0;
+    } else if (saved > 0.0) {
+        ctx->solo_len *= 0.5;   /* the next losing period starts from half the last one */
     }
 }
-#else
-#define lbrx__par_begin(ctx, nt) ((void)(ctx), (void)(nt))
-#define lbrx__par_mark(ctx, nt) ((void)(ctx), (void)(nt))
-#define lbrx__par_end(ctx, nt) ((void)(ctx), (void)(nt))
 #endif
 
 /* ---- parallel loops ----
@@ -3935,12 +3970,12 @@ typedef struct lbrx__par_step {
 LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step *steps, int n_steps, void *arg) {
 #ifdef _OPENMP
     if (nt > 1) {
-        lbrx__par_begin(ctx, nt);
+        if (ctx) ctx->par_t0 = omp_get_wtime();
 #pragma omp parallel num_threads(nt)
         {
             const int tid = omp_get_thread_num();
+            double work = 0.0, t = 0.0;   /* the calling thread's time in its shares */
             int s;
-            lbrx__par_mark(ctx, nt);
             for (s = 0; s < n_steps; s++) {
                 const int64_t n = steps[s].n;
                 const lbrx__par_fn fn = steps[s].fn;
@@ -3948,6 +3983,7 @@ LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step
                 if (s > 0) {
 #pragma omp barrier
                 }
+                if (tid == 0) t = omp_get_wtime();
                 if (steps[s].sched == LBRX__PAR_DYNAMIC) {
 #pragma omp for schedule(dynamic, 1) nowait
                     for (i = 0; i < n; i++) fn(arg, i, tid);
@@ -3958,9 +3994,11 @@ LBRX__PRIVATE void lbrx__par_run(lbrx_context *ctx, int nt, const lbrx__par_step
 #pragma omp for schedule(static) nowait
                     for (i = 0; i < n; i++) fn(arg, i, tid);
                 }
+                if (tid == 0) work += omp_get_wtime() - t;
             }
+            if (tid == 0 && ctx) ctx->par_work = work;
         }
-        lbrx__par_end(ctx, nt);
+        if (ctx) lbrx__par_end(ctx, nt);
         return;
     }
 #endif
@@ -4151,12 +4189,6 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gemv_q3_k_avx512 LBRX__KN(lbrx__gemv_q3_k_avx512)
 #define lbrx__gemv_q2_k_avx512 LBRX__KN(lbrx__gemv_q2_k_avx512)
 #define lbrx__gemv_unpacked_neon LBRX__KN(lbrx__gemv_unpacked_neon)
-#define lbrx__dequantize_q5_0 LBRX__KN(lbrx__dequantize_q5_0)
-#define lbrx__dequantize_q5_1 LBRX__KN(lbrx__dequantize_q5_1)
-#define lbrx__dequantize_q4_k LBRX__KN(lbrx__dequantize_q4_k)
-#define lbrx__dequantize_q5_k LBRX__KN(lbrx__dequantize_q5_k)
-#define lbrx__dequantize_iq4_nl LBRX__KN(lbrx__dequantize_iq4_nl)
-#define lbrx__dequantize_iq4_xs LBRX__KN(lbrx__dequantize_iq4_xs)
 #define lbrx__wfmts LBRX__KN(lbrx__wfmts)
 #define lbrx__wfmt_of LBRX__KN(lbrx__wfmt_of)
 #define lbrx__mm_quantize_x LBRX__KN(lbrx__mm_quantize_x)
@@ -4915,8 +4947,8 @@ LBRX__PRIVATE float lbrx__mm_ldf(const float *p) {
    nothing. LBRX_AFFINE_Q8's unsigned 8-bit q is v = q - 128 with vadd = 128: value =
    D * (v + vadd) + M, the integer sums taking vadd times x's block sum (exact; folding 128 D into
    M instead would round where m and 128 d span more than 24 bits). The table (lbrx__wfmts, below the
-   kernels) gives each dtype's geometry, its unpacker, its matrix-vector kernel for this build and
-   its quantizer and dequantizer. */
+   kernels) gives each dtype's geometry, its unpacker and its matrix-vector kernel for this build;
+   its quantizer and dequantizer are lbrx_quantize_row's and lbrx_dequantize_row's. */
 typedef void (*lbrx__unpack_fn)(const unsigned char *blk, int8_t *v, float *d, float *mn);
 typedef void (*lbrx__mm_kernel_fn)(const lbrx__mm *m, int64_t o0, int64_t o1);
 typedef struct lbrx__wfmt {
@@ -4927,8 +4959,6 @@ typedef struct lbrx__wfmt {
     int vadd;                 /* value = D * (v + vadd) + M (128: LBRX_AFFINE_Q8, else 0) */
     lbrx__unpack_fn unpack;   /* NULL for the float types */
     lbrx__mm_kernel_fn gemv;  /* matrix-vector kernel of this build: rows [o0, o1) against every row of x */
-    void (*quantize)(const float *src, void *dst, int64_t n);           /* lbrx_quantize_row_<type>, or NULL */
-    void (*dequantize)(const unsigned char *x, float *y, int64_t nb);   /* nb blocks to f32, or NULL */
 } lbrx__wfmt;
 
 /* 16 bytes of nibbles: low nibbles are values 0..15, high nibbles 16..31 (Q4_0, Q4_1, Q5_*, IQ4_*) */
@@ -6331,34 +6361,26 @@ LBRX__PRIVATE void lbrx__gemv_unpacked_neon(const lbrx__mm *m, int64_t o0, int64
 #define lbrx__gemv_q2_k lbrx__gemv_unpacked
 #endif
 
-/* dequantizers of the table's signature for the formats whose block-format code takes a flag */
-LBRX__PRIVATE void lbrx__dequantize_q5_0(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 0); }
-LBRX__PRIVATE void lbrx__dequantize_q5_1(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q5(x, y, nb, 1); }
-LBRX__PRIVATE void lbrx__dequantize_q4_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 0); }
-LBRX__PRIVATE void lbrx__dequantize_q5_k(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_q45_k(x, y, nb, 1); }
-LBRX__PRIVATE void lbrx__dequantize_iq4_nl(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 0); }
-LBRX__PRIVATE void lbrx__dequantize_iq4_xs(const unsigned char *x, float *y, int64_t nb) { lbrx__dequantize_iq4(x, y, nb, 1); }
-
 /* ---- the weight-format table: one row per weight dtype lbrx_matmul takes ---- */
 static const lbrx__wfmt lbrx__wfmts[] = {
-    /* dtype        block  bytes  group  uoff  min  vadd  unpack                 matrix-vector         quantizer                       dequantizer */
-    { LBRX_F32,     1,      4,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_F16,     1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_BF16,    1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float,   0,                         0 },
-    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q8_0,    lbrx_quantize_row_q8_0,    lbrx__dequantize_q8_0 },
-    { LBRX_Q4_0,    32,     18,     32,     8,     0,    0,    lbrx__unpack_q4_0,    lbrx__gemv_q4_0,    lbrx_quantize_row_q4_0,    lbrx__dequantize_q4_0 },
-    { LBRX_Q4_1,    32,     20,     32,     0,     1,    0,    lbrx__unpack_q4_1,    lbrx__gemv_q4_1,    lbrx_quantize_row_q4_1,    lbrx__dequantize_q4_1 },
-    { LBRX_Q4_K,    256,    144,    32,     0,     1,    0,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k,    lbrx_quantize_row_q4_k,    lbrx__dequantize_q4_k },
-    { LBRX_Q6_K,    256,    210,    16,     32,    0,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k,    lbrx_quantize_row_q6_k,    lbrx__dequantize_q6_k },
-    { LBRX_Q5_K,    256,    176,    32,     0,     1,    0,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k,    lbrx_quantize_row_q5_k,    lbrx__dequantize_q5_k },
-    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs,  lbrx_quantize_row_iq4_xs,  lbrx__dequantize_iq4_xs },
-    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl,  lbrx_quantize_row_iq4_nl,  lbrx__dequantize_iq4_nl },
-    { LBRX_Q5_0,    32,     22,     32,     16,    0,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0,    lbrx_quantize_row_q5_0,    lbrx__dequantize_q5_0 },
-    { LBRX_Q5_1,    32,     24,     32,     0,     1,    0,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1,    lbrx_quantize_row_q5_1,    lbrx__dequantize_q5_1 },
-    { LBRX_Q3_K,    256,    110,    16,     4,     0,    0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k,    lbrx_quantize_row_q3_k,    lbrx__dequantize_q3_k },
-    { LBRX_Q2_K,    256,    84,     16,     0,     1,    0,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k,    lbrx_quantize_row_q2_k,    lbrx__dequantize_q2_k },
-    { LBRX_AFFINE_Q4, 32,   24,     32,     0,     1,    0,    lbrx__unpack_affine_q4, lbrx__gemv_affine_q4, lbrx__quantize_row_affine_q4, lbrx__dequantize_affine_q4 },
-    { LBRX_AFFINE_Q8, 32,   40,     32,     -1,    1,    128,  lbrx__unpack_affine_q8, lbrx__gemv_affine_q8, lbrx__quantize_row_affine_q8, lbrx__dequantize_affine_q8 }
+    /* dtype        block  bytes  group  uoff  min  vadd  unpack                 matrix-vector */
+    { LBRX_F32,     1,      4,      0,      0,     0,    0,    0,                    lbrx__gemv_float },
+    { LBRX_F16,     1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float },
+    { LBRX_BF16,    1,      2,      0,      0,     0,    0,    0,                    lbrx__gemv_float },
+    { LBRX_Q8_0,    32,     34,     32,     -1,    0,    0,    lbrx__unpack_q8_0,    lbrx__gemv_q8_0 },
+    { LBRX_Q4_0,    32,     18,     32,     8,     0,    0,    lbrx__unpack_q4_0,    lbrx__gemv_q4_0 },
+    { LBRX_Q4_1,    32,     20,     32,     0,     1,    0,    lbrx__unpack_q4_1,    lbrx__gemv_q4_1 },
+    { LBRX_Q4_K,    256,    144,    32,     0,     1,    0,    lbrx__unpack_q4_k,    lbrx__gemv_q4_k },
+    { LBRX_Q6_K,    256,    210,    16,     32,    0,    0,    lbrx__unpack_q6_k,    lbrx__gemv_q6_k },
+    { LBRX_Q5_K,    256,    176,    32,     0,     1,    0,    lbrx__unpack_q5_k,    lbrx__gemv_q5_k },
+    { LBRX_IQ4_XS,  256,    136,    32,     -1,    0,    0,    lbrx__unpack_iq4_xs,  lbrx__gemv_iq4_xs },
+    { LBRX_IQ4_NL,  32,     18,     32,     -1,    0,    0,    lbrx__unpack_iq4_nl,  lbrx__gemv_iq4_nl },
+    { LBRX_Q5_0,    32,     22,     32,     16,    0,    0,    lbrx__unpack_q5_0,    lbrx__gemv_q5_0 },
+    { LBRX_Q5_1,    32,     24,     32,     0,     1,    0,    lbrx__unpack_q5_1,    lbrx__gemv_q5_1 },
+    { LBRX_Q3_K,    256,    110,    16,     4,     0,    0,    lbrx__unpack_q3_k,    lbrx__gemv_q3_k },
+    { LBRX_Q2_K,    256,    84,     16,     0,     1,    0,    lbrx__unpack_q2_k,    lbrx__gemv_q2_k },
+    { LBRX_AFFINE_Q4, 32,   24,     32,     0,     1,    0,    lbrx__unpack_affine_q4, lbrx__gemv_affine_q4 },
+    { LBRX_AFFINE_Q8, 32,   40,     32,     -1,    1,    128,  lbrx__unpack_affine_q8, lbrx__gemv_affine_q8 }
 };
 #define LBRX__WFMT_COUNT (sizeof lbrx__wfmts / sizeof lbrx__wfmts[0])
 
@@ -6497,6 +6519,7 @@ typedef float32x4_t lbrx__vq;
 
 #define LBRX__MM_KC 512        /* float kernels: elements of `in` per packed weight block */
 #define LBRX__MM_NC 256        /* output columns per work item (a multiple of every NR) */
+#define LBRX__MM_NC_MIN 64     /* the narrowest work item (narrow W, many threads; a multiple of every NR) */
 #define LBRX__MQ_KCB 16        /* quantized kernels: blocks of 32 per packed weight block */
 
 #if defined(LBRX__MM_TILED)
@@ -7115,7 +7138,7 @@ typedef struct lbrx__mm_job {
     lbrx__mm_quantize_fn quantize;
     lbrx__mm_kernel_fn rows_fn;
     const lbrx__mm_plan *L;
-    int64_t out_begin, out_end, base, per;
+    int64_t out_begin, out_end, base, per, nc;
 } lbrx__mm_job;
 
 LBRX__PRIVATE void lbrx__mm_quantize_row(void *arg, int64_t i, int tid) {
@@ -7180,11 +7203,11 @@ LBRX__PRIVATE void lbrx__mm_bf16_x_step(void *arg, int64_t i, int tid) {
 }
 #endif
 
-/* work item c: the output columns from base + c NC, NC of them, clipped to the range */
+/* work item c: the output columns from base + c nc, nc of them, clipped to the range */
 LBRX__PRIVATE void lbrx__mm_tile_step(void *arg, int64_t c, int tid) {
     const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
     lbrx__mm *m = j->m;
-    int64_t o0 = j->base + c * LBRX__MM_NC, o1 = o0 + LBRX__MM_NC < j->out_end ? o0 + LBRX__MM_NC : j->out_end;
+    int64_t o0 = j->base + c * j->nc, o1 = o0 + j->nc < j->out_end ? o0 + j->nc : j->out_end;
     if (o0 < j->out_begin) o0 = j->out_begin;
 #if defined(LBRX__MM_QTILED)
     if (j->L->quant) { lbrx__mm_gemm_q(m, o0, o1, m->wbuf + (size_t)tid * m->wbuf_bytes); return; }
@@ -7199,6 +7222,11 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
     memset(&job, 0, sizeof job);
     job.m = m; job.L = L; job.out_begin = out_begin; job.out_end = out_end;
     job.base = m->wprep ? out_begin - out_begin % LBRX__MM_NC : out_begin;
+    /* at least 4 work items per thread where W is narrow (768 rows: 3 items of NC), so that the
+       threads end together: items of NC / 2^j columns, down to LBRX__MM_NC_MIN (a multiple of
+       every NR, so items still start on prepared panels) */
+    job.nc = LBRX__MM_NC;
+    while (job.nc > LBRX__MM_NC_MIN && (out_end - job.base + job.nc - 1) / job.nc < 4 * L->nt) job.nc /= 2;
 #if defined(LBRX__MM_QTILED)
     if (L->quant) {
         steps[n_steps].n = (int64_t)L->np;
@@ -7213,7 +7241,7 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
         steps[n_steps++].fn = lbrx__mm_bf16_x_step;
     }
 #endif
-    steps[n_steps].n = (out_end - job.base + LBRX__MM_NC - 1) / LBRX__MM_NC;
+    steps[n_steps].n = (out_end - job.base + job.nc - 1) / job.nc;
     steps[n_steps].sched = LBRX__PAR_DYNAMIC;
     steps[n_steps++].fn = lbrx__mm_tile_step;
     lbrx__par_run(ctx, L->nt, steps, n_steps, &job);
@@ -8774,6 +8802,7 @@ static const lbrx__kset lbrx__kset_tab_bf16 = LBRX__KSET_ROW(LBRX__KSET_NAME " b
 #undef LBRX__MQ_VECS
 #undef LBRX__MM_KC
 #undef LBRX__MM_NC
+#undef LBRX__MM_NC_MIN
 #undef LBRX__MQ_KCB
 #undef LBRX__MF_NR
 #undef LBRX__MF_XROW

@@ -679,47 +679,54 @@ static void bench_attention(bench_env *env) {
    [m, 32, 128]; m = 1 (one decoded token: their fixed cost) and 64. And the row conversions of
    256 Ki values (op "convert": f16, bf16 and q8_0 to f32, f32 to f16, bf16 and q8_0). From
    cache; GB/s counts the bytes read and written. */
-typedef struct ops_arg {
+typedef struct ops_arg ops_arg;
+typedef lbrx_result (*ops_fn)(ops_arg *a);
+struct ops_arg {
     bench_env *env;
     const char *name;
+    ops_fn run;           /* the operation timed, chosen with its row */
     lbrx_tensor x, y, w;
-    void *src;
-    float *dst;
+    void *src;            /* conversions: n values in the narrow type (the input, or the output of f32>X) */
+    float *dst;           /* and n floats (the output, or the input of f32>X) */
     long long n;
-} ops_arg;
+};
+
+static lbrx_result ops_rms_norm(ops_arg *a) { return lbrx_rms_norm(a->env->ctx, &a->x, &a->w, 1e-5f, &a->y, NULL); }
+static lbrx_result ops_softmax(ops_arg *a) { return lbrx_softmax(a->env->ctx, &a->x, &a->y, NULL); }
+static lbrx_result ops_add(ops_arg *a) { return lbrx_add(a->env->ctx, &a->x, &a->x, &a->y, NULL); }
+static lbrx_result ops_silu(ops_arg *a) { return lbrx_silu(a->env->ctx, &a->x, &a->y, NULL); }
+static lbrx_result ops_rope(ops_arg *a) {
+    lbrx_rope_desc d;
+    memset(&d, 0, sizeof d);
+    d.mode = LBRX_ROPE_NEOX;
+    d.pos_offset = 100;
+    return lbrx_rope(a->env->ctx, &a->x, &d, &a->y, NULL);
+}
+static lbrx_result conv_f16_f32(ops_arg *a) { lbrx_f16_to_f32_row(a->src, a->dst, (size_t)a->n); return LBRX_OK; }
+static lbrx_result conv_bf16_f32(ops_arg *a) { lbrx_bf16_to_f32_row(a->src, a->dst, (size_t)a->n); return LBRX_OK; }
+static lbrx_result conv_q8_0_f32(ops_arg *a) { return lbrx_dequantize_row(LBRX_Q8_0, a->src, a->dst, a->n); }
+static lbrx_result conv_f32_f16(ops_arg *a) { lbrx_f32_to_f16_row(a->dst, a->src, (size_t)a->n); return LBRX_OK; }
+static lbrx_result conv_f32_bf16(ops_arg *a) { lbrx_f32_to_bf16_row(a->dst, a->src, (size_t)a->n); return LBRX_OK; }
+static lbrx_result conv_f32_q8_0(ops_arg *a) { lbrx_quantize_row_q8_0(a->dst, a->src, a->n); return LBRX_OK; }
 
 static void ops_once(void *p, int rep) {
     ops_arg *a = (ops_arg *)p;
-    lbrx_context *ctx = a->env->ctx;
-    lbrx_result r = LBRX_OK;
     (void)rep;
-    if (!strcmp(a->name, "rms_norm")) r = lbrx_rms_norm(ctx, &a->x, &a->w, 1e-5f, &a->y, NULL);
-    else if (!strcmp(a->name, "softmax")) r = lbrx_softmax(ctx, &a->x, &a->y, NULL);
-    else if (!strcmp(a->name, "add")) r = lbrx_add(ctx, &a->x, &a->x, &a->y, NULL);
-    else if (!strcmp(a->name, "silu")) r = lbrx_silu(ctx, &a->x, &a->y, NULL);
-    else if (!strcmp(a->name, "rope")) {
-        lbrx_rope_desc d;
-        memset(&d, 0, sizeof d);
-        d.mode = LBRX_ROPE_NEOX;
-        d.pos_offset = 100;
-        r = lbrx_rope(ctx, &a->x, &d, &a->y, NULL);
-    }
-    else if (!strcmp(a->name, "f16>f32")) lbrx_f16_to_f32_row(a->src, a->dst, (size_t)a->n);
-    else if (!strcmp(a->name, "bf16>f32")) lbrx_bf16_to_f32_row(a->src, a->dst, (size_t)a->n);
-    else if (!strcmp(a->name, "q8_0>f32")) r = lbrx_dequantize_row(LBRX_Q8_0, a->src, a->dst, a->n);
-    else if (!strcmp(a->name, "f32>f16")) lbrx_f32_to_f16_row(a->dst, a->src, (size_t)a->n);
-    else if (!strcmp(a->name, "f32>bf16")) lbrx_f32_to_bf16_row(a->dst, a->src, (size_t)a->n);
-    else if (!strcmp(a->name, "f32>q8_0")) lbrx_quantize_row_q8_0(a->dst, a->src, a->n);
-    if (r != LBRX_OK) {
+    if (a->run(a) != LBRX_OK) {
         fprintf(stderr, "bench ops %s failed\n", a->name);
         exit(1);
     }
 }
 
 static void bench_ops(bench_env *env) {
-    static const struct { const char *name; long long n, heads; } ops[] = {
-        { "rms_norm", 4096, 1 }, { "softmax", 4096, 1 }, { "add", 4096, 1 }, { "silu", 14336, 1 }, { "rope", 128, 32 } };
-    static const char *const convs[] = { "f16>f32", "bf16>f32", "q8_0>f32", "f32>f16", "f32>bf16", "f32>q8_0" };
+    static const struct { const char *name; ops_fn run; long long n, heads; } ops[] = {
+        { "rms_norm", ops_rms_norm, 4096, 1 }, { "softmax", ops_softmax, 4096, 1 }, { "add", ops_add, 4096, 1 },
+        { "silu", ops_silu, 14336, 1 }, { "rope", ops_rope, 128, 32 } };
+    /* fill: what writes src before the timing (the narrow input, or a first f32>X output) */
+    static const struct { const char *name; ops_fn run, fill; double in_bytes; } convs[] = {
+        { "f16>f32", conv_f16_f32, conv_f32_f16, 2.0 }, { "bf16>f32", conv_bf16_f32, conv_f32_bf16, 2.0 },
+        { "q8_0>f32", conv_q8_0_f32, conv_f32_q8_0, 34.0 / 32.0 }, { "f32>f16", conv_f32_f16, conv_f32_f16, 2.0 },
+        { "f32>bf16", conv_f32_bf16, conv_f32_bf16, 2.0 }, { "f32>q8_0", conv_f32_q8_0, conv_f32_q8_0, 34.0 / 32.0 } };
     static const long long ms[2] = { 1, 64 };
     size_t i, j;
     long long e;
@@ -733,6 +740,7 @@ static void bench_ops(bench_env *env) {
             memset(&a, 0, sizeof a);
             a.env = env;
             a.name = ops[i].name;
+            a.run = ops[i].run;
             shape[0] = ms[j]; shape[1] = ops[i].heads; shape[2] = ops[i].n;
             if (ops[i].heads == 1) shape[1] = ops[i].n;
             wshape[0] = ops[i].n;
@@ -757,28 +765,24 @@ static void bench_ops(bench_env *env) {
         const long long n = 256 * 1024;
         ops_arg a;
         bench_row row;
-        unsigned char *src;
-        double in_bytes = strchr(convs[i], 'q') ? 34.0 / 32.0 : 2.0;
-        if (!bench_selected(env, "convert", convs[i])) continue;
+        if (!bench_selected(env, "convert", convs[i].name)) continue;
         memset(&a, 0, sizeof a);
         a.env = env;
-        a.name = convs[i];
+        a.name = convs[i].name;
+        a.run = convs[i].run;
         a.n = n;
-        src = (unsigned char *)lbrx_alloc(NULL, (size_t)n * 2, 64);
+        a.src = lbrx_alloc(NULL, (size_t)n * 2, 64);
         a.dst = (float *)lbrx_alloc(NULL, (size_t)n * 4, 64);
-        if (!src || !a.dst) { fprintf(stderr, "out of memory for convert\n"); exit(1); }
+        if (!a.src || !a.dst) { fprintf(stderr, "out of memory for convert\n"); exit(1); }
         for (e = 0; e < n; e++) a.dst[e] = (float)((e * 7919) % 1000) / 250.0f - 2.0f;
-        if (!strcmp(a.name, "bf16>f32")) lbrx_f32_to_bf16_row(a.dst, src, (size_t)n);
-        else if (strchr(a.name, 'q')) lbrx_quantize_row_q8_0(a.dst, src, n);
-        else lbrx_f32_to_f16_row(a.dst, src, (size_t)n);
-        a.src = src;
+        convs[i].fill(&a);
         memset(&row, 0, sizeof row);
         row.op = "convert"; row.dtype = a.name; row.m = 1; row.n = n;
         row.median_ms = bench_median_ms(env->reps, ops_once, &a);
-        row.gbps = (in_bytes + 4.0) * (double)n / row.median_ms / 1e6;
+        row.gbps = (convs[i].in_bytes + 4.0) * (double)n / row.median_ms / 1e6;
         row.peer = "none";
         bench_emit(env, &row);
-        lbrx_free(NULL, src);
+        lbrx_free(NULL, a.src);
         lbrx_free(NULL, a.dst);
     }
 }

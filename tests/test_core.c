@@ -353,9 +353,20 @@ static void test_rows_match_scalar(void) {
 }
 
 /* The thread policy (lbrx__threads_for): tiny work on the calling thread, work worth all threads
-   on all of them, as many as the work pays for between; half a region's threads after it found
-   one of them starting late (a descheduled core), and all again once that period has passed; a
-   master waiting at the end (unequal shares) is not a descheduled thread. */
+   on all of them, as many as the work pays for between; half a region's threads once the
+   regions lose time against half their threads (a descheduled core), and all again once that
+   period has passed; the threads' creation, a first region after a pause, an occasional late
+   region among regions that saved, or a calling thread waiting at the end for shares a little
+   longer than its own, changes nothing. */
+#ifdef _OPENMP
+/* a region of nt threads that took `wall` seconds, the calling thread `work` of them in its shares */
+static void policy_region(lbrx_context *ctx, int nt, double wall, double work) {
+    ctx->par_t0 = omp_get_wtime() - wall;
+    ctx->par_work = work;
+    lbrx__par_end(ctx, nt);
+}
+#endif
+
 static void test_thread_policy(void) {
     lbrx_context *ctx = NULL;
     lbrx_context_desc desc;
@@ -372,30 +383,42 @@ static void test_thread_policy(void) {
     LT_CHECK(lbrx__threads_for(ctx, 0, 1e12) == n);
     LT_CHECK(lbrx__threads_for(ctx, 2.5 * slice, 0) == (n < 2 ? n : 2));
 #ifdef _OPENMP
-    lbrx__par_begin(ctx, 2);
-    ctx->par_in[1] = ctx->par_t0 + 0.002;   /* thread 1 started 2 ms late */
-    lbrx__par_end(ctx, 2);
-    LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 1);
-    LT_CHECKF(ctx->solo_len >= 0.04 && ctx->solo_len <= 1.0, "solo for %g s", ctx->solo_len);
-    ctx->solo_until = omp_get_wtime() - 1.0;  /* the period is over */
-    LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
-    lbrx__par_begin(ctx, 2);                  /* a region on time halves the next period */
-    ctx->par_in[1] = ctx->par_t0;
-    lbrx__par_end(ctx, 2);
-    LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n && ctx->solo_len < 0.04);
-    if (n == 4) {
-        lbrx__par_begin(ctx, 4);              /* of 4 threads, one late: 2 for the period */
-        ctx->par_in[1] = ctx->par_in[2] = ctx->par_t0;
-        ctx->par_in[3] = ctx->par_t0 + 0.002;
-        lbrx__par_end(ctx, 4);
-        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 2);
-        LT_CHECK(lbrx__threads_for(ctx, 1.5 * slice, 0) == 1);
+    {
+        double len;
+        int i;
+        policy_region(ctx, 2, 0.010, 0.0005);    /* the first region creates the threads: not counted */
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+        policy_region(ctx, 2, 0.0015, 0.0005);   /* woken from sleep 1 ms late: within the credit */
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+        ctx->par_gain = 0.0;
+        policy_region(ctx, 2, 0.0045, 0.0005);   /* the other thread waited 4 ms for its core: 3.5 ms lost */
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 1);
+        LT_CHECKF(ctx->solo_len >= 0.069 && ctx->solo_len <= 1.0, "half the threads for %g s", ctx->solo_len);
+        ctx->solo_until = omp_get_wtime() - 1.0;  /* the period is over */
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+        len = ctx->solo_len;
+        policy_region(ctx, 2, 0.0007, 0.0005);   /* woken 0.2 ms late: it still saved; the next period halves */
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+        LT_CHECKF(ctx->solo_len == 0.5 * len, "%g s after %g s", ctx->solo_len, len);
+        for (i = 0; i < 10; i++) policy_region(ctx, 2, 0.0011, 0.001);
+        policy_region(ctx, 2, 0.0035, 0.0005);   /* one time slice among regions that saved more */
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+        for (i = 0; i < 10 && lbrx__threads_for(ctx, 1e12, 0) == n; i++)
+            policy_region(ctx, 2, 0.0035, 0.0005);   /* a busy core: every region loses */
+        LT_CHECKF(lbrx__threads_for(ctx, 1e12, 0) == 1 && i <= 5, "on one thread after %d losing regions", i + 1);
         ctx->solo_until = omp_get_wtime() - 1.0;
-        lbrx__par_begin(ctx, 4);              /* all on time while the master waited 5 ms at the end */
-        ctx->par_in[1] = ctx->par_in[2] = ctx->par_in[3] = ctx->par_t0;
-        while (omp_get_wtime() < ctx->par_t0 + 0.005) { }
-        lbrx__par_end(ctx, 4);
-        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 4);
+        policy_region(ctx, 2, 0.005, 0.003);     /* shares unequal, nobody late: not a loss */
+        LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == n);
+        if (n == 4) {
+            policy_region(ctx, 4, 0.010, 0.0005);    /* 4 threads: two more are created, not counted */
+            for (i = 0; i < 300; i++)                /* fork and join longer than the shares: half would pay it too */
+                policy_region(ctx, 4, 60e-6, 20e-6);
+            LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 4);
+            ctx->par_gain = 0.0;
+            policy_region(ctx, 4, 0.0045, 0.0005);   /* of 4 threads, one late: 2 for the period */
+            LT_CHECK(lbrx__threads_for(ctx, 1e12, 0) == 2);
+            LT_CHECK(lbrx__threads_for(ctx, 1.5 * slice, 0) == 1);
+        }
     }
 #endif
     lbrx_context_destroy(ctx);

@@ -670,8 +670,8 @@ static void test_matmul_ggml_blocks(void) {
 }
 
 /* The format table's rows agree with the rest of lbrx: block geometry with lbrx_dtype_block_*,
-   and for each block dtype, random floats through the row's quantizer, then its unpacker
-   (D*v + M per value) against its dequantizer (GGML's floats), within two roundings. */
+   and for each block dtype, random floats through lbrx_quantize_row, then the row's unpacker
+   (D*v + M per value) against lbrx_dequantize_row (GGML's floats), within two roundings. */
 static void test_matmul_format_table(void) {
     size_t f;
     lt_rng rng;
@@ -685,11 +685,12 @@ static void test_matmul_format_table(void) {
         LT_CHECKF(lbrx_dtype_block_size(t->dt) == t->block && lbrx_dtype_block_bytes(t->dt) == (size_t)t->bytes && lbrx_matmul_supports(t->dt),
                   "%s: geometry", lbrx_dtype_name(t->dt));
         if (!t->unpack) continue;
-        LT_CHECKF(t->quantize && t->dequantize && (t->group == 32 || t->group == 16) && t->block % t->group == 0, "%s: row incomplete", lbrx_dtype_name(t->dt));
-        if (!t->quantize || !t->dequantize) continue;
+        LT_CHECKF((t->group == 32 || t->group == 16) && t->block % t->group == 0, "%s: groups", lbrx_dtype_name(t->dt));
         for (j = 0; j < t->block; j++) src[j] = lt_uniform(&rng) * (1.0f + (float)(j % 7));
-        t->quantize(src, q, t->block);
-        t->dequantize(q, deq, 1);
+        if (lbrx_quantize_row(t->dt, src, q, t->block) != LBRX_OK || lbrx_dequantize_row(t->dt, q, deq, t->block) != LBRX_OK) {
+            LT_CHECKF(0, "%s: no quantizer or dequantizer", lbrx_dtype_name(t->dt));
+            continue;
+        }
         t->unpack(q, v, d, mn);
         for (j = 0; j < t->block && !bad; j++) {
             double a = (double)d[j / t->group] * (v[j] + t->vadd), m = t->has_min ? mn[j / t->group] : 0.0;

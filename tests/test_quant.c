@@ -661,8 +661,9 @@ static void af_make(af_case *c, lbrx_affine_packing packing, int bits, int64_t g
     for (o = 0; o < AF_OUT; o++) {
         for (i = 0; i < AF_IN; i++) c->q[o][i] = af_rand(1u << bits);
         for (g = 0; g < ng; g++) {
-            /* values a checkpoint's dtype holds: rounded through sdt */
-            float sc = (float)(af_rand(1000) + 1) * 1e-4f * (tiny > 0 && g == 0 ? tiny : 1.0f), bi = ((float)af_rand(2001) - 1000.0f) * 1e-3f;
+            /* values a checkpoint's dtype holds: rounded through sdt; tiny > 0 scales the last
+               group of the rows of the second half (a repack meets exact groups first) */
+            float sc = (float)(af_rand(1000) + 1) * 1e-4f * (tiny > 0 && o >= AF_OUT / 2 && g == ng - 1 ? tiny : 1.0f), bi = ((float)af_rand(2001) - 1000.0f) * 1e-3f;
             /* F32: values of 11 bits, so that q * scale is exact in float as in the reference;
                tiny < 0: F32 values with all 24 significant bits */
             if (tiny < 0) { sc *= 1.0f + (float)af_rand(1u << 20) * (1.0f / 2097152.0f); bi *= 1.0f + (float)af_rand(1u << 20) * (1.0f / 2097152.0f); }
@@ -732,6 +733,20 @@ static float af_ref_f32(const af_case *c, lbrx_affine_packing packing, int64_t g
 }
 
 static void af_free(af_case *c) { lbrx_tensor_release(&c->w); lbrx_tensor_release(&c->s); lbrx_tensor_release(&c->o); }
+
+/* An allocator that grants `left` requests, then refuses; live: granted and not freed. */
+typedef struct af_budget { int left, live; } af_budget;
+static void *af_budget_alloc(size_t size, size_t alignment, void *user) {
+    af_budget *b = (af_budget *)user;
+    if (b->left <= 0) return NULL;
+    b->left--;
+    b->live++;
+    return lbrx_alloc(NULL, size, alignment);
+}
+static void af_budget_free(void *ptr, void *user) {
+    ((af_budget *)user)->live--;
+    lbrx_free(NULL, ptr);
+}
 
 static void test_affine(void) {
     static af_case c;
@@ -821,6 +836,18 @@ static void test_affine(void) {
             LT_CHECKF(bad == 0, "case %zu: %s repack dequantizes differently in %lld values", k, lbrx_dtype_name(t.dtype), (long long)bad);
             if (getenv("LT_VERBOSE")) fprintf(stderr, "  case %zu: repacked into %s, exact %d\n", k, lbrx_dtype_name(t.dtype), exact);
             lbrx_tensor_release(&t);
+            if (want == LBRX_AFFINE_Q4) {  /* out of memory where the Q4_1 start becomes LBRX_AFFINE_Q4: nothing kept */
+                int n;
+                for (n = 2; n <= 3; n++) {
+                    af_budget bu;
+                    lbrx_allocator al;
+                    bu.left = n; bu.live = 0;
+                    al.alloc = af_budget_alloc; al.free = af_budget_free; al.user = &bu;
+                    memset(&t, 0, sizeof t);
+                    LT_CHECKF(lbrx_affine_repack(&a, &t, &al, &exact, &e) == LBRX_ERR_OUT_OF_MEMORY && t.data == NULL && bu.live == 0,
+                              "case %zu: repack with %d allocations: %s, %d live", k, n, e.message, bu.live);
+                }
+            }
         }
         lbrx_affine_release(&a);
         af_free(&c);

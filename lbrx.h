@@ -72,6 +72,10 @@
        LBRX_NO_SIMD         use the portable scalar code only
        LBRX_NO_AVX2 / LBRX_NO_AVX512 / LBRX_NO_NEON / LBRX_NO_F16C
                             turn off one instruction set even where the compiler enables it
+       LBRX_EMULATE_BF16DP  for tests on CPUs without AVX512_BF16: every AVX-512 build runs the bf16
+                            dot-product kernels (lbrx_matmul) with AVX-512F instructions giving the
+                            instruction's bits, and a dispatch build takes "avx512 bf16" on any
+                            AVX-512 CPU. Slower than the f32 path; not for programs.
        LBRX_NO_DISPATCH     turn off runtime dispatch. Dispatch is on by default on x86-64 with gcc
                             or clang when the build enables neither AVX2 nor F16C (no -march: a
                             binary for other machines): the kernels (matmul, attention, the
@@ -79,8 +83,10 @@
                             Q4_0 and Q4_1 dequantizers) are compiled for AVX-512 F/BW/DQ/VL with VNNI and
                             VBMI, for AVX2 with FMA and F16C, and without SIMD, and the first call
                             takes the best set that the CPU and the OS support (CPUID, XGETBV),
-                            with the bits of a -march=native build of that set. The environment
-                            variable LBRX_ISA=avx2 or LBRX_ISA=scalar takes a lower set (a higher
+                            with the bits of a -march=native build of that set. On an AMD CPU
+                            with AVX512_BF16 that is "avx512 bf16": the AVX-512 kernels with bf16
+                            weights in the bf16 dot product (see lbrx_matmul). The environment
+                            variable LBRX_ISA=avx512, avx2 or scalar takes a lower set (a higher
                             or unknown name changes nothing). The implementation includes
                             "lbrx.h" again for this: keep the file's name. LBRX_NO_AVX512 leaves
                             the AVX-512 set out.
@@ -704,7 +710,15 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
         rows must not overlap x or w. Every element of y is written (not accumulated).
    Quantized weights meet x quantized once per call to blocks of 32 int8 values with an f32
    scale, and exact integer block dot products; float weights are multiplied in f32 with fused
-   multiply-add. For n >= LBRX_MATMUL_GEMM_MIN (12 for quantized weights where the AVX-512
+   multiply-add. BF16 weights on AMD CPUs with AVX512_BF16 (Zen 4, 5: a -march build for one, or
+   the dispatch set "avx512 bf16"; not on Intel, where the instruction measured half the f32
+   path's speed), for n >= LBRX_MATMUL_GEMM_MIN in the tiled kernels only: x is rounded to
+   bf16 (to nearest even, as lbrx_f32_to_bf16) and each pair of `in` goes through vdpbf16ps (two
+   exact bf16 products per f32 lane, the odd element's then the even one's fused into the sum;
+   subnormal inputs and sums are zero), twice the products per instruction. Rounding x moves
+   each |x w| term by up to 2^-9 of it (a bf16 model in PyTorch has bf16 activations too); n
+   below the minimum (decoding: memory-bound, nothing to gain) keeps f32 x. Built with -mno-avx512bf16, or LBRX_ISA=avx512, the f32
+   path runs everywhere. For n >= LBRX_MATMUL_GEMM_MIN (12 for quantized weights where the AVX-512
    VNNI/VBMI kernels run) and W of at least 32 rows (64 for quantized weights) the weights are
    cache-blocked and packed per call so each weight byte is read from memory once; otherwise
    the matrix-vector kernels stream the rows (each weight row is read once and used for all n
@@ -712,10 +726,12 @@ LBRXDEF void *lbrx_context_scratch(lbrx_context *ctx, size_t bytes);
    Determinism: the result is bit-identical for every thread count and every split into
    lbrx_matmul_rows ranges. It depends on n (and W's row count) only through the kernel choice above: the tiled
    kernels (and the scalar build) sum each output in order over `in` (blocks for quantized
-   weights) with one fused multiply-add per step; the matrix-vector kernels sum in SIMD lanes.
+   weights; pairs, odd element first, for the bf16 dot product) with one fused multiply-add per
+   step; the matrix-vector kernels sum in SIMD lanes.
    Threads: the context's count (OpenMP); a NULL ctx is one thread. Scratch: the context's,
    grown on first use to about 3*n*in bytes for quantized weights and 16*n for float ones (x is
-   read where it lies), plus 0.5 MiB per thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation
+   read where it lies; 2*n*in more for the bf16 dot product's rounded x), plus 0.5 MiB per
+   thread for n >= LBRX_MATMUL_GEMM_MIN; no allocation
    after (a NULL ctx allocates it for the call).
    Errors: LBRX_ERR_INVALID_ARGUMENT (NULL tensors, bad strides or range; overlap is not
    checked), LBRX_ERR_BAD_SHAPE (shapes that do not fit), LBRX_ERR_BAD_DTYPE (another weight
@@ -743,7 +759,7 @@ typedef struct lbrx_matmul_weights lbrx_matmul_weights;
 
 /* Prepare w (rank 2 [out, in] in F32, F16 or BF16, any layout lbrx_matmul takes) into *out: a
    copy converted to f32 in the panel layout of the tiled kernels, about out*in*4 bytes (twice
-   w's bytes for F16/BF16), allocated with `allocator` (NULL: the default). The object also keeps
+   w's bytes for F16/BF16; BF16 under the bf16 dot product: w's bytes, kept bf16), allocated with `allocator` (NULL: the default). The object also keeps
    w's view and a reference to its storage, for the matrix-vector kernels that n below
    LBRX_MATMUL_GEMM_MIN uses; when w has no storage (borrowed memory) the caller keeps w's bytes
    alive as long as the object. Builds without tiled float kernels (no SIMD) keep no copy.
@@ -1176,6 +1192,12 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #if defined(__AVX512VL__)
 #define LBRX__AVX512VL 1
 #endif
+/* AVX512_BF16 where vdpbf16ps pays: on AMD Zen 4/5 it does twice the products of an f32 FMA
+   per cycle, on Intel's Sapphire Rapids half (bench/RESULTS.md), so a -march build takes it
+   for AMD targets only (gcc 12.2 names Zen 4 znver3 plus AVX-512) */
+#if defined(__AVX512BF16__) && (defined(__znver3__) || defined(__znver4__) || defined(__znver5__))
+#define LBRX__AVX512BF16 1
+#endif
 #endif
 /* Runtime dispatch (see LBRX_NO_DISPATCH): an x86-64 build by gcc or clang that enables neither
    AVX2 nor F16C compiles the kernel sections three times, for AVX-512, AVX2 and no SIMD, and
@@ -1206,6 +1228,7 @@ LBRXDEF lbrx_result lbrx__fill_stream(lbrx_fill_fn fill, void *user, size_t inde
 #define LBRX__GCC_BUG_105593 1
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #if defined(LBRX__NEON)
 #include <arm_neon.h>
@@ -2451,6 +2474,20 @@ LBRX__PRIVATE float lbrx__fp_barrier(float x) {
 #endif
 }
 
+/* The n floats at p as stored, hidden from the optimizer: what was computed into them is
+   rounded to float before any later expression reads them (lbrx__fp_barrier for arrays, leaving
+   the loops on either side free to use SIMD). */
+#if defined(__GNUC__) || defined(__clang__)
+#define lbrx__fp_fence(p, n) __asm__ __volatile__("" : : "r"(p) : "memory")
+#else
+#define lbrx__fp_fence(p, n) lbrx__fp_fence_fn(p, n)
+LBRX__PRIVATE void lbrx__fp_fence_fn(float *p, int n) {
+    volatile float *v = p;
+    int i;
+    for (i = 0; i < n; i++) v[i] = v[i];
+}
+#endif
+
 /* ---- quantizers (GGML's reference algorithms) ---- */
 
 /* What every lbrx_quantize_row_<type> does with its row: n values (a multiple of t's block
@@ -2761,33 +2798,56 @@ LBRX__PRIVATE float lbrx__qx_first(const float *x, int nmax, int bias, signed ch
 }
 
 /* GGML's make_qx_quants (rmse_type 1, no importance): signed codes L[i] + nmax (nmax = 32) of
-   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. */
+   16 values weighted by x^2, trying 18 scales around -nmax / max; returns the scale. The 18
+   tries' sums are formed side by side (each in GGML's order, so each rounds as GGML's does),
+   independent chains the processor overlaps; then the tries are taken in GGML's order. */
+#define LBRX__Q6_TRIES 24  /* lbrx__q6_group's 18 tries padded to whole SIMD vectors */
 LBRX__PRIVATE float lbrx__q6_group(const float *x, signed char *L) {
     const int n = 16, nmax = 32;
-    float sumlx, suml2, max = lbrx__qx_first(x, nmax, nmax, L, &sumlx, &suml2), iscale, scale, best;
-    int i, is;
+    float sumlx, suml2, max = lbrx__qx_first(x, nmax, nmax, L, &sumlx, &suml2), scale, best;
+    float iscale[LBRX__Q6_TRIES], slx[LBRX__Q6_TRIES], sl2[LBRX__Q6_TRIES], w[16], wx[16];
+    int i, t;
     if (max == 0.0f) return 0.0f;
     scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
     best = scale * sumlx;
-    for (is = -9; is <= 9; is++) {
-        if (is == 0) continue;
-        iscale = -((float)nmax + lbrx__fp_barrier(0.1f * (float)is)) / max;
-        sumlx = suml2 = 0.0f;
-        for (i = 0; i < n; i++) {
-            int l = lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1);
-            float w = x[i] * x[i];
-            sumlx += lbrx__fp_barrier(w * x[i] * (float)l);
-            suml2 += lbrx__fp_barrier(w * (float)l * (float)l);
+    for (t = 0; t < LBRX__Q6_TRIES; t++) {  /* is = -9..-1, 1..9; the rest pads the loops to whole vectors */
+        iscale[t] = t < 18 ? -((float)nmax + lbrx__fp_barrier(0.1f * (float)(t < 9 ? t - 9 : t - 8))) / max : 0.0f;
+        slx[t] = sl2[t] = 0.0f;
+    }
+    for (i = 0; i < n; i++) {
+        w[i] = x[i] * x[i];
+        wx[i] = w[i] * x[i];
+    }
+    for (i = 0; i < n; i++) {
+        float v[LBRX__Q6_TRIES], p1[LBRX__Q6_TRIES], p2[LBRX__Q6_TRIES];
+        for (t = 0; t < LBRX__Q6_TRIES; t++) v[t] = iscale[t] * x[i];
+        lbrx__fp_fence(v, LBRX__Q6_TRIES);
+        for (t = 0; t < LBRX__Q6_TRIES; t++) v[t] += 12582912.0f;   /* lbrx__nearest_int in floats (|v| < 2^22) */
+        lbrx__fp_fence(v, LBRX__Q6_TRIES);
+        for (t = 0; t < LBRX__Q6_TRIES; t++) {
+            float l = v[t] - 12582912.0f;
+            l = l < (float)-nmax ? (float)-nmax : l > (float)(nmax - 1) ? (float)(nmax - 1) : l;
+            p1[t] = wx[i] * l;
+            p2[t] = w[i] * l * l;
         }
-        if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {
-            for (i = 0; i < n; i++)
-                L[i] = (signed char)(nmax + lbrx__clampi(lbrx__nearest_int(iscale * x[i]), -nmax, nmax - 1));
-            scale = sumlx / suml2;
-            best = scale * sumlx;
+        lbrx__fp_fence(p1, LBRX__Q6_TRIES);
+        lbrx__fp_fence(p2, LBRX__Q6_TRIES);
+        for (t = 0; t < LBRX__Q6_TRIES; t++) {
+            slx[t] += p1[t];
+            sl2[t] += p2[t];
         }
     }
+    for (t = 0; t < 18; t++)
+        if (sl2[t] > 0.0f && slx[t] * slx[t] > best * sl2[t]) {
+            for (i = 0; i < n; i++)
+                L[i] = (signed char)(nmax + lbrx__clampi(lbrx__nearest_int(iscale[t] * x[i]), -nmax, nmax - 1));
+            scale = slx[t] / sl2[t];
+            best = scale * slx[t];
+        }
     return scale;
 }
+
+#undef LBRX__Q6_TRIES
 
 /* GGML's make_q3_quants with rmse (nmax = 4): codes L[i] + 4 of 16 values weighted by x^2,
    improved one code at a time for up to 5 rounds; returns the scale. */
@@ -4024,7 +4084,9 @@ LBRX__PRIVATE float lbrx__fmaf(float a, float b, float c) {
    a macro into the list of #undef at the end of the sections (tests/api_list.py --check). */
 struct lbrx_matmul_weights {
     lbrx_tensor w;              /* the view prepared from, holding its own storage reference */
-    float *panels;              /* [out/NR rounded up][in][NR] f32, zero past out; NULL without tiled kernels */
+    float *panels;              /* [out/NR rounded up][in][NR] f32, zero past out; NULL without tiled kernels; BF16
+                                   weights under a kernel set with the bf16 dot product: bf16 pairs
+                                   [out/NR][(in+1)/2][NR] (32-bit words), made and read by that set only */
     lbrx_allocator allocator;
 };
 
@@ -4035,6 +4097,7 @@ typedef enum lbrx__binary_kind { LBRX__ADD, LBRX__MUL, LBRX__SWIGLU } lbrx__bina
 typedef struct lbrx__kset {
     const char *name;
     int mm_simd, mm_tiled, mm_qtiled;   /* which matmul paths the set has (for the tests) */
+    int mm_bf16;                        /* 1: BF16 weights' tiles use the bf16 dot product, x rounded to bf16 */
     int mm_gemm_min_q;                  /* its LBRX__MM_GEMM_MIN_Q (for the tests) */
     lbrx_result (*matmul)(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
                           lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err);
@@ -4138,16 +4201,14 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gv_q6_k LBRX__KN(lbrx__gv_q6_k)
 #define lbrx__gemv_q6_k_x86 LBRX__KN(lbrx__gemv_q6_k_x86)
 #define lbrx__gv_iq4_table LBRX__KN(lbrx__gv_iq4_table)
-#define lbrx__gv_iq4_nl LBRX__KN(lbrx__gv_iq4_nl)
-#define lbrx__gemv_iq4_nl_x86 LBRX__KN(lbrx__gemv_iq4_nl_x86)
 #define lbrx__gv_iq4_xs LBRX__KN(lbrx__gv_iq4_xs)
 #define lbrx__gemv_iq4_xs_x86 LBRX__KN(lbrx__gemv_iq4_xs_x86)
-#define lbrx__gv_q5 LBRX__KN(lbrx__gv_q5)
+#define lbrx__gv_q32x2 LBRX__KN(lbrx__gv_q32x2)
+#define lbrx__gemv_iq4_nl_x86 LBRX__KN(lbrx__gemv_iq4_nl_x86)
 #define lbrx__gemv_q5_0_x86 LBRX__KN(lbrx__gemv_q5_0_x86)
 #define lbrx__gemv_q5_1_x86 LBRX__KN(lbrx__gemv_q5_1_x86)
-#define lbrx__gv_q3_k LBRX__KN(lbrx__gv_q3_k)
+#define lbrx__gv_q23_k LBRX__KN(lbrx__gv_q23_k)
 #define lbrx__gemv_q3_k_x86 LBRX__KN(lbrx__gemv_q3_k_x86)
-#define lbrx__gv_q2_k LBRX__KN(lbrx__gv_q2_k)
 #define lbrx__gemv_q2_k_x86 LBRX__KN(lbrx__gemv_q2_k_x86)
 #define lbrx__gv_hsum16 LBRX__KN(lbrx__gv_hsum16)
 #define lbrx__gv_q45_k_512 LBRX__KN(lbrx__gv_q45_k_512)
@@ -4157,7 +4218,6 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__gemv_q6_k_avx512 LBRX__KN(lbrx__gemv_q6_k_avx512)
 #define lbrx__gv_iq4_xs_512 LBRX__KN(lbrx__gv_iq4_xs_512)
 #define lbrx__gemv_iq4_xs_avx512 LBRX__KN(lbrx__gemv_iq4_xs_avx512)
-#define lbrx__gv_k16_scales512 LBRX__KN(lbrx__gv_k16_scales512)
 #define lbrx__gv_q23_k_512 LBRX__KN(lbrx__gv_q23_k_512)
 #define lbrx__gemv_q3_k_avx512 LBRX__KN(lbrx__gemv_q3_k_avx512)
 #define lbrx__gemv_q2_k_avx512 LBRX__KN(lbrx__gemv_q2_k_avx512)
@@ -4168,8 +4228,12 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__vi LBRX__KN(lbrx__vi)
 #define lbrx__vq LBRX__KN(lbrx__vq)
 #define lbrx__mm_ftile LBRX__KN(lbrx__mm_ftile)
+#define lbrx__mm_dpbf16 LBRX__KN(lbrx__mm_dpbf16)
+#define lbrx__mm_btile LBRX__KN(lbrx__mm_btile)
 #define lbrx__mm_pack_w_f8 LBRX__KN(lbrx__mm_pack_w_f8)
 #define lbrx__mm_pack_w_f LBRX__KN(lbrx__mm_pack_w_f)
+#define lbrx__mm_pack_w_bf LBRX__KN(lbrx__mm_pack_w_bf)
+#define lbrx__mm_tile LBRX__KN(lbrx__mm_tile)
 #define lbrx__mm_gemm_f LBRX__KN(lbrx__mm_gemm_f)
 #define lbrx__mq_x LBRX__KN(lbrx__mq_x)
 #define lbrx__mq_bias LBRX__KN(lbrx__mq_bias)
@@ -4184,6 +4248,7 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__mm_quantize_fn LBRX__KN(lbrx__mm_quantize_fn)
 #define lbrx__mm_kernels LBRX__KN(lbrx__mm_kernels)
 #define lbrx__mm_fast LBRX__KN(lbrx__mm_fast)
+#define lbrx__mm_fast_bf16 LBRX__KN(lbrx__mm_fast_bf16)
 #define lbrx__mm_reference LBRX__KN(lbrx__mm_reference)
 #define lbrx__mm_plan LBRX__KN(lbrx__mm_plan)
 #define lbrx__mm_setup LBRX__KN(lbrx__mm_setup)
@@ -4193,13 +4258,17 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__mm_quantize_row LBRX__KN(lbrx__mm_quantize_row)
 #define lbrx__mm_quantize_rows LBRX__KN(lbrx__mm_quantize_rows)
 #define lbrx__mm_pack_step LBRX__KN(lbrx__mm_pack_step)
+#define lbrx__mm_bf16_x_step LBRX__KN(lbrx__mm_bf16_x_step)
 #define lbrx__mm_tile_step LBRX__KN(lbrx__mm_tile_step)
 #define lbrx__mm_run_tiled LBRX__KN(lbrx__mm_run_tiled)
 #define lbrx__mm_chunk_step LBRX__KN(lbrx__mm_chunk_step)
 #define lbrx__mm_run_rows LBRX__KN(lbrx__mm_run_rows)
 #define lbrx__matmul_run LBRX__KN(lbrx__matmul_run)
 #define lbrx__matmul LBRX__KN(lbrx__matmul)
+#define lbrx__weights_make LBRX__KN(lbrx__weights_make)
 #define lbrx__weights_create LBRX__KN(lbrx__weights_create)
+#define lbrx__matmul_bf16 LBRX__KN(lbrx__matmul_bf16)
+#define lbrx__weights_create_bf16 LBRX__KN(lbrx__weights_create_bf16)
 #define lbrx__ops_check_f32 LBRX__KN(lbrx__ops_check_f32)
 #define lbrx__ops_check_same_shape LBRX__KN(lbrx__ops_check_same_shape)
 #define lbrx__ops_param LBRX__KN(lbrx__ops_param)
@@ -4255,6 +4324,7 @@ LBRX__PRIVATE const lbrx__kset *lbrx__kset_get(void);
 #define lbrx__att_decode LBRX__KN(lbrx__att_decode)
 #define lbrx__attention LBRX__KN(lbrx__attention)
 #define lbrx__kset_tab LBRX__KN(lbrx__kset_tab)
+#define lbrx__kset_tab_bf16 LBRX__KN(lbrx__kset_tab_bf16)
 /* end of the names */
 #if !defined(LBRX_NO_AVX512)
 #define LBRX__KPASS 2
@@ -4832,7 +4902,9 @@ LBRXDEF lbrx_result lbrx_dequantize_row(lbrx_dtype t, const void *src, float *ds
      weights, each row in blocks of 32 int8 values q = round-half-even(x * 127/amax) with the
      scale d = amax/127 (f32), the block sum s = sum(q) and ds = d*s (Q4_1's offset term).
    - Canonical order, followed by the scalar code and, bit for bit, by the tiled kernels: for
-     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1; for quantized weights, the row
+     float weights acc = fma(x[j], w[j], acc) for j = 0..in-1 (the bf16 dot-product tiles,
+     LBRX__MM_BF16DP: x rounded to bf16, per pair j = 2i+1 then 2i, an odd in's last element
+     after a zero pair's step, subnormals flushed; tests/test_matmul.c's ref_bf16dp); for quantized weights, the row
      unpacked (the format table, lbrx__wfmts) into scale groups g of 32 or 16 values v with a
      scale D_g and, for formats with a min, M_g, in order: acc = fma((float)isum_g, D_g*dx_g, acc)
      and then acc = fma(M_g, dx_g*s_g, acc), where isum_g is the exact integer dot product of v
@@ -4884,6 +4956,8 @@ typedef struct lbrx__mm {
     int32_t *xs16;              /* formats with groups of 16: sums of q per 16 values, row i at xs16 + i * 2 nb */
     void *xp;                   /* quantized tiled kernels: x packed in panels of QR rows */
     const float *wprep;         /* float tiled kernels: prepared panels (lbrx_matmul_weights) or NULL */
+    uint32_t *xb;               /* bf16 dot-product tiles (LBRX__MM_BF16DP): x rounded to bf16 pairs, row i at xb + i * kp words; else NULL */
+    int64_t kp;
     unsigned char *wbuf;        /* tiled kernels: per-thread weight buffers */
     size_t wbuf_bytes;
 } lbrx__mm;
@@ -5271,13 +5345,13 @@ LBRX__PRIVATE __m256i lbrx__mm_bdot_q8(const unsigned char *wq, __m256i xv, int 
 #endif
 }
 
-/* Eight int32 lanes: unsigned 4-bit weights lo, hi (one byte each, 0..15) against x's int8 values
+/* Eight int32 lanes: unsigned 4- or 5-bit weights lo, hi (one byte each, 0..31) against x's int8 values
    of the same lanes xlo, xhi; lanes 0..3 sum the register's lower 128 bits, lanes 4..7 the upper. */
 LBRX__PRIVATE __m256i lbrx__mm_bdot_q4x2(__m256i lo, __m256i xlo, __m256i hi, __m256i xhi) {
 #if defined(LBRX__MM_VNNI256)
     return _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, xlo), hi, xhi);
 #else
-    /* a pair of products is at most 2 * 15 * 127 in magnitude, so two of them fit int16 */
+    /* a pair of products is at most 2 * 31 * 127 in magnitude (Q5's values), so two of them fit int16 */
     return _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo, xlo), _mm256_maddubs_epi16(hi, xhi)), _mm256_set1_epi16(1));
 #endif
 }
@@ -5769,7 +5843,8 @@ LBRX__INLINE __m256i lbrx__gv_dots(__m256i v, __m256i x) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(v), _mm256_sign_epi8(x, v)), _mm256_set1_epi16(1));
 #endif
 }
-/* The two f16 values at p (any alignment) in lanes 0 and 1 */
+/* The two f16 values at p (any alignment) in lanes 0 and 1 (a block's last f16 as lane 1 of the
+   pair before it: nothing past the block is read) */
 LBRX__INLINE __m128 lbrx__gv_f16x2(const unsigned char *p) {
     int32_t v;
     memcpy(&v, p, 4);
@@ -5778,11 +5853,12 @@ LBRX__INLINE __m128 lbrx__gv_f16x2(const unsigned char *p) {
 /* lanes 0..3 of s broadcast from lane a, lanes 4..7 from lane b */
 #define LBRX__GV_PAIR(s, a, b) _mm256_permutevar8x32_ps(s, _mm256_setr_epi32(a, a, a, a, b, b, b, b))
 
-/* The x86 driver: NAME runs BDOT(w, xq, xd, xds, xs16, acc) -> acc over the blocks (BLOCK values,
-   BB bytes) of each row, on accumulators of type VT (VZERO, summed by VSUM); xq, xd, xds and
-   xs16 point at x's side of the block. */
-#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) LBRX__GV_DRIVER(NAME, BLOCK, BB, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, BDOT)
-#define LBRX__GV_DRIVER(NAME, BLOCK, BB, VT, VZERO, VSUM, BDOT) \
+/* The x86 driver: NAME runs BDOT(w, xq, xd, xds, xs16, nl, acc) -> acc over the blocks (BLOCK
+   values, BB bytes) of each row, SB blocks a step (nl: the blocks left in the row, at least 1),
+   on accumulators of type VT (VZERO, summed by VSUM); xq, xd, xds and xs16 point at x's side of
+   the step's first block. */
+#define LBRX__GV_X86(NAME, BLOCK, BB, BDOT) LBRX__GV_DRIVER(NAME, BLOCK, BB, 1, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, BDOT)
+#define LBRX__GV_DRIVER(NAME, BLOCK, BB, SB, VT, VZERO, VSUM, BDOT) \
 LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
     const int64_t bb = (BB), nblk = m->k / (BLOCK), rb = nblk * bb, xb = (BLOCK) / 32; \
     int64_t i, b, gi, row[LBRX__MM_GR]; \
@@ -5796,12 +5872,12 @@ LBRX__PRIVATE void NAME(const lbrx__mm *m, int64_t o0, int64_t o1) { \
             VT acc0 = VZERO, acc1 = acc0, acc2 = acc0, acc3 = acc0; \
             float res[LBRX__MM_GR]; \
             (void)xds; (void)xs16; \
-            for (b = 0; b < nblk; b++) { \
-                if (i == 0) { int64_t p_; for (p_ = (64 - b * bb % 64) % 64; p_ < bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
-                acc0 = BDOT(w0 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc0); \
-                acc1 = BDOT(w1 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc1); \
-                acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc2); \
-                acc3 = BDOT(w3 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, acc3); \
+            for (b = 0; b < nblk; b += (SB)) { \
+                if (i == 0) { int64_t p_; for (p_ = (64 - b * bb % 64) % 64; p_ < (SB) * bb; p_ += 64) { LBRX__MM_R4(LBRX__GV_PF) } } \
+                acc0 = BDOT(w0 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc0); \
+                acc1 = BDOT(w1 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc1); \
+                acc2 = BDOT(w2 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc2); \
+                acc3 = BDOT(w3 + b * bb, xq + b * (BLOCK), xd + b * xb, xds + b * xb, xs16 ? xs16 + 2 * b * xb : 0, nblk - b, acc3); \
             } \
             res[0] = VSUM(acc0); res[1] = VSUM(acc1); res[2] = VSUM(acc2); res[3] = VSUM(acc3); \
             lbrx__mm_put(m, i, row, nr, res); \
@@ -5873,8 +5949,8 @@ LBRX__INLINE __m256 lbrx__gv_q45_k(const unsigned char *w, const int8_t *xq, con
     }
     return acc;
 }
-#define LBRX__GV_Q4_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k(w, xq, xd, xds, 0, acc)
-#define LBRX__GV_Q5_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k(w, xq, xd, xds, 1, acc)
+#define LBRX__GV_Q4_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k(w, xq, xd, xds, 1, acc)
 LBRX__GV_X86(lbrx__gemv_q4_k_x86, 256, 144, LBRX__GV_Q4_K)
 LBRX__GV_X86(lbrx__gemv_q5_k_x86, 256, 176, LBRX__GV_Q5_K)
 
@@ -5884,7 +5960,7 @@ LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, cons
     const __m256i nib = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30), c32 = _mm256_set1_epi8(32);
     __m256 sc[2];
     int h;
-    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(_mm_movehdup_ps(lbrx__gv_f16x2(w + 206))), xd, sc);
     for (h = 0; h < 2; h++) {
         const __m256 s = sc[h];
         const __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(w + 64 * h));
@@ -5905,7 +5981,7 @@ LBRX__INLINE __m256 lbrx__gv_q6_k(const unsigned char *w, const int8_t *xq, cons
     }
     return acc;
 }
-#define LBRX__GV_Q6_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k(w, xq, xd, acc)
+#define LBRX__GV_Q6_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q6_k(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_q6_k_x86, 256, 210, LBRX__GV_Q6_K)
 #endif
 
@@ -5915,16 +5991,6 @@ LBRX__INLINE __m256i lbrx__gv_iq4_table(void) {
     const __m128i t = _mm_loadu_si128((const __m128i *)(const void *)lbrx__iq4_values);
     return _mm256_set_m128i(t, t);
 }
-#if !defined(LBRX__MM_GEMV512)  /* (the 512-bit kernel of the 32-value blocks has IQ4_NL, Q5_0, Q5_1) */
-LBRX__INLINE __m256 lbrx__gv_iq4_nl(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
-    const __m128i q = _mm_loadu_si128((const __m128i *)(const void *)(w + 2));
-    const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f));
-    const __m256i p = lbrx__gv_dots(_mm256_shuffle_epi8(lbrx__gv_iq4_table(), u), _mm256_loadu_si256((const __m256i *)(const void *)xq));
-    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(lbrx__gv_f16x2(w)) * xd[0]), acc);
-}
-#define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_nl(w, xq, xd, acc)
-LBRX__GV_X86(lbrx__gemv_iq4_nl_x86, 32, 18, LBRX__GV_IQ4_NL)
-#endif
 
 #if !defined(LBRX__GV512)
 /* IQ4_XS: group 2j's 16 bytes and group 2j+1's in one register, their nibbles put in x's
@@ -5945,95 +6011,120 @@ LBRX__INLINE __m256 lbrx__gv_iq4_xs(const unsigned char *w, const int8_t *xq, co
     }
     return acc;
 }
-#define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
+#define LBRX__GV_IQ4_XS(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_iq4_xs(w, xq, xd, acc)
 LBRX__GV_X86(lbrx__gemv_iq4_xs_x86, 256, 136, LBRX__GV_IQ4_XS)
 #endif
 
-#if !defined(LBRX__MM_GEMV512)
-/* Q5_0 and Q5_1: bit j of qh (32 bits) is value j's fifth bit: byte j of the register gets qh's
-   byte j / 8, tested against bit j % 8. Q5_0 subtracts 16 times x's sums of 4 (as Q6_K its 32);
-   Q5_1's min goes in through lane 0. */
-LBRX__INLINE __m256 lbrx__gv_q5(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, int with_min, __m256 acc) {
-    const int hdr = with_min ? 4 : 2;
-    int32_t qh;
-    __m256i hb, u, p, x;
-    __m128i q;
-    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    const __m128 dm = lbrx__gv_f16x2(w);
-    memcpy(&qh, w + hdr, 4);
-    hb = _mm256_shuffle_epi8(_mm256_set1_epi32(qh), _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                                                      2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    hb = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hb, bits), bits), _mm256_set1_epi8(16));
-    q = _mm_loadu_si128((const __m128i *)(const void *)(w + hdr + 4));
-    u = _mm256_or_si256(_mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0f)), hb);
-    x = _mm256_loadu_si256((const __m256i *)(const void *)xq);
-    p = lbrx__gv_dotu(u, x);
-    if (!with_min) p = _mm256_sub_epi32(p, lbrx__gv_dotu(_mm256_set1_epi8(16), x));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(_mm_cvtss_f32(dm) * xd[0]), acc);
-    if (with_min) acc = _mm256_add_ps(acc, _mm256_set_m128(_mm_setzero_ps(), _mm_set_ss(_mm_cvtss_f32(_mm_movehdup_ps(dm)) * xds[0])));
-    return acc;
+#if !defined(LBRX__MM_GEMV512)  /* (the 512-bit kernel of the 32-value blocks has IQ4_NL, Q5_0, Q5_1) */
+/* IQ4_NL, Q5_0 and Q5_1 (dt a constant): a step is two blocks, A and B (a row's last odd block
+   alone: B's bytes, scale and x side read as zeros), their 16 bytes of nibbles side by side in
+   one register as the Q4 kernel has them: the low nibbles meet x values 0..15 of each block,
+   the high nibbles 16..31 (x's two blocks put in that order by 128-bit lane permutations).
+   IQ4_NL's nibbles index its code values (one byte shuffle; signed against x with v's sign),
+   Q5's fifth bits (bit j of qh) come from a byte shuffle of qh and a test against bit j % 8.
+   The two blocks' f16 scale (and Q5_1's min) words convert at once, times x's (d, d*s) pairs:
+   lanes 0..3 take A's scale, 4..7 B's; Q5_0's -16 d d*s of x and Q5_1's m d*s go in through
+   lanes 0..3 of the accumulator. */
+LBRX__INLINE __m256 lbrx__gv_q32x2(const unsigned char *w, const int8_t *xq, const float *xd, const float *xds, lbrx_dtype dt, int two, __m256 acc) {
+    const int bb = dt == LBRX_Q5_1 ? 24 : dt == LBRX_Q5_0 ? 22 : 18, hdr = dt == LBRX_Q5_1 ? 4 : 2, qoff = dt == LBRX_IQ4_NL ? 2 : hdr + 4;
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    const __m128i qa = _mm_loadu_si128((const __m128i *)(const void *)(w + qoff));
+    const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(qa), two ? _mm_loadu_si128((const __m128i *)(const void *)(w + bb + qoff)) : _mm_setzero_si128(), 1);
+    const __m256i x0 = _mm256_loadu_si256((const __m256i *)(const void *)xq), x1 = two ? _mm256_loadu_si256((const __m256i *)(const void *)(xq + 32)) : x0;
+    const __m256i xlo = _mm256_permute2x128_si256(x0, x1, 0x20), xhi = _mm256_permute2x128_si256(x0, x1, 0x31);
+    __m256i lo = _mm256_and_si256(q, nib), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib), p;
+    /* (dA, mA, dB, mB) (m zero without a min) and x's (dA, d*sA, dB, d*sB) */
+    const uint32_t keep = dt == LBRX_Q5_1 ? 0xffffffffu : 0xffffu;
+    uint32_t wa, wb = 0;
+    __m256 dm, xv, sc;
+    __m128 x2;
+    memcpy(&wa, w, 4);
+    if (two) memcpy(&wb, w + bb, 4);
+    dm = _mm256_cvtph_ps(_mm_set_epi32(0, 0, (int)(wb & keep), (int)(wa & keep)));
+    x2 = two ? _mm_unpacklo_ps(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)xd)), _mm_castpd_ps(_mm_load_sd((const double *)(const void *)xds)))
+             : _mm_unpacklo_ps(_mm_load_ss(xd), _mm_load_ss(xds));
+    xv = _mm256_set_m128(_mm_setzero_ps(), x2);
+    sc = _mm256_permutevar8x32_ps(_mm256_mul_ps(dm, xv), _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2));
+    if (dt == LBRX_IQ4_NL) {
+        const __m256i tab = lbrx__gv_iq4_table();
+        p = _mm256_add_epi32(lbrx__gv_dots(_mm256_shuffle_epi8(tab, lo), xlo), lbrx__gv_dots(_mm256_shuffle_epi8(tab, hi), xhi));
+    } else {
+        const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ULL), b4 = _mm256_set1_epi8(16);
+        const __m128i ha = _mm_loadu_si128((const __m128i *)(const void *)(w + hdr));
+        const __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(ha), two ? _mm_loadu_si128((const __m128i *)(const void *)(w + bb + hdr)) : _mm_setzero_si128(), 1);
+        const __m256i hl = _mm256_shuffle_epi8(h, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+        const __m256i hh = _mm256_shuffle_epi8(h, _mm256_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hl, bits), bits), b4));
+        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hh, bits), bits), b4));
+        p = lbrx__mm_bdot_q4x2(lo, xlo, hi, xhi);
+        /* lanes 0..3 of the accumulator: Q5_0 -16 dA d*sA, -16 dB d*sB; Q5_1 mA d*sA, mB d*sB */
+        acc = _mm256_fmadd_ps(dm, dt == LBRX_Q5_0 ? _mm256_mul_ps(_mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(1, 4, 3, 4, 4, 4, 4, 4)), _mm256_set1_ps(-16.0f))
+                                                  : _mm256_permutevar8x32_ps(xv, _mm256_setr_epi32(4, 1, 4, 3, 4, 4, 4, 4)), acc);
+    }
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), sc, acc);
 }
-#define LBRX__GV_Q5_0(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 0, acc)
-#define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, acc) lbrx__gv_q5(w, xq, xd, xds, 1, acc)
-LBRX__GV_X86(lbrx__gemv_q5_0_x86, 32, 22, LBRX__GV_Q5_0)
-LBRX__GV_X86(lbrx__gemv_q5_1_x86, 32, 24, LBRX__GV_Q5_1)
+#define LBRX__GV_IQ4_NL(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q32x2(w, xq, xd, xds, LBRX_IQ4_NL, nl > 1, acc)
+#define LBRX__GV_Q5_0(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q32x2(w, xq, xd, xds, LBRX_Q5_0, nl > 1, acc)
+#define LBRX__GV_Q5_1(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q32x2(w, xq, xd, xds, LBRX_Q5_1, nl > 1, acc)
+LBRX__GV_DRIVER(lbrx__gemv_iq4_nl_x86, 32, 18, 2, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, LBRX__GV_IQ4_NL)
+LBRX__GV_DRIVER(lbrx__gemv_q5_0_x86, 32, 22, 2, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, LBRX__GV_Q5_0)
+LBRX__GV_DRIVER(lbrx__gemv_q5_1_x86, 32, 24, 2, __m256, _mm256_setzero_ps(), lbrx__mm_hsum8, LBRX__GV_Q5_1)
 #endif
 
 #if !defined(LBRX__GV512)  /* (the AVX-512 section has Q3_K and Q2_K) */
-/* Q3_K and Q2_K: groups of 16 as Q6_K; the 2-bit values of group of 32 k (of the 128-value
-   half h) are bit pair k of the half's 32 bytes of qs. */
-/* Q3_K: v + 4 = the 2 bits + 4 where hmask's bit 4h + k is set; scales 6 bits - 32 */
-LBRX__INLINE __m256 lbrx__gv_q3_k(const unsigned char *w, const int8_t *xq, const float *xd, __m256 acc) {
-    const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4), hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
-    const unsigned char *s = w + 96;
-    int32_t s8;
-    __m128i lo, hi;
-    __m256 sc[2];
+/* Q3_K and Q2_K: step (h, k) is bit pair k of the half h's 32 bytes of qs, values 128h + 32k ..
+   128h + 32k + 31 against x's 32 (Q3_K adds 4 where hmask's bit 4h + k is set), its 128-bit
+   lane l holding group 8h + 2k + l. Per half the four steps' sums of 4 are reduced in the
+   integers as in the AVX-512 section (lane 4l + k ends up holding group 8h + 2k + l, as an
+   int16 pair; the last round multiplies in the scales), then one float multiply-add. */
+LBRX__INLINE __m256 lbrx__gv_q23_k(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, int three, __m256 acc) {
+    const __m256i m3 = _mm256_set1_epi8(3), c4 = _mm256_set1_epi8(4), one = _mm256_set1_epi16(1), lo16 = _mm256_set1_epi32(0xffff);
+    const __m128i pairs = _mm_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 1, 1, 3, 3, 5, 5, 7, 7);
+    const __m256i gidx = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    const __m128 dm = three ? _mm_movehdup_ps(lbrx__gv_f16x2(w + 106)) : lbrx__gv_f16x2(w + 80);
+    __m256i hm = _mm256_setzero_si256();
+    __m128i sb;
     int h, k;
-    memcpy(&s8, s + 8, 4);
-    lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
-    lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
-    hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
-    lbrx__gv_k16_scales(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 108)), xd, sc);
+    if (three) {
+        const unsigned char *s = w + 96;
+        int32_t s8;
+        __m128i lo, hi;
+        memcpy(&s8, s + 8, 4);
+        lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
+        lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
+        hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
+        sb = _mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32));
+        hm = _mm256_loadu_si256((const __m256i *)(const void *)w);
+    } else sb = _mm_loadu_si128((const __m128i *)(const void *)w);
     for (h = 0; h < 2; h++) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32 + 32 * h));
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + (three ? 32 : 16) + 32 * h));
+        const __m256i xs = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(xs16 + 8 * h)), gidx);
+        const __m128i hp = _mm_shuffle_epi8(sb, _mm_add_epi8(pairs, _mm_set1_epi8((char)(8 * h))));
+        const __m256 xv = _mm256_broadcast_ps((const __m128 *)(const void *)(xd + 4 * h));
+        __m256i p[4], s;
         for (k = 0; k < 4; k++) {
-            const __m256i bit = _mm256_set1_epi8((char)(1 << (4 * h + k)));
-            const __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three),
-                                              _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(hm, bit), bit), four));
-            const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k));
-            const __m256i p = _mm256_sub_epi32(lbrx__gv_dotu(u, x), lbrx__gv_dotu(four, x));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
+            const int t = 4 * h + k;
+            __m256i u = _mm256_and_si256(k ? _mm256_srli_epi16(q, 2 * k) : q, m3);
+            /* hmask's bit t to bit 2 */
+            if (three) u = _mm256_or_si256(u, _mm256_and_si256(t < 2 ? _mm256_slli_epi16(hm, 2 - t) : t > 2 ? _mm256_srli_epi16(hm, t - 2) : hm, c4));
+            p[k] = lbrx__gv_dotu(u, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k)));
+        }
+        s = _mm256_packs_epi32(_mm256_madd_epi16(_mm256_packs_epi32(p[0], p[1]), one), _mm256_madd_epi16(_mm256_packs_epi32(p[2], p[3]), one));
+        if (three) {
+            s = _mm256_madd_epi16(_mm256_sub_epi16(s, _mm256_and_si256(_mm256_slli_epi32(xs, 2), lo16)), _mm256_cvtepi8_epi16(hp));
+            acc = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_broadcastss_ps(dm)), xv, acc);
+        } else {
+            const __m256i b = _mm256_cvtepu8_epi16(hp);
+            const __m256 mn = _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_and_si256(xs, lo16), _mm256_srli_epi16(b, 4)));
+            const __m256 sc = _mm256_cvtepi32_ps(_mm256_madd_epi16(s, _mm256_and_si256(b, _mm256_set1_epi16(0x0f))));
+            acc = _mm256_fmadd_ps(_mm256_fmadd_ps(sc, _mm256_broadcastss_ps(dm), _mm256_mul_ps(mn, _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))))), xv, acc);
         }
     }
     return acc;
 }
-#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q3_k(w, xq, xd, acc)
+#define LBRX__GV_Q3_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 1, acc)
+#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k(w, xq, xd, xs16, 0, acc)
 LBRX__GV_X86(lbrx__gemv_q3_k_x86, 256, 110, LBRX__GV_Q3_K)
-
-/* Q2_K: v = the 2 bits; scale nibbles times d, min nibbles times -dmin against x's scale times
-   its sums of 16 (xs16) */
-LBRX__INLINE __m256 lbrx__gv_q2_k(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, __m256 acc) {
-    const __m256i three = _mm256_set1_epi8(3);
-    const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
-    const __m128 dm = lbrx__gv_f16x2(w + 80);
-    __m256 sc[2], mn[2];
-    int h, k;
-    lbrx__gv_k16_scales(_mm_and_si128(sb, m4), _mm256_broadcastss_ps(dm), xd, sc);
-    lbrx__gv_k16_scales(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), _mm256_broadcastss_ps(_mm_sub_ps(_mm_setzero_ps(), _mm_movehdup_ps(dm))), xd, mn);
-    acc = _mm256_fmadd_ps(mn[0], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)xs16)), acc);
-    acc = _mm256_fmadd_ps(mn[1], _mm256_cvtepi32_ps(_mm256_loadu_si256((const __m256i *)(const void *)(xs16 + 8))), acc);
-    for (h = 0; h < 2; h++) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(w + 16 + 32 * h));
-        for (k = 0; k < 4; k++) {
-            const __m256i u = _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), three);
-            const __m256i p = lbrx__gv_dotu(u, _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 * h + 32 * k)));
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), LBRX__GV_PAIR(sc[h], 2 * k, 2 * k + 1), acc);
-        }
-    }
-    return acc;
-}
-#define LBRX__GV_Q2_K(w, xq, xd, xds, xs16, acc) lbrx__gv_q2_k(w, xq, xd, xs16, acc)
 LBRX__GV_X86(lbrx__gemv_q2_k_x86, 256, 84, LBRX__GV_Q2_K)
 #endif
 
@@ -6076,10 +6167,10 @@ LBRX__INLINE __m512 lbrx__gv_q45_k_512(const unsigned char *w, const int8_t *xq,
     }
     return acc;
 }
-#define LBRX__GV_Q4_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 0, acc)
-#define LBRX__GV_Q5_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 1, acc)
-LBRX__GV_DRIVER(lbrx__gemv_q4_k_avx512, 256, 144, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q4_K512)
-LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q5_K512)
+#define LBRX__GV_Q4_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 0, acc)
+#define LBRX__GV_Q5_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q45_k_512(w, xq, xd, xds, 1, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q4_k_avx512, 256, 144, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q4_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q5_k_avx512, 256, 176, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q5_K512)
 
 /* Q6_K: a step is two groups of 32 (k = 0, 1 from ql's low nibbles, k = 2, 3 from the high
    ones), each 16 values of one scale in 4 lanes. */
@@ -6089,7 +6180,7 @@ LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, 
     const __m512i i01 = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), i23 = _mm512_setr_epi32(4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
     __m256 sc[2];
     int h;
-    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(lbrx__gv_f16x2(w + 208)), xd, sc);
+    lbrx__gv_k16_scales(_mm_loadu_si128((const __m128i *)(const void *)(w + 192)), _mm256_broadcastss_ps(_mm_movehdup_ps(lbrx__gv_f16x2(w + 206))), xd, sc);
     for (h = 0; h < 2; h++) {
         const __m512 s = _mm512_castps256_ps512(sc[h]);
         const __m512i a = _mm512_loadu_si512(w + 64 * h);
@@ -6105,8 +6196,8 @@ LBRX__INLINE __m512 lbrx__gv_q6_k_512(const unsigned char *w, const int8_t *xq, 
     }
     return acc;
 }
-#define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
-LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
+#define LBRX__GV_Q6_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q6_k_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q6_k_avx512, 256, 210, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q6_K512)
 
 /* IQ4_XS: a step is the 32 bytes of groups 2j and 2j+1, their nibbles put in x's order by a
    128-bit lane permutation; the code values + 128 (unsigned) against x, minus 128 times x's
@@ -6126,65 +6217,68 @@ LBRX__INLINE __m512 lbrx__gv_iq4_xs_512(const unsigned char *w, const int8_t *xq
     }
     return acc;
 }
-#define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
-LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
-/* The K-quants with groups of 16 (Q3_K, Q2_K): the 16 scales sc8 (int8) times d times x's scale
-   of the group's block of 32, lane g for group g. */
-LBRX__INLINE __m512 lbrx__gv_k16_scales512(__m128i sc8, float d, const float *xd) {
-    const __m512 xv = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), _mm512_castps256_ps512(_mm256_loadu_ps(xd)));
-    return _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(d)), xv);
-}
-/* lanes 0..3 from lane g of s, 4..7 from g + 1, 8..11 from g + 2, 12..15 from g + 3 */
-#define LBRX__GV_QUAD(s, g) _mm512_permutexvar_ps(_mm512_add_epi32(_mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3), _mm512_set1_epi32(g)), s)
-
-/* Q3_K and Q2_K: a step is two groups of 32 (bit pairs k and k + 1 of the half h's 32 bytes of
-   qs, shifted apart by a per-half shift) against x's 64 values; Q3_K adds 4 where hmask's bit
-   4h + k is set (a masked add) and subtracts 4 times x's sums of 4, Q2_K's mins go in against
-   x's sums of 16 (xs16). */
+#define LBRX__GV_IQ4_XS512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_iq4_xs_512(w, xq, xd, acc)
+LBRX__GV_DRIVER(lbrx__gemv_iq4_xs_avx512, 256, 136, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_IQ4_XS512)
+/* Q3_K and Q2_K: step k (0..3) is bit pair k of all 64 bytes of qs, values 32k..32k+31 of both
+   halves, against x's matching 64 bytes (Q3_K adds 4 where hmask's bit k (low half) or 4 + k
+   (high half) is set, a masked add). The four steps' sums of 4 are reduced in the integers by
+   two rounds of packing to int16 and adding pairs (|sums| < 2^15): lane 4l + k ends up holding
+   group 2k + (l & 1) + 8 (l >> 1), as an int16 pair whose sum is the group's sum; the last
+   round's pair sum multiplies in the group's scale (Q3_K first subtracts 4 times x's sum of 16
+   from the pair). Q2_K's mins times x's sums of 16 the same way; one float multiply-add per
+   block. */
 LBRX__INLINE __m512 lbrx__gv_q23_k_512(const unsigned char *w, const int8_t *xq, const float *xd, const int32_t *xs16, int three, __m512 acc) {
-    const __m512i m3 = _mm512_set1_epi8(3), c4 = _mm512_set1_epi8(4), z = _mm512_setzero_si512();
-    const unsigned char *qs = w + (three ? 32 : 16);
-    __m512i hm = z;
-    __m512 sc;
-    int h, k;
+    const __m512i m3 = _mm512_set1_epi8(3), c4 = _mm512_set1_epi8(4), one = _mm512_set1_epi16(1), lo16 = _mm512_set1_epi32(0xffff);
+    /* a group's scale byte in both bytes of its lane's pair, for the lane order above */
+    const __m256i pairs = _mm256_setr_epi8(0, 0, 2, 2, 4, 4, 6, 6, 1, 1, 3, 3, 5, 5, 7, 7, 8, 8, 10, 10, 12, 12, 14, 14, 9, 9, 11, 11, 13, 13, 15, 15);
+    const __m512 xv = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7), _mm512_castps256_ps512(_mm256_loadu_ps(xd)));
+    const __m512i xs = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15), _mm512_loadu_si512(xs16));
+    const __m512i q = _mm512_loadu_si512(w + (three ? 32 : 16));
+    __m512i hm = q, p[4], s;
+    int k;
     if (three) {
-        const unsigned char *s = w + 96;
-        int32_t s8;
-        __m128i lo, hi;
+        /* scale of group g: low nibble of byte g & 7 (high nibble for g >= 8) of the 12 bytes at
+           96, bits 4, 5 from bit pair g >> 2 of byte 8 + (g & 3); here in the low and high byte
+           of each int16 (read from 94 to stay inside the block), shifted into place, minus 32 */
+        const __m512i sb = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)(w + 94)));
+        const __m512i t = _mm512_shuffle_epi8(sb, _mm512_setr_epi64(0x0c040c040a020a02, 0x0c080c080a060a06, 0x0d050d050b030b03, 0x0d090d090b070b07,
+                                                                    0x0c040c040a020a02, 0x0c080c080a060a06, 0x0d050d050b030b03, 0x0d090d090b070b07));
+        const __m512i nib = _mm512_srlv_epi16(t, _mm512_setr_epi64(0, 0, 0, 0, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004, 0x0004000400040004));
+        const __m512i top = _mm512_srlv_epi16(t, _mm512_setr_epi64(0x0004000400040004, 0x0006000600060006, 0x0004000400040004, 0x0006000600060006,
+                                                                   0x0008000800080008, 0x000a000a000a000a, 0x0008000800080008, 0x000a000a000a000a));
         const __m256i h1 = _mm256_loadu_si256((const __m256i *)(const void *)w);
-        memcpy(&s8, s + 8, 4);
-        lo = _mm_loadl_epi64((const __m128i *)(const void *)s);
-        lo = _mm_and_si128(_mm_unpacklo_epi64(lo, _mm_srli_epi16(lo, 4)), _mm_set1_epi8(0x0f));
-        hi = _mm_and_si128(_mm_srlv_epi32(_mm_set1_epi32(s8), _mm_setr_epi32(0, 2, 4, 6)), _mm_set1_epi8(3));
-        sc = lbrx__gv_k16_scales512(_mm_sub_epi8(_mm_or_si128(lo, _mm_slli_epi16(hi, 4)), _mm_set1_epi8(32)), _mm_cvtss_f32(lbrx__gv_f16x2(w + 108)), xd);
-        hm = _mm512_inserti64x4(_mm512_castsi256_si512(h1), h1, 1);
+        s = _mm512_sub_epi16(_mm512_and_si512(_mm512_ternarylogic_epi32(nib, top, _mm512_set1_epi16(0x0f), 0xE4), _mm512_set1_epi16(0x3f)), _mm512_set1_epi16(32));
+        hm = _mm512_inserti64x4(_mm512_castsi256_si512(h1), _mm256_srli_epi16(h1, 4), 1);
     } else {
-        const __m128i sb = _mm_loadu_si128((const __m128i *)(const void *)w), m4 = _mm_set1_epi8(0x0f);
+        s = _mm512_cvtepu8_epi16(_mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)w)), pairs));
+    }
+    for (k = 0; k < 4; k++) {
+        const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(xq + 32 * k))),
+                                             _mm256_loadu_si256((const __m256i *)(const void *)(xq + 128 + 32 * k)), 1);
+        const __m512i a = k ? _mm512_srli_epi16(q, 2 * k) : q;
+        __m512i u;
+        if (three) {
+            /* bit k of hm's bytes (4 + k in the high half) to bit 2: (a & 3) | h */
+            const __m512i h = _mm512_and_si512(k < 2 ? _mm512_slli_epi16(hm, 2 - k) : k > 2 ? _mm512_srli_epi16(hm, 1) : hm, c4);
+            u = _mm512_ternarylogic_epi32(a, m3, h, 0xEA);
+        } else u = _mm512_and_si512(a, m3);
+        p[k] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, x);
+    }
+    p[0] = _mm512_packs_epi32(_mm512_madd_epi16(_mm512_packs_epi32(p[0], p[1]), one), _mm512_madd_epi16(_mm512_packs_epi32(p[2], p[3]), one));
+    if (three) {
+        p[0] = _mm512_sub_epi16(p[0], _mm512_and_si512(_mm512_slli_epi32(xs, 2), lo16));
+        return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(p[0], s)), _mm512_set1_ps(_mm_cvtss_f32(_mm_movehdup_ps(lbrx__gv_f16x2(w + 106))))), xv, acc);
+    } else {
         const __m128 dm = lbrx__gv_f16x2(w + 80);
-        sc = lbrx__gv_k16_scales512(_mm_and_si128(sb, m4), _mm_cvtss_f32(dm), xd);
-        acc = _mm512_fmadd_ps(lbrx__gv_k16_scales512(_mm_and_si128(_mm_srli_epi16(sb, 4), m4), -_mm_cvtss_f32(_mm_movehdup_ps(dm)), xd),
-                              _mm512_cvtepi32_ps(_mm512_loadu_si512(xs16)), acc);
+        const __m512 mn = _mm512_cvtepi32_ps(_mm512_madd_epi16(_mm512_and_si512(xs, lo16), _mm512_srli_epi16(s, 4)));
+        const __m512 sc = _mm512_cvtepi32_ps(_mm512_madd_epi16(p[0], _mm512_and_si512(s, _mm512_set1_epi16(0x0f))));
+        return _mm512_fmadd_ps(_mm512_fmadd_ps(sc, _mm512_set1_ps(_mm_cvtss_f32(dm)), _mm512_mul_ps(mn, _mm512_set1_ps(-_mm_cvtss_f32(_mm_movehdup_ps(dm))))), xv, acc);
     }
-    for (h = 0; h < 2; h++) {
-        const __m256i q1 = _mm256_loadu_si256((const __m256i *)(const void *)(qs + 32 * h));
-        const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(q1), q1, 1);
-        for (k = 0; k < 4; k += 2) {
-            const __m512i x = _mm512_loadu_si512(xq + 128 * h + 32 * k);
-            __m512i u = _mm512_and_si512(_mm512_srlv_epi16(q, _mm512_inserti64x4(_mm512_set1_epi16((short)(2 * k)), _mm256_set1_epi16((short)(2 * k + 2)), 1)), m3), p;
-            if (three) {
-                const __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (4 * h + k))), _mm256_set1_epi8((char)(2 << (4 * h + k))), 1);
-                u = _mm512_mask_add_epi8(u, _mm512_test_epi8_mask(hm, bit), u, c4);
-                p = _mm512_sub_epi32(_mm512_dpbusd_epi32(z, u, x), _mm512_dpbusd_epi32(z, c4, x));
-            } else p = _mm512_dpbusd_epi32(z, u, x);
-            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), LBRX__GV_QUAD(sc, 8 * h + 2 * k), acc);
-        }
-    }
-    return acc;
 }
-#define LBRX__GV_Q3_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 1, acc)
-#define LBRX__GV_Q2_K512(w, xq, xd, xds, xs16, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 0, acc)
-LBRX__GV_DRIVER(lbrx__gemv_q3_k_avx512, 256, 110, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q3_K512)
-LBRX__GV_DRIVER(lbrx__gemv_q2_k_avx512, 256, 84, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q2_K512)
+#define LBRX__GV_Q3_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 1, acc)
+#define LBRX__GV_Q2_K512(w, xq, xd, xds, xs16, nl, acc) lbrx__gv_q23_k_512(w, xq, xd, xs16, 0, acc)
+LBRX__GV_DRIVER(lbrx__gemv_q3_k_avx512, 256, 110, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q3_K512)
+LBRX__GV_DRIVER(lbrx__gemv_q2_k_avx512, 256, 84, 1, __m512, _mm512_setzero_ps(), lbrx__gv_hsum16, LBRX__GV_Q2_K512)
 #endif /* AVX-512 VNNI section */
 
 #if defined(LBRX__NEON)
@@ -6389,6 +6483,27 @@ LBRX__PRIVATE void lbrx__mm_quantize_x(const float *x, int64_t k, int8_t *q, flo
     X(6, 0) X(6, 1) X(7, 0) X(7, 1) X(8, 0) X(8, 1) X(9, 0) X(9, 1) X(10, 0) X(10, 1) X(11, 0) X(11, 1)
 #endif
 
+/* BF16 weights with the AVX512_BF16 dot product (vdpbf16ps): the float tiles' shape on pairs of
+   `in`, with x rounded to bf16 once per call. Compiled where the build enables AVX512_BF16 for
+   an AMD target (LBRX__AVX512BF16: the one kernel set takes it, LBRX__MM_BF16DP_ALL), in the
+   AVX-512 pass of a dispatch build (the function attribute below: only the kernel set "avx512
+   bf16" calls it, chosen by CPUID: AVX512_BF16 on an AMD CPU), and, for the tests, emulated
+   with AVX-512F under LBRX_EMULATE_BF16DP. On Sapphire Rapids it ran bit-exact to the
+   emulation and the definition, at half the f32 tiles' speed: Intel CPUs keep those. */
+#if defined(LBRX__AVX512) && (defined(LBRX__AVX512BF16) || defined(LBRX__KPASS) || defined(LBRX_EMULATE_BF16DP))
+#define LBRX__MM_BF16DP 1
+#if defined(LBRX__KPASS) && !defined(LBRX_EMULATE_BF16DP)
+#define LBRX__BF16_TARGET __attribute__((target("avx512bf16")))
+#else
+#define LBRX__BF16_TARGET
+#endif
+#endif
+#if defined(LBRX__MM_BF16DP) && !defined(LBRX__KPASS)
+#define LBRX__MM_BF16DP_ALL 1
+#else
+#define LBRX__MM_BF16DP_ALL 0
+#endif
+
 #if defined(LBRX__MM_X86) && defined(LBRX__MM_TILED)
 #define LBRX__MM_QTILED 1
 #define LBRX__MQ_N 8
@@ -6507,6 +6622,55 @@ LBRX__PRIVATE void lbrx__mm_ftile(int64_t kc, const float *const *xr, int64_t k0
 #undef LBRX__MF_STORE
 }
 
+#if defined(LBRX__MM_BF16DP)
+/* One step of vdpbf16ps: acc + the products of the bf16 pairs of a and b per 32-bit lane, the
+   odd (upper) pair's product added first, then the even one's, each a fused multiply-add
+   rounded to nearest even, with subnormal inputs read as zero and subnormal sums flushed to
+   zero (Intel's definition; MXCSR is not used). A product of two bf16 values is exact in f32.
+   LBRX_EMULATE_BF16DP (tests on CPUs without AVX512_BF16) does these steps with AVX-512F: the
+   same bits except where a sum rounds to within 2^-149 of 2^-126 (where the flush sees the
+   rounded sum). */
+LBRX__INLINE LBRX__BF16_TARGET __m512 lbrx__mm_dpbf16(__m512 acc, __m512i a, __m512i b) {
+#if defined(LBRX_EMULATE_BF16DP)
+    const __m512i hi = _mm512_set1_epi32(-65536), ex = _mm512_set1_epi32(0x7f800000), sg = _mm512_set1_epi32(-2147483647 - 1);
+    /* lanes with a zero exponent (zeros, subnormals) to zero of their sign */
+#define LBRX__BF16_FLUSH(v) _mm512_castsi512_ps(_mm512_mask_and_epi32(_mm512_castps_si512(v), \
+    _mm512_testn_epi32_mask(_mm512_castps_si512(v), ex), _mm512_castps_si512(v), sg))
+    const __m512 a1 = LBRX__BF16_FLUSH(_mm512_castsi512_ps(_mm512_and_si512(a, hi))), b1 = LBRX__BF16_FLUSH(_mm512_castsi512_ps(_mm512_and_si512(b, hi)));
+    const __m512 a0 = LBRX__BF16_FLUSH(_mm512_castsi512_ps(_mm512_slli_epi32(a, 16))), b0 = LBRX__BF16_FLUSH(_mm512_castsi512_ps(_mm512_slli_epi32(b, 16)));
+    acc = _mm512_fmadd_ps(a1, b1, acc);
+    acc = LBRX__BF16_FLUSH(acc);
+    acc = _mm512_fmadd_ps(a0, b0, acc);
+    return LBRX__BF16_FLUSH(acc);
+#else
+    return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b);
+#endif
+}
+
+/* The tile of lbrx__mm_ftile (MR rows, NR = 4 vectors of columns) on bf16 pairs: kc2 steps of
+   one broadcast 32-bit pair of x (rows xr[0..MR) at word j0) and a packed weight panel
+   [kc2][NR] of pairs. */
+LBRX__PRIVATE LBRX__BF16_TARGET void lbrx__mm_btile(int64_t kc2, const uint32_t *const *xr, int64_t j0, const uint32_t *wp, float *const *c,
+                                                   int64_t col, int first) {
+    int64_t kk;
+#define LBRX__MB_XROW(r) const uint32_t *x##r = xr[r] + j0;
+    LBRX__MF_ROWS(LBRX__MB_XROW)
+#define LBRX__MB_DECL(r, v) __m512 a##r##_##v = first ? _mm512_setzero_ps() : _mm512_loadu_ps(c[r] + col + v * 16);
+    LBRX__MF_RV(LBRX__MB_DECL)
+    for (kk = 0; kk < kc2; kk++) {
+        const uint32_t *wk = wp + kk * LBRX__MF_NR;
+#define LBRX__MB_LDW(v) const __m512i w##v = _mm512_loadu_si512((const void *)(wk + v * 16)); LBRX__PREFETCH(wk + 8 * LBRX__MF_NR + v * 16);
+        LBRX__MF_VECS(LBRX__MB_LDW)
+#define LBRX__MB_STEP(r) { const __m512i b_ = _mm512_set1_epi32((int)x##r[kk]); \
+        a##r##_0 = lbrx__mm_dpbf16(a##r##_0, w0, b_); a##r##_1 = lbrx__mm_dpbf16(a##r##_1, w1, b_); \
+        a##r##_2 = lbrx__mm_dpbf16(a##r##_2, w2, b_); a##r##_3 = lbrx__mm_dpbf16(a##r##_3, w3, b_); }
+        LBRX__MF_ROWS(LBRX__MB_STEP)
+    }
+#define LBRX__MB_STORE(r, v) _mm512_storeu_ps(c[r] + col + v * 16, a##r##_##v);
+    LBRX__MF_RV(LBRX__MB_STORE)
+}
+#endif
+
 #if defined(LBRX__MM_X86)
 /* Rows r0..r0+8 of a full sub-panel, elements [k0, k0 + kc8) (kc8 a multiple of 8): 8x8 blocks
    converted to f32 and transposed in registers. */
@@ -6574,27 +6738,69 @@ LBRX__PRIVATE void lbrx__mm_pack_w_f(const lbrx__mm *m, int64_t o, int nr, int64
     }
 }
 
+#if defined(LBRX__MM_BF16DP)
+/* Pack BF16 weight rows [o, o + nr), elements [k0, k0 + kc) (k0 even), as bf16 pairs [(kc+1)/2][NR]
+   of 32-bit words, zero past nr and past kc: the pairs are the rows' own 4-byte words, moved as
+   lbrx__mm_pack_w_f moves f32 (bits unchanged), then an odd kc's last element alone. */
+LBRX__PRIVATE void lbrx__mm_pack_w_bf(const lbrx__mm *m, int64_t o, int nr, int64_t k0, int64_t kc, uint32_t *wp) {
+    lbrx__mm words = *m;
+    int r;
+    words.dt = LBRX_F32;
+    words.k = m->k / 2;
+    lbrx__mm_pack_w_f(&words, o, nr, k0 / 2, kc / 2, (float *)(void *)wp);
+    if (kc % 2)
+        for (r = 0; r < LBRX__MF_NR; r++) {
+            uint16_t h = 0;
+            if (r < nr) memcpy(&h, m->w + (o + r) * m->ws + 2 * (k0 + kc - 1), 2);
+            wp[kc / 2 * LBRX__MF_NR + r] = h;
+        }
+}
+#endif
+
+/* One tile of lbrx__mm_gemm_f over elements [k0, k0 + kc): f32, or bf16 pairs where m->xb. */
+LBRX__INLINE void lbrx__mm_tile(const lbrx__mm *m, int64_t kc, const float *const *xr, const uint32_t *const *xb, int64_t k0,
+                                const float *wp, float *const *c, int64_t col) {
+#if defined(LBRX__MM_BF16DP)
+    if (m->xb) { lbrx__mm_btile((kc + 1) / 2, xb, k0 / 2, (const uint32_t *)(const void *)wp, c, col, k0 == 0); return; }
+#endif
+    (void)m; (void)xb;
+    lbrx__mm_ftile(kc, xr, k0, wp, c, col, k0 == 0);
+}
+
 /* Output columns [o0, o1) (o1 - o0 <= NC) of every row of x. The weights of each block come
-   packed into wbuf (NC * KC floats), or from the prepared panels m->wprep ([out/NR][k][NR], whole
-   panels: tiles then start at the panel boundary at or below o0 and write only [o0, o1)). */
+   packed into wbuf (NC * KC floats; bf16 pairs: half), or from the prepared panels m->wprep
+   ([out/NR][k][NR]; pairs: [out/NR][(k+1)/2][NR]; whole panels: tiles then start at the panel
+   boundary at or below o0 and write only [o0, o1)). Pairs (m->xb) take the same 4-byte slots
+   as floats, two elements each. */
 LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, float *wbuf) {
     const int64_t np = (m->n + LBRX__MF_MR - 1) / LBRX__MF_MR, ob = m->wprep ? o0 - o0 % LBRX__MF_NR : o0;
+    const int per = m->xb ? 2 : 1;   /* elements per 4-byte slot */
     int64_t k0, p, o;
     for (k0 = 0; k0 < m->k; k0 += LBRX__MM_KC) {
-        int64_t kc = m->k - k0 < LBRX__MM_KC ? m->k - k0 : LBRX__MM_KC;
+        int64_t kc = m->k - k0 < LBRX__MM_KC ? m->k - k0 : LBRX__MM_KC, ks = (kc + per - 1) / per;
         if (!m->wprep)
-            for (o = o0; o < o1; o += LBRX__MF_NR)
-                lbrx__mm_pack_w_f(m, o, (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR), k0, kc, wbuf + (o - o0) * kc);
+            for (o = o0; o < o1; o += LBRX__MF_NR) {
+                int nr = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
+#if defined(LBRX__MM_BF16DP)
+                if (m->xb) { lbrx__mm_pack_w_bf(m, o, nr, k0, kc, (uint32_t *)(void *)(wbuf + (o - o0) * ks)); continue; }
+#endif
+                lbrx__mm_pack_w_f(m, o, nr, k0, kc, wbuf + (o - o0) * ks);
+            }
         for (p = 0; p < np; p++) {
             int mr = (int)(m->n - p * LBRX__MF_MR < LBRX__MF_MR ? m->n - p * LBRX__MF_MR : LBRX__MF_MR), r;
             /* the last panel's missing rows repeat its first (their sums are not stored) */
             const float *xr[LBRX__MF_MR];
-            for (r = 0; r < LBRX__MF_MR; r++) xr[r] = m->xr[p * LBRX__MF_MR + (r < mr ? r : 0)];
+            const uint32_t *xb[LBRX__MF_MR];
+            for (r = 0; r < LBRX__MF_MR; r++) {
+                int64_t i = p * LBRX__MF_MR + (r < mr ? r : 0);
+                xr[r] = m->xr[i];
+                xb[r] = m->xb ? m->xb + i * m->kp : 0;
+            }
             for (o = ob; o < o1; o += LBRX__MF_NR) {
-                const float *wp = m->wprep ? m->wprep + (o / LBRX__MF_NR * m->k + k0) * LBRX__MF_NR : wbuf + (o - o0) * kc;
+                const float *wp = m->wprep ? m->wprep + (o / LBRX__MF_NR * ((m->k + per - 1) / per) + k0 / per) * LBRX__MF_NR : wbuf + (o - o0) * ks;
                 int lo = (int)(o < o0 ? o0 - o : 0), hi = (int)(o1 - o < LBRX__MF_NR ? o1 - o : LBRX__MF_NR);
                 if (mr == LBRX__MF_MR && lo == 0 && hi == LBRX__MF_NR) {
-                    lbrx__mm_ftile(kc, xr, k0, wp, m->yr + p * LBRX__MF_MR, o, k0 == 0);
+                    lbrx__mm_tile(m, kc, xr, xb, k0, wp, m->yr + p * LBRX__MF_MR, o);
                 } else {
                     /* edge tile: through a local tile so nothing outside y's range is touched */
                     float tile[LBRX__MF_MR][LBRX__MF_NR], *rows[LBRX__MF_MR];
@@ -6602,7 +6808,7 @@ LBRX__PRIVATE void lbrx__mm_gemm_f(const lbrx__mm *m, int64_t o0, int64_t o1, fl
                         rows[r] = tile[r];
                         if (r < mr && k0 > 0) memcpy(tile[r] + lo, m->yr[p * LBRX__MF_MR + r] + o + lo, (size_t)(hi - lo) * 4);
                     }
-                    lbrx__mm_ftile(kc, xr, k0, wp, rows, 0, k0 == 0);
+                    lbrx__mm_tile(m, kc, xr, xb, k0, wp, rows, 0);
                     for (r = 0; r < mr; r++) memcpy(m->yr[p * LBRX__MF_MR + r] + o + lo, tile[r] + lo, (size_t)(hi - lo) * 4);
                 }
             }
@@ -6817,17 +7023,21 @@ typedef struct lbrx__mm_kernels {
     lbrx__mm_quantize_fn quantize;  /* one row of x to int8 blocks */
     lbrx__mm_kernel_fn rows;        /* the matrix-vector kernel; NULL: the format's (lbrx__wfmt.gemv) */
     int tiles;                      /* 1: the register-tiled kernels where they pay */
+    int bf16dp;                     /* 1: BF16 weights' tiles with the bf16 dot product (LBRX__MM_BF16DP) */
 } lbrx__mm_kernels;
-static const lbrx__mm_kernels lbrx__mm_fast = { lbrx__mm_quantize_x, 0, 1 };
-LBRX__MM_REF const lbrx__mm_kernels lbrx__mm_reference = { lbrx__mm_quantize_x_scalar, lbrx__mm_rows_scalar, 0 };
+static const lbrx__mm_kernels lbrx__mm_fast = { lbrx__mm_quantize_x, 0, 1, LBRX__MM_BF16DP_ALL };
+#if defined(LBRX__MM_BF16DP) && defined(LBRX__KPASS)
+static const lbrx__mm_kernels lbrx__mm_fast_bf16 = { lbrx__mm_quantize_x, 0, 1, 1 };   /* the kernel set "avx512 bf16" */
+#endif
+LBRX__MM_REF const lbrx__mm_kernels lbrx__mm_reference = { lbrx__mm_quantize_x_scalar, lbrx__mm_rows_scalar, 0, 0 };
 
 /* Where the scratch's parts lie (byte offsets, 64-aligned) and how the product is run. */
 typedef struct lbrx__mm_plan {
-    size_t total, at_xr, at_yr, at_q, at_d, at_s, at_ds, at_s16, at_p, at_p2, at_w;
+    size_t total, at_xr, at_yr, at_q, at_d, at_s, at_ds, at_s16, at_p, at_p2, at_w, at_xb;
     size_t wsz;   /* weight buffer bytes per thread (tiled path) */
     size_t np;    /* x panels of pr rows (tiled path) */
     int nt;       /* threads */
-    int quant, gemm;
+    int quant, gemm, bf16;   /* bf16: BF16 weights in the bf16 dot-product tiles */
 #if defined(LBRX__MM_QTILED)
     lbrx__mq_x pxq;
 #endif
@@ -6876,6 +7086,8 @@ LBRX__PRIVATE lbrx_result lbrx__mm_setup(lbrx__mm *m, const lbrx_tensor *w, cons
     m->kq = (m->k + 63) & ~(int64_t)63;
     m->xp = 0;
     m->wprep = wprep;
+    m->xb = 0;
+    m->kp = 0;
     m->wbuf = 0;
     m->wbuf_bytes = 0;
     m->xq = 0; m->xd = 0; m->xs = 0; m->xds = 0;
@@ -6884,8 +7096,9 @@ LBRX__PRIVATE lbrx_result lbrx__mm_setup(lbrx__mm *m, const lbrx_tensor *w, cons
 
 /* The threads, the kernel path (tiles: whether tiled kernels may be used; out: W's rows) and the
    scratch layout. */
-LBRX__PRIVATE lbrx_result lbrx__mm_plan_for(lbrx_context *ctx, const lbrx__mm *m, int64_t out, int64_t out_begin, int64_t out_end, int tiles,
-                                           lbrx__mm_plan *L, lbrx_error *err) {
+LBRX__PRIVATE lbrx_result lbrx__mm_plan_for(lbrx_context *ctx, const lbrx__mm *m, int64_t out, int64_t out_begin, int64_t out_end,
+                                           const lbrx__mm_kernels *ks, lbrx__mm_plan *L, lbrx_error *err) {
+    const int tiles = ks->tiles;
     const int64_t n = m->n;
     const lbrx__wfmt *fmt = m->fmt;
     size_t pr = 1;
@@ -6910,7 +7123,15 @@ LBRX__PRIVATE lbrx_result lbrx__mm_plan_for(lbrx_context *ctx, const lbrx__mm *m
        out 1 f32 0.75 -> 0.04 ms, q4_0 0.25 -> 0.09; the two meet at out 32 / 64-128) */
     few = out < (L->quant ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);   /* W's rows, not the range's: same bits for every split */
 #if defined(LBRX__MM_TILED)
-    if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && !L->quant) { L->gemm = 1; pr = LBRX__MF_MR; L->wsz = m->wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * 4; }
+    if (tiles && n >= LBRX_MATMUL_GEMM_MIN && !few && !L->quant) {
+        L->gemm = 1;
+        pr = LBRX__MF_MR;
+        L->bf16 = ks->bf16dp && m->dt == LBRX_BF16;
+        L->wsz = m->wprep ? 0 : (size_t)LBRX__MM_NC * LBRX__MM_KC * (L->bf16 ? 2 : 4);
+        /* x rounded to bf16 pairs, rows of kp words (64-byte multiples) */
+        if (L->bf16 && !lbrx__mm_take(&L->total, (size_t)n, (size_t)((m->k + 1) / 2 + 15) / 16 * 64, &L->at_xb))
+            return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul: scratch size overflows");
+    }
 #endif
 #if defined(LBRX__MM_QTILED)
     if (tiles && n >= LBRX__MM_GEMM_MIN_Q && !few && L->quant) { L->gemm = 1; pr = LBRX__MQ_QR; L->wsz = (size_t)LBRX__MM_NC * LBRX__MQ_KCB * (32 + 16); }
@@ -6957,6 +7178,10 @@ LBRX__PRIVATE void lbrx__mm_bind(lbrx__mm *m, lbrx__mm_plan *L, unsigned char *s
 #endif
         m->wbuf = scr + L->at_w;
         m->wbuf_bytes = L->wsz;
+        if (L->bf16) {
+            m->xb = (uint32_t *)(void *)(scr + L->at_xb);
+            m->kp = ((m->k + 1) / 2 + 15) / 16 * 16;
+        }
     }
 }
 
@@ -7012,6 +7237,25 @@ LBRX__PRIVATE void lbrx__mm_pack_step(void *arg, int64_t p, int tid) {
 }
 #endif
 
+#if defined(LBRX__MM_BF16DP)
+/* row i of x rounded to bf16 (as lbrx_f32_to_bf16) in pairs, an odd k's last pair and the
+   padding zero (x may be unaligned: through an aligned copy) */
+LBRX__PRIVATE void lbrx__mm_bf16_x_step(void *arg, int64_t i, int tid) {
+    const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
+    const lbrx__mm *m = j->m;
+    uint32_t *row = m->xb + i * m->kp;
+    float tmp[64];
+    int64_t done, c;
+    memset(row + m->k / 2, 0, (size_t)(m->kp - m->k / 2) * 4);
+    for (done = 0; done < m->k; done += c) {
+        c = m->k - done < 64 ? m->k - done : 64;
+        memcpy(tmp, m->xr[i] + done, (size_t)c * 4);
+        lbrx__f32_to_bf16_row(tmp, (unsigned char *)row + 2 * done, (size_t)c);
+    }
+    (void)tid;
+}
+#endif
+
 /* work item c: the output columns from base + c nc, nc of them, clipped to the range */
 LBRX__PRIVATE void lbrx__mm_tile_step(void *arg, int64_t c, int tid) {
     const lbrx__mm_job *j = (const lbrx__mm_job *)arg;
@@ -7041,6 +7285,13 @@ LBRX__PRIVATE void lbrx__mm_run_tiled(lbrx_context *ctx, lbrx__mm *m, const lbrx
         steps[n_steps].n = (int64_t)L->np;
         steps[n_steps].sched = LBRX__PAR_BLOCKS;
         steps[n_steps++].fn = lbrx__mm_pack_step;
+    }
+#endif
+#if defined(LBRX__MM_BF16DP)
+    if (L->bf16) {
+        steps[n_steps].n = m->n;
+        steps[n_steps].sched = LBRX__PAR_BLOCKS;
+        steps[n_steps++].fn = lbrx__mm_bf16_x_step;
     }
 #endif
     steps[n_steps].n = (out_end - job.base + job.nc - 1) / job.nc;
@@ -7099,7 +7350,7 @@ LBRX__PRIVATE lbrx_result lbrx__matmul_run(lbrx_context *ctx, const lbrx_tensor 
     }
     r = lbrx__mm_setup(&m, w, wprep, x, y, out_begin, out_end, err);
     if (r != LBRX_OK || m.n == 0) return r;
-    r = lbrx__mm_plan_for(ctx, &m, w->shape[0], out_begin, out_end, ks->tiles, &L, err);
+    r = lbrx__mm_plan_for(ctx, &m, w->shape[0], out_begin, out_end, ks, &L, err);
     if (r != LBRX_OK) return r;
     scr = (unsigned char *)lbrx_context_scratch(ctx, L.total);
     if (!scr) return lbrx__errorf(err, LBRX_ERR_OUT_OF_MEMORY, LBRX__NO_OFFSET, "lbrx_matmul: out of memory for %zu bytes of scratch", L.total);
@@ -7136,10 +7387,13 @@ LBRXDEF lbrx_result lbrx_matmul(lbrx_context *ctx, const lbrx_tensor *w, const l
 }
 #endif
 
-LBRX__PRIVATE lbrx_result lbrx__weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
-                                              const lbrx_allocator *allocator, lbrx_error *err) {
+/* lbrx_matmul_weights_create for the kernels ks: with ks->bf16dp, BF16 weights become bf16 pair
+   panels [out/NR][(in+1)/2][NR] (lbrx__mm_gemm_f) */
+LBRX__PRIVATE lbrx_result lbrx__weights_make(lbrx_matmul_weights **out, const lbrx_tensor *w, const lbrx_allocator *allocator,
+                                            const lbrx__mm_kernels *ks, lbrx_error *err) {
     lbrx_matmul_weights *pw;
     size_t bytes = 0;
+    const int pairs = ks->bf16dp && w && w->dtype == LBRX_BF16;
     if (!out) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: out is NULL");
     *out = 0;
     if (!w || !w->data) return lbrx__errorf(err, LBRX_ERR_INVALID_ARGUMENT, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: NULL weight");
@@ -7154,7 +7408,8 @@ LBRX__PRIVATE lbrx_result lbrx__weights_create(lbrx_matmul_weights **out, const 
 #if defined(LBRX__MM_TILED)
     {
         uint64_t np = ((uint64_t)w->shape[0] + LBRX__MF_NR - 1) / LBRX__MF_NR, b;
-        if (!lbrx_mul_u64(np * LBRX__MF_NR, (uint64_t)w->shape[1], &b) || !lbrx_mul_u64(b, 4, &b) || b > (uint64_t)SIZE_MAX)
+        if (!lbrx_mul_u64(np * LBRX__MF_NR, pairs ? ((uint64_t)w->shape[1] + 1) / 2 : (uint64_t)w->shape[1], &b) || !lbrx_mul_u64(b, 4, &b) ||
+            b > (uint64_t)SIZE_MAX)
             return lbrx__errorf(err, LBRX_ERR_OVERFLOW, LBRX__NO_OFFSET, "lbrx_matmul_weights_create: panels of w overflow");
         bytes = (size_t)b;
     }
@@ -7181,13 +7436,36 @@ LBRX__PRIVATE lbrx_result lbrx__weights_create(lbrx_matmul_weights **out, const 
         m.k = w->shape[1];
         m.w = (const unsigned char *)w->data;
         m.ws = w->stride[0];
-        for (o = 0; o < w->shape[0]; o += LBRX__MF_NR)
-            lbrx__mm_pack_w_f(&m, o, (int)(w->shape[0] - o < LBRX__MF_NR ? w->shape[0] - o : LBRX__MF_NR), 0, m.k, pw->panels + o * m.k);
+        for (o = 0; o < w->shape[0]; o += LBRX__MF_NR) {
+            int nr = (int)(w->shape[0] - o < LBRX__MF_NR ? w->shape[0] - o : LBRX__MF_NR);
+#if defined(LBRX__MM_BF16DP)
+            if (pairs) { lbrx__mm_pack_w_bf(&m, o, nr, 0, m.k, (uint32_t *)(void *)(pw->panels + o * ((m.k + 1) / 2))); continue; }
+#endif
+            lbrx__mm_pack_w_f(&m, o, nr, 0, m.k, pw->panels + o * m.k);
+        }
     }
 #endif
+    (void)pairs;
     *out = pw;
     return LBRX_OK;
 }
+
+LBRX__PRIVATE lbrx_result lbrx__weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                              const lbrx_allocator *allocator, lbrx_error *err) {
+    return lbrx__weights_make(out, w, allocator, &lbrx__mm_fast, err);
+}
+
+#if defined(LBRX__MM_BF16DP) && defined(LBRX__KPASS)
+/* the entry points of the kernel set "avx512 bf16" (lbrx__kset_tab_bf16) */
+LBRX__PRIVATE lbrx_result lbrx__matmul_bf16(lbrx_context *ctx, const lbrx_tensor *w, const float *wprep, const lbrx_tensor *x,
+                                           lbrx_tensor *y, int64_t out_begin, int64_t out_end, lbrx_error *err) {
+    return lbrx__matmul_run(ctx, w, wprep, x, y, out_begin, out_end, &lbrx__mm_fast_bf16, err);
+}
+LBRX__PRIVATE lbrx_result lbrx__weights_create_bf16(lbrx_matmul_weights **out, const lbrx_tensor *w,
+                                                   const lbrx_allocator *allocator, lbrx_error *err) {
+    return lbrx__weights_make(out, w, allocator, &lbrx__mm_fast_bf16, err);
+}
+#endif
 
 #if !defined(LBRX__KPASS)   /* once, not in the passes of a dispatch build (lbrx__kset) */
 LBRXDEF lbrx_result lbrx_matmul_weights_create(lbrx_matmul_weights **out, const lbrx_tensor *w,
@@ -8400,8 +8678,12 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 /* ==== end ops and attention (implementation) ==== */
 
 /* ---- this compilation's kernel set ---- */
-#if defined(LBRX__AVX512) && defined(LBRX__GV512) && defined(LBRX__MM_GEMV512) && defined(LBRX__MM_VNNI256)
+#if defined(LBRX__AVX512) && defined(LBRX__GV512) && defined(LBRX__MM_GEMV512) && defined(LBRX__MM_VNNI256) && LBRX__MM_BF16DP_ALL
+#define LBRX__KSET_NAME "avx512 bf16"
+#elif defined(LBRX__AVX512) && defined(LBRX__GV512) && defined(LBRX__MM_GEMV512) && defined(LBRX__MM_VNNI256)
 #define LBRX__KSET_NAME "avx512"
+#elif defined(LBRX__AVX512) && LBRX__MM_BF16DP_ALL
+#define LBRX__KSET_NAME "avx512 without vnni/vbmi, bf16"
 #elif defined(LBRX__AVX512)
 #define LBRX__KSET_NAME "avx512 without vnni/vbmi"
 #elif defined(LBRX__MM_X86)
@@ -8429,10 +8711,14 @@ LBRXDEF lbrx_result lbrx_kv_cache_view(const lbrx_kv_cache *c, lbrx_tensor *k, l
 #else
 #define LBRX__KSET_QTILED 0
 #endif
-static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED, LBRX__MM_GEMM_MIN_Q,
-                                           lbrx__matmul, lbrx__weights_create, lbrx__unary, lbrx__binary, lbrx__attention,
-                                           lbrx__f16_to_f32_row, lbrx__f32_to_f16_row, lbrx__bf16_to_f32_row, lbrx__f32_to_bf16_row,
-                                           lbrx__dequantize_q8_0, lbrx__dequantize_q4_0, lbrx__dequantize_q4_1 };
+#define LBRX__KSET_ROW(name, bf16, matmul, weights_create) { name, LBRX__KSET_SIMD, LBRX__KSET_TILED, LBRX__KSET_QTILED, bf16, \
+    LBRX__MM_GEMM_MIN_Q, matmul, weights_create, lbrx__unary, lbrx__binary, lbrx__attention, lbrx__f16_to_f32_row, lbrx__f32_to_f16_row, \
+    lbrx__bf16_to_f32_row, lbrx__f32_to_bf16_row, lbrx__dequantize_q8_0, lbrx__dequantize_q4_0, lbrx__dequantize_q4_1 }
+static const lbrx__kset lbrx__kset_tab = LBRX__KSET_ROW(LBRX__KSET_NAME, 0, lbrx__matmul, lbrx__weights_create);
+#if defined(LBRX__MM_BF16DP) && defined(LBRX__KPASS)
+/* the AVX-512 pass's second set: its kernels but BF16 weights' tiles with the bf16 dot product */
+static const lbrx__kset lbrx__kset_tab_bf16 = LBRX__KSET_ROW(LBRX__KSET_NAME " bf16", 1, lbrx__matmul_bf16, lbrx__weights_create_bf16);
+#endif
 #endif
 
 #if defined(LBRX__KPASS)   /* end of a pass: its target attributes and its macros go */
@@ -8503,8 +8789,8 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__GV_Q4_K
 #undef LBRX__GV_Q5_K
 #undef LBRX__GV_Q6_K
-#undef LBRX__GV_IQ4_NL
 #undef LBRX__GV_IQ4_XS
+#undef LBRX__GV_IQ4_NL
 #undef LBRX__GV_Q5_0
 #undef LBRX__GV_Q5_1
 #undef LBRX__GV_Q3_K
@@ -8515,7 +8801,6 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__GV_Q5_K512
 #undef LBRX__GV_Q6_K512
 #undef LBRX__GV_IQ4_XS512
-#undef LBRX__GV_QUAD
 #undef LBRX__GV_Q3_K512
 #undef LBRX__GV_Q2_K512
 #undef lbrx__gemv_q8_0
@@ -8541,6 +8826,9 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MF_ROWS
 #undef LBRX__MF_VECS
 #undef LBRX__MF_RV
+#undef LBRX__MM_BF16DP
+#undef LBRX__BF16_TARGET
+#undef LBRX__MM_BF16DP_ALL
 #undef LBRX__MM_QTILED
 #undef LBRX__MQ_N
 #undef LBRX__VI_LD
@@ -8574,6 +8862,12 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__MF_FMA1
 #undef LBRX__MF_STEP
 #undef LBRX__MF_STORE
+#undef LBRX__BF16_FLUSH
+#undef LBRX__MB_XROW
+#undef LBRX__MB_DECL
+#undef LBRX__MB_LDW
+#undef LBRX__MB_STEP
+#undef LBRX__MB_STORE
 #undef LBRX__MQ_NR
 #undef LBRX__MQ_TILE
 #undef LBRX__MQ_DECLF
@@ -8609,6 +8903,7 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #undef LBRX__KSET_SIMD
 #undef LBRX__KSET_TILED
 #undef LBRX__KSET_QTILED
+#undef LBRX__KSET_ROW
 #undef LBRX__AVX2
 #undef LBRX__F16C
 #undef LBRX__AVX512
@@ -8620,20 +8915,31 @@ static const lbrx__kset lbrx__kset_tab = { LBRX__KSET_NAME, LBRX__KSET_SIMD, LBR
 #else
 
 #if defined(LBRX__DISPATCH)
-/* 2: AVX-512 F, BW, DQ, VL, VNNI and VBMI with the OS saving the opmask and zmm state; 1: AVX2,
-   FMA and F16C with the ymm state saved; 0: neither. */
+/* 3: level 2 and AVX512_BF16 on an AMD CPU (where vdpbf16ps outruns the f32 FMA; on Intel's
+   Sapphire Rapids it runs at half of it); 2: AVX-512 F, BW, DQ, VL, VNNI and VBMI with the OS
+   saving the opmask and zmm state; 1: AVX2, FMA and F16C with the ymm state saved; 0: neither.
+   LBRX_EMULATE_BF16DP (tests) makes every level 2 a 3. */
 LBRX__PRIVATE int lbrx__cpu_level(void) {
-    unsigned a, b, c, d, b7 = 0, c7 = 0, xlo, xhi;
-    int level = 0;
+    unsigned a, b, c, d, a7 = 0, b7 = 0, c7 = 0, a71 = 0, u1, u2, u3, xlo, xhi;
+    int level = 0, amd;
+    __cpuid(0, a, u1, u2, u3);
+    amd = u1 == 0x68747541u && u3 == 0x69746e65u && u2 == 0x444d4163u;   /* "AuthenticAMD" in ebx, edx, ecx */
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)) || !(c & (1u << 28))) return 0;   /* OSXSAVE, AVX */
     __asm__ __volatile__("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
     (void)xhi;
     if ((xlo & 6u) != 6u) return 0;
-    if (__get_cpuid_max(0, 0) >= 7) __cpuid_count(7, 0, a, b7, c7, d);
+    if (__get_cpuid_max(0, 0) >= 7) __cpuid_count(7, 0, a7, b7, c7, d);
+    if (__get_cpuid_max(0, 0) >= 7 && a7 >= 1) __cpuid_count(7, 1, a71, u1, u2, u3);
     if ((b7 & (1u << 5)) && (c & (1u << 12)) && (c & (1u << 29))) level = 1;
     if (level == 1 && (xlo & 0xe6u) == 0xe6u && (b7 & (1u << 16)) && (b7 & (1u << 17)) && (b7 & (1u << 30)) &&
         (b7 & (1u << 31)) && (c7 & (1u << 1)) && (c7 & (1u << 11)))
         level = 2;
+#if defined(LBRX_EMULATE_BF16DP)
+    a71 |= 1u << 5;
+    amd = 1;
+#endif
+    (void)u1; (void)u2; (void)u3;
+    if (level == 2 && amd && (a71 & (1u << 5))) level = 3;
     return level;
 }
 
@@ -8643,16 +8949,18 @@ LBRX__PRIVATE int lbrx__kset_level(const char *isa, int cpu) {
     int want = cpu;
     if (isa && strcmp(isa, "scalar") == 0) want = 0;
     else if (isa && strcmp(isa, "avx2") == 0) want = 1;
+    else if (isa && strcmp(isa, "avx512") == 0) want = 2;
 #if defined(LBRX_NO_AVX512)
     if (cpu > 1) cpu = 1;
 #endif
     return want < cpu ? want : cpu;
 }
 
-/* The kernel set of level 0, 1 or 2. */
+/* The kernel set of level 0, 1, 2 or 3. */
 LBRX__PRIVATE const lbrx__kset *lbrx__kset_of(int level) {
 #if !defined(LBRX_NO_AVX512)
-    if (level >= 2) return &lbrx__kset_tab__avx512;
+    if (level >= 3) return &lbrx__kset_tab_bf16__avx512;
+    if (level == 2) return &lbrx__kset_tab__avx512;
 #endif
     return level >= 1 ? &lbrx__kset_tab__avx2 : &lbrx__kset_tab__scalar;
 }

@@ -455,7 +455,7 @@ static double bench_matmul_case(bench_env *env, lbrx_dtype dt, long long m, long
 static void bench_matmul(bench_env *env) {
     /* lbrx's affine blocks (AWQ/GPTQ/MLX checkpoints, lbrx_affine_repack) next to Q4_1 */
     static const lbrx_dtype dts[] = { LBRX_F32, LBRX_F16, LBRX_BF16, LBRX_Q8_0, LBRX_Q4_0, LBRX_Q4_1, LBRX_AFFINE_Q4, LBRX_AFFINE_Q8,
-                                        LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS };
+                                      LBRX_Q4_K, LBRX_Q5_K, LBRX_Q6_K, LBRX_IQ4_XS, LBRX_Q3_K, LBRX_Q2_K };
     size_t d;
     for (d = 0; d < sizeof dts / sizeof dts[0]; d++) {
         bench_matmul_case(env, dts[d], 4096, 1, 4096, 0, 0, NULL, NULL, NULL);
@@ -675,7 +675,7 @@ static void bench_attention(bench_env *env) {
    The row-wise ops at the sizes of a Llama-3-8B layer (op "ops", dtype the op's name; m =
    tokens, n = the row): rms_norm, softmax and add over [m, 4096], silu over [m, 14336], rope over
    [m, 32, 128]; m = 1 (one decoded token: their fixed cost) and 64. And the row conversions of
-   256 Ki values (op "convert": f16, bf16 and q8_0 to f32, f32 to f16, bf16 and q8_0). From
+   256 Ki values (op "convert": f16, bf16 and q8_0 to f32, f32 to f16, bf16, q8_0 and q6_K). From
    cache; GB/s counts the bytes read and written. */
 typedef struct ops_arg ops_arg;
 typedef lbrx_result (*ops_fn)(ops_arg *a);
@@ -706,6 +706,7 @@ static lbrx_result conv_q8_0_f32(ops_arg *a) { return lbrx_dequantize_row(LBRX_Q
 static lbrx_result conv_f32_f16(ops_arg *a) { lbrx_f32_to_f16_row(a->dst, a->src, (size_t)a->n); return LBRX_OK; }
 static lbrx_result conv_f32_bf16(ops_arg *a) { lbrx_f32_to_bf16_row(a->dst, a->src, (size_t)a->n); return LBRX_OK; }
 static lbrx_result conv_f32_q8_0(ops_arg *a) { lbrx_quantize_row_q8_0(a->dst, a->src, a->n); return LBRX_OK; }
+static lbrx_result conv_f32_q6_k(ops_arg *a) { lbrx_quantize_row_q6_k(a->dst, a->src, a->n); return LBRX_OK; }
 
 static void ops_once(void *p, int rep) {
     ops_arg *a = (ops_arg *)p;
@@ -724,7 +725,8 @@ static void bench_ops(bench_env *env) {
     static const struct { const char *name; ops_fn run, fill; double in_bytes; } convs[] = {
         { "f16>f32", conv_f16_f32, conv_f32_f16, 2.0 }, { "bf16>f32", conv_bf16_f32, conv_f32_bf16, 2.0 },
         { "q8_0>f32", conv_q8_0_f32, conv_f32_q8_0, 34.0 / 32.0 }, { "f32>f16", conv_f32_f16, conv_f32_f16, 2.0 },
-        { "f32>bf16", conv_f32_bf16, conv_f32_bf16, 2.0 }, { "f32>q8_0", conv_f32_q8_0, conv_f32_q8_0, 34.0 / 32.0 } };
+        { "f32>bf16", conv_f32_bf16, conv_f32_bf16, 2.0 }, { "f32>q8_0", conv_f32_q8_0, conv_f32_q8_0, 34.0 / 32.0 },
+        { "f32>q6_K", conv_f32_q6_k, conv_f32_q6_k, 210.0 / 256.0 } };
     static const long long ms[2] = { 1, 64 };
     size_t i, j;
     long long e;

@@ -54,8 +54,8 @@ KERNEL_NAMES = ("/* the names of the kernel sections (written by tests/api_list.
 KERNEL_MACROS = ("/* the macros of the kernel sections (written by tests/api_list.py) */\n", "/* end of the macros */\n")
 # defined at the end of the sections, beside the ones in them: the set's table, its description,
 # and the instruction-set macros a pass sets at its start
-KERNEL_EXTRA_NAMES = ["lbrx__kset_tab"]
-KERNEL_EXTRA_MACROS = ["LBRX__KSET_NAME", "LBRX__KSET_SIMD", "LBRX__KSET_TILED", "LBRX__KSET_QTILED", "LBRX__AVX2", "LBRX__F16C",
+KERNEL_EXTRA_NAMES = ["lbrx__kset_tab", "lbrx__kset_tab_bf16"]
+KERNEL_EXTRA_MACROS = ["LBRX__KSET_NAME", "LBRX__KSET_SIMD", "LBRX__KSET_TILED", "LBRX__KSET_QTILED", "LBRX__KSET_ROW", "LBRX__AVX2", "LBRX__F16C",
                        "LBRX__AVX512", "LBRX__AVX512VNNI", "LBRX__AVX512VBMI", "LBRX__AVX512VL", "LBRX__KSFX"]
 
 

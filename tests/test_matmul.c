@@ -1,9 +1,18 @@
 /* Matmul: y[n, out] = x[n, in] . W[out, in]^T against a float64 reference written here, for every
    weight dtype, odd sizes, unaligned and strided operands, thread counts and output ranges. */
 #define LBRX_THREAD_SLICE 0   /* every operation on all threads: the thread-count checks split even small cases */
+/* The bf16 dot-product tiles (vdpbf16ps) on every AVX-512 CPU: emulated with AVX-512F unless the
+   build enables AVX512_BF16 (or LT_REAL_BF16 asks a dispatch build for the CPU's instruction) */
+#if !defined(__AVX512BF16__) && !defined(LT_REAL_BF16)
+#define LBRX_EMULATE_BF16DP
+#endif
 #define LBRX_IMPL
 #include "lbrx_gguf.h"
 #include "lbrx_test.h"
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 static int slow(void) { const char *s = getenv("LT_SLOW"); return s && *s; }
 
@@ -31,6 +40,51 @@ static int canonical_order(lbrx_dtype dt, int64_t n, int64_t out) {
 #endif
     return tiled && n >= (lbrx_dtype_is_quantized(dt) ? min_q : LBRX_MATMUL_GEMM_MIN) &&
            out >= (lbrx_dtype_is_quantized(dt) ? LBRX__MM_GEMM_ROWS_Q : LBRX__MM_GEMM_ROWS_F);
+}
+
+/* 1 when BF16 weights times n rows of x go through the bf16 dot-product tiles: x rounded to bf16,
+   pairs summed as vdpbf16ps does (ref_bf16dp) */
+static int bf16dp(lbrx_dtype dt, int64_t n, int64_t out) {
+    int on;
+#if defined(LBRX__DISPATCH)
+    on = lbrx__kset_get()->mm_bf16;
+#else
+    on = LBRX__MM_BF16DP_ALL;
+#endif
+    return on && dt == LBRX_BF16 && n >= LBRX_MATMUL_GEMM_MIN && out >= LBRX__MM_GEMM_ROWS_F;
+}
+
+/* f32 to bf16 and back, round to nearest even (finite values; written here from the definition) */
+static float ref_round_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* zero exponent (zero, subnormal) to zero of the same sign */
+static float ref_flush(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if (!(u & 0x7f800000u)) u &= 0x80000000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* One output of the bf16 dot-product path from Intel's definition of vdpbf16ps: per pair of
+   `in` (the last one of an odd k paired with zeros) acc = fma(w[2j+1], x[2j+1], acc), then
+   fma(w[2j], x[2j], acc), each rounded to nearest even, inputs and sums with a zero exponent
+   read and written as zero; x already rounded to bf16 (xb), w the bf16 weights' values. */
+static float ref_bf16dp(const float *xb, const double *w, int64_t k) {
+    float acc = 0.0f;
+    int64_t j;
+    for (j = 0; j < k; j += 2) {
+        float w1 = j + 1 < k ? (float)w[j + 1] : 0.0f, x1 = j + 1 < k ? xb[j + 1] : 0.0f;
+        acc = ref_flush(fmaf(ref_flush(w1), ref_flush(x1), acc));
+        acc = ref_flush(fmaf(ref_flush((float)w[j]), ref_flush(xb[j]), acc));
+    }
+    return acc;
 }
 
 /* ---- reference weights: made here from random floats, and dequantized here to double ---- */
@@ -372,7 +426,8 @@ static int run_case(const mcase *c, unsigned long long seed) {
     lbrx_tensor w, x, y;
     lbrx_context *ctx;
     int fails = 0, t;
-    int quant = lbrx_dtype_is_quantized(c->dt);
+    int quant = lbrx_dtype_is_quantized(c->dt), dp = bf16dp(c->dt, c->n, c->out);
+    float *xq = NULL;   /* dp: x rounded to bf16, [n][k] */
     rng.s = seed * 2654435761ULL + 12345;
     lbrx_row_bytes(c->dt, c->k, &rb);
     wstride = (int64_t)rb + c->w_pad;
@@ -392,6 +447,11 @@ static int run_case(const mcase *c, unsigned long long seed) {
     }
     for (i = 0; i < c->n; i++)
         for (j = 0; j < c->k; j++) { float f = lt_uniform(&rng) * 2.0f; memcpy(xbuf + c->x_misalign + i * xstride + 4 * j, &f, 4); }
+    if (dp) {
+        xq = (float *)malloc((size_t)(c->n * c->k + 1) * 4);
+        for (i = 0; i < c->n; i++)
+            for (j = 0; j < c->k; j++) { float f; memcpy(&f, xbuf + c->x_misalign + i * xstride + 4 * j, 4); xq[i * c->k + j] = ref_round_bf16(f); }
+    }
     memset(&w, 0, sizeof w); memset(&x, 0, sizeof x); memset(&y, 0, sizeof y);
     w.dtype = c->dt; w.ndim = 2; w.shape[0] = c->out; w.shape[1] = c->k; w.stride[0] = wstride; w.stride[1] = quant ? 0 : (int64_t)lbrx_dtype_block_bytes(c->dt);
     w.data = wbuf + c->w_misalign;
@@ -438,7 +498,19 @@ static int run_case(const mcase *c, unsigned long long seed) {
         memset(ybuf2, 0xAB, (size_t)(ystride * c->n + 64));
         y.data = ybuf2;
         if (lbrx__matmul_run(ctx, &w, 0, &x, &y, 0, c->out, &lbrx__mm_reference, &err) != LBRX_OK) { fails++; fprintf(stderr, "  error: %s\n", err.message); }
-        else if (canonical_order(c->dt, c->n, c->out)) {
+        else if (dp) {   /* the bf16 dot-product tiles: vdpbf16ps's definition, step by step */
+            for (i = 0; i < c->n && fails < 5; i++)
+                for (o = 0; o < c->out; o++) {
+                    float want = ref_bf16dp(xq + i * c->k, wd + o * c->k, c->k), yv;
+                    memcpy(&yv, ybuf + i * ystride + 4 * o, 4);
+                    if (memcmp(&yv, &want, 4) != 0) {
+                        fails++;
+                        fprintf(stderr, "  bf16 out %lld k %lld n %lld: y[%lld][%lld] = %.9g, vdpbf16ps's steps give %.9g\n", (long long)c->out,
+                                (long long)c->k, (long long)c->n, (long long)i, (long long)o, yv, want);
+                        break;
+                    }
+                }
+        } else if (canonical_order(c->dt, c->n, c->out)) {
             for (i = 0; i < c->n; i++)
                 if (memcmp(ybuf + i * ystride, ybuf2 + i * ystride, (size_t)c->out * 4) != 0) {
                     fails++;
@@ -454,7 +526,8 @@ static int run_case(const mcase *c, unsigned long long seed) {
     /* padding between y rows untouched */
     if (c->y_pad > 0 && ybuf[c->out * 4] != 0xAB) { fails++; fprintf(stderr, "  y padding overwritten\n"); }
     for (i = 0; i < c->n && fails < 5; i++) {
-        const unsigned char *xr = xbuf + c->x_misalign + i * xstride;
+        /* the bf16 dot product's x is x rounded to bf16: the bound is on that product */
+        const unsigned char *xr = dp ? (const unsigned char *)(xq + i * c->k) : xbuf + c->x_misalign + i * xstride;
         for (o = 0; o < c->out; o++) {
             double ref, got, tol = out_tolerance(xr, wd + o * c->k, wm + o * c->k, c->k, quant, &ref);
             float yv;
@@ -470,7 +543,7 @@ static int run_case(const mcase *c, unsigned long long seed) {
     }
     lbrx_context_destroy(ctx);
 done:
-    free(wbuf); free(xbuf); free(ybuf); free(ybuf2); free(v); free(wd); free(wm);
+    free(wbuf); free(xbuf); free(ybuf); free(ybuf2); free(v); free(wd); free(wm); free(xq);
     return fails;
 }
 
@@ -636,6 +709,105 @@ static void test_matmul_format_table(void) {
     }
 }
 
+/* No kernel reads past W: each block dtype's W [5, 512] ends where an inaccessible page begins
+   (a mapped file can end there); n = 1, 3, 16 give the same bytes as the same W on the heap. */
+static void test_matmul_reads_inside_w(void) {
+#if defined(__unix__) || defined(__APPLE__)
+    const size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    const int64_t out = 5, k = 512;
+    static float src[5 * 512];
+    size_t f, i;
+    for (i = 0; i < sizeof src / sizeof src[0]; i++) src[i] = (float)((i * 7919) % 1000) / 250.0f - 2.0f;
+    for (f = 0; f < LBRX__WFMT_COUNT; f++) {
+        const lbrx_dtype dt = lbrx__wfmts[f].dt;
+        size_t rb = 0, nb, span;
+        unsigned char *base;
+        int c;
+        if (lbrx__wfmts[f].block == 1) continue;
+        lbrx_row_bytes(dt, k, &rb);
+        nb = rb * (size_t)out;
+        span = (nb + pg - 1) / pg * pg;
+        base = (unsigned char *)mmap(NULL, span + pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (base == (unsigned char *)MAP_FAILED || mprotect(base + span, pg, PROT_NONE) != 0) LT_SKIP("mmap/mprotect failed");
+        for (c = 0; c < 3; c++) {
+            const int64_t n = c == 0 ? 1 : c == 1 ? 3 : 16;
+            int64_t ws[2], xs[2], ys[2];
+            lbrx_tensor w, wh, x, y, yh;
+            ws[0] = out; ws[1] = k; xs[0] = n; xs[1] = k; ys[0] = n; ys[1] = out;
+            LT_CHECK(lbrx_tensor_init_heap(&wh, dt, 2, ws, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK &&
+                     lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&yh, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+            for (i = 0; i < (size_t)(n * k); i++) ((float *)x.data)[i] = (float)(i % 13) - 6.0f;
+            LT_CHECK(lbrx_quantize_row(dt, src, wh.data, out * k) == LBRX_OK);
+            memcpy(base + span - nb, wh.data, nb);
+            w = wh;
+            w.data = base + span - nb;
+            LT_CHECKF(lbrx_matmul(NULL, &w, &x, &y, NULL) == LBRX_OK && lbrx_matmul(NULL, &wh, &x, &yh, NULL) == LBRX_OK &&
+                      memcmp(y.data, yh.data, (size_t)(n * out) * 4) == 0, "%s n %lld: W before a guard page", lbrx_dtype_name(dt), (long long)n);
+            lbrx_tensor_release(&wh); lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&yh);
+        }
+        munmap(base, span + pg);
+    }
+#else
+    LT_SKIP("no mmap here");
+#endif
+}
+
+/* The bf16 dot product at the edges of its definition: subnormal bf16 weights and x (read as
+   zero), products and sums below 2^-126 (flushed to zero, sign kept), odd k; bit for bit
+   against ref_bf16dp, with prepared weights too. Runs where bf16dp() does (on CPUs with
+   AVX512_BF16 the instruction itself, else its emulation). */
+static void test_matmul_bf16_subnormals(void) {
+    enum { OUT = 40, K = 9, N = 8 };
+    int64_t ws[2] = { OUT, K }, xs[2] = { N, K }, ys[2] = { N, OUT }, i, o, j;
+    lbrx_tensor w, x, y, yp;
+    lbrx_matmul_weights *pw = NULL;
+    lbrx_context *ctx;
+    lt_rng rng;
+    double wd[OUT * K];
+    float xq[N * K];
+    int bad = 0;
+    if (!bf16dp(LBRX_BF16, N, OUT)) { LT_CHECK(1); return; }
+    rng.s = 31337;
+    LT_CHECK(lbrx_context_create(&ctx, NULL, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_tensor_init_heap(&w, LBRX_BF16, 2, ws, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&x, LBRX_F32, 2, xs, NULL, NULL) == LBRX_OK &&
+             lbrx_tensor_init_heap(&y, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK && lbrx_tensor_init_heap(&yp, LBRX_F32, 2, ys, NULL, NULL) == LBRX_OK);
+    for (o = 0; o < OUT; o++)
+        for (j = 0; j < K; j++) {
+            /* row classes: subnormal weights, tiny normal ones (products underflow), ordinary ones */
+            uint32_t u = (uint32_t)(lt_next(&rng) >> 40) & 0x807fu;   /* sign and 7 mantissa bits: exponent 0 */
+            float f;
+            if (o % 3 == 1) u |= (uint32_t)(1 + o % 5) << 7;            /* 2^-126 .. 2^-122 */
+            else if (o % 3 == 2) u |= 127u << 7;                        /* around 1 */
+            u <<= 16;
+            memcpy(&f, &u, 4);
+            ((uint16_t *)w.data)[o * K + j] = (uint16_t)(u >> 16);
+            wd[o * K + j] = f;
+        }
+    for (i = 0; i < N; i++)
+        for (j = 0; j < K; j++) {
+            /* x: tiny (subnormal after rounding), small (products below 2^-126 with the tiny
+               weights), or ordinary */
+            float f = lt_uniform(&rng) * (i % 3 == 0 ? 1e-39f : i % 3 == 1 ? 1e-3f : 1.0f);
+            ((float *)x.data)[i * K + j] = f;
+            xq[i * K + j] = ref_round_bf16(f);
+        }
+    LT_CHECK(lbrx_matmul(ctx, &w, &x, &y, NULL) == LBRX_OK);
+    LT_CHECK(lbrx_matmul_weights_create(&pw, &w, NULL, NULL) == LBRX_OK && lbrx_matmul_prepared(ctx, pw, &x, &yp, NULL) == LBRX_OK);
+    for (i = 0; i < N && !bad; i++)
+        for (o = 0; o < OUT && !bad; o++) {
+            float want = ref_bf16dp(xq + i * K, wd + o * K, K), got = ((float *)y.data)[i * OUT + o];
+            if (memcmp(&got, &want, 4) != 0 || memcmp(&got, (float *)yp.data + i * OUT + o, 4) != 0) {
+                bad = 1;
+                fprintf(stderr, "  bf16 subnormals: y[%lld][%lld] = %a (prepared %a), vdpbf16ps's steps give %a\n", (long long)i, (long long)o,
+                        got, ((float *)yp.data)[i * OUT + o], want);
+            }
+        }
+    LT_CHECK(!bad);
+    lbrx_matmul_weights_destroy(pw);
+    lbrx_tensor_release(&w); lbrx_tensor_release(&x); lbrx_tensor_release(&y); lbrx_tensor_release(&yp);
+    lbrx_context_destroy(ctx);
+}
+
 static void test_matmul_errors(void) {
     lbrx_context *ctx;
     lbrx_tensor w, x, y;
@@ -753,6 +925,8 @@ int main(void) {
     LT_RUN(test_matmul_long_rows);
     LT_RUN(test_matmul_format_table);
     LT_RUN(test_matmul_ggml_blocks);
+    LT_RUN(test_matmul_reads_inside_w);
+    LT_RUN(test_matmul_bf16_subnormals);
     LT_RUN(test_matmul_errors);
     LT_RUN(test_matmul_prepared_api);
     return lt_finish();

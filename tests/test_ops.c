@@ -588,17 +588,20 @@ static const char *ks_native_name(void) {
     static char line[8192];
     FILE *f = fopen("/proc/cpuinfo", "r");
     const char *name = 0;
+    int amd = 0;
     if (!f) return 0;
-    while (fgets(line, sizeof line, f))
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "vendor_id", 9) == 0 && strstr(line, "AuthenticAMD")) amd = 1;
         if (strncmp(line, "flags", 5) == 0) {
 #define KS_HAS(flag) (strstr(line, " " flag " ") || strstr(line, " " flag "\n"))
             if (KS_HAS("avx512f") && KS_HAS("avx512bw") && KS_HAS("avx512dq") && KS_HAS("avx512vl") && KS_HAS("avx512_vnni") && KS_HAS("avx512vbmi"))
-                name = "avx512";
+                name = KS_HAS("avx512_bf16") && amd ? "avx512 bf16" : "avx512";   /* the bf16 set: AMD only (lbrx__cpu_level) */
             else if (KS_HAS("avx2") && KS_HAS("fma") && KS_HAS("f16c")) name = "avx2";
             else name = "scalar";
 #undef KS_HAS
             break;
         }
+    }
     fclose(f);
     return name;
 }
@@ -622,6 +625,8 @@ static void test_kernel_sets(void) {
         LT_CHECK(lbrx__kset_level(0, 2) == 2 && lbrx__kset_level("scalar", 2) == 0 && lbrx__kset_level("avx2", 2) == 1);
         LT_CHECK(lbrx__kset_level("avx512", 1) == 1 && lbrx__kset_level("avx512", 0) == 0 && lbrx__kset_level("avx2", 0) == 0);
         LT_CHECK(lbrx__kset_level("sse9", 2) == 2 && lbrx__kset_level("", 1) == 1);
+        LT_CHECK(lbrx__kset_level("avx512", 3) == 2 && lbrx__kset_level(0, 3) == 3 && lbrx__kset_level("avx2", 3) == 1);
+        LT_CHECK(strcmp(lbrx__kset_of(3)->name, "avx512 bf16") == 0 && lbrx__kset_of(3)->mm_bf16 && !lbrx__kset_of(2)->mm_bf16);
         nr = ks_battery(lbrx__kset_of(0), ref, exact);
         LT_CHECK(nr == n && strcmp(lbrx__kset_of(0)->name, "scalar") == 0);
         for (level = 0; level <= cpu; level++) {
